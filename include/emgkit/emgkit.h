@@ -1,0 +1,12 @@
+/* emgkit/emgkit.h: umbrella header for the emgkit library. */
+#ifndef EMGKIT_EMGKIT_H
+#define EMGKIT_EMGKIT_H
+
+#define EMGKIT_VERSION "0.1.0"
+
+#include "emgkit/error.h"
+#include "emgkit/recording.h"
+#include "emgkit/io.h"
+#include "emgkit/table.h"
+
+#endif

@@ -1,0 +1,118 @@
+/* emgkit/io.h: reading and writing recordings, one opaque handle per open file.
+ *
+ * Readers detect the format from the content (magic numbers, header syntax),
+ * not only from the extension.  They stream: emg_reader_read() returns one
+ * block at a time, so memory does not grow with the recording's length.
+ * "-" is standard input: the pipe format is read as it streams; any other
+ * format on stdin is first spooled to a temporary file.
+ *
+ * Writers never leave a half-written file: they write to a temporary file
+ * beside the target and rename it in emg_writer_close(); emg_writer_abort()
+ * (or a failed close) removes it.  "-" is standard output. */
+#ifndef EMGKIT_IO_H
+#define EMGKIT_IO_H
+
+#include <stdio.h>
+#include "emgkit/recording.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum emg_format {
+    EMG_FORMAT_AUTO = 0,
+    EMG_FORMAT_PIPE,   /* emgkit pipe stream (docs/pipe-format.md) */
+    EMG_FORMAT_WFDB,   /* PhysioNet WFDB record: .hea + signal files */
+    EMG_FORMAT_EDF,    /* EDF / EDF+ (16-bit) */
+    EMG_FORMAT_BDF,    /* BDF / BDF+ (24-bit) */
+    EMG_FORMAT_WAV,    /* libsndfile containers ... */
+    EMG_FORMAT_FLAC,
+    EMG_FORMAT_AIFF,
+    EMG_FORMAT_CAF,
+    EMG_FORMAT_W64,
+    EMG_FORMAT_RF64,
+    EMG_FORMAT_SNDFILE, /* any other container libsndfile reads (read side only) */
+    EMG_FORMAT_HDF5,   /* emgkit layout (docs/hdf5-layout.md), PLUX OpenSignals, NWB */
+    EMG_FORMAT_CSV,    /* delimited text with a header row */
+    EMG_FORMAT_TSV,
+    EMG_FORMAT_TEXT,   /* other text: OpenSignals "#" header, whitespace columns (read side) */
+    EMG_FORMAT_BIOSIG  /* anything libbiosig reads: GDF, BrainVision, ... (read side) */
+} emg_format;
+
+/* "pipe", "wfdb", "edf", ... */
+const char *emg_format_name(emg_format f);
+/* Parse a format name or file extension ("edf", "flac", "hea", "h5", "csv", "pipe"...). */
+int emg_format_from_name(const char *name, emg_format *out);
+/* Output format implied by a path's extension; "-" gives EMG_FORMAT_PIPE.
+ * Returns EMG_ERR_ARG when the extension names no writable format. */
+int emg_format_from_path(const char *path, emg_format *out, emg_error *err);
+
+typedef struct emg_read_options {
+    emg_format format;  /* EMG_FORMAT_AUTO: detect from content */
+    double fs;          /* sampling rate for text without a time column or rate header; 0 = none */
+    double full_scale;  /* physical value of digital full scale for audio files; 0 = keep +-1.0 */
+    const char *unit;   /* physical unit to assign (audio, text); NULL = source's or "" */
+    int resample;       /* text with an irregular time column: interpolate onto a uniform grid */
+    size_t block_seconds_hint_ms; /* preferred block duration in ms; 0 = reader's choice */
+} emg_read_options;
+#define EMG_READ_OPTIONS_INIT {EMG_FORMAT_AUTO, 0.0, 0.0, NULL, 0, 0}
+
+typedef struct emg_reader emg_reader;
+
+int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *opts,
+                    emg_error *err);
+/* The header as known after open (n_samples may be -1 for streams). Borrowed. */
+const emg_header *emg_reader_header(const emg_reader *r);
+/* Format that was detected. */
+emg_format emg_reader_format(const emg_reader *r);
+/* Keep only these channels (0-based, in this order).  Call before the first read. */
+int emg_reader_select(emg_reader *r, const int *indices, size_t n, emg_error *err);
+/* Keep only samples with time t in [from, to) seconds; to < 0 means to the end.
+ * Call before the first read.  Annotations are shifted by -from. */
+int emg_reader_set_range(emg_reader *r, double from, double to, emg_error *err);
+/* Read the next block.  Returns 1 with *block set (borrowed, valid until the
+ * next call), 0 at the end, or a negative status. */
+int emg_reader_read(emg_reader *r, const emg_block **block, emg_error *err);
+void emg_reader_close(emg_reader *r);
+
+typedef enum emg_sample_format {
+    EMG_SAMPLE_DEFAULT = 0, /* the format's natural choice (float for WAV, PCM24 for FLAC) */
+    EMG_SAMPLE_FLOAT32,
+    EMG_SAMPLE_FLOAT64,
+    EMG_SAMPLE_PCM16,
+    EMG_SAMPLE_PCM24,
+    EMG_SAMPLE_PCM32
+} emg_sample_format;
+
+typedef struct emg_write_options {
+    emg_sample_format sample_format; /* audio containers */
+    double full_scale;   /* physical value written as digital full scale (integer audio);
+                            0 = from the channel calibration, else the data's range */
+    int wfdb_format;     /* WFDB storage format: 16 (default), 212, 80, 24, 32 */
+    int precision;       /* significant digits in text output; 0 = enough to round-trip */
+} emg_write_options;
+#define EMG_WRITE_OPTIONS_INIT {EMG_SAMPLE_DEFAULT, 0.0, 0, 0}
+
+typedef struct emg_writer emg_writer;
+
+/* Open a writer for path in format (EMG_FORMAT_AUTO: from the extension).
+ * hdr gives channels and metadata; n_samples may be -1 (unknown until close). */
+int emg_writer_open(emg_writer **out, const char *path, emg_format format,
+                    const emg_header *hdr, const emg_write_options *opts, emg_error *err);
+/* Append one block (channel counts in the same proportion as the rates). */
+int emg_writer_write(emg_writer *w, const emg_block *block, emg_error *err);
+/* Finish the file and move it into place.  Frees w whatever the result. */
+int emg_writer_close(emg_writer *w, emg_error *err);
+/* Drop the output: remove temporary files.  Frees w. */
+void emg_writer_abort(emg_writer *w);
+
+/* Whole-recording helpers built on the streaming calls above. */
+int emg_recording_load(emg_recording *rec, const char *path, const emg_read_options *opts,
+                       emg_error *err);
+int emg_recording_save(const emg_recording *rec, const char *path, emg_format format,
+                       const emg_write_options *opts, emg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

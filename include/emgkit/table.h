@@ -1,0 +1,47 @@
+/* emgkit/table.h: tab-separated tables with a header row (docs/event-tables.md).
+ *
+ * Every table a tool writes (events, features, fatigue statistics, labels,
+ * scores) is TSV: one header row of column names, then one row per record;
+ * times in seconds from the recording start; events follow BIDS events.tsv:
+ * onset, duration, then channel, label and further columns.  Missing values
+ * are written "n/a" (BIDS). */
+#ifndef EMGKIT_TABLE_H
+#define EMGKIT_TABLE_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include "emgkit/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Writing: thin helpers so every tool formats numbers the same way. */
+void emg_tsv_header(FILE *f, size_t n, const char *const *columns);
+/* A number with up to 9 significant digits, or "n/a" for NaN. */
+void emg_tsv_num(FILE *f, double value, int last);
+/* A text cell; tabs and newlines are replaced by spaces. */
+void emg_tsv_str(FILE *f, const char *text, int last);
+
+/* Reading: a whole table of text cells. */
+typedef struct emg_table {
+    size_t n_columns;
+    char **columns;
+    size_t n_rows;
+    char **cells; /* row-major: cells[row * n_columns + col] */
+} emg_table;
+
+void emg_table_init(emg_table *t);
+/* Read a TSV (or CSV when the header has commas and no tabs) from path ("-" = stdin). */
+int emg_table_read(emg_table *t, const char *path, emg_error *err);
+void emg_table_free(emg_table *t);
+/* Column index by name, or -1. */
+int emg_table_column(const emg_table *t, const char *name);
+const char *emg_table_cell(const emg_table *t, size_t row, int col);
+/* Cell as a number; NaN for "n/a", empty or unparsable. */
+double emg_table_num(const emg_table *t, size_t row, int col);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

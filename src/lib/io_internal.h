@@ -1,0 +1,69 @@
+/* io_internal.h: the interface every format module implements.
+ *
+ * The core (io.c) opens the file, detects the format with probe(), and wraps
+ * the module's blocks with channel selection, time range and provenance.
+ * A module fills the header in open() and returns blocks from read(); blocks
+ * must cover the same span of time for every channel (count[i] proportional
+ * to fs[i]) except possibly the last one. */
+#ifndef EMGKIT_IO_INTERNAL_H
+#define EMGKIT_IO_INTERNAL_H
+
+#include "emgkit/io.h"
+
+typedef struct emg_format_reader {
+    const char *name;
+    /* How sure the module is that these first bytes are its format: 0 (no) to 100.
+     * path is the file name (for extension hints and sidecar files). */
+    int (*probe)(const unsigned char *head, size_t len, const char *path);
+    /* Open path, fill hdr (already initialised), store module state in *state. */
+    int (*open)(void **state, const char *path, const emg_read_options *opts, emg_header *hdr,
+                emg_format *detected, emg_error *err);
+    /* Fill blk (reserve with emg_block_reserve): 1 = block, 0 = end, < 0 error. */
+    int (*read)(void *state, emg_block *blk, emg_error *err);
+    void (*close)(void *state);
+} emg_format_reader;
+
+typedef struct emg_format_writer {
+    const char *name;
+    /* 1 when the writer can write "-" (standard output) as it goes; otherwise the
+     * core writes a temporary file and copies it to stdout on commit. */
+    int streams_to_stdout;
+    /* Create the output at tmp_path (the core renames it to final_path on success;
+     * tmp_path is "-" when the output is stdout and streams_to_stdout is set).
+     * Writers that create extra files (WFDB .dat) derive them from final_path and
+     * register them with emg_output_add_file() so they are committed together. */
+    int (*open)(void **state, struct emg_writer *w, const char *tmp_path, const char *final_path,
+                emg_format format, const emg_header *hdr, const emg_write_options *opts,
+                emg_error *err);
+    int (*write)(void *state, const emg_block *blk, emg_error *err);
+    /* Finish the file(s).  After success the core renames; on failure it removes. */
+    int (*finish)(void *state, emg_error *err);
+    /* Release state (always called, after finish or on abort). */
+    void (*destroy)(void *state);
+} emg_format_writer;
+
+/* Register an additional temporary file that becomes final_path on commit. */
+int emg_writer_add_file(struct emg_writer *w, const char *tmp_path, const char *final_path,
+                        emg_error *err);
+/* A temporary name in the directory of final_path ("dir/.name.tmp-PID-N"). */
+int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err);
+
+/* Format modules (one .c file each). */
+extern const emg_format_reader emg_pipe_reader, emg_wfdb_reader, emg_edf_reader,
+    emg_sndfile_reader, emg_hdf5_reader, emg_text_reader, emg_biosig_reader;
+extern const emg_format_writer emg_pipe_writer, emg_wfdb_writer, emg_edf_writer,
+    emg_sndfile_writer, emg_hdf5_writer, emg_text_writer;
+
+/* Small shared helpers (util.c). */
+void *emg_xcalloc(size_t n, size_t size, emg_error *err);
+void *emg_xrealloc(void *p, size_t n, size_t size, emg_error *err);
+char *emg_xstrdup(const char *s, emg_error *err);
+/* Copy at most n-1 bytes and terminate. */
+void emg_strlcpy(char *dst, const char *src, size_t n);
+/* Last path component. */
+const char *emg_basename(const char *path);
+int emg_str_ieq(const char *a, const char *b);
+/* Lower-case extension of path without the dot, "" when none. */
+const char *emg_path_extension(const char *path);
+
+#endif

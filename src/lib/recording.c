@@ -1,0 +1,366 @@
+/* recording.c: the recording model: headers, channel selection, sample blocks. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "io_internal.h"
+
+void emg_channel_init(emg_channel *ch)
+{
+    memset(ch, 0, sizeof *ch);
+    ch->n_samples = -1;
+}
+
+void emg_header_init(emg_header *h)
+{
+    memset(h, 0, sizeof *h);
+}
+
+static void free_annotations(emg_annotation *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(a[i].text);
+    free(a);
+}
+
+static void free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+void emg_header_free(emg_header *h)
+{
+    if (!h)
+        return;
+    free(h->channels);
+    free_annotations(h->annotations, h->n_annotations);
+    free_strings(h->provenance, h->n_provenance);
+    free_strings(h->notes, h->n_notes);
+    emg_header_init(h);
+}
+
+int emg_header_add_channel(emg_header *h, const emg_channel *ch, emg_error *err)
+{
+    emg_channel *grown = emg_xrealloc(h->channels, h->n_channels + 1, sizeof *grown, err);
+    if (!grown)
+        return EMG_ERR_NOMEM;
+    h->channels = grown;
+    h->channels[h->n_channels] = *ch;
+    return (int)h->n_channels++;
+}
+
+static int append_annotation(emg_annotation **list, size_t *n, double onset, double duration,
+                             int channel, const char *text, emg_error *err)
+{
+    emg_annotation *grown = emg_xrealloc(*list, *n + 1, sizeof *grown, err);
+    if (!grown)
+        return EMG_ERR_NOMEM;
+    *list = grown;
+    char *copy = emg_xstrdup(text, err);
+    if (!copy)
+        return EMG_ERR_NOMEM;
+    grown[*n] = (emg_annotation){onset, duration, channel, copy};
+    (*n)++;
+    return EMG_OK;
+}
+
+int emg_header_add_annotation(emg_header *h, double onset, double duration, int channel,
+                              const char *text, emg_error *err)
+{
+    return append_annotation(&h->annotations, &h->n_annotations, onset, duration, channel, text,
+                             err);
+}
+
+static int append_string(char ***list, size_t *n, const char *s, emg_error *err)
+{
+    char **grown = emg_xrealloc(*list, *n + 1, sizeof *grown, err);
+    if (!grown)
+        return EMG_ERR_NOMEM;
+    *list = grown;
+    if (!(grown[*n] = emg_xstrdup(s, err)))
+        return EMG_ERR_NOMEM;
+    (*n)++;
+    return EMG_OK;
+}
+
+int emg_header_add_provenance(emg_header *h, const char *command, emg_error *err)
+{
+    return append_string(&h->provenance, &h->n_provenance, command, err);
+}
+
+int emg_header_add_note(emg_header *h, emg_error *err, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    return append_string(&h->notes, &h->n_notes, text, err);
+}
+
+int emg_header_copy(emg_header *dst, const emg_header *src, emg_error *err)
+{
+    emg_header_init(dst);
+    memcpy(dst->start_time, src->start_time, sizeof dst->start_time);
+    memcpy(dst->subject, src->subject, sizeof dst->subject);
+    memcpy(dst->recording, src->recording, sizeof dst->recording);
+    int rc = EMG_OK;
+    for (size_t i = 0; i < src->n_channels && rc >= 0; i++)
+        rc = emg_header_add_channel(dst, &src->channels[i], err);
+    for (size_t i = 0; i < src->n_annotations && rc >= 0; i++) {
+        const emg_annotation *a = &src->annotations[i];
+        rc = emg_header_add_annotation(dst, a->onset, a->duration, a->channel, a->text, err);
+    }
+    for (size_t i = 0; i < src->n_provenance && rc >= 0; i++)
+        rc = emg_header_add_provenance(dst, src->provenance[i], err);
+    for (size_t i = 0; i < src->n_notes && rc >= 0; i++)
+        rc = append_string(&dst->notes, &dst->n_notes, src->notes[i], err);
+    if (rc < 0) {
+        emg_header_free(dst);
+        return rc;
+    }
+    return EMG_OK;
+}
+
+double emg_header_duration(const emg_header *h)
+{
+    double longest = 0;
+    for (size_t i = 0; i < h->n_channels; i++) {
+        if (h->channels[i].n_samples < 0)
+            return -1;
+        double d = (double)h->channels[i].n_samples / h->channels[i].fs;
+        if (d > longest)
+            longest = d;
+    }
+    return longest;
+}
+
+int emg_header_single_rate(const emg_header *h)
+{
+    for (size_t i = 1; i < h->n_channels; i++)
+        if (h->channels[i].fs != h->channels[0].fs)
+            return 0;
+    return 1;
+}
+
+double emg_channel_resolution(const emg_channel *ch)
+{
+    return ch->gain != 0 ? 1.0 / fabs(ch->gain) : 0.0;
+}
+
+int emg_header_find_channel(const emg_header *h, const char *key)
+{
+    char *end;
+    errno = 0;
+    long index = strtol(key, &end, 10);
+    if (*key && !*end && !errno)
+        return (index >= 1 && (size_t)index <= h->n_channels) ? (int)index - 1 : -1;
+    for (size_t i = 0; i < h->n_channels; i++)
+        if (!strcmp(h->channels[i].name, key))
+            return (int)i;
+    for (size_t i = 0; i < h->n_channels; i++)
+        if (emg_str_ieq(h->channels[i].name, key))
+            return (int)i;
+    return -1;
+}
+
+/* A range "A-B" of 1-based indices; 1 if item is one, 0 otherwise. */
+static int parse_index_range(const char *item, long *first, long *last)
+{
+    char *end;
+    if (!isdigit((unsigned char)item[0]))
+        return 0;
+    *first = strtol(item, &end, 10);
+    if (*end != '-' || !isdigit((unsigned char)end[1]))
+        return 0;
+    *last = strtol(end + 1, &end, 10);
+    return *end == '\0';
+}
+
+static int push_index(int **indices, size_t *n, int index, emg_error *err)
+{
+    int *grown = emg_xrealloc(*indices, *n + 1, sizeof *grown, err);
+    if (!grown)
+        return EMG_ERR_NOMEM;
+    *indices = grown;
+    grown[(*n)++] = index;
+    return EMG_OK;
+}
+
+int emg_header_select(const emg_header *h, const char *spec, int **indices, size_t *n,
+                      emg_error *err)
+{
+    *indices = NULL;
+    *n = 0;
+    char *copy = emg_xstrdup(spec, err);
+    if (!copy)
+        return EMG_ERR_NOMEM;
+    int rc = EMG_OK;
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ",", &save); item && rc >= 0;
+         item = strtok_r(NULL, ",", &save)) {
+        long first, last;
+        if (parse_index_range(item, &first, &last)) {
+            if (first < 1 || last > (long)h->n_channels || first > last) {
+                rc = emg_error_set(err, EMG_ERR_ARG,
+                                   "channel range '%s' outside 1-%zu", item, h->n_channels);
+                break;
+            }
+            for (long i = first; i <= last && rc >= 0; i++)
+                rc = push_index(indices, n, (int)i - 1, err);
+            continue;
+        }
+        int index = emg_header_find_channel(h, item);
+        if (index < 0)
+            rc = emg_error_set(err, EMG_ERR_ARG, "no channel '%s' (the recording has %zu)",
+                               item, h->n_channels);
+        else
+            rc = push_index(indices, n, index, err);
+    }
+    free(copy);
+    if (rc >= 0 && *n == 0)
+        rc = emg_error_set(err, EMG_ERR_ARG, "empty channel selection '%s'", spec);
+    if (rc < 0) {
+        free(*indices);
+        *indices = NULL;
+        *n = 0;
+    }
+    return rc < 0 ? rc : EMG_OK;
+}
+
+void emg_block_init(emg_block *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+int emg_block_reserve(emg_block *b, size_t n_channels, size_t capacity, emg_error *err)
+{
+    if (n_channels != b->n_channels) {
+        size_t old = b->n_channels;
+        for (size_t i = n_channels; i < old; i++)
+            free(b->data[i]);
+        size_t *count = emg_xrealloc(b->count, n_channels, sizeof *count, err);
+        if (!count)
+            return EMG_ERR_NOMEM;
+        b->count = count;
+        size_t *cap = emg_xrealloc(b->capacity, n_channels, sizeof *cap, err);
+        if (!cap)
+            return EMG_ERR_NOMEM;
+        b->capacity = cap;
+        double **data = emg_xrealloc(b->data, n_channels, sizeof *data, err);
+        if (!data)
+            return EMG_ERR_NOMEM;
+        b->data = data;
+        for (size_t i = old; i < n_channels; i++) {
+            b->count[i] = 0;
+            b->capacity[i] = 0;
+            b->data[i] = NULL;
+        }
+        b->n_channels = n_channels;
+    }
+    for (size_t i = 0; i < n_channels; i++) {
+        int rc = emg_block_reserve_channel(b, i, capacity, err);
+        if (rc < 0)
+            return rc;
+    }
+    return EMG_OK;
+}
+
+int emg_block_reserve_channel(emg_block *b, size_t channel, size_t capacity, emg_error *err)
+{
+    if (capacity <= b->capacity[channel])
+        return EMG_OK;
+    double *grown = emg_xrealloc(b->data[channel], capacity, sizeof *grown, err);
+    if (!grown)
+        return EMG_ERR_NOMEM;
+    b->data[channel] = grown;
+    b->capacity[channel] = capacity;
+    return EMG_OK;
+}
+
+static void clear_annotations(emg_block *b)
+{
+    for (size_t i = 0; i < b->n_annotations; i++)
+        free(b->annotations[i].text);
+    b->n_annotations = 0;
+}
+
+void emg_block_clear(emg_block *b)
+{
+    for (size_t i = 0; i < b->n_channels; i++)
+        b->count[i] = 0;
+    clear_annotations(b);
+}
+
+int emg_block_add_annotation(emg_block *b, double onset, double duration, int channel,
+                             const char *text, emg_error *err)
+{
+    return append_annotation(&b->annotations, &b->n_annotations, onset, duration, channel, text,
+                             err);
+}
+
+void emg_block_free(emg_block *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n_channels; i++)
+        free(b->data[i]);
+    free(b->data);
+    free(b->count);
+    free(b->capacity);
+    clear_annotations(b);
+    free(b->annotations);
+    emg_block_init(b);
+}
+
+void emg_recording_init(emg_recording *rec)
+{
+    emg_header_init(&rec->header);
+    rec->data = NULL;
+}
+
+void emg_recording_free(emg_recording *rec)
+{
+    if (!rec)
+        return;
+    if (rec->data)
+        for (size_t i = 0; i < rec->header.n_channels; i++)
+            free(rec->data[i]);
+    free(rec->data);
+    emg_header_free(&rec->header);
+    rec->data = NULL;
+}
+
+int emg_time_parse(const char *iso, int *year, int *month, int *day, int *hour, int *minute,
+                   double *second)
+{
+    int consumed = 0;
+    if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%lf%n", year, month, day, hour, minute, second,
+               &consumed) != 6 || iso[consumed] != '\0')
+        return EMG_ERR_ARG;
+    if (*month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 ||
+        *second < 0 || *second >= 61)
+        return EMG_ERR_ARG;
+    return EMG_OK;
+}
+
+void emg_time_format(char out[40], int year, int month, int day, int hour, int minute,
+                     double second)
+{
+    int whole = (int)second;
+    long micro = lround((second - whole) * 1e6);
+    if (micro >= 1000000) {
+        whole++;
+        micro -= 1000000;
+    }
+    if (micro)
+        snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%06ld", year, month, day, hour, minute,
+                 whole, micro);
+    else
+        snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, hour, minute, whole);
+}

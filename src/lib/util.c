@@ -1,0 +1,66 @@
+/* util.c: allocation and string helpers shared by the library's modules. */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "io_internal.h"
+
+void *emg_xcalloc(size_t n, size_t size, emg_error *err)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        emg_error_set(err, EMG_ERR_NOMEM, "out of memory (%zu x %zu bytes)", n, size);
+    return p;
+}
+
+void *emg_xrealloc(void *p, size_t n, size_t size, emg_error *err)
+{
+    if (size && n > SIZE_MAX / size) {
+        emg_error_set(err, EMG_ERR_NOMEM, "allocation too large (%zu x %zu bytes)", n, size);
+        return NULL;
+    }
+    size_t bytes = n * size;
+    void *q = realloc(p, bytes ? bytes : 1);
+    if (!q)
+        emg_error_set(err, EMG_ERR_NOMEM, "out of memory (%zu x %zu bytes)", n, size);
+    return q;
+}
+
+char *emg_xstrdup(const char *s, emg_error *err)
+{
+    char *d = strdup(s ? s : "");
+    if (!d)
+        emg_error_set(err, EMG_ERR_NOMEM, "out of memory");
+    return d;
+}
+
+void emg_strlcpy(char *dst, const char *src, size_t n)
+{
+    if (!n)
+        return;
+    size_t len = src ? strnlen(src, n - 1) : 0;
+    if (len)
+        memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+const char *emg_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+int emg_str_ieq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return 0;
+    return *a == *b;
+}
+
+const char *emg_path_extension(const char *path)
+{
+    const char *base = emg_basename(path);
+    const char *dot = strrchr(base, '.');
+    return (dot && dot != base) ? dot + 1 : "";
+}

@@ -1,0 +1,95 @@
+/* cli.h: what every emgkit tool shares: exit codes, messages, the common
+ * input options (-c -f -t --fs --scale --unit --resample --format), output
+ * opening, and provenance.  Only tools include this; the library never prints.
+ *
+ * Exit codes (docs/exit-codes.md):
+ *   0 success; 1 usage error; 2 input cannot be opened or read;
+ *   3 input corrupt, truncated, inconsistent or of an unsupported format;
+ *   4 output cannot be written; 5 out of memory or internal error. */
+#ifndef EMGKIT_CLI_H
+#define EMGKIT_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+#include "emgkit/emgkit.h"
+
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_USAGE = 1,
+    CLI_EXIT_INPUT = 2,
+    CLI_EXIT_FORMAT = 3,
+    CLI_EXIT_OUTPUT = 4,
+    CLI_EXIT_INTERNAL = 5
+};
+
+/* Remember the program name and command line (for messages and provenance). */
+void cli_init(const char *prog, int argc, char **argv);
+const char *cli_prog(void);
+/* The command line as one shell-quoted string, e.g. "emg-convert a.hea -". */
+const char *cli_command_line(void);
+
+/* Exit code for a library status. */
+int cli_exit_code(emg_status status);
+/* "prog: message" on stderr, then exit with the code for err->status. */
+void cli_fail(const emg_error *err) __attribute__((noreturn));
+/* "prog: message" and "Try 'prog --help'." on stderr, exit 1. */
+void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* "prog: message" on stderr, exit with code. */
+void cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* "prog: warning: message" on stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict number parsing for option values; usage error naming the option on failure. */
+double cli_parse_double(const char *option, const char *value);
+long cli_parse_long(const char *option, const char *value, long min, long max);
+
+/* The input options every tool that reads a recording accepts. */
+typedef struct cli_input {
+    const char *channels;   /* -c/--channels spec, NULL = all */
+    double from;            /* -f/--from seconds */
+    double to;              /* -t/--to-time seconds, < 0 = end */
+    emg_read_options read;  /* --fs --scale --unit --resample --format */
+} cli_input;
+void cli_input_init(cli_input *in);
+
+/* getopt_long entries for the input options; splice into a tool's table with
+ * CLI_INPUT_LONG_OPTIONS and add CLI_INPUT_SHORT_OPTIONS to its optstring. */
+enum { CLI_OPT_FS = 1000, CLI_OPT_SCALE, CLI_OPT_UNIT, CLI_OPT_RESAMPLE, CLI_OPT_FORMAT,
+       CLI_OPT_TOOL_BASE = 1100 };
+#define CLI_INPUT_SHORT_OPTIONS "c:f:t:"
+#define CLI_INPUT_LONG_OPTIONS                                   \
+    {"channels", required_argument, NULL, 'c'},                  \
+    {"from", required_argument, NULL, 'f'},                      \
+    {"to-time", required_argument, NULL, 't'},                   \
+    {"fs", required_argument, NULL, CLI_OPT_FS},                 \
+    {"scale", required_argument, NULL, CLI_OPT_SCALE},           \
+    {"unit", required_argument, NULL, CLI_OPT_UNIT},             \
+    {"resample", no_argument, NULL, CLI_OPT_RESAMPLE},           \
+    {"format", required_argument, NULL, CLI_OPT_FORMAT}
+/* Handle one option; 1 if it was an input option, 0 if not. */
+int cli_input_option(cli_input *in, int opt, const char *arg);
+/* Help text for the input options (same layout in every tool). */
+void cli_input_help(FILE *out);
+
+/* Open path ("-" = stdin) with the input options applied (selection, range);
+ * prints the reader's notes as warnings; exits with a clear message on error. */
+emg_reader *cli_open_input(const char *path, const cli_input *in);
+/* Same, loading the whole recording into memory (selection and range applied). */
+void cli_load_input(emg_recording *rec, const char *path, const cli_input *in);
+
+/* Refuse to write binary data to a terminal (exit 1) when path is "-". */
+void cli_refuse_binary_tty(const char *path);
+/* Open a text output ("-" = stdout).  Files are written to a temporary name
+ * and renamed by cli_close_text_output(); on failure nothing is left behind. */
+FILE *cli_open_text_output(const char *path);
+/* Flush and close; for files, rename into place.  Exits 4 on a write error. */
+void cli_close_text_output(FILE *f);
+/* Remove a text output that is being abandoned (called by cli_fail/cli_die). */
+void cli_abandon_outputs(void);
+/* Check stdout for write errors at exit (disk full is a failure). */
+void cli_finish_stdout(void);
+
+/* Print "--help" footer lines shared by all tools (exit codes, docs pointer). */
+void cli_help_footer(FILE *out);
+
+#endif
