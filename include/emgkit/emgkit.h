@@ -8,5 +8,6 @@
 #include "emgkit/recording.h"
 #include "emgkit/io.h"
 #include "emgkit/table.h"
+#include "emgkit/filter.h"
 
 #endif
