@@ -9,5 +9,8 @@
 #include "emgkit/io.h"
 #include "emgkit/table.h"
 #include "emgkit/filter.h"
+#include "emgkit/spectrum.h"
+#include "emgkit/features.h"
+#include "emgkit/fatigue.h"
 
 #endif

@@ -1,0 +1,108 @@
+/* emgkit/fatigue.h: trends of spectral and amplitude features over time,
+ * with the statistics needed to test them; contraction segmentation; JASA.
+ *
+ * Regression: ordinary least squares with a Student-t confidence interval
+ * and two-sided p-value for the slope; robust alternatives Theil-Sen (Sen
+ * 1968, JASA 63:1379-1389, CI from Kendall's tau distribution, normal
+ * approximation) and Huber M-estimation by IRLS (Huber 1964; Holland &
+ * Welsch 1977).  The Student-t distribution is computed from the regularized
+ * incomplete beta function (Numerical Recipes 3rd ed. s.6.4; Abramowitz &
+ * Stegun 26.5.27 / 26.7.1).  JASA: Luttmann, Jaeger & Sokeland 1996,
+ * Ergonomics 39:298-313 (joint analysis of EMG spectrum and amplitude).
+ * Details: docs/methods/fatigue.md. */
+#ifndef EMGKIT_FATIGUE_H
+#define EMGKIT_FATIGUE_H
+
+#include <stddef.h>
+#include "emgkit/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- distributions ------------------------------------------------------ */
+
+/* Regularized incomplete beta I_x(a, b), a, b > 0, 0 <= x <= 1. */
+double emg_betai(double a, double b, double x);
+/* Student t with df degrees of freedom: P(T <= t). */
+double emg_student_t_cdf(double t, double df);
+/* Two-sided p-value P(|T| >= |t|). */
+double emg_student_t_p2(double t, double df);
+/* Quantile: the t with P(T <= t) = p, 0 < p < 1. */
+double emg_student_t_quantile(double p, double df);
+/* Standard normal quantile (Acklam's rational approximation refined by one Halley step). */
+double emg_normal_quantile(double p);
+
+/* ---- trends ------------------------------------------------------------- */
+
+typedef enum emg_regression {
+    EMG_REGRESSION_OLS = 0,
+    EMG_REGRESSION_THEIL_SEN,
+    EMG_REGRESSION_HUBER
+} emg_regression;
+
+int emg_regression_from_name(const char *name, emg_regression *out, emg_error *err);
+const char *emg_regression_name(emg_regression r);
+
+typedef struct emg_trend {
+    size_t n;            /* points used */
+    double intercept;    /* value at t = 0 (unit of y) */
+    double slope;        /* unit of y per second */
+    double slope_se;     /* standard error of the slope (OLS / Huber); NaN for Theil-Sen */
+    double ci_low;       /* 95% (or requested) confidence interval of the slope */
+    double ci_high;
+    double r2;           /* coefficient of determination of the fitted line */
+    double p_value;      /* two-sided test of slope = 0 (t test; Kendall tau for Theil-Sen) */
+    double initial;      /* fitted value at the first point's time */
+    double change_pct_per_min; /* 100 * slope * 60 / initial */
+    double first_mean;   /* mean of the first `fraction` of the points (at least 1) */
+    double last_mean;    /* mean of the last `fraction` */
+    double first_last_change_pct; /* 100 * (last_mean - first_mean) / first_mean */
+    double t_first, t_last; /* time span covered */
+} emg_trend;
+
+/* Fit y against t (seconds) over n points (NaN y are skipped).  confidence
+ * in (0,1) (0.95 usual); fraction in (0, 0.5] for the first/last comparison
+ * (0.1 usual).  Needs n >= 3 (EMG_ERR_ARG otherwise; the trend is filled with
+ * NaN and n). */
+int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
+                  emg_regression method, double confidence, double fraction, emg_error *err);
+
+/* ---- JASA --------------------------------------------------------------- */
+
+typedef enum emg_jasa {
+    EMG_JASA_UNDETERMINED = 0, /* a slope is not significantly different from zero */
+    EMG_JASA_FATIGUE,          /* amplitude up, MDF down */
+    EMG_JASA_FORCE_INCREASE,   /* amplitude up, MDF up */
+    EMG_JASA_FORCE_DECREASE,   /* amplitude down, MDF down */
+    EMG_JASA_RECOVERY          /* amplitude down, MDF up */
+} emg_jasa;
+
+/* Quadrant from the signs of the RMS and MDF slopes.  When
+ * require_significance is set, a slope whose CI contains 0 gives UNDETERMINED. */
+emg_jasa emg_jasa_classify(const emg_trend *rms, const emg_trend *mdf, int require_significance);
+const char *emg_jasa_name(emg_jasa q);
+
+/* ---- contractions ------------------------------------------------------- */
+
+typedef struct emg_segment {
+    double onset;    /* seconds */
+    double duration; /* seconds */
+} emg_segment;
+
+/* Contractions from a window series: runs of active windows (active[i] != 0)
+ * at times t[i] (window onsets, step apart), merged across gaps shorter than
+ * max_gap_s, kept when at least min_duration_s long.  window_s is the window
+ * length (a run ends window_s after its last onset).  *segs malloc'd. */
+int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const double *t,
+                                  const int *active, size_t n, double window_s,
+                                  double max_gap_s, double min_duration_s, emg_error *err);
+
+/* Read segments from an event TSV (columns onset and duration, BIDS style;
+ * an optional channel column is ignored). */
+int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path, emg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

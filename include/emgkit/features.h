@@ -1,0 +1,210 @@
+/* emgkit/features.h: per-window EMG features (time and frequency domain),
+ * window quality flags, and a streaming engine that cuts a recording into
+ * windows and computes the features channel by channel (optionally on
+ * several threads).
+ *
+ * Definitions and references: docs/methods/features.md (Hudgins et al. 1993;
+ * Phinyomark et al. 2012; Khushaba et al. 2012; Dimitrov et al. 2006;
+ * Hjorth 1970; libemg, Eddy et al. 2023).
+ *
+ * Units: amplitude features are in the signal's physical unit (rms, mav, ...),
+ * var and powers in unit^2, integrated features in unit*s, counts are counts
+ * per window, frequencies in Hz, PSD in unit^2/Hz. */
+#ifndef EMGKIT_FEATURES_H
+#define EMGKIT_FEATURES_H
+
+#include <stddef.h>
+#include "emgkit/error.h"
+#include "emgkit/recording.h"
+#include "emgkit/io.h"
+#include "emgkit/spectrum.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- catalogue ---------------------------------------------------------- */
+
+/* Features are identified by an index into a fixed catalogue.  Names are
+ * lower case ("rms", "mdf", "fi_nsm5", "ar1", "bp_20_50"...). */
+size_t emg_feature_count(void);
+const char *emg_feature_name(size_t id);
+const char *emg_feature_description(size_t id);
+/* 1 when the feature needs the window's power spectrum. */
+int emg_feature_is_spectral(size_t id);
+/* Index of a feature by name (case-insensitive), or -1. */
+int emg_feature_find(const char *name);
+
+/* Parse a comma-separated list of feature names, or the groups "all",
+ * "time", "freq", "default" (rms mav wl zc ssc wamp mnf mdf snr_db ... ),
+ * "fatigue" (rms mnf mdf fi_nsm5 snr_db).  *ids is malloc'd; caller frees. */
+int emg_feature_list_parse(const char *spec, size_t **ids, size_t *n, emg_error *err);
+
+/* ---- options ------------------------------------------------------------ */
+
+typedef struct emg_feature_options {
+    double zc_threshold;    /* physical units; a crossing counts if |x[i]-x[i+1]| >= this */
+    double ssc_threshold;   /* physical units^2: (x_i-x_{i-1})(x_i-x_{i+1}) >= this */
+    double wamp_threshold;  /* physical units: |x[i]-x[i+1]| > this */
+    double band_low;        /* Hz, frequency features use [band_low, band_high] */
+    double band_high;       /* Hz, clipped at Nyquist; <= 0 means Nyquist */
+    /* Window quality.  noise_rms: RMS of the background noise in physical units
+     * (0 = unknown: snr_db is NaN and rest/low-SNR flags are not set by the
+     * extractor; the engine can estimate it, see emg_window_options). */
+    double noise_rms;
+    double rest_snr_db;     /* window is "rest" when snr_db < this (default 6 dB) */
+    double min_snr_db;      /* window is "low_snr" when snr_db < this (default 10 dB, MNF unreliable) */
+    double clip_high;       /* |x| >= clip level counts as clipped (physical units); 0 = off */
+    double clip_low;        /*   lower rail (e.g. ADC minimum); used when clip_high != 0 */
+    double clip_fraction;   /* window "clipped" when more than this fraction hits a rail (0.001) */
+    double flat_rms;        /* window "flat" when RMS <= this (0: exactly constant) */
+} emg_feature_options;
+#define EMG_FEATURE_OPTIONS_INIT {0.0, 0.0, 0.0, 20.0, 450.0, 0.0, 6.0, 10.0, 0.0, 0.0, 0.001, 0.0}
+
+/* Window quality flags (bit set). */
+enum {
+    EMG_WINDOW_REST = 1u,     /* muscle at rest: snr_db below rest_snr_db */
+    EMG_WINDOW_CLIPPED = 2u,  /* samples at the ADC rails */
+    EMG_WINDOW_FLAT = 4u,     /* constant (disconnected electrode, dropout) */
+    EMG_WINDOW_LOW_SNR = 8u   /* snr_db below min_snr_db: spectral features unreliable */
+};
+/* "rest,clipped" style text for flags; "ok" when none.  buf >= 40 bytes. */
+const char *emg_window_flags_text(unsigned flags, char *buf, size_t n);
+
+/* ---- spectral statistics (usable on any one-sided PSD) ------------------ */
+
+typedef struct emg_spectral_stats {
+    double total_power; /* in-band power: sum P(f) df (unit^2) */
+    double mnf;         /* mean frequency: sum f P / sum P (Hz) */
+    double mdf;         /* median frequency, linearly interpolated inside the bin (Hz) */
+    double peak_freq;   /* frequency of the largest in-band bin (Hz) */
+    double moment[7];   /* spectral moments M_k = sum f^k P(f) df, k = -1..5, at moment[k + 1] */
+    double fi_nsm5;     /* Dimitrov FInsm5 = M_-1 / M_5 (Hz^-6) */
+    double entropy;     /* Shannon entropy of the normalised in-band PSD, / log(N bins), 0..1 */
+} emg_spectral_stats;
+
+/* Spectral moment of order k (-1..5) from emg_spectral_stats.moment. */
+#define EMG_SPECTRAL_MOMENT(stats, k) ((stats)->moment[(k) + 1])
+
+/* Statistics of psd[0..bins) with bin spacing df over [f_low, f_high] Hz.
+ * The DC bin is excluded from M_-1.  Bins are weighted whole (bin k covers
+ * [k df - df/2, k df + df/2]); the median splits the cumulative in-band power
+ * in two halves, interpolated linearly within the bin where it crosses. */
+void emg_spectral_stats_compute(emg_spectral_stats *out, const double *psd, size_t bins,
+                                double df, double f_low, double f_high);
+/* Power in [f_low, f_high) Hz (sum P df). */
+double emg_band_power(const double *psd, size_t bins, double df, double f_low, double f_high);
+
+/* ---- per-window extractor ----------------------------------------------- */
+
+typedef struct emg_feature_extractor emg_feature_extractor;
+
+typedef enum emg_spectrum_method {
+    EMG_SPECTRUM_WELCH = 0,   /* Welch with segment/overlap below */
+    EMG_SPECTRUM_PERIODOGRAM  /* one tapered segment as long as the window */
+} emg_spectrum_method;
+
+typedef struct emg_spectrum_options {
+    emg_spectrum_method method;
+    emg_taper taper;
+    double taper_alpha;   /* Tukey alpha */
+    size_t segment;       /* Welch segment length in samples (0: 256, or the window if shorter) */
+    size_t overlap;       /* Welch overlap in samples ((size_t)-1: segment/2) */
+} emg_spectrum_options;
+#define EMG_SPECTRUM_OPTIONS_INIT {EMG_SPECTRUM_WELCH, EMG_TAPER_HANN, 0.5, 0, (size_t)-1}
+
+/* An extractor for windows of `window` samples at fs Hz computing features
+ * ids[0..n_ids).  Owns its FFTW plans and buffers: use one per thread. */
+int emg_feature_extractor_create(emg_feature_extractor **out, double fs, size_t window,
+                                 const size_t *ids, size_t n_ids,
+                                 const emg_feature_options *opts,
+                                 const emg_spectrum_options *spec, emg_error *err);
+void emg_feature_extractor_destroy(emg_feature_extractor *fx);
+
+/* Compute the features of x[0..window) into values[0..n_ids) and the window's
+ * flags.  start is the window's absolute first sample (it lets the Welch
+ * segment cache reuse segments shared with earlier windows; pass -1 to
+ * disable reuse).  Features that cannot be computed are NaN. */
+int emg_feature_extractor_run(emg_feature_extractor *fx, const double *x, long long start,
+                              double *values, unsigned *flags, emg_error *err);
+/* Mean square of the last window (for noise-floor estimation). */
+double emg_feature_extractor_last_power(const emg_feature_extractor *fx);
+/* The PSD of the last window (borrowed) and its bin count and spacing. */
+const double *emg_feature_extractor_last_psd(const emg_feature_extractor *fx, size_t *bins,
+                                             double *df);
+
+/* Individual time-domain features on x[0..n) (for callers outside the extractor). */
+double emg_feat_rms(const double *x, size_t n);
+double emg_feat_mav(const double *x, size_t n);
+double emg_feat_wl(const double *x, size_t n);
+double emg_feat_zc(const double *x, size_t n, double threshold);
+double emg_feat_ssc(const double *x, size_t n, double threshold);
+double emg_feat_wamp(const double *x, size_t n, double threshold);
+
+/* ---- streaming window engine -------------------------------------------- */
+
+/* An optional per-channel stage run on each channel's samples before the
+ * windows are cut (e.g. the filter chain), inside the worker thread of that
+ * channel.  process() gets n new samples and returns through out and n_out the
+ * samples it can release now (borrowed until its next call; may lag the
+ * input); flush() releases the rest at the end of the input. */
+typedef struct emg_channel_stage {
+    void *(*create)(void *ctx, size_t channel, double fs, emg_error *err);
+    int (*process)(void *state, const double *in, size_t n, const double **out, size_t *n_out,
+                   emg_error *err);
+    int (*flush)(void *state, const double **out, size_t *n_out, emg_error *err);
+    void (*destroy)(void *state);
+    void *ctx;
+} emg_channel_stage;
+
+typedef struct emg_window_options {
+    double window_s;       /* window length in seconds (default 1) */
+    double step_s;         /* step in seconds (default 0.5) */
+    int threads;           /* worker threads over channels (1 = in the caller's thread) */
+    /* noise floor: when opts.noise_rms is 0, estimate it per channel at the end
+     * as the quietest windows' RMS (5th percentile of window power) and apply
+     * snr_db / rest / low_snr in emg_window_engine_finish(). */
+    int estimate_noise;
+} emg_window_options;
+#define EMG_WINDOW_OPTIONS_INIT {1.0, 0.5, 1, 1}
+
+/* One computed window: index k starts at k*step_s seconds. */
+typedef struct emg_window_result {
+    size_t window;     /* window index */
+    size_t channel;    /* 0-based channel index in the header */
+    double onset;      /* seconds */
+    double duration;   /* seconds */
+    const double *values; /* n_ids values, borrowed for the callback */
+    unsigned flags;
+    double power;      /* mean square of the window (unit^2) */
+} emg_window_result;
+
+/* Called in window order (then channel order), from the caller's thread.
+ * A negative return stops the engine and is passed on. */
+typedef int (*emg_window_emit)(void *ctx, const emg_window_result *w);
+
+typedef struct emg_window_engine emg_window_engine;
+
+/* hdr: the recording's header (channels, rates); stage may be NULL. */
+int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
+                             const size_t *ids, size_t n_ids, const emg_feature_options *fopts,
+                             const emg_spectrum_options *sopts, const emg_window_options *wopts,
+                             const emg_channel_stage *stage, emg_window_emit emit, void *ctx,
+                             emg_error *err);
+/* Feed one block (all channels, as returned by emg_reader_read). */
+int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error *err);
+/* End of input: flush stages, emit the remaining windows.  When the noise
+ * floor is estimated, rows are held (in a temporary file, not memory) until
+ * here so that snr_db and flags can use the whole recording's floor. */
+int emg_window_engine_finish(emg_window_engine *e, emg_error *err);
+/* Estimated (or given) noise RMS of a channel after finish; NaN if unknown. */
+double emg_window_engine_noise_rms(const emg_window_engine *e, size_t channel);
+void emg_window_engine_destroy(emg_window_engine *e);
+
+/* Convenience: run the engine over a whole reader. */
+int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
