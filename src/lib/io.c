@@ -1,0 +1,811 @@
+/* io.c: opening recordings and outputs, whatever their format.
+ *
+ * Readers: the format is detected from the first bytes of the file (each
+ * format module's probe() scores them), the module fills the header and
+ * returns blocks, and this wrapper applies channel selection and a time range
+ * without copying samples (the returned block points into the module's).
+ * It also checks that every channel delivered exactly the number of samples
+ * its header declared, so no format can shorten a recording silently.
+ *
+ * Writers: output goes to a temporary file beside the target and is renamed
+ * into place only when the writer finished without error (rename(2) is atomic
+ * within a directory), so a failed run leaves no half-written file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "io_internal.h"
+
+/* Pipe streams read from stdin without spooling (pipe.c). */
+int emg_pipe_open_stdin(void **state, const unsigned char *prefix, size_t prefix_len,
+                        emg_header *hdr, emg_error *err);
+
+static const struct format_name {
+    emg_format format;
+    const char *name; /* canonical name first, then other extensions */
+} format_names[] = {
+    {EMG_FORMAT_PIPE, "pipe"}, {EMG_FORMAT_PIPE, "emg"},
+    {EMG_FORMAT_WFDB, "wfdb"}, {EMG_FORMAT_WFDB, "hea"}, {EMG_FORMAT_WFDB, "dat"},
+    {EMG_FORMAT_EDF, "edf"},   {EMG_FORMAT_BDF, "bdf"},
+    {EMG_FORMAT_WAV, "wav"},   {EMG_FORMAT_FLAC, "flac"},
+    {EMG_FORMAT_AIFF, "aiff"}, {EMG_FORMAT_AIFF, "aif"},
+    {EMG_FORMAT_CAF, "caf"},   {EMG_FORMAT_W64, "w64"},   {EMG_FORMAT_RF64, "rf64"},
+    {EMG_FORMAT_SNDFILE, "sndfile"},
+    {EMG_FORMAT_HDF5, "hdf5"}, {EMG_FORMAT_HDF5, "h5"}, {EMG_FORMAT_HDF5, "nwb"},
+    {EMG_FORMAT_CSV, "csv"},   {EMG_FORMAT_TSV, "tsv"},   {EMG_FORMAT_TEXT, "text"},
+    {EMG_FORMAT_TEXT, "txt"},  {EMG_FORMAT_BIOSIG, "biosig"},
+};
+
+const char *emg_format_name(emg_format f)
+{
+    for (size_t i = 0; i < sizeof format_names / sizeof *format_names; i++)
+        if (format_names[i].format == f)
+            return format_names[i].name;
+    return "auto";
+}
+
+int emg_format_from_name(const char *name, emg_format *out)
+{
+    for (size_t i = 0; i < sizeof format_names / sizeof *format_names; i++)
+        if (emg_str_ieq(format_names[i].name, name)) {
+            *out = format_names[i].format;
+            return EMG_OK;
+        }
+    return EMG_ERR_ARG;
+}
+
+static const emg_format_writer *writer_for(emg_format f)
+{
+    switch (f) {
+    case EMG_FORMAT_PIPE: return &emg_pipe_writer;
+    case EMG_FORMAT_WFDB: return &emg_wfdb_writer;
+    case EMG_FORMAT_EDF: case EMG_FORMAT_BDF: return &emg_edf_writer;
+    case EMG_FORMAT_WAV: case EMG_FORMAT_FLAC: case EMG_FORMAT_AIFF: case EMG_FORMAT_CAF:
+    case EMG_FORMAT_W64: case EMG_FORMAT_RF64: return &emg_sndfile_writer;
+    case EMG_FORMAT_HDF5: return &emg_hdf5_writer;
+    case EMG_FORMAT_CSV: case EMG_FORMAT_TSV: return &emg_text_writer;
+    default: return NULL;
+    }
+}
+
+int emg_format_from_path(const char *path, emg_format *out, emg_error *err)
+{
+    if (!strcmp(path, "-")) {
+        *out = EMG_FORMAT_PIPE;
+        return EMG_OK;
+    }
+    const char *ext = emg_path_extension(path);
+    emg_format f;
+    if (emg_format_from_name(ext, &f) < 0 || !writer_for(f == EMG_FORMAT_TEXT ? EMG_FORMAT_TSV : f))
+        return emg_error_set(err, EMG_ERR_ARG,
+                             "%s: cannot tell the output format from the extension '%s'", path,
+                             ext);
+    *out = f == EMG_FORMAT_TEXT ? EMG_FORMAT_TSV : f;
+    return EMG_OK;
+}
+
+/* ---------------------------------------------------------------- readers */
+
+static const emg_format_reader *const all_readers[] = {
+    &emg_pipe_reader, &emg_wfdb_reader, &emg_edf_reader, &emg_hdf5_reader,
+    &emg_sndfile_reader, &emg_biosig_reader, &emg_text_reader,
+};
+
+static const emg_format_reader *reader_for(emg_format f)
+{
+    switch (f) {
+    case EMG_FORMAT_PIPE: return &emg_pipe_reader;
+    case EMG_FORMAT_WFDB: return &emg_wfdb_reader;
+    case EMG_FORMAT_EDF: case EMG_FORMAT_BDF: return &emg_edf_reader;
+    case EMG_FORMAT_HDF5: return &emg_hdf5_reader;
+    case EMG_FORMAT_CSV: case EMG_FORMAT_TSV: case EMG_FORMAT_TEXT: return &emg_text_reader;
+    case EMG_FORMAT_BIOSIG: return &emg_biosig_reader;
+    case EMG_FORMAT_AUTO: return NULL;
+    default: return &emg_sndfile_reader;
+    }
+}
+
+struct emg_reader {
+    const emg_format_reader *ops;
+    void *state;
+    emg_format format;
+    char *spool_path;      /* temporary copy of stdin, removed at close */
+    emg_header source;     /* the module's header, all channels */
+    emg_header header;     /* what the caller sees: selection and range applied */
+    int *selection;        /* header channel j is source channel selection[j] */
+    int64_t *position;     /* per source channel: samples delivered by the module */
+    int64_t *first, *last; /* per source channel: kept sample range [first, last), last -1 open */
+    double from;           /* range start in seconds (annotation shift) */
+    double to;             /* range end in seconds, < 0 open */
+    int started;
+    emg_block raw;         /* filled by the module */
+    emg_block view;        /* handed out: pointers into raw */
+    char path[4096];
+};
+
+const emg_header *emg_reader_header(const emg_reader *r) { return &r->header; }
+emg_format emg_reader_format(const emg_reader *r) { return r->format; }
+
+static int read_head(const char *path, unsigned char *head, size_t cap, size_t *len,
+                     emg_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return emg_error_set(err, EMG_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return emg_error_set(err, EMG_ERR_IO, "%s: is a directory", path);
+    }
+    *len = fread(head, 1, cap, f);
+    int failed = ferror(f);
+    fclose(f);
+    if (failed)
+        return emg_error_set(err, EMG_ERR_IO, "%s: read error", path);
+    return EMG_OK;
+}
+
+static const emg_format_reader *detect_format(const unsigned char *head, size_t len,
+                                              const char *path)
+{
+    const emg_format_reader *best = NULL;
+    int best_score = 0;
+    for (size_t i = 0; i < sizeof all_readers / sizeof *all_readers; i++) {
+        int score = all_readers[i]->probe(head, len, path);
+        if (score > best_score) {
+            best_score = score;
+            best = all_readers[i];
+        }
+    }
+    return best;
+}
+
+/* Copy stdin (after the bytes already read into head) into a temporary file. */
+static int spool_stdin(emg_reader *r, const unsigned char *head, size_t len, emg_error *err)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/emgkit-stdin-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return emg_error_set(err, EMG_ERR_IO, "cannot create a temporary file for stdin: %s",
+                             strerror(errno));
+    r->spool_path = emg_xstrdup(path, err);
+    FILE *out = fdopen(fd, "wb");
+    if (!r->spool_path || !out) {
+        if (out)
+            fclose(out);
+        else
+            close(fd);
+        unlink(path);
+        return EMG_ERR_NOMEM;
+    }
+    int ok = fwrite(head, 1, len, out) == len;
+    char buf[65536];
+    size_t got;
+    while (ok && (got = fread(buf, 1, sizeof buf, stdin)) > 0)
+        ok = fwrite(buf, 1, got, out) == got;
+    ok = ok && !ferror(stdin);
+    ok = (fclose(out) == 0) && ok;
+    if (!ok)
+        return emg_error_set(err, EMG_ERR_IO, "-: cannot copy standard input to %s", path);
+    return EMG_OK;
+}
+
+/* Resolve which module reads path; for "-", either the pipe stream or a spooled copy. */
+static int choose_module(emg_reader *r, const char *path, const emg_read_options *opts,
+                         const char **open_path, emg_error *err)
+{
+    unsigned char head[4096];
+    size_t len = 0;
+    *open_path = path;
+    if (!strcmp(path, "-")) {
+        len = fread(head, 1, sizeof head, stdin);
+        if (ferror(stdin))
+            return emg_error_set(err, EMG_ERR_IO, "-: read error on standard input");
+        if (emg_pipe_reader.probe(head, len, "-") == 100 &&
+            (opts->format == EMG_FORMAT_AUTO || opts->format == EMG_FORMAT_PIPE)) {
+            r->ops = &emg_pipe_reader;
+            r->format = EMG_FORMAT_PIPE;
+            int rc = emg_pipe_open_stdin(&r->state, head, len, &r->source, err);
+            return rc < 0 ? rc : 1;
+        }
+        int rc = spool_stdin(r, head, len, err);
+        if (rc < 0)
+            return rc;
+        *open_path = r->spool_path;
+    } else {
+        int rc = read_head(path, head, sizeof head, &len, err);
+        if (rc < 0) {
+            /* A WFDB record may be named without its ".hea". */
+            char hea[4200];
+            snprintf(hea, sizeof hea, "%s.hea", path);
+            if (access(hea, R_OK) != 0)
+                return rc;
+            emg_error_clear(err);
+            len = 0;
+        }
+    }
+    r->ops = opts->format != EMG_FORMAT_AUTO ? reader_for(opts->format)
+                                             : detect_format(head, len, *open_path);
+    if (!r->ops) {
+        if (len == 0)
+            return emg_error_set(err, EMG_ERR_FORMAT, "%s: empty file", path);
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: unrecognised file format", path);
+    }
+    return EMG_OK;
+}
+
+static int validate_header(const char *path, const emg_header *h, emg_error *err)
+{
+    if (h->n_channels == 0)
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: no signal channels", path);
+    for (size_t i = 0; i < h->n_channels; i++)
+        if (!(h->channels[i].fs > 0) || !isfinite(h->channels[i].fs))
+            return emg_error_set(err, EMG_ERR_FORMAT, "%s: channel %zu has sampling rate %g",
+                                 path, i + 1, h->channels[i].fs);
+    return EMG_OK;
+}
+
+/* Rebuild the caller's header from the source header, selection and range. */
+static int build_view_header(emg_reader *r, emg_error *err)
+{
+    emg_header *h = &r->header;
+    emg_header_free(h);
+    int rc = emg_header_copy(h, &r->source, err);
+    if (rc < 0)
+        return rc;
+    size_t n = h->n_channels;
+    if (r->selection) {
+        free(h->channels);
+        h->channels = NULL;
+        h->n_channels = 0;
+        for (size_t j = 0; j < r->view.n_channels; j++)
+            if ((rc = emg_header_add_channel(h, &r->source.channels[r->selection[j]], err)) < 0)
+                return rc;
+        n = h->n_channels;
+    }
+    for (size_t j = 0; j < n; j++) {
+        int src = r->selection ? r->selection[j] : (int)j;
+        emg_channel *ch = &h->channels[j];
+        if (ch->n_samples >= 0) {
+            int64_t last = r->last[src] < 0 ? ch->n_samples
+                                            : (r->last[src] < ch->n_samples ? r->last[src]
+                                                                             : ch->n_samples);
+            ch->n_samples = last > r->first[src] ? last - r->first[src] : 0;
+        }
+    }
+    /* Annotations: keep those that touch the range and belong to a kept channel. */
+    size_t kept = 0;
+    for (size_t i = 0; i < h->n_annotations; i++) {
+        emg_annotation a = h->annotations[i];
+        int channel = a.channel;
+        if (channel >= 0 && r->selection) {
+            channel = -2;
+            for (size_t j = 0; j < n; j++)
+                if (r->selection[j] == a.channel)
+                    channel = (int)j;
+        }
+        int inside = a.onset + a.duration >= r->from && (r->to < 0 || a.onset < r->to);
+        if (channel == -2 || !inside) {
+            free(a.text);
+            continue;
+        }
+        a.onset -= r->from;
+        a.channel = channel;
+        h->annotations[kept++] = a;
+    }
+    h->n_annotations = kept;
+    return EMG_OK;
+}
+
+static int reset_view(emg_reader *r, size_t n_view, emg_error *err)
+{
+    emg_block *v = &r->view;
+    free(v->count);
+    free(v->data);
+    v->count = emg_xcalloc(n_view, sizeof *v->count, err);
+    v->data = emg_xcalloc(n_view, sizeof *v->data, err);
+    v->n_channels = n_view;
+    return (v->count && v->data) ? EMG_OK : EMG_ERR_NOMEM;
+}
+
+int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *opts,
+                    emg_error *err)
+{
+    static const emg_read_options defaults = EMG_READ_OPTIONS_INIT;
+    if (!opts)
+        opts = &defaults;
+    *out = NULL;
+    emg_reader *r = emg_xcalloc(1, sizeof *r, err);
+    if (!r)
+        return EMG_ERR_NOMEM;
+    emg_strlcpy(r->path, path, sizeof r->path);
+    emg_header_init(&r->source);
+    emg_header_init(&r->header);
+    r->to = -1;
+    const char *open_path;
+    int rc = choose_module(r, path, opts, &open_path, err);
+    if (rc == EMG_OK) {
+        r->format = opts->format;
+        rc = r->ops->open(&r->state, open_path, opts, &r->source, &r->format, err);
+        if (rc < 0) {
+            r->ops = NULL; /* nothing to close */
+            /* Name the user's file, not the spool copy. */
+            if (r->spool_path && err && !strncmp(err->message, open_path, strlen(open_path))) {
+                char msg[EMG_ERROR_MESSAGE_MAX];
+                snprintf(msg, sizeof msg, "-%s", err->message + strlen(open_path));
+                emg_strlcpy(err->message, msg, sizeof err->message);
+            }
+        }
+    }
+    if (rc >= 0)
+        rc = validate_header(path, &r->source, err);
+    size_t n = r->source.n_channels;
+    if (rc >= 0) {
+        r->position = emg_xcalloc(n, sizeof *r->position, err);
+        r->first = emg_xcalloc(n, sizeof *r->first, err);
+        r->last = emg_xcalloc(n, sizeof *r->last, err);
+        rc = (r->position && r->first && r->last) ? EMG_OK : EMG_ERR_NOMEM;
+    }
+    if (rc >= 0) {
+        for (size_t i = 0; i < n; i++)
+            r->last[i] = -1;
+        rc = reset_view(r, n, err);
+    }
+    if (rc >= 0)
+        rc = build_view_header(r, err);
+    if (rc < 0) {
+        emg_reader_close(r);
+        return rc;
+    }
+    *out = r;
+    return EMG_OK;
+}
+
+int emg_reader_select(emg_reader *r, const int *indices, size_t n, emg_error *err)
+{
+    if (r->started)
+        return emg_error_set(err, EMG_ERR_ARG, "%s: channel selection after reading began",
+                             r->path);
+    for (size_t j = 0; j < n; j++)
+        if (indices[j] < 0 || (size_t)indices[j] >= r->source.n_channels)
+            return emg_error_set(err, EMG_ERR_ARG, "%s: no channel %d", r->path, indices[j] + 1);
+    int *copy = emg_xcalloc(n, sizeof *copy, err);
+    if (!copy)
+        return EMG_ERR_NOMEM;
+    memcpy(copy, indices, n * sizeof *copy);
+    free(r->selection);
+    r->selection = copy;
+    int rc = reset_view(r, n, err);
+    return rc < 0 ? rc : build_view_header(r, err);
+}
+
+int emg_reader_set_range(emg_reader *r, double from, double to, emg_error *err)
+{
+    if (r->started)
+        return emg_error_set(err, EMG_ERR_ARG, "%s: time range after reading began", r->path);
+    if (!(from >= 0) || (to >= 0 && to <= from))
+        return emg_error_set(err, EMG_ERR_ARG, "%s: empty or negative time range %g to %g s",
+                             r->path, from, to);
+    double duration = emg_header_duration(&r->source);
+    if (duration >= 0 && from >= duration)
+        return emg_error_set(err, EMG_ERR_ARG, "%s: start %g s is past the end (%g s)", r->path,
+                             from, duration);
+    r->from = from;
+    r->to = to;
+    for (size_t i = 0; i < r->source.n_channels; i++) {
+        double fs = r->source.channels[i].fs;
+        /* Sample k lies at k/fs: keep from <= k/fs < to. */
+        r->first[i] = (int64_t)ceil(from * fs - 1e-9);
+        r->last[i] = to < 0 ? -1 : (int64_t)ceil(to * fs - 1e-9);
+    }
+    return build_view_header(r, err);
+}
+
+/* Remap, shift and filter the module's block annotations into the view. */
+static int view_annotations(emg_reader *r, emg_error *err)
+{
+    emg_block *v = &r->view;
+    for (size_t i = 0; i < v->n_annotations; i++)
+        free(v->annotations[i].text);
+    v->n_annotations = 0;
+    for (size_t i = 0; i < r->raw.n_annotations; i++) {
+        const emg_annotation *a = &r->raw.annotations[i];
+        int channel = a->channel;
+        if (channel >= 0 && r->selection) {
+            channel = -2;
+            for (size_t j = 0; j < v->n_channels; j++)
+                if (r->selection[j] == a->channel)
+                    channel = (int)j;
+        }
+        if (channel == -2 || a->onset + a->duration < r->from || (r->to >= 0 && a->onset >= r->to))
+            continue;
+        int rc = emg_block_add_annotation(v, a->onset - r->from, a->duration, channel, a->text,
+                                          err);
+        if (rc < 0)
+            return rc;
+    }
+    return EMG_OK;
+}
+
+/* Point the view at the part of the module's block inside the range; 1 when
+ * every selected channel is past the range end (nothing more to read). */
+static int fill_view(emg_reader *r)
+{
+    int all_done = 1;
+    for (size_t j = 0; j < r->view.n_channels; j++) {
+        int src = r->selection ? r->selection[j] : (int)j;
+        int64_t start = r->position[src];
+        int64_t end = start + (int64_t)r->raw.count[src];
+        int64_t lo = start > r->first[src] ? start : r->first[src];
+        int64_t hi = (r->last[src] >= 0 && end > r->last[src]) ? r->last[src] : end;
+        r->view.data[j] = r->raw.data[src] ? r->raw.data[src] + (lo - start) : NULL;
+        r->view.count[j] = hi > lo ? (size_t)(hi - lo) : 0;
+        if (r->last[src] < 0 || end < r->last[src])
+            all_done = 0;
+    }
+    for (size_t i = 0; i < r->source.n_channels; i++)
+        r->position[i] += (int64_t)r->raw.count[i];
+    return all_done;
+}
+
+/* After the module's last block: every channel must have what its header promised. */
+static int check_complete(const emg_reader *r, emg_error *err)
+{
+    for (size_t i = 0; i < r->source.n_channels; i++) {
+        const emg_channel *ch = &r->source.channels[i];
+        if (ch->n_samples >= 0 && r->position[i] != ch->n_samples)
+            return emg_error_set(err, EMG_ERR_FORMAT,
+                                 "%s: channel '%s' holds %lld samples, header declares %lld",
+                                 r->path, ch->name, (long long)r->position[i],
+                                 (long long)ch->n_samples);
+    }
+    return EMG_OK;
+}
+
+int emg_reader_read(emg_reader *r, const emg_block **block, emg_error *err)
+{
+    r->started = 1;
+    for (;;) {
+        if (r->to >= 0) {
+            int done = 1;
+            for (size_t j = 0; j < r->view.n_channels && done; j++) {
+                int src = r->selection ? r->selection[j] : (int)j;
+                done = r->position[src] >= r->last[src];
+            }
+            if (done)
+                return 0;
+        }
+        emg_block_clear(&r->raw);
+        int rc = r->ops->read(r->state, &r->raw, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            return check_complete(r, err);
+        if (r->raw.n_channels != r->source.n_channels)
+            return emg_error_set(err, EMG_ERR_FORMAT, "%s: block with %zu channels, expected %zu",
+                                 r->path, r->raw.n_channels, r->source.n_channels);
+        fill_view(r);
+        if ((rc = view_annotations(r, err)) < 0)
+            return rc;
+        size_t total = 0;
+        for (size_t j = 0; j < r->view.n_channels; j++)
+            total += r->view.count[j];
+        if (total || r->view.n_annotations) {
+            *block = &r->view;
+            return 1;
+        }
+    }
+}
+
+void emg_reader_close(emg_reader *r)
+{
+    if (!r)
+        return;
+    if (r->ops && r->state)
+        r->ops->close(r->state);
+    if (r->spool_path) {
+        unlink(r->spool_path);
+        free(r->spool_path);
+    }
+    emg_header_free(&r->source);
+    emg_header_free(&r->header);
+    free(r->selection);
+    free(r->position);
+    free(r->first);
+    free(r->last);
+    emg_block_free(&r->raw);
+    for (size_t i = 0; i < r->view.n_annotations; i++)
+        free(r->view.annotations[i].text);
+    free(r->view.annotations);
+    free(r->view.count);
+    free(r->view.data);
+    free(r);
+}
+
+/* ---------------------------------------------------------------- writers */
+
+typedef struct output_file {
+    char *tmp;
+    char *final;
+} output_file;
+
+struct emg_writer {
+    const emg_format_writer *ops;
+    void *state;
+    output_file *files; /* files[0] is the main output */
+    size_t n_files;
+    int to_stdout;      /* final path "-" */
+};
+
+int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err)
+{
+    static unsigned counter;
+    const char *base = emg_basename(final_path);
+    int dir_len = (int)(base - final_path);
+    int len = snprintf(out, n, "%.*s.%s.tmp-%ld-%u", dir_len, final_path, base, (long)getpid(),
+                       counter++);
+    if (len < 0 || (size_t)len >= n)
+        return emg_error_set(err, EMG_ERR_ARG, "%s: path too long", final_path);
+    return EMG_OK;
+}
+
+int emg_writer_add_file(emg_writer *w, const char *tmp_path, const char *final_path,
+                        emg_error *err)
+{
+    output_file *grown = emg_xrealloc(w->files, w->n_files + 1, sizeof *grown, err);
+    if (!grown)
+        return EMG_ERR_NOMEM;
+    w->files = grown;
+    output_file *f = &grown[w->n_files];
+    f->tmp = emg_xstrdup(tmp_path, err);
+    f->final = emg_xstrdup(final_path, err);
+    if (!f->tmp || !f->final) {
+        free(f->tmp);
+        free(f->final);
+        return EMG_ERR_NOMEM;
+    }
+    w->n_files++;
+    return EMG_OK;
+}
+
+static void remove_temporaries(emg_writer *w)
+{
+    for (size_t i = 0; i < w->n_files; i++)
+        if (strcmp(w->files[i].tmp, "-"))
+            unlink(w->files[i].tmp);
+}
+
+static void free_writer(emg_writer *w)
+{
+    if (w->ops && w->state)
+        w->ops->destroy(w->state);
+    for (size_t i = 0; i < w->n_files; i++) {
+        free(w->files[i].tmp);
+        free(w->files[i].final);
+    }
+    free(w->files);
+    free(w);
+}
+
+/* Temporary file for output to stdout from a format that needs to seek. */
+static int stdout_spool_path(char *out, size_t n, emg_error *err)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(out, n, "%s/emgkit-out-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(out);
+    if (fd < 0)
+        return emg_error_set(err, EMG_ERR_OUTPUT, "cannot create a temporary file: %s",
+                             strerror(errno));
+    close(fd);
+    return EMG_OK;
+}
+
+int emg_writer_open(emg_writer **out, const char *path, emg_format format,
+                    const emg_header *hdr, const emg_write_options *opts, emg_error *err)
+{
+    static const emg_write_options defaults = EMG_WRITE_OPTIONS_INIT;
+    if (!opts)
+        opts = &defaults;
+    *out = NULL;
+    int rc = EMG_OK;
+    if (format == EMG_FORMAT_AUTO && (rc = emg_format_from_path(path, &format, err)) < 0)
+        return rc;
+    const emg_format_writer *ops = writer_for(format);
+    if (!ops)
+        return emg_error_set(err, EMG_ERR_UNSUPPORTED, "%s: cannot write %s files", path,
+                             emg_format_name(format));
+    if (hdr->n_channels == 0)
+        return emg_error_set(err, EMG_ERR_ARG, "%s: no channels to write", path);
+    emg_writer *w = emg_xcalloc(1, sizeof *w, err);
+    if (!w)
+        return EMG_ERR_NOMEM;
+    w->to_stdout = !strcmp(path, "-");
+    char tmp[4200];
+    if (w->to_stdout && ops->streams_to_stdout)
+        strcpy(tmp, "-");
+    else if (w->to_stdout)
+        rc = stdout_spool_path(tmp, sizeof tmp, err);
+    else
+        rc = emg_temp_path(tmp, sizeof tmp, path, err);
+    if (rc >= 0)
+        rc = emg_writer_add_file(w, tmp, path, err);
+    if (rc >= 0) {
+        w->ops = ops;
+        rc = ops->open(&w->state, w, tmp, path, format, hdr, opts, err);
+    }
+    if (rc < 0) {
+        remove_temporaries(w);
+        free_writer(w);
+        return rc;
+    }
+    *out = w;
+    return EMG_OK;
+}
+
+int emg_writer_write(emg_writer *w, const emg_block *block, emg_error *err)
+{
+    return w->ops->write(w->state, block, err);
+}
+
+static int copy_to_stdout(const char *path, emg_error *err)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in)
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", path, strerror(errno));
+    char buf[65536];
+    size_t got;
+    int ok = 1;
+    while (ok && (got = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, got, stdout) == got;
+    ok = ok && !ferror(in) && fflush(stdout) == 0;
+    fclose(in);
+    return ok ? EMG_OK : emg_error_set(err, EMG_ERR_OUTPUT, "-: write error on standard output");
+}
+
+static int commit_files(emg_writer *w, emg_error *err)
+{
+    for (size_t i = 0; i < w->n_files; i++) {
+        output_file *f = &w->files[i];
+        if (!strcmp(f->tmp, "-"))
+            continue;
+        if (w->to_stdout) {
+            if (i == 0) {
+                int rc = copy_to_stdout(f->tmp, err);
+                if (rc < 0)
+                    return rc;
+            }
+            continue;
+        }
+        if (rename(f->tmp, f->final) != 0)
+            return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot move into place: %s",
+                                 f->final, strerror(errno));
+    }
+    return EMG_OK;
+}
+
+int emg_writer_close(emg_writer *w, emg_error *err)
+{
+    int rc = w->ops->finish(w->state, err);
+    w->ops->destroy(w->state);
+    w->state = NULL;
+    if (rc >= 0)
+        rc = commit_files(w, err);
+    if (rc < 0 || w->to_stdout)
+        remove_temporaries(w);
+    free_writer(w);
+    return rc;
+}
+
+void emg_writer_abort(emg_writer *w)
+{
+    if (!w)
+        return;
+    remove_temporaries(w);
+    free_writer(w);
+}
+
+/* ---------------------------------------------------------- whole recordings */
+
+static int append_samples(emg_recording *rec, size_t *capacity, const emg_block *b,
+                          int64_t *filled, emg_error *err)
+{
+    for (size_t i = 0; i < b->n_channels; i++) {
+        size_t need = (size_t)filled[i] + b->count[i];
+        if (need > capacity[i]) {
+            size_t grow = capacity[i] ? capacity[i] * 2 : 65536;
+            while (grow < need)
+                grow *= 2;
+            double *d = emg_xrealloc(rec->data[i], grow, sizeof *d, err);
+            if (!d)
+                return EMG_ERR_NOMEM;
+            rec->data[i] = d;
+            capacity[i] = grow;
+        }
+        memcpy(rec->data[i] + filled[i], b->data[i], b->count[i] * sizeof(double));
+        filled[i] += (int64_t)b->count[i];
+    }
+    for (size_t k = 0; k < b->n_annotations; k++) {
+        const emg_annotation *a = &b->annotations[k];
+        int rc = emg_header_add_annotation(&rec->header, a->onset, a->duration, a->channel,
+                                           a->text, err);
+        if (rc < 0)
+            return rc;
+    }
+    return EMG_OK;
+}
+
+int emg_recording_load(emg_recording *rec, const char *path, const emg_read_options *opts,
+                       emg_error *err)
+{
+    emg_recording_init(rec);
+    emg_reader *r;
+    int rc = emg_reader_open(&r, path, opts, err);
+    if (rc < 0)
+        return rc;
+    rc = emg_header_copy(&rec->header, emg_reader_header(r), err);
+    size_t n = rec->header.n_channels;
+    size_t *capacity = NULL;
+    int64_t *filled = NULL;
+    if (rc >= 0) {
+        rec->data = emg_xcalloc(n, sizeof *rec->data, err);
+        capacity = emg_xcalloc(n, sizeof *capacity, err);
+        filled = emg_xcalloc(n, sizeof *filled, err);
+        rc = (rec->data && capacity && filled) ? EMG_OK : EMG_ERR_NOMEM;
+    }
+    const emg_block *b;
+    while (rc >= 0 && (rc = emg_reader_read(r, &b, err)) > 0)
+        rc = append_samples(rec, capacity, b, filled, err);
+    for (size_t i = 0; rc >= 0 && i < n; i++)
+        rec->header.channels[i].n_samples = filled[i];
+    free(capacity);
+    free(filled);
+    emg_reader_close(r);
+    if (rc < 0) {
+        emg_recording_free(rec);
+        return rc;
+    }
+    return EMG_OK;
+}
+
+int emg_recording_save(const emg_recording *rec, const char *path, emg_format format,
+                       const emg_write_options *opts, emg_error *err)
+{
+    const emg_header *h = &rec->header;
+    emg_writer *w;
+    int rc = emg_writer_open(&w, path, format, h, opts, err);
+    if (rc < 0)
+        return rc;
+    emg_block view;
+    emg_block_init(&view);
+    view.n_channels = h->n_channels;
+    view.count = emg_xcalloc(h->n_channels, sizeof *view.count, err);
+    view.data = emg_xcalloc(h->n_channels, sizeof *view.data, err);
+    rc = (view.count && view.data) ? EMG_OK : EMG_ERR_NOMEM;
+    /* One-second blocks: channel i gets floor((k+1) fs_i) - floor(k fs_i) samples. */
+    double duration = emg_header_duration(h);
+    for (int64_t k = 0; rc >= 0 && k < (int64_t)ceil(duration); k++) {
+        for (size_t i = 0; i < h->n_channels; i++) {
+            int64_t n = h->channels[i].n_samples;
+            int64_t lo = (int64_t)floor((double)k * h->channels[i].fs);
+            int64_t hi = (int64_t)floor((double)(k + 1) * h->channels[i].fs);
+            lo = lo < n ? lo : n;
+            hi = hi < n ? hi : n;
+            view.data[i] = rec->data[i] ? rec->data[i] + lo : NULL;
+            view.count[i] = (size_t)(hi - lo);
+        }
+        rc = emg_writer_write(w, &view, err);
+    }
+    free(view.count);
+    free(view.data);
+    if (rc < 0) {
+        emg_writer_abort(w);
+        return rc;
+    }
+    return emg_writer_close(w, err);
+}

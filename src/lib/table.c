@@ -1,0 +1,178 @@
+/* table.c: tab-separated tables with a header row (docs/event-tables.md). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "io_internal.h"
+#include "emgkit/table.h"
+
+void emg_tsv_header(FILE *f, size_t n, const char *const *columns)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%c", columns[i], i + 1 < n ? '\t' : '\n');
+}
+
+void emg_tsv_num(FILE *f, double value, int last)
+{
+    if (isnan(value))
+        fputs("n/a", f);
+    else
+        fprintf(f, "%.9g", value);
+    fputc(last ? '\n' : '\t', f);
+}
+
+void emg_tsv_str(FILE *f, const char *text, int last)
+{
+    for (const char *p = text; *p; p++)
+        fputc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p, f);
+    fputc(last ? '\n' : '\t', f);
+}
+
+void emg_table_init(emg_table *t)
+{
+    memset(t, 0, sizeof *t);
+}
+
+void emg_table_free(emg_table *t)
+{
+    for (size_t i = 0; i < t->n_columns; i++)
+        free(t->columns[i]);
+    for (size_t i = 0; i < t->n_rows * t->n_columns; i++)
+        free(t->cells[i]);
+    free(t->columns);
+    free(t->cells);
+    emg_table_init(t);
+}
+
+/* Split line at delim into a freshly allocated array of strdup'd fields. */
+static int split_line(char *line, char delim, char ***fields, size_t *n, emg_error *err)
+{
+    size_t len = strlen(line);
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[--len] = '\0';
+    size_t count = 1;
+    for (char *p = line; *p; p++)
+        count += *p == delim;
+    char **out = emg_xcalloc(count, sizeof *out, err);
+    if (!out)
+        return EMG_ERR_NOMEM;
+    char *p = line;
+    for (size_t i = 0; i < count; i++) {
+        char *end = strchr(p, delim);
+        if (end)
+            *end = '\0';
+        if (!(out[i] = emg_xstrdup(p, err))) {
+            for (size_t k = 0; k < i; k++)
+                free(out[k]);
+            free(out);
+            return EMG_ERR_NOMEM;
+        }
+        p = end ? end + 1 : p + strlen(p);
+    }
+    *fields = out;
+    *n = count;
+    return EMG_OK;
+}
+
+static void free_fields(char **fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(fields[i]);
+    free(fields);
+}
+
+static int append_row(emg_table *t, char **fields, size_t *cap, emg_error *err)
+{
+    if (t->n_rows == *cap) {
+        size_t grow = *cap ? *cap * 2 : 64;
+        char **cells = emg_xrealloc(t->cells, grow * t->n_columns, sizeof *cells, err);
+        if (!cells)
+            return EMG_ERR_NOMEM;
+        t->cells = cells;
+        *cap = grow;
+    }
+    memcpy(t->cells + t->n_rows * t->n_columns, fields, t->n_columns * sizeof *fields);
+    t->n_rows++;
+    return EMG_OK;
+}
+
+static int read_rows(emg_table *t, FILE *f, const char *path, char delim, emg_error *err)
+{
+    char *line = NULL;
+    size_t line_cap = 0, row_cap = 0, line_no = 1;
+    int rc = EMG_OK;
+    while (rc >= 0 && getline(&line, &line_cap, f) > 0) {
+        line_no++;
+        if (line[strspn(line, " \t\r\n")] == '\0')
+            continue;
+        char **fields;
+        size_t n;
+        if ((rc = split_line(line, delim, &fields, &n, err)) < 0)
+            break;
+        if (n != t->n_columns) {
+            free_fields(fields, n);
+            rc = emg_error_set(err, EMG_ERR_FORMAT, "%s:%zu: %zu columns, header has %zu", path,
+                               line_no, n, t->n_columns);
+            break;
+        }
+        if ((rc = append_row(t, fields, &row_cap, err)) < 0)
+            free_fields(fields, n);
+        else
+            free(fields);
+    }
+    free(line);
+    return rc;
+}
+
+int emg_table_read(emg_table *t, const char *path, emg_error *err)
+{
+    emg_table_init(t);
+    int is_stdin = !strcmp(path, "-");
+    FILE *f = is_stdin ? stdin : fopen(path, "r");
+    if (!f)
+        return emg_error_set(err, EMG_ERR_IO, "%s: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    int rc;
+    if (getline(&line, &cap, f) <= 0) {
+        rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: empty table (no header row)", path);
+    } else {
+        char delim = (!strchr(line, '\t') && strchr(line, ',')) ? ',' : '\t';
+        rc = split_line(line, delim, &t->columns, &t->n_columns, err);
+        if (rc >= 0)
+            rc = read_rows(t, f, path, delim, err);
+    }
+    free(line);
+    if (!is_stdin)
+        fclose(f);
+    if (rc < 0)
+        emg_table_free(t);
+    return rc < 0 ? rc : EMG_OK;
+}
+
+int emg_table_column(const emg_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_columns; i++)
+        if (!strcmp(t->columns[i], name))
+            return (int)i;
+    return -1;
+}
+
+const char *emg_table_cell(const emg_table *t, size_t row, int col)
+{
+    if (col < 0 || (size_t)col >= t->n_columns || row >= t->n_rows)
+        return "";
+    return t->cells[row * t->n_columns + (size_t)col];
+}
+
+double emg_table_num(const emg_table *t, size_t row, int col)
+{
+    const char *s = emg_table_cell(t, row, col);
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno)
+        return NAN;
+    return v;
+}
