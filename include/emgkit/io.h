@@ -106,7 +106,10 @@ int emg_writer_close(emg_writer *w, emg_error *err);
 /* Drop the output: remove temporary files.  Frees w. */
 void emg_writer_abort(emg_writer *w);
 
-/* Whole-recording helpers built on the streaming calls above. */
+/* Whole-recording helpers built on the streaming calls above.
+ * emg_reader_read_all() reads what is left of an open reader into rec
+ * (selection and range applied; block annotations join the header's). */
+int emg_reader_read_all(emg_reader *r, emg_recording *rec, emg_error *err);
 int emg_recording_load(emg_recording *rec, const char *path, const emg_read_options *opts,
                        emg_error *err);
 int emg_recording_save(const emg_recording *rec, const char *path, emg_format format,

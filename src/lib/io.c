@@ -740,15 +740,10 @@ static int append_samples(emg_recording *rec, size_t *capacity, const emg_block 
     return EMG_OK;
 }
 
-int emg_recording_load(emg_recording *rec, const char *path, const emg_read_options *opts,
-                       emg_error *err)
+int emg_reader_read_all(emg_reader *r, emg_recording *rec, emg_error *err)
 {
     emg_recording_init(rec);
-    emg_reader *r;
-    int rc = emg_reader_open(&r, path, opts, err);
-    if (rc < 0)
-        return rc;
-    rc = emg_header_copy(&rec->header, emg_reader_header(r), err);
+    int rc = emg_header_copy(&rec->header, emg_reader_header(r), err);
     size_t n = rec->header.n_channels;
     size_t *capacity = NULL;
     int64_t *filled = NULL;
@@ -765,12 +760,24 @@ int emg_recording_load(emg_recording *rec, const char *path, const emg_read_opti
         rec->header.channels[i].n_samples = filled[i];
     free(capacity);
     free(filled);
-    emg_reader_close(r);
     if (rc < 0) {
         emg_recording_free(rec);
         return rc;
     }
     return EMG_OK;
+}
+
+int emg_recording_load(emg_recording *rec, const char *path, const emg_read_options *opts,
+                       emg_error *err)
+{
+    emg_recording_init(rec);
+    emg_reader *r;
+    int rc = emg_reader_open(&r, path, opts, err);
+    if (rc < 0)
+        return rc;
+    rc = emg_reader_read_all(r, rec, err);
+    emg_reader_close(r);
+    return rc;
 }
 
 int emg_recording_save(const emg_recording *rec, const char *path, emg_format format,
