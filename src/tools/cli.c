@@ -200,31 +200,46 @@ static void print_notes(const char *path, const emg_header *h)
         cli_warn("%s: %s", path, h->notes[i]);
 }
 
-static void apply_input_options(emg_reader *r, const cli_input *in)
+static int apply_input_options(emg_reader *r, const cli_input *in, emg_error *err)
 {
-    emg_error err;
+    int rc = EMG_OK;
     if (in->channels) {
         int *indices;
         size_t n;
-        if (emg_header_select(emg_reader_header(r), in->channels, &indices, &n, &err) < 0)
-            cli_usage_error("-c/--channels: %s", err.message);
-        int rc = emg_reader_select(r, indices, n, &err);
+                if ((rc = emg_header_select(emg_reader_header(r), in->channels, &indices, &n, err)) < 0) {
+            char msg[EMG_ERROR_MESSAGE_MAX];
+            snprintf(msg, sizeof msg, "-c/--channels: %s", err->message);
+            return emg_error_set(err, rc, "%s", msg);
+        }
+        rc = emg_reader_select(r, indices, n, err);
         free(indices);
-        if (rc < 0)
-            cli_fail(&err);
     }
-    if ((in->from > 0 || in->to >= 0) && emg_reader_set_range(r, in->from, in->to, &err) < 0)
-        cli_usage_error("%s", err.message);
+    if (rc >= 0 && (in->from > 0 || in->to >= 0))
+        rc = emg_reader_set_range(r, in->from, in->to, err);
+    return rc;
+}
+
+int cli_try_open_input(emg_reader **out, const char *path, const cli_input *in, emg_error *err)
+{
+    emg_reader *r;
+    int rc = emg_reader_open(&r, path, &in->read, err);
+    if (rc < 0)
+        return rc;
+    print_notes(path, emg_reader_header(r));
+    if ((rc = apply_input_options(r, in, err)) < 0) {
+        emg_reader_close(r);
+        return rc;
+    }
+    *out = r;
+    return EMG_OK;
 }
 
 emg_reader *cli_open_input(const char *path, const cli_input *in)
 {
     emg_reader *r;
     emg_error err;
-    if (emg_reader_open(&r, path, &in->read, &err) < 0)
+    if (cli_try_open_input(&r, path, in, &err) < 0)
         cli_fail(&err);
-    print_notes(path, emg_reader_header(r));
-    apply_input_options(r, in);
     return r;
 }
 

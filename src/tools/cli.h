@@ -74,6 +74,8 @@ void cli_input_help(FILE *out);
 /* Open path ("-" = stdin) with the input options applied (selection, range);
  * prints the reader's notes as warnings; exits with a clear message on error. */
 emg_reader *cli_open_input(const char *path, const cli_input *in);
+/* Same, but returns a status instead of exiting (for tools that go on to the next file). */
+int cli_try_open_input(emg_reader **out, const char *path, const cli_input *in, emg_error *err);
 /* Same, loading the whole recording into memory (selection and range applied). */
 void cli_load_input(emg_recording *rec, const char *path, const cli_input *in);
 
