@@ -1,0 +1,1584 @@
+/* io_hdf5.c: recordings in HDF5 files.
+ *
+ * Reads three layouts, recognised from the file's content:
+ *   - the emgkit layout (docs/hdf5-layout.md), which the writer below produces:
+ *     one float dataset per channel under /recording/channels, annotations as a
+ *     column table, provenance;
+ *   - PLUX OpenSignals files: one group per device (named by its MAC address)
+ *     holding raw ADC counts in raw/channel_N; counts are converted to physical
+ *     units with the sensor's transfer function from the PLUX datasheets, as
+ *     biosignalsnotebooks' raw_to_phy does (PLUX, "Electromyography (EMG) Sensor
+ *     Datasheet": EMG(mV) = (ADC / 2^n - 1/2) * VCC / G_EMG * 1000, VCC = 3 V,
+ *     G_EMG = 1000);
+ *   - NWB 2.x (Ruebel et al. 2022, eLife 11:e78362): TimeSeries and
+ *     ElectricalSeries groups directly under /acquisition (data, starting_time
+ *     with rate or timestamps, unit, conversion, offset, channel_conversion).
+ *
+ * Samples are read with hyperslab selections one block at a time, so memory
+ * does not grow with the recording's length.  HDF5's automatic error printing
+ * is switched off: failures come back as emg_error messages naming the file. */
+#include <hdf5.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "emgkit/emgkit.h"
+#include "io_internal.h"
+
+#define EMGKIT_HDF5_FORMAT "emgkit-hdf5"
+#define EMGKIT_HDF5_VERSION 1
+/* Samples of the fastest channel per block read. */
+#define HDF5_BLOCK_SAMPLES 32768
+/* Rows per pass when a reader scans a whole dataset at open (PLUX checks, timestamps). */
+#define HDF5_SCAN_ROWS 65536
+/* Writer: deflate level (1 is much faster than 6 and nearly as small for float EMG). */
+#define HDF5_DEFLATE_LEVEL 1
+
+#if H5_VERSION_GE(1, 10, 7)
+#define h5_reclaim H5Treclaim
+#else
+#define h5_reclaim H5Dvlen_reclaim
+#endif
+
+static void h5_quiet(void)
+{
+    /* The library never prints: HDF5 would otherwise dump its error stack on stderr. */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void close_id(hid_t *id, herr_t (*closer)(hid_t))
+{
+    if (*id >= 0)
+        closer(*id);
+    *id = H5I_INVALID_HID;
+}
+
+static herr_t innermost_error(unsigned n, const H5E_error2_t *e, void *data)
+{
+    if (n == 0 && e->desc)
+        emg_strlcpy(data, e->desc, 160);
+    return 0;
+}
+
+/* Fail with the innermost HDF5 message, e.g. "truncated file: eof = ...". */
+static int h5_fail(emg_error *err, emg_status status, const char *path, const char *what)
+{
+    char detail[160] = "";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, detail);
+    H5Eclear2(H5E_DEFAULT);
+    if (detail[0])
+        return emg_error_set(err, status, "%s: %s (HDF5: %s)", path, what, detail);
+    return emg_error_set(err, status, "%s: %s", path, what);
+}
+
+/* ------------------------------------------------ attribute and dataset helpers */
+
+/* An attribute (is_attr) or a small dataset, read whole. */
+static hid_t obj_type(hid_t id, int is_attr) { return is_attr ? H5Aget_type(id) : H5Dget_type(id); }
+static hid_t obj_space(hid_t id, int is_attr) { return is_attr ? H5Aget_space(id) : H5Dget_space(id); }
+static herr_t obj_read(hid_t id, int is_attr, hid_t mem_type, void *buf)
+{
+    return is_attr ? H5Aread(id, mem_type, buf)
+                   : H5Dread(id, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+}
+
+static void free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+/* All strings of a string attribute or dataset (fixed or variable length). */
+static int obj_strings(hid_t id, int is_attr, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    hid_t ftype = obj_type(id, is_attr), space = obj_space(id, is_attr);
+    hid_t mtype = H5I_INVALID_HID;
+    hssize_t npts = H5Sget_simple_extent_npoints(space);
+    int rc = -1;
+    char **list = NULL;
+    if (ftype < 0 || space < 0 || npts < 0 || H5Tget_class(ftype) != H5T_STRING)
+        goto done;
+    list = calloc((size_t)npts + 1, sizeof *list);
+    if (!list)
+        goto done;
+    mtype = H5Tcopy(H5T_C_S1);
+    if (H5Tis_variable_str(ftype) > 0) {
+        char **raw = calloc((size_t)npts + 1, sizeof *raw);
+        H5Tset_size(mtype, H5T_VARIABLE);
+        H5Tset_cset(mtype, H5Tget_cset(ftype));
+        if (raw && obj_read(id, is_attr, mtype, raw) >= 0) {
+            rc = 0;
+            for (hssize_t i = 0; i < npts; i++)
+                if (!(list[i] = strdup(raw[i] ? raw[i] : "")))
+                    rc = -1;
+            h5_reclaim(mtype, space, H5P_DEFAULT, raw);
+        }
+        free(raw);
+    } else {
+        size_t size = H5Tget_size(ftype);
+        char *raw = malloc(size * (size_t)npts + 1);
+        H5Tset_size(mtype, size);
+        if (raw && obj_read(id, is_attr, mtype, raw) >= 0) {
+            rc = 0;
+            for (hssize_t i = 0; i < npts; i++)
+                if (!(list[i] = strndup(raw + (size_t)i * size, size)))
+                    rc = -1;
+        }
+        free(raw);
+    }
+done:
+    if (rc == 0) {
+        *out = list;
+        *n = (size_t)npts;
+    } else {
+        free_strings(list, npts > 0 ? (size_t)npts : 0);
+    }
+    close_id(&mtype, H5Tclose);
+    close_id(&ftype, H5Tclose);
+    close_id(&space, H5Sclose);
+    return rc;
+}
+
+/* All values of a numeric attribute or dataset as doubles (malloc'd). */
+static int obj_doubles(hid_t id, int is_attr, double **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    hid_t ftype = obj_type(id, is_attr), space = obj_space(id, is_attr);
+    hssize_t npts = H5Sget_simple_extent_npoints(space);
+    int rc = -1;
+    H5T_class_t cls = ftype >= 0 ? H5Tget_class(ftype) : H5T_NO_CLASS;
+    if (npts >= 0 && (cls == H5T_INTEGER || cls == H5T_FLOAT)) {
+        double *v = malloc(((size_t)npts + 1) * sizeof *v);
+        if (v && obj_read(id, is_attr, H5T_NATIVE_DOUBLE, v) >= 0) {
+            *out = v;
+            *n = (size_t)npts;
+            rc = 0;
+        } else {
+            free(v);
+        }
+    }
+    close_id(&ftype, H5Tclose);
+    close_id(&space, H5Sclose);
+    return rc;
+}
+
+static int attr_strings(hid_t obj, const char *name, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (H5Aexists(obj, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    int rc = a < 0 ? -1 : obj_strings(a, 1, out, n);
+    close_id(&a, H5Aclose);
+    return rc;
+}
+
+/* The first string of an attribute into out; -1 (out unchanged) when missing. */
+static int attr_string(hid_t obj, const char *name, char *out, size_t size)
+{
+    char **list;
+    size_t n;
+    if (attr_strings(obj, name, &list, &n) < 0)
+        return -1;
+    if (n > 0)
+        emg_strlcpy(out, list[0], size);
+    free_strings(list, n);
+    return n > 0 ? 0 : -1;
+}
+
+static int attr_doubles(hid_t obj, const char *name, double **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (H5Aexists(obj, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    int rc = a < 0 ? -1 : obj_doubles(a, 1, out, n);
+    close_id(&a, H5Aclose);
+    return rc;
+}
+
+/* The first value of a numeric attribute, or fallback when missing. */
+static double attr_double(hid_t obj, const char *name, double fallback)
+{
+    double *v;
+    size_t n;
+    if (attr_doubles(obj, name, &v, &n) < 0)
+        return fallback;
+    double value = n > 0 ? v[0] : fallback;
+    free(v);
+    return value;
+}
+
+static int link_exists(hid_t loc, const char *path)
+{
+    return H5Lexists(loc, path, H5P_DEFAULT) > 0;
+}
+
+static int dataset_strings(hid_t loc, const char *path, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!link_exists(loc, path))
+        return -1;
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    int rc = d < 0 ? -1 : obj_strings(d, 0, out, n);
+    close_id(&d, H5Dclose);
+    return rc;
+}
+
+static int dataset_doubles(hid_t loc, const char *path, double **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!link_exists(loc, path))
+        return -1;
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    int rc = d < 0 ? -1 : obj_doubles(d, 0, out, n);
+    close_id(&d, H5Dclose);
+    return rc;
+}
+
+/* Names of the direct members of a group that are groups (H5Literate order: by name). */
+typedef struct name_list {
+    char **names;
+    size_t n, cap;
+} name_list;
+
+static herr_t collect_group(hid_t loc, const char *name, const H5L_info_t *info, void *data)
+{
+    name_list *list = data;
+    H5O_info_t oinfo;
+    if (info->type != H5L_TYPE_HARD || H5Oget_info_by_name(loc, name, &oinfo, H5P_DEFAULT) < 0 ||
+        oinfo.type != H5O_TYPE_GROUP)
+        return 0;
+    if (list->n == list->cap) {
+        size_t cap = list->cap ? 2 * list->cap : 8;
+        char **grown = realloc(list->names, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        list->names = grown;
+        list->cap = cap;
+    }
+    if (!(list->names[list->n] = strdup(name)))
+        return -1;
+    list->n++;
+    return 0;
+}
+
+static int list_groups(hid_t group, name_list *list)
+{
+    memset(list, 0, sizeof *list);
+    hsize_t idx = 0;
+    return H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_group, list) < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ probe */
+
+static int hdf5_probe(const unsigned char *head, size_t len, const char *path)
+{
+    /* The superblock signature sits at 0 or, after a user block, at 512, 1024, 2048, ... */
+    static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    for (size_t at = 0; at + sizeof signature <= len; at = at ? 2 * at : 512)
+        if (!memcmp(head + at, signature, sizeof signature))
+            return 100;
+    return 0;
+}
+
+/* ------------------------------------------------------------- reader state */
+
+/* One dataset of samples: rows are time, columns (rank 2) are channels.
+ * physical = stored * scale[c] + offset[c]. */
+typedef struct h5_series {
+    hid_t dset;
+    hsize_t n_rows, n_cols;
+    int rank;
+    double fs;
+    size_t first_channel;
+    double rows_per_block;
+    double *scale, *offset;
+} h5_series;
+
+typedef struct h5_reader {
+    char *path;
+    hid_t file;
+    h5_series *series;
+    size_t n_series;
+    size_t n_channels;
+    int64_t block_index;
+    double *scratch;
+    size_t scratch_cap;
+} h5_reader;
+
+static void reader_free(h5_reader *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_series; i++) {
+        close_id(&r->series[i].dset, H5Dclose);
+        free(r->series[i].scale);
+        free(r->series[i].offset);
+    }
+    free(r->series);
+    free(r->scratch);
+    close_id(&r->file, H5Fclose);
+    free(r->path);
+    free(r);
+}
+
+/* Take ownership of dset as a new series; its channels are added by the caller. */
+static int add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_series **out)
+{
+    hid_t space = H5Dget_space(dset);
+    hsize_t dims[2] = {0, 1};
+    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    if (rank == 1 || rank == 2)
+        H5Sget_simple_extent_dims(space, dims, NULL);
+    close_id(&space, H5Sclose);
+    if (rank != 1 && rank != 2) {
+        H5Dclose(dset);
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: sample dataset has %d dimensions", r->path,
+                             rank);
+    }
+    h5_series *grown = emg_xrealloc(r->series, r->n_series + 1, sizeof *grown, err);
+    if (!grown) {
+        H5Dclose(dset);
+        return EMG_ERR_NOMEM;
+    }
+    r->series = grown;
+    h5_series *s = &r->series[r->n_series++];
+    memset(s, 0, sizeof *s);
+    s->dset = dset;
+    s->rank = rank;
+    s->n_rows = dims[0];
+    s->n_cols = rank == 2 ? dims[1] : 1;
+    s->fs = fs;
+    s->first_channel = r->n_channels;
+    s->scale = emg_xcalloc(s->n_cols + 1, sizeof *s->scale, err);
+    s->offset = emg_xcalloc(s->n_cols + 1, sizeof *s->offset, err);
+    if (!s->scale || !s->offset)
+        return EMG_ERR_NOMEM;
+    for (hsize_t c = 0; c < s->n_cols; c++)
+        s->scale[c] = 1.0;
+    *out = s;
+    return EMG_OK;
+}
+
+/* Rows [row, row + n) of all columns as doubles (HDF5 converts the stored type). */
+static int read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out)
+{
+    hid_t fspace = H5Dget_space(s->dset);
+    hsize_t start[2] = {row, 0}, count[2] = {n, s->n_cols}, total = n * s->n_cols;
+    hid_t mspace = H5Screate_simple(1, &total, NULL);
+    herr_t st = -1;
+    if (fspace >= 0 && mspace >= 0 &&
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0)
+        st = H5Dread(s->dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, out);
+    close_id(&fspace, H5Sclose);
+    close_id(&mspace, H5Sclose);
+    return st < 0 ? -1 : 0;
+}
+
+static int ensure_scratch(h5_reader *r, size_t n, emg_error *err)
+{
+    if (n <= r->scratch_cap)
+        return EMG_OK;
+    double *grown = emg_xrealloc(r->scratch, n, sizeof *grown, err);
+    if (!grown)
+        return EMG_ERR_NOMEM;
+    r->scratch = grown;
+    r->scratch_cap = n;
+    return EMG_OK;
+}
+
+/* First row of block k of a series, clipped to its length. */
+static hsize_t block_row(const h5_series *s, int64_t k)
+{
+    double row = floor((double)k * s->rows_per_block + 0.5);
+    return row >= (double)s->n_rows ? s->n_rows : (hsize_t)row;
+}
+
+static int hdf5_read(void *state, emg_block *blk, emg_error *err)
+{
+    h5_reader *r = state;
+    int64_t k = r->block_index;
+    size_t most = 0;
+    int any = 0;
+    for (size_t i = 0; i < r->n_series; i++) {
+        hsize_t a = block_row(&r->series[i], k), b = block_row(&r->series[i], k + 1);
+        any |= a < r->series[i].n_rows;
+        if (b - a > most)
+            most = (size_t)(b - a);
+    }
+    if (!any)
+        return 0;
+    emg_block_clear(blk);
+    int rc = emg_block_reserve(blk, r->n_channels, most + 1, err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < r->n_series; i++) {
+        const h5_series *s = &r->series[i];
+        hsize_t a = block_row(s, k), n = block_row(s, k + 1) - a;
+        for (hsize_t c = 0; c < s->n_cols; c++)
+            blk->count[s->first_channel + c] = (size_t)n;
+        if (n == 0)
+            continue;
+        if ((rc = ensure_scratch(r, (size_t)(n * s->n_cols), err)) < 0)
+            return rc;
+        if (read_rows(s, a, n, r->scratch) < 0)
+            return h5_fail(err, EMG_ERR_FORMAT, r->path,
+                           "cannot read samples (corrupt or truncated HDF5 file)");
+        for (hsize_t c = 0; c < s->n_cols; c++) {
+            double *dst = blk->data[s->first_channel + c];
+            for (hsize_t j = 0; j < n; j++)
+                dst[j] = r->scratch[j * s->n_cols + c] * s->scale[c] + s->offset[c];
+        }
+    }
+    r->block_index++;
+    return 1;
+}
+
+static void hdf5_close(void *state)
+{
+    reader_free(state);
+}
+
+/* Digital range of an integer HDF5 type, for channels that hold ADC counts. */
+static void integer_range(hid_t dset, int32_t *lo, int32_t *hi)
+{
+    hid_t t = H5Dget_type(dset);
+    size_t bits = t >= 0 ? 8 * H5Tget_size(t) : 16;
+    int is_signed = t >= 0 && H5Tget_sign(t) == H5T_SGN_2;
+    close_id(&t, H5Tclose);
+    if (bits > 32)
+        bits = 32;
+    if (is_signed) {
+        *lo = (int32_t)(-(INT64_C(1) << (bits - 1)));
+        *hi = (int32_t)((INT64_C(1) << (bits - 1)) - 1);
+    } else {
+        *lo = 0;
+        *hi = (int32_t)(bits >= 32 ? INT32_MAX : (INT64_C(1) << bits) - 1);
+    }
+}
+
+static int dataset_is_integer(hid_t dset)
+{
+    hid_t t = H5Dget_type(dset);
+    int yes = t >= 0 && H5Tget_class(t) == H5T_INTEGER;
+    close_id(&t, H5Tclose);
+    return yes;
+}
+
+static int dataset_is_numeric(hid_t dset)
+{
+    hid_t t = H5Dget_type(dset);
+    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    close_id(&t, H5Tclose);
+    return c == H5T_INTEGER || c == H5T_FLOAT;
+}
+
+/* Choose the block length: about HDF5_BLOCK_SAMPLES of the fastest channel, or the hint. */
+static void plan_blocks(h5_reader *r, const emg_read_options *opts)
+{
+    double fastest = 0;
+    for (size_t i = 0; i < r->n_series; i++)
+        if (r->series[i].fs > fastest)
+            fastest = r->series[i].fs;
+    double seconds = HDF5_BLOCK_SAMPLES / fastest;
+    if (opts && opts->block_seconds_hint_ms > 0)
+        seconds = (double)opts->block_seconds_hint_ms / 1000.0;
+    if (seconds * fastest < 1)
+        seconds = 1 / fastest;
+    for (size_t i = 0; i < r->n_series; i++)
+        r->series[i].rows_per_block = seconds * r->series[i].fs;
+    r->block_index = 0;
+}
+
+/* ------------------------------------------------------- the emgkit layout */
+
+static int read_annotation_table(h5_reader *r, hid_t table, emg_header *hdr, emg_error *err)
+{
+    double *onset = NULL, *duration = NULL, *channel = NULL;
+    char **text = NULL;
+    size_t n_on = 0, n_du = 0, n_ch = 0, n_tx = 0;
+    int rc = EMG_OK;
+    if (dataset_doubles(table, "onset", &onset, &n_on) < 0 ||
+        dataset_doubles(table, "duration", &duration, &n_du) < 0 ||
+        dataset_doubles(table, "channel", &channel, &n_ch) < 0 ||
+        dataset_strings(table, "text", &text, &n_tx) < 0 || n_du != n_on || n_ch != n_on ||
+        n_tx != n_on)
+        rc = h5_fail(err, EMG_ERR_FORMAT, r->path,
+                     "/recording/annotations: onset, duration, channel and text columns "
+                     "missing or of different lengths");
+    for (size_t i = 0; rc >= 0 && i < n_on; i++) {
+        int ch = channel[i] >= 0 && channel[i] < (double)hdr->n_channels ? (int)channel[i] : -1;
+        rc = emg_header_add_annotation(hdr, onset[i], duration[i], ch, text[i], err);
+    }
+    free(onset);
+    free(duration);
+    free(channel);
+    free_strings(text, n_tx);
+    return rc;
+}
+
+static int read_channel(h5_reader *r, hid_t channels, size_t index, emg_header *hdr,
+                        emg_error *err)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%zu", index);
+    hid_t dset = H5Dopen2(channels, name, H5P_DEFAULT);
+    if (dset < 0)
+        return h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open a channel dataset");
+    emg_channel ch;
+    emg_channel_init(&ch);
+    snprintf(ch.name, sizeof ch.name, "%zu", index + 1);
+    attr_string(dset, "name", ch.name, sizeof ch.name);
+    attr_string(dset, "unit", ch.unit, sizeof ch.unit);
+    attr_string(dset, "transducer", ch.transducer, sizeof ch.transducer);
+    ch.fs = attr_double(dset, "fs", 0);
+    ch.gain = attr_double(dset, "gain", 0);
+    ch.baseline = attr_double(dset, "baseline", 0);
+    ch.digital_min = (int32_t)attr_double(dset, "digital_min", 0);
+    ch.digital_max = (int32_t)attr_double(dset, "digital_max", 0);
+    if (!(ch.fs > 0) || !isfinite(ch.fs)) {
+        H5Dclose(dset);
+        return emg_error_set(err, EMG_ERR_FORMAT,
+                             "%s: /recording/channels/%s: missing or invalid fs attribute",
+                             r->path, name);
+    }
+    if (!dataset_is_numeric(dset)) {
+        H5Dclose(dset);
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: /recording/channels/%s: not numeric",
+                             r->path, name);
+    }
+    h5_series *s = NULL;
+    int rc = add_series(r, dset, ch.fs, err, &s);
+    if (rc < 0)
+        return rc;
+    if (s->n_cols != 1 || s->rank != 1)
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: /recording/channels/%s: not 1-D", r->path,
+                             name);
+    ch.n_samples = (int64_t)s->n_rows;
+    r->n_channels++;
+    rc = emg_header_add_channel(hdr, &ch, err);
+    return rc < 0 ? rc : EMG_OK;
+}
+
+static int open_emgkit(h5_reader *r, emg_header *hdr, emg_error *err)
+{
+    int version = (int)attr_double(r->file, "version", 0);
+    if (version != EMGKIT_HDF5_VERSION)
+        return emg_error_set(err, EMG_ERR_UNSUPPORTED,
+                             "%s: emgkit HDF5 layout version %d (this emgkit reads version %d)",
+                             r->path, version, EMGKIT_HDF5_VERSION);
+    hid_t rec = H5Gopen2(r->file, "/recording", H5P_DEFAULT);
+    if (rec < 0)
+        return h5_fail(err, EMG_ERR_FORMAT, r->path, "no /recording group");
+    attr_string(rec, "start_time", hdr->start_time, sizeof hdr->start_time);
+    attr_string(rec, "subject", hdr->subject, sizeof hdr->subject);
+    attr_string(rec, "description", hdr->recording, sizeof hdr->recording);
+    char **prov;
+    size_t n_prov;
+    int rc = EMG_OK;
+    if (attr_strings(rec, "provenance", &prov, &n_prov) == 0) {
+        for (size_t i = 0; rc >= 0 && i < n_prov; i++)
+            rc = emg_header_add_provenance(hdr, prov[i], err);
+        free_strings(prov, n_prov);
+    }
+    hid_t channels = rc >= 0 ? H5Gopen2(rec, "channels", H5P_DEFAULT) : H5I_INVALID_HID;
+    if (rc >= 0 && channels < 0)
+        rc = h5_fail(err, EMG_ERR_FORMAT, r->path, "no /recording/channels group");
+    for (size_t i = 0; rc >= 0; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%zu", i);
+        if (!link_exists(channels, name))
+            break;
+        rc = read_channel(r, channels, i, hdr, err);
+    }
+    if (rc >= 0 && r->n_channels == 0)
+        rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: /recording/channels holds no channel",
+                           r->path);
+    if (rc >= 0 && link_exists(rec, "annotations")) {
+        hid_t table = H5Gopen2(rec, "annotations", H5P_DEFAULT);
+        rc = table < 0 ? h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open annotations")
+                       : read_annotation_table(r, table, hdr, err);
+        close_id(&table, H5Gclose);
+    }
+    close_id(&channels, H5Gclose);
+    close_id(&rec, H5Gclose);
+    return rc;
+}
+
+/* ----------------------------------------------------------- PLUX OpenSignals */
+
+/* Transfer functions of PLUX sensors (datasheets; the constants are those of
+ * biosignalsnotebooks conversion.raw_to_phy):
+ *   physical = (ADC / 2^n - 1/2) * VCC / G * 1000   [mV]
+ * bioplux, biosignalsplux, channeller...: VCC = 3 V; EMG G = 1000, ECG G = 1019.
+ * BITalino: VCC = 3.3 V; EMG G = 1008 (original) or 1009 (revolution, riot);
+ * ECG G = 1100. */
+typedef struct plux_transfer {
+    double vcc, gain;
+} plux_transfer;
+
+static int plux_transfer_for(const char *sensor, const char *device, plux_transfer *t)
+{
+    int bitalino = !strncmp(device, "bitalino", 8);
+    if (!strcmp(sensor, "EMG")) {
+        t->vcc = bitalino ? 3.3 : 3.0;
+        t->gain = !bitalino ? 1000 : !strcmp(device, "bitalino") ? 1008 : 1009;
+        return 1;
+    }
+    if (!strcmp(sensor, "ECG")) {
+        t->vcc = bitalino ? 3.3 : 3.0;
+        t->gain = bitalino ? 1100 : 1019;
+        return 1;
+    }
+    return 0;
+}
+
+/* "2017-5-30" and "15:34:25.337" into ISO 8601. */
+static void plux_start_time(hid_t dev, char out[40])
+{
+    char date[40] = "", clock[40] = "";
+    int y, mo, d, h = 0, mi = 0;
+    double s = 0;
+    attr_string(dev, "date", date, sizeof date);
+    attr_string(dev, "time", clock, sizeof clock);
+    if (sscanf(date, "%d-%d-%d", &y, &mo, &d) != 3)
+        return;
+    if (sscanf(clock, "%d:%d:%lf", &h, &mi, &s) != 3)
+        h = mi = 0, s = 0;
+    emg_time_format(out, y, mo, d, h, mi, s);
+}
+
+/* Scan a channel's raw counts for samples at the ADC limits (where the signal clips). */
+static int plux_count_clipped(h5_reader *r, const h5_series *s, double top, int64_t *clipped,
+                              emg_error *err)
+{
+    *clipped = 0;
+    for (hsize_t row = 0; row < s->n_rows; row += HDF5_SCAN_ROWS) {
+        hsize_t n = s->n_rows - row < HDF5_SCAN_ROWS ? s->n_rows - row : HDF5_SCAN_ROWS;
+        int rc = ensure_scratch(r, (size_t)(n * s->n_cols), err);
+        if (rc < 0)
+            return rc;
+        if (read_rows(s, row, n, r->scratch) < 0)
+            return h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot read OpenSignals samples");
+        for (hsize_t j = 0; j < n * s->n_cols; j++)
+            *clipped += r->scratch[j] <= 0 || r->scratch[j] >= top;
+    }
+    return EMG_OK;
+}
+
+/* Check the nSeq counter (+1 per sample, modulo 2^16) for dropped samples.
+ * Some devices stop the counter at 65535 instead of wrapping: after that
+ * nothing can be checked, which the note says. */
+static int plux_check_nseq(h5_reader *r, hid_t dev, const char *mac, emg_header *hdr,
+                           emg_error *err)
+{
+    if (!link_exists(dev, "raw/nSeq"))
+        return EMG_OK;
+    h5_series tmp = {0};
+    tmp.dset = H5Dopen2(dev, "raw/nSeq", H5P_DEFAULT);
+    hid_t space = tmp.dset >= 0 ? H5Dget_space(tmp.dset) : H5I_INVALID_HID;
+    hsize_t dims[2] = {0, 1};
+    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    if (rank == 1 || rank == 2)
+        H5Sget_simple_extent_dims(space, dims, NULL);
+    close_id(&space, H5Sclose);
+    tmp.n_rows = dims[0];
+    tmp.n_cols = rank == 2 ? dims[1] : 1;
+    int rc = EMG_OK;
+    if (tmp.dset < 0 || (rank != 1 && rank != 2)) {
+        close_id(&tmp.dset, H5Dclose);
+        return h5_fail(err, EMG_ERR_FORMAT, r->path, "unreadable raw/nSeq dataset");
+    }
+    int64_t gaps = 0, missing = 0, first_gap = -1, stuck_at = -1;
+    double prev = -1;
+    for (hsize_t row = 0; rc >= 0 && row < tmp.n_rows && stuck_at < 0; row += HDF5_SCAN_ROWS) {
+        hsize_t n = tmp.n_rows - row < HDF5_SCAN_ROWS ? tmp.n_rows - row : HDF5_SCAN_ROWS;
+        if ((rc = ensure_scratch(r, (size_t)(n * tmp.n_cols), err)) < 0)
+            break;
+        if (read_rows(&tmp, row, n, r->scratch) < 0) {
+            rc = h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot read raw/nSeq");
+            break;
+        }
+        for (hsize_t j = 0; j < n; j++) {
+            double seq = r->scratch[j * tmp.n_cols];
+            if (prev >= 0) {
+                long step = ((long)seq - (long)prev + 65536) % 65536;
+                if (step == 0 && seq == 65535) {
+                    stuck_at = (int64_t)(row + j);
+                    break;
+                }
+                if (step != 1) {
+                    gaps++;
+                    missing += (step + 65535) % 65536;
+                    if (first_gap < 0)
+                        first_gap = (int64_t)(row + j);
+                }
+            }
+            prev = seq;
+        }
+    }
+    close_id(&tmp.dset, H5Dclose);
+    if (rc >= 0 && gaps > 0)
+        rc = emg_header_add_note(hdr, err,
+                                 "%s: device %s: nSeq shows %lld gap(s), %lld sample(s) dropped "
+                                 "(first before sample %lld); samples after a gap are early",
+                                 r->path, mac, (long long)gaps, (long long)missing,
+                                 (long long)first_gap);
+    if (rc >= 0 && stuck_at >= 0)
+        rc = emg_header_add_note(hdr, err,
+                                 "%s: device %s: nSeq stops at 65535 from sample %lld on; dropped "
+                                 "samples after that cannot be detected",
+                                 r->path, mac, (long long)stuck_at - 1);
+    return rc;
+}
+
+static int plux_channel(h5_reader *r, hid_t dev, const char *mac, int number, int bits,
+                        double fs, const char *device, int prefix, emg_header *hdr, emg_error *err)
+{
+    char path[64];
+    snprintf(path, sizeof path, "raw/channel_%d", number);
+    hid_t dset = link_exists(dev, path) ? H5Dopen2(dev, path, H5P_DEFAULT) : H5I_INVALID_HID;
+    if (dset < 0)
+        return h5_fail(err, EMG_ERR_FORMAT, r->path, "OpenSignals device lists a channel "
+                                                     "without a raw/channel_N dataset");
+    emg_channel ch;
+    emg_channel_init(&ch);
+    char label[EMG_NAME_MAX] = "", sensor[32] = "";
+    snprintf(label, sizeof label, "channel_%d", number);
+    attr_string(dset, "label", label, sizeof label);
+    attr_string(dset, "sensor", sensor, sizeof sensor);
+    if (prefix)
+        snprintf(ch.name, sizeof ch.name, "%.17s %.40s", mac, label);
+    else
+        emg_strlcpy(ch.name, label, sizeof ch.name);
+    snprintf(ch.transducer, sizeof ch.transducer, "PLUX %s sensor, %s %s",
+             sensor[0] ? sensor : "unknown", device, mac);
+    ch.fs = fs;
+    h5_series *s = NULL;
+    int rc = add_series(r, dset, fs, err, &s);
+    if (rc < 0)
+        return rc;
+    if (s->n_cols != 1)
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: %s: %s has %llu columns, expected 1",
+                             r->path, mac, path, (unsigned long long)s->n_cols);
+    double levels = ldexp(1.0, bits);
+    ch.n_samples = (int64_t)s->n_rows;
+    ch.digital_min = 0;
+    ch.digital_max = (int32_t)(levels - 1);
+    plux_transfer t;
+    if (plux_transfer_for(sensor, device, &t)) {
+        /* physical = (ADC - 2^(n-1)) * VCC * 1000 / (G * 2^n) mV */
+        emg_strlcpy(ch.unit, "mV", sizeof ch.unit);
+        ch.gain = t.gain * levels / (t.vcc * 1000.0);
+        ch.baseline = levels / 2;
+    } else {
+        /* No transfer function known: keep the counts (gain 1, baseline 0). */
+        ch.gain = 1;
+        ch.baseline = 0;
+        rc = emg_header_add_note(hdr, err,
+                                 "%s: %s: sensor \"%s\" has no known transfer function; values "
+                                 "are raw ADC counts",
+                                 r->path, ch.name, sensor);
+    }
+    s->scale[0] = 1.0 / ch.gain;
+    s->offset[0] = -ch.baseline / ch.gain;
+    r->n_channels++;
+    int64_t clipped = 0;
+    if (rc >= 0)
+        rc = plux_count_clipped(r, s, levels - 1, &clipped, err);
+    if (rc >= 0 && clipped > 0)
+        rc = emg_header_add_note(
+            hdr, err, "%s: %s: %lld sample(s) at the %d-bit ADC limits (0 or %d): the signal clips",
+            r->path, ch.name, (long long)clipped, bits, (int)(levels - 1));
+    if (rc >= 0)
+        rc = emg_header_add_channel(hdr, &ch, err);
+    return rc < 0 ? rc : EMG_OK;
+}
+
+static int plux_device(h5_reader *r, const char *mac, int several, emg_header *hdr,
+                       emg_error *err)
+{
+    hid_t dev = H5Gopen2(r->file, mac, H5P_DEFAULT);
+    if (dev < 0)
+        return h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open an OpenSignals device group");
+    double fs = attr_double(dev, "sampling rate", 0);
+    char device[40] = "";
+    attr_string(dev, "device", device, sizeof device);
+    double *numbers = NULL, *bits = NULL;
+    size_t n_numbers = 0, n_bits = 0;
+    int rc = EMG_OK;
+    if (!(fs > 0) || attr_doubles(dev, "channels", &numbers, &n_numbers) < 0 ||
+        attr_doubles(dev, "resolution", &bits, &n_bits) < 0 || n_bits == 0)
+        rc = emg_error_set(err, EMG_ERR_FORMAT,
+                           "%s: OpenSignals device %s lacks sampling rate, channels or "
+                           "resolution attributes",
+                           r->path, mac);
+    if (rc >= 0 && !hdr->start_time[0])
+        plux_start_time(dev, hdr->start_time);
+    if (rc >= 0 && !hdr->recording[0])
+        snprintf(hdr->recording, sizeof hdr->recording, "OpenSignals %s %s", device, mac);
+    for (size_t i = 0; rc >= 0 && i < n_numbers; i++) {
+        int b = (int)bits[i < n_bits ? i : n_bits - 1];
+        if (b < 1 || b > 24) {
+            rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: OpenSignals resolution of %d bits",
+                               r->path, b);
+            break;
+        }
+        rc = plux_channel(r, dev, mac, (int)numbers[i], b, fs, device, several, hdr, err);
+    }
+    double expected = attr_double(dev, "nsamples", -1);
+    if (rc >= 0 && expected >= 0 && r->n_series > 0 &&
+        (double)r->series[r->n_series - 1].n_rows != expected)
+        rc = emg_header_add_note(hdr, err,
+                                 "%s: device %s: nsamples attribute says %.0f, datasets hold %llu",
+                                 r->path, mac, expected,
+                                 (unsigned long long)r->series[r->n_series - 1].n_rows);
+    if (rc >= 0)
+        rc = plux_check_nseq(r, dev, mac, hdr, err);
+    free(numbers);
+    free(bits);
+    close_id(&dev, H5Gclose);
+    return rc;
+}
+
+static int is_plux_device(hid_t file, const char *name)
+{
+    hid_t g = H5Gopen2(file, name, H5P_DEFAULT);
+    int yes = g >= 0 && H5Aexists(g, "sampling rate") > 0 && link_exists(g, "raw");
+    close_id(&g, H5Gclose);
+    return yes;
+}
+
+static int open_plux(h5_reader *r, const name_list *groups, emg_header *hdr, emg_error *err)
+{
+    size_t n_devices = 0;
+    for (size_t i = 0; i < groups->n; i++)
+        n_devices += is_plux_device(r->file, groups->names[i]);
+    int rc = EMG_OK;
+    for (size_t i = 0; rc >= 0 && i < groups->n; i++)
+        if (is_plux_device(r->file, groups->names[i]))
+            rc = plux_device(r, groups->names[i], n_devices > 1, hdr, err);
+    if (rc >= 0 && r->n_channels == 0)
+        rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: OpenSignals file without channels", r->path);
+    return rc;
+}
+
+/* ------------------------------------------------------------------- NWB */
+
+/* "2019-03-05T10:00:00.123456-05:00" -> "2019-03-05T10:00:00.123456" (local time). */
+static void nwb_start_time(const char *iso, char out[40])
+{
+    int y, mo, d, h = 0, mi = 0;
+    double s = 0;
+    int used = 0;
+    if (sscanf(iso, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3)
+        return;
+    if (iso[used] == 'T' || iso[used] == ' ')
+        sscanf(iso + used + 1, "%2d:%2d:%lf", &h, &mi, &s);
+    emg_time_format(out, y, mo, d, h, mi, s);
+}
+
+/* Move an ISO start time forward by seconds (NWB starting_time). */
+static void shift_start_time(char start[40], double seconds)
+{
+    int y, mo, d, h, mi;
+    double s;
+    if (!start[0] || seconds == 0 || emg_time_parse(start, &y, &mo, &d, &h, &mi, &s) < 0)
+        return;
+    double whole = floor(s + seconds);
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                    .tm_min = mi, .tm_sec = 0};
+    time_t t = timegm(&tm) + (time_t)whole;
+    struct tm out;
+    if (!gmtime_r(&t, &out))
+        return;
+    emg_time_format(start, out.tm_year + 1900, out.tm_mon + 1, out.tm_mday, out.tm_hour,
+                    out.tm_min, out.tm_sec + (s + seconds - whole));
+}
+
+/* NWB units are words ("volts"); the rest of emgkit uses symbols. */
+static void nwb_unit(const char *unit, char *out, size_t n)
+{
+    static const char *const map[][2] = {{"volts", "V"},         {"volt", "V"},
+                                         {"millivolts", "mV"},   {"microvolts", "uV"},
+                                         {"newtons", "N"},       {"seconds", "s"}};
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (emg_str_ieq(unit, map[i][0])) {
+            emg_strlcpy(out, map[i][1], n);
+            return;
+        }
+    emg_strlcpy(out, unit, n);
+}
+
+/* Rate and start of a series from its timestamps, scanned in passes; notes irregular steps. */
+static int nwb_timestamps(h5_reader *r, hid_t group, const char *name, double *fs, double *t0,
+                          emg_header *hdr, emg_error *err)
+{
+    h5_series ts = {0};
+    ts.dset = H5Dopen2(group, "timestamps", H5P_DEFAULT);
+    hid_t space = ts.dset >= 0 ? H5Dget_space(ts.dset) : H5I_INVALID_HID;
+    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    if (rank == 1)
+        H5Sget_simple_extent_dims(space, &ts.n_rows, NULL);
+    close_id(&space, H5Sclose);
+    ts.n_cols = 1;
+    if (rank != 1 || ts.n_rows < 2) {
+        close_id(&ts.dset, H5Dclose);
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: /acquisition/%s: timestamps unusable",
+                             r->path, name);
+    }
+    double first = 0, last = 0, min_step = INFINITY, max_step = -INFINITY, prev = NAN;
+    int rc = EMG_OK;
+    for (hsize_t row = 0; row < ts.n_rows; row += HDF5_SCAN_ROWS) {
+        hsize_t n = ts.n_rows - row < HDF5_SCAN_ROWS ? ts.n_rows - row : HDF5_SCAN_ROWS;
+        if ((rc = ensure_scratch(r, (size_t)n, err)) < 0)
+            break;
+        if (read_rows(&ts, row, n, r->scratch) < 0) {
+            rc = h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot read NWB timestamps");
+            break;
+        }
+        for (hsize_t j = 0; j < n; j++) {
+            double t = r->scratch[j];
+            if (row + j == 0)
+                first = t;
+            else if (t - prev < min_step)
+                min_step = t - prev;
+            if (row + j > 0 && t - prev > max_step)
+                max_step = t - prev;
+            prev = last = t;
+        }
+    }
+    close_id(&ts.dset, H5Dclose);
+    if (rc < 0)
+        return rc;
+    double step = (last - first) / (double)(ts.n_rows - 1);
+    if (!(step > 0))
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: /acquisition/%s: timestamps do not increase",
+                             r->path, name);
+    *fs = 1.0 / step;
+    *t0 = first;
+    /* Sampling clocks jitter a little; more than 1% of a step is a real irregularity. */
+    if (max_step - min_step > 0.01 * step)
+        rc = emg_header_add_note(hdr, err,
+                                 "%s: /acquisition/%s: timestamps irregular (steps %.9g to %.9g s); "
+                                 "read as uniform at %.9g Hz",
+                                 r->path, name, min_step, max_step, *fs);
+    return rc;
+}
+
+/* Electrode labels for the columns of an ElectricalSeries, from the electrodes
+ * table's "label" column (or "location" when there is no label). */
+static char **nwb_electrode_names(h5_reader *r, hid_t group, size_t n_cols)
+{
+    double *rows = NULL;
+    size_t n_rows = 0, n_labels = 0;
+    char **labels = NULL, **names = NULL;
+    if (dataset_doubles(group, "electrodes", &rows, &n_rows) < 0 || n_rows != n_cols)
+        goto done;
+    if (dataset_strings(r->file, "/general/extracellular_ephys/electrodes/label", &labels,
+                        &n_labels) < 0 &&
+        dataset_strings(r->file, "/general/extracellular_ephys/electrodes/location", &labels,
+                        &n_labels) < 0)
+        goto done;
+    names = calloc(n_cols, sizeof *names);
+    for (size_t c = 0; names && c < n_cols; c++) {
+        size_t row = rows[c] >= 0 ? (size_t)rows[c] : n_labels;
+        names[c] = row < n_labels ? labels[row] : NULL;
+        if (row < n_labels)
+            labels[row] = NULL;
+    }
+    /* A location shared by several electrodes names none of them. */
+    for (size_t c = 0; names && c < n_cols; c++)
+        for (size_t k = 0; k < c; k++)
+            if (!names[c] || (names[k] && !strcmp(names[k], names[c]))) {
+                free_strings(names, n_cols);
+                names = NULL;
+                break;
+            }
+done:
+    free(rows);
+    free_strings(labels, n_labels);
+    return names;
+}
+
+static int nwb_series(h5_reader *r, const char *name, emg_header *hdr, double *t0,
+                      emg_error *err)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/acquisition/%s", name);
+    hid_t group = H5Gopen2(r->file, path, H5P_DEFAULT);
+    if (group < 0)
+        return h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open an /acquisition group");
+    int rc = 1; /* 1 = skipped */
+    hid_t dset = link_exists(group, "data") ? H5Dopen2(group, "data", H5P_DEFAULT)
+                                            : H5I_INVALID_HID;
+    double fs = 0;
+    *t0 = 0;
+    if (dset >= 0 && dataset_is_numeric(dset)) {
+        double *start = NULL;
+        size_t n_start = 0;
+        if (dataset_doubles(group, "starting_time", &start, &n_start) == 0 && n_start == 1) {
+            hid_t st = H5Dopen2(group, "starting_time", H5P_DEFAULT);
+            fs = attr_double(st, "rate", 0);
+            close_id(&st, H5Dclose);
+            *t0 = start[0];
+            rc = 0;
+        } else if (link_exists(group, "timestamps")) {
+            rc = nwb_timestamps(r, group, name, &fs, t0, hdr, err);
+        }
+        free(start);
+    }
+    if (rc == 0 && !(fs > 0))
+        rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: %s: no sampling rate", r->path, path);
+    if (rc != 0) {
+        close_id(&dset, H5Dclose);
+        close_id(&group, H5Gclose);
+        return rc;
+    }
+    char unit[EMG_UNIT_MAX] = "", type[64] = "TimeSeries";
+    attr_string(dset, "unit", unit, sizeof unit);
+    attr_string(group, "neurodata_type", type, sizeof type);
+    double conversion = attr_double(dset, "conversion", 1.0);
+    double offset = attr_double(dset, "offset", 0.0);
+    int integer = dataset_is_integer(dset);
+    int32_t lo, hi;
+    integer_range(dset, &lo, &hi);
+    h5_series *s = NULL;
+    rc = add_series(r, dset, fs, err, &s);
+    double *per_channel = NULL;
+    size_t n_per_channel = 0;
+    if (rc >= 0)
+        dataset_doubles(group, "channel_conversion", &per_channel, &n_per_channel);
+    char **names = rc >= 0 ? nwb_electrode_names(r, group, (size_t)s->n_cols) : NULL;
+    size_t n_names = names ? (size_t)s->n_cols : 0;
+    for (hsize_t c = 0; rc >= 0 && c < s->n_cols; c++) {
+        double scale = conversion * (c < n_per_channel ? per_channel[c] : 1.0);
+        s->scale[c] = scale;
+        s->offset[c] = offset;
+        emg_channel ch;
+        emg_channel_init(&ch);
+        if (names)
+            emg_strlcpy(ch.name, names[c], sizeof ch.name);
+        else if (s->n_cols == 1)
+            emg_strlcpy(ch.name, name, sizeof ch.name);
+        else
+            snprintf(ch.name, sizeof ch.name, "%.50s %llu", name, (unsigned long long)c + 1);
+        nwb_unit(unit, ch.unit, sizeof ch.unit);
+        snprintf(ch.transducer, sizeof ch.transducer, "NWB %.40s %.40s", type, name);
+        ch.fs = fs;
+        ch.n_samples = (int64_t)s->n_rows;
+        if (integer && scale != 0) {
+            ch.gain = 1.0 / scale;
+            ch.baseline = -offset / scale;
+            ch.digital_min = lo;
+            ch.digital_max = hi;
+        }
+        r->n_channels++;
+        rc = emg_header_add_channel(hdr, &ch, err);
+    }
+    free(per_channel);
+    free_strings(names, n_names);
+    close_id(&group, H5Gclose);
+    return rc < 0 ? rc : 0;
+}
+
+static int open_nwb(h5_reader *r, emg_header *hdr, emg_error *err)
+{
+    char **text;
+    size_t n;
+    if (dataset_strings(r->file, "/session_start_time", &text, &n) == 0) {
+        if (n > 0)
+            nwb_start_time(text[0], hdr->start_time);
+        free_strings(text, n);
+    }
+    if (dataset_strings(r->file, "/session_description", &text, &n) == 0) {
+        if (n > 0)
+            emg_strlcpy(hdr->recording, text[0], sizeof hdr->recording);
+        free_strings(text, n);
+    }
+    if (dataset_strings(r->file, "/general/subject/subject_id", &text, &n) == 0) {
+        if (n > 0)
+            emg_strlcpy(hdr->subject, text[0], sizeof hdr->subject);
+        free_strings(text, n);
+    }
+    hid_t acq = H5Gopen2(r->file, "/acquisition", H5P_DEFAULT);
+    name_list groups;
+    int rc = acq >= 0 && list_groups(acq, &groups) == 0
+                 ? EMG_OK
+                 : h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot list /acquisition");
+    close_id(&acq, H5Gclose);
+    if (rc < 0)
+        return rc;
+    double first_start = INFINITY, *starts = calloc(groups.n + 1, sizeof *starts);
+    size_t used = 0;
+    char **used_names = calloc(groups.n + 1, sizeof *used_names);
+    if (!starts || !used_names)
+        rc = emg_error_set(err, EMG_ERR_NOMEM, "%s: out of memory", r->path);
+    for (size_t i = 0; rc >= 0 && i < groups.n; i++) {
+        double t0;
+        int got = nwb_series(r, groups.names[i], hdr, &t0, err);
+        if (got < 0)
+            rc = got;
+        else if (got == 0) {
+            starts[used] = t0;
+            used_names[used++] = groups.names[i];
+            if (t0 < first_start)
+                first_start = t0;
+        }
+    }
+    if (rc >= 0 && used == 0)
+        rc = emg_error_set(err, EMG_ERR_UNSUPPORTED,
+                           "%s: NWB file without a TimeSeries (data with starting_time or "
+                           "timestamps) under /acquisition",
+                           r->path);
+    if (rc >= 0)
+        shift_start_time(hdr->start_time, first_start);
+    /* Series that start later are not padded: say so rather than shift them silently. */
+    for (size_t i = 0; rc >= 0 && i < used; i++)
+        if (starts[i] - first_start > 1e-9)
+            rc = emg_header_add_note(hdr, err,
+                                     "%s: /acquisition/%s starts %.6g s after the first series; "
+                                     "its samples are read from the recording start",
+                                     r->path, used_names[i], starts[i] - first_start);
+    free(starts);
+    free(used_names);
+    free_strings(groups.names, groups.n);
+    return rc;
+}
+
+static int is_nwb(hid_t file)
+{
+    return link_exists(file, "/acquisition") &&
+           (H5Aexists(file, "nwb_version") > 0 || link_exists(file, "/session_start_time"));
+}
+
+/* ------------------------------------------------------------------- open */
+
+static int detect_and_read(h5_reader *r, emg_header *hdr, emg_error *err)
+{
+    char format[40] = "";
+    attr_string(r->file, "emgkit_format", format, sizeof format);
+    if (!strcmp(format, EMGKIT_HDF5_FORMAT))
+        return open_emgkit(r, hdr, err);
+    if (is_nwb(r->file))
+        return open_nwb(r, hdr, err);
+    name_list groups;
+    if (list_groups(r->file, &groups) < 0)
+        return h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot list the root group");
+    int plux = 0;
+    for (size_t i = 0; i < groups.n && !plux; i++)
+        plux = is_plux_device(r->file, groups.names[i]);
+    int rc = plux ? open_plux(r, &groups, hdr, err)
+                  : emg_error_set(err, EMG_ERR_UNSUPPORTED,
+                                  "%s: HDF5 file holds no emgkit, OpenSignals or NWB recording",
+                                  r->path);
+    free_strings(groups.names, groups.n);
+    return rc;
+}
+
+static int hdf5_open(void **state, const char *path, const emg_read_options *opts,
+                     emg_header *hdr, emg_format *detected, emg_error *err)
+{
+    h5_quiet();
+    h5_reader *r = emg_xcalloc(1, sizeof *r, err);
+    if (!r)
+        return EMG_ERR_NOMEM;
+    r->file = H5I_INVALID_HID;
+    if (!(r->path = emg_xstrdup(path, err))) {
+        reader_free(r);
+        return EMG_ERR_NOMEM;
+    }
+    r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    int rc = r->file < 0 ? h5_fail(err, EMG_ERR_FORMAT, path, "corrupt or truncated HDF5 file")
+                         : detect_and_read(r, hdr, err);
+    if (rc < 0) {
+        reader_free(r);
+        return rc;
+    }
+    plan_blocks(r, opts);
+    *detected = EMG_FORMAT_HDF5;
+    *state = r;
+    return EMG_OK;
+}
+
+const emg_format_reader emg_hdf5_reader = {"hdf5", hdf5_probe, hdf5_open, hdf5_read, hdf5_close};
+
+/* ------------------------------------------------------------------ writer */
+
+typedef struct h5_writer {
+    char *path;
+    hid_t file, recording, channels;
+    hid_t file_type; /* H5T_IEEE_F64LE or F32LE */
+    size_t n_channels;
+    hid_t *dset;
+    hsize_t *written;   /* samples already in each dataset */
+    hsize_t *chunk;     /* chunk length of each dataset */
+    double **pending;   /* one chunk of samples waiting per channel */
+    size_t *n_pending;
+    emg_annotation *annotations;
+    size_t n_annotations, cap_annotations;
+} h5_writer;
+
+static int write_attr(hid_t obj, const char *name, hid_t file_type, hid_t mem_type, hid_t space,
+                      const void *value)
+{
+    hid_t a = H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t st = a < 0 ? -1 : H5Awrite(a, mem_type, value);
+    close_id(&a, H5Aclose);
+    return st < 0 ? -1 : 0;
+}
+
+static hid_t utf8_string_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+/* Variable-length UTF-8 strings: what h5py reads back as str. */
+static int write_attr_strings(hid_t obj, const char *name, const char *const *values, size_t n,
+                              int scalar)
+{
+    hid_t t = utf8_string_type();
+    hsize_t dims = n;
+    hid_t space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, NULL);
+    static const char *const empty = "";
+    int rc = write_attr(obj, name, t, t, space, n ? (const void *)values : (const void *)&empty);
+    close_id(&space, H5Sclose);
+    close_id(&t, H5Tclose);
+    return rc;
+}
+
+static int write_attr_string(hid_t obj, const char *name, const char *value)
+{
+    return write_attr_strings(obj, name, &value, 1, 1);
+}
+
+static int write_attr_double(hid_t obj, const char *name, double value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    int rc = write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, &value);
+    close_id(&space, H5Sclose);
+    return rc;
+}
+
+static int write_attr_int(hid_t obj, const char *name, int value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    int rc = write_attr(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT, space, &value);
+    close_id(&space, H5Sclose);
+    return rc;
+}
+
+static void writer_free(h5_writer *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->n_channels; i++) {
+        if (w->dset)
+            close_id(&w->dset[i], H5Dclose);
+        if (w->pending)
+            free(w->pending[i]);
+    }
+    free(w->dset);
+    free(w->written);
+    free(w->chunk);
+    free(w->pending);
+    free(w->n_pending);
+    for (size_t i = 0; i < w->n_annotations; i++)
+        free(w->annotations[i].text);
+    free(w->annotations);
+    close_id(&w->channels, H5Gclose);
+    close_id(&w->recording, H5Gclose);
+    close_id(&w->file, H5Fclose);
+    free(w->path);
+    free(w);
+}
+
+static int keep_annotation(h5_writer *w, const emg_annotation *a, emg_error *err)
+{
+    if (w->n_annotations == w->cap_annotations) {
+        size_t cap = w->cap_annotations ? 2 * w->cap_annotations : 16;
+        emg_annotation *grown = emg_xrealloc(w->annotations, cap, sizeof *grown, err);
+        if (!grown)
+            return EMG_ERR_NOMEM;
+        w->annotations = grown;
+        w->cap_annotations = cap;
+    }
+    emg_annotation *dst = &w->annotations[w->n_annotations];
+    *dst = *a;
+    if (!(dst->text = emg_xstrdup(a->text ? a->text : "", err)))
+        return EMG_ERR_NOMEM;
+    w->n_annotations++;
+    return EMG_OK;
+}
+
+/* One extendible, chunked dataset per channel: shuffle + deflate when available. */
+static hid_t create_channel(h5_writer *w, size_t i, const emg_channel *ch)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%zu", i);
+    /* Chunks of about 8 s, between 256 and 16384 samples (128 KiB of float64). */
+    double want = ceil(ch->fs * 8);
+    w->chunk[i] = want < 256 ? 256 : want > 16384 ? 16384 : (hsize_t)want;
+    hsize_t dims = 0, maxdims = H5S_UNLIMITED;
+    hid_t space = H5Screate_simple(1, &dims, &maxdims);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, &w->chunk[i]);
+    if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, HDF5_DEFLATE_LEVEL);
+    }
+    hid_t d = H5Dcreate2(w->channels, name, w->file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    close_id(&dcpl, H5Pclose);
+    close_id(&space, H5Sclose);
+    if (d < 0)
+        return d;
+    int bad = write_attr_string(d, "name", ch->name) || write_attr_double(d, "fs", ch->fs) ||
+              write_attr_string(d, "unit", ch->unit) ||
+              write_attr_string(d, "transducer", ch->transducer) ||
+              write_attr_double(d, "gain", ch->gain) ||
+              write_attr_double(d, "baseline", ch->baseline) ||
+              write_attr_int(d, "digital_min", ch->digital_min) ||
+              write_attr_int(d, "digital_max", ch->digital_max);
+    if (bad) {
+        H5Dclose(d);
+        return H5I_INVALID_HID;
+    }
+    return d;
+}
+
+static int write_recording_attrs(h5_writer *w, const emg_header *hdr)
+{
+    return write_attr_string(w->file, "emgkit_format", EMGKIT_HDF5_FORMAT) ||
+           write_attr_int(w->file, "version", EMGKIT_HDF5_VERSION) ||
+           write_attr_string(w->file, "created_by", "emgkit " EMGKIT_VERSION) ||
+           write_attr_string(w->recording, "start_time", hdr->start_time) ||
+           write_attr_string(w->recording, "subject", hdr->subject) ||
+           write_attr_string(w->recording, "description", hdr->recording) ||
+           write_attr_strings(w->recording, "provenance", (const char *const *)hdr->provenance,
+                              hdr->n_provenance, 0) ||
+           write_attr_strings(w->recording, "notes", (const char *const *)hdr->notes,
+                              hdr->n_notes, 0);
+}
+
+static int hdf5_writer_open(void **state, struct emg_writer *ew, const char *tmp_path,
+                            const char *final_path, emg_format format, const emg_header *hdr,
+                            const emg_write_options *opts, emg_error *err)
+{
+    h5_quiet();
+    emg_sample_format sf = opts ? opts->sample_format : EMG_SAMPLE_DEFAULT;
+    if (sf != EMG_SAMPLE_DEFAULT && sf != EMG_SAMPLE_FLOAT64 && sf != EMG_SAMPLE_FLOAT32)
+        return emg_error_set(err, EMG_ERR_UNSUPPORTED,
+                             "%s: HDF5 output stores float32 or float64 samples", final_path);
+    if (hdr->n_channels == 0)
+        return emg_error_set(err, EMG_ERR_ARG, "%s: no channels to write", final_path);
+    h5_writer *w = emg_xcalloc(1, sizeof *w, err);
+    if (!w)
+        return EMG_ERR_NOMEM;
+    w->file = w->recording = w->channels = H5I_INVALID_HID;
+    w->file_type = sf == EMG_SAMPLE_FLOAT32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
+    size_t n = hdr->n_channels;
+    w->path = emg_xstrdup(final_path, err);
+    w->dset = emg_xcalloc(n, sizeof *w->dset, err);
+    w->written = emg_xcalloc(n, sizeof *w->written, err);
+    w->chunk = emg_xcalloc(n, sizeof *w->chunk, err);
+    w->pending = emg_xcalloc(n, sizeof *w->pending, err);
+    w->n_pending = emg_xcalloc(n, sizeof *w->n_pending, err);
+    if (!w->path || !w->dset || !w->written || !w->chunk || !w->pending || !w->n_pending) {
+        writer_free(w);
+        return EMG_ERR_NOMEM;
+    }
+    w->n_channels = n;
+    for (size_t i = 0; i < n; i++)
+        w->dset[i] = H5I_INVALID_HID;
+    int rc = EMG_OK;
+    w->file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (w->file >= 0)
+        w->recording = H5Gcreate2(w->file, "recording", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (w->recording >= 0)
+        w->channels = H5Gcreate2(w->recording, "channels", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (w->channels < 0 || write_recording_attrs(w, hdr))
+        rc = h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create the HDF5 file");
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        if ((w->dset[i] = create_channel(w, i, &hdr->channels[i])) < 0)
+            rc = h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create a channel dataset");
+        else if (!(w->pending[i] = emg_xcalloc(w->chunk[i], sizeof(double), err)))
+            rc = EMG_ERR_NOMEM;
+    }
+    for (size_t i = 0; rc >= 0 && i < hdr->n_annotations; i++)
+        rc = keep_annotation(w, &hdr->annotations[i], err);
+    if (rc < 0) {
+        writer_free(w);
+        return rc;
+    }
+    *state = w;
+    return EMG_OK;
+}
+
+/* Append a channel's pending samples to its dataset. */
+static int flush_channel(h5_writer *w, size_t i, emg_error *err)
+{
+    hsize_t n = w->n_pending[i];
+    if (n == 0)
+        return EMG_OK;
+    hsize_t start = w->written[i], total = start + n;
+    herr_t st = H5Dset_extent(w->dset[i], &total);
+    hid_t fspace = st >= 0 ? H5Dget_space(w->dset[i]) : H5I_INVALID_HID;
+    hid_t mspace = H5Screate_simple(1, &n, NULL);
+    st = fspace >= 0 && mspace >= 0 &&
+                 H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &n, NULL) >= 0
+             ? H5Dwrite(w->dset[i], H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT,
+                        w->pending[i])
+             : -1;
+    close_id(&fspace, H5Sclose);
+    close_id(&mspace, H5Sclose);
+    if (st < 0)
+        return h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write samples");
+    w->written[i] = total;
+    w->n_pending[i] = 0;
+    return EMG_OK;
+}
+
+static int hdf5_write(void *state, const emg_block *blk, emg_error *err)
+{
+    h5_writer *w = state;
+    if (blk->n_channels != w->n_channels)
+        return emg_error_set(err, EMG_ERR_ARG, "%s: block has %zu channels, file has %zu", w->path,
+                             blk->n_channels, w->n_channels);
+    for (size_t i = 0; i < w->n_channels; i++) {
+        const double *src = blk->data[i];
+        size_t left = blk->count[i];
+        while (left > 0) {
+            size_t room = (size_t)w->chunk[i] - w->n_pending[i];
+            size_t take = left < room ? left : room;
+            memcpy(w->pending[i] + w->n_pending[i], src, take * sizeof *src);
+            w->n_pending[i] += take;
+            src += take;
+            left -= take;
+            int rc = w->n_pending[i] == w->chunk[i] ? flush_channel(w, i, err) : EMG_OK;
+            if (rc < 0)
+                return rc;
+        }
+    }
+    for (size_t k = 0; k < blk->n_annotations; k++) {
+        int rc = keep_annotation(w, &blk->annotations[k], err);
+        if (rc < 0)
+            return rc;
+    }
+    return EMG_OK;
+}
+
+static int compare_annotations(const void *pa, const void *pb)
+{
+    const emg_annotation *a = pa, *b = pb;
+    if (a->onset != b->onset)
+        return a->onset < b->onset ? -1 : 1;
+    if (a->duration != b->duration)
+        return a->duration < b->duration ? -1 : 1;
+    if (a->channel != b->channel)
+        return a->channel < b->channel ? -1 : 1;
+    return strcmp(a->text, b->text);
+}
+
+/* Sort by onset and drop exact repeats (an annotation may come both in the
+ * header and in a block, depending on the reader that produced it). */
+static void sort_annotations(h5_writer *w)
+{
+    qsort(w->annotations, w->n_annotations, sizeof *w->annotations, compare_annotations);
+    size_t kept = 0;
+    for (size_t i = 0; i < w->n_annotations; i++) {
+        if (kept > 0 && !compare_annotations(&w->annotations[kept - 1], &w->annotations[i])) {
+            free(w->annotations[i].text);
+            continue;
+        }
+        w->annotations[kept++] = w->annotations[i];
+    }
+    w->n_annotations = kept;
+}
+
+static int write_column(hid_t table, const char *name, hid_t file_type, hid_t mem_type,
+                        hsize_t n, const void *values)
+{
+    hid_t space = H5Screate_simple(1, &n, NULL);
+    hid_t d = H5Dcreate2(table, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t st = d < 0 ? -1 : n == 0 ? 0 : H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
+    close_id(&d, H5Dclose);
+    close_id(&space, H5Sclose);
+    return st < 0 ? -1 : 0;
+}
+
+/* /recording/annotations: a column table (one 1-D dataset per column). */
+static int write_annotations(h5_writer *w, emg_error *err)
+{
+    sort_annotations(w);
+    size_t n = w->n_annotations;
+    double *onset = emg_xcalloc(n + 1, sizeof *onset, err);
+    double *duration = emg_xcalloc(n + 1, sizeof *duration, err);
+    int *channel = emg_xcalloc(n + 1, sizeof *channel, err);
+    const char **text = emg_xcalloc(n + 1, sizeof *text, err);
+    int rc = onset && duration && channel && text ? EMG_OK : EMG_ERR_NOMEM;
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        onset[i] = w->annotations[i].onset;
+        duration[i] = w->annotations[i].duration;
+        channel[i] = w->annotations[i].channel;
+        text[i] = w->annotations[i].text;
+    }
+    hid_t table = rc >= 0 ? H5Gcreate2(w->recording, "annotations", H5P_DEFAULT, H5P_DEFAULT,
+                                       H5P_DEFAULT)
+                          : H5I_INVALID_HID;
+    hid_t str = utf8_string_type();
+    static const char *const columns[] = {"onset", "duration", "channel", "text"};
+    if (rc >= 0 &&
+        (table < 0 || write_attr_strings(table, "columns", columns, 4, 0) ||
+         write_column(table, "onset", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, onset) ||
+         write_column(table, "duration", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, duration) ||
+         write_column(table, "channel", H5T_STD_I32LE, H5T_NATIVE_INT, n, channel) ||
+         write_column(table, "text", str, str, n, text)))
+        rc = h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write annotations");
+    close_id(&str, H5Tclose);
+    close_id(&table, H5Gclose);
+    free(onset);
+    free(duration);
+    free(channel);
+    free(text);
+    return rc;
+}
+
+static int hdf5_finish(void *state, emg_error *err)
+{
+    h5_writer *w = state;
+    int rc = EMG_OK;
+    for (size_t i = 0; rc >= 0 && i < w->n_channels; i++)
+        rc = flush_channel(w, i, err);
+    if (rc >= 0)
+        rc = write_annotations(w, err);
+    for (size_t i = 0; i < w->n_channels; i++)
+        close_id(&w->dset[i], H5Dclose);
+    close_id(&w->channels, H5Gclose);
+    close_id(&w->recording, H5Gclose);
+    /* Closing the file flushes the metadata cache: a full disk shows up here. */
+    if (w->file >= 0 && H5Fclose(w->file) < 0 && rc >= 0)
+        rc = h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot complete the HDF5 file");
+    w->file = H5I_INVALID_HID;
+    return rc;
+}
+
+static void hdf5_destroy(void *state)
+{
+    writer_free(state);
+}
+
+const emg_format_writer emg_hdf5_writer = {"hdf5", 0, hdf5_writer_open, hdf5_write, hdf5_finish,
+                                           hdf5_destroy};
