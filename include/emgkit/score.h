@@ -1,0 +1,98 @@
+/* emgkit/score.h: scoring predicted events against ground-truth events.
+ *
+ * Event-based scoring (the usual protocol for EMG onset and sleep-event
+ * detectors): a predicted event matches a true event when both carry the same
+ * label (and the same channel, unless channels are ignored) and their temporal
+ * intersection-over-union is at least iou_min, or, for brief events, when
+ * their onsets differ by at most onset_tolerance seconds.  Each event matches
+ * at most once; pairs are taken greedily, best overlap first.  Per class this
+ * gives true positives, false positives and false negatives, hence precision,
+ * recall and F1; macro-F1 is the unweighted mean of the per-class F1.
+ * A second, label-blind matching fills the confusion matrix: for every true
+ * event, the label of the prediction it overlaps best ("none" when no
+ * prediction overlaps), and for every unmatched prediction a "none" truth row.
+ *
+ * Sample-based scoring (optional) cuts time into steps of dt seconds and
+ * counts, per class, the steps covered by a true event, by a predicted one,
+ * or by both. */
+#ifndef EMGKIT_SCORE_H
+#define EMGKIT_SCORE_H
+
+#include <stddef.h>
+#include "emgkit/error.h"
+#include "emgkit/table.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EMG_LABEL_MAX 32
+
+/* One event as the scorer sees it. */
+typedef struct emg_scored_event {
+    double onset;                /* seconds */
+    double duration;             /* seconds, >= 0 */
+    char channel[64];            /* "" when the table has no channel column */
+    char label[EMG_LABEL_MAX];
+} emg_scored_event;
+
+typedef struct emg_score_options {
+    double iou_min;          /* minimum temporal IoU for a match, (0, 1]; default 0.3 */
+    double onset_tolerance;  /* seconds; > 0 also matches events whose onsets differ by
+                                at most this much (brief events); 0 = off */
+    int ignore_channel;      /* 1: match across channels */
+    double sample_step;      /* seconds; > 0 adds sample-based scores per class; 0 = off */
+} emg_score_options;
+#define EMG_SCORE_OPTIONS_INIT {0.3, 0.0, 0, 0.0}
+
+/* Scores of one class (label). */
+typedef struct emg_class_score {
+    char label[EMG_LABEL_MAX];
+    size_t n_truth, n_pred;
+    size_t tp, fp, fn;
+    double precision, recall, f1;   /* NaN when undefined (0/0) */
+    double onset_error_mean;        /* seconds, mean of |pred - truth| over matches; NaN if none */
+    double onset_error_median;
+    double offset_error_mean;
+    double offset_error_median;
+    double onset_bias;              /* mean signed pred - truth onset, seconds */
+    /* Sample-based (sample_step > 0), else NaN. */
+    double sample_precision, sample_recall, sample_f1;
+} emg_class_score;
+
+typedef struct emg_score_result {
+    size_t n_classes;
+    emg_class_score *classes;       /* sorted by label */
+    double macro_f1;                /* mean F1 over classes with a defined F1 */
+    double macro_precision, macro_recall;
+    size_t n_truth, n_pred, n_matched;
+    double onset_error_median;      /* over all matches, seconds */
+    double offset_error_median;
+    /* Confusion matrix over labels + "none" (last): counts[t * n_labels + p]. */
+    size_t n_labels;
+    char (*labels)[EMG_LABEL_MAX];
+    size_t *confusion;
+} emg_score_result;
+
+void emg_score_result_init(emg_score_result *r);
+void emg_score_result_free(emg_score_result *r);
+
+/* Temporal intersection-over-union of [a0, a0+da) and [b0, b0+db); for two
+ * instants (da = db = 0) at the same time 1, else 0 when they do not overlap. */
+double emg_interval_iou(double a0, double da, double b0, double db);
+
+/* Score pred against truth.  Fills *out (initialise it first). */
+int emg_score_events(emg_score_result *out, const emg_scored_event *truth, size_t n_truth,
+                     const emg_scored_event *pred, size_t n_pred,
+                     const emg_score_options *opts, emg_error *err);
+
+/* Read an event table (columns onset, duration, label; channel optional) into
+ * a malloc'd array.  path names the file in messages.  Rows whose label is in
+ * skip_labels (comma list, may be NULL) are dropped. */
+int emg_scored_events_from_table(emg_scored_event **out, size_t *n, const emg_table *t,
+                                 const char *path, const char *skip_labels, emg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

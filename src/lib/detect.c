@@ -1,0 +1,707 @@
+/* detect.c: muscle activity onset/offset detection on one channel.
+ *
+ * Every method works on the band-passed signal (20-450 Hz zero-phase
+ * Butterworth by default, SENIAM / De Luca 2010) WITHOUT a mains notch: a
+ * narrow IIR notch rings for hundreds of ms after a burst (time constant
+ * 1/(pi x bandwidth)) and stretches events, whereas hum is stationary, so a
+ * rest threshold estimated on the same signal already includes it.
+ *
+ * Methods and references:
+ *  - single threshold: envelope above rest mean + k SD (Hodges & Bui 1996
+ *    review the family; k = 3 is the usual choice);
+ *  - Bonato P, D'Alessio T, Knaflitz M (1998) A statistical method for the
+ *    measurement of muscle activation intervals from surface myoelectric
+ *    signal during gait.  IEEE Trans Biomed Eng 45:287-299.  Pairs of
+ *    samples give z = (x1^2 + x2^2) / sigma0^2 ~ chi2(2) at rest, so
+ *    P(z > zeta) = exp(-zeta / 2); the state is active when at least r0 of
+ *    m successive z exceed zeta, zeta chosen for a false-alarm rate;
+ *  - Solnik S, Rider P, Steinweg K, DeVita P, Hortobagyi T (2010)
+ *    Teager-Kaiser energy operator signal conditioning improves EMG onset
+ *    detection.  Eur J Appl Physiol 110:489-498 (after Li, Zhou & Aruin 2007):
+ *    psi = x[n]^2 - x[n-1] x[n+1], rectified, 50 Hz low-pass, threshold
+ *    rest mean + j SD;
+ *  - Hodges PW, Bui BH (1996) A comparison of computer-based methods for the
+ *    determination of onset of muscle contraction using electromyography.
+ *    Electroenceph Clin Neurophysiol 101:511-519: rectify, 50 Hz low-pass,
+ *    25 ms moving mean above rest mean + 3 SD;
+ *  - Lidierth M (1986) A computer based method for automated measurement of
+ *    the periods of muscular activity from an EMG and its application to
+ *    locomotor EMGs.  Electroenceph Clin Neurophysiol 64:378-380: above the
+ *    threshold for at least T1, dips below it shorter than T2 ignored;
+ *  - Staude G, Wolf W (1999) Objective motor response onset detection in
+ *    surface myoelectric signals.  Med Eng Phys 21:449-467: approximated
+ *    GLR test for a variance increase over a sliding window of L samples,
+ *    g = L/2 (r - 1 - ln r) with r = var(window) / var(rest), alarm when
+ *    g > h, then the change time re-estimated by maximum likelihood
+ *    (without the AR pre-whitening of the paper);
+ *  - transients: motor-unit-sized potentials on a 3 ms envelope, kept when
+ *    shorter than 30 ms (fasciculation potentials last 3-24 ms; Mills 2010,
+ *    de Carvalho & Swash 2013). */
+#include "emgkit/detect.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emgkit/filter.h"
+#include "io_internal.h"
+
+static const char *const method_names[] = {"threshold", "bonato", "tkeo", "hodges",
+                                           "lidierth", "aglr", "transient"};
+
+const char *emg_detect_method_name(emg_detect_method m)
+{
+    return (unsigned)m < sizeof method_names / sizeof *method_names ? method_names[m] : "?";
+}
+
+int emg_detect_method_from_name(const char *name, emg_detect_method *out, emg_error *err)
+{
+    for (size_t k = 0; k < sizeof method_names / sizeof *method_names; k++) {
+        if (emg_str_ieq(name, method_names[k])) {
+            *out = (emg_detect_method)k;
+            return 0;
+        }
+    }
+    return emg_error_set(err, EMG_ERR_ARG,
+                         "unknown detection method '%s' (threshold, bonato, tkeo, hodges, "
+                         "lidierth, aglr, transient)", name);
+}
+
+void emg_detect_options_burst(emg_detect_options *o)
+{
+    o->envelope = 0.003;
+    o->min_duration = 0.003;
+    o->merge_gap = 0.010;
+}
+
+void emg_detect_result_init(emg_detect_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->threshold = NAN;
+}
+
+void emg_detect_result_free(emg_detect_result *r)
+{
+    if (r)
+        free(r->events);
+    if (r)
+        emg_detect_result_init(r);
+}
+
+/* ---- building blocks ------------------------------------------------------ */
+
+int emg_detect_bandpass(double *y, const double *x, size_t n, double fs, double band_low,
+                        double band_high, emg_error *err)
+{
+    if (y != x)
+        memcpy(y, x, n * sizeof *y);
+    double hi = fmin(band_high, 0.45 * fs);
+    if (band_low <= 0 || n < 2)
+        return 0;
+    emg_sos sos = EMG_SOS_INIT;
+    int rc;
+    if (hi > band_low * 1.5 && band_high > 0)
+        rc = emg_butter_design(&sos, EMG_BAND_BANDPASS, 4, band_low, hi, fs, err);
+    else if (band_low < 0.45 * fs)
+        rc = emg_butter_design(&sos, EMG_BAND_HIGHPASS, 4, band_low, 0, fs, err);
+    else
+        return 0;
+    if (rc == 0)
+        rc = emg_sosfiltfilt(&sos, y, n, EMG_PADLEN_DEFAULT, err);
+    emg_sos_free(&sos);
+    return rc;
+}
+
+/* Zero-phase 2nd-order Butterworth low-pass in place (Hodges & Bui, Solnik). */
+static int lowpass_in_place(double *y, size_t n, double fc, double fs, emg_error *err)
+{
+    if (fc >= 0.45 * fs || n < 2)
+        return 0;
+    emg_sos sos = EMG_SOS_INIT;
+    int rc = emg_butter_design(&sos, EMG_BAND_LOWPASS, 2, fc, 0, fs, err);
+    if (rc == 0)
+        rc = emg_sosfiltfilt(&sos, y, n, EMG_PADLEN_DEFAULT, err);
+    emg_sos_free(&sos);
+    return rc;
+}
+
+static int centred_envelope(double *env, const double *x, size_t n, double fs,
+                            emg_envelope_type type, double window, emg_error *err)
+{
+    size_t win = (size_t)lround(window * fs);
+    if (win < 1)
+        win = 1;
+    size_t half = (win - 1) / 2;
+    emg_envelope *e = NULL;
+    int rc = emg_envelope_create(&e, type, (double)win / fs, fs, err);
+    if (rc < 0)
+        return rc;
+    /* The trailing window ending at i + half is centred on i. */
+    if (n > half) {
+        double *tmp = env; /* reuse env: run on x, then shift left by half */
+        emg_envelope_execute(e, x, tmp, n);
+        memmove(env, env + half, (n - half) * sizeof *env);
+    }
+    double zero[64] = {0};
+    size_t done = n > half ? n - half : 0;
+    /* Flush: feed zeros for the last half samples (the window then holds
+     * fewer real samples, which only affects the final half-window). */
+    while (done < n) {
+        size_t k = n - done < 64 ? n - done : 64;
+        double out[64];
+        emg_envelope_execute(e, zero, out, k);
+        memcpy(env + done, out, k * sizeof *env);
+        done += k;
+    }
+    emg_envelope_destroy(e);
+    return 0;
+}
+
+int emg_centred_rms(double *env, const double *x, size_t n, double fs, double window,
+                    emg_error *err)
+{
+    return centred_envelope(env, x, n, fs, EMG_ENVELOPE_RMS, window, err);
+}
+
+static int double_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct ranked_window {
+    double mean;
+    size_t index;
+} ranked_window;
+
+static int ranked_cmp(const void *a, const void *b)
+{
+    const ranked_window *x = a, *y = b;
+    if (x->mean != y->mean)
+        return x->mean < y->mean ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Statistics of env over the sample ranges marked in `use` windows.  The
+ * median and MAD use a thinned copy (<= 20000 samples): the envelope is
+ * smooth, and sorting millions of samples per channel would dominate the
+ * run time. */
+static int rest_stats(emg_rest_level *out, const double *env, size_t n, size_t win,
+                      const ranked_window *w, size_t n_use, emg_error *err)
+{
+    double sum = 0, sum2 = 0;
+    size_t count = 0, first = (size_t)-1, last = 0;
+    for (size_t k = 0; k < n_use; k++) {
+        size_t a = w[k].index * win, b = a + win < n ? a + win : n;
+        for (size_t i = a; i < b; i++) {
+            sum += env[i];
+            sum2 += env[i] * env[i];
+        }
+        count += b - a;
+        first = a < first ? a : first;
+        last = b > last ? b : last;
+    }
+    if (count == 0)
+        return emg_error_set(err, EMG_ERR_ARG, "no samples to estimate the rest level from");
+    size_t stride = count / 20000 + 1, m = 0;
+    double *thin = emg_xcalloc(count / stride + n_use + 1, sizeof *thin, err);
+    if (!thin)
+        return EMG_ERR_NOMEM;
+    for (size_t k = 0; k < n_use; k++) {
+        size_t a = w[k].index * win, b = a + win < n ? a + win : n;
+        for (size_t i = a; i < b; i += stride)
+            thin[m++] = env[i];
+    }
+    qsort(thin, m, sizeof *thin, double_cmp);
+    double med = m % 2 ? thin[m / 2] : 0.5 * (thin[m / 2 - 1] + thin[m / 2]);
+    for (size_t i = 0; i < m; i++)
+        thin[i] = fabs(thin[i] - med);
+    qsort(thin, m, sizeof *thin, double_cmp);
+    double mad = m % 2 ? thin[m / 2] : 0.5 * (thin[m / 2 - 1] + thin[m / 2]);
+    free(thin);
+    out->mean = sum / (double)count;
+    out->sd = sqrt(fmax(0.0, sum2 / (double)count - out->mean * out->mean));
+    out->median = med;
+    out->robust_sd = 1.4826 * mad;
+    out->n_samples = count;
+    out->from = (double)first;
+    out->to = (double)last;
+    return 0;
+}
+
+int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double fs, double window,
+                      double fraction, double from, double to, emg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (n == 0 || !(fs > 0))
+        return emg_error_set(err, EMG_ERR_ARG, "rest level: empty signal");
+    if (to > from) {
+        size_t a = from > 0 ? (size_t)(from * fs) : 0, b = (size_t)ceil(to * fs);
+        if (b > n)
+            b = n;
+        if (a >= b)
+            return emg_error_set(err, EMG_ERR_ARG,
+                                 "rest interval %g-%g s lies outside the recording (%.3f s)",
+                                 from, to, (double)n / fs);
+        ranked_window one = {0, 0};
+        int rc = rest_stats(out, env + a, b - a, b - a, &one, 1, err);
+        out->from = (double)a / fs;
+        out->to = (double)b / fs;
+        return rc;
+    }
+    size_t win = (size_t)lround(window * fs);
+    if (win < 1)
+        win = 1;
+    /* A recording shorter than five windows: shrink the windows so that
+     * there are at least five to choose from. */
+    if (n < 5 * win)
+        win = n / 5 > 0 ? n / 5 : n;
+    size_t nw = n / win;
+    if (nw == 0)
+        nw = 1;
+    ranked_window *w = emg_xcalloc(nw, sizeof *w, err);
+    if (!w)
+        return EMG_ERR_NOMEM;
+    for (size_t k = 0; k < nw; k++) {
+        double s = 0;
+        size_t a = k * win, b = a + win < n ? a + win : n;
+        for (size_t i = a; i < b; i++)
+            s += env[i];
+        w[k].mean = s / (double)(b - a);
+        w[k].index = k;
+    }
+    qsort(w, nw, sizeof *w, ranked_cmp);
+    size_t n_use = (size_t)ceil(fraction * (double)nw);
+    if (n_use < 1)
+        n_use = 1;
+    if (n_use > nw)
+        n_use = nw;
+    int rc = rest_stats(out, env, n, win, w, n_use, err);
+    out->from /= fs;
+    out->to /= fs;
+    free(w);
+    return rc;
+}
+
+int emg_segments_above(size_t **seg, size_t *n_seg, const double *sig, size_t n, double thr,
+                       size_t min_len, size_t merge_len, emg_error *err)
+{
+    size_t cap = 0, m = 0;
+    size_t *s = NULL;
+    *seg = NULL;
+    *n_seg = 0;
+    for (size_t i = 0; i < n;) {
+        if (!(sig[i] > thr)) {
+            i++;
+            continue;
+        }
+        size_t a = i;
+        while (i < n && sig[i] > thr)
+            i++;
+        if (m > 0 && a - s[2 * m - 1] < merge_len) {
+            s[2 * m - 1] = i; /* merge with the previous segment */
+            continue;
+        }
+        if (m == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            size_t *g = emg_xrealloc(s, 2 * ncap, sizeof *s, err);
+            if (!g) {
+                free(s);
+                return EMG_ERR_NOMEM;
+            }
+            s = g;
+            cap = ncap;
+        }
+        s[2 * m] = a;
+        s[2 * m + 1] = i;
+        m++;
+    }
+    size_t k = 0;
+    for (size_t j = 0; j < m; j++) {
+        if (s[2 * j + 1] - s[2 * j] < min_len)
+            continue;
+        s[2 * k] = s[2 * j];
+        s[2 * k + 1] = s[2 * j + 1];
+        k++;
+    }
+    *seg = s;
+    *n_seg = k;
+    return 0;
+}
+
+/* ---- event measurements --------------------------------------------------- */
+
+/* Baseline crossings of the largest potential (phases = crossings + 1, as
+ * counted in needle EMG, where the potential's excursions beyond the noise
+ * band count) and turns larger than `step` over the whole event. */
+static void count_phases_turns(const double *y, size_t a, size_t b, double noise,
+                               int *phases, int *turns)
+{
+    size_t peak = a;
+    for (size_t i = a; i < b; i++)
+        if (fabs(y[i]) > fabs(y[peak]))
+            peak = i;
+    /* Phases: walk out from the peak while the signal stays outside the
+     * noise band or crosses zero within 5 ms-free gaps; count sign changes
+     * of excursions beyond the band. */
+    int sign = 0, crossings = 0;
+    for (size_t i = a; i < b; i++) {
+        if (fabs(y[i]) < noise)
+            continue;
+        int s = y[i] > 0 ? 1 : -1;
+        if (sign != 0 && s != sign)
+            crossings++;
+        sign = s;
+    }
+    *phases = crossings + 1;
+    int t = 0, dir = 0;
+    double last = y[a];
+    for (size_t i = a + 1; i < b; i++) {
+        double d = y[i] - last;
+        if (dir >= 0 && d < -2 * noise) {
+            if (dir > 0)
+                t++;
+            dir = -1;
+            last = y[i];
+        } else if (dir <= 0 && d > 2 * noise) {
+            if (dir < 0)
+                t++;
+            dir = 1;
+            last = y[i];
+        } else if ((dir > 0 && y[i] > last) || (dir < 0 && y[i] < last)) {
+            last = y[i];
+        }
+    }
+    *turns = t;
+    (void)peak;
+}
+
+static int add_event(emg_detect_result *r, size_t *cap, const double *y, size_t a, size_t b,
+                     double fs, double noise, emg_error *err)
+{
+    if (r->n_events == *cap) {
+        size_t ncap = *cap ? 2 * *cap : 64;
+        emg_active_event *g = emg_xrealloc(r->events, ncap, sizeof *g, err);
+        if (!g)
+            return EMG_ERR_NOMEM;
+        r->events = g;
+        *cap = ncap;
+    }
+    emg_active_event *e = &r->events[r->n_events++];
+    double peak = 0, area = 0, ss = 0;
+    for (size_t i = a; i < b; i++) {
+        double v = fabs(y[i]);
+        peak = v > peak ? v : peak;
+        area += v;
+        ss += y[i] * y[i];
+    }
+    e->onset = (double)a / fs;
+    e->duration = (double)(b - a) / fs;
+    e->peak = peak;
+    e->area = area / fs;
+    e->rms = b > a ? sqrt(ss / (double)(b - a)) : 0;
+    count_phases_turns(y, a, b, noise, &e->phases, &e->turns);
+    return 0;
+}
+
+/* ---- methods -------------------------------------------------------------- */
+
+static double default_k(emg_detect_method m)
+{
+    switch (m) {
+    case EMG_DETECT_TKEO: return 15.0;
+    case EMG_DETECT_TRANSIENT: return 5.0;
+    default: return 3.0;
+    }
+}
+
+/* P(at least r0 of m Bernoulli(p)) */
+static double binom_tail(int m, int r0, double p)
+{
+    double total = 0;
+    for (int k = r0; k <= m; k++) {
+        double c = 1;
+        for (int j = 0; j < k; j++)
+            c = c * (double)(m - j) / (double)(j + 1);
+        total += c * pow(p, k) * pow(1 - p, m - k);
+    }
+    return total;
+}
+
+/* Bonato's zeta for a window false-alarm probability pfa. */
+static double bonato_zeta(int m, int r0, double pfa)
+{
+    double lo = 0, hi = 1;
+    for (int it = 0; it < 100; it++) {
+        double p = 0.5 * (lo + hi);
+        if (binom_tail(m, r0, p) > pfa)
+            hi = p;
+        else
+            lo = p;
+    }
+    double p = 0.5 * (lo + hi);
+    return -2.0 * log(p);
+}
+
+/* Active mask (1 byte per sample) from Bonato's test on y with rest
+ * variance v0: in every window of m successive pair statistics with at least
+ * r0 above zeta, the samples from the first to the last exceeding pair are
+ * active (so the state switches on at the first exceedance, not m pairs
+ * before it). */
+static int bonato_mask(unsigned char *mask, const double *y, size_t n, double v0,
+                       const emg_detect_options *o, emg_error *err)
+{
+    size_t m = o->bonato_m > 0 ? (size_t)o->bonato_m : 5;
+    size_t r0 = o->bonato_r0 > 0 && (size_t)o->bonato_r0 <= m ? (size_t)o->bonato_r0 : 1;
+    double pfa = o->bonato_pfa > 0 && o->bonato_pfa < 1 ? o->bonato_pfa : 0.05;
+    double zeta = bonato_zeta((int)m, (int)r0, pfa);
+    size_t np = n / 2;
+    unsigned char *ex = emg_xcalloc(np + 1, 1, err);
+    if (!ex)
+        return EMG_ERR_NOMEM;
+    for (size_t k = 0; k < np; k++)
+        ex[k] = (y[2 * k] * y[2 * k] + y[2 * k + 1] * y[2 * k + 1]) / v0 > zeta;
+    memset(mask, 0, n);
+    size_t count = 0;
+    for (size_t k = 0; k < np && k < m; k++)
+        count += ex[k];
+    for (size_t k = 0; k < np; k++) {
+        size_t end = k + m < np ? k + m : np;
+        if (count >= r0) {
+            size_t first = k, last = end - 1;
+            while (!ex[first])
+                first++;
+            while (!ex[last])
+                last--;
+            memset(mask + 2 * first, 1, 2 * (last - first + 1));
+        }
+        count -= ex[k];
+        if (k + m < np)
+            count += ex[k + m];
+    }
+    free(ex);
+    return 0;
+}
+
+/* Log-likelihood of y[a..b) as zero-mean Gaussian with variance v, up to a constant. */
+static double loglik(const double *cum, size_t a, size_t b, double v)
+{
+    return -0.5 * (double)(b - a) * log(v) - 0.5 * (cum[b] - cum[a]) / v;
+}
+
+/* Maximum-likelihood change time in [lo, hi] between variance v_before (y
+ * before the change) and v_after, using y^2 cumulative sums. */
+static size_t ml_change(const double *cum, size_t lo, size_t hi, double v_before,
+                        double v_after)
+{
+    size_t best = lo;
+    double best_ll = -INFINITY;
+    for (size_t j = lo; j <= hi; j++) {
+        double ll = loglik(cum, lo, j, v_before) + loglik(cum, j, hi, v_after);
+        if (ll > best_ll) {
+            best_ll = ll;
+            best = j;
+        }
+    }
+    return best;
+}
+
+/* AGLR (Staude & Wolf 1999): active mask from the windowed variance test,
+ * then each segment's edges moved to their ML change times. */
+static int aglr_mask(unsigned char *mask, const double *y, size_t n, double fs, double v0,
+                     const emg_detect_options *o, emg_error *err)
+{
+    size_t L = (size_t)lround(o->aglr_window * fs);
+    if (L < 4)
+        L = 4;
+    double h = o->aglr_h > 0 ? o->aglr_h : 20.0;
+    double *cum = emg_xcalloc(n + 1, sizeof *cum, err);
+    if (!cum)
+        return EMG_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        cum[i + 1] = cum[i] + y[i] * y[i];
+    memset(mask, 0, n);
+    for (size_t i = L; i <= n; i++) {
+        double r = (cum[i] - cum[i - L]) / (double)L / v0;
+        double g = 0.5 * (double)L * (r - 1 - log(r > 1e-300 ? r : 1e-300));
+        if (r > 1 && g > h)
+            memset(mask + i - L, 1, L);
+    }
+    /* Refine edges: the mask over-covers by up to one window at each end. */
+    for (size_t i = 0; i < n;) {
+        if (!mask[i]) {
+            i++;
+            continue;
+        }
+        size_t a = i;
+        while (i < n && mask[i])
+            i++;
+        size_t b = i;
+        double v1 = (cum[b] - cum[a]) / (double)(b - a);
+        if (v1 <= v0)
+            continue;
+        size_t lo = a, hi = a + 2 * L < b ? a + 2 * L : b;
+        size_t on = ml_change(cum, lo, hi, v0, v1);
+        size_t lo2 = b > 2 * L && b - 2 * L > on ? b - 2 * L : on;
+        size_t off = ml_change(cum, lo2, b, v1, v0);
+        memset(mask + a, 0, b - a);
+        if (off > on)
+            memset(mask + on, 1, off - on);
+    }
+    free(cum);
+    return 0;
+}
+
+/* Turn a 0/1 mask into an envelope-like signal for emg_segments_above. */
+static void mask_to_signal(double *sig, const unsigned char *mask, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sig[i] = mask[i] ? 1.0 : 0.0;
+}
+
+/* The decision signal of the threshold-type methods, in dec. */
+static int decision_signal(double *dec, const double *y, size_t n, double fs,
+                           const emg_detect_options *o, emg_error *err)
+{
+    switch (o->method) {
+    case EMG_DETECT_TKEO:
+        dec[0] = 0;
+        for (size_t i = 1; i + 1 < n; i++)
+            dec[i] = fabs(y[i] * y[i] - y[i - 1] * y[i + 1]);
+        if (n > 1)
+            dec[n - 1] = dec[n - 2];
+        return lowpass_in_place(dec, n, 50.0, fs, err);
+    case EMG_DETECT_HODGES:
+    case EMG_DETECT_LIDIERTH: {
+        for (size_t i = 0; i < n; i++)
+            dec[i] = fabs(y[i]);
+        int rc = lowpass_in_place(dec, n, o->hodges_lowpass > 0 ? o->hodges_lowpass : 50.0, fs,
+                                  err);
+        if (rc < 0 || o->method == EMG_DETECT_LIDIERTH)
+            return rc;
+        /* 25 ms moving mean (Hodges & Bui's "window" W). */
+        double *tmp = emg_xcalloc(n, sizeof *tmp, err);
+        if (!tmp)
+            return EMG_ERR_NOMEM;
+        rc = centred_envelope(tmp, dec, n, fs, EMG_ENVELOPE_ARV, o->hodges_window, err);
+        if (rc == 0)
+            memcpy(dec, tmp, n * sizeof *dec);
+        free(tmp);
+        return rc;
+    }
+    case EMG_DETECT_TRANSIENT:
+        return emg_centred_rms(dec, y, n, fs, 0.003, err);
+    default:
+        return emg_centred_rms(dec, y, n, fs, o->envelope > 0 ? o->envelope : 0.05, err);
+    }
+}
+
+/* Detect with o->method on the band-passed y; [start, end) sample pairs of
+ * the segments go to *seg (malloc'd), their count to *ns. */
+static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, double *y,
+                      double *dec, unsigned char *mask, size_t n, double fs,
+                      const emg_detect_options *o, emg_error *err)
+{
+    int rc;
+    /* Rest level and noise RMS from the RMS envelope (50 ms or the chosen one). */
+    double envw = o->method == EMG_DETECT_THRESHOLD && o->envelope > 0 ? o->envelope : 0.05;
+    if ((rc = emg_centred_rms(dec, y, n, fs, envw, err)) < 0)
+        return rc;
+    emg_rest_level rest;
+    if ((rc = emg_rest_estimate(&rest, dec, n, fs, o->rest_window, o->rest_fraction, o->rest_from,
+                                o->rest_to, err)) < 0)
+        return rc;
+    /* Noise variance over the same windows: the mean square envelope. */
+    double v0 = rest.mean * rest.mean + rest.sd * rest.sd;
+    if (!(v0 > 0))
+        v0 = 1e-30;
+    out->noise_rms = sqrt(v0);
+    double k = isnan(o->k) ? default_k(o->method) : o->k;
+    size_t min_len = (size_t)lround(o->min_duration * fs);
+    size_t merge_len = (size_t)lround(o->merge_gap * fs);
+
+    if (o->method == EMG_DETECT_BONATO || o->method == EMG_DETECT_AGLR) {
+        out->rest = rest;
+        if (o->method == EMG_DETECT_BONATO)
+            rc = bonato_mask(mask, y, n, v0, o, err);
+        else
+            rc = aglr_mask(mask, y, n, fs, v0, o, err);
+        if (rc < 0)
+            return rc;
+        mask_to_signal(dec, mask, n);
+        out->threshold = NAN;
+        return emg_segments_above(seg_out, ns_out, dec, n, 0.5, min_len,
+                                  merge_len, err);
+    }
+    if (o->method != EMG_DETECT_THRESHOLD &&
+        (rc = decision_signal(dec, y, n, fs, o, err)) < 0)
+        return rc;
+    if (o->method != EMG_DETECT_THRESHOLD &&
+        (rc = emg_rest_estimate(&rest, dec, n, fs, o->rest_window, o->rest_fraction,
+                                o->rest_from, o->rest_to, err)) < 0)
+        return rc;
+    out->rest = rest;
+    if (o->method == EMG_DETECT_TRANSIENT) {
+        out->threshold = rest.median + k * rest.robust_sd;
+        /* Potentials are brief: 1 ms minimum, 3 ms gaps merged (a polyphasic
+         * potential dips between phases). */
+        min_len = (size_t)lround(0.001 * fs);
+        merge_len = (size_t)lround(0.003 * fs);
+    } else {
+        out->threshold = rest.mean + k * rest.sd;
+    }
+    if (o->method == EMG_DETECT_LIDIERTH) {
+        size_t t1 = (size_t)lround(o->lidierth_t1 * fs), t2 = (size_t)lround(o->lidierth_t2 * fs);
+        size_t *seg = NULL, ns = 0;
+        if ((rc = emg_segments_above(&seg, &ns, dec, n, out->threshold, t1, t2, err)) < 0)
+            return rc;
+        memset(mask, 0, n);
+        for (size_t s = 0; s < ns; s++)
+            memset(mask + seg[2 * s], 1, seg[2 * s + 1] - seg[2 * s]);
+        free(seg);
+        mask_to_signal(dec, mask, n);
+        return emg_segments_above(seg_out, ns_out, dec, n, 0.5, min_len,
+                                  merge_len, err);
+    }
+    return emg_segments_above(seg_out, ns_out, dec, n, out->threshold,
+                              min_len, merge_len, err);
+}
+
+int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
+                   const emg_detect_options *opts, emg_error *err)
+{
+    emg_detect_options o = EMG_DETECT_OPTIONS_INIT;
+    if (opts)
+        o = *opts;
+    emg_detect_result_init(out);
+    if (!(fs > 0))
+        return emg_error_set(err, EMG_ERR_ARG, "sampling rate must be > 0");
+    if (n < 4)
+        return 0;
+    int rc = EMG_ERR_NOMEM;
+    double *y = emg_xcalloc(n, sizeof *y, err);
+    double *dec = emg_xcalloc(n, sizeof *dec, err);
+    unsigned char *mask = emg_xcalloc(n, 1, err);
+    if (!y || !dec || !mask)
+        goto done;
+    if ((rc = emg_detect_bandpass(y, x, n, fs, o.band_low, o.band_high, err)) < 0)
+        goto done;
+    size_t *seg = NULL, ns = 0, cap = 0;
+    if ((rc = run_method(out, &seg, &ns, y, dec, mask, n, fs, &o, err)) < 0)
+        goto done;
+    double tmax = o.transient_max > 0 ? o.transient_max : 0.03;
+    for (size_t s = 0; s < ns && rc == 0; s++) {
+        size_t a = seg[2 * s], b = seg[2 * s + 1];
+        if (o.method == EMG_DETECT_TRANSIENT && (double)(b - a) / fs > tmax)
+            continue;
+        rc = add_event(out, &cap, y, a, b, fs, out->noise_rms, err);
+    }
+    free(seg);
+done:
+    free(y);
+    free(dec);
+    free(mask);
+    if (rc < 0)
+        emg_detect_result_free(out);
+    return rc;
+}
