@@ -1,0 +1,642 @@
+/* filter.c: running second-order sections causally and forward-backward,
+ * mains detection, and whole-array detrending.
+ *
+ * Each section runs in transposed direct form II (O&S 3rd ed., sec. 6.5.2),
+ * section by section over a whole block so that the coefficients and state
+ * stay in registers and no sample allocates; the same arithmetic happens in
+ * the same order however the signal is cut into blocks, so streaming output
+ * equals whole-array output bit for bit.
+ *
+ * Zero-phase filtering is Gustafsson's forward-backward scheme (IEEE Trans.
+ * Signal Process. 44:988, 1996) as SciPy's sosfiltfilt implements it: the
+ * signal is extended at both ends by padlen samples of odd reflection
+ * (2 x[0] - x[padlen..1] and 2 x[n-1] - x[n-2..n-1-padlen]), each pass starts
+ * from the steady state for the first value it sees (sosfilt_zi), and the
+ * padding is cut off afterwards.  The streaming variant runs the forward pass
+ * exactly and the backward pass per segment, starting each segment's backward
+ * pass `overlap` samples in its future; the error from not knowing the true
+ * backward state there decays as r^overlap for the largest pole radius r.
+ *
+ * Mains detection: Goertzel's algorithm (Goertzel 1958, Am. Math. Monthly
+ * 65:34) evaluates the spectrum at the 50/60 Hz harmonics and at neighbouring
+ * frequencies of Hann-windowed 1 s segments. */
+#include "emgkit/filter.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Kernels                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* One section over x[0..n) in place, forward in time. */
+static void section_forward(const double *c, double *z, double *x, size_t n)
+{
+    const double b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[4], a2 = c[5];
+    double z1 = z[0], z2 = z[1];
+    for (size_t i = 0; i < n; i++) {
+        double xi = x[i];
+        double y = b0 * xi + z1;
+        z1 = b1 * xi - a1 * y + z2;
+        z2 = b2 * xi - a2 * y;
+        x[i] = y;
+    }
+    z[0] = z1;
+    z[1] = z2;
+}
+
+/* One section over x[n-1] down to x[0] in place (time reversed). */
+static void section_backward(const double *c, double *z, double *x, size_t n)
+{
+    const double b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[4], a2 = c[5];
+    double z1 = z[0], z2 = z[1];
+    for (size_t i = n; i-- > 0;) {
+        double xi = x[i];
+        double y = b0 * xi + z1;
+        z1 = b1 * xi - a1 * y + z2;
+        z2 = b2 * xi - a2 * y;
+        x[i] = y;
+    }
+    z[0] = z1;
+    z[1] = z2;
+}
+
+static void cascade_forward(const emg_sos *sos, double *z, double *x, size_t n)
+{
+    for (size_t k = 0; k < sos->n_sections; k++)
+        section_forward(sos->coef + 6 * k, z + 2 * k, x, n);
+}
+
+static void cascade_backward(const emg_sos *sos, double *z, double *x, size_t n)
+{
+    for (size_t k = 0; k < sos->n_sections; k++)
+        section_backward(sos->coef + 6 * k, z + 2 * k, x, n);
+}
+
+static void scaled_state(double *z, const double *zi, size_t n_state, double x0)
+{
+    for (size_t i = 0; i < n_state; i++)
+        z[i] = zi[i] * x0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Causal filter                                                             */
+/* ------------------------------------------------------------------------ */
+
+struct emg_iirfilt {
+    emg_sos sos;
+    double *zi;    /* steady state for a unit input */
+    double *state; /* 2 per section */
+};
+
+int emg_iirfilt_create(emg_iirfilt **out, const emg_sos *sos, emg_error *err)
+{
+    *out = NULL;
+    emg_iirfilt *f = calloc(1, sizeof *f);
+    size_t ns = sos->n_sections;
+    if (!f)
+        return emg_error_set(err, EMG_ERR_NOMEM, "iir filter: out of memory");
+    if (emg_sos_copy(&f->sos, sos, err) < 0) {
+        free(f);
+        return EMG_ERR_NOMEM;
+    }
+    f->zi = calloc(2 * ns + 1, sizeof(double));
+    f->state = calloc(2 * ns + 1, sizeof(double));
+    if (!f->zi || !f->state) {
+        emg_iirfilt_destroy(f);
+        return emg_error_set(err, EMG_ERR_NOMEM, "iir filter: out of memory");
+    }
+    emg_sos_steady_state(&f->sos, f->zi);
+    *out = f;
+    return 0;
+}
+
+void emg_iirfilt_execute(emg_iirfilt *f, const double *x, double *y, size_t n)
+{
+    if (x != y && n)
+        memmove(y, x, n * sizeof(double));
+    cascade_forward(&f->sos, f->state, y, n);
+}
+
+void emg_iirfilt_reset(emg_iirfilt *f)
+{
+    memset(f->state, 0, 2 * f->sos.n_sections * sizeof(double));
+}
+
+void emg_iirfilt_set_steady(emg_iirfilt *f, double x0)
+{
+    scaled_state(f->state, f->zi, 2 * f->sos.n_sections, x0);
+}
+
+void emg_iirfilt_destroy(emg_iirfilt *f)
+{
+    if (!f)
+        return;
+    emg_sos_free(&f->sos);
+    free(f->zi);
+    free(f->state);
+    free(f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Whole-array zero-phase                                                    */
+/* ------------------------------------------------------------------------ */
+
+static size_t effective_padlen(const emg_sos *sos, size_t padlen, size_t n)
+{
+    if (padlen == EMG_PADLEN_DEFAULT)
+        padlen = emg_sos_default_padlen(sos);
+    if (n > 0 && padlen >= n)
+        padlen = n - 1;
+    return padlen;
+}
+
+/* Head extension ext[i] = 2 x[0] - x[padlen - i], i = 0..padlen-1. */
+static void odd_head(const double *x, size_t padlen, double *ext)
+{
+    for (size_t i = 0; i < padlen; i++)
+        ext[i] = 2.0 * x[0] - x[padlen - i];
+}
+
+/* Tail extension ext[i] = 2 x[n-1] - x[n-2-i], i = 0..padlen-1, from the
+ * last padlen + 1 samples last[0..padlen] (last[padlen] = x[n-1]). */
+static void odd_tail(const double *last, size_t padlen, double *ext)
+{
+    for (size_t i = 0; i < padlen; i++)
+        ext[i] = 2.0 * last[padlen] - last[padlen - 1 - i];
+}
+
+int emg_sosfiltfilt(const emg_sos *sos, double *x, size_t n, size_t padlen, emg_error *err)
+{
+    size_t ns = sos->n_sections;
+    if (n == 0 || ns == 0)
+        return 0;
+    size_t p = effective_padlen(sos, padlen, n);
+    double *work = malloc((2 * p + 4 * ns + 1) * sizeof(double));
+    if (!work)
+        return emg_error_set(err, EMG_ERR_NOMEM, "zero-phase filter: out of memory");
+    double *head = work, *tail = work + p, *zi = tail + p, *z = zi + 2 * ns;
+    emg_sos_steady_state(sos, zi);
+    odd_head(x, p, head);
+    odd_tail(x + n - 1 - p, p, tail);
+
+    /* Forward over head + x + tail, section by section (the head's outputs
+     * only set the state the signal starts from). */
+    scaled_state(z, zi, 2 * ns, p ? head[0] : x[0]);
+    cascade_forward(sos, z, head, p);
+    cascade_forward(sos, z, x, n);
+    cascade_forward(sos, z, tail, p);
+    /* Backward from the end of the tail; the head's outputs are cut off. */
+    scaled_state(z, zi, 2 * ns, p ? tail[p - 1] : x[n - 1]);
+    cascade_backward(sos, z, tail, p);
+    cascade_backward(sos, z, x, n);
+    free(work);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streaming zero-phase                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* A growable array with a read offset. */
+typedef struct fifo {
+    double *v;
+    size_t start, end, cap;
+} fifo;
+
+static size_t fifo_count(const fifo *q) { return q->end - q->start; }
+
+/* Make room for extra more samples at the end; returns the write position. */
+static double *fifo_reserve(fifo *q, size_t extra)
+{
+    if (q->start > 0 && (q->start >= q->end || q->end + extra > q->cap)) {
+        memmove(q->v, q->v + q->start, (q->end - q->start) * sizeof(double));
+        q->end -= q->start;
+        q->start = 0;
+    }
+    if (q->end + extra > q->cap) {
+        size_t cap = q->cap ? q->cap : 1024;
+        while (cap < q->end + extra)
+            cap *= 2;
+        double *v = realloc(q->v, cap * sizeof(double));
+        if (!v)
+            return NULL;
+        q->v = v;
+        q->cap = cap;
+    }
+    return q->v + q->end;
+}
+
+static int fifo_append(fifo *q, const double *x, size_t n)
+{
+    double *w = fifo_reserve(q, n);
+    if (!w)
+        return -1;
+    if (n)
+        memcpy(w, x, n * sizeof(double));
+    q->end += n;
+    return 0;
+}
+
+static size_t fifo_pull(fifo *q, double *y, size_t max)
+{
+    size_t n = fifo_count(q);
+    if (n > max)
+        n = max;
+    if (n)
+        memcpy(y, q->v + q->start, n * sizeof(double));
+    q->start += n;
+    if (q->start == q->end)
+        q->start = q->end = 0;
+    return n;
+}
+
+enum { FF_HEAD, FF_RUNNING, FF_DONE };
+
+struct emg_filtfilt {
+    emg_sos sos;
+    size_t padlen_request;
+    size_t padlen;     /* p: samples of odd extension */
+    size_t overlap;    /* L: look-ahead of each backward segment */
+    size_t segment;    /* S: samples emitted per backward segment */
+    int phase;
+    double *zi;        /* unit steady state, 2 per section */
+    double *zf;        /* forward state */
+    double *zb;        /* backward state scratch */
+    double *scratch;   /* max(overlap, padlen) values */
+    double *last;      /* ring of the last p + 1 raw inputs */
+    double *lastp;     /* the same in time order, at finish */
+    size_t n_in;       /* raw samples received */
+    fifo head;         /* first p + 1 raw samples, until the head is known */
+    fifo fwd;          /* forward output not yet run backward */
+    fifo out;          /* finished output */
+};
+
+/* Samples needed for r^L < 1e-13, with a margin for the polynomial factor
+ * of nearly repeated poles. */
+static size_t decay_length(const emg_sos *sos)
+{
+    double r = emg_sos_max_pole_radius(sos);
+    size_t base = 4 * sos->n_sections + 8;
+    if (!(r > 0))
+        return base;
+    if (r >= 1.0)
+        return (size_t)1 << 26;
+    double l = log(1e-13) / log(r);
+    return base + (size_t)ceil(1.25 * l);
+}
+
+int emg_filtfilt_create(emg_filtfilt **out, const emg_sos *sos, size_t padlen, emg_error *err)
+{
+    *out = NULL;
+    emg_filtfilt *f = calloc(1, sizeof *f);
+    size_t ns = sos->n_sections;
+    if (!f)
+        return emg_error_set(err, EMG_ERR_NOMEM, "zero-phase filter: out of memory");
+    if (emg_sos_copy(&f->sos, sos, err) < 0) {
+        free(f);
+        return EMG_ERR_NOMEM;
+    }
+    f->padlen_request = padlen;
+    f->padlen = padlen == EMG_PADLEN_DEFAULT ? emg_sos_default_padlen(sos) : padlen;
+    f->overlap = decay_length(sos);
+    f->segment = 8 * f->overlap > 65536 ? 8 * f->overlap : 65536;
+    size_t scratch = f->overlap > f->padlen ? f->overlap : f->padlen;
+    f->zi = calloc(2 * ns + 1, sizeof(double));
+    f->zf = calloc(2 * ns + 1, sizeof(double));
+    f->zb = calloc(2 * ns + 1, sizeof(double));
+    f->scratch = calloc(scratch + 1, sizeof(double));
+    f->last = calloc(f->padlen + 1, sizeof(double));
+    f->lastp = calloc(f->padlen + 1, sizeof(double));
+    if (!f->zi || !f->zf || !f->zb || !f->scratch || !f->last || !f->lastp) {
+        emg_filtfilt_destroy(f);
+        return emg_error_set(err, EMG_ERR_NOMEM, "zero-phase filter: out of memory");
+    }
+    emg_sos_steady_state(&f->sos, f->zi);
+    f->phase = FF_HEAD;
+    *out = f;
+    return 0;
+}
+
+size_t emg_filtfilt_overlap(const emg_filtfilt *f) { return f->overlap; }
+
+void emg_filtfilt_reset(emg_filtfilt *f)
+{
+    f->phase = FF_HEAD;
+    f->n_in = 0;
+    f->head.start = f->head.end = 0;
+    f->fwd.start = f->fwd.end = 0;
+    f->out.start = f->out.end = 0;
+}
+
+void emg_filtfilt_destroy(emg_filtfilt *f)
+{
+    if (!f)
+        return;
+    emg_sos_free(&f->sos);
+    free(f->zi);
+    free(f->zf);
+    free(f->zb);
+    free(f->scratch);
+    free(f->last);
+    free(f->lastp);
+    free(f->head.v);
+    free(f->fwd.v);
+    free(f->out.v);
+    free(f);
+}
+
+static void remember_raw(emg_filtfilt *f, const double *x, size_t n)
+{
+    size_t ring = f->padlen + 1;
+    for (size_t i = 0; i < n; i++)
+        f->last[(f->n_in + i) % ring] = x[i];
+    f->n_in += n;
+}
+
+/* Forward-filter raw samples and queue them for the backward pass. */
+static int forward_append(emg_filtfilt *f, const double *x, size_t n, emg_error *err)
+{
+    double *w = fifo_reserve(&f->fwd, n);
+    if (!w)
+        return emg_error_set(err, EMG_ERR_NOMEM, "zero-phase filter: out of memory");
+    if (n)
+        memcpy(w, x, n * sizeof(double));
+    cascade_forward(&f->sos, f->zf, w, n);
+    f->fwd.end += n;
+    return 0;
+}
+
+/* Run the backward pass over the first `count` queued forward samples plus
+ * `look` samples beyond them, starting from steady state at the far end;
+ * move the first `count` results to the output. */
+static int backward_segment(emg_filtfilt *f, size_t count, size_t look, emg_error *err)
+{
+    size_t ns2 = 2 * f->sos.n_sections;
+    double *fw = f->fwd.v + f->fwd.start;
+    if (look) {
+        memcpy(f->scratch, fw + count, look * sizeof(double));
+        scaled_state(f->zb, f->zi, ns2, f->scratch[look - 1]);
+        cascade_backward(&f->sos, f->zb, f->scratch, look);
+    }
+    double *w = fifo_reserve(&f->out, count);
+    if (!w)
+        return emg_error_set(err, EMG_ERR_NOMEM, "zero-phase filter: out of memory");
+    fw = f->fwd.v + f->fwd.start; /* fifo_reserve on another fifo does not move fwd */
+    memcpy(w, fw, count * sizeof(double));
+    if (!look)
+        scaled_state(f->zb, f->zi, ns2, w[count - 1]);
+    cascade_backward(&f->sos, f->zb, w, count);
+    f->out.end += count;
+    f->fwd.start += count;
+    if (f->fwd.start == f->fwd.end)
+        f->fwd.start = f->fwd.end = 0;
+    return 0;
+}
+
+/* The first p + 1 samples are known: start the forward pass from the head
+ * extension, as emg_sosfiltfilt does. */
+static int start_forward(emg_filtfilt *f, emg_error *err)
+{
+    size_t p = f->padlen;
+    const double *x = f->head.v + f->head.start;
+    odd_head(x, p, f->scratch);
+    scaled_state(f->zf, f->zi, 2 * f->sos.n_sections, p ? f->scratch[0] : x[0]);
+    cascade_forward(&f->sos, f->zf, f->scratch, p);
+    int rc = forward_append(f, x, fifo_count(&f->head), err);
+    f->head.start = f->head.end = 0;
+    f->phase = FF_RUNNING;
+    return rc;
+}
+
+int emg_filtfilt_push(emg_filtfilt *f, const double *x, size_t n, emg_error *err)
+{
+    if (f->phase == FF_DONE)
+        return emg_error_set(err, EMG_ERR_ARG, "zero-phase filter: push after finish");
+    if (f->sos.n_sections == 0) {
+        if (fifo_append(&f->out, x, n) < 0)
+            return emg_error_set(err, EMG_ERR_NOMEM, "zero-phase filter: out of memory");
+        return 0;
+    }
+    remember_raw(f, x, n);
+    int rc;
+    if (f->phase == FF_HEAD) {
+        size_t need = f->padlen + 1 - fifo_count(&f->head);
+        size_t take = n < need ? n : need;
+        if (fifo_append(&f->head, x, take) < 0)
+            return emg_error_set(err, EMG_ERR_NOMEM, "zero-phase filter: out of memory");
+        x += take;
+        n -= take;
+        if (fifo_count(&f->head) < f->padlen + 1)
+            return 0;
+        if ((rc = start_forward(f, err)) < 0)
+            return rc;
+    }
+    if ((rc = forward_append(f, x, n, err)) < 0)
+        return rc;
+    while (fifo_count(&f->fwd) >= f->segment + f->overlap)
+        if ((rc = backward_segment(f, f->segment, f->overlap, err)) < 0)
+            return rc;
+    return 0;
+}
+
+int emg_filtfilt_finish(emg_filtfilt *f, emg_error *err)
+{
+    if (f->phase == FF_DONE || f->sos.n_sections == 0) {
+        f->phase = FF_DONE;
+        return 0;
+    }
+    int rc;
+    if (f->phase == FF_HEAD) {
+        /* Shorter than the padding: the whole signal is in the head buffer. */
+        size_t n = fifo_count(&f->head);
+        double *x = f->head.v + f->head.start;
+        if (n && (rc = emg_sosfiltfilt(&f->sos, x, n, f->padlen_request, err)) < 0)
+            return rc;
+        if (fifo_append(&f->out, x, n) < 0)
+            return emg_error_set(err, EMG_ERR_NOMEM, "zero-phase filter: out of memory");
+        f->head.start = f->head.end = 0;
+        f->phase = FF_DONE;
+        return 0;
+    }
+    /* Tail extension from the last p + 1 raw samples (ring in time order). */
+    size_t p = f->padlen, ring = p + 1;
+    double *tail = f->scratch;
+    double *lastp = f->lastp;
+    for (size_t i = 0; i < ring; i++)
+        lastp[i] = f->last[(f->n_in - ring + i) % ring];
+    odd_tail(lastp, p, tail);
+    cascade_forward(&f->sos, f->zf, tail, p);
+    scaled_state(f->zb, f->zi, 2 * f->sos.n_sections, p ? tail[p - 1] : 0.0);
+    cascade_backward(&f->sos, f->zb, tail, p);
+    /* The backward state now continues into the queued forward output. */
+    size_t count = fifo_count(&f->fwd);
+    if (count) {
+        double *w = fifo_reserve(&f->out, count);
+        if (!w)
+            return emg_error_set(err, EMG_ERR_NOMEM, "zero-phase filter: out of memory");
+        memcpy(w, f->fwd.v + f->fwd.start, count * sizeof(double));
+        if (!p)
+            scaled_state(f->zb, f->zi, 2 * f->sos.n_sections, w[count - 1]);
+        cascade_backward(&f->sos, f->zb, w, count);
+        f->out.end += count;
+        f->fwd.start = f->fwd.end = 0;
+    }
+    f->phase = FF_DONE;
+    return 0;
+}
+
+size_t emg_filtfilt_available(const emg_filtfilt *f) { return fifo_count(&f->out); }
+
+size_t emg_filtfilt_pull(emg_filtfilt *f, double *y, size_t max)
+{
+    return fifo_pull(&f->out, y, max);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Mains detection                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* |DTFT|^2 of x[0..n) at w rad/sample (generalised Goertzel). */
+static double goertzel_power(const double *x, size_t n, double w)
+{
+    double coeff = 2.0 * cos(w), s1 = 0.0, s2 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double s0 = x[i] + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+}
+
+enum { MAINS_HARMONICS = 4, MAINS_NEIGHBOURS = 5 };
+static const double mains_offsets[MAINS_NEIGHBOURS] = {2, 3, 4, 5, 6};
+
+/* Excess in dB of the harmonics of base over their neighbourhoods, summed
+ * over segments; harmonics at or above 0.95 fs/2 are ignored. */
+static double mains_score(const double *seg_power_at, size_t n_freqs, double base, double fs,
+                          const double *freqs)
+{
+    double peak = 0.0, floor_ = 0.0;
+    for (size_t i = 0; i < n_freqs; i++) {
+        double f = freqs[3 * i], b = freqs[3 * i + 1];
+        int is_neighbour = freqs[3 * i + 2] != 0;
+        if (b != base || f >= 0.95 * fs / 2)
+            continue;
+        if (is_neighbour)
+            floor_ += seg_power_at[i] / (2.0 * MAINS_NEIGHBOURS);
+        else
+            peak += seg_power_at[i];
+    }
+    if (!(peak > 0) || !(floor_ > 0))
+        return 0.0;
+    return 10.0 * log10(peak / floor_);
+}
+
+int emg_mains_detect(const double *x, size_t n, double fs, double *freq, double *score_db,
+                     emg_error *err)
+{
+    *freq = 0;
+    if (score_db)
+        *score_db = 0;
+    if (!(fs > 120))
+        return emg_error_set(err, EMG_ERR_ARG,
+                             "mains detection: sampling rate %g Hz too low (needs > 120 Hz)", fs);
+    size_t m = (size_t)floor(fs + 0.5);
+    if (n < m)
+        return emg_error_set(err, EMG_ERR_ARG,
+                             "mains detection: %zu samples are less than 1 s at %g Hz", n, fs);
+    /* Frequency table: (frequency, base, is_neighbour) triples. */
+    enum { MAX_FREQS = 2 * MAINS_HARMONICS * (1 + 2 * MAINS_NEIGHBOURS) };
+    double freqs[3 * MAX_FREQS], power[MAX_FREQS] = {0};
+    size_t nf = 0;
+    static const double bases[2] = {50.0, 60.0};
+    for (int b = 0; b < 2; b++)
+        for (int h = 1; h <= MAINS_HARMONICS; h++) {
+            double f = bases[b] * h;
+            freqs[3 * nf] = f, freqs[3 * nf + 1] = bases[b], freqs[3 * nf + 2] = 0, nf++;
+            for (int k = 0; k < MAINS_NEIGHBOURS; k++)
+                for (int sgn = -1; sgn <= 1; sgn += 2) {
+                    freqs[3 * nf] = f + sgn * mains_offsets[k];
+                    freqs[3 * nf + 1] = bases[b];
+                    freqs[3 * nf + 2] = 1;
+                    nf++;
+                }
+        }
+    double *seg = malloc(2 * m * sizeof(double));
+    if (!seg)
+        return emg_error_set(err, EMG_ERR_NOMEM, "mains detection: out of memory");
+    double *win = seg + m;
+    for (size_t i = 0; i < m; i++)
+        win[i] = 0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)m);
+    /* At most 60 segments: enough for a stable estimate, bounded cost. */
+    size_t n_seg = n / m > 60 ? 60 : n / m;
+    for (size_t s = 0; s < n_seg; s++) {
+        const double *xs = x + s * m;
+        double mean = 0;
+        for (size_t i = 0; i < m; i++)
+            mean += xs[i];
+        mean /= (double)m;
+        for (size_t i = 0; i < m; i++)
+            seg[i] = (xs[i] - mean) * win[i];
+        for (size_t i = 0; i < nf; i++)
+            if (freqs[3 * i] < fs / 2)
+                power[i] += goertzel_power(seg, m, 2.0 * M_PI * freqs[3 * i] / fs);
+    }
+    free(seg);
+    double s50 = mains_score(power, nf, 50.0, fs, freqs);
+    double s60 = mains_score(power, nf, 60.0, fs, freqs);
+    double best = s50 >= s60 ? s50 : s60;
+    if (score_db)
+        *score_db = best;
+    if (best >= 6.0)
+        *freq = s50 >= s60 ? 50.0 : 60.0;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Whole-array operations                                                    */
+/* ------------------------------------------------------------------------ */
+
+void emg_remove_dc(double *x, size_t n)
+{
+    if (!n)
+        return;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += x[i];
+    double mean = sum / (double)n;
+    for (size_t i = 0; i < n; i++)
+        x[i] -= mean;
+}
+
+/* Least squares on a centred time axis t = i - (n-1)/2, where sum(t) = 0, so
+ * slope = sum(t x) / sum(t^2) and intercept = mean(x) with no cancellation. */
+void emg_detrend_linear(double *x, size_t n)
+{
+    if (n < 2) {
+        emg_remove_dc(x, n);
+        return;
+    }
+    double mid = (double)(n - 1) / 2.0, sx = 0, stx = 0, stt = 0;
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i - mid;
+        sx += x[i];
+        stx += t * x[i];
+        stt += t * t;
+    }
+    double mean = sx / (double)n, slope = stx / stt;
+    for (size_t i = 0; i < n; i++)
+        x[i] -= mean + slope * ((double)i - mid);
+}
+
+void emg_rectify(const double *x, double *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = fabs(x[i]);
+}
