@@ -106,6 +106,10 @@ int emg_writer_close(emg_writer *w, emg_error *err);
 /* Drop the output: remove temporary files.  Frees w. */
 void emg_writer_abort(emg_writer *w);
 
+/* A temporary name beside final_path ("dir/.name.tmp-PID-N"), for outputs that
+ * are written first and renamed into place when complete. */
+int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err);
+
 /* Whole-recording helpers built on the streaming calls above.
  * emg_reader_read_all() reads what is left of an open reader into rec
  * (selection and range applied; block annotations join the header's). */

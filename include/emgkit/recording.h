@@ -57,8 +57,9 @@ typedef struct emg_header {
     /* Commands that made this recording, oldest first (e.g. "emg-convert a.hea -"). */
     size_t n_provenance;
     char **provenance;
-    /* Things a reader wants the user to know that do not stop reading, e.g.
-     * "time column irregular: ...".  Tools print them on stderr. */
+    /* Things a reader wants the user to know that do not stop reading; like error
+     * messages they start with the file name ("FILE: time column irregular: ...").
+     * Tools print them on stderr as warnings. */
     size_t n_notes;
     char **notes;
 } emg_header;

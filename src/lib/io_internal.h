@@ -45,8 +45,6 @@ typedef struct emg_format_writer {
 /* Register an additional temporary file that becomes final_path on commit. */
 int emg_writer_add_file(struct emg_writer *w, const char *tmp_path, const char *final_path,
                         emg_error *err);
-/* A temporary name in the directory of final_path ("dir/.name.tmp-PID-N"). */
-int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err);
 
 /* Format modules (one .c file each). */
 extern const emg_format_reader emg_pipe_reader, emg_wfdb_reader, emg_edf_reader,

@@ -358,9 +358,12 @@ void emg_time_format(char out[40], int year, int month, int day, int hour, int m
         whole++;
         micro -= 1000000;
     }
+    char text[96];
     if (micro)
-        snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%06ld", year, month, day, hour, minute,
+        snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06ld", year, month, day, hour, minute,
                  whole, micro);
     else
-        snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, hour, minute, whole);
+        snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, hour,
+                 minute, whole);
+    emg_strlcpy(out, text, 40);
 }

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
-#include "io_internal.h"
 
 static const char *program = "emgkit";
 static char command_line[8192];
@@ -194,10 +193,11 @@ void cli_help_footer(FILE *out)
           out);
 }
 
-static void print_notes(const char *path, const emg_header *h)
+/* Notes, like error messages, start with the file name. */
+static void print_notes(const emg_header *h)
 {
     for (size_t i = 0; i < h->n_notes; i++)
-        cli_warn("%s: %s", path, h->notes[i]);
+        cli_warn("%s", h->notes[i]);
 }
 
 static int apply_input_options(emg_reader *r, const cli_input *in, emg_error *err)
@@ -208,7 +208,7 @@ static int apply_input_options(emg_reader *r, const cli_input *in, emg_error *er
         size_t n;
                 if ((rc = emg_header_select(emg_reader_header(r), in->channels, &indices, &n, err)) < 0) {
             char msg[EMG_ERROR_MESSAGE_MAX];
-            snprintf(msg, sizeof msg, "-c/--channels: %s", err->message);
+            snprintf(msg, sizeof msg, "-c/--channels: %.480s", err->message);
             return emg_error_set(err, rc, "%s", msg);
         }
         rc = emg_reader_select(r, indices, n, err);
@@ -225,7 +225,7 @@ int cli_try_open_input(emg_reader **out, const char *path, const cli_input *in, 
     int rc = emg_reader_open(&r, path, &in->read, err);
     if (rc < 0)
         return rc;
-    print_notes(path, emg_reader_header(r));
+    print_notes(emg_reader_header(r));
     if ((rc = apply_input_options(r, in, err)) < 0) {
         emg_reader_close(r);
         return rc;
@@ -271,7 +271,7 @@ FILE *cli_open_text_output(const char *path)
         emg_error err;
         if (emg_temp_path(o->tmp, sizeof o->tmp, path, &err) < 0)
             cli_usage_error("%s", err.message);
-        emg_strlcpy(o->final, path, sizeof o->final);
+        snprintf(o->final, sizeof o->final, "%s", path);
         o->f = fopen(o->tmp, "w");
         if (!o->f)
             cli_die(CLI_EXIT_OUTPUT, "%s: %s", path, strerror(errno));

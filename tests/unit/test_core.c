@@ -1,0 +1,271 @@
+/* test_core.c: the recording model, the streaming reader/writer wrapper
+ * (selection, time range, atomic output) and the pipe format. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "emgkit/emgkit.h"
+
+static char tmpdir[1024];
+
+static void path_in_tmp(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "%s/%s", tmpdir, name);
+}
+
+/* Two channels at 1000 Hz and 250 Hz, 3 s, value = channel * 1000 + sample index. */
+static void make_header(emg_header *h)
+{
+    emg_header_init(h);
+    emg_channel ch;
+    emg_channel_init(&ch);
+    snprintf(ch.name, sizeof ch.name, "EMG biceps");
+    snprintf(ch.unit, sizeof ch.unit, "mV");
+    ch.fs = 1000;
+    ch.n_samples = 3000;
+    ch.gain = 1000;
+    ch.digital_min = -32768;
+    ch.digital_max = 32767;
+    assert_int_equal(emg_header_add_channel(h, &ch, NULL), 0);
+    snprintf(ch.name, sizeof ch.name, "Force\twith tab");
+    snprintf(ch.unit, sizeof ch.unit, "N");
+    ch.fs = 250;
+    ch.n_samples = 750;
+    ch.gain = 0;
+    assert_int_equal(emg_header_add_channel(h, &ch, NULL), 1);
+    snprintf(h->start_time, sizeof h->start_time, "2024-02-29T23:59:58.5");
+    assert_int_equal(emg_header_add_annotation(h, 1.25, 0.5, 0, "cramp\nonset", NULL), 0);
+    assert_int_equal(emg_header_add_provenance(h, "emg-synth --seed 1", NULL), 0);
+}
+
+static double sample_value(size_t channel, size_t index)
+{
+    return (double)channel * 1000.0 + (double)index + 0.125;
+}
+
+static void write_test_stream(const char *path)
+{
+    emg_header h;
+    make_header(&h);
+    emg_writer *w;
+    emg_error err;
+    assert_int_equal(emg_writer_open(&w, path, EMG_FORMAT_AUTO, &h, NULL, &err), 0);
+    emg_block b;
+    emg_block_init(&b);
+    assert_int_equal(emg_block_reserve(&b, 2, 1000, &err), 0);
+    for (size_t second = 0; second < 3; second++) {
+        for (size_t c = 0; c < 2; c++) {
+            size_t n = (size_t)h.channels[c].fs;
+            for (size_t k = 0; k < n; k++)
+                b.data[c][k] = sample_value(c, second * n + k);
+            b.count[c] = n;
+        }
+        if (second == 2)
+            assert_int_equal(emg_block_add_annotation(&b, 2.5, 0, -1, "late", &err), 0);
+        assert_int_equal(emg_writer_write(w, &b, &err), 0);
+        emg_block_clear(&b);
+    }
+    assert_int_equal(emg_writer_close(w, &err), 0);
+    emg_block_free(&b);
+    emg_header_free(&h);
+}
+
+static void test_pipe_round_trip(void **state)
+{
+    (void)state;
+    char path[1100];
+    path_in_tmp(path, sizeof path, "round.emg");
+    write_test_stream(path);
+    emg_recording rec;
+    emg_error err;
+    assert_int_equal(emg_recording_load(&rec, path, NULL, &err), 0);
+    const emg_header *h = &rec.header;
+    assert_int_equal(h->n_channels, 2);
+    assert_string_equal(h->channels[1].name, "Force\twith tab");
+    assert_string_equal(h->channels[0].unit, "mV");
+    assert_true(h->channels[1].fs == 250);
+    assert_true(h->channels[0].gain == 1000);
+    assert_int_equal(h->channels[0].n_samples, 3000);
+    assert_int_equal(h->channels[1].n_samples, 750);
+    assert_string_equal(h->start_time, "2024-02-29T23:59:58.5");
+    assert_int_equal(h->n_annotations, 2);
+    assert_string_equal(h->annotations[0].text, "cramp\nonset");
+    assert_string_equal(h->annotations[1].text, "late");
+    assert_true(h->annotations[1].onset == 2.5);
+    assert_int_equal(h->n_provenance, 1);
+    for (size_t c = 0; c < 2; c++)
+        for (int64_t k = 0; k < h->channels[c].n_samples; k++)
+            assert_true(rec.data[c][k] == sample_value(c, (size_t)k));
+    emg_recording_free(&rec);
+}
+
+static void test_pipe_truncated_is_an_error(void **state)
+{
+    (void)state;
+    char path[1100], cut[1100];
+    path_in_tmp(path, sizeof path, "whole.emg");
+    path_in_tmp(cut, sizeof cut, "cut.emg");
+    write_test_stream(path);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    FILE *in = fopen(path, "rb"), *out = fopen(cut, "wb");
+    char *buf = malloc((size_t)st.st_size);
+    assert_int_equal(fread(buf, 1, (size_t)st.st_size, in), (size_t)st.st_size);
+    fwrite(buf, 1, (size_t)st.st_size - 30, out); /* loses the END! chunk */
+    fclose(in);
+    fclose(out);
+    free(buf);
+    emg_recording rec;
+    emg_error err;
+    assert_int_equal(emg_recording_load(&rec, cut, NULL, &err), EMG_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "cut.emg"));
+    assert_non_null(strstr(err.message, "truncated"));
+}
+
+static void test_selection_and_range(void **state)
+{
+    (void)state;
+    char path[1100];
+    path_in_tmp(path, sizeof path, "select.emg");
+    write_test_stream(path);
+    emg_reader *r;
+    emg_error err;
+    assert_int_equal(emg_reader_open(&r, path, NULL, &err), 0);
+    int *idx;
+    size_t n;
+    assert_int_equal(emg_header_select(emg_reader_header(r), "force\twith tab,1", &idx, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(idx[0], 1);
+    assert_int_equal(idx[1], 0);
+    assert_int_equal(emg_reader_select(r, idx, n, &err), 0);
+    free(idx);
+    assert_int_equal(emg_reader_set_range(r, 0.5, 2.0, &err), 0);
+    const emg_header *h = emg_reader_header(r);
+    assert_int_equal(h->channels[0].n_samples, 375);
+    assert_int_equal(h->channels[1].n_samples, 1500);
+    assert_int_equal(h->n_annotations, 1); /* the cramp at 1.25 s, now at 0.75 s on channel 2 */
+    assert_true(fabs(h->annotations[0].onset - 0.75) < 1e-12);
+    assert_int_equal(h->annotations[0].channel, 1);
+    emg_recording rec;
+    assert_int_equal(emg_reader_read_all(r, &rec, &err), 0);
+    assert_int_equal(rec.header.channels[0].n_samples, 375);
+    assert_true(rec.data[0][0] == sample_value(1, 125));
+    assert_true(rec.data[1][0] == sample_value(0, 500));
+    assert_true(rec.data[1][1499] == sample_value(0, 1999));
+    emg_recording_free(&rec);
+    emg_reader_close(r);
+}
+
+static void test_bad_selection(void **state)
+{
+    (void)state;
+    emg_header h;
+    make_header(&h);
+    int *idx;
+    size_t n;
+    emg_error err;
+    assert_int_equal(emg_header_select(&h, "3", &idx, &n, &err), EMG_ERR_ARG);
+    assert_int_equal(emg_header_select(&h, "nosuch", &idx, &n, &err), EMG_ERR_ARG);
+    assert_non_null(strstr(err.message, "nosuch"));
+    assert_int_equal(emg_header_select(&h, "1-2", &idx, &n, &err), 0);
+    assert_int_equal(n, 2);
+    free(idx);
+    emg_header_free(&h);
+}
+
+static void test_writer_abort_leaves_nothing(void **state)
+{
+    (void)state;
+    char path[1100];
+    path_in_tmp(path, sizeof path, "aborted.emg");
+    emg_header h;
+    make_header(&h);
+    emg_writer *w;
+    emg_error err;
+    assert_int_equal(emg_writer_open(&w, path, EMG_FORMAT_AUTO, &h, NULL, &err), 0);
+    emg_writer_abort(w);
+    assert_int_not_equal(access(path, F_OK), 0);
+    assert_int_equal(emg_writer_open(&w, "/nonexistent-dir/x.emg", EMG_FORMAT_AUTO, &h, NULL,
+                                     &err), EMG_ERR_OUTPUT);
+    assert_int_equal(emg_writer_open(&w, "x.unknownext", EMG_FORMAT_AUTO, &h, NULL, &err),
+                     EMG_ERR_ARG);
+    emg_header_free(&h);
+}
+
+static void test_unrecognised_and_missing_files(void **state)
+{
+    (void)state;
+    char path[1100];
+    path_in_tmp(path, sizeof path, "garbage.bin");
+    FILE *f = fopen(path, "wb");
+    for (int i = 0; i < 300; i++)
+        fputc(i * 7 % 256 ? i * 7 % 256 : 1, f);
+    fclose(f);
+    emg_reader *r;
+    emg_error err;
+    assert_int_equal(emg_reader_open(&r, path, NULL, &err), EMG_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "garbage.bin"));
+    assert_int_equal(emg_reader_open(&r, "/nonexistent/file.edf", NULL, &err), EMG_ERR_IO);
+}
+
+static void test_table_read(void **state)
+{
+    (void)state;
+    char path[1100];
+    path_in_tmp(path, sizeof path, "events.tsv");
+    FILE *f = fopen(path, "w");
+    fputs("onset\tduration\tchannel\tlabel\n1.5\t0.25\tEMG\tclonic\n3\tn/a\tEMG\tcramp\n", f);
+    fclose(f);
+    emg_table t;
+    emg_error err;
+    assert_int_equal(emg_table_read(&t, path, &err), 0);
+    assert_int_equal(t.n_rows, 2);
+    int label = emg_table_column(&t, "label");
+    assert_string_equal(emg_table_cell(&t, 1, label), "cramp");
+    assert_true(emg_table_num(&t, 0, 0) == 1.5);
+    assert_true(isnan(emg_table_num(&t, 1, 1)));
+    emg_table_free(&t);
+    f = fopen(path, "w");
+    fputs("onset\tduration\n1\t2\n3\n", f);
+    fclose(f);
+    assert_int_equal(emg_table_read(&t, path, &err), EMG_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "events.tsv:3"));
+}
+
+static void test_time_parse(void **state)
+{
+    (void)state;
+    int y, mo, d, h, mi;
+    double s;
+    assert_int_equal(emg_time_parse("2017-05-30T15:34:25.337", &y, &mo, &d, &h, &mi, &s), 0);
+    assert_int_equal(y, 2017);
+    assert_true(fabs(s - 25.337) < 1e-9);
+    char out[40];
+    emg_time_format(out, y, mo, d, h, mi, s);
+    assert_string_equal(out, "2017-05-30T15:34:25.337000");
+    assert_int_equal(emg_time_parse("30.05.17", &y, &mo, &d, &h, &mi, &s), EMG_ERR_ARG);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "%s/core", EMGKIT_TEST_TMP);
+    mkdir(EMGKIT_TEST_TMP, 0777);
+    mkdir(tmpdir, 0777);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pipe_round_trip),
+        cmocka_unit_test(test_pipe_truncated_is_an_error),
+        cmocka_unit_test(test_selection_and_range),
+        cmocka_unit_test(test_bad_selection),
+        cmocka_unit_test(test_writer_abort_leaves_nothing),
+        cmocka_unit_test(test_unrecognised_and_missing_files),
+        cmocka_unit_test(test_table_read),
+        cmocka_unit_test(test_time_parse),
+    };
+    return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}
