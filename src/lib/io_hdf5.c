@@ -35,7 +35,8 @@
 /* Writer: deflate level (1 is much faster than 6 and nearly as small for float EMG). */
 #define HDF5_DEFLATE_LEVEL 1
 
-#if H5_VERSION_GE(1, 10, 7)
+/* H5Treclaim is declared by 1.10.7+ headers but Debian's 1.10 library does not export it. */
+#if H5_VERSION_GE(1, 12, 0)
 #define h5_reclaim H5Treclaim
 #else
 #define h5_reclaim H5Dvlen_reclaim
@@ -679,7 +680,7 @@ static int plux_count_clipped(h5_reader *r, const h5_series *s, double top, int6
 /* Check the nSeq counter (+1 per sample, modulo 2^16) for dropped samples.
  * Some devices stop the counter at 65535 instead of wrapping: after that
  * nothing can be checked, which the note says. */
-static int plux_check_nseq(h5_reader *r, hid_t dev, const char *mac, emg_header *hdr,
+static int plux_check_nseq(h5_reader *r, hid_t dev, const char *mac, double fs, emg_header *hdr,
                            emg_error *err)
 {
     if (!link_exists(dev, "raw/nSeq"))
@@ -736,9 +737,10 @@ static int plux_check_nseq(h5_reader *r, hid_t dev, const char *mac, emg_header 
                                  (long long)first_gap);
     if (rc >= 0 && stuck_at >= 0)
         rc = emg_header_add_note(hdr, err,
-                                 "%s: device %s: nSeq stops at 65535 from sample %lld on; dropped "
-                                 "samples after that cannot be detected",
-                                 r->path, mac, (long long)stuck_at - 1);
+                                 "%s: device %s: nSeq stops at 65535 (sample %lld, %.3f s) instead "
+                                 "of wrapping; dropped samples after that cannot be detected",
+                                 r->path, mac, (long long)stuck_at - 1,
+                                 (double)(stuck_at - 1) / fs);
     return rc;
 }
 
@@ -844,7 +846,7 @@ static int plux_device(h5_reader *r, const char *mac, int several, emg_header *h
                                  r->path, mac, expected,
                                  (unsigned long long)r->series[r->n_series - 1].n_rows);
     if (rc >= 0)
-        rc = plux_check_nseq(r, dev, mac, hdr, err);
+        rc = plux_check_nseq(r, dev, mac, fs, hdr, err);
     free(numbers);
     free(bits);
     close_id(&dev, H5Gclose);
@@ -1072,14 +1074,14 @@ static int nwb_series(h5_reader *r, const char *name, emg_header *hdr, double *t
         else if (s->n_cols == 1)
             emg_strlcpy(ch.name, name, sizeof ch.name);
         else
-            snprintf(ch.name, sizeof ch.name, "%.50s %llu", name, (unsigned long long)c + 1);
+            snprintf(ch.name, sizeof ch.name, "%.40s %llu", name, (unsigned long long)c + 1);
         nwb_unit(unit, ch.unit, sizeof ch.unit);
         snprintf(ch.transducer, sizeof ch.transducer, "NWB %.40s %.40s", type, name);
         ch.fs = fs;
         ch.n_samples = (int64_t)s->n_rows;
         if (integer && scale != 0) {
             ch.gain = 1.0 / scale;
-            ch.baseline = -offset / scale;
+            ch.baseline = offset != 0 ? -offset / scale : 0;
             ch.digital_min = lo;
             ch.digital_max = hi;
         }

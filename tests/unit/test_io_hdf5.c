@@ -1,0 +1,570 @@
+/* test_io_hdf5.c: the HDF5 reader and writer (src/lib/io_hdf5.c).
+ *
+ * PLUX OpenSignals files from datasets/ are checked against their raw ADC
+ * counts read here with the HDF5 C API and converted with the PLUX EMG transfer
+ * function; the emgkit layout is round-tripped (multi-rate, annotations,
+ * provenance); an NWB-shaped file is written here with the HDF5 C API; corrupt
+ * and truncated copies must fail with EMG_ERR_FORMAT naming the file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#if defined(__has_include)
+#if __has_include(<hdf5.h>)
+#include <hdf5.h>
+#else
+#include <hdf5/serial/hdf5.h>
+#endif
+#else
+#include <hdf5.h>
+#endif
+
+#include "emgkit/emgkit.h"
+#include "io_internal.h"
+
+#define PLUX EMGKIT_DATASETS "/plux_opensignals/"
+
+static void tmp_path(char *out, size_t n, const char *name)
+{
+    mkdir(EMGKIT_TEST_TMP, 0777);
+    snprintf(out, n, "%s/hdf5-%s", EMGKIT_TEST_TMP, name);
+}
+
+/* Raw ADC counts of a PLUX channel, read independently of the reader. */
+static double *raw_counts(const char *path, const char *dataset, size_t *n)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    hid_t d = H5Dopen2(f, dataset, H5P_DEFAULT);
+    assert_true(d >= 0);
+    hid_t s = H5Dget_space(d);
+    hsize_t dims[2];
+    assert_int_equal(H5Sget_simple_extent_dims(s, dims, NULL), 2);
+    double *v = malloc(dims[0] * sizeof *v);
+    assert_non_null(v);
+    assert_true(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    H5Sclose(s);
+    H5Dclose(d);
+    H5Fclose(f);
+    *n = dims[0];
+    return v;
+}
+
+/* Read a whole file through the public API; returns samples of channel 0. */
+static double *read_all(const char *path, emg_header *hdr, int64_t *counts)
+{
+    emg_reader *r;
+    emg_error err;
+    int rc = emg_reader_open(&r, path, NULL, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(emg_reader_format(r), EMG_FORMAT_HDF5);
+    emg_header_init(hdr);
+    assert_int_equal(emg_header_copy(hdr, emg_reader_header(r), &err), 0);
+    size_t cap = 1 << 16, n0 = 0;
+    double *first = malloc(cap * sizeof *first);
+    for (size_t i = 0; i < hdr->n_channels; i++)
+        counts[i] = 0;
+    const emg_block *b;
+    while ((rc = emg_reader_read(r, &b, &err)) == 1) {
+        for (size_t i = 0; i < b->n_channels; i++)
+            counts[i] += (int64_t)b->count[i];
+        if (n0 + b->count[0] > cap) {
+            while (n0 + b->count[0] > cap)
+                cap *= 2;
+            first = realloc(first, cap * sizeof *first);
+        }
+        memcpy(first + n0, b->data[0], b->count[0] * sizeof *first);
+        n0 += b->count[0];
+    }
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    emg_reader_close(r);
+    return first;
+}
+
+static int has_note(const emg_header *h, const char *needle)
+{
+    for (size_t i = 0; i < h->n_notes; i++)
+        if (strstr(h->notes[i], needle))
+            return 1;
+    return 0;
+}
+
+static void test_probe(void **state)
+{
+    (void)state;
+    unsigned char head[2048] = {0};
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    assert_int_equal(emg_hdf5_reader.probe(head, sizeof head, "x.h5"), 0);
+    memcpy(head + 512, sig, 8); /* after a 512-byte user block */
+    assert_int_equal(emg_hdf5_reader.probe(head, sizeof head, "x"), 100);
+    memcpy(head, sig, 8);
+    assert_int_equal(emg_hdf5_reader.probe(head, 8, "x"), 100);
+    assert_int_equal(emg_hdf5_reader.probe(head, 7, "x"), 0);
+}
+
+/* emg_fatigue.h5: bioplux, 12-bit, 1000 Hz, 126900 samples (126.9 s). */
+static void test_plux_fatigue(void **state)
+{
+    (void)state;
+    emg_header h;
+    int64_t count[4];
+    double *x = read_all(PLUX "emg_fatigue.h5", &h, count);
+    assert_int_equal(h.n_channels, 1);
+    assert_string_equal(h.channels[0].name, "CH2");
+    assert_string_equal(h.channels[0].unit, "mV");
+    assert_true(h.channels[0].fs == 1000.0);
+    assert_int_equal(h.channels[0].n_samples, 126900);
+    assert_int_equal(count[0], 126900);
+    assert_string_equal(h.start_time, "2017-05-30T15:34:25.337000");
+    /* 2^12 / 3 counts per mV, zero at 2048, ADC range 0..4095. */
+    assert_float_equal(h.channels[0].gain, 4096.0 / 3.0, 1e-9);
+    assert_float_equal(h.channels[0].baseline, 2048.0, 0);
+    assert_int_equal(h.channels[0].digital_max, 4095);
+    /* 12 samples at 0 and 26 at 4095; nSeq stops at 65535 in this file. */
+    assert_true(has_note(&h, "38 sample(s) at the 12-bit ADC limits"));
+    assert_true(has_note(&h, "nSeq stops at 65535"));
+
+    size_t n;
+    double *raw = raw_counts(PLUX "emg_fatigue.h5", "/00:07:80:4C:01:B1/raw/channel_2", &n);
+    assert_int_equal(n, 126900);
+    assert_float_equal(raw[0], 2068, 0);
+    /* PLUX EMG datasheet: EMG(mV) = (ADC / 2^n - 1/2) * VCC / G_EMG * 1000. */
+    for (size_t i = 0; i < n; i++) {
+        double mv = (raw[i] / 4096.0 - 0.5) * 3.0 / 1000.0 * 1000.0;
+        if (fabs(x[i] - mv) > 1e-12)
+            fail_msg("sample %zu: %.17g mV, expected %.17g", i, x[i], mv);
+    }
+    assert_float_equal(x[0], 0.0146484375, 1e-15);
+    free(raw);
+    free(x);
+    emg_header_free(&h);
+}
+
+/* emg_bursts.h5: channeller, 16-bit, 1000 Hz, 28519 samples (28.5 s), no gaps. */
+static void test_plux_bursts(void **state)
+{
+    (void)state;
+    emg_header h;
+    int64_t count[4];
+    double *x = read_all(PLUX "emg_bursts.h5", &h, count);
+    assert_int_equal(h.n_channels, 1);
+    assert_string_equal(h.channels[0].name, "PORT3_CHN1");
+    assert_true(h.channels[0].fs == 1000.0);
+    assert_int_equal(count[0], 28519);
+    assert_string_equal(h.start_time, "2017-01-23T10:28:51.690000");
+    assert_false(has_note(&h, "nSeq"));
+    assert_false(has_note(&h, "clips"));
+    size_t n;
+    double *raw = raw_counts(PLUX "emg_bursts.h5", "/00:07:80:3B:46:61/raw/channel_3", &n);
+    assert_int_equal(n, 28519);
+    for (size_t i = 0; i < 8; i++)
+        assert_float_equal(x[i], (raw[i] / 65536.0 - 0.5) * 3.0, 1e-12);
+    assert_float_equal(x[0], (32718 / 65536.0 - 0.5) * 3.0, 1e-15);
+    free(raw);
+    free(x);
+    emg_header_free(&h);
+}
+
+/* The emgkit layout: two rates, annotations from header and blocks, provenance. */
+static void test_roundtrip(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "roundtrip.h5");
+    emg_error err;
+    emg_header h;
+    emg_header_init(&h);
+    emg_channel ch;
+    emg_channel_init(&ch);
+    strcpy(ch.name, "EMG biceps");
+    strcpy(ch.unit, "mV");
+    strcpy(ch.transducer, "Ag/AgCl surface electrodes");
+    ch.fs = 2000;
+    ch.gain = 1000;
+    ch.baseline = 12;
+    ch.digital_min = -32768;
+    ch.digital_max = 32767;
+    assert_int_equal(emg_header_add_channel(&h, &ch, &err), 0);
+    emg_channel_init(&ch);
+    strcpy(ch.name, "force/torque");
+    strcpy(ch.unit, "N");
+    ch.fs = 500;
+    assert_int_equal(emg_header_add_channel(&h, &ch, &err), 1);
+    strcpy(h.start_time, "2024-02-29T23:59:58.5");
+    strcpy(h.subject, "S07");
+    strcpy(h.recording, "fatigue protocol, trial 3");
+    assert_int_equal(emg_header_add_annotation(&h, 1.25, 0.5, 0, "burst", &err), 0);
+    assert_int_equal(emg_header_add_annotation(&h, 0.0, 0, -1, "start \xc2\xb5V", &err), 0);
+    assert_int_equal(emg_header_add_provenance(&h, "emg-convert a.hea b.edf", &err), 0);
+    assert_int_equal(emg_header_add_provenance(&h, "emg-convert b.edf c.h5", &err), 0);
+
+    emg_writer *w;
+    int rc = emg_writer_open(&w, path, EMG_FORMAT_HDF5, &h, NULL, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    /* 3.1 s in blocks of 0.1 s: 6200 and 1550 samples, crossing chunk borders. */
+    emg_block b;
+    emg_block_init(&b);
+    for (int k = 0; k < 31; k++) {
+        emg_block_clear(&b);
+        assert_int_equal(emg_block_reserve(&b, 2, 200, &err), 0);
+        b.count[0] = 200;
+        b.count[1] = 50;
+        for (int j = 0; j < 200; j++)
+            b.data[0][j] = sin(0.001 * (k * 200 + j)) + 1e-9 * j;
+        for (int j = 0; j < 50; j++)
+            b.data[1][j] = (k * 50 + j) / 7.0;
+        if (k == 20)
+            assert_int_equal(emg_block_add_annotation(&b, 2.0, 0, 1, "block note", &err), 0);
+        if ((rc = emg_writer_write(w, &b, &err)) < 0)
+            fail_msg("%s", err.message);
+    }
+    emg_block_free(&b);
+    if ((rc = emg_writer_close(w, &err)) < 0)
+        fail_msg("%s", err.message);
+
+    emg_reader *r;
+    if ((rc = emg_reader_open(&r, path, NULL, &err)) < 0)
+        fail_msg("%s", err.message);
+    const emg_header *g = emg_reader_header(r);
+    assert_int_equal(g->n_channels, 2);
+    assert_string_equal(g->channels[0].name, "EMG biceps");
+    assert_string_equal(g->channels[0].unit, "mV");
+    assert_string_equal(g->channels[0].transducer, "Ag/AgCl surface electrodes");
+    assert_true(g->channels[0].fs == 2000 && g->channels[1].fs == 500);
+    assert_true(g->channels[0].gain == 1000 && g->channels[0].baseline == 12);
+    assert_int_equal(g->channels[0].digital_min, -32768);
+    assert_int_equal(g->channels[0].n_samples, 6200);
+    assert_int_equal(g->channels[1].n_samples, 1550);
+    assert_string_equal(g->channels[1].name, "force/torque");
+    assert_true(g->channels[1].gain == 0);
+    assert_string_equal(g->start_time, "2024-02-29T23:59:58.5");
+    assert_string_equal(g->subject, "S07");
+    assert_string_equal(g->recording, "fatigue protocol, trial 3");
+    assert_int_equal(g->n_annotations, 3);
+    assert_string_equal(g->annotations[0].text, "start \xc2\xb5V");
+    assert_int_equal(g->annotations[0].channel, -1);
+    assert_true(g->annotations[1].onset == 1.25 && g->annotations[1].duration == 0.5);
+    assert_int_equal(g->annotations[1].channel, 0);
+    assert_string_equal(g->annotations[2].text, "block note");
+    assert_int_equal(g->annotations[2].channel, 1);
+    assert_true(g->n_provenance >= 2);
+    assert_string_equal(g->provenance[0], "emg-convert a.hea b.edf");
+    assert_string_equal(g->provenance[1], "emg-convert b.edf c.h5");
+
+    const emg_block *rb;
+    size_t got[2] = {0, 0};
+    while ((rc = emg_reader_read(r, &rb, &err)) == 1) {
+        /* Blocks span the same time in both channels: 4 samples at 2 kHz per 1 at 500 Hz. */
+        assert_true(rb->count[0] == 4 * rb->count[1] || rb->count[1] == 0);
+        for (size_t j = 0; j < rb->count[0]; j++) {
+            size_t i = got[0] + j;
+            assert_true(rb->data[0][j] == sin(0.001 * i) + 1e-9 * (double)(i % 200));
+        }
+        for (size_t j = 0; j < rb->count[1]; j++)
+            assert_true(rb->data[1][j] == (double)(got[1] + j) / 7.0);
+        got[0] += rb->count[0];
+        got[1] += rb->count[1];
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(got[0], 6200);
+    assert_int_equal(got[1], 1550);
+    emg_reader_close(r);
+    emg_header_free(&h);
+}
+
+/* ---------------------------------------------------------------- NWB */
+
+static void put_str_attr(hid_t obj, const char *name, const char *value)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, t, &value);
+    H5Aclose(a);
+    H5Sclose(s);
+    H5Tclose(t);
+}
+
+static void put_num_attr(hid_t obj, const char *name, hid_t file_type, double value)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, file_type, s, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_DOUBLE, &value);
+    H5Aclose(a);
+    H5Sclose(s);
+}
+
+static hid_t put_dataset(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, int rank,
+                         const hsize_t *dims, const void *data)
+{
+    hid_t s = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
+    hid_t d = H5Dcreate2(loc, name, file_type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(d >= 0);
+    assert_true(H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
+    H5Sclose(s);
+    return d;
+}
+
+static void put_strings(hid_t loc, const char *name, const char **values, hsize_t n, int scalar)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Dclose(put_dataset(loc, name, t, t, scalar ? 0 : 1, &n, values));
+    H5Tclose(t);
+}
+
+#define NWB_ROWS 5000
+
+/* An NWB 2.x-shaped file: an int16 ElectricalSeries (2 electrodes, 2 kHz,
+ * conversion 1e-6 V, channel_conversion) and a float force TimeSeries with
+ * timestamps at 100 Hz (jittered when irregular). */
+static void write_nwb(const char *path, int irregular)
+{
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(f >= 0);
+    put_str_attr(f, "nwb_version", "2.5.0");
+    put_str_attr(f, "neurodata_type", "NWBFile");
+    const char *start = "2021-06-01T09:30:00.250000+02:00";
+    put_strings(f, "session_start_time", &start, 1, 1);
+    const char *desc = "isometric contractions";
+    put_strings(f, "session_description", &desc, 1, 1);
+    hid_t g = H5Gcreate2(f, "general", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t sub = H5Gcreate2(g, "subject", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const char *sid = "P12";
+    put_strings(sub, "subject_id", &sid, 1, 1);
+    hid_t ee = H5Gcreate2(g, "extracellular_ephys", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t el = H5Gcreate2(ee, "electrodes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const char *labels[3] = {"unused", "vastus lateralis", "rectus femoris"};
+    put_strings(el, "label", labels, 3, 0);
+    hid_t acq = H5Gcreate2(f, "acquisition", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+
+    hid_t es = H5Gcreate2(acq, "emg", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    put_str_attr(es, "neurodata_type", "ElectricalSeries");
+    static int16_t data[NWB_ROWS][2];
+    for (int i = 0; i < NWB_ROWS; i++) {
+        data[i][0] = (int16_t)(i % 2000 - 1000);
+        data[i][1] = (int16_t)(-3 * (i % 1000));
+    }
+    hsize_t dims[2] = {NWB_ROWS, 2};
+    hid_t d = put_dataset(es, "data", H5T_STD_I16LE, H5T_NATIVE_INT16, 2, dims, data);
+    put_str_attr(d, "unit", "volts");
+    put_num_attr(d, "conversion", H5T_IEEE_F32LE, 1e-6);
+    put_num_attr(d, "offset", H5T_IEEE_F32LE, 0.0);
+    put_num_attr(d, "resolution", H5T_IEEE_F32LE, -1.0);
+    H5Dclose(d);
+    double t0 = 0;
+    d = put_dataset(es, "starting_time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &t0);
+    put_num_attr(d, "rate", H5T_IEEE_F32LE, 2000.0);
+    put_str_attr(d, "unit", "seconds");
+    H5Dclose(d);
+    int32_t rows[2] = {1, 2};
+    hsize_t two = 2;
+    H5Dclose(put_dataset(es, "electrodes", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &two, rows));
+    float cc[2] = {1.0f, 0.5f};
+    H5Dclose(put_dataset(es, "channel_conversion", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &two, cc));
+    H5Gclose(es);
+
+    hid_t fo = H5Gcreate2(acq, "force", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    put_str_attr(fo, "neurodata_type", "TimeSeries");
+    static double force[250], stamps[250];
+    for (int i = 0; i < 250; i++) {
+        force[i] = 10.0 + 0.25 * i;
+        stamps[i] = i * 0.01 + (irregular && i % 50 == 49 ? 0.004 : 0);
+    }
+    hsize_t n = 250;
+    d = put_dataset(fo, "data", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, force);
+    put_str_attr(d, "unit", "newtons");
+    H5Dclose(d);
+    H5Dclose(put_dataset(fo, "timestamps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, stamps));
+    H5Gclose(fo);
+    H5Gclose(acq);
+    H5Gclose(el);
+    H5Gclose(ee);
+    H5Gclose(sub);
+    H5Gclose(g);
+    assert_true(H5Fclose(f) >= 0);
+}
+
+static void test_nwb(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "session.nwb");
+    write_nwb(path, 0);
+    emg_reader *r;
+    emg_error err;
+    if (emg_reader_open(&r, path, NULL, &err) < 0)
+        fail_msg("%s", err.message);
+    const emg_header *h = emg_reader_header(r);
+    assert_int_equal(h->n_channels, 3);
+    assert_string_equal(h->channels[0].name, "vastus lateralis");
+    assert_string_equal(h->channels[1].name, "rectus femoris");
+    assert_string_equal(h->channels[2].name, "force");
+    assert_string_equal(h->channels[0].unit, "V");
+    assert_string_equal(h->channels[2].unit, "N");
+    assert_true(h->channels[0].fs == 2000);
+    assert_float_equal(h->channels[2].fs, 100.0, 1e-9);
+    assert_int_equal(h->channels[0].n_samples, NWB_ROWS);
+    assert_int_equal(h->channels[2].n_samples, 250);
+    /* int16 data: 1 count is conversion * channel_conversion volts. */
+    assert_float_equal(h->channels[0].gain, 1e6, 1e-3);
+    assert_float_equal(h->channels[1].gain, 2e6, 1e-3);
+    assert_string_equal(h->start_time, "2021-06-01T09:30:00.250000");
+    assert_string_equal(h->subject, "P12");
+    assert_string_equal(h->recording, "isometric contractions");
+    assert_int_equal(h->n_notes, 0);
+    const emg_block *b;
+    size_t seen[3] = {0, 0, 0};
+    int rc;
+    /* The conversion attribute is float32, so compare within its precision. */
+    while ((rc = emg_reader_read(r, &b, &err)) == 1) {
+        for (size_t j = 0; j < b->count[0]; j++) {
+            size_t i = seen[0] + j;
+            assert_float_equal(b->data[0][j], (double)((int)(i % 2000) - 1000) * 1e-6, 1e-12);
+            assert_float_equal(b->data[1][j], -3.0 * (double)(i % 1000) * 0.5e-6, 1e-12);
+        }
+        for (size_t j = 0; j < b->count[2]; j++)
+            assert_float_equal(b->data[2][j], 10.0 + 0.25 * (double)(seen[2] + j), 0);
+        for (int c = 0; c < 3; c++)
+            seen[c] += b->count[c];
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(seen[0], NWB_ROWS);
+    assert_int_equal(seen[1], NWB_ROWS);
+    assert_int_equal(seen[2], 250);
+    emg_reader_close(r);
+
+    write_nwb(path, 1);
+    if (emg_reader_open(&r, path, NULL, &err) < 0)
+        fail_msg("%s", err.message);
+    assert_true(has_note(emg_reader_header(r), "/acquisition/force: timestamps irregular"));
+    emg_reader_close(r);
+}
+
+/* -------------------------------------------------------- broken files */
+
+static void copy_prefix(const char *src, const char *dst, long keep)
+{
+    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[4096];
+    size_t got;
+    long total = 0;
+    while ((got = fread(buf, 1, sizeof buf, in)) > 0 && (keep < 0 || total < keep)) {
+        size_t take = keep >= 0 && total + (long)got > keep ? (size_t)(keep - total) : got;
+        assert_int_equal(fwrite(buf, 1, take, out), take);
+        total += (long)take;
+    }
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void overwrite(const char *path, long at, size_t n, int byte)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, at, SEEK_SET), 0);
+    for (size_t i = 0; i < n; i++)
+        fputc(byte, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Open and read to the end; the first failure's status (0 if none). */
+static int read_status(const char *path, emg_error *err)
+{
+    emg_reader *r;
+    int rc = emg_reader_open(&r, path, NULL, err);
+    if (rc < 0)
+        return rc;
+    const emg_block *b;
+    while ((rc = emg_reader_read(r, &b, err)) == 1)
+        ;
+    emg_reader_close(r);
+    return rc;
+}
+
+static void expect_format_error(const char *path)
+{
+    emg_error err;
+    int rc = read_status(path, &err);
+    if (rc != EMG_ERR_FORMAT)
+        fail_msg("%s: status %d (%s), expected EMG_ERR_FORMAT", path, rc, rc ? err.message : "");
+    assert_non_null(strstr(err.message, path));
+    assert_null(strchr(err.message, '\n'));
+}
+
+static void test_truncated(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "truncated.h5");
+    long cuts[] = {100, 4000, 150000};
+    for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
+        copy_prefix(PLUX "emg_bursts.h5", path, cuts[i]);
+        expect_format_error(path);
+    }
+}
+
+static void test_corrupt(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "corrupt.h5");
+    /* Object headers and B-trees near the start of the file overwritten. */
+    copy_prefix(PLUX "emg_bursts.h5", path, -1);
+    overwrite(path, 96, 3000, 0xa5);
+    expect_format_error(path);
+    /* The superblock's root group address damaged. */
+    copy_prefix(PLUX "emg_fatigue.h5", path, -1);
+    overwrite(path, 8, 64, 0xff);
+    expect_format_error(path);
+    /* Deflated sample chunks of an emgkit file damaged: open works, reading fails. */
+    char good[512];
+    tmp_path(good, sizeof good, "roundtrip.h5");
+    struct stat st;
+    assert_int_equal(stat(good, &st), 0);
+    copy_prefix(good, path, -1);
+    overwrite(path, (long)st.st_size / 2, 2000, 0xa5);
+    expect_format_error(path);
+}
+
+/* A valid HDF5 file with nothing emgkit reads: unsupported, not corrupt. */
+static void test_foreign_hdf5(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "foreign.h5");
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    double v[3] = {1, 2, 3};
+    hsize_t n = 3;
+    H5Dclose(put_dataset(f, "values", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, v));
+    H5Fclose(f);
+    emg_error err;
+    assert_int_equal(read_status(path, &err), EMG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, path));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_probe),       cmocka_unit_test(test_plux_fatigue),
+        cmocka_unit_test(test_plux_bursts), cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_nwb),         cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_corrupt),     cmocka_unit_test(test_foreign_hdf5),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
