@@ -127,6 +127,10 @@ void emg_feature_extractor_destroy(emg_feature_extractor *fx);
  * disable reuse).  Features that cannot be computed are NaN. */
 int emg_feature_extractor_run(emg_feature_extractor *fx, const double *x, long long start,
                               double *values, unsigned *flags, emg_error *err);
+/* Tell the extractor that windows advance by `step` samples, so that Welch
+ * segments shared by overlapping windows are transformed once (see
+ * emg_welch_cache); run() must then get the absolute start of each window. */
+int emg_feature_extractor_set_step(emg_feature_extractor *fx, size_t step, emg_error *err);
 /* Mean square of the last window (for noise-floor estimation). */
 double emg_feature_extractor_last_power(const emg_feature_extractor *fx);
 /* The PSD of the last window (borrowed) and its bin count and spacing. */

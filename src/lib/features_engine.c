@@ -1,0 +1,471 @@
+/* features_engine.c: the streaming window engine behind emg-features and
+ * emg-fatigue.
+ *
+ * Each channel keeps only the samples of the window being filled (memory does
+ * not grow with the recording).  Window k of a channel starts at sample
+ * k * step, so Welch segments recur at fixed sample positions and the
+ * extractor's segment cache can share them between overlapping windows.
+ * Channels are independent: with threads > 1, every block is split over the
+ * workers by channel (the per-channel stage, e.g. the filter chain, runs in
+ * the worker too); results are emitted in window order from the caller's
+ * thread.  When the noise floor is to be estimated from the whole recording,
+ * results are parked in an unnamed temporary file and emitted at the end with
+ * their snr_db and rest / low_snr flags. */
+#include "emgkit/features.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io_internal.h"
+
+typedef struct channel_state {
+    size_t index;
+    double fs;
+    size_t win, step;
+    void *stage;
+    emg_feature_extractor *fx;
+    double *buf;              /* samples from absolute index buf_start */
+    size_t buf_len, buf_cap;
+    long long buf_start;
+    long long next_start;     /* absolute first sample of window next_k */
+    size_t next_k;
+    double *res;              /* records: k, flags, power, values[n_ids] */
+    size_t n_res, cap_res, head;
+    int finished;
+    /* input of the current round */
+    const double *in;
+    size_t n_in;
+    int flush;
+    int rc;
+    emg_error err;
+    /* noise estimation: window powers */
+    double *powers;
+    size_t n_powers, cap_powers;
+    double noise_rms;
+} channel_state;
+
+struct emg_window_engine {
+    size_t n_channels;
+    channel_state *ch;
+    size_t n_ids;
+    size_t stride;            /* doubles per record */
+    int snr_pos;              /* position of snr_db among ids, or -1 */
+    emg_feature_options fopts;
+    emg_window_options wopts;
+    emg_channel_stage stage;
+    int has_stage;
+    emg_window_emit emit;
+    void *ctx;
+    size_t next_emit;
+    int estimate;             /* park results and estimate the noise floor */
+    FILE *park;
+    size_t parked;
+    double *scratch;          /* one record */
+};
+
+static int grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need)
+        nc *= 2;
+    void *q = emg_xrealloc(*p, nc, size, err);
+    if (!q)
+        return EMG_ERR_NOMEM;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
+                             const size_t *ids, size_t n_ids, const emg_feature_options *fopts,
+                             const emg_spectrum_options *sopts, const emg_window_options *wopts,
+                             const emg_channel_stage *stage, emg_window_emit emit, void *ctx,
+                             emg_error *err)
+{
+    *out = NULL;
+    emg_window_options dw = EMG_WINDOW_OPTIONS_INIT;
+    emg_feature_options df = EMG_FEATURE_OPTIONS_INIT;
+    emg_window_engine *e = emg_xcalloc(1, sizeof *e, err);
+    if (!e)
+        return EMG_ERR_NOMEM;
+    e->wopts = wopts ? *wopts : dw;
+    e->fopts = fopts ? *fopts : df;
+    e->n_ids = n_ids;
+    e->stride = 3 + n_ids;
+    e->emit = emit;
+    e->ctx = ctx;
+    e->snr_pos = -1;
+    int snr_id = emg_feature_find("snr_db");
+    for (size_t i = 0; i < n_ids; i++)
+        if ((int)ids[i] == snr_id)
+            e->snr_pos = (int)i;
+    if (stage) {
+        e->stage = *stage;
+        e->has_stage = 1;
+    }
+    int rc = 0;
+    if (!(e->wopts.window_s > 0) || !(e->wopts.step_s > 0)) {
+        rc = emg_error_set(err, EMG_ERR_ARG, "window and step must be positive (got %g s, %g s)",
+                           e->wopts.window_s, e->wopts.step_s);
+        goto fail;
+    }
+    if (e->wopts.threads < 1)
+        e->wopts.threads = 1;
+    e->estimate = e->wopts.estimate_noise && !(e->fopts.noise_rms > 0);
+    e->n_channels = hdr->n_channels;
+    e->ch = emg_xcalloc(hdr->n_channels ? hdr->n_channels : 1, sizeof *e->ch, err);
+    e->scratch = emg_xcalloc(e->stride, sizeof(double), err);
+    if (!e->ch || !e->scratch) {
+        rc = EMG_ERR_NOMEM;
+        goto fail;
+    }
+    for (size_t c = 0; c < hdr->n_channels; c++) {
+        channel_state *cs = &e->ch[c];
+        cs->index = c;
+        cs->fs = hdr->channels[c].fs;
+        cs->win = (size_t)llround(e->wopts.window_s * cs->fs);
+        cs->step = (size_t)llround(e->wopts.step_s * cs->fs);
+        cs->noise_rms = e->fopts.noise_rms > 0 ? e->fopts.noise_rms : NAN;
+        if (cs->step < 1)
+            cs->step = 1;
+        rc = emg_feature_extractor_create(&cs->fx, cs->fs, cs->win, ids, n_ids, &e->fopts, sopts, err);
+        if (rc == 0)
+            rc = emg_feature_extractor_set_step(cs->fx, cs->step, err);
+        if (rc < 0) {
+            char msg[EMG_ERROR_MESSAGE_MAX];
+            snprintf(msg, sizeof msg, "%s", err ? err->message : "");
+            rc = emg_error_set(err, rc, "channel %zu (%s, %g Hz): %s", c + 1,
+                               hdr->channels[c].name, cs->fs, msg);
+            goto fail;
+        }
+        if (e->has_stage) {
+            cs->stage = e->stage.create(e->stage.ctx, c, cs->fs, err);
+            if (!cs->stage) {
+                rc = err && err->status ? err->status : EMG_ERR_NOMEM;
+                goto fail;
+            }
+        }
+    }
+    if (e->estimate) {
+        e->park = tmpfile();
+        if (!e->park) {
+            rc = emg_error_set(err, EMG_ERR_IO, "cannot create a temporary file for window results");
+            goto fail;
+        }
+    }
+    *out = e;
+    return 0;
+fail:
+    emg_window_engine_destroy(e);
+    return rc;
+}
+
+void emg_window_engine_destroy(emg_window_engine *e)
+{
+    if (!e)
+        return;
+    for (size_t c = 0; c < e->n_channels && e->ch; c++) {
+        channel_state *cs = &e->ch[c];
+        emg_feature_extractor_destroy(cs->fx);
+        if (cs->stage && e->stage.destroy)
+            e->stage.destroy(cs->stage);
+        free(cs->buf);
+        free(cs->res);
+        free(cs->powers);
+    }
+    free(e->ch);
+    free(e->scratch);
+    if (e->park)
+        fclose(e->park);
+    free(e);
+}
+
+/* Append n samples to the channel's window buffer. */
+static int buffer_append(channel_state *cs, const double *x, size_t n)
+{
+    if (grow((void **)&cs->buf, &cs->buf_cap, cs->buf_len + n, sizeof(double), &cs->err) < 0)
+        return EMG_ERR_NOMEM;
+    memcpy(cs->buf + cs->buf_len, x, n * sizeof *x);
+    cs->buf_len += n;
+    return 0;
+}
+
+/* Compute every window the buffer now covers, then drop samples no later
+ * window needs. */
+static int cut_windows(emg_window_engine *e, channel_state *cs)
+{
+    while (cs->next_start + (long long)cs->win <= cs->buf_start + (long long)cs->buf_len) {
+        if (grow((void **)&cs->res, &cs->cap_res, cs->n_res + e->stride, sizeof(double), &cs->err) < 0)
+            return EMG_ERR_NOMEM;
+        double *rec = cs->res + cs->n_res;
+        unsigned flags = 0;
+        const double *x = cs->buf + (cs->next_start - cs->buf_start);
+        int rc = emg_feature_extractor_run(cs->fx, x, cs->next_start, rec + 3, &flags, &cs->err);
+        if (rc < 0)
+            return rc;
+        rec[0] = (double)cs->next_k;
+        rec[1] = (double)flags;
+        rec[2] = emg_feature_extractor_last_power(cs->fx);
+        cs->n_res += e->stride;
+        cs->next_k++;
+        cs->next_start += (long long)cs->step;
+    }
+    long long drop = cs->next_start - cs->buf_start;
+    if (drop > (long long)cs->buf_len)
+        drop = (long long)cs->buf_len;
+    if (drop > 0) {
+        memmove(cs->buf, cs->buf + drop, (cs->buf_len - (size_t)drop) * sizeof *cs->buf);
+        cs->buf_len -= (size_t)drop;
+        cs->buf_start += drop;
+    }
+    return 0;
+}
+
+static int process_channel(emg_window_engine *e, channel_state *cs)
+{
+    const double *y = cs->in;
+    size_t ny = cs->n_in;
+    int rc = 0;
+    if (e->has_stage && ny > 0) {
+        rc = e->stage.process(cs->stage, cs->in, cs->n_in, &y, &ny, &cs->err);
+        if (rc < 0)
+            return rc;
+    }
+    if (ny > 0 && (rc = buffer_append(cs, y, ny)) < 0)
+        return rc;
+    if (cs->flush && e->has_stage) {
+        rc = e->stage.flush(cs->stage, &y, &ny, &cs->err);
+        if (rc < 0)
+            return rc;
+        if (ny > 0 && (rc = buffer_append(cs, y, ny)) < 0)
+            return rc;
+    }
+    rc = cut_windows(e, cs);
+    if (cs->flush)
+        cs->finished = 1;
+    return rc;
+}
+
+typedef struct worker_arg {
+    emg_window_engine *e;
+    size_t first, stride;
+} worker_arg;
+
+static void *worker(void *arg)
+{
+    worker_arg *w = arg;
+    for (size_t c = w->first; c < w->e->n_channels; c += w->stride) {
+        channel_state *cs = &w->e->ch[c];
+        cs->rc = process_channel(w->e, cs);
+    }
+    return NULL;
+}
+
+/* Run one round over all channels, on the worker threads (the caller's
+ * thread is worker 0 and stands in for any thread that fails to start). */
+static int run_round(emg_window_engine *e, emg_error *err)
+{
+    enum { MAX_THREADS = 64 };
+    size_t nt = (size_t)e->wopts.threads;
+    if (nt > e->n_channels)
+        nt = e->n_channels ? e->n_channels : 1;
+    if (nt > MAX_THREADS)
+        nt = MAX_THREADS;
+    pthread_t tid[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    worker_arg args[MAX_THREADS];
+    for (size_t t = 0; t < nt; t++)
+        args[t] = (worker_arg){e, t, nt};
+    for (size_t t = 1; t < nt; t++)
+        started[t] = pthread_create(&tid[t], NULL, worker, &args[t]) == 0;
+    worker(&args[0]);
+    for (size_t t = 1; t < nt; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            worker(&args[t]);
+    }
+    for (size_t c = 0; c < e->n_channels; c++) {
+        if (e->ch[c].rc < 0) {
+            if (err)
+                *err = e->ch[c].err;
+            return e->ch[c].rc;
+        }
+    }
+    return 0;
+}
+
+static int deliver(emg_window_engine *e, size_t c, const double *rec)
+{
+    channel_state *cs = &e->ch[c];
+    emg_window_result w;
+    w.window = (size_t)rec[0];
+    w.channel = c;
+    w.onset = (double)w.window * (double)cs->step / cs->fs;
+    w.duration = (double)cs->win / cs->fs;
+    w.values = rec + 3;
+    w.flags = (unsigned)rec[1];
+    w.power = rec[2];
+    return e->emit(e->ctx, &w);
+}
+
+/* Emit (or park) every window index all channels have produced or never will. */
+static int emit_ready(emg_window_engine *e, emg_error *err)
+{
+    for (;;) {
+        size_t k = e->next_emit;
+        int any = 0;
+        for (size_t c = 0; c < e->n_channels; c++) {
+            channel_state *cs = &e->ch[c];
+            int has = cs->head < cs->n_res && (size_t)cs->res[cs->head] == k;
+            if (!has && !(cs->finished && cs->next_k <= k))
+                return 0; /* this channel will still produce window k */
+            any |= has;
+        }
+        if (!any)
+            return 0; /* every channel finished */
+        for (size_t c = 0; c < e->n_channels; c++) {
+            channel_state *cs = &e->ch[c];
+            if (!(cs->head < cs->n_res && (size_t)cs->res[cs->head] == k))
+                continue;
+            const double *rec = cs->res + cs->head;
+            if (e->estimate) {
+                double chan = (double)c;
+                if (grow((void **)&cs->powers, &cs->cap_powers, cs->n_powers + 1, sizeof(double), err) < 0)
+                    return EMG_ERR_NOMEM;
+                cs->powers[cs->n_powers++] = rec[2];
+                if (fwrite(&chan, sizeof chan, 1, e->park) != 1 ||
+                    fwrite(rec, sizeof *rec, e->stride, e->park) != e->stride)
+                    return emg_error_set(err, EMG_ERR_IO, "cannot write window results to a temporary file");
+                e->parked++;
+            } else {
+                int rc = deliver(e, c, rec);
+                if (rc < 0)
+                    return rc;
+            }
+            cs->head += e->stride;
+        }
+        e->next_emit++;
+        /* Drop delivered records from the queues now and then. */
+        for (size_t c = 0; c < e->n_channels; c++) {
+            channel_state *cs = &e->ch[c];
+            if (cs->head > 0 && cs->head == cs->n_res) {
+                cs->head = cs->n_res = 0;
+            } else if (cs->head > 4096) {
+                memmove(cs->res, cs->res + cs->head, (cs->n_res - cs->head) * sizeof *cs->res);
+                cs->n_res -= cs->head;
+                cs->head = 0;
+            }
+        }
+    }
+}
+
+int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error *err)
+{
+    for (size_t c = 0; c < e->n_channels; c++) {
+        channel_state *cs = &e->ch[c];
+        cs->in = c < blk->n_channels ? blk->data[c] : NULL;
+        cs->n_in = c < blk->n_channels ? blk->count[c] : 0;
+        cs->flush = 0;
+    }
+    int rc = run_round(e, err);
+    if (rc < 0)
+        return rc;
+    return emit_ready(e, err);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Noise floor of one channel: the quietest windows (5th percentile of window
+ * power).  If the loudest windows (95th percentile) are not at least 10 dB
+ * above that, the recording shows no rest to measure the floor on, and the
+ * floor stays unknown (the muscle may be active throughout). */
+static double estimate_noise_rms(channel_state *cs)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cs->n_powers; i++)
+        if (cs->powers[i] > 0)
+            cs->powers[n++] = cs->powers[i];
+    if (n < 10)
+        return NAN;
+    qsort(cs->powers, n, sizeof *cs->powers, cmp_d);
+    double p05 = cs->powers[(size_t)floor(0.05 * (double)(n - 1))];
+    double p95 = cs->powers[(size_t)floor(0.95 * (double)(n - 1))];
+    if (!(p95 > 10 * p05))
+        return NAN;
+    return sqrt(p05);
+}
+
+static int replay_parked(emg_window_engine *e, emg_error *err)
+{
+    for (size_t c = 0; c < e->n_channels; c++)
+        e->ch[c].noise_rms = estimate_noise_rms(&e->ch[c]);
+    if (fflush(e->park) != 0 || fseek(e->park, 0, SEEK_SET) != 0)
+        return emg_error_set(err, EMG_ERR_IO, "cannot read back the temporary window results");
+    for (size_t i = 0; i < e->parked; i++) {
+        double chan;
+        if (fread(&chan, sizeof chan, 1, e->park) != 1 ||
+            fread(e->scratch, sizeof(double), e->stride, e->park) != e->stride)
+            return emg_error_set(err, EMG_ERR_IO, "cannot read back the temporary window results");
+        size_t c = (size_t)chan;
+        double noise = e->ch[c].noise_rms;
+        unsigned flags = (unsigned)e->scratch[1];
+        if (noise > 0) {
+            double snr = 10 * log10(e->scratch[2] / (noise * noise));
+            if (snr < e->fopts.rest_snr_db)
+                flags |= EMG_WINDOW_REST;
+            if (snr < e->fopts.min_snr_db)
+                flags |= EMG_WINDOW_LOW_SNR;
+            if (e->snr_pos >= 0)
+                e->scratch[3 + e->snr_pos] = snr;
+        }
+        e->scratch[1] = (double)flags;
+        int rc = deliver(e, c, e->scratch);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int emg_window_engine_finish(emg_window_engine *e, emg_error *err)
+{
+    for (size_t c = 0; c < e->n_channels; c++) {
+        e->ch[c].in = NULL;
+        e->ch[c].n_in = 0;
+        e->ch[c].flush = 1;
+    }
+    int rc = run_round(e, err);
+    if (rc == 0)
+        rc = emit_ready(e, err);
+    if (rc == 0 && e->estimate)
+        rc = replay_parked(e, err);
+    return rc;
+}
+
+double emg_window_engine_noise_rms(const emg_window_engine *e, size_t channel)
+{
+    return channel < e->n_channels ? e->ch[channel].noise_rms : NAN;
+}
+
+int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err)
+{
+    const emg_block *blk;
+    int rc;
+    while ((rc = emg_reader_read(r, &blk, err)) > 0) {
+        rc = emg_window_engine_push(e, blk, err);
+        if (rc < 0)
+            return rc;
+    }
+    if (rc < 0)
+        return rc;
+    return emg_window_engine_finish(e, err);
+}
