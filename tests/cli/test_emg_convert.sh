@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# emg-convert and emg-info on the real recordings: formats, round trips, the
+# pipe, channel and time selection, and the error scheme on broken files.
+. "$(dirname "$0")/lib.sh"
+
+# --- help and usage
+expect_exit 0 "help" -- "$BIN/emg-convert" --help
+grep -q "^Usage: emg-convert" "$TMP/out" && pass || fail "help goes to stdout"
+expect_exit 1 "no arguments" -- "$BIN/emg-convert"
+expect_exit 1 "unknown option" -- "$BIN/emg-convert" --bogus x y
+expect_exit 1 "unknown output extension" -- "$BIN/emg-convert" "$DATA/physionet_emgdb/emg_healthy.hea" "$TMP/x.xyz"
+expect_exit 1 "unknown channel" -- "$BIN/emg-convert" -c nosuch "$DATA/physionet_emgdb/emg_healthy.hea" "$TMP/x.tsv"
+expect_one_error_line "nosuch"
+expect_exit 2 "missing input" -- "$BIN/emg-convert" "$TMP/does-not-exist.edf" "$TMP/x.tsv"
+expect_one_error_line "does-not-exist.edf"
+
+# --- broken files: exit 3, one line naming the file, no output left behind
+for f in S1_EMG_bicepTricep5.wav S1_EMG_bicepTricep9.wav S3_EMG.wav bids_emg_Multimodal_short_header.edf; do
+  expect_exit 3 "malformed $f" -- "$BIN/emg-convert" "$DATA/malformed/$f" "$TMP/broken.edf"
+  expect_one_error_line "$f"
+  [ -z "$(ls -A "$TMP" | grep broken)" ] && pass || fail "$f left an output file: $(ls -A "$TMP")"
+  expect_exit 3 "emg-info on malformed $f" -- "$BIN/emg-info" "$DATA/malformed/$f"
+done
+grep -q "truncated" "$TMP/err" || true
+expect_exit 3 "truncated WAV" -- "$BIN/emg-info" "$DATA/malformed/S3_EMG.wav"
+grep -qi "truncat\|declares\|holds" "$TMP/err" && pass || fail "S3_EMG.wav message should say truncated: $(cat "$TMP/err")"
+
+# --- emg-info on every real recording: rate, channels, samples
+expect_exit 0 "emg-info" -- "$BIN/emg-info" "$DATA/physionet_emgdb/emg_healthy.hea" \
+  "$DATA/physionet_grabmyo/session1_participant1_gesture11_trial1.hea" \
+  "$DATA/backyardbrains_wav/S8_EMG_bicep_sustained.wav" "$DATA/plux_opensignals/emg_bursts.h5" \
+  "$DATA/sleepedf_excerpt/short_psg.edf" "$DATA/sleepedf_excerpt/short_psg.bdf"
+head -1 "$TMP/out" | grep -q "^file	format	channel	name	fs	samples	duration	unit" && pass || fail "emg-info header"
+awk -F'\t' '$4 == "EMG" && $5 == 4000 && $6 == 50860 { ok = 1 } END { exit !ok }' "$TMP/out" && pass || fail "emg_healthy: 4000 Hz, 50860 samples"
+[ "$(grep -c session1_participant1 "$TMP/out")" -eq 32 ] && pass || fail "GRABMyo has 32 channels"
+awk -F'\t' '/short_psg.edf/ { rates[$5] = 1 } END { exit !(rates[100] && rates[1]) }' "$TMP/out" && pass || fail "sleep EDF has 100 Hz and 1 Hz channels"
+expect_exit 0 "emg-info --json" -- "$BIN/emg-info" --json "$DATA/physionet_emgdb/emg_healthy.hea"
+/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["channels"][0]["samples"]==50860' "$TMP/out" && pass || fail "emg-info --json is valid JSON"
+
+# --- a pipeline gives the same result as the direct conversion
+src="$DATA/physionet_emgdb/emg_neuropathy.hea"
+"$BIN/emg-convert" "$src" - | "$BIN/emg-convert" - "$TMP/piped.edf" && pass || fail "pipeline"
+"$BIN/emg-convert" "$src" "$TMP/direct.edf" && pass || fail "direct"
+dump "$TMP/piped.edf" >"$TMP/piped.tsv"
+dump "$TMP/direct.edf" >"$TMP/direct.tsv"
+cmp -s "$TMP/piped.tsv" "$TMP/direct.tsv" && pass || fail "pipeline and direct EDF+ differ"
+
+# --- round trip WFDB -> EDF+ -> HDF5 -> FLAC -> CSV -> WFDB within one quantisation step
+dump "$src" >"$TMP/orig.tsv"
+"$BIN/emg-convert" "$src" "$TMP/rt.edf" &&
+  "$BIN/emg-convert" "$TMP/rt.edf" "$TMP/rt.h5" &&
+  "$BIN/emg-convert" "$TMP/rt.h5" "$TMP/rt.flac" &&
+  "$BIN/emg-convert" "$TMP/rt.flac" "$TMP/rt.csv" &&
+  "$BIN/emg-convert" "$TMP/rt.csv" "$TMP/rt.hea" && pass || fail "round-trip chain"
+dump "$TMP/rt.hea" >"$TMP/rt.tsv"
+step=0.0001  # 10000 adu/mV in the source header: the coarsest step on the way
+expect_close "$TMP/orig.tsv" "$TMP/rt.tsv" "$step" "WFDB->EDF+->HDF5->FLAC->CSV->WFDB"
+"$BIN/emg-info" "$TMP/rt.hea" >"$TMP/rt.info"
+awk -F'\t' 'NR == 2 && $4 == "EMG" && $5 == 4000 && $6 == 147858 && $8 == "mV" { ok = 1 } END { exit !ok }' "$TMP/rt.info" && pass || fail "round trip keeps name, rate, length, unit: $(cat "$TMP/rt.info")"
+
+# --- multi-channel, multi-rate: GRABMyo through EDF+ and HDF5; sleep EDF multi-rate to HDF5
+grab="$DATA/physionet_grabmyo/session1_participant1_gesture11_trial1.hea"
+dump "$grab" >"$TMP/grab.tsv"
+for ext in edf h5 hea; do
+  "$BIN/emg-convert" "$grab" "$TMP/grab.$ext" && dump "$TMP/grab.$ext" >"$TMP/grab_$ext.tsv"
+  expect_close "$TMP/grab.tsv" "$TMP/grab_$ext.tsv" 0.0001 "GRABMyo via $ext"
+done
+"$BIN/emg-convert" "$DATA/sleepedf_excerpt/short_psg.edf" "$TMP/psg.h5" && pass || fail "multi-rate EDF to HDF5"
+"$BIN/emg-info" "$TMP/psg.h5" | awk -F'\t' '{ r[$5] = 1 } END { exit !(r[100] && r[1]) }' && pass || fail "multi-rate kept in HDF5"
+expect_exit 3 "multi-rate to WAV is refused" -- "$BIN/emg-convert" "$DATA/sleepedf_excerpt/short_psg.edf" "$TMP/psg.wav"
+[ ! -e "$TMP/psg.wav" ] && pass || fail "refused WAV left a file"
+
+# --- channel and time selection: same option letters everywhere
+"$BIN/emg-convert" -c F2,F1 -f 1 -t 2.5 "$grab" "$TMP/cut.tsv" && pass || fail "cut"
+head -1 "$TMP/cut.tsv" | grep -q "F2.*F1" && pass || fail "channel order F2,F1"
+[ "$(($(wc -l <"$TMP/cut.tsv") - 1))" -eq 3072 ] && pass || fail "1.5 s at 2048 Hz = 3072 rows, got $(($(wc -l <"$TMP/cut.tsv") - 1))"
+
+# --- never overwrite the input
+cp "$src" "$TMP/self.hea"; cp "${src%.hea}.dat" "$TMP/emg_neuropathy.dat"
+expect_exit 1 "output is the input" -- "$BIN/emg-convert" "$TMP/self.hea" "$TMP/self.hea"
+
+# --- provenance travels
+"$BIN/emg-convert" "$src" - | "$BIN/emg-convert" -c 1 - "$TMP/prov.h5"
+"$BIN/emg-info" --json "$TMP/prov.h5" | grep -q 'emg-convert -c 1' && pass || fail "provenance in HDF5"
+
+finish
