@@ -362,6 +362,14 @@ static int unique_name(emg_header *hdr, char *name, size_t n, size_t index, emg_
     return EMG_OK;
 }
 
+/* EDFlib leaves the fields' space padding in place. */
+static void trimmed(char *out, size_t n, const char *in)
+{
+    emg_strlcpy(out, in, n);
+    for (size_t len = strlen(out); len > 0 && out[len - 1] == ' '; len--)
+        out[len - 1] = '\0';
+}
+
 static int add_channels(edf_reader *r, emg_header *hdr, const struct edf_hdr_struct *e,
                         const raw_header *raw, emg_error *err)
 {
@@ -394,13 +402,16 @@ static int add_channels(edf_reader *r, emg_header *hdr, const struct edf_hdr_str
         r->offset[channel] = p->phys_max / r->bitvalue[channel] - p->dig_max;
         emg_channel ch;
         emg_channel_init(&ch);
-        emg_strlcpy(ch.name, p->label, sizeof ch.name);
-        emg_strlcpy(ch.unit, p->physdimension, sizeof ch.unit);
-        if (p->prefilter[0])
-            snprintf(ch.transducer, sizeof ch.transducer, "%s%s[prefilter: %s]", p->transducer,
-                     p->transducer[0] ? " " : "", p->prefilter);
+        char transducer[81], prefilter[81];
+        trimmed(ch.name, sizeof ch.name, p->label);
+        trimmed(ch.unit, sizeof ch.unit, p->physdimension);
+        trimmed(transducer, sizeof transducer, p->transducer);
+        trimmed(prefilter, sizeof prefilter, p->prefilter);
+        if (prefilter[0])
+            snprintf(ch.transducer, sizeof ch.transducer, "%s%s[prefilter: %s]", transducer,
+                     transducer[0] ? " " : "", prefilter);
         else
-            emg_strlcpy(ch.transducer, p->transducer, sizeof ch.transducer);
+            emg_strlcpy(ch.transducer, transducer, sizeof ch.transducer);
         ch.fs = p->smp_in_datarecord / record_s;
         ch.n_samples = p->smp_in_file;
         ch.gain = 1.0 / r->bitvalue[channel];
@@ -945,7 +956,8 @@ static int emit_record(edf_writer *w, emg_error *err)
             w->record[at + k] = to_digital(w, i, w->pending[i][k]);
         at += spr;
         w->n_pending[i] -= spr;
-        memmove(w->pending[i], w->pending[i] + spr, w->n_pending[i] * sizeof(double));
+        if (w->n_pending[i])
+            memmove(w->pending[i], w->pending[i] + spr, w->n_pending[i] * sizeof(double));
     }
     if (edf_blockwrite_digital_samples(w->handle, w->record) < 0)
         return emg_error_set(err, EMG_ERR_OUTPUT, "%s: EDFlib: write error: %s", w->path,
@@ -974,7 +986,9 @@ static int feed(edf_writer *w, const emg_block *blk, emg_error *err)
             w->pending[i] = p;
             w->cap_pending[i] = cap;
         }
-        memcpy(w->pending[i] + w->n_pending[i], blk->data[i], blk->count[i] * sizeof(double));
+        if (blk->count[i])
+            memcpy(w->pending[i] + w->n_pending[i], blk->data[i],
+                   blk->count[i] * sizeof(double));
         w->n_pending[i] += blk->count[i];
         w->received[i] += (int64_t)blk->count[i];
         if (blk->count[i])
