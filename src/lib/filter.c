@@ -517,25 +517,26 @@ static double goertzel_power(const double *x, size_t n, double w)
 enum { MAINS_HARMONICS = 4, MAINS_NEIGHBOURS = 5 };
 static const double mains_offsets[MAINS_NEIGHBOURS] = {2, 3, 4, 5, 6};
 
-/* Excess in dB of the harmonics of base over their neighbourhoods, summed
- * over segments; harmonics at or above 0.95 fs/2 are ignored. */
-static double mains_score(const double *seg_power_at, size_t n_freqs, double base, double fs,
+/* Largest excess in dB of one harmonic of base over the mean power of its
+ * neighbours (harmonics at or above 0.95 fs/2 are ignored).  The largest,
+ * not the sum: a hum often lives in one or two harmonics, and summing empty
+ * harmonics would dilute it. */
+static double mains_score(const double *power, size_t n_freqs, double base, double fs,
                           const double *freqs)
 {
-    double peak = 0.0, floor_ = 0.0;
+    double best = -INFINITY;
     for (size_t i = 0; i < n_freqs; i++) {
-        double f = freqs[3 * i], b = freqs[3 * i + 1];
-        int is_neighbour = freqs[3 * i + 2] != 0;
-        if (b != base || f >= 0.95 * fs / 2)
+        double f = freqs[3 * i];
+        if (freqs[3 * i + 1] != base || freqs[3 * i + 2] != 0 || f >= 0.95 * fs / 2)
             continue;
-        if (is_neighbour)
-            floor_ += seg_power_at[i] / (2.0 * MAINS_NEIGHBOURS);
-        else
-            peak += seg_power_at[i];
+        /* The neighbours follow the harmonic in the table. */
+        double floor_ = 0;
+        for (size_t k = 1; k <= 2 * MAINS_NEIGHBOURS; k++)
+            floor_ += power[i + k] / (2.0 * MAINS_NEIGHBOURS);
+        if (power[i] > 0 && floor_ > 0)
+            best = fmax(best, 10.0 * log10(power[i] / floor_));
     }
-    if (!(peak > 0) || !(floor_ > 0))
-        return 0.0;
-    return 10.0 * log10(peak / floor_);
+    return isfinite(best) ? best : 0.0;
 }
 
 int emg_mains_detect(const double *x, size_t n, double fs, double *freq, double *score_db,
