@@ -1498,6 +1498,8 @@ static int compare_annotations(const void *pa, const void *pb)
  * header and in a block, depending on the reader that produced it). */
 static void sort_annotations(h5_writer *w)
 {
+    if (w->n_annotations == 0)
+        return;
     qsort(w->annotations, w->n_annotations, sizeof *w->annotations, compare_annotations);
     size_t kept = 0;
     for (size_t i = 0; i < w->n_annotations; i++) {
