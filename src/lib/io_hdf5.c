@@ -1382,8 +1382,9 @@ static int hdf5_writer_open(void **state, struct emg_writer *ew, const char *tmp
     h5_quiet();
     emg_sample_format sf = opts ? opts->sample_format : EMG_SAMPLE_DEFAULT;
     if (sf != EMG_SAMPLE_DEFAULT && sf != EMG_SAMPLE_FLOAT64 && sf != EMG_SAMPLE_FLOAT32)
-        return emg_error_set(err, EMG_ERR_UNSUPPORTED,
-                             "%s: HDF5 output stores float32 or float64 samples", final_path);
+        return emg_error_set(err, EMG_ERR_ARG,
+                             "%s: HDF5 output stores float32 or float64 samples, not integers",
+                             final_path);
     if (hdr->n_channels == 0)
         return emg_error_set(err, EMG_ERR_ARG, "%s: no channels to write", final_path);
     h5_writer *w = emg_xcalloc(1, sizeof *w, err);
