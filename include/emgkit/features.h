@@ -161,6 +161,23 @@ typedef struct emg_channel_stage {
     void *ctx;
 } emg_channel_stage;
 
+/* A stage that filters each channel with the filter module (include/emgkit/
+ * filter.h): a 4th-order Butterworth band-pass band_low-band_high (defaults
+ * 20 and 450 Hz, the upper edge clipped to 0.9 Nyquist as in
+ * emg_chain_add_default) followed by a mains notch comb (Q 30) at `mains` Hz
+ * with notch_harmonics notches (0: every harmonic up to the band's top), the
+ * whole cascade run zero-phase (emg_filtfilt) or causal.  mains: 50, 60,
+ * 0 = detect (runs emg_chain_add_default), < 0 = no notch.  The options
+ * struct is borrowed by the stage and must outlive the engine. */
+typedef struct emg_filter_stage_options {
+    double band_low, band_high;
+    double mains;
+    int notch_harmonics;
+    int causal;
+} emg_filter_stage_options;
+#define EMG_FILTER_STAGE_OPTIONS_INIT {0.0, 0.0, 50.0, 0, 0}
+void emg_channel_stage_filter(emg_channel_stage *stage, const emg_filter_stage_options *opts);
+
 typedef struct emg_window_options {
     double window_s;       /* window length in seconds (default 1) */
     double step_s;         /* step in seconds (default 0.5) */

@@ -27,7 +27,12 @@ typedef struct channel_state {
     size_t win, step;
     void *stage;
     emg_feature_extractor *fx;
-    double *buf;              /* samples from absolute index buf_start */
+    double *buf;              /* (filtered) samples from absolute index buf_start */
+    double *raw;              /* with a stage: the unfiltered samples from raw_start, for the
+                                 clipped / flat flags (the stage output is aligned with its input) */
+    size_t raw_len, raw_cap;
+    long long raw_start;
+    double clip_low, clip_high; /* rails in physical units; clip_high == clip_low: off */
     size_t buf_len, buf_cap;
     long long buf_start;
     long long next_start;     /* absolute first sample of window next_k */
@@ -133,7 +138,21 @@ int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
         cs->noise_rms = e->fopts.noise_rms > 0 ? e->fopts.noise_rms : NAN;
         if (cs->step < 1)
             cs->step = 1;
-        rc = emg_feature_extractor_create(&cs->fx, cs->fs, cs->win, ids, n_ids, &e->fopts, sopts, err);
+        /* Rails: given, or the ADC range of the channel when it came from an ADC. */
+        const emg_channel *hc = &hdr->channels[c];
+        if (e->fopts.clip_high != 0) {
+            cs->clip_low = e->fopts.clip_low;
+            cs->clip_high = e->fopts.clip_high;
+        } else if (hc->gain != 0 && hc->digital_max > hc->digital_min) {
+            double a = ((double)hc->digital_min - hc->baseline) / hc->gain;
+            double b = ((double)hc->digital_max - hc->baseline) / hc->gain;
+            cs->clip_low = fmin(a, b);
+            cs->clip_high = fmax(a, b);
+        }
+        emg_feature_options copts = e->fopts;
+        copts.clip_low = cs->clip_low;
+        copts.clip_high = e->has_stage ? 0 : cs->clip_high;
+        rc = emg_feature_extractor_create(&cs->fx, cs->fs, cs->win, ids, n_ids, &copts, sopts, err);
         if (rc == 0)
             rc = emg_feature_extractor_set_step(cs->fx, cs->step, err);
         if (rc < 0) {
@@ -175,6 +194,7 @@ void emg_window_engine_destroy(emg_window_engine *e)
         if (cs->stage && e->stage.destroy)
             e->stage.destroy(cs->stage);
         free(cs->buf);
+        free(cs->raw);
         free(cs->res);
         free(cs->powers);
     }
@@ -195,6 +215,30 @@ static int buffer_append(channel_state *cs, const double *x, size_t n)
     return 0;
 }
 
+/* Clipped / flat flags from the unfiltered samples of a window. */
+static unsigned raw_quality(const channel_state *cs, const double *x, size_t n,
+                            const emg_feature_options *o)
+{
+    unsigned fl = 0;
+    size_t hits = 0;
+    double mean = 0, var = 0;
+    int clip_on = cs->clip_high > cs->clip_low;
+    for (size_t i = 0; i < n; i++) {
+        mean += x[i];
+        if (clip_on && (x[i] >= cs->clip_high || x[i] <= cs->clip_low))
+            hits++;
+    }
+    mean /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        var += (x[i] - mean) * (x[i] - mean);
+    var /= (double)n;
+    if ((double)hits > o->clip_fraction * (double)n)
+        fl |= EMG_WINDOW_CLIPPED;
+    if (var <= o->flat_rms * o->flat_rms)
+        fl |= EMG_WINDOW_FLAT;
+    return fl;
+}
+
 /* Compute every window the buffer now covers, then drop samples no later
  * window needs. */
 static int cut_windows(emg_window_engine *e, channel_state *cs)
@@ -208,6 +252,11 @@ static int cut_windows(emg_window_engine *e, channel_state *cs)
         int rc = emg_feature_extractor_run(cs->fx, x, cs->next_start, rec + 3, &flags, &cs->err);
         if (rc < 0)
             return rc;
+        if (cs->raw) {
+            const double *r = cs->raw + (cs->next_start - cs->raw_start);
+            flags &= ~(unsigned)(EMG_WINDOW_CLIPPED | EMG_WINDOW_FLAT);
+            flags |= raw_quality(cs, r, cs->win, &e->fopts);
+        }
         rec[0] = (double)cs->next_k;
         rec[1] = (double)flags;
         rec[2] = emg_feature_extractor_last_power(cs->fx);
@@ -223,6 +272,14 @@ static int cut_windows(emg_window_engine *e, channel_state *cs)
         cs->buf_len -= (size_t)drop;
         cs->buf_start += drop;
     }
+    long long rdrop = cs->buf_start - cs->raw_start;
+    if (cs->raw && rdrop > 0) {
+        if (rdrop > (long long)cs->raw_len)
+            rdrop = (long long)cs->raw_len;
+        memmove(cs->raw, cs->raw + rdrop, (cs->raw_len - (size_t)rdrop) * sizeof *cs->raw);
+        cs->raw_len -= (size_t)rdrop;
+        cs->raw_start += rdrop;
+    }
     return 0;
 }
 
@@ -232,6 +289,10 @@ static int process_channel(emg_window_engine *e, channel_state *cs)
     size_t ny = cs->n_in;
     int rc = 0;
     if (e->has_stage && ny > 0) {
+        if (grow((void **)&cs->raw, &cs->raw_cap, cs->raw_len + ny, sizeof(double), &cs->err) < 0)
+            return EMG_ERR_NOMEM;
+        memcpy(cs->raw + cs->raw_len, cs->in, ny * sizeof *cs->in);
+        cs->raw_len += ny;
         rc = e->stage.process(cs->stage, cs->in, cs->n_in, &y, &ny, &cs->err);
         if (rc < 0)
             return rc;
@@ -468,4 +529,148 @@ int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err)
     if (rc < 0)
         return rc;
     return emg_window_engine_finish(e, err);
+}
+
+/* ---- the filter chain as a channel stage -------------------------------- */
+
+#include "emgkit/filter.h"
+
+/* The stage designs its cascade with the filter module (Butterworth band-pass
+ * plus the notch comb, emg_sos_append) and runs it through one streaming
+ * zero-phase filter (emg_filtfilt) or one causal filter (emg_iirfilt).
+ * Automatic mains detection needs the filter chain's buffering stage, so
+ * mains == 0 runs an emg_chain instead. */
+typedef struct chain_stage {
+    emg_chain *chain;       /* mains auto only */
+    emg_filtfilt *zero;
+    emg_iirfilt *causal;
+    double *out;
+    size_t cap;
+} chain_stage;
+
+static void chain_stage_destroy(void *state)
+{
+    chain_stage *s = state;
+    if (!s)
+        return;
+    emg_chain_destroy(s->chain);
+    emg_filtfilt_destroy(s->zero);
+    emg_iirfilt_destroy(s->causal);
+    free(s->out);
+    free(s);
+}
+
+/* Band edges as emg_chain_add_default: 20-450 Hz, the top clipped to 0.9 Nyquist. */
+static int design_cascade(emg_sos *sos, const emg_filter_stage_options *o, double fs,
+                          size_t channel, emg_error *err)
+{
+    double nyq = fs / 2;
+    double lo = o->band_low > 0 ? o->band_low : (o->band_high > 0 ? 0 : 20.0);
+    double hi = o->band_high > 0 ? o->band_high : 450.0;
+    hi = fmin(hi, 0.9 * nyq);
+    emg_sos part = EMG_SOS_INIT;
+    int rc = 0;
+    if (lo > 0 && hi > lo && hi - lo >= 1e-3 * fs && hi >= 2 * lo)
+        rc = emg_butter_design(&part, EMG_BAND_BANDPASS, 4, lo, hi, fs, err);
+    else if (lo > 0 && lo < 0.9 * nyq)
+        rc = emg_butter_design(&part, EMG_BAND_HIGHPASS, 4, lo, 0, fs, err);
+    else if (lo <= 0 && hi > 0)
+        rc = emg_butter_design(&part, EMG_BAND_LOWPASS, 4, hi, 0, fs, err);
+    if (rc == 0 && part.n_sections)
+        rc = emg_sos_append(sos, &part, err);
+    emg_sos_free(&part);
+    if (rc == 0 && o->mains > 0 && o->mains < nyq) {
+        double top = hi > o->mains ? hi : o->mains * 1.5;
+        rc = emg_notch_design(&part, o->mains, 30, o->notch_harmonics, top, fs, err);
+        if (rc == 0)
+            rc = emg_sos_append(sos, &part, err);
+        emg_sos_free(&part);
+    }
+    if (rc < 0) {
+        char msg[EMG_ERROR_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%s", err ? err->message : "");
+        return emg_error_set(err, rc, "channel %zu at %g Hz: %s", channel + 1, fs, msg);
+    }
+    return 0;
+}
+
+static void *chain_stage_create(void *ctx, size_t channel, double fs, emg_error *err)
+{
+    const emg_filter_stage_options *o = ctx;
+    chain_stage *s = emg_xcalloc(1, sizeof *s, err);
+    if (!s)
+        return NULL;
+    emg_phase phase = o->causal ? EMG_PHASE_CAUSAL : EMG_PHASE_ZERO;
+    int rc;
+    if (o->mains == 0) {
+        rc = emg_chain_create(&s->chain, fs, err);
+        if (rc == 0)
+            rc = emg_chain_add_default(s->chain, 0, phase, err);
+    } else {
+        emg_sos sos = EMG_SOS_INIT;
+        rc = design_cascade(&sos, o, fs, channel, err);
+        if (rc == 0 && o->causal)
+            rc = emg_iirfilt_create(&s->causal, &sos, err);
+        else if (rc == 0)
+            rc = emg_filtfilt_create(&s->zero, &sos, EMG_PADLEN_DEFAULT, err);
+        emg_sos_free(&sos);
+    }
+    if (rc < 0) {
+        chain_stage_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int chain_stage_drain(chain_stage *s, const double **out, size_t *n_out, emg_error *err)
+{
+    size_t avail = s->chain ? emg_chain_available(s->chain) : emg_filtfilt_available(s->zero);
+    if (grow((void **)&s->out, &s->cap, avail ? avail : 1, sizeof(double), err) < 0)
+        return EMG_ERR_NOMEM;
+    *n_out = avail ? (s->chain ? emg_chain_pull(s->chain, s->out, avail)
+                               : emg_filtfilt_pull(s->zero, s->out, avail))
+                   : 0;
+    *out = s->out;
+    return 0;
+}
+
+static int chain_stage_process(void *state, const double *in, size_t n, const double **out,
+                               size_t *n_out, emg_error *err)
+{
+    chain_stage *s = state;
+    if (s->causal) {
+        if (grow((void **)&s->out, &s->cap, n, sizeof(double), err) < 0)
+            return EMG_ERR_NOMEM;
+        emg_iirfilt_execute(s->causal, in, s->out, n);
+        *out = s->out;
+        *n_out = n;
+        return 0;
+    }
+    int rc = s->chain ? emg_chain_push(s->chain, in, n, err) : emg_filtfilt_push(s->zero, in, n, err);
+    if (rc < 0)
+        return rc;
+    return chain_stage_drain(s, out, n_out, err);
+}
+
+static int chain_stage_flush(void *state, const double **out, size_t *n_out, emg_error *err)
+{
+    chain_stage *s = state;
+    if (s->causal) {
+        *n_out = 0;
+        *out = s->out;
+        return 0;
+    }
+    int rc = s->chain ? emg_chain_finish(s->chain, err) : emg_filtfilt_finish(s->zero, err);
+    if (rc < 0)
+        return rc;
+    return chain_stage_drain(s, out, n_out, err);
+}
+
+void emg_channel_stage_filter(emg_channel_stage *stage, const emg_filter_stage_options *opts)
+{
+    stage->create = chain_stage_create;
+    stage->process = chain_stage_process;
+    stage->flush = chain_stage_flush;
+    stage->destroy = chain_stage_destroy;
+    stage->ctx = (void *)opts;
 }
