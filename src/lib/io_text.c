@@ -928,7 +928,7 @@ static int add_channels(text_reader *r, const emg_read_options *opts, const open
                 bits = os->resolution[0];
             const char *sensor = label_index < os->n_sensors ? os->sensors[label_index] : "";
             if (sensor[0])
-                snprintf(ch.transducer, sizeof ch.transducer, "PLUX %s sensor, %s", sensor,
+                snprintf(ch.transducer, sizeof ch.transducer, "PLUX %.40s sensor, %.40s", sensor,
                          os->device[0] ? os->device : "unknown device");
             if (bits > 0 && bits <= 24) {
                 double levels = ldexp(1.0, bits), vcc, g;
