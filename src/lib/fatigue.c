@@ -1,0 +1,584 @@
+/* fatigue.c: trend statistics for fatigue analysis, contraction segments,
+ * and the joint analysis of EMG spectrum and amplitude.
+ *
+ * Distributions: the regularized incomplete beta function by its continued
+ * fraction (Numerical Recipes in C, 2nd ed., s.6.4, betai/betacf; Abramowitz
+ * & Stegun 26.5.8), Student's t from it (A&S 26.7.1: P(|T| > t) =
+ * I_{df/(df+t^2)}(df/2, 1/2)), the t quantile by safeguarded bisection on
+ * that, the normal quantile by Acklam's algorithm with one Halley step.
+ * Regressions: OLS with Student-t CI; Theil-Sen (Theil 1950; Sen 1968, JASA
+ * 63:1379) with the distribution-free CI from Kendall's S (Sen 1968, eq. 2.6;
+ * Hollander & Wolfe 1999, s.9.4) and the Mann-Kendall p-value; Huber
+ * M-estimation (Huber 1964, k = 1.345, MAD scale) by iteratively reweighted
+ * least squares (Holland & Welsch 1977) with Huber's (1981, eq. 7.6.6)
+ * asymptotic covariance.  JASA: Luttmann, Jaeger & Sokeland 1996,
+ * Ergonomics 39:298-313. */
+#include "emgkit/fatigue.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emgkit/table.h"
+#include "io_internal.h"
+
+/* ---- distributions ------------------------------------------------------ */
+
+/* Continued fraction for I_x(a, b) (NR betacf, modified Lentz). */
+static double beta_cf(double a, double b, double x)
+{
+    const double tiny = 1e-300, eps = 1e-15;
+    double qab = a + b, qap = a + 1, qam = a - 1;
+    double c = 1, d = 1 - qab * x / qap;
+    if (fabs(d) < tiny)
+        d = tiny;
+    d = 1 / d;
+    double h = d;
+    for (int m = 1; m <= 300; m++) {
+        int m2 = 2 * m;
+        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1 + aa * d;
+        if (fabs(d) < tiny)
+            d = tiny;
+        c = 1 + aa / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        d = 1 / d;
+        h *= d * c;
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1 + aa * d;
+        if (fabs(d) < tiny)
+            d = tiny;
+        c = 1 + aa / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        d = 1 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1) < eps)
+            break;
+    }
+    return h;
+}
+
+double emg_betai(double a, double b, double x)
+{
+    if (!(a > 0) || !(b > 0) || !(x >= 0) || !(x <= 1))
+        return NAN;
+    if (x == 0 || x == 1)
+        return x;
+    double lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
+    double bt = exp(lbt);
+    /* The continued fraction converges fast for x < (a+1)/(a+b+2); use the
+     * symmetry I_x(a,b) = 1 - I_{1-x}(b,a) otherwise. */
+    if (x < (a + 1) / (a + b + 2))
+        return bt * beta_cf(a, b, x) / a;
+    return 1 - bt * beta_cf(b, a, 1 - x) / b;
+}
+
+double emg_student_t_cdf(double t, double df)
+{
+    if (isnan(t) || !(df > 0))
+        return NAN;
+    if (isinf(t))
+        return t > 0 ? 1 : 0;
+    double tail = 0.5 * emg_betai(df / 2, 0.5, df / (df + t * t));
+    return t > 0 ? 1 - tail : tail;
+}
+
+double emg_student_t_p2(double t, double df)
+{
+    if (isnan(t) || !(df > 0))
+        return NAN;
+    if (isinf(t))
+        return 0;
+    return emg_betai(df / 2, 0.5, df / (df + t * t));
+}
+
+double emg_student_t_quantile(double p, double df)
+{
+    if (!(p > 0 && p < 1) || !(df > 0))
+        return NAN;
+    if (p == 0.5)
+        return 0;
+    /* Bracket, then bisect: the cdf is monotone; 200 halvings reach double precision. */
+    double lo = -1, hi = 1;
+    while (emg_student_t_cdf(lo, df) > p && lo > -1e300)
+        lo *= 2;
+    while (emg_student_t_cdf(hi, df) < p && hi < 1e300)
+        hi *= 2;
+    for (int i = 0; i < 200; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (mid == lo || mid == hi)
+            break;
+        if (emg_student_t_cdf(mid, df) < p)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+static double normal_cdf(double z) { return 0.5 * erfc(-z / M_SQRT2); }
+
+double emg_normal_quantile(double p)
+{
+    if (!(p > 0 && p < 1))
+        return NAN;
+    static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                               1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
+    static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                               6.680131188771972e+01, -1.328068155288572e+01};
+    static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                               -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
+    double q, r, x;
+    if (p < 0.02425) {
+        q = sqrt(-2 * log(p));
+        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    } else if (p > 1 - 0.02425) {
+        q = sqrt(-2 * log1p(-p));
+        x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    } else {
+        q = p - 0.5;
+        r = q * q;
+        x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    }
+    /* One Halley step on Phi(x) - p brings it to full double precision. */
+    double e = normal_cdf(x) - p;
+    double u = e * sqrt(2 * M_PI) * exp(x * x / 2);
+    return x - u / (1 + x * u / 2);
+}
+
+/* ---- regressions --------------------------------------------------------- */
+
+int emg_regression_from_name(const char *name, emg_regression *out, emg_error *err)
+{
+    if (emg_str_ieq(name, "ols"))
+        *out = EMG_REGRESSION_OLS;
+    else if (emg_str_ieq(name, "theil-sen") || emg_str_ieq(name, "theilsen") ||
+             emg_str_ieq(name, "sen"))
+        *out = EMG_REGRESSION_THEIL_SEN;
+    else if (emg_str_ieq(name, "huber"))
+        *out = EMG_REGRESSION_HUBER;
+    else
+        return emg_error_set(err, EMG_ERR_ARG, "unknown regression '%s' (ols, theil-sen, huber)", name);
+    return 0;
+}
+
+const char *emg_regression_name(emg_regression r)
+{
+    switch (r) {
+    case EMG_REGRESSION_OLS: return "ols";
+    case EMG_REGRESSION_THEIL_SEN: return "theil-sen";
+    case EMG_REGRESSION_HUBER: return "huber";
+    }
+    return "?";
+}
+
+static void trend_nan(emg_trend *o, size_t n)
+{
+    double nan = NAN;
+    o->n = n;
+    o->intercept = o->slope = o->slope_se = o->ci_low = o->ci_high = o->r2 = o->p_value = nan;
+    o->initial = o->change_pct_per_min = o->first_mean = o->last_mean = nan;
+    o->first_last_change_pct = o->t_first = o->t_last = nan;
+}
+
+/* Weighted least squares line; w may be NULL (OLS). */
+static void wls(const double *t, const double *y, const double *w, size_t n, double *a,
+                double *b, double *sxx_out)
+{
+    double sw = 0, st = 0, sy = 0;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1;
+        sw += wi;
+        st += wi * t[i];
+        sy += wi * y[i];
+    }
+    double tm = st / sw, ym = sy / sw, sxx = 0, sxy = 0;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1;
+        sxx += wi * (t[i] - tm) * (t[i] - tm);
+        sxy += wi * (t[i] - tm) * (y[i] - ym);
+    }
+    *b = sxx > 0 ? sxy / sxx : NAN;
+    *a = ym - *b * tm;
+    if (sxx_out)
+        *sxx_out = sxx;
+}
+
+static int cmp_dbl(const void *p, const void *q)
+{
+    double x = *(const double *)p, y = *(const double *)q;
+    return (x > y) - (x < y);
+}
+
+/* Median of v[0..n) (sorts v). */
+static double median_of(double *v, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    qsort(v, n, sizeof *v, cmp_dbl);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double r_squared(const double *t, const double *y, size_t n, double a, double b)
+{
+    double ym = 0, sst = 0, sse = 0;
+    for (size_t i = 0; i < n; i++)
+        ym += y[i];
+    ym /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double r = y[i] - (a + b * t[i]);
+        sse += r * r;
+        sst += (y[i] - ym) * (y[i] - ym);
+    }
+    return sst > 0 ? 1 - sse / sst : NAN;
+}
+
+static void fit_ols(emg_trend *o, const double *t, const double *y, size_t n, double conf)
+{
+    double a, b, sxx;
+    wls(t, y, NULL, n, &a, &b, &sxx);
+    double sse = 0;
+    for (size_t i = 0; i < n; i++) {
+        double r = y[i] - (a + b * t[i]);
+        sse += r * r;
+    }
+    double df = (double)n - 2;
+    o->intercept = a;
+    o->slope = b;
+    o->slope_se = sxx > 0 ? sqrt(sse / df / sxx) : NAN;
+    double tq = emg_student_t_quantile(0.5 + conf / 2, df);
+    o->ci_low = b - tq * o->slope_se;
+    o->ci_high = b + tq * o->slope_se;
+    o->p_value = o->slope_se > 0 ? emg_student_t_p2(b / o->slope_se, df) : (b != 0 ? 0 : 1);
+    o->r2 = r_squared(t, y, n, a, b);
+}
+
+/* Theil-Sen: median pairwise slope; CI from the ranks of the sorted slopes
+ * that Kendall's S statistic allows (Sen 1968). */
+static int fit_theil_sen(emg_trend *o, const double *t, const double *y, size_t n, double conf,
+                         emg_error *err)
+{
+    size_t npairs = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (t[j] != t[i])
+                npairs++;
+    if (npairs == 0)
+        return emg_error_set(err, EMG_ERR_ARG, "Theil-Sen: all points at the same time");
+    double *s = malloc(npairs * sizeof *s);
+    if (!s)
+        return emg_error_set(err, EMG_ERR_NOMEM, "Theil-Sen: out of memory for %zu slopes", npairs);
+    size_t k = 0;
+    double S = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            if (t[j] == t[i])
+                continue;
+            s[k++] = (y[j] - y[i]) / (t[j] - t[i]);
+            double dy = (y[j] - y[i]) * (t[j] > t[i] ? 1 : -1);
+            S += (dy > 0) - (dy < 0);
+        }
+    double dn = (double)n;
+    double var_s = dn * (dn - 1) * (2 * dn + 5) / 18;
+    double z = emg_normal_quantile(0.5 + conf / 2);
+    double c = z * sqrt(var_s);
+    double m1 = floor(((double)npairs - c) / 2), m2 = ceil(((double)npairs + c) / 2);
+    double slope = median_of(s, npairs); /* s is now sorted */
+    o->ci_low = m1 >= 1 ? s[(size_t)m1 - 1] : -INFINITY;
+    o->ci_high = m2 <= (double)npairs ? s[(size_t)m2 - 1] : INFINITY;
+    free(s);
+    double *r = malloc(n * sizeof *r);
+    if (!r)
+        return emg_error_set(err, EMG_ERR_NOMEM, "Theil-Sen: out of memory");
+    for (size_t i = 0; i < n; i++)
+        r[i] = y[i] - slope * t[i];
+    o->intercept = median_of(r, n);
+    free(r);
+    o->slope = slope;
+    o->slope_se = NAN;
+    double zs = S == 0 ? 0 : (S - (S > 0 ? 1 : -1)) / sqrt(var_s);
+    o->p_value = 2 * (1 - normal_cdf(fabs(zs)));
+    o->r2 = r_squared(t, y, n, o->intercept, slope);
+    return 0;
+}
+
+/* Huber M-estimate of the line by IRLS, MAD scale re-estimated each step. */
+static int fit_huber(emg_trend *o, const double *t, const double *y, size_t n, double conf,
+                     emg_error *err)
+{
+    const double k = 1.345;
+    double *w = malloc(n * sizeof *w), *r = malloc(n * sizeof *r);
+    if (!w || !r) {
+        free(w);
+        free(r);
+        return emg_error_set(err, EMG_ERR_NOMEM, "Huber regression: out of memory");
+    }
+    double a, b, sxx, scale = 0;
+    wls(t, y, NULL, n, &a, &b, &sxx);
+    for (int it = 0; it < 100; it++) {
+        for (size_t i = 0; i < n; i++)
+            r[i] = fabs(y[i] - (a + b * t[i]));
+        memcpy(w, r, n * sizeof *w);
+        scale = median_of(w, n) / 0.6744897501960817;
+        if (!(scale > 0))
+            break;
+        for (size_t i = 0; i < n; i++)
+            w[i] = r[i] <= k * scale ? 1 : k * scale / r[i];
+        double a2, b2;
+        wls(t, y, w, n, &a2, &b2, NULL);
+        int done = fabs(b2 - b) <= 1e-12 * (fabs(b) + 1e-300) && fabs(a2 - a) <= 1e-12 * (fabs(a) + 1e-300);
+        a = a2;
+        b = b2;
+        if (done)
+            break;
+    }
+    /* Covariance (Huber 1981): s^2 * [sum psi^2/(n-p)] / [mean psi']^2 * (X'X)^-1. */
+    double sum_psi2 = 0, n_in = 0, tm = 0;
+    for (size_t i = 0; i < n; i++)
+        tm += t[i];
+    tm /= (double)n;
+    sxx = 0;
+    for (size_t i = 0; i < n; i++)
+        sxx += (t[i] - tm) * (t[i] - tm);
+    for (size_t i = 0; i < n && scale > 0; i++) {
+        double u = (y[i] - (a + b * t[i])) / scale;
+        double psi = fabs(u) <= k ? u : (u > 0 ? k : -k);
+        sum_psi2 += psi * psi;
+        if (fabs(u) <= k)
+            n_in++;
+    }
+    double df = (double)n - 2;
+    double mpsi = n_in / (double)n;
+    o->intercept = a;
+    o->slope = b;
+    o->slope_se = scale > 0 && mpsi > 0 && sxx > 0 ? scale * sqrt(sum_psi2 / df) / mpsi / sqrt(sxx) : NAN;
+    double tq = emg_student_t_quantile(0.5 + conf / 2, df);
+    o->ci_low = b - tq * o->slope_se;
+    o->ci_high = b + tq * o->slope_se;
+    o->p_value = o->slope_se > 0 ? emg_student_t_p2(b / o->slope_se, df) : NAN;
+    o->r2 = r_squared(t, y, n, a, b);
+    free(w);
+    free(r);
+    return 0;
+}
+
+int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
+                  emg_regression method, double confidence, double fraction, emg_error *err)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(y[i]) && !isnan(t[i]))
+            m++;
+    trend_nan(out, m);
+    if (!(confidence > 0 && confidence < 1) || !(fraction > 0 && fraction <= 0.5))
+        return emg_error_set(err, EMG_ERR_ARG, "confidence must be in (0,1) and fraction in (0,0.5]");
+    if (m < 3)
+        return emg_error_set(err, EMG_ERR_ARG, "a trend needs at least 3 points (got %zu)", m);
+    double *tt = calloc(m, sizeof *tt), *yy = calloc(m, sizeof *yy);
+    if (!tt || !yy) {
+        free(tt);
+        free(yy);
+        return emg_error_set(err, EMG_ERR_NOMEM, "out of memory");
+    }
+    m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(y[i]) && !isnan(t[i])) {
+            tt[m] = t[i];
+            yy[m++] = y[i];
+        }
+    /* Theil-Sen needs all n(n-1)/2 slopes: beyond 2500 points, fit the means
+     * of consecutive groups instead (documented in docs/methods/fatigue.md). */
+    size_t fit_m = m;
+    double *ft = tt, *fy = yy;
+    if (method == EMG_REGRESSION_THEIL_SEN && m > 2500) {
+        size_t g = (m + 2499) / 2500;
+        ft = malloc((m / g + 1) * sizeof *ft);
+        fy = malloc((m / g + 1) * sizeof *fy);
+        if (!ft || !fy) {
+            free(ft);
+            free(fy);
+            free(tt);
+            free(yy);
+            return emg_error_set(err, EMG_ERR_NOMEM, "out of memory");
+        }
+        fit_m = 0;
+        for (size_t i = 0; i < m; i += g) {
+            size_t e = i + g < m ? i + g : m;
+            double st = 0, sy = 0;
+            for (size_t j = i; j < e; j++) {
+                st += tt[j];
+                sy += yy[j];
+            }
+            ft[fit_m] = st / (double)(e - i);
+            fy[fit_m++] = sy / (double)(e - i);
+        }
+    }
+    int rc = 0;
+    switch (method) {
+    case EMG_REGRESSION_OLS: fit_ols(out, tt, yy, m, confidence); break;
+    case EMG_REGRESSION_THEIL_SEN: rc = fit_theil_sen(out, ft, fy, fit_m, confidence, err); break;
+    case EMG_REGRESSION_HUBER: rc = fit_huber(out, tt, yy, m, confidence, err); break;
+    default: rc = emg_error_set(err, EMG_ERR_ARG, "unknown regression method");
+    }
+    if (rc == 0) {
+        double t0 = tt[0], t1 = tt[0];
+        for (size_t i = 1; i < m; i++) {
+            t0 = fmin(t0, tt[i]);
+            t1 = fmax(t1, tt[i]);
+        }
+        out->t_first = t0;
+        out->t_last = t1;
+        out->initial = out->intercept + out->slope * t0;
+        out->change_pct_per_min = 100 * out->slope * 60 / out->initial;
+        size_t k = (size_t)llround(fraction * (double)m);
+        if (k < 1)
+            k = 1;
+        double f = 0, l = 0;
+        for (size_t i = 0; i < k; i++) {
+            f += yy[i];
+            l += yy[m - 1 - i];
+        }
+        out->first_mean = f / (double)k;
+        out->last_mean = l / (double)k;
+        out->first_last_change_pct = 100 * (out->last_mean - out->first_mean) / out->first_mean;
+    }
+    if (ft != tt) {
+        free(ft);
+        free(fy);
+    }
+    free(tt);
+    free(yy);
+    return rc;
+}
+
+/* ---- JASA --------------------------------------------------------------- */
+
+static int slope_sign(const emg_trend *tr, int require_significance)
+{
+    if (isnan(tr->slope))
+        return 0;
+    if (require_significance && !(tr->ci_low > 0 || tr->ci_high < 0))
+        return 0;
+    return (tr->slope > 0) - (tr->slope < 0);
+}
+
+emg_jasa emg_jasa_classify(const emg_trend *rms, const emg_trend *mdf, int require_significance)
+{
+    int a = slope_sign(rms, require_significance), f = slope_sign(mdf, require_significance);
+    if (a == 0 || f == 0)
+        return EMG_JASA_UNDETERMINED;
+    if (a > 0)
+        return f < 0 ? EMG_JASA_FATIGUE : EMG_JASA_FORCE_INCREASE;
+    return f < 0 ? EMG_JASA_FORCE_DECREASE : EMG_JASA_RECOVERY;
+}
+
+const char *emg_jasa_name(emg_jasa q)
+{
+    switch (q) {
+    case EMG_JASA_UNDETERMINED: return "undetermined";
+    case EMG_JASA_FATIGUE: return "fatigue";
+    case EMG_JASA_FORCE_INCREASE: return "force_increase";
+    case EMG_JASA_FORCE_DECREASE: return "force_decrease";
+    case EMG_JASA_RECOVERY: return "recovery";
+    }
+    return "?";
+}
+
+/* ---- contractions ------------------------------------------------------- */
+
+int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const double *t,
+                                  const int *active, size_t n, double window_s,
+                                  double max_gap_s, double min_duration_s, emg_error *err)
+{
+    *segs = NULL;
+    *n_segs = 0;
+    size_t cap = 0;
+    size_t i = 0;
+    while (i < n) {
+        if (!active[i]) {
+            i++;
+            continue;
+        }
+        double start = t[i], end = t[i] + window_s;
+        size_t j = i + 1;
+        /* extend over active windows, bridging inactive gaps shorter than max_gap_s */
+        for (;;) {
+            while (j < n && active[j]) {
+                end = t[j] + window_s;
+                j++;
+            }
+            size_t k = j;
+            while (k < n && !active[k])
+                k++;
+            if (k < n && t[k] - end <= max_gap_s) {
+                j = k;
+                continue;
+            }
+            break;
+        }
+        if (end - start >= min_duration_s) {
+            if (*n_segs == cap) {
+                size_t nc = cap ? 2 * cap : 8;
+                emg_segment *p = emg_xrealloc(*segs, nc, sizeof *p, err);
+                if (!p) {
+                    free(*segs);
+                    *segs = NULL;
+                    *n_segs = 0;
+                    return EMG_ERR_NOMEM;
+                }
+                *segs = p;
+                cap = nc;
+            }
+            (*segs)[*n_segs].onset = start;
+            (*segs)[*n_segs].duration = end - start;
+            (*n_segs)++;
+        }
+        i = j;
+    }
+    return 0;
+}
+
+int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path, emg_error *err)
+{
+    *segs = NULL;
+    *n_segs = 0;
+    emg_table t;
+    emg_table_init(&t);
+    int rc = emg_table_read(&t, path, err);
+    if (rc < 0)
+        return rc;
+    int c_on = emg_table_column(&t, "onset"), c_du = emg_table_column(&t, "duration");
+    if (c_on < 0 || c_du < 0) {
+        emg_table_free(&t);
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: needs 'onset' and 'duration' columns", path);
+    }
+    emg_segment *s = emg_xcalloc(t.n_rows ? t.n_rows : 1, sizeof *s, err);
+    if (!s) {
+        emg_table_free(&t);
+        return EMG_ERR_NOMEM;
+    }
+    for (size_t r = 0; r < t.n_rows; r++) {
+        s[r].onset = emg_table_num(&t, r, c_on);
+        s[r].duration = emg_table_num(&t, r, c_du);
+        if (!(s[r].duration > 0) || isnan(s[r].onset)) {
+            emg_table_free(&t);
+            free(s);
+            return emg_error_set(err, EMG_ERR_FORMAT, "%s: row %zu: onset and a positive duration needed",
+                                 path, r + 2);
+        }
+    }
+    qsort(s, t.n_rows, sizeof *s, cmp_dbl); /* onset is the first member */
+    *segs = s;
+    *n_segs = t.n_rows;
+    emg_table_free(&t);
+    return 0;
+}

@@ -1,0 +1,427 @@
+/* emg-fatigue: trends of MDF, MNF, FInsm5 and RMS over time, per channel.
+ *
+ *   emg-fatigue [-w S] [-s S] [--welch SEG:OVERLAP | --periodogram] [--robust]
+ *               [--segments FILE | --per-contraction] [--jasa] IN [OUT.tsv]
+ *
+ * The recording is filtered and windowed as by emg-features; windows flagged
+ * rest, clipped, flat or low_snr are left out; over the remaining (active)
+ * windows each feature is regressed on time (window centre, seconds).  One
+ * row per channel and feature (and per contraction with --segments or
+ * --per-contraction): intercept, slope per second with its confidence
+ * interval, R^2, p-value, number of windows, change in % of the initial
+ * (fitted) value per minute, and the first-vs-last comparison (means of the
+ * first and last 10% of windows).  --jasa adds the joint analysis of
+ * spectrum and amplitude (Luttmann et al. 1996) from the RMS and MDF slopes.
+ * Methods: docs/methods/fatigue.md; library: include/emgkit/fatigue.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "emgkit/fatigue.h"
+#include "emgkit/features.h"
+
+enum { OPT_TAPER = CLI_OPT_TOOL_BASE, OPT_WELCH, OPT_PERIODOGRAM, OPT_FEATURES, OPT_BAND,
+       OPT_NO_FILTER, OPT_FILTER_BAND, OPT_MAINS, OPT_HARMONICS, OPT_CAUSAL, OPT_NOISE,
+       OPT_REST_SNR, OPT_MIN_SNR, OPT_CLIP, OPT_ROBUST, OPT_REGRESSION, OPT_SEGMENTS,
+       OPT_PER_CONTRACTION, OPT_JASA, OPT_CONFIDENCE, OPT_FIRST_LAST, OPT_ALL_WINDOWS,
+       OPT_MAX_GAP, OPT_MIN_CONTRACTION };
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: %s [options] INPUT [OUTPUT.tsv]\n"
+            "Fatigue trends: regression of MDF, MNF, FInsm5 and RMS on time over the active\n"
+            "windows of each channel.\n"
+            "Output: TSV  channel contraction onset duration feature method intercept slope\n"
+            "        ci_low ci_high r2 p_value n_windows change_pct_per_min initial first_mean\n"
+            "        last_mean first_last_change_pct [jasa]   (slope per second)\n\n"
+            "  -w, --window S         window length in seconds (default 1)\n"
+            "  -s, --step S           step between windows in seconds (default 0.5)\n"
+            "  --features LIST        features to trend (default rms,mdf,mnf,fi_nsm5; any of\n"
+            "                         emg-features --list)\n"
+            "  --taper NAME, --welch SEG:OVERLAP, --periodogram, --band LO:HI\n"
+            "                         spectral estimate as in emg-features (Hann 256:128, 20:450)\n"
+            "  --robust               Theil-Sen regression (same as --regression theil-sen)\n"
+            "  --regression NAME      ols (default), theil-sen, huber\n"
+            "  --confidence P         confidence level of the slope interval (0.95)\n"
+            "  --first-last F         fraction of windows for the first-vs-last means (0.1)\n"
+            "  --segments FILE        contractions from an event table (onset, duration): one\n"
+            "                         row per contraction\n"
+            "  --per-contraction      contractions detected from the active windows\n"
+            "  --max-gap S            bridge inactive gaps up to S seconds (1)\n"
+            "  --min-contraction S    shortest contraction kept (3)\n"
+            "  --jasa                 add the JASA quadrant (fatigue, force_increase,\n"
+            "                         force_decrease, recovery, undetermined)\n"
+            "  --all-windows          keep flagged windows (rest, clipped, flat, low_snr)\n"
+            "  --noise-rms X, --rest-snr DB, --min-snr DB, --clip LO:HI   window flags as in\n"
+            "                         emg-features\n"
+            "  --no-filter, --filter-band LO:HI, --mains F, --notch-harmonics N, --causal\n"
+            "                         filtering as in emg-features\n"
+            "  -j, --jobs N           threads over channels (default 1)\n"
+            "  -o, --output FILE      output file (default: OUTPUT or stdout)\n"
+            "  -h, --help             this help\n\n",
+            cli_prog());
+    cli_input_help(out);
+    cli_help_footer(out);
+}
+
+static void parse_pair(const char *opt, const char *arg, double *a, double *b)
+{
+    char *end;
+    *a = strtod(arg, &end);
+    if (end == arg || (*end != ':' && *end != '-' && *end != ','))
+        cli_usage_error("%s: expected LO:HI, got '%s'", opt, arg);
+    const char *second = end + 1;
+    *b = strtod(second, &end);
+    if (end == second || *end)
+        cli_usage_error("%s: expected LO:HI, got '%s'", opt, arg);
+}
+
+/* The windows of one channel, kept for the regressions. */
+typedef struct series {
+    size_t n, cap;
+    double *t;       /* window centre, s */
+    double *onset;
+    double *v;       /* n x n_ids */
+    unsigned *flags;
+} series;
+
+typedef struct collect_ctx {
+    series *ch;
+    size_t n_ids;
+    double duration;
+} collect_ctx;
+
+static int collect(void *ctx, const emg_window_result *w)
+{
+    collect_ctx *c = ctx;
+    series *s = &c->ch[w->channel];
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? 2 * s->cap : 256;
+        double *t = realloc(s->t, nc * sizeof *t);
+        if (t)
+            s->t = t;
+        double *o = realloc(s->onset, nc * sizeof *o);
+        if (o)
+            s->onset = o;
+        double *v = realloc(s->v, nc * c->n_ids * sizeof *v);
+        if (v)
+            s->v = v;
+        unsigned *f = realloc(s->flags, nc * sizeof *f);
+        if (f)
+            s->flags = f;
+        if (!t || !o || !v || !f)
+            return EMG_ERR_NOMEM;
+        s->cap = nc;
+    }
+    s->t[s->n] = w->onset + w->duration / 2;
+    s->onset[s->n] = w->onset;
+    memcpy(s->v + s->n * c->n_ids, w->values, c->n_ids * sizeof *w->values);
+    s->flags[s->n] = w->flags;
+    s->n++;
+    c->duration = w->duration;
+    return 0;
+}
+
+typedef struct fit_options {
+    emg_regression method;
+    double confidence, fraction;
+    int all_windows, jasa;
+} fit_options;
+
+static void write_trend(FILE *out, const char *channel, const char *contraction, double onset,
+                        double duration, const char *feature, const fit_options *fo,
+                        const emg_trend *tr, const char *jasa)
+{
+    emg_tsv_str(out, channel, 0);
+    emg_tsv_str(out, contraction, 0);
+    emg_tsv_num(out, onset, 0);
+    emg_tsv_num(out, duration, 0);
+    emg_tsv_str(out, feature, 0);
+    emg_tsv_str(out, emg_regression_name(fo->method), 0);
+    const double v[] = {tr->intercept, tr->slope, tr->ci_low, tr->ci_high, tr->r2, tr->p_value,
+                        (double)tr->n, tr->change_pct_per_min, tr->initial, tr->first_mean,
+                        tr->last_mean, tr->first_last_change_pct};
+    size_t nv = sizeof v / sizeof v[0];
+    for (size_t i = 0; i < nv; i++)
+        emg_tsv_num(out, v[i], i + 1 == nv && !jasa);
+    if (jasa)
+        emg_tsv_str(out, jasa, 1);
+}
+
+/* Fit every feature over the windows of s inside [from, to) seconds. */
+static void fit_range(FILE *out, const series *s, const char *channel, const char *contraction,
+                      double from, double to, double win_dur, const size_t *ids, size_t n_ids,
+                      const fit_options *fo)
+{
+    double *t = malloc((s->n ? s->n : 1) * sizeof *t), *y = malloc((s->n ? s->n : 1) * sizeof *y);
+    emg_trend *tr = calloc(n_ids, sizeof *tr);
+    if (!t || !y || !tr)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    const unsigned skip = EMG_WINDOW_REST | EMG_WINDOW_CLIPPED | EMG_WINDOW_FLAT | EMG_WINDOW_LOW_SNR;
+    int rms_i = -1, mdf_i = -1;
+    for (size_t f = 0; f < n_ids; f++) {
+        size_t m = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            if (s->onset[i] < from - 1e-9 || s->onset[i] + win_dur > to + 1e-9)
+                continue;
+            if (!fo->all_windows && (s->flags[i] & skip))
+                continue;
+            t[m] = s->t[i];
+            y[m++] = s->v[i * n_ids + f];
+        }
+        emg_error err;
+        if (emg_trend_fit(&tr[f], t, y, m, fo->method, fo->confidence, fo->fraction, &err) < 0 &&
+            err.status != EMG_ERR_ARG)
+            cli_fail(&err);
+        if (!strcmp(emg_feature_name(ids[f]), "rms"))
+            rms_i = (int)f;
+        if (!strcmp(emg_feature_name(ids[f]), "mdf"))
+            mdf_i = (int)f;
+    }
+    const char *jasa = NULL;
+    if (fo->jasa)
+        jasa = rms_i >= 0 && mdf_i >= 0 ? emg_jasa_name(emg_jasa_classify(&tr[rms_i], &tr[mdf_i], 1))
+                                        : "n/a";
+    double onset = isfinite(from) ? from : (s->n ? s->onset[0] : NAN);
+    double end = isfinite(to) ? to : (s->n ? s->onset[s->n - 1] + win_dur : NAN);
+    for (size_t f = 0; f < n_ids; f++)
+        write_trend(out, channel, contraction, onset, end - onset, emg_feature_name(ids[f]), fo,
+                    &tr[f], jasa);
+    free(t);
+    free(y);
+    free(tr);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_INPUT_LONG_OPTIONS,
+        {"window", required_argument, NULL, 'w'},
+        {"step", required_argument, NULL, 's'},
+        {"taper", required_argument, NULL, OPT_TAPER},
+        {"welch", required_argument, NULL, OPT_WELCH},
+        {"periodogram", no_argument, NULL, OPT_PERIODOGRAM},
+        {"features", required_argument, NULL, OPT_FEATURES},
+        {"band", required_argument, NULL, OPT_BAND},
+        {"noise-rms", required_argument, NULL, OPT_NOISE},
+        {"rest-snr", required_argument, NULL, OPT_REST_SNR},
+        {"min-snr", required_argument, NULL, OPT_MIN_SNR},
+        {"clip", required_argument, NULL, OPT_CLIP},
+        {"no-filter", no_argument, NULL, OPT_NO_FILTER},
+        {"filter-band", required_argument, NULL, OPT_FILTER_BAND},
+        {"mains", required_argument, NULL, OPT_MAINS},
+        {"notch-harmonics", required_argument, NULL, OPT_HARMONICS},
+        {"causal", no_argument, NULL, OPT_CAUSAL},
+        {"robust", no_argument, NULL, OPT_ROBUST},
+        {"regression", required_argument, NULL, OPT_REGRESSION},
+        {"confidence", required_argument, NULL, OPT_CONFIDENCE},
+        {"first-last", required_argument, NULL, OPT_FIRST_LAST},
+        {"segments", required_argument, NULL, OPT_SEGMENTS},
+        {"per-contraction", no_argument, NULL, OPT_PER_CONTRACTION},
+        {"max-gap", required_argument, NULL, OPT_MAX_GAP},
+        {"min-contraction", required_argument, NULL, OPT_MIN_CONTRACTION},
+        {"jasa", no_argument, NULL, OPT_JASA},
+        {"all-windows", no_argument, NULL, OPT_ALL_WINDOWS},
+        {"jobs", required_argument, NULL, 'j'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    cli_input in;
+    emg_feature_options feo = EMG_FEATURE_OPTIONS_INIT;
+    emg_spectrum_options so = EMG_SPECTRUM_OPTIONS_INIT;
+    emg_window_options wo = EMG_WINDOW_OPTIONS_INIT;
+    emg_filter_stage_options filt = EMG_FILTER_STAGE_OPTIONS_INIT;
+    fit_options fo = {EMG_REGRESSION_OLS, 0.95, 0.1, 0, 0};
+    const char *features = "rms,mdf,mnf,fi_nsm5", *out_path = NULL, *segments_path = NULL;
+    int opt, filter = 1, per_contraction = 0;
+    double max_gap = 1.0, min_contraction = 3.0;
+    emg_error err;
+
+    cli_init("emg-fatigue", argc, argv);
+    cli_input_init(&in);
+    while ((opt = getopt_long(argc, argv, CLI_INPUT_SHORT_OPTIONS "w:s:j:o:h", longopts, NULL)) != -1) {
+        if (cli_input_option(&in, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'w':
+            wo.window_s = cli_parse_double("--window", optarg);
+            if (!(wo.window_s > 0))
+                cli_usage_error("--window: must be > 0 seconds");
+            break;
+        case 's':
+            wo.step_s = cli_parse_double("--step", optarg);
+            if (!(wo.step_s > 0))
+                cli_usage_error("--step: must be > 0 seconds");
+            break;
+        case 'j': wo.threads = (int)cli_parse_long("--jobs", optarg, 1, 64); break;
+        case OPT_TAPER:
+            if (emg_taper_from_name(optarg, &so.taper, &so.taper_alpha, &err) < 0)
+                cli_usage_error("--taper: %s", err.message);
+            break;
+        case OPT_WELCH: {
+            double seg, ov;
+            parse_pair("--welch", optarg, &seg, &ov);
+            if (!(seg >= 2 && seg == floor(seg) && ov >= 0 && ov < seg && ov == floor(ov)))
+                cli_usage_error("--welch: SEG >= 2 and 0 <= OVERLAP < SEG, in samples");
+            so.method = EMG_SPECTRUM_WELCH;
+            so.segment = (size_t)seg;
+            so.overlap = (size_t)ov;
+            break;
+        }
+        case OPT_PERIODOGRAM: so.method = EMG_SPECTRUM_PERIODOGRAM; break;
+        case OPT_FEATURES: features = optarg; break;
+        case OPT_BAND:
+            parse_pair("--band", optarg, &feo.band_low, &feo.band_high);
+            if (!(feo.band_low >= 0 && feo.band_high > feo.band_low))
+                cli_usage_error("--band: need 0 <= LO < HI");
+            break;
+        case OPT_NOISE:
+            feo.noise_rms = cli_parse_double("--noise-rms", optarg);
+            if (!(feo.noise_rms > 0))
+                cli_usage_error("--noise-rms: must be > 0");
+            break;
+        case OPT_REST_SNR: feo.rest_snr_db = cli_parse_double("--rest-snr", optarg); break;
+        case OPT_MIN_SNR: feo.min_snr_db = cli_parse_double("--min-snr", optarg); break;
+        case OPT_CLIP:
+            parse_pair("--clip", optarg, &feo.clip_low, &feo.clip_high);
+            if (!(feo.clip_high > feo.clip_low))
+                cli_usage_error("--clip: need LO < HI");
+            break;
+        case OPT_NO_FILTER: filter = 0; break;
+        case OPT_FILTER_BAND: parse_pair("--filter-band", optarg, &filt.band_low, &filt.band_high); break;
+        case OPT_MAINS:
+            if (!strcmp(optarg, "auto"))
+                filt.mains = 0;
+            else if (!strcmp(optarg, "none") || !strcmp(optarg, "off"))
+                filt.mains = -1;
+            else
+                filt.mains = cli_parse_double("--mains", optarg);
+            break;
+        case OPT_HARMONICS:
+            filt.notch_harmonics = (int)cli_parse_long("--notch-harmonics", optarg, 1, 100);
+            break;
+        case OPT_CAUSAL: filt.causal = 1; break;
+        case OPT_ROBUST: fo.method = EMG_REGRESSION_THEIL_SEN; break;
+        case OPT_REGRESSION:
+            if (emg_regression_from_name(optarg, &fo.method, &err) < 0)
+                cli_usage_error("--regression: %s", err.message);
+            break;
+        case OPT_CONFIDENCE:
+            fo.confidence = cli_parse_double("--confidence", optarg);
+            if (!(fo.confidence > 0 && fo.confidence < 1))
+                cli_usage_error("--confidence: must be in (0, 1)");
+            break;
+        case OPT_FIRST_LAST:
+            fo.fraction = cli_parse_double("--first-last", optarg);
+            if (!(fo.fraction > 0 && fo.fraction <= 0.5))
+                cli_usage_error("--first-last: must be in (0, 0.5]");
+            break;
+        case OPT_SEGMENTS: segments_path = optarg; break;
+        case OPT_PER_CONTRACTION: per_contraction = 1; break;
+        case OPT_MAX_GAP: max_gap = cli_parse_double("--max-gap", optarg); break;
+        case OPT_MIN_CONTRACTION: min_contraction = cli_parse_double("--min-contraction", optarg); break;
+        case OPT_JASA: fo.jasa = 1; break;
+        case OPT_ALL_WINDOWS: fo.all_windows = 1; break;
+        case 'o': out_path = optarg; break;
+        case 'h': usage(stdout); cli_finish_stdout(); return 0;
+        default: cli_usage_error("unknown option");
+        }
+    }
+    if (optind >= argc)
+        cli_usage_error("missing INPUT");
+    if (argc - optind > 2)
+        cli_usage_error("too many arguments");
+    if (segments_path && per_contraction)
+        cli_usage_error("--segments and --per-contraction exclude each other");
+    const char *in_path = argv[optind];
+    if (argc - optind == 2) {
+        if (out_path)
+            cli_usage_error("give the output either as OUTPUT or with -o, not both");
+        out_path = argv[optind + 1];
+    }
+    if (!out_path)
+        out_path = "-";
+
+    size_t *ids, n_ids;
+    if (emg_feature_list_parse(features, &ids, &n_ids, &err) < 0)
+        cli_usage_error("--features: %s", err.message);
+    emg_segment *segs = NULL;
+    size_t n_segs = 0;
+    if (segments_path && emg_segments_read(&segs, &n_segs, segments_path, &err) < 0)
+        cli_fail(&err);
+
+    emg_reader *r = cli_open_input(in_path, &in);
+    const emg_header *hdr = emg_reader_header(r);
+    collect_ctx cc = {calloc(hdr->n_channels ? hdr->n_channels : 1, sizeof(series)), n_ids, wo.window_s};
+    if (!cc.ch)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    emg_channel_stage stage;
+    emg_channel_stage_filter(&stage, &filt);
+    emg_window_engine *eng;
+    if (emg_window_engine_create(&eng, hdr, ids, n_ids, &feo, &so, &wo, filter ? &stage : NULL,
+                                 collect, &cc, &err) < 0)
+        cli_fail(&err);
+    if (emg_window_engine_run(eng, r, &err) < 0)
+        cli_fail(&err);
+
+    FILE *out = cli_open_text_output(out_path);
+    static const char *cols[] = {"channel", "contraction", "onset", "duration", "feature", "method",
+                                 "intercept", "slope", "ci_low", "ci_high", "r2", "p_value",
+                                 "n_windows", "change_pct_per_min", "initial", "first_mean",
+                                 "last_mean", "first_last_change_pct", "jasa"};
+    emg_tsv_header(out, fo.jasa ? 19 : 18, cols);
+    const unsigned inactive = EMG_WINDOW_REST | EMG_WINDOW_FLAT | EMG_WINDOW_CLIPPED;
+    for (size_t c = 0; c < hdr->n_channels; c++) {
+        const series *s = &cc.ch[c];
+        const char *name = hdr->channels[c].name;
+        double dur = cc.duration;
+        if (segments_path) {
+            for (size_t k = 0; k < n_segs; k++) {
+                char label[32];
+                snprintf(label, sizeof label, "%zu", k + 1);
+                fit_range(out, s, name, label, segs[k].onset, segs[k].onset + segs[k].duration, dur,
+                          ids, n_ids, &fo);
+            }
+        } else if (per_contraction) {
+            int *active = malloc((s->n ? s->n : 1) * sizeof *active);
+            if (!active)
+                cli_die(CLI_EXIT_INTERNAL, "out of memory");
+            for (size_t i = 0; i < s->n; i++)
+                active[i] = !(s->flags[i] & inactive);
+            emg_segment *cs;
+            size_t ncs;
+            if (emg_contractions_from_windows(&cs, &ncs, s->onset, active, s->n, dur, max_gap,
+                                              min_contraction, &err) < 0)
+                cli_fail(&err);
+            for (size_t k = 0; k < ncs; k++) {
+                char label[32];
+                snprintf(label, sizeof label, "%zu", k + 1);
+                fit_range(out, s, name, label, cs[k].onset, cs[k].onset + cs[k].duration, dur, ids,
+                          n_ids, &fo);
+            }
+            if (ncs == 0)
+                cli_warn("channel %s: no contraction of at least %g s found", name, min_contraction);
+            free(cs);
+            free(active);
+        } else {
+            fit_range(out, s, name, "all", -INFINITY, INFINITY, dur, ids, n_ids, &fo);
+        }
+    }
+    cli_close_text_output(out);
+    size_t n_channels = hdr->n_channels;
+    emg_window_engine_destroy(eng);
+    emg_reader_close(r);
+    for (size_t c = 0; c < n_channels; c++) {
+        free(cc.ch[c].t);
+        free(cc.ch[c].onset);
+        free(cc.ch[c].v);
+        free(cc.ch[c].flags);
+    }
+    free(cc.ch);
+    free(segs);
+    free(ids);
+    cli_finish_stdout();
+    return 0;
+}
