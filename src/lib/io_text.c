@@ -176,11 +176,53 @@ static size_t split_fields(char *line, char delim, char **out, size_t max)
     }
 }
 
+/* Decimal numbers of at most 15 significant digits and a small exponent,
+ * converted exactly: an integer mantissa below 2^53 and a power of ten up to
+ * 1e22 are both exact doubles, so one multiplication or division rounds
+ * correctly (Clinger, "How to read floating point numbers accurately", PLDI
+ * 1990).  Returns 0 when the text needs the general strtod. */
+static int parse_decimal_fast(const char *s, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    int negative = 0, digits = 0, exponent = 0;
+    uint64_t mantissa = 0;
+    if (*s == '-' || *s == '+')
+        negative = *s++ == '-';
+    for (; *s >= '0' && *s <= '9'; s++, digits++)
+        mantissa = mantissa * 10 + (uint64_t)(*s - '0');
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9'; s++, digits++, exponent--)
+            mantissa = mantissa * 10 + (uint64_t)(*s - '0');
+    if (digits == 0 || digits > 15)
+        return 0;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        int sign = 1, e = 0, edigits = 0;
+        if (*s == '-' || *s == '+')
+            sign = *s++ == '-' ? -1 : 1;
+        for (; *s >= '0' && *s <= '9' && edigits < 4; s++, edigits++)
+            e = e * 10 + (*s - '0');
+        if (!edigits)
+            return 0;
+        exponent += sign * e;
+    }
+    if (*s || exponent < -22 || exponent > 22)
+        return 0;
+    double v = (double)mantissa;
+    v = exponent < 0 ? v / pow10[-exponent] : v * pow10[exponent];
+    *out = negative ? -v : v;
+    return 1;
+}
+
 /* A number, or NaN for "nan"/"n/a"/"NA"; decimal commas when ';' separates. */
 static int parse_number(const char *s, char delim, double *out)
 {
     if (!*s)
         return -1;
+    if (parse_decimal_fast(s, out))
+        return 0;
     if (emg_str_ieq(s, "nan") || emg_str_ieq(s, "n/a") || emg_str_ieq(s, "na")) {
         *out = NAN;
         return 0;
