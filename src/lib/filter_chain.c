@@ -35,7 +35,7 @@ static double *buf_grow(buf *b, size_t extra, emg_error *err)
         b->end -= b->start;
         b->start = 0;
     }
-    if (b->end + extra > b->cap) {
+    if (b->end + extra > b->cap || !b->v) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->end + extra)
             cap *= 2;
@@ -359,6 +359,8 @@ static int notch_decide(emg_chain *c, stage *s, buf *out, emg_error *err)
 static int pull_zero(stage *s, buf *out, emg_error *err)
 {
     size_t n = emg_filtfilt_available(s->zero);
+    if (!n)
+        return 0;
     double *w = buf_grow(out, n, err);
     if (!w)
         return EMG_ERR_NOMEM;

@@ -1,0 +1,512 @@
+/* emg-filter: filter a recording, streaming block by block.
+ *
+ * Usage: emg-filter [OPTIONS] IN [OUT]
+ *
+ * Operations (Butterworth band filters, mains notch, detrending,
+ * rectification, envelopes) apply in the order they appear on the command
+ * line, to every selected channel, through one emgkit filter chain per
+ * channel (include/emgkit/filter.h; methods and references in
+ * docs/methods/filtering.md).  Zero-phase filtering streams with a bounded
+ * look-ahead, so memory stays flat however long the recording; only --dc and
+ * --detrend hold whole channels in memory (they need the whole signal's mean
+ * or trend).  The output keeps the input's length, channels and annotations,
+ * its samples become floating point (calibration dropped), and its provenance
+ * gains this command line. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cli.h"
+
+enum {
+    OPT_HIGHPASS = CLI_OPT_TOOL_BASE, OPT_LOWPASS, OPT_BANDPASS, OPT_BANDSTOP, OPT_ORDER,
+    OPT_CAUSAL, OPT_ZERO_PHASE, OPT_NOTCH, OPT_NOTCH_HARMONICS, OPT_NOTCH_Q, OPT_DETREND, OPT_DC,
+    OPT_RECTIFY, OPT_ENVELOPE, OPT_ENVELOPE_WINDOW, OPT_ENVELOPE_CUTOFF, OPT_DEFAULT_CHAIN, OPT_TO
+};
+
+static void usage(FILE *out)
+{
+    fputs("Usage: emg-filter [OPTIONS] IN [OUT]\n"
+          "Filter every selected channel of a recording.  Operations apply in the order\n"
+          "given; OUT \"-\" or none writes the emgkit pipe format to standard output, any\n"
+          "other OUT is written in the format its extension names (as emg-convert).\n\n"
+          "Operations:\n"
+          "      --highpass HZ         Butterworth high-pass, corner (-3 dB) at HZ\n"
+          "      --lowpass HZ          Butterworth low-pass\n"
+          "      --bandpass LO:HI      Butterworth band-pass (2 x order poles)\n"
+          "      --bandstop LO:HI      Butterworth band-stop\n"
+          "      --notch 50|60|auto|off  mains notch comb at 50 or 60 Hz and harmonics;\n"
+          "                            auto detects 50 or 60 Hz from the first 10 s of\n"
+          "                            each channel (no notch if neither is present)\n"
+          "      --dc                  subtract each channel's mean (holds the channel)\n"
+          "      --detrend             subtract each channel's least-squares line (holds\n"
+          "                            the channel)\n"
+          "      --rectify             full-wave rectification |x|\n"
+          "      --envelope TYPE       rms | arv (moving window, trailing) | linear\n"
+          "                            (rectify + 2nd-order low-pass) | tkeo (Teager-Kaiser\n"
+          "                            energy x[n]^2 - x[n-1] x[n+1], unit squared)\n"
+          "      --default-chain       surface-EMG chain: 4th-order band-pass 20-450 Hz\n"
+          "                            (upper edge at most 0.9 x Nyquist; 20 Hz high-pass\n"
+          "                            if that is below 40 Hz) plus the mains notch of\n"
+          "                            --notch (default auto) up to the upper edge\n\n"
+          "Settings (apply to every operation; the last one given wins):\n"
+          "      --order N             Butterworth order 1-20 (default 4)\n"
+          "      --zero-phase          forward-backward filtering, no delay (default)\n"
+          "      --causal              forward only, as a real-time system would\n"
+          "      --notch-harmonics N   notches including the fundamental (default: all\n"
+          "                            below Nyquist)\n"
+          "      --notch-q Q           quality factor of each notch, 1-1000 (default 30)\n"
+          "      --envelope-window S   rms/arv window in seconds (default 0.1)\n"
+          "      --envelope-cutoff HZ  linear envelope low-pass cut-off (default 6)\n\n"
+          "Output:\n"
+          "      --to FORMAT           output format instead of OUT's extension\n"
+          "  -v, --verbose             print each channel's chain and detected mains\n"
+          "  -h, --help                show this help\n"
+          "  -V, --version             show the version\n\n"
+          "Example: emg-filter --default-chain --notch 50 --envelope rms in.hea out.h5\n\n",
+          out);
+    cli_input_help(out);
+    cli_help_footer(out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Options                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum op_kind {
+    OP_BUTTER, OP_NOTCH, OP_DC, OP_DETREND, OP_RECTIFY, OP_ENVELOPE, OP_DEFAULT_CHAIN
+} op_kind;
+
+typedef struct op {
+    op_kind kind;
+    emg_band band;
+    double f1, f2;
+    double mains;                 /* OP_NOTCH: 50, 60, 0 auto */
+    emg_envelope_type envelope;
+} op;
+
+typedef struct settings {
+    op ops[64];
+    size_t n_ops;
+    int order;
+    emg_phase phase;
+    int notch_harmonics;
+    double notch_q;
+    double envelope_window, envelope_cutoff;
+    double chain_mains;           /* --default-chain's notch: 0 auto, < 0 off */
+    int has_default_chain, verbose;
+} settings;
+
+static op *add_op(settings *s, op_kind kind)
+{
+    if (s->n_ops == sizeof s->ops / sizeof s->ops[0])
+        cli_usage_error("too many operations (at most 64)");
+    op *o = &s->ops[s->n_ops++];
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    return o;
+}
+
+static void parse_band(const char *option, const char *arg, double *lo, double *hi)
+{
+    const char *colon = strchr(arg, ':');
+    if (!colon)
+        cli_usage_error("option %s: expected LO:HI in Hz, got '%s'", option, arg);
+    char lo_text[64];
+    size_t len = (size_t)(colon - arg);
+    if (len >= sizeof lo_text)
+        cli_usage_error("option %s: '%s' is too long", option, arg);
+    memcpy(lo_text, arg, len);
+    lo_text[len] = '\0';
+    *lo = cli_parse_double(option, lo_text);
+    *hi = cli_parse_double(option, colon + 1);
+    if (!(*lo > 0 && *hi > *lo))
+        cli_usage_error("option %s: need 0 < LO < HI, got %g:%g", option, *lo, *hi);
+}
+
+static double positive(const char *option, const char *arg)
+{
+    double v = cli_parse_double(option, arg);
+    if (!(v > 0))
+        cli_usage_error("option %s: %g must be > 0", option, v);
+    return v;
+}
+
+/* 50, 60, 0 for auto, -1 for off. */
+static double parse_mains(const char *arg)
+{
+    if (!strcmp(arg, "50"))
+        return 50;
+    if (!strcmp(arg, "60"))
+        return 60;
+    if (!strcmp(arg, "auto"))
+        return 0;
+    if (!strcmp(arg, "off"))
+        return -1;
+    cli_usage_error("option --notch: expected 50, 60, auto or off, got '%s'", arg);
+}
+
+static void parse_operation(settings *s, int opt, const char *arg)
+{
+    op *o;
+    switch (opt) {
+    case OPT_HIGHPASS:
+    case OPT_LOWPASS:
+        o = add_op(s, OP_BUTTER);
+        o->band = opt == OPT_HIGHPASS ? EMG_BAND_HIGHPASS : EMG_BAND_LOWPASS;
+        o->f1 = positive(opt == OPT_HIGHPASS ? "--highpass" : "--lowpass", arg);
+        break;
+    case OPT_BANDPASS:
+    case OPT_BANDSTOP:
+        o = add_op(s, OP_BUTTER);
+        o->band = opt == OPT_BANDPASS ? EMG_BAND_BANDPASS : EMG_BAND_BANDSTOP;
+        parse_band(opt == OPT_BANDPASS ? "--bandpass" : "--bandstop", arg, &o->f1, &o->f2);
+        break;
+    case OPT_NOTCH: {
+        double mains = parse_mains(arg);
+        s->chain_mains = mains; /* also the default chain's notch */
+        if (mains >= 0)
+            add_op(s, OP_NOTCH)->mains = mains;
+        break;
+    }
+    case OPT_DC: add_op(s, OP_DC); break;
+    case OPT_DETREND: add_op(s, OP_DETREND); break;
+    case OPT_RECTIFY: add_op(s, OP_RECTIFY); break;
+    case OPT_ENVELOPE: {
+        emg_error err;
+        o = add_op(s, OP_ENVELOPE);
+        if (emg_envelope_from_name(arg, &o->envelope, &err) < 0)
+            cli_usage_error("option --envelope: %s", err.message);
+        break;
+    }
+    case OPT_DEFAULT_CHAIN:
+        add_op(s, OP_DEFAULT_CHAIN);
+        s->has_default_chain = 1;
+        break;
+    }
+}
+
+/* With --default-chain, --notch chooses the chain's notch instead of adding
+ * a second one. */
+static void fold_notch_into_chain(settings *s)
+{
+    if (!s->has_default_chain)
+        return;
+    size_t kept = 0;
+    for (size_t i = 0; i < s->n_ops; i++)
+        if (s->ops[i].kind != OP_NOTCH)
+            s->ops[kept++] = s->ops[i];
+    s->n_ops = kept;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Chains                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static int build_chain(emg_chain *c, const settings *s, emg_error *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < s->n_ops && rc == 0; i++) {
+        const op *o = &s->ops[i];
+        switch (o->kind) {
+        case OP_BUTTER:
+            rc = emg_chain_add_butter(c, o->band, s->order, o->f1, o->f2, s->phase, err);
+            break;
+        case OP_NOTCH:
+            rc = emg_chain_add_notch(c, o->mains, s->notch_q, s->notch_harmonics, 0, 10.0,
+                                     s->phase, err);
+            break;
+        case OP_DC: rc = emg_chain_add_dc(c, err); break;
+        case OP_DETREND: rc = emg_chain_add_detrend(c, err); break;
+        case OP_RECTIFY: rc = emg_chain_add_rectify(c, err); break;
+        case OP_ENVELOPE:
+            rc = emg_chain_add_envelope(c, o->envelope,
+                                        o->envelope == EMG_ENVELOPE_LINEAR ? s->envelope_cutoff
+                                                                           : s->envelope_window,
+                                        s->phase, err);
+            break;
+        case OP_DEFAULT_CHAIN:
+            rc = emg_chain_add_default(c, s->chain_mains, s->phase, err);
+            break;
+        }
+    }
+    return rc;
+}
+
+static emg_chain **make_chains(const emg_header *h, const settings *s)
+{
+    emg_chain **chains = calloc(h->n_channels ? h->n_channels : 1, sizeof *chains);
+    if (!chains)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    for (size_t i = 0; i < h->n_channels; i++) {
+        emg_error err;
+        const emg_channel *ch = &h->channels[i];
+        if (emg_chain_create(&chains[i], ch->fs, &err) < 0 || build_chain(chains[i], s, &err) < 0)
+            cli_die(cli_exit_code(err.status), "channel %zu '%s' (%g Hz): %s", i + 1, ch->name,
+                    ch->fs, err.message);
+        if (s->verbose)
+            fprintf(stderr, "%s: channel %zu '%s' (%g Hz): %s\n", cli_prog(), i + 1, ch->name,
+                    ch->fs, emg_chain_describe(chains[i]));
+    }
+    return chains;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* The output header: the input's, with float samples (the ADC calibration
+ * no longer describes filtered values), squared units after TKEO, and this
+ * command in the provenance. */
+static void output_header(emg_header *out, const emg_header *in, const settings *s)
+{
+    emg_error err;
+    if (emg_header_copy(out, in, &err) < 0 ||
+        emg_header_add_provenance(out, cli_command_line(), &err) < 0)
+        cli_fail(&err);
+    int squared = 0;
+    for (size_t i = 0; i < s->n_ops; i++)
+        squared |= s->ops[i].kind == OP_ENVELOPE && s->ops[i].envelope == EMG_ENVELOPE_TKEO;
+    for (size_t i = 0; i < out->n_channels; i++) {
+        emg_channel *ch = &out->channels[i];
+        ch->gain = 0;
+        ch->baseline = 0;
+        ch->digital_min = ch->digital_max = 0;
+        if (squared && ch->unit[0] && strlen(ch->unit) + 3 < sizeof ch->unit)
+            strcat(ch->unit, "^2");
+    }
+}
+
+typedef struct output {
+    emg_writer *w;
+    emg_block block;
+    emg_block pending;   /* annotations waiting for the next written block */
+    const emg_header *h;
+    int single_rate;
+    int64_t *emitted;    /* samples written per channel */
+    emg_chain **chains;
+} output;
+
+static void fail_output(output *o, const emg_error *err)
+{
+    emg_writer_abort(o->w);
+    cli_fail(err);
+}
+
+static void keep_annotations(output *o, const emg_block *b)
+{
+    emg_error err;
+    for (size_t i = 0; i < b->n_annotations; i++) {
+        const emg_annotation *a = &b->annotations[i];
+        if (emg_block_add_annotation(&o->pending, a->onset, a->duration, a->channel, a->text,
+                                     &err) < 0)
+            fail_output(o, &err);
+    }
+}
+
+/* Write what every channel has ready, keeping channels aligned in time:
+ * after this call channel i has written round(T * fs_i) samples, T the
+ * earliest time all channels have reached.  At the end, everything. */
+static void emit_ready(output *o, int at_end)
+{
+    size_t nc = o->h->n_channels;
+    emg_error err;
+    size_t want[nc ? nc : 1];
+    size_t most = 0;
+    if (at_end || o->single_rate) {
+        size_t common = (size_t)-1;
+        for (size_t i = 0; i < nc; i++) {
+            size_t a = emg_chain_available(o->chains[i]);
+            common = a < common ? a : common;
+            want[i] = a;
+        }
+        if (!at_end)
+            for (size_t i = 0; i < nc; i++)
+                want[i] = common;
+    } else {
+        double t = INFINITY;
+        for (size_t i = 0; i < nc; i++)
+            t = fmin(t, (double)(o->emitted[i] + (int64_t)emg_chain_available(o->chains[i])) /
+                            o->h->channels[i].fs);
+        for (size_t i = 0; i < nc; i++) {
+            int64_t target = (int64_t)floor(t * o->h->channels[i].fs + 1e-6);
+            want[i] = target > o->emitted[i] ? (size_t)(target - o->emitted[i]) : 0;
+        }
+    }
+    for (size_t i = 0; i < nc; i++)
+        most = want[i] > most ? want[i] : most;
+    if (most == 0 && !(at_end && o->pending.n_annotations))
+        return;
+    if (emg_block_reserve(&o->block, nc, most, &err) < 0)
+        fail_output(o, &err);
+    emg_block_clear(&o->block);
+    for (size_t i = 0; i < nc; i++) {
+        o->block.count[i] = emg_chain_pull(o->chains[i], o->block.data[i], want[i]);
+        o->emitted[i] += (int64_t)o->block.count[i];
+    }
+    for (size_t i = 0; i < o->pending.n_annotations; i++) {
+        const emg_annotation *a = &o->pending.annotations[i];
+        if (emg_block_add_annotation(&o->block, a->onset, a->duration, a->channel, a->text,
+                                     &err) < 0)
+            fail_output(o, &err);
+    }
+    emg_block_clear(&o->pending);
+    if (emg_writer_write(o->w, &o->block, &err) < 0)
+        fail_output(o, &err);
+}
+
+static void filter(emg_reader *r, const char *out_path, emg_format format, const settings *s)
+{
+    emg_error err;
+    const emg_header *in = emg_reader_header(r);
+    emg_header header;
+    output_header(&header, in, s);
+    output o;
+    memset(&o, 0, sizeof o);
+    emg_block_init(&o.block);
+    emg_block_init(&o.pending);
+    o.h = &header;
+    o.single_rate = emg_header_single_rate(&header);
+    o.chains = make_chains(&header, s);
+    o.emitted = calloc(header.n_channels + 1, sizeof *o.emitted);
+    if (!o.emitted)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    emg_write_options wopts = EMG_WRITE_OPTIONS_INIT;
+    if (emg_writer_open(&o.w, out_path, format, &header, &wopts, &err) < 0)
+        cli_fail(&err);
+
+    const emg_block *b;
+    int rc;
+    while ((rc = emg_reader_read(r, &b, &err)) > 0) {
+        for (size_t i = 0; i < header.n_channels; i++)
+            if (emg_chain_push(o.chains[i], b->data[i], b->count[i], &err) < 0)
+                fail_output(&o, &err);
+        keep_annotations(&o, b);
+        emit_ready(&o, 0);
+    }
+    if (rc < 0)
+        fail_output(&o, &err);
+    for (size_t i = 0; i < header.n_channels; i++)
+        if (emg_chain_finish(o.chains[i], &err) < 0)
+            fail_output(&o, &err);
+    emit_ready(&o, 1);
+    if (emg_writer_close(o.w, &err) < 0)
+        cli_fail(&err);
+
+    for (size_t i = 0; i < header.n_channels; i++) {
+        double mains = emg_chain_detected_mains(o.chains[i]);
+        if (s->verbose && mains >= 0)
+            fprintf(stderr, "%s: channel %zu '%s': mains %s\n", cli_prog(), i + 1,
+                    header.channels[i].name,
+                    mains == 50 ? "50 Hz" : mains == 60 ? "60 Hz" : "not detected");
+        emg_chain_destroy(o.chains[i]);
+    }
+    free(o.chains);
+    free(o.emitted);
+    emg_block_free(&o.block);
+    emg_block_free(&o.pending);
+    emg_header_free(&header);
+}
+
+/* Writing over the input would destroy it before it is read. */
+static void refuse_same_file(const char *in, const char *out)
+{
+    struct stat a, b;
+    if (strcmp(in, "-") && strcmp(out, "-") && stat(in, &a) == 0 && stat(out, &b) == 0 &&
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        cli_usage_error("%s: output is the input file; choose another output name", out);
+}
+
+int main(int argc, char **argv)
+{
+    cli_init("emg-filter", argc, argv);
+    static const struct option options[] = {
+        {"highpass", required_argument, NULL, OPT_HIGHPASS},
+        {"lowpass", required_argument, NULL, OPT_LOWPASS},
+        {"bandpass", required_argument, NULL, OPT_BANDPASS},
+        {"bandstop", required_argument, NULL, OPT_BANDSTOP},
+        {"order", required_argument, NULL, OPT_ORDER},
+        {"causal", no_argument, NULL, OPT_CAUSAL},
+        {"zero-phase", no_argument, NULL, OPT_ZERO_PHASE},
+        {"notch", required_argument, NULL, OPT_NOTCH},
+        {"notch-harmonics", required_argument, NULL, OPT_NOTCH_HARMONICS},
+        {"notch-q", required_argument, NULL, OPT_NOTCH_Q},
+        {"detrend", no_argument, NULL, OPT_DETREND},
+        {"dc", no_argument, NULL, OPT_DC},
+        {"rectify", no_argument, NULL, OPT_RECTIFY},
+        {"envelope", required_argument, NULL, OPT_ENVELOPE},
+        {"envelope-window", required_argument, NULL, OPT_ENVELOPE_WINDOW},
+        {"envelope-cutoff", required_argument, NULL, OPT_ENVELOPE_CUTOFF},
+        {"default-chain", no_argument, NULL, OPT_DEFAULT_CHAIN},
+        {"to", required_argument, NULL, OPT_TO},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        CLI_INPUT_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    cli_input in;
+    cli_input_init(&in);
+    static settings s;
+    s.order = 4;
+    s.phase = EMG_PHASE_ZERO;
+    s.notch_q = 30;
+    s.envelope_window = 0.1;
+    s.envelope_cutoff = 6;
+    emg_format format = EMG_FORMAT_AUTO;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "vhV" CLI_INPUT_SHORT_OPTIONS, options, NULL)) != -1) {
+        if (cli_input_option(&in, opt, optarg))
+            continue;
+        switch (opt) {
+        case OPT_ORDER: s.order = (int)cli_parse_long("--order", optarg, 1, 20); break;
+        case OPT_CAUSAL: s.phase = EMG_PHASE_CAUSAL; break;
+        case OPT_ZERO_PHASE: s.phase = EMG_PHASE_ZERO; break;
+        case OPT_NOTCH_HARMONICS:
+            s.notch_harmonics = (int)cli_parse_long("--notch-harmonics", optarg, 1, 1000);
+            break;
+        case OPT_NOTCH_Q:
+            s.notch_q = cli_parse_double("--notch-q", optarg);
+            if (!(s.notch_q >= 1 && s.notch_q <= 1000))
+                cli_usage_error("option --notch-q: %g is outside 1 to 1000", s.notch_q);
+            break;
+        case OPT_ENVELOPE_WINDOW:
+            s.envelope_window = positive("--envelope-window", optarg);
+            break;
+        case OPT_ENVELOPE_CUTOFF:
+            s.envelope_cutoff = positive("--envelope-cutoff", optarg);
+            break;
+        case OPT_TO:
+            if (emg_format_from_name(optarg, &format) < 0)
+                cli_usage_error("--to: unknown format '%s'", optarg);
+            break;
+        case 'v': s.verbose = 1; break;
+        case 'h': usage(stdout); return CLI_EXIT_OK;
+        case 'V': puts("emg-filter " EMGKIT_VERSION); return CLI_EXIT_OK;
+        case '?': cli_usage_error("unknown option");
+        default:
+            if (opt >= OPT_HIGHPASS && opt <= OPT_DEFAULT_CHAIN)
+                parse_operation(&s, opt, optarg);
+            else
+                cli_usage_error("unknown option");
+        }
+    }
+    fold_notch_into_chain(&s);
+    if (s.n_ops == 0)
+        cli_usage_error("no operation given (e.g. --default-chain or --bandpass 20:450)");
+    if (argc - optind < 1 || argc - optind > 2)
+        cli_usage_error("expected IN [OUT]");
+    const char *in_path = argv[optind];
+    const char *out_path = argc - optind == 2 ? argv[optind + 1] : "-";
+    emg_error err;
+    if (format == EMG_FORMAT_AUTO && emg_format_from_path(out_path, &format, &err) < 0)
+        cli_usage_error("%s (use --to FORMAT)", err.message);
+    if (format == EMG_FORMAT_PIPE || !strcmp(out_path, "-"))
+        cli_refuse_binary_tty(out_path);
+    refuse_same_file(in_path, out_path);
+    emg_reader *r = cli_open_input(in_path, &in);
+    filter(r, out_path, format, &s);
+    emg_reader_close(r);
+    cli_finish_stdout();
+    return CLI_EXIT_OK;
+}
