@@ -1,0 +1,1079 @@
+/* label.c: the labeller's decision stage: the ordered rules of
+ * docs/spasm-criteria.md ("first match wins") applied to the episodes that
+ * label_measure.c found, with the partner channel's envelopes for
+ * co-contraction (%COCON, Falconer & Winter 1985) and timing (lag of the
+ * envelope cross-correlation: together vs alternating), the force channel
+ * for ischemic contracture, and the recording context.
+ *
+ * Physiological sources behind the rules are those of the criteria page:
+ * fasciculation potentials (Mills 2010; de Carvalho & Swash 2013), clonus
+ * 3.8-8 Hz with 50-100 ms beats (Beres-Jones et al. 2003; Wallace et al.
+ * 2005), cortical myoclonus < 50 ms (Shibasaki & Hallett 2005), dystonic
+ * co-contraction and 4-7 Hz drive (Farmer et al. 1998), ataxic alternation
+ * (Hallett et al. 1975), tetanic multiplets (Turpin 1993 review of
+ * hyperventilation tetany), cramp discharge (Minetto et al. 2013). */
+#include "emgkit/label.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io_internal.h"
+#include "label_internal.h"
+
+static const char *const context_names[] = {"none", "rest", "sleep", "exercise", "movement",
+                                            "cns-lesion", "ischemia", "hyperventilation",
+                                            "injury"};
+
+const char *emg_context_name(emg_context c)
+{
+    return (unsigned)c < sizeof context_names / sizeof *context_names ? context_names[c] : "?";
+}
+
+int emg_context_from_name(const char *name, emg_context *out, emg_error *err)
+{
+    for (size_t k = 1; k < sizeof context_names / sizeof *context_names; k++) {
+        if (emg_str_ieq(name, context_names[k])) {
+            *out = (emg_context)k;
+            return 0;
+        }
+    }
+    if (emg_str_ieq(name, "nocturnal")) {
+        *out = EMG_CONTEXT_SLEEP;
+        return 0;
+    }
+    return emg_error_set(err, EMG_ERR_ARG,
+                         "unknown context '%s' (rest sleep exercise movement cns-lesion "
+                         "ischemia hyperventilation injury)", name);
+}
+
+void emg_label_options_init(emg_label_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->band_low = 20.0;
+    o->band_high = 450.0;
+    o->fine_window = 0.003;
+    o->medium_window = 0.02;
+    o->coarse_window = 0.05;
+    o->rest_k = 3.0;
+    o->fine_k = 5.0;
+    o->rest_window = 1.0;
+    o->rest_fraction = 0.2;
+    o->rest_from = 0;
+    o->rest_to = -1;
+    o->min_active = 0.02;
+    o->min_amp = 1.5;
+    o->burst_merge = 0.015;
+    o->burst_snr = 4.0;
+    o->episode_gap = 0.6;
+    o->group_gap = 4.0;
+    o->rhythm_group_gap = 1.0;
+    o->transient_max = 0.03;
+    o->max_phases = 5;
+    o->train_cv = 0.05;
+    o->multiplet_spikes = 4;
+    o->multiplet_isi = 0.03;
+    o->tetanic_min = 30.0;
+    o->brief_max = 0.25;
+    o->rhythm_min_bursts = 3;
+    o->clonic_cv = 0.2;
+    o->clonic_low = 3.5;
+    o->clonic_high = 8.0;
+    o->clonic_max_burst = 0.15;
+    o->ataxic_low = 2.0;
+    o->ataxic_high = 5.0;
+    o->dystonic_low = 4.0;
+    o->dystonic_high = 7.0;
+    o->tremor_low = 8.0;
+    o->tremor_high = 12.0;
+    o->sustained_min = 1.0;
+    o->cocon = 50.0;
+    o->together_lag = 0.05;
+    o->modulation = 0.1;
+    o->partner_quiet = 0.2;
+    o->myoclonic_amp = 3.0;
+    o->tonic_min = 25.0;
+    o->tonic_max = 240.0;
+    o->strain_max_amp = 10.0;
+    o->force_k = 5.0;
+    o->mdf_low = 70.0;
+    o->mains = 0.0;
+    o->context = EMG_CONTEXT_NONE;
+    o->auto_roles = 1;
+}
+
+const char *emg_label_missing_text(unsigned bit)
+{
+    switch (bit) {
+    case EMG_LABEL_MISSING_FORCE:
+        return "ischemic contracture is electrically silent: give a force, MMG or accelerometer "
+               "channel with --force CHANNEL";
+    case EMG_LABEL_MISSING_PAIR:
+        return "dystonic and ataxic spasms need an agonist and its antagonist: give "
+               "--pair AGONIST:ANTAGONIST";
+    case EMG_LABEL_MISSING_CONTEXT:
+        return "tonic, tetanic and cramp (versus voluntary effort) need the recording context: "
+               "give --context rest|sleep|exercise|movement|cns-lesion|ischemia|"
+               "hyperventilation|injury";
+    case EMG_LABEL_MISSING_MOVEMENT:
+        return "ataxic spasms are decided only in the movement context (--context movement)";
+    default:
+        return "";
+    }
+}
+
+void emg_label_result_init(emg_label_result *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void emg_label_result_free(emg_label_result *r)
+{
+    if (!r)
+        return;
+    for (size_t k = 0; k < r->n_events; k++)
+        free(r->events[k].explain);
+    free(r->events);
+    emg_label_result_init(r);
+}
+
+/* ---- context ------------------------------------------------------------------ */
+
+static emg_context context_in_text(const char *text)
+{
+    char word[64];
+    const char *p = text;
+    const char *key = strstr(text, "context");
+    if (key) {
+        p = key + 7;
+        while (*p == '=' || *p == ':' || *p == ' ')
+            p++;
+    }
+    size_t n = 0;
+    while (p[n] && (isalnum((unsigned char)p[n]) || p[n] == '-') && n + 1 < sizeof word) {
+        word[n] = p[n];
+        n++;
+    }
+    word[n] = '\0';
+    emg_context c;
+    /* Without the "context" key only an annotation that is exactly a context
+     * word counts (event labels such as "cramp" must not be read). */
+    if (!key && p[n] != '\0')
+        return EMG_CONTEXT_NONE;
+    if (emg_context_from_name(word, &c, NULL) == 0 && strcmp(word, "nocturnal") != 0)
+        return c;
+    return EMG_CONTEXT_NONE;
+}
+
+emg_context emg_context_from_annotations(const emg_header *h)
+{
+    for (size_t k = 0; k < h->n_annotations; k++) {
+        emg_context c = context_in_text(h->annotations[k].text ? h->annotations[k].text : "");
+        if (c != EMG_CONTEXT_NONE)
+            return c;
+    }
+    return EMG_CONTEXT_NONE;
+}
+
+/* Context at time t: the options' when given, else the innermost annotation
+ * span covering t, else the last instant annotation before t, else global. */
+static emg_context context_at(const emg_header *h, const emg_label_options *o, double t,
+                              emg_context global)
+{
+    if (o->context != EMG_CONTEXT_NONE)
+        return o->context;
+    emg_context best = EMG_CONTEXT_NONE, last = EMG_CONTEXT_NONE;
+    double best_len = INFINITY, last_on = -INFINITY;
+    for (size_t k = 0; k < h->n_annotations; k++) {
+        const emg_annotation *a = &h->annotations[k];
+        emg_context c = context_in_text(a->text ? a->text : "");
+        if (c == EMG_CONTEXT_NONE)
+            continue;
+        if (a->duration > 0 && t >= a->onset && t < a->onset + a->duration &&
+            a->duration < best_len) {
+            best = c;
+            best_len = a->duration;
+        } else if (a->duration <= 0 && a->onset <= t && a->onset >= last_on) {
+            last = c;
+            last_on = a->onset;
+        }
+    }
+    if (best != EMG_CONTEXT_NONE)
+        return best;
+    if (last != EMG_CONTEXT_NONE)
+        return last;
+    return global;
+}
+
+/* ---- explanations --------------------------------------------------------------- */
+
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+    int on;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    if (!b->on)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char tmp[512];
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t add = (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1;
+    if (b->len + add + 1 > b->cap) {
+        size_t ncap = (b->cap ? 2 * b->cap : 512) + add;
+        char *g = realloc(b->s, ncap);
+        if (!g)
+            return;
+        b->s = g;
+        b->cap = ncap;
+    }
+    memcpy(b->s + b->len, tmp, add);
+    b->len += add;
+    b->s[b->len] = '\0';
+}
+
+/* ---- partner measures -------------------------------------------------------------- */
+
+typedef struct partner_info {
+    int index;            /* channel, -1 none */
+    double active;        /* fraction of the episode with its coarse envelope active */
+    double cocon;         /* % */
+    double lag;           /* s, partner relative to this channel (positive: partner later) */
+    double r0, rmax;      /* correlation at zero lag and at the peak */
+} partner_info;
+
+/* Coarse envelope above rest, normalised by its own largest value in the
+ * episode; %COCON = 2 x common area / (area A + area B) x 100 (Falconer &
+ * Winter 1985; Unnithan et al. 1996).  A partner that never crosses its
+ * activity threshold co-contracts 0 %. */
+static void partner_measures(partner_info *pi, const lab_channel *c, const lab_channel *p,
+                             double t0, double t1, double max_lag)
+{
+    double dfc = c->fs / (double)c->step, dfp = p->fs / (double)p->step;
+    size_t a = (size_t)(t0 * dfc), b = (size_t)ceil(t1 * dfc);
+    if (b > c->nd)
+        b = c->nd;
+    if (b > a + (size_t)(20 * dfc))
+        b = a + (size_t)(20 * dfc);
+    pi->active = pi->cocon = pi->lag = pi->r0 = pi->rmax = NAN;
+    if (b <= a + 1)
+        return;
+    double maxa = 0, maxb = 0, suma = 0, sumb = 0, common = 0;
+    size_t act = 0, len = b - a;
+    for (size_t i = a; i < b; i++) {
+        size_t j = (size_t)((double)i / dfc * dfp);
+        if (j >= p->nd)
+            j = p->nd - 1;
+        maxa = fmax(maxa, c->coarse[i] - c->rest_coarse);
+        maxb = fmax(maxb, p->coarse[j] - p->rest_coarse);
+        act += p->coarse[j] > p->thr_coarse;
+    }
+    pi->active = (double)act / (double)len;
+    if (act == 0 || maxa <= 0 || maxb <= 0) {
+        pi->cocon = 0;
+    } else {
+        for (size_t i = a; i < b; i++) {
+            size_t j = (size_t)((double)i / dfc * dfp);
+            if (j >= p->nd)
+                j = p->nd - 1;
+            double x = fmax(0, c->coarse[i] - c->rest_coarse) / maxa;
+            double y = fmax(0, p->coarse[j] - p->rest_coarse) / maxb;
+            suma += x;
+            sumb += y;
+            common += fmin(x, y);
+        }
+        pi->cocon = suma + sumb > 0 ? 200.0 * common / (suma + sumb) : 0;
+    }
+    /* Cross-correlation of the medium envelopes, mean removed, lags +-max_lag. */
+    double ma = 0, mb = 0;
+    for (size_t i = a; i < b; i++) {
+        size_t j = (size_t)((double)i / dfc * dfp);
+        ma += c->medium[i];
+        mb += p->medium[j < p->nd ? j : p->nd - 1];
+    }
+    ma /= (double)len;
+    mb /= (double)len;
+    double va = 0, vb = 0;
+    for (size_t i = a; i < b; i++) {
+        size_t j = (size_t)((double)i / dfc * dfp);
+        double y = p->medium[j < p->nd ? j : p->nd - 1] - mb;
+        va += (c->medium[i] - ma) * (c->medium[i] - ma);
+        vb += y * y;
+    }
+    if (!(va > 0 && vb > 0))
+        return;
+    long L = (long)(max_lag * dfc);
+    double best = -2;
+    long best_l = 0;
+    for (long l = -L; l <= L; l++) {
+        double s = 0;
+        for (size_t i = a; i < b; i++) {
+            long j = (long)((double)i / dfc * dfp) + l;
+            if (j < 0 || (size_t)j >= p->nd)
+                continue;
+            s += (c->medium[i] - ma) * (p->medium[j] - mb);
+        }
+        double r = s / sqrt(va * vb);
+        if (l == 0)
+            pi->r0 = r;
+        if (r > best) {
+            best = r;
+            best_l = l;
+        }
+    }
+    pi->rmax = best;
+    pi->lag = (double)best_l / dfc;
+}
+
+/* ---- decisions ---------------------------------------------------------------- */
+
+typedef struct decision {
+    const char *label;
+    const char *rule;
+    char note[48];
+    double confidence;
+    unsigned missing;
+} decision;
+
+static double clamp01(double v)
+{
+    return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+/* Confidence from a relative margin: 0.5 at the limit, 1 at a margin of 50 %. */
+static double conf_of(double margin)
+{
+    return clamp01(0.5 + margin);
+}
+
+static int in_range(double v, double lo, double hi)
+{
+    return !isnan(v) && v >= lo && v <= hi;
+}
+
+static int is_rest_like(emg_context c)
+{
+    return c == EMG_CONTEXT_REST || c == EMG_CONTEXT_SLEEP || c == EMG_CONTEXT_EXERCISE;
+}
+
+static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
+                   const partner_info *pi, emg_context ctx, const emg_label_options *o,
+                   sbuf *x)
+{
+    int has_partner = pi->index >= 0;
+    int partner_active = has_partner && pi->active >= o->partner_quiet;
+    int together = has_partner && partner_active && pi->cocon > o->cocon &&
+                   !isnan(pi->lag) && fabs(pi->lag) <= o->together_lag && pi->r0 > 0;
+    int alternating = has_partner && partner_active && !together &&
+                      (!(pi->r0 > 0) || (!isnan(pi->lag) && fabs(pi->lag) > o->together_lag));
+    double rate = !isnan(e->interval_rate) && e->n_major >= (size_t)o->rhythm_min_bursts
+                      ? e->interval_rate
+                      : e->burst_rate;
+    int regular = e->n_major >= (size_t)o->rhythm_min_bursts && !isnan(e->interval_cv) &&
+                  e->interval_cv < o->clonic_cv;
+    memset(d, 0, sizeof *d);
+    d->label = "unclassified";
+    d->rule = "none";
+    d->confidence = 0.3;
+
+    sb_printf(x, "  measures: D %.3f s, %zu bursts, %zu major (median %.1f ms, longest %.1f ms, "
+                 "%.2f single-unit, %.2f of the time in long bursts), "
+                 "interval rate %.2f Hz CV %.2f, autocorr rate %.2f Hz (r %.2f), "
+                 "single-unit fraction %.2f, spikes/burst %.1f, multiplets %d, duty %.2f, "
+                 "amp/rest %.1f, level/rest %.1f, rise %.2f s, MDF %.1f Hz, context %s\n",
+              e->duration, e->n_bursts, e->n_major, 1e3 * e->burst_duration,
+              1e3 * e->longest_burst, e->major_single_fraction, e->sustained_share,
+              e->interval_rate, e->interval_cv, e->burst_rate, e->rhythm, e->single_fraction,
+              e->spikes, e->multiplets, e->duty, e->amp_over_rest, e->level_over_rest,
+              e->rise_time, e->mdf, emg_context_name(ctx));
+    if (has_partner)
+        sb_printf(x, "  partner channel %d: active %.2f of the time, %%COCON %.0f, lag %.0f ms, "
+                     "r(0) %.2f -> %s\n",
+                  pi->index + 1, pi->active, pi->cocon, 1e3 * pi->lag, pi->r0,
+                  together ? "together" : alternating ? "alternating" : "quiet");
+    else
+        sb_printf(x, "  no partner channel (--pair)\n");
+
+    /* Rule 2: isolated motor-unit-sized transients. */
+    int brief_bursts = !isnan(e->burst_duration) && e->burst_duration <= o->brief_max;
+    int tetanic_ctx = ctx == EMG_CONTEXT_ISCHEMIA || ctx == EMG_CONTEXT_HYPERVENTILATION;
+    if (e->multiplets > 0 && brief_bursts && e->multiplets * 2 >= (int)e->n_bursts) {
+        if (tetanic_ctx) {
+            sb_printf(x, "  rule 2c tetanic: match (%d multiplets of >= %d spikes of one size, "
+                         "context %s)\n", e->multiplets, o->multiplet_spikes,
+                      emg_context_name(ctx));
+            d->label = "tetanic";
+            d->rule = "2c-multiplets";
+            d->confidence = conf_of((double)e->multiplets / (double)e->n_bursts - 0.5);
+            return;
+        }
+        if (ctx == EMG_CONTEXT_NONE) {
+            sb_printf(x, "  rule 2c tetanic: undecided: multiplets present but no "
+                         "ischemia/hyperventilation context\n");
+            d->missing |= EMG_LABEL_MISSING_CONTEXT;
+            d->rule = "2c-needs-context";
+            return;
+        }
+        sb_printf(x, "  rule 2c tetanic: no (context %s is not ischemia/hyperventilation)\n",
+                  emg_context_name(ctx));
+    } else {
+        sb_printf(x, "  rule 2c tetanic: no (%d multiplets in %zu bursts)\n", e->multiplets,
+                  e->n_bursts);
+    }
+    int isolated = e->n_bursts > 0 && e->single_fraction >= 0.8 &&
+                   (e->n_bursts == 1 || e->median_interval >= 0.15) &&
+                   e->longest_burst <= 2 * o->transient_max;
+    if (isolated) {
+        if (regular && in_range(e->interval_rate, 1, 18) && e->interval_cv <= o->train_cv) {
+            sb_printf(x, "  rule 2b regular single-unit train (CV %.3f <= %.2f): no spasm\n",
+                      e->interval_cv, o->train_cv);
+            d->label = "none";
+            d->rule = "2b-regular-train";
+            d->confidence = 0.8;
+            return;
+        }
+        if (ctx == EMG_CONTEXT_MOVEMENT || ctx == EMG_CONTEXT_EXERCISE) {
+            /* Fasciculations are judged at rest; during a task isolated
+             * potentials are units recruited at low force. */
+            sb_printf(x, "  rule 2a fasciculation: no (isolated potentials, but context %s is "
+                         "not rest): no spasm\n", emg_context_name(ctx));
+            d->label = "none";
+            d->rule = "2a-not-at-rest";
+            return;
+        }
+        sb_printf(x, "  rule 2a fasciculation: match (%zu isolated potential(s), max %d phases, "
+                     "median %.1f ms)\n", e->n_bursts, e->max_phases, 1e3 * e->burst_duration);
+        d->label = "fasciculation";
+        d->rule = "2a-isolated-potentials";
+        d->confidence = conf_of(0.5 * (e->single_fraction - 0.8) / 0.2 +
+                                0.25 * (o->transient_max - e->burst_duration) / o->transient_max);
+        return;
+    }
+    sb_printf(x, "  rule 2a fasciculation: no (single-unit fraction %.2f, median interval "
+                 "%.3f s, longest burst %.1f ms)\n",
+              e->single_fraction, e->median_interval, 1e3 * e->longest_burst);
+
+    /* Rule 3: brief bursts. */
+    /* Phasic: compound brief bursts (many units at once) with little time in
+     * long bursts; asynchronous low-level firing breaks into single-unit
+     * fragments and is not a burst pattern. */
+    int phasic = brief_bursts && e->sustained_share < 0.3 && e->major_single_fraction < 0.5 &&
+                 (e->n_major >= 2 || e->duration <= o->brief_max + 0.05) &&
+                 !(e->duty > 0.9 && e->duration > o->sustained_min);
+    if (phasic) {
+        if (regular && in_range(rate, o->clonic_low, o->clonic_high) &&
+            e->burst_duration <= o->clonic_max_burst) {
+            sb_printf(x, "  rule 3a clonic: match (%zu regular bursts, CV %.2f < %.2f, %.2f Hz "
+                         "in %.1f-%.1f, bursts %.0f ms)\n", e->n_bursts, e->interval_cv,
+                      o->clonic_cv, rate, o->clonic_low, o->clonic_high, 1e3 * e->burst_duration);
+            d->label = "clonic";
+            d->rule = "3a-regular-bursts";
+            d->confidence = conf_of(0.5 * (o->clonic_cv - e->interval_cv) / o->clonic_cv +
+                                    0.25 * (e->n_major >= 6));
+            return;
+        }
+        sb_printf(x, "  rule 3a clonic: no (regular %d, rate %.2f Hz, bursts %.0f ms)\n",
+                  regular, rate, 1e3 * e->burst_duration);
+        if (in_range(rate, o->ataxic_low, o->ataxic_high) && !regular &&
+            e->n_major >= (size_t)o->rhythm_min_bursts) {
+            if (!has_partner) {
+                sb_printf(x, "  rule 3b ataxic: undecided: needs an antagonist (--pair)\n");
+                d->missing |= EMG_LABEL_MISSING_PAIR;
+            } else if (alternating && ctx == EMG_CONTEXT_MOVEMENT) {
+                sb_printf(x, "  rule 3b ataxic: match (%.2f Hz, irregular CV %.2f, antagonist "
+                             "lags %.0f ms, movement)\n", rate, e->interval_cv, 1e3 * pi->lag);
+                d->label = "ataxic";
+                d->rule = "3b-alternating-irregular";
+                d->confidence = conf_of(0.3 + 0.2 * (e->interval_cv - o->clonic_cv));
+                return;
+            } else if (alternating && ctx == EMG_CONTEXT_NONE) {
+                sb_printf(x, "  rule 3b ataxic: undecided: alternating, but needs the movement "
+                             "context\n");
+                d->missing |= EMG_LABEL_MISSING_MOVEMENT;
+            } else {
+                sb_printf(x, "  rule 3b ataxic: no (alternating %d, context %s)\n", alternating,
+                          emg_context_name(ctx));
+            }
+        } else {
+            sb_printf(x, "  rule 3b ataxic: no (rate %.2f Hz, regular %d)\n", rate, regular);
+        }
+        if (in_range(e->burst_rate, o->dystonic_low, o->dystonic_high) && together &&
+            e->duty > 0.5) {
+            sb_printf(x, "  rule 3c dystonic: match (%.2f Hz, together with the antagonist, "
+                         "%%COCON %.0f, background duty %.2f)\n", e->burst_rate, pi->cocon,
+                      e->duty);
+            d->label = "dystonic";
+            d->rule = "3c-together-4-7Hz";
+            d->confidence = conf_of((pi->cocon - o->cocon) / 100.0 + 0.2);
+            return;
+        }
+        sb_printf(x, "  rule 3c dystonic: no (together %d, duty %.2f)\n", together, e->duty);
+        if (regular && (in_range(rate, o->tremor_low, o->tremor_high) || in_range(rate, 13, 18))) {
+            sb_printf(x, "  rule 3d tremor: match (%.2f Hz regular): not a spasm\n", rate);
+            d->label = "tremor";
+            d->rule = "3d-tremor";
+            d->confidence = conf_of(0.5 * (o->clonic_cv - e->interval_cv) / o->clonic_cv);
+            return;
+        }
+        sb_printf(x, "  rule 3d tremor: no\n");
+        if (d->missing) {
+            sb_printf(x, "  rule 3e myoclonic: not applied (a rhythm that another input would "
+                         "decide)\n");
+            d->rule = "3-needs-input";
+            return;
+        }
+        if (ctx == EMG_CONTEXT_MOVEMENT && (regular || e->burst_duration > o->clonic_max_burst)) {
+            sb_printf(x, "  rule 3e myoclonic: no (%s during movement): voluntary\n",
+                      regular ? "regular bursts" : "bursts longer than a jerk");
+            d->label = "voluntary";
+            d->rule = "3e-movement-bursts";
+            d->confidence = 0.5;
+            return;
+        }
+        if (e->amp_over_rest < o->myoclonic_amp) {
+            sb_printf(x, "  rule 3e myoclonic: no (amplitude %.1f x rest < %.1f: not a compound "
+                         "jerk): no label\n", e->amp_over_rest, o->myoclonic_amp);
+            d->label = "none";
+            d->rule = "3e-too-small";
+            return;
+        }
+        sb_printf(x, "  rule 3e myoclonic: match (%s compound bursts, median %.0f ms)\n",
+                  regular ? "regular but out-of-band" : "arrhythmic", 1e3 * e->burst_duration);
+        d->label = "myoclonic";
+        d->rule = "3e-arrhythmic-compound";
+        if (e->burst_duration < 0.045)
+            snprintf(d->note, sizeof d->note, "cortical (<45 ms)");
+        else if (e->burst_duration > 0.1)
+            snprintf(d->note, sizeof d->note, "brainstem (>100 ms)");
+        d->confidence = conf_of(0.5 * (1 - e->single_fraction) - 0.1 * regular);
+        return;
+    }
+    sb_printf(x, "  rule 3 brief bursts: no (median burst %.0f ms, longest %.0f ms, duty %.2f)\n",
+              1e3 * e->burst_duration, 1e3 * e->longest_burst, e->duty);
+
+    /* Rule 4: sustained activity. */
+    if (e->duration > o->sustained_min) {
+        if (has_partner && together && e->rhythm_4_7 >= o->modulation) {
+            sb_printf(x, "  rule 4a dystonic: match (%%COCON %.0f > %.0f, lag %.0f ms, 4-7 Hz "
+                         "modulation %.2f%s)\n", pi->cocon, o->cocon, 1e3 * pi->lag,
+                      e->rhythm_4_7, e->mdf < o->mdf_low ? ", low MDF" : "");
+            d->label = "dystonic";
+            d->rule = "4a-cocontraction";
+            d->confidence = conf_of((pi->cocon - o->cocon) / 100.0 + e->rhythm_4_7);
+            return;
+        }
+        if (!has_partner && e->rhythm_4_7 >= 3.5 * o->modulation &&
+            ctx != EMG_CONTEXT_REST && ctx != EMG_CONTEXT_SLEEP) {
+            sb_printf(x, "  rule 4a dystonic: undecided (4-7 Hz modulation %.2f) without an "
+                         "antagonist (--pair)\n", e->rhythm_4_7);
+            d->missing |= EMG_LABEL_MISSING_PAIR;
+            d->rule = "4a-needs-pair";
+            return;
+        }
+        sb_printf(x, "  rule 4a dystonic: no (together %d, 4-7 Hz modulation %.2f)\n", together,
+                  e->rhythm_4_7);
+        int tonic_len = in_range(e->duration, o->tonic_min, o->tonic_max);
+        if (ctx == EMG_CONTEXT_CNS_LESION && tonic_len) {
+            sb_printf(x, "  rule 4b tonic: match (plateau %.0f s in %.0f-%.0f s, cns-lesion)\n",
+                      e->duration, o->tonic_min, o->tonic_max);
+            d->label = "tonic";
+            d->rule = "4b-plateau-cns";
+            d->confidence = conf_of(0.3 + 0.2 * (e->duty > 0.8));
+            return;
+        }
+        sb_printf(x, "  rule 4b tonic: no (context %s, %.0f s)\n", emg_context_name(ctx),
+                  e->duration);
+        int partner_quiet = has_partner && !partner_active;
+        if ((is_rest_like(ctx) && (!has_partner || partner_quiet)) ||
+            (ctx == EMG_CONTEXT_NONE && partner_quiet)) {
+            sb_printf(x, "  rule 4c cramp: match (one muscle active, %s, context %s, rise "
+                         "%.2f s)\n", has_partner ? "antagonist quiet" : "no antagonist given",
+                      emg_context_name(ctx), e->rise_time);
+            d->label = "cramp";
+            d->rule = "4c-single-muscle";
+            if (ctx == EMG_CONTEXT_SLEEP)
+                snprintf(d->note, sizeof d->note, "nocturnal");
+            d->confidence = conf_of(0.2 + 0.2 * partner_quiet + 0.1 * (e->rise_time < 1.0) -
+                                    0.2 * (ctx == EMG_CONTEXT_NONE));
+            return;
+        }
+        sb_printf(x, "  rule 4c cramp: no (context %s, partner %s)\n", emg_context_name(ctx),
+                  !has_partner ? "none" : partner_quiet ? "quiet" : "active");
+        if (ctx == EMG_CONTEXT_INJURY && e->level_over_rest < o->strain_max_amp) {
+            sb_printf(x, "  rule 4d strain: match (injury, level %.1f x rest < %.0f)\n",
+                      e->level_over_rest, o->strain_max_amp);
+            d->label = "strain";
+            d->rule = "4d-injury-low-level";
+            d->confidence = 0.6;
+            return;
+        }
+        sb_printf(x, "  rule 4d strain: no\n");
+        if (ctx == EMG_CONTEXT_MOVEMENT) {
+            sb_printf(x, "  rule 4e voluntary: match (movement context, rise %.2f s)\n",
+                      e->rise_time);
+            d->label = "voluntary";
+            d->rule = "4e-movement";
+            d->confidence = conf_of(0.2 + 0.2 * (e->rise_time >= 0.2));
+            return;
+        }
+        if (ctx == EMG_CONTEXT_NONE) {
+            d->missing |= EMG_LABEL_MISSING_CONTEXT;
+            if (tonic_len)
+                sb_printf(x, "  rule 4: undecided: tonic, cramp or voluntary by context\n");
+            else
+                sb_printf(x, "  rule 4: undecided: cramp or voluntary by context or antagonist\n");
+        } else {
+            sb_printf(x, "  rule 4: no rule matches in context %s\n", emg_context_name(ctx));
+        }
+        d->rule = "4-none";
+        return;
+    }
+    /* Between a brief burst and sustained activity. */
+    if (ctx == EMG_CONTEXT_MOVEMENT) {
+        sb_printf(x, "  short contraction during movement: voluntary\n");
+        d->label = "voluntary";
+        d->rule = "4e-movement-short";
+        d->confidence = 0.5;
+        return;
+    }
+    if (e->n_major >= 1 && e->burst_duration <= 0.5 && e->major_single_fraction < 0.5 &&
+        e->sustained_share < 0.5 && e->amp_over_rest >= o->myoclonic_amp) {
+        sb_printf(x, "  rule 3e myoclonic: match (one compound burst of %.0f ms)\n",
+                  1e3 * e->burst_duration);
+        d->label = "myoclonic";
+        d->rule = "3e-single-jerk";
+        snprintf(d->note, sizeof d->note, "%s", e->burst_duration > 0.1 ? "brainstem (>100 ms)"
+                                                                          : "");
+        d->confidence = 0.5;
+        return;
+    }
+    sb_printf(x, "  no rule matches (%.2f s of activity)\n", e->duration);
+}
+
+/* ---- assembling events ------------------------------------------------------------- */
+
+typedef struct ev_list {
+    emg_label_event *ev;
+    size_t n, cap;
+} ev_list;
+
+static emg_label_event *ev_push(ev_list *l, emg_error *err)
+{
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? 2 * l->cap : 64;
+        emg_label_event *g = emg_xrealloc(l->ev, ncap, sizeof *g, err);
+        if (!g)
+            return NULL;
+        l->ev = g;
+        l->cap = ncap;
+    }
+    emg_label_event *e = &l->ev[l->n++];
+    memset(e, 0, sizeof *e);
+    e->partner = -1;
+    e->burst_duration = e->burst_rate = e->rhythm = e->interval_cv = e->cocon = e->lag = NAN;
+    e->mdf = e->amp_over_rest = e->rise_time = e->spikes = NAN;
+    return e;
+}
+
+static int partner_of(const emg_label_options *o, int c)
+{
+    for (size_t k = 0; k < o->n_pairs; k++) {
+        if (o->pairs[k][0] == c)
+            return o->pairs[k][1];
+        if (o->pairs[k][1] == c)
+            return o->pairs[k][0];
+    }
+    return -1;
+}
+
+static int name_has(const emg_channel *ch, const char *word)
+{
+    char lower[EMG_NAME_MAX + EMG_TEXT_MAX + 2];
+    snprintf(lower, sizeof lower, "%s %s", ch->name, ch->transducer);
+    for (char *p = lower; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return strstr(lower, word) != NULL;
+}
+
+typedef enum role { ROLE_EMG = 0, ROLE_FORCE, ROLE_AUX } role;
+
+static role role_of(const emg_header *h, const emg_label_options *o, int c)
+{
+    for (size_t k = 0; k < o->n_force; k++)
+        if (o->force[k] == c)
+            return ROLE_FORCE;
+    if (!o->auto_roles)
+        return ROLE_EMG;
+    const emg_channel *ch = &h->channels[c];
+    if (name_has(ch, "force") || name_has(ch, "mmg") || name_has(ch, "torque") ||
+        name_has(ch, "dynamometer"))
+        return o->n_force == 0 ? ROLE_FORCE : ROLE_AUX;
+    if (name_has(ch, "acc") || name_has(ch, "gyro") || name_has(ch, "trigger") ||
+        name_has(ch, "marker"))
+        return ROLE_AUX;
+    return ROLE_EMG;
+}
+
+/* Merge same-label events on a channel closer than the label's gap. */
+static int sparse_label(const char *label)
+{
+    return !strcmp(label, "fasciculation") || !strcmp(label, "myoclonic") ||
+           !strcmp(label, "tetanic");
+}
+
+static void merge_into(emg_label_event *a, const emg_label_event *b, sbuf *x)
+{
+    double end = fmax(a->onset + a->duration, b->onset + b->duration);
+    a->n_bursts += b->n_bursts;
+    a->amp_over_rest = fmax(a->amp_over_rest, b->amp_over_rest);
+    a->confidence = fmax(a->confidence, b->confidence);
+    if (b->phases > a->phases)
+        a->phases = b->phases;
+    a->duration = end - a->onset;
+    (void)x;
+}
+
+static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        emg_label_event *e = &l->ev[i];
+        if (k > 0) {
+            emg_label_event *p = &l->ev[k - 1];
+            double gap = sparse_label(e->label) ? o->group_gap : o->rhythm_group_gap;
+            if (p->channel == e->channel && !strcmp(p->label, e->label) && gap > 0 &&
+                e->onset - (p->onset + p->duration) < gap) {
+                /* Keep a record of the potentials' onsets in burst_rate/interval_cv below. */
+                merge_into(p, e, NULL);
+                p->spikes = isnan(p->spikes) ? e->spikes : p->spikes;
+                if (p->explain && e->explain) {
+                    size_t la = strlen(p->explain), lb = strlen(e->explain);
+                    char *g = realloc(p->explain, la + lb + 64);
+                    if (g) {
+                        snprintf(g + la, lb + 64, "  (merged with the episode at %.3f s)\n%s",
+                                 e->onset, e->explain);
+                        p->explain = g;
+                    }
+                }
+                free(e->explain);
+                e->explain = NULL;
+                p->rhythm += 1; /* count of merged episodes, fixed below */
+                continue;
+            }
+        }
+        if (k != i)
+            l->ev[k] = *e;
+        l->ev[k].rhythm = 1; /* episodes in this event */
+        k++;
+    }
+    l->n = k;
+    (void)err;
+    return 0;
+}
+
+static int event_cmp(const void *a, const void *b)
+{
+    const emg_label_event *x = a, *y = b;
+    if (x->channel != y->channel)
+        return x->channel - y->channel;
+    return (x->onset > y->onset) - (x->onset < y->onset);
+}
+
+static int onset_cmp(const void *a, const void *b)
+{
+    const emg_label_event *x = a, *y = b;
+    if (x->onset != y->onset)
+        return (x->onset > y->onset) - (x->onset < y->onset);
+    return x->channel - y->channel;
+}
+
+static void set_str(char *dst, size_t n, const char *src)
+{
+    emg_strlcpy(dst, src ? src : "", n);
+}
+
+/* Ischemic contracture: force segments during which the EMG stays silent. */
+static int ischemic_events(ev_list *l, const emg_recording *rec, const lab_channel *chs,
+                           const int *is_emg, int force_c, const emg_label_options *o,
+                           emg_context global, unsigned *missing, emg_error *err)
+{
+    const emg_channel *fc = &rec->header.channels[force_c];
+    size_t *seg = NULL, ns = 0;
+    if (fc->n_samples <= 0)
+        return 0;
+    int rc = lab_force_segments(&seg, &ns, rec->data[force_c], (size_t)fc->n_samples, fc->fs, o,
+                                err);
+    if (rc < 0)
+        return rc;
+    for (size_t s = 0; s < ns; s++) {
+        double t0 = (double)seg[2 * s] / fc->fs, t1 = (double)seg[2 * s + 1] / fc->fs;
+        int target = -1;
+        double worst = 0;
+        for (size_t c = 0; c < rec->header.n_channels; c++) {
+            if (!is_emg[c])
+                continue;
+            const lab_channel *ch = &chs[c];
+            if (o->n_pairs > 0 && partner_of(o, (int)c) >= 0 && o->pairs[0][0] != (int)c &&
+                target >= 0)
+                continue;
+            double dfs = ch->fs / (double)ch->step;
+            size_t a = (size_t)(t0 * dfs), b = (size_t)(t1 * dfs), act = 0;
+            if (b > ch->nd)
+                b = ch->nd;
+            for (size_t i = a; i < b; i++)
+                act += ch->coarse[i] > ch->thr_coarse;
+            double frac = b > a ? (double)act / (double)(b - a) : 0;
+            worst = fmax(worst, frac);
+            if (target < 0)
+                target = (int)c;
+        }
+        if (target < 0 || worst >= o->partner_quiet)
+            continue;
+        emg_label_event *e = ev_push(l, err);
+        if (!e) {
+            free(seg);
+            return EMG_ERR_NOMEM;
+        }
+        e->onset = t0;
+        e->duration = t1 - t0;
+        e->channel = target;
+        set_str(e->label, sizeof e->label, "ischemic");
+        set_str(e->rule, sizeof e->rule, "1-force-without-emg");
+        set_str(e->context, sizeof e->context,
+                emg_context_name(context_at(&rec->header, o, t0, global)));
+        snprintf(e->note, sizeof e->note, "force channel %s", fc->name);
+        e->confidence = conf_of(0.5 * (o->partner_quiet - worst) / o->partner_quiet);
+        e->rhythm = 1;
+        if (o->explain) {
+            char buf[256];
+            snprintf(buf, sizeof buf,
+                     "  rule 1 ischemic: match (force %s active %.1f-%.1f s while the EMG is "
+                     "active %.0f%% of the time < %.0f%%)\n",
+                     fc->name, t0, t1, 100 * worst, 100 * o->partner_quiet);
+            e->explain = emg_xstrdup(buf, NULL);
+        }
+    }
+    (void)missing;
+    free(seg);
+    return 0;
+}
+
+/* Does [t0, t1) overlap an ischemic event of the list? */
+static int inside_ischemic(const ev_list *l, double t0, double t1)
+{
+    for (size_t k = 0; k < l->n; k++)
+        if (!strcmp(l->ev[k].label, "ischemic") && t0 < l->ev[k].onset + l->ev[k].duration &&
+            t1 > l->ev[k].onset)
+            return 1;
+    return 0;
+}
+
+static int label_channel_events(ev_list *l, const emg_recording *rec, const lab_channel *chs,
+                                const int *is_emg, int c, const emg_label_options *o,
+                                emg_context global, unsigned *missing, const ev_list *isch,
+                                emg_error *err)
+{
+    const lab_channel *ch = &chs[c];
+    int p = partner_of(o, c);
+    if (p >= 0 && !is_emg[p])
+        p = -1;
+    for (size_t k = 0; k < ch->n_episodes; k++) {
+        const lab_episode *e = &ch->episodes[k];
+        double t0 = (double)e->a / ch->fs, t1 = (double)e->b / ch->fs;
+        /* Noise: no burst and barely above rest. */
+        if (e->n_bursts == 0 && !(e->amp_over_rest >= o->min_amp && e->duration >= 0.1))
+            continue;
+        if (inside_ischemic(isch, t0, t1))
+            continue;
+        partner_info pi;
+        memset(&pi, 0, sizeof pi);
+        pi.index = p;
+        if (p >= 0)
+            partner_measures(&pi, ch, &chs[p], t0, t1, 0.3);
+        emg_context ctx = context_at(&rec->header, o, 0.5 * (t0 + t1), global);
+        sbuf x = {NULL, 0, 0, o->explain};
+        sb_printf(&x, "%s %.3f-%.3f s:\n", rec->header.channels[c].name, t0, t1);
+        decision d;
+        decide(&d, e, ch, &pi, ctx, o, &x);
+        if (!strcmp(d.label, "none")) {
+            free(x.s);
+            continue;
+        }
+        *missing |= d.missing;
+        emg_label_event *ev = ev_push(l, err);
+        if (!ev) {
+            free(x.s);
+            return EMG_ERR_NOMEM;
+        }
+        ev->onset = t0;
+        ev->duration = t1 - t0;
+        ev->channel = c;
+        ev->partner = p;
+        set_str(ev->label, sizeof ev->label, d.label);
+        set_str(ev->rule, sizeof ev->rule, d.rule);
+        set_str(ev->note, sizeof ev->note, d.note);
+        set_str(ev->context, sizeof ev->context, emg_context_name(ctx));
+        ev->confidence = d.confidence;
+        ev->n_bursts = (int)e->n_bursts;
+        ev->burst_duration = e->burst_duration;
+        ev->burst_rate = !isnan(e->interval_rate) && e->n_bursts >= 3 ? e->interval_rate
+                                                                        : e->burst_rate;
+        ev->interval_cv = e->interval_cv;
+        ev->cocon = p >= 0 ? pi.cocon : NAN;
+        ev->lag = p >= 0 ? pi.lag : NAN;
+        ev->mdf = e->mdf;
+        ev->amp_over_rest = e->amp_over_rest;
+        ev->rise_time = e->rise_time;
+        ev->phases = e->max_phases;
+        ev->spikes = e->spikes;
+        if (o->explain) {
+            sb_printf(&x, "  -> %s (%s)\n", d.label, d.rule);
+            ev->explain = x.s;
+        } else {
+            free(x.s);
+        }
+    }
+    return 0;
+}
+
+/* Channel roles from names when none are given: "...agonist..." and
+ * "...antagonist..." make a pair. */
+static void auto_pairs(emg_label_options *o, const emg_header *h, const int *is_emg)
+{
+    if (o->n_pairs > 0 || !o->auto_roles)
+        return;
+    int ag = -1, ant = -1;
+    for (size_t c = 0; c < h->n_channels; c++) {
+        if (!is_emg[c])
+            continue;
+        if (name_has(&h->channels[c], "antagonist"))
+            ant = ant < 0 ? (int)c : ant;
+        else if (name_has(&h->channels[c], "agonist"))
+            ag = ag < 0 ? (int)c : ag;
+    }
+    if (ag >= 0 && ant >= 0) {
+        o->pairs[0][0] = ag;
+        o->pairs[0][1] = ant;
+        o->n_pairs = 1;
+    }
+}
+
+int emg_label_recording(emg_label_result *out, const emg_recording *rec,
+                        const emg_label_options *opts, emg_error *err)
+{
+    emg_label_options o;
+    if (opts)
+        o = *opts;
+    else
+        emg_label_options_init(&o);
+    emg_label_result_init(out);
+    const emg_header *h = &rec->header;
+    size_t nc = h->n_channels;
+    for (size_t k = 0; k < o.n_pairs; k++)
+        for (int j = 0; j < 2; j++)
+            if (o.pairs[k][j] < 0 || (size_t)o.pairs[k][j] >= nc)
+                return emg_error_set(err, EMG_ERR_ARG, "pair channel %d does not exist",
+                                     o.pairs[k][j] + 1);
+    lab_channel *chs = emg_xcalloc(nc + 1, sizeof *chs, err);
+    int *is_emg = emg_xcalloc(nc + 1, sizeof *is_emg, err);
+    ev_list list = {NULL, 0, 0}, isch = {NULL, 0, 0};
+    int rc = EMG_ERR_NOMEM;
+    if (!chs || !is_emg)
+        goto done;
+    emg_context global = o.context != EMG_CONTEXT_NONE ? o.context
+                                                       : emg_context_from_annotations(h);
+    out->context_used = global;
+    int force_c = -1;
+    for (size_t c = 0; c < nc; c++) {
+        role r = role_of(h, &o, (int)c);
+        is_emg[c] = r == ROLE_EMG && h->channels[c].n_samples > 0;
+        if (r == ROLE_FORCE && force_c < 0)
+            force_c = (int)c;
+    }
+    auto_pairs(&o, h, is_emg);
+    for (size_t c = 0; c < nc; c++) {
+        if (!is_emg[c])
+            continue;
+        const emg_channel *ch = &h->channels[c];
+        int needle = name_has(ch, "needle") || name_has(ch, "concentric");
+        if ((rc = lab_measure_channel(&chs[c], rec->data[c], (size_t)ch->n_samples, ch->fs,
+                                      (int)c, needle, &o, err)) < 0) {
+            char msg[EMG_ERROR_MESSAGE_MAX];
+            snprintf(msg, sizeof msg, "%s", err ? err->message : "");
+            if (err)
+                emg_error_set(err, err->status, "channel %s: %s", ch->name, msg);
+            goto done;
+        }
+    }
+    if (force_c >= 0) {
+        if ((rc = ischemic_events(&isch, rec, chs, is_emg, force_c, &o, global, &out->missing,
+                                  err)) < 0)
+            goto done;
+    } else if (global == EMG_CONTEXT_ISCHEMIA) {
+        out->missing |= EMG_LABEL_MISSING_FORCE;
+    }
+    for (size_t c = 0; c < nc; c++) {
+        if (!is_emg[c])
+            continue;
+        if ((rc = label_channel_events(&list, rec, chs, is_emg, (int)c, &o, global,
+                                       &out->missing, &isch, err)) < 0)
+            goto done;
+    }
+    for (size_t k = 0; k < isch.n; k++) {
+        emg_label_event *e = ev_push(&list, err);
+        rc = EMG_ERR_NOMEM;
+        if (!e)
+            goto done;
+        *e = isch.ev[k];
+        isch.ev[k].explain = NULL;
+    }
+    if (list.n > 1)
+        qsort(list.ev, list.n, sizeof *list.ev, event_cmp);
+    if ((rc = group_events(&list, &o, err)) < 0)
+        goto done;
+    /* Tetany needs the multiplets to recur for tetanic_min. */
+    for (size_t k = 0; k < list.n; k++) {
+        emg_label_event *e = &list.ev[k];
+        if (!strcmp(e->label, "tetanic") && e->duration < o.tetanic_min) {
+            set_str(e->label, sizeof e->label, "unclassified");
+            snprintf(e->note, sizeof e->note, "multiplets for %.0f s < %.0f s", e->duration,
+                     o.tetanic_min);
+        }
+        /* rhythm held the number of merged episodes: report it as such in
+         * n_bursts for sparse events (potentials, jerks, multiplets). */
+        if (sparse_label(e->label) && e->rhythm > 1 && e->duration > 0)
+            e->burst_rate = (double)e->n_bursts / e->duration;
+        e->rhythm = NAN;
+    }
+    if (list.n > 1)
+        qsort(list.ev, list.n, sizeof *list.ev, onset_cmp);
+    out->events = list.ev;
+    out->n_events = list.n;
+    list.ev = NULL;
+    rc = 0;
+done:
+    if (list.ev) {
+        for (size_t k = 0; k < list.n; k++)
+            free(list.ev[k].explain);
+        free(list.ev);
+    }
+    for (size_t k = 0; k < isch.n; k++)
+        free(isch.ev[k].explain);
+    free(isch.ev);
+    if (chs)
+        for (size_t c = 0; c < nc; c++)
+            lab_channel_free(&chs[c]);
+    free(chs);
+    free(is_emg);
+    return rc;
+}

@@ -1,0 +1,643 @@
+/* label_measure.c: the labeller's measurement stage, one EMG channel at a time.
+ *
+ * Follows the "signal-processing pitfalls" of docs/spasm-criteria.md:
+ *  - rest level from the quietest 20 % of 1 s windows, not the whole file
+ *    (a cramp or tonic spasm may fill most of a recording);
+ *  - detection on the band-passed signal without a notch (IIR notches ring
+ *    for ~1/(pi x bandwidth) after a burst); the quiet-window threshold
+ *    already includes any hum; the median frequency is computed after the
+ *    mains bins are removed from the spectrum (no ringing, no bias);
+ *  - burst edges on a 3 ms envelope, amplitude and co-contraction on a 50 ms
+ *    one, rhythm on a 20 ms one;
+ *  - one unit or many: phases (baseline crossings beyond the noise band) and
+ *    spikes per burst separate a motor-unit potential from a compound burst.
+ *
+ * Burst rate is the peak of the envelope autocorrelation in 1-20 Hz
+ * (criteria page); the median frequency is that of the Welch PSD (Welch
+ * 1967) through emg_spectral_stats_compute (features module). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emgkit/detect.h"
+#include "emgkit/features.h"
+#include "emgkit/filter.h"
+#include "emgkit/spectrum.h"
+#include "io_internal.h"
+#include "label_internal.h"
+
+void lab_channel_free(lab_channel *ch)
+{
+    if (!ch)
+        return;
+    free(ch->coarse);
+    free(ch->medium);
+    free(ch->bursts);
+    free(ch->episodes);
+    memset(ch, 0, sizeof *ch);
+}
+
+static int double_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_inplace(double *v, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    qsort(v, n, sizeof *v, double_cmp);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Rest median and robust SD of env, floored so that a digitally silent
+ * channel still gives a usable threshold. */
+static int rest_of(double *median, double *rsd, double *from, double *to, const double *env,
+                   size_t n, double fs, const emg_label_options *o, emg_error *err)
+{
+    emg_rest_level r;
+    int rc = emg_rest_estimate(&r, env, n, fs, o->rest_window, o->rest_fraction, o->rest_from,
+                               o->rest_to, err);
+    if (rc < 0)
+        return rc;
+    *median = r.median > 0 ? r.median : 1e-12;
+    *rsd = fmax(r.robust_sd, 0.02 * *median);
+    if (from)
+        *from = r.from;
+    if (to)
+        *to = r.to;
+    return 0;
+}
+
+/* ---- bursts ---------------------------------------------------------------- */
+
+static void measure_burst(lab_burst *b, const double *y, double fs, double noise,
+                          const emg_label_options *o)
+{
+    double peak = 0;
+    for (size_t i = b->a; i < b->b; i++)
+        peak = fmax(peak, fabs(y[i]));
+    b->peak = peak;
+    /* Phases: sign changes between excursions beyond twice the noise RMS. */
+    int sign = 0, crossings = 0;
+    double band = 2.0 * noise;
+    for (size_t i = b->a; i < b->b; i++) {
+        if (fabs(y[i]) < band)
+            continue;
+        int s = y[i] > 0 ? 1 : -1;
+        if (sign && s != sign)
+            crossings++;
+        sign = s;
+    }
+    b->phases = crossings + 1;
+    /* Spikes: local maxima of |y| above half the peak, at least 2 ms apart
+     * (one discharge of a unit gives one such peak; a multiplet gives one
+     * per discharge; a compound burst many of varying size). */
+    size_t sep = (size_t)lround(0.002 * fs), last = 0;
+    int spikes = 0, have = 0;
+    double lastv = 0, sum = 0, sum2 = 0;
+    for (size_t i = b->a + 1; i + 1 < b->b; i++) {
+        double v = fabs(y[i]);
+        if (v < 0.5 * peak || v < fabs(y[i - 1]) || v < fabs(y[i + 1]))
+            continue;
+        if (have && i - last < sep) {
+            if (v > lastv) {
+                sum += v - lastv;
+                sum2 += v * v - lastv * lastv;
+                last = i;
+                lastv = v;
+            }
+            continue;
+        }
+        spikes++;
+        sum += v;
+        sum2 += v * v;
+        have = 1;
+        last = i;
+        lastv = v;
+    }
+    b->spikes = spikes > 0 ? spikes : 1;
+    if (spikes > 1) {
+        double mean = sum / spikes;
+        b->spike_cv = sqrt(fmax(0, sum2 / spikes - mean * mean)) / mean;
+    } else {
+        b->spike_cv = 0;
+    }
+    double dur = (double)(b->b - b->a) / fs;
+    b->single = dur <= o->transient_max && b->phases <= o->max_phases && b->spikes <= 2;
+}
+
+static int find_bursts(lab_channel *ch, const double *y, const double *fine, double fs,
+                       const emg_label_options *o, emg_error *err)
+{
+    size_t *seg = NULL, ns = 0;
+    size_t min_len = (size_t)lround(0.001 * fs);
+    size_t merge = (size_t)lround(o->burst_merge * fs);
+    int rc = emg_segments_above(&seg, &ns, fine, ch->n, ch->thr_fine, min_len ? min_len : 1,
+                                merge, err);
+    if (rc < 0)
+        return rc;
+    ch->bursts = emg_xcalloc(ns + 1, sizeof *ch->bursts, err);
+    if (!ch->bursts) {
+        free(seg);
+        return EMG_ERR_NOMEM;
+    }
+    size_t k = 0;
+    for (size_t s = 0; s < ns; s++) {
+        lab_burst *b = &ch->bursts[k];
+        b->a = seg[2 * s];
+        b->b = seg[2 * s + 1];
+        measure_burst(b, y, fs, ch->noise_rms, o);
+        if (b->peak >= o->burst_snr * ch->noise_rms)
+            k++;
+    }
+    ch->n_bursts = k;
+    free(seg);
+    return 0;
+}
+
+/* ---- episodes -------------------------------------------------------------- */
+
+typedef struct span {
+    size_t a, b;
+} span;
+
+static int span_cmp(const void *p, const void *q)
+{
+    const span *x = p, *y = q;
+    return (x->a > y->a) - (x->a < y->a);
+}
+
+/* Union of bursts and coarse activity, merged across gaps < episode_gap. */
+static int build_episodes(lab_channel *ch, const double *coarse, double fs,
+                          const emg_label_options *o, emg_error *err)
+{
+    size_t *seg = NULL, ns = 0;
+    int rc = emg_segments_above(&seg, &ns, coarse, ch->n, ch->thr_coarse,
+                                (size_t)lround(o->min_active * fs), 0, err);
+    if (rc < 0)
+        return rc;
+    span *sp = emg_xcalloc(ns + ch->n_bursts + 1, sizeof *sp, err);
+    if (!sp) {
+        free(seg);
+        return EMG_ERR_NOMEM;
+    }
+    size_t m = 0, half = (size_t)lround(0.5 * o->coarse_window * fs);
+    for (size_t s = 0; s < ns; s++) {
+        size_t a = seg[2 * s], b = seg[2 * s + 1];
+        /* The 50 ms window spreads activity by half a window each side. */
+        if (b - a > 2 * half + 1) {
+            a += half;
+            b -= half;
+        }
+        sp[m].a = a;
+        sp[m].b = b;
+        m++;
+    }
+    free(seg);
+    for (size_t k = 0; k < ch->n_bursts; k++) {
+        sp[m].a = ch->bursts[k].a;
+        sp[m].b = ch->bursts[k].b;
+        m++;
+    }
+    qsort(sp, m, sizeof *sp, span_cmp);
+    size_t gap = (size_t)lround(o->episode_gap * fs), ne = 0;
+    for (size_t k = 0; k < m; k++) {
+        if (ne > 0 && sp[k].a <= sp[ne - 1].b + gap) {
+            if (sp[k].b > sp[ne - 1].b)
+                sp[ne - 1].b = sp[k].b;
+            continue;
+        }
+        sp[ne++] = sp[k];
+    }
+    ch->episodes = emg_xcalloc(ne + 1, sizeof *ch->episodes, err);
+    if (!ch->episodes) {
+        free(sp);
+        return EMG_ERR_NOMEM;
+    }
+    size_t bi = 0;
+    for (size_t k = 0; k < ne; k++) {
+        lab_episode *e = &ch->episodes[k];
+        e->a = sp[k].a;
+        e->b = sp[k].b;
+        while (bi < ch->n_bursts && ch->bursts[bi].b <= e->a)
+            bi++;
+        e->first_burst = bi;
+        while (bi < ch->n_bursts && ch->bursts[bi].a < e->b)
+            bi++;
+        e->n_bursts = bi - e->first_burst;
+    }
+    ch->n_episodes = ne;
+    free(sp);
+    return 0;
+}
+
+/* Autocorrelation of the decimated medium envelope over the episode (at most
+ * the first 20 s) after removing its slow course (a 1 s moving mean), so that
+ * the smooth rise and fall of a contraction does not pass for a rhythm: the
+ * highest local maximum at lags of 1-20 Hz that stands at least 0.1 above
+ * the trough before it. */
+static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_options *o,
+                      double *scratch)
+{
+    double dfs = ch->fs / (double)ch->step;
+    size_t a = e->a / ch->step, b = e->b / ch->step;
+    if (b > ch->nd)
+        b = ch->nd;
+    if (b > a + (size_t)(20 * dfs))
+        b = a + (size_t)(20 * dfs);
+    e->burst_rate = e->rhythm = NAN;
+    e->rhythm_4_7 = 0;
+    size_t len = b > a ? b - a : 0;
+    size_t lag_min = (size_t)floor(dfs / 20.0), lag_max = (size_t)ceil(dfs / 1.0);
+    if (lag_min < 1)
+        lag_min = 1;
+    if (len < 2 * lag_min + 4)
+        return;
+    if (lag_max > len / 2)
+        lag_max = len / 2;
+    /* Detrend: subtract a centred 1 s moving mean (edges: shorter windows). */
+    size_t half = (size_t)(0.5 * dfs);
+    double *v = scratch;
+    double run = 0;
+    size_t lo = 0, hi = 0; /* window [lo, hi) in episode coordinates */
+    for (size_t i = 0; i < len; i++) {
+        size_t want_hi = i + half + 1 < len ? i + half + 1 : len;
+        size_t want_lo = i > half ? i - half : 0;
+        while (hi < want_hi)
+            run += ch->medium[a + hi++];
+        while (lo < want_lo)
+            run -= ch->medium[a + lo++];
+        v[i] = ch->medium[a + i] - run / (double)(hi - lo);
+    }
+    double var = 0;
+    for (size_t i = 0; i < len; i++)
+        var += v[i] * v[i];
+    if (!(var > 0))
+        return;
+    double prev2 = NAN, prev = NAN, trough = 1, best = -1, best_lag = 0, best47 = 0;
+    for (size_t l = 1; l <= lag_max + 1 && l < len; l++) {
+        double s = 0;
+        for (size_t i = 0; i + l < len; i++)
+            s += v[i] * v[i + l];
+        double r = s / var * (double)len / (double)(len - l); /* unbiased */
+        if (!isnan(prev2) && prev >= prev2 && prev > r) {
+            size_t pl = l - 1;
+            int prominent = prev - trough >= 0.1 && prev > 0;
+            if (prominent && pl >= lag_min && pl <= lag_max && prev > best) {
+                best = prev;
+                best_lag = (double)pl;
+            }
+            double f = dfs / (double)pl;
+            if (prominent && f >= o->dystonic_low && f <= o->dystonic_high && prev > best47)
+                best47 = prev;
+        }
+        if (!isnan(prev) && prev < trough)
+            trough = prev;
+        prev2 = prev;
+        prev = r;
+    }
+    if (best_lag > 0) {
+        e->burst_rate = dfs / best_lag;
+        e->rhythm = best;
+    }
+    e->rhythm_4_7 = best47;
+}
+
+/* Coarse-envelope measures: amplitude and level over rest, rise time, and
+ * the fraction of the episode with the medium envelope active. */
+static void levels_of(lab_episode *e, const lab_channel *ch, double *scratch)
+{
+    size_t a = e->a / ch->step, b = e->b / ch->step + 1;
+    if (b > ch->nd)
+        b = ch->nd;
+    if (a >= b) {
+        e->amp_over_rest = e->level_over_rest = e->duty = NAN;
+        e->rise_time = NAN;
+        return;
+    }
+    double peak = 0;
+    size_t active = 0;
+    for (size_t i = a; i < b; i++) {
+        peak = fmax(peak, ch->coarse[i]);
+        active += ch->medium[i] > ch->thr_medium;
+        scratch[i - a] = ch->coarse[i];
+    }
+    e->duty = (double)active / (double)(b - a);
+    e->amp_over_rest = peak / ch->rest_coarse;
+    e->level_over_rest = median_inplace(scratch, b - a) / ch->rest_coarse;
+    /* Rise: 10 % to 90 % of the plateau (90th percentile of the first 10 s). */
+    double dfs = ch->fs / (double)ch->step;
+    size_t c = b - a > (size_t)(10 * dfs) ? a + (size_t)(10 * dfs) : b;
+    for (size_t i = a; i < c; i++)
+        scratch[i - a] = ch->coarse[i];
+    qsort(scratch, c - a, sizeof *scratch, double_cmp);
+    double plateau = scratch[(size_t)(0.9 * (double)(c - a - 1))];
+    double base = ch->rest_coarse, lo = base + 0.1 * (plateau - base),
+           hi = base + 0.9 * (plateau - base);
+    /* Search from half a second before the episode (the coarse envelope
+     * starts rising before the first burst edge). */
+    size_t start = a > (size_t)(0.5 * dfs) ? a - (size_t)(0.5 * dfs) : 0;
+    size_t t10 = start, t90 = c;
+    while (t10 < c && ch->coarse[t10] < lo)
+        t10++;
+    t90 = t10;
+    while (t90 < c && ch->coarse[t90] < hi)
+        t90++;
+    e->rise_time = (double)(t90 - t10) / dfs;
+}
+
+/* Burst statistics.  Durations, intervals and their regularity use the
+ * "major" bursts (peak at least a quarter of the episode's largest), so that
+ * small fragments of low-level firing between beats do not break a rhythm;
+ * single-unit shape and multiplets use every burst. */
+static void bursts_of(lab_episode *e, const lab_channel *ch, double fs,
+                      const emg_label_options *o, double *scratch)
+{
+    const lab_burst *b = ch->bursts + e->first_burst;
+    size_t n = e->n_bursts;
+    e->burst_duration = e->longest_burst = e->interval_cv = e->interval_rate = NAN;
+    e->median_interval = e->single_fraction = e->spikes = NAN;
+    e->sustained_share = 0;
+    e->max_phases = 0;
+    e->multiplets = 0;
+    e->n_major = 0;
+    if (n == 0)
+        return;
+    size_t singles = 0, spikes = 0;
+    double longest = 0, maxpeak = 0, long_time = 0;
+    for (size_t k = 0; k < n; k++) {
+        double d = (double)(b[k].b - b[k].a) / fs;
+        longest = fmax(longest, d);
+        maxpeak = fmax(maxpeak, b[k].peak);
+        singles += b[k].single;
+        spikes += (size_t)b[k].spikes;
+        if (d > o->brief_max)
+            long_time += d;
+        if (b[k].phases > e->max_phases)
+            e->max_phases = b[k].phases;
+    }
+    e->longest_burst = longest;
+    e->single_fraction = (double)singles / (double)n;
+    e->spikes = (double)spikes / (double)n;
+    e->sustained_share = e->duration > 0 ? long_time / e->duration : 0;
+    /* Multiplets: runs of bursts whose gaps are below multiplet_isi, counting
+     * the spikes of the run. */
+    size_t gap = (size_t)lround(o->multiplet_isi * fs);
+    int run_spikes = b[0].spikes, uniform = b[0].spike_cv <= 0.3;
+    for (size_t k = 1; k <= n; k++) {
+        if (k < n && b[k].a - b[k - 1].b < gap) {
+            run_spikes += b[k].spikes;
+            uniform &= b[k].spike_cv <= 0.3;
+            continue;
+        }
+        if (run_spikes >= o->multiplet_spikes && uniform)
+            e->multiplets++;
+        if (k < n) {
+            run_spikes = b[k].spikes;
+            uniform = b[k].spike_cv <= 0.3;
+        }
+    }
+    /* Major bursts. */
+    size_t m = 0, prev = 0, major_singles = 0;
+    double sum = 0, sum2 = 0;
+    size_t ni = 0;
+    double *iv = scratch + n;
+    for (size_t k = 0; k < n; k++) {
+        if (b[k].peak < 0.25 * maxpeak)
+            continue;
+        scratch[m] = (double)(b[k].b - b[k].a) / fs;
+        major_singles += b[k].single;
+        if (m > 0) {
+            double d = (double)(b[k].a - b[prev].a) / fs;
+            iv[ni++] = d;
+            sum += d;
+            sum2 += d * d;
+        }
+        prev = k;
+        m++;
+    }
+    e->n_major = m;
+    e->major_single_fraction = m ? (double)major_singles / (double)m : NAN;
+    e->burst_duration = median_inplace(scratch, m);
+    if (ni >= 1) {
+        double mean = sum / (double)ni;
+        if (ni >= 2)
+            e->interval_cv = sqrt(fmax(0, sum2 / (double)ni - mean * mean)) / mean;
+        e->median_interval = median_inplace(iv, ni);
+        e->interval_rate = 1.0 / e->median_interval;
+    }
+}
+
+/* ---- median frequency ------------------------------------------------------ */
+
+typedef struct psd_cache {
+    size_t len[4];
+    emg_psd_plan *plan[4];
+    double *psd;
+} psd_cache;
+
+static emg_psd_plan *plan_for(psd_cache *pc, size_t len, double fs, emg_error *err)
+{
+    for (int k = 0; k < 4; k++)
+        if (pc->plan[k] && pc->len[k] == len)
+            return pc->plan[k];
+    for (int k = 0; k < 4; k++) {
+        if (pc->plan[k])
+            continue;
+        if (emg_psd_plan_create(&pc->plan[k], len, EMG_TAPER_HANN, 0.5, fs, err) < 0)
+            return NULL;
+        pc->len[k] = len;
+        return pc->plan[k];
+    }
+    return NULL;
+}
+
+static void psd_cache_free(psd_cache *pc)
+{
+    for (int k = 0; k < 4; k++)
+        emg_psd_plan_destroy(pc->plan[k]);
+    free(pc->psd);
+}
+
+/* Welch PSD of y over the episode (at most 10 s from its middle), mains
+ * harmonics replaced by their neighbours, median frequency in the band. */
+static double mdf_of(const lab_episode *e, const double *y, double fs, double mains,
+                     double f_low, double f_high, psd_cache *pc, emg_error *err)
+{
+    size_t seg = 1;
+    while ((double)seg < 0.128 * fs)
+        seg <<= 1;
+    size_t len = e->b - e->a, a = e->a;
+    while (seg > 64 && seg > len)
+        seg >>= 1;
+    if (len < seg || seg < 32)
+        return NAN;
+    if ((double)len > 10 * fs) {
+        a += (len - (size_t)(10 * fs)) / 2;
+        len = (size_t)(10 * fs);
+    }
+    emg_psd_plan *p = plan_for(pc, seg, fs, err);
+    if (!p)
+        return NAN;
+    size_t bins = emg_psd_plan_bins(p);
+    double df = emg_psd_plan_df(p);
+    double *psd = emg_xrealloc(pc->psd, 8192 > bins ? 8192 : bins, sizeof *psd, err);
+    if (!psd)
+        return NAN;
+    pc->psd = psd;
+    if (emg_welch(p, y + a, len, seg / 2, psd, NULL, err) < 0)
+        return NAN;
+    if (mains > 0) {
+        for (double h = mains; h < 0.5 * fs; h += mains) {
+            long lo = (long)floor((h - 2.0) / df) - 1, hi = (long)ceil((h + 2.0) / df) + 1;
+            if (lo < 1 || (size_t)hi >= bins)
+                continue;
+            for (long k = lo + 1; k < hi; k++)
+                psd[k] = psd[lo] + (psd[hi] - psd[lo]) * (double)(k - lo) / (double)(hi - lo);
+        }
+    }
+    emg_spectral_stats st;
+    emg_spectral_stats_compute(&st, psd, bins, df, f_low, f_high);
+    return st.mdf;
+}
+
+/* ---- the channel ----------------------------------------------------------- */
+
+static int decimate(float **out, const double *env, size_t n, size_t step, size_t nd,
+                    emg_error *err)
+{
+    float *d = emg_xcalloc(nd + 1, sizeof *d, err);
+    if (!d)
+        return EMG_ERR_NOMEM;
+    for (size_t k = 0; k < nd; k++)
+        d[k] = (float)env[k * step < n ? k * step : n - 1];
+    *out = d;
+    return 0;
+}
+
+int lab_measure_channel(lab_channel *ch, const double *x, size_t n, double fs, int index,
+                        int needle, const emg_label_options *o, emg_error *err)
+{
+    memset(ch, 0, sizeof *ch);
+    ch->index = index;
+    ch->fs = fs;
+    ch->n = n;
+    ch->step = (size_t)lround(fs / LAB_ENV_RATE);
+    if (ch->step < 1)
+        ch->step = 1;
+    ch->nd = (n + ch->step - 1) / ch->step;
+    if (n < 16)
+        return 0;
+    int rc = EMG_ERR_NOMEM;
+    double *y = emg_xcalloc(n, sizeof *y, err);
+    double *fine = emg_xcalloc(n, sizeof *fine, err);
+    double *env = emg_xcalloc(n, sizeof *env, err);
+    psd_cache pc;
+    memset(&pc, 0, sizeof pc);
+    if (!y || !fine || !env)
+        goto done;
+    /* Needle EMG keeps its high frequencies (criteria page: up to 5-10 kHz). */
+    double band_high = needle && o->band_high == 450.0 ? 5000.0 : o->band_high;
+    if ((rc = emg_detect_bandpass(y, x, n, fs, o->band_low, band_high, err)) < 0)
+        goto done;
+    /* Coarse envelope: rest level, then decimated copy. */
+    if ((rc = emg_centred_rms(env, y, n, fs, o->coarse_window, err)) < 0 ||
+        (rc = rest_of(&ch->rest_coarse, &ch->rsd_coarse, &ch->rest_from, &ch->rest_to, env, n,
+                      fs, o, err)) < 0)
+        goto done;
+    ch->thr_coarse = ch->rest_coarse + o->rest_k * ch->rsd_coarse;
+    ch->noise_rms = ch->rest_coarse;
+    if ((rc = decimate(&ch->coarse, env, n, ch->step, ch->nd, err)) < 0)
+        goto done;
+    /* Fine envelope and bursts; then episodes need the coarse one again. */
+    if ((rc = emg_centred_rms(fine, y, n, fs, o->fine_window, err)) < 0 ||
+        (rc = rest_of(&ch->rest_fine, &ch->rsd_fine, NULL, NULL, fine, n, fs, o, err)) < 0)
+        goto done;
+    ch->thr_fine = ch->rest_fine + o->fine_k * ch->rsd_fine;
+    if ((rc = find_bursts(ch, y, fine, fs, o, err)) < 0)
+        goto done;
+    if ((rc = build_episodes(ch, env, fs, o, err)) < 0)
+        goto done;
+    /* Medium envelope (reuses the fine buffer). */
+    if ((rc = emg_centred_rms(fine, y, n, fs, o->medium_window, err)) < 0 ||
+        (rc = rest_of(&ch->rest_medium, &ch->rsd_medium, NULL, NULL, fine, n, fs, o, err)) < 0)
+        goto done;
+    ch->thr_medium = ch->rest_medium + o->rest_k * ch->rsd_medium;
+    if ((rc = decimate(&ch->medium, fine, n, ch->step, ch->nd, err)) < 0)
+        goto done;
+    /* Mains for the spectral measures. */
+    ch->mains = o->mains;
+    if (o->mains == 0 && (double)n >= fs && fs > 120) {
+        double f = 0;
+        size_t m = n < (size_t)(60 * fs) ? n : (size_t)(60 * fs);
+        if (emg_mains_detect(x, m, fs, &f, NULL, NULL) == 0)
+            ch->mains = f;
+    }
+    /* Per-episode measures; scratch reuses env (no longer needed). */
+    for (size_t k = 0; k < ch->n_episodes; k++) {
+        lab_episode *e = &ch->episodes[k];
+        e->duration = (double)(e->b - e->a) / fs;
+        bursts_of(e, ch, fs, o, env);
+        rhythm_of(e, ch, o, env);
+        levels_of(e, ch, env);
+        e->mdf = mdf_of(e, y, fs, ch->mains, o->band_low, fmin(band_high, 0.5 * fs), &pc, err);
+    }
+    rc = 0;
+done:
+    psd_cache_free(&pc);
+    free(y);
+    free(fine);
+    free(env);
+    if (rc < 0)
+        lab_channel_free(ch);
+    return rc;
+}
+
+int lab_force_segments(size_t **seg, size_t *n_seg, const double *x, size_t n, double fs,
+                       const emg_label_options *o, emg_error *err)
+{
+    *seg = NULL;
+    *n_seg = 0;
+    if (n < 16)
+        return 0;
+    double *d = emg_xcalloc(n, sizeof *d, err), *s = emg_xcalloc(n, sizeof *s, err);
+    int rc = EMG_ERR_NOMEM;
+    if (!d || !s)
+        goto done;
+    /* Level relative to the file's median, smoothed over 0.2 s: a force
+     * rises, an MMG or accelerometer vibrates; both raise this. */
+    memcpy(d, x, n * sizeof *d);
+    size_t stride = n / 20000 + 1, m = 0;
+    for (size_t i = 0; i < n; i += stride)
+        s[m++] = x[i];
+    double med = median_inplace(s, m);
+    for (size_t i = 0; i < n; i++)
+        d[i] = fabs(x[i] - med);
+    emg_envelope *e = NULL;
+    if ((rc = emg_envelope_create(&e, EMG_ENVELOPE_ARV, 0.2, fs, err)) < 0)
+        goto done;
+    emg_envelope_execute(e, d, s, n);
+    emg_envelope_destroy(e);
+    double rest, rsd;
+    if ((rc = rest_of(&rest, &rsd, NULL, NULL, s, n, fs, o, err)) < 0)
+        goto done;
+    double peak = 0;
+    for (size_t i = 0; i < n; i++)
+        peak = fmax(peak, s[i]);
+    /* At least 5 % of the largest excursion: a force sensor's drift is not a contraction. */
+    double thr = fmax(rest + o->force_k * rsd, rest + 0.05 * (peak - rest));
+    rc = emg_segments_above(seg, n_seg, s, n, thr, (size_t)lround(0.5 * fs),
+                            (size_t)lround(0.5 * fs), err);
+    /* The 0.2 s trailing window delays the edges by 0.1 s. */
+    size_t half = (size_t)lround(0.1 * fs);
+    for (size_t k = 0; rc == 0 && k < *n_seg; k++) {
+        (*seg)[2 * k] = (*seg)[2 * k] > half ? (*seg)[2 * k] - half : 0;
+        (*seg)[2 * k + 1] = (*seg)[2 * k + 1] > half ? (*seg)[2 * k + 1] - half : 0;
+    }
+done:
+    free(d);
+    free(s);
+    return rc;
+}

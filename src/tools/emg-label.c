@@ -1,0 +1,340 @@
+/* emg-label: label EMG activity with the spasm types of docs/spasm-criteria.md.
+ *
+ *   emg-label [--context CTX] [--pair AG:ANT]... [--force CH] [--explain[=FILE]]
+ *             [--annotate OUT.edf] [options] INPUT
+ *
+ * One row per event: onset duration channel label confidence, then the
+ * evidence the decision used (bursts, burst rate, interval CV, %COCON and
+ * lag with the partner, MDF, amplitude over rest, rise time, phases, spikes
+ * per burst, context, rule, note).  Where an input that would decide is
+ * missing (force channel, pair, context), the events are "unclassified" and
+ * a message names the input once on stderr.  Every numeric default of the
+ * criteria page is an option; docs/methods/labelling.md explains each. */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "emgkit/label.h"
+
+enum { OPT_CONTEXT = CLI_OPT_TOOL_BASE, OPT_PAIR, OPT_FORCE, OPT_EXPLAIN, OPT_ANNOTATE,
+       OPT_REST, OPT_NO_AUTO, OPT_BAND, OPT_MAINS, OPT_NUMERIC_BASE = CLI_OPT_TOOL_BASE + 50 };
+
+/* Numeric options: name, field, help.  Integers are stored as int. */
+typedef struct num_opt {
+    const char *name;
+    size_t offset;
+    int is_int;
+    const char *help;
+} num_opt;
+
+#define D(name, field, help) {name, offsetof(emg_label_options, field), 0, help}
+#define I(name, field, help) {name, offsetof(emg_label_options, field), 1, help}
+static const num_opt NUM_OPTS[] = {
+    D("rest-k", rest_k, "activity: coarse envelope > rest median + K robust SD (3)"),
+    D("fine-k", fine_k, "bursts: fine envelope > rest median + K robust SD (5)"),
+    D("rest-window", rest_window, "s, window for the quiet-window rest search (1)"),
+    D("rest-fraction", rest_fraction, "fraction of quietest windows used as rest (0.2)"),
+    D("fine-window", fine_window, "s, fine RMS envelope for burst edges (0.003)"),
+    D("medium-window", medium_window, "s, medium RMS envelope for rhythm (0.02)"),
+    D("coarse-window", coarse_window, "s, coarse RMS envelope for amplitude (0.05)"),
+    D("min-active", min_active, "s, shortest active segment (0.02)"),
+    D("min-amp", min_amp, "burst-free activity must reach this x rest (1.5)"),
+    D("burst-merge", burst_merge, "s, gaps inside one burst (0.015)"),
+    D("burst-snr", burst_snr, "burst peak must exceed this x rest RMS (4)"),
+    D("episode-gap", episode_gap, "s, bursts closer than this form one episode (0.6)"),
+    D("group-gap", group_gap, "s, runs of potentials/jerks/multiplets: merge gap (4; 0 off)"),
+    D("rhythm-group-gap", rhythm_group_gap, "s, same for other labels (1; 0 off)"),
+    D("transient-max", transient_max, "s, longest single motor-unit potential (0.03)"),
+    I("max-phases", max_phases, "phases of a single motor-unit potential at most (5)"),
+    D("train-cv", train_cv, "regular single-unit train: interval CV <= this (0.05)"),
+    I("multiplet-spikes", multiplet_spikes, "tetanic multiplet: spikes at least (4)"),
+    D("multiplet-isi", multiplet_isi, "s, longest interval inside a multiplet (0.03)"),
+    D("tetanic-min", tetanic_min, "s, multiplets must recur this long (30)"),
+    D("brief-max", brief_max, "s, longest brief burst (0.25)"),
+    I("rhythm-min-bursts", rhythm_min_bursts, "bursts needed for a rhythm (3)"),
+    D("clonic-cv", clonic_cv, "regular: interval CV below this (0.2)"),
+    D("clonic-low", clonic_low, "Hz, clonus band low edge (3.5)"),
+    D("clonic-high", clonic_high, "Hz, clonus band high edge (8)"),
+    D("clonic-max-burst", clonic_max_burst, "s, longest clonic beat (0.15)"),
+    D("ataxic-low", ataxic_low, "Hz (2)"),
+    D("ataxic-high", ataxic_high, "Hz (5)"),
+    D("dystonic-low", dystonic_low, "Hz (4)"),
+    D("dystonic-high", dystonic_high, "Hz (7)"),
+    D("tremor-low", tremor_low, "Hz (8)"),
+    D("tremor-high", tremor_high, "Hz (12)"),
+    D("myoclonic-amp", myoclonic_amp, "compound jerk: coarse peak >= this x rest (3)"),
+    D("sustained-min", sustained_min, "s, sustained activity lasts longer (1)"),
+    D("cocon", cocon, "%COCON above this is co-contraction (50)"),
+    D("together-lag", together_lag, "s, |cross-correlation lag| for 'together' (0.05)"),
+    D("modulation", modulation, "dystonic 4-7 Hz envelope autocorrelation at least (0.1)"),
+    D("partner-quiet", partner_quiet, "partner active below this fraction: quiet (0.2)"),
+    D("tonic-min", tonic_min, "s, shortest tonic plateau (25)"),
+    D("tonic-max", tonic_max, "s, longest tonic plateau (240)"),
+    D("strain-max-amp", strain_max_amp, "strain: level over rest below this (10)"),
+    D("force-k", force_k, "force contraction: rest median + K robust SD (5)"),
+    D("mdf-low", mdf_low, "Hz, low median frequency (evidence only) (70)"),
+};
+#undef D
+#undef I
+#define N_NUM (sizeof NUM_OPTS / sizeof *NUM_OPTS)
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: %s [options] INPUT\n"
+            "Label EMG activity with spasm types (cramp fasciculation tonic dystonic ischemic\n"
+            "clonic myoclonic ataxic tetanic strain mixed unclassified; voluntary and tremor\n"
+            "are reported as non-spasms) after docs/spasm-criteria.md.\n\n"
+            "Inputs that decide:\n"
+            "  --context CTX          rest sleep exercise movement cns-lesion ischemia\n"
+            "                         hyperventilation injury (default: from annotations)\n"
+            "  --pair AG:ANT          agonist and antagonist channels (name or 1-based index),\n"
+            "                         repeatable\n"
+            "  --force CH             force, MMG or accelerometer channel\n"
+            "  --no-auto-roles        do not take roles from channel names\n"
+            "Output:\n"
+            "  -o, --output FILE      label table (TSV, default stdout)\n"
+            "  --annotate OUT         write the recording with the labels as annotations\n"
+            "                         (EDF+, HDF5, pipe...: format from the extension)\n"
+            "  --explain[=FILE]       rules tested per event and why (default stderr)\n"
+            "Measurement:\n"
+            "  --rest FROM:TO         rest interval in seconds (default: quietest windows)\n"
+            "  --band LO:HI           band-pass in Hz (20:450)\n"
+            "  --mains HZ             mains for the spectral measures: 50, 60, 0 detect (0),\n"
+            "                         -1 none\n",
+            cli_prog());
+    fprintf(out, "Thresholds (defaults from the criteria page or documented design choices):\n");
+    for (size_t k = 0; k < N_NUM; k++)
+        fprintf(out, "  --%-20s %s\n", NUM_OPTS[k].name, NUM_OPTS[k].help);
+    fputc('\n', out);
+    cli_input_help(out);
+    cli_help_footer(out);
+}
+
+static void parse_range(const char *opt, const char *arg, double *a, double *b)
+{
+    const char *colon = strchr(arg, ':');
+    char buf[128];
+    if (!colon || (size_t)(colon - arg) >= sizeof buf)
+        cli_usage_error("%s: expected FROM:TO, got '%s'", opt, arg);
+    memcpy(buf, arg, (size_t)(colon - arg));
+    buf[colon - arg] = '\0';
+    *a = cli_parse_double(opt, buf);
+    *b = cli_parse_double(opt, colon + 1);
+    if (!(*b > *a))
+        cli_usage_error("%s: the second value must be greater than the first", opt);
+}
+
+static int find_channel(const emg_header *h, const char *spec, const char *opt)
+{
+    int c = emg_header_find_channel(h, spec);
+    if (c < 0)
+        cli_usage_error("%s: no channel '%s'", opt, spec);
+    return c;
+}
+
+static void write_table(FILE *f, const emg_label_result *r, const emg_header *h)
+{
+    static const char *cols[] = {"onset", "duration", "channel", "label", "confidence",
+                                 "n_bursts", "burst_duration", "burst_rate", "interval_cv",
+                                 "cocon", "partner", "lag", "mdf", "amp_over_rest",
+                                 "rise_time", "phases", "spikes", "context", "rule", "note"};
+    emg_tsv_header(f, sizeof cols / sizeof *cols, cols);
+    for (size_t k = 0; k < r->n_events; k++) {
+        const emg_label_event *e = &r->events[k];
+        emg_tsv_num(f, e->onset, 0);
+        emg_tsv_num(f, e->duration, 0);
+        emg_tsv_str(f, h->channels[e->channel].name, 0);
+        emg_tsv_str(f, e->label, 0);
+        emg_tsv_num(f, round(e->confidence * 100) / 100, 0);
+        emg_tsv_num(f, e->n_bursts, 0);
+        emg_tsv_num(f, e->burst_duration, 0);
+        emg_tsv_num(f, e->burst_rate, 0);
+        emg_tsv_num(f, e->interval_cv, 0);
+        emg_tsv_num(f, e->cocon, 0);
+        emg_tsv_str(f, e->partner >= 0 ? h->channels[e->partner].name : "n/a", 0);
+        emg_tsv_num(f, e->lag, 0);
+        emg_tsv_num(f, e->mdf, 0);
+        emg_tsv_num(f, e->amp_over_rest, 0);
+        emg_tsv_num(f, e->rise_time, 0);
+        emg_tsv_num(f, e->phases, 0);
+        emg_tsv_num(f, e->spikes, 0);
+        emg_tsv_str(f, e->context, 0);
+        emg_tsv_str(f, e->rule, 0);
+        emg_tsv_str(f, e->note[0] ? e->note : "n/a", 1);
+    }
+}
+
+/* The recording again, with one annotation per label ("cramp", or
+ * "cramp nocturnal"), through the ordinary writer. */
+static void write_annotated(const char *path, const emg_recording *rec,
+                            const emg_label_result *r)
+{
+    emg_recording copy;
+    emg_error err;
+    emg_recording_init(&copy);
+    if (emg_header_copy(&copy.header, &rec->header, &err) < 0)
+        cli_fail(&err);
+    for (size_t k = 0; k < r->n_events; k++) {
+        const emg_label_event *e = &r->events[k];
+        char text[96];
+        snprintf(text, sizeof text, "%s%s%s", e->label, e->note[0] ? " " : "", e->note);
+        if (emg_header_add_annotation(&copy.header, e->onset, e->duration, e->channel, text,
+                                      &err) < 0)
+            cli_fail(&err);
+    }
+    emg_header_add_provenance(&copy.header, cli_command_line(), &err);
+    copy.data = rec->data; /* borrowed: released below without freeing the samples */
+    cli_refuse_binary_tty(path);
+    int rc = emg_recording_save(&copy, path, EMG_FORMAT_AUTO, NULL, &err);
+    copy.data = NULL;
+    emg_header_free(&copy.header);
+    if (rc < 0)
+        cli_fail(&err);
+}
+
+int main(int argc, char **argv)
+{
+    struct option longopts[32 + N_NUM];
+    static const struct option fixed[] = {
+        CLI_INPUT_LONG_OPTIONS,
+        {"context", required_argument, NULL, OPT_CONTEXT},
+        {"pair", required_argument, NULL, OPT_PAIR},
+        {"force", required_argument, NULL, OPT_FORCE},
+        {"no-auto-roles", no_argument, NULL, OPT_NO_AUTO},
+        {"explain", optional_argument, NULL, OPT_EXPLAIN},
+        {"annotate", required_argument, NULL, OPT_ANNOTATE},
+        {"rest", required_argument, NULL, OPT_REST},
+        {"band", required_argument, NULL, OPT_BAND},
+        {"mains", required_argument, NULL, OPT_MAINS},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'}};
+    size_t nl = 0;
+    for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
+        longopts[nl++] = fixed[k];
+    for (size_t k = 0; k < N_NUM; k++) {
+        longopts[nl].name = NUM_OPTS[k].name;
+        longopts[nl].has_arg = required_argument;
+        longopts[nl].flag = NULL;
+        longopts[nl].val = OPT_NUMERIC_BASE + (int)k;
+        nl++;
+    }
+    memset(&longopts[nl], 0, sizeof longopts[nl]);
+
+    cli_input in;
+    emg_label_options o;
+    emg_error err;
+    const char *out_path = "-", *annotate = NULL, *explain_path = NULL;
+    const char *pair_specs[EMG_LABEL_MAX_PAIRS], *force_specs[EMG_LABEL_MAX_FORCE];
+    size_t n_pair_specs = 0, n_force_specs = 0;
+    int explain = 0, opt;
+
+    cli_init("emg-label", argc, argv);
+    cli_input_init(&in);
+    emg_label_options_init(&o);
+    while ((opt = getopt_long(argc, argv, CLI_INPUT_SHORT_OPTIONS "o:h", longopts, NULL)) != -1) {
+        if (cli_input_option(&in, opt, optarg))
+            continue;
+        if (opt >= OPT_NUMERIC_BASE && opt < OPT_NUMERIC_BASE + (int)N_NUM) {
+            const num_opt *no = &NUM_OPTS[opt - OPT_NUMERIC_BASE];
+            char name[64];
+            snprintf(name, sizeof name, "--%s", no->name);
+            double v = cli_parse_double(name, optarg);
+            if (!(v >= 0))
+                cli_usage_error("%s: must be >= 0", name);
+            if (no->is_int)
+                *(int *)((char *)&o + no->offset) = (int)cli_parse_long(name, optarg, 0, 1000000);
+            else
+                *(double *)((char *)&o + no->offset) = v;
+            continue;
+        }
+        switch (opt) {
+        case OPT_CONTEXT:
+            if (emg_context_from_name(optarg, &o.context, &err) < 0)
+                cli_usage_error("%s", err.message);
+            break;
+        case OPT_PAIR:
+            if (n_pair_specs == EMG_LABEL_MAX_PAIRS)
+                cli_usage_error("--pair: at most %d pairs", EMG_LABEL_MAX_PAIRS);
+            if (!strchr(optarg, ':'))
+                cli_usage_error("--pair: expected AGONIST:ANTAGONIST, got '%s'", optarg);
+            pair_specs[n_pair_specs++] = optarg;
+            break;
+        case OPT_FORCE:
+            if (n_force_specs == EMG_LABEL_MAX_FORCE)
+                cli_usage_error("--force: at most %d channels", EMG_LABEL_MAX_FORCE);
+            force_specs[n_force_specs++] = optarg;
+            break;
+        case OPT_NO_AUTO: o.auto_roles = 0; break;
+        case OPT_EXPLAIN:
+            explain = 1;
+            explain_path = optarg;
+            break;
+        case OPT_ANNOTATE: annotate = optarg; break;
+        case OPT_REST: parse_range("--rest", optarg, &o.rest_from, &o.rest_to); break;
+        case OPT_BAND: parse_range("--band", optarg, &o.band_low, &o.band_high); break;
+        case OPT_MAINS:
+            o.mains = cli_parse_double("--mains", optarg);
+            break;
+        case 'o': out_path = optarg; break;
+        case 'h': usage(stdout); return CLI_EXIT_OK;
+        default: cli_usage_error("unknown option");
+        }
+    }
+    if (optind + 1 != argc)
+        cli_usage_error(optind >= argc ? "missing INPUT" : "more than one INPUT");
+    o.explain = explain;
+
+    emg_recording rec;
+    cli_load_input(&rec, argv[optind], &in);
+    for (size_t k = 0; k < n_pair_specs; k++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", pair_specs[k]);
+        char *colon = strchr(buf, ':');
+        *colon = '\0';
+        o.pairs[k][0] = find_channel(&rec.header, buf, "--pair");
+        o.pairs[k][1] = find_channel(&rec.header, colon + 1, "--pair");
+        if (o.pairs[k][0] == o.pairs[k][1])
+            cli_usage_error("--pair: agonist and antagonist are the same channel");
+    }
+    o.n_pairs = n_pair_specs;
+    for (size_t k = 0; k < n_force_specs; k++)
+        o.force[k] = find_channel(&rec.header, force_specs[k], "--force");
+    o.n_force = n_force_specs;
+
+    emg_label_result r;
+    if (emg_label_recording(&r, &rec, &o, &err) < 0) {
+        char msg[EMG_ERROR_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%s", err.message);
+        emg_error_set(&err, err.status, "%s: %s", argv[optind], msg);
+        cli_fail(&err);
+    }
+    for (unsigned bit = 1; bit <= EMG_LABEL_MISSING_MOVEMENT; bit <<= 1) {
+        if (!(r.missing & bit))
+            continue;
+        size_t n = 0;
+        for (size_t k = 0; k < r.n_events; k++)
+            n += !strcmp(r.events[k].label, "unclassified");
+        cli_warn("%s (%zu event%s left unclassified)", emg_label_missing_text(bit), n,
+                 n == 1 ? "" : "s");
+    }
+    if (explain) {
+        FILE *xf = explain_path ? cli_open_text_output(explain_path) : stderr;
+        for (size_t k = 0; k < r.n_events; k++)
+            if (r.events[k].explain)
+                fputs(r.events[k].explain, xf);
+        if (explain_path)
+            cli_close_text_output(xf);
+    }
+    FILE *f = cli_open_text_output(out_path);
+    write_table(f, &r, &rec.header);
+    cli_close_text_output(f);
+    if (annotate)
+        write_annotated(annotate, &rec, &r);
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+    cli_finish_stdout();
+    return CLI_EXIT_OK;
+}
