@@ -32,6 +32,11 @@
 #define HDF5_BLOCK_SAMPLES 32768
 /* Rows per pass when a reader scans a whole dataset at open (PLUX checks, timestamps). */
 #define HDF5_SCAN_ROWS 65536
+/* Bounds that only a damaged file exceeds; they keep allocations and block
+ * counts finite whatever the file claims. */
+#define HDF5_MAX_COLUMNS 65536
+#define HDF5_MIN_FS 1e-6
+#define HDF5_MAX_FS 1e8
 /* Writer: deflate level (1 is much faster than 6 and nearly as small for float EMG). */
 #define HDF5_DEFLATE_LEVEL 1
 
@@ -342,10 +347,15 @@ static int add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_se
     if (rank == 1 || rank == 2)
         H5Sget_simple_extent_dims(space, dims, NULL);
     close_id(&space, H5Sclose);
-    if (rank != 1 && rank != 2) {
+    if ((rank != 1 && rank != 2) || dims[1] > HDF5_MAX_COLUMNS) {
         H5Dclose(dset);
-        return emg_error_set(err, EMG_ERR_FORMAT, "%s: sample dataset has %d dimensions", r->path,
-                             rank);
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: sample dataset of rank %d with %llu columns",
+                             r->path, rank, (unsigned long long)dims[1]);
+    }
+    if (!(fs >= HDF5_MIN_FS && fs <= HDF5_MAX_FS)) {
+        H5Dclose(dset);
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: implausible sampling rate %g Hz", r->path,
+                             fs);
     }
     h5_series *grown = emg_xrealloc(r->series, r->n_series + 1, sizeof *grown, err);
     if (!grown) {
@@ -428,7 +438,7 @@ static int hdf5_read(void *state, emg_block *blk, emg_error *err)
         hsize_t a = block_row(s, k), n = block_row(s, k + 1) - a;
         for (hsize_t c = 0; c < s->n_cols; c++)
             blk->count[s->first_channel + c] = (size_t)n;
-        if (n == 0)
+        if (n == 0 || s->n_cols == 0)
             continue;
         if ((rc = ensure_scratch(r, (size_t)(n * s->n_cols), err)) < 0)
             return rc;
@@ -696,7 +706,7 @@ static int plux_check_nseq(h5_reader *r, hid_t dev, const char *mac, double fs, 
     tmp.n_rows = dims[0];
     tmp.n_cols = rank == 2 ? dims[1] : 1;
     int rc = EMG_OK;
-    if (tmp.dset < 0 || (rank != 1 && rank != 2)) {
+    if (tmp.dset < 0 || (rank != 1 && rank != 2) || tmp.n_cols > HDF5_MAX_COLUMNS) {
         close_id(&tmp.dset, H5Dclose);
         return h5_fail(err, EMG_ERR_FORMAT, r->path, "unreadable raw/nSeq dataset");
     }

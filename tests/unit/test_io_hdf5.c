@@ -333,7 +333,12 @@ static void put_strings(hid_t loc, const char *name, const char **values, hsize_
  * timestamps at 100 Hz (jittered when irregular). */
 static void write_nwb(const char *path, int irregular)
 {
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    /* The irregular variant also starts with a 1024-byte user block before the superblock. */
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (irregular)
+        H5Pset_userblock(fcpl, 1024);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    H5Pclose(fcpl);
     assert_true(f >= 0);
     put_str_attr(f, "nwb_version", "2.5.0");
     put_str_attr(f, "neurodata_type", "NWBFile");
@@ -450,6 +455,8 @@ static void test_nwb(void **state)
     write_nwb(path, 1);
     if (emg_reader_open(&r, path, NULL, &err) < 0)
         fail_msg("%s", err.message);
+    assert_int_equal(emg_reader_format(r), EMG_FORMAT_HDF5);
+    assert_int_equal(emg_reader_header(r)->n_channels, 3);
     assert_true(has_note(emg_reader_header(r), "/acquisition/force: timestamps irregular"));
     emg_reader_close(r);
 }
