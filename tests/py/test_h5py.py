@@ -207,6 +207,47 @@ def test_h5_to_h5(src):
     print("ok: %s -> pipe -> %s" % (src, out))
 
 
+# ------------------------------------------------------------------- NWB
+
+def test_nwb_from_h5py():
+    """An NWB-shaped file written by h5py (its own attribute and string types) read by emgkit."""
+    src = os.path.join(TMP, "h5py_session.nwb")
+    rng = np.random.default_rng(3)
+    emg = rng.normal(0, 2e-4, size=(3000, 3)).astype(np.float32)
+    with h5py.File(src, "w") as f:
+        f.attrs["nwb_version"] = "2.6.0"
+        f["session_start_time"] = "2022-11-03T14:05:10.5+01:00"
+        f["session_description"] = "h5py-written NWB"
+        el = f.create_group("general/extracellular_ephys/electrodes")
+        el["location"] = np.array(["biceps", "triceps", "deltoid"], dtype=h5py.string_dtype())
+        es = f.create_group("acquisition/ElectricalSeries")
+        es.attrs["neurodata_type"] = "ElectricalSeries"
+        d = es.create_dataset("data", data=emg, chunks=(1000, 3), compression="gzip")
+        d.attrs["unit"] = "volts"
+        d.attrs["conversion"] = 1.0
+        d.attrs["offset"] = 0.0
+        d.attrs["resolution"] = -1.0
+        st = es.create_dataset("starting_time", data=2.0)
+        st.attrs["rate"] = 1000.0
+        st.attrs["unit"] = "seconds"
+        es["electrodes"] = np.array([2, 0, 1], dtype=np.int64)
+    out = os.path.join(TMP, "h5py_session.h5")
+    convert(src, out)
+    with h5py.File(out, "r") as h5:
+        check_layout(h5, out)
+        chans = channels(h5)
+        names = [text(c.attrs["name"]) for c in chans]
+        check(names == ["deltoid", "biceps", "triceps"], out + ": names %r" % names)
+        for i, c in enumerate(chans):
+            check(float(c.attrs["fs"]) == 1000.0, out + ": fs")
+            check(text(c.attrs["unit"]) == "V", out + ": unit")
+            check(np.array_equal(c[:], emg[:, i].astype(np.float64)), out + ": values of " + names[i])
+        # session start + starting_time 2.0 s, time zone dropped
+        start = text(h5["recording"].attrs["start_time"])
+        check(start == "2022-11-03T14:05:12.500000", out + ": start_time %r" % start)
+    print("ok: h5py-written NWB %s -> %s" % (src, out))
+
+
 def main():
     if not os.access(os.path.join(BIN, "emg-convert"), os.X_OK):
         raise SystemExit("FAIL: %s/emg-convert not built" % BIN)
@@ -216,6 +257,7 @@ def main():
     test_plux("emg_fatigue.h5", 126900)
     test_plux("emg_bursts.h5", 28519)
     test_h5_to_h5(grabmyo)
+    test_nwb_from_h5py()
     if failures:
         print("%d check(s) failed" % len(failures))
         sys.exit(1)
