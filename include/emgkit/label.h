@@ -67,11 +67,12 @@ typedef struct emg_label_options {
     double burst_snr;       /* a burst's peak |x| must exceed this x the rest RMS (4) */
     double episode_gap;     /* s, bursts closer than this form one episode (0.6) */
     double group_gap;       /* s, runs of jerks, potentials or multiplets: same-label events
-                               closer than this are one event (4; 0 = off) */
+                               closer than this are one event (20; 0 = off) */
     double rhythm_group_gap; /* s, the same for rhythmic and sustained labels (1; 0 = off) */
     /* Rule 2: isolated potentials. */
     double transient_max;   /* s, a single potential is shorter (0.03) */
     int max_phases;         /* a single motor-unit potential has at most this many phases (5) */
+    double sparse_rate;     /* isolated potentials: at most this many per second of episode (5) */
     double train_cv;        /* regular single-unit train: interval CV <= this (0.05) */
     int multiplet_spikes;   /* tetanic multiplet: >= this many spikes (4) */
     double multiplet_isi;   /* s, longest interval inside a multiplet (0.03) */
@@ -93,6 +94,8 @@ typedef struct emg_label_options {
     double modulation;      /* dystonic: envelope autocorrelation peak at 4-7 Hz >= this (0.1);
                                without a pair, 3.5 x this leaves the event undecided */
     double partner_quiet;   /* partner active less than this fraction of the event: quiet (0.2) */
+    double crosstalk;       /* partner whose level over rest is below this fraction of the
+                               channel's is crosstalk, i.e. quiet (0.15) */
     double tonic_min, tonic_max; /* s, tonic plateau (25, 240) */
     double strain_max_amp;  /* strain: coarse median over rest below this ratio (10) */
     double force_k;         /* force/MMG contraction: above rest median + force_k robust SD (5) */

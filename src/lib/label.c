@@ -69,7 +69,8 @@ void emg_label_options_init(emg_label_options *o)
     o->burst_merge = 0.015;
     o->burst_snr = 4.0;
     o->episode_gap = 0.6;
-    o->group_gap = 4.0;
+    o->group_gap = 20.0;
+    o->sparse_rate = 5.0;
     o->rhythm_group_gap = 1.0;
     o->transient_max = 0.03;
     o->max_phases = 5;
@@ -94,6 +95,7 @@ void emg_label_options_init(emg_label_options *o)
     o->together_lag = 0.05;
     o->modulation = 0.1;
     o->partner_quiet = 0.2;
+    o->crosstalk = 0.15;
     o->myoclonic_amp = 3.0;
     o->tonic_min = 25.0;
     o->tonic_max = 240.0;
@@ -250,6 +252,7 @@ typedef struct partner_info {
     double cocon;         /* % */
     double lag;           /* s, partner relative to this channel (positive: partner later) */
     double r0, rmax;      /* correlation at zero lag and at the peak */
+    double level;         /* partner's median coarse envelope over its rest level */
 } partner_info;
 
 /* Coarse envelope above rest, normalised by its own largest value in the
@@ -265,9 +268,29 @@ static void partner_measures(partner_info *pi, const lab_channel *c, const lab_c
         b = c->nd;
     if (b > a + (size_t)(20 * dfc))
         b = a + (size_t)(20 * dfc);
-    pi->active = pi->cocon = pi->lag = pi->r0 = pi->rmax = NAN;
+    pi->active = pi->cocon = pi->lag = pi->r0 = pi->rmax = pi->level = NAN;
     if (b <= a + 1)
         return;
+    {
+        size_t m = 0, stride = (b - a) / 4000 + 1;
+        float tmp[4096];
+        for (size_t i = a; i < b && m < 4096; i += stride) {
+            size_t j = (size_t)((double)i / dfc * dfp);
+            tmp[m++] = p->coarse[j < p->nd ? j : p->nd - 1];
+        }
+        /* median by partial selection sort is too slow; a simple insertion on
+         * at most 4096 floats is fine for one episode */
+        for (size_t u = 1; u < m; u++) {
+            float v = tmp[u];
+            size_t w = u;
+            while (w > 0 && tmp[w - 1] > v) {
+                tmp[w] = tmp[w - 1];
+                w--;
+            }
+            tmp[w] = v;
+        }
+        pi->level = m ? tmp[m / 2] / p->rest_coarse : NAN;
+    }
     double maxa = 0, maxb = 0, suma = 0, sumb = 0, common = 0;
     size_t act = 0, len = b - a;
     for (size_t i = a; i < b; i++) {
@@ -371,7 +394,13 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
                    sbuf *x)
 {
     int has_partner = pi->index >= 0;
-    int partner_active = has_partner && pi->active >= o->partner_quiet;
+    /* The partner is active when its envelope is above its threshold for a
+     * good part of the event AND its level over rest is not a small fraction
+     * of this channel's (volume-conducted crosstalk follows the agonist at
+     * zero lag with a fraction of its amplitude). */
+    double rel_level = (pi->level - 1) / (e->level_over_rest - 1);
+    int partner_active = has_partner && pi->active >= o->partner_quiet &&
+                         !(rel_level < o->crosstalk);
     int together = has_partner && partner_active && pi->cocon > o->cocon &&
                    !isnan(pi->lag) && fabs(pi->lag) <= o->together_lag && pi->r0 > 0;
     int alternating = has_partner && partner_active && !together &&
@@ -397,9 +426,10 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
               e->spikes, e->multiplets, e->duty, e->amp_over_rest, e->level_over_rest,
               e->rise_time, e->mdf, emg_context_name(ctx));
     if (has_partner)
-        sb_printf(x, "  partner channel %d: active %.2f of the time, %%COCON %.0f, lag %.0f ms, "
-                     "r(0) %.2f -> %s\n",
-                  pi->index + 1, pi->active, pi->cocon, 1e3 * pi->lag, pi->r0,
+        sb_printf(x, "  partner channel %d: active %.2f of the time, level %.1f x rest "
+                     "(%.2f of this channel's), %%COCON %.0f, lag %.0f ms, r(0) %.2f -> %s\n",
+                  pi->index + 1, pi->active, pi->level, rel_level, pi->cocon, 1e3 * pi->lag,
+                  pi->r0,
                   together ? "together" : alternating ? "alternating" : "quiet");
     else
         sb_printf(x, "  no partner channel (--pair)\n");
@@ -430,9 +460,10 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
         sb_printf(x, "  rule 2c tetanic: no (%d multiplets in %zu bursts)\n", e->multiplets,
                   e->n_bursts);
     }
+    /* Sparse: a few potentials, not the continuous firing of a contraction. */
+    double potential_rate = (double)e->n_bursts / (e->duration + o->episode_gap);
     int isolated = e->n_bursts > 0 && e->single_fraction >= 0.8 &&
-                   (e->n_bursts == 1 || e->median_interval >= 0.15) &&
-                   e->longest_burst <= 2 * o->transient_max;
+                   potential_rate <= o->sparse_rate && e->longest_burst <= 2 * o->transient_max;
     if (isolated) {
         if (regular && in_range(e->interval_rate, 1, 18) && e->interval_cv <= o->train_cv) {
             sb_printf(x, "  rule 2b regular single-unit train (CV %.3f <= %.2f): no spasm\n",
@@ -459,9 +490,9 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
                                 0.25 * (o->transient_max - e->burst_duration) / o->transient_max);
         return;
     }
-    sb_printf(x, "  rule 2a fasciculation: no (single-unit fraction %.2f, median interval "
-                 "%.3f s, longest burst %.1f ms)\n",
-              e->single_fraction, e->median_interval, 1e3 * e->longest_burst);
+    sb_printf(x, "  rule 2a fasciculation: no (single-unit fraction %.2f, %.1f potentials/s, "
+                 "longest burst %.1f ms)\n",
+              e->single_fraction, potential_rate, 1e3 * e->longest_burst);
 
     /* Rule 3: brief bursts. */
     /* Phasic: compound brief bursts (many units at once) with little time in
@@ -751,7 +782,8 @@ static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
         if (k > 0) {
             emg_label_event *p = &l->ev[k - 1];
             double gap = sparse_label(e->label) ? o->group_gap : o->rhythm_group_gap;
-            if (p->channel == e->channel && !strcmp(p->label, e->label) && gap > 0 &&
+            if (p->channel == e->channel && !strcmp(p->label, e->label) &&
+                !strcmp(p->note, e->note) && gap > 0 &&
                 e->onset - (p->onset + p->duration) < gap) {
                 /* Keep a record of the potentials' onsets in burst_rate/interval_cv below. */
                 merge_into(p, e, NULL);
@@ -946,6 +978,87 @@ static int label_channel_events(ev_list *l, const emg_recording *rec, const lab_
     return 0;
 }
 
+/* A burst with a burst of the partner muscle within sync_window is compound:
+ * one motor unit cannot fire in two muscles (the cortical reflex myoclonus
+ * of the criteria page drives agonist and antagonist within 10-30 ms). */
+static void mark_synchronous(lab_channel *chs, const emg_label_options *o)
+{
+    for (size_t k = 0; k < o->n_pairs; k++) {
+        for (int side = 0; side < 2; side++) {
+            lab_channel *c = &chs[o->pairs[k][side]], *p = &chs[o->pairs[k][1 - side]];
+            if (!c->n || !p->n)
+                continue;
+            size_t j = 0;
+            for (size_t i = 0; i < c->n_bursts; i++) {
+                lab_burst *b = &c->bursts[i];
+                if (!b->single)
+                    continue;
+                double t0 = (double)b->a / c->fs - 0.03, t1 = (double)b->b / c->fs + 0.03;
+                while (j < p->n_bursts && (double)p->bursts[j].b / p->fs < t0)
+                    j++;
+                if (j < p->n_bursts && (double)p->bursts[j].a / p->fs <= t1)
+                    b->single = 0;
+            }
+        }
+    }
+    for (size_t k = 0; k < o->n_pairs; k++)
+        for (int side = 0; side < 2; side++)
+            lab_recount_singles(&chs[o->pairs[k][side]]);
+}
+
+/* Events on an antagonist that overlap an event on its agonist are the same
+ * physiological event seen in the partner: report it once, on the agonist. */
+static void drop_partner_duplicates(ev_list *l, const emg_label_options *o)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        emg_label_event *e = &l->ev[i];
+        int dup = 0;
+        for (size_t q = 0; q < o->n_pairs && !dup; q++) {
+            if (o->pairs[q][1] != e->channel)
+                continue;
+            for (size_t j = 0; j < l->n && !dup; j++) {
+                const emg_label_event *a = &l->ev[j];
+                dup = a->channel == o->pairs[q][0] && a->onset < e->onset + e->duration &&
+                      e->onset < a->onset + a->duration;
+            }
+        }
+        if (dup) {
+            free(e->explain);
+            continue;
+        }
+        l->ev[k++] = *e;
+    }
+    l->n = k;
+}
+
+/* An event whose amplitude over rest is a small fraction of a simultaneous
+ * event's on another channel is volume-conducted crosstalk from that muscle
+ * (the "neighbour head silent" of a cramp): report the source only. */
+static void drop_crosstalk(ev_list *l, const emg_label_options *o)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        emg_label_event *e = &l->ev[i];
+        int cross = 0;
+        for (size_t j = 0; j < l->n && !cross && !isnan(e->amp_over_rest); j++) {
+            const emg_label_event *f = &l->ev[j];
+            if (f->channel == e->channel || isnan(f->amp_over_rest))
+                continue;
+            double ov = fmin(e->onset + e->duration, f->onset + f->duration) -
+                        fmax(e->onset, f->onset);
+            cross = ov > 0.5 * e->duration &&
+                    e->amp_over_rest - 1 < o->crosstalk * (f->amp_over_rest - 1);
+        }
+        if (cross) {
+            free(e->explain);
+            continue;
+        }
+        l->ev[k++] = *e;
+    }
+    l->n = k;
+}
+
 /* Channel roles from names when none are given: "...agonist..." and
  * "...antagonist..." make a pair. */
 static void auto_pairs(emg_label_options *o, const emg_header *h, const int *is_emg)
@@ -1015,6 +1128,7 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
             goto done;
         }
     }
+    mark_synchronous(chs, &o);
     if (force_c >= 0) {
         if ((rc = ischemic_events(&isch, rec, chs, is_emg, force_c, &o, global, &out->missing,
                                   err)) < 0)
@@ -1041,6 +1155,8 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
         qsort(list.ev, list.n, sizeof *list.ev, event_cmp);
     if ((rc = group_events(&list, &o, err)) < 0)
         goto done;
+    drop_partner_duplicates(&list, &o);
+    drop_crosstalk(&list, &o);
     /* Tetany needs the multiplets to recur for tetanic_min. */
     for (size_t k = 0; k < list.n; k++) {
         emg_label_event *e = &list.ev[k];

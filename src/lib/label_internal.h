@@ -68,6 +68,9 @@ typedef struct lab_channel {
 int lab_measure_channel(lab_channel *ch, const double *x, size_t n, double fs, int index,
                         int needle, const emg_label_options *o, emg_error *err);
 void lab_channel_free(lab_channel *ch);
+/* Recompute the episodes' single-unit fractions after bursts' `single`
+ * flags changed (a burst synchronous with the partner muscle is compound). */
+void lab_recount_singles(lab_channel *ch);
 
 /* Force channel activity: [start, end) sample pairs where the force rises
  * above its rest level + force_k robust SD for at least 0.5 s. */

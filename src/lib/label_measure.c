@@ -430,6 +430,29 @@ static void bursts_of(lab_episode *e, const lab_channel *ch, double fs,
     }
 }
 
+void lab_recount_singles(lab_channel *ch)
+{
+    for (size_t k = 0; k < ch->n_episodes; k++) {
+        lab_episode *e = &ch->episodes[k];
+        const lab_burst *b = ch->bursts + e->first_burst;
+        size_t singles = 0, major = 0, major_singles = 0;
+        double maxpeak = 0;
+        for (size_t j = 0; j < e->n_bursts; j++)
+            maxpeak = fmax(maxpeak, b[j].peak);
+        for (size_t j = 0; j < e->n_bursts; j++) {
+            singles += b[j].single;
+            if (b[j].peak >= 0.25 * maxpeak) {
+                major++;
+                major_singles += b[j].single;
+            }
+        }
+        if (e->n_bursts) {
+            e->single_fraction = (double)singles / (double)e->n_bursts;
+            e->major_single_fraction = major ? (double)major_singles / (double)major : NAN;
+        }
+    }
+}
+
 /* ---- median frequency ------------------------------------------------------ */
 
 typedef struct psd_cache {
@@ -606,23 +629,27 @@ int lab_force_segments(size_t **seg, size_t *n_seg, const double *x, size_t n, d
     int rc = EMG_ERR_NOMEM;
     if (!d || !s)
         goto done;
-    /* Level relative to the file's median, smoothed over 0.2 s: a force
-     * rises, an MMG or accelerometer vibrates; both raise this. */
+    /* Smoothed level (0.2 s moving mean).  The rest level is that of the
+     * quietest windows, ranked by their mean level for a force (a
+     * contraction raises it); the excursion from rest in either direction
+     * counts, so a sensor wired with the opposite sign works too. */
     memcpy(d, x, n * sizeof *d);
-    size_t stride = n / 20000 + 1, m = 0;
-    for (size_t i = 0; i < n; i += stride)
-        s[m++] = x[i];
-    double med = median_inplace(s, m);
-    for (size_t i = 0; i < n; i++)
-        d[i] = fabs(x[i] - med);
     emg_envelope *e = NULL;
     if ((rc = emg_envelope_create(&e, EMG_ENVELOPE_ARV, 0.2, fs, err)) < 0)
         goto done;
+    double lo = INFINITY;
+    for (size_t i = 0; i < n; i++)
+        lo = fmin(lo, x[i]);
+    for (size_t i = 0; i < n; i++)
+        d[i] = x[i] - lo; /* non-negative, so the ARV is the moving mean */
     emg_envelope_execute(e, d, s, n);
     emg_envelope_destroy(e);
     double rest, rsd;
     if ((rc = rest_of(&rest, &rsd, NULL, NULL, s, n, fs, o, err)) < 0)
         goto done;
+    for (size_t i = 0; i < n; i++)
+        s[i] = fabs(s[i] - rest);
+    rest = 0;
     double peak = 0;
     for (size_t i = 0; i < n; i++)
         peak = fmax(peak, s[i]);
