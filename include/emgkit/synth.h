@@ -47,7 +47,7 @@ double emg_rng_normal(emg_rng *r);
 /* ---- Motor-unit pool (Fuglevand, Winter & Patla 1993). */
 typedef enum emg_electrode {
     EMG_ELECTRODE_SURFACE = 0, /* bipolar surface pair, 10 mm apart, over 3-18 mm of tissue */
-    EMG_ELECTRODE_NEEDLE       /* concentric needle: units 0.1-3 mm from the core */
+    EMG_ELECTRODE_NEEDLE       /* concentric needle: units 0.05-2 mm from the core */
 } emg_electrode;
 
 typedef struct emg_pool_params {
@@ -86,7 +86,7 @@ typedef struct emg_pool {
 
 /* Build a pool; unit distances and shapes are drawn from rng.  Amplitudes are
  * calibrated so that the pool's RMS at maximal excitation is rms_max_mv for a
- * surface electrode; a needle's amplitudes follow distance (4 mV at 0.1 mm). */
+ * surface electrode; a needle's amplitudes follow distance (5 mV for the largest unit at 0.05 mm). */
 int emg_pool_init(emg_pool *p, const emg_pool_params *params, double rms_max_mv, emg_rng *rng,
                   emg_error *err);
 void emg_pool_free(emg_pool *p);

@@ -99,8 +99,8 @@ typedef struct electrode_preset {
     double attenuation_mm;     /* amplitude falls as exp(-distance / this) */
 } electrode_preset;
 
-static const electrode_preset SURFACE = {10.0, 8.0, 0.4, 3.0, 18.0, 6.0};
-static const electrode_preset NEEDLE = {0.5, 3.0, 1.0, 0.1, 3.0, 0.4};
+static const electrode_preset SURFACE = {10.0, 9.0, 0.4, 3.0, 18.0, 6.0};
+static const electrode_preset NEEDLE = {0.5, 3.0, 1.0, 0.05, 2.0, 0.5};
 
 static const electrode_preset *preset_of(emg_electrode e)
 {
@@ -186,7 +186,7 @@ int emg_pool_init(emg_pool *p, const emg_pool_params *params, double rms_max_mv,
         u->hr2 /= peak;
         double atten = exp(-(u->distance - e->dist_min) / e->attenuation_mm);
         if (q->electrode == EMG_ELECTRODE_NEEDLE)
-            u->amplitude = 4.0 * sqrt(u->twitch / q->twitch_range) * atten;
+            u->amplitude = 5.0 * sqrt(u->twitch / q->twitch_range) * atten;
         else
             u->amplitude = u->twitch * atten;
     }

@@ -87,7 +87,7 @@ typedef struct channel {
     force_seg *fsegs;
     size_t n_fsegs, cap_fsegs;
     double *acc, *imp, *force; /* accumulator (B + tail), twitch impulses, force of the block */
-    double fy1, fy2, imp_prev, twitch_t, mvc;
+    double fy1, fy2, imp_prev, twitch_t, mvc, twitch_gain;
     emg_rng rng, noise_rng;
     double noise_sd, crosstalk, gain_adc, range;
     double mains_amp[N_HARMONICS], mains_phase[N_HARMONICS];
@@ -660,7 +660,7 @@ static int build_clonic(emg_synth *s, const ctx *x)
 static int build_tremor(emg_synth *s, const ctx *x)
 {
     /* Physiological tremor 8-12 Hz: grouped discharges on a weak background. */
-    static const train_spec sp = {"tremor", EMG_EVENT_NEGATIVE, 8.0, 12.0, 30, 60, 0.04, 0.08,
+    static const train_spec sp = {"tremor", EMG_EVENT_NEGATIVE, 8.5, 11.5, 30, 60, 0.04, 0.08,
                                   0.05, 0.2, 0.4, 0.6, 0.7, 0.6, 0.0, 0.3, 0, 3};
     return build_train(s, x, &sp);
 }
@@ -1101,6 +1101,7 @@ static int init_emg_channel(emg_synth *s, channel *ch, size_t index, uint64_t se
     for (int i = 0; i < n; i++)
         mvc += ch->pool.units[i].twitch * ch->pool.units[i].peak_rate * exp(1.0) * ch->twitch_t;
     ch->mvc = mvc;
+    ch->twitch_gain = 1.0;
     return 0;
 }
 
@@ -1214,7 +1215,7 @@ static void add_spike(emg_synth *s, channel *ch, int i, double t, int64_t n0)
     const double *src = ch->tpl[i];
     for (size_t j = 0; j < m; j++)
         dst[j] += src[j];
-    ch->imp[k] += ch->pool.units[i].twitch;
+    ch->imp[k] += ch->pool.units[i].twitch * ch->twitch_gain;
 }
 
 /* Excitation and dominant segment on the block's grid; returns the block's maximum. */
@@ -1406,19 +1407,38 @@ static void force_block(emg_synth *s, channel *ch, size_t B)
     ch->fy2 = y2;
 }
 
+/* Mean force of the pool at excitation e (sum of twitch x rate), arbitrary units. */
+static double pool_force(const emg_pool *p, double e)
+{
+    double f = 0.0;
+    for (int i = 0; i < p->params.n_units; i++)
+        f += p->units[i].twitch * emg_pool_rate(p, i, e);
+    return f;
+}
+
 static void update_fatigue(emg_synth *s, channel *ch, double tmid, double dt)
 {
-    double deficit = ch->cv_deficit * exp(-dt / FATIGUE_RECOVERY_S), scale = 1.0;
+    double decay = exp(-dt / FATIGUE_RECOVERY_S);
+    double deficit = ch->cv_deficit * decay, scale = 1.0;
+    double force_loss = (1.0 - ch->twitch_gain) * decay;
     for (size_t j = ch->seg_pos; j < ch->n_segs && ch->segs[j].t0 <= tmid; j++) {
         const rate_seg *g = &ch->segs[j];
         if (tmid >= g->t1)
             continue;
-        if (g->fatigue > 0.0)
-            deficit = fmax(deficit, g->fatigue * (tmid - g->t0) / (g->t1 - g->t0));
+        if (g->fatigue > 0.0) {
+            double prog = (tmid - g->t0) / (g->t1 - g->t0);
+            deficit = fmax(deficit, g->fatigue * prog);
+            /* Contractile fatigue: the rising drive only holds the force. */
+            double held = pool_force(&ch->pool, g->level);
+            double driven = pool_force(&ch->pool, fmin(1.0, g->level * (1.0 + g->drift * prog)));
+            if (driven > 0.0)
+                force_loss = fmax(force_loss, 1.0 - held / driven);
+        }
         if (g->cv_scale != 1.0)
             scale = g->cv_scale;
     }
     ch->cv_deficit = deficit;
+    ch->twitch_gain = 1.0 - force_loss;
     double cv = fmax(ch->cv0 * scale * (1.0 - deficit), ch->cv0 * CV_FLOOR);
     if (fabs(cv - ch->tpl_cv) > 0.001 * ch->cv0)
         regenerate_templates(s, ch, cv);
