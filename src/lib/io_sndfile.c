@@ -187,7 +187,6 @@ static int meta_annotations(const stored_meta *m, emg_header *hdr, emg_error *er
 typedef struct riff_info {
     int is_riff;        /* RIFF, RIFX or RF64 container */
     char names[1024];   /* Backyard Brains "cnam", UTF-8, ';'-separated */
-    char display[256];  /* other Backyard Brains sub-chunks, for a note */
 } riff_info;
 
 static uint32_t u32(const unsigned char *p, int big)
@@ -232,13 +231,8 @@ static void parse_info(riff_info *info, const unsigned char *p, size_t len)
         if (size > len - at - 8)
             break;
         const unsigned char *body = p + at + 8;
-        if (!memcmp(p + at, "cnam", 4)) {
+        if (!memcmp(p + at, "cnam", 4))
             latin1_to_utf8(info->names, sizeof info->names, body, size);
-        } else if (p[at] == 'c' && !memcmp(p + at, "clbr", 4)) {
-            size_t used = strlen(info->display);
-            snprintf(info->display + used, sizeof info->display - used, "%sclbr=%.*s",
-                     used ? " " : "", (int)(size < 40 ? size : 40), (const char *)body);
-        }
         at += 8 + size + (size & 1);
     }
 }
@@ -542,9 +536,6 @@ static int fill_header(sf_reader *r, emg_header *hdr, const emg_read_options *op
     }
     if (rc >= 0)
         rc = meta_annotations(&m, hdr, err);
-    if (rc >= 0 && riff->display[0])
-        rc = emg_header_add_note(hdr, err, "Backyard Brains display settings not applied: %s",
-                                 riff->display);
     free(m.text);
     return rc;
 }
