@@ -291,10 +291,11 @@ static int fit_theil_sen(emg_trend *o, const double *t, const double *y, size_t 
     double var_s = dn * (dn - 1) * (2 * dn + 5) / 18;
     double z = emg_normal_quantile(0.5 + conf / 2);
     double c = z * sqrt(var_s);
-    double m1 = floor(((double)npairs - c) / 2), m2 = ceil(((double)npairs + c) / 2);
+    /* ranks as scipy.stats.theilslopes (Sen 1968: M1 = (N - C)/2, M2 = (N + C)/2 + 1) */
+    double lo_rank = round(((double)npairs - c) / 2) - 1, hi_rank = round(((double)npairs + c) / 2);
     double slope = median_of(s, npairs); /* s is now sorted */
-    o->ci_low = m1 >= 1 ? s[(size_t)m1 - 1] : -INFINITY;
-    o->ci_high = m2 <= (double)npairs ? s[(size_t)m2 - 1] : INFINITY;
+    o->ci_low = s[lo_rank > 0 ? (size_t)lo_rank : 0];
+    o->ci_high = s[hi_rank < (double)npairs - 1 ? (size_t)hi_rank : npairs - 1];
     free(s);
     double *r = malloc(n * sizeof *r);
     if (!r)

@@ -19,7 +19,8 @@
 
 enum { OPT_TAPER = CLI_OPT_TOOL_BASE, OPT_WELCH, OPT_PERIODOGRAM, OPT_FEATURES, OPT_BAND,
        OPT_NO_FILTER, OPT_FILTER_BAND, OPT_MAINS, OPT_CAUSAL, OPT_ZC, OPT_SSC, OPT_WAMP,
-       OPT_NOISE, OPT_REST_SNR, OPT_MIN_SNR, OPT_CLIP, OPT_WISDOM, OPT_LIST, OPT_HARMONICS };
+       OPT_NOISE, OPT_REST_SNR, OPT_MIN_SNR, OPT_CLIP, OPT_WISDOM, OPT_LIST, OPT_HARMONICS,
+       OPT_FLOOR };
 
 static void usage(FILE *out)
 {
@@ -52,6 +53,8 @@ static void usage(FILE *out)
             "  --causal               causal (forward-only) filtering instead of zero-phase\n"
             "  -j, --jobs N           threads over channels (default 1)\n"
             "  --wisdom FILE          FFTW wisdom to load (and update) for faster planning\n"
+            "  --floor                benchmark floor: only read the input and run the same\n"
+            "                         FFTW transforms (no filter, no features, no output)\n"
             "  -o, --output FILE      output file (default: OUTPUT or stdout)\n"
             "  -h, --help             this help\n\n",
             cli_prog());
@@ -90,6 +93,66 @@ static int write_row(void *ctx, const emg_window_result *w)
     return 0;
 }
 
+/* The benchmark floor (scripts/bench_features.sh): reading plus the Welch
+ * transforms every window needs, nothing else. */
+typedef struct floor_channel {
+    emg_psd_plan *plan;
+    double *buf, *psd;
+    size_t len, cap, win, step;
+} floor_channel;
+
+static void run_floor(emg_reader *r, const emg_spectrum_options *so, const emg_window_options *wo)
+{
+    const emg_header *hdr = emg_reader_header(r);
+    floor_channel *fc = calloc(hdr->n_channels, sizeof *fc);
+    emg_error err;
+    size_t transforms = 0;
+    if (!fc)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    for (size_t c = 0; c < hdr->n_channels; c++) {
+        fc[c].win = (size_t)llround(wo->window_s * hdr->channels[c].fs);
+        fc[c].step = (size_t)llround(wo->step_s * hdr->channels[c].fs);
+        size_t seg = so->method == EMG_SPECTRUM_PERIODOGRAM ? fc[c].win : (so->segment ? so->segment : 256);
+        if (emg_psd_plan_create(&fc[c].plan, seg, so->taper, so->taper_alpha, hdr->channels[c].fs, &err) < 0)
+            cli_fail(&err);
+        fc[c].psd = malloc(emg_psd_plan_bins(fc[c].plan) * sizeof(double));
+    }
+    const emg_block *blk;
+    int rc;
+    while ((rc = emg_reader_read(r, &blk, &err)) > 0) {
+        for (size_t c = 0; c < hdr->n_channels; c++) {
+            floor_channel *f = &fc[c];
+            size_t n = blk->count[c];
+            if (f->len + n > f->cap) {
+                f->cap = 2 * (f->len + n);
+                f->buf = realloc(f->buf, f->cap * sizeof *f->buf);
+                if (!f->buf)
+                    cli_die(CLI_EXIT_INTERNAL, "out of memory");
+            }
+            memcpy(f->buf + f->len, blk->data[c], n * sizeof(double));
+            f->len += n;
+            size_t seg = emg_psd_plan_length(f->plan);
+            size_t hop = so->method == EMG_SPECTRUM_PERIODOGRAM ? seg
+                         : seg - (so->overlap == (size_t)-1 ? seg / 2 : so->overlap);
+            size_t start = 0;
+            for (; start + f->win <= f->len; start += f->step)
+                for (size_t s = 0; s + seg <= f->win; s += hop, transforms++)
+                    emg_psd_segment(f->plan, f->buf + start + s, f->psd);
+            memmove(f->buf, f->buf + start, (f->len - start) * sizeof *f->buf);
+            f->len -= start;
+        }
+    }
+    if (rc < 0)
+        cli_fail(&err);
+    fprintf(stderr, "%s: floor: %zu transforms\n", cli_prog(), transforms);
+    for (size_t c = 0; c < hdr->n_channels; c++) {
+        emg_psd_plan_destroy(fc[c].plan);
+        free(fc[c].buf);
+        free(fc[c].psd);
+    }
+    free(fc);
+}
+
 static void list_features(void)
 {
     for (size_t i = 0; i < emg_feature_count(); i++)
@@ -123,6 +186,7 @@ int main(int argc, char **argv)
         {"notch-harmonics", required_argument, NULL, OPT_HARMONICS},
         {"jobs", required_argument, NULL, 'j'},
         {"wisdom", required_argument, NULL, OPT_WISDOM},
+        {"floor", no_argument, NULL, OPT_FLOOR},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -132,7 +196,7 @@ int main(int argc, char **argv)
     emg_window_options wo = EMG_WINDOW_OPTIONS_INIT;
     emg_filter_stage_options filt = EMG_FILTER_STAGE_OPTIONS_INIT;
     const char *features = "default", *out_path = NULL, *wisdom = NULL;
-    int opt, filter = 1;
+    int opt, filter = 1, floor_only = 0;
     emg_error err;
 
     cli_init("emg-features", argc, argv);
@@ -206,6 +270,7 @@ int main(int argc, char **argv)
             filt.notch_harmonics = (int)cli_parse_long("--notch-harmonics", optarg, 1, 100);
             break;
         case OPT_WISDOM: wisdom = optarg; break;
+        case OPT_FLOOR: floor_only = 1; break;
         case 'o': out_path = optarg; break;
         case 'h': usage(stdout); cli_finish_stdout(); return 0;
         default: cli_usage_error("unknown option");
@@ -232,6 +297,12 @@ int main(int argc, char **argv)
 
     emg_reader *r = cli_open_input(in_path, &in);
     const emg_header *hdr = emg_reader_header(r);
+    if (floor_only) {
+        run_floor(r, &so, &wo);
+        emg_reader_close(r);
+        free(ids);
+        return 0;
+    }
     FILE *out = cli_open_text_output(out_path);
     writer_ctx wc = {out, hdr, n_ids};
     emg_channel_stage stage;

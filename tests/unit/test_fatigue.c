@@ -1,0 +1,194 @@
+/* test_fatigue.c: distributions, regressions (against scipy.stats values),
+ * JASA quadrants, contraction segments. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "emgkit/fatigue.h"
+
+#define assert_close(a, b, tol) \
+    do { \
+        double a_ = (a), b_ = (b); \
+        if (!(fabs(a_ - b_) <= (tol))) \
+            fail_msg("%s = %.17g, expected %.17g (tol %g)", #a, a_, b_, (double)(tol)); \
+    } while (0)
+
+static void distributions(void **state)
+{
+    (void)state;
+    /* scipy.special.betainc */
+    assert_close(emg_betai(2.5, 4, 0.3), 0.3521975859067672, 1e-13);
+    assert_close(emg_betai(0.5, 0.5, 0.99), 0.9362314391414801, 1e-13);
+    assert_close(emg_betai(50, 30, 0.6), 0.31705715396911227, 1e-12);
+    assert_close(emg_betai(2, 3, 0.5), 0.6875, 1e-14);
+    /* scipy.stats.t.ppf */
+    assert_close(emg_student_t_quantile(0.975, 10), 2.2281388519649385, 1e-10);
+    assert_close(emg_student_t_quantile(0.975, 1), 12.706204736432095, 1e-8);
+    assert_close(emg_student_t_quantile(0.975, 30), 2.0422724563012373, 1e-10);
+    assert_close(emg_student_t_quantile(0.001, 4.5), -6.4212428909417945, 1e-8);
+    /* two-sided p: 2 * t.sf(2.5, 7) */
+    assert_close(emg_student_t_p2(2.5, 7), 0.040992218585752874, 1e-13);
+    assert_close(emg_student_t_cdf(0, 5), 0.5, 1e-15);
+    assert_close(emg_normal_quantile(0.975), 1.959963984540054, 1e-12);
+    assert_close(emg_normal_quantile(1e-10), -6.361340902404056, 1e-9);
+}
+
+/* 40 windows 0.5 s apart: a falling MDF with a periodic wobble. */
+static void make_series(double *t, double *y)
+{
+    for (int i = 0; i < 40; i++) {
+        t[i] = i * 0.5 + 0.25;
+        y[i] = 70 - 0.12 * t[i] + sin(i * 1.7) * 2.0;
+    }
+}
+
+static void ols_matches_scipy(void **state)
+{
+    (void)state;
+    double t[40], y[40];
+    make_series(t, y);
+    emg_trend tr;
+    emg_error err;
+    assert_int_equal(emg_trend_fit(&tr, t, y, 40, EMG_REGRESSION_OLS, 0.95, 0.1, &err), 0);
+    /* scipy.stats.linregress */
+    assert_close(tr.slope, -0.12279350254559257, 1e-12);
+    assert_close(tr.intercept, 70.06267876540474, 1e-10);
+    assert_close(tr.slope_se, 0.03930523046170945, 1e-12);
+    assert_close(tr.p_value, 0.003407111397233242, 1e-12);
+    assert_close(tr.r2, 0.2043552072751416, 1e-12);
+    assert_close(tr.ci_high - tr.slope, 0.0795692791839655, 1e-10);
+    assert_int_equal(tr.n, 40);
+    assert_close(tr.initial, 70.06267876540474 - 0.12279350254559257 * 0.25, 1e-10);
+    assert_close(tr.change_pct_per_min, 100 * tr.slope * 60 / tr.initial, 1e-12);
+    /* first / last 10% = 4 windows each */
+    assert_close(tr.first_mean, (y[0] + y[1] + y[2] + y[3]) / 4, 1e-12);
+    assert_close(tr.last_mean, (y[36] + y[37] + y[38] + y[39]) / 4, 1e-12);
+}
+
+static void theil_sen_matches_scipy(void **state)
+{
+    (void)state;
+    double t[40], y[40];
+    make_series(t, y);
+    emg_trend tr;
+    emg_error err;
+    assert_int_equal(emg_trend_fit(&tr, t, y, 40, EMG_REGRESSION_THEIL_SEN, 0.95, 0.1, &err), 0);
+    /* scipy.stats.theilslopes(y, t, 0.95): slope and its CI */
+    assert_close(tr.slope, -0.12514174265587075, 1e-12);
+    assert_close(tr.ci_low, -0.20268222492274568, 1e-12);
+    assert_close(tr.ci_high, -0.044677178711642306, 1e-12);
+    /* Mann-Kendall p (normal approximation with continuity correction);
+     * scipy.stats.kendalltau gives 0.00415 with its exact-variance variant */
+    assert_true(tr.p_value > 0.003 && tr.p_value < 0.006);
+}
+
+static void huber_resists_outliers(void **state)
+{
+    (void)state;
+    double t[60], y[60];
+    for (int i = 0; i < 60; i++) {
+        t[i] = i;
+        y[i] = 100 - 0.5 * i + 0.3 * sin(i * 2.1);
+    }
+    for (int i = 50; i < 56; i++)
+        y[i] += 300; /* a burst of artefact near the end drags the OLS line up */
+    emg_trend ols, hub;
+    emg_error err;
+    assert_int_equal(emg_trend_fit(&ols, t, y, 60, EMG_REGRESSION_OLS, 0.95, 0.1, &err), 0);
+    assert_int_equal(emg_trend_fit(&hub, t, y, 60, EMG_REGRESSION_HUBER, 0.95, 0.1, &err), 0);
+    assert_true(fabs(hub.slope + 0.5) < 0.02);
+    assert_true(fabs(ols.slope + 0.5) > 0.1);
+    assert_true(hub.ci_low < -0.5 && hub.ci_high > -0.5);
+}
+
+static void too_few_points(void **state)
+{
+    (void)state;
+    double t[2] = {0, 1}, y[3] = {1, 2, NAN}, t3[3] = {0, 1, 2};
+    emg_trend tr;
+    emg_error err;
+    assert_int_equal(emg_trend_fit(&tr, t, y, 2, EMG_REGRESSION_OLS, 0.95, 0.1, &err), EMG_ERR_ARG);
+    assert_true(isnan(tr.slope));
+    assert_int_equal(emg_trend_fit(&tr, t3, y, 3, EMG_REGRESSION_OLS, 0.95, 0.1, &err), EMG_ERR_ARG);
+    assert_int_equal(tr.n, 2); /* the NaN is skipped */
+}
+
+static void jasa_quadrants(void **state)
+{
+    (void)state;
+    emg_trend up = {.slope = 1, .ci_low = 0.5, .ci_high = 1.5};
+    emg_trend down = {.slope = -1, .ci_low = -1.5, .ci_high = -0.5};
+    emg_trend flat = {.slope = 0.1, .ci_low = -0.5, .ci_high = 0.7};
+    assert_int_equal(emg_jasa_classify(&up, &down, 1), EMG_JASA_FATIGUE);
+    assert_int_equal(emg_jasa_classify(&up, &up, 1), EMG_JASA_FORCE_INCREASE);
+    assert_int_equal(emg_jasa_classify(&down, &down, 1), EMG_JASA_FORCE_DECREASE);
+    assert_int_equal(emg_jasa_classify(&down, &up, 1), EMG_JASA_RECOVERY);
+    assert_int_equal(emg_jasa_classify(&flat, &down, 1), EMG_JASA_UNDETERMINED);
+    assert_int_equal(emg_jasa_classify(&flat, &down, 0), EMG_JASA_FATIGUE);
+    assert_string_equal(emg_jasa_name(EMG_JASA_FORCE_INCREASE), "force_increase");
+}
+
+static void contractions(void **state)
+{
+    (void)state;
+    /* windows every 0.5 s, 1 s long: active 1-4 (0.5-3 s), inactive 5-6, active
+     * 7-10 (3.5-6 s, a 0.5 s gap), then one active window (too short) */
+    int active[20] = {0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0};
+    double t[20];
+    for (int i = 0; i < 20; i++)
+        t[i] = 0.5 * i;
+    emg_segment *s;
+    size_t n;
+    emg_error err;
+    assert_int_equal(emg_contractions_from_windows(&s, &n, t, active, 20, 1.0, 0.1, 1.5, &err), 0);
+    assert_int_equal(n, 2);
+    assert_close(s[0].onset, 0.5, 1e-12);
+    assert_close(s[0].duration, 2.5, 1e-12);
+    assert_close(s[1].onset, 3.5, 1e-12);
+    free(s);
+    /* bridging the 0.5 s gap */
+    assert_int_equal(emg_contractions_from_windows(&s, &n, t, active, 20, 1.0, 0.5, 1.5, &err), 0);
+    assert_int_equal(n, 1);
+    assert_close(s[0].duration, 5.5, 1e-12);
+    free(s);
+}
+
+static void segments_from_tsv(void **state)
+{
+    (void)state;
+    mkdir(EMGKIT_TEST_TMP, 0777);
+    const char *path = EMGKIT_TEST_TMP "/segments.tsv";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "onset\tduration\tchannel\tlabel\n12.5\t4\tn/a\tb\n2\t3.5\tn/a\ta\n");
+    fclose(f);
+    emg_segment *s;
+    size_t n;
+    emg_error err;
+    assert_int_equal(emg_segments_read(&s, &n, path, &err), 0);
+    assert_int_equal(n, 2);
+    assert_close(s[0].onset, 2, 0);
+    assert_close(s[1].duration, 4, 0);
+    free(s);
+    f = fopen(path, "w");
+    fprintf(f, "start\tend\n1\t2\n");
+    fclose(f);
+    assert_int_equal(emg_segments_read(&s, &n, path, &err), EMG_ERR_FORMAT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(distributions),   cmocka_unit_test(ols_matches_scipy),
+        cmocka_unit_test(theil_sen_matches_scipy), cmocka_unit_test(huber_resists_outliers),
+        cmocka_unit_test(too_few_points),  cmocka_unit_test(jasa_quadrants),
+        cmocka_unit_test(contractions),    cmocka_unit_test(segments_from_tsv),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
