@@ -602,10 +602,15 @@ static int edf_reader_read(void *state, emg_block *blk, emg_error *err)
             want = room > 0 ? (size_t)room : 0;
         double *out = blk->data[i];
         const double bv = r->bitvalue[i], off = r->offset[i];
-        for (size_t k = 0; k < want; k++) {
-            const unsigned char *p =
-                r->buffer + (k / spr) * r->record_bytes + r->byte_offset[i] + (k % spr) * bps;
-            out[k] = bv * (off + decode(p, bps));
+        for (size_t rec = 0, k = 0; k < want; rec++) {
+            const unsigned char *p = r->buffer + rec * r->record_bytes + r->byte_offset[i];
+            size_t end = k + spr < want ? k + spr : want;
+            if (bps == 2)
+                for (; k < end; k++, p += 2)
+                    out[k] = bv * (off + (int16_t)(uint16_t)(p[0] | (p[1] << 8)));
+            else
+                for (; k < end; k++, p += 3)
+                    out[k] = bv * (off + decode(p, 3));
         }
         blk->count[i] = want;
         r->delivered[i] += (int64_t)want;
