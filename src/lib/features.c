@@ -577,36 +577,45 @@ typedef struct basic_sums {
     int has_zero;
 } basic_sums;
 
-static void basic_pass(const double *x, size_t n, const emg_feature_options *o, basic_sums *s)
+/* Branch-free loops (the comparisons become 0/1 counts) so that the
+ * compiler can keep them in registers; the second-difference loop runs only
+ * when a feature needs it. */
+static void basic_pass(const double *x, size_t n, const emg_feature_options *o, int need_dd,
+                       basic_sums *s)
 {
     memset(s, 0, sizeof *s);
-    s->max = -INFINITY;
     double zc_t = o->zc_threshold, ssc_t = o->ssc_threshold, wamp_t = o->wamp_threshold;
-    double prev_d = 0;
-    for (size_t i = 0; i < n; i++) {
-        double v = x[i], a = fabs(v);
-        s->sum += v;
-        s->sum2 += v * v;
-        s->sumabs += a;
-        if (v > s->max)
-            s->max = v;
-        if (i > 0) {
-            double d = v - x[i - 1], ad = fabs(d);
-            s->wl += ad;
-            s->d2sum += d * d;
-            if (((x[i - 1] > 0 && v < 0) || (x[i - 1] < 0 && v > 0)) && ad >= zc_t)
-                s->zc++;
-            if (ad > wamp_t)
-                s->wamp++;
-            if (i > 1) {
-                double prod = -prev_d * d; /* (x[i-1]-x[i-2]) (x[i-1]-x[i]) */
-                if (prod > 0 && prod >= ssc_t)
-                    s->ssc++;
-                double dd = d - prev_d;
-                s->dd2sum += dd * dd;
-            }
-            prev_d = d;
+    double sum = x[0], sum2 = x[0] * x[0], sumabs = fabs(x[0]), mx = x[0], wl = 0, d2 = 0;
+    size_t zc = 0, wamp = 0;
+    for (size_t i = 1; i < n; i++) {
+        double v = x[i], p = x[i - 1], d = v - p, ad = fabs(d);
+        sum += v;
+        sum2 += v * v;
+        sumabs += fabs(v);
+        mx = v > mx ? v : mx;
+        wl += ad;
+        d2 += d * d;
+        zc += (size_t)((p * v < 0) & (ad >= zc_t));
+        wamp += (size_t)(ad > wamp_t);
+    }
+    s->sum = sum;
+    s->sum2 = sum2;
+    s->sumabs = sumabs;
+    s->max = mx;
+    s->wl = wl;
+    s->d2sum = d2;
+    s->zc = (double)zc;
+    s->wamp = (double)wamp;
+    if (need_dd) {
+        double dd2 = 0;
+        size_t ssc = 0;
+        for (size_t i = 1; i + 1 < n; i++) {
+            double a = x[i] - x[i - 1], b = x[i] - x[i + 1], prod = a * b, dd = -(a + b);
+            ssc += (size_t)((prod > 0) & (prod >= ssc_t));
+            dd2 += dd * dd;
         }
+        s->ssc = (double)ssc;
+        s->dd2sum = dd2;
     }
 }
 
@@ -642,7 +651,7 @@ int emg_feature_extractor_run(emg_feature_extractor *fx, const double *x, long l
     size_t n = fx->window;
     const int *need = fx->need;
     basic_sums s;
-    basic_pass(x, n, &fx->opts, &s);
+    basic_pass(x, n, &fx->opts, need[F_SSC] || need[F_COR] || need[F_PAP], &s);
     double dn = (double)n, mean = s.sum / dn;
     double var = s.sum2 / dn - mean * mean;
     if (var < 0)

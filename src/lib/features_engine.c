@@ -215,27 +215,41 @@ static int buffer_append(channel_state *cs, const double *x, size_t n)
     return 0;
 }
 
-/* Clipped / flat flags from the unfiltered samples of a window. */
+/* Clipped / flat flags from the unfiltered samples of a window (one pass:
+ * rail hits, and the range for the exact-constant test; the variance only
+ * when a flat threshold was given). */
 static unsigned raw_quality(const channel_state *cs, const double *x, size_t n,
                             const emg_feature_options *o)
 {
     unsigned fl = 0;
     size_t hits = 0;
-    double mean = 0, var = 0;
-    int clip_on = cs->clip_high > cs->clip_low;
-    for (size_t i = 0; i < n; i++) {
-        mean += x[i];
-        if (clip_on && (x[i] >= cs->clip_high || x[i] <= cs->clip_low))
-            hits++;
+    double lo = x[0], hi = x[0];
+    if (cs->clip_high > cs->clip_low) {
+        for (size_t i = 0; i < n; i++) {
+            hits += (size_t)((x[i] >= cs->clip_high) | (x[i] <= cs->clip_low));
+            lo = x[i] < lo ? x[i] : lo;
+            hi = x[i] > hi ? x[i] : hi;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            lo = x[i] < lo ? x[i] : lo;
+            hi = x[i] > hi ? x[i] : hi;
+        }
     }
-    mean /= (double)n;
-    for (size_t i = 0; i < n; i++)
-        var += (x[i] - mean) * (x[i] - mean);
-    var /= (double)n;
     if ((double)hits > o->clip_fraction * (double)n)
         fl |= EMG_WINDOW_CLIPPED;
-    if (var <= o->flat_rms * o->flat_rms)
+    if (o->flat_rms > 0) {
+        double mean = 0, var = 0;
+        for (size_t i = 0; i < n; i++)
+            mean += x[i];
+        mean /= (double)n;
+        for (size_t i = 0; i < n; i++)
+            var += (x[i] - mean) * (x[i] - mean);
+        if (var / (double)n <= o->flat_rms * o->flat_rms)
+            fl |= EMG_WINDOW_FLAT;
+    } else if (hi == lo) {
         fl |= EMG_WINDOW_FLAT;
+    }
     return fl;
 }
 
@@ -264,21 +278,26 @@ static int cut_windows(emg_window_engine *e, channel_state *cs)
         cs->next_k++;
         cs->next_start += (long long)cs->step;
     }
+    /* Drop samples no later window needs, but move the rest down only when
+     * the dead part outweighs the live part (amortised: each sample moves
+     * about once). */
     long long drop = cs->next_start - cs->buf_start;
     if (drop > (long long)cs->buf_len)
         drop = (long long)cs->buf_len;
-    if (drop > 0) {
+    if (drop > 0 && (size_t)drop >= cs->buf_len - (size_t)drop) {
         memmove(cs->buf, cs->buf + drop, (cs->buf_len - (size_t)drop) * sizeof *cs->buf);
         cs->buf_len -= (size_t)drop;
         cs->buf_start += drop;
     }
-    long long rdrop = cs->buf_start - cs->raw_start;
+    long long rdrop = cs->next_start - cs->raw_start;
     if (cs->raw && rdrop > 0) {
         if (rdrop > (long long)cs->raw_len)
             rdrop = (long long)cs->raw_len;
-        memmove(cs->raw, cs->raw + rdrop, (cs->raw_len - (size_t)rdrop) * sizeof *cs->raw);
-        cs->raw_len -= (size_t)rdrop;
-        cs->raw_start += rdrop;
+        if ((size_t)rdrop >= cs->raw_len - (size_t)rdrop) {
+            memmove(cs->raw, cs->raw + rdrop, (cs->raw_len - (size_t)rdrop) * sizeof *cs->raw);
+            cs->raw_len -= (size_t)rdrop;
+            cs->raw_start += rdrop;
+        }
     }
     return 0;
 }
