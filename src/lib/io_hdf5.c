@@ -53,6 +53,18 @@ static void h5_quiet(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
+/* File access: lock the file where the filesystem can, and go on without a lock
+ * where it cannot (NFS and read-only mounts fail HDF5's default "unable to lock file"). */
+static hid_t file_access(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+#if H5_VERSION_GE(1, 10, 7)
+    if (fapl >= 0)
+        H5Pset_file_locking(fapl, 1, 1);
+#endif
+    return fapl;
+}
+
 static void close_id(hid_t *id, herr_t (*closer)(hid_t))
 {
     if (*id >= 0)
@@ -1210,7 +1222,9 @@ static int hdf5_open(void **state, const char *path, const emg_read_options *opt
         reader_free(r);
         return EMG_ERR_NOMEM;
     }
-    r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t fapl = file_access();
+    r->file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
+    close_id(&fapl, H5Pclose);
     int rc = r->file < 0 ? h5_fail(err, EMG_ERR_FORMAT, path, "corrupt or truncated HDF5 file")
                          : detect_and_read(r, hdr, err);
     if (rc < 0) {
@@ -1417,7 +1431,9 @@ static int hdf5_writer_open(void **state, struct emg_writer *ew, const char *tmp
     for (size_t i = 0; i < n; i++)
         w->dset[i] = H5I_INVALID_HID;
     int rc = EMG_OK;
-    w->file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fapl = file_access();
+    w->file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl >= 0 ? fapl : H5P_DEFAULT);
+    close_id(&fapl, H5Pclose);
     if (w->file >= 0)
         w->recording = H5Gcreate2(w->file, "recording", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (w->recording >= 0)
