@@ -81,6 +81,7 @@ typedef struct emg_label_options {
     double brief_max;       /* s, a brief burst lasts at most this (0.25) */
     int rhythm_min_bursts;  /* consecutive bursts for a rhythm (3) */
     double clonic_cv;       /* regular: interval CV below this (0.2) */
+    double rhythm_r;        /* ... or envelope autocorrelation peak at least this (0.45) */
     double clonic_low, clonic_high;     /* Hz (3.5, 8) */
     double clonic_max_burst; /* s, clonic beats are 50-100 ms; longer ones are not clonus (0.15) */
     double ataxic_low, ataxic_high;     /* Hz (2, 5) */
@@ -91,12 +92,14 @@ typedef struct emg_label_options {
     double sustained_min;   /* s (1) */
     double cocon;           /* %COCON above this with the partner: together (50) */
     double together_lag;    /* s, |lag| of the envelope cross-correlation below this (0.05) */
-    double modulation;      /* dystonic: envelope autocorrelation peak at 4-7 Hz >= this (0.1);
-                               without a pair, 3.5 x this leaves the event undecided */
+    double modulation;      /* dystonic: share of the envelope's 1-20 Hz power at 4-7 Hz >= this
+                               (0.15); without a pair, twice this leaves the event undecided */
     double partner_quiet;   /* partner active less than this fraction of the event: quiet (0.2) */
     double crosstalk;       /* partner whose level over rest is below this fraction of the
                                channel's is crosstalk, i.e. quiet (0.15) */
     double tonic_min, tonic_max; /* s, tonic plateau (25, 240) */
+    double cramp_rise;      /* s, exercise context: a cramp rises faster than this ... (0.3) */
+    double cramp_waxing;    /* ... or waxes and wanes at least this much (detrended CV, 0.09) */
     double strain_max_amp;  /* strain: coarse median over rest below this ratio (10) */
     double force_k;         /* force/MMG contraction: above rest median + force_k robust SD (5) */
     double mdf_low;         /* Hz, "low" median frequency (evidence only) (70) */

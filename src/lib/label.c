@@ -93,9 +93,12 @@ void emg_label_options_init(emg_label_options *o)
     o->sustained_min = 1.0;
     o->cocon = 50.0;
     o->together_lag = 0.05;
-    o->modulation = 0.1;
+    o->modulation = 0.15;
+    o->rhythm_r = 0.45;
     o->partner_quiet = 0.2;
     o->crosstalk = 0.15;
+    o->cramp_rise = 0.3;
+    o->cramp_waxing = 0.09;
     o->myoclonic_amp = 3.0;
     o->tonic_min = 25.0;
     o->tonic_max = 240.0;
@@ -405,11 +408,16 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
                    !isnan(pi->lag) && fabs(pi->lag) <= o->together_lag && pi->r0 > 0;
     int alternating = has_partner && partner_active && !together &&
                       (!(pi->r0 > 0) || (!isnan(pi->lag) && fabs(pi->lag) > o->together_lag));
-    double rate = !isnan(e->interval_rate) && e->n_major >= (size_t)o->rhythm_min_bursts
-                      ? e->interval_rate
-                      : e->burst_rate;
-    int regular = e->n_major >= (size_t)o->rhythm_min_bursts && !isnan(e->interval_cv) &&
-                  e->interval_cv < o->clonic_cv;
+    /* Regular: burst intervals with a small CV, or, when weak beats are
+     * missed (which inflates the CV), a strong envelope autocorrelation. */
+    int enough = e->n_major >= (size_t)o->rhythm_min_bursts;
+    int iv_regular = enough && !isnan(e->interval_cv) && e->interval_cv < o->clonic_cv;
+    int ac_regular = enough && !isnan(e->rhythm) && e->rhythm >= o->rhythm_r;
+    int regular = iv_regular || ac_regular;
+    double rate = iv_regular ? e->interval_rate
+                  : ac_regular ? e->burst_rate
+                  : enough && !isnan(e->interval_rate) ? e->interval_rate
+                               : e->burst_rate;
     memset(d, 0, sizeof *d);
     d->label = "unclassified";
     d->rule = "none";
@@ -419,12 +427,12 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
                  "%.2f single-unit, %.2f of the time in long bursts), "
                  "interval rate %.2f Hz CV %.2f, autocorr rate %.2f Hz (r %.2f), "
                  "single-unit fraction %.2f, spikes/burst %.1f, multiplets %d, duty %.2f, "
-                 "amp/rest %.1f, level/rest %.1f, rise %.2f s, MDF %.1f Hz, context %s\n",
+                 "amp/rest %.1f, level/rest %.1f, rise %.2f s, waxing %.2f, MDF %.1f Hz, context %s\n",
               e->duration, e->n_bursts, e->n_major, 1e3 * e->burst_duration,
               1e3 * e->longest_burst, e->major_single_fraction, e->sustained_share,
               e->interval_rate, e->interval_cv, e->burst_rate, e->rhythm, e->single_fraction,
               e->spikes, e->multiplets, e->duty, e->amp_over_rest, e->level_over_rest,
-              e->rise_time, e->mdf, emg_context_name(ctx));
+              e->rise_time, e->waxing, e->mdf, emg_context_name(ctx));
     if (has_partner)
         sb_printf(x, "  partner channel %d: active %.2f of the time, level %.1f x rest "
                      "(%.2f of this channel's), %%COCON %.0f, lag %.0f ms, r(0) %.2f -> %s\n",
@@ -515,17 +523,21 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
         }
         sb_printf(x, "  rule 3a clonic: no (regular %d, rate %.2f Hz, bursts %.0f ms)\n",
                   regular, rate, 1e3 * e->burst_duration);
-        if (in_range(rate, o->ataxic_low, o->ataxic_high) && !regular &&
-            e->n_major >= (size_t)o->rhythm_min_bursts) {
+        /* Ataxic: 2-5 Hz alternation during movement with mistimed (irregular)
+         * or prolonged (150-250 ms) bursts. */
+        int ataxic_like = in_range(rate, o->ataxic_low, o->ataxic_high) && enough &&
+                          (!regular || e->burst_duration > o->clonic_max_burst);
+        if (ataxic_like) {
             if (!has_partner) {
                 sb_printf(x, "  rule 3b ataxic: undecided: needs an antagonist (--pair)\n");
                 d->missing |= EMG_LABEL_MISSING_PAIR;
             } else if (alternating && ctx == EMG_CONTEXT_MOVEMENT) {
-                sb_printf(x, "  rule 3b ataxic: match (%.2f Hz, irregular CV %.2f, antagonist "
-                             "lags %.0f ms, movement)\n", rate, e->interval_cv, 1e3 * pi->lag);
+                sb_printf(x, "  rule 3b ataxic: match (%.2f Hz, CV %.2f, bursts %.0f ms, antagonist "
+                             "lags %.0f ms, movement)\n", rate, e->interval_cv,
+                          1e3 * e->burst_duration, 1e3 * pi->lag);
                 d->label = "ataxic";
-                d->rule = "3b-alternating-irregular";
-                d->confidence = conf_of(0.3 + 0.2 * (e->interval_cv - o->clonic_cv));
+                d->rule = "3b-alternating";
+                d->confidence = conf_of(0.2 + 0.3 * !regular);
                 return;
             } else if (alternating && ctx == EMG_CONTEXT_NONE) {
                 sb_printf(x, "  rule 3b ataxic: undecided: alternating, but needs the movement "
@@ -536,7 +548,8 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
                           emg_context_name(ctx));
             }
         } else {
-            sb_printf(x, "  rule 3b ataxic: no (rate %.2f Hz, regular %d)\n", rate, regular);
+            sb_printf(x, "  rule 3b ataxic: no (rate %.2f Hz, regular %d, bursts %.0f ms)\n", rate,
+                      regular, 1e3 * e->burst_duration);
         }
         if (in_range(e->burst_rate, o->dystonic_low, o->dystonic_high) && together &&
             e->duty > 0.5) {
@@ -603,7 +616,7 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
             d->confidence = conf_of((pi->cocon - o->cocon) / 100.0 + e->rhythm_4_7);
             return;
         }
-        if (!has_partner && e->rhythm_4_7 >= 3.5 * o->modulation &&
+        if (!has_partner && e->rhythm_4_7 >= 2 * o->modulation &&
             ctx != EMG_CONTEXT_REST && ctx != EMG_CONTEXT_SLEEP) {
             sb_printf(x, "  rule 4a dystonic: undecided (4-7 Hz modulation %.2f) without an "
                          "antagonist (--pair)\n", e->rhythm_4_7);
@@ -625,6 +638,19 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
         sb_printf(x, "  rule 4b tonic: no (context %s, %.0f s)\n", emg_context_name(ctx),
                   e->duration);
         int partner_quiet = has_partner && !partner_active;
+        /* During exercise a held voluntary contraction is expected: a cramp
+         * there must show its abrupt onset or its waxing and waning. */
+        int cramp_like = ctx != EMG_CONTEXT_EXERCISE || e->rise_time < o->cramp_rise ||
+                         e->waxing >= o->cramp_waxing;
+        if (ctx == EMG_CONTEXT_EXERCISE && !cramp_like) {
+            sb_printf(x, "  rule 4c cramp: no (exercise, rise %.2f s >= %.2f and waxing %.2f < "
+                         "%.2f: a held voluntary contraction)\n", e->rise_time, o->cramp_rise,
+                      e->waxing, o->cramp_waxing);
+            d->label = "voluntary";
+            d->rule = "4c-exercise-steady";
+            d->confidence = conf_of((o->cramp_waxing - e->waxing) / o->cramp_waxing);
+            return;
+        }
         if ((is_rest_like(ctx) && (!has_partner || partner_quiet)) ||
             (ctx == EMG_CONTEXT_NONE && partner_quiet)) {
             sb_printf(x, "  rule 4c cramp: match (one muscle active, %s, context %s, rise "
@@ -781,9 +807,19 @@ static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
         emg_label_event *e = &l->ev[i];
         if (k > 0) {
             emg_label_event *p = &l->ev[k - 1];
-            double gap = sparse_label(e->label) ? o->group_gap : o->rhythm_group_gap;
-            if (p->channel == e->channel && !strcmp(p->label, e->label) &&
-                !strcmp(p->note, e->note) && gap > 0 &&
+            double gap = o->rhythm_group_gap;
+            if (sparse_label(e->label)) {
+                /* Runs of sparse events: merge across gaps up to a few mean
+                 * intervals of the run so far (5 for fasciculations, whose
+                 * Poisson-like timing has long gaps; 2.5 for jerks and
+                 * multiplets), at most group_gap; a two-event run so far
+                 * uses half of group_gap. */
+                double factor = !strcmp(e->label, "fasciculation") ? 5.0 : 2.5;
+                double count = p->rhythm >= 1 ? p->rhythm : 1;
+                gap = count >= 2 ? factor * p->duration / (count - 1) : 0.5 * o->group_gap;
+                gap = fmin(o->group_gap, fmax(2.0, gap));
+            }
+            if (p->channel == e->channel && !strcmp(p->label, e->label) && o->group_gap > 0 &&
                 e->onset - (p->onset + p->duration) < gap) {
                 /* Keep a record of the potentials' onsets in burst_rate/interval_cv below. */
                 merge_into(p, e, NULL);

@@ -32,6 +32,7 @@ typedef struct lab_episode {
     double amp_over_rest;     /* coarse peak / rest median */
     double level_over_rest;   /* coarse median / rest median */
     double rise_time;         /* s */
+    double waxing;            /* CV of 0.5 s means of the coarse envelope (middle 80 %) */
     double mdf;               /* Hz */
     double single_fraction;   /* bursts that look like one motor-unit potential */
     double spikes;            /* mean spikes per burst */

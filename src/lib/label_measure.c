@@ -17,6 +17,9 @@
  * 1967) through emg_spectral_stats_compute (features module). */
 #include <math.h>
 #include <stdlib.h>
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
 #include <string.h>
 
 #include "emgkit/detect.h"
@@ -277,6 +280,8 @@ static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_opt
     if (!(var > 0))
         return;
     double prev2 = NAN, prev = NAN, trough = 1, best = -1, best_lag = 0, best47 = 0;
+    double peak_r[64];
+    size_t peak_l[64], n_peaks = 0;
     for (size_t l = 1; l <= lag_max + 1 && l < len; l++) {
         double s = 0;
         for (size_t i = 0; i + l < len; i++)
@@ -285,9 +290,10 @@ static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_opt
         if (!isnan(prev2) && prev >= prev2 && prev > r) {
             size_t pl = l - 1;
             int prominent = prev - trough >= 0.1 && prev > 0;
-            if (prominent && pl >= lag_min && pl <= lag_max && prev > best) {
-                best = prev;
-                best_lag = (double)pl;
+            if (prominent && pl >= lag_min && pl <= lag_max && n_peaks < 64) {
+                peak_r[n_peaks] = prev;
+                peak_l[n_peaks++] = pl;
+                best = fmax(best, prev);
             }
             double f = dfs / (double)pl;
             if (prominent && f >= o->dystonic_low && f <= o->dystonic_high && prev > best47)
@@ -298,11 +304,49 @@ static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_opt
         prev2 = prev;
         prev = r;
     }
+    /* The period is the earliest peak nearly as high as the highest (a
+     * rhythm also correlates at two and three periods). */
+    for (size_t k = 0; k < n_peaks; k++) {
+        if (peak_r[k] >= 0.8 * best) {
+            best_lag = (double)peak_l[k];
+            best = peak_r[k];
+            break;
+        }
+    }
     if (best_lag > 0) {
+        /* Parabolic interpolation of the peak: lags are only 5 ms apart, too
+         * coarse at 8 Hz, where clonus ends and tremor begins. */
+        size_t L = (size_t)best_lag;
+        double r_m = 0, r_0 = 0, r_p = 0;
+        for (size_t i = 0; i + L + 1 < len; i++) {
+            r_m += v[i] * v[i + L - 1];
+            r_0 += v[i] * v[i + L];
+            r_p += v[i] * v[i + L + 1];
+        }
+        double den = r_m - 2 * r_0 + r_p, shift = den < 0 ? 0.5 * (r_m - r_p) / den : 0;
+        if (fabs(shift) < 1)
+            best_lag += shift;
         e->burst_rate = dfs / best_lag;
         e->rhythm = best;
     }
-    e->rhythm_4_7 = best47;
+    (void)best47;
+    /* Modulation share: power of the detrended envelope at 4-7 Hz over its
+     * power at 1-20 Hz (Goertzel at 0.25 Hz steps), the "common drive" of
+     * dystonic co-contraction (criteria page). */
+    double p47 = 0, pall = 0;
+    for (double f = 1.0; f <= 20.0 + 1e-9; f += 0.25) {
+        double w = 2 * M_PI * f / dfs, c = 2 * cos(w), s1 = 0, s2 = 0;
+        for (size_t i = 0; i < len; i++) {
+            double s0 = v[i] + c * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        double pw = s1 * s1 + s2 * s2 - c * s1 * s2;
+        pall += pw;
+        if (f >= o->dystonic_low && f <= o->dystonic_high)
+            p47 += pw;
+    }
+    e->rhythm_4_7 = pall > 0 ? p47 / pall : 0;
 }
 
 /* Coarse-envelope measures: amplitude and level over rest, rise time, and
@@ -346,6 +390,38 @@ static void levels_of(lab_episode *e, const lab_channel *ch, double *scratch)
     while (t90 < c && ch->coarse[t90] < hi)
         t90++;
     e->rise_time = (double)(t90 - t10) / dfs;
+    /* Waxing and waning: CV of the 0.5 s means of the coarse envelope over
+     * the middle 80 % of the episode (a held voluntary contraction is
+     * steady; a cramp's discharge swells and fades). */
+    size_t len = b - a, blk = (size_t)(0.5 * dfs);
+    size_t m0 = a + len / 10, m1 = b - len / 10;
+    e->waxing = NAN;
+    if (blk >= 1 && m1 > m0 + 4 * blk) {
+        /* Residual CV about a straight line, so that the steady amplitude
+         * rise of a fatiguing contraction is not taken for waxing. */
+        double st = 0, sy = 0, stt = 0, sty = 0, syy = 0;
+        size_t nb = 0;
+        for (size_t i = m0; i + blk <= m1; i += blk) {
+            double mu = 0;
+            for (size_t j = i; j < i + blk; j++)
+                mu += ch->coarse[j];
+            mu /= (double)blk;
+            double t = (double)nb;
+            st += t;
+            sy += mu;
+            stt += t * t;
+            sty += t * mu;
+            syy += mu * mu;
+            nb++;
+        }
+        double nn = (double)nb, den = nn * stt - st * st;
+        double slope = den > 0 ? (nn * sty - st * sy) / den : 0;
+        double icpt = (sy - slope * st) / nn;
+        double sse = syy - 2 * slope * sty - 2 * icpt * sy + slope * slope * stt +
+                     2 * slope * icpt * st + nn * icpt * icpt;
+        double mean = sy / nn;
+        e->waxing = sqrt(fmax(0, sse / nn)) / mean;
+    }
 }
 
 /* Burst statistics.  Durations, intervals and their regularity use the
@@ -399,24 +475,43 @@ static void bursts_of(lab_episode *e, const lab_channel *ch, double fs,
             uniform = b[k].spike_cv <= 0.3;
         }
     }
-    /* Major bursts. */
-    size_t m = 0, prev = 0, major_singles = 0;
+    /* Beats: major bursts, merged when closer than a fifth of the rhythm's
+     * period (a compound beat breaks into fragments on a 3 ms envelope). */
+    double merge_s = !isnan(e->burst_rate) && e->rhythm >= 0.2 ? 0.2 / e->burst_rate
+                                                                : o->burst_merge;
+    size_t merge = (size_t)lround(merge_s * fs);
+    size_t m = 0, major_singles = 0, beat_a = 0, beat_b = 0, prev_a = 0;
+    int beat_single = 1, open = 0;
     double sum = 0, sum2 = 0;
     size_t ni = 0;
     double *iv = scratch + n;
-    for (size_t k = 0; k < n; k++) {
-        if (b[k].peak < 0.25 * maxpeak)
+    for (size_t k = 0; k <= n; k++) {
+        int major = k < n && b[k].peak >= 0.25 * maxpeak;
+        if (k < n && !major)
             continue;
-        scratch[m] = (double)(b[k].b - b[k].a) / fs;
-        major_singles += b[k].single;
-        if (m > 0) {
-            double d = (double)(b[k].a - b[prev].a) / fs;
-            iv[ni++] = d;
-            sum += d;
-            sum2 += d * d;
+        if (k < n && open && b[k].a < beat_b + merge) {
+            beat_b = b[k].b > beat_b ? b[k].b : beat_b;
+            beat_single = 0; /* several fragments: not one potential */
+            continue;
         }
-        prev = k;
-        m++;
+        if (open) { /* close the current beat */
+            scratch[m] = (double)(beat_b - beat_a) / fs;
+            major_singles += (size_t)beat_single;
+            if (m > 0) {
+                double d = (double)(beat_a - prev_a) / fs;
+                iv[ni++] = d;
+                sum += d;
+                sum2 += d * d;
+            }
+            prev_a = beat_a;
+            m++;
+        }
+        if (k < n) {
+            beat_a = b[k].a;
+            beat_b = b[k].b;
+            beat_single = b[k].single;
+            open = 1;
+        }
     }
     e->n_major = m;
     e->major_single_fraction = m ? (double)major_singles / (double)m : NAN;
@@ -448,7 +543,12 @@ void lab_recount_singles(lab_channel *ch)
         }
         if (e->n_bursts) {
             e->single_fraction = (double)singles / (double)e->n_bursts;
-            e->major_single_fraction = major ? (double)major_singles / (double)major : NAN;
+            double f = major ? (double)major_singles / (double)major : NAN;
+            /* Synchrony only turns singles off: never raise the beat-based value. */
+            if (isnan(e->major_single_fraction))
+                e->major_single_fraction = f;
+            else if (!isnan(f))
+                e->major_single_fraction = fmin(e->major_single_fraction, f);
         }
     }
 }
@@ -602,8 +702,8 @@ int lab_measure_channel(lab_channel *ch, const double *x, size_t n, double fs, i
     for (size_t k = 0; k < ch->n_episodes; k++) {
         lab_episode *e = &ch->episodes[k];
         e->duration = (double)(e->b - e->a) / fs;
-        bursts_of(e, ch, fs, o, env);
         rhythm_of(e, ch, o, env);
+        bursts_of(e, ch, fs, o, env);
         levels_of(e, ch, env);
         e->mdf = mdf_of(e, y, fs, ch->mains, o->band_low, fmin(band_high, 0.5 * fs), &pc, err);
     }
