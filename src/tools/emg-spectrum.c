@@ -1,0 +1,304 @@
+/* emg-spectrum: power spectral density of each channel, or its spectrogram.
+ *
+ *   emg-spectrum [--welch SEG:OVERLAP | --periodogram] [--taper NAME] [--stft]
+ *                [--filter] IN [OUT.tsv]
+ *
+ * PSD (default): Welch's average of the periodograms of SEG-sample segments
+ * every SEG-OVERLAP samples over the whole recording (or the -f/-t range),
+ * one-sided density in unit^2/Hz exactly as scipy.signal.welch; rows
+ * `channel frequency psd`.  --periodogram: one tapered periodogram of the
+ * whole range (loads it into memory).  --stft: the spectrogram, one PSD per
+ * segment (scipy.signal.spectrogram, mode 'psd'); rows `channel time
+ * frequency psd` with time at the segment centre.  Welch and STFT stream:
+ * memory does not grow with the recording.  By default the signal is not
+ * filtered (to show mains and artefacts); --filter applies emg-features'
+ * chain.  Methods: docs/methods/features.md. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "emgkit/features.h"
+#include "emgkit/spectrum.h"
+
+enum { OPT_TAPER = CLI_OPT_TOOL_BASE, OPT_WELCH, OPT_PERIODOGRAM, OPT_STFT, OPT_FILTER,
+       OPT_NO_FILTER, OPT_FILTER_BAND, OPT_MAINS, OPT_HARMONICS, OPT_FMAX, OPT_WISDOM };
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: %s [options] INPUT [OUTPUT.tsv]\n"
+            "Power spectral density (Welch or periodogram) or spectrogram (STFT) per channel.\n"
+            "Output: TSV  channel frequency psd   (--stft: channel time frequency psd)\n\n"
+            "  --welch SEG:OVERLAP    segment and overlap in samples (default 256:128)\n"
+            "  --periodogram          one periodogram of the whole input (or -f/-t range)\n"
+            "  --taper NAME           hann (default), hamming, blackman, rectangular, tukey[:A]\n"
+            "  --stft                 spectrogram: one PSD per segment (hop SEG-OVERLAP)\n"
+            "  --max-freq HZ          only write frequencies up to HZ\n"
+            "  --filter               filter first (20-450 Hz band-pass + 50 Hz notch comb)\n"
+            "  --no-filter            do not filter (default)\n"
+            "  --filter-band LO:HI, --mains F, --notch-harmonics N   as in emg-features\n"
+            "  --wisdom FILE          FFTW wisdom to load and update\n"
+            "  -o, --output FILE      output file (default: OUTPUT or stdout)\n"
+            "  -h, --help             this help\n\n",
+            cli_prog());
+    cli_input_help(out);
+    cli_help_footer(out);
+}
+
+static void parse_pair(const char *opt, const char *arg, double *a, double *b)
+{
+    char *end;
+    *a = strtod(arg, &end);
+    if (end == arg || (*end != ':' && *end != '-' && *end != ','))
+        cli_usage_error("%s: expected A:B, got '%s'", opt, arg);
+    const char *second = end + 1;
+    *b = strtod(second, &end);
+    if (end == second || *end)
+        cli_usage_error("%s: expected A:B, got '%s'", opt, arg);
+}
+
+typedef struct chan {
+    emg_psd_plan *plan;
+    void *stage;
+    double *buf, *psd, *acc;
+    size_t len, cap, hop;
+    long long consumed;   /* samples before buf[0] */
+    size_t segments;
+} chan;
+
+typedef struct spectrum_ctx {
+    FILE *out;
+    const emg_header *hdr;
+    int stft;
+    double fmax;
+} spectrum_ctx;
+
+static void write_psd(const spectrum_ctx *sc, size_t c, const chan *ch, const double *psd, double time)
+{
+    double df = emg_psd_plan_df(ch->plan);
+    for (size_t k = 0; k < emg_psd_plan_bins(ch->plan); k++) {
+        double f = (double)k * df;
+        if (sc->fmax > 0 && f > sc->fmax)
+            break;
+        emg_tsv_str(sc->out, sc->hdr->channels[c].name, 0);
+        if (sc->stft)
+            emg_tsv_num(sc->out, time, 0);
+        emg_tsv_num(sc->out, f, 0);
+        emg_tsv_num(sc->out, psd[k], 1);
+    }
+}
+
+/* Transform every whole segment in the channel's buffer. */
+static void consume(const spectrum_ctx *sc, size_t c, chan *ch)
+{
+    size_t n = emg_psd_plan_length(ch->plan), start = 0;
+    double fs = sc->hdr->channels[c].fs;
+    for (; start + n <= ch->len; start += ch->hop) {
+        emg_psd_segment(ch->plan, ch->buf + start, ch->psd);
+        if (sc->stft) {
+            double centre = ((double)ch->consumed + (double)start + (double)n / 2) / fs;
+            write_psd(sc, c, ch, ch->psd, centre);
+        } else {
+            for (size_t k = 0; k < emg_psd_plan_bins(ch->plan); k++)
+                ch->acc[k] += ch->psd[k];
+        }
+        ch->segments++;
+    }
+    memmove(ch->buf, ch->buf + start, (ch->len - start) * sizeof *ch->buf);
+    ch->len -= start;
+    ch->consumed += (long long)start;
+}
+
+static void append(chan *ch, const double *x, size_t n)
+{
+    if (ch->len + n > ch->cap) {
+        ch->cap = 2 * (ch->len + n);
+        ch->buf = realloc(ch->buf, ch->cap * sizeof *ch->buf);
+        if (!ch->buf)
+            cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    }
+    memcpy(ch->buf + ch->len, x, n * sizeof *x);
+    ch->len += n;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_INPUT_LONG_OPTIONS,
+        {"taper", required_argument, NULL, OPT_TAPER},
+        {"welch", required_argument, NULL, OPT_WELCH},
+        {"periodogram", no_argument, NULL, OPT_PERIODOGRAM},
+        {"stft", no_argument, NULL, OPT_STFT},
+        {"max-freq", required_argument, NULL, OPT_FMAX},
+        {"filter", no_argument, NULL, OPT_FILTER},
+        {"no-filter", no_argument, NULL, OPT_NO_FILTER},
+        {"filter-band", required_argument, NULL, OPT_FILTER_BAND},
+        {"mains", required_argument, NULL, OPT_MAINS},
+        {"notch-harmonics", required_argument, NULL, OPT_HARMONICS},
+        {"wisdom", required_argument, NULL, OPT_WISDOM},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    cli_input in;
+    emg_taper taper = EMG_TAPER_HANN;
+    double alpha = 0.5, seg = 256, overlap = 128;
+    emg_filter_stage_options filt = EMG_FILTER_STAGE_OPTIONS_INIT;
+    spectrum_ctx sc = {NULL, NULL, 0, 0};
+    const char *out_path = NULL, *wisdom = NULL;
+    int opt, periodogram = 0, filter = 0;
+    emg_error err;
+
+    cli_init("emg-spectrum", argc, argv);
+    cli_input_init(&in);
+    while ((opt = getopt_long(argc, argv, CLI_INPUT_SHORT_OPTIONS "o:h", longopts, NULL)) != -1) {
+        if (cli_input_option(&in, opt, optarg))
+            continue;
+        switch (opt) {
+        case OPT_TAPER:
+            if (emg_taper_from_name(optarg, &taper, &alpha, &err) < 0)
+                cli_usage_error("--taper: %s", err.message);
+            break;
+        case OPT_WELCH:
+            parse_pair("--welch", optarg, &seg, &overlap);
+            if (!(seg >= 2 && seg == floor(seg) && overlap >= 0 && overlap < seg && overlap == floor(overlap)))
+                cli_usage_error("--welch: SEG >= 2 and 0 <= OVERLAP < SEG, in samples");
+            break;
+        case OPT_PERIODOGRAM: periodogram = 1; break;
+        case OPT_STFT: sc.stft = 1; break;
+        case OPT_FMAX: sc.fmax = cli_parse_double("--max-freq", optarg); break;
+        case OPT_FILTER: filter = 1; break;
+        case OPT_NO_FILTER: filter = 0; break;
+        case OPT_FILTER_BAND:
+            parse_pair("--filter-band", optarg, &filt.band_low, &filt.band_high);
+            filter = 1;
+            break;
+        case OPT_MAINS:
+            if (!strcmp(optarg, "auto"))
+                filt.mains = 0;
+            else if (!strcmp(optarg, "none") || !strcmp(optarg, "off"))
+                filt.mains = -1;
+            else
+                filt.mains = cli_parse_double("--mains", optarg);
+            break;
+        case OPT_HARMONICS:
+            filt.notch_harmonics = (int)cli_parse_long("--notch-harmonics", optarg, 1, 100);
+            break;
+        case OPT_WISDOM: wisdom = optarg; break;
+        case 'o': out_path = optarg; break;
+        case 'h': usage(stdout); cli_finish_stdout(); return 0;
+        default: cli_usage_error("unknown option");
+        }
+    }
+    if (optind >= argc)
+        cli_usage_error("missing INPUT");
+    if (argc - optind > 2)
+        cli_usage_error("too many arguments");
+    if (periodogram && sc.stft)
+        cli_usage_error("--periodogram and --stft exclude each other");
+    const char *in_path = argv[optind];
+    if (argc - optind == 2) {
+        if (out_path)
+            cli_usage_error("give the output either as OUTPUT or with -o, not both");
+        out_path = argv[optind + 1];
+    }
+    if (!out_path)
+        out_path = "-";
+    if (wisdom && emg_fftw_wisdom_load(wisdom, &err) < 0)
+        cli_warn("%s (continuing without it)", err.message);
+
+    emg_reader *r = cli_open_input(in_path, &in);
+    const emg_header *hdr = emg_reader_header(r);
+    sc.hdr = hdr;
+    size_t nch = hdr->n_channels;
+    chan *ch = calloc(nch ? nch : 1, sizeof *ch);
+    emg_channel_stage stage;
+    emg_channel_stage_filter(&stage, &filt);
+    if (!ch)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    for (size_t c = 0; c < nch && !periodogram; c++) {
+        if (emg_psd_plan_create(&ch[c].plan, (size_t)seg, taper, alpha, hdr->channels[c].fs, &err) < 0)
+            cli_fail(&err);
+        ch[c].hop = (size_t)(seg - overlap);
+        ch[c].psd = malloc(emg_psd_plan_bins(ch[c].plan) * sizeof(double));
+        ch[c].acc = calloc(emg_psd_plan_bins(ch[c].plan), sizeof(double));
+        if (!ch[c].psd || !ch[c].acc)
+            cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    }
+    for (size_t c = 0; c < nch && filter; c++)
+        if (!(ch[c].stage = stage.create(stage.ctx, c, hdr->channels[c].fs, &err)))
+            cli_fail(&err);
+
+    sc.out = cli_open_text_output(out_path);
+    static const char *cols_psd[] = {"channel", "frequency", "psd"};
+    static const char *cols_stft[] = {"channel", "time", "frequency", "psd"};
+    if (sc.stft)
+        emg_tsv_header(sc.out, 4, cols_stft);
+    else
+        emg_tsv_header(sc.out, 3, cols_psd);
+
+    const emg_block *blk;
+    int rc;
+    while ((rc = emg_reader_read(r, &blk, &err)) > 0) {
+        for (size_t c = 0; c < nch; c++) {
+            const double *x = blk->data[c];
+            size_t n = blk->count[c];
+            if (filter && stage.process(ch[c].stage, x, n, &x, &n, &err) < 0)
+                cli_fail(&err);
+            append(&ch[c], x, n);
+            if (!periodogram)
+                consume(&sc, c, &ch[c]);
+        }
+    }
+    if (rc < 0)
+        cli_fail(&err);
+    for (size_t c = 0; c < nch; c++) {
+        if (filter) {
+            const double *x;
+            size_t n;
+            if (stage.flush(ch[c].stage, &x, &n, &err) < 0)
+                cli_fail(&err);
+            append(&ch[c], x, n);
+        }
+        if (periodogram) {
+            if (ch[c].len < 2) {
+                cli_warn("channel %s: too short for a periodogram", hdr->channels[c].name);
+                continue;
+            }
+            if (emg_psd_plan_create(&ch[c].plan, ch[c].len, taper, alpha, hdr->channels[c].fs, &err) < 0)
+                cli_fail(&err);
+            ch[c].psd = malloc(emg_psd_plan_bins(ch[c].plan) * sizeof(double));
+            if (!ch[c].psd)
+                cli_die(CLI_EXIT_INTERNAL, "out of memory");
+            emg_psd_segment(ch[c].plan, ch[c].buf, ch[c].psd);
+            write_psd(&sc, c, &ch[c], ch[c].psd, NAN);
+            continue;
+        }
+        consume(&sc, c, &ch[c]);
+        if (sc.stft)
+            continue;
+        if (ch[c].segments == 0) {
+            cli_warn("channel %s: shorter than one %g-sample segment, no spectrum",
+                     hdr->channels[c].name, seg);
+            continue;
+        }
+        for (size_t k = 0; k < emg_psd_plan_bins(ch[c].plan); k++)
+            ch[c].acc[k] /= (double)ch[c].segments;
+        write_psd(&sc, c, &ch[c], ch[c].acc, NAN);
+    }
+    cli_close_text_output(sc.out);
+    if (wisdom && emg_fftw_wisdom_save(wisdom, &err) < 0)
+        cli_warn("%s", err.message);
+    for (size_t c = 0; c < nch; c++) {
+        emg_psd_plan_destroy(ch[c].plan);
+        if (ch[c].stage)
+            stage.destroy(ch[c].stage);
+        free(ch[c].buf);
+        free(ch[c].psd);
+        free(ch[c].acc);
+    }
+    free(ch);
+    emg_reader_close(r);
+    cli_finish_stdout();
+    return 0;
+}
