@@ -90,6 +90,17 @@ static int h5_fail(emg_error *err, emg_status status, const char *path, const ch
     return emg_error_set(err, status, "%s: %s", path, what);
 }
 
+/* Close two dataspaces after a failed call without losing its error stack
+ * (every HDF5 API call, H5Sclose included, clears the stack on entry). */
+static void close_spaces_keeping_errors(hid_t *a, hid_t *b, int failed)
+{
+    hid_t stack = failed ? H5Eget_current_stack() : H5I_INVALID_HID;
+    close_id(a, H5Sclose);
+    close_id(b, H5Sclose);
+    if (stack >= 0)
+        H5Eset_current_stack(stack);
+}
+
 /* ------------------------------------------------ attribute and dataset helpers */
 
 /* An attribute (is_attr) or a small dataset, read whole. */
@@ -140,11 +151,17 @@ static int obj_strings(hid_t id, int is_attr, char ***out, size_t *n)
         size_t size = H5Tget_size(ftype);
         char *raw = malloc(size * (size_t)npts + 1);
         H5Tset_size(mtype, size);
+        int space_padded = H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
         if (raw && obj_read(id, is_attr, mtype, raw) >= 0) {
             rc = 0;
-            for (hssize_t i = 0; i < npts; i++)
-                if (!(list[i] = strndup(raw + (size_t)i * size, size)))
+            for (hssize_t i = 0; i < npts; i++) {
+                if (!(list[i] = strndup(raw + (size_t)i * size, size))) {
                     rc = -1;
+                    continue;
+                }
+                for (size_t k = strlen(list[i]); space_padded && k > 0 && list[i][k - 1] == ' '; k--)
+                    list[i][k - 1] = '\0';
+            }
         }
         free(raw);
     }
@@ -403,8 +420,7 @@ static int read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out)
     if (fspace >= 0 && mspace >= 0 &&
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0)
         st = H5Dread(s->dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, out);
-    close_id(&fspace, H5Sclose);
-    close_id(&mspace, H5Sclose);
+    close_spaces_keeping_errors(&fspace, &mspace, st < 0);
     return st < 0 ? -1 : 0;
 }
 
@@ -425,6 +441,21 @@ static hsize_t block_row(const h5_series *s, int64_t k)
 {
     double row = floor((double)k * s->rows_per_block + 0.5);
     return row >= (double)s->n_rows ? s->n_rows : (hsize_t)row;
+}
+
+/* "FILE: /recording/channels/3: samples 65536.. unreadable, file corrupt (HDF5: inflate() failed)" */
+static int read_failure(h5_reader *r, const h5_series *s, hsize_t row, emg_error *err)
+{
+    hid_t stack = H5Eget_current_stack();
+    char dataset[200] = "";
+    if (H5Iget_name(s->dset, dataset, sizeof dataset) < 0)
+        dataset[0] = '\0';
+    if (stack >= 0)
+        H5Eset_current_stack(stack);
+    char what[300];
+    snprintf(what, sizeof what, "%s: samples from %llu on unreadable, file corrupt or truncated",
+             dataset, (unsigned long long)row);
+    return h5_fail(err, EMG_ERR_FORMAT, r->path, what);
 }
 
 static int hdf5_read(void *state, emg_block *blk, emg_error *err)
@@ -455,8 +486,7 @@ static int hdf5_read(void *state, emg_block *blk, emg_error *err)
         if ((rc = ensure_scratch(r, (size_t)(n * s->n_cols), err)) < 0)
             return rc;
         if (read_rows(s, a, n, r->scratch) < 0)
-            return h5_fail(err, EMG_ERR_FORMAT, r->path,
-                           "cannot read samples (corrupt or truncated HDF5 file)");
+            return read_failure(r, s, a, err);
         for (hsize_t c = 0; c < s->n_cols; c++) {
             double *dst = blk->data[s->first_channel + c];
             for (hsize_t j = 0; j < n; j++)
@@ -1471,8 +1501,7 @@ static int flush_channel(h5_writer *w, size_t i, emg_error *err)
              ? H5Dwrite(w->dset[i], H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT,
                         w->pending[i])
              : -1;
-    close_id(&fspace, H5Sclose);
-    close_id(&mspace, H5Sclose);
+    close_spaces_keeping_errors(&fspace, &mspace, st < 0);
     if (st < 0)
         return h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write samples");
     w->written[i] = total;
