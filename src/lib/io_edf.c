@@ -30,10 +30,13 @@
  *   - "Recording ends" inside the last data record marks where the samples end
  *     (the writer pads the last record); the reader trims to it.
  *
- * Writing: EDF+ (16-bit) or BDF+ (24-bit).  Each channel's digital range is
- * the full range of the format; its physical range comes from the channel's
- * calibration when it has one that fits, otherwise from the data, which are
- * then spooled to a temporary file first to learn it.  Data records last 1 s
+ * Writing: EDF+ (16-bit) or BDF+ (24-bit).  The blocks are spooled to a
+ * temporary file first (io_spool.c), because the header needs each channel's
+ * range and the number of annotation slots before the first record.  A
+ * channel keeps its own calibration (digital range and gain: its codes are
+ * written unchanged) when that fits the format and holds every sample;
+ * otherwise its digital range is the format's full range and its physical
+ * range the data's minimum and maximum.  Data records last 1 s
  * when every rate is a whole number of Hz, otherwise the shortest duration
  * (1..60 s, then 1/k s) that gives every channel a whole number of samples. */
 #include <errno.h>
@@ -716,12 +719,20 @@ static int choose_record(edf_writer *w, emg_error *err)
                          w->path);
 }
 
-/* Digital range of the format, and of the channel's ADC when it fits. */
-static int channel_calibration_fits(const edf_writer *w, const emg_channel *ch)
+/* The channel's own ADC range can be written when it fits the format and
+ * every (spooled) sample lies inside it: otherwise EDF would clip. */
+static int channel_calibration_fits(const edf_writer *w, const emg_channel *ch, size_t i)
 {
     long lo = w->bdf ? -8388608L : -32768L, hi = w->bdf ? 8388607L : 32767L;
-    return ch->gain != 0 && isfinite(ch->gain) && isfinite(ch->baseline) &&
-           ch->digital_min < ch->digital_max && ch->digital_min >= lo && ch->digital_max <= hi;
+    if (!(ch->gain != 0 && isfinite(ch->gain) && isfinite(ch->baseline) &&
+          ch->digital_min < ch->digital_max && ch->digital_min >= lo && ch->digital_max <= hi))
+        return 0;
+    double a = (ch->digital_min - ch->baseline) / ch->gain;
+    double b = (ch->digital_max - ch->baseline) / ch->gain;
+    double half_step = 0.5 / fabs(ch->gain);
+    double low = fmin(a, b) - half_step, high = fmax(a, b) + half_step;
+    return !(w->spool.min[i] <= w->spool.max[i]) ||
+           (w->spool.min[i] >= low && w->spool.max[i] <= high);
 }
 
 static int set_ranges(edf_writer *w, emg_error *err)
@@ -730,7 +741,7 @@ static int set_ranges(edf_writer *w, emg_error *err)
     for (size_t i = 0; i < w->n; i++) {
         const emg_channel *ch = &w->hdr.channels[i];
         int rc = 0;
-        if (channel_calibration_fits(w, ch)) {
+        if (channel_calibration_fits(w, ch, i)) {
             w->dmin[i] = ch->digital_min;
             w->dmax[i] = ch->digital_max;
             rc |= edf_number((ch->digital_min - ch->baseline) / ch->gain, 0, w->pmin_text[i],
@@ -738,7 +749,7 @@ static int set_ranges(edf_writer *w, emg_error *err)
             rc |= edf_number((ch->digital_max - ch->baseline) / ch->gain, 0, w->pmax_text[i],
                              &w->pmax[i]);
         } else {
-            double a = w->spooling ? w->spool.min[i] : -1, b = w->spooling ? w->spool.max[i] : 1;
+            double a = w->spool.min[i], b = w->spool.max[i];
             if (!(a <= b)) { /* no finite sample */
                 a = -1;
                 b = 1;
@@ -785,16 +796,16 @@ static void ascii(char *out, size_t n, const char *in)
 }
 
 /* Labels: 16 ASCII characters, still unique after truncation. */
-static void edf_label(const edf_writer *w, size_t i, char out[EDF_LABEL_LEN + 1])
+/* Label of channel i, made unique against the labels of channels 0..i-1
+ * (already in labels[]) by a "~2", "~3"... suffix. */
+static void unique_label(const edf_writer *w, size_t i, char labels[][EDF_LABEL_LEN + 1])
 {
+    char *out = labels[i];
     ascii(out, EDF_LABEL_LEN + 1, w->hdr.channels[i].name);
     for (int k = 2;; k++) {
         int clash = 0;
-        for (size_t j = 0; j < i && !clash; j++) {
-            char other[EDF_LABEL_LEN + 1];
-            edf_label(w, j, other);
-            clash = !strcmp(other, out);
-        }
+        for (size_t j = 0; j < i && !clash; j++)
+            clash = !strcmp(labels[j], out);
         if (!clash)
             return;
         char suffix[12];
@@ -803,6 +814,19 @@ static void edf_label(const edf_writer *w, size_t i, char out[EDF_LABEL_LEN + 1]
         ascii(base, EDF_LABEL_LEN + 1, w->hdr.channels[i].name);
         snprintf(out, EDF_LABEL_LEN + 1, "%.*s%s", EDF_LABEL_LEN - len, base, suffix);
     }
+}
+
+static void edf_label(const edf_writer *w, size_t i, char out[EDF_LABEL_LEN + 1])
+{
+    char (*labels)[EDF_LABEL_LEN + 1] = calloc(i + 1, sizeof *labels);
+    if (!labels) {
+        ascii(out, EDF_LABEL_LEN + 1, w->hdr.channels[i].name);
+        return;
+    }
+    for (size_t k = 0; k <= i; k++)
+        unique_label(w, k, labels);
+    memcpy(out, labels[i], EDF_LABEL_LEN + 1);
+    free(labels);
 }
 
 static int set_signal(edf_writer *w, size_t i)
@@ -1094,18 +1118,11 @@ static int edf_writer_open(void **state, struct emg_writer *ew, const char *tmp_
         total += (size_t)w->spr[i];
     if (rc >= 0 && !(w->record = emg_xcalloc(total, sizeof *w->record, err)))
         rc = EMG_ERR_NOMEM;
-    /* Write directly only when every channel's range and length are known. */
-    int direct = 1;
-    for (size_t i = 0; i < w->n; i++)
-        direct = direct && channel_calibration_fits(w, &hdr->channels[i]) &&
-                 hdr->channels[i].n_samples >= 0;
-    if (rc >= 0 && direct)
-        rc = start_edflib(w, expected_records(w), hdr->n_annotations, err);
-    else if (rc >= 0) {
-        w->spooling = 1;
+    /* Spool first: the header needs each channel's range (from the data, or
+     * the calibration if the data stay inside it) and the annotation count. */
+    if (rc >= 0) {
         rc = emg_spool_open(&w->spool, tmp_path, w->n, err);
-        if (rc < 0)
-            w->spooling = 0;
+        w->spooling = rc >= 0;
     }
     if (rc < 0) {
         edf_writer_destroy(w);

@@ -27,8 +27,9 @@
  * PCM24, PCM32) and FLAC (PCM24 by default, or PCM16).  Float output holds
  * physical / full_scale (full_scale 1 unless opts->full_scale is given).
  * Integer output needs a full scale: opts->full_scale, else the channel's
- * calibration (the physical value of its ADC's largest magnitude), else the
- * largest magnitude in the data (the blocks are then spooled to learn it).
+ * calibration (the physical value of its ADC's largest magnitude) when every
+ * sample fits it, else the largest magnitude in the data; without
+ * opts->full_scale the blocks are spooled first to check the data.
  * The scale, unit, names, exact rate, start time and annotations go into the
  * file's comment string (docs/formats/audio.md):
  *   emgkit=1 fs=10000 full_scale=0.5,0.5 unit=mV names=EMG%20biceps,Force
@@ -792,7 +793,9 @@ static int write_comment(sf_writer *w, emg_error *err)
     return rc;
 }
 
-/* The physical value of a channel's digital full scale, when known without the data. */
+/* The physical value of a channel's digital full scale: 1 when given or
+ * implied (float), 2 when taken from the calibration (valid only if the data
+ * stay inside it, checked after spooling), 0 when the data must tell. */
 static int known_full_scale(const sf_writer *w, const emg_write_options *opts, size_t i,
                             double *out)
 {
@@ -809,7 +812,7 @@ static int known_full_scale(const sf_writer *w, const emg_write_options *opts, s
         double a = fabs((ch->digital_min - ch->baseline) / ch->gain);
         double b = fabs((ch->digital_max + 1 - ch->baseline) / ch->gain);
         *out = a > b ? a : b;
-        return *out > 0 && isfinite(*out);
+        return *out > 0 && isfinite(*out) ? 2 : 0;
     }
     return 0;
 }
@@ -894,7 +897,7 @@ static int sf_writer_open(void **state, struct emg_writer *ew, const char *tmp_p
     int all_known = 1, length_known = 1;
     for (size_t i = 0; rc >= 0 && i < w->n; i++) {
         w->scale_known[i] = known_full_scale(w, opts, i, &w->full_scale[i]);
-        all_known = all_known && w->scale_known[i];
+        all_known = all_known && w->scale_known[i] == 1;
         length_known = length_known && hdr->channels[i].n_samples >= 0;
     }
     /* Spool when the scale needs the data, or when annotations may still
@@ -999,14 +1002,21 @@ static int sf_writer_finish(void *state, emg_error *err)
     sf_writer *w = state;
     int rc = EMG_OK;
     if (w->spooling) {
-        for (size_t i = 0; i < w->n; i++)
+        double top = ldexp(1.0, w->bits - 1);
+        for (size_t i = 0; i < w->n; i++) {
+            double lo = w->spool.min[i], hi = w->spool.max[i];
+            int any = lo <= hi;
+            /* The calibration's scale holds only if no sample would clip. */
+            if (w->scale_known[i] == 2 && any &&
+                (hi > w->full_scale[i] * (top - 0.5) / top ||
+                 lo < -w->full_scale[i] * (top + 0.5) / top))
+                w->scale_known[i] = 0;
             if (!w->scale_known[i]) {
-                double a = fabs(w->spool.min[i]), b = fabs(w->spool.max[i]);
-                double m = w->spool.min[i] <= w->spool.max[i] ? (a > b ? a : b) : 0;
+                double m = any ? fmax(fabs(lo), fabs(hi)) : 0;
                 /* The largest sample maps to the largest positive code. */
-                double top = ldexp(1.0, w->bits - 1);
                 w->full_scale[i] = m > 0 ? m * top / (top - 1) : 1.0;
             }
+        }
         emg_block blk;
         emg_block_init(&blk);
         /* Spooled annotations are known before the audio: collect them

@@ -390,6 +390,59 @@ static void test_long_labels(void **state)
     emg_recording_free(&back);
 }
 
+/* Blocks streamed with an unknown length, annotations inside them, and a
+ * calibrated channel whose samples leave its ADC range (processed data):
+ * nothing may be clipped. */
+static void test_stream_and_clipping(void **state)
+{
+    (void)state;
+    char path[1200];
+    tmp_path(path, sizeof path, "stream.bdf");
+    emg_error err;
+    emg_header h;
+    emg_header_init(&h);
+    emg_channel ch;
+    emg_channel_init(&ch);
+    strcpy(ch.name, "EMG");
+    strcpy(ch.unit, "mV");
+    ch.fs = 500;
+    ch.gain = 1000; /* 1 uV steps, +-32.768 mV */
+    ch.digital_min = -32768;
+    ch.digital_max = 32767;
+    assert_true(emg_header_add_channel(&h, &ch, &err) >= 0);
+    emg_writer *w;
+    assert_int_equal(emg_writer_open(&w, path, EMG_FORMAT_AUTO, &h, NULL, &err), 0);
+    double x[700];
+    for (int k = 0; k < 700; k++)
+        x[k] = 50.0 * sin(k / 30.0); /* beyond +-32.768 mV */
+    emg_block blk;
+    emg_block_init(&blk);
+    size_t count[1] = {350};
+    double *data[1] = {x};
+    blk.n_channels = 1;
+    blk.count = count;
+    blk.data = data;
+    assert_int_equal(emg_writer_write(w, &blk, &err), 0);
+    assert_int_equal(emg_block_add_annotation(&blk, 0.9, 0.2, 0, "spike", &err), 0);
+    data[0] = x + 350;
+    assert_int_equal(emg_writer_write(w, &blk, &err), 0);
+    free(blk.annotations[0].text);
+    free(blk.annotations);
+    assert_int_equal(emg_writer_close(w, &err), 0);
+    emg_recording back;
+    assert_int_equal(emg_recording_load(&back, path, NULL, &err), 0);
+    assert_int_equal(back.header.channels[0].n_samples, 700);
+    double step = 100.0 / 16777215;
+    for (int k = 0; k < 700; k++)
+        assert_true(fabs(back.data[0][k] - x[k]) <= step);
+    assert_int_equal(back.header.n_annotations, 1);
+    assert_string_equal(back.header.annotations[0].text, "spike");
+    assert_int_equal(back.header.annotations[0].channel, 0);
+    assert_true(fabs(back.header.annotations[0].onset - 0.9) < 1e-4);
+    emg_recording_free(&back);
+    emg_header_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,7 +451,7 @@ int main(void)
         cmocka_unit_test(test_truncated),         cmocka_unit_test(test_round_trip_edf),
         cmocka_unit_test(test_round_trip_bdf),    cmocka_unit_test(test_sleep_to_edfplus),
         cmocka_unit_test(test_fractional_rates),  cmocka_unit_test(test_discontinuous),
-        cmocka_unit_test(test_long_labels),
+        cmocka_unit_test(test_long_labels),       cmocka_unit_test(test_stream_and_clipping),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }

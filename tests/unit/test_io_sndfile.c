@@ -205,6 +205,9 @@ static void test_round_trips(void **state)
     /* Calibrated 16-bit data written as PCM16 keep their exact codes. */
     check_round_trip("calibrated.flac", EMG_FORMAT_AUTO, EMG_SAMPLE_PCM16, 20000, 1e-9);
     check_round_trip("calibrated.wav", EMG_FORMAT_AUTO, EMG_SAMPLE_PCM16, 20000, 1e-9);
+    /* Samples outside the calibration's range (+-0.66 mV): the data's range is
+     * used instead, nothing clips. */
+    check_round_trip("beyond_adc.wav", EMG_FORMAT_AUTO, EMG_SAMPLE_PCM16, 50000, 0.5);
 }
 
 /* W64 holds no strings in libsndfile: float values survive, names do not. */
