@@ -48,7 +48,7 @@ done
 # --- determinism: same seed, byte-identical recording and table; another seed differs.
 # The provenance holds the command line, so both runs use the same one in two directories.
 mkdir -p "$TMP/r1" "$TMP/r2" "$TMP/r3"
-for ext in edf emg wav; do
+for ext in edf emg flac hea; do
   (cd "$TMP/r1" && "$SYN" -s session --seed 7 --duration 40 -o "a.$ext")
   (cd "$TMP/r2" && "$SYN" -s session --seed 7 --duration 40 -o "a.$ext")
   (cd "$TMP/r3" && "$SYN" -s session --seed 8 --duration 40 -o "a.$ext")
@@ -56,6 +56,12 @@ for ext in edf emg wav; do
   cmp -s "$TMP/r1/a.events.tsv" "$TMP/r2/a.events.tsv" && pass || fail "$ext: same seed, different events"
   cmp -s "$TMP/r1/a.$ext" "$TMP/r3/a.$ext" && fail "$ext: seeds 7 and 8 gave the same bytes" || pass
 done
+# WAV float files carry a PEAK chunk with a timestamp (libsndfile): compare the samples.
+(cd "$TMP/r1" && "$SYN" -s session --seed 7 --duration 40 -o a.wav)
+(cd "$TMP/r2" && "$SYN" -s session --seed 7 --duration 40 -o a.wav)
+dump "$TMP/r1/a.wav" >"$TMP/r1/wav.tsv"
+dump "$TMP/r2/a.wav" >"$TMP/r2/wav.tsv"
+cmp -s "$TMP/r1/wav.tsv" "$TMP/r2/wav.tsv" && pass || fail "wav: same seed, different samples"
 # ... and through a pipe
 (cd "$TMP/r1" && "$SYN" -s cramp --seed 7 --duration 30 -o - --events p.events.tsv >p.emg)
 (cd "$TMP/r2" && "$SYN" -s cramp --seed 7 --duration 30 -o - --events p.events.tsv >p.emg)
