@@ -72,6 +72,16 @@ static void close_id(hid_t *id, herr_t (*closer)(hid_t))
     *id = H5I_INVALID_HID;
 }
 
+/* Close after a failed call without losing its error stack (every HDF5 API
+ * call, a close included, clears the stack on entry). */
+static void close_keeping_errors(hid_t *id, herr_t (*closer)(hid_t), int failed)
+{
+    hid_t stack = failed ? H5Eget_current_stack() : H5I_INVALID_HID;
+    close_id(id, closer);
+    if (stack >= 0)
+        H5Eset_current_stack(stack);
+}
+
 static herr_t innermost_error(unsigned n, const H5E_error2_t *e, void *data)
 {
     if (n == 0 && e->desc)
@@ -88,17 +98,6 @@ static int h5_fail(emg_error *err, emg_status status, const char *path, const ch
     if (detail[0])
         return emg_error_set(err, status, "%s: %s (HDF5: %s)", path, what, detail);
     return emg_error_set(err, status, "%s: %s", path, what);
-}
-
-/* Close two dataspaces after a failed call without losing its error stack
- * (every HDF5 API call, H5Sclose included, clears the stack on entry). */
-static void close_spaces_keeping_errors(hid_t *a, hid_t *b, int failed)
-{
-    hid_t stack = failed ? H5Eget_current_stack() : H5I_INVALID_HID;
-    close_id(a, H5Sclose);
-    close_id(b, H5Sclose);
-    if (stack >= 0)
-        H5Eset_current_stack(stack);
 }
 
 /* ------------------------------------------------ attribute and dataset helpers */
@@ -420,7 +419,8 @@ static int read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out)
     if (fspace >= 0 && mspace >= 0 &&
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0)
         st = H5Dread(s->dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, out);
-    close_spaces_keeping_errors(&fspace, &mspace, st < 0);
+    close_keeping_errors(&fspace, H5Sclose, st < 0);
+    close_keeping_errors(&mspace, H5Sclose, st < 0);
     return st < 0 ? -1 : 0;
 }
 
@@ -1254,7 +1254,7 @@ static int hdf5_open(void **state, const char *path, const emg_read_options *opt
     }
     hid_t fapl = file_access();
     r->file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
-    close_id(&fapl, H5Pclose);
+    close_keeping_errors(&fapl, H5Pclose, r->file < 0);
     int rc = r->file < 0 ? h5_fail(err, EMG_ERR_FORMAT, path, "corrupt or truncated HDF5 file")
                          : detect_and_read(r, hdr, err);
     if (rc < 0) {
@@ -1463,7 +1463,7 @@ static int hdf5_writer_open(void **state, struct emg_writer *ew, const char *tmp
     int rc = EMG_OK;
     hid_t fapl = file_access();
     w->file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl >= 0 ? fapl : H5P_DEFAULT);
-    close_id(&fapl, H5Pclose);
+    close_keeping_errors(&fapl, H5Pclose, w->file < 0);
     if (w->file >= 0)
         w->recording = H5Gcreate2(w->file, "recording", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (w->recording >= 0)
@@ -1501,7 +1501,8 @@ static int flush_channel(h5_writer *w, size_t i, emg_error *err)
              ? H5Dwrite(w->dset[i], H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT,
                         w->pending[i])
              : -1;
-    close_spaces_keeping_errors(&fspace, &mspace, st < 0);
+    close_keeping_errors(&fspace, H5Sclose, st < 0);
+    close_keeping_errors(&mspace, H5Sclose, st < 0);
     if (st < 0)
         return h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write samples");
     w->written[i] = total;
