@@ -901,9 +901,16 @@ static int decide_rate(text_reader *r, const emg_read_options *opts, const opens
     r->t_first *= r->time_scale;
     r->t_last *= r->time_scale;
     dt *= r->time_scale;
-    if (opts && opts->fs > 0)
+    if (opts && opts->fs > 0) {
         r->fs = opts->fs;
-    else if (os->present && os->fs > 0)
+        double column_fs = dt > 0 && irregular == 0 ? (double)(r->n_rows - 1) / (r->t_last - r->t_first) : 0;
+        if (column_fs > 0 && fabs(column_fs - r->fs) > 1e-3 * r->fs) {
+            int rc = emg_header_add_note(hdr, err, "%s: the time column says %.6g Hz; the rate "
+                                         "given (%.6g Hz) is used", r->path, column_fs, r->fs);
+            if (rc < 0)
+                return rc;
+        }
+    } else if (os->present && os->fs > 0)
         r->fs = os->fs;
     else if (dt > 0 && irregular == 0)
         r->fs = tidy_rate((double)(r->n_rows - 1) / (r->t_last - r->t_first));

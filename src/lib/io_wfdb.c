@@ -196,7 +196,7 @@ typedef struct wfdb_signal {
     long offset;       /* bytes before the first sample */
     double gain;       /* adu per physical unit */
     int gain_given;
-    long baseline;
+    double baseline;   /* an integer in header(5); decimals are accepted */
     int baseline_given;
     char unit[EMG_UNIT_MAX];
     int adcres;
@@ -335,8 +335,9 @@ static int parse_gain_spec(const char *spec, wfdb_signal *s)
         return -1;
     s->gain_given = 1;
     if (*end == '(') {
-        long b = strtol(end + 1, &end, 10);
-        if (*end != ')')
+        const char *start = end + 1;
+        double b = strtod(start, &end);
+        if (end == start || *end != ')' || !isfinite(b))
             return -1;
         s->baseline = b;
         s->baseline_given = 1;
@@ -410,7 +411,7 @@ static int parse_signal_line(const char *hea, int lineno, char *line, wfdb_signa
     if (!s->initval_given)
         s->initval = s->adczero;
     if (!s->baseline_given)
-        s->baseline = s->adczero;
+        s->baseline = (double)s->adczero;
     canonical_unit(s->unit);
     return EMG_OK;
 }
@@ -960,7 +961,7 @@ static int wfdb_read(void *state, emg_block *blk, emg_error *err)
                         v = r->prev[i] = (int32_t)(r->prev[i] + v);
                     r->sum[i] += v;
                     out[j] = check_invalid && v == invalid ? NAN
-                                                           : ((double)v - (double)s->baseline) / s->gain;
+                                                           : ((double)v - s->baseline) / s->gain;
                 }
                 blk->count[i] += (size_t)s->spf;
             }
