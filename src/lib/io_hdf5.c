@@ -37,7 +37,10 @@
 #define HDF5_MAX_COLUMNS 65536
 #define HDF5_MIN_FS 1e-6
 #define HDF5_MAX_FS 1e8
-/* Writer: deflate level (1 is much faster than 6 and nearly as small for float EMG). */
+/* Attributes and metadata datasets (labels, annotation columns) are read whole. */
+#define HDF5_MAX_ITEMS (1 << 24)
+#define HDF5_MAX_STRING (1 << 20)
+/* Writer: deflate level (on EMG, level 6 is 1.5 times slower and only 2-7% smaller). */
 #define HDF5_DEFLATE_LEVEL 1
 
 /* H5Treclaim is declared by 1.10.7+ headers but Debian's 1.10 library does not export it. */
@@ -128,7 +131,8 @@ static int obj_strings(hid_t id, int is_attr, char ***out, size_t *n)
     hssize_t npts = H5Sget_simple_extent_npoints(space);
     int rc = -1;
     char **list = NULL;
-    if (ftype < 0 || space < 0 || npts < 0 || H5Tget_class(ftype) != H5T_STRING)
+    if (ftype < 0 || space < 0 || npts < 0 || npts > HDF5_MAX_ITEMS ||
+        H5Tget_class(ftype) != H5T_STRING)
         goto done;
     list = calloc((size_t)npts + 1, sizeof *list);
     if (!list)
@@ -148,7 +152,7 @@ static int obj_strings(hid_t id, int is_attr, char ***out, size_t *n)
         free(raw);
     } else {
         size_t size = H5Tget_size(ftype);
-        char *raw = malloc(size * (size_t)npts + 1);
+        char *raw = size > 0 && size <= HDF5_MAX_STRING ? malloc(size * (size_t)npts + 1) : NULL;
         H5Tset_size(mtype, size);
         int space_padded = H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
         if (raw && obj_read(id, is_attr, mtype, raw) >= 0) {
@@ -186,7 +190,7 @@ static int obj_doubles(hid_t id, int is_attr, double **out, size_t *n)
     hssize_t npts = H5Sget_simple_extent_npoints(space);
     int rc = -1;
     H5T_class_t cls = ftype >= 0 ? H5Tget_class(ftype) : H5T_NO_CLASS;
-    if (npts >= 0 && (cls == H5T_INTEGER || cls == H5T_FLOAT)) {
+    if (npts >= 0 && npts <= HDF5_MAX_ITEMS && (cls == H5T_INTEGER || cls == H5T_FLOAT)) {
         double *v = malloc(((size_t)npts + 1) * sizeof *v);
         if (v && obj_read(id, is_attr, H5T_NATIVE_DOUBLE, v) >= 0) {
             *out = v;
@@ -288,9 +292,13 @@ typedef struct name_list {
 static herr_t collect_group(hid_t loc, const char *name, const H5L_info_t *info, void *data)
 {
     name_list *list = data;
-    H5O_info_t oinfo;
-    if (info->type != H5L_TYPE_HARD || H5Oget_info_by_name(loc, name, &oinfo, H5P_DEFAULT) < 0 ||
-        oinfo.type != H5O_TYPE_GROUP)
+    if (info->type != H5L_TYPE_HARD)
+        return 0;
+    /* H5Oopen + H5Iget_type rather than H5Oget_info, whose signature changed in 1.12. */
+    hid_t obj = H5Oopen(loc, name, H5P_DEFAULT);
+    int is_group = obj >= 0 && H5Iget_type(obj) == H5I_GROUP;
+    close_id(&obj, H5Oclose);
+    if (!is_group)
         return 0;
     if (list->n == list->cap) {
         size_t cap = list->cap ? 2 * list->cap : 8;
@@ -310,7 +318,11 @@ static int list_groups(hid_t group, name_list *list)
 {
     memset(list, 0, sizeof *list);
     hsize_t idx = 0;
-    return H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_group, list) < 0 ? -1 : 0;
+    if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_group, list) >= 0)
+        return 0;
+    free_strings(list->names, list->n);
+    memset(list, 0, sizeof *list);
+    return -1;
 }
 
 /* ------------------------------------------------------------------ probe */
@@ -463,15 +475,26 @@ static int hdf5_read(void *state, emg_block *blk, emg_error *err)
     h5_reader *r = state;
     int64_t k = r->block_index;
     size_t most = 0;
-    int any = 0;
-    for (size_t i = 0; i < r->n_series; i++) {
-        hsize_t a = block_row(&r->series[i], k), b = block_row(&r->series[i], k + 1);
-        any |= a < r->series[i].n_rows;
-        if (b - a > most)
-            most = (size_t)(b - a);
+    for (;;) {
+        int any = 0;
+        double next = INFINITY; /* first later block in which some series has a sample */
+        for (size_t i = 0; i < r->n_series; i++) {
+            const h5_series *s = &r->series[i];
+            hsize_t a = block_row(s, k), b = block_row(s, k + 1);
+            if (a < s->n_rows) {
+                any = 1;
+                next = fmin(next, ceil(((double)a + 0.5) / s->rows_per_block) - 1);
+            }
+            if (b - a > most)
+                most = (size_t)(b - a);
+        }
+        if (!any)
+            return 0;
+        if (most > 0)
+            break;
+        /* Rates far apart can leave blocks empty: jump to the next sample. */
+        k = next > (double)k && next < 9e18 ? (int64_t)next : k + 1;
     }
-    if (!any)
-        return 0;
     emg_block_clear(blk);
     int rc = emg_block_reserve(blk, r->n_channels, most + 1, err);
     if (rc < 0)
@@ -493,7 +516,7 @@ static int hdf5_read(void *state, emg_block *blk, emg_error *err)
                 dst[j] = r->scratch[j * s->n_cols + c] * s->scale[c] + s->offset[c];
         }
     }
-    r->block_index++;
+    r->block_index = k + 1;
     return 1;
 }
 
