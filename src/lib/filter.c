@@ -537,29 +537,70 @@ static double goertzel_power(const double *x, size_t n, double w)
     return s1 * s1 + s2 * s2 - coeff * s1 * s2;
 }
 
-enum { MAINS_HARMONICS = 4, MAINS_NEIGHBOURS = 5 };
+enum { MAINS_HARMONICS = 4, MAINS_NEIGHBOURS = 5, MAINS_PEAK_PROBES = 3 };
 static const double mains_offsets[MAINS_NEIGHBOURS] = {2, 3, 4, 5, 6};
 
-/* Largest excess in dB of one harmonic of base over the mean power of its
- * neighbours (harmonics at or above 0.95 fs/2 are ignored).  The largest,
- * not the sum: a hum often lives in one or two harmonics, and summing empty
- * harmonics would dilute it. */
-static double mains_score(const double *power, size_t n_freqs, double base, double fs,
-                          const double *freqs)
+/* Frequencies probed around one harmonic: the line itself at the nominal
+ * frequency and half a bin either side (mains drifts by a few tenths of a
+ * hertz), and neighbours 2-6 Hz either side for the broadband floor. */
+typedef struct mains_probe {
+    double base;   /* 50 or 60 */
+    int harmonic;  /* 1 = fundamental */
+    double peak_freq[MAINS_PEAK_PROBES];
+    double neighbour_freq[2 * MAINS_NEIGHBOURS];
+    double peak_power[MAINS_PEAK_PROBES];
+    double neighbour_power[2 * MAINS_NEIGHBOURS];
+} mains_probe;
+
+static double probe_peak(const mains_probe *p)
 {
-    double best = -INFINITY;
-    for (size_t i = 0; i < n_freqs; i++) {
-        double f = freqs[3 * i];
-        if (freqs[3 * i + 1] != base || freqs[3 * i + 2] != 0 || f >= 0.95 * fs / 2)
+    double peak = 0;
+    for (int k = 0; k < MAINS_PEAK_PROBES; k++)
+        peak = fmax(peak, p->peak_power[k]);
+    return peak;
+}
+
+static double probe_floor(const mains_probe *p)
+{
+    double floor_ = 0;
+    for (int k = 0; k < 2 * MAINS_NEIGHBOURS; k++)
+        floor_ += p->neighbour_power[k] / (2.0 * MAINS_NEIGHBOURS);
+    return floor_;
+}
+
+static double excess_db(double peak, double floor_)
+{
+    return peak > 0 && floor_ > 0 ? 10.0 * log10(peak / floor_) : 0.0;
+}
+
+/* The fundamental's excess over its neighbours (*fundamental) and the
+ * excess of all harmonics' power over all their floors (*combined). */
+static void mains_scores(const mains_probe *probes, size_t n, double base, double *fundamental,
+                         double *combined)
+{
+    double peak = 0, floor_ = 0;
+    *fundamental = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (probes[i].base != base)
             continue;
-        /* The neighbours follow the harmonic in the table. */
-        double floor_ = 0;
-        for (size_t k = 1; k <= 2 * MAINS_NEIGHBOURS; k++)
-            floor_ += power[i + k] / (2.0 * MAINS_NEIGHBOURS);
-        if (power[i] > 0 && floor_ > 0)
-            best = fmax(best, 10.0 * log10(power[i] / floor_));
+        if (probes[i].harmonic == 1)
+            *fundamental = excess_db(probe_peak(&probes[i]), probe_floor(&probes[i]));
+        peak += probe_peak(&probes[i]);
+        floor_ += probe_floor(&probes[i]);
     }
-    return isfinite(best) ? best : 0.0;
+    *combined = excess_db(peak, floor_);
+}
+
+static void probe_segment(mains_probe *probes, size_t n_probes, const double *seg, size_t m,
+                          double fs)
+{
+    for (size_t i = 0; i < n_probes; i++) {
+        mains_probe *p = &probes[i];
+        for (int k = 0; k < MAINS_PEAK_PROBES; k++)
+            p->peak_power[k] += goertzel_power(seg, m, 2.0 * M_PI * p->peak_freq[k] / fs);
+        for (int k = 0; k < 2 * MAINS_NEIGHBOURS; k++)
+            p->neighbour_power[k] += goertzel_power(seg, m, 2.0 * M_PI * p->neighbour_freq[k] / fs);
+    }
 }
 
 int emg_mains_detect(const double *x, size_t n, double fs, double *freq, double *score_db,
@@ -571,26 +612,34 @@ int emg_mains_detect(const double *x, size_t n, double fs, double *freq, double 
     if (!(fs > 120))
         return emg_error_set(err, EMG_ERR_ARG,
                              "mains detection: sampling rate %g Hz too low (needs > 120 Hz)", fs);
-    size_t m = (size_t)floor(fs + 0.5);
-    if (n < m)
+    if ((double)n < floor(fs + 0.5))
         return emg_error_set(err, EMG_ERR_ARG,
                              "mains detection: %zu samples are less than 1 s at %g Hz", n, fs);
-    /* Frequency table: (frequency, base, is_neighbour) triples. */
-    enum { MAX_FREQS = 2 * MAINS_HARMONICS * (1 + 2 * MAINS_NEIGHBOURS) };
-    double freqs[3 * MAX_FREQS], power[MAX_FREQS] = {0};
-    size_t nf = 0;
+    /* Segments of 1-4 s, long enough for a fine resolution (a narrow line
+     * stands higher above a broadband floor in a narrower bin), short enough
+     * for at least 8 of them (15 with half overlap) to steady the estimate. */
+    double seg_s = fmin(4.0, fmax(1.0, floor((double)n / fs / 8.0)));
+    size_t m = (size_t)floor(seg_s * fs + 0.5), hop = m / 2;
+    if (m > n)
+        m = n;
+    mains_probe probes[2 * MAINS_HARMONICS];
+    size_t np = 0;
     static const double bases[2] = {50.0, 60.0};
     for (int b = 0; b < 2; b++)
         for (int h = 1; h <= MAINS_HARMONICS; h++) {
             double f = bases[b] * h;
-            freqs[3 * nf] = f, freqs[3 * nf + 1] = bases[b], freqs[3 * nf + 2] = 0, nf++;
-            for (int k = 0; k < MAINS_NEIGHBOURS; k++)
-                for (int sgn = -1; sgn <= 1; sgn += 2) {
-                    freqs[3 * nf] = f + sgn * mains_offsets[k];
-                    freqs[3 * nf + 1] = bases[b];
-                    freqs[3 * nf + 2] = 1;
-                    nf++;
-                }
+            if (f + mains_offsets[MAINS_NEIGHBOURS - 1] >= 0.95 * fs / 2)
+                continue;
+            mains_probe *p = &probes[np++];
+            memset(p, 0, sizeof *p);
+            p->base = bases[b];
+            p->harmonic = h;
+            for (int k = 0; k < MAINS_PEAK_PROBES; k++)
+                p->peak_freq[k] = f + (k - MAINS_PEAK_PROBES / 2) * 0.5 / seg_s;
+            for (int k = 0; k < MAINS_NEIGHBOURS; k++) {
+                p->neighbour_freq[2 * k] = f - mains_offsets[k];
+                p->neighbour_freq[2 * k + 1] = f + mains_offsets[k];
+            }
         }
     double *seg = malloc(2 * m * sizeof(double));
     if (!seg)
@@ -598,28 +647,32 @@ int emg_mains_detect(const double *x, size_t n, double fs, double *freq, double 
     double *win = seg + m;
     for (size_t i = 0; i < m; i++)
         win[i] = 0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)m);
-    /* At most 60 segments: enough for a stable estimate, bounded cost. */
-    size_t n_seg = n / m > 60 ? 60 : n / m;
-    for (size_t s = 0; s < n_seg; s++) {
-        const double *xs = x + s * m;
+    /* Half-overlapping segments over at most the first 60 s. */
+    size_t max_seg = (size_t)(2 * 60.0 / seg_s);
+    for (size_t start = 0, s = 0; start + m <= n && s < max_seg; start += hop, s++) {
+        const double *xs = x + start;
         double mean = 0;
         for (size_t i = 0; i < m; i++)
             mean += xs[i];
         mean /= (double)m;
         for (size_t i = 0; i < m; i++)
             seg[i] = (xs[i] - mean) * win[i];
-        for (size_t i = 0; i < nf; i++)
-            if (freqs[3 * i] < fs / 2)
-                power[i] += goertzel_power(seg, m, 2.0 * M_PI * freqs[3 * i] / fs);
+        probe_segment(probes, np, seg, m, fs);
     }
     free(seg);
-    double s50 = mains_score(power, nf, 50.0, fs, freqs);
-    double s60 = mains_score(power, nf, 60.0, fs, freqs);
-    double best = s50 >= s60 ? s50 : s60;
+    /* A base is present when its fundamental stands 6 dB above its
+     * neighbours; if both are, the one whose harmonics together stand
+     * higher wins. */
+    double f50, c50, f60, c60;
+    mains_scores(probes, np, 50.0, &f50, &c50);
+    mains_scores(probes, np, 60.0, &f60, &c60);
+    int has50 = f50 >= 6.0, has60 = f60 >= 6.0;
+    if (has50 && (!has60 || c50 >= c60))
+        *freq = 50.0;
+    else if (has60)
+        *freq = 60.0;
     if (score_db)
-        *score_db = best;
-    if (best >= 6.0)
-        *freq = s50 >= s60 ? 50.0 : 60.0;
+        *score_db = *freq == 50.0 ? f50 : *freq == 60.0 ? f60 : fmax(f50, f60);
     return 0;
 }
 
