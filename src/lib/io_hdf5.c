@@ -254,6 +254,15 @@ static double attr_double(hid_t obj, const char *name, double fallback)
     return value;
 }
 
+/* A number from a file as int32: damaged files may hold NaN or huge values,
+ * whose conversion would be undefined. */
+static int32_t to_int32(double v)
+{
+    if (!(v == v))
+        return 0;
+    return v <= INT32_MIN ? INT32_MIN : v >= INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
 static int link_exists(hid_t loc, const char *path)
 {
     return H5Lexists(loc, path, H5P_DEFAULT) > 0;
@@ -620,8 +629,8 @@ static int read_channel(h5_reader *r, hid_t channels, size_t index, emg_header *
     ch.fs = attr_double(dset, "fs", 0);
     ch.gain = attr_double(dset, "gain", 0);
     ch.baseline = attr_double(dset, "baseline", 0);
-    ch.digital_min = (int32_t)attr_double(dset, "digital_min", 0);
-    ch.digital_max = (int32_t)attr_double(dset, "digital_max", 0);
+    ch.digital_min = to_int32(attr_double(dset, "digital_min", 0));
+    ch.digital_max = to_int32(attr_double(dset, "digital_max", 0));
     if (!(ch.fs > 0) || !isfinite(ch.fs)) {
         H5Dclose(dset);
         return emg_error_set(err, EMG_ERR_FORMAT,
@@ -648,7 +657,7 @@ static int read_channel(h5_reader *r, hid_t channels, size_t index, emg_header *
 
 static int open_emgkit(h5_reader *r, emg_header *hdr, emg_error *err)
 {
-    int version = (int)attr_double(r->file, "version", 0);
+    int version = to_int32(attr_double(r->file, "version", 0));
     if (version != EMGKIT_HDF5_VERSION)
         return emg_error_set(err, EMG_ERR_UNSUPPORTED,
                              "%s: emgkit HDF5 layout version %d (this emgkit reads version %d)",
@@ -905,13 +914,13 @@ static int plux_device(h5_reader *r, const char *mac, int several, emg_header *h
     if (rc >= 0 && !hdr->recording[0])
         snprintf(hdr->recording, sizeof hdr->recording, "OpenSignals %s %s", device, mac);
     for (size_t i = 0; rc >= 0 && i < n_numbers; i++) {
-        int b = (int)bits[i < n_bits ? i : n_bits - 1];
+        int b = to_int32(bits[i < n_bits ? i : n_bits - 1]);
         if (b < 1 || b > 24) {
             rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: OpenSignals resolution of %d bits",
                                r->path, b);
             break;
         }
-        rc = plux_channel(r, dev, mac, (int)numbers[i], b, fs, device, several, hdr, err);
+        rc = plux_channel(r, dev, mac, to_int32(numbers[i]), b, fs, device, several, hdr, err);
     }
     double expected = attr_double(dev, "nsamples", -1);
     if (rc >= 0 && expected >= 0 && r->n_series > 0 &&
