@@ -805,6 +805,26 @@ static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
     size_t k = 0;
     for (size_t i = 0; i < l->n; i++) {
         emg_label_event *e = &l->ev[i];
+        /* A short event of another label inside a run of sparse events on
+         * the same channel (a multiplet read as a jerk, a lone potential) is
+         * absorbed when the run resumes within the gap. */
+        if (k > 0 && sparse_label(l->ev[k - 1].label) && strcmp(e->label, l->ev[k - 1].label) &&
+            e->duration < 2.0 && e->channel == l->ev[k - 1].channel) {
+            const emg_label_event *p = &l->ev[k - 1];
+            for (size_t j = i + 1; j < l->n && l->ev[j].onset - (p->onset + p->duration) <
+                                                   fmin(o->group_gap, 10.0); j++) {
+                if (l->ev[j].channel == p->channel && !strcmp(l->ev[j].label, p->label)) {
+                    free(e->explain);
+                    e->explain = NULL;
+                    e = NULL;
+                    break;
+                }
+                if (l->ev[j].channel == p->channel && l->ev[j].duration >= 2.0)
+                    break;
+            }
+            if (!e)
+                continue;
+        }
         if (k > 0) {
             emg_label_event *p = &l->ev[k - 1];
             double gap = o->rhythm_group_gap;
@@ -896,16 +916,23 @@ static int ischemic_events(ev_list *l, const emg_recording *rec, const lab_chann
                 continue;
             double dfs = ch->fs / (double)ch->step;
             size_t a = (size_t)(t0 * dfs), b = (size_t)(t1 * dfs), act = 0;
+            double peak = 0;
             if (b > ch->nd)
                 b = ch->nd;
-            for (size_t i = a; i < b; i++)
+            for (size_t i = a; i < b; i++) {
                 act += ch->coarse[i] > ch->thr_coarse;
+                peak = fmax(peak, ch->coarse[i]);
+            }
             double frac = b > a ? (double)act / (double)(b - a) : 0;
+            /* Silent means no burst either: brief jerks also move a force
+             * sensor while the envelope is quiet most of the time. */
+            if (peak > ch->rest_coarse + 3 * (ch->thr_coarse - ch->rest_coarse))
+                frac = 1;
             worst = fmax(worst, frac);
             if (target < 0)
                 target = (int)c;
         }
-        if (target < 0 || worst >= o->partner_quiet)
+        if (target < 0 || worst >= o->partner_quiet || t1 - t0 < o->sustained_min)
             continue;
         emg_label_event *e = ev_push(l, err);
         if (!e) {
@@ -1095,6 +1122,47 @@ static void drop_crosstalk(ev_list *l, const emg_label_options *o)
     l->n = k;
 }
 
+/* The same event seen on several channels is reported once, on the channel
+ * where it is largest, the others named in the note: events of the same
+ * label (or unclassified) overlapping by more than half of the smaller one. */
+static void merge_across_channels(ev_list *l, const emg_header *h)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        emg_label_event *e = &l->ev[i];
+        emg_label_event *keep = NULL;
+        for (size_t j = 0; j < l->n && !keep; j++) {
+            emg_label_event *f = &l->ev[j];
+            if (j == i || f->channel == e->channel || !f->label[0] || isnan(f->amp_over_rest) ||
+                isnan(e->amp_over_rest))
+                continue;
+            int same = !strcmp(f->label, e->label) || !strcmp(e->label, "unclassified");
+            double ov = fmin(e->onset + e->duration, f->onset + f->duration) -
+                        fmax(e->onset, f->onset);
+            int stronger = f->amp_over_rest > e->amp_over_rest ||
+                           (f->amp_over_rest == e->amp_over_rest && j < i);
+            if (same && stronger && strcmp(f->label, "unclassified") &&
+                ov > 0.5 * fmin(e->duration, f->duration))
+                keep = f;
+            else if (same && stronger && !strcmp(f->label, e->label) &&
+                     ov > 0.5 * fmin(e->duration, f->duration))
+                keep = f;
+        }
+        if (keep) {
+            size_t len = strlen(keep->note);
+            if (len + 8 < sizeof keep->note)
+                snprintf(keep->note + len, sizeof keep->note - len, "%salso %s",
+                         len ? "; " : "", h->channels[e->channel].name);
+            free(e->explain);
+            e->label[0] = '\0'; /* dropped below */
+        }
+    }
+    for (size_t i = 0; i < l->n; i++)
+        if (l->ev[i].label[0])
+            l->ev[k++] = l->ev[i];
+    l->n = k;
+}
+
 /* Channel roles from names when none are given: "...agonist..." and
  * "...antagonist..." make a pair. */
 static void auto_pairs(emg_label_options *o, const emg_header *h, const int *is_emg)
@@ -1193,6 +1261,7 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
         goto done;
     drop_partner_duplicates(&list, &o);
     drop_crosstalk(&list, &o);
+    merge_across_channels(&list, h);
     /* Tetany needs the multiplets to recur for tetanic_min. */
     for (size_t k = 0; k < list.n; k++) {
         emg_label_event *e = &list.ev[k];

@@ -479,6 +479,9 @@ static void bursts_of(lab_episode *e, const lab_channel *ch, double fs,
      * period (a compound beat breaks into fragments on a 3 ms envelope). */
     double merge_s = !isnan(e->burst_rate) && e->rhythm >= 0.2 ? 0.2 / e->burst_rate
                                                                 : o->burst_merge;
+    /* ... but never across a gap of 30 ms: the autocorrelation may lock on
+     * twice the period, and two beats must not become one. */
+    merge_s = fmin(fmax(merge_s, o->burst_merge), 2 * o->burst_merge);
     size_t merge = (size_t)lround(merge_s * fs);
     size_t m = 0, major_singles = 0, beat_a = 0, beat_b = 0, prev_a = 0;
     int beat_single = 1, open = 0;
