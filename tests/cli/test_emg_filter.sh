@@ -50,6 +50,31 @@ assert ch["samples"] == 50860 and ch["fs"] == 4000, ch
 assert any(p.startswith("emg-filter --default-chain --notch 50") for p in d["provenance"]), d["provenance"]
 PY
 
+# --- annotations pass through (they travel with the blocks, later when the
+# zero-phase look-ahead holds samples back); a time range keeps its length.
+"$BIN/emg-convert" "$healthy" "$TMP/annot.h5"
+/usr/bin/python3 - "$TMP/annot.h5" <<'PY'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    g = f["recording/annotations"]
+    for k in ("onset", "duration", "channel", "text"):
+        del g[k]
+    g["onset"] = np.array([1.0, 7.5, 12.0])
+    g["duration"] = np.array([0.5, 0.0, 0.2])
+    g["channel"] = np.array([-1, 0, 0], dtype=np.int32)
+    g.create_dataset("text", data=["rest", "contraction", "end"], dtype=h5py.string_dtype())
+PY
+expect_exit 0 "annotations" -- "$F" --default-chain --notch 50 "$TMP/annot.h5" "$TMP/annot-out.h5"
+/usr/bin/python3 - "$TMP/annot-out.h5" <<'PY' && pass || fail "annotations kept"
+import sys, h5py
+g = h5py.File(sys.argv[1])["recording/annotations"]
+texts = [t.decode() if isinstance(t, bytes) else t for t in g["text"][...]]
+assert texts == ["rest", "contraction", "end"], texts
+assert list(g["onset"][...]) == [1.0, 7.5, 12.0]
+PY
+expect_exit 0 "time range" -- "$F" -f 2 -t 7 --default-chain --notch 50 "$healthy" "$TMP/range.h5"
+"$BIN/emg-info" "$TMP/range.h5" | awk -F'\t' 'NR == 2 { exit !($6 == 20000) }' && pass || fail "2-7 s at 4 kHz is 20000 samples"
+
 # --- operations apply in command-line order: rectify-then-high-pass is not
 # high-pass-then-rectify (the former has negative values, the latter none).
 "$F" --rectify --highpass 20 "$healthy" --to tsv - >"$TMP/rh.tsv" 2>/dev/null
