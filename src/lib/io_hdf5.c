@@ -387,6 +387,20 @@ static void reader_free(h5_reader *r)
     free(r);
 }
 
+/* A damaged size field can claim 10^18 samples, which HDF5 would serve as fill
+ * values for ages.  Deflate packs at most about 1000:1, so a dataset larger than
+ * 2000 times the file is not real. */
+static int plausible_length(hid_t file, hid_t dset, hsize_t rows, hsize_t cols)
+{
+    hsize_t file_size = 0;
+    hid_t type = H5Dget_type(dset);
+    size_t item = type >= 0 ? H5Tget_size(type) : 1;
+    close_id(&type, H5Tclose);
+    if (H5Fget_filesize(file, &file_size) < 0)
+        return 1;
+    return (double)rows * (double)cols * (double)item <= 2000.0 * (double)file_size + 1e6;
+}
+
 /* Take ownership of dset as a new series; its channels are added by the caller. */
 static int add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_series **out)
 {
@@ -405,6 +419,12 @@ static int add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_se
         H5Dclose(dset);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: implausible sampling rate %g Hz", r->path,
                              fs);
+    }
+    if (!plausible_length(r->file, dset, dims[0], rank == 2 ? dims[1] : 1)) {
+        H5Dclose(dset);
+        return emg_error_set(err, EMG_ERR_FORMAT,
+                             "%s: a dataset claims %llu samples, more than the file can hold",
+                             r->path, (unsigned long long)dims[0]);
     }
     h5_series *grown = emg_xrealloc(r->series, r->n_series + 1, sizeof *grown, err);
     if (!grown) {
@@ -780,7 +800,8 @@ static int plux_check_nseq(h5_reader *r, hid_t dev, const char *mac, double fs, 
     tmp.n_rows = dims[0];
     tmp.n_cols = rank == 2 ? dims[1] : 1;
     int rc = EMG_OK;
-    if (tmp.dset < 0 || (rank != 1 && rank != 2) || tmp.n_cols > HDF5_MAX_COLUMNS) {
+    if (tmp.dset < 0 || (rank != 1 && rank != 2) || tmp.n_cols > HDF5_MAX_COLUMNS ||
+        !plausible_length(r->file, tmp.dset, tmp.n_rows, tmp.n_cols)) {
         close_id(&tmp.dset, H5Dclose);
         return h5_fail(err, EMG_ERR_FORMAT, r->path, "unreadable raw/nSeq dataset");
     }
@@ -795,9 +816,9 @@ static int plux_check_nseq(h5_reader *r, hid_t dev, const char *mac, double fs, 
             break;
         }
         for (hsize_t j = 0; j < n; j++) {
-            double seq = r->scratch[j * tmp.n_cols];
+            double seq = to_int32(r->scratch[j * tmp.n_cols]);
             if (prev >= 0) {
-                long step = ((long)seq - (long)prev + 65536) % 65536;
+                long step = (((long)seq - (long)prev) % 65536 + 65536) % 65536;
                 if (step == 0 && seq == 65535) {
                     stuck_at = (int64_t)(row + j);
                     break;
@@ -1018,7 +1039,7 @@ static int nwb_timestamps(h5_reader *r, hid_t group, const char *name, double *f
         H5Sget_simple_extent_dims(space, &ts.n_rows, NULL);
     close_id(&space, H5Sclose);
     ts.n_cols = 1;
-    if (rank != 1 || ts.n_rows < 2) {
+    if (rank != 1 || ts.n_rows < 2 || !plausible_length(r->file, ts.dset, ts.n_rows, 1)) {
         close_id(&ts.dset, H5Dclose);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: /acquisition/%s: timestamps unusable",
                              r->path, name);
