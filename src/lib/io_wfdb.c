@@ -175,10 +175,15 @@ static int encode_unit(int format, const int32_t *s, int n, unsigned char *b)
     return 0;
 }
 
-/* "mv" -> "mV": PhysioNet headers are not consistent about case. */
+/* "mv" -> "mV": PhysioNet headers are not consistent about case.  "NU" (no
+ * unit, what this writer puts for an empty unit) reads back as "". */
 static void canonical_unit(char *unit)
 {
-    static const char *const known[] = {"V", "mV", "uV", "nV", "A", "mA", "uA", "Hz", "NU"};
+    if (emg_str_ieq(unit, "NU")) {
+        unit[0] = '\0';
+        return;
+    }
+    static const char *const known[] = {"V", "mV", "uV", "nV", "A", "mA", "uA", "Hz"};
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         if (emg_str_ieq(unit, known[i])) {
             strcpy(unit, known[i]);

@@ -148,6 +148,21 @@ static void test_grabmyo(void **state)
     assert_int_equal(raw[0], 6600); /* the header's initial value of F1 */
     assert_float_equal(rec.data[0][0], (6600 - 3539) / 30262.96582642538, 1e-12);
     emg_recording_free(&rec);
+    /* Streaming: blocks of one second (2048 frames) at most, 5 s in all. */
+    emg_reader *r;
+    assert_int_equal(emg_reader_open(&r, GRABMYO ".hea", NULL, &err), 0);
+    const emg_block *b;
+    size_t blocks = 0, total = 0;
+    while ((rc = emg_reader_read(r, &b, &err)) > 0) {
+        assert_true(b->count[31] <= 2048);
+        assert_int_equal(b->count[0], b->count[31]);
+        total += b->count[0];
+        blocks++;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(total, 10240);
+    assert_int_equal(blocks, 5);
+    emg_reader_close(r);
 }
 
 static void test_probe(void **state)
@@ -444,17 +459,17 @@ static void test_header_variants(void **state)
     tmp_path(hea, sizeof hea, "var.hea");
     tmp_path(dat, sizeof dat, "var_a.dat");
     tmp_path(dat2, sizeof dat2, "var_b.dat");
-    /* var_a: 4-byte prolog, then 3 frames of 16x2; var_b: format 80, 3 frames. */
+    /* var_a: 4-byte prolog, then 3 frames of 16x2; var_b: format 80, 3 frames of 2 signals. */
     const unsigned char a[] = {9, 9, 9, 9, 10, 0, 20, 0, 30, 0, 40, 0, 50, 0, 60, 0};
-    const unsigned char b[] = {128, 129, 127};
+    const unsigned char b[] = {128, 130, 129, 131, 127, 132}; /* two signals */
     FILE *f = fopen(dat, "wb");
     fwrite(a, 1, sizeof a, f);
     fclose(f);
     f = fopen(dat2, "wb");
     fwrite(b, 1, sizeof b, f);
     fclose(f);
-    write_text(hea, "# a comment first\nvar 2 50\nvar_a.dat 16x2+4\nvar_b.dat 80 0(0)/uv 8 0 0\n"
-                    "# recorded on a bench\n");
+    write_text(hea, "# a comment first\nvar 3 50\nvar_a.dat 16x2+4\nvar_b.dat 80 0(0)/uv 8 0 0\n"
+                    "var_b.dat 80 100/NU 8 0 2 9 0 marker\n# recorded on a bench\n");
     emg_error err;
     emg_recording rec;
     int rc = load(hea, &rec, &err);
@@ -468,11 +483,15 @@ static void test_header_variants(void **state)
     assert_string_equal(h->channels[0].unit, "mV");
     assert_string_equal(h->channels[1].unit, "uV");
     assert_true(h->channels[0].gain == 200.0);
+    assert_string_equal(h->channels[2].unit, ""); /* "NU": no unit */
     for (int i = 0; i < 6; i++)
         assert_float_equal(rec.data[0][i], 10.0 * (i + 1) / 200.0, 1e-12);
     assert_float_equal(rec.data[1][0], 0.0, 1e-12);
     assert_float_equal(rec.data[1][1], 1.0 / 200.0, 1e-12);
     assert_float_equal(rec.data[1][2], -1.0 / 200.0, 1e-12);
+    assert_float_equal(rec.data[2][0], 0.02, 1e-12);
+    assert_float_equal(rec.data[2][2], 0.04, 1e-12);
+    assert_string_equal(h->channels[2].name, "marker");
     assert_true(h->n_notes >= 2); /* default gains and sample count from file size */
     assert_non_null(strstr(h->recording, "bench"));
     emg_recording_free(&rec);
