@@ -23,8 +23,9 @@
  * mV = (ADC / 2^n - 1/2) * VCC / G * 1000); other counts stay counts.
  *
  * Writing: a header row "time (s)" then "NAME (UNIT)" per channel, comma- or
- * tab-separated, one row per sample, numbers with 9 significant digits (or
- * the precision asked); it streams, so it can write to standard output.
+ * tab-separated, one row per sample, numbers with the fewest digits that
+ * read back exactly (or the precision asked); it streams, so it can write to
+ * standard output.
  * Channels must share one sampling rate. */
 #include <ctype.h>
 #include <errno.h>
@@ -1271,7 +1272,7 @@ static int text_writer_open(void **state, struct emg_writer *w, const char *tmp_
     *state = s;
     emg_strlcpy(s->path, final_path, sizeof s->path);
     s->delim = format == EMG_FORMAT_CSV ? ',' : '\t';
-    s->precision = opts && opts->precision > 0 ? opts->precision : 9;
+    s->precision = opts && opts->precision > 0 ? opts->precision : 0; /* 0: round trip */
     s->n = hdr->n_channels;
     s->fs = hdr->channels[0].fs;
     /* Enough decimals that k / fs is exact to 1/1000 of a sample interval. */
@@ -1310,6 +1311,25 @@ static void format_time(char *out, size_t n, const text_writer *s, int64_t k)
         *end = '\0';
 }
 
+/* With a precision, that many significant digits; else the shortest of 9, 16
+ * or 17 digits that reads back as the same double (9 suffice for samples of a
+ * decimal ADC scale such as 10000 adu/mV). */
+static void write_number(FILE *f, double v, int precision)
+{
+    char buf[40];
+    if (precision > 0) {
+        fprintf(f, "%.*g", precision, v);
+        return;
+    }
+    static const int digits[] = {9, 16, 17};
+    for (size_t i = 0; i < sizeof digits / sizeof *digits; i++) {
+        snprintf(buf, sizeof buf, "%.*g", digits[i], v);
+        if (digits[i] == 17 || strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, f);
+}
+
 static int text_write(void *state, const emg_block *blk, emg_error *err)
 {
     text_writer *s = state;
@@ -1331,7 +1351,7 @@ static int text_write(void *state, const emg_block *blk, emg_error *err)
             if (isnan(v))
                 fputs("nan", s->f);
             else
-                fprintf(s->f, "%.*g", s->precision, v);
+                write_number(s->f, v, s->precision);
         }
         fputc('\n', s->f);
     }

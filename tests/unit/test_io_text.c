@@ -215,8 +215,8 @@ static void check_round_trip(const char *name, const char *first_line)
     for (size_t c = 0; c < 2; c++) {
         assert_true(back.header.channels[c].fs == 2000.0);
         assert_int_equal(back.header.channels[c].n_samples, 4321);
-        for (size_t i = 0; i < 4321; i++) /* 9 significant digits */
-            assert_float_equal(back.data[c][i], src.data[c][i], 1e-8 * fabs(src.data[c][i]) + 1e-15);
+        for (size_t i = 0; i < 4321; i++) /* numbers are written to read back exactly */
+            assert_true(back.data[c][i] == src.data[c][i]);
     }
     emg_recording_free(&src);
     emg_recording_free(&back);
@@ -242,6 +242,28 @@ static void test_round_trip_tsv(void **state)
     assert_non_null(fgets(line, sizeof line, f));
     assert_true(!strncmp(line, "0.0005\t", 7));
     fclose(f);
+}
+
+static void test_precision(void **state)
+{
+    (void)state;
+    emg_recording src;
+    make_recording(&src, 10);
+    char path[1200];
+    tmp_path(path, sizeof path, "precision.csv");
+    emg_write_options wo = EMG_WRITE_OPTIONS_INIT;
+    wo.precision = 4;
+    emg_error err;
+    assert_int_equal(emg_recording_save(&src, path, EMG_FORMAT_CSV, &wo, &err), 0);
+    FILE *f = fopen(path, "r");
+    char line[256];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_non_null(fgets(line, sizeof line, f));
+    /* 0.8 sin(2 pi 61 / 2000) + 1e-7 = 0.152380..., -250 + 1/3 = -249.67 */
+    assert_string_equal(line, "0.0005,0.1524,-249.7\n");
+    fclose(f);
+    emg_recording_free(&src);
 }
 
 static void test_multirate_refused(void **state)
@@ -396,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_uci_resample),
         cmocka_unit_test(test_round_trip_csv),
         cmocka_unit_test(test_round_trip_tsv),
+        cmocka_unit_test(test_precision),
         cmocka_unit_test(test_multirate_refused),
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_delimiters_and_units),
