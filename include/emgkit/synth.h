@@ -174,6 +174,12 @@ const emg_synth_event *emg_synth_event_at(const emg_synth *s, size_t i);
 /* Write the event table (TSV, BIDS columns first). */
 int emg_synth_write_events(const emg_synth *s, FILE *f, emg_error *err);
 
+/* Write every burst, potential, multiplet and artefact behind the events (TSV:
+ * onset duration channel label event unit spikes interval_ms intensity), one
+ * row per channel; event is the 0-based row of the event table.  For
+ * fasciculations and tetany this lists each potential or multiplet. */
+int emg_synth_write_bursts(const emg_synth *s, FILE *f, emg_error *err);
+
 /* Label vocabulary used in the event table. */
 const char *const *emg_synth_labels(size_t *n);
 

@@ -58,6 +58,7 @@ typedef struct burst {
     int artefact;          /* motion artefact: intensity = mV, interval = Hz */
     double phase;
     long order;            /* creation order: ties sort stably */
+    int event;             /* row of the event table, -1 none */
 } burst;
 
 typedef struct force_seg {
@@ -167,14 +168,31 @@ static int add_seg(emg_synth *s, int c, const rate_seg *seg)
     return 0;
 }
 
-static int add_burst(emg_synth *s, int c, burst b)
+static int add_burst(emg_synth *s, int c, burst b, int event)
 {
+    b.event = event;
     channel *ch = &s->ch[c];
     if (grow((void **)&ch->bursts, &ch->cap_bursts, ch->n_bursts + 1, sizeof b, s->err) < 0)
         return EMG_ERR_NOMEM;
     b.order = s->burst_order++;
     ch->bursts[ch->n_bursts++] = b;
     return 0;
+}
+
+static burst make_burst(double t, double width, double intensity, int unit, int spikes,
+                        double interval, double p_fire)
+{
+    burst b;
+    memset(&b, 0, sizeof b);
+    b.t = t;
+    b.width = width;
+    b.intensity = intensity;
+    b.unit = unit;
+    b.spikes = spikes;
+    b.interval = interval;
+    b.p_fire = p_fire;
+    b.event = -1;
+    return b;
 }
 
 static rate_seg seg_default(double t0, double t1, double level, int event)
@@ -532,11 +550,11 @@ static int build_dystonic(emg_synth *s, const ctx *x)
         if (tp - x->t < g.ramp_on || emg_rng_uniform(&s->rng) > 0.4)
             continue;
         double w = emg_rng_range(&s->rng, wlo, whi);
-        burst b = {tp - 0.5 * w, w, fmin(1.0, 1.5 * level), -1, (int)ceil(w * 30.0),
-                   1.0 / 30.0, 0.7, 0, 0, 0};
-        add_burst(s, x->c, b);
+        burst b = make_burst(tp - 0.5 * w, w, fmin(1.0, 1.5 * level), -1, (int)ceil(w * 30.0),
+                   1.0 / 30.0, 0.7);
+        add_burst(s, x->c, b, ev);
         if (a >= 0)
-            add_burst(s, a, b);
+            add_burst(s, a, b, ev);
         times[n] = b.t;
         widths[n++] = w;
     }
@@ -617,8 +635,8 @@ static int build_train(emg_synth *s, const ctx *x, const train_spec *sp)
         double inten = clampd(level * gain * emg_rng_range(&s->rng, 0.8, 1.2), 0.0, 1.0);
         int spikes = sp->unit_rate > 0 ? (int)fmax(1.0, floor(w * sp->unit_rate)) : 1;
         double ivl = sp->unit_rate > 0 ? 1.0 / sp->unit_rate : 0.0;
-        burst b = {t, w, inten, -1, spikes, ivl, sp->p_fire, 0, 0, 0};
-        add_burst(s, x->c, b);
+        burst b = make_burst(t, w, inten, -1, spikes, ivl, sp->p_fire);
+        add_burst(s, x->c, b, ev);
         amp = fmax(amp, pool_amplitude(&s->ch[x->c], inten));
         times[n] = t;
         widths[n++] = fmax(w, fmin(wmax_unit, pool_duration(&s->ch[x->c], inten)));
@@ -628,7 +646,7 @@ static int build_train(emg_synth *s, const ctx *x, const train_spec *sp)
             c2.intensity = inten * sp->antag_gain;
             if (sp->w_lo >= 150) /* ataxic: antagonist bursts prolonged too */
                 c2.width = emg_rng_range(&s->rng, wlo, whi);
-            add_burst(s, a, c2);
+            add_burst(s, a, c2, ev);
         }
         double period = 1.0 / f * (1.0 + cv * emg_rng_normal(&s->rng));
         t += fmax(period, w + 0.02);
@@ -716,13 +734,13 @@ static int build_myoclonic(emg_synth *s, const ctx *x)
             break;
         double inten = clampd(level * emg_rng_range(&s->rng, 0.7, 1.0), 0.0, 1.0);
         int spikes = w > 0.05 ? (int)floor(w * 50.0) : 1;
-        burst b = {t, w, inten, -1, spikes, 0.02, 0.9, 0, 0, 0};
-        add_burst(s, x->c, b);
+        burst b = make_burst(t, w, inten, -1, spikes, 0.02, 0.9);
+        add_burst(s, x->c, b, ev);
         if (a >= 0) { /* agonist and antagonist together within 10-30 ms */
             burst c2 = b;
             c2.t = t + emg_rng_range(&s->rng, 0.0, 0.03);
             c2.intensity = inten * 0.6;
-            add_burst(s, a, c2);
+            add_burst(s, a, c2, ev);
         }
         amp = fmax(amp, pool_amplitude(&s->ch[x->c], inten));
         times[n] = t;
@@ -782,8 +800,8 @@ static int build_fasciculation(emg_synth *s, const ctx *x)
     double t = x->t - log(1.0 - emg_rng_uniform(&s->rng)) * 60.0 / per_min, amp = 0;
     while (n < cap && t < x->t + x->dur - 0.05) {
         int u = units[(int)(emg_rng_uniform(&s->rng) * k)];
-        burst b = {t, ch->tpl_dur[u], 1.0, u, 1, 0.0, 1.0, 0, 0, 0};
-        add_burst(s, x->c, b);
+        burst b = make_burst(t, ch->tpl_dur[u], 1.0, u, 1, 0.0, 1.0);
+        add_burst(s, x->c, b, ev);
         times[n] = t;
         widths[n++] = ch->tpl_dur[u];
         amp = fmax(amp, ch->pool.units[u].amplitude);
@@ -829,8 +847,8 @@ static int build_tetanic(emg_synth *s, const ctx *x)
         double w = (spikes - 1) * isi + ch->tpl_dur[u];
         if (t + w > x->t + x->dur)
             break;
-        burst b = {t, w, 1.0, u, spikes, isi, 1.0, 0, 0, 0};
-        add_burst(s, x->c, b);
+        burst b = make_burst(t, w, 1.0, u, spikes, isi, 1.0);
+        add_burst(s, x->c, b, ev);
         times[n] = t;
         widths[n++] = w;
         spk += spikes;
@@ -853,8 +871,9 @@ static int build_tetanic(emg_synth *s, const ctx *x)
 static int add_artefact(emg_synth *s, double t, double dur, double amp_mv, const char *context,
                         int row)
 {
+    int ev = -1;
     if (row) {
-        int ev = new_event(s, "artefact", EMG_EVENT_NUISANCE, t, dur, -1, context);
+        ev = new_event(s, "artefact", EMG_EVENT_NUISANCE, t, dur, -1, context);
         if (ev < 0)
             return ev;
         s->ev[ev].amplitude_mv = amp_mv;
@@ -865,8 +884,10 @@ static int add_artefact(emg_synth *s, double t, double dur, double amp_mv, const
             continue;
         double a = s->ch[c].is_emg ? amp_mv * emg_rng_range(&s->rng, 0.4, 1.0)
                                    : emg_rng_range(&s->rng, 0.2, 1.0); /* g */
-        burst b = {t, dur, a, -1, 0, hz, 0, 1, emg_rng_range(&s->rng, 0, 2 * PI), 0};
-        if (add_burst(s, (int)c, b) < 0)
+        burst b = make_burst(t, dur, a, -1, 0, hz, 0.0);
+        b.artefact = 1;
+        b.phase = emg_rng_range(&s->rng, 0, 2 * PI);
+        if (add_burst(s, (int)c, b, ev) < 0)
             return EMG_ERR_NOMEM;
     }
     return 0;
@@ -1822,6 +1843,60 @@ int emg_synth_write_events(const emg_synth *s, FILE *f, emg_error *err)
     }
     if (ferror(f))
         return emg_error_set(err, EMG_ERR_OUTPUT, "events: write error");
+    return 0;
+}
+
+typedef struct burst_ref {
+    const burst *b;
+    size_t channel;
+} burst_ref;
+
+static int cmp_burst_ref(const void *a, const void *b)
+{
+    const burst_ref *x = a, *y = b;
+    if (x->b->t != y->b->t)
+        return x->b->t < y->b->t ? -1 : 1;
+    return x->channel < y->channel ? -1 : x->channel > y->channel;
+}
+
+int emg_synth_write_bursts(const emg_synth *s, FILE *f, emg_error *err)
+{
+    static const char *const COLS[] = {"onset", "duration", "channel", "label", "event",
+                                       "unit", "spikes", "interval_ms", "intensity"};
+    size_t n = 0;
+    for (size_t c = 0; c < s->n_ch; c++)
+        n += s->ch[c].n_bursts;
+    burst_ref *refs = emg_xcalloc(n, sizeof *refs, err);
+    if (!refs)
+        return EMG_ERR_NOMEM;
+    n = 0;
+    for (size_t c = 0; c < s->n_ch; c++)
+        for (size_t k = 0; k < s->ch[c].n_bursts; k++)
+            if (s->ch[c].bursts[k].t < s->total / s->fs)
+                refs[n++] = (burst_ref){&s->ch[c].bursts[k], c};
+    if (n)
+        qsort(refs, n, sizeof *refs, cmp_burst_ref);
+    emg_tsv_header(f, sizeof COLS / sizeof *COLS, COLS);
+    for (size_t i = 0; i < n; i++) {
+        const burst *b = refs[i].b;
+        const channel *ch = &s->ch[refs[i].channel];
+        double width = b->width;
+        if (b->unit >= 0)
+            width = (b->spikes - 1) * b->interval + ch->tpl_dur[b->unit];
+        emg_tsv_num(f, b->t, 0);
+        emg_tsv_num(f, width, 0);
+        emg_tsv_str(f, s->hdr.channels[refs[i].channel].name, 0);
+        emg_tsv_str(f, b->event >= 0 ? s->ev[b->event].label : (b->artefact ? "artefact" : "n/a"),
+                    0);
+        emg_tsv_num(f, b->event >= 0 ? b->event : NAN, 0);
+        emg_tsv_num(f, b->unit >= 0 ? b->unit + 1 : NAN, 0);
+        emg_tsv_num(f, b->artefact ? NAN : b->spikes, 0);
+        emg_tsv_num(f, b->artefact || b->spikes < 2 ? NAN : 1000.0 * b->interval, 0);
+        emg_tsv_num(f, b->intensity, 1);
+    }
+    free(refs);
+    if (ferror(f))
+        return emg_error_set(err, EMG_ERR_OUTPUT, "bursts: write error");
     return 0;
 }
 

@@ -14,7 +14,7 @@
 #include "cli.h"
 
 enum { OPT_SCENARIO = CLI_OPT_TOOL_BASE, OPT_SEED, OPT_DURATION, OPT_FS, OPT_CHANNELS, OPT_MAINS,
-       OPT_SNR, OPT_LIST, OPT_SHOW, OPT_EVENTS, OPT_TO };
+       OPT_SNR, OPT_LIST, OPT_SHOW, OPT_EVENTS, OPT_BURSTS, OPT_TO };
 
 static void usage(FILE *out)
 {
@@ -35,6 +35,7 @@ static void usage(FILE *out)
           "      --to FORMAT           output format: pipe wfdb edf bdf wav flac aiff caf w64\n"
           "                            rf64 hdf5 csv tsv\n"
           "      --events FILE         event table path (default beside OUT; none for \"-\")\n"
+          "      --bursts FILE         also list every burst, potential and multiplet\n"
           "      --list                print the built-in scenarios, one per line\n"
           "      --show NAME           print a built-in scenario's text\n"
           "  -h, --help                show this help\n"
@@ -72,7 +73,8 @@ static void events_path_for(char *dst, size_t cap, const char *out)
     strcpy(dst + stem, ".events.tsv");
 }
 
-static void simulate(emg_synth *s, const char *out_path, emg_format format, const char *events)
+static void simulate(emg_synth *s, const char *out_path, emg_format format, const char *events,
+                     const char *bursts)
 {
     emg_error err;
     emg_header header;
@@ -98,10 +100,17 @@ static void simulate(emg_synth *s, const char *out_path, emg_format format, cons
         emg_writer_abort(w);
         cli_fail(&err);
     }
+    FILE *bf = bursts ? cli_open_text_output(bursts) : NULL;
+    if (bf && emg_synth_write_bursts(s, bf, &err) < 0) {
+        emg_writer_abort(w);
+        cli_fail(&err);
+    }
     if (emg_writer_close(w, &err) < 0)
         cli_fail(&err);
     if (ef)
         cli_close_text_output(ef);
+    if (bf)
+        cli_close_text_output(bf);
 }
 
 int main(int argc, char **argv)
@@ -118,13 +127,14 @@ int main(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"to", required_argument, NULL, OPT_TO},
         {"events", required_argument, NULL, OPT_EVENTS},
+        {"bursts", required_argument, NULL, OPT_BURSTS},
         {"list", no_argument, NULL, OPT_LIST},
         {"show", required_argument, NULL, OPT_SHOW},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    const char *scenario = "session", *out_path = NULL, *events = NULL;
+    const char *scenario = "session", *out_path = NULL, *events = NULL, *bursts = NULL;
     emg_synth_options so = EMG_SYNTH_OPTIONS_INIT;
     emg_format format = EMG_FORMAT_AUTO;
     int opt;
@@ -163,6 +173,7 @@ int main(int argc, char **argv)
                 cli_usage_error("--to: unknown format '%s'", optarg);
             break;
         case OPT_EVENTS: events = optarg; break;
+        case OPT_BURSTS: bursts = optarg; break;
         case OPT_LIST: list_scenarios(); cli_finish_stdout(); return CLI_EXIT_OK;
         case OPT_SHOW: show_scenario(optarg); cli_finish_stdout(); return CLI_EXIT_OK;
         case 'h': usage(stdout); return CLI_EXIT_OK;
@@ -197,7 +208,9 @@ int main(int argc, char **argv)
         emg_scenario_free(sc);
         cli_fail(&err);
     }
-    simulate(s, out_path, format, events);
+    if (bursts && (!strcmp(bursts, out_path) || (events && !strcmp(bursts, events))))
+        cli_usage_error("--bursts: the burst table would overwrite another output");
+    simulate(s, out_path, format, events, bursts);
     emg_synth_close(s);
     emg_scenario_free(sc);
     cli_finish_stdout();

@@ -82,6 +82,16 @@ awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
   $4 == "clonic" { n++; if ($c["rate_hz"] < 3.8 || $c["rate_hz"] > 8 || $c["burst_min_ms"] < 50 || $c["burst_max_ms"] > 100) bad++ }
   END { exit !(n > 0 && bad == 0) }' "$TMP/s.events.tsv" && pass || fail "clonic rows outside the criteria"
 
+# --- the burst table: every fasciculation potential lasts 3-24 ms (needle)
+"$SYN" -s fasciculation --seed 6 -o "$TMP/fa.emg" --bursts "$TMP/fa.bursts.tsv"
+head -1 "$TMP/fa.bursts.tsv" | grep -q "^onset	duration	channel	label	event" && pass || fail "bursts header"
+awk -F'\t' 'NR > 1 && $4 == "fasciculation" { n++; if ($2 < 0.003 || $2 > 0.024) bad++ }
+  END { exit !(n >= 5 && bad == 0) }' "$TMP/fa.bursts.tsv" && pass || fail "fasciculation potentials outside 3-24 ms"
+# tetany: multiplets of at least 4 spikes
+"$SYN" -s tetanic --seed 6 -o "$TMP/te.emg" --bursts "$TMP/te.bursts.tsv"
+awk -F'\t' 'NR > 1 && $4 == "tetanic" { n++; if ($7 < 4) bad++ } END { exit !(n >= 30 && bad == 0) }' \
+  "$TMP/te.bursts.tsv" && pass || fail "tetanic multiplets of fewer than 4 spikes"
+
 # --- EDF+ carries the events as annotations; the EDF header names the seed
 "$BIN/emg-info" --annotations "$TMP/s.edf" >"$TMP/ann.tsv"
 n_events=$(($(wc -l <"$TMP/s.events.tsv") - 1))
