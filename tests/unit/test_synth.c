@@ -80,7 +80,9 @@ static const emg_synth_event *find_event(const sim *m, const char *label, size_t
         if (!strcmp(e->label, label) && nth-- == 0)
             return e;
     }
-    return NULL;
+    static const emg_synth_event none;
+    fail_msg("no '%s' event", label);
+    return &none;
 }
 
 static double rms(const double *x, size_t a, size_t b)
