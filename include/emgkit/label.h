@@ -73,6 +73,7 @@ typedef struct emg_label_options {
     double transient_max;   /* s, a single potential is shorter (0.03) */
     int max_phases;         /* a single motor-unit potential has at most this many phases (5) */
     double sparse_rate;     /* isolated potentials: at most this many per second of episode (5) */
+    double fasc_max_rate;   /* a run of fasciculations averages at most this many per second (2) */
     double train_cv;        /* regular single-unit train: interval CV <= this (0.05) */
     int multiplet_spikes;   /* tetanic multiplet: >= this many spikes (4) */
     double multiplet_isi;   /* s, longest interval inside a multiplet (0.03) */

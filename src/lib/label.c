@@ -71,6 +71,7 @@ void emg_label_options_init(emg_label_options *o)
     o->episode_gap = 0.6;
     o->group_gap = 20.0;
     o->sparse_rate = 5.0;
+    o->fasc_max_rate = 2.0;
     o->rhythm_group_gap = 1.0;
     o->transient_max = 0.03;
     o->max_phases = 5;
@@ -471,7 +472,8 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
     /* Sparse: a few potentials, not the continuous firing of a contraction. */
     double potential_rate = (double)e->n_bursts / (e->duration + o->episode_gap);
     int isolated = e->n_bursts > 0 && e->single_fraction >= 0.8 &&
-                   potential_rate <= o->sparse_rate && e->longest_burst <= 2 * o->transient_max;
+                   potential_rate <= o->sparse_rate && e->longest_burst <= 2 * o->transient_max &&
+                   e->amp_over_rest >= o->min_amp;
     if (isolated) {
         if (regular && in_range(e->interval_rate, 1, 18) && e->interval_cv <= o->train_cv) {
             sb_printf(x, "  rule 2b regular single-unit train (CV %.3f <= %.2f): no spasm\n",
@@ -509,6 +511,15 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
     int phasic = brief_bursts && e->sustained_share < 0.3 && e->major_single_fraction < 0.5 &&
                  (e->n_major >= 2 || e->duration <= o->brief_max + 0.05) &&
                  !(e->duty > 0.9 && e->duration > o->sustained_min);
+    /* A strong envelope rhythm at 3.5-18 Hz is a burst pattern even when weak
+     * beats break into single-unit fragments on the fine envelope. */
+    if (!phasic && ac_regular && in_range(e->burst_rate, o->clonic_low, 18.0) &&
+        e->sustained_share < 0.3 && !(e->duty > 0.9 && e->duration > o->sustained_min)) {
+        sb_printf(x, "  rhythmic envelope (%.2f Hz, r %.2f): treated as bursts\n", e->burst_rate,
+                  e->rhythm);
+        phasic = 1;
+        rate = e->burst_rate;
+    }
     if (phasic) {
         if (regular && in_range(rate, o->clonic_low, o->clonic_high) &&
             e->burst_duration <= o->clonic_max_burst) {
@@ -1262,6 +1273,24 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
     drop_partner_duplicates(&list, &o);
     drop_crosstalk(&list, &o);
     merge_across_channels(&list, h);
+    /* Fasciculations are sparse (up to ~40 per minute): a run of potentials
+     * much denser than fasc_max_rate is the continuous low-level firing of a
+     * few units: raised resting activity (strain with an injury), voluntary
+     * during movement, else unclassified. */
+    for (size_t k = 0; k < list.n; k++) {
+        emg_label_event *e = &list.ev[k];
+        if (strcmp(e->label, "fasciculation") || e->duration < 5.0 ||
+            (double)e->n_bursts / e->duration <= o.fasc_max_rate)
+            continue;
+        emg_context c = context_at(h, &o, e->onset + 0.5 * e->duration, global);
+        set_str(e->label, sizeof e->label,
+                c == EMG_CONTEXT_INJURY ? "strain"
+                : c == EMG_CONTEXT_MOVEMENT || c == EMG_CONTEXT_EXERCISE ? "voluntary"
+                                                                          : "unclassified");
+        set_str(e->rule, sizeof e->rule, "2a-too-dense");
+        snprintf(e->note, sizeof e->note, "%.1f potentials/s > %.1f: continuous firing",
+                 (double)e->n_bursts / e->duration, o.fasc_max_rate);
+    }
     /* Tetany needs the multiplets to recur for tetanic_min. */
     for (size_t k = 0; k < list.n; k++) {
         emg_label_event *e = &list.ev[k];

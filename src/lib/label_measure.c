@@ -128,7 +128,10 @@ static void measure_burst(lab_burst *b, const double *y, double fs, double noise
         b->spike_cv = 0;
     }
     double dur = (double)(b->b - b->a) / fs;
-    b->single = dur <= o->transient_max && b->phases <= o->max_phases && b->spikes <= 2;
+    /* A motor-unit potential lasts 3-24 ms (criteria page); shorter blips
+     * are noise spikes. */
+    b->single = dur >= 0.003 && dur <= o->transient_max && b->phases <= o->max_phases &&
+                b->spikes <= 2;
 }
 
 static int find_bursts(lab_channel *ch, const double *y, const double *fine, double fs,

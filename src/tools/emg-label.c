@@ -49,6 +49,7 @@ static const num_opt NUM_OPTS[] = {
     D("transient-max", transient_max, "s, longest single motor-unit potential (0.03)"),
     I("max-phases", max_phases, "phases of a single motor-unit potential at most (5)"),
     D("sparse-rate", sparse_rate, "isolated potentials: at most this many per second (5)"),
+    D("fasc-max-rate", fasc_max_rate, "a run of fasciculations: at most this many per s (2)"),
     D("train-cv", train_cv, "regular single-unit train: interval CV <= this (0.05)"),
     I("multiplet-spikes", multiplet_spikes, "tetanic multiplet: spikes at least (4)"),
     D("multiplet-isi", multiplet_isi, "s, longest interval inside a multiplet (0.03)"),
