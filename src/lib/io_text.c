@@ -1324,7 +1324,8 @@ static void write_number(FILE *f, double v, int precision)
     static const int digits[] = {9, 16, 17};
     for (size_t i = 0; i < sizeof digits / sizeof *digits; i++) {
         snprintf(buf, sizeof buf, "%.*g", digits[i], v);
-        if (digits[i] == 17 || strtod(buf, NULL) == v)
+        double back;
+        if (digits[i] == 17 || (parse_decimal_fast(buf, &back) ? back : strtod(buf, NULL)) == v)
             break;
     }
     fputs(buf, f);
