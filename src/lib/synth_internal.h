@@ -1,8 +1,10 @@
-/* synth_internal.h: the parsed scenario shared by the parser (synth_scenario.c)
- * and the scene generator (synth_scene.c). */
+/* synth_internal.h: what the simulator's modules share: the parsed scenario
+ * (synth_scenario.c), and the compiled scene that synth_scene.c builds from it
+ * and synth_stream.c turns into samples. */
 #ifndef EMGKIT_SYNTH_INTERNAL_H
 #define EMGKIT_SYNTH_INTERNAL_H
 
+#include "emgkit/emgkit.h"
 #include "emgkit/synth.h"
 
 /* Timeline entries, in the order of the scenario's keywords. */
@@ -87,5 +89,103 @@ const char *synth_role_name(synth_role r);
 const synth_param *synth_line_param(const synth_line *l, const char *key);
 /* Is word one of the contexts of the criteria page? */
 int synth_context_valid(const char *word);
+
+/* ---- The compiled scene (synth_scene.c builds it, synth_stream.c plays it). */
+
+#define PI 3.14159265358979323846
+#define GRID_S 0.005          /* excitation grid inside a block, s */
+#define TAIL_S 1.0            /* accumulator reach beyond the block, s */
+#define CV_FLOOR 0.4          /* conduction velocity never falls below 40% of rest */
+#define FATIGUE_RECOVERY_S 20.0
+#define N_HARMONICS 4
+
+typedef enum { MODE_VOLUNTARY = 0, MODE_CRAMP } rate_mode;
+
+typedef struct rate_seg {
+    double t0, t1, ramp_on, ramp_off;
+    double base, level, drift;   /* excitation fractions; drift: relative rise by t1 */
+    double mod_hz, mod_depth, mod_phase;
+    double wax_depth, wax_hz[3], wax_phase[3];
+    rate_mode mode;
+    double isi_cv, doublets, rate_mean;
+    double fatigue, cv_scale;
+    int event;
+} rate_seg;
+
+typedef struct burst {
+    double t, width;       /* s: first possible spike, window of the burst */
+    double intensity;      /* recruit units with threshold <= intensity */
+    int unit;              /* >= 0: this unit only */
+    int spikes;            /* spikes per unit */
+    double interval;       /* s between one unit's spikes */
+    double p_fire;         /* probability that a recruited unit takes part */
+    int artefact;          /* motion artefact: intensity = mV, interval = Hz */
+    double phase;
+    long order;            /* creation order: ties sort stably */
+    int event;             /* row of the event table, -1 none */
+} burst;
+
+typedef struct force_seg {
+    double t0, t1, ramp, level; /* contracture, %MVC */
+} force_seg;
+
+typedef struct event_stats {
+    double n, sum_x, sum_x2, sum_isi; /* ISIs x nominal rate; for rate-coded discharges */
+    long spikes;
+} event_stats;
+
+typedef struct channel {
+    synth_role role;
+    int is_emg;
+    emg_electrode electrode;
+    emg_pool pool;
+    double cv0, tpl_cv, cv_deficit;
+    emg_rng *unit_rng;
+    double *next, *last, *unit_z, *tpl_dur;
+    int *last_event;
+    double **tpl;
+    size_t *tpl_len, tpl_cap;
+    rate_seg *segs;
+    size_t n_segs, cap_segs, seg_pos;
+    burst *bursts;
+    size_t n_bursts, cap_bursts, burst_pos;
+    force_seg *fsegs;
+    size_t n_fsegs, cap_fsegs;
+    double *acc, *imp, *force; /* accumulator (B + tail), twitch impulses, force of the block */
+    double fy1, fy2, imp_prev, twitch_t, mvc, twitch_gain;
+    emg_rng rng, noise_rng;
+    double noise_sd, crosstalk, gain_adc, range;
+    double mains_amp[N_HARMONICS], mains_phase[N_HARMONICS];
+    double wander_amp[3], wander_hz[3], wander_phase[3];
+    double drift_hz[2], drift_phase[2];
+    double hp_x, hp_y, lp1, lp2; /* accelerometer filter state */
+} channel;
+
+struct emg_synth {
+    emg_header hdr;
+    emg_block blk;
+    const emg_scenario *sc;
+    double fs;
+    int64_t total, pos;
+    size_t block, tail;
+    channel *ch;
+    size_t n_ch;
+    int agonist, antagonist, force_ch, accel_ch;
+    emg_synth_event *ev;
+    event_stats *st;
+    size_t n_ev, cap_ev;
+    emg_rng rng;
+    long burst_order;
+    double mains_hz, snr_db, clip_mv;
+    double *eg, *normals;
+    int *dg;
+    size_t n_grid;
+    emg_error *err;
+};
+
+static inline double clampd(double x, double lo, double hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
 
 #endif
