@@ -206,7 +206,8 @@ typedef int (*emg_window_emit)(void *ctx, const emg_window_result *w);
 
 typedef struct emg_window_engine emg_window_engine;
 
-/* hdr: the recording's header (channels, rates); stage may be NULL. */
+/* hdr: the recording's header (channels, rates); stage may be NULL.  Fails
+ * (EMG_ERR_ARG) only when no channel at all can be analysed. */
 int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
                              const size_t *ids, size_t n_ids, const emg_feature_options *fopts,
                              const emg_spectrum_options *sopts, const emg_window_options *wopts,
@@ -218,6 +219,10 @@ int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error
  * floor is estimated, rows are held (in a temporary file, not memory) until
  * here so that snr_db and flags can use the whole recording's floor. */
 int emg_window_engine_finish(emg_window_engine *e, emg_error *err);
+/* Channels that cannot be analysed with these options (fewer than 8 samples
+ * per window, or an empty frequency band at their rate) are left out: no
+ * rows.  Returns why, or NULL for a channel that is analysed. */
+const char *emg_window_engine_skipped(const emg_window_engine *e, size_t channel);
 /* Estimated (or given) noise RMS of a channel after finish; NaN if unknown. */
 double emg_window_engine_noise_rms(const emg_window_engine *e, size_t channel);
 void emg_window_engine_destroy(emg_window_engine *e);

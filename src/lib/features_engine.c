@@ -40,6 +40,8 @@ typedef struct channel_state {
     double *res;              /* records: k, flags, power, values[n_ids] */
     size_t n_res, cap_res, head;
     int finished;
+    int skipped;              /* cannot be analysed (too few samples per window...) */
+    char skip_reason[EMG_ERROR_MESSAGE_MAX];
     /* input of the current round */
     const double *in;
     size_t n_in;
@@ -155,6 +157,15 @@ int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
         rc = emg_feature_extractor_create(&cs->fx, cs->fs, cs->win, ids, n_ids, &copts, sopts, err);
         if (rc == 0)
             rc = emg_feature_extractor_set_step(cs->fx, cs->step, err);
+        if (rc == EMG_ERR_ARG) {
+            /* e.g. a 1 Hz channel beside EMG channels: leave it out, say why */
+            snprintf(cs->skip_reason, sizeof cs->skip_reason, "%s", err ? err->message : "");
+            emg_feature_extractor_destroy(cs->fx);
+            cs->fx = NULL;
+            cs->skipped = cs->finished = 1;
+            rc = 0;
+            continue;
+        }
         if (rc < 0) {
             char msg[EMG_ERROR_MESSAGE_MAX];
             snprintf(msg, sizeof msg, "%s", err ? err->message : "");
@@ -169,6 +180,14 @@ int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
                 goto fail;
             }
         }
+    }
+    size_t usable = 0;
+    for (size_t c = 0; c < e->n_channels; c++)
+        usable += !e->ch[c].skipped;
+    if (e->n_channels > 0 && usable == 0) {
+        rc = emg_error_set(err, EMG_ERR_ARG, "channel 1 (%s, %g Hz): %s", hdr->channels[0].name,
+                           e->ch[0].fs, e->ch[0].skip_reason);
+        goto fail;
     }
     if (e->estimate) {
         e->park = tmpfile();
@@ -304,6 +323,8 @@ static int cut_windows(emg_window_engine *e, channel_state *cs)
 
 static int process_channel(emg_window_engine *e, channel_state *cs)
 {
+    if (cs->skipped)
+        return 0;
     const double *y = cs->in;
     size_t ny = cs->n_in;
     int rc = 0;
@@ -529,6 +550,11 @@ int emg_window_engine_finish(emg_window_engine *e, emg_error *err)
     if (rc == 0 && e->estimate)
         rc = replay_parked(e, err);
     return rc;
+}
+
+const char *emg_window_engine_skipped(const emg_window_engine *e, size_t channel)
+{
+    return channel < e->n_channels && e->ch[channel].skipped ? e->ch[channel].skip_reason : NULL;
 }
 
 double emg_window_engine_noise_rms(const emg_window_engine *e, size_t channel)

@@ -363,6 +363,9 @@ int main(int argc, char **argv)
     if (emg_window_engine_create(&eng, hdr, ids, n_ids, &feo, &so, &wo, filter ? &stage : NULL,
                                  collect, &cc, &err) < 0)
         cli_fail(&err);
+    for (size_t c = 0; c < hdr->n_channels; c++)
+        if (emg_window_engine_skipped(eng, c))
+            cli_warn("channel %s left out: %s", hdr->channels[c].name, emg_window_engine_skipped(eng, c));
     if (emg_window_engine_run(eng, r, &err) < 0)
         cli_fail(&err);
 

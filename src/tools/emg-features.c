@@ -311,6 +311,9 @@ int main(int argc, char **argv)
     if (emg_window_engine_create(&eng, hdr, ids, n_ids, &fo, &so, &wo, filter ? &stage : NULL,
                                  write_row, &wc, &err) < 0)
         cli_fail(&err);
+    for (size_t c = 0; c < hdr->n_channels; c++)
+        if (emg_window_engine_skipped(eng, c))
+            cli_warn("channel %s left out: %s", hdr->channels[c].name, emg_window_engine_skipped(eng, c));
 
     const char **cols = malloc((n_ids + 4) * sizeof *cols);
     if (!cols)
