@@ -837,7 +837,8 @@ static int plux_check_nseq(h5_reader *r, hid_t dev, const char *mac, double fs, 
     if (rc >= 0 && gaps > 0)
         rc = emg_header_add_note(hdr, err,
                                  "%s: device %s: nSeq shows %lld gap(s), %lld sample(s) dropped "
-                                 "(first before sample %lld); samples after a gap are early",
+                                 "(first before sample %lld); later samples sit that much early "
+                                 "on the time axis",
                                  r->path, mac, (long long)gaps, (long long)missing,
                                  (long long)first_gap);
     if (rc >= 0 && stuck_at >= 0)

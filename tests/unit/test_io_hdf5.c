@@ -470,6 +470,88 @@ static void test_nwb(void **state)
     emg_reader_close(r);
 }
 
+/* ------------------------------------------------ synthetic OpenSignals */
+
+static void put_int_attr(hid_t obj, const char *name, const int *values, hsize_t n)
+{
+    hid_t s = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, H5T_STD_I32LE, s, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT, values);
+    H5Aclose(a);
+    H5Sclose(s);
+}
+
+/* One OpenSignals device group: channels 1 (EMG) and 4 (sensor "XYZ"), 10-bit,
+ * 100 rows whose nSeq skips the values 40..42 (3 dropped samples). */
+static void put_plux_device(hid_t f, const char *mac, const char *device, int rate)
+{
+    hid_t g = H5Gcreate2(f, mac, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int channels[2] = {1, 4}, resolution[2] = {10, 10};
+    put_int_attr(g, "channels", channels, 2);
+    put_int_attr(g, "resolution", resolution, 2);
+    put_int_attr(g, "sampling rate", &rate, 0);
+    int nsamples = 100;
+    put_int_attr(g, "nsamples", &nsamples, 0);
+    put_str_attr(g, "device", device);
+    put_str_attr(g, "date", "2020-2-3");
+    put_str_attr(g, "time", "8:05:09.5");
+    hid_t raw = H5Gcreate2(g, "raw", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    uint16_t seq[100], emg[100], other[100];
+    for (int i = 0; i < 100; i++) {
+        seq[i] = (uint16_t)(i < 40 ? i : i + 3);
+        emg[i] = (uint16_t)(i * 10 % 1024);
+        other[i] = (uint16_t)(1000 - i);
+    }
+    hsize_t dims[2] = {100, 1};
+    H5Dclose(put_dataset(raw, "nSeq", H5T_STD_U16LE, H5T_NATIVE_UINT16, 2, dims, seq));
+    hid_t d = put_dataset(raw, "channel_1", H5T_STD_U16LE, H5T_NATIVE_UINT16, 2, dims, emg);
+    put_str_attr(d, "label", "EMG1");
+    put_str_attr(d, "sensor", "EMG");
+    H5Dclose(d);
+    d = put_dataset(raw, "channel_4", H5T_STD_U16LE, H5T_NATIVE_UINT16, 2, dims, other);
+    put_str_attr(d, "label", "X");
+    put_str_attr(d, "sensor", "XYZ");
+    H5Dclose(d);
+    H5Gclose(raw);
+    H5Gclose(g);
+}
+
+/* Two devices (a BITalino and a biosignalsplux) in one file: names get the MAC,
+ * each device its transfer function, dropped samples and unknown sensors noted. */
+static void test_plux_synthetic(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "two-devices.h5");
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    put_plux_device(f, "20:16:07:18:17:02", "bitalino_rev", 100);
+    put_plux_device(f, "00:07:80:0F:30:EE", "biosignalsplux", 100);
+    H5Fclose(f);
+    emg_header h;
+    int64_t count[4];
+    double *x = read_all(path, &h, count);
+    assert_int_equal(h.n_channels, 4);
+    /* Devices in name order: 00:07... before 20:16... */
+    assert_string_equal(h.channels[0].name, "00:07:80:0F:30:EE EMG1");
+    assert_string_equal(h.channels[2].name, "20:16:07:18:17:02 EMG1");
+    assert_string_equal(h.channels[1].unit, "");
+    assert_string_equal(h.start_time, "2020-02-03T08:05:09.500000");
+    /* biosignalsplux: (ADC / 2^10 - 1/2) * 3 V / 1000 * 1000 mV */
+    assert_float_equal(x[1], (10 / 1024.0 - 0.5) * 3.0, 1e-12);
+    assert_float_equal(h.channels[0].gain, 1000 * 1024 / 3000.0, 1e-9);
+    /* BITalino (revolution): VCC 3.3 V, G_EMG 1009 */
+    assert_float_equal(h.channels[2].gain, 1009 * 1024 / 3300.0, 1e-9);
+    assert_int_equal(h.channels[2].digital_max, 1023);
+    assert_true(h.channels[1].gain == 1 && h.channels[1].baseline == 0);
+    assert_int_equal(count[0], 100);
+    assert_int_equal(count[3], 100);
+    assert_true(has_note(&h, "X: sensor \"XYZ\" has no known transfer function"));
+    assert_true(has_note(&h, "00:07:80:0F:30:EE: nSeq shows 1 gap(s), 3 sample(s) dropped"));
+    assert_true(has_note(&h, "20:16:07:18:17:02: nSeq shows 1 gap(s), 3 sample(s) dropped"));
+    free(x);
+    emg_header_free(&h);
+}
+
 /* -------------------------------------------------------- broken files */
 
 static void copy_prefix(const char *src, const char *dst, long keep)
@@ -580,7 +662,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_probe),       cmocka_unit_test(test_plux_fatigue),
-        cmocka_unit_test(test_plux_bursts), cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_plux_bursts), cmocka_unit_test(test_plux_synthetic),
+        cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_nwb),         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_corrupt),     cmocka_unit_test(test_foreign_hdf5),
     };
