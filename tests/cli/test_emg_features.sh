@@ -41,6 +41,12 @@ check "first window is rest" sh -c "sed -n 2p '$TMP/plux.tsv' | grep -q 'rest'"
 awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)c[$i]=i; next} $NF=="ok"{ if ($c["mdf"]<40 || $c["mdf"]>120) bad++ ; n++ } END{exit !(n>150 && bad==0)}' "$TMP/plux.tsv"
 check "active-window MDF within 40-120 Hz" test $? -eq 0
 
+# multi-rate EDF: the 1 Hz channels are left out with a warning, the 100 Hz ones analysed
+"$BIN/emg-features" --features rms,mdf "$DATA/sleepedf_excerpt/short_psg.edf" >"$TMP/sleep.tsv" 2>"$TMP/sleep.err"
+check "multi-rate EDF: exit 0" test $? -eq 0
+check "multi-rate EDF: warns about the 1 Hz channels" grep -q "EMG submental left out" "$TMP/sleep.err"
+check "multi-rate EDF: 3 channels x 599 windows" test "$(($(wc -l <"$TMP/sleep.tsv") - 1))" -eq 1797
+
 # -j2 gives the same table as -j1 (32 GRABMyo channels)
 "$BIN/emg-features" -j1 --features rms,wl,zc,mdf,mnf "$GRAB" >"$TMP/grab1.tsv" 2>/dev/null
 "$BIN/emg-features" -j2 --features rms,wl,zc,mdf,mnf "$GRAB" >"$TMP/grab2.tsv" 2>/dev/null
