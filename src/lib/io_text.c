@@ -97,7 +97,8 @@ typedef struct text_reader {
     int data_line;       /* its line number */
     int64_t n_rows;
     double fs;
-    double t_first, t_last;
+    double t_first, t_last; /* seconds */
+    double t_first_column;  /* in the time column's units */
     int resample;
     int64_t n_out;       /* samples per channel delivered */
     size_t block_len;
@@ -899,6 +900,7 @@ static int decide_rate(text_reader *r, const emg_read_options *opts, const opens
     }
     if (r->time_scale == 0)
         r->time_scale = 1;
+    r->t_first_column = r->t_first;
     r->t_first *= r->time_scale;
     r->t_last *= r->time_scale;
     dt *= r->time_scale;
@@ -1185,9 +1187,10 @@ static int text_read(void *state, emg_block *blk, emg_error *err)
             r->out_done++;
             continue;
         }
-        /* Resampling: grid time t lies in [t_prev, t_row]; interpolate linearly. */
-        double t = r->t_first + (double)r->out_done / r->fs;
-        double t_row = r->have_prev ? r->fields[r->time_col] * r->time_scale : -INFINITY;
+        /* Resampling: grid time t lies in [t_prev, t_row]; interpolate linearly.
+         * Times stay in the column's own units (ms for UCI: whole numbers, exact). */
+        double t = r->t_first_column + (double)r->out_done / (r->fs * r->time_scale);
+        double t_row = r->have_prev ? r->fields[r->time_col] : -INFINITY;
         while (!r->have_prev || t_row < t) {
             if (r->have_prev) {
                 memcpy(r->prev, r->fields, r->n_columns * sizeof *r->prev);
@@ -1201,7 +1204,7 @@ static int text_read(void *state, emg_block *blk, emg_error *err)
                 memcpy(r->fields, r->prev, r->n_columns * sizeof *r->prev);
                 break;
             }
-            t_row = r->fields[r->time_col] * r->time_scale;
+            t_row = r->fields[r->time_col];
             if (!r->have_prev) {
                 memcpy(r->prev, r->fields, r->n_columns * sizeof *r->prev);
                 r->t_prev = t_row;
@@ -1233,7 +1236,6 @@ typedef struct text_writer {
     int to_stdout;
     char delim;
     int precision;
-    int time_decimals;
     double fs;
     size_t n;
     int64_t index;
@@ -1275,9 +1277,6 @@ static int text_writer_open(void **state, struct emg_writer *w, const char *tmp_
     s->precision = opts && opts->precision > 0 ? opts->precision : 0; /* 0: round trip */
     s->n = hdr->n_channels;
     s->fs = hdr->channels[0].fs;
-    /* Enough decimals that k / fs is exact to 1/1000 of a sample interval. */
-    int d = (int)ceil(log10(s->fs)) + 3;
-    s->time_decimals = d < 3 ? 3 : d > 15 ? 15 : d;
     s->to_stdout = !strcmp(tmp_path, "-");
     s->f = s->to_stdout ? stdout : fopen(tmp_path, "w");
     if (!s->f)
@@ -1295,20 +1294,6 @@ static int text_writer_open(void **state, struct emg_writer *w, const char *tmp_
     }
     fputc('\n', s->f);
     return ferror(s->f) ? emg_error_set(err, EMG_ERR_OUTPUT, "%s: write error", final_path) : EMG_OK;
-}
-
-/* k / fs with trailing zeros dropped: "0", "0.00025", "12.5". */
-static void format_time(char *out, size_t n, const text_writer *s, int64_t k)
-{
-    snprintf(out, n, "%.*f", s->time_decimals, (double)k / s->fs);
-    char *dot = strchr(out, '.');
-    if (!dot)
-        return;
-    char *end = out + strlen(out) - 1;
-    while (end > dot && *end == '0')
-        *end-- = '\0';
-    if (end == dot)
-        *end = '\0';
 }
 
 /* With a precision, that many significant digits; else the shortest of 9, 16
@@ -1342,10 +1327,9 @@ static int text_write(void *state, const emg_block *blk, emg_error *err)
         if (blk->count[i] != rows)
             return emg_error_set(err, EMG_ERR_ARG, "%s: channels of one block differ in length",
                                  s->path);
-    char cell[64];
     for (size_t k = 0; k < rows; k++) {
-        format_time(cell, sizeof cell, s, s->index++);
-        fputs(cell, s->f);
+        /* Time k / fs, exact: "0", "0.00025", "4.99951171875". */
+        write_number(s->f, (double)s->index++ / s->fs, 0);
         for (size_t i = 0; i < s->n; i++) {
             double v = blk->data[i][k];
             fputc(s->delim, s->f);
