@@ -1200,6 +1200,68 @@ static int nwb_series(h5_reader *r, const char *name, emg_header *hdr, double *t
     return rc < 0 ? rc : 0;
 }
 
+/* Text events of an AnnotationSeries (string data with timestamps) as annotations. */
+static int nwb_annotation_series(h5_reader *r, const char *name, double origin, emg_header *hdr,
+                                 emg_error *err)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/acquisition/%s", name);
+    hid_t group = H5Gopen2(r->file, path, H5P_DEFAULT);
+    char **text = NULL;
+    double *times = NULL;
+    size_t n_text = 0, n_times = 0;
+    int rc = EMG_OK;
+    if (group >= 0 && dataset_strings(group, "data", &text, &n_text) == 0 &&
+        dataset_doubles(group, "timestamps", &times, &n_times) == 0)
+        for (size_t i = 0; rc >= 0 && i < n_text && i < n_times; i++)
+            rc = emg_header_add_annotation(hdr, times[i] - origin, 0, -1, text[i], err);
+    free_strings(text, n_text);
+    free(times);
+    close_id(&group, H5Gclose);
+    return rc;
+}
+
+/* Rows of the TimeIntervals tables under /intervals (trials, epochs, ...) as
+ * annotations "<table>" or "<table>: <label>" spanning start_time..stop_time. */
+static int nwb_intervals(h5_reader *r, double origin, emg_header *hdr, emg_error *err)
+{
+    hid_t intervals = link_exists(r->file, "/intervals")
+                          ? H5Gopen2(r->file, "/intervals", H5P_DEFAULT)
+                          : H5I_INVALID_HID;
+    name_list tables;
+    if (intervals < 0 || list_groups(intervals, &tables) < 0) {
+        close_id(&intervals, H5Gclose);
+        return EMG_OK;
+    }
+    int rc = EMG_OK;
+    for (size_t t = 0; rc >= 0 && t < tables.n; t++) {
+        hid_t g = H5Gopen2(intervals, tables.names[t], H5P_DEFAULT);
+        double *start = NULL, *stop = NULL;
+        char **label = NULL;
+        size_t n_start = 0, n_stop = 0, n_label = 0;
+        if (g >= 0 && dataset_doubles(g, "start_time", &start, &n_start) == 0 &&
+            dataset_doubles(g, "stop_time", &stop, &n_stop) == 0) {
+            dataset_strings(g, "label", &label, &n_label);
+            for (size_t i = 0; rc >= 0 && i < n_start && i < n_stop; i++) {
+                char text[EMG_TEXT_MAX * 2];
+                if (i < n_label && label[i][0])
+                    snprintf(text, sizeof text, "%.90s: %.90s", tables.names[t], label[i]);
+                else
+                    snprintf(text, sizeof text, "%.90s", tables.names[t]);
+                rc = emg_header_add_annotation(hdr, start[i] - origin, stop[i] - start[i], -1,
+                                               text, err);
+            }
+        }
+        free(start);
+        free(stop);
+        free_strings(label, n_label);
+        close_id(&g, H5Gclose);
+    }
+    free_strings(tables.names, tables.n);
+    close_id(&intervals, H5Gclose);
+    return rc;
+}
+
 static int open_nwb(h5_reader *r, emg_header *hdr, emg_error *err)
 {
     char **text;
@@ -1233,7 +1295,7 @@ static int open_nwb(h5_reader *r, emg_header *hdr, emg_error *err)
     if (!starts || !used_names)
         rc = emg_error_set(err, EMG_ERR_NOMEM, "%s: out of memory", r->path);
     for (size_t i = 0; rc >= 0 && i < groups.n; i++) {
-        double t0;
+        double t0 = 0;
         int got = nwb_series(r, groups.names[i], hdr, &t0, err);
         if (got < 0)
             rc = got;
@@ -1251,6 +1313,19 @@ static int open_nwb(h5_reader *r, emg_header *hdr, emg_error *err)
                            r->path);
     if (rc >= 0)
         shift_start_time(hdr->start_time, first_start);
+    /* Annotations: onsets in NWB are from the session start, emgkit's from the first sample. */
+    for (size_t i = 0; rc >= 0 && i < groups.n; i++) {
+        char type[64] = "", path[512];
+        snprintf(path, sizeof path, "/acquisition/%s", groups.names[i]);
+        hid_t g = H5Gopen2(r->file, path, H5P_DEFAULT);
+        if (g >= 0)
+            attr_string(g, "neurodata_type", type, sizeof type);
+        close_id(&g, H5Gclose);
+        if (!strcmp(type, "AnnotationSeries"))
+            rc = nwb_annotation_series(r, groups.names[i], first_start, hdr, err);
+    }
+    if (rc >= 0)
+        rc = nwb_intervals(r, first_start, hdr, err);
     /* Series that start later are not padded: say so rather than shift them silently. */
     for (size_t i = 0; rc >= 0 && i < used; i++)
         if (starts[i] - first_start > 1e-9)

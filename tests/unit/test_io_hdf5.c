@@ -404,6 +404,25 @@ static void write_nwb(const char *path, int irregular)
     H5Dclose(d);
     H5Dclose(put_dataset(fo, "timestamps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, stamps));
     H5Gclose(fo);
+
+    /* Text events and a trials table become annotations. */
+    hid_t an = H5Gcreate2(acq, "cues", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    put_str_attr(an, "neurodata_type", "AnnotationSeries");
+    const char *cues[2] = {"go", "stop"};
+    double cue_times[2] = {0.5, 1.75};
+    put_strings(an, "data", cues, 2, 0);
+    H5Dclose(put_dataset(an, "timestamps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &two, cue_times));
+    H5Gclose(an);
+    hid_t iv = H5Gcreate2(f, "intervals", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t tr = H5Gcreate2(iv, "trials", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    put_str_attr(tr, "neurodata_type", "TimeIntervals");
+    double t_start[2] = {0.25, 1.25}, t_stop[2] = {1.0, 2.25};
+    H5Dclose(put_dataset(tr, "start_time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &two, t_start));
+    H5Dclose(put_dataset(tr, "stop_time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &two, t_stop));
+    const char *trial_labels[2] = {"rest", "MVC"};
+    put_strings(tr, "label", trial_labels, 2, 0);
+    H5Gclose(tr);
+    H5Gclose(iv);
     H5Gclose(acq);
     H5Gclose(el);
     H5Gclose(ee);
@@ -440,6 +459,12 @@ static void test_nwb(void **state)
     assert_string_equal(h->subject, "P12");
     assert_string_equal(h->recording, "isometric contractions");
     assert_int_equal(h->n_notes, 0);
+    assert_int_equal(h->n_annotations, 4);
+    assert_string_equal(h->annotations[0].text, "go");
+    assert_true(h->annotations[1].onset == 1.75 && h->annotations[1].duration == 0);
+    assert_string_equal(h->annotations[2].text, "trials: rest");
+    assert_true(h->annotations[3].onset == 1.25 && h->annotations[3].duration == 1.0);
+    assert_string_equal(h->annotations[3].text, "trials: MVC");
     const emg_block *b;
     size_t seen[3] = {0, 0, 0};
     int rc;
