@@ -15,7 +15,8 @@
  *
  * A scenario (docs/formats/scenario.md) describes a session as text; it is
  * compiled with a seed into a scene that streams blocks like a reader, so an
- * hour of 16 channels needs no more memory than a second of it.  The same
+ * hour of 16 channels needs no more memory than a second of it (only the
+ * list of events and bursts grows with the duration).  The same
  * seed and options give the same samples on every machine: the simulator uses
  * its own generator (xoshiro256**), never rand(). */
 #ifndef EMGKIT_SYNTH_H
@@ -126,7 +127,8 @@ typedef struct emg_synth_options {
     int n_channels;    /* total channels; extra ones are neighbours; 0 = the scenario's */
     int mains;         /* 50, 60, 0 = none, -1 = the scenario's */
     double snr_db;     /* dB; NaN = the scenario's */
-    double block_seconds; /* block length, 0 = 0.25 s */
+    double block_seconds; /* block length, 0 = 0.25 s; fatigue is updated once per block,
+                             so the samples depend on it (keep the default) */
 } emg_synth_options;
 #define EMG_SYNTH_OPTIONS_INIT {1, 0.0, 0.0, 0, -1, __builtin_nan(""), 0.0}
 
