@@ -1028,7 +1028,8 @@ static void nwb_unit(const char *unit, char *out, size_t n)
     emg_strlcpy(out, unit, n);
 }
 
-/* Rate and start of a series from its timestamps, scanned in passes; notes irregular steps. */
+/* Rate and start of a series from its timestamps, scanned in passes; notes irregular
+ * steps.  0 = done, 1 = series skipped (a single sample), < 0 error. */
 static int nwb_timestamps(h5_reader *r, hid_t group, const char *name, double *fs, double *t0,
                           emg_header *hdr, emg_error *err)
 {
@@ -1040,7 +1041,15 @@ static int nwb_timestamps(h5_reader *r, hid_t group, const char *name, double *f
         H5Sget_simple_extent_dims(space, &ts.n_rows, NULL);
     close_id(&space, H5Sclose);
     ts.n_cols = 1;
-    if (rank != 1 || ts.n_rows < 2 || !plausible_length(r->file, ts.dset, ts.n_rows, 1)) {
+    if (rank == 1 && ts.n_rows < 2) {
+        /* A single sample has no rate: skip the series rather than the file. */
+        close_id(&ts.dset, H5Dclose);
+        int rc = emg_header_add_note(hdr, err,
+                                     "%s: /acquisition/%s skipped: fewer than 2 timestamps",
+                                     r->path, name);
+        return rc < 0 ? rc : 1;
+    }
+    if (rank != 1 || !plausible_length(r->file, ts.dset, ts.n_rows, 1)) {
         close_id(&ts.dset, H5Dclose);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: /acquisition/%s: timestamps unusable",
                              r->path, name);
