@@ -88,7 +88,9 @@ typedef struct emg_label_options {
     double ataxic_low, ataxic_high;     /* Hz (2, 5) */
     double dystonic_low, dystonic_high; /* Hz (4, 7) */
     double tremor_low, tremor_high;     /* Hz (8, 12); orthostatic 13-18 is also tremor */
-    double myoclonic_amp;   /* a compound jerk's coarse peak is at least this x rest (3) */
+    double myoclonic_amp;   /* a compound jerk's coarse peak is at least this x rest (6) */
+    double myoclonic_max_rate; /* more irregular bursts per second than this are continuous
+                                  activity, not jerks (6) */
     /* Rule 4: sustained activity. */
     double sustained_min;   /* s (1) */
     double cocon;           /* %COCON above this with the partner: together (50) */

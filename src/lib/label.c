@@ -100,7 +100,8 @@ void emg_label_options_init(emg_label_options *o)
     o->crosstalk = 0.15;
     o->cramp_rise = 0.3;
     o->cramp_waxing = 0.09;
-    o->myoclonic_amp = 3.0;
+    o->myoclonic_amp = 6.0;
+    o->myoclonic_max_rate = 6.0;
     o->tonic_min = 25.0;
     o->tonic_max = 240.0;
     o->strain_max_amp = 10.0;
@@ -513,6 +514,14 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
                  !(e->duty > 0.9 && e->duration > o->sustained_min);
     /* A strong envelope rhythm at 3.5-18 Hz is a burst pattern even when weak
      * beats break into single-unit fragments on the fine envelope. */
+    /* Many irregular bursts per second are not jerks but the fragments of
+     * continuous low-level firing: treat them as sustained activity. */
+    double density = (double)e->n_major / (e->duration + 0.1);
+    if (phasic && !regular && density > o->myoclonic_max_rate) {
+        sb_printf(x, "  %.1f irregular bursts/s > %.1f: continuous activity, not jerks\n",
+                  density, o->myoclonic_max_rate);
+        phasic = 0;
+    }
     if (!phasic && ac_regular && in_range(e->burst_rate, o->clonic_low, 18.0) &&
         e->sustained_share < 0.3 && !(e->duty > 0.9 && e->duration > o->sustained_min)) {
         sb_printf(x, "  rhythmic envelope (%.2f Hz, r %.2f): treated as bursts\n", e->burst_rate,
@@ -725,6 +734,13 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
         d->confidence = 0.5;
         return;
     }
+    if (e->amp_over_rest < o->myoclonic_amp) {
+        sb_printf(x, "  no rule matches a brief, small event (%.3f s, %.1f x rest): noise, no "
+                     "label\n", e->duration, e->amp_over_rest);
+        d->label = "none";
+        d->rule = "noise";
+        return;
+    }
     sb_printf(x, "  no rule matches (%.2f s of activity)\n", e->duration);
 }
 
@@ -799,6 +815,13 @@ static int sparse_label(const char *label)
            !strcmp(label, "tetanic");
 }
 
+/* Low-level activity breaks up near the threshold: its runs absorb short
+ * pieces as the sparse labels do. */
+static int run_label(const char *label)
+{
+    return sparse_label(label) || !strcmp(label, "strain");
+}
+
 static void merge_into(emg_label_event *a, const emg_label_event *b, sbuf *x)
 {
     double end = fmax(a->onset + a->duration, b->onset + b->duration);
@@ -819,7 +842,7 @@ static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
         /* A short event of another label inside a run of sparse events on
          * the same channel (a multiplet read as a jerk, a lone potential) is
          * absorbed when the run resumes within the gap. */
-        if (k > 0 && sparse_label(l->ev[k - 1].label) && strcmp(e->label, l->ev[k - 1].label) &&
+        if (k > 0 && run_label(l->ev[k - 1].label) && strcmp(e->label, l->ev[k - 1].label) &&
             e->duration < 2.0 && e->channel == l->ev[k - 1].channel) {
             const emg_label_event *p = &l->ev[k - 1];
             for (size_t j = i + 1; j < l->n && l->ev[j].onset - (p->onset + p->duration) <
@@ -838,7 +861,8 @@ static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
         }
         if (k > 0) {
             emg_label_event *p = &l->ev[k - 1];
-            double gap = o->rhythm_group_gap;
+            double gap = !strcmp(e->label, "strain") ? 5 * o->rhythm_group_gap
+                                                      : o->rhythm_group_gap;
             if (sparse_label(e->label)) {
                 /* Runs of sparse events: merge across gaps up to a few mean
                  * intervals of the run so far (5 for fasciculations, whose
