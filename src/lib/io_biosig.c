@@ -17,9 +17,11 @@
  * Events become annotations (onset and duration in seconds; channel 0 means
  * the whole recording).  Without libbiosig (EMGKIT_HAVE_BIOSIG undefined)
  * the module recognises nothing. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include "io_internal.h"
 
@@ -71,6 +73,195 @@ static int biosig_failure(HDRTYPE *h, const char *path, emg_error *err)
     const char *msg = h ? h->AS.B4C_ERRMSG : NULL;
     return emg_error_set(err, EMG_ERR_FORMAT, "%s: libbiosig: %s", path,
                          msg && *msg ? msg : "cannot read the file");
+}
+
+/* libbiosig 3.0.1 divides by zero or reads out of bounds on some damaged
+ * BrainVision headers (found by fuzzing), so the header is checked here
+ * before libbiosig sees it.  BrainVision Core Data Format 1.0: an INI-style
+ * text file naming the data file, channel count, sampling interval (us) and
+ * binary sample type. */
+typedef struct vhdr_facts {
+    char data_file[1024];
+    char marker_file[1024];
+    long channels, channel_lines;
+    double interval_us;
+    int binary, sample_bytes;
+    int sections;       /* bit 0 [Common Infos], 1 [Binary Infos], 2 [Channel Infos] */
+} vhdr_facts;
+
+static int vhdr_line(vhdr_facts *v, const char *line, const char *section)
+{
+    if (!strncmp(line, "DataFile=", 9))
+        emg_strlcpy(v->data_file, line + 9, sizeof v->data_file);
+    else if (!strncmp(line, "MarkerFile=", 11))
+        emg_strlcpy(v->marker_file, line + 11, sizeof v->marker_file);
+    else if (!strncmp(line, "NumberOfChannels=", 17))
+        v->channels = strtol(line + 17, NULL, 10);
+    else if (!strncmp(line, "SamplingInterval=", 17)) {
+        char *end;
+        v->interval_us = strtod(line + 17, &end);
+        if (*end && *end != ' ' && *end != ';')
+            v->interval_us = -1;
+    } else if (!strncmp(line, "DataFormat=", 11))
+        v->binary = !strncmp(line + 11, "BINARY", 6);
+    else if (!strncmp(line, "BinaryFormat=", 13)) {
+        const char *f = line + 13;
+        v->sample_bytes = !strncmp(f, "INT_16", 6) || !strncmp(f, "UINT_16", 7)     ? 2
+                          : !strncmp(f, "INT_32", 6) || !strncmp(f, "IEEE_FLOAT_32", 13) ? 4
+                                                                                        : -1;
+    } else if (!strcmp(section, "[Channel Infos]") && line[0] == 'C' && line[1] == 'h' &&
+               line[2] >= '1' && line[2] <= '9')
+        v->channel_lines++;
+    return 0;
+}
+
+/* Marker lines "Mk<n>=<type>,<description>,<position>,<points>,<channel>[,<date>]";
+ * libbiosig reads past its buffer on some damaged ones (fuzzing). */
+static int marker_line_ok(const char *line)
+{
+    if (line[0] != 'M' || line[1] != 'k')
+        return 0;
+    const char *p = line + 2;
+    if (*p < '0' || *p > '9')
+        return 0;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (*p++ != '=')
+        return 0;
+    int commas = 0;
+    const char *field[6] = {p};
+    for (const char *q = p; *q; q++)
+        if (*q == ',' && commas < 5)
+            field[++commas] = q + 1;
+    if (commas < 4)
+        return 0;
+    for (int k = 2; k <= 4; k++) { /* position, points, channel: digits */
+        const char *q = field[k];
+        if (*q < '0' || *q > '9')
+            return 0;
+        while (*q >= '0' && *q <= '9')
+            q++;
+        if (*q != ',' && *q != '\0')
+            return 0;
+    }
+    if (commas == 5)
+        for (const char *q = field[5]; *q; q++)
+            if (*q < '0' || *q > '9')
+                return 0;
+    return 1;
+}
+
+static const char *check_markers(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL; /* libbiosig reads the data without markers */
+    char line[4096];
+    int in_markers = 0, last_newline = 1;
+    const char *why = NULL;
+    while (!why && fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        last_newline = len > 0 && line[len - 1] == '\n';
+        for (const unsigned char *p = (const unsigned char *)line; *p && !why; p++)
+            if (*p < 32 && *p != '\t' && *p != '\r' && *p != '\n')
+                why = "control characters in the marker file";
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '[')
+            in_markers = !strcmp(line, "[Marker Infos]");
+        else if (in_markers && line[0] && line[0] != ';' && !marker_line_ok(line))
+            why = "a marker line is not Mk<n>=<type>,<description>,<position>,<points>,<channel>";
+    }
+    fclose(f);
+    if (!why && !last_newline)
+        why = "the marker file does not end with a line break (truncated?)";
+    return why;
+}
+
+static int check_brainvision(const char *path, emg_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return emg_error_set(err, EMG_ERR_IO, "%s: cannot open", path);
+    vhdr_facts v;
+    memset(&v, 0, sizeof v);
+    v.binary = 1;
+    char line[2048], section[64] = "";
+    int bad_byte = 0, first = 1, ok_magic = 0;
+    while (fgets(line, sizeof line, f)) {
+        for (const unsigned char *p = (const unsigned char *)line; *p; p++)
+            if (*p < 32 && *p != '\t' && *p != '\r' && *p != '\n')
+                bad_byte = 1;
+        line[strcspn(line, "\r\n")] = '\0';
+        const char *text = !strncmp(line, "\xef\xbb\xbf", 3) ? line + 3 : line;
+        if (first) {
+            ok_magic = strstr(text, "Vision Data Exchange Header File") != NULL &&
+                       strstr(text, "Version 1.0") != NULL;
+            first = 0;
+        } else if (text[0] == '[') {
+            emg_strlcpy(section, text, sizeof section);
+            v.sections |= !strcmp(section, "[Common Infos]")    ? 1
+                          : !strcmp(section, "[Binary Infos]")  ? 2
+                          : !strcmp(section, "[Channel Infos]") ? 4
+                                                                : 0;
+        } else {
+            vhdr_line(&v, text, section);
+        }
+    }
+    fclose(f);
+    const char *why = NULL;
+    if (!ok_magic)
+        why = "first line is not 'Brain Vision Data Exchange Header File Version 1.0'";
+    else if ((v.sections & 5) != 5 || (v.binary && !(v.sections & 2)))
+        why = "a [Common Infos], [Binary Infos] or [Channel Infos] section is missing";
+    else if (bad_byte)
+        why = "control characters in the header";
+    else if (v.channels < 1 || v.channels > 65535)
+        why = "NumberOfChannels missing or out of range";
+    else if (!(v.interval_us > 0) || v.interval_us > 1e9)
+        why = "SamplingInterval missing or not a positive number";
+    else if (v.channel_lines < v.channels)
+        why = "fewer [Channel Infos] lines than NumberOfChannels";
+    else if (!v.data_file[0])
+        why = "no DataFile";
+    else if (v.binary && v.sample_bytes <= 0)
+        why = "BinaryFormat missing or unknown";
+    if (why)
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: BrainVision header: %s", path, why);
+    char data[2200];
+    const char *slash = strrchr(path, '/');
+    snprintf(data, sizeof data, "%.*s%s", slash ? (int)(slash - path + 1) : 0, path, v.data_file);
+    struct stat st;
+    if (stat(data, &st) != 0)
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: BrainVision data file %s: %s", path, data,
+                             strerror(errno));
+    if (v.marker_file[0]) {
+        char markers[2200];
+        snprintf(markers, sizeof markers, "%.*s%s", slash ? (int)(slash - path + 1) : 0, path,
+                 v.marker_file);
+        const char *bad = check_markers(markers);
+        if (bad)
+            return emg_error_set(err, EMG_ERR_FORMAT, "%s: BrainVision markers %s: %s", path,
+                                 markers, bad);
+    }
+    long long frame = (long long)v.channels * v.sample_bytes;
+    if (v.binary && st.st_size % frame)
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: BrainVision data file %s holds %lld "
+                             "bytes, not a whole number of %lld-byte samples (truncated?)",
+                             path, data, (long long)st.st_size, frame);
+    return EMG_OK;
+}
+
+static int is_brainvision(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char head[64] = "";
+    if (f) {
+        size_t n = fread(head, 1, sizeof head - 1, f);
+        head[n] = '\0';
+        fclose(f);
+    }
+    return strstr(head, "Vision Data Exchange Header") != NULL ||
+           emg_str_ieq(emg_path_extension(path), "vhdr");
 }
 
 static int add_channel(biosig_reader *r, emg_header *hdr, CHANNEL_TYPE *c, double fs,
@@ -166,6 +357,13 @@ static int biosig_open(void **state, const char *path, const emg_read_options *o
     if (!r)
         return EMG_ERR_NOMEM;
     emg_strlcpy(r->path, path, sizeof r->path);
+    if (is_brainvision(path)) {
+        int rc = check_brainvision(path, err);
+        if (rc < 0) {
+            free(r);
+            return rc;
+        }
+    }
     HDRTYPE *h = constructHDR(0, 0);
     if (!h) {
         free(r);
@@ -186,6 +384,10 @@ static int biosig_open(void **state, const char *path, const emg_read_options *o
     }
     r->h = h;
     *detected = EMG_FORMAT_BIOSIG;
+    if (h->FILE.OPEN != 1) {
+        biosig_close(r);
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: libbiosig opened no data", path);
+    }
     double fs = biosig_get_samplerate(h);
     r->spr = h->SPR;
     r->n_records = h->NRec > 0 ? (size_t)h->NRec : 0;

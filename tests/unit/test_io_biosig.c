@@ -134,11 +134,52 @@ static void test_not_biosig(void **state)
     assert_non_null(strstr(err.message, path));
 }
 
+/* Damaged BrainVision sets that crash libbiosig 3.0.1 (found by fuzzing)
+ * are refused before libbiosig sees them. */
+static void test_damaged_brainvision(void **state)
+{
+    (void)state;
+    char vhdr[1200], path[1200];
+    write_brainvision(vhdr, sizeof vhdr);
+    emg_recording rec;
+    emg_error err;
+    /* A zero sampling interval (libbiosig divides by it). */
+    snprintf(path, sizeof path, "%s/zero.vhdr", dir);
+    FILE *in = fopen(vhdr, "rb"), *out = fopen(path, "wb");
+    char line[512];
+    while (fgets(line, sizeof line, in))
+        fputs(strncmp(line, "SamplingInterval=", 17) ? line : "SamplingInterval=0\r\n", out);
+    fclose(in);
+    fclose(out);
+    assert_int_equal(emg_recording_load(&rec, path, NULL, &err), EMG_ERR_FORMAT);
+    print_message("%s\n", err.message);
+    assert_non_null(strstr(err.message, "SamplingInterval"));
+    /* A truncated marker file (libbiosig reads past its buffer). */
+    snprintf(path, sizeof path, "%s/set.vmrk", dir);
+    out = fopen(path, "wb");
+    fputs("Brain Vision Data Exchange Marker File, Version 1.0\r\n\r\n[Marker Infos]\r\n"
+          "Mk1=New ", out);
+    fclose(out);
+    assert_int_equal(emg_recording_load(&rec, vhdr, NULL, &err), EMG_ERR_FORMAT);
+    print_message("%s\n", err.message);
+    assert_non_null(strstr(err.message, "marker"));
+    /* A data file that is not a whole number of samples. */
+    write_brainvision(vhdr, sizeof vhdr);
+    snprintf(path, sizeof path, "%s/set.eeg", dir);
+    out = fopen(path, "ab");
+    fputc(0, out);
+    fclose(out);
+    assert_int_equal(emg_recording_load(&rec, vhdr, NULL, &err), EMG_ERR_FORMAT);
+    print_message("%s\n", err.message);
+    assert_non_null(strstr(err.message, "whole number"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_brainvision),
         cmocka_unit_test(test_not_biosig),
+        cmocka_unit_test(test_damaged_brainvision),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
