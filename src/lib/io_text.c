@@ -622,6 +622,8 @@ static int read_line(text_reader *r, emg_error *err)
     }
     r->lineno++;
     strip_eol(r->line);
+    if (r->lineno == 1 && !strncmp(r->line, "\xef\xbb\xbf", 3)) /* UTF-8 byte order mark */
+        memmove(r->line, r->line + 3, strlen(r->line + 3) + 1);
     return 1;
 }
 

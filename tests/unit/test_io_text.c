@@ -344,6 +344,15 @@ static void test_delimiters_and_units(void **state)
     assert_true(rec.data[1][2] == 6);
     assert_int_equal(rec.header.n_notes, 0);
     emg_recording_free(&rec);
+    /* A spreadsheet's byte order mark does not hide the time column. */
+    tmp_path(path, sizeof path, "bom.csv");
+    write_text(path, "\xef\xbb\xbftime (s),x\n0,1\n0.5,2\n1,3\n");
+    rc = load(path, NULL, &rec, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(rec.header.n_channels, 1);
+    assert_true(rec.header.channels[0].fs == 2.0);
+    emg_recording_free(&rec);
     /* A label column of words becomes annotations with durations. */
     tmp_path(path, sizeof path, "labels.tsv");
     write_text(path, "t\temg\tlabel\n0.00\t1\trest\n0.01\t2\trest\n0.02\t3\tfist\n0.03\t4\tfist\n");
