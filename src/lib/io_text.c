@@ -250,6 +250,15 @@ static int looks_numeric(const char *s, char delim)
     return parse_number(s, delim, &v) == 0;
 }
 
+/* "1,2,3," : a trailing delimiter (some exporters end every row with one). */
+static int ends_with_delimiter(const char *line, char delim)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == ' ' || (delim != '\t' && line[n - 1] == '\t')))
+        n--;
+    return delim != ' ' && n && line[n - 1] == delim;
+}
+
 static char guess_delimiter(const char *line)
 {
     if (strchr(line, '\t'))
@@ -660,6 +669,8 @@ static int setup_columns(text_reader *r, const opensignals_info *os, int *has_he
     r->delim = os->present && !strchr(r->line, ',') && !strchr(r->line, ';') ? ' '
                                                                             : guess_delimiter(r->line);
     size_t n = split_fields(copy, r->delim, NULL, 0);
+    if (n > 1 && ends_with_delimiter(r->line, r->delim))
+        n--;
     r->n_columns = n;
     r->cols = emg_xcalloc(n, sizeof *r->cols, err);
     r->split = emg_xcalloc(n + 1, sizeof *r->split, err);
@@ -763,7 +774,10 @@ static int add_label_run(scan_result *s, int64_t row, double t, const char *text
 /* Parse the numeric fields of the row in r->line into r->fields. */
 static int parse_row(text_reader *r, const char **label, emg_error *err)
 {
+    int trailing = ends_with_delimiter(r->line, r->delim);
     size_t n = split_fields(r->line, r->delim, r->split, r->n_columns);
+    if (trailing && n == r->n_columns + 1)
+        n--;
     if (n != r->n_columns)
         return emg_error_set(err, EMG_ERR_FORMAT, "%s:%d: %zu columns, the header has %zu",
                              r->path, r->lineno, n, r->n_columns);

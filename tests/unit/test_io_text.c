@@ -344,6 +344,15 @@ static void test_delimiters_and_units(void **state)
     assert_true(rec.data[1][2] == 6);
     assert_int_equal(rec.header.n_notes, 0);
     emg_recording_free(&rec);
+    /* Rows that end with a delimiter, with or without the header doing the same. */
+    tmp_path(path, sizeof path, "trailing.csv");
+    write_text(path, "time (s),x,\n0,1,\n0.5,2\n1,3,\n");
+    rc = load(path, NULL, &rec, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(rec.header.n_channels, 1);
+    assert_true(rec.data[0][2] == 3);
+    emg_recording_free(&rec);
     /* A spreadsheet's byte order mark does not hide the time column. */
     tmp_path(path, sizeof path, "bom.csv");
     write_text(path, "\xef\xbb\xbftime (s),x\n0,1\n0.5,2\n1,3\n");
