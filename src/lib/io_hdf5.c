@@ -16,7 +16,8 @@
  *
  * Samples are read with hyperslab selections one block at a time, so memory
  * does not grow with the recording's length.  HDF5's automatic error printing
- * is switched off: failures come back as emg_error messages naming the file. */
+ * is silenced during each call (and the caller's setting restored): failures
+ * come back as emg_error messages naming the file. */
 #include <hdf5.h>
 #include <math.h>
 #include <stdlib.h>
@@ -50,10 +51,25 @@
 #define h5_reclaim H5Dvlen_reclaim
 #endif
 
-static void h5_quiet(void)
+/* The library never prints, but HDF5 dumps its error stack on stderr unless told
+ * not to.  Each entry point below silences it and restores the caller's setting,
+ * so a program that uses HDF5 itself keeps its own error reporting. */
+typedef struct h5_quiet {
+    H5E_auto2_t func;
+    void *data;
+} h5_quiet;
+
+static h5_quiet h5_quiet_begin(void)
 {
-    /* The library never prints: HDF5 would otherwise dump its error stack on stderr. */
+    h5_quiet q = {NULL, NULL};
+    H5Eget_auto2(H5E_DEFAULT, &q.func, &q.data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    return q;
+}
+
+static void h5_quiet_end(h5_quiet q)
+{
+    H5Eset_auto2(H5E_DEFAULT, q.func, q.data);
 }
 
 /* File access: lock the file where the filesystem can, and go on without a lock
@@ -499,7 +515,7 @@ static int read_failure(h5_reader *r, const h5_series *s, hsize_t row, emg_error
     return h5_fail(err, EMG_ERR_FORMAT, r->path, what);
 }
 
-static int hdf5_read(void *state, emg_block *blk, emg_error *err)
+static int read_block(void *state, emg_block *blk, emg_error *err)
 {
     h5_reader *r = state;
     int64_t k = r->block_index;
@@ -549,10 +565,7 @@ static int hdf5_read(void *state, emg_block *blk, emg_error *err)
     return 1;
 }
 
-static void hdf5_close(void *state)
-{
-    reader_free(state);
-}
+
 
 /* Digital range of an integer HDF5 type, for channels that hold ADC counts. */
 static void integer_range(hid_t dset, int32_t *lo, int32_t *hi)
@@ -1378,10 +1391,9 @@ static int detect_and_read(h5_reader *r, emg_header *hdr, emg_error *err)
     return rc;
 }
 
-static int hdf5_open(void **state, const char *path, const emg_read_options *opts,
-                     emg_header *hdr, emg_format *detected, emg_error *err)
+static int open_reader(void **state, const char *path, const emg_read_options *opts,
+                       emg_header *hdr, emg_format *detected, emg_error *err)
 {
-    h5_quiet();
     h5_reader *r = emg_xcalloc(1, sizeof *r, err);
     if (!r)
         return EMG_ERR_NOMEM;
@@ -1403,6 +1415,30 @@ static int hdf5_open(void **state, const char *path, const emg_read_options *opt
     *detected = EMG_FORMAT_HDF5;
     *state = r;
     return EMG_OK;
+}
+
+static int hdf5_open(void **state, const char *path, const emg_read_options *opts,
+                     emg_header *hdr, emg_format *detected, emg_error *err)
+{
+    h5_quiet q = h5_quiet_begin();
+    int rc = open_reader(state, path, opts, hdr, detected, err);
+    h5_quiet_end(q);
+    return rc;
+}
+
+static int hdf5_read(void *state, emg_block *blk, emg_error *err)
+{
+    h5_quiet q = h5_quiet_begin();
+    int rc = read_block(state, blk, err);
+    h5_quiet_end(q);
+    return rc;
+}
+
+static void hdf5_close(void *state)
+{
+    h5_quiet q = h5_quiet_begin();
+    reader_free(state);
+    h5_quiet_end(q);
 }
 
 const emg_format_reader emg_hdf5_reader = {"hdf5", hdf5_probe, hdf5_open, hdf5_read, hdf5_close};
@@ -1567,11 +1603,9 @@ static int write_recording_attrs(h5_writer *w, const emg_header *hdr)
                               hdr->n_notes, 0);
 }
 
-static int hdf5_writer_open(void **state, struct emg_writer *ew, const char *tmp_path,
-                            const char *final_path, emg_format format, const emg_header *hdr,
-                            const emg_write_options *opts, emg_error *err)
+static int open_writer(void **state, const char *tmp_path, const char *final_path,
+                       const emg_header *hdr, const emg_write_options *opts, emg_error *err)
 {
-    h5_quiet();
     emg_sample_format sf = opts ? opts->sample_format : EMG_SAMPLE_DEFAULT;
     if (sf != EMG_SAMPLE_DEFAULT && sf != EMG_SAMPLE_FLOAT64 && sf != EMG_SAMPLE_FLOAT32)
         return emg_error_set(err, EMG_ERR_ARG,
@@ -1648,7 +1682,7 @@ static int flush_channel(h5_writer *w, size_t i, emg_error *err)
     return EMG_OK;
 }
 
-static int hdf5_write(void *state, const emg_block *blk, emg_error *err)
+static int write_block(void *state, const emg_block *blk, emg_error *err)
 {
     h5_writer *w = state;
     if (blk->n_channels != w->n_channels)
@@ -1755,7 +1789,7 @@ static int write_annotations(h5_writer *w, emg_error *err)
     return rc;
 }
 
-static int hdf5_finish(void *state, emg_error *err)
+static int finish_file(void *state, emg_error *err)
 {
     h5_writer *w = state;
     int rc = EMG_OK;
@@ -1774,9 +1808,37 @@ static int hdf5_finish(void *state, emg_error *err)
     return rc;
 }
 
+static int hdf5_writer_open(void **state, struct emg_writer *ew, const char *tmp_path,
+                            const char *final_path, emg_format format, const emg_header *hdr,
+                            const emg_write_options *opts, emg_error *err)
+{
+    h5_quiet q = h5_quiet_begin();
+    int rc = open_writer(state, tmp_path, final_path, hdr, opts, err);
+    h5_quiet_end(q);
+    return rc;
+}
+
+static int hdf5_write(void *state, const emg_block *blk, emg_error *err)
+{
+    h5_quiet q = h5_quiet_begin();
+    int rc = write_block(state, blk, err);
+    h5_quiet_end(q);
+    return rc;
+}
+
+static int hdf5_finish(void *state, emg_error *err)
+{
+    h5_quiet q = h5_quiet_begin();
+    int rc = finish_file(state, err);
+    h5_quiet_end(q);
+    return rc;
+}
+
 static void hdf5_destroy(void *state)
 {
+    h5_quiet q = h5_quiet_begin();
     writer_free(state);
+    h5_quiet_end(q);
 }
 
 const emg_format_writer emg_hdf5_writer = {"hdf5", 0, hdf5_writer_open, hdf5_write, hdf5_finish,

@@ -667,6 +667,40 @@ static void test_corrupt(void **state)
     expect_format_error(path, "/recording/channels/");
 }
 
+static int hdf5_prints;
+static herr_t count_prints(hid_t stack, void *data)
+{
+    (void)stack;
+    (void)data;
+    hdf5_prints++;
+    return 0;
+}
+
+/* The library never prints HDF5's error stack, and leaves the caller's own
+ * HDF5 error handler in place. */
+static void test_error_handler_kept(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "truncated.h5");
+    copy_prefix(PLUX "emg_bursts.h5", path, 5000);
+    H5E_auto2_t old_func;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, count_prints, NULL);
+    emg_error err;
+    assert_int_equal(read_status(path, &err), EMG_ERR_FORMAT);
+    assert_int_equal(hdf5_prints, 0);
+    H5E_auto2_t now;
+    void *now_data;
+    H5Eget_auto2(H5E_DEFAULT, &now, &now_data);
+    assert_true(now == count_prints);
+    /* A failing call of the caller's own still reaches its handler. */
+    assert_true(H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) < 0);
+    assert_int_equal(hdf5_prints, 1);
+    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+}
+
 /* A valid HDF5 file with nothing emgkit reads: unsupported, not corrupt. */
 static void test_foreign_hdf5(void **state)
 {
@@ -691,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_nwb),         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_corrupt),     cmocka_unit_test(test_foreign_hdf5),
+        cmocka_unit_test(test_error_handler_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
