@@ -82,7 +82,7 @@ typedef struct emg_label_options {
     double brief_max;       /* s, a brief burst lasts at most this (0.25) */
     int rhythm_min_bursts;  /* consecutive bursts for a rhythm (3) */
     double clonic_cv;       /* regular: interval CV below this (0.2) */
-    double rhythm_r;        /* ... or envelope autocorrelation peak at least this (0.45) */
+    double rhythm_r;        /* ... or envelope autocorrelation peak at least this (0.35) */
     double clonic_low, clonic_high;     /* Hz (3.5, 8) */
     double clonic_max_burst; /* s, clonic beats are 50-100 ms; longer ones are not clonus (0.15) */
     double ataxic_low, ataxic_high;     /* Hz (2, 5) */

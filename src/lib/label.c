@@ -95,7 +95,7 @@ void emg_label_options_init(emg_label_options *o)
     o->cocon = 50.0;
     o->together_lag = 0.05;
     o->modulation = 0.15;
-    o->rhythm_r = 0.45;
+    o->rhythm_r = 0.35;
     o->partner_quiet = 0.2;
     o->crosstalk = 0.15;
     o->cramp_rise = 0.3;
@@ -523,7 +523,7 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
         phasic = 0;
     }
     if (!phasic && ac_regular && in_range(e->burst_rate, o->clonic_low, 18.0) &&
-        e->sustained_share < 0.3 && !(e->duty > 0.9 && e->duration > o->sustained_min)) {
+        e->sustained_share < 0.3) {
         sb_printf(x, "  rhythmic envelope (%.2f Hz, r %.2f): treated as bursts\n", e->burst_rate,
                   e->rhythm);
         phasic = 1;

@@ -57,7 +57,7 @@ static const num_opt NUM_OPTS[] = {
     D("brief-max", brief_max, "s, longest brief burst (0.25)"),
     I("rhythm-min-bursts", rhythm_min_bursts, "bursts needed for a rhythm (3)"),
     D("clonic-cv", clonic_cv, "regular: interval CV below this (0.2)"),
-    D("rhythm-r", rhythm_r, "... or envelope autocorrelation peak >= this (0.45)"),
+    D("rhythm-r", rhythm_r, "... or envelope autocorrelation peak >= this (0.35)"),
     D("clonic-low", clonic_low, "Hz, clonus band low edge (3.5)"),
     D("clonic-high", clonic_high, "Hz, clonus band high edge (8)"),
     D("clonic-max-burst", clonic_max_burst, "s, longest clonic beat (0.15)"),
