@@ -283,6 +283,44 @@ static void test_roundtrip(void **state)
     emg_header_free(&h);
 }
 
+/* --sample-format float32 stores float32 and reads back the rounded values;
+ * integer sample formats are refused. */
+static void test_float32(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "float32.h5");
+    emg_error err;
+    emg_recording rec;
+    emg_recording_init(&rec);
+    emg_channel ch;
+    emg_channel_init(&ch);
+    strcpy(ch.name, "EMG");
+    strcpy(ch.unit, "uV");
+    ch.fs = 1000;
+    ch.n_samples = 3000;
+    assert_int_equal(emg_header_add_channel(&rec.header, &ch, &err), 0);
+    rec.data = calloc(1, sizeof *rec.data);
+    rec.data[0] = malloc(3000 * sizeof(double));
+    for (int i = 0; i < 3000; i++)
+        rec.data[0][i] = 100.0 * sin(0.01 * i) + 1.0 / 3.0;
+    emg_write_options w = EMG_WRITE_OPTIONS_INIT;
+    w.sample_format = EMG_SAMPLE_PCM16;
+    assert_int_equal(emg_recording_save(&rec, path, EMG_FORMAT_HDF5, &w, &err), EMG_ERR_ARG);
+    w.sample_format = EMG_SAMPLE_FLOAT32;
+    if (emg_recording_save(&rec, path, EMG_FORMAT_HDF5, &w, &err) < 0)
+        fail_msg("%s", err.message);
+    emg_recording back;
+    if (emg_recording_load(&back, path, NULL, &err) < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(back.header.channels[0].n_samples, 3000);
+    assert_string_equal(back.header.channels[0].unit, "uV");
+    for (int i = 0; i < 3000; i++)
+        assert_true(back.data[0][i] == (double)(float)rec.data[0][i]);
+    emg_recording_free(&back);
+    emg_recording_free(&rec);
+}
+
 /* ---------------------------------------------------------------- NWB */
 
 static void put_str_attr(hid_t obj, const char *name, const char *value)
@@ -722,7 +760,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_probe),       cmocka_unit_test(test_plux_fatigue),
         cmocka_unit_test(test_plux_bursts), cmocka_unit_test(test_plux_synthetic),
-        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_roundtrip),   cmocka_unit_test(test_float32),
         cmocka_unit_test(test_nwb),         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_corrupt),     cmocka_unit_test(test_foreign_hdf5),
         cmocka_unit_test(test_error_handler_kept),
