@@ -294,7 +294,8 @@ static int is_unit(const char *u)
     for (size_t i = 0; i < sizeof plain / sizeof *plain; i++)
         if (!strcmp(low, plain[i]))
             return 1;
-    static const char *const base[] = {"V", "A", "Hz", "g", "N", "Pa", "s", "m", "W", "S", "K", "C"};
+    static const char *const base[] = {"V", "A", "Hz", "g", "N", "Pa",
+                                       "s", "m", "W",  "S", "K", "C"};
     const char *b = u;
     if (strchr("pnumkMG", *u) && u[1])
         b = u + 1;
@@ -441,7 +442,9 @@ static size_t json_string_list(const char *json, const char *key, char (*out)[EM
         const char *end = strchr(q + 1, '"');
         if (!end)
             break;
-        size_t len = (size_t)(end - q - 1) < EMG_NAME_MAX - 1 ? (size_t)(end - q - 1) : EMG_NAME_MAX - 1;
+        size_t len = (size_t)(end - q - 1);
+        if (len > EMG_NAME_MAX - 1)
+            len = EMG_NAME_MAX - 1;
         memcpy(out[n], q + 1, len);
         out[n][len] = '\0';
         n++;
@@ -666,8 +669,9 @@ static int setup_columns(text_reader *r, const opensignals_info *os, int *has_he
     char *copy = emg_xstrdup(r->line, err);
     if (!copy)
         return EMG_ERR_NOMEM;
-    r->delim = os->present && !strchr(r->line, ',') && !strchr(r->line, ';') ? ' '
-                                                                            : guess_delimiter(r->line);
+    /* OpenSignals rows are blank-separated (often with a trailing tab). */
+    int blanks = os->present && !strchr(r->line, ',') && !strchr(r->line, ';');
+    r->delim = blanks ? ' ' : guess_delimiter(r->line);
     size_t n = split_fields(copy, r->delim, NULL, 0);
     if (n > 1 && ends_with_delimiter(r->line, r->delim))
         n--;
@@ -922,7 +926,8 @@ static int decide_rate(text_reader *r, const emg_read_options *opts, const opens
     dt *= r->time_scale;
     if (opts && opts->fs > 0) {
         r->fs = opts->fs;
-        double column_fs = dt > 0 && irregular == 0 ? (double)(r->n_rows - 1) / (r->t_last - r->t_first) : 0;
+        double column_fs =
+            dt > 0 && irregular == 0 ? (double)(r->n_rows - 1) / (r->t_last - r->t_first) : 0;
         if (column_fs > 0 && fabs(column_fs - r->fs) > 1e-3 * r->fs) {
             int rc = emg_header_add_note(hdr, err, "%s: the time column says %.6g Hz; the rate "
                                          "given (%.6g Hz) is used", r->path, column_fs, r->fs);
@@ -948,7 +953,8 @@ static int decide_rate(text_reader *r, const emg_read_options *opts, const opens
     const interval_stats *st = &s->intervals;
     char largest[64] = "";
     if (st->largest > 0)
-        snprintf(largest, sizeof largest, ", largest gap %.6g ms", st->largest * r->time_scale * 1e3);
+        snprintf(largest, sizeof largest, ", largest gap %.6g ms",
+                 st->largest * r->time_scale * 1e3);
     if (opts && opts->resample) {
         if (st->backwards)
             return emg_error_set(err, EMG_ERR_FORMAT, "%s:%lld: time does not increase: cannot "
@@ -1080,7 +1086,8 @@ static int report_columns(text_reader *r, const scan_result *s, emg_header *hdr,
     if (r->n_rows > 10 && s->repeated_rows * 2 > r->n_rows)
         return emg_header_add_note(hdr, err, "%s: %.0f%% of rows repeat the previous row's "
                                    "values: the signal may have been held at a lower rate",
-                                   r->path, 100.0 * (double)s->repeated_rows / (double)(r->n_rows - 1));
+                                   r->path,
+                                   100.0 * (double)s->repeated_rows / (double)(r->n_rows - 1));
     return EMG_OK;
 }
 
@@ -1135,7 +1142,8 @@ static int text_open(void **state, const char *path, const emg_read_options *opt
         rc = emg_error_set(err, EMG_ERR_IO, "%s: cannot seek back to the data", path);
     if (rc >= 0) {
         r->lineno = r->data_line - 1;
-        double seconds = opts && opts->block_seconds_hint_ms ? opts->block_seconds_hint_ms / 1e3 : 1.0;
+        double seconds =
+            opts && opts->block_seconds_hint_ms ? opts->block_seconds_hint_ms / 1e3 : 1.0;
         double len = ceil(r->fs * seconds);
         r->block_len = len < 1 ? 1 : len > 65536 ? 65536 : (size_t)len;
         if (detected)
@@ -1309,7 +1317,9 @@ static int text_writer_open(void **state, struct emg_writer *w, const char *tmp_
         write_cell(s->f, cell, s->delim);
     }
     fputc('\n', s->f);
-    return ferror(s->f) ? emg_error_set(err, EMG_ERR_OUTPUT, "%s: write error", final_path) : EMG_OK;
+    if (ferror(s->f))
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: write error", final_path);
+    return EMG_OK;
 }
 
 /* With a precision, that many significant digits; else the shortest of 9, 16

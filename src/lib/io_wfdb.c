@@ -115,7 +115,9 @@ static void decode_unit(int format, const unsigned char *b, int32_t *s)
     case 16: s[0] = (int16_t)(uint16_t)(b[0] | b[1] << 8); break;
     case 61: s[0] = (int16_t)(uint16_t)(b[1] | b[0] << 8); break;
     case 160: s[0] = (int32_t)(b[0] | b[1] << 8) - 32768; break;
-    case 24: s[0] = sign_extend((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16, 24); break;
+    case 24:
+        s[0] = sign_extend((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16, 24);
+        break;
     case 32:
         s[0] = (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
                          (uint32_t)b[3] << 24);
@@ -845,7 +847,8 @@ static int wfdb_open(void **state, const char *path, const emg_read_options *opt
     if (rc >= 0) {
         for (size_t i = 0; i < r->n_signals; i++)
             r->prev[i] = (int32_t)r->sig[i].initval;
-        double seconds = opts && opts->block_seconds_hint_ms ? opts->block_seconds_hint_ms / 1e3 : 1.0;
+        double seconds =
+            opts && opts->block_seconds_hint_ms ? opts->block_seconds_hint_ms / 1e3 : 1.0;
         double frames = ceil(r->frame_fs * seconds);
         size_t spf_all = 0;
         for (size_t k = 0; k < r->n_groups; k++)
@@ -1107,7 +1110,9 @@ static int writer_emit_frames(wfdb_writer *s, int final, emg_error *err)
                 size_t k = f * (size_t)s->spf[i] + (size_t)j;
                 /* A partial last frame repeats the signal's last sample. */
                 size_t have = s->n_pending[i];
-                s->frame_buf[pos++] = k < have ? s->pending[i][k] : have ? s->pending[i][have - 1] : 0;
+                s->frame_buf[pos++] = k < have  ? s->pending[i][k]
+                                      : have    ? s->pending[i][have - 1]
+                                                : 0;
             }
     for (size_t i = 0; i < s->nsig; i++) {
         size_t used = n * (size_t)s->spf[i];
@@ -1319,13 +1324,15 @@ static int wfdb_finish(void *state, emg_error *err)
         if (s->out_len + 4 > s->out_cap)
             rc = writer_flush_bytes(s, err);
         if (rc >= 0)
-            s->out_len += (size_t)encode_unit(s->format, s->unit_buf, s->unit_n, s->out + s->out_len);
+            s->out_len +=
+                (size_t)encode_unit(s->format, s->unit_buf, s->unit_n, s->out + s->out_len);
         s->unit_n = 0;
     }
     if (rc >= 0)
         rc = writer_flush_bytes(s, err);
     if (rc >= 0 && fclose(s->dat) != 0)
-        rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: write error: %s", s->dat_name, strerror(errno));
+        rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: write error: %s", s->dat_name,
+                           strerror(errno));
     s->dat = NULL;
     if (rc >= 0)
         rc = writer_write_header(s, err);
@@ -1473,8 +1480,8 @@ static int wfdb_writer_open(void **state, struct emg_writer *w, const char *tmp_
         const emg_channel *ch = &hdr->channels[i];
         /* The source's own ADC codes fit: keep its calibration (exact round trip). */
         s->calibrated[i] = ch->gain != 0 && isfinite(ch->gain) && isfinite(ch->baseline) &&
-                           ch->digital_min < ch->digital_max && ch->digital_min >= (int64_t)lo - 1 &&
-                           ch->digital_max <= hi;
+                           ch->digital_min < ch->digital_max &&
+                           ch->digital_min >= (int64_t)lo - 1 && ch->digital_max <= hi;
         if (s->calibrated[i]) {
             s->gain[i] = ch->gain;
             s->baseline[i] = lround(ch->baseline);
