@@ -168,7 +168,8 @@ static void test_grabmyo(void **state)
 static void test_probe(void **state)
 {
     (void)state;
-    unsigned char head[] = "rec 2 500 1000\nrec.dat 212 200 12 0 0 0 0 a\nrec.dat 212 200 12 0 0 0 0 b\n";
+    unsigned char head[] = "rec 2 500 1000\nrec.dat 212 200 12 0 0 0 0 a\n"
+                           "rec.dat 212 200 12 0 0 0 0 b\n";
     assert_true(emg_wfdb_reader.probe(head, sizeof head - 1, "x") >= 50);
     unsigned char csv[] = "time,ch1\n0,1\n";
     assert_int_equal(emg_wfdb_reader.probe(csv, sizeof csv - 1, "x.csv"), 0);
@@ -217,7 +218,8 @@ static void make_recording(emg_recording *rec, size_t n, double fs0, double fs1)
 static void check_round_trip(int format, double fs1)
 {
     emg_recording src, back;
-    /* 3001 frames of 2 samples end in partial 310/311 groups; 750 frames of 5 in a partial 212 pair. */
+    /* 3001 frames of 2 samples end in partial 310/311 groups; 750 frames of 5
+     * samples end in a partial 212 pair. */
     make_recording(&src, fs1 == 1000.0 ? 3001 : 3000, 1000.0, fs1);
     char path[1200];
     char name[64];
