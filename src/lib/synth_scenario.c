@@ -415,6 +415,10 @@ static const builtin BUILTINS[] = {
      "context movement\nchannel agonist EMG_extensor\nchannel antagonist EMG_flexor\n"
      "channel accelerometer ACC\n"
      "rest 4-8\nrepeat 3-5\n tremor 3-10 rate=8-12\n rest 3-8\nend\n"},
+    {"orthostatic-tremor", "orthostatic tremor 13-18 Hz in the legs while standing (negative)",
+     "context movement\nchannel agonist EMG_tibialis\nchannel antagonist EMG_gastrocnemius\n"
+     "channel accelerometer ACC_shin\n"
+     "rest 3-6\nrepeat 2-4\n tremor 5-15 rate=13-18 burst=20-35 level=0.1-0.3\n rest 3-6\nend\n"},
     {"cramp", "muscle cramps at rest: abrupt, irregular 6-25 pps, antagonist and neighbour quiet",
      "context rest\nchannel agonist EMG_gastrocnemius_medial\nchannel antagonist EMG_tibialis\n"
      "channel neighbour EMG_gastrocnemius_lateral\n"

@@ -561,7 +561,17 @@ static int build_tremor(emg_synth *s, const ctx *x)
     /* Physiological tremor 8-12 Hz: grouped discharges on a weak background. */
     static const train_spec sp = {"tremor", EMG_EVENT_NEGATIVE, 8.5, 11.5, 30, 60, 0.04, 0.08,
                                   0.05, 0.2, 0.4, 0.6, 0.7, 0.6, 0.0, 0.3, 0, 3};
-    return build_train(s, x, &sp);
+    size_t ev = s->n_ev;
+    int rc = build_train(s, x, &sp);
+    /* Orthostatic tremor (13-18 Hz, on standing) is a negative too; say which. */
+    if (rc == 0 && ev < s->n_ev) {
+        emg_synth_event *e = &s->ev[ev];
+        const char *kind = e->rate_hz > 12.5 ? "orthostatic" : "physiological";
+        char detail[2 * sizeof e->detail];
+        snprintf(detail, sizeof detail, "%s%s%s", kind, e->detail[0] ? " " : "", e->detail);
+        emg_strlcpy(e->detail, detail, sizeof e->detail);
+    }
+    return rc;
 }
 
 static int build_ataxic(emg_synth *s, const ctx *x)

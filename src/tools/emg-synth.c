@@ -47,7 +47,7 @@ static void usage(FILE *out)
 static void list_scenarios(void)
 {
     for (size_t i = 0; i < emg_scenario_builtin_count(); i++)
-        printf("%-16s %s\n", emg_scenario_builtin_name(i), emg_scenario_builtin_description(i));
+        printf("%-18s %s\n", emg_scenario_builtin_name(i), emg_scenario_builtin_description(i));
 }
 
 static void show_scenario(const char *name)

@@ -11,8 +11,8 @@ expect_exit 0 "help" -- "$SYN" --help
 grep -q "^Usage: emg-synth" "$TMP/out" && pass || fail "help goes to stdout"
 expect_exit 0 "list" -- "$SYN" --list
 cut -d' ' -f1 "$TMP/out" >"$TMP/names"
-[ "$(wc -l <"$TMP/names")" -ge 17 ] && pass || fail "--list should name at least 17 scenarios"
-for want in rest voluntary fatigue tremor cramp nocturnal-cramp fasciculation tonic dystonic \
+[ "$(wc -l <"$TMP/names")" -ge 18 ] && pass || fail "--list should name at least 18 scenarios"
+for want in rest voluntary fatigue tremor orthostatic-tremor cramp nocturnal-cramp fasciculation tonic dystonic \
             ischemic clonic myoclonic ataxic tetanic strain session noisy; do
   grep -qx "$want" "$TMP/names" && pass || fail "--list lacks $want"
 done
