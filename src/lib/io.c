@@ -240,6 +240,16 @@ static int choose_module(emg_reader *r, const char *path, const emg_read_options
     return EMG_OK;
 }
 
+/* Messages about a spooled copy of stdin should name "-", not the copy. */
+static void name_stdin(char *message, const char *spool_path)
+{
+    size_t len = strlen(spool_path);
+    if (strncmp(message, spool_path, len) != 0)
+        return;
+    message[0] = '-';
+    memmove(message + 1, message + len, strlen(message + len) + 1);
+}
+
 static int validate_header(const char *path, const emg_header *h, emg_error *err)
 {
     if (h->n_channels == 0)
@@ -335,13 +345,12 @@ int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *
         rc = r->ops->open(&r->state, open_path, opts, &r->source, &r->format, err);
         if (rc < 0) {
             r->ops = NULL; /* nothing to close */
-            /* Name the user's file, not the spool copy. */
-            if (r->spool_path && err && !strncmp(err->message, open_path, strlen(open_path))) {
-                char msg[EMG_ERROR_MESSAGE_MAX];
-                snprintf(msg, sizeof msg, "-%s", err->message + strlen(open_path));
-                emg_strlcpy(err->message, msg, sizeof err->message);
-            }
+            if (r->spool_path && err)
+                name_stdin(err->message, open_path);
         }
+    }
+    for (size_t i = 0; rc >= 0 && r->spool_path && i < r->source.n_notes; i++) {
+        name_stdin(r->source.notes[i], open_path);
     }
     if (rc >= 0)
         rc = validate_header(path, &r->source, err);

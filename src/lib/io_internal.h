@@ -31,7 +31,7 @@ typedef struct emg_format_writer {
     /* Create the output at tmp_path (the core renames it to final_path on success;
      * tmp_path is "-" when the output is stdout and streams_to_stdout is set).
      * Writers that create extra files (WFDB .dat) derive them from final_path and
-     * register them with emg_output_add_file() so they are committed together. */
+     * register them with emg_writer_add_file() so they are committed together. */
     int (*open)(void **state, struct emg_writer *w, const char *tmp_path, const char *final_path,
                 emg_format format, const emg_header *hdr, const emg_write_options *opts,
                 emg_error *err);
