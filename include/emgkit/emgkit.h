@@ -12,5 +12,6 @@
 #include "emgkit/spectrum.h"
 #include "emgkit/features.h"
 #include "emgkit/fatigue.h"
+#include "emgkit/synth.h"
 
 #endif
