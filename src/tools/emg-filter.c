@@ -13,6 +13,7 @@
  * its samples become floating point (calibration dropped), and its provenance
  * gains this command line. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,6 +59,7 @@ static void usage(FILE *out)
           "      --notch-q Q           quality factor of each notch, 1-1000 (default 30)\n"
           "      --envelope-window S   rms/arv window in seconds (default 0.1)\n"
           "      --envelope-cutoff HZ  linear envelope low-pass cut-off (default 6)\n\n"
+          "      -j, --jobs N          threads over channels (default 1)\n\n"
           "Output:\n"
           "      --to FORMAT           output format instead of OUT's extension\n"
           "  -v, --verbose             print each channel's chain and detected mains\n"
@@ -95,6 +97,7 @@ typedef struct settings {
     double envelope_window, envelope_cutoff;
     double chain_mains;           /* --default-chain's notch: 0 auto, < 0 off */
     int has_default_chain, verbose;
+    int jobs;                     /* threads over channels */
 } settings;
 
 static op *add_op(settings *s, op_kind kind)
@@ -355,6 +358,56 @@ static void emit_ready(output *o, int at_end)
         fail_output(o, &err);
 }
 
+/* Channels are independent: with -j N, thread t runs channels t, t + N, ...
+ * of each block (or the end of the input, when finishing). */
+typedef struct channel_work {
+    emg_chain **chains;
+    const emg_block *block;   /* NULL: finish */
+    size_t first, stride, n_channels;
+    int rc;
+    emg_error err;
+} channel_work;
+
+static void *run_channels(void *arg)
+{
+    channel_work *w = arg;
+    w->rc = 0;
+    for (size_t i = w->first; i < w->n_channels && w->rc == 0; i += w->stride)
+        w->rc = w->block ? emg_chain_push(w->chains[i], w->block->data[i], w->block->count[i], &w->err)
+                         : emg_chain_finish(w->chains[i], &w->err);
+    return NULL;
+}
+
+/* Push a block (or finish, block == NULL) through every channel's chain. */
+static int process_channels(output *o, const emg_block *block, int jobs, emg_error *err)
+{
+    size_t nc = o->h->n_channels;
+    size_t n_threads = (size_t)jobs < nc ? (size_t)jobs : nc;
+    if (n_threads < 1)
+        n_threads = 1;
+    channel_work work[64];
+    pthread_t threads[64];
+    int started[64] = {0};
+    for (size_t t = 0; t < n_threads; t++) {
+        work[t] = (channel_work){o->chains, block, t, n_threads, nc, 0, {EMG_OK, ""}};
+        if (t > 0)
+            started[t] = pthread_create(&threads[t], NULL, run_channels, &work[t]) == 0;
+        if (t > 0 && !started[t])
+            run_channels(&work[t]); /* no thread: do it here */
+    }
+    run_channels(&work[0]);
+    int rc = 0;
+    for (size_t t = 0; t < n_threads; t++) {
+        if (t > 0 && started[t])
+            pthread_join(threads[t], NULL);
+        if (work[t].rc < 0 && rc == 0) {
+            rc = work[t].rc;
+            *err = work[t].err;
+        }
+    }
+    return rc;
+}
+
 static void filter(emg_reader *r, const char *out_path, emg_format format, const settings *s)
 {
     emg_error err;
@@ -378,17 +431,15 @@ static void filter(emg_reader *r, const char *out_path, emg_format format, const
     const emg_block *b;
     int rc;
     while ((rc = emg_reader_read(r, &b, &err)) > 0) {
-        for (size_t i = 0; i < header.n_channels; i++)
-            if (emg_chain_push(o.chains[i], b->data[i], b->count[i], &err) < 0)
-                fail_output(&o, &err);
+        if (process_channels(&o, b, s->jobs, &err) < 0)
+            fail_output(&o, &err);
         keep_annotations(&o, b);
         emit_ready(&o, 0);
     }
     if (rc < 0)
         fail_output(&o, &err);
-    for (size_t i = 0; i < header.n_channels; i++)
-        if (emg_chain_finish(o.chains[i], &err) < 0)
-            fail_output(&o, &err);
+    if (process_channels(&o, NULL, s->jobs, &err) < 0)
+        fail_output(&o, &err);
     emit_ready(&o, 1);
     if (emg_writer_close(o.w, &err) < 0)
         cli_fail(&err);
@@ -439,6 +490,7 @@ int main(int argc, char **argv)
         {"envelope-cutoff", required_argument, NULL, OPT_ENVELOPE_CUTOFF},
         {"default-chain", no_argument, NULL, OPT_DEFAULT_CHAIN},
         {"to", required_argument, NULL, OPT_TO},
+        {"jobs", required_argument, NULL, 'j'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -453,9 +505,10 @@ int main(int argc, char **argv)
     s.notch_q = 30;
     s.envelope_window = 0.1;
     s.envelope_cutoff = 6;
+    s.jobs = 1;
     emg_format format = EMG_FORMAT_AUTO;
     int opt;
-    while ((opt = getopt_long(argc, argv, "vhV" CLI_INPUT_SHORT_OPTIONS, options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "j:vhV" CLI_INPUT_SHORT_OPTIONS, options, NULL)) != -1) {
         if (cli_input_option(&in, opt, optarg))
             continue;
         switch (opt) {
@@ -480,6 +533,7 @@ int main(int argc, char **argv)
             if (emg_format_from_name(optarg, &format) < 0)
                 cli_usage_error("--to: unknown format '%s'", optarg);
             break;
+        case 'j': s.jobs = (int)cli_parse_long("--jobs", optarg, 1, 64); break;
         case 'v': s.verbose = 1; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
         case 'V': puts("emg-filter " EMGKIT_VERSION); return CLI_EXIT_OK;

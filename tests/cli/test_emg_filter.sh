@@ -100,6 +100,11 @@ dump -c 5 "$TMP/psg.h5" >"$TMP/all5.tsv"
 dump "$TMP/psg5.h5" >"$TMP/only5.tsv"
 expect_close "$TMP/all5.tsv" "$TMP/only5.tsv" 0 "channel filtered alone vs with others"
 
+# --- threads over channels change nothing in the result
+"$F" -j 1 --default-chain --notch 60 -c 1-6 "$grab" --to tsv - >"$TMP/j1.tsv" 2>/dev/null
+"$F" -j 3 --default-chain --notch 60 -c 1-6 "$grab" --to tsv - >"$TMP/j3.tsv" 2>/dev/null
+expect_close "$TMP/j1.tsv" "$TMP/j3.tsv" 0 "-j 3 vs -j 1"
+
 # --- mains: GRABMyo was notched at 60 Hz by its amplifier, so auto finds no
 # mains there; with 50 Hz hum added (emg-filter itself cannot add it, so
 # Python writes the file) auto finds 50 Hz and removes it.
