@@ -131,6 +131,7 @@ typedef struct force_seg {
 
 typedef struct event_stats {
     double n, sum_x, sum_x2, sum_isi; /* ISIs x nominal rate; for rate-coded discharges */
+    double rate_lo, rate_hi;          /* range of the units' nominal rates, pps */
     long spikes;
 } event_stats;
 

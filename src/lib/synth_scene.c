@@ -1263,10 +1263,8 @@ static void settle_event(emg_synth *s, size_t i)
         e->rate_hz = st->n / st->sum_isi;
         e->cv = sqrt(var > 0 ? var : 0) / m;
     }
-    if (!strcmp(e->label, "cramp")) {
-        e->rate_min_hz = 6.0;
-        e->rate_max_hz = 25.0;
-    }
+    e->rate_min_hz = st->rate_lo;
+    e->rate_max_hz = st->rate_hi;
 }
 
 const emg_synth_event *emg_synth_event_at(const emg_synth *s, size_t i)

@@ -175,6 +175,10 @@ static void rate_units(emg_synth *s, channel *ch, double t0, double t1, int64_t 
             event_stats *st = g->event >= 0 ? &s->st[g->event] : NULL;
             add_spike(s, ch, i, t, n0);
             if (st) {
+                if (st->spikes == 0 || rate < st->rate_lo)
+                    st->rate_lo = rate;
+                if (st->spikes == 0 || rate > st->rate_hi)
+                    st->rate_hi = rate;
                 st->spikes++;
                 if (ch->last_event[i] == g->event && t - ch->last[i] < 0.5)
                     record_isi(st, t - ch->last[i], rate);

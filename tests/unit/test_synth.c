@@ -296,6 +296,9 @@ static void test_fatigue_mdf_follows_conduction(void **state)
     const emg_synth_event *e = find_event(&m, "voluntary", 0);
     assert_non_null(e);
     assert_true(fabs(e->cv_decline - 0.25) < 1e-12);
+    /* Fuglevand rates: 8 pps at recruitment up to the units' peak rates (25-35 pps). */
+    assert_true(e->rate_min_hz >= 8.0 - 1e-9 && e->rate_max_hz <= 35.0);
+    assert_true(e->rate_hz > 8.0 && e->rate_hz < 35.0 && fabs(e->cv - 0.2) < 0.03);
     size_t w = (size_t)(3 * m.fs);
     double early = window_mdf(m.x[0], (size_t)(2 * m.fs), w, m.fs);   /* centre 3.5 s */
     double late = window_mdf(m.x[0], (size_t)(35 * m.fs), w, m.fs);   /* centre 36.5 s */
@@ -333,6 +336,7 @@ static void test_cramp_discharge(void **state)
         assert_non_null(e);
         /* mean ~14.5 pps within 6-25, irregular (ISI CV ~45%) */
         assert_true(e->rate_hz >= 6.0 && e->rate_hz <= 25.0);
+        assert_true(e->rate_min_hz >= 6.0 && e->rate_max_hz <= 25.0);
         assert_true(e->cv > 0.3 && e->cv < 0.65);
         assert_true(e->duration >= 20.0 && e->duration <= 40.0);
         size_t a = (size_t)((e->onset + 2) * m.fs), b = (size_t)((e->onset + e->duration - 3) * m.fs);
@@ -519,6 +523,59 @@ static void test_builtins_cover_every_label(void **state)
             fail_msg("no built-in scenario has a '%s' event", labels[j]);
 }
 
+/* Every row of the built-in mixed session, over several seeds, within the
+ * criteria page's numbers. */
+static void test_session_rows_within_criteria(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        emg_scenario *sc;
+        emg_synth *s;
+        emg_error err;
+        emg_synth_options o = EMG_SYNTH_OPTIONS_INIT;
+        o.seed = seed;
+        assert_int_equal(emg_scenario_load(&sc, "session", &err), 0);
+        assert_int_equal(emg_synth_open(&s, sc, &o, &err), 0);
+        const emg_block *b;
+        while (emg_synth_read(s, &b, &err) > 0)
+            ;
+        for (size_t i = 0; i < emg_synth_event_count(s); i++) {
+            const emg_synth_event *e = emg_synth_event_at(s, i);
+            const char *l = e->label;
+            int ok = 1;
+            if (!strcmp(l, "clonic"))
+                ok = e->rate_hz >= 3.8 && e->rate_hz <= 8 && e->burst_min_ms >= 50 &&
+                     e->burst_max_ms <= 100 && e->cv < 0.2 && e->count >= 3;
+            else if (!strcmp(l, "fasciculation"))
+                ok = e->burst_min_ms >= 3 && e->burst_max_ms <= 24 && e->rate_hz * 60 <= 60;
+            else if (!strcmp(l, "cramp"))
+                ok = e->rate_hz >= 6 && e->rate_hz <= 25 && e->cv > 0.3;
+            else if (!strcmp(l, "tonic"))
+                ok = e->duration >= 30 && e->duration <= 180 && !strcmp(e->context, "cns-lesion");
+            else if (!strcmp(l, "dystonic"))
+                ok = e->rate_hz >= 4 && e->rate_hz <= 7 && e->burst_min_ms >= 50 &&
+                     e->burst_max_ms <= 200 && strchr(e->channels, ',') != NULL;
+            else if (!strcmp(l, "myoclonic"))
+                ok = e->burst_min_ms >= 10 && e->burst_max_ms <= 250;
+            else if (!strcmp(l, "ataxic"))
+                ok = e->burst_min_ms >= 150 && e->burst_max_ms <= 250 && e->cv >= 0.1 &&
+                     !strcmp(e->context, "movement");
+            else if (!strcmp(l, "tremor"))
+                ok = e->rate_hz >= 8 && e->rate_hz <= 12;
+            else if (!strcmp(l, "tetanic"))
+                ok = e->duration >= 59 && !strcmp(e->context, "hyperventilation");
+            else if (!strcmp(l, "ischemic"))
+                ok = e->level >= 5 && e->level <= 30 && strstr(e->channels, "Force") != NULL;
+            if (!ok)
+                fail_msg("seed %d: %s at %.2f s outside the criteria (rate %.3g cv %.3g burst "
+                         "%.3g-%.3g ms, duration %.3g)", (int)seed, l, e->onset, e->rate_hz,
+                         e->cv, e->burst_min_ms, e->burst_max_ms, e->duration);
+        }
+        emg_synth_close(s);
+        emg_scenario_free(sc);
+    }
+}
+
 /* ---- scenario format */
 
 static void test_scenario_errors_name_the_line(void **state)
@@ -583,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_tremor_ataxic_dystonic_rhythms),
         cmocka_unit_test(test_myoclonic_tonic_tetanic_ischemic),
         cmocka_unit_test(test_builtins_cover_every_label),
+        cmocka_unit_test(test_session_rows_within_criteria),
         cmocka_unit_test(test_scenario_errors_name_the_line),
         cmocka_unit_test(test_repeat_and_ranges),
     };
