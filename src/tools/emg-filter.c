@@ -250,6 +250,9 @@ static emg_chain **make_chains(const emg_header *h, const settings *s)
         if (s->verbose)
             fprintf(stderr, "%s: channel %zu '%s' (%g Hz): %s\n", cli_prog(), i + 1, ch->name,
                     ch->fs, emg_chain_describe(chains[i]));
+        else if (!strcmp(emg_chain_describe(chains[i]), "none"))
+            cli_warn("channel %zu '%s' (%g Hz): the default chain does not apply at this rate; "
+                     "copied unchanged", i + 1, ch->name, ch->fs);
     }
     return chains;
 }

@@ -99,6 +99,9 @@ awk -F'\t' 'NR > 1 { n[$5 "/" $6]++ } END { exit !(n["100/30000"] == 3 && n["1/3
 dump -c 5 "$TMP/psg.h5" >"$TMP/all5.tsv"
 dump "$TMP/psg5.h5" >"$TMP/only5.tsv"
 expect_close "$TMP/all5.tsv" "$TMP/only5.tsv" 0 "channel filtered alone vs with others"
+# The default chain at 100 Hz is 20-45 Hz; at 1 Hz nothing applies, and the tool says so.
+expect_exit 0 "default chain, multi-rate" -- "$F" --default-chain "$psg" "$TMP/psg-default.h5"
+[ "$(grep -c "does not apply at this rate" "$TMP/err")" -eq 4 ] && pass || fail "1 Hz channels: warning expected: $(cat "$TMP/err")"
 
 # --- threads over channels change nothing in the result
 "$F" -j 1 --default-chain --notch 60 -c 1-6 "$grab" --to tsv - >"$TMP/j1.tsv" 2>/dev/null
