@@ -177,6 +177,7 @@ struct emg_synth {
     size_t n_ev, cap_ev;
     emg_rng rng;
     long burst_order;
+    int out_of_memory; /* a builder could not grow a list (checked after each line) */
     double mains_hz, snr_db, clip_mv;
     double *eg, *normals;
     int *dg;

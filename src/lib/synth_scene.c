@@ -61,11 +61,15 @@ static int grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
     return 0;
 }
 
+/* Builders add segments and bursts without checking each call: a failure is
+ * remembered and reported when the line is done (run_lines). */
 static int add_seg(emg_synth *s, int c, const rate_seg *seg)
 {
     channel *ch = &s->ch[c];
-    if (grow((void **)&ch->segs, &ch->cap_segs, ch->n_segs + 1, sizeof *seg, s->err) < 0)
+    if (grow((void **)&ch->segs, &ch->cap_segs, ch->n_segs + 1, sizeof *seg, s->err) < 0) {
+        s->out_of_memory = 1;
         return EMG_ERR_NOMEM;
+    }
     ch->segs[ch->n_segs++] = *seg;
     return 0;
 }
@@ -74,8 +78,10 @@ static int add_burst(emg_synth *s, int c, burst b, int event)
 {
     b.event = event;
     channel *ch = &s->ch[c];
-    if (grow((void **)&ch->bursts, &ch->cap_bursts, ch->n_bursts + 1, sizeof b, s->err) < 0)
+    if (grow((void **)&ch->bursts, &ch->cap_bursts, ch->n_bursts + 1, sizeof b, s->err) < 0) {
+        s->out_of_memory = 1;
         return EMG_ERR_NOMEM;
+    }
     b.order = s->burst_order++;
     ch->bursts[ch->n_bursts++] = b;
     return 0;
@@ -861,6 +867,9 @@ static int run_lines(emg_synth *s, size_t *i, double *t, double limit)
             int rc = build_line(s, l, *t, dur);
             if (rc < 0)
                 return rc;
+            if (s->out_of_memory)
+                return emg_error_set(s->err, EMG_ERR_NOMEM, "%s:%d: out of memory",
+                                     s->sc->name, l->line_no);
         }
         *t += dur;
         (*i)++;
