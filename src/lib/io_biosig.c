@@ -19,6 +19,7 @@
  * the module recognises nothing. */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,15 +56,23 @@ static int biosig_probe(const unsigned char *head, size_t len, const char *path)
     return 0;
 }
 
+/* sclose() crashes on a handle whose sopen() failed half-way (fuzzing):
+ * close only what is open. */
+static void release(HDRTYPE *h)
+{
+    if (!h)
+        return;
+    if (h->FILE.OPEN)
+        sclose(h);
+    destructHDR(h);
+}
+
 static void biosig_close(void *state)
 {
     biosig_reader *r = state;
     if (!r)
         return;
-    if (r->h) {
-        sclose(r->h);
-        destructHDR(r->h);
-    }
+    release(r->h);
     free(r);
 }
 
@@ -251,6 +260,97 @@ static int check_brainvision(const char *path, emg_error *err)
     return EMG_OK;
 }
 
+/* GDF 2 "header 3": tag (1 byte), length (3 bytes), value; tag 0 ends it. */
+static const char *check_gdf_tags(const char *path, long long from, long long to)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f || fseek(f, (long)from, SEEK_SET) != 0) {
+        if (f)
+            fclose(f);
+        return "cannot read header 3";
+    }
+    const char *why = NULL;
+    for (long long at = from; at + 4 <= to && !why;) {
+        unsigned char tag[4];
+        if (fread(tag, 1, 4, f) != 4) {
+            why = "header 3 truncated";
+            break;
+        }
+        if (tag[0] == 0)
+            break;
+        long long len = tag[1] | tag[2] << 8 | (long long)tag[3] << 16;
+        if (at + 4 + len > to)
+            why = "a header 3 field runs past the header";
+        at += 4 + len;
+        if (fseek(f, (long)at, SEEK_SET) != 0)
+            why = "header 3 truncated";
+    }
+    fclose(f);
+    return why;
+}
+
+/* GDF fixed header (Schloegl 2006): version at 0, header length at 184
+ * (GDF 2: uint16 count of 256-byte blocks; GDF 1: int64 bytes), number of
+ * records at 236 (int64), number of signals at 252 (GDF 2: uint16; GDF 1:
+ * uint32).  libbiosig 3.0.1 overruns buffers or allocates absurd sizes when
+ * these disagree with the file (fuzzing), so they are checked first. */
+static int check_gdf(const char *path, emg_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return emg_error_set(err, EMG_ERR_IO, "%s: cannot open", path);
+    unsigned char h[256];
+    size_t got = fread(h, 1, sizeof h, f);
+    struct stat st;
+    long long size = fstat(fileno(f), &st) == 0 ? (long long)st.st_size : 0;
+    fclose(f);
+    if (got < 256)
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: GDF header truncated (%zu bytes)", path,
+                             got);
+    int v2 = h[4] >= '2';
+    long long head = v2 ? 256LL * (h[184] | h[185] << 8)
+                        : (long long)((uint64_t)h[184] | (uint64_t)h[185] << 8 |
+                                      (uint64_t)h[186] << 16 | (uint64_t)h[187] << 24);
+    long long ns = v2 ? (h[252] | h[253] << 8)
+                      : (long long)((uint32_t)h[252] | (uint32_t)h[253] << 8 |
+                                    (uint32_t)h[254] << 16 | (uint32_t)h[255] << 24);
+    uint64_t records = 0;
+    for (int k = 7; k >= 0; k--)
+        records = records << 8 | h[236 + k];
+    long long nrec = (long long)records;
+    const char *why = NULL;
+    if (ns < 1 || ns > 65535)
+        why = "number of signals out of range";
+    else if (head < 256 * (ns + 1))
+        why = "header length shorter than its signal headers";
+    else if (head > size)
+        why = "header length beyond the end of the file";
+    else if (nrec < -1)
+        why = "negative number of records";
+    if (!why && v2 && head > 256 * (ns + 1))
+        why = check_gdf_tags(path, 256 * (ns + 1), head);
+    if (why)
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: GDF header: %s", path, why);
+    return EMG_OK;
+}
+
+/* After sopen: the records libbiosig will read must be in the file. */
+static int check_size(HDRTYPE *h, const char *path, emg_error *err)
+{
+    struct stat st;
+    if (biosig_get_filetype(h) != GDF && biosig_get_filetype(h) != GDF1)
+        return EMG_OK;
+    if (stat(path, &st) != 0 || h->NRec < 0)
+        return EMG_OK;
+    double need = (double)h->HeadLen + (double)h->NRec * (double)h->AS.bpb;
+    if (need > (double)st.st_size)
+        return emg_error_set(err, EMG_ERR_FORMAT,
+                             "%s: truncated: header declares %lld records (%.0f bytes), file "
+                             "holds %lld bytes", path, (long long)h->NRec, need,
+                             (long long)st.st_size);
+    return EMG_OK;
+}
+
 static int is_brainvision(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -339,6 +439,8 @@ static void start_time(emg_header *hdr, HDRTYPE *h)
     if (t == 0)
         return;
     double unix_s = (ldexp((double)t, -32) - 719529.0) * 86400.0;
+    if (!(fabs(unix_s) < 1e11)) /* beyond year 5000: damaged */
+        return;
     long long micro = llround(unix_s * 1e4) * 100; /* GDF time steps are ~20 us */
     time_t whole = (time_t)(micro >= 0 ? micro / 1000000 : (micro - 999999) / 1000000);
     struct tm tm;
@@ -357,8 +459,15 @@ static int biosig_open(void **state, const char *path, const emg_read_options *o
     if (!r)
         return EMG_ERR_NOMEM;
     emg_strlcpy(r->path, path, sizeof r->path);
-    if (is_brainvision(path)) {
-        int rc = check_brainvision(path, err);
+    FILE *magic = fopen(path, "rb");
+    char head[3] = "";
+    if (magic) {
+        if (fread(head, 1, 3, magic) != 3)
+            head[0] = '\0';
+        fclose(magic);
+    }
+    if (!memcmp(head, "GDF", 3) || is_brainvision(path)) {
+        int rc = !memcmp(head, "GDF", 3) ? check_gdf(path, err) : check_brainvision(path, err);
         if (rc < 0) {
             free(r);
             return rc;
@@ -375,10 +484,7 @@ static int biosig_open(void **state, const char *path, const emg_read_options *o
     h = sopen(path, "r", h);
     if (!h || biosig_check_error(h)) {
         int rc = biosig_failure(h, path, err);
-        if (h) {
-            sclose(h);
-            destructHDR(h);
-        }
+        release(h);
         free(r);
         return rc;
     }
@@ -387,6 +493,11 @@ static int biosig_open(void **state, const char *path, const emg_read_options *o
     if (h->FILE.OPEN != 1) {
         biosig_close(r);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: libbiosig opened no data", path);
+    }
+    int rc0 = check_size(h, path, err);
+    if (rc0 < 0) {
+        biosig_close(r);
+        return rc0;
     }
     double fs = biosig_get_samplerate(h);
     r->spr = h->SPR;
@@ -482,6 +593,17 @@ static int biosig_read(void *state, emg_block *blk, emg_error *err)
     (void)blk;
     (void)err;
     return 0;
+}
+
+/* sclose() crashes on a handle whose sopen() failed half-way (fuzzing):
+ * close only what is open. */
+static void release(HDRTYPE *h)
+{
+    if (!h)
+        return;
+    if (h->FILE.OPEN)
+        sclose(h);
+    destructHDR(h);
 }
 
 static void biosig_close(void *state) { (void)state; }

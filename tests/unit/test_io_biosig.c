@@ -1,6 +1,7 @@
 /* test_io_biosig.c: the libbiosig fallback reader on a BrainVision set
- * (.vhdr/.vmrk/.eeg) written here by hand: channel names, units, rate,
- * resolution, sample values and markers. */
+ * (.vhdr/.vmrk/.eeg) written here by hand and a GDF file written here
+ * through libbiosig: channel names, units, rate, resolution, sample values,
+ * markers; damaged files that crash libbiosig 3.0.1 are refused first. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,12 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 #include "emgkit/emgkit.h"
+#if defined(__has_include)
+#if __has_include(<biosig.h>)
+#include <biosig.h>
+#define HAVE_BIOSIG_HEADER 1
+#endif
+#endif
 
 static char dir[1024];
 
@@ -174,12 +181,92 @@ static void test_damaged_brainvision(void **state)
     assert_non_null(strstr(err.message, "whole number"));
 }
 
+#ifdef HAVE_BIOSIG_HEADER
+/* A GDF 2 file written through libbiosig itself: 2 int16 channels at 250 Hz,
+ * 0.5 uV per count, 4 records of 1 s. */
+static double gdf_value(int channel, size_t t)
+{
+    return 0.5 * (int)((channel + 1) * 1000 * sin(t / 10.0));
+}
+
+static void write_gdf(const char *path)
+{
+    const int ns = 2;
+    const size_t nrec = 4, spr = 250;
+    HDRTYPE *h = constructHDR(ns, 0);
+    biosig_set_filetype(h, GDF);
+    h->VERSION = 2.22;
+    h->SampleRate = 250;
+    h->NRec = (nrec_t)nrec;
+    h->SPR = spr;
+    for (int k = 0; k < ns; k++) {
+        CHANNEL_TYPE *ch = biosig_get_channel(h, k);
+        snprintf(ch->Label, sizeof ch->Label, "EMG%d", k + 1);
+        ch->OnOff = 1;
+        ch->SPR = spr;
+        ch->GDFTYP = 3; /* int16 */
+        ch->PhysDimCode = PhysDimCode("uV");
+        ch->DigMax = 32767;
+        ch->DigMin = -32768;
+        ch->PhysMax = 32767 * 0.5;
+        ch->PhysMin = -32768 * 0.5;
+        ch->Cal = 0.5;
+        ch->Off = 0;
+        ch->LowPass = ch->HighPass = ch->Notch = NAN;
+    }
+    h = sopen(path, "w", h);
+    assert_false(biosig_check_error(h));
+    double *d = calloc((size_t)ns * nrec * spr, sizeof *d);
+    for (int k = 0; k < ns; k++)
+        for (size_t t = 0; t < nrec * spr; t++)
+            d[(size_t)k * nrec * spr + t] = gdf_value(k, t);
+    assert_int_equal(swrite(d, nrec, h), nrec);
+    sclose(h);
+    destructHDR(h);
+    free(d);
+}
+
+static void test_gdf(void **state)
+{
+    (void)state;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/written.gdf", dir);
+    write_gdf(path);
+    emg_recording rec;
+    emg_error err;
+    int rc = emg_recording_load(&rec, path, NULL, &err);
+    if (rc)
+        fail_msg("%s", err.message);
+    assert_int_equal(rec.header.n_channels, 2);
+    assert_string_equal(rec.header.channels[1].name, "EMG2");
+    assert_string_equal(rec.header.channels[0].unit, "uV");
+    assert_true(rec.header.channels[0].fs == 250);
+    assert_int_equal(rec.header.channels[0].n_samples, 1000);
+    assert_true(fabs(rec.header.channels[0].gain - 2.0) < 1e-12);
+    for (int c = 0; c < 2; c++)
+        for (size_t t = 0; t < 1000; t++)
+            assert_true(fabs(rec.data[c][t] - gdf_value(c, t)) < 1e-9);
+    emg_recording_free(&rec);
+    /* A header-3 field whose length runs past the header (crashed libbiosig). */
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 256 * 3 + 3, SEEK_SET);
+    fputc(0xA0, f);
+    fclose(f);
+    assert_int_equal(emg_recording_load(&rec, path, NULL, &err), EMG_ERR_FORMAT);
+    print_message("%s\n", err.message);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_brainvision),
         cmocka_unit_test(test_not_biosig),
         cmocka_unit_test(test_damaged_brainvision),
+#ifdef HAVE_BIOSIG_HEADER
+        cmocka_unit_test(test_gdf),
+#endif
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
