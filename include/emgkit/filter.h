@@ -167,13 +167,16 @@ void emg_filtfilt_destroy(emg_filtfilt *f);
 /* Mains detection                                                           */
 /* ------------------------------------------------------------------------ */
 
-/* Decide whether x carries 50 Hz or 60 Hz mains interference: power at the
- * first four harmonics of each (Hann-windowed 1 s segments, Goertzel) against
- * the power in neighbouring frequencies 2-6 Hz away.
- *   x, n    at least 1 s of signal (fs samples); more gives a steadier answer
+/* Decide whether x carries 50 Hz or 60 Hz mains interference.  Power is
+ * measured (Goertzel, half-overlapping Hann segments of 1-4 s over at most the
+ * first 60 s) at 50/60 Hz and their first four harmonics and at 2-6 Hz either
+ * side of each.  A base is present when its fundamental stands at least 6 dB
+ * above its neighbours; if both are, the one whose harmonics together stand
+ * higher wins.
+ *   x, n    at least 1 s of signal (fs samples); 8 s or more gives finer bins
  *   fs      sampling rate in Hz, > 120
- *   *freq   50, 60, or 0 when neither stands out by 6 dB
- *   *score_db  (may be NULL) the winning excess in dB over the neighbours
+ *   *freq   50, 60, or 0 when neither fundamental stands out by 6 dB
+ *   *score_db  (may be NULL) the fundamental's excess in dB over its neighbours
  * Returns 0, or EMG_ERR_ARG when n < fs or fs <= 120. */
 int emg_mains_detect(const double *x, size_t n, double fs, double *freq, double *score_db,
                      emg_error *err);
