@@ -10,6 +10,7 @@
  * are Welch estimates exactly as scipy.signal.welch (Hann 256-point segments,
  * 50% overlap by default) on FFTW plans made once per channel.  Methods:
  * docs/methods/features.md; library: include/emgkit/features.h. */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,8 @@ static void usage(FILE *out)
             "  --wisdom FILE          FFTW wisdom to load (and update) for faster planning\n"
             "  --floor                benchmark floor: only read the input and run the same\n"
             "                         FFTW transforms (no filter, no features, no output)\n"
-            "  -o, --output FILE      output file (default: OUTPUT or stdout)\n"
+            "  -o, --output FILE      output file (default: OUTPUT or stdout); a name ending\n"
+            "                         in .h5 or .hdf5 gets an HDF5 table (docs/methods/features.md)\n"
             "  -h, --help             this help\n\n",
             cli_prog());
     cli_input_help(out);
@@ -76,6 +78,9 @@ static void parse_pair(const char *opt, const char *arg, double *a, double *b)
 
 typedef struct writer_ctx {
     FILE *out;
+    emg_table_h5 *h5;
+    double *row;
+    emg_error err;
     const emg_header *hdr;
     size_t n_ids;
 } writer_ctx;
@@ -84,6 +89,14 @@ static int write_row(void *ctx, const emg_window_result *w)
 {
     writer_ctx *wc = ctx;
     char flags[64];
+    if (wc->h5) {
+        wc->row[0] = w->onset;
+        wc->row[1] = w->duration;
+        wc->row[2] = (double)w->channel;
+        memcpy(wc->row + 3, w->values, wc->n_ids * sizeof *w->values);
+        wc->row[3 + wc->n_ids] = (double)w->flags;
+        return emg_table_h5_append(wc->h5, wc->row, &wc->err);
+    }
     emg_tsv_num(wc->out, w->onset, 0);
     emg_tsv_num(wc->out, w->duration, 0);
     emg_tsv_str(wc->out, wc->hdr->channels[w->channel].name, 0);
@@ -151,6 +164,19 @@ static void run_floor(emg_reader *r, const emg_spectrum_options *so, const emg_w
         free(fc[c].psd);
     }
     free(fc);
+}
+
+/* Lower-case extension of a path ("" when none). */
+static const char *path_extension(const char *path)
+{
+    static char ext[16];
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    ext[0] = '\0';
+    if (!dot || (slash && dot < slash) || strlen(dot + 1) >= sizeof ext)
+        return ext;
+    for (size_t i = 0; dot[1 + i]; i++)
+        ext[i] = (char)tolower((unsigned char)dot[1 + i]), ext[i + 1] = '\0';
+    return ext;
 }
 
 static void list_features(void)
@@ -303,8 +329,10 @@ int main(int argc, char **argv)
         free(ids);
         return 0;
     }
-    FILE *out = cli_open_text_output(out_path);
-    writer_ctx wc = {out, hdr, n_ids};
+    const char *ext = path_extension(out_path);
+    int h5 = !strcmp(ext, "h5") || !strcmp(ext, "hdf5");
+    FILE *out = h5 ? NULL : cli_open_text_output(out_path);
+    writer_ctx wc = {out, NULL, NULL, {EMG_OK, ""}, hdr, n_ids};
     emg_channel_stage stage;
     emg_channel_stage_filter(&stage, &filt);
     emg_window_engine *eng;
@@ -316,7 +344,9 @@ int main(int argc, char **argv)
             cli_warn("channel %s left out: %s", hdr->channels[c].name, emg_window_engine_skipped(eng, c));
 
     const char **cols = malloc((n_ids + 4) * sizeof *cols);
-    if (!cols)
+    const char **names = malloc((hdr->n_channels + 1) * sizeof *names);
+    wc.row = malloc((n_ids + 4) * sizeof *wc.row);
+    if (!cols || !names || !wc.row)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     cols[0] = "onset";
     cols[1] = "duration";
@@ -324,16 +354,36 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_ids; i++)
         cols[3 + i] = emg_feature_name(ids[i]);
     cols[3 + n_ids] = "flags";
-    emg_tsv_header(out, n_ids + 4, cols);
+    for (size_t c = 0; c < hdr->n_channels; c++)
+        names[c] = hdr->channels[c].name;
+    if (h5) {
+        if (!strcmp(out_path, "-"))
+            cli_usage_error("HDF5 output needs a file name");
+        if (emg_table_h5_open(&wc.h5, out_path, n_ids + 4, cols, names, hdr->n_channels, &err) < 0)
+            cli_fail(&err);
+    } else {
+        emg_tsv_header(out, n_ids + 4, cols);
+    }
 
-    if (emg_window_engine_run(eng, r, &err) < 0)
+    if (emg_window_engine_run(eng, r, &err) < 0) {
+        if (wc.h5) {
+            emg_table_h5_abort(wc.h5);
+            if (wc.err.status)
+                err = wc.err;
+        }
         cli_fail(&err);
+    }
     emg_window_engine_destroy(eng);
     emg_reader_close(r);
-    cli_close_text_output(out);
+    if (wc.h5 && emg_table_h5_close(wc.h5, &err) < 0)
+        cli_fail(&err);
+    if (out)
+        cli_close_text_output(out);
     if (wisdom && emg_fftw_wisdom_save(wisdom, &err) < 0)
         cli_warn("%s", err.message);
     free(cols);
+    free(names);
+    free(wc.row);
     free(ids);
     cli_finish_stdout();
     return 0;

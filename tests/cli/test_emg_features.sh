@@ -41,6 +41,22 @@ check "first window is rest" sh -c "sed -n 2p '$TMP/plux.tsv' | grep -q 'rest'"
 awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)c[$i]=i; next} $NF=="ok"{ if ($c["mdf"]<40 || $c["mdf"]>120) bad++ ; n++ } END{exit !(n>150 && bad==0)}' "$TMP/plux.tsv"
 check "active-window MDF within 40-120 Hz" test $? -eq 0
 
+# HDF5 output: same numbers as the TSV
+"$BIN/emg-features" --features rms,mdf "$PLUX" "$TMP/feat.h5" 2>/dev/null
+check "HDF5 output written" test -s "$TMP/feat.h5"
+"$BIN/emg-features" --features rms,mdf "$PLUX" "$TMP/feat_h5ref.tsv" 2>/dev/null
+/usr/bin/python3 - "$TMP/feat.h5" "$TMP/feat_h5ref.tsv" <<'PYEOF'
+import sys, h5py, numpy as np
+g = h5py.File(sys.argv[1], "r")["features"]
+t = np.genfromtxt(sys.argv[2], delimiter="\t", names=True, dtype=None, encoding=None)
+assert g.attrs["columns"] == "onset,duration,channel,rms,mdf,flags"
+assert len(g["mdf"]) == len(t) == 252
+assert np.allclose(g["mdf"][:], t["mdf"], rtol=1e-8) and np.allclose(g["rms"][:], t["rms"], rtol=1e-8)
+assert (g["channel"][:] == 0).all() and g["channel_names"][0].decode() == "CH2"
+PYEOF
+check "HDF5 table equals the TSV" test $? -eq 0
+check "no temporary file left" sh -c "! ls -a '$TMP' | grep -q '^\.feat.h5'"
+
 # multi-rate EDF: the 1 Hz channels are left out with a warning, the 100 Hz ones analysed
 "$BIN/emg-features" --features rms,mdf "$DATA/sleepedf_excerpt/short_psg.edf" >"$TMP/sleep.tsv" 2>"$TMP/sleep.err"
 check "multi-rate EDF: exit 0" test $? -eq 0

@@ -1,0 +1,219 @@
+/* features_h5.c: feature tables as HDF5 (emg-features OUT.h5).
+ *
+ * Layout: group /features with one extendible, chunked 1-D dataset per
+ * column (float64; "channel" and "flags" as int32: the 0-based channel
+ * index and the EMG_WINDOW_* bits), all of the same length (one entry per
+ * row), and /features/channel_names (variable-length strings).  Attributes
+ * on /features: "columns" (the column order, comma-separated) and
+ * "flag_bits" (the meaning of the flag bits).  Rows are buffered and written
+ * a chunk at a time.  The file is written under a temporary name and renamed
+ * on a successful close (removed on failure). */
+#include "emgkit/features.h"
+
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io_internal.h"
+
+enum { CHUNK_ROWS = 4096 };
+
+struct emg_table_h5 {
+    hid_t file, group;
+    size_t n_columns;
+    hid_t *dset;
+    int *is_int;
+    double *rows;      /* CHUNK_ROWS x n_columns */
+    size_t n_buffered;
+    hsize_t n_written;
+    char tmp[4096], final[4096];
+};
+
+static int h5_fail(emg_error *err, const char *path, const char *what)
+{
+    return emg_error_set(err, EMG_ERR_OUTPUT, "%s: HDF5: cannot %s", path, what);
+}
+
+int emg_table_h5_open(emg_table_h5 **out, const char *path, size_t n_columns,
+                      const char *const *columns, const char *const *channel_names,
+                      size_t n_channels, emg_error *err)
+{
+    *out = NULL;
+    emg_table_h5 *t = emg_xcalloc(1, sizeof *t, err);
+    if (!t)
+        return EMG_ERR_NOMEM;
+    t->file = t->group = -1;
+    t->n_columns = n_columns;
+    t->dset = emg_xcalloc(n_columns, sizeof *t->dset, err);
+    t->is_int = emg_xcalloc(n_columns, sizeof *t->is_int, err);
+    t->rows = emg_xcalloc((size_t)CHUNK_ROWS * n_columns, sizeof *t->rows, err);
+    if (!t->dset || !t->is_int || !t->rows) {
+        emg_table_h5_abort(t);
+        return EMG_ERR_NOMEM;
+    }
+    for (size_t c = 0; c < n_columns; c++)
+        t->dset[c] = -1;
+    emg_strlcpy(t->final, path, sizeof t->final);
+    int rc = emg_temp_path(t->tmp, sizeof t->tmp, path, err);
+    if (rc < 0) {
+        emg_table_h5_abort(t);
+        return rc;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the library never prints */
+    t->file = H5Fcreate(t->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (t->file < 0) {
+        emg_table_h5_abort(t);
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot create the HDF5 file", path);
+    }
+    t->group = H5Gcreate2(t->file, "features", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = CHUNK_ROWS;
+    hid_t space = H5Screate_simple(1, &zero, &unlimited);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, &chunk);
+    H5Pset_deflate(dcpl, 4);
+    for (size_t c = 0; c < n_columns && t->group >= 0; c++) {
+        t->is_int[c] = !strcmp(columns[c], "channel") || !strcmp(columns[c], "flags");
+        t->dset[c] = H5Dcreate2(t->group, columns[c], t->is_int[c] ? H5T_STD_I32LE : H5T_IEEE_F64LE,
+                                space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        if (t->dset[c] < 0)
+            break;
+    }
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    int ok = t->group >= 0 && (n_columns == 0 || t->dset[n_columns - 1] >= 0);
+    /* channel names and the column order as attributes / a string dataset */
+    if (ok) {
+        hid_t str = H5Tcopy(H5T_C_S1);
+        H5Tset_size(str, H5T_VARIABLE);
+        H5Tset_cset(str, H5T_CSET_UTF8);
+        hsize_t nch = n_channels;
+        hid_t s2 = H5Screate_simple(1, &nch, NULL);
+        hid_t names = H5Dcreate2(t->group, "channel_names", str, s2, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        ok = names >= 0 && (n_channels == 0 ||
+                            H5Dwrite(names, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, channel_names) >= 0);
+        if (names >= 0)
+            H5Dclose(names);
+        H5Sclose(s2);
+        size_t len = 1;
+        for (size_t c = 0; c < n_columns; c++)
+            len += strlen(columns[c]) + 1;
+        char *joined = calloc(len, 1);
+        for (size_t c = 0; joined && c < n_columns; c++) {
+            if (c)
+                strcat(joined, ",");
+            strcat(joined, columns[c]);
+        }
+        const char *bits = "1 rest, 2 clipped, 4 flat, 8 low_snr";
+        hid_t s1 = H5Screate(H5S_SCALAR);
+        const char *vals[2] = {joined ? joined : "", bits};
+        const char *anames[2] = {"columns", "flag_bits"};
+        for (int a = 0; a < 2 && ok; a++) {
+            hid_t attr = H5Acreate2(t->group, anames[a], str, s1, H5P_DEFAULT, H5P_DEFAULT);
+            ok = attr >= 0 && H5Awrite(attr, str, &vals[a]) >= 0;
+            if (attr >= 0)
+                H5Aclose(attr);
+        }
+        H5Sclose(s1);
+        H5Tclose(str);
+        free(joined);
+    }
+    if (!ok) {
+        emg_table_h5_abort(t);
+        return h5_fail(err, path, "create the feature datasets");
+    }
+    *out = t;
+    return 0;
+}
+
+static int flush_rows(emg_table_h5 *t, emg_error *err)
+{
+    if (t->n_buffered == 0)
+        return 0;
+    hsize_t start = t->n_written, count = t->n_buffered, size = start + count;
+    double *col = malloc(t->n_buffered * sizeof *col);
+    int *icol = malloc(t->n_buffered * sizeof *icol);
+    int ok = col && icol;
+    for (size_t c = 0; c < t->n_columns && ok; c++) {
+        for (size_t r = 0; r < t->n_buffered; r++) {
+            double v = t->rows[r * t->n_columns + c];
+            if (t->is_int[c])
+                icol[r] = (int)v;
+            else
+                col[r] = v;
+        }
+        hid_t mem = H5Screate_simple(1, &count, NULL);
+        ok = H5Dset_extent(t->dset[c], &size) >= 0;
+        hid_t file_space = ok ? H5Dget_space(t->dset[c]) : -1;
+        ok = ok && file_space >= 0 &&
+             H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
+             H5Dwrite(t->dset[c], t->is_int[c] ? H5T_NATIVE_INT : H5T_NATIVE_DOUBLE, mem, file_space,
+                      H5P_DEFAULT, t->is_int[c] ? (const void *)icol : (const void *)col) >= 0;
+        if (file_space >= 0)
+            H5Sclose(file_space);
+        H5Sclose(mem);
+    }
+    free(col);
+    free(icol);
+    if (!ok)
+        return h5_fail(err, t->final, "write feature rows");
+    t->n_written = size;
+    t->n_buffered = 0;
+    return 0;
+}
+
+int emg_table_h5_append(emg_table_h5 *t, const double *row, emg_error *err)
+{
+    memcpy(t->rows + t->n_buffered * t->n_columns, row, t->n_columns * sizeof *row);
+    if (++t->n_buffered == CHUNK_ROWS)
+        return flush_rows(t, err);
+    return 0;
+}
+
+static void close_handles(emg_table_h5 *t)
+{
+    for (size_t c = 0; t->dset && c < t->n_columns; c++)
+        if (t->dset[c] >= 0)
+            H5Dclose(t->dset[c]);
+    if (t->group >= 0)
+        H5Gclose(t->group);
+    if (t->file >= 0)
+        H5Fclose(t->file);
+    t->group = t->file = -1;
+    if (t->dset)
+        for (size_t c = 0; c < t->n_columns; c++)
+            t->dset[c] = -1;
+}
+
+static void table_free(emg_table_h5 *t)
+{
+    free(t->dset);
+    free(t->is_int);
+    free(t->rows);
+    free(t);
+}
+
+int emg_table_h5_close(emg_table_h5 *t, emg_error *err)
+{
+    int rc = flush_rows(t, err);
+    if (rc == 0 && H5Fflush(t->file, H5F_SCOPE_GLOBAL) < 0)
+        rc = h5_fail(err, t->final, "flush the file");
+    close_handles(t);
+    if (rc == 0 && rename(t->tmp, t->final) != 0)
+        rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot move the finished file into place", t->final);
+    if (rc < 0)
+        remove(t->tmp);
+    table_free(t);
+    return rc;
+}
+
+void emg_table_h5_abort(emg_table_h5 *t)
+{
+    if (!t)
+        return;
+    int had_file = t->file >= 0;
+    close_handles(t);
+    if (had_file)
+        remove(t->tmp);
+    table_free(t);
+}
