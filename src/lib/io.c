@@ -261,6 +261,19 @@ static int validate_header(const char *path, const emg_header *h, emg_error *err
     return EMG_OK;
 }
 
+/* Move an annotation into range time: one that began before the range start
+ * begins at 0 and keeps the part of its duration inside the range. */
+static void clip_to_range(const emg_reader *r, double *onset, double *duration)
+{
+    if (*onset < r->from) {
+        *duration -= r->from - *onset;
+        *onset = r->from;
+    }
+    if (r->to >= 0 && *onset + *duration > r->to)
+        *duration = r->to - *onset;
+    *onset -= r->from;
+}
+
 /* Rebuild the caller's header from the source header, selection and range. */
 static int build_view_header(emg_reader *r, emg_error *err)
 {
@@ -305,7 +318,7 @@ static int build_view_header(emg_reader *r, emg_error *err)
             free(a.text);
             continue;
         }
-        a.onset -= r->from;
+        clip_to_range(r, &a.onset, &a.duration);
         a.channel = channel;
         h->annotations[kept++] = a;
     }
@@ -434,8 +447,9 @@ static int view_annotations(emg_reader *r, emg_error *err)
         }
         if (channel == -2 || a->onset + a->duration < r->from || (r->to >= 0 && a->onset >= r->to))
             continue;
-        int rc = emg_block_add_annotation(v, a->onset - r->from, a->duration, channel, a->text,
-                                          err);
+        double onset = a->onset, duration = a->duration;
+        clip_to_range(r, &onset, &duration);
+        int rc = emg_block_add_annotation(v, onset, duration, channel, a->text, err);
         if (rc < 0)
             return rc;
     }
