@@ -7,6 +7,13 @@
 #include "emgkit/emgkit.h"
 #include "emgkit/synth.h"
 
+/* The same samples on every machine: no a*b+c may become a fused multiply-add.
+ * GCC does not contract in ISO C mode (-std=c11, as the build sets); clang
+ * needs the standard pragma, which holds to the end of each file. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 /* Timeline entries, in the order of the scenario's keywords. */
 typedef enum synth_type {
     SYNTH_REST = 0,
@@ -87,6 +94,14 @@ const char *synth_type_name(synth_type t);
 const char *synth_role_name(synth_role r);
 /* Parameter lookup on a line: the entry or NULL. */
 const synth_param *synth_line_param(const synth_line *l, const char *key);
+/* Portable exp, log, sin, cos, pow (synth_math.c): the same bits on every
+ * machine, so that a seed gives the same samples everywhere. */
+double synth_exp(double x);
+double synth_log(double x);
+double synth_sin(double x);
+double synth_cos(double x);
+double synth_pow(double x, double y);
+
 /* Is word one of the contexts of the criteria page? */
 int synth_context_valid(const char *word);
 

@@ -35,6 +35,7 @@
 #include <string.h>
 #include "emgkit/synth.h"
 #include "io_internal.h"
+#include "synth_internal.h"
 
 /* ---- xoshiro256** */
 
@@ -85,7 +86,7 @@ double emg_rng_normal(emg_rng *r)
         double v = 2.0 * emg_rng_uniform(r) - 1.0;
         double s = u * u + v * v;
         if (s > 0.0 && s < 1.0)
-            return u * sqrt(-2.0 * log(s) / s);
+            return u * sqrt(-2.0 * synth_log(s) / s);
     }
 }
 
@@ -128,7 +129,7 @@ static int check_params(const emg_pool_params *q, emg_error *err)
 static double hr_shape(const emg_motor_unit *u, double lambda, double t)
 {
     double x = t / lambda;
-    double g = exp(-x * x);
+    double g = synth_exp(-x * x);
     return u->hr1 * x * g + u->hr2 * (1.0 - 2.0 * x * x) * g;
 }
 
@@ -159,17 +160,17 @@ int emg_pool_init(emg_pool *p, const emg_pool_params *params, double rms_max_mv,
     if (!p->units)
         return EMG_ERR_NOMEM;
     const electrode_preset *e = preset_of(q->electrode);
-    double a = log(q->recruit_range) / n, b = log(q->twitch_range) / n;
-    double c = log(q->twitch_range) / log(q->twitch_time_range);
+    double a = synth_log(q->recruit_range) / n, b = synth_log(q->twitch_range) / n;
+    double c = synth_log(q->twitch_range) / synth_log(q->twitch_time_range);
     double pfr_last = q->peak_rate_first - q->peak_rate_drop;
     p->max_excitation = q->recruit_range + (pfr_last - q->min_rate) / q->rate_gain;
     for (int i = 0; i < n; i++) {
         emg_motor_unit *u = &p->units[i];
-        double rte = exp(a * (i + 1));
+        double rte = synth_exp(a * (i + 1));
         u->threshold = rte / p->max_excitation;
         u->peak_rate = q->peak_rate_first - q->peak_rate_drop * rte / q->recruit_range;
-        u->twitch = exp(b * (i + 1));
-        u->twitch_time = q->twitch_time * pow(1.0 / u->twitch, 1.0 / c);
+        u->twitch = synth_exp(b * (i + 1));
+        u->twitch_time = q->twitch_time * synth_pow(1.0 / u->twitch, 1.0 / c);
         /* Units lie uniformly in the muscle's cross-section: depth uniform for a
          * surface pair over a thick muscle, radius ~ sqrt(U) in the needle's disc. */
         double w = emg_rng_uniform(rng);
@@ -179,12 +180,12 @@ int emg_pool_init(emg_pool *p, const emg_pool_params *params, double rms_max_mv,
         u->length = e->length_mm + e->length_slope * u->distance;
         double theta = emg_rng_range(rng, 0.2, 1.4);
         double sign = emg_rng_uniform(rng) < 0.5 ? -1.0 : 1.0;
-        u->hr1 = sign * cos(theta);
-        u->hr2 = sign * sin(theta);
+        u->hr1 = sign * synth_cos(theta);
+        u->hr2 = sign * synth_sin(theta);
         double peak = shape_peak(u, e->spacing_mm, q->conduction);
         u->hr1 /= peak;
         u->hr2 /= peak;
-        double atten = exp(-(u->distance - e->dist_min) / e->attenuation_mm);
+        double atten = synth_exp(-(u->distance - e->dist_min) / e->attenuation_mm);
         if (q->electrode == EMG_ELECTRODE_NEEDLE)
             u->amplitude = 5.0 * sqrt(u->twitch / q->twitch_range) * atten;
         else
@@ -259,7 +260,7 @@ size_t emg_muap_sample(const emg_pool *p, int i, double cv, double fs, double *o
     for (size_t k = 0; k < m; k++) {
         double t = t0 + (double)k / fs;
         double x1 = t / lambda_e, x2 = (t - tau) / lambda_e;
-        double g1 = exp(-x1 * x1), g2 = exp(-x2 * x2);
+        double g1 = synth_exp(-x1 * x1), g2 = synth_exp(-x2 * x2);
         double a = w1 * x1 * g1 + w2 * (1.0 - 2.0 * x1 * x1) * g1;
         double b = w1 * x2 * g2 + w2 * (1.0 - 2.0 * x2 * x2) * g2;
         out[k] = a - b;

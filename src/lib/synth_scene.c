@@ -642,7 +642,7 @@ static int build_myoclonic(emg_synth *s, const ctx *x)
         amp = fmax(amp, pool_amplitude(&s->ch[x->c], inten));
         times[n] = t;
         widths[n++] = fmax(w, pool_duration(&s->ch[x->c], inten));
-        t += w + 0.25 - log(1.0 - emg_rng_uniform(&s->rng)) / rate;
+        t += w + 0.25 - synth_log(1.0 - emg_rng_uniform(&s->rng)) / rate;
     }
     burst_stats(s, ev, times, widths, n);
     emg_synth_event *e = &s->ev[ev];
@@ -694,7 +694,7 @@ static int build_fasciculation(emg_synth *s, const ctx *x)
         free(widths);
         return emg_error_set(s->err, EMG_ERR_NOMEM, "synth: out of memory");
     }
-    double t = x->t - log(1.0 - emg_rng_uniform(&s->rng)) * 60.0 / per_min, amp = 0;
+    double t = x->t - synth_log(1.0 - emg_rng_uniform(&s->rng)) * 60.0 / per_min, amp = 0;
     while (n < cap && t < x->t + x->dur - 0.05) {
         int u = units[(int)(emg_rng_uniform(&s->rng) * k)];
         burst b = make_burst(t, ch->tpl_dur[u], 1.0, u, 1, 0.0, 1.0);
@@ -703,7 +703,7 @@ static int build_fasciculation(emg_synth *s, const ctx *x)
         widths[n++] = ch->tpl_dur[u];
         amp = fmax(amp, ch->pool.units[u].amplitude);
         /* Random (Poisson) timing, no two potentials closer than 50 ms. */
-        t += 0.05 - log(1.0 - emg_rng_uniform(&s->rng)) * 60.0 / per_min;
+        t += 0.05 - synth_log(1.0 - emg_rng_uniform(&s->rng)) * 60.0 / per_min;
     }
     burst_stats(s, ev, times, widths, n);
     emg_synth_event *e = &s->ev[ev];
@@ -915,8 +915,8 @@ static int compile_timeline(emg_synth *s, double duration)
     /* Random motion artefacts over the whole recording. */
     double rate = s->sc->artefacts_per_min / 60.0;
     if (rate > 0.0)
-        for (double ta = -log(1.0 - emg_rng_uniform(&s->rng)) / rate; ta < t - 1.0;
-             ta += -log(1.0 - emg_rng_uniform(&s->rng)) / rate) {
+        for (double ta = -synth_log(1.0 - emg_rng_uniform(&s->rng)) / rate; ta < t - 1.0;
+             ta += -synth_log(1.0 - emg_rng_uniform(&s->rng)) / rate) {
             double amp = emg_rng_range(&s->rng, 0.2, 2.0);
             int rc = add_artefact(s, ta, emg_rng_range(&s->rng, 0.1, 0.6), amp, "n/a", 1);
             if (rc < 0)
@@ -1020,7 +1020,7 @@ static int init_emg_channel(emg_synth *s, channel *ch, size_t index, uint64_t se
     }
     ch->twitch_t = tsum / wsum;
     for (int i = 0; i < n; i++)
-        mvc += ch->pool.units[i].twitch * ch->pool.units[i].peak_rate * exp(1.0) * ch->twitch_t;
+        mvc += ch->pool.units[i].twitch * ch->pool.units[i].peak_rate * synth_exp(1.0) * ch->twitch_t;
     ch->mvc = mvc;
     ch->twitch_gain = 1.0;
     return 0;
@@ -1051,7 +1051,7 @@ static void init_nuisances(emg_synth *s, channel *ch, size_t index, uint64_t see
     if (ch->is_emg) {
         /* SNR: RMS of the pool at half its maximal excitation over the noise RMS. */
         double ref = emg_pool_rms(&ch->pool, 0.5, s->fs);
-        ch->noise_sd = ref / pow(10.0, s->snr_db / 20.0);
+        ch->noise_sd = ref / synth_pow(10.0, s->snr_db / 20.0);
         if (ch->role != ROLE_AGONIST && ch->electrode == EMG_ELECTRODE_SURFACE)
             ch->crosstalk = emg_rng_range(&r, 0.02, 0.08);
     } else {

@@ -26,19 +26,19 @@ static double seg_env(const rate_seg *g, double t)
         return 0.0;
     double up = t - g->t0, down = g->t1 - t, a = 1.0;
     if (up < g->ramp_on)
-        a = 0.5 - 0.5 * cos(PI * up / g->ramp_on);
+        a = 0.5 - 0.5 * synth_cos(PI * up / g->ramp_on);
     if (down < g->ramp_off)
-        a = fmin(a, 0.5 - 0.5 * cos(PI * down / g->ramp_off));
+        a = fmin(a, 0.5 - 0.5 * synth_cos(PI * down / g->ramp_off));
     double prog = up / (g->t1 - g->t0);
     double e = (g->base + (g->level - g->base) * a) * (1.0 + g->drift * prog);
     if (g->wax_depth > 0.0) {
         double w = 0.0;
         for (int k = 0; k < 3; k++)
-            w += sin(2.0 * PI * g->wax_hz[k] * up + g->wax_phase[k]);
+            w += synth_sin(2.0 * PI * g->wax_hz[k] * up + g->wax_phase[k]);
         e *= 1.0 + g->wax_depth * w / 3.0;
     }
     if (g->mod_depth > 0.0)
-        e *= 1.0 + g->mod_depth * sin(2.0 * PI * g->mod_hz * up + g->mod_phase);
+        e *= 1.0 + g->mod_depth * synth_sin(2.0 * PI * g->mod_hz * up + g->mod_phase);
     return clampd(e, 0.0, 1.0);
 }
 
@@ -97,8 +97,8 @@ static double isi_draw(emg_rng *r, double rate, double cv, rate_mode mode)
 {
     double m = 1.0 / rate, isi;
     if (mode == MODE_CRAMP) { /* irregular: lognormal with the given CV */
-        double sig2 = log(1.0 + cv * cv);
-        isi = exp(log(m) - 0.5 * sig2 + sqrt(sig2) * emg_rng_normal(r));
+        double sig2 = synth_log(1.0 + cv * cv);
+        isi = synth_exp(synth_log(m) - 0.5 * sig2 + sqrt(sig2) * emg_rng_normal(r));
     } else { /* Fuglevand: Gaussian ISI, CV 0.2 */
         isi = m * (1.0 + cv * clampd(emg_rng_normal(r), -3.5, 3.5));
     }
@@ -212,8 +212,8 @@ static void artefact_wave(emg_synth *s, channel *ch, const burst *b, int64_t n0)
         if (k < 0 || k >= cap)
             continue;
         double u = (double)j / len;
-        double w = 0.5 - 0.5 * cos(2 * PI * u);
-        ch->acc[k] += b->intensity * w * sin(2 * PI * b->interval * j / s->fs + b->phase);
+        double w = 0.5 - 0.5 * synth_cos(2 * PI * u);
+        ch->acc[k] += b->intensity * w * synth_sin(2 * PI * b->interval * j / s->fs + b->phase);
     }
 }
 
@@ -246,7 +246,7 @@ static void burst_units(emg_synth *s, channel *ch, double t1, int64_t n0)
 /* Critically damped twitch response h(t) = (t/T) exp(1 - t/T) per impulse. */
 static void force_block(emg_synth *s, channel *ch, size_t B)
 {
-    double a = exp(-1.0 / (ch->twitch_t * s->fs)), b = exp(1.0) / (ch->twitch_t * s->fs) * a;
+    double a = synth_exp(-1.0 / (ch->twitch_t * s->fs)), b = synth_exp(1.0) / (ch->twitch_t * s->fs) * a;
     double y1 = ch->fy1, y2 = ch->fy2, scale = 100.0 / ch->mvc;
     /* impulse at sample k drives the output from k + 1 on: keep the previous input */
     for (size_t k = 0; k < B; k++) {
@@ -271,7 +271,7 @@ static double pool_force(const emg_pool *p, double e)
 
 static void update_fatigue(emg_synth *s, channel *ch, double tmid, double dt)
 {
-    double decay = exp(-dt / FATIGUE_RECOVERY_S);
+    double decay = synth_exp(-dt / FATIGUE_RECOVERY_S);
     double deficit = ch->cv_deficit * decay, scale = 1.0;
     double force_loss = (1.0 - ch->twitch_gain) * decay;
     for (size_t j = ch->seg_pos; j < ch->n_segs && ch->segs[j].t0 <= tmid; j++) {
@@ -306,7 +306,7 @@ static void fill_normals(emg_rng *r, double *out, size_t n)
             v = 2.0 * emg_rng_uniform(r) - 1.0;
             q = u * u + v * v;
         } while (q <= 0.0 || q >= 1.0);
-        double f = sqrt(-2.0 * log(q) / q);
+        double f = sqrt(-2.0 * synth_log(q) / q);
         out[k] = u * f;
         if (k + 1 < n)
             out[k + 1] = v * f;
@@ -324,12 +324,12 @@ static void finish_channel(emg_synth *s, size_t c, const double *clean, double *
     /* Drifting SNR: noise level wanders over +-snr_drift/2 dB. */
     double drift0 = 0, drift1 = 0;
     for (int k = 0; k < 2; k++) {
-        drift0 += sin(2 * PI * ch->drift_hz[k] * t0 + ch->drift_phase[k]);
-        drift1 += sin(2 * PI * ch->drift_hz[k] * t1 + ch->drift_phase[k]);
+        drift0 += synth_sin(2 * PI * ch->drift_hz[k] * t0 + ch->drift_phase[k]);
+        drift1 += synth_sin(2 * PI * ch->drift_hz[k] * t1 + ch->drift_phase[k]);
     }
     double half = ch->is_emg ? 0.25 * s->sc->snr_drift_db : 0.0;
-    double sd0 = ch->noise_sd * pow(10.0, half * drift0 / 20.0);
-    double sd1 = ch->noise_sd * pow(10.0, half * drift1 / 20.0);
+    double sd0 = ch->noise_sd * synth_pow(10.0, half * drift0 / 20.0);
+    double sd1 = ch->noise_sd * synth_pow(10.0, half * drift1 / 20.0);
     fill_normals(&ch->noise_rng, s->normals, B);
     /* Sinusoids by rotation, re-anchored to the exact phase every block. */
     int nh = ch->is_emg ? N_HARMONICS : 0, nw = ch->is_emg ? 3 : 0;
@@ -342,8 +342,8 @@ static void finish_channel(emg_synth *s, size_t c, const double *clean, double *
         if (ch->mains_amp[h] <= 0.0 || f >= fs / 2)
             continue;
         double ph = 2 * PI * fmod(f * (double)n0 / fs, 1.0) + ch->mains_phase[h];
-        zr[m] = cos(ph); zi[m] = sin(ph);
-        wr[m] = cos(2 * PI * f / fs); wi[m] = sin(2 * PI * f / fs);
+        zr[m] = synth_cos(ph); zi[m] = synth_sin(ph);
+        wr[m] = synth_cos(2 * PI * f / fs); wi[m] = synth_sin(2 * PI * f / fs);
         amp[m++] = ch->mains_amp[h];
     }
     for (int k = 0; k < nw; k++) {
@@ -351,8 +351,8 @@ static void finish_channel(emg_synth *s, size_t c, const double *clean, double *
             continue;
         double f = ch->wander_hz[k];
         double ph = 2 * PI * fmod(f * (double)n0 / fs, 1.0) + ch->wander_phase[k];
-        zr[m] = cos(ph); zi[m] = sin(ph);
-        wr[m] = cos(2 * PI * f / fs); wi[m] = sin(2 * PI * f / fs);
+        zr[m] = synth_cos(ph); zi[m] = synth_sin(ph);
+        wr[m] = synth_cos(2 * PI * f / fs); wi[m] = synth_sin(2 * PI * f / fs);
         amp[m++] = ch->wander_amp[k];
     }
     double clip = ch->is_emg ? s->clip_mv : 0.0;
@@ -377,7 +377,7 @@ static void accel_block(emg_synth *s, channel *ch, double *buf, size_t B)
     /* Net force of agonist and antagonist, band-passed 1-20 Hz, 0.02 g per %MVC. */
     const channel *ag = &s->ch[s->agonist];
     const channel *an = s->antagonist >= 0 ? &s->ch[s->antagonist] : NULL;
-    double fs = s->fs, ahp = exp(-2 * PI * 1.0 / fs), alp = exp(-2 * PI * 20.0 / fs);
+    double fs = s->fs, ahp = synth_exp(-2 * PI * 1.0 / fs), alp = synth_exp(-2 * PI * 20.0 / fs);
     for (size_t k = 0; k < B; k++) {
         double x = ag->force[k] - (an ? an->force[k] : 0.0);
         double hp = ahp * (ch->hp_y + x - ch->hp_x);
@@ -398,9 +398,9 @@ static double contracture(const channel *ch, double t)
             continue;
         double up = t - g->t0, down = g->t1 - t, a = 1.0;
         if (up < g->ramp)
-            a = 0.5 - 0.5 * cos(PI * up / g->ramp);
+            a = 0.5 - 0.5 * synth_cos(PI * up / g->ramp);
         if (down < g->ramp)
-            a = fmin(a, 0.5 - 0.5 * cos(PI * down / g->ramp));
+            a = fmin(a, 0.5 - 0.5 * synth_cos(PI * down / g->ramp));
         f += g->level * a;
     }
     return f;

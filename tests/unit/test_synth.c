@@ -20,6 +20,7 @@
 #include "emgkit/features.h"
 #include "emgkit/spectrum.h"
 #include "emgkit/synth.h"
+#include "synth_internal.h"
 
 /* A whole simulated recording in memory. */
 typedef struct sim {
@@ -122,6 +123,33 @@ static void test_rng_repeatable_and_uniform(void **state)
     }
     assert_true(fabs(s / n) < 0.01);
     assert_true(fabs(s2 / n - 1.0) < 0.02);
+}
+
+/* The portable math functions agree with the C library to ~1e-15. */
+static void test_portable_math(void **state)
+{
+    (void)state;
+    double worst[5] = {0};
+    emg_rng r;
+    emg_rng_seed(&r, 99, 0);
+    for (int i = 0; i < 200000; i++) {
+        double x = emg_rng_range(&r, -700.0, 700.0);
+        worst[0] = fmax(worst[0], fabs(synth_exp(x) / exp(x) - 1.0));
+        double y = exp(emg_rng_range(&r, -700.0, 700.0));
+        worst[1] = fmax(worst[1], fabs(synth_log(y) - log(y)) / fmax(1.0, fabs(log(y))));
+        double z = emg_rng_range(&r, -1e5, 1e5);
+        worst[2] = fmax(worst[2], fabs(synth_sin(z) - sin(z)));
+        worst[3] = fmax(worst[3], fabs(synth_cos(z) - cos(z)));
+        double b = emg_rng_range(&r, 0.01, 100.0), e = emg_rng_range(&r, -5.0, 5.0);
+        worst[4] = fmax(worst[4], fabs(synth_pow(b, e) / pow(b, e) - 1.0));
+    }
+    print_message("portable math: exp %.2g log %.2g sin %.2g cos %.2g pow %.2g\n", worst[0],
+                  worst[1], worst[2], worst[3], worst[4]);
+    assert_true(worst[0] < 1e-15 && worst[1] < 1e-15);
+    assert_true(worst[2] < 1e-14 && worst[3] < 1e-14); /* arguments up to 1e5 rad */
+    assert_true(worst[4] < 1e-14);
+    assert_true(synth_sin(0.5) == sin(0.5) || fabs(synth_sin(0.5) - sin(0.5)) < 2e-16);
+    assert_true(synth_exp(0.0) == 1.0 && synth_log(1.0) == 0.0 && synth_cos(0.0) == 1.0);
 }
 
 /* ---- pool (Fuglevand et al. 1993) */
@@ -628,6 +656,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rng_repeatable_and_uniform),
+        cmocka_unit_test(test_portable_math),
         cmocka_unit_test(test_pool_thresholds_exponential),
         cmocka_unit_test(test_pool_rates_in_model_range),
         cmocka_unit_test(test_muap_scales_with_conduction_velocity),
