@@ -232,14 +232,14 @@ int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err);
 
 /* ---- HDF5 feature tables ------------------------------------------------ */
 
-/* A feature table as HDF5: group /features, one 1-D dataset per column
- * (float64; "channel" and "flags" int32), /features/channel_names, and
- * attributes "columns" and "flag_bits".  Written under a temporary name and
- * renamed by emg_table_h5_close() (abort removes it). */
+/* A table as HDF5: in group `group` ("features", "spectrum"), one 1-D
+ * dataset per column (float64; "channel" and "flags" int32), channel_names,
+ * and attributes "columns" and (with a flags column) "flag_bits".  Written
+ * under a temporary name and renamed by emg_table_h5_close() (abort removes it). */
 typedef struct emg_table_h5 emg_table_h5;
-int emg_table_h5_open(emg_table_h5 **out, const char *path, size_t n_columns,
-                      const char *const *columns, const char *const *channel_names,
-                      size_t n_channels, emg_error *err);
+int emg_table_h5_open(emg_table_h5 **out, const char *path, const char *group,
+                      size_t n_columns, const char *const *columns,
+                      const char *const *channel_names, size_t n_channels, emg_error *err);
 /* One row of n_columns values (channel as its 0-based index, flags as bits). */
 int emg_table_h5_append(emg_table_h5 *t, const double *row, emg_error *err);
 /* Write what is buffered, close and move into place.  Frees t. */

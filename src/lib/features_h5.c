@@ -1,11 +1,12 @@
-/* features_h5.c: feature tables as HDF5 (emg-features OUT.h5).
+/* features_h5.c: feature and spectrum tables as HDF5 (emg-features and
+ * emg-spectrum OUT.h5).
  *
- * Layout: group /features with one extendible, chunked 1-D dataset per
+ * Layout: one group (/features, /spectrum) with one extendible, chunked 1-D dataset per
  * column (float64; "channel" and "flags" as int32: the 0-based channel
  * index and the EMG_WINDOW_* bits), all of the same length (one entry per
  * row), and /features/channel_names (variable-length strings).  Attributes
- * on /features: "columns" (the column order, comma-separated) and
- * "flag_bits" (the meaning of the flag bits).  Rows are buffered and written
+ * on the group: "columns" (the column order, comma-separated) and, when
+ * there is a flags column, "flag_bits" (the meaning of the bits).  Rows are buffered and written
  * a chunk at a time.  The file is written under a temporary name and renamed
  * on a successful close (removed on failure). */
 #include "emgkit/features.h"
@@ -35,9 +36,9 @@ static int h5_fail(emg_error *err, const char *path, const char *what)
     return emg_error_set(err, EMG_ERR_OUTPUT, "%s: HDF5: cannot %s", path, what);
 }
 
-int emg_table_h5_open(emg_table_h5 **out, const char *path, size_t n_columns,
-                      const char *const *columns, const char *const *channel_names,
-                      size_t n_channels, emg_error *err)
+int emg_table_h5_open(emg_table_h5 **out, const char *path, const char *group,
+                      size_t n_columns, const char *const *columns,
+                      const char *const *channel_names, size_t n_channels, emg_error *err)
 {
     *out = NULL;
     emg_table_h5 *t = emg_xcalloc(1, sizeof *t, err);
@@ -66,7 +67,7 @@ int emg_table_h5_open(emg_table_h5 **out, const char *path, size_t n_columns,
         emg_table_h5_abort(t);
         return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot create the HDF5 file", path);
     }
-    t->group = H5Gcreate2(t->file, "features", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    t->group = H5Gcreate2(t->file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = CHUNK_ROWS;
     hid_t space = H5Screate_simple(1, &zero, &unlimited);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
@@ -108,7 +109,10 @@ int emg_table_h5_open(emg_table_h5 **out, const char *path, size_t n_columns,
         hid_t s1 = H5Screate(H5S_SCALAR);
         const char *vals[2] = {joined ? joined : "", bits};
         const char *anames[2] = {"columns", "flag_bits"};
-        for (int a = 0; a < 2 && ok; a++) {
+        int has_flags = 0;
+        for (size_t c = 0; c < n_columns; c++)
+            has_flags |= !strcmp(columns[c], "flags");
+        for (int a = 0; a < 1 + has_flags && ok; a++) {
             hid_t attr = H5Acreate2(t->group, anames[a], str, s1, H5P_DEFAULT, H5P_DEFAULT);
             ok = attr >= 0 && H5Awrite(attr, str, &vals[a]) >= 0;
             if (attr >= 0)

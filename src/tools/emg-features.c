@@ -359,7 +359,7 @@ int main(int argc, char **argv)
     if (h5) {
         if (!strcmp(out_path, "-"))
             cli_usage_error("HDF5 output needs a file name");
-        if (emg_table_h5_open(&wc.h5, out_path, n_ids + 4, cols, names, hdr->n_channels, &err) < 0)
+        if (emg_table_h5_open(&wc.h5, out_path, "features", n_ids + 4, cols, names, hdr->n_channels, &err) < 0)
             cli_fail(&err);
     } else {
         emg_tsv_header(out, n_ids + 4, cols);

@@ -39,7 +39,8 @@ static void usage(FILE *out)
             "  --no-filter            do not filter (default)\n"
             "  --filter-band LO:HI, --mains F, --notch-harmonics N   as in emg-features\n"
             "  --wisdom FILE          FFTW wisdom to load and update\n"
-            "  -o, --output FILE      output file (default: OUTPUT or stdout)\n"
+            "  -o, --output FILE      output file (default: OUTPUT or stdout); .h5 or .hdf5:\n"
+            "                         HDF5 (group /spectrum, one dataset per column)\n"
             "  -h, --help             this help\n\n",
             cli_prog());
     cli_input_help(out);
@@ -69,6 +70,7 @@ typedef struct chan {
 
 typedef struct spectrum_ctx {
     FILE *out;
+    emg_table_h5 *h5;     /* HDF5 output instead of TSV */
     const emg_header *hdr;
     int stft;
     double fmax;
@@ -81,6 +83,19 @@ static void write_psd(const spectrum_ctx *sc, size_t c, const chan *ch, const do
         double f = (double)k * df;
         if (sc->fmax > 0 && f > sc->fmax)
             break;
+        if (sc->h5) {
+            double row[4] = {(double)c, time, f, psd[k]};
+            if (!sc->stft) {
+                row[1] = f;
+                row[2] = psd[k];
+            }
+            emg_error err;
+            if (emg_table_h5_append(sc->h5, row, &err) < 0) {
+                emg_table_h5_abort(sc->h5);
+                cli_fail(&err);
+            }
+            continue;
+        }
         emg_tsv_str(sc->out, sc->hdr->channels[c].name, 0);
         if (sc->stft)
             emg_tsv_num(sc->out, time, 0);
@@ -144,7 +159,7 @@ int main(int argc, char **argv)
     emg_taper taper = EMG_TAPER_HANN;
     double alpha = 0.5, seg = 256, overlap = 128;
     emg_filter_stage_options filt = EMG_FILTER_STAGE_OPTIONS_INIT;
-    spectrum_ctx sc = {NULL, NULL, 0, 0};
+    spectrum_ctx sc = {NULL, NULL, NULL, 0, 0};
     const char *out_path = NULL, *wisdom = NULL;
     int opt, periodogram = 0, filter = 0;
     emg_error err;
@@ -229,13 +244,26 @@ int main(int argc, char **argv)
         if (!(ch[c].stage = stage.create(stage.ctx, c, hdr->channels[c].fs, &err)))
             cli_fail(&err);
 
-    sc.out = cli_open_text_output(out_path);
     static const char *cols_psd[] = {"channel", "frequency", "psd"};
     static const char *cols_stft[] = {"channel", "time", "frequency", "psd"};
-    if (sc.stft)
-        emg_tsv_header(sc.out, 4, cols_stft);
-    else
-        emg_tsv_header(sc.out, 3, cols_psd);
+    const char *dot = strrchr(out_path, '.');
+    if (dot && (!strcmp(dot, ".h5") || !strcmp(dot, ".hdf5"))) {
+        const char **names = malloc((nch ? nch : 1) * sizeof *names);
+        if (!names)
+            cli_die(CLI_EXIT_INTERNAL, "out of memory");
+        for (size_t c = 0; c < nch; c++)
+            names[c] = hdr->channels[c].name;
+        if (emg_table_h5_open(&sc.h5, out_path, "spectrum", sc.stft ? 4 : 3, sc.stft ? cols_stft : cols_psd, names,
+                              nch, &err) < 0)
+            cli_fail(&err);
+        free(names);
+    } else {
+        sc.out = cli_open_text_output(out_path);
+        if (sc.stft)
+            emg_tsv_header(sc.out, 4, cols_stft);
+        else
+            emg_tsv_header(sc.out, 3, cols_psd);
+    }
 
     const emg_block *blk;
     int rc;
@@ -286,7 +314,10 @@ int main(int argc, char **argv)
             ch[c].acc[k] /= (double)ch[c].segments;
         write_psd(&sc, c, &ch[c], ch[c].acc, NAN);
     }
-    cli_close_text_output(sc.out);
+    if (sc.h5 && emg_table_h5_close(sc.h5, &err) < 0)
+        cli_fail(&err);
+    if (sc.out)
+        cli_close_text_output(sc.out);
     if (wisdom && emg_fftw_wisdom_save(wisdom, &err) < 0)
         cli_warn("%s", err.message);
     for (size_t c = 0; c < nch; c++) {

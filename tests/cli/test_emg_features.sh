@@ -116,6 +116,9 @@ if [ -x "$BIN/emg-spectrum" ]; then
     check "emg-spectrum 129 bins" test "$(($(wc -l <"$TMP/psd.tsv") - 1))" -eq 129
     "$BIN/emg-spectrum" --stft --welch 256:128 "$PLUX" >"$TMP/stft.tsv" 2>/dev/null
     check "emg-spectrum --stft table" sh -c "head -1 '$TMP/stft.tsv' | grep -q '^channel	time	frequency	psd$'"
+    "$BIN/emg-spectrum" "$PLUX" "$TMP/psd.h5" 2>/dev/null
+    /usr/bin/python3 -c "import h5py,sys; g=h5py.File(sys.argv[1])['spectrum']; assert len(g['psd'])==129 and g.attrs['columns']=='channel,frequency,psd'" "$TMP/psd.h5"
+    check "emg-spectrum HDF5 output" test $? -eq 0
 fi
 
 echo "$fails failure(s)"
