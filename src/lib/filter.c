@@ -2,10 +2,11 @@
  * mains detection, and whole-array detrending.
  *
  * Each section runs in transposed direct form II (O&S 3rd ed., sec. 6.5.2),
- * section by section over a whole block so that the coefficients and state
- * stay in registers and no sample allocates; the same arithmetic happens in
- * the same order however the signal is cut into blocks, so streaming output
- * equals whole-array output bit for bit.
+ * up to four sections at a time over a whole block, so that their states stay
+ * in registers, their recursions overlap in the processor, and no sample
+ * allocates; the same arithmetic happens in the same order however the signal
+ * is cut into blocks, so streaming output equals whole-array output bit for
+ * bit.
  *
  * Zero-phase filtering is Gustafsson's forward-backward scheme (IEEE Trans.
  * Signal Process. 44:988, 1996) as SciPy's sosfiltfilt implements it: the
@@ -19,7 +20,7 @@
  *
  * Mains detection: Goertzel's algorithm (Goertzel 1958, Am. Math. Monthly
  * 65:34) evaluates the spectrum at the 50/60 Hz harmonics and at neighbouring
- * frequencies of Hann-windowed 1 s segments. */
+ * frequencies of half-overlapping Hann-windowed segments of 1-4 s. */
 #include "emgkit/filter.h"
 
 #include <math.h>
