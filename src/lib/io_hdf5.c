@@ -4,15 +4,10 @@
  *   - the emgkit layout (docs/hdf5-layout.md), which the writer below produces:
  *     one float dataset per channel under /recording/channels, annotations as a
  *     column table, provenance;
- *   - PLUX OpenSignals files: one group per device (named by its MAC address)
- *     holding raw ADC counts in raw/channel_N; counts are converted to physical
- *     units with the sensor's transfer function from the PLUX datasheets, as
- *     biosignalsnotebooks' raw_to_phy does (PLUX, "Electromyography (EMG) Sensor
- *     Datasheet": EMG(mV) = (ADC / 2^n - 1/2) * VCC / G_EMG * 1000, VCC = 3 V,
- *     G_EMG = 1000);
- *   - NWB 2.x (Ruebel et al. 2022, eLife 11:e78362): TimeSeries and
- *     ElectricalSeries groups directly under /acquisition (data, starting_time
- *     with rate or timestamps, unit, conversion, offset, channel_conversion).
+ *   - PLUX OpenSignals files (io_hdf5_plux.c);
+ *   - NWB 2.x TimeSeries under /acquisition (io_hdf5_nwb.c).
+ * This file holds what they share: detection, attribute helpers, and the
+ * block reader that streams every layout's sample datasets ("series").
  *
  * Samples are read with hyperslab selections one block at a time, so memory
  * does not grow with the recording's length.  HDF5's automatic error printing
@@ -25,17 +20,14 @@
 #include <time.h>
 
 #include "emgkit/emgkit.h"
-#include "io_internal.h"
+#include "io_hdf5_internal.h"
 
 #define EMGKIT_HDF5_FORMAT "emgkit-hdf5"
 #define EMGKIT_HDF5_VERSION 1
 /* Samples of the fastest channel per block read. */
 #define HDF5_BLOCK_SAMPLES 32768
-/* Rows per pass when a reader scans a whole dataset at open (PLUX checks, timestamps). */
-#define HDF5_SCAN_ROWS 65536
 /* Bounds that only a damaged file exceeds; they keep allocations and block
  * counts finite whatever the file claims. */
-#define HDF5_MAX_COLUMNS 65536
 #define HDF5_MIN_FS 1e-6
 #define HDF5_MAX_FS 1e8
 /* Attributes and metadata datasets (labels, annotation columns) are read whole. */
@@ -84,7 +76,7 @@ static hid_t file_access(void)
     return fapl;
 }
 
-static void close_id(hid_t *id, herr_t (*closer)(hid_t))
+void emg_h5_close_id(hid_t *id, herr_t (*closer)(hid_t))
 {
     if (*id >= 0)
         closer(*id);
@@ -96,7 +88,7 @@ static void close_id(hid_t *id, herr_t (*closer)(hid_t))
 static void close_keeping_errors(hid_t *id, herr_t (*closer)(hid_t), int failed)
 {
     hid_t stack = failed ? H5Eget_current_stack() : H5I_INVALID_HID;
-    close_id(id, closer);
+    emg_h5_close_id(id, closer);
     if (stack >= 0)
         H5Eset_current_stack(stack);
 }
@@ -109,7 +101,7 @@ static herr_t innermost_error(unsigned n, const H5E_error2_t *e, void *data)
 }
 
 /* Fail with the innermost HDF5 message, e.g. "truncated file: eof = ...". */
-static int h5_fail(emg_error *err, emg_status status, const char *path, const char *what)
+int emg_h5_fail(emg_error *err, emg_status status, const char *path, const char *what)
 {
     char detail[160] = "";
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, detail);
@@ -130,7 +122,7 @@ static herr_t obj_read(hid_t id, int is_attr, hid_t mem_type, void *buf)
                    : H5Dread(id, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
 }
 
-static void free_strings(char **s, size_t n)
+void emg_h5_free_strings(char **s, size_t n)
 {
     for (size_t i = 0; s && i < n; i++)
         free(s[i]);
@@ -189,11 +181,11 @@ done:
         *out = list;
         *n = (size_t)npts;
     } else {
-        free_strings(list, npts > 0 ? (size_t)npts : 0);
+        emg_h5_free_strings(list, npts > 0 ? (size_t)npts : 0);
     }
-    close_id(&mtype, H5Tclose);
-    close_id(&ftype, H5Tclose);
-    close_id(&space, H5Sclose);
+    emg_h5_close_id(&mtype, H5Tclose);
+    emg_h5_close_id(&ftype, H5Tclose);
+    emg_h5_close_id(&space, H5Sclose);
     return rc;
 }
 
@@ -216,8 +208,8 @@ static int obj_doubles(hid_t id, int is_attr, double **out, size_t *n)
             free(v);
         }
     }
-    close_id(&ftype, H5Tclose);
-    close_id(&space, H5Sclose);
+    emg_h5_close_id(&ftype, H5Tclose);
+    emg_h5_close_id(&space, H5Sclose);
     return rc;
 }
 
@@ -229,12 +221,12 @@ static int attr_strings(hid_t obj, const char *name, char ***out, size_t *n)
         return -1;
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     int rc = a < 0 ? -1 : obj_strings(a, 1, out, n);
-    close_id(&a, H5Aclose);
+    emg_h5_close_id(&a, H5Aclose);
     return rc;
 }
 
 /* The first string of an attribute into out; -1 (out unchanged) when missing. */
-static int attr_string(hid_t obj, const char *name, char *out, size_t size)
+int emg_h5_attr_string(hid_t obj, const char *name, char *out, size_t size)
 {
     char **list;
     size_t n;
@@ -242,11 +234,11 @@ static int attr_string(hid_t obj, const char *name, char *out, size_t size)
         return -1;
     if (n > 0)
         emg_strlcpy(out, list[0], size);
-    free_strings(list, n);
+    emg_h5_free_strings(list, n);
     return n > 0 ? 0 : -1;
 }
 
-static int attr_doubles(hid_t obj, const char *name, double **out, size_t *n)
+int emg_h5_attr_doubles(hid_t obj, const char *name, double **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -254,16 +246,16 @@ static int attr_doubles(hid_t obj, const char *name, double **out, size_t *n)
         return -1;
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     int rc = a < 0 ? -1 : obj_doubles(a, 1, out, n);
-    close_id(&a, H5Aclose);
+    emg_h5_close_id(&a, H5Aclose);
     return rc;
 }
 
 /* The first value of a numeric attribute, or fallback when missing. */
-static double attr_double(hid_t obj, const char *name, double fallback)
+double emg_h5_attr_double(hid_t obj, const char *name, double fallback)
 {
     double *v;
     size_t n;
-    if (attr_doubles(obj, name, &v, &n) < 0)
+    if (emg_h5_attr_doubles(obj, name, &v, &n) < 0)
         return fallback;
     double value = n > 0 ? v[0] : fallback;
     free(v);
@@ -272,47 +264,42 @@ static double attr_double(hid_t obj, const char *name, double fallback)
 
 /* A number from a file as int32: damaged files may hold NaN or huge values,
  * whose conversion would be undefined. */
-static int32_t to_int32(double v)
+int32_t emg_h5_to_int32(double v)
 {
     if (!(v == v))
         return 0;
     return v <= INT32_MIN ? INT32_MIN : v >= INT32_MAX ? INT32_MAX : (int32_t)v;
 }
 
-static int link_exists(hid_t loc, const char *path)
+int emg_h5_link_exists(hid_t loc, const char *path)
 {
     return H5Lexists(loc, path, H5P_DEFAULT) > 0;
 }
 
-static int dataset_strings(hid_t loc, const char *path, char ***out, size_t *n)
+int emg_h5_dataset_strings(hid_t loc, const char *path, char ***out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (!link_exists(loc, path))
+    if (!emg_h5_link_exists(loc, path))
         return -1;
     hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
     int rc = d < 0 ? -1 : obj_strings(d, 0, out, n);
-    close_id(&d, H5Dclose);
+    emg_h5_close_id(&d, H5Dclose);
     return rc;
 }
 
-static int dataset_doubles(hid_t loc, const char *path, double **out, size_t *n)
+int emg_h5_dataset_doubles(hid_t loc, const char *path, double **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (!link_exists(loc, path))
+    if (!emg_h5_link_exists(loc, path))
         return -1;
     hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
     int rc = d < 0 ? -1 : obj_doubles(d, 0, out, n);
-    close_id(&d, H5Dclose);
+    emg_h5_close_id(&d, H5Dclose);
     return rc;
 }
 
-/* Names of the direct members of a group that are groups (H5Literate order: by name). */
-typedef struct name_list {
-    char **names;
-    size_t n, cap;
-} name_list;
 
 static herr_t collect_group(hid_t loc, const char *name, const H5L_info_t *info, void *data)
 {
@@ -322,7 +309,7 @@ static herr_t collect_group(hid_t loc, const char *name, const H5L_info_t *info,
     /* H5Oopen + H5Iget_type rather than H5Oget_info, whose signature changed in 1.12. */
     hid_t obj = H5Oopen(loc, name, H5P_DEFAULT);
     int is_group = obj >= 0 && H5Iget_type(obj) == H5I_GROUP;
-    close_id(&obj, H5Oclose);
+    emg_h5_close_id(&obj, H5Oclose);
     if (!is_group)
         return 0;
     if (list->n == list->cap) {
@@ -339,13 +326,13 @@ static herr_t collect_group(hid_t loc, const char *name, const H5L_info_t *info,
     return 0;
 }
 
-static int list_groups(hid_t group, name_list *list)
+int emg_h5_list_groups(hid_t group, name_list *list)
 {
     memset(list, 0, sizeof *list);
     hsize_t idx = 0;
     if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_group, list) >= 0)
         return 0;
-    free_strings(list->names, list->n);
+    emg_h5_free_strings(list->names, list->n);
     memset(list, 0, sizeof *list);
     return -1;
 }
@@ -364,41 +351,19 @@ static int hdf5_probe(const unsigned char *head, size_t len, const char *path)
 
 /* ------------------------------------------------------------- reader state */
 
-/* One dataset of samples: rows are time, columns (rank 2) are channels.
- * physical = stored * scale[c] + offset[c]. */
-typedef struct h5_series {
-    hid_t dset;
-    hsize_t n_rows, n_cols;
-    int rank;
-    double fs;
-    size_t first_channel;
-    double rows_per_block;
-    double *scale, *offset;
-} h5_series;
-
-typedef struct h5_reader {
-    char *path;
-    hid_t file;
-    h5_series *series;
-    size_t n_series;
-    size_t n_channels;
-    int64_t block_index;
-    double *scratch;
-    size_t scratch_cap;
-} h5_reader;
 
 static void reader_free(h5_reader *r)
 {
     if (!r)
         return;
     for (size_t i = 0; i < r->n_series; i++) {
-        close_id(&r->series[i].dset, H5Dclose);
+        emg_h5_close_id(&r->series[i].dset, H5Dclose);
         free(r->series[i].scale);
         free(r->series[i].offset);
     }
     free(r->series);
     free(r->scratch);
-    close_id(&r->file, H5Fclose);
+    emg_h5_close_id(&r->file, H5Fclose);
     free(r->path);
     free(r);
 }
@@ -406,26 +371,26 @@ static void reader_free(h5_reader *r)
 /* A damaged size field can claim 10^18 samples, which HDF5 would serve as fill
  * values for ages.  Deflate packs at most about 1000:1, so a dataset larger than
  * 2000 times the file is not real. */
-static int plausible_length(hid_t file, hid_t dset, hsize_t rows, hsize_t cols)
+int emg_h5_plausible_length(hid_t file, hid_t dset, hsize_t rows, hsize_t cols)
 {
     hsize_t file_size = 0;
     hid_t type = H5Dget_type(dset);
     size_t item = type >= 0 ? H5Tget_size(type) : 1;
-    close_id(&type, H5Tclose);
+    emg_h5_close_id(&type, H5Tclose);
     if (H5Fget_filesize(file, &file_size) < 0)
         return 1;
     return (double)rows * (double)cols * (double)item <= 2000.0 * (double)file_size + 1e6;
 }
 
 /* Take ownership of dset as a new series; its channels are added by the caller. */
-static int add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_series **out)
+int emg_h5_add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_series **out)
 {
     hid_t space = H5Dget_space(dset);
     hsize_t dims[2] = {0, 1};
     int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
     if (rank == 1 || rank == 2)
         H5Sget_simple_extent_dims(space, dims, NULL);
-    close_id(&space, H5Sclose);
+    emg_h5_close_id(&space, H5Sclose);
     if ((rank != 1 && rank != 2) || dims[1] > HDF5_MAX_COLUMNS) {
         H5Dclose(dset);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: sample dataset of rank %d with %llu columns",
@@ -436,7 +401,7 @@ static int add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_se
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: implausible sampling rate %g Hz", r->path,
                              fs);
     }
-    if (!plausible_length(r->file, dset, dims[0], rank == 2 ? dims[1] : 1)) {
+    if (!emg_h5_plausible_length(r->file, dset, dims[0], rank == 2 ? dims[1] : 1)) {
         H5Dclose(dset);
         return emg_error_set(err, EMG_ERR_FORMAT,
                              "%s: a dataset claims %llu samples, more than the file can hold",
@@ -467,7 +432,7 @@ static int add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_se
 }
 
 /* Rows [row, row + n) of all columns as doubles (HDF5 converts the stored type). */
-static int read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out)
+int emg_h5_read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out)
 {
     hid_t fspace = H5Dget_space(s->dset);
     hsize_t start[2] = {row, 0}, count[2] = {n, s->n_cols}, total = n * s->n_cols;
@@ -481,7 +446,7 @@ static int read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out)
     return st < 0 ? -1 : 0;
 }
 
-static int ensure_scratch(h5_reader *r, size_t n, emg_error *err)
+int emg_h5_ensure_scratch(h5_reader *r, size_t n, emg_error *err)
 {
     if (n <= r->scratch_cap)
         return EMG_OK;
@@ -512,7 +477,7 @@ static int read_failure(h5_reader *r, const h5_series *s, hsize_t row, emg_error
     char what[300];
     snprintf(what, sizeof what, "%s: samples from %llu on unreadable, file corrupt or truncated",
              dataset, (unsigned long long)row);
-    return h5_fail(err, EMG_ERR_FORMAT, r->path, what);
+    return emg_h5_fail(err, EMG_ERR_FORMAT, r->path, what);
 }
 
 static int read_block(void *state, emg_block *blk, emg_error *err)
@@ -551,9 +516,9 @@ static int read_block(void *state, emg_block *blk, emg_error *err)
             blk->count[s->first_channel + c] = (size_t)n;
         if (n == 0 || s->n_cols == 0)
             continue;
-        if ((rc = ensure_scratch(r, (size_t)(n * s->n_cols), err)) < 0)
+        if ((rc = emg_h5_ensure_scratch(r, (size_t)(n * s->n_cols), err)) < 0)
             return rc;
-        if (read_rows(s, a, n, r->scratch) < 0)
+        if (emg_h5_read_rows(s, a, n, r->scratch) < 0)
             return read_failure(r, s, a, err);
         for (hsize_t c = 0; c < s->n_cols; c++) {
             double *dst = blk->data[s->first_channel + c];
@@ -568,12 +533,12 @@ static int read_block(void *state, emg_block *blk, emg_error *err)
 
 
 /* Digital range of an integer HDF5 type, for channels that hold ADC counts. */
-static void integer_range(hid_t dset, int32_t *lo, int32_t *hi)
+void emg_h5_integer_range(hid_t dset, int32_t *lo, int32_t *hi)
 {
     hid_t t = H5Dget_type(dset);
     size_t bits = t >= 0 ? 8 * H5Tget_size(t) : 16;
     int is_signed = t >= 0 && H5Tget_sign(t) == H5T_SGN_2;
-    close_id(&t, H5Tclose);
+    emg_h5_close_id(&t, H5Tclose);
     if (bits > 32)
         bits = 32;
     if (is_signed) {
@@ -585,19 +550,19 @@ static void integer_range(hid_t dset, int32_t *lo, int32_t *hi)
     }
 }
 
-static int dataset_is_integer(hid_t dset)
+int emg_h5_dataset_is_integer(hid_t dset)
 {
     hid_t t = H5Dget_type(dset);
     int yes = t >= 0 && H5Tget_class(t) == H5T_INTEGER;
-    close_id(&t, H5Tclose);
+    emg_h5_close_id(&t, H5Tclose);
     return yes;
 }
 
-static int dataset_is_numeric(hid_t dset)
+int emg_h5_dataset_is_numeric(hid_t dset)
 {
     hid_t t = H5Dget_type(dset);
     H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
-    close_id(&t, H5Tclose);
+    emg_h5_close_id(&t, H5Tclose);
     return c == H5T_INTEGER || c == H5T_FLOAT;
 }
 
@@ -626,12 +591,12 @@ static int read_annotation_table(h5_reader *r, hid_t table, emg_header *hdr, emg
     char **text = NULL;
     size_t n_on = 0, n_du = 0, n_ch = 0, n_tx = 0;
     int rc = EMG_OK;
-    if (dataset_doubles(table, "onset", &onset, &n_on) < 0 ||
-        dataset_doubles(table, "duration", &duration, &n_du) < 0 ||
-        dataset_doubles(table, "channel", &channel, &n_ch) < 0 ||
-        dataset_strings(table, "text", &text, &n_tx) < 0 || n_du != n_on || n_ch != n_on ||
+    if (emg_h5_dataset_doubles(table, "onset", &onset, &n_on) < 0 ||
+        emg_h5_dataset_doubles(table, "duration", &duration, &n_du) < 0 ||
+        emg_h5_dataset_doubles(table, "channel", &channel, &n_ch) < 0 ||
+        emg_h5_dataset_strings(table, "text", &text, &n_tx) < 0 || n_du != n_on || n_ch != n_on ||
         n_tx != n_on)
-        rc = h5_fail(err, EMG_ERR_FORMAT, r->path,
+        rc = emg_h5_fail(err, EMG_ERR_FORMAT, r->path,
                      "/recording/annotations: onset, duration, channel and text columns "
                      "missing or of different lengths");
     for (size_t i = 0; rc >= 0 && i < n_on; i++) {
@@ -641,7 +606,7 @@ static int read_annotation_table(h5_reader *r, hid_t table, emg_header *hdr, emg
     free(onset);
     free(duration);
     free(channel);
-    free_strings(text, n_tx);
+    emg_h5_free_strings(text, n_tx);
     return rc;
 }
 
@@ -652,31 +617,31 @@ static int read_channel(h5_reader *r, hid_t channels, size_t index, emg_header *
     snprintf(name, sizeof name, "%zu", index);
     hid_t dset = H5Dopen2(channels, name, H5P_DEFAULT);
     if (dset < 0)
-        return h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open a channel dataset");
+        return emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open a channel dataset");
     emg_channel ch;
     emg_channel_init(&ch);
     snprintf(ch.name, sizeof ch.name, "%zu", index + 1);
-    attr_string(dset, "name", ch.name, sizeof ch.name);
-    attr_string(dset, "unit", ch.unit, sizeof ch.unit);
-    attr_string(dset, "transducer", ch.transducer, sizeof ch.transducer);
-    ch.fs = attr_double(dset, "fs", 0);
-    ch.gain = attr_double(dset, "gain", 0);
-    ch.baseline = attr_double(dset, "baseline", 0);
-    ch.digital_min = to_int32(attr_double(dset, "digital_min", 0));
-    ch.digital_max = to_int32(attr_double(dset, "digital_max", 0));
+    emg_h5_attr_string(dset, "name", ch.name, sizeof ch.name);
+    emg_h5_attr_string(dset, "unit", ch.unit, sizeof ch.unit);
+    emg_h5_attr_string(dset, "transducer", ch.transducer, sizeof ch.transducer);
+    ch.fs = emg_h5_attr_double(dset, "fs", 0);
+    ch.gain = emg_h5_attr_double(dset, "gain", 0);
+    ch.baseline = emg_h5_attr_double(dset, "baseline", 0);
+    ch.digital_min = emg_h5_to_int32(emg_h5_attr_double(dset, "digital_min", 0));
+    ch.digital_max = emg_h5_to_int32(emg_h5_attr_double(dset, "digital_max", 0));
     if (!(ch.fs > 0) || !isfinite(ch.fs)) {
         H5Dclose(dset);
         return emg_error_set(err, EMG_ERR_FORMAT,
                              "%s: /recording/channels/%s: missing or invalid fs attribute",
                              r->path, name);
     }
-    if (!dataset_is_numeric(dset)) {
+    if (!emg_h5_dataset_is_numeric(dset)) {
         H5Dclose(dset);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: /recording/channels/%s: not numeric",
                              r->path, name);
     }
     h5_series *s = NULL;
-    int rc = add_series(r, dset, ch.fs, err, &s);
+    int rc = emg_h5_add_series(r, dset, ch.fs, err, &s);
     if (rc < 0)
         return rc;
     if (s->n_cols != 1 || s->rank != 1)
@@ -690,681 +655,47 @@ static int read_channel(h5_reader *r, hid_t channels, size_t index, emg_header *
 
 static int open_emgkit(h5_reader *r, emg_header *hdr, emg_error *err)
 {
-    int version = to_int32(attr_double(r->file, "version", 0));
+    int version = emg_h5_to_int32(emg_h5_attr_double(r->file, "version", 0));
     if (version != EMGKIT_HDF5_VERSION)
         return emg_error_set(err, EMG_ERR_UNSUPPORTED,
                              "%s: emgkit HDF5 layout version %d (this emgkit reads version %d)",
                              r->path, version, EMGKIT_HDF5_VERSION);
     hid_t rec = H5Gopen2(r->file, "/recording", H5P_DEFAULT);
     if (rec < 0)
-        return h5_fail(err, EMG_ERR_FORMAT, r->path, "no /recording group");
-    attr_string(rec, "start_time", hdr->start_time, sizeof hdr->start_time);
-    attr_string(rec, "subject", hdr->subject, sizeof hdr->subject);
-    attr_string(rec, "description", hdr->recording, sizeof hdr->recording);
+        return emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "no /recording group");
+    emg_h5_attr_string(rec, "start_time", hdr->start_time, sizeof hdr->start_time);
+    emg_h5_attr_string(rec, "subject", hdr->subject, sizeof hdr->subject);
+    emg_h5_attr_string(rec, "description", hdr->recording, sizeof hdr->recording);
     char **prov;
     size_t n_prov;
     int rc = EMG_OK;
     if (attr_strings(rec, "provenance", &prov, &n_prov) == 0) {
         for (size_t i = 0; rc >= 0 && i < n_prov; i++)
             rc = emg_header_add_provenance(hdr, prov[i], err);
-        free_strings(prov, n_prov);
+        emg_h5_free_strings(prov, n_prov);
     }
     hid_t channels = rc >= 0 ? H5Gopen2(rec, "channels", H5P_DEFAULT) : H5I_INVALID_HID;
     if (rc >= 0 && channels < 0)
-        rc = h5_fail(err, EMG_ERR_FORMAT, r->path, "no /recording/channels group");
+        rc = emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "no /recording/channels group");
     for (size_t i = 0; rc >= 0; i++) {
         char name[32];
         snprintf(name, sizeof name, "%zu", i);
-        if (!link_exists(channels, name))
+        if (!emg_h5_link_exists(channels, name))
             break;
         rc = read_channel(r, channels, i, hdr, err);
     }
     if (rc >= 0 && r->n_channels == 0)
         rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: /recording/channels holds no channel",
                            r->path);
-    if (rc >= 0 && link_exists(rec, "annotations")) {
+    if (rc >= 0 && emg_h5_link_exists(rec, "annotations")) {
         hid_t table = H5Gopen2(rec, "annotations", H5P_DEFAULT);
-        rc = table < 0 ? h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open annotations")
+        rc = table < 0 ? emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open annotations")
                        : read_annotation_table(r, table, hdr, err);
-        close_id(&table, H5Gclose);
+        emg_h5_close_id(&table, H5Gclose);
     }
-    close_id(&channels, H5Gclose);
-    close_id(&rec, H5Gclose);
+    emg_h5_close_id(&channels, H5Gclose);
+    emg_h5_close_id(&rec, H5Gclose);
     return rc;
-}
-
-/* ----------------------------------------------------------- PLUX OpenSignals */
-
-/* Transfer functions of PLUX sensors (datasheets; the constants are those of
- * biosignalsnotebooks conversion.raw_to_phy):
- *   physical = (ADC / 2^n - 1/2) * VCC / G * 1000   [mV]
- * bioplux, biosignalsplux, channeller...: VCC = 3 V; EMG G = 1000, ECG G = 1019.
- * BITalino: VCC = 3.3 V; EMG G = 1008 (original) or 1009 (revolution, riot);
- * ECG G = 1100. */
-typedef struct plux_transfer {
-    double vcc, gain;
-} plux_transfer;
-
-static int plux_transfer_for(const char *sensor, const char *device, plux_transfer *t)
-{
-    int bitalino = !strncmp(device, "bitalino", 8);
-    if (!strcmp(sensor, "EMG")) {
-        t->vcc = bitalino ? 3.3 : 3.0;
-        t->gain = !bitalino ? 1000 : !strcmp(device, "bitalino") ? 1008 : 1009;
-        return 1;
-    }
-    if (!strcmp(sensor, "ECG")) {
-        t->vcc = bitalino ? 3.3 : 3.0;
-        t->gain = bitalino ? 1100 : 1019;
-        return 1;
-    }
-    return 0;
-}
-
-/* "2017-5-30" and "15:34:25.337" into ISO 8601. */
-static void plux_start_time(hid_t dev, char out[40])
-{
-    char date[40] = "", clock[40] = "";
-    int y, mo, d, h = 0, mi = 0;
-    double s = 0;
-    attr_string(dev, "date", date, sizeof date);
-    attr_string(dev, "time", clock, sizeof clock);
-    if (sscanf(date, "%d-%d-%d", &y, &mo, &d) != 3)
-        return;
-    if (sscanf(clock, "%d:%d:%lf", &h, &mi, &s) != 3)
-        h = mi = 0, s = 0;
-    emg_time_format(out, y, mo, d, h, mi, s);
-}
-
-/* Scan a channel's raw counts for samples at the ADC limits (where the signal clips). */
-static int plux_count_clipped(h5_reader *r, const h5_series *s, double top, int64_t *clipped,
-                              emg_error *err)
-{
-    *clipped = 0;
-    for (hsize_t row = 0; row < s->n_rows; row += HDF5_SCAN_ROWS) {
-        hsize_t n = s->n_rows - row < HDF5_SCAN_ROWS ? s->n_rows - row : HDF5_SCAN_ROWS;
-        int rc = ensure_scratch(r, (size_t)(n * s->n_cols), err);
-        if (rc < 0)
-            return rc;
-        if (read_rows(s, row, n, r->scratch) < 0)
-            return h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot read OpenSignals samples");
-        for (hsize_t j = 0; j < n * s->n_cols; j++)
-            *clipped += r->scratch[j] <= 0 || r->scratch[j] >= top;
-    }
-    return EMG_OK;
-}
-
-/* Check the nSeq counter (+1 per sample, modulo 2^16) for dropped samples.
- * Some devices stop the counter at 65535 instead of wrapping: after that
- * nothing can be checked, which the note says. */
-static int plux_check_nseq(h5_reader *r, hid_t dev, const char *mac, double fs, emg_header *hdr,
-                           emg_error *err)
-{
-    if (!link_exists(dev, "raw/nSeq"))
-        return EMG_OK;
-    h5_series tmp = {0};
-    tmp.dset = H5Dopen2(dev, "raw/nSeq", H5P_DEFAULT);
-    hid_t space = tmp.dset >= 0 ? H5Dget_space(tmp.dset) : H5I_INVALID_HID;
-    hsize_t dims[2] = {0, 1};
-    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
-    if (rank == 1 || rank == 2)
-        H5Sget_simple_extent_dims(space, dims, NULL);
-    close_id(&space, H5Sclose);
-    tmp.n_rows = dims[0];
-    tmp.n_cols = rank == 2 ? dims[1] : 1;
-    int rc = EMG_OK;
-    if (tmp.dset < 0 || (rank != 1 && rank != 2) || tmp.n_cols > HDF5_MAX_COLUMNS ||
-        !plausible_length(r->file, tmp.dset, tmp.n_rows, tmp.n_cols)) {
-        close_id(&tmp.dset, H5Dclose);
-        return h5_fail(err, EMG_ERR_FORMAT, r->path, "unreadable raw/nSeq dataset");
-    }
-    int64_t gaps = 0, missing = 0, first_gap = -1, stuck_at = -1;
-    double prev = -1;
-    for (hsize_t row = 0; rc >= 0 && row < tmp.n_rows && stuck_at < 0; row += HDF5_SCAN_ROWS) {
-        hsize_t n = tmp.n_rows - row < HDF5_SCAN_ROWS ? tmp.n_rows - row : HDF5_SCAN_ROWS;
-        if ((rc = ensure_scratch(r, (size_t)(n * tmp.n_cols), err)) < 0)
-            break;
-        if (read_rows(&tmp, row, n, r->scratch) < 0) {
-            rc = h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot read raw/nSeq");
-            break;
-        }
-        for (hsize_t j = 0; j < n; j++) {
-            double seq = to_int32(r->scratch[j * tmp.n_cols]);
-            if (prev >= 0) {
-                long step = (((long)seq - (long)prev) % 65536 + 65536) % 65536;
-                if (step == 0 && seq == 65535) {
-                    stuck_at = (int64_t)(row + j);
-                    break;
-                }
-                if (step != 1) {
-                    gaps++;
-                    missing += (step + 65535) % 65536;
-                    if (first_gap < 0)
-                        first_gap = (int64_t)(row + j);
-                }
-            }
-            prev = seq;
-        }
-    }
-    close_id(&tmp.dset, H5Dclose);
-    if (rc >= 0 && gaps > 0)
-        rc = emg_header_add_note(hdr, err,
-                                 "%s: device %s: nSeq shows %lld gap(s), %lld sample(s) dropped "
-                                 "(first before sample %lld); later samples sit that much early "
-                                 "on the time axis",
-                                 r->path, mac, (long long)gaps, (long long)missing,
-                                 (long long)first_gap);
-    if (rc >= 0 && stuck_at >= 0)
-        rc = emg_header_add_note(hdr, err,
-                                 "%s: device %s: nSeq stops at 65535 (sample %lld, %.3f s) instead "
-                                 "of wrapping; dropped samples after that cannot be detected",
-                                 r->path, mac, (long long)stuck_at - 1,
-                                 (double)(stuck_at - 1) / fs);
-    return rc;
-}
-
-static int plux_channel(h5_reader *r, hid_t dev, const char *mac, int number, int bits,
-                        double fs, const char *device, int prefix, emg_header *hdr, emg_error *err)
-{
-    char path[64];
-    snprintf(path, sizeof path, "raw/channel_%d", number);
-    hid_t dset = link_exists(dev, path) ? H5Dopen2(dev, path, H5P_DEFAULT) : H5I_INVALID_HID;
-    if (dset < 0)
-        return h5_fail(err, EMG_ERR_FORMAT, r->path, "OpenSignals device lists a channel "
-                                                     "without a raw/channel_N dataset");
-    emg_channel ch;
-    emg_channel_init(&ch);
-    char label[EMG_NAME_MAX] = "", sensor[32] = "";
-    snprintf(label, sizeof label, "channel_%d", number);
-    attr_string(dset, "label", label, sizeof label);
-    attr_string(dset, "sensor", sensor, sizeof sensor);
-    if (prefix)
-        snprintf(ch.name, sizeof ch.name, "%.17s %.40s", mac, label);
-    else
-        emg_strlcpy(ch.name, label, sizeof ch.name);
-    snprintf(ch.transducer, sizeof ch.transducer, "PLUX %s sensor, %s %s",
-             sensor[0] ? sensor : "unknown", device, mac);
-    ch.fs = fs;
-    h5_series *s = NULL;
-    int rc = add_series(r, dset, fs, err, &s);
-    if (rc < 0)
-        return rc;
-    if (s->n_cols != 1)
-        return emg_error_set(err, EMG_ERR_FORMAT, "%s: %s: %s has %llu columns, expected 1",
-                             r->path, mac, path, (unsigned long long)s->n_cols);
-    double levels = ldexp(1.0, bits);
-    ch.n_samples = (int64_t)s->n_rows;
-    ch.digital_min = 0;
-    ch.digital_max = (int32_t)(levels - 1);
-    plux_transfer t;
-    if (plux_transfer_for(sensor, device, &t)) {
-        /* physical = (ADC - 2^(n-1)) * VCC * 1000 / (G * 2^n) mV */
-        emg_strlcpy(ch.unit, "mV", sizeof ch.unit);
-        ch.gain = t.gain * levels / (t.vcc * 1000.0);
-        ch.baseline = levels / 2;
-    } else {
-        /* No transfer function known: keep the counts (gain 1, baseline 0). */
-        ch.gain = 1;
-        ch.baseline = 0;
-        rc = emg_header_add_note(hdr, err,
-                                 "%s: %s: sensor \"%s\" has no known transfer function; values "
-                                 "are raw ADC counts",
-                                 r->path, ch.name, sensor);
-    }
-    s->scale[0] = 1.0 / ch.gain;
-    s->offset[0] = -ch.baseline / ch.gain;
-    r->n_channels++;
-    int64_t clipped = 0;
-    if (rc >= 0)
-        rc = plux_count_clipped(r, s, levels - 1, &clipped, err);
-    if (rc >= 0 && clipped > 0)
-        rc = emg_header_add_note(
-            hdr, err, "%s: %s: %lld sample(s) at the %d-bit ADC limits (0 or %d): the signal clips",
-            r->path, ch.name, (long long)clipped, bits, (int)(levels - 1));
-    if (rc >= 0)
-        rc = emg_header_add_channel(hdr, &ch, err);
-    return rc < 0 ? rc : EMG_OK;
-}
-
-static int plux_device(h5_reader *r, const char *mac, int several, emg_header *hdr,
-                       emg_error *err)
-{
-    hid_t dev = H5Gopen2(r->file, mac, H5P_DEFAULT);
-    if (dev < 0)
-        return h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open an OpenSignals device group");
-    double fs = attr_double(dev, "sampling rate", 0);
-    char device[40] = "";
-    attr_string(dev, "device", device, sizeof device);
-    double *numbers = NULL, *bits = NULL;
-    size_t n_numbers = 0, n_bits = 0;
-    int rc = EMG_OK;
-    if (!(fs > 0) || attr_doubles(dev, "channels", &numbers, &n_numbers) < 0 ||
-        attr_doubles(dev, "resolution", &bits, &n_bits) < 0 || n_bits == 0)
-        rc = emg_error_set(err, EMG_ERR_FORMAT,
-                           "%s: OpenSignals device %s lacks sampling rate, channels or "
-                           "resolution attributes",
-                           r->path, mac);
-    if (rc >= 0 && !hdr->start_time[0])
-        plux_start_time(dev, hdr->start_time);
-    if (rc >= 0 && !hdr->recording[0])
-        snprintf(hdr->recording, sizeof hdr->recording, "OpenSignals %s %s", device, mac);
-    for (size_t i = 0; rc >= 0 && i < n_numbers; i++) {
-        int b = to_int32(bits[i < n_bits ? i : n_bits - 1]);
-        if (b < 1 || b > 24) {
-            rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: OpenSignals resolution of %d bits",
-                               r->path, b);
-            break;
-        }
-        rc = plux_channel(r, dev, mac, to_int32(numbers[i]), b, fs, device, several, hdr, err);
-    }
-    double expected = attr_double(dev, "nsamples", -1);
-    if (rc >= 0 && expected >= 0 && r->n_series > 0 &&
-        (double)r->series[r->n_series - 1].n_rows != expected)
-        rc = emg_header_add_note(hdr, err,
-                                 "%s: device %s: nsamples attribute says %.0f, datasets hold %llu",
-                                 r->path, mac, expected,
-                                 (unsigned long long)r->series[r->n_series - 1].n_rows);
-    if (rc >= 0)
-        rc = plux_check_nseq(r, dev, mac, fs, hdr, err);
-    free(numbers);
-    free(bits);
-    close_id(&dev, H5Gclose);
-    return rc;
-}
-
-static int is_plux_device(hid_t file, const char *name)
-{
-    hid_t g = H5Gopen2(file, name, H5P_DEFAULT);
-    int yes = g >= 0 && H5Aexists(g, "sampling rate") > 0 && link_exists(g, "raw");
-    close_id(&g, H5Gclose);
-    return yes;
-}
-
-static int open_plux(h5_reader *r, const name_list *groups, emg_header *hdr, emg_error *err)
-{
-    size_t n_devices = 0;
-    for (size_t i = 0; i < groups->n; i++)
-        n_devices += is_plux_device(r->file, groups->names[i]);
-    int rc = EMG_OK;
-    for (size_t i = 0; rc >= 0 && i < groups->n; i++)
-        if (is_plux_device(r->file, groups->names[i]))
-            rc = plux_device(r, groups->names[i], n_devices > 1, hdr, err);
-    if (rc >= 0 && r->n_channels == 0)
-        rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: OpenSignals file without channels", r->path);
-    return rc;
-}
-
-/* ------------------------------------------------------------------- NWB */
-
-/* "2019-03-05T10:00:00.123456-05:00" -> "2019-03-05T10:00:00.123456" (local time). */
-static void nwb_start_time(const char *iso, char out[40])
-{
-    int y, mo, d, h = 0, mi = 0;
-    double s = 0;
-    int used = 0;
-    if (sscanf(iso, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3)
-        return;
-    if (iso[used] == 'T' || iso[used] == ' ')
-        sscanf(iso + used + 1, "%2d:%2d:%lf", &h, &mi, &s);
-    emg_time_format(out, y, mo, d, h, mi, s);
-}
-
-/* Move an ISO start time forward by seconds (NWB starting_time). */
-static void shift_start_time(char start[40], double seconds)
-{
-    int y, mo, d, h, mi;
-    double s;
-    if (!start[0] || seconds == 0 || emg_time_parse(start, &y, &mo, &d, &h, &mi, &s) < 0)
-        return;
-    double whole = floor(s + seconds);
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = 0};
-    time_t t = timegm(&tm) + (time_t)whole;
-    struct tm out;
-    if (!gmtime_r(&t, &out))
-        return;
-    emg_time_format(start, out.tm_year + 1900, out.tm_mon + 1, out.tm_mday, out.tm_hour,
-                    out.tm_min, out.tm_sec + (s + seconds - whole));
-}
-
-/* NWB units are words ("volts"); the rest of emgkit uses symbols. */
-static void nwb_unit(const char *unit, char *out, size_t n)
-{
-    static const char *const map[][2] = {{"volts", "V"},         {"volt", "V"},
-                                         {"millivolts", "mV"},   {"microvolts", "uV"},
-                                         {"newtons", "N"},       {"seconds", "s"}};
-    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-        if (emg_str_ieq(unit, map[i][0])) {
-            emg_strlcpy(out, map[i][1], n);
-            return;
-        }
-    emg_strlcpy(out, unit, n);
-}
-
-/* Rate and start of a series from its timestamps, scanned in passes; notes irregular
- * steps.  0 = done, 1 = series skipped (a single sample), < 0 error. */
-static int nwb_timestamps(h5_reader *r, hid_t group, const char *name, double *fs, double *t0,
-                          emg_header *hdr, emg_error *err)
-{
-    h5_series ts = {0};
-    ts.dset = H5Dopen2(group, "timestamps", H5P_DEFAULT);
-    hid_t space = ts.dset >= 0 ? H5Dget_space(ts.dset) : H5I_INVALID_HID;
-    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
-    if (rank == 1)
-        H5Sget_simple_extent_dims(space, &ts.n_rows, NULL);
-    close_id(&space, H5Sclose);
-    ts.n_cols = 1;
-    if (rank == 1 && ts.n_rows < 2) {
-        /* A single sample has no rate: skip the series rather than the file. */
-        close_id(&ts.dset, H5Dclose);
-        int rc = emg_header_add_note(hdr, err,
-                                     "%s: /acquisition/%s skipped: fewer than 2 timestamps",
-                                     r->path, name);
-        return rc < 0 ? rc : 1;
-    }
-    if (rank != 1 || !plausible_length(r->file, ts.dset, ts.n_rows, 1)) {
-        close_id(&ts.dset, H5Dclose);
-        return emg_error_set(err, EMG_ERR_FORMAT, "%s: /acquisition/%s: timestamps unusable",
-                             r->path, name);
-    }
-    double first = 0, last = 0, min_step = INFINITY, max_step = -INFINITY, prev = NAN;
-    int rc = EMG_OK;
-    for (hsize_t row = 0; row < ts.n_rows; row += HDF5_SCAN_ROWS) {
-        hsize_t n = ts.n_rows - row < HDF5_SCAN_ROWS ? ts.n_rows - row : HDF5_SCAN_ROWS;
-        if ((rc = ensure_scratch(r, (size_t)n, err)) < 0)
-            break;
-        if (read_rows(&ts, row, n, r->scratch) < 0) {
-            rc = h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot read NWB timestamps");
-            break;
-        }
-        for (hsize_t j = 0; j < n; j++) {
-            double t = r->scratch[j];
-            if (row + j == 0)
-                first = t;
-            else if (t - prev < min_step)
-                min_step = t - prev;
-            if (row + j > 0 && t - prev > max_step)
-                max_step = t - prev;
-            prev = last = t;
-        }
-    }
-    close_id(&ts.dset, H5Dclose);
-    if (rc < 0)
-        return rc;
-    double step = (last - first) / (double)(ts.n_rows - 1);
-    if (!(step > 0))
-        return emg_error_set(err, EMG_ERR_FORMAT, "%s: /acquisition/%s: timestamps do not increase",
-                             r->path, name);
-    *fs = 1.0 / step;
-    *t0 = first;
-    /* Sampling clocks jitter a little; more than 1% of a step is a real irregularity. */
-    if (max_step - min_step > 0.01 * step)
-        rc = emg_header_add_note(hdr, err,
-                                 "%s: /acquisition/%s: timestamps irregular (steps %.9g to %.9g s); "
-                                 "read as uniform at %.9g Hz",
-                                 r->path, name, min_step, max_step, *fs);
-    return rc;
-}
-
-/* Electrode labels for the columns of an ElectricalSeries, from the electrodes
- * table's "label" column (or "location" when there is no label). */
-static char **nwb_electrode_names(h5_reader *r, hid_t group, size_t n_cols)
-{
-    double *rows = NULL;
-    size_t n_rows = 0, n_labels = 0;
-    char **labels = NULL, **names = NULL;
-    if (dataset_doubles(group, "electrodes", &rows, &n_rows) < 0 || n_rows != n_cols)
-        goto done;
-    if (dataset_strings(r->file, "/general/extracellular_ephys/electrodes/label", &labels,
-                        &n_labels) < 0 &&
-        dataset_strings(r->file, "/general/extracellular_ephys/electrodes/location", &labels,
-                        &n_labels) < 0)
-        goto done;
-    names = calloc(n_cols, sizeof *names);
-    for (size_t c = 0; names && c < n_cols; c++) {
-        size_t row = rows[c] >= 0 ? (size_t)rows[c] : n_labels;
-        names[c] = row < n_labels ? labels[row] : NULL;
-        if (row < n_labels)
-            labels[row] = NULL;
-    }
-    /* A location shared by several electrodes names none of them. */
-    for (size_t c = 0; names && c < n_cols; c++)
-        for (size_t k = 0; k < c; k++)
-            if (!names[c] || (names[k] && !strcmp(names[k], names[c]))) {
-                free_strings(names, n_cols);
-                names = NULL;
-                break;
-            }
-done:
-    free(rows);
-    free_strings(labels, n_labels);
-    return names;
-}
-
-static int nwb_series(h5_reader *r, const char *name, emg_header *hdr, double *t0,
-                      emg_error *err)
-{
-    char path[512];
-    snprintf(path, sizeof path, "/acquisition/%s", name);
-    hid_t group = H5Gopen2(r->file, path, H5P_DEFAULT);
-    if (group < 0)
-        return h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open an /acquisition group");
-    int rc = 1; /* 1 = skipped */
-    hid_t dset = link_exists(group, "data") ? H5Dopen2(group, "data", H5P_DEFAULT)
-                                            : H5I_INVALID_HID;
-    double fs = 0;
-    *t0 = 0;
-    if (dset >= 0 && dataset_is_numeric(dset)) {
-        double *start = NULL;
-        size_t n_start = 0;
-        if (dataset_doubles(group, "starting_time", &start, &n_start) == 0 && n_start == 1) {
-            hid_t st = H5Dopen2(group, "starting_time", H5P_DEFAULT);
-            fs = attr_double(st, "rate", 0);
-            close_id(&st, H5Dclose);
-            *t0 = start[0];
-            rc = 0;
-        } else if (link_exists(group, "timestamps")) {
-            rc = nwb_timestamps(r, group, name, &fs, t0, hdr, err);
-        }
-        free(start);
-    }
-    if (rc == 0 && !(fs > 0))
-        rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: %s: no sampling rate", r->path, path);
-    if (rc != 0) {
-        close_id(&dset, H5Dclose);
-        close_id(&group, H5Gclose);
-        return rc;
-    }
-    char unit[EMG_UNIT_MAX] = "", type[64] = "TimeSeries";
-    attr_string(dset, "unit", unit, sizeof unit);
-    attr_string(group, "neurodata_type", type, sizeof type);
-    double conversion = attr_double(dset, "conversion", 1.0);
-    double offset = attr_double(dset, "offset", 0.0);
-    int integer = dataset_is_integer(dset);
-    int32_t lo, hi;
-    integer_range(dset, &lo, &hi);
-    h5_series *s = NULL;
-    rc = add_series(r, dset, fs, err, &s);
-    double *per_channel = NULL;
-    size_t n_per_channel = 0;
-    if (rc >= 0)
-        dataset_doubles(group, "channel_conversion", &per_channel, &n_per_channel);
-    char **names = rc >= 0 ? nwb_electrode_names(r, group, (size_t)s->n_cols) : NULL;
-    size_t n_names = names ? (size_t)s->n_cols : 0;
-    for (hsize_t c = 0; rc >= 0 && c < s->n_cols; c++) {
-        double scale = conversion * (c < n_per_channel ? per_channel[c] : 1.0);
-        s->scale[c] = scale;
-        s->offset[c] = offset;
-        emg_channel ch;
-        emg_channel_init(&ch);
-        if (names)
-            emg_strlcpy(ch.name, names[c], sizeof ch.name);
-        else if (s->n_cols == 1)
-            emg_strlcpy(ch.name, name, sizeof ch.name);
-        else
-            snprintf(ch.name, sizeof ch.name, "%.40s %llu", name, (unsigned long long)c + 1);
-        nwb_unit(unit, ch.unit, sizeof ch.unit);
-        snprintf(ch.transducer, sizeof ch.transducer, "NWB %.40s %.40s", type, name);
-        ch.fs = fs;
-        ch.n_samples = (int64_t)s->n_rows;
-        if (integer && scale != 0) {
-            ch.gain = 1.0 / scale;
-            ch.baseline = offset != 0 ? -offset / scale : 0;
-            ch.digital_min = lo;
-            ch.digital_max = hi;
-        }
-        r->n_channels++;
-        rc = emg_header_add_channel(hdr, &ch, err);
-    }
-    free(per_channel);
-    free_strings(names, n_names);
-    close_id(&group, H5Gclose);
-    return rc < 0 ? rc : 0;
-}
-
-/* Text events of an AnnotationSeries (string data with timestamps) as annotations. */
-static int nwb_annotation_series(h5_reader *r, const char *name, double origin, emg_header *hdr,
-                                 emg_error *err)
-{
-    char path[512];
-    snprintf(path, sizeof path, "/acquisition/%s", name);
-    hid_t group = H5Gopen2(r->file, path, H5P_DEFAULT);
-    char **text = NULL;
-    double *times = NULL;
-    size_t n_text = 0, n_times = 0;
-    int rc = EMG_OK;
-    if (group >= 0 && dataset_strings(group, "data", &text, &n_text) == 0 &&
-        dataset_doubles(group, "timestamps", &times, &n_times) == 0)
-        for (size_t i = 0; rc >= 0 && i < n_text && i < n_times; i++)
-            rc = emg_header_add_annotation(hdr, times[i] - origin, 0, -1, text[i], err);
-    free_strings(text, n_text);
-    free(times);
-    close_id(&group, H5Gclose);
-    return rc;
-}
-
-/* Rows of the TimeIntervals tables under /intervals (trials, epochs, ...) as
- * annotations "<table>" or "<table>: <label>" spanning start_time..stop_time. */
-static int nwb_intervals(h5_reader *r, double origin, emg_header *hdr, emg_error *err)
-{
-    hid_t intervals = link_exists(r->file, "/intervals")
-                          ? H5Gopen2(r->file, "/intervals", H5P_DEFAULT)
-                          : H5I_INVALID_HID;
-    name_list tables;
-    if (intervals < 0 || list_groups(intervals, &tables) < 0) {
-        close_id(&intervals, H5Gclose);
-        return EMG_OK;
-    }
-    int rc = EMG_OK;
-    for (size_t t = 0; rc >= 0 && t < tables.n; t++) {
-        hid_t g = H5Gopen2(intervals, tables.names[t], H5P_DEFAULT);
-        double *start = NULL, *stop = NULL;
-        char **label = NULL;
-        size_t n_start = 0, n_stop = 0, n_label = 0;
-        if (g >= 0 && dataset_doubles(g, "start_time", &start, &n_start) == 0 &&
-            dataset_doubles(g, "stop_time", &stop, &n_stop) == 0) {
-            dataset_strings(g, "label", &label, &n_label);
-            for (size_t i = 0; rc >= 0 && i < n_start && i < n_stop; i++) {
-                char text[EMG_TEXT_MAX * 2];
-                if (i < n_label && label[i][0])
-                    snprintf(text, sizeof text, "%.90s: %.90s", tables.names[t], label[i]);
-                else
-                    snprintf(text, sizeof text, "%.90s", tables.names[t]);
-                rc = emg_header_add_annotation(hdr, start[i] - origin, stop[i] - start[i], -1,
-                                               text, err);
-            }
-        }
-        free(start);
-        free(stop);
-        free_strings(label, n_label);
-        close_id(&g, H5Gclose);
-    }
-    free_strings(tables.names, tables.n);
-    close_id(&intervals, H5Gclose);
-    return rc;
-}
-
-static int open_nwb(h5_reader *r, emg_header *hdr, emg_error *err)
-{
-    char **text;
-    size_t n;
-    if (dataset_strings(r->file, "/session_start_time", &text, &n) == 0) {
-        if (n > 0)
-            nwb_start_time(text[0], hdr->start_time);
-        free_strings(text, n);
-    }
-    if (dataset_strings(r->file, "/session_description", &text, &n) == 0) {
-        if (n > 0)
-            emg_strlcpy(hdr->recording, text[0], sizeof hdr->recording);
-        free_strings(text, n);
-    }
-    if (dataset_strings(r->file, "/general/subject/subject_id", &text, &n) == 0) {
-        if (n > 0)
-            emg_strlcpy(hdr->subject, text[0], sizeof hdr->subject);
-        free_strings(text, n);
-    }
-    hid_t acq = H5Gopen2(r->file, "/acquisition", H5P_DEFAULT);
-    name_list groups;
-    int rc = acq >= 0 && list_groups(acq, &groups) == 0
-                 ? EMG_OK
-                 : h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot list /acquisition");
-    close_id(&acq, H5Gclose);
-    if (rc < 0)
-        return rc;
-    double first_start = INFINITY, *starts = calloc(groups.n + 1, sizeof *starts);
-    size_t used = 0;
-    char **used_names = calloc(groups.n + 1, sizeof *used_names);
-    if (!starts || !used_names)
-        rc = emg_error_set(err, EMG_ERR_NOMEM, "%s: out of memory", r->path);
-    for (size_t i = 0; rc >= 0 && i < groups.n; i++) {
-        double t0 = 0;
-        int got = nwb_series(r, groups.names[i], hdr, &t0, err);
-        if (got < 0)
-            rc = got;
-        else if (got == 0) {
-            starts[used] = t0;
-            used_names[used++] = groups.names[i];
-            if (t0 < first_start)
-                first_start = t0;
-        }
-    }
-    if (rc >= 0 && used == 0)
-        rc = emg_error_set(err, EMG_ERR_UNSUPPORTED,
-                           "%s: NWB file without a TimeSeries (data with starting_time or "
-                           "timestamps) under /acquisition",
-                           r->path);
-    if (rc >= 0)
-        shift_start_time(hdr->start_time, first_start);
-    /* Annotations: onsets in NWB are from the session start, emgkit's from the first sample. */
-    for (size_t i = 0; rc >= 0 && i < groups.n; i++) {
-        char type[64] = "", path[512];
-        snprintf(path, sizeof path, "/acquisition/%s", groups.names[i]);
-        hid_t g = H5Gopen2(r->file, path, H5P_DEFAULT);
-        if (g >= 0)
-            attr_string(g, "neurodata_type", type, sizeof type);
-        close_id(&g, H5Gclose);
-        if (!strcmp(type, "AnnotationSeries"))
-            rc = nwb_annotation_series(r, groups.names[i], first_start, hdr, err);
-    }
-    if (rc >= 0)
-        rc = nwb_intervals(r, first_start, hdr, err);
-    /* Series that start later are not padded: say so rather than shift them silently. */
-    for (size_t i = 0; rc >= 0 && i < used; i++)
-        if (starts[i] - first_start > 1e-9)
-            rc = emg_header_add_note(hdr, err,
-                                     "%s: /acquisition/%s starts %.6g s after the first series; "
-                                     "its samples are read from the recording start",
-                                     r->path, used_names[i], starts[i] - first_start);
-    free(starts);
-    free(used_names);
-    free_strings(groups.names, groups.n);
-    return rc;
-}
-
-static int is_nwb(hid_t file)
-{
-    return link_exists(file, "/acquisition") &&
-           (H5Aexists(file, "nwb_version") > 0 || link_exists(file, "/session_start_time"));
 }
 
 /* ------------------------------------------------------------------- open */
@@ -1372,22 +703,22 @@ static int is_nwb(hid_t file)
 static int detect_and_read(h5_reader *r, emg_header *hdr, emg_error *err)
 {
     char format[40] = "";
-    attr_string(r->file, "emgkit_format", format, sizeof format);
+    emg_h5_attr_string(r->file, "emgkit_format", format, sizeof format);
     if (!strcmp(format, EMGKIT_HDF5_FORMAT))
         return open_emgkit(r, hdr, err);
-    if (is_nwb(r->file))
-        return open_nwb(r, hdr, err);
+    if (emg_h5_is_nwb(r->file))
+        return emg_h5_open_nwb(r, hdr, err);
     name_list groups;
-    if (list_groups(r->file, &groups) < 0)
-        return h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot list the root group");
+    if (emg_h5_list_groups(r->file, &groups) < 0)
+        return emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot list the root group");
     int plux = 0;
     for (size_t i = 0; i < groups.n && !plux; i++)
-        plux = is_plux_device(r->file, groups.names[i]);
-    int rc = plux ? open_plux(r, &groups, hdr, err)
+        plux = emg_h5_is_plux_device(r->file, groups.names[i]);
+    int rc = plux ? emg_h5_open_plux(r, &groups, hdr, err)
                   : emg_error_set(err, EMG_ERR_UNSUPPORTED,
                                   "%s: HDF5 file holds no emgkit, OpenSignals or NWB recording",
                                   r->path);
-    free_strings(groups.names, groups.n);
+    emg_h5_free_strings(groups.names, groups.n);
     return rc;
 }
 
@@ -1405,7 +736,7 @@ static int open_reader(void **state, const char *path, const emg_read_options *o
     hid_t fapl = file_access();
     r->file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
     close_keeping_errors(&fapl, H5Pclose, r->file < 0);
-    int rc = r->file < 0 ? h5_fail(err, EMG_ERR_FORMAT, path, "corrupt or truncated HDF5 file")
+    int rc = r->file < 0 ? emg_h5_fail(err, EMG_ERR_FORMAT, path, "corrupt or truncated HDF5 file")
                          : detect_and_read(r, hdr, err);
     if (rc < 0) {
         reader_free(r);
@@ -1464,7 +795,7 @@ static int write_attr(hid_t obj, const char *name, hid_t file_type, hid_t mem_ty
 {
     hid_t a = H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
     herr_t st = a < 0 ? -1 : H5Awrite(a, mem_type, value);
-    close_id(&a, H5Aclose);
+    emg_h5_close_id(&a, H5Aclose);
     return st < 0 ? -1 : 0;
 }
 
@@ -1485,8 +816,8 @@ static int write_attr_strings(hid_t obj, const char *name, const char *const *va
     hid_t space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, NULL);
     static const char *const empty = "";
     int rc = write_attr(obj, name, t, t, space, n ? (const void *)values : (const void *)&empty);
-    close_id(&space, H5Sclose);
-    close_id(&t, H5Tclose);
+    emg_h5_close_id(&space, H5Sclose);
+    emg_h5_close_id(&t, H5Tclose);
     return rc;
 }
 
@@ -1499,7 +830,7 @@ static int write_attr_double(hid_t obj, const char *name, double value)
 {
     hid_t space = H5Screate(H5S_SCALAR);
     int rc = write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, &value);
-    close_id(&space, H5Sclose);
+    emg_h5_close_id(&space, H5Sclose);
     return rc;
 }
 
@@ -1507,7 +838,7 @@ static int write_attr_int(hid_t obj, const char *name, int value)
 {
     hid_t space = H5Screate(H5S_SCALAR);
     int rc = write_attr(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT, space, &value);
-    close_id(&space, H5Sclose);
+    emg_h5_close_id(&space, H5Sclose);
     return rc;
 }
 
@@ -1517,7 +848,7 @@ static void writer_free(h5_writer *w)
         return;
     for (size_t i = 0; i < w->n_channels; i++) {
         if (w->dset)
-            close_id(&w->dset[i], H5Dclose);
+            emg_h5_close_id(&w->dset[i], H5Dclose);
         if (w->pending)
             free(w->pending[i]);
     }
@@ -1529,9 +860,9 @@ static void writer_free(h5_writer *w)
     for (size_t i = 0; i < w->n_annotations; i++)
         free(w->annotations[i].text);
     free(w->annotations);
-    close_id(&w->channels, H5Gclose);
-    close_id(&w->recording, H5Gclose);
-    close_id(&w->file, H5Fclose);
+    emg_h5_close_id(&w->channels, H5Gclose);
+    emg_h5_close_id(&w->recording, H5Gclose);
+    emg_h5_close_id(&w->file, H5Fclose);
     free(w->path);
     free(w);
 }
@@ -1571,8 +902,8 @@ static hid_t create_channel(h5_writer *w, size_t i, const emg_channel *ch)
         H5Pset_deflate(dcpl, HDF5_DEFLATE_LEVEL);
     }
     hid_t d = H5Dcreate2(w->channels, name, w->file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    close_id(&dcpl, H5Pclose);
-    close_id(&space, H5Sclose);
+    emg_h5_close_id(&dcpl, H5Pclose);
+    emg_h5_close_id(&space, H5Sclose);
     if (d < 0)
         return d;
     int bad = write_attr_string(d, "name", ch->name) || write_attr_double(d, "fs", ch->fs) ||
@@ -1641,10 +972,10 @@ static int open_writer(void **state, const char *tmp_path, const char *final_pat
     if (w->recording >= 0)
         w->channels = H5Gcreate2(w->recording, "channels", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (w->channels < 0 || write_recording_attrs(w, hdr))
-        rc = h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create the HDF5 file");
+        rc = emg_h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create the HDF5 file");
     for (size_t i = 0; rc >= 0 && i < n; i++) {
         if ((w->dset[i] = create_channel(w, i, &hdr->channels[i])) < 0)
-            rc = h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create a channel dataset");
+            rc = emg_h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create a channel dataset");
         else if (!(w->pending[i] = emg_xcalloc(w->chunk[i], sizeof(double), err)))
             rc = EMG_ERR_NOMEM;
     }
@@ -1676,7 +1007,7 @@ static int flush_channel(h5_writer *w, size_t i, emg_error *err)
     close_keeping_errors(&fspace, H5Sclose, st < 0);
     close_keeping_errors(&mspace, H5Sclose, st < 0);
     if (st < 0)
-        return h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write samples");
+        return emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write samples");
     w->written[i] = total;
     w->n_pending[i] = 0;
     return EMG_OK;
@@ -1747,8 +1078,8 @@ static int write_column(hid_t table, const char *name, hid_t file_type, hid_t me
     hid_t space = H5Screate_simple(1, &n, NULL);
     hid_t d = H5Dcreate2(table, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t st = d < 0 ? -1 : n == 0 ? 0 : H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
-    close_id(&d, H5Dclose);
-    close_id(&space, H5Sclose);
+    emg_h5_close_id(&d, H5Dclose);
+    emg_h5_close_id(&space, H5Sclose);
     return st < 0 ? -1 : 0;
 }
 
@@ -1779,9 +1110,9 @@ static int write_annotations(h5_writer *w, emg_error *err)
          write_column(table, "duration", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, duration) ||
          write_column(table, "channel", H5T_STD_I32LE, H5T_NATIVE_INT, n, channel) ||
          write_column(table, "text", str, str, n, text)))
-        rc = h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write annotations");
-    close_id(&str, H5Tclose);
-    close_id(&table, H5Gclose);
+        rc = emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write annotations");
+    emg_h5_close_id(&str, H5Tclose);
+    emg_h5_close_id(&table, H5Gclose);
     free(onset);
     free(duration);
     free(channel);
@@ -1798,12 +1129,12 @@ static int finish_file(void *state, emg_error *err)
     if (rc >= 0)
         rc = write_annotations(w, err);
     for (size_t i = 0; i < w->n_channels; i++)
-        close_id(&w->dset[i], H5Dclose);
-    close_id(&w->channels, H5Gclose);
-    close_id(&w->recording, H5Gclose);
+        emg_h5_close_id(&w->dset[i], H5Dclose);
+    emg_h5_close_id(&w->channels, H5Gclose);
+    emg_h5_close_id(&w->recording, H5Gclose);
     /* Closing the file flushes the metadata cache: a full disk shows up here. */
     if (w->file >= 0 && H5Fclose(w->file) < 0 && rc >= 0)
-        rc = h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot complete the HDF5 file");
+        rc = emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot complete the HDF5 file");
     w->file = H5I_INVALID_HID;
     return rc;
 }

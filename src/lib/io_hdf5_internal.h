@@ -1,0 +1,87 @@
+/* io_hdf5_internal.h: what the HDF5 layouts share (io_hdf5.c reads the emgkit
+ * layout and writes it, io_hdf5_plux.c reads PLUX OpenSignals files,
+ * io_hdf5_nwb.c reads NWB).  A layout reader adds sample datasets as series
+ * with emg_h5_add_series() and their channels to the header; io_hdf5.c then
+ * streams blocks from all series alike. */
+#ifndef EMGKIT_IO_HDF5_INTERNAL_H
+#define EMGKIT_IO_HDF5_INTERNAL_H
+
+#include <hdf5.h>
+#include "io_internal.h"
+
+/* Rows per pass when a reader scans a whole dataset at open (PLUX checks, timestamps). */
+#define HDF5_SCAN_ROWS 65536
+/* Bounds that only a damaged file exceeds; they keep allocations and block
+ * counts finite whatever the file claims. */
+#define HDF5_MAX_COLUMNS 65536
+
+/* One dataset of samples: rows are time, columns (rank 2) are channels.
+ * physical = stored * scale[c] + offset[c]. */
+typedef struct h5_series {
+    hid_t dset;
+    hsize_t n_rows, n_cols;
+    int rank;
+    double fs;
+    size_t first_channel;
+    double rows_per_block;
+    double *scale, *offset;
+} h5_series;
+
+typedef struct h5_reader {
+    char *path;
+    hid_t file;
+    h5_series *series;
+    size_t n_series;
+    size_t n_channels;
+    int64_t block_index;
+    double *scratch;
+    size_t scratch_cap;
+} h5_reader;
+
+/* Take ownership of dset (closed on failure) as a new series at rate fs; its
+ * scale is 1 and offset 0 per column until the caller sets them. */
+int emg_h5_add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_series **out);
+/* Rows [row, row + n) of all columns of a series as doubles; -1 on failure
+ * (HDF5's error stack kept for emg_h5_fail). */
+int emg_h5_read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out);
+/* Grow r->scratch to n doubles. */
+int emg_h5_ensure_scratch(h5_reader *r, size_t n, emg_error *err);
+/* False when a dataset claims more samples than the file can hold (damaged size). */
+int emg_h5_plausible_length(hid_t file, hid_t dset, hsize_t rows, hsize_t cols);
+
+/* Fail with status and the innermost HDF5 message: "PATH: WHAT (HDF5: ...)". */
+int emg_h5_fail(emg_error *err, emg_status status, const char *path, const char *what);
+void emg_h5_close_id(hid_t *id, herr_t (*closer)(hid_t));
+
+/* Attributes: the first string or number, whole numeric arrays.  Strings may be
+ * fixed or variable length; numbers any integer or float type.  -1 when missing. */
+int emg_h5_attr_string(hid_t obj, const char *name, char *out, size_t size);
+int emg_h5_attr_doubles(hid_t obj, const char *name, double **out, size_t *n);
+double emg_h5_attr_double(hid_t obj, const char *name, double fallback);
+/* Small datasets read whole (labels, columns); malloc'd results. */
+int emg_h5_dataset_strings(hid_t loc, const char *path, char ***out, size_t *n);
+int emg_h5_dataset_doubles(hid_t loc, const char *path, double **out, size_t *n);
+void emg_h5_free_strings(char **s, size_t n);
+int emg_h5_link_exists(hid_t loc, const char *path);
+int emg_h5_dataset_is_integer(hid_t dset);
+int emg_h5_dataset_is_numeric(hid_t dset);
+/* Digital range of a dataset's integer type, clipped to int32. */
+void emg_h5_integer_range(hid_t dset, int32_t *lo, int32_t *hi);
+/* A number read from a file as int32 (0 for NaN, clamped otherwise). */
+int32_t emg_h5_to_int32(double v);
+
+/* Names of the direct members of a group that are groups (H5Literate order: by name). */
+typedef struct name_list {
+    char **names;
+    size_t n, cap;
+} name_list;
+/* The member groups of a group, in name order; -1 on failure (list empty). */
+int emg_h5_list_groups(hid_t group, name_list *list);
+
+/* The layouts besides emgkit's own. */
+int emg_h5_is_plux_device(hid_t file, const char *name);
+int emg_h5_open_plux(h5_reader *r, const name_list *groups, emg_header *hdr, emg_error *err);
+int emg_h5_is_nwb(hid_t file);
+int emg_h5_open_nwb(h5_reader *r, emg_header *hdr, emg_error *err);
+
+#endif
