@@ -889,6 +889,13 @@ static int sf_writer_open(void **state, struct emg_writer *ew, const char *tmp_p
         return emg_error_set(err, EMG_ERR_UNSUPPORTED, "%s: %s cannot hold this sample format "
                              "(FLAC takes PCM16 or PCM24)", final_path, emg_format_name(format));
     }
+    if (format == EMG_FORMAT_W64 && w->bits && !(opts->full_scale > 0)) {
+        sf_writer_destroy(w);
+        return emg_error_set(err, EMG_ERR_UNSUPPORTED,
+                             "%s: W64 keeps no metadata in libsndfile, so integer samples would "
+                             "lose their scale: write float32 (physical values), give a full "
+                             "scale, or write WAV/RF64", final_path);
+    }
     rc = emg_header_copy(&w->hdr, hdr, err);
     w->full_scale = emg_xcalloc(w->n, sizeof *w->full_scale, err);
     w->scale_known = emg_xcalloc(w->n, sizeof *w->scale_known, err);

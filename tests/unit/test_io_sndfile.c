@@ -284,6 +284,7 @@ static void test_truncated_containers(void **state)
                                         "cut.w64"};
     emg_write_options opts = EMG_WRITE_OPTIONS_INIT;
     opts.sample_format = EMG_SAMPLE_PCM16;
+    opts.full_scale = 2.0; /* W64 takes integers only with a stated scale */
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         char path[1200];
         tmp_path(path, sizeof path, names[k]);
@@ -321,6 +322,11 @@ static void test_refusals(void **state)
     tmp_path(path, sizeof path, "float.flac");
     assert_int_equal(emg_recording_save(&rec, path, EMG_FORMAT_AUTO, &opts, &err),
                      EMG_ERR_UNSUPPORTED);
+    opts.sample_format = EMG_SAMPLE_PCM16;
+    tmp_path(path, sizeof path, "pcm16.w64");
+    assert_int_equal(emg_recording_save(&rec, path, EMG_FORMAT_AUTO, &opts, &err),
+                     EMG_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "W64"));
     emg_recording_free(&rec);
 }
 
