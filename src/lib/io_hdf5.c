@@ -944,6 +944,12 @@ static int open_writer(void **state, const char *tmp_path, const char *final_pat
                              final_path);
     if (hdr->n_channels == 0)
         return emg_error_set(err, EMG_ERR_ARG, "%s: no channels to write", final_path);
+    /* A .nwb name would promise NWB, which this writer does not produce. */
+    if (emg_str_ieq(emg_path_extension(final_path), "nwb"))
+        return emg_error_set(err, EMG_ERR_ARG,
+                             "%s: emgkit reads NWB but writes only its own HDF5 layout; "
+                             "name the output .h5",
+                             final_path);
     h5_writer *w = emg_xcalloc(1, sizeof *w, err);
     if (!w)
         return EMG_ERR_NOMEM;

@@ -308,6 +308,10 @@ static void test_float32(void **state)
     w.sample_format = EMG_SAMPLE_PCM16;
     assert_int_equal(emg_recording_save(&rec, path, EMG_FORMAT_HDF5, &w, &err), EMG_ERR_ARG);
     w.sample_format = EMG_SAMPLE_FLOAT32;
+    char nwb[512];
+    tmp_path(nwb, sizeof nwb, "not-really.nwb");
+    assert_int_equal(emg_recording_save(&rec, nwb, EMG_FORMAT_HDF5, &w, &err), EMG_ERR_ARG);
+    assert_non_null(strstr(err.message, "name the output .h5"));
     if (emg_recording_save(&rec, path, EMG_FORMAT_HDF5, &w, &err) < 0)
         fail_msg("%s", err.message);
     emg_recording back;
