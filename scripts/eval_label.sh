@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
 # eval_label.sh: evaluate emg-label on scenes simulated by emg-synth.
 #
-#   scripts/eval_label.sh [-b BUILD/bin] [-s "1 2 3"] [-o OUTDIR] [-c "scenario ..."] [-- LABEL-OPTIONS]
+#   scripts/eval_label.sh [-b BUILD/bin] [-s "1 2 3"] [-o OUTDIR] [-c "scenario ..."]
+#                         [-y "SYNTH-OPTIONS"] [-- LABEL-OPTIONS]
 #
 # For every built-in scenario (each spasm type, the negatives and the mixed
 # sessions) and every seed: simulate a recording, label it (roles and context
 # are read from the file: channel transducers and annotations), score the
 # labels against the ground truth with emg-score (same label, IoU >= 0.3;
 # rest and artefact rows are not events to find), and print the per-class
-# F1 over all scenes plus the macro-F1.  Extra arguments after -- go to
-# emg-label.  Exit status 0; the numbers are the result.
+# F1 over all scenes plus the macro-F1.  -y passes options to emg-synth
+# (e.g. "--fs 4000 --mains 60 --snr 15" to test other recording conditions);
+# extra arguments after -- go to emg-label.  Exit status 0; the numbers are
+# the result.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${EMGKIT_BIN:-$here/build/bin}
 seeds="1 2 3"
 out=${TMPDIR:-/tmp}/emgkit-eval-label
 scenarios=""
-while getopts "b:s:o:c:h" opt; do
+synth_opts=""
+while getopts "b:s:o:c:y:h" opt; do
   case $opt in
     b) bin=$OPTARG ;;
     s) seeds=$OPTARG ;;
     o) out=$OPTARG ;;
     c) scenarios=$OPTARG ;;
-    h) sed -n 2,14p "$0"; exit 0 ;;
+    y) synth_opts=$OPTARG ;;
+    h) sed -n 2,17p "$0"; exit 0 ;;
     *) exit 1 ;;
   esac
 done
@@ -38,7 +43,8 @@ offset=0
 for sc in $scenarios; do
   for seed in $seeds; do
     base=$out/$sc-$seed
-    "$bin/emg-synth" --scenario "$sc" --seed "$seed" -o "$base.h5" 2>/dev/null
+    # shellcheck disable=SC2086
+    "$bin/emg-synth" --scenario "$sc" --seed "$seed" $synth_opts -o "$base.h5" 2>/dev/null
     "$bin/emg-label" "$@" -o "$base.labels.tsv" "$base.h5" 2>"$base.label.log" || {
       echo "$sc seed $seed: emg-label failed: $(cat "$base.label.log")" >&2; continue; }
     "$bin/emg-score" -q --skip rest,artefact,prodrome --truth "$base.events.tsv" \

@@ -150,7 +150,7 @@ typedef struct emg_label_event {
     double spikes;           /* mean spikes per burst */
     char context[24];
     char rule[32];           /* which rule fired, e.g. "3a-rhythmic" */
-    char note[48];           /* e.g. "nocturnal", "cortical (<45 ms)" */
+    char note[96];           /* e.g. "nocturnal", "cortical (<45 ms)" */
     char *explain;           /* rules tested and why, or NULL; owned */
 } emg_label_event;
 

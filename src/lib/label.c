@@ -981,7 +981,7 @@ static int ischemic_events(ev_list *l, const emg_recording *rec, const lab_chann
         set_str(e->rule, sizeof e->rule, "1-force-without-emg");
         set_str(e->context, sizeof e->context,
                 emg_context_name(context_at(&rec->header, o, t0, global)));
-        snprintf(e->note, sizeof e->note, "force channel %s", fc->name);
+        snprintf(e->note, sizeof e->note, "force channel %.32s", fc->name);
         e->confidence = conf_of(0.5 * (o->partner_quiet - worst) / o->partner_quiet);
         e->rhythm = 1;
         if (o->explain) {
@@ -1185,9 +1185,11 @@ static void merge_across_channels(ev_list *l, const emg_header *h)
         }
         if (keep) {
             size_t len = strlen(keep->note);
-            if (len + 8 < sizeof keep->note)
-                snprintf(keep->note + len, sizeof keep->note - len, "%salso %s",
-                         len ? "; " : "", h->channels[e->channel].name);
+            char add[sizeof keep->note];
+            snprintf(add, sizeof add, "%salso %.24s", len ? "; " : "",
+                     h->channels[e->channel].name);
+            if (len + strlen(add) < sizeof keep->note)
+                memcpy(keep->note + len, add, strlen(add) + 1);
             free(e->explain);
             e->label[0] = '\0'; /* dropped below */
         }
@@ -1239,6 +1241,7 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
     lab_channel *chs = emg_xcalloc(nc + 1, sizeof *chs, err);
     int *is_emg = emg_xcalloc(nc + 1, sizeof *is_emg, err);
     ev_list list = {NULL, 0, 0}, isch = {NULL, 0, 0};
+    lab_work work = {NULL, 0};
     int rc = EMG_ERR_NOMEM;
     if (!chs || !is_emg)
         goto done;
@@ -1258,8 +1261,8 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
             continue;
         const emg_channel *ch = &h->channels[c];
         int needle = name_has(ch, "needle") || name_has(ch, "concentric");
-        if ((rc = lab_measure_channel(&chs[c], rec->data[c], (size_t)ch->n_samples, ch->fs,
-                                      (int)c, needle, &o, err)) < 0) {
+        if ((rc = lab_measure_channel(&chs[c], &work, rec->data[c], (size_t)ch->n_samples,
+                                      ch->fs, (int)c, needle, &o, err)) < 0) {
             char msg[EMG_ERROR_MESSAGE_MAX];
             snprintf(msg, sizeof msg, "%s", err ? err->message : "");
             if (err)
@@ -1349,5 +1352,6 @@ done:
             lab_channel_free(&chs[c]);
     free(chs);
     free(is_emg);
+    lab_work_free(&work);
     return rc;
 }

@@ -64,10 +64,17 @@ typedef struct lab_channel {
     size_t n_episodes;
 } lab_channel;
 
+/* Work buffers reused from channel to channel. */
+typedef struct lab_work {
+    double *buf;
+    size_t cap; /* samples per buffer (4 buffers) */
+} lab_work;
+void lab_work_free(lab_work *w);
+
 /* Measure one EMG channel: envelopes, rest, bursts, episodes and their
  * own-channel measures.  x is not modified. */
-int lab_measure_channel(lab_channel *ch, const double *x, size_t n, double fs, int index,
-                        int needle, const emg_label_options *o, emg_error *err);
+int lab_measure_channel(lab_channel *ch, lab_work *w, const double *x, size_t n, double fs,
+                        int index, int needle, const emg_label_options *o, emg_error *err);
 void lab_channel_free(lab_channel *ch);
 /* Recompute the episodes' single-unit fractions after bursts' `single`
  * flags changed (a burst synchronous with the partner muscle is compound). */

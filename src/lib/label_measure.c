@@ -334,10 +334,10 @@ static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_opt
     }
     (void)best47;
     /* Modulation share: power of the detrended envelope at 4-7 Hz over its
-     * power at 1-20 Hz (Goertzel at 0.25 Hz steps), the "common drive" of
+     * power at 1-20 Hz (Goertzel at 0.5 Hz steps), the "common drive" of
      * dystonic co-contraction (criteria page). */
     double p47 = 0, pall = 0;
-    for (double f = 1.0; f <= 20.0 + 1e-9; f += 0.25) {
+    for (double f = 1.0; f <= 20.0 + 1e-9; f += 0.5) {
         double w = 2 * M_PI * f / dfs, c = 2 * cos(w), s1 = 0, s2 = 0;
         for (size_t i = 0; i < len; i++) {
             double s0 = v[i] + c * s1 - s2;
@@ -634,6 +634,25 @@ static double mdf_of(const lab_episode *e, const double *y, double fs, double ma
 
 /* ---- the channel ----------------------------------------------------------- */
 
+/* Centred RMS envelopes from one running sum of y^2 (prefix sums): the same
+ * values as the filter module's RMS envelope shifted back by half a window
+ * (emg_centred_rms), computed for all three windows from one pass, which
+ * keeps an hour of 16 channels within the time budget.  Windows shrink at
+ * the ends of the signal. */
+static void centred_rms_prefix(double *env, const double *prefix, size_t n, double fs,
+                               double window)
+{
+    size_t w = (size_t)lround(window * fs);
+    if (w < 1)
+        w = 1;
+    size_t h = (w - 1) / 2;
+    for (size_t i = 0; i < n; i++) {
+        size_t a = i > h ? i - h : 0, b = i + (w - h) < n ? i + (w - h) : n;
+        double ms = (prefix[b] - prefix[a]) / (double)(b - a);
+        env[i] = ms > 0 ? sqrt(ms) : 0;
+    }
+}
+
 static int decimate(float **out, const double *env, size_t n, size_t step, size_t nd,
                     emg_error *err)
 {
@@ -646,8 +665,16 @@ static int decimate(float **out, const double *env, size_t n, size_t step, size_
     return 0;
 }
 
-int lab_measure_channel(lab_channel *ch, const double *x, size_t n, double fs, int index,
-                        int needle, const emg_label_options *o, emg_error *err)
+void lab_work_free(lab_work *w)
+{
+    if (w)
+        free(w->buf);
+    if (w)
+        memset(w, 0, sizeof *w);
+}
+
+int lab_measure_channel(lab_channel *ch, lab_work *w, const double *x, size_t n, double fs,
+                        int index, int needle, const emg_label_options *o, emg_error *err)
 {
     memset(ch, 0, sizeof *ch);
     ch->index = index;
@@ -660,20 +687,31 @@ int lab_measure_channel(lab_channel *ch, const double *x, size_t n, double fs, i
     if (n < 16)
         return 0;
     int rc = EMG_ERR_NOMEM;
-    double *y = emg_xcalloc(n, sizeof *y, err);
-    double *fine = emg_xcalloc(n, sizeof *fine, err);
-    double *env = emg_xcalloc(n, sizeof *env, err);
+    /* Work buffers are kept across channels (w): fresh pages for every
+     * channel of an hour-long recording cost more than the arithmetic. */
+    if (w->cap < n + 1) {
+        double *g = emg_xrealloc(w->buf, 4 * (n + 1), sizeof *g, err);
+        if (!g)
+            return EMG_ERR_NOMEM;
+        w->buf = g;
+        w->cap = n + 1;
+    }
+    double *y = w->buf, *fine = w->buf + (n + 1), *env = w->buf + 2 * (n + 1),
+           *prefix = w->buf + 3 * (n + 1);
     psd_cache pc;
     memset(&pc, 0, sizeof pc);
-    if (!y || !fine || !env)
-        goto done;
     /* Needle EMG keeps its high frequencies (criteria page: up to 5-10 kHz). */
     double band_high = needle && o->band_high == 450.0 ? 5000.0 : o->band_high;
     if ((rc = emg_detect_bandpass(y, x, n, fs, o->band_low, band_high, err)) < 0)
         goto done;
+    /* Running sum of squares: in double, an hour's sum keeps the difference
+     * over a 3 ms window to about 1e-8 of the rest power. */
+    prefix[0] = 0;
+    for (size_t i = 0; i < n; i++)
+        prefix[i + 1] = prefix[i] + y[i] * y[i];
     /* Coarse envelope: rest level, then decimated copy. */
-    if ((rc = emg_centred_rms(env, y, n, fs, o->coarse_window, err)) < 0 ||
-        (rc = rest_of(&ch->rest_coarse, &ch->rsd_coarse, &ch->rest_from, &ch->rest_to, env, n,
+    centred_rms_prefix(env, prefix, n, fs, o->coarse_window);
+    if ((rc = rest_of(&ch->rest_coarse, &ch->rsd_coarse, &ch->rest_from, &ch->rest_to, env, n,
                       fs, o, err)) < 0)
         goto done;
     ch->thr_coarse = ch->rest_coarse + o->rest_k * ch->rsd_coarse;
@@ -681,8 +719,8 @@ int lab_measure_channel(lab_channel *ch, const double *x, size_t n, double fs, i
     if ((rc = decimate(&ch->coarse, env, n, ch->step, ch->nd, err)) < 0)
         goto done;
     /* Fine envelope and bursts; then episodes need the coarse one again. */
-    if ((rc = emg_centred_rms(fine, y, n, fs, o->fine_window, err)) < 0 ||
-        (rc = rest_of(&ch->rest_fine, &ch->rsd_fine, NULL, NULL, fine, n, fs, o, err)) < 0)
+    centred_rms_prefix(fine, prefix, n, fs, o->fine_window);
+    if ((rc = rest_of(&ch->rest_fine, &ch->rsd_fine, NULL, NULL, fine, n, fs, o, err)) < 0)
         goto done;
     ch->thr_fine = ch->rest_fine + o->fine_k * ch->rsd_fine;
     if ((rc = find_bursts(ch, y, fine, fs, o, err)) < 0)
@@ -690,17 +728,33 @@ int lab_measure_channel(lab_channel *ch, const double *x, size_t n, double fs, i
     if ((rc = build_episodes(ch, env, fs, o, err)) < 0)
         goto done;
     /* Medium envelope (reuses the fine buffer). */
-    if ((rc = emg_centred_rms(fine, y, n, fs, o->medium_window, err)) < 0 ||
-        (rc = rest_of(&ch->rest_medium, &ch->rsd_medium, NULL, NULL, fine, n, fs, o, err)) < 0)
-        goto done;
+    /* The medium envelope is only needed at the decimated rate. */
+    {
+        size_t w = (size_t)lround(o->medium_window * fs), h;
+        w = w < 1 ? 1 : w;
+        h = (w - 1) / 2;
+        ch->medium = emg_xcalloc(ch->nd + 1, sizeof *ch->medium, err);
+        rc = EMG_ERR_NOMEM;
+        if (!ch->medium)
+            goto done;
+        for (size_t k = 0; k < ch->nd; k++) {
+            size_t i = k * ch->step < n ? k * ch->step : n - 1;
+            size_t a = i > h ? i - h : 0, b = i + (w - h) < n ? i + (w - h) : n;
+            double ms = (prefix[b] - prefix[a]) / (double)(b - a);
+            ch->medium[k] = (float)(ms > 0 ? sqrt(ms) : 0);
+            fine[k] = ch->medium[k];
+        }
+        double dfs = fs / (double)ch->step;
+        if ((rc = rest_of(&ch->rest_medium, &ch->rsd_medium, NULL, NULL, fine, ch->nd, dfs, o,
+                          err)) < 0)
+            goto done;
+    }
     ch->thr_medium = ch->rest_medium + o->rest_k * ch->rsd_medium;
-    if ((rc = decimate(&ch->medium, fine, n, ch->step, ch->nd, err)) < 0)
-        goto done;
     /* Mains for the spectral measures. */
     ch->mains = o->mains;
     if (o->mains == 0 && (double)n >= fs && fs > 120) {
         double f = 0;
-        size_t m = n < (size_t)(60 * fs) ? n : (size_t)(60 * fs);
+        size_t m = n < (size_t)(20 * fs) ? n : (size_t)(20 * fs);
         if (emg_mains_detect(x, m, fs, &f, NULL, NULL) == 0)
             ch->mains = f;
     }
@@ -716,9 +770,6 @@ int lab_measure_channel(lab_channel *ch, const double *x, size_t n, double fs, i
     rc = 0;
 done:
     psd_cache_free(&pc);
-    free(y);
-    free(fine);
-    free(env);
     if (rc < 0)
         lab_channel_free(ch);
     return rc;
