@@ -186,7 +186,7 @@ static void write_annotated(const char *path, const emg_recording *rec,
         cli_fail(&err);
     for (size_t k = 0; k < r->n_events; k++) {
         const emg_label_event *e = &r->events[k];
-        char text[96];
+        char text[160];
         snprintf(text, sizeof text, "%s%s%s", e->label, e->note[0] ? " " : "", e->note);
         if (emg_header_add_annotation(&copy.header, e->onset, e->duration, e->channel, text,
                                       &err) < 0)
