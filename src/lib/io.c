@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "io_internal.h"
 
@@ -274,6 +275,25 @@ static void clip_to_range(const emg_reader *r, double *onset, double *duration)
     *onset -= r->from;
 }
 
+/* The start time of a range that begins `from` seconds into the recording. */
+static void shift_start_time(char start_time[40], double from)
+{
+    int year, month, day, hour, minute;
+    double second;
+    if (from <= 0 || emg_time_parse(start_time, &year, &month, &day, &hour, &minute, &second) < 0)
+        return;
+    /* Local time without a zone: do the calendar arithmetic in UTC, where no day
+     * has a daylight-saving jump. */
+    struct tm tm = {.tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day,
+                    .tm_hour = hour, .tm_min = minute};
+    double whole = floor(second + from);
+    time_t t = timegm(&tm) + (time_t)whole;
+    struct tm shifted;
+    gmtime_r(&t, &shifted);
+    emg_time_format(start_time, shifted.tm_year + 1900, shifted.tm_mon + 1, shifted.tm_mday,
+                    shifted.tm_hour, shifted.tm_min, (double)shifted.tm_sec + (second + from - whole));
+}
+
 /* Rebuild the caller's header from the source header, selection and range. */
 static int build_view_header(emg_reader *r, emg_error *err)
 {
@@ -282,6 +302,7 @@ static int build_view_header(emg_reader *r, emg_error *err)
     int rc = emg_header_copy(h, &r->source, err);
     if (rc < 0)
         return rc;
+    shift_start_time(h->start_time, r->from);
     size_t n = h->n_channels;
     if (r->selection) {
         free(h->channels);
