@@ -62,7 +62,7 @@ typedef struct emg_detect_options {
     double merge_gap;      /* s, gaps shorter than this are merged (0.05) */
     int bonato_m;          /* Bonato: window of m pair-statistics (5) */
     int bonato_r0;         /* Bonato: at least r0 above zeta (1) */
-    double bonato_pfa;     /* Bonato: false-alarm probability per window, sets zeta (0.05) */
+    double bonato_pfa;     /* Bonato: false-alarm probability per window, sets zeta (0.001) */
     double hodges_lowpass; /* Hz (50) */
     double hodges_window;  /* s (0.025) */
     double lidierth_t1;    /* s, minimum time above threshold (0.025) */
@@ -74,7 +74,7 @@ typedef struct emg_detect_options {
 
 #define EMG_DETECT_OPTIONS_INIT                                                            \
     {EMG_DETECT_THRESHOLD, 20.0, 450.0, 0.05, NAN, 0.0, -1.0, 1.0, 0.2, 0.02, 0.05, \
-     5, 1, 0.05, 50.0, 0.025, 0.025, 0.010, 0.025, 20.0, 0.030}
+     5, 1, 0.001, 50.0, 0.025, 0.025, 0.010, 0.025, 20.0, 0.030}
 
 /* Switch the options to burst mode: 3 ms envelope, 3 ms minimum duration,
  * 10 ms merge gap, for events from a few ms to a few hundred ms. */

@@ -44,6 +44,9 @@
 #include <string.h>
 
 #include "emgkit/filter.h"
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
 #include "io_internal.h"
 
 static const char *const method_names[] = {"threshold", "bonato", "tkeo", "hodges",
@@ -109,6 +112,17 @@ int emg_detect_bandpass(double *y, const double *x, size_t n, double fs, double 
     if (rc == 0)
         rc = emg_sosfiltfilt(&sos, y, n, EMG_PADLEN_DEFAULT, err);
     emg_sos_free(&sos);
+    /* The odd extension at the ends turns a noisy first or last sample into
+     * a filter transient that looks like a potential: fade the first and
+     * last 20 ms in and out (raised cosine) so that nothing is detected there. */
+    size_t fade = (size_t)lround(0.02 * fs);
+    if (rc == 0 && n > 4 * fade) {
+        for (size_t i = 0; i < fade; i++) {
+            double g = 0.5 - 0.5 * cos(M_PI * (double)i / (double)fade);
+            y[i] *= g;
+            y[n - 1 - i] *= g;
+        }
+    }
     return rc;
 }
 
@@ -453,7 +467,7 @@ static int bonato_mask(unsigned char *mask, const double *y, size_t n, double v0
 {
     size_t m = o->bonato_m > 0 ? (size_t)o->bonato_m : 5;
     size_t r0 = o->bonato_r0 > 0 && (size_t)o->bonato_r0 <= m ? (size_t)o->bonato_r0 : 1;
-    double pfa = o->bonato_pfa > 0 && o->bonato_pfa < 1 ? o->bonato_pfa : 0.05;
+    double pfa = o->bonato_pfa > 0 && o->bonato_pfa < 1 ? o->bonato_pfa : 0.001;
     double zeta = bonato_zeta((int)m, (int)r0, pfa);
     size_t np = n / 2;
     unsigned char *ex = emg_xcalloc(np + 1, 1, err);
@@ -692,8 +706,22 @@ int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
     double tmax = o.transient_max > 0 ? o.transient_max : 0.03;
     for (size_t s = 0; s < ns && rc == 0; s++) {
         size_t a = seg[2 * s], b = seg[2 * s + 1];
-        if (o.method == EMG_DETECT_TRANSIENT && (double)(b - a) / fs > tmax)
-            continue;
+        if (o.method == EMG_DETECT_TRANSIENT) {
+            /* A potential's extent is measured against its own size: where
+             * |y| reaches 10 % of its peak (the band-pass and the envelope
+             * spread a large potential's edges into the noise). */
+            double peak = 0;
+            for (size_t i = a; i < b; i++)
+                peak = fmax(peak, fabs(y[i]));
+            if (peak < 5 * out->noise_rms)
+                continue;
+            while (a < b && fabs(y[a]) < 0.1 * peak)
+                a++;
+            while (b > a && fabs(y[b - 1]) < 0.1 * peak)
+                b--;
+            if ((double)(b - a) / fs > tmax || b <= a)
+                continue;
+        }
         rc = add_event(out, &cap, y, a, b, fs, out->noise_rms, err);
     }
     free(seg);

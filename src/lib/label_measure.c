@@ -127,7 +127,14 @@ static void measure_burst(lab_burst *b, const double *y, double fs, double noise
     } else {
         b->spike_cv = 0;
     }
-    double dur = (double)(b->b - b->a) / fs;
+    /* The potential's own extent: where |y| reaches 10 % of its peak (the
+     * threshold crossing of a large potential includes filter tails). */
+    size_t ca = b->a, cb = b->b;
+    while (ca < cb && fabs(y[ca]) < 0.1 * peak)
+        ca++;
+    while (cb > ca && fabs(y[cb - 1]) < 0.1 * peak)
+        cb--;
+    double dur = (double)(cb - ca) / fs;
     /* A motor-unit potential lasts 3-24 ms (criteria page); shorter blips
      * are noise spikes. */
     b->single = dur >= 0.003 && dur <= o->transient_max && b->phases <= o->max_phases &&

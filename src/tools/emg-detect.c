@@ -42,7 +42,7 @@ static void usage(FILE *out)
             "  --band LO:HI           band-pass before detection in Hz (20:450)\n"
             "  --no-band              do not band-pass (input already filtered)\n"
             "  --bonato-m N, --bonato-r0 N, --bonato-pfa P   Bonato window (5), count (1),\n"
-            "                         false-alarm probability per window (0.05)\n"
+            "                         false-alarm probability per window (0.001)\n"
             "  --lidierth-t1 S, --lidierth-t2 S   minimum time above threshold (0.025), longest\n"
             "                         ignored dip (0.010)\n"
             "  --aglr-window S, --aglr-h H   AGLR window (0.025) and threshold (20)\n"
