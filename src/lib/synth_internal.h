@@ -101,6 +101,8 @@ double synth_log(double x);
 double synth_sin(double x);
 double synth_cos(double x);
 double synth_pow(double x, double y);
+/* Set up the ziggurat tables of a scene (synth_stream.c). */
+void synth_ziggurat_init(double x[129], double r[128]);
 
 /* Is word one of the contexts of the criteria page? */
 int synth_context_valid(const char *word);
@@ -195,6 +197,7 @@ struct emg_synth {
     int out_of_memory; /* a builder could not grow a list (checked after each line) */
     double mains_hz, snr_db, clip_mv;
     double *eg, *normals;
+    double zig_x[129], zig_r[128]; /* ziggurat layers for the noise (synth_stream.c) */
     int *dg;
     size_t n_grid;
     emg_error *err;

@@ -1194,6 +1194,7 @@ int emg_synth_open(emg_synth **out, const emg_scenario *sc, const emg_synth_opti
         rc = emg_error_set(err, EMG_ERR_ARG, "synth: duration %g s (0-30 days)", o.duration);
     if (rc == 0) {
         s->block = (size_t)fmax(1.0, floor(block_s * s->fs));
+        synth_ziggurat_init(s->zig_x, s->zig_r);
         emg_rng_seed(&s->rng, o.seed, 0);
         rc = setup_channels(s, &o);
     }

@@ -152,6 +152,37 @@ static void test_portable_math(void **state)
     assert_true(synth_exp(0.0) == 1.0 && synth_log(1.0) == 0.0 && synth_cos(0.0) == 1.0);
 }
 
+/* Electrode noise (ziggurat) is Gaussian: moments and tails of a rest recording. */
+static void test_noise_is_gaussian(void **state)
+{
+    (void)state;
+    sim m;
+    sim_run(&m, "mains 0\nwander 0\nchannel agonist A\nrest 300\n", 8);
+    double n = (double)m.n, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+    for (size_t k = 0; k < m.n; k++)
+        s1 += m.x[0][k];
+    double mean = s1 / n;
+    for (size_t k = 0; k < m.n; k++) {
+        double d = m.x[0][k] - mean;
+        s2 += d * d;
+        s3 += d * d * d;
+        s4 += d * d * d * d;
+    }
+    double var = s2 / n, sd = sqrt(var), skew = s3 / n / (var * sd), kurt = s4 / n / (var * var);
+    size_t beyond3 = 0, beyond_r = 0;
+    for (size_t k = 0; k < m.n; k++) {
+        double z = fabs(m.x[0][k] - mean) / sd;
+        beyond3 += z > 3.0;
+        beyond_r += z > 3.442619855899;
+    }
+    print_message("noise: sd %.4g mV skew %.4f kurtosis %.4f P(|z|>3) %.5f P(|z|>R) %.6f\n", sd,
+                  skew, kurt, beyond3 / n, beyond_r / n);
+    assert_true(fabs(skew) < 0.02 && fabs(kurt - 3.0) < 0.05);
+    assert_true(fabs(beyond3 / n - 0.0026998) < 0.0004);
+    assert_true(fabs(beyond_r / n - 0.00057620) < 0.00015);
+    sim_free(&m);
+}
+
 /* ---- pool (Fuglevand et al. 1993) */
 
 static void test_pool_thresholds_exponential(void **state)
@@ -657,6 +688,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rng_repeatable_and_uniform),
         cmocka_unit_test(test_portable_math),
+        cmocka_unit_test(test_noise_is_gaussian),
         cmocka_unit_test(test_pool_thresholds_exponential),
         cmocka_unit_test(test_pool_rates_in_model_range),
         cmocka_unit_test(test_muap_scales_with_conduction_velocity),
