@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include "emgkit/error.h"
+#include "emgkit/recording.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -88,6 +89,7 @@ const char *emg_jasa_name(emg_jasa q);
 typedef struct emg_segment {
     double onset;    /* seconds */
     double duration; /* seconds */
+    char channel[EMG_NAME_MAX]; /* channel name or 1-based index it applies to; "" = all */
 } emg_segment;
 
 /* Contractions from a window series: runs of active windows (active[i] != 0)
@@ -99,7 +101,8 @@ int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const doub
                                   double max_gap_s, double min_duration_s, emg_error *err);
 
 /* Read segments from an event TSV (columns onset and duration, BIDS style;
- * an optional channel column is ignored). */
+ * an optional channel column restricts a row to one channel, "n/a" = all),
+ * sorted by onset. */
 int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path, emg_error *err);
 
 #ifdef __cplusplus

@@ -558,6 +558,7 @@ int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path, emg_
     if (rc < 0)
         return rc;
     int c_on = emg_table_column(&t, "onset"), c_du = emg_table_column(&t, "duration");
+    int c_ch = emg_table_column(&t, "channel");
     if (c_on < 0 || c_du < 0) {
         emg_table_free(&t);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: needs 'onset' and 'duration' columns", path);
@@ -570,6 +571,9 @@ int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path, emg_
     for (size_t r = 0; r < t.n_rows; r++) {
         s[r].onset = emg_table_num(&t, r, c_on);
         s[r].duration = emg_table_num(&t, r, c_du);
+        const char *ch = c_ch >= 0 ? emg_table_cell(&t, r, c_ch) : NULL;
+        if (ch && strcmp(ch, "n/a") != 0)
+            emg_strlcpy(s[r].channel, ch, sizeof s[r].channel);
         if (!(s[r].duration > 0) || isnan(s[r].onset)) {
             emg_table_free(&t);
             free(s);

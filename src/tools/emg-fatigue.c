@@ -46,8 +46,8 @@ static void usage(FILE *out)
             "  --regression NAME      ols (default), theil-sen, huber\n"
             "  --confidence P         confidence level of the slope interval (0.95)\n"
             "  --first-last F         fraction of windows for the first-vs-last means (0.1)\n"
-            "  --segments FILE        contractions from an event table (onset, duration): one\n"
-            "                         row per contraction\n"
+            "  --segments FILE        contractions from an event table (onset, duration and an\n"
+            "                         optional channel column): one row per contraction\n"
             "  --per-contraction      contractions detected from the active windows\n"
             "  --max-gap S            bridge inactive gaps up to S seconds (1)\n"
             "  --min-contraction S    shortest contraction kept (3)\n"
@@ -381,7 +381,12 @@ int main(int argc, char **argv)
         const char *name = hdr->channels[c].name;
         double dur = cc.duration;
         if (segments_path) {
+            char index[32];
+            snprintf(index, sizeof index, "%zu", c + 1);
             for (size_t k = 0; k < n_segs; k++) {
+                if (segs[k].channel[0] && strcmp(segs[k].channel, name) != 0 &&
+                    strcmp(segs[k].channel, index) != 0)
+                    continue; /* a row for another channel */
                 char label[32];
                 snprintf(label, sizeof label, "%zu", k + 1);
                 fit_range(out, s, name, label, segs[k].onset, segs[k].onset + segs[k].duration, dur,

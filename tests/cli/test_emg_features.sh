@@ -108,6 +108,9 @@ printf 'onset\tduration\tlabel\n1\t10\tfirst\n15\t10\tsecond\n' >"$TMP/segs.tsv"
 "$BIN/emg-fatigue" --segments "$TMP/segs.tsv" --features mdf "$PLUX" >"$TMP/seg.tsv" 2>/dev/null
 check "--segments: one row per segment" test "$(awk -F'\t' 'NR>1' "$TMP/seg.tsv" | wc -l)" -eq 2
 check "--segments: contraction numbers" sh -c "cut -f2 '$TMP/seg.tsv' | tail -n +2 | tr '\n' ' ' | grep -q '^1 2 $'"
+printf 'onset\tduration\tchannel\n1\t10\tCH2\n15\t10\tother\n30\t10\tn/a\n' >"$TMP/segs_ch.tsv"
+"$BIN/emg-fatigue" --segments "$TMP/segs_ch.tsv" --features mdf "$PLUX" >"$TMP/seg_ch.tsv" 2>/dev/null
+check "--segments: rows for other channels skipped" sh -c "cut -f2 '$TMP/seg_ch.tsv' | tail -n +2 | tr '\n' ' ' | grep -q '^1 3 $'"
 
 # emg-spectrum: PSD integrates to the variance of the signal (Parseval, rectangular periodogram)
 if [ -x "$BIN/emg-spectrum" ]; then

@@ -166,7 +166,7 @@ static void segments_from_tsv(void **state)
     const char *path = EMGKIT_TEST_TMP "/segments.tsv";
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "onset\tduration\tchannel\tlabel\n12.5\t4\tn/a\tb\n2\t3.5\tn/a\ta\n");
+    fprintf(f, "onset\tduration\tchannel\tlabel\n12.5\t4\tEMG 1\tb\n2\t3.5\tn/a\ta\n");
     fclose(f);
     emg_segment *s;
     size_t n;
@@ -175,6 +175,8 @@ static void segments_from_tsv(void **state)
     assert_int_equal(n, 2);
     assert_close(s[0].onset, 2, 0);
     assert_close(s[1].duration, 4, 0);
+    assert_string_equal(s[0].channel, "");
+    assert_string_equal(s[1].channel, "EMG 1");
     free(s);
     f = fopen(path, "w");
     fprintf(f, "start\tend\n1\t2\n");
