@@ -75,6 +75,7 @@ typedef struct synth_channel_decl {
 
 struct emg_scenario {
     char name[64];
+    char source[256];  /* file path or built-in name, for messages */
     char description[160];
     double fs;
     emg_electrode electrode;

@@ -348,6 +348,7 @@ int emg_scenario_parse(emg_scenario **out, const char *text, const char *name, e
     if (!sc)
         return EMG_ERR_NOMEM;
     emg_strlcpy(sc->name, name, sizeof sc->name);
+    emg_strlcpy(sc->source, name, sizeof sc->source);
     sc->fs = 2000.0;
     sc->electrode = EMG_ELECTRODE_SURFACE;
     sc->mains_hz = 50.0;

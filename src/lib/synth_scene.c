@@ -248,8 +248,8 @@ static int target_channel(emg_synth *s, const synth_line *l, int *out)
         if (!strcmp(p->text, synth_role_name((synth_role)r)))
             c = role_channel(s, (synth_role)r);
     if (c < 0 || !s->ch[c].is_emg)
-        return emg_error_set(s->err, EMG_ERR_ARG, "%s:%d: ch=%s names no EMG channel",
-                             s->sc->name, l->line_no, p->text);
+        return emg_error_set(s->err, EMG_ERR_FORMAT, "%s:%d: ch=%s names no EMG channel",
+                             s->sc->source, l->line_no, p->text);
     *out = c;
     return 0;
 }
@@ -460,9 +460,9 @@ static int build_ischemic(emg_synth *s, const ctx *x)
 {
     const synth_line *l = x->line;
     if (s->force_ch < 0)
-        return emg_error_set(s->err, EMG_ERR_ARG,
+        return emg_error_set(s->err, EMG_ERR_FORMAT,
                              "%s:%d: ischemic needs a force channel (contracture is electrically "
-                             "silent): add 'channel force NAME'", s->sc->name, l->line_no);
+                             "silent): add 'channel force NAME'", s->sc->source, l->line_no);
     double force = draw(s, l, "force", 5.0, 30.0);
     double ramp = fmin(draw(s, l, "ramp", 2.0, 8.0), 0.4 * x->dur);
     int ev = new_event(s, "ischemic", EMG_EVENT_SPASM, x->t, x->dur, x->c, x->context);
@@ -599,9 +599,9 @@ static int build_myoclonic(emg_synth *s, const ctx *x)
         if (op && !strcmp(op->text, ORIGINS[k]))
             origin = k;
     if (op && origin < 0)
-        return emg_error_set(s->err, EMG_ERR_ARG,
+        return emg_error_set(s->err, EMG_ERR_FORMAT,
                              "%s:%d: origin=%s (cortical, subcortical or brainstem)",
-                             s->sc->name, l->line_no, op->text);
+                             s->sc->source, l->line_no, op->text);
     if (origin < 0)
         origin = (int)(emg_rng_uniform(&s->rng) * 3.0);
     double wlo = W[origin][0], whi = W[origin][1];
@@ -869,7 +869,7 @@ static int run_lines(emg_synth *s, size_t *i, double *t, double limit)
                 return rc;
             if (s->out_of_memory)
                 return emg_error_set(s->err, EMG_ERR_NOMEM, "%s:%d: out of memory",
-                                     s->sc->name, l->line_no);
+                                     s->sc->source, l->line_no);
         }
         *t += dur;
         (*i)++;
@@ -901,14 +901,15 @@ static int compile_timeline(emg_synth *s, double duration)
         if (rc < 0)
             return rc;
         if (t <= before)
-            return emg_error_set(s->err, EMG_ERR_ARG, "%s: the timeline has no duration",
-                                 s->sc->name);
+            return emg_error_set(s->err, EMG_ERR_FORMAT, "%s: the timeline has no duration",
+                                 s->sc->source);
     } while (duration > 0.0 && t < duration);
     if (duration > 0.0)
         t = duration;
     s->total = (int64_t)llround(t * s->fs);
     if (s->total < 1)
-        return emg_error_set(s->err, EMG_ERR_ARG, "%s: the timeline has no duration", s->sc->name);
+        return emg_error_set(s->err, EMG_ERR_FORMAT, "%s: the timeline has no duration",
+                             s->sc->source);
     for (size_t i = 0; i < s->n_ev; i++)
         if (s->ev[i].onset + s->ev[i].duration > t)
             s->ev[i].duration = fmax(0.0, t - s->ev[i].onset);
@@ -1067,7 +1068,7 @@ static int setup_channels(emg_synth *s, const emg_synth_options *o)
     if (n < declared)
         return emg_error_set(s->err, EMG_ERR_ARG,
                              "%s: the scenario declares %zu channels; --channels must be at "
-                             "least that", sc->name, declared);
+                             "least that", sc->source, declared);
     if (n > SYNTH_MAX_CHANNELS)
         return emg_error_set(s->err, EMG_ERR_ARG, "synth: at most %d channels",
                              SYNTH_MAX_CHANNELS);
@@ -1107,8 +1108,8 @@ static int setup_channels(emg_synth *s, const emg_synth_options *o)
             if (s->ch[c].is_emg)
                 s->agonist = (int)c;
     if (s->agonist < 0)
-        return emg_error_set(s->err, EMG_ERR_ARG, "%s: the scenario has no EMG channel",
-                             sc->name);
+        return emg_error_set(s->err, EMG_ERR_FORMAT, "%s: the scenario has no EMG channel",
+                             sc->source);
     return 0;
 }
 

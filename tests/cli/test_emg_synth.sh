@@ -31,6 +31,10 @@ printf 'fs 2000\nchannel agonist A\nrest 2\nclonic 3 rte=5\n' >"$TMP/bad.scn"
 expect_exit 3 "scenario syntax error" -- "$SYN" -s "$TMP/bad.scn" -o "$TMP/bad.edf"
 expect_one_error_line "bad.scn:4"
 [ ! -e "$TMP/bad.edf" ] && [ ! -e "$TMP/bad.events.tsv" ] && pass || fail "failed run left output"
+printf 'channel agonist A\nrest 2\nischemic 5\n' >"$TMP/noforce.scn"
+expect_exit 3 "ischemic without a force channel" -- "$SYN" -s "$TMP/noforce.scn" -o "$TMP/nf.edf"
+expect_one_error_line "noforce.scn:3"
+expect_exit 2 "missing scenario file" -- "$SYN" -s "$TMP/none/x.scn" -o "$TMP/nf.edf"
 
 # --- every built-in scenario runs, cut to 20 s
 while read -r name; do

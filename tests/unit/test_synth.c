@@ -656,7 +656,8 @@ static void test_scenario_errors_name_the_line(void **state)
     assert_int_equal(emg_scenario_parse(&sc, "ischemic 10\n", "x.scn", &err), 0);
     emg_synth *s;
     emg_synth_options o = EMG_SYNTH_OPTIONS_INIT;
-    assert_int_equal(emg_synth_open(&s, sc, &o, &err), EMG_ERR_ARG);
+    assert_int_equal(emg_synth_open(&s, sc, &o, &err), EMG_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "x.scn:1:"));
     assert_non_null(strstr(err.message, "force channel"));
     emg_scenario_free(sc);
 }
