@@ -648,6 +648,9 @@ typedef struct edf_writer {
     int64_t *received;          /* samples per channel */
     size_t annotations, annotation_capacity;
     int annotation_signals;
+    long long end_annotation;   /* index of our "Recording ends", -1 if none */
+    double end_time;            /* its exact time, seconds from the start */
+    long subsecond;             /* start's fraction of a second, units of 100 ns */
     int spooling;
     emg_spool spool;
 } edf_writer;
@@ -870,8 +873,8 @@ static void set_identity(edf_writer *w)
         year >= 1985 && year <= 2084 && second < 60) {
         edf_set_startdatetime(w->handle, year, month, day, hour, minute, (int)second);
         long sub = lround((second - floor(second)) * 1e4) * 1000; /* 100 us steps */
-        if (sub > 0 && sub < 10000000L)
-            edf_set_subsecond_starttime(w->handle, (int)sub);
+        if (sub > 0 && sub < 10000000L && edf_set_subsecond_starttime(w->handle, (int)sub) == 0)
+            w->subsecond = sub;
     } else {
         edf_set_startdatetime(w->handle, 1985, 1, 1, 0, 0, 0); /* EDF+ "unknown" */
     }
@@ -1105,6 +1108,7 @@ static int edf_writer_open(void **state, struct emg_writer *ew, const char *tmp_
     if (!w)
         return EMG_ERR_NOMEM;
     w->handle = -1;
+    w->end_annotation = -1;
     w->bdf = format == EMG_FORMAT_BDF;
     w->n = hdr->n_channels;
     emg_strlcpy(w->path, tmp_path, sizeof w->path);
@@ -1157,6 +1161,8 @@ static int flush_partial(edf_writer *w, emg_error *err)
     }
     emg_annotation ends = {end, 0, -1, "Recording ends"};
     int rc = write_annotation(w, &ends, err);
+    w->end_annotation = (long long)w->annotations - 1;
+    w->end_time = end;
     return rc < 0 ? rc : emit_record(w, err);
 }
 
@@ -1178,6 +1184,57 @@ static int patch_limits(edf_writer *w, emg_error *err)
     }
     ok = (fclose(f) == 0) && ok;
     return ok ? EMG_OK : emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot finish the header",
+                                       w->path);
+}
+
+/* EDFlib writes annotation onsets in 100-us steps, too coarse to say which
+ * sample ends a recording above 10 kHz.  Rewrite the "Recording ends" TAL
+ * with 100-ns resolution (EDF+ onsets are free-length decimals), rounded
+ * down so that the reader's ceil(onset * fs) gives the exact sample count.
+ * EDFlib fills annotation slots in the order written: annotation k sits in
+ * data record k / S, annotation signal k % S (S signals of 114 bytes each,
+ * after the data signals; slot 0 of a record starts with its time-keeping
+ * TAL). */
+static int patch_end_onset(edf_writer *w, emg_error *err)
+{
+    if (w->end_annotation < 0)
+        return EMG_OK;
+    const long slot_bytes = 114;
+    long long data_bytes = 0;
+    for (size_t i = 0; i < w->n; i++)
+        data_bytes += (long long)w->spr[i] * (w->bdf ? 3 : 2);
+    long long signals = (long long)w->n + w->annotation_signals;
+    long long record_bytes = data_bytes + slot_bytes * w->annotation_signals;
+    long long k = w->end_annotation;
+    long long at = 256 * (signals + 1) + (k / w->annotation_signals) * record_bytes + data_bytes +
+                   (k % w->annotation_signals) * slot_bytes;
+    FILE *f = fopen(w->path, "r+b");
+    if (!f)
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", w->path, strerror(errno));
+    char slot[114];
+    int ok = fseeko(f, (off_t)at, SEEK_SET) == 0 && fread(slot, 1, sizeof slot, f) == sizeof slot;
+    const char *mark = "\x14Recording ends\x14";
+    char *found = NULL;
+    for (long p = 0; ok && !found && p + (long)strlen(mark) <= slot_bytes; p++)
+        if (!memcmp(slot + p, mark, strlen(mark)))
+            found = slot + p;
+    char *start = found;
+    while (start && start > slot && start[-1] != '\0' && start[-1] != '\x14')
+        start--; /* back to the '+' that opens this TAL */
+    if (start && *start == '+') {
+        long long units = w->subsecond + (long long)floor(w->end_time * 1e7);
+        char tal[64];
+        int len = snprintf(tal, sizeof tal, "+%lld.%07lld%s", units / 10000000LL,
+                           units % 10000000LL, mark);
+        long room = slot_bytes - (long)(start - slot);
+        if (len < room) {
+            memset(start, 0, (size_t)room);
+            memcpy(start, tal, (size_t)len);
+            ok = fseeko(f, (off_t)at, SEEK_SET) == 0 && fwrite(slot, 1, sizeof slot, f) == sizeof slot;
+        }
+    }
+    ok = (fclose(f) == 0) && ok;
+    return ok ? EMG_OK : emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot finish the annotations",
                                        w->path);
 }
 
@@ -1216,6 +1273,8 @@ static int edf_writer_finish(void *state, emg_error *err)
     }
     if (rc >= 0)
         rc = patch_limits(w, err);
+    if (rc >= 0)
+        rc = patch_end_onset(w, err);
     return rc;
 }
 

@@ -886,8 +886,10 @@ static int sf_writer_open(void **state, struct emg_writer *ew, const char *tmp_p
     w->info.format = sf_major(format) | sf_sub(format, opts->sample_format, &w->bits);
     if (!sf_format_check(&w->info)) {
         sf_writer_destroy(w);
-        return emg_error_set(err, EMG_ERR_UNSUPPORTED, "%s: %s cannot hold this sample format "
-                             "(FLAC takes PCM16 or PCM24)", final_path, emg_format_name(format));
+        return emg_error_set(err, EMG_ERR_UNSUPPORTED,
+                             "%s: %s cannot hold %zu channels in this sample format (FLAC: at "
+                             "most 8 channels, PCM16 or PCM24)", final_path,
+                             emg_format_name(format), hdr->n_channels);
     }
     if (format == EMG_FORMAT_W64 && w->bits && !(opts->full_scale > 0)) {
         sf_writer_destroy(w);
