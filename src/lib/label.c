@@ -530,8 +530,9 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
         rate = e->burst_rate;
     }
     if (phasic) {
+        /* Clonic beats are compound bursts of 50-100 ms: at least 20 ms. */
         if (regular && in_range(rate, o->clonic_low, o->clonic_high) &&
-            e->burst_duration <= o->clonic_max_burst) {
+            e->burst_duration <= o->clonic_max_burst && e->burst_duration >= 0.02) {
             sb_printf(x, "  rule 3a clonic: match (%zu regular bursts, CV %.2f < %.2f, %.2f Hz "
                          "in %.1f-%.1f, bursts %.0f ms)\n", e->n_bursts, e->interval_cv,
                       o->clonic_cv, rate, o->clonic_low, o->clonic_high, 1e3 * e->burst_duration);

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# emg-detect: every onset method on a real recording (PLUX biceps, 9
+# contractions), the event-table columns, the rest interval option, the
+# transient detector on a simulated fasciculation scene, and usage errors.
+. "$(dirname "$0")/lib.sh"
+DET="$BIN/emg-detect"
+BURSTS="$DATA/plux_opensignals/emg_bursts.h5"
+
+expect_exit 0 "help" -- "$DET" --help
+grep -q "^Usage: emg-detect" "$TMP/out" && pass || fail "help goes to stdout"
+expect_exit 1 "unknown method" -- "$DET" --method magic "$BURSTS"
+grep -q "unknown detection method 'magic'" "$TMP/err" && pass || fail "names the bad method"
+expect_exit 1 "bad --rest" -- "$DET" --rest 5 "$BURSTS"
+expect_exit 2 "missing input" -- "$DET" "$TMP/none.h5"
+
+# The 9 contractions of emg_bursts.h5 are 9 active segments ("contractions":
+# at least 0.3 s, gaps under 0.1 s merged) with the single threshold, TKEO and
+# Lidierth; every method finds them with onsets within 0.5 s of the threshold's.
+expect_exit 0 "threshold" -- "$DET" --min-duration 0.3 --merge-gap 0.1 "$BURSTS"
+cp "$TMP/out" "$TMP/threshold.tsv"
+head -1 "$TMP/out" | grep -q "^onset	duration	channel	label	peak	area	rms	phases	turns$" \
+  && pass || fail "event table header: $(head -1 "$TMP/out")"
+n=$(($(wc -l <"$TMP/threshold.tsv") - 1))
+[ "$n" -eq 9 ] && pass || fail "threshold: $n segments, expected 9"
+awk -F'\t' 'NR>1 && ($4 != "active" || $2 < 0.8 || $2 > 2.5) {bad=1} END {exit bad}' "$TMP/threshold.tsv" \
+  && pass || fail "segments are 'active' and last 0.8-2.5 s"
+for m in tkeo lidierth; do
+  expect_exit 0 "$m" -- "$DET" --method $m --min-duration 0.3 --merge-gap 0.1 "$BURSTS"
+  n=$(($(wc -l <"$TMP/out") - 1))
+  [ "$n" -eq 9 ] && pass || fail "$m: $n segments, expected 9"
+done
+for m in bonato hodges aglr; do
+  expect_exit 0 "$m" -- "$DET" --method $m --min-duration 0.3 --merge-gap 0.1 "$BURSTS"
+  # each threshold contraction has a segment of this method starting within 0.5 s
+  awk -F'\t' 'FNR==1{next} NR==FNR{on[++n]=$1; next} {for(i=1;i<=n;i++) if ($1-on[i] < 0.5 && on[i]-$1 < 0.5) hit[i]=1}
+              END {for(i=1;i<=n;i++) if(!hit[i]) exit 1}' "$TMP/threshold.tsv" "$TMP/out" \
+    && pass || fail "$m misses a contraction found by the threshold"
+done
+
+# A rest interval inside a contraction raises the threshold: fewer, shorter segments.
+expect_exit 0 "rest interval" -- "$DET" --rest 1.5:2.0 --min-duration 0.3 --merge-gap 0.1 -v "$BURSTS"
+grep -q "rest 1.500-2.000 s" "$TMP/err" && pass || fail "verbose names the rest interval"
+n=$(($(wc -l <"$TMP/out") - 1))
+[ "$n" -lt 9 ] && pass || fail "threshold from a contraction should find fewer segments ($n)"
+
+# Burst mode and transients on a simulated needle fasciculation scene.
+"$BIN/emg-synth" --scenario fasciculation --seed 3 --fs 10000 -o "$TMP/fasc.h5" 2>/dev/null
+expect_exit 0 "transients" -- "$DET" --method transient "$TMP/fasc.h5"
+n=$(($(wc -l <"$TMP/out") - 1))
+truth=$(awk -F'\t' '$4=="fasciculation"{print $15}' "$TMP/fasc.events.tsv")
+# every potential found, give or take two overlapping pairs
+awk -v n="$n" -v t="$truth" 'BEGIN{exit !(n >= t - 2 && n <= t + 2)}' && pass \
+  || fail "transients: $n found, $truth simulated"
+awk -F'\t' 'NR>1 && ($4 != "transient" || $2 > 0.03 || $8 > 5) {bad=1} END{exit bad}' "$TMP/out" \
+  && pass || fail "transients are short and have few phases"
+expect_exit 0 "burst mode" -- "$DET" --burst "$TMP/fasc.h5"
+[ "$(wc -l <"$TMP/out")" -gt 10 ] && pass || fail "burst mode finds the potentials"
+
+finish

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# emg-label and emg-score: voluntary contractions in real recordings are not
+# labelled as spasms under --context movement; simulated spasm scenes get
+# their labels (scored with emg-score); missing inputs give "unclassified"
+# and one message naming the input; --explain, --annotate and usage errors.
+. "$(dirname "$0")/lib.sh"
+LAB="$BIN/emg-label"
+SCORE="$BIN/emg-score"
+SPASMS="cramp|fasciculation|tonic|dystonic|ischemic|clonic|myoclonic|ataxic|tetanic|strain|mixed"
+
+expect_exit 0 "help" -- "$LAB" --help
+grep -q "^Usage: emg-label" "$TMP/out" && pass || fail "help goes to stdout"
+grep -q -- "--clonic-cv" "$TMP/out" && grep -q -- "--cocon" "$TMP/out" && pass \
+  || fail "help lists the numeric thresholds"
+expect_exit 1 "bad context" -- "$LAB" --context party "$DATA/bitalino_txt/emg_1.txt"
+grep -q "unknown context 'party'" "$TMP/err" && pass || fail "names the bad context"
+expect_exit 1 "bad pair" -- "$LAB" --pair 1:9 "$DATA/backyardbrains_wav/S1_EMG_bicepTricep2.wav"
+expect_exit 1 "bad number" -- "$LAB" --clonic-cv abc "$DATA/bitalino_txt/emg_1.txt"
+
+# --- real voluntary contractions during tasks: no spasm label under movement
+for f in plux_opensignals/emg_bursts.h5 plux_opensignals/emg_fatigue.h5 bitalino_txt/emg_1.txt \
+         backyardbrains_wav/S10_EMG_bicep_intermittent.wav backyardbrains_wav/S8_EMG_bicep_sustained.wav \
+         backyardbrains_wav/S1_EMG_bicepTricep2.wav physionet_grabmyo/session1_participant1_gesture11_trial1.hea; do
+  expect_exit 0 "label $f" -- "$LAB" --context movement "$DATA/$f"
+  head -1 "$TMP/out" | grep -q "^onset	duration	channel	label	confidence	n_bursts" && pass \
+    || fail "$f: label table header"
+  if cut -f4 "$TMP/out" | grep -Eqx "$SPASMS"; then
+    fail "$f: voluntary contractions labelled as spasms: $(cut -f1,2,4 "$TMP/out" | grep -E "$SPASMS" | head -3 | tr '\n' ' ')"
+  else pass; fi
+  [ "$(grep -c voluntary "$TMP/out")" -ge 1 ] && pass || fail "$f: contractions reported as voluntary"
+done
+# The biceps/triceps pair alternates: still voluntary with --pair.
+expect_exit 0 "pair" -- "$LAB" --context movement --pair 1:2 "$DATA/backyardbrains_wav/S1_EMG_bicepTricep2.wav"
+cut -f4 "$TMP/out" | grep -Eqx "$SPASMS" && fail "biceps/triceps with --pair labelled as spasm" || pass
+
+# --- missing input: no context -> unclassified and one message naming --context
+expect_exit 0 "no context" -- "$LAB" "$DATA/backyardbrains_wav/S8_EMG_bicep_sustained.wav"
+grep -q "unclassified" "$TMP/out" && pass || fail "no context: sustained activity is unclassified"
+[ "$(grep -c -- "--context" "$TMP/err")" -eq 1 ] && pass || fail "one message naming --context: $(cat "$TMP/err")"
+
+# --- simulated scenes: labels scored against the ground truth
+score_scene() { # scenario label min_f1
+  "$BIN/emg-synth" --scenario "$1" --seed 4 -o "$TMP/$1.h5" 2>/dev/null || { fail "emg-synth $1"; return; }
+  "$LAB" -o "$TMP/$1.labels.tsv" "$TMP/$1.h5" 2>"$TMP/err" || { fail "emg-label $1: $(cat "$TMP/err")"; return; }
+  "$SCORE" --skip rest,artefact,prodrome --truth "$TMP/$1.events.tsv" --pred "$TMP/$1.labels.tsv" \
+    -o "$TMP/$1.score.tsv" 2>"$TMP/$1.summary" || { fail "emg-score $1"; return; }
+  f1=$(awk -F'\t' -v l="$2" '$1==l{print $9}' "$TMP/$1.score.tsv")
+  awk -v f="$f1" -v m="$3" 'BEGIN{exit !(f != "" && f != "n/a" && f >= m)}' && pass \
+    || fail "$1: F1 of $2 is '$f1' < $3 ($(cat "$TMP/$1.summary"))"
+}
+score_scene clonic clonic 0.85
+score_scene cramp cramp 0.9
+score_scene tonic tonic 0.9
+score_scene ischemic ischemic 0.9
+score_scene tetanic tetanic 0.9
+grep -q "macro-F1" "$TMP/cramp.summary" && pass || fail "emg-score prints a summary line"
+
+# --- explain, annotate
+if [ -s "$TMP/clonic.h5" ]; then
+  expect_exit 0 "explain" -- "$LAB" --explain="$TMP/why.txt" "$TMP/clonic.h5"
+  grep -q "rule 3a clonic: match" "$TMP/why.txt" && pass || fail "--explain shows the matching rule"
+  grep -q "rule 2a fasciculation: no" "$TMP/why.txt" && pass || fail "--explain shows failed rules"
+  expect_exit 0 "annotate" -- "$LAB" --annotate "$TMP/clonic-labelled.edf" -o "$TMP/l.tsv" "$TMP/clonic.h5"
+  "$BIN/emg-info" -a "$TMP/clonic-labelled.edf" >"$TMP/ann.tsv" 2>/dev/null
+  n_ann=$(grep -c "clonic" "$TMP/ann.tsv")
+  n_lab=$(grep -c "clonic" "$TMP/l.tsv")
+  [ "$n_ann" -ge "$n_lab" ] && [ "$n_lab" -ge 1 ] && pass \
+    || fail "--annotate: $n_ann clonic annotations for $n_lab labels"
+fi
+
+# --- emg-score on hand-made tables: exact numbers
+printf 'onset\tduration\tchannel\tlabel\n0\t10\ta\tcramp\n20\t4\ta\tclonic\n' >"$TMP/t.tsv"
+printf 'onset\tduration\tchannel\tlabel\n1\t10\ta\tcramp\n20\t4\ta\tmyoclonic\n' >"$TMP/p.tsv"
+expect_exit 0 "score" -- "$SCORE" --truth "$TMP/t.tsv" --pred "$TMP/p.tsv" --confusion "$TMP/c.tsv"
+awk -F'\t' '$1=="cramp"{exit !($9==1 && $10==1000)}' "$TMP/out" && pass || fail "cramp F1 1, onset error 1000 ms"
+awk -F'\t' '$1=="macro"{exit !($9 > 0.333 && $9 < 0.334)}' "$TMP/out" && pass || fail "macro-F1 1/3"
+awk -F'\t' '$1=="clonic"{exit !($4==1)}' "$TMP/c.tsv" && pass || fail "confusion: clonic predicted myoclonic"
+grep -q "macro-F1 0.333" "$TMP/err" && pass || fail "summary line on stderr"
+expect_exit 1 "score usage" -- "$SCORE" --truth "$TMP/t.tsv"
+
+finish

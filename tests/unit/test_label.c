@@ -1,0 +1,243 @@
+/* test_label.c: the labeller's rules on analytic recordings whose pattern is
+ * known by construction: regular 5 Hz bursts (clonic), a sustained one-muscle
+ * contraction with a quiet antagonist (cramp), force without EMG (ischemic),
+ * and the missing-input behaviour (unclassified + the input that decides). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "emgkit/label.h"
+
+#define FS 2000.0
+
+static uint64_t state;
+static double uniform(void)
+{
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return ((double)(state >> 11) + 0.5) / 9007199254740992.0;
+}
+static double gauss(void)
+{
+    return sqrt(-2 * log(uniform())) * cos(2 * M_PI * uniform());
+}
+
+static void add_channel(emg_recording *rec, const char *name, double *data, size_t n)
+{
+    emg_channel ch;
+    emg_error err;
+    emg_channel_init(&ch);
+    snprintf(ch.name, sizeof ch.name, "%s", name);
+    snprintf(ch.unit, sizeof ch.unit, "mV");
+    ch.fs = FS;
+    ch.n_samples = (int64_t)n;
+    assert_true(emg_header_add_channel(&rec->header, &ch, &err) >= 0);
+    rec->data = realloc(rec->data, rec->header.n_channels * sizeof *rec->data);
+    rec->data[rec->header.n_channels - 1] = data;
+}
+
+static double *noise(size_t n, double sd)
+{
+    double *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i++)
+        x[i] = sd * gauss();
+    return x;
+}
+
+static const emg_label_event *only_event(const emg_label_result *r, const char *label)
+{
+    const emg_label_event *found = NULL;
+    for (size_t k = 0; k < r->n_events; k++) {
+        print_message("  event %.3f+%.3f ch %d %s (%s) rate %.2f\n", r->events[k].onset,
+                      r->events[k].duration, r->events[k].channel, r->events[k].label,
+                      r->events[k].rule, r->events[k].burst_rate);
+        if (!strcmp(r->events[k].label, label)) {
+            assert_null(found);
+            found = &r->events[k];
+        }
+    }
+    return found;
+}
+
+/* 30 s: rest, then 6 s of 70 ms compound bursts at 5 Hz, then rest. */
+static void test_clonic(void **s)
+{
+    (void)s;
+    state = 7;
+    size_t n = (size_t)(30 * FS);
+    double *x = noise(n, 0.005);
+    for (int b = 0; b < 30; b++) {
+        size_t a = (size_t)((10.0 + 0.2 * b) * FS);
+        for (size_t i = 0; i < (size_t)(0.07 * FS); i++)
+            x[a + i] += 0.3 * gauss() * sin(M_PI * (double)i / (0.07 * FS));
+    }
+    emg_recording rec;
+    emg_recording_init(&rec);
+    add_channel(&rec, "EMG soleus", x, n);
+    emg_label_options o;
+    emg_label_options_init(&o);
+    o.context = EMG_CONTEXT_CNS_LESION;
+    emg_label_result r;
+    emg_error err;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    const emg_label_event *e = only_event(&r, "clonic");
+    assert_non_null(e);
+    assert_true(fabs(e->onset - 10.0) < 0.05);
+    assert_true(fabs(e->onset + e->duration - 15.87) < 0.1);
+    assert_true(fabs(e->burst_rate - 5.0) < 0.2);
+    assert_true(e->interval_cv < 0.1);
+    assert_true(e->burst_duration > 0.04 && e->burst_duration < 0.09);
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+}
+
+/* 60 s, two channels: the agonist contracts 15-45 s with a swelling and
+ * fading envelope; the antagonist carries 1 % crosstalk. */
+static void make_cramp(emg_recording *rec)
+{
+    state = 11;
+    size_t n = (size_t)(60 * FS);
+    double *ag = noise(n, 0.005), *ant = noise(n, 0.005);
+    for (size_t i = (size_t)(15 * FS); i < (size_t)(45 * FS); i++) {
+        double t = (double)i / FS;
+        double v = 0.3 * (1 + 0.3 * sin(2 * M_PI * 0.2 * t)) * gauss();
+        ag[i] += v;
+        ant[i] += 0.01 * v;
+    }
+    emg_recording_init(rec);
+    add_channel(rec, "EMG gastrocnemius", ag, n);
+    add_channel(rec, "EMG tibialis", ant, n);
+}
+
+static void test_cramp(void **s)
+{
+    (void)s;
+    emg_recording rec;
+    make_cramp(&rec);
+    emg_label_options o;
+    emg_label_options_init(&o);
+    o.context = EMG_CONTEXT_REST;
+    o.n_pairs = 1;
+    o.pairs[0][0] = 0;
+    o.pairs[0][1] = 1;
+    emg_label_result r;
+    emg_error err;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    const emg_label_event *e = only_event(&r, "cramp");
+    assert_non_null(e);
+    assert_int_equal(e->channel, 0);
+    assert_int_equal(e->partner, 1);
+    assert_true(fabs(e->onset - 15.0) < 0.1);
+    assert_true(fabs(e->duration - 30.0) < 0.2);
+    assert_true(e->amp_over_rest > 20);
+    assert_int_equal(r.missing, 0);
+    assert_int_equal(r.n_events, 1); /* the crosstalk on the antagonist is not an event */
+    emg_label_result_free(&r);
+
+    /* Asleep: the same event is a nocturnal cramp; the context comes from
+     * the file's annotation. */
+    emg_error e2;
+    assert_int_equal(emg_header_add_annotation(&rec.header, 0, 60, -1, "context sleep", &e2), 0);
+    o.context = EMG_CONTEXT_NONE;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    assert_int_equal(r.context_used, EMG_CONTEXT_SLEEP);
+    e = only_event(&r, "cramp");
+    assert_non_null(e);
+    assert_string_equal(e->note, "nocturnal");
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+}
+
+/* Without a context and without an antagonist, cramp versus voluntary effort
+ * cannot be decided: unclassified, and the result names the context. */
+static void test_missing_context(void **s)
+{
+    (void)s;
+    emg_recording rec;
+    make_cramp(&rec);
+    emg_label_options o;
+    emg_label_options_init(&o);
+    o.explain = 1;
+    emg_label_result r;
+    emg_error err;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    const emg_label_event *e = only_event(&r, "unclassified");
+    assert_non_null(e);
+    assert_true(r.missing & EMG_LABEL_MISSING_CONTEXT);
+    assert_non_null(e->explain);
+    assert_non_null(strstr(e->explain, "rule 4c cramp: no"));
+    assert_non_null(strstr(emg_label_missing_text(EMG_LABEL_MISSING_CONTEXT), "--context"));
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+}
+
+/* Force rises 20-40 s while the EMG stays at noise: ischemic contracture. */
+static void test_ischemic(void **s)
+{
+    (void)s;
+    state = 5;
+    size_t n = (size_t)(60 * FS);
+    double *emg = noise(n, 0.005), *force = noise(n, 0.05);
+    for (size_t i = (size_t)(20 * FS); i < (size_t)(40 * FS); i++)
+        force[i] += 10.0;
+    emg_recording rec;
+    emg_recording_init(&rec);
+    add_channel(&rec, "EMG flexor", emg, n);
+    add_channel(&rec, "Force", force, n);
+    emg_label_options o;
+    emg_label_options_init(&o);
+    o.context = EMG_CONTEXT_ISCHEMIA;
+    emg_label_result r;
+    emg_error err;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    const emg_label_event *e = only_event(&r, "ischemic");
+    assert_non_null(e);
+    assert_int_equal(e->channel, 0);
+    assert_true(fabs(e->onset - 20.0) < 0.3);
+    assert_true(fabs(e->duration - 20.0) < 0.5);
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+}
+
+static void test_contexts(void **s)
+{
+    (void)s;
+    emg_context c;
+    emg_error err;
+    assert_int_equal(emg_context_from_name("cns-lesion", &c, &err), 0);
+    assert_int_equal(c, EMG_CONTEXT_CNS_LESION);
+    assert_string_equal(emg_context_name(EMG_CONTEXT_HYPERVENTILATION), "hyperventilation");
+    assert_int_equal(emg_context_from_name("party", &c, &err), EMG_ERR_ARG);
+    emg_header h;
+    emg_header_init(&h);
+    /* An event label is not a context; "context=..." and a bare word are. */
+    assert_int_equal(emg_header_add_annotation(&h, 0, 5, -1, "cramp", &err), 0);
+    assert_int_equal(emg_context_from_annotations(&h), EMG_CONTEXT_NONE);
+    assert_int_equal(emg_header_add_annotation(&h, 5, 5, -1, "context=injury", &err), 0);
+    assert_int_equal(emg_context_from_annotations(&h), EMG_CONTEXT_INJURY);
+    emg_header_free(&h);
+    emg_label_options o;
+    emg_label_options_init(&o);
+    assert_float_equal(o.rest_k, 3.0, 0);
+    assert_float_equal(o.cocon, 50.0, 0);
+    assert_float_equal(o.clonic_cv, 0.2, 0);
+    assert_float_equal(o.brief_max, 0.25, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clonic),   cmocka_unit_test(test_cramp),
+        cmocka_unit_test(test_missing_context), cmocka_unit_test(test_ischemic),
+        cmocka_unit_test(test_contexts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
