@@ -11,7 +11,7 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(pipe wfdb edf bdf sndfile hdf5 text csv)
 command -v clang >/dev/null || { apt-get update -qq && apt-get install -y -qq clang >/dev/null; }
-scripts/setup.sh --build-dir build-fuzz >/dev/null 2>&1 || true  # installs the libraries
+scripts/setup.sh --deps-only
 CC=clang cmake -S . -B build-fuzz -DEMGKIT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 mkdir -p build-fuzz/crashes
 for t in "${targets[@]}"; do

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Install what emgkit needs on Debian (when missing), then configure and build.
-#   scripts/setup.sh [--sanitize] [--build-dir DIR]
-# --sanitize builds with AddressSanitizer and UndefinedBehaviorSanitizer.
+#   scripts/setup.sh [--sanitize] [--build-dir DIR] [--deps-only]
+# --sanitize builds with AddressSanitizer and UndefinedBehaviorSanitizer;
+# --deps-only installs the packages and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_dir=build
 sanitize=OFF
+deps_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --sanitize) sanitize=ON; build_dir=build-sanitize ;;
     --build-dir) build_dir="$2"; shift ;;
+    --deps-only) deps_only=1 ;;
     *) echo "setup.sh: unknown option $1" >&2; exit 1 ;;
   esac
   shift
@@ -34,6 +37,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${missing[@]}" >/dev/null
 fi
 
+[ "$deps_only" -eq 0 ] || exit 0
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DEMGKIT_SANITIZE="$sanitize" >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"
 echo "setup.sh: built into $build_dir/bin" >&2
