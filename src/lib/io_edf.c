@@ -747,10 +747,20 @@ static int set_ranges(edf_writer *w, emg_error *err)
         if (channel_calibration_fits(w, ch, i)) {
             w->dmin[i] = ch->digital_min;
             w->dmax[i] = ch->digital_max;
-            rc |= edf_number((ch->digital_min - ch->baseline) / ch->gain, 0, w->pmin_text[i],
-                             &w->pmin[i]);
-            rc |= edf_number((ch->digital_max - ch->baseline) / ch->gain, 0, w->pmax_text[i],
-                             &w->pmax[i]);
+            double a = (ch->digital_min - ch->baseline) / ch->gain;
+            double b = (ch->digital_max - ch->baseline) / ch->gain;
+            rc |= edf_number(a, 0, w->pmin_text[i], &w->pmin[i]);
+            rc |= edf_number(b, 0, w->pmax_text[i], &w->pmax[i]);
+            double tiny = 1e-9 * fabs(b - a);
+            if (fabs(w->pmin[i] - a) > tiny || fabs(w->pmax[i] - b) > tiny) {
+                /* Not exact in 8 characters: round outwards over the ADC
+                 * range and the data, so that no sample clips. */
+                double lo = fmin(fmin(a, b), w->spool.min[i]);
+                double hi = fmax(fmax(a, b), w->spool.max[i]);
+                int up = a > b; /* negative gain: physical min is the larger */
+                rc |= edf_number(up ? hi : lo, up ? +1 : -1, w->pmin_text[i], &w->pmin[i]);
+                rc |= edf_number(up ? lo : hi, up ? -1 : +1, w->pmax_text[i], &w->pmax[i]);
+            }
         } else {
             double a = w->spool.min[i], b = w->spool.max[i];
             if (!(a <= b)) { /* no finite sample */

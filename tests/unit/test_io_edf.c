@@ -443,6 +443,42 @@ static void test_stream_and_clipping(void **state)
     emg_header_free(&h);
 }
 
+/* Save src as EDF+, read it back: same lengths, every sample within half a
+ * step of the written calibration. */
+static void check_converted(const char *src, const char *name)
+{
+    char path[1200];
+    tmp_path(path, sizeof path, name);
+    emg_recording a, b;
+    emg_error err;
+    assert_int_equal(emg_recording_load(&a, src, NULL, &err), 0);
+    assert_int_equal(emg_recording_save(&a, path, EMG_FORMAT_AUTO, NULL, &err), 0);
+    assert_int_equal(emg_recording_load(&b, path, NULL, &err), 0);
+    double worst = 0;
+    for (size_t i = 0; i < a.header.n_channels; i++) {
+        assert_int_equal(b.header.channels[i].n_samples, a.header.channels[i].n_samples);
+        double step = emg_channel_resolution(&b.header.channels[i]);
+        for (int64_t k = 0; k < a.header.channels[i].n_samples; k++)
+            worst = fmax(worst, fabs(a.data[i][k] - b.data[i][k]) / step);
+    }
+    print_message("%s: worst error %.3f steps\n", name, worst);
+    assert_true(worst <= 0.5 + 1e-6);
+    emg_recording_free(&a);
+    emg_recording_free(&b);
+}
+
+/* GRABMyo: baselines and gains whose limits do not fit 8 characters exactly
+ * (rounded outwards, nothing clips); Backyard Brains at 44.1 kHz: 854349
+ * samples, not a whole number of records (exact end restored). */
+static void test_converted_datasets(void **state)
+{
+    (void)state;
+    check_converted(EMGKIT_DATASETS "/physionet_grabmyo/session1_participant1_gesture11_trial1.hea",
+                    "grabmyo.edf");
+    check_converted(EMGKIT_DATASETS "/backyardbrains_wav/S10_EMG_bicep_intermittent.wav",
+                    "s10.bdf");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_bdf),    cmocka_unit_test(test_sleep_to_edfplus),
         cmocka_unit_test(test_fractional_rates),  cmocka_unit_test(test_discontinuous),
         cmocka_unit_test(test_long_labels),       cmocka_unit_test(test_stream_and_clipping),
+        cmocka_unit_test(test_converted_datasets),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
