@@ -656,20 +656,34 @@ static int build_myoclonic(emg_synth *s, const ctx *x)
     return 0;
 }
 
-/* Units a spontaneous discharge picks: for a needle the ones seen at 0.1-1.5 mV. */
+/* Units a spontaneous discharge picks: ones the electrode sees clearly (a
+ * needle at 0.1-1.5 mV, the criteria page's range; a surface pair at least 5x
+ * the noise), so that the ground truth lists potentials that are there. */
 static int pick_units(emg_synth *s, int c, int k, int *units)
 {
     const channel *ch = &s->ch[c];
     int n = ch->pool.params.n_units, cand[2000], nc = 0;
     for (int i = 0; i < n; i++) {
         double amp = ch->pool.units[i].amplitude;
-        int ok = ch->electrode == EMG_ELECTRODE_NEEDLE ? (amp >= 0.1 && amp <= 1.5) : i >= n / 3;
+        int ok = ch->electrode == EMG_ELECTRODE_NEEDLE ? (amp >= 0.1 && amp <= 1.5)
+                                                       : amp >= 5.0 * ch->noise_sd;
         if (ok)
             cand[nc++] = i;
     }
-    if (nc == 0)
-        for (int i = n / 2; i < n; i++)
-            cand[nc++] = i;
+    if (nc == 0) { /* none clear of the noise: the largest third */
+        int best[2000];
+        for (int i = 0; i < n; i++)
+            best[i] = i;
+        for (int i = 0; i < n / 3 + 1; i++) /* partial selection sort by amplitude */
+            for (int j = i + 1; j < n; j++)
+                if (ch->pool.units[best[j]].amplitude > ch->pool.units[best[i]].amplitude) {
+                    int t = best[i];
+                    best[i] = best[j];
+                    best[j] = t;
+                }
+        for (int i = 0; i < n / 3 + 1; i++)
+            cand[nc++] = best[i];
+    }
     for (int j = 0; j < k; j++)
         units[j] = cand[(int)(emg_rng_uniform(&s->rng) * nc)];
     return k;
