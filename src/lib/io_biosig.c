@@ -373,7 +373,10 @@ static int add_channel(biosig_reader *r, emg_header *hdr, CHANNEL_TYPE *c, doubl
     emg_strlcpy(ch.name, label ? label : "", sizeof ch.name);
     for (size_t len = strlen(ch.name); len && ch.name[len - 1] == ' '; len--)
         ch.name[len - 1] = '\0';
-    if (!ch.name[0] || emg_header_find_channel(hdr, ch.name) >= 0)
+    int taken = 0;
+    for (size_t i = 0; i < hdr->n_channels; i++)
+        taken |= !strcmp(hdr->channels[i].name, ch.name);
+    if (!ch.name[0] || taken)
         snprintf(ch.name + strlen(ch.name), sizeof ch.name - strlen(ch.name), "%sch%zu",
                  ch.name[0] ? "-" : "", hdr->n_channels + 1);
     const char *unit = biosig_channel_get_physdim(c);
