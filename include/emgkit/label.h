@@ -77,7 +77,7 @@ typedef struct emg_label_options {
     double train_cv;        /* regular single-unit train: interval CV <= this (0.05) */
     int multiplet_spikes;   /* tetanic multiplet: >= this many spikes (4) */
     double multiplet_isi;   /* s, longest interval inside a multiplet (0.03) */
-    double tetanic_min;     /* s, multiplets recurring at least this long (30) */
+    double tetanic_min;     /* s, multiplets recurring at least this long (20) */
     /* Rule 3: brief bursts. */
     double brief_max;       /* s, a brief burst lasts at most this (0.25) */
     int rhythm_min_bursts;  /* consecutive bursts for a rhythm (3) */

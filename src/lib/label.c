@@ -78,7 +78,7 @@ void emg_label_options_init(emg_label_options *o)
     o->train_cv = 0.05;
     o->multiplet_spikes = 4;
     o->multiplet_isi = 0.03;
-    o->tetanic_min = 30.0;
+    o->tetanic_min = 20.0;
     o->brief_max = 0.25;
     o->rhythm_min_bursts = 3;
     o->clonic_cv = 0.2;
@@ -867,13 +867,13 @@ static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
             if (sparse_label(e->label)) {
                 /* Runs of sparse events: merge across gaps up to a few mean
                  * intervals of the run so far (5 for fasciculations, whose
-                 * Poisson-like timing has long gaps; 2.5 for jerks and
-                 * multiplets), at most group_gap; a two-event run so far
-                 * uses half of group_gap. */
-                double factor = !strcmp(e->label, "fasciculation") ? 5.0 : 2.5;
+                 * Poisson-like timing has long gaps; 4 for jerks and
+                 * multiplets), at least 4 s and at most group_gap; a run of
+                 * one episode so far uses half of group_gap. */
+                double factor = !strcmp(e->label, "fasciculation") ? 5.0 : 4.0;
                 double count = p->rhythm >= 1 ? p->rhythm : 1;
                 gap = count >= 2 ? factor * p->duration / (count - 1) : 0.5 * o->group_gap;
-                gap = fmin(o->group_gap, fmax(2.0, gap));
+                gap = fmin(o->group_gap, fmax(4.0, gap));
             }
             if (p->channel == e->channel && !strcmp(p->label, e->label) && o->group_gap > 0 &&
                 e->onset - (p->onset + p->duration) < gap) {

@@ -53,7 +53,7 @@ static const num_opt NUM_OPTS[] = {
     D("train-cv", train_cv, "regular single-unit train: interval CV <= this (0.05)"),
     I("multiplet-spikes", multiplet_spikes, "tetanic multiplet: spikes at least (4)"),
     D("multiplet-isi", multiplet_isi, "s, longest interval inside a multiplet (0.03)"),
-    D("tetanic-min", tetanic_min, "s, multiplets must recur this long (30)"),
+    D("tetanic-min", tetanic_min, "s, multiplets must recur this long (20)"),
     D("brief-max", brief_max, "s, longest brief burst (0.25)"),
     I("rhythm-min-bursts", rhythm_min_bursts, "bursts needed for a rhythm (3)"),
     D("clonic-cv", clonic_cv, "regular: interval CV below this (0.2)"),
