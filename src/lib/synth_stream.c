@@ -105,9 +105,35 @@ static double isi_draw(emg_rng *r, double rate, double cv, rate_mode mode)
     return fmax(isi, 0.002);
 }
 
-static double unit_rate(const channel *ch, const rate_seg *g, int i, double e)
+/* A uniform number in [0, 1) fixed by (a, b, salt): per-unit choices that must
+ * not depend on when the unit is first looked at (splitmix64 finaliser). */
+static double unit_hash(uint64_t a, uint64_t b, uint64_t salt)
+{
+    uint64_t z = a * 0x9e3779b97f4a7c15ULL + b * 0xbf58476d1ce4e5b9ULL + salt;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-53;
+}
+
+/* In a cramp each unit is active for ~24 s (SD 16 s; Minetto et al. 2013, the
+ * criteria page), then rests 5-30 s and may return.  Every unit starts active
+ * (abrupt onset); their own on and off times desynchronise them. */
+static int cramp_unit_active(const rate_seg *g, int i, double t)
+{
+    uint64_t key = (uint64_t)(g->event + 1);
+    double z = unit_hash(key, (uint64_t)i, 1) + unit_hash(key, (uint64_t)i, 2) +
+               unit_hash(key, (uint64_t)i, 3) - 1.5; /* mean 0, SD 0.5 */
+    double on = clampd(24.0 + 32.0 * z, 5.0, 70.0);
+    double off = 5.0 + 25.0 * unit_hash(key, (uint64_t)i, 4);
+    return fmod(t - g->t0, on + off) < on;
+}
+
+static double unit_rate(const channel *ch, const rate_seg *g, int i, double e, double t)
 {
     if (g->mode == MODE_CRAMP) {
+        if (!cramp_unit_active(g, i, t))
+            return 0.0;
         /* Cramp discharge: 6-25 pps around the mean, irregular, per unit. */
         double r = g->rate_mean + 4.5 * ch->unit_z[i];
         double depth = clampd((e - ch->pool.units[i].threshold) / (0.5 * g->level), 0.0, 1.0);
@@ -154,8 +180,13 @@ static void rate_units(emg_synth *s, channel *ch, double t0, double t1, int64_t 
                 if (kr < 0)
                     break;
                 const rate_seg *g = &ch->segs[s->dg[kr]];
-                double rate = unit_rate(ch, g, i, s->eg[kr]);
-                t = t0 + GRID_S * (double)kr + emg_rng_uniform(r) / rate; /* random phase */
+                double tk = t0 + GRID_S * (double)kr;
+                double rate = unit_rate(ch, g, i, s->eg[kr], tk);
+                if (rate <= 0.0) { /* resting in a cramp: look again later */
+                    k = (size_t)kr + 1;
+                    continue;
+                }
+                t = tk + emg_rng_uniform(r) / rate; /* random phase */
                 ch->last[i] = -INFINITY;
                 continue;
             }
@@ -165,13 +196,13 @@ static void rate_units(emg_synth *s, channel *ch, double t0, double t1, int64_t 
             if (k >= s->n_grid)
                 k = s->n_grid - 1;
             double e = s->eg[k];
-            if (e < thr || s->dg[k] < 0) { /* derecruited: look again later */
+            const rate_seg *g = s->dg[k] >= 0 ? &ch->segs[s->dg[k]] : NULL;
+            double rate = g && e >= thr ? unit_rate(ch, g, i, e, t) : 0.0;
+            if (rate <= 0.0) { /* derecruited: look again later */
                 t = NAN;
                 k++;
                 continue;
             }
-            const rate_seg *g = &ch->segs[s->dg[k]];
-            double rate = unit_rate(ch, g, i, e);
             event_stats *st = g->event >= 0 ? &s->st[g->event] : NULL;
             add_spike(s, ch, i, t, n0);
             if (st) {

@@ -404,7 +404,7 @@ static void test_cramp_discharge(void **state)
         print_message("cramp seed %d: rate %.1f pps cv %.2f rms agonist %.4f antagonist %.4f "
                       "neighbour %.4f rest %.4f mV\n", (int)seed, e->rate_hz, e->cv, ag, an, nb,
                       rest);
-        assert_true(ag > 20 * rest);
+        assert_true(ag > 10 * rest);
         assert_true(an < 0.15 * ag && nb < 0.15 * ag); /* antagonist and neighbour quiet */
         /* Abrupt onset: within 0.5 s the envelope reaches a third of the plateau's. */
         size_t o = (size_t)(e->onset * m.fs);
