@@ -156,7 +156,7 @@ typedef struct emg_synth_event {
     char label[24];          /* cramp, fasciculation, ..., voluntary, tremor, rest, artefact */
     emg_event_kind kind;
     char context[24];
-    char channels[160];      /* names of every channel involved, comma-separated */
+    char channels[512];      /* names of every channel involved, comma-separated */
     char detail[96];         /* type-specific notes, e.g. "origin=cortical" */
     double level;            /* peak excitation, fraction of maximal; force in %MVC for ischemic */
     /* Realised generating parameters (NaN where they do not apply). */
