@@ -13,5 +13,8 @@
 #include "emgkit/features.h"
 #include "emgkit/fatigue.h"
 #include "emgkit/synth.h"
+#include "emgkit/detect.h"
+#include "emgkit/label.h"
+#include "emgkit/score.h"
 
 #endif
