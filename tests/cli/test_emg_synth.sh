@@ -60,12 +60,15 @@ for ext in edf emg flac hea; do
   cmp -s "$TMP/r1/a.events.tsv" "$TMP/r2/a.events.tsv" && pass || fail "$ext: same seed, different events"
   cmp -s "$TMP/r1/a.$ext" "$TMP/r3/a.$ext" && fail "$ext: seeds 7 and 8 gave the same bytes" || pass
 done
-# WAV float files carry a PEAK chunk with a timestamp (libsndfile): compare the samples.
-(cd "$TMP/r1" && "$SYN" -s session --seed 7 --duration 40 -o a.wav)
-(cd "$TMP/r2" && "$SYN" -s session --seed 7 --duration 40 -o a.wav)
-dump "$TMP/r1/a.wav" >"$TMP/r1/wav.tsv"
-dump "$TMP/r2/a.wav" >"$TMP/r2/wav.tsv"
-cmp -s "$TMP/r1/wav.tsv" "$TMP/r2/wav.tsv" && pass || fail "wav: same seed, different samples"
+# WAV float files carry a PEAK chunk with a timestamp (libsndfile) and HDF5 objects
+# their modification times: compare the samples.
+for ext in wav h5; do
+  (cd "$TMP/r1" && "$SYN" -s session --seed 7 --duration 40 -o "a.$ext")
+  (cd "$TMP/r2" && "$SYN" -s session --seed 7 --duration 40 -o "a.$ext")
+  dump "$TMP/r1/a.$ext" >"$TMP/r1/$ext.tsv"
+  dump "$TMP/r2/a.$ext" >"$TMP/r2/$ext.tsv"
+  cmp -s "$TMP/r1/$ext.tsv" "$TMP/r2/$ext.tsv" && pass || fail "$ext: same seed, different samples"
+done
 # ... and through a pipe
 (cd "$TMP/r1" && "$SYN" -s cramp --seed 7 --duration 30 -o - --events p.events.tsv >p.emg)
 (cd "$TMP/r2" && "$SYN" -s cramp --seed 7 --duration 30 -o - --events p.events.tsv >p.emg)
