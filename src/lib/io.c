@@ -650,6 +650,18 @@ static int stdout_spool_path(char *out, size_t n, emg_error *err)
     return EMG_OK;
 }
 
+/* A writer that cannot hold what it is given (too many channels for FLAC, several
+ * rates for WAV) fails on the output side, whatever status the module chose. */
+static int output_status(int rc, emg_error *err)
+{
+    if (rc == EMG_ERR_UNSUPPORTED) {
+        if (err)
+            err->status = EMG_ERR_OUTPUT;
+        return EMG_ERR_OUTPUT;
+    }
+    return rc;
+}
+
 int emg_writer_open(emg_writer **out, const char *path, emg_format format,
                     const emg_header *hdr, const emg_write_options *opts, emg_error *err)
 {
@@ -681,7 +693,7 @@ int emg_writer_open(emg_writer **out, const char *path, emg_format format,
         rc = emg_writer_add_file(w, tmp, path, err);
     if (rc >= 0) {
         w->ops = ops;
-        rc = ops->open(&w->state, w, tmp, path, format, hdr, opts, err);
+        rc = output_status(ops->open(&w->state, w, tmp, path, format, hdr, opts, err), err);
     }
     if (rc < 0) {
         remove_temporaries(w);
@@ -694,7 +706,7 @@ int emg_writer_open(emg_writer **out, const char *path, emg_format format,
 
 int emg_writer_write(emg_writer *w, const emg_block *block, emg_error *err)
 {
-    return w->ops->write(w->state, block, err);
+    return output_status(w->ops->write(w->state, block, err), err);
 }
 
 static int copy_to_stdout(const char *path, emg_error *err)
@@ -735,7 +747,7 @@ static int commit_files(emg_writer *w, emg_error *err)
 
 int emg_writer_close(emg_writer *w, emg_error *err)
 {
-    int rc = w->ops->finish(w->state, err);
+    int rc = output_status(w->ops->finish(w->state, err), err);
     w->ops->destroy(w->state);
     w->state = NULL;
     if (rc >= 0)

@@ -67,7 +67,7 @@ for ext in edf h5 hea; do
 done
 "$BIN/emg-convert" "$DATA/sleepedf_excerpt/short_psg.edf" "$TMP/psg.h5" && pass || fail "multi-rate EDF to HDF5"
 "$BIN/emg-info" "$TMP/psg.h5" | awk -F'\t' '{ r[$5] = 1 } END { exit !(r[100] && r[1]) }' && pass || fail "multi-rate kept in HDF5"
-expect_exit 3 "multi-rate to WAV is refused" -- "$BIN/emg-convert" "$DATA/sleepedf_excerpt/short_psg.edf" "$TMP/psg.wav"
+expect_exit 4 "multi-rate to WAV is refused" -- "$BIN/emg-convert" "$DATA/sleepedf_excerpt/short_psg.edf" "$TMP/psg.wav"
 [ ! -e "$TMP/psg.wav" ] && pass || fail "refused WAV left a file"
 
 # --- channel and time selection: same option letters everywhere

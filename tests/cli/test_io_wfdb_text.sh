@@ -49,7 +49,7 @@ expect_exit 0 "UCI resample" -- "$BIN/emg-info" --resample "$uci"
 awk -F'\t' 'NR > 1 && $6 != 65661 { bad = 1 } END { exit bad }' "$TMP/out" && pass || fail "UCI resampled samples"
 
 # --- text output needs one rate
-expect_exit 3 "multi-rate to CSV" -- "$BIN/emg-convert" "$DATA/sleepedf_excerpt/short_psg.edf" "$TMP/psg.csv"
+expect_exit 4 "multi-rate to CSV" -- "$BIN/emg-convert" "$DATA/sleepedf_excerpt/short_psg.edf" "$TMP/psg.csv"
 grep -q -- "-c" "$TMP/err" && pass || fail "multi-rate message should suggest -c: $(cat "$TMP/err")"
 expect_exit 0 "one rate to CSV" -- "$BIN/emg-convert" -c 1-3 "$DATA/sleepedf_excerpt/short_psg.edf" "$TMP/psg.csv"
 [ "$(wc -l <"$TMP/psg.csv")" -eq 30001 ] && pass || fail "psg.csv: 30000 rows + header"

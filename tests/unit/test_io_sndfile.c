@@ -312,7 +312,7 @@ static void test_refusals(void **state)
     rec.header.channels[1].n_samples = 1500;
     tmp_path(path, sizeof path, "two_rates.wav");
     assert_int_equal(emg_recording_save(&rec, path, EMG_FORMAT_AUTO, NULL, &err),
-                     EMG_ERR_UNSUPPORTED);
+                     EMG_ERR_OUTPUT);
     assert_non_null(strstr(err.message, "one sampling rate"));
     assert_int_equal(access(path, F_OK), -1); /* nothing left behind */
     rec.header.channels[1].fs = 2000;
@@ -321,11 +321,11 @@ static void test_refusals(void **state)
     opts.sample_format = EMG_SAMPLE_FLOAT32;
     tmp_path(path, sizeof path, "float.flac");
     assert_int_equal(emg_recording_save(&rec, path, EMG_FORMAT_AUTO, &opts, &err),
-                     EMG_ERR_UNSUPPORTED);
+                     EMG_ERR_OUTPUT);
     opts.sample_format = EMG_SAMPLE_PCM16;
     tmp_path(path, sizeof path, "pcm16.w64");
     assert_int_equal(emg_recording_save(&rec, path, EMG_FORMAT_AUTO, &opts, &err),
-                     EMG_ERR_UNSUPPORTED);
+                     EMG_ERR_OUTPUT);
     assert_non_null(strstr(err.message, "W64"));
     emg_recording_free(&rec);
 }

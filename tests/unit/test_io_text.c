@@ -277,7 +277,7 @@ static void test_multirate_refused(void **state)
     tmp_path(path, sizeof path, "multirate.csv");
     emg_error err;
     assert_int_equal(emg_recording_save(&src, path, EMG_FORMAT_AUTO, NULL, &err),
-                     EMG_ERR_UNSUPPORTED);
+                     EMG_ERR_OUTPUT);
     assert_non_null(strstr(err.message, "-c"));
     assert_non_null(strstr(err.message, "multirate.csv"));
     emg_recording_free(&src);
