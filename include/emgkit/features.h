@@ -159,6 +159,15 @@ typedef struct emg_channel_stage {
     int (*flush)(void *state, const double **out, size_t *n_out, emg_error *err);
     void (*destroy)(void *state);
     void *ctx;
+    /* Optional (NULL: one channel at a time): process and flush for k
+     * channels' states at once, each given the same n samples (in[i] for
+     * states[i]; out[i] and n_out[i] as process and flush return them), so
+     * that a stage can run channels side by side in vector lanes.  The engine
+     * hands groups of consecutive channels to one worker when it has these. */
+    int (*process_group)(void *const *states, size_t k, const double *const *in, size_t n,
+                         const double **out, size_t *n_out, emg_error *err);
+    int (*flush_group)(void *const *states, size_t k, const double **out, size_t *n_out,
+                       emg_error *err);
 } emg_channel_stage;
 
 /* A stage that filters each channel with the filter module (include/emgkit/

@@ -154,6 +154,14 @@ int emg_filtfilt_create(emg_filtfilt **out, const emg_sos *sos, size_t padlen, e
 int emg_filtfilt_push(emg_filtfilt *f, const double *x, size_t n, emg_error *err);
 /* The input has ended: everything becomes available. */
 int emg_filtfilt_finish(emg_filtfilt *f, emg_error *err);
+/* The same for k filters at once, one signal each (x[i] to f[i], n samples
+ * each): where four consecutive filters share one cascade and have been fed
+ * alike, they run together in the lanes of one vector register (AVX2 with
+ * FMA, chosen at run time), about three times faster, with the same output
+ * bits as one by one. */
+int emg_filtfilt_push_group(emg_filtfilt *const *f, size_t k, const double *const *x, size_t n,
+                            emg_error *err);
+int emg_filtfilt_finish_group(emg_filtfilt *const *f, size_t k, emg_error *err);
 /* Output samples ready to be pulled. */
 size_t emg_filtfilt_available(const emg_filtfilt *f);
 /* Copy up to max ready samples into y; returns how many. */

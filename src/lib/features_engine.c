@@ -321,6 +321,16 @@ static int cut_windows(emg_window_engine *e, channel_state *cs)
     return 0;
 }
 
+/* Keep the unfiltered samples for the clipped / flat flags. */
+static int keep_raw(channel_state *cs)
+{
+    if (grow((void **)&cs->raw, &cs->raw_cap, cs->raw_len + cs->n_in, sizeof(double), &cs->err) < 0)
+        return EMG_ERR_NOMEM;
+    memcpy(cs->raw + cs->raw_len, cs->in, cs->n_in * sizeof *cs->in);
+    cs->raw_len += cs->n_in;
+    return 0;
+}
+
 static int process_channel(emg_window_engine *e, channel_state *cs)
 {
     if (cs->skipped)
@@ -329,10 +339,8 @@ static int process_channel(emg_window_engine *e, channel_state *cs)
     size_t ny = cs->n_in;
     int rc = 0;
     if (e->has_stage && ny > 0) {
-        if (grow((void **)&cs->raw, &cs->raw_cap, cs->raw_len + ny, sizeof(double), &cs->err) < 0)
-            return EMG_ERR_NOMEM;
-        memcpy(cs->raw + cs->raw_len, cs->in, ny * sizeof *cs->in);
-        cs->raw_len += ny;
+        if ((rc = keep_raw(cs)) < 0)
+            return rc;
         rc = e->stage.process(cs->stage, cs->in, cs->n_in, &y, &ny, &cs->err);
         if (rc < 0)
             return rc;
@@ -352,18 +360,80 @@ static int process_channel(emg_window_engine *e, channel_state *cs)
     return rc;
 }
 
+/* Channels handed to one worker together: as many as the stage runs side by
+ * side (four vector lanes) when there are enough channels for every thread to
+ * get a group, else one. */
+enum { GROUP_MAX = 4 };
+
+static size_t group_size(const emg_window_engine *e)
+{
+    int grouped = e->has_stage && e->stage.process_group && e->stage.flush_group &&
+                  e->n_channels >= GROUP_MAX * (size_t)e->wopts.threads;
+    return grouped ? GROUP_MAX : 1;
+}
+
+/* process_channel for k channels whose stage can take them together (same
+ * input length, none skipped); the others go one by one.  A failure is
+ * reported on the group's first channel. */
+static void process_group(emg_window_engine *e, channel_state *cs, size_t k)
+{
+    size_t n = cs[0].n_in;
+    int together = k > 1;
+    for (size_t i = 0; i < k; i++)
+        together &= !cs[i].skipped && cs[i].n_in == n && cs[i].flush == cs[0].flush;
+    if (!together) {
+        for (size_t i = 0; i < k; i++)
+            cs[i].rc = process_channel(e, &cs[i]);
+        return;
+    }
+    void *states[GROUP_MAX];
+    const double *in[GROUP_MAX], *out[GROUP_MAX];
+    size_t n_out[GROUP_MAX];
+    int rc = 0;
+    for (size_t i = 0; i < k; i++) {
+        states[i] = cs[i].stage;
+        in[i] = cs[i].in;
+        cs[i].rc = 0;
+        if (n > 0 && rc == 0)
+            rc = keep_raw(&cs[i]);
+    }
+    if (n > 0 && rc == 0) {
+        rc = e->stage.process_group(states, k, in, n, out, n_out, &cs[0].err);
+        for (size_t i = 0; i < k && rc == 0; i++)
+            if (n_out[i] > 0)
+                rc = buffer_append(&cs[i], out[i], n_out[i]);
+    }
+    if (cs[0].flush && rc == 0) {
+        rc = e->stage.flush_group(states, k, out, n_out, &cs[0].err);
+        for (size_t i = 0; i < k && rc == 0; i++)
+            if (n_out[i] > 0)
+                rc = buffer_append(&cs[i], out[i], n_out[i]);
+    }
+    for (size_t i = 0; i < k && rc == 0; i++) {
+        rc = cut_windows(e, &cs[i]);
+        if (cs[i].flush)
+            cs[i].finished = 1;
+    }
+    if (rc < 0) {
+        for (size_t i = 1; i < k; i++)
+            if (cs[i].err.status < 0 && cs[0].err.status >= 0)
+                cs[0].err = cs[i].err;
+        cs[0].rc = rc;
+    }
+}
+
 typedef struct worker_arg {
     emg_window_engine *e;
     size_t first, stride;
 } worker_arg;
 
+/* Worker `first` of `stride` takes every stride-th group of channels. */
 static void *worker(void *arg)
 {
     worker_arg *w = arg;
-    for (size_t c = w->first; c < w->e->n_channels; c += w->stride) {
-        channel_state *cs = &w->e->ch[c];
-        cs->rc = process_channel(w->e, cs);
-    }
+    size_t g = group_size(w->e), nch = w->e->n_channels;
+    for (size_t c = w->first * g; c < nch; c += w->stride * g)
+        process_group(w->e, &w->e->ch[c], nch - c < g ? nch - c : g);
     return NULL;
 }
 
@@ -372,9 +442,10 @@ static void *worker(void *arg)
 static int run_round(emg_window_engine *e, emg_error *err)
 {
     enum { MAX_THREADS = 64 };
-    size_t nt = (size_t)e->wopts.threads;
-    if (nt > e->n_channels)
-        nt = e->n_channels ? e->n_channels : 1;
+    size_t nt = (size_t)e->wopts.threads, g = group_size(e);
+    size_t groups = (e->n_channels + g - 1) / g;
+    if (nt > groups)
+        nt = groups ? groups : 1;
     if (nt > MAX_THREADS)
         nt = MAX_THREADS;
     pthread_t tid[MAX_THREADS];
@@ -697,6 +768,59 @@ static int chain_stage_process(void *state, const double *in, size_t n, const do
     return chain_stage_drain(s, out, n_out, err);
 }
 
+/* The states of a group run side by side when they are all zero-phase
+ * cascades (emg_filtfilt_push_group checks they share one); otherwise one by
+ * one. */
+static int zero_phase_group(void *const *states, size_t k, emg_filtfilt **f)
+{
+    enum { MAX_GROUP = 4 };
+    if (k > MAX_GROUP)
+        return 0;
+    for (size_t i = 0; i < k; i++) {
+        const chain_stage *s = states[i];
+        if (!s->zero || s->chain || s->causal)
+            return 0;
+        f[i] = s->zero;
+    }
+    return 1;
+}
+
+static int chain_stage_process_group(void *const *states, size_t k, const double *const *in,
+                                     size_t n, const double **out, size_t *n_out, emg_error *err)
+{
+    emg_filtfilt *f[4] = {NULL, NULL, NULL, NULL};
+    int rc = 0;
+    if (zero_phase_group(states, k, f)) {
+        if ((rc = emg_filtfilt_push_group(f, k, in, n, err)) < 0)
+            return rc;
+        for (size_t i = 0; i < k && rc == 0; i++)
+            rc = chain_stage_drain(states[i], &out[i], &n_out[i], err);
+        return rc;
+    }
+    for (size_t i = 0; i < k && rc == 0; i++)
+        rc = chain_stage_process(states[i], in[i], n, &out[i], &n_out[i], err);
+    return rc;
+}
+
+static int chain_stage_flush(void *state, const double **out, size_t *n_out, emg_error *err);
+
+static int chain_stage_flush_group(void *const *states, size_t k, const double **out,
+                                   size_t *n_out, emg_error *err)
+{
+    emg_filtfilt *f[4] = {NULL, NULL, NULL, NULL};
+    int rc = 0;
+    if (zero_phase_group(states, k, f)) {
+        if ((rc = emg_filtfilt_finish_group(f, k, err)) < 0)
+            return rc;
+        for (size_t i = 0; i < k && rc == 0; i++)
+            rc = chain_stage_drain(states[i], &out[i], &n_out[i], err);
+        return rc;
+    }
+    for (size_t i = 0; i < k && rc == 0; i++)
+        rc = chain_stage_flush(states[i], &out[i], &n_out[i], err);
+    return rc;
+}
+
 static int chain_stage_flush(void *state, const double **out, size_t *n_out, emg_error *err)
 {
     chain_stage *s = state;
@@ -718,4 +842,6 @@ void emg_channel_stage_filter(emg_channel_stage *stage, const emg_filter_stage_o
     stage->flush = chain_stage_flush;
     stage->destroy = chain_stage_destroy;
     stage->ctx = (void *)opts;
+    stage->process_group = chain_stage_process_group;
+    stage->flush_group = chain_stage_flush_group;
 }
