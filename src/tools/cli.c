@@ -260,6 +260,21 @@ void cli_refuse_binary_tty(const char *path)
                         "or name an output file");
 }
 
+emg_format cli_signal_output(const char *in_path, const char *out_path, emg_format format)
+{
+    emg_error err;
+    if (format == EMG_FORMAT_AUTO && emg_format_from_path(out_path, &format, &err) < 0)
+        cli_usage_error("%s (use --to FORMAT)", err.message);
+    if (format != EMG_FORMAT_CSV && format != EMG_FORMAT_TSV)
+        cli_refuse_binary_tty(out_path);
+    /* Writing over the input would destroy it before it is read. */
+    struct stat a, b;
+    if (in_path && strcmp(in_path, "-") && strcmp(out_path, "-") && stat(in_path, &a) == 0 &&
+        stat(out_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        cli_usage_error("%s: output is the input file; choose another output name", out_path);
+    return format;
+}
+
 FILE *cli_open_text_output(const char *path)
 {
     if (!strcmp(path, "-"))

@@ -81,6 +81,10 @@ void cli_load_input(emg_recording *rec, const char *path, const cli_input *in);
 
 /* Refuse to write binary data to a terminal (exit 1) when path is "-". */
 void cli_refuse_binary_tty(const char *path);
+/* For a tool that writes a recording to out_path: the output format (format, or
+ * from the extension when EMG_FORMAT_AUTO); refuses binary output to a terminal
+ * and an output that is the input file (in_path, may be NULL).  Exits 1 on a problem. */
+emg_format cli_signal_output(const char *in_path, const char *out_path, emg_format format);
 /* Open a text output ("-" = stdout).  Files are written to a temporary name
  * and renamed by cli_close_text_output(); on failure nothing is left behind. */
 FILE *cli_open_text_output(const char *path);

@@ -3,7 +3,6 @@
  * channel selection and a time cut.  The output's provenance gains this
  * command line. */
 #include <string.h>
-#include <sys/stat.h>
 #include "cli.h"
 
 enum { OPT_TO = CLI_OPT_TOOL_BASE, OPT_SAMPLE_FORMAT, OPT_FULL_SCALE, OPT_WFDB_FORMAT,
@@ -46,14 +45,6 @@ static emg_sample_format parse_sample_format(const char *s)
     cli_usage_error("--sample-format: unknown sample format '%s'", s);
 }
 
-/* Writing over the input would destroy it before it is read. */
-static void refuse_same_file(const char *in, const char *out)
-{
-    struct stat a, b;
-    if (strcmp(in, "-") && strcmp(out, "-") && stat(in, &a) == 0 && stat(out, &b) == 0 &&
-        a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-        cli_usage_error("%s: output is the input file; choose another output name", out);
-}
 
 static void convert(emg_reader *r, const char *out_path, emg_format format,
                     const emg_write_options *wopts)
@@ -124,12 +115,7 @@ int main(int argc, char **argv)
         cli_usage_error("expected IN [OUT]");
     const char *in_path = argv[optind];
     const char *out_path = argc - optind == 2 ? argv[optind + 1] : "-";
-    emg_error err;
-    if (format == EMG_FORMAT_AUTO && emg_format_from_path(out_path, &format, &err) < 0)
-        cli_usage_error("%s (use --to FORMAT)", err.message);
-    if (format == EMG_FORMAT_PIPE || !strcmp(out_path, "-"))
-        cli_refuse_binary_tty(out_path);
-    refuse_same_file(in_path, out_path);
+    format = cli_signal_output(in_path, out_path, format);
     emg_reader *r = cli_open_input(in_path, &in);
     convert(r, out_path, format, &wopts);
     emg_reader_close(r);

@@ -16,7 +16,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "cli.h"
 
 enum {
@@ -463,14 +462,6 @@ static void filter(emg_reader *r, const char *out_path, emg_format format, const
     emg_header_free(&header);
 }
 
-/* Writing over the input would destroy it before it is read. */
-static void refuse_same_file(const char *in, const char *out)
-{
-    struct stat a, b;
-    if (strcmp(in, "-") && strcmp(out, "-") && stat(in, &a) == 0 && stat(out, &b) == 0 &&
-        a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-        cli_usage_error("%s: output is the input file; choose another output name", out);
-}
 
 int main(int argc, char **argv)
 {
@@ -556,12 +547,7 @@ int main(int argc, char **argv)
         cli_usage_error("expected IN [OUT]");
     const char *in_path = argv[optind];
     const char *out_path = argc - optind == 2 ? argv[optind + 1] : "-";
-    emg_error err;
-    if (format == EMG_FORMAT_AUTO && emg_format_from_path(out_path, &format, &err) < 0)
-        cli_usage_error("%s (use --to FORMAT)", err.message);
-    if (format == EMG_FORMAT_PIPE || !strcmp(out_path, "-"))
-        cli_refuse_binary_tty(out_path);
-    refuse_same_file(in_path, out_path);
+    format = cli_signal_output(in_path, out_path, format);
     emg_reader *r = cli_open_input(in_path, &in);
     filter(r, out_path, format, &s);
     emg_reader_close(r);
