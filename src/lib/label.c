@@ -400,12 +400,13 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
 {
     int has_partner = pi->index >= 0;
     /* The partner is active when its envelope is above its threshold for a
-     * good part of the event AND its level over rest is not a small fraction
-     * of this channel's (volume-conducted crosstalk follows the agonist at
-     * zero lag with a fraction of its amplitude). */
+     * good part of the event and it is not crosstalk: volume-conducted
+     * crosstalk follows this channel at zero lag with a small fraction of its
+     * level over rest; a small partner that lags is a muscle of its own. */
     double rel_level = (pi->level - 1) / (e->level_over_rest - 1);
-    int partner_active = has_partner && pi->active >= o->partner_quiet &&
-                         !(rel_level < o->crosstalk);
+    int crosstalk = rel_level < o->crosstalk &&
+                    (isnan(pi->lag) || fabs(pi->lag) <= o->together_lag || pi->r0 > 0.3);
+    int partner_active = has_partner && pi->active >= o->partner_quiet && !crosstalk;
     int together = has_partner && partner_active && pi->cocon > o->cocon &&
                    !isnan(pi->lag) && fabs(pi->lag) <= o->together_lag && pi->r0 > 0;
     int alternating = has_partner && partner_active && !together &&
