@@ -886,6 +886,24 @@ static int keep_annotation(h5_writer *w, const emg_annotation *a, emg_error *err
 }
 
 /* One extendible, chunked dataset per channel: shuffle + deflate when available. */
+/* Creation properties without object timestamps: the same recording then gives
+ * a byte-identical file (emg-synth promises this for a fixed seed). */
+static hid_t untimed_plist(hid_t plist_class)
+{
+    hid_t p = H5Pcreate(plist_class);
+    if (p >= 0)
+        H5Pset_obj_track_times(p, 0);
+    return p;
+}
+
+static hid_t create_group(hid_t parent, const char *name)
+{
+    hid_t gcpl = untimed_plist(H5P_GROUP_CREATE);
+    hid_t g = H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    emg_h5_close_id(&gcpl, H5Pclose);
+    return g;
+}
+
 static hid_t create_channel(h5_writer *w, size_t i, const emg_channel *ch)
 {
     char name[32];
@@ -895,7 +913,7 @@ static hid_t create_channel(h5_writer *w, size_t i, const emg_channel *ch)
     w->chunk[i] = want < 256 ? 256 : want > 16384 ? 16384 : (hsize_t)want;
     hsize_t dims = 0, maxdims = H5S_UNLIMITED;
     hid_t space = H5Screate_simple(1, &dims, &maxdims);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t dcpl = untimed_plist(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 1, &w->chunk[i]);
     if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
         H5Pset_shuffle(dcpl);
@@ -974,9 +992,9 @@ static int open_writer(void **state, const char *tmp_path, const char *final_pat
     w->file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl >= 0 ? fapl : H5P_DEFAULT);
     close_keeping_errors(&fapl, H5Pclose, w->file < 0);
     if (w->file >= 0)
-        w->recording = H5Gcreate2(w->file, "recording", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        w->recording = create_group(w->file, "recording");
     if (w->recording >= 0)
-        w->channels = H5Gcreate2(w->recording, "channels", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        w->channels = create_group(w->recording, "channels");
     if (w->channels < 0 || write_recording_attrs(w, hdr))
         rc = emg_h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create the HDF5 file");
     for (size_t i = 0; rc >= 0 && i < n; i++) {
@@ -1082,7 +1100,9 @@ static int write_column(hid_t table, const char *name, hid_t file_type, hid_t me
                         hsize_t n, const void *values)
 {
     hid_t space = H5Screate_simple(1, &n, NULL);
-    hid_t d = H5Dcreate2(table, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dcpl = untimed_plist(H5P_DATASET_CREATE);
+    hid_t d = H5Dcreate2(table, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    emg_h5_close_id(&dcpl, H5Pclose);
     herr_t st = d < 0 ? -1 : n == 0 ? 0 : H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
     emg_h5_close_id(&d, H5Dclose);
     emg_h5_close_id(&space, H5Sclose);
@@ -1105,9 +1125,7 @@ static int write_annotations(h5_writer *w, emg_error *err)
         channel[i] = w->annotations[i].channel;
         text[i] = w->annotations[i].text;
     }
-    hid_t table = rc >= 0 ? H5Gcreate2(w->recording, "annotations", H5P_DEFAULT, H5P_DEFAULT,
-                                       H5P_DEFAULT)
-                          : H5I_INVALID_HID;
+    hid_t table = rc >= 0 ? create_group(w->recording, "annotations") : H5I_INVALID_HID;
     hid_t str = utf8_string_type();
     static const char *const columns[] = {"onset", "duration", "channel", "text"};
     if (rc >= 0 &&

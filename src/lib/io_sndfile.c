@@ -825,6 +825,8 @@ static int start_sndfile(sf_writer *w, emg_error *err)
                              sf_strerror(NULL));
     if (w->bits == 0)
         sf_command(w->sf, SFC_SET_NORM_DOUBLE, NULL, SF_FALSE);
+    /* The PEAK chunk carries a timestamp: without it, equal input gives equal files. */
+    sf_command(w->sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     if (!comment_after_data(w->format))
         return write_comment(w, err);
     return EMG_OK;
