@@ -621,6 +621,8 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
             snprintf(d->note, sizeof d->note, "cortical (<45 ms)");
         else if (e->burst_duration > 0.1)
             snprintf(d->note, sizeof d->note, "brainstem (>100 ms)");
+        else
+            snprintf(d->note, sizeof d->note, "subcortical (45-100 ms)");
         d->confidence = conf_of(0.5 * (1 - e->single_fraction) - 0.1 * regular);
         return;
     }
@@ -876,8 +878,12 @@ static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
                 gap = count >= 2 ? factor * p->duration / (count - 1) : 0.5 * o->group_gap;
                 gap = fmin(o->group_gap, fmax(4.0, gap));
             }
+            /* Jerks of another duration class (cortical, subcortical,
+             * brainstem) come from another generator: a new run. */
+            int same_origin = strcmp(e->label, "myoclonic") || !p->note[0] || !e->note[0] ||
+                              !strcmp(p->note, e->note);
             if (p->channel == e->channel && !strcmp(p->label, e->label) && o->group_gap > 0 &&
-                e->onset - (p->onset + p->duration) < gap) {
+                same_origin && e->onset - (p->onset + p->duration) < gap) {
                 /* Keep a record of the potentials' onsets in burst_rate/interval_cv below. */
                 merge_into(p, e, NULL);
                 p->spikes = isnan(p->spikes) ? e->spikes : p->spikes;
