@@ -67,7 +67,7 @@ typedef struct emg_label_options {
     double burst_snr;       /* a burst's peak |x| must exceed this x the rest RMS (4) */
     double episode_gap;     /* s, bursts closer than this form one episode (0.6) */
     double group_gap;       /* s, runs of jerks, potentials or multiplets: same-label events
-                               closer than this are one event (20; 0 = off) */
+                               closer than this are one event (30; 0 = off) */
     double rhythm_group_gap; /* s, the same for rhythmic and sustained labels (1; 0 = off) */
     /* Rule 2: isolated potentials. */
     double transient_max;   /* s, a single potential is shorter (0.03) */

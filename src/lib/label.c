@@ -69,7 +69,7 @@ void emg_label_options_init(emg_label_options *o)
     o->burst_merge = 0.015;
     o->burst_snr = 4.0;
     o->episode_gap = 0.6;
-    o->group_gap = 20.0;
+    o->group_gap = 30.0;
     o->sparse_rate = 5.0;
     o->fasc_max_rate = 2.0;
     o->rhythm_group_gap = 1.0;

@@ -44,7 +44,7 @@ static const num_opt NUM_OPTS[] = {
     D("burst-merge", burst_merge, "s, gaps inside one burst (0.015)"),
     D("burst-snr", burst_snr, "burst peak must exceed this x rest RMS (4)"),
     D("episode-gap", episode_gap, "s, bursts closer than this form one episode (0.6)"),
-    D("group-gap", group_gap, "s, runs of potentials/jerks/multiplets: merge gap (20; 0 off)"),
+    D("group-gap", group_gap, "s, runs of potentials/jerks/multiplets: longest merge gap (30; 0 off)"),
     D("rhythm-group-gap", rhythm_group_gap, "s, same for other labels (1; 0 off)"),
     D("transient-max", transient_max, "s, longest single motor-unit potential (0.03)"),
     I("max-phases", max_phases, "phases of a single motor-unit potential at most (5)"),
