@@ -166,6 +166,11 @@ int emg_filtfilt_finish_group(emg_filtfilt *const *f, size_t k, emg_error *err);
 size_t emg_filtfilt_available(const emg_filtfilt *f);
 /* Copy up to max ready samples into y; returns how many. */
 size_t emg_filtfilt_pull(emg_filtfilt *f, double *y, size_t max);
+/* The ready samples where they lie, without a copy (*n of them; borrowed,
+ * valid until the next push, finish or reset), and dropping the first n of
+ * them once used: together, emg_filtfilt_pull without the copy. */
+const double *emg_filtfilt_peek(const emg_filtfilt *f, size_t *n);
+void emg_filtfilt_consume(emg_filtfilt *f, size_t n);
 /* Samples of look-ahead the backward pass uses beyond each segment. */
 size_t emg_filtfilt_overlap(const emg_filtfilt *f);
 void emg_filtfilt_reset(emg_filtfilt *f);

@@ -226,11 +226,13 @@ lane_sections(const emg_sos *sos, double *const *z, double *blk, size_t n, ptrdi
     }
 }
 
-/* The cascade over x[lane][0..n) for four channels with states z[lane],
- * forward or backward in time, block by block (blocks in time order going
- * forward, in reverse order going backward). */
-static void cascade_lanes(const emg_sos *sos, double *const *z, double *const *x, size_t n,
-                          int forward)
+/* The cascade over src[lane][0..n) into dst[lane][0..n) (src == dst
+ * allowed) for four channels with states z[lane], forward or backward in
+ * time, block by block (blocks in time order going forward, in reverse order
+ * going backward).  Reading the input straight from src spares the callers a
+ * copy into their buffers. */
+static void cascade_lanes(const emg_sos *sos, double *const *z, const double *const *src,
+                          double *const *dst, size_t n, int forward)
 {
     double blk[4 * LANE_BLOCK] __attribute__((aligned(32)));
     for (size_t done = 0; done < n;) {
@@ -238,11 +240,11 @@ static void cascade_lanes(const emg_sos *sos, double *const *z, double *const *x
         size_t at = forward ? done : n - done - m;
         for (size_t i = 0; i < m; i++)
             for (int l = 0; l < 4; l++)
-                blk[4 * i + (size_t)l] = x[l][at + i];
+                blk[4 * i + (size_t)l] = src[l][at + i];
         lane_sections(sos, z, blk, m, forward ? 1 : -1);
         for (size_t i = 0; i < m; i++)
             for (int l = 0; l < 4; l++)
-                x[l][at + i] = blk[4 * i + (size_t)l];
+                dst[l][at + i] = blk[4 * i + (size_t)l];
         done += m;
     }
 }
@@ -683,15 +685,16 @@ static void backward_segments_lanes(emg_filtfilt *const *f)
     size_t ns2 = 2 * a->sos.n_sections, count = a->segment, look = a->overlap;
     while (pending_count(a) >= count + look) {
         double *zb[4], *w[4], *ahead[4];
+        const double *beyond[4];
         for (int l = 0; l < 4; l++) {
             w[l] = pending_start(f[l]);
+            beyond[l] = w[l] + count;
             ahead[l] = f[l]->scratch;
             zb[l] = f[l]->zb;
-            memcpy(ahead[l], w[l] + count, look * sizeof(double));
-            scaled_state(zb[l], f[l]->zi, ns2, ahead[l][look - 1]);
+            scaled_state(zb[l], f[l]->zi, ns2, beyond[l][look - 1]);
         }
-        cascade_lanes(&a->sos, zb, ahead, look, 0);
-        cascade_lanes(&a->sos, zb, w, count, 0);
+        cascade_lanes(&a->sos, zb, beyond, ahead, look, 0);
+        cascade_lanes(&a->sos, zb, (const double *const *)w, w, count, 0);
         for (int l = 0; l < 4; l++)
             f[l]->ready += count;
     }
@@ -704,11 +707,9 @@ static int push_lanes(emg_filtfilt *const *f, const double *const *x, size_t n, 
         remember_raw(f[l], x[l], n);
         if (!(w[l] = fifo_reserve(&f[l]->fwd, n)))
             return emg_error_set(err, EMG_ERR_NOMEM, "zero-phase filter: out of memory");
-        if (n)
-            memcpy(w[l], x[l], n * sizeof(double));
         zf[l] = f[l]->zf;
     }
-    cascade_lanes(&f[0]->sos, zf, w, n, 1);
+    cascade_lanes(&f[0]->sos, zf, x, w, n, 1);
     for (int l = 0; l < 4; l++)
         f[l]->fwd.end += n;
     backward_segments_lanes(f);
@@ -727,14 +728,14 @@ static void finish_lanes(emg_filtfilt *const *f)
         zb[l] = f[l]->zb;
         w[l] = pending_start(f[l]);
     }
-    cascade_lanes(&f[0]->sos, zf, tail, p, 1);
+    cascade_lanes(&f[0]->sos, zf, (const double *const *)tail, tail, p, 1);
     for (int l = 0; l < 4; l++)
         scaled_state(zb[l], f[l]->zi, ns2, p ? tail[l][p - 1] : 0.0);
-    cascade_lanes(&f[0]->sos, zb, tail, p, 0);
+    cascade_lanes(&f[0]->sos, zb, (const double *const *)tail, tail, p, 0);
     if (count) {
         for (int l = 0; l < 4 && !p; l++)
             scaled_state(zb[l], f[l]->zi, ns2, w[l][count - 1]);
-        cascade_lanes(&f[0]->sos, zb, w, count, 0);
+        cascade_lanes(&f[0]->sos, zb, (const double *const *)w, w, count, 0);
     }
     for (int l = 0; l < 4; l++) {
         f[l]->ready += count;
@@ -779,15 +780,28 @@ int emg_filtfilt_finish_group(emg_filtfilt *const *f, size_t k, emg_error *err)
 
 size_t emg_filtfilt_available(const emg_filtfilt *f) { return f->ready; }
 
+const double *emg_filtfilt_peek(const emg_filtfilt *f, size_t *n)
+{
+    *n = f->ready;
+    return f->fwd.v ? f->fwd.v + f->fwd.start : NULL;
+}
+
+void emg_filtfilt_consume(emg_filtfilt *f, size_t n)
+{
+    if (n > f->ready)
+        n = f->ready;
+    f->fwd.start += n;
+    f->ready -= n;
+    if (f->fwd.start == f->fwd.end)
+        f->fwd.start = f->fwd.end = 0;
+}
+
 size_t emg_filtfilt_pull(emg_filtfilt *f, double *y, size_t max)
 {
     size_t n = f->ready < max ? f->ready : max;
     if (n)
         memcpy(y, f->fwd.v + f->fwd.start, n * sizeof(double));
-    f->fwd.start += n;
-    f->ready -= n;
-    if (f->fwd.start == f->fwd.end)
-        f->fwd.start = f->fwd.end = 0;
+    emg_filtfilt_consume(f, n);
     return n;
 }
 /* ------------------------------------------------------------------------ */
