@@ -234,27 +234,30 @@ static int buffer_append(channel_state *cs, const double *x, size_t n)
     return 0;
 }
 
-/* Clipped / flat flags from the unfiltered samples of a window (one pass:
- * rail hits, and the range for the exact-constant test; the variance only
- * when a flat threshold was given). */
+/* Whether x[0..n) is one constant value (NaN samples aside, as a running
+ * minimum and maximum would skip them); stops at the first other value, so a
+ * live signal costs a sample or two. */
+static int constant_run(const double *x, size_t n)
+{
+    if (x[0] != x[0])
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (x[i] == x[i] && x[i] != x[0])
+            return 0;
+    return 1;
+}
+
+/* Clipped / flat flags from the unfiltered samples of a window: rail hits,
+ * and the exact-constant test; the variance only when a flat threshold was
+ * given. */
 static unsigned raw_quality(const channel_state *cs, const double *x, size_t n,
                             const emg_feature_options *o)
 {
     unsigned fl = 0;
     size_t hits = 0;
-    double lo = x[0], hi = x[0];
-    if (cs->clip_high > cs->clip_low) {
-        for (size_t i = 0; i < n; i++) {
+    if (cs->clip_high > cs->clip_low)
+        for (size_t i = 0; i < n; i++)
             hits += (size_t)((x[i] >= cs->clip_high) | (x[i] <= cs->clip_low));
-            lo = x[i] < lo ? x[i] : lo;
-            hi = x[i] > hi ? x[i] : hi;
-        }
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            lo = x[i] < lo ? x[i] : lo;
-            hi = x[i] > hi ? x[i] : hi;
-        }
-    }
     if ((double)hits > o->clip_fraction * (double)n)
         fl |= EMG_WINDOW_CLIPPED;
     if (o->flat_rms > 0) {
@@ -266,7 +269,7 @@ static unsigned raw_quality(const channel_state *cs, const double *x, size_t n,
             var += (x[i] - mean) * (x[i] - mean);
         if (var / (double)n <= o->flat_rms * o->flat_rms)
             fl |= EMG_WINDOW_FLAT;
-    } else if (hi == lo) {
+    } else if (constant_run(x, n)) {
         fl |= EMG_WINDOW_FLAT;
     }
     return fl;
@@ -738,14 +741,19 @@ static void *chain_stage_create(void *ctx, size_t channel, double fs, emg_error 
     return s;
 }
 
+/* The stage's output so far.  The zero-phase filter's is lent where it lies
+ * (the engine copies it before the next call), the chain's is copied out. */
 static int chain_stage_drain(chain_stage *s, const double **out, size_t *n_out, emg_error *err)
 {
-    size_t avail = s->chain ? emg_chain_available(s->chain) : emg_filtfilt_available(s->zero);
+    if (!s->chain) {
+        *out = emg_filtfilt_peek(s->zero, n_out);
+        emg_filtfilt_consume(s->zero, *n_out);
+        return 0;
+    }
+    size_t avail = emg_chain_available(s->chain);
     if (grow((void **)&s->out, &s->cap, avail ? avail : 1, sizeof(double), err) < 0)
         return EMG_ERR_NOMEM;
-    *n_out = avail ? (s->chain ? emg_chain_pull(s->chain, s->out, avail)
-                               : emg_filtfilt_pull(s->zero, s->out, avail))
-                   : 0;
+    *n_out = avail ? emg_chain_pull(s->chain, s->out, avail) : 0;
     *out = s->out;
     return 0;
 }
