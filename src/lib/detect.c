@@ -345,22 +345,15 @@ int emg_segments_above(size_t **seg, size_t *n_seg, const double *sig, size_t n,
 
 /* ---- event measurements --------------------------------------------------- */
 
-/* Baseline crossings of the largest potential (phases = crossings + 1, as
- * counted in needle EMG, where the potential's excursions beyond the noise
- * band count) and turns larger than `step` over the whole event. */
+/* Phases (sign changes of the excursions beyond the noise band, plus one, as
+ * counted for a motor-unit potential in needle EMG) and turns (direction
+ * changes larger than twice the noise) over the event. */
 static void count_phases_turns(const double *y, size_t a, size_t b, double noise,
                                int *phases, int *turns)
 {
-    size_t peak = a;
-    for (size_t i = a; i < b; i++)
-        if (fabs(y[i]) > fabs(y[peak]))
-            peak = i;
-    /* Phases: walk out from the peak while the signal stays outside the
-     * noise band or crosses zero within 5 ms-free gaps; count sign changes
-     * of excursions beyond the band. */
     int sign = 0, crossings = 0;
     for (size_t i = a; i < b; i++) {
-        if (fabs(y[i]) < noise)
+        if (fabs(y[i]) < 2 * noise)
             continue;
         int s = y[i] > 0 ? 1 : -1;
         if (sign != 0 && s != sign)
@@ -387,7 +380,6 @@ static void count_phases_turns(const double *y, size_t a, size_t b, double noise
         }
     }
     *turns = t;
-    (void)peak;
 }
 
 static int add_event(emg_detect_result *r, size_t *cap, const double *y, size_t a, size_t b,
