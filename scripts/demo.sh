@@ -12,30 +12,36 @@ out=${1:-demo-output}
 mkdir -p "$out"
 data=datasets
 step() { printf '\n== %s\n' "$*" >&2; }
+# show TABLE [COLUMNS]: a TSV table aligned on stderr (all columns, or the listed ones).
+show() {
+  local cols=${2:-}
+  if [ -n "$cols" ]; then cut -f "$cols" "$1"; else cat "$1"; fi | column -t -s $'\t' >&2
+}
 
 step "emg-info: every shipped recording, one row per channel"
 "$bin/emg-info" "$data"/physionet_emgdb/*.hea "$data"/physionet_grabmyo/*.hea \
   "$data"/backyardbrains_wav/*.wav "$data"/plux_opensignals/*.h5 \
   "$data"/sleepedf_excerpt/short_psg.edf "$data"/bitalino_txt/emg_1.txt --fs 1000 \
   > "$out/info.tsv"
-column -t -s $'\t' "$out/info.tsv" | cut -c1-150 | head -20 >&2
+show "$out/info.tsv" 1-8
 
 step "emg-convert through the pipe: WFDB -> pipe -> EDF+ (same result as direct)"
 "$bin/emg-convert" "$data/physionet_emgdb/emg_neuropathy.hea" - |
   "$bin/emg-convert" - "$out/emg_neuropathy.edf"
-"$bin/emg-info" "$out/emg_neuropathy.edf" | column -t -s $'\t' >&2
+"$bin/emg-info" "$out/emg_neuropathy.edf" >"$out/emg_neuropathy.info.tsv"
+show "$out/emg_neuropathy.info.tsv" 1-8
 
 if [ -x "$bin/emg-fatigue" ]; then
   step "emg-fatigue: biceps held to exhaustion (median frequency trend per minute)"
   "$bin/emg-fatigue" "$data/backyardbrains_wav/S8_EMG_bicep_sustained.wav" -c 1 \
     > "$out/fatigue_S8.tsv"
-  column -t -s $'\t' "$out/fatigue_S8.tsv" | cut -c1-160 >&2
+  show "$out/fatigue_S8.tsv"
 fi
 
 if [ -x "$bin/emg-detect" ]; then
   step "emg-detect: contractions in the PLUX burst recording"
   "$bin/emg-detect" "$data/plux_opensignals/emg_bursts.h5" > "$out/bursts_events.tsv"
-  column -t -s $'\t' "$out/bursts_events.tsv" >&2
+  show "$out/bursts_events.tsv"
 fi
 
 if [ -x "$bin/emg-synth" ] && [ -x "$bin/emg-label" ] && [ -x "$bin/emg-score" ]; then

@@ -23,7 +23,7 @@ done
 # (MNE for EDF+, h5py for HDF5, SciPy for spectra) and hyperfine for benchmarks.
 packages=(build-essential cmake pkg-config libfftw3-dev libsndfile1-dev libhdf5-dev
           libcmocka-dev libedf-dev libbiosig-dev hdf5-tools python3 python3-numpy
-          python3-scipy python3-h5py python3-mne hyperfine time)
+          python3-scipy python3-h5py python3-mne hyperfine time bsdextrautils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

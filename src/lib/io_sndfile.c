@@ -510,8 +510,9 @@ static int fill_channels(sf_reader *r, emg_header *hdr, const emg_read_options *
     }
     if (!scaled)
         return emg_header_add_note(hdr, err,
-                                   "no physical scale in the file: values are fractions of "
-                                   "digital full scale (give a full scale to calibrate)");
+                                   "%s: no physical scale in the file: values are fractions of "
+                                   "digital full scale (give the full scale, --scale in the "
+                                   "tools, to calibrate)", r->path);
     return EMG_OK;
 }
 
