@@ -46,8 +46,7 @@ fi
 
 if [ -x "$bin/emg-synth" ] && [ -x "$bin/emg-label" ] && [ -x "$bin/emg-score" ]; then
   step "emg-synth + emg-label + emg-score: a simulated scene with known spasms"
-  scenario=$("$bin/emg-synth" --list | awk 'NR==1{print $1}')
-  "$bin/emg-synth" --scenario "$scenario" --seed 7 -o "$out/scene.edf"
+  "$bin/emg-synth" --scenario session --seed 7 -o "$out/scene.edf"
   "$bin/emg-label" "$out/scene.edf" > "$out/scene_labels.tsv" || true
   "$bin/emg-score" --truth "$out/scene.events.tsv" --pred "$out/scene_labels.tsv" \
     > "$out/scene_scores.tsv" || true
