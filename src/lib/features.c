@@ -236,8 +236,10 @@ double emg_band_power(const double *psd, size_t bins, double df, double f_low, d
     return sum * df;
 }
 
-void emg_spectral_stats_compute(emg_spectral_stats *out, const double *psd, size_t bins,
-                                double df, double f_low, double f_high)
+/* emg_spectral_stats_compute; the entropy (a logarithm per bin, the dearest
+ * part) only when with_entropy, else NAN. */
+static void spectral_stats(emg_spectral_stats *out, const double *psd, size_t bins, double df,
+                           double f_low, double f_high, int with_entropy)
 {
     size_t k0 = (size_t)ceil(f_low / df - 1e-9), k1 = (size_t)floor(f_high / df + 1e-9);
     if (k1 >= bins)
@@ -281,6 +283,9 @@ void emg_spectral_stats_compute(emg_spectral_stats *out, const double *psd, size
         }
         cum += p;
     }
+    out->entropy = NAN;
+    if (!with_entropy)
+        return;
     double h = 0;
     size_t nb = 0;
     for (size_t k = k0; k <= k1; k++, nb++) {
@@ -289,6 +294,12 @@ void emg_spectral_stats_compute(emg_spectral_stats *out, const double *psd, size
             h -= q * log(q);
     }
     out->entropy = nb > 1 ? h / log((double)nb) : NAN;
+}
+
+void emg_spectral_stats_compute(emg_spectral_stats *out, const double *psd, size_t bins,
+                                double df, double f_low, double f_high)
+{
+    spectral_stats(out, psd, bins, df, f_low, f_high, 1);
 }
 
 /* ---- time-domain helpers ------------------------------------------------ */
@@ -788,7 +799,7 @@ int emg_feature_extractor_run(emg_feature_extractor *fx, const double *x, long l
             return rc;
         bins = emg_psd_plan_bins(fx->plan);
         df = emg_psd_plan_df(fx->plan);
-        emg_spectral_stats_compute(&st, fx->psd, bins, df, fx->f_low, fx->f_high);
+        spectral_stats(&st, fx->psd, bins, df, fx->f_low, fx->f_high, need[F_SPEC_ENTROPY]);
     }
 
     /* Quality flags. */
