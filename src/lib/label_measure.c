@@ -247,7 +247,7 @@ static int build_episodes(lab_channel *ch, const double *coarse, double fs,
 }
 
 /* Autocorrelation of the decimated medium envelope over the episode (at most
- * the first 20 s) after removing its slow course (a 1 s moving mean), so that
+ * the first 10 s) after removing its slow course (a 1 s moving mean), so that
  * the smooth rise and fall of a contraction does not pass for a rhythm: the
  * highest local maximum at lags of 1-20 Hz that stands at least 0.1 above
  * the trough before it. */
@@ -258,8 +258,8 @@ static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_opt
     size_t a = e->a / ch->step, b = e->b / ch->step;
     if (b > ch->nd)
         b = ch->nd;
-    if (b > a + (size_t)(20 * dfs))
-        b = a + (size_t)(20 * dfs);
+    if (b > a + (size_t)(10 * dfs))
+        b = a + (size_t)(10 * dfs);
     e->burst_rate = e->rhythm = NAN;
     e->rhythm_4_7 = 0;
     size_t len = b > a ? b - a : 0;
@@ -761,7 +761,7 @@ int lab_measure_channel(lab_channel *ch, lab_work *w, const double *x, size_t n,
     ch->mains = o->mains;
     if (o->mains == 0 && (double)n >= fs && fs > 120) {
         double f = 0;
-        size_t m = n < (size_t)(20 * fs) ? n : (size_t)(20 * fs);
+        size_t m = n < (size_t)(10 * fs) ? n : (size_t)(10 * fs);
         if (emg_mains_detect(x, m, fs, &f, NULL, NULL) == 0)
             ch->mains = f;
     }
