@@ -170,7 +170,8 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
                         const emg_label_options *opts, emg_error *err);
 
 /* Context from annotations: the first annotation whose text is a context
- * name or "context=NAME" / "context: NAME".  EMG_CONTEXT_NONE if none. */
+ * name or "context=NAME" / "context: NAME"; else "context=NAME" in the
+ * recording description.  EMG_CONTEXT_NONE if none. */
 emg_context emg_context_from_annotations(const emg_header *h);
 
 #ifdef __cplusplus

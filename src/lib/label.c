@@ -182,7 +182,10 @@ emg_context emg_context_from_annotations(const emg_header *h)
         if (c != EMG_CONTEXT_NONE)
             return c;
     }
-    return EMG_CONTEXT_NONE;
+    /* A recording description such as "... context=sleep ..." (EDF+ and
+     * HDF5 carry one); only with the "context" key. */
+    const char *key = strstr(h->recording, "context");
+    return key ? context_in_text(key) : EMG_CONTEXT_NONE;
 }
 
 /* Context at time t: the options' when given, else the innermost annotation

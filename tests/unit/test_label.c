@@ -224,6 +224,10 @@ static void test_contexts(void **s)
     assert_int_equal(emg_header_add_annotation(&h, 5, 5, -1, "context=injury", &err), 0);
     assert_int_equal(emg_context_from_annotations(&h), EMG_CONTEXT_INJURY);
     emg_header_free(&h);
+    emg_header_init(&h);
+    snprintf(h.recording, sizeof h.recording, "night 3, context: sleep, lab B");
+    assert_int_equal(emg_context_from_annotations(&h), EMG_CONTEXT_SLEEP);
+    emg_header_free(&h);
     emg_label_options o;
     emg_label_options_init(&o);
     assert_float_equal(o.rest_k, 3.0, 0);
