@@ -149,9 +149,13 @@ void emg_label_result_free(emg_label_result *r)
 
 /* ---- context ------------------------------------------------------------------ */
 
-static emg_context context_in_text(const char *text)
+static emg_context context_in_text(const char *raw)
 {
-    char word[64];
+    char word[64], text[256];
+    size_t len = 0;
+    for (; raw[len] && len + 1 < sizeof text; len++) /* case-insensitive */
+        text[len] = (char)tolower((unsigned char)raw[len]);
+    text[len] = '\0';
     const char *p = text;
     const char *key = strstr(text, "context");
     if (key) {
@@ -184,7 +188,12 @@ emg_context emg_context_from_annotations(const emg_header *h)
     }
     /* A recording description such as "... context=sleep ..." (EDF+ and
      * HDF5 carry one); only with the "context" key. */
-    const char *key = strstr(h->recording, "context");
+    char lower[sizeof h->recording];
+    size_t i = 0;
+    for (; h->recording[i] && i + 1 < sizeof lower; i++)
+        lower[i] = (char)tolower((unsigned char)h->recording[i]);
+    lower[i] = '\0';
+    const char *key = strstr(lower, "context");
     return key ? context_in_text(key) : EMG_CONTEXT_NONE;
 }
 

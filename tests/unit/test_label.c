@@ -225,7 +225,7 @@ static void test_contexts(void **s)
     assert_int_equal(emg_context_from_annotations(&h), EMG_CONTEXT_INJURY);
     emg_header_free(&h);
     emg_header_init(&h);
-    snprintf(h.recording, sizeof h.recording, "night 3, context: sleep, lab B");
+    snprintf(h.recording, sizeof h.recording, "night 3, Context: Sleep, lab B");
     assert_int_equal(emg_context_from_annotations(&h), EMG_CONTEXT_SLEEP);
     emg_header_free(&h);
     emg_label_options o;
