@@ -227,6 +227,8 @@ void emg_window_engine_destroy(emg_window_engine *e)
 /* Append n samples to the channel's window buffer. */
 static int buffer_append(channel_state *cs, const double *x, size_t n)
 {
+    if (n == 0)
+        return 0;
     if (grow((void **)&cs->buf, &cs->buf_cap, cs->buf_len + n, sizeof(double), &cs->err) < 0)
         return EMG_ERR_NOMEM;
     memcpy(cs->buf + cs->buf_len, x, n * sizeof *x);
@@ -275,34 +277,35 @@ static unsigned raw_quality(const channel_state *cs, const double *x, size_t n,
     return fl;
 }
 
-/* Compute every window the buffer now covers, then drop samples no later
- * window needs. */
-static int cut_windows(emg_window_engine *e, channel_state *cs)
+/* The window starting at cs->next_start, from its samples x. */
+static int run_window(emg_window_engine *e, channel_state *cs, const double *x)
 {
-    while (cs->next_start + (long long)cs->win <= cs->buf_start + (long long)cs->buf_len) {
-        if (grow((void **)&cs->res, &cs->cap_res, cs->n_res + e->stride, sizeof(double), &cs->err) < 0)
-            return EMG_ERR_NOMEM;
-        double *rec = cs->res + cs->n_res;
-        unsigned flags = 0;
-        const double *x = cs->buf + (cs->next_start - cs->buf_start);
-        int rc = emg_feature_extractor_run(cs->fx, x, cs->next_start, rec + 3, &flags, &cs->err);
-        if (rc < 0)
-            return rc;
-        if (cs->raw) {
-            const double *r = cs->raw + (cs->next_start - cs->raw_start);
-            flags &= ~(unsigned)(EMG_WINDOW_CLIPPED | EMG_WINDOW_FLAT);
-            flags |= raw_quality(cs, r, cs->win, &e->fopts);
-        }
-        rec[0] = (double)cs->next_k;
-        rec[1] = (double)flags;
-        rec[2] = emg_feature_extractor_last_power(cs->fx);
-        cs->n_res += e->stride;
-        cs->next_k++;
-        cs->next_start += (long long)cs->step;
+    if (grow((void **)&cs->res, &cs->cap_res, cs->n_res + e->stride, sizeof(double), &cs->err) < 0)
+        return EMG_ERR_NOMEM;
+    double *rec = cs->res + cs->n_res;
+    unsigned flags = 0;
+    int rc = emg_feature_extractor_run(cs->fx, x, cs->next_start, rec + 3, &flags, &cs->err);
+    if (rc < 0)
+        return rc;
+    if (cs->raw) {
+        const double *r = cs->raw + (cs->next_start - cs->raw_start);
+        flags &= ~(unsigned)(EMG_WINDOW_CLIPPED | EMG_WINDOW_FLAT);
+        flags |= raw_quality(cs, r, cs->win, &e->fopts);
     }
-    /* Drop samples no later window needs, but move the rest down only when
-     * the dead part outweighs the live part (amortised: each sample moves
-     * about once). */
+    rec[0] = (double)cs->next_k;
+    rec[1] = (double)flags;
+    rec[2] = emg_feature_extractor_last_power(cs->fx);
+    cs->n_res += e->stride;
+    cs->next_k++;
+    cs->next_start += (long long)cs->step;
+    return 0;
+}
+
+/* Drop samples no later window needs, but move the rest down only when the
+ * dead part outweighs the live part (amortised: each sample moves about
+ * once). */
+static void drop_dead(channel_state *cs)
+{
     long long drop = cs->next_start - cs->buf_start;
     if (drop > (long long)cs->buf_len)
         drop = (long long)cs->buf_len;
@@ -321,7 +324,42 @@ static int cut_windows(emg_window_engine *e, channel_state *cs)
             cs->raw_start += rdrop;
         }
     }
-    return 0;
+}
+
+/* Take the next n samples y (they follow the buffer's): compute every window
+ * they complete and keep what later windows need.  Windows lying wholly in y
+ * are computed where y lies, so only the samples that windows share with the
+ * buffer (fewer than one window) and the unfinished tail are copied: the
+ * zero-phase stage lends its output in blocks of about 10^5 samples, and
+ * copying them whole would move every sample through memory once more. */
+static int take_output(emg_window_engine *e, channel_state *cs, const double *y, size_t n)
+{
+    long long y_start = cs->buf_start + (long long)cs->buf_len, y_end = y_start + (long long)n;
+    long long win = (long long)cs->win;
+    size_t used = 0; /* the first `used` samples of y are in the buffer */
+    int rc;
+    if (cs->next_start < y_start) {
+        /* Windows begun in the buffer end within win - 1 samples of y. */
+        used = n < cs->win - 1 ? n : cs->win - 1;
+        if ((rc = buffer_append(cs, y, used)) < 0)
+            return rc;
+        while (cs->next_start + win <= cs->buf_start + (long long)cs->buf_len)
+            if ((rc = run_window(e, cs, cs->buf + (cs->next_start - cs->buf_start))) < 0)
+                return rc;
+    }
+    while (cs->next_start >= y_start && cs->next_start + win <= y_end)
+        if ((rc = run_window(e, cs, y + (cs->next_start - y_start))) < 0)
+            return rc;
+    if (cs->next_start > y_start + (long long)used) {
+        /* Nothing in the buffer is needed any more: restart it at the next
+         * window's start (or the end of y, for windows further on). */
+        long long from = cs->next_start < y_end ? cs->next_start : y_end;
+        cs->buf_len = 0;
+        cs->buf_start = from;
+        used = (size_t)(from - y_start);
+    }
+    drop_dead(cs);
+    return buffer_append(cs, y + used, n - used);
 }
 
 /* Keep the unfiltered samples for the clipped / flat flags. */
@@ -348,16 +386,15 @@ static int process_channel(emg_window_engine *e, channel_state *cs)
         if (rc < 0)
             return rc;
     }
-    if (ny > 0 && (rc = buffer_append(cs, y, ny)) < 0)
+    if ((rc = take_output(e, cs, y, ny)) < 0)
         return rc;
     if (cs->flush && e->has_stage) {
         rc = e->stage.flush(cs->stage, &y, &ny, &cs->err);
         if (rc < 0)
             return rc;
-        if (ny > 0 && (rc = buffer_append(cs, y, ny)) < 0)
+        if ((rc = take_output(e, cs, y, ny)) < 0)
             return rc;
     }
-    rc = cut_windows(e, cs);
     if (cs->flush)
         cs->finished = 1;
     return rc;
@@ -403,20 +440,16 @@ static void process_group(emg_window_engine *e, channel_state *cs, size_t k)
     if (n > 0 && rc == 0) {
         rc = e->stage.process_group(states, k, in, n, out, n_out, &cs[0].err);
         for (size_t i = 0; i < k && rc == 0; i++)
-            if (n_out[i] > 0)
-                rc = buffer_append(&cs[i], out[i], n_out[i]);
+            rc = take_output(e, &cs[i], out[i], n_out[i]);
     }
     if (cs[0].flush && rc == 0) {
         rc = e->stage.flush_group(states, k, out, n_out, &cs[0].err);
         for (size_t i = 0; i < k && rc == 0; i++)
-            if (n_out[i] > 0)
-                rc = buffer_append(&cs[i], out[i], n_out[i]);
+            rc = take_output(e, &cs[i], out[i], n_out[i]);
     }
-    for (size_t i = 0; i < k && rc == 0; i++) {
-        rc = cut_windows(e, &cs[i]);
+    for (size_t i = 0; i < k && rc == 0; i++)
         if (cs[i].flush)
             cs[i].finished = 1;
-    }
     if (rc < 0) {
         for (size_t i = 1; i < k; i++)
             if (cs[i].err.status < 0 && cs[0].err.status >= 0)
