@@ -403,7 +403,7 @@ typedef struct builtin {
 
 static const builtin BUILTINS[] = {
     {"rest", "relaxed muscle: electrode noise, mains and baseline wander only",
-     "context rest\nchannel agonist EMG_gastrocnemius\nchannel antagonist EMG_tibialis\n"
+     "context rest\nchannel agonist EMG_gastroc\nchannel antagonist EMG_tibialis\n"
      "rest 60\n"},
     {"voluntary", "repeated voluntary contractions during a task (negative)",
      "context movement\nchannel agonist EMG_biceps\nchannel antagonist EMG_triceps\n"
@@ -417,27 +417,27 @@ static const builtin BUILTINS[] = {
      "channel accelerometer ACC\n"
      "rest 4-8\nrepeat 3-5\n tremor 3-10 rate=8-12\n rest 3-8\nend\n"},
     {"orthostatic-tremor", "orthostatic tremor 13-18 Hz in the legs while standing (negative)",
-     "context movement\nchannel agonist EMG_tibialis\nchannel antagonist EMG_gastrocnemius\n"
+     "context movement\nchannel agonist EMG_tibialis\nchannel antagonist EMG_gastroc\n"
      "channel accelerometer ACC_shin\n"
      "rest 3-6\nrepeat 2-4\n tremor 5-15 rate=13-18 burst=20-35 level=0.1-0.3\n rest 3-6\nend\n"},
     {"cramp", "muscle cramps at rest: abrupt, irregular 6-25 pps, antagonist and neighbour quiet",
-     "context rest\nchannel agonist EMG_gastrocnemius_medial\nchannel antagonist EMG_tibialis\n"
-     "channel neighbour EMG_gastrocnemius_lateral\n"
+     "context rest\nchannel agonist EMG_gastroc_med\nchannel antagonist EMG_tibialis\n"
+     "channel neighbour EMG_gastroc_lat\n"
      "rest 10-20\nrepeat 2\n cramp 15-60 level=0.4-0.8\n rest 15-30\nend\n"},
     {"nocturnal-cramp", "nocturnal leg cramp in sleep, preceded by a ~40 s rise of the envelope",
-     "context sleep\nchannel agonist EMG_gastrocnemius\nchannel antagonist EMG_tibialis\n"
+     "context sleep\nchannel agonist EMG_gastroc\nchannel antagonist EMG_tibialis\n"
      "rest 20-40\ncramp 60-180 level=0.5-0.9 prodrome=30-50\nrest 20-40\n"},
     {"fasciculation", "fasciculation potentials at random times at rest, needle electrode",
-     "context rest\nelectrode needle\nfs 10000\nchannel agonist EMG_needle_biceps\n"
+     "context rest\nelectrode needle\nfs 10000\nchannel agonist EMG_needle_bic\n"
      "rest 5\nfasciculation 60-120 rate=10-40 units=1-4\nrest 5\n"},
     {"tonic", "tonic spasms of 30 s - 3 min after a CNS lesion",
      "context cns-lesion\nchannel agonist EMG_quadriceps\nchannel antagonist EMG_hamstrings\n"
      "rest 10-20\ntonic 30-180 level=0.2-0.5\nrest 15-30\n"},
     {"dystonic", "dystonic co-contraction of agonist and antagonist with 4-7 Hz modulation",
-     "context movement\nchannel agonist EMG_flexor_carpi\nchannel antagonist EMG_extensor_carpi\n"
+     "context movement\nchannel agonist EMG_flexor_carpi\nchannel antagonist EMG_ext_carpi\n"
      "rest 4-8\nrepeat 4-6\n dystonic 1.5-4 level=0.2-0.4 rate=4-7\n rest 3-8\nend\n"},
     {"ischemic", "ischemic contracture: force rises while the EMG stays silent",
-     "context ischemia\nchannel agonist EMG_forearm_flexor\nchannel force Force\n"
+     "context ischemia\nchannel agonist EMG_fore_flexor\nchannel force Force\n"
      "rest 10-20\nischemic 20-60 force=5-30\nrest 10-20\n"},
     {"clonic", "clonus: regular 3.8-8 Hz bursts of 50-100 ms, reciprocal, with an accelerometer",
      "context cns-lesion\nchannel agonist EMG_soleus\nchannel antagonist EMG_tibialis\n"
@@ -456,7 +456,7 @@ static const builtin BUILTINS[] = {
      "context hyperventilation\nelectrode needle\nfs 10000\nchannel agonist EMG_needle_FDI\n"
      "rest 10\ntetanic 60-150 rate=1-4 spikes=4-8\nrest 10\n"},
     {"strain", "muscle strain: raised low-level resting activity after an injury",
-     "context injury\nchannel agonist EMG_erector_spinae_L\nchannel neighbour EMG_erector_spinae_R\n"
+     "context injury\nchannel agonist EMG_erector_L\nchannel neighbour EMG_erector_R\n"
      "rest 10-20\nstrain 30-90 level=0.02-0.08\nrest 10-20\n"},
     {"session", "a mixed session with every spasm type and the negatives, with contexts",
      "context rest\nchannel agonist EMG_agonist\nchannel antagonist EMG_antagonist\n"
