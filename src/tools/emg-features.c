@@ -321,6 +321,11 @@ int main(int argc, char **argv)
     if (wisdom && emg_fftw_wisdom_load(wisdom, &err) < 0)
         cli_warn("%s (continuing without it)", err.message);
 
+    /* Blocks of a few seconds: each block is one round of the window engine
+     * (its worker threads start and meet once per block), and readers choose
+     * about 0.5 s by default; memory stays a few MB. */
+    if (!in.read.block_seconds_hint_ms)
+        in.read.block_seconds_hint_ms = 4000;
     emg_reader *r = cli_open_input(in_path, &in);
     const emg_header *hdr = emg_reader_header(r);
     if (floor_only) {
