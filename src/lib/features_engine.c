@@ -7,8 +7,9 @@
  * extractor's segment cache can share them between overlapping windows.
  * Channels are independent: with threads > 1, every block is split over the
  * workers by channel (the per-channel stage, e.g. the filter chain, runs in
- * the worker too); results are emitted in window order from the caller's
- * thread.  When the noise floor is to be estimated from the whole recording,
+ * the worker too), in groups of four consecutive channels when the stage can
+ * run them side by side (the zero-phase filter's vector lanes); results are
+ * emitted in window order from the caller's thread.  When the noise floor is to be estimated from the whole recording,
  * results are parked in an unnamed temporary file and emitted at the end with
  * their snr_db and rest / low_snr flags. */
 #include "emgkit/features.h"
