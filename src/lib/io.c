@@ -262,6 +262,18 @@ static int validate_header(const char *path, const emg_header *h, emg_error *err
     return EMG_OK;
 }
 
+/* The caller's index of a source channel (-1, the whole recording, stays -1),
+ * or -2 when the channel is not selected. */
+static int view_channel(const emg_reader *r, int source_channel)
+{
+    if (source_channel < 0 || !r->selection)
+        return source_channel;
+    for (size_t j = 0; j < r->view.n_channels; j++)
+        if (r->selection[j] == source_channel)
+            return (int)j;
+    return -2;
+}
+
 /* Move an annotation into range time: one that began before the range start
  * begins at 0 and keeps the part of its duration inside the range. */
 static void clip_to_range(const emg_reader *r, double *onset, double *duration)
@@ -327,13 +339,7 @@ static int build_view_header(emg_reader *r, emg_error *err)
     size_t kept = 0;
     for (size_t i = 0; i < h->n_annotations; i++) {
         emg_annotation a = h->annotations[i];
-        int channel = a.channel;
-        if (channel >= 0 && r->selection) {
-            channel = -2;
-            for (size_t j = 0; j < n; j++)
-                if (r->selection[j] == a.channel)
-                    channel = (int)j;
-        }
+        int channel = view_channel(r, a.channel);
         int inside = a.onset + a.duration >= r->from && (r->to < 0 || a.onset < r->to);
         if (channel == -2 || !inside) {
             free(a.text);
@@ -459,13 +465,7 @@ static int view_annotations(emg_reader *r, emg_error *err)
     v->n_annotations = 0;
     for (size_t i = 0; i < r->raw.n_annotations; i++) {
         const emg_annotation *a = &r->raw.annotations[i];
-        int channel = a->channel;
-        if (channel >= 0 && r->selection) {
-            channel = -2;
-            for (size_t j = 0; j < v->n_channels; j++)
-                if (r->selection[j] == a->channel)
-                    channel = (int)j;
-        }
+        int channel = view_channel(r, a->channel);
         if (channel == -2 || a->onset + a->duration < r->from || (r->to >= 0 && a->onset >= r->to))
             continue;
         double onset = a->onset, duration = a->duration;
