@@ -462,7 +462,6 @@ static void filter(emg_reader *r, const char *out_path, emg_format format, const
     emg_header_free(&header);
 }
 
-
 int main(int argc, char **argv)
 {
     cli_init("emg-filter", argc, argv);
