@@ -16,6 +16,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -459,23 +460,29 @@ static void process_group(emg_window_engine *e, channel_state *cs, size_t k)
     }
 }
 
-typedef struct worker_arg {
+/* The groups of one round, handed out one at a time: a worker takes the next
+ * untaken group until none is left.  On a loaded machine a started thread may
+ * wait a while for a core; the caller's thread meanwhile takes the groups it
+ * would have had, so a round never waits on a thread that has not run. */
+typedef struct round_work {
     emg_window_engine *e;
-    size_t first, stride;
-} worker_arg;
+    size_t group, n_groups;
+    atomic_size_t next;
+} round_work;
 
-/* Worker `first` of `stride` takes every stride-th group of channels. */
 static void *worker(void *arg)
 {
-    worker_arg *w = arg;
-    size_t g = group_size(w->e), nch = w->e->n_channels;
-    for (size_t c = w->first * g; c < nch; c += w->stride * g)
-        process_group(w->e, &w->e->ch[c], nch - c < g ? nch - c : g);
+    round_work *w = arg;
+    size_t nch = w->e->n_channels;
+    for (size_t k; (k = atomic_fetch_add(&w->next, 1)) < w->n_groups;) {
+        size_t c = k * w->group;
+        process_group(w->e, &w->e->ch[c], nch - c < w->group ? nch - c : w->group);
+    }
     return NULL;
 }
 
 /* Run one round over all channels, on the worker threads (the caller's
- * thread is worker 0 and stands in for any thread that fails to start). */
+ * thread is one of them and does all the work if no thread starts). */
 static int run_round(emg_window_engine *e, emg_error *err)
 {
     enum { MAX_THREADS = 64 };
@@ -485,20 +492,15 @@ static int run_round(emg_window_engine *e, emg_error *err)
         nt = groups ? groups : 1;
     if (nt > MAX_THREADS)
         nt = MAX_THREADS;
+    round_work work = {e, g, groups, 0};
     pthread_t tid[MAX_THREADS];
     int started[MAX_THREADS] = {0};
-    worker_arg args[MAX_THREADS];
-    for (size_t t = 0; t < nt; t++)
-        args[t] = (worker_arg){e, t, nt};
     for (size_t t = 1; t < nt; t++)
-        started[t] = pthread_create(&tid[t], NULL, worker, &args[t]) == 0;
-    worker(&args[0]);
-    for (size_t t = 1; t < nt; t++) {
+        started[t] = pthread_create(&tid[t], NULL, worker, &work) == 0;
+    worker(&work);
+    for (size_t t = 1; t < nt; t++)
         if (started[t])
             pthread_join(tid[t], NULL);
-        else
-            worker(&args[t]);
-    }
     for (size_t c = 0; c < e->n_channels; c++) {
         if (e->ch[c].rc < 0) {
             if (err)
