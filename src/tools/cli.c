@@ -234,6 +234,40 @@ int cli_try_open_input(emg_reader **out, const char *path, const cli_input *in, 
     return EMG_OK;
 }
 
+static int is_voltage_unit(const char *unit)
+{
+    static const char *const volts[] = {"", "V", "mV", "uV", "\xc2\xb5V", "nV"};
+    for (size_t i = 0; i < sizeof volts / sizeof *volts; i++)
+        if (!strcmp(unit, volts[i]))
+            return 1;
+    return 0;
+}
+
+void cli_keep_emg_channels(emg_reader *r, const char *path, const cli_input *in)
+{
+    const emg_header *h = emg_reader_header(r);
+    if (in->channels)
+        return; /* the user chose */
+    int *keep = calloc(h->n_channels, sizeof *keep);
+    size_t n = 0;
+    if (!keep)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    for (size_t i = 0; i < h->n_channels; i++) {
+        if (is_voltage_unit(h->channels[i].unit))
+            keep[n++] = (int)i;
+        else
+            cli_warn("%s: channel '%s' (unit %s) is not EMG: skipped (name it with -c to "
+                     "include it)", path, h->channels[i].name, h->channels[i].unit);
+    }
+    emg_error err;
+    if (n == 0)
+        cli_die(CLI_EXIT_USAGE, "%s: no EMG channel (unit V, mV, uV or none); choose channels "
+                "with -c", path);
+    if (n < h->n_channels && emg_reader_select(r, keep, n, &err) < 0)
+        cli_fail(&err);
+    free(keep);
+}
+
 emg_reader *cli_open_input(const char *path, const cli_input *in)
 {
     emg_reader *r;

@@ -71,6 +71,11 @@ int cli_input_option(cli_input *in, int opt, const char *arg);
 /* Help text for the input options (same layout in every tool). */
 void cli_input_help(FILE *out);
 
+/* For analyses that only make sense on EMG (fatigue trends): when no -c was
+ * given, keep the channels whose unit is a voltage or unknown, and name the
+ * others (force in N or %MVC, acceleration in g...) in a warning.  Call after
+ * opening, before reading. */
+void cli_keep_emg_channels(emg_reader *r, const char *path, const cli_input *in);
 /* Open path ("-" = stdin) with the input options applied (selection, range);
  * prints the reader's notes as warnings; exits with a clear message on error. */
 emg_reader *cli_open_input(const char *path, const cli_input *in);

@@ -353,6 +353,7 @@ int main(int argc, char **argv)
         cli_fail(&err);
 
     emg_reader *r = cli_open_input(in_path, &in);
+    cli_keep_emg_channels(r, in_path, &in);
     const emg_header *hdr = emg_reader_header(r);
     collect_ctx cc = {calloc(hdr->n_channels ? hdr->n_channels : 1, sizeof(series)), n_ids, wo.window_s};
     if (!cc.ch)
