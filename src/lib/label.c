@@ -197,34 +197,137 @@ emg_context emg_context_from_annotations(const emg_header *h)
     return key ? context_in_text(key) : EMG_CONTEXT_NONE;
 }
 
-/* Context at time t: the options' when given, else the innermost annotation
- * span covering t, else the last instant annotation before t, else global. */
-static emg_context context_at(const emg_header *h, const emg_label_options *o, double t,
-                              emg_context global)
+/* Per-event context.  The context annotations are read once into a table;
+ * an event's context is, in this order of precedence:
+ *   1. the options' (--context) when given: it overrides every annotation;
+ *   2. the annotations that overlap the event: at each instant the innermost
+ *      (shortest) context span covering it, else the last instant (zero-length)
+ *      context annotation before it; the event takes the context that holds
+ *      for the largest share of its time (an event straddling the edge of a
+ *      span takes the span's context when most of it lies inside);
+ *   3. the recording-wide context (emg_context_from_annotations) where no
+ *      annotation applies.
+ * An annotation tied to a channel applies to that channel's events only. */
+typedef struct ctx_span {
+    double onset, duration; /* duration 0: from onset on */
+    int channel;            /* -1: every channel */
+    emg_context context;
+} ctx_span;
+
+typedef struct ctx_table {
+    ctx_span *spans;
+    size_t n;
+    emg_context forced; /* --context, or EMG_CONTEXT_NONE */
+    emg_context global; /* recording-wide fallback */
+} ctx_table;
+
+static int ctx_table_build(ctx_table *t, const emg_header *h, const emg_label_options *o,
+                           emg_context global, emg_error *err)
 {
-    if (o->context != EMG_CONTEXT_NONE)
-        return o->context;
-    emg_context best = EMG_CONTEXT_NONE, last = EMG_CONTEXT_NONE;
-    double best_len = INFINITY, last_on = -INFINITY;
+    memset(t, 0, sizeof *t);
+    t->forced = o->context;
+    t->global = global;
+    if (o->context != EMG_CONTEXT_NONE || h->n_annotations == 0)
+        return 0;
+    t->spans = emg_xcalloc(h->n_annotations, sizeof *t->spans, err);
+    if (!t->spans)
+        return EMG_ERR_NOMEM;
     for (size_t k = 0; k < h->n_annotations; k++) {
         const emg_annotation *a = &h->annotations[k];
         emg_context c = context_in_text(a->text ? a->text : "");
         if (c == EMG_CONTEXT_NONE)
             continue;
-        if (a->duration > 0 && t >= a->onset && t < a->onset + a->duration &&
-            a->duration < best_len) {
-            best = c;
-            best_len = a->duration;
-        } else if (a->duration <= 0 && a->onset <= t && a->onset >= last_on) {
-            last = c;
-            last_on = a->onset;
+        t->spans[t->n].onset = a->onset;
+        t->spans[t->n].duration = a->duration > 0 ? a->duration : 0;
+        t->spans[t->n].channel = a->channel;
+        t->spans[t->n].context = c;
+        t->n++;
+    }
+    return 0;
+}
+
+static void ctx_table_free(ctx_table *t)
+{
+    free(t->spans);
+    memset(t, 0, sizeof *t);
+}
+
+/* Context at instant t on channel c, from the annotations alone (rule 2), or
+ * EMG_CONTEXT_NONE. */
+static emg_context ctx_annotated_at(const ctx_table *t, int c, double time)
+{
+    emg_context best = EMG_CONTEXT_NONE, last = EMG_CONTEXT_NONE;
+    double best_len = INFINITY, last_on = -INFINITY;
+    for (size_t k = 0; k < t->n; k++) {
+        const ctx_span *s = &t->spans[k];
+        if (s->channel >= 0 && s->channel != c)
+            continue;
+        if (s->duration > 0) {
+            if (time >= s->onset && time < s->onset + s->duration && s->duration < best_len) {
+                best = s->context;
+                best_len = s->duration;
+            }
+        } else if (s->onset <= time && s->onset >= last_on) {
+            last = s->context;
+            last_on = s->onset;
         }
     }
-    if (best != EMG_CONTEXT_NONE)
-        return best;
-    if (last != EMG_CONTEXT_NONE)
-        return last;
-    return global;
+    return best != EMG_CONTEXT_NONE ? best : last;
+}
+
+static int double_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Context of an event on channel c over [t0, t1): the precedence above. */
+static emg_context context_over(const ctx_table *t, int c, double t0, double t1)
+{
+    if (t->forced != EMG_CONTEXT_NONE)
+        return t->forced;
+    if (!(t1 > t0))
+        t1 = t0;
+    /* Where the annotated context can change inside the event: span edges
+     * and instant annotations; between two of them it is constant. */
+    double cuts[66];
+    size_t nc = 0;
+    cuts[nc++] = t0;
+    for (size_t k = 0; k < t->n && nc < 64; k++) {
+        const ctx_span *s = &t->spans[k];
+        if (s->channel >= 0 && s->channel != c)
+            continue;
+        if (s->onset > t0 && s->onset < t1)
+            cuts[nc++] = s->onset;
+        double end = s->onset + s->duration;
+        if (s->duration > 0 && end > t0 && end < t1 && nc < 64)
+            cuts[nc++] = end;
+    }
+    cuts[nc++] = t1;
+    qsort(cuts, nc, sizeof *cuts, double_cmp);
+    double share[EMG_CONTEXT_INJURY + 1] = {0};
+    for (size_t k = 0; k + 1 < nc; k++) {
+        double len = cuts[k + 1] - cuts[k];
+        if (len <= 0)
+            continue;
+        emg_context x = ctx_annotated_at(t, c, 0.5 * (cuts[k] + cuts[k + 1]));
+        share[x] += len;
+    }
+    if (t1 == t0)
+        share[ctx_annotated_at(t, c, t0)] += 1;
+    /* The largest share among annotated contexts; unannotated time
+     * (EMG_CONTEXT_NONE) falls back to the recording-wide context. */
+    emg_context best = EMG_CONTEXT_NONE;
+    double best_share = 0;
+    for (int k = 1; k <= EMG_CONTEXT_INJURY; k++) {
+        if (share[k] > best_share) {
+            best = (emg_context)k;
+            best_share = share[k];
+        }
+    }
+    if (best == EMG_CONTEXT_NONE || share[EMG_CONTEXT_NONE] > best_share)
+        return best == EMG_CONTEXT_NONE || t->global != EMG_CONTEXT_NONE ? t->global : best;
+    return best;
 }
 
 /* ---- explanations --------------------------------------------------------------- */
@@ -948,7 +1051,7 @@ static void set_str(char *dst, size_t n, const char *src)
 /* Ischemic contracture: force segments during which the EMG stays silent. */
 static int ischemic_events(ev_list *l, const emg_recording *rec, const lab_channel *chs,
                            const int *is_emg, int force_c, const emg_label_options *o,
-                           emg_context global, unsigned *missing, emg_error *err)
+                           const ctx_table *ctxt, unsigned *missing, emg_error *err)
 {
     const emg_channel *fc = &rec->header.channels[force_c];
     size_t *seg = NULL, ns = 0;
@@ -1000,7 +1103,7 @@ static int ischemic_events(ev_list *l, const emg_recording *rec, const lab_chann
         set_str(e->label, sizeof e->label, "ischemic");
         set_str(e->rule, sizeof e->rule, "1-force-without-emg");
         set_str(e->context, sizeof e->context,
-                emg_context_name(context_at(&rec->header, o, t0, global)));
+                emg_context_name(context_over(ctxt, target, t0, t1)));
         snprintf(e->note, sizeof e->note, "force channel %.32s", fc->name);
         e->confidence = conf_of(0.5 * (o->partner_quiet - worst) / o->partner_quiet);
         e->rhythm = 1;
@@ -1018,6 +1121,185 @@ static int ischemic_events(ev_list *l, const emg_recording *rec, const lab_chann
     return 0;
 }
 
+/* ---- rule 5: two or more patterns within one event ------------------------------ */
+
+/* Append text as is (sb_printf cuts at 512 characters), each line prefixed. */
+static void sb_indent(sbuf *b, const char *text, const char *prefix)
+{
+    if (!b->on || !text)
+        return;
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        size_t len = nl ? (size_t)(nl - text) + 1 : strlen(text);
+        size_t need = b->len + strlen(prefix) + len + 1;
+        if (need > b->cap) {
+            char *g = realloc(b->s, need + 512);
+            if (!g)
+                return;
+            b->s = g;
+            b->cap = need + 512;
+        }
+        memcpy(b->s + b->len, prefix, strlen(prefix));
+        b->len += strlen(prefix);
+        memcpy(b->s + b->len, text, len);
+        b->len += len;
+        b->s[b->len] = '\0';
+        text += len;
+    }
+}
+
+/* Labels that name a spasm pattern (not a non-spasm, not undecided). */
+static int spasm_label(const char *label)
+{
+    static const char *const spasms[] = {"cramp",  "fasciculation", "tonic",   "dystonic",
+                                         "clonic", "myoclonic",     "ataxic",  "tetanic",
+                                         "strain"};
+    for (size_t k = 0; k < sizeof spasms / sizeof *spasms; k++)
+        if (!strcmp(label, spasms[k]))
+            return 1;
+    return 0;
+}
+
+#define MIXED_MAX_PARTS 8
+#define MIXED_BLOCK 0.5 /* s */
+#define MIXED_MIN_CONFIDENCE 0.6
+
+typedef struct mix_part {
+    size_t a, b;   /* full-rate samples */
+    int sustained; /* 1: sustained segment, 0: burst segment */
+} mix_part;
+
+/* Split an episode where its kind of activity changes: 0.5 s blocks are
+ * sustained (>= 60 % of the block inside fine-envelope bursts longer than
+ * brief_max: continuous firing) or bursty (<= 20 %: brief bursts and the
+ * quiet between them); blocks in between belong to neither.  Runs of one
+ * kind longer than sustained_min are the parts.  An episode yields parts
+ * only when it holds at least one of each kind: a sustained segment next to
+ * a burst segment is what two patterns in one event look like on one
+ * channel (e.g. a cramp that turns into clonus, tonic spasm with clonic
+ * beats).  Two burst patterns in one run are not separated. */
+static size_t split_episode(mix_part *parts, const lab_episode *e, const lab_channel *ch,
+                            const emg_label_options *o)
+{
+    size_t blk = (size_t)lround(MIXED_BLOCK * ch->fs);
+    if (blk == 0 || e->duration <= 2 * o->sustained_min || e->n_bursts == 0)
+        return 0;
+    size_t nb = (e->b - e->a + blk - 1) / blk, np = 0;
+    int run_kind = -1, have[2] = {0, 0};
+    size_t run_a = e->a, bi = e->first_burst, end = e->first_burst + e->n_bursts;
+    for (size_t k = 0; k <= nb; k++) {
+        int kind = -1;
+        size_t a = e->a + k * blk, b = a + blk < e->b ? a + blk : e->b;
+        if (k < nb) {
+            size_t covered = 0;
+            while (bi < end && ch->bursts[bi].b <= a)
+                bi++;
+            for (size_t j = bi; j < end && ch->bursts[j].a < b; j++) {
+                const lab_burst *u = &ch->bursts[j];
+                if ((double)(u->b - u->a) / ch->fs <= o->brief_max)
+                    continue;
+                size_t lo = u->a > a ? u->a : a, hi = u->b < b ? u->b : b;
+                covered += hi > lo ? hi - lo : 0;
+            }
+            double share = (double)covered / (double)(b - a);
+            kind = share >= 0.6 ? 1 : share <= 0.2 ? 0 : -1;
+        }
+        if (kind == run_kind)
+            continue;
+        if (run_kind >= 0 && (double)(a - run_a) / ch->fs > o->sustained_min &&
+            np < MIXED_MAX_PARTS) {
+            parts[np].a = run_a;
+            parts[np].b = a;
+            parts[np].sustained = run_kind;
+            have[run_kind] = 1;
+            np++;
+        }
+        run_kind = kind;
+        run_a = a;
+    }
+    return have[0] && have[1] ? np : 0;
+}
+
+/* Rule 5: decide each part of the episode with rules 2-4 (its own measures,
+ * partner measures and context); when the parts clearly match two or more
+ * different spasm rules (confidence >= 0.6 each), the event is "mixed", its
+ * rule names the patterns in time order ("5-mixed:cramp+clonic") and its
+ * note where each lies.  Returns 1 when mixed (ev filled), 0 when not, < 0
+ * on error. */
+static int mixed_patterns(emg_label_event *mix, const lab_episode *e, const lab_channel *chs,
+                          int c, int p, const ctx_table *ctxt, const emg_label_options *o,
+                          sbuf *x, emg_error *err)
+{
+    const lab_channel *ch = &chs[c];
+    mix_part parts[MIXED_MAX_PARTS];
+    size_t np = split_episode(parts, e, ch, o);
+    if (np == 0) {
+        sb_printf(x, "  rule 5 mixed: no (no sustained and burst segments of > %.1f s each)\n",
+                  o->sustained_min);
+        return 0;
+    }
+    const char *labels[MIXED_MAX_PARTS];
+    size_t n_labels = 0;
+    char note[sizeof mix->note] = "", rule[sizeof mix->rule] = "5-mixed:";
+    double confidence = 1;
+    sbuf px = {NULL, 0, 0, x->on};
+    sb_printf(&px, "rule 5 mixed: %zu segments tested on their own:\n", np);
+    for (size_t k = 0; k < np; k++) {
+        lab_episode part;
+        int rc = lab_measure_part(&part, ch, e, parts[k].a, parts[k].b, o, err);
+        if (rc < 0) {
+            free(px.s);
+            return rc;
+        }
+        double t0 = (double)parts[k].a / ch->fs, t1 = (double)parts[k].b / ch->fs;
+        partner_info pi;
+        memset(&pi, 0, sizeof pi);
+        pi.index = p;
+        if (p >= 0)
+            partner_measures(&pi, ch, &chs[p], t0, t1, 0.3);
+        emg_context ctx = context_over(ctxt, c, t0, t1);
+        sbuf y = {NULL, 0, 0, x->on};
+        decision d;
+        decide(&d, &part, ch, &pi, ctx, o, &y);
+        /* Tetany needs its multiplets to recur for tetanic_min (as for a whole event). */
+        int clear = spasm_label(d.label) && d.confidence >= MIXED_MIN_CONFIDENCE &&
+                    !(strcmp(d.label, "tetanic") == 0 && part.duration < o->tetanic_min);
+        sb_printf(&px, "%s segment %.3f-%.3f s: %s (%s, confidence %.2f)%s\n",
+                  parts[k].sustained ? "sustained" : "burst", t0, t1, d.label, d.rule,
+                  d.confidence, clear ? "" : ": not a clear spasm pattern");
+        sb_indent(&px, y.s, "  ");
+        free(y.s);
+        if (!clear)
+            continue;
+        int seen = 0;
+        for (size_t j = 0; j < n_labels; j++)
+            seen |= !strcmp(labels[j], d.label);
+        size_t nl = strlen(note);
+        snprintf(note + nl, sizeof note - nl, "%s%s %.1f-%.1f s", nl ? "; " : "", d.label, t0,
+                 t1);
+        if (seen)
+            continue;
+        size_t rl = strlen(rule);
+        snprintf(rule + rl, sizeof rule - rl, "%s%s", n_labels ? "+" : "", d.label);
+        labels[n_labels++] = d.label;
+        confidence = fmin(confidence, d.confidence);
+    }
+    if (n_labels < 2) {
+        sb_printf(&px, "-> no (%s)\n", n_labels ? "one spasm pattern" : "no clear spasm pattern");
+        sb_indent(x, px.s, "  ");
+        free(px.s);
+        return 0;
+    }
+    sb_printf(&px, "-> match (%s)\n", rule + 8);
+    sb_indent(x, px.s, "  ");
+    free(px.s);
+    set_str(mix->label, sizeof mix->label, "mixed");
+    set_str(mix->rule, sizeof mix->rule, rule);
+    set_str(mix->note, sizeof mix->note, note);
+    mix->confidence = confidence;
+    return 1;
+}
+
 /* Does [t0, t1) overlap an ischemic event of the list? */
 static int inside_ischemic(const ev_list *l, double t0, double t1)
 {
@@ -1030,7 +1312,7 @@ static int inside_ischemic(const ev_list *l, double t0, double t1)
 
 static int label_channel_events(ev_list *l, const emg_recording *rec, const lab_channel *chs,
                                 const int *is_emg, int c, const emg_label_options *o,
-                                emg_context global, unsigned *missing, const ev_list *isch,
+                                const ctx_table *ctxt, unsigned *missing, const ev_list *isch,
                                 emg_error *err)
 {
     const lab_channel *ch = &chs[c];
@@ -1050,16 +1332,24 @@ static int label_channel_events(ev_list *l, const emg_recording *rec, const lab_
         pi.index = p;
         if (p >= 0)
             partner_measures(&pi, ch, &chs[p], t0, t1, 0.3);
-        emg_context ctx = context_at(&rec->header, o, 0.5 * (t0 + t1), global);
+        emg_context ctx = context_over(ctxt, c, t0, t1);
         sbuf x = {NULL, 0, 0, o->explain};
         sb_printf(&x, "%s %.3f-%.3f s:\n", rec->header.channels[c].name, t0, t1);
         decision d;
         decide(&d, e, ch, &pi, ctx, o, &x);
-        if (!strcmp(d.label, "none")) {
+        emg_label_event mix;
+        memset(&mix, 0, sizeof mix);
+        int mixed = mixed_patterns(&mix, e, chs, c, p, ctxt, o, &x, err);
+        if (mixed < 0) {
+            free(x.s);
+            return mixed;
+        }
+        if (!mixed && !strcmp(d.label, "none")) {
             free(x.s);
             continue;
         }
-        *missing |= d.missing;
+        if (!mixed)
+            *missing |= d.missing;
         emg_label_event *ev = ev_push(l, err);
         if (!ev) {
             free(x.s);
@@ -1086,8 +1376,14 @@ static int label_channel_events(ev_list *l, const emg_recording *rec, const lab_
         ev->rise_time = e->rise_time;
         ev->phases = e->max_phases;
         ev->spikes = e->spikes;
+        if (mixed) {
+            set_str(ev->label, sizeof ev->label, mix.label);
+            set_str(ev->rule, sizeof ev->rule, mix.rule);
+            set_str(ev->note, sizeof ev->note, mix.note);
+            ev->confidence = mix.confidence;
+        }
         if (o->explain) {
-            sb_printf(&x, "  -> %s (%s)\n", d.label, d.rule);
+            sb_printf(&x, "  -> %s (%s)\n", ev->label, ev->rule);
             ev->explain = x.s;
         } else {
             free(x.s);
@@ -1262,12 +1558,16 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
     int *is_emg = emg_xcalloc(nc + 1, sizeof *is_emg, err);
     ev_list list = {NULL, 0, 0}, isch = {NULL, 0, 0};
     lab_work work = {NULL, 0};
+    ctx_table ctxt;
+    memset(&ctxt, 0, sizeof ctxt);
     int rc = EMG_ERR_NOMEM;
     if (!chs || !is_emg)
         goto done;
     emg_context global = o.context != EMG_CONTEXT_NONE ? o.context
                                                        : emg_context_from_annotations(h);
     out->context_used = global;
+    if ((rc = ctx_table_build(&ctxt, h, &o, global, err)) < 0)
+        goto done;
     int force_c = -1;
     for (size_t c = 0; c < nc; c++) {
         role r = role_of(h, &o, (int)c);
@@ -1292,7 +1592,7 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
     }
     mark_synchronous(chs, &o);
     if (force_c >= 0) {
-        if ((rc = ischemic_events(&isch, rec, chs, is_emg, force_c, &o, global, &out->missing,
+        if ((rc = ischemic_events(&isch, rec, chs, is_emg, force_c, &o, &ctxt, &out->missing,
                                   err)) < 0)
             goto done;
     } else if (global == EMG_CONTEXT_ISCHEMIA) {
@@ -1301,7 +1601,7 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
     for (size_t c = 0; c < nc; c++) {
         if (!is_emg[c])
             continue;
-        if ((rc = label_channel_events(&list, rec, chs, is_emg, (int)c, &o, global,
+        if ((rc = label_channel_events(&list, rec, chs, is_emg, (int)c, &o, &ctxt,
                                        &out->missing, &isch, err)) < 0)
             goto done;
     }
@@ -1329,7 +1629,7 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
         if (strcmp(e->label, "fasciculation") || e->duration < 5.0 ||
             (double)e->n_bursts / e->duration <= o.fasc_max_rate)
             continue;
-        emg_context c = context_at(h, &o, e->onset + 0.5 * e->duration, global);
+        emg_context c = context_over(&ctxt, e->channel, e->onset, e->onset + e->duration);
         set_str(e->label, sizeof e->label,
                 c == EMG_CONTEXT_INJURY ? "strain"
                 : c == EMG_CONTEXT_MOVEMENT || c == EMG_CONTEXT_EXERCISE ? "voluntary"
@@ -1373,5 +1673,6 @@ done:
     free(chs);
     free(is_emg);
     lab_work_free(&work);
+    ctx_table_free(&ctxt);
     return rc;
 }

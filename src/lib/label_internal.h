@@ -80,6 +80,11 @@ void lab_channel_free(lab_channel *ch);
  * flags changed (a burst synchronous with the partner muscle is compound). */
 void lab_recount_singles(lab_channel *ch);
 
+/* Measure the part [a, b) (full-rate samples) of episode parent as an
+ * episode of its own, from the channel's kept bursts and envelopes. */
+int lab_measure_part(lab_episode *part, const lab_channel *ch, const lab_episode *parent,
+                     size_t a, size_t b, const emg_label_options *o, emg_error *err);
+
 /* Force channel activity: [start, end) sample pairs where the force rises
  * above its rest level + force_k robust SD for at least 0.5 s. */
 int lab_force_segments(size_t **seg, size_t *n_seg, const double *x, size_t n, double fs,

@@ -566,6 +566,41 @@ void lab_recount_singles(lab_channel *ch)
     }
 }
 
+/* A part [a, b) of an episode measured as an episode of its own (rule 5,
+ * mixed patterns): the bursts it holds, rhythm, beats and levels from the
+ * kept envelopes; the median frequency needs the band-passed signal, which
+ * is gone by now, so the part keeps its parent's. */
+int lab_measure_part(lab_episode *part, const lab_channel *ch, const lab_episode *parent,
+                     size_t a, size_t b, const emg_label_options *o, emg_error *err)
+{
+    memset(part, 0, sizeof *part);
+    part->a = a;
+    part->b = b;
+    size_t k = parent->first_burst, end = parent->first_burst + parent->n_bursts;
+    /* The part's bursts are those that start in it: a long burst that began
+     * in the segment before belongs to that segment. */
+    while (k < end && ch->bursts[k].a < a)
+        k++;
+    part->first_burst = k;
+    while (k < end && ch->bursts[k].a < b)
+        k++;
+    part->n_bursts = k - part->first_burst;
+    part->duration = (double)(b - a) / ch->fs;
+    /* Scratch: the decimated span (levels, rhythm) or two values per burst. */
+    size_t need = (b - a) / ch->step + 2;
+    if (need < 2 * part->n_bursts + 2)
+        need = 2 * part->n_bursts + 2;
+    double *scratch = emg_xcalloc(need, sizeof *scratch, err);
+    if (!scratch)
+        return EMG_ERR_NOMEM;
+    rhythm_of(part, ch, o, scratch);
+    bursts_of(part, ch, ch->fs, o, scratch);
+    levels_of(part, ch, scratch);
+    part->mdf = parent->mdf;
+    free(scratch);
+    return 0;
+}
+
 /* ---- median frequency ------------------------------------------------------ */
 
 typedef struct psd_cache {

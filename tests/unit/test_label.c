@@ -1,7 +1,9 @@
 /* test_label.c: the labeller's rules on analytic recordings whose pattern is
  * known by construction: regular 5 Hz bursts (clonic), a sustained one-muscle
  * contraction with a quiet antagonist (cramp), force without EMG (ischemic),
- * and the missing-input behaviour (unclassified + the input that decides). */
+ * a cramp that turns into clonus within one event (mixed, rule 5), contexts
+ * from annotations that overlap each event, and the missing-input behaviour
+ * (unclassified + the input that decides). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -207,6 +209,163 @@ static void test_ischemic(void **s)
     emg_recording_free(&rec);
 }
 
+/* Rule 5: one episode that is a cramp (sustained irregular firing, 8-18 s)
+ * turning into clonus (70 ms compound bursts at 5 Hz, 18.1-23 s) without a
+ * pause: one event, "mixed", naming both patterns. */
+static void test_mixed(void **s)
+{
+    (void)s;
+    state = 23;
+    size_t n = (size_t)(40 * FS);
+    double *x = noise(n, 0.005);
+    for (size_t i = (size_t)(8 * FS); i < (size_t)(18 * FS); i++) {
+        double t = (double)i / FS;
+        x[i] += 0.3 * (1 + 0.3 * sin(2 * M_PI * 0.2 * t)) * gauss();
+    }
+    for (int b = 0; b < 25; b++) {
+        size_t a = (size_t)((18.1 + 0.2 * b) * FS);
+        for (size_t i = 0; i < (size_t)(0.07 * FS); i++)
+            x[a + i] += 0.3 * gauss() * sin(M_PI * (double)i / (0.07 * FS));
+    }
+    emg_recording rec;
+    emg_recording_init(&rec);
+    add_channel(&rec, "EMG gastrocnemius", x, n);
+    emg_label_options o;
+    emg_label_options_init(&o);
+    o.context = EMG_CONTEXT_REST;
+    o.explain = 1;
+    emg_label_result r;
+    emg_error err;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    const emg_label_event *e = only_event(&r, "mixed");
+    assert_non_null(e);
+    assert_int_equal(r.n_events, 1);
+    assert_string_equal(e->rule, "5-mixed:cramp+clonic");
+    assert_true(fabs(e->onset - 8.0) < 0.1);
+    assert_true(fabs(e->onset + e->duration - 23.07) < 0.15);
+    assert_non_null(strstr(e->note, "cramp 8.0-"));
+    assert_non_null(strstr(e->note, "; clonic "));
+    assert_true(e->confidence >= 0.6);
+    assert_non_null(e->explain);
+    assert_non_null(strstr(e->explain, "rule 5 mixed: 2 segments"));
+    assert_non_null(strstr(e->explain, "rule 4c cramp: match"));
+    assert_non_null(strstr(e->explain, "rule 3a clonic: match"));
+    assert_non_null(strstr(e->explain, "-> match (cramp+clonic)"));
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+}
+
+/* A single pattern is not mixed: the waxing and waning cramp stays a cramp,
+ * the clonus of test_clonic stays clonic, and --explain says why rule 5
+ * did not fire. */
+static void test_single_pattern_not_mixed(void **s)
+{
+    (void)s;
+    emg_recording rec;
+    make_cramp(&rec);
+    emg_label_options o;
+    emg_label_options_init(&o);
+    o.context = EMG_CONTEXT_REST;
+    o.explain = 1;
+    o.n_pairs = 1;
+    o.pairs[0][0] = 0;
+    o.pairs[0][1] = 1;
+    emg_label_result r;
+    emg_error err;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    assert_null(only_event(&r, "mixed"));
+    const emg_label_event *e = only_event(&r, "cramp");
+    assert_non_null(e);
+    assert_string_equal(e->rule, "4c-single-muscle");
+    assert_non_null(strstr(e->explain, "rule 5 mixed: no"));
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+
+    /* 6 s of regular bursts: one pattern, all of it bursts. */
+    state = 7;
+    size_t n = (size_t)(30 * FS);
+    double *x = noise(n, 0.005);
+    for (int b = 0; b < 30; b++) {
+        size_t a = (size_t)((10.0 + 0.2 * b) * FS);
+        for (size_t i = 0; i < (size_t)(0.07 * FS); i++)
+            x[a + i] += 0.3 * gauss() * sin(M_PI * (double)i / (0.07 * FS));
+    }
+    emg_recording_init(&rec);
+    add_channel(&rec, "EMG soleus", x, n);
+    o.n_pairs = 0;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    assert_null(only_event(&r, "mixed"));
+    e = only_event(&r, "clonic");
+    assert_non_null(e);
+    assert_non_null(strstr(e->explain, "rule 5 mixed: no"));
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+}
+
+/* Per-event context: the same contraction twice (10-20 s and 40-50 s) in a
+ * recording annotated "context rest" throughout, the second one inside a
+ * "context sleep" span: a cramp, then a nocturnal cramp.  An annotation for
+ * another channel does not apply; --context overrides the annotations. */
+static void test_event_context(void **s)
+{
+    (void)s;
+    state = 31;
+    size_t n = (size_t)(60 * FS);
+    double *x = noise(n, 0.005);
+    for (int k = 0; k < 2; k++)
+        for (size_t i = (size_t)((10 + 30 * k) * FS); i < (size_t)((20 + 30 * k) * FS); i++) {
+            double t = (double)i / FS;
+            x[i] += 0.3 * (1 + 0.3 * sin(2 * M_PI * 0.2 * t)) * gauss();
+        }
+    emg_recording rec;
+    emg_recording_init(&rec);
+    add_channel(&rec, "EMG gastrocnemius", x, n);
+    emg_error err;
+    assert_int_equal(emg_header_add_annotation(&rec.header, 0, 60, -1, "context rest", &err), 0);
+    /* Starts after the event's onset but covers most of it. */
+    assert_int_equal(emg_header_add_annotation(&rec.header, 43, 10, -1, "context sleep", &err),
+                     0);
+    /* For another channel: ignored on this one. */
+    assert_int_equal(emg_header_add_annotation(&rec.header, 5, 20, 1, "context=injury", &err), 0);
+    emg_label_options o;
+    emg_label_options_init(&o);
+    emg_label_result r;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    assert_int_equal(r.context_used, EMG_CONTEXT_REST);
+    assert_int_equal(r.n_events, 2);
+    assert_string_equal(r.events[0].label, "cramp");
+    assert_string_equal(r.events[0].context, "rest");
+    assert_string_equal(r.events[0].note, "");
+    assert_string_equal(r.events[1].label, "cramp");
+    assert_string_equal(r.events[1].context, "sleep");
+    assert_string_equal(r.events[1].note, "nocturnal");
+    emg_label_result_free(&r);
+
+    /* A span that covers less than half of the event does not decide it. */
+    emg_recording_free(&rec);
+    state = 31;
+    x = noise(n, 0.005);
+    for (size_t i = (size_t)(40 * FS); i < (size_t)(50 * FS); i++)
+        x[i] += 0.3 * (1 + 0.3 * sin(2 * M_PI * 0.2 * (double)i / FS)) * gauss();
+    emg_recording_init(&rec);
+    add_channel(&rec, "EMG gastrocnemius", x, n);
+    assert_int_equal(emg_header_add_annotation(&rec.header, 0, 60, -1, "context rest", &err), 0);
+    assert_int_equal(emg_header_add_annotation(&rec.header, 47, 10, -1, "context sleep", &err),
+                     0);
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    assert_int_equal(r.n_events, 1);
+    assert_string_equal(r.events[0].context, "rest");
+    emg_label_result_free(&r);
+
+    /* --context overrides every annotation. */
+    o.context = EMG_CONTEXT_EXERCISE;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    assert_int_equal(r.n_events, 1);
+    assert_string_equal(r.events[0].context, "exercise");
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+}
+
 static void test_contexts(void **s)
 {
     (void)s;
@@ -241,7 +400,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clonic),   cmocka_unit_test(test_cramp),
         cmocka_unit_test(test_missing_context), cmocka_unit_test(test_ischemic),
-        cmocka_unit_test(test_contexts),
+        cmocka_unit_test(test_contexts), cmocka_unit_test(test_mixed),
+        cmocka_unit_test(test_single_pattern_not_mixed), cmocka_unit_test(test_event_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
