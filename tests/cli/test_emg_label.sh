@@ -55,6 +55,52 @@ score_scene ischemic ischemic 0.9
 score_scene tetanic tetanic 0.9
 grep -q "macro-F1" "$TMP/cramp.summary" && pass || fail "emg-score prints a summary line"
 
+# --- per-event context: the session scenario annotates "context rest" over the
+# whole recording and "context hyperventilation" / "context injury" over the
+# tetany and the strain; those events are decided in their own context.
+"$BIN/emg-synth" --scenario session --seed 4 -o "$TMP/session.h5" 2>/dev/null || fail "emg-synth session"
+expect_exit 0 "session" -- "$LAB" -o "$TMP/session.tsv" "$TMP/session.h5"
+awk -F'\t' '$4=="tetanic" && $18=="hyperventilation"' "$TMP/session.tsv" | grep -q . && pass \
+  || fail "session: tetanic found in its hyperventilation context"
+awk -F'\t' '$4=="strain" && $18=="injury"' "$TMP/session.tsv" | grep -q . && pass \
+  || fail "session: strain found in its injury context"
+awk -F'\t' '$4=="cramp" && $18=="rest"' "$TMP/session.tsv" | grep -q . && pass \
+  || fail "session: cramp in the recording-wide rest context"
+"$SCORE" --skip rest,artefact,prodrome --truth "$TMP/session.events.tsv" --pred "$TMP/session.tsv" \
+  -o "$TMP/session.score.tsv" 2>/dev/null || fail "emg-score session"
+for l in tetanic strain tonic clonic; do
+  awk -F'\t' -v l=$l '$1==l{exit !($9==1)}' "$TMP/session.score.tsv" && pass \
+    || fail "session: F1 of $l is not 1: $(grep "^$l" "$TMP/session.score.tsv")"
+done
+# --context on the command line overrides every annotation.
+expect_exit 0 "session --context rest" -- "$LAB" --context rest -o "$TMP/session-rest.tsv" "$TMP/session.h5"
+[ "$(cut -f18 "$TMP/session-rest.tsv" | tail -n +2 | sort -u)" = rest ] && pass \
+  || fail "--context rest: every event decided at rest"
+cut -f4 "$TMP/session-rest.tsv" | grep -Eqx "tetanic|strain|tonic" \
+  && fail "--context rest: context-bound labels still given" || pass
+
+# --- rule 5: a cramp that turns into clonus without a pause is one mixed event
+cat > "$TMP/cramp-clonic.scn" <<'SCN'
+context rest
+channel agonist EMG_agonist
+channel antagonist EMG_antagonist
+channel neighbour EMG_neighbour
+rest 8
+cramp 10-15 level=0.4-0.8
+clonic 4-6 rate=4-7.5
+rest 8
+SCN
+"$BIN/emg-synth" --scenario "$TMP/cramp-clonic.scn" --seed 3 -o "$TMP/cc.h5" 2>/dev/null \
+  || fail "emg-synth cramp-clonic"
+expect_exit 0 "mixed" -- "$LAB" --explain="$TMP/cc.why" -o "$TMP/cc.tsv" "$TMP/cc.h5"
+[ "$(tail -n +2 "$TMP/cc.tsv" | wc -l)" -eq 1 ] && pass || fail "cramp+clonic: one event: $(cat "$TMP/cc.tsv")"
+awk -F'\t' 'NR==2{exit !($4=="mixed" && $19=="5-mixed:cramp+clonic" && $20 ~ /^cramp .*; clonic /)}' \
+  "$TMP/cc.tsv" && pass || fail "cramp+clonic: mixed, both patterns named: $(tail -1 "$TMP/cc.tsv")"
+grep -q "rule 5 mixed: 2 segments" "$TMP/cc.why" && grep -q -- "-> match (cramp+clonic)" "$TMP/cc.why" \
+  && pass || fail "--explain shows rule 5 and the segments"
+# A scene with one pattern per event has no mixed event (the cramp scene above).
+cut -f4 "$TMP/cramp.labels.tsv" | grep -qx mixed && fail "cramp scene: mixed event" || pass
+
 # --- explain, annotate
 if [ -s "$TMP/clonic.h5" ]; then
   expect_exit 0 "explain" -- "$LAB" --explain="$TMP/why.txt" "$TMP/clonic.h5"
