@@ -1189,7 +1189,7 @@ static size_t split_episode(mix_part *parts, const lab_episode *e, const lab_cha
     size_t run_a = e->a, bi = e->first_burst, end = e->first_burst + e->n_bursts;
     for (size_t k = 0; k <= nb; k++) {
         int kind = -1;
-        size_t a = e->a + k * blk, b = a + blk < e->b ? a + blk : e->b;
+        size_t a = k < nb ? e->a + k * blk : e->b, b = a + blk < e->b ? a + blk : e->b;
         if (k < nb) {
             size_t covered = 0;
             while (bi < end && ch->bursts[bi].b <= a)
