@@ -1,5 +1,7 @@
 /* emgkit/label.h: labelling EMG activity with the spasm types of
- * docs/spasm-criteria.md (the decision procedure there, first match wins).
+ * docs/spasm-criteria.md (the decision procedure there, first match wins;
+ * rule 5: an episode whose sustained and burst segments, decided on their
+ * own, match two different spasm rules is "mixed").
  *
  * Pipeline per EMG channel (docs/methods/labelling.md):
  *   band-pass 20-450 Hz (zero-phase, no notch: detection must not see notch
@@ -108,7 +110,9 @@ typedef struct emg_label_options {
     double mdf_low;         /* Hz, "low" median frequency (evidence only) (70) */
     double mains;           /* Hz for the MDF mains bins: 50, 60, 0 = detect, < 0 = none */
     /* Inputs. */
-    emg_context context;    /* EMG_CONTEXT_NONE: from annotations, else unknown */
+    emg_context context;    /* given: every event's context, overriding annotations;
+                               EMG_CONTEXT_NONE: per event from the context annotations
+                               overlapping it, else the recording-wide one, else unknown */
     size_t n_pairs;
     int pairs[EMG_LABEL_MAX_PAIRS][2]; /* 0-based agonist, antagonist */
     size_t n_force;
@@ -148,8 +152,8 @@ typedef struct emg_label_event {
     double rise_time;        /* s, 10-90 % rise of the coarse envelope at onset */
     int phases;              /* phases of the largest single potential (transients) */
     double spikes;           /* mean spikes per burst */
-    char context[24];
-    char rule[32];           /* which rule fired, e.g. "3a-rhythmic" */
+    char context[24];        /* the context the event was decided with */
+    char rule[32];           /* which rule fired, e.g. "3a-rhythmic", "5-mixed:cramp+clonic" */
     char note[96];           /* e.g. "nocturnal", "cortical (<45 ms)" */
     char *explain;           /* rules tested and why, or NULL; owned */
 } emg_label_event;

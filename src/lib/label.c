@@ -1,9 +1,11 @@
 /* label.c: the labeller's decision stage: the ordered rules of
  * docs/spasm-criteria.md ("first match wins") applied to the episodes that
- * label_measure.c found, with the partner channel's envelopes for
- * co-contraction (%COCON, Falconer & Winter 1985) and timing (lag of the
- * envelope cross-correlation: together vs alternating), the force channel
- * for ischemic contracture, and the recording context.
+ * label_measure.c found, then rule 5 ("two or more patterns within one
+ * event": the episode's sustained and burst segments decided on their own),
+ * in each event's own context (annotations overlapping it), with the
+ * partner channel's envelopes for co-contraction (%COCON, Falconer & Winter
+ * 1985) and timing (lag of the envelope cross-correlation: together vs
+ * alternating) and the force channel for ischemic contracture.
  *
  * Physiological sources behind the rules are those of the criteria page:
  * fasciculation potentials (Mills 2010; de Carvalho & Swash 2013), clonus
