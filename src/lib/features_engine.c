@@ -23,21 +23,28 @@
 
 #include "io_internal.h"
 
+/* Samples arriving in blocks, cut into windows `win` long every `step`
+ * samples; holds only what later windows need (cutter_take). */
+typedef struct window_cutter {
+    double *buf;              /* samples from absolute index start */
+    size_t len, cap;
+    long long start;
+    long long next_start;     /* absolute first sample of the next window */
+} window_cutter;
+
 typedef struct channel_state {
     size_t index;
     double fs;
     size_t win, step;
     void *stage;
     emg_feature_extractor *fx;
-    double *buf;              /* (filtered) samples from absolute index buf_start */
-    double *raw;              /* with a stage: the unfiltered samples from raw_start, for the
-                                 clipped / flat flags (the stage output is aligned with its input) */
-    size_t raw_len, raw_cap;
-    long long raw_start;
+    window_cutter cut;        /* the (filtered) samples */
+    window_cutter raw;        /* with a stage: the unfiltered samples, whose clipped / flat
+                                 flags wait in raw_flags until their window is cut (the
+                                 stage's output is aligned with its input) */
+    unsigned *raw_flags;
+    size_t n_raw_flags, cap_raw_flags, raw_flags_head;
     double clip_low, clip_high; /* rails in physical units; clip_high == clip_low: off */
-    size_t buf_len, buf_cap;
-    long long buf_start;
-    long long next_start;     /* absolute first sample of window next_k */
     size_t next_k;
     double *res;              /* records: k, flags, power, values[n_ids] */
     size_t n_res, cap_res, head;
@@ -214,8 +221,9 @@ void emg_window_engine_destroy(emg_window_engine *e)
         emg_feature_extractor_destroy(cs->fx);
         if (cs->stage && e->stage.destroy)
             e->stage.destroy(cs->stage);
-        free(cs->buf);
-        free(cs->raw);
+        free(cs->cut.buf);
+        free(cs->raw.buf);
+        free(cs->raw_flags);
         free(cs->res);
         free(cs->powers);
     }
@@ -226,15 +234,15 @@ void emg_window_engine_destroy(emg_window_engine *e)
     free(e);
 }
 
-/* Append n samples to the channel's window buffer. */
-static int buffer_append(channel_state *cs, const double *x, size_t n)
+/* Append n samples to a cutter's buffer. */
+static int cutter_append(window_cutter *w, const double *x, size_t n, emg_error *err)
 {
     if (n == 0)
         return 0;
-    if (grow((void **)&cs->buf, &cs->buf_cap, cs->buf_len + n, sizeof(double), &cs->err) < 0)
+    if (grow((void **)&w->buf, &w->cap, w->len + n, sizeof(double), err) < 0)
         return EMG_ERR_NOMEM;
-    memcpy(cs->buf + cs->buf_len, x, n * sizeof *x);
-    cs->buf_len += n;
+    memcpy(w->buf + w->len, x, n * sizeof *x);
+    w->len += n;
     return 0;
 }
 
@@ -279,99 +287,113 @@ static unsigned raw_quality(const channel_state *cs, const double *x, size_t n,
     return fl;
 }
 
-/* The window starting at cs->next_start, from its samples x. */
+/* The features of window next_k, from its samples x. */
 static int run_window(emg_window_engine *e, channel_state *cs, const double *x)
 {
     if (grow((void **)&cs->res, &cs->cap_res, cs->n_res + e->stride, sizeof(double), &cs->err) < 0)
         return EMG_ERR_NOMEM;
     double *rec = cs->res + cs->n_res;
     unsigned flags = 0;
-    int rc = emg_feature_extractor_run(cs->fx, x, cs->next_start, rec + 3, &flags, &cs->err);
+    int rc = emg_feature_extractor_run(cs->fx, x, cs->cut.next_start, rec + 3, &flags, &cs->err);
     if (rc < 0)
         return rc;
-    if (cs->raw) {
-        const double *r = cs->raw + (cs->next_start - cs->raw_start);
+    if (e->has_stage && cs->raw_flags_head < cs->n_raw_flags) {
+        /* raw windows are cut first (the stage's output lags its input) */
         flags &= ~(unsigned)(EMG_WINDOW_CLIPPED | EMG_WINDOW_FLAT);
-        flags |= raw_quality(cs, r, cs->win, &e->fopts);
+        flags |= cs->raw_flags[cs->raw_flags_head++];
+        if (cs->raw_flags_head == cs->n_raw_flags)
+            cs->raw_flags_head = cs->n_raw_flags = 0;
     }
     rec[0] = (double)cs->next_k;
     rec[1] = (double)flags;
     rec[2] = emg_feature_extractor_last_power(cs->fx);
     cs->n_res += e->stride;
     cs->next_k++;
-    cs->next_start += (long long)cs->step;
     return 0;
 }
+
+/* The clipped / flat flags of the next raw window, queued for run_window. */
+static int raw_window(emg_window_engine *e, channel_state *cs, const double *x)
+{
+    if (cs->raw_flags_head > 0 && cs->raw_flags_head == cs->n_raw_flags)
+        cs->raw_flags_head = cs->n_raw_flags = 0;
+    if (cs->raw_flags_head > 4096) {
+        memmove(cs->raw_flags, cs->raw_flags + cs->raw_flags_head,
+                (cs->n_raw_flags - cs->raw_flags_head) * sizeof *cs->raw_flags);
+        cs->n_raw_flags -= cs->raw_flags_head;
+        cs->raw_flags_head = 0;
+    }
+    if (grow((void **)&cs->raw_flags, &cs->cap_raw_flags, cs->n_raw_flags + 1, sizeof(unsigned),
+             &cs->err) < 0)
+        return EMG_ERR_NOMEM;
+    cs->raw_flags[cs->n_raw_flags++] = raw_quality(cs, x, cs->win, &e->fopts);
+    return 0;
+}
+
+typedef int (*window_fn)(emg_window_engine *e, channel_state *cs, const double *x);
 
 /* Drop samples no later window needs, but move the rest down only when the
  * dead part outweighs the live part (amortised: each sample moves about
  * once). */
-static void drop_dead(channel_state *cs)
+static void drop_dead(window_cutter *w)
 {
-    long long drop = cs->next_start - cs->buf_start;
-    if (drop > (long long)cs->buf_len)
-        drop = (long long)cs->buf_len;
-    if (drop > 0 && (size_t)drop >= cs->buf_len - (size_t)drop) {
-        memmove(cs->buf, cs->buf + drop, (cs->buf_len - (size_t)drop) * sizeof *cs->buf);
-        cs->buf_len -= (size_t)drop;
-        cs->buf_start += drop;
-    }
-    long long rdrop = cs->next_start - cs->raw_start;
-    if (cs->raw && rdrop > 0) {
-        if (rdrop > (long long)cs->raw_len)
-            rdrop = (long long)cs->raw_len;
-        if ((size_t)rdrop >= cs->raw_len - (size_t)rdrop) {
-            memmove(cs->raw, cs->raw + rdrop, (cs->raw_len - (size_t)rdrop) * sizeof *cs->raw);
-            cs->raw_len -= (size_t)rdrop;
-            cs->raw_start += rdrop;
-        }
+    long long drop = w->next_start - w->start;
+    if (drop > (long long)w->len)
+        drop = (long long)w->len;
+    if (drop > 0 && (size_t)drop >= w->len - (size_t)drop) {
+        memmove(w->buf, w->buf + drop, (w->len - (size_t)drop) * sizeof *w->buf);
+        w->len -= (size_t)drop;
+        w->start += drop;
     }
 }
 
-/* Take the next n samples y (they follow the buffer's): compute every window
- * they complete and keep what later windows need.  Windows lying wholly in y
- * are computed where y lies, so only the samples that windows share with the
- * buffer (fewer than one window) and the unfinished tail are copied: the
- * zero-phase stage lends its output in blocks of about 10^5 samples, and
- * copying them whole would move every sample through memory once more. */
-static int take_output(emg_window_engine *e, channel_state *cs, const double *y, size_t n)
+/* Take the next n samples y (they follow the cutter's) and run `window` on
+ * every window they complete, then keep what later windows need.  Windows
+ * lying wholly in y are taken where y lies, so only the samples that windows
+ * share with the buffer (fewer than one window) and the unfinished tail are
+ * copied: the zero-phase stage lends its output in blocks of about 10^5
+ * samples, and copying every block whole would move every sample through
+ * memory once more. */
+static int cutter_take(emg_window_engine *e, channel_state *cs, window_cutter *w,
+                       const double *y, size_t n, window_fn window)
 {
-    long long y_start = cs->buf_start + (long long)cs->buf_len, y_end = y_start + (long long)n;
-    long long win = (long long)cs->win;
+    long long y_start = w->start + (long long)w->len, y_end = y_start + (long long)n;
+    long long win = (long long)cs->win, step = (long long)cs->step;
     size_t used = 0; /* the first `used` samples of y are in the buffer */
     int rc;
-    if (cs->next_start < y_start) {
+    if (w->next_start < y_start) {
         /* Windows begun in the buffer end within win - 1 samples of y. */
         used = n < cs->win - 1 ? n : cs->win - 1;
-        if ((rc = buffer_append(cs, y, used)) < 0)
+        if ((rc = cutter_append(w, y, used, &cs->err)) < 0)
             return rc;
-        while (cs->next_start + win <= cs->buf_start + (long long)cs->buf_len)
-            if ((rc = run_window(e, cs, cs->buf + (cs->next_start - cs->buf_start))) < 0)
+        for (; w->next_start + win <= w->start + (long long)w->len; w->next_start += step)
+            if ((rc = window(e, cs, w->buf + (w->next_start - w->start))) < 0)
                 return rc;
     }
-    while (cs->next_start >= y_start && cs->next_start + win <= y_end)
-        if ((rc = run_window(e, cs, y + (cs->next_start - y_start))) < 0)
+    for (; w->next_start >= y_start && w->next_start + win <= y_end; w->next_start += step)
+        if ((rc = window(e, cs, y + (w->next_start - y_start))) < 0)
             return rc;
-    if (cs->next_start > y_start + (long long)used) {
+    if (w->next_start > y_start + (long long)used) {
         /* Nothing in the buffer is needed any more: restart it at the next
          * window's start (or the end of y, for windows further on). */
-        long long from = cs->next_start < y_end ? cs->next_start : y_end;
-        cs->buf_len = 0;
-        cs->buf_start = from;
+        long long from = w->next_start < y_end ? w->next_start : y_end;
+        w->len = 0;
+        w->start = from;
         used = (size_t)(from - y_start);
     }
-    drop_dead(cs);
-    return buffer_append(cs, y + used, n - used);
+    drop_dead(w);
+    return cutter_append(w, y + used, n - used, &cs->err);
 }
 
-/* Keep the unfiltered samples for the clipped / flat flags. */
-static int keep_raw(channel_state *cs)
+/* The stage's input, for the clipped / flat flags. */
+static int take_input(emg_window_engine *e, channel_state *cs)
 {
-    if (grow((void **)&cs->raw, &cs->raw_cap, cs->raw_len + cs->n_in, sizeof(double), &cs->err) < 0)
-        return EMG_ERR_NOMEM;
-    memcpy(cs->raw + cs->raw_len, cs->in, cs->n_in * sizeof *cs->in);
-    cs->raw_len += cs->n_in;
-    return 0;
+    return cutter_take(e, cs, &cs->raw, cs->in, cs->n_in, raw_window);
+}
+
+static int take_output(emg_window_engine *e, channel_state *cs, const double *y, size_t n)
+{
+    return cutter_take(e, cs, &cs->cut, y, n, run_window);
 }
 
 static int process_channel(emg_window_engine *e, channel_state *cs)
@@ -382,7 +404,7 @@ static int process_channel(emg_window_engine *e, channel_state *cs)
     size_t ny = cs->n_in;
     int rc = 0;
     if (e->has_stage && ny > 0) {
-        if ((rc = keep_raw(cs)) < 0)
+        if ((rc = take_input(e, cs)) < 0)
             return rc;
         rc = e->stage.process(cs->stage, cs->in, cs->n_in, &y, &ny, &cs->err);
         if (rc < 0)
@@ -437,7 +459,7 @@ static void process_group(emg_window_engine *e, channel_state *cs, size_t k)
         in[i] = cs[i].in;
         cs[i].rc = 0;
         if (n > 0 && rc == 0)
-            rc = keep_raw(&cs[i]);
+            rc = take_input(e, &cs[i]);
     }
     if (n > 0 && rc == 0) {
         rc = e->stage.process_group(states, k, in, n, out, n_out, &cs[0].err);
