@@ -144,6 +144,19 @@ long cli_parse_long(const char *option, const char *value, long min, long max)
     return v;
 }
 
+void cli_parse_pair(const char *option, const char *value, double *first, double *second)
+{
+    const char *colon = strchr(value, ':');
+    char text[128];
+    size_t len = colon ? (size_t)(colon - value) : 0;
+    if (!colon || len >= sizeof text)
+        cli_usage_error("option %s: expected two numbers A:B, got '%s'", option, value);
+    memcpy(text, value, len);
+    text[len] = '\0';
+    *first = cli_parse_double(option, text);
+    *second = cli_parse_double(option, colon + 1);
+}
+
 void cli_input_init(cli_input *in)
 {
     static const emg_read_options defaults = EMG_READ_OPTIONS_INIT;

@@ -42,6 +42,9 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Strict number parsing for option values; usage error naming the option on failure. */
 double cli_parse_double(const char *option, const char *value);
 long cli_parse_long(const char *option, const char *value, long min, long max);
+/* A pair "A:B" of numbers (bands LO:HI, ranges FROM:TO, Welch SEG:OVERLAP);
+ * usage error naming the option when value is not one.  Callers check the order. */
+void cli_parse_pair(const char *option, const char *value, double *first, double *second);
 
 /* The input options every tool that reads a recording accepts. */
 typedef struct cli_input {

@@ -55,22 +55,6 @@ static void usage(FILE *out)
     cli_help_footer(out);
 }
 
-static void parse_range(const char *opt, const char *arg, double *a, double *b)
-{
-    const char *colon = strchr(arg, ':');
-    if (!colon)
-        cli_usage_error("%s: expected FROM:TO, got '%s'", opt, arg);
-    char buf[128];
-    size_t len = (size_t)(colon - arg);
-    if (len >= sizeof buf)
-        cli_usage_error("%s: value too long", opt);
-    memcpy(buf, arg, len);
-    buf[len] = '\0';
-    *a = cli_parse_double(opt, buf);
-    *b = cli_parse_double(opt, colon + 1);
-    if (!(*b > *a))
-        cli_usage_error("%s: TO must be greater than FROM", opt);
-}
 
 int main(int argc, char **argv)
 {
@@ -116,7 +100,7 @@ int main(int argc, char **argv)
             if (emg_detect_method_from_name(optarg, &o.method, &err) < 0)
                 cli_usage_error("%s", err.message);
             break;
-        case OPT_REST: parse_range("--rest", optarg, &o.rest_from, &o.rest_to); break;
+        case OPT_REST: cli_parse_pair("--rest", optarg, &o.rest_from, &o.rest_to); break;
         case OPT_REST_FRACTION:
             o.rest_fraction = cli_parse_double("--rest-fraction", optarg);
             if (!(o.rest_fraction > 0 && o.rest_fraction <= 1))
@@ -132,7 +116,7 @@ int main(int argc, char **argv)
             env_set = 1;
             break;
         case OPT_BURST: burst = 1; break;
-        case OPT_BAND: parse_range("--band", optarg, &o.band_low, &o.band_high); break;
+        case OPT_BAND: cli_parse_pair("--band", optarg, &o.band_low, &o.band_high); break;
         case OPT_NO_BAND: o.band_low = 0; break;
         case OPT_BONATO_M: o.bonato_m = (int)cli_parse_long("--bonato-m", optarg, 1, 1000); break;
         case OPT_BONATO_R0: o.bonato_r0 = (int)cli_parse_long("--bonato-r0", optarg, 1, 1000); break;

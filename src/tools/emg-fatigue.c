@@ -66,17 +66,6 @@ static void usage(FILE *out)
     cli_help_footer(out);
 }
 
-static void parse_pair(const char *opt, const char *arg, double *a, double *b)
-{
-    char *end;
-    *a = strtod(arg, &end);
-    if (end == arg || (*end != ':' && *end != '-' && *end != ','))
-        cli_usage_error("%s: expected LO:HI, got '%s'", opt, arg);
-    const char *second = end + 1;
-    *b = strtod(second, &end);
-    if (end == second || *end)
-        cli_usage_error("%s: expected LO:HI, got '%s'", opt, arg);
-}
 
 /* The windows of one channel, kept for the regressions. */
 typedef struct series {
@@ -262,7 +251,7 @@ int main(int argc, char **argv)
             break;
         case OPT_WELCH: {
             double seg, ov;
-            parse_pair("--welch", optarg, &seg, &ov);
+            cli_parse_pair("--welch", optarg, &seg, &ov);
             if (!(seg >= 2 && seg == floor(seg) && ov >= 0 && ov < seg && ov == floor(ov)))
                 cli_usage_error("--welch: SEG >= 2 and 0 <= OVERLAP < SEG, in samples");
             so.method = EMG_SPECTRUM_WELCH;
@@ -273,7 +262,7 @@ int main(int argc, char **argv)
         case OPT_PERIODOGRAM: so.method = EMG_SPECTRUM_PERIODOGRAM; break;
         case OPT_FEATURES: features = optarg; break;
         case OPT_BAND:
-            parse_pair("--band", optarg, &feo.band_low, &feo.band_high);
+            cli_parse_pair("--band", optarg, &feo.band_low, &feo.band_high);
             if (!(feo.band_low >= 0 && feo.band_high > feo.band_low))
                 cli_usage_error("--band: need 0 <= LO < HI");
             break;
@@ -285,12 +274,12 @@ int main(int argc, char **argv)
         case OPT_REST_SNR: feo.rest_snr_db = cli_parse_double("--rest-snr", optarg); break;
         case OPT_MIN_SNR: feo.min_snr_db = cli_parse_double("--min-snr", optarg); break;
         case OPT_CLIP:
-            parse_pair("--clip", optarg, &feo.clip_low, &feo.clip_high);
+            cli_parse_pair("--clip", optarg, &feo.clip_low, &feo.clip_high);
             if (!(feo.clip_high > feo.clip_low))
                 cli_usage_error("--clip: need LO < HI");
             break;
         case OPT_NO_FILTER: filter = 0; break;
-        case OPT_FILTER_BAND: parse_pair("--filter-band", optarg, &filt.band_low, &filt.band_high); break;
+        case OPT_FILTER_BAND: cli_parse_pair("--filter-band", optarg, &filt.band_low, &filt.band_high); break;
         case OPT_MAINS:
             if (!strcmp(optarg, "auto"))
                 filt.mains = 0;

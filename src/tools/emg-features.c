@@ -64,17 +64,6 @@ static void usage(FILE *out)
     cli_help_footer(out);
 }
 
-static void parse_pair(const char *opt, const char *arg, double *a, double *b)
-{
-    char *end;
-    *a = strtod(arg, &end);
-    if (end == arg || (*end != ':' && *end != '-' && *end != ','))
-        cli_usage_error("%s: expected LO:HI, got '%s'", opt, arg);
-    const char *second = end + 1;
-    *b = strtod(second, &end);
-    if (end == second || *end)
-        cli_usage_error("%s: expected LO:HI, got '%s'", opt, arg);
-}
 
 typedef struct writer_ctx {
     FILE *out;
@@ -248,7 +237,7 @@ int main(int argc, char **argv)
             break;
         case OPT_WELCH: {
             double seg, ov;
-            parse_pair("--welch", optarg, &seg, &ov);
+            cli_parse_pair("--welch", optarg, &seg, &ov);
             if (!(seg >= 2 && seg == floor(seg) && ov >= 0 && ov < seg && ov == floor(ov)))
                 cli_usage_error("--welch: SEG >= 2 and 0 <= OVERLAP < SEG, in samples");
             so.method = EMG_SPECTRUM_WELCH;
@@ -260,7 +249,7 @@ int main(int argc, char **argv)
         case OPT_FEATURES: features = optarg; break;
         case OPT_LIST: list_features(); cli_finish_stdout(); return 0;
         case OPT_BAND:
-            parse_pair("--band", optarg, &fo.band_low, &fo.band_high);
+            cli_parse_pair("--band", optarg, &fo.band_low, &fo.band_high);
             if (!(fo.band_low >= 0 && fo.band_high > fo.band_low))
                 cli_usage_error("--band: need 0 <= LO < HI");
             break;
@@ -275,13 +264,13 @@ int main(int argc, char **argv)
         case OPT_REST_SNR: fo.rest_snr_db = cli_parse_double("--rest-snr", optarg); break;
         case OPT_MIN_SNR: fo.min_snr_db = cli_parse_double("--min-snr", optarg); break;
         case OPT_CLIP:
-            parse_pair("--clip", optarg, &fo.clip_low, &fo.clip_high);
+            cli_parse_pair("--clip", optarg, &fo.clip_low, &fo.clip_high);
             if (!(fo.clip_high > fo.clip_low))
                 cli_usage_error("--clip: need LO < HI");
             break;
         case OPT_NO_FILTER: filter = 0; break;
         case OPT_FILTER_BAND:
-            parse_pair("--filter-band", optarg, &filt.band_low, &filt.band_high);
+            cli_parse_pair("--filter-band", optarg, &filt.band_low, &filt.band_high);
             break;
         case OPT_MAINS:
             if (!strcmp(optarg, "auto"))

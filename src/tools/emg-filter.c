@@ -112,17 +112,7 @@ static op *add_op(settings *s, op_kind kind)
 
 static void parse_band(const char *option, const char *arg, double *lo, double *hi)
 {
-    const char *colon = strchr(arg, ':');
-    if (!colon)
-        cli_usage_error("option %s: expected LO:HI in Hz, got '%s'", option, arg);
-    char lo_text[64];
-    size_t len = (size_t)(colon - arg);
-    if (len >= sizeof lo_text)
-        cli_usage_error("option %s: '%s' is too long", option, arg);
-    memcpy(lo_text, arg, len);
-    lo_text[len] = '\0';
-    *lo = cli_parse_double(option, lo_text);
-    *hi = cli_parse_double(option, colon + 1);
+    cli_parse_pair(option, arg, lo, hi);
     if (!(*lo > 0 && *hi > *lo))
         cli_usage_error("option %s: need 0 < LO < HI, got %g:%g", option, *lo, *hi);
 }

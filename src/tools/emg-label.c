@@ -127,16 +127,10 @@ static void usage(FILE *out)
     cli_help_footer(out);
 }
 
+/* FROM:TO with TO > FROM. */
 static void parse_range(const char *opt, const char *arg, double *a, double *b)
 {
-    const char *colon = strchr(arg, ':');
-    char buf[128];
-    if (!colon || (size_t)(colon - arg) >= sizeof buf)
-        cli_usage_error("%s: expected FROM:TO, got '%s'", opt, arg);
-    memcpy(buf, arg, (size_t)(colon - arg));
-    buf[colon - arg] = '\0';
-    *a = cli_parse_double(opt, buf);
-    *b = cli_parse_double(opt, colon + 1);
+    cli_parse_pair(opt, arg, a, b);
     if (!(*b > *a))
         cli_usage_error("%s: the second value must be greater than the first", opt);
 }

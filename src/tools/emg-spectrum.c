@@ -47,17 +47,6 @@ static void usage(FILE *out)
     cli_help_footer(out);
 }
 
-static void parse_pair(const char *opt, const char *arg, double *a, double *b)
-{
-    char *end;
-    *a = strtod(arg, &end);
-    if (end == arg || (*end != ':' && *end != '-' && *end != ','))
-        cli_usage_error("%s: expected A:B, got '%s'", opt, arg);
-    const char *second = end + 1;
-    *b = strtod(second, &end);
-    if (end == second || *end)
-        cli_usage_error("%s: expected A:B, got '%s'", opt, arg);
-}
 
 typedef struct chan {
     emg_psd_plan *plan;
@@ -175,7 +164,7 @@ int main(int argc, char **argv)
                 cli_usage_error("--taper: %s", err.message);
             break;
         case OPT_WELCH:
-            parse_pair("--welch", optarg, &seg, &overlap);
+            cli_parse_pair("--welch", optarg, &seg, &overlap);
             if (!(seg >= 2 && seg == floor(seg) && overlap >= 0 && overlap < seg && overlap == floor(overlap)))
                 cli_usage_error("--welch: SEG >= 2 and 0 <= OVERLAP < SEG, in samples");
             break;
@@ -185,7 +174,7 @@ int main(int argc, char **argv)
         case OPT_FILTER: filter = 1; break;
         case OPT_NO_FILTER: filter = 0; break;
         case OPT_FILTER_BAND:
-            parse_pair("--filter-band", optarg, &filt.band_low, &filt.band_high);
+            cli_parse_pair("--filter-band", optarg, &filt.band_low, &filt.band_high);
             filter = 1;
             break;
         case OPT_MAINS:
