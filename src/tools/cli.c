@@ -198,6 +198,152 @@ void cli_input_help(FILE *out)
           out);
 }
 
+void cli_analysis_init(cli_analysis *a, int filter_on, const char *feature_list)
+{
+    static const emg_window_options window = EMG_WINDOW_OPTIONS_INIT;
+    static const emg_spectrum_options spectrum = EMG_SPECTRUM_OPTIONS_INIT;
+    static const emg_feature_options features = EMG_FEATURE_OPTIONS_INIT;
+    static const emg_filter_stage_options filter = EMG_FILTER_STAGE_OPTIONS_INIT;
+    a->window = window;
+    a->spectrum = spectrum;
+    a->features = features;
+    a->filter = filter;
+    a->filter_on = filter_on;
+    a->feature_list = feature_list;
+    a->wisdom = NULL;
+}
+
+static double positive_option(const char *option, const char *arg)
+{
+    double v = cli_parse_double(option, arg);
+    if (!(v > 0))
+        cli_usage_error("%s: must be > 0", option);
+    return v;
+}
+
+static void parse_welch(cli_analysis *a, const char *arg)
+{
+    double segment, overlap;
+    cli_parse_pair("--welch", arg, &segment, &overlap);
+    if (!(segment >= 2 && segment == floor(segment) && overlap >= 0 && overlap < segment &&
+          overlap == floor(overlap)))
+        cli_usage_error("--welch: SEG >= 2 and 0 <= OVERLAP < SEG, in samples");
+    a->spectrum.method = EMG_SPECTRUM_WELCH;
+    a->spectrum.segment = (size_t)segment;
+    a->spectrum.overlap = (size_t)overlap;
+}
+
+static void parse_mains(cli_analysis *a, const char *arg)
+{
+    if (!strcmp(arg, "auto"))
+        a->filter.mains = 0;
+    else if (!strcmp(arg, "none") || !strcmp(arg, "off"))
+        a->filter.mains = -1;
+    else
+        a->filter.mains = cli_parse_double("--mains", arg);
+}
+
+static int spectral_option(cli_analysis *a, int opt, const char *arg)
+{
+    emg_error err;
+    switch (opt) {
+    case CLI_OPT_TAPER:
+        if (emg_taper_from_name(arg, &a->spectrum.taper, &a->spectrum.taper_alpha, &err) < 0)
+            cli_usage_error("--taper: %s", err.message);
+        return 1;
+    case CLI_OPT_WELCH: parse_welch(a, arg); return 1;
+    case CLI_OPT_PERIODOGRAM: a->spectrum.method = EMG_SPECTRUM_PERIODOGRAM; return 1;
+    case CLI_OPT_FILTER: a->filter_on = 1; return 1;
+    case CLI_OPT_NO_FILTER: a->filter_on = 0; return 1;
+    case CLI_OPT_FILTER_BAND:
+        cli_parse_pair("--filter-band", arg, &a->filter.band_low, &a->filter.band_high);
+        if (!(a->filter.band_low >= 0 && a->filter.band_high > a->filter.band_low))
+            cli_usage_error("--filter-band: need 0 <= LO < HI");
+        a->filter_on = 1;
+        return 1;
+    case CLI_OPT_MAINS: parse_mains(a, arg); return 1;
+    case CLI_OPT_HARMONICS:
+        a->filter.notch_harmonics = (int)cli_parse_long("--notch-harmonics", arg, 1, 100);
+        return 1;
+    case CLI_OPT_CAUSAL: a->filter.causal = 1; return 1;
+    case CLI_OPT_WISDOM: a->wisdom = arg; return 1;
+    }
+    return 0;
+}
+
+static int window_option(cli_analysis *a, int opt, const char *arg)
+{
+    emg_feature_options *f = &a->features;
+    switch (opt) {
+    case 'w': a->window.window_s = positive_option("--window", arg); return 1;
+    case 's': a->window.step_s = positive_option("--step", arg); return 1;
+    case 'j': a->window.threads = (int)cli_parse_long("--jobs", arg, 1, 64); return 1;
+    case CLI_OPT_FEATURES: a->feature_list = arg; return 1;
+    case CLI_OPT_BAND:
+        cli_parse_pair("--band", arg, &f->band_low, &f->band_high);
+        if (!(f->band_low >= 0 && f->band_high > f->band_low))
+            cli_usage_error("--band: need 0 <= LO < HI");
+        return 1;
+    case CLI_OPT_ZC: f->zc_threshold = cli_parse_double("--zc-threshold", arg); return 1;
+    case CLI_OPT_SSC: f->ssc_threshold = cli_parse_double("--ssc-threshold", arg); return 1;
+    case CLI_OPT_WAMP: f->wamp_threshold = cli_parse_double("--wamp-threshold", arg); return 1;
+    case CLI_OPT_NOISE: f->noise_rms = positive_option("--noise-rms", arg); return 1;
+    case CLI_OPT_REST_SNR: f->rest_snr_db = cli_parse_double("--rest-snr", arg); return 1;
+    case CLI_OPT_MIN_SNR: f->min_snr_db = cli_parse_double("--min-snr", arg); return 1;
+    case CLI_OPT_CLIP:
+        cli_parse_pair("--clip", arg, &f->clip_low, &f->clip_high);
+        if (!(f->clip_high > f->clip_low))
+            cli_usage_error("--clip: need LO < HI");
+        return 1;
+    }
+    return 0;
+}
+
+int cli_analysis_option(cli_analysis *a, int opt, const char *arg)
+{
+    return spectral_option(a, opt, arg) || window_option(a, opt, arg);
+}
+
+void cli_spectral_help(FILE *out, int filter_on)
+{
+    fputs("Spectral options (the same in emg-features, emg-fatigue, emg-spectrum):\n"
+          "  --taper NAME           hann (default), hamming, blackman, rectangular, tukey[:A]\n"
+          "  --welch SEG:OVERLAP    Welch segment and overlap in samples (default 256:128)\n"
+          "  --periodogram          one tapered periodogram instead of Welch\n",
+          out);
+    fputs(filter_on ? "  --no-filter            do not filter (input already conditioned)\n"
+                    : "  --filter               apply the surface-EMG chain first\n",
+          out);
+    fputs("  --filter-band LO:HI    band-pass LO-HI Hz instead of 20-450 (implies filtering)\n"
+          "  --mains F              mains notch 50 (default), 60, auto, or none\n"
+          "  --notch-harmonics N    notches at F, 2F, ... NF (default: all up to the band top)\n"
+          "  --causal               causal (forward-only) filtering instead of zero-phase\n"
+          "  --wisdom FILE          FFTW wisdom to load (and update) for faster planning\n\n",
+          out);
+}
+
+void cli_window_help(FILE *out, const char *default_features)
+{
+    fprintf(out,
+            "Window options (the same in emg-features and emg-fatigue):\n"
+            "  -w, --window S         window length in seconds (default 1)\n"
+            "  -s, --step S           step between window onsets in seconds (default 0.5)\n"
+            "  -j, --jobs N           threads over channels (default 1)\n"
+            "  --features LIST        comma list of features or groups (default %s;\n"
+            "                         emg-features --list shows them all)\n"
+            "  --band LO:HI           band for frequency features in Hz (20:450, clipped at\n"
+            "                         Nyquist)\n"
+            "  --zc-threshold X, --ssc-threshold X, --wamp-threshold X\n"
+            "                         thresholds in the signal's unit (ssc: unit^2); default 0\n"
+            "  --noise-rms X          background noise RMS for snr_db and the rest flag\n"
+            "                         (default: estimated from the quietest windows)\n"
+            "  --rest-snr DB          flag 'rest' below this SNR (6)\n"
+            "  --min-snr DB           flag 'low_snr' below this SNR (10)\n"
+            "  --clip LO:HI           flag 'clipped' when samples reach these rails (default:\n"
+            "                         the channel's ADC range when known)\n\n",
+            default_features);
+}
+
 void cli_help_footer(FILE *out)
 {
     fputs("\nInput \"-\" is standard input; output \"-\" or none is standard output.\n"

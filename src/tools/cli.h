@@ -87,6 +87,57 @@ int cli_try_open_input(emg_reader **out, const char *path, const cli_input *in, 
 /* Same, loading the whole recording into memory (selection and range applied). */
 void cli_load_input(emg_recording *rec, const char *path, const cli_input *in);
 
+/* The analysis options of the spectral tools (emg-features, emg-fatigue,
+ * emg-spectrum), parsed in one place so they mean the same everywhere:
+ *   spectral set: --taper --welch --periodogram --filter --no-filter
+ *                 --filter-band --mains --notch-harmonics --causal --wisdom
+ *   window set:   -w -s -j --features --band --zc-threshold --ssc-threshold
+ *                 --wamp-threshold --noise-rms --rest-snr --min-snr --clip */
+typedef struct cli_analysis {
+    emg_window_options window;
+    emg_spectrum_options spectrum;
+    emg_feature_options features;
+    emg_filter_stage_options filter;
+    int filter_on;            /* apply the surface-EMG filter stage */
+    const char *feature_list; /* --features */
+    const char *wisdom;       /* --wisdom FILE */
+} cli_analysis;
+void cli_analysis_init(cli_analysis *a, int filter_on, const char *feature_list);
+enum { CLI_OPT_TAPER = 1010, CLI_OPT_WELCH, CLI_OPT_PERIODOGRAM, CLI_OPT_FILTER,
+       CLI_OPT_NO_FILTER, CLI_OPT_FILTER_BAND, CLI_OPT_MAINS, CLI_OPT_HARMONICS,
+       CLI_OPT_CAUSAL, CLI_OPT_WISDOM, CLI_OPT_FEATURES, CLI_OPT_BAND, CLI_OPT_ZC, CLI_OPT_SSC,
+       CLI_OPT_WAMP, CLI_OPT_NOISE, CLI_OPT_REST_SNR, CLI_OPT_MIN_SNR, CLI_OPT_CLIP };
+#define CLI_SPECTRAL_LONG_OPTIONS                                          \
+    {"taper", required_argument, NULL, CLI_OPT_TAPER},                     \
+    {"welch", required_argument, NULL, CLI_OPT_WELCH},                     \
+    {"periodogram", no_argument, NULL, CLI_OPT_PERIODOGRAM},               \
+    {"filter", no_argument, NULL, CLI_OPT_FILTER},                         \
+    {"no-filter", no_argument, NULL, CLI_OPT_NO_FILTER},                   \
+    {"filter-band", required_argument, NULL, CLI_OPT_FILTER_BAND},         \
+    {"mains", required_argument, NULL, CLI_OPT_MAINS},                     \
+    {"notch-harmonics", required_argument, NULL, CLI_OPT_HARMONICS},       \
+    {"causal", no_argument, NULL, CLI_OPT_CAUSAL},                         \
+    {"wisdom", required_argument, NULL, CLI_OPT_WISDOM}
+#define CLI_WINDOW_SHORT_OPTIONS "w:s:j:"
+#define CLI_WINDOW_LONG_OPTIONS                                            \
+    {"window", required_argument, NULL, 'w'},                              \
+    {"step", required_argument, NULL, 's'},                                \
+    {"jobs", required_argument, NULL, 'j'},                                \
+    {"features", required_argument, NULL, CLI_OPT_FEATURES},               \
+    {"band", required_argument, NULL, CLI_OPT_BAND},                       \
+    {"zc-threshold", required_argument, NULL, CLI_OPT_ZC},                 \
+    {"ssc-threshold", required_argument, NULL, CLI_OPT_SSC},               \
+    {"wamp-threshold", required_argument, NULL, CLI_OPT_WAMP},             \
+    {"noise-rms", required_argument, NULL, CLI_OPT_NOISE},                 \
+    {"rest-snr", required_argument, NULL, CLI_OPT_REST_SNR},               \
+    {"min-snr", required_argument, NULL, CLI_OPT_MIN_SNR},                 \
+    {"clip", required_argument, NULL, CLI_OPT_CLIP}
+/* Handle one option of either set; 1 if it was one, 0 if not. */
+int cli_analysis_option(cli_analysis *a, int opt, const char *arg);
+/* Help for the two sets, in the layout every tool uses. */
+void cli_spectral_help(FILE *out, int filter_on);
+void cli_window_help(FILE *out, const char *default_features);
+
 /* Refuse to write binary data to a terminal (exit 1) when path is "-". */
 void cli_refuse_binary_tty(const char *path);
 /* For a tool that writes a recording to out_path: the output format (format, or

@@ -21,11 +21,9 @@
 #include "emgkit/fatigue.h"
 #include "emgkit/features.h"
 
-enum { OPT_TAPER = CLI_OPT_TOOL_BASE, OPT_WELCH, OPT_PERIODOGRAM, OPT_FEATURES, OPT_BAND,
-       OPT_NO_FILTER, OPT_FILTER_BAND, OPT_MAINS, OPT_HARMONICS, OPT_CAUSAL, OPT_NOISE,
-       OPT_REST_SNR, OPT_MIN_SNR, OPT_CLIP, OPT_ROBUST, OPT_REGRESSION, OPT_SEGMENTS,
-       OPT_PER_CONTRACTION, OPT_JASA, OPT_CONFIDENCE, OPT_FIRST_LAST, OPT_ALL_WINDOWS,
-       OPT_MAX_GAP, OPT_MIN_CONTRACTION };
+enum { OPT_ROBUST = CLI_OPT_TOOL_BASE, OPT_REGRESSION, OPT_SEGMENTS, OPT_PER_CONTRACTION,
+       OPT_JASA, OPT_CONFIDENCE, OPT_FIRST_LAST, OPT_ALL_WINDOWS, OPT_MAX_GAP,
+       OPT_MIN_CONTRACTION };
 
 static void usage(FILE *out)
 {
@@ -36,12 +34,6 @@ static void usage(FILE *out)
             "Output: TSV  channel contraction onset duration feature method intercept slope\n"
             "        ci_low ci_high r2 p_value n_windows change_pct_per_min initial first_mean\n"
             "        last_mean first_last_change_pct [jasa]   (slope per second)\n\n"
-            "  -w, --window S         window length in seconds (default 1)\n"
-            "  -s, --step S           step between windows in seconds (default 0.5)\n"
-            "  --features LIST        features to trend (default rms,mdf,mnf,fi_nsm5; any of\n"
-            "                         emg-features --list)\n"
-            "  --taper NAME, --welch SEG:OVERLAP, --periodogram, --band LO:HI\n"
-            "                         spectral estimate as in emg-features (Hann 256:128, 20:450)\n"
             "  --robust               Theil-Sen regression (same as --regression theil-sen)\n"
             "  --regression NAME      ols (default), theil-sen, huber\n"
             "  --confidence P         confidence level of the slope interval (0.95)\n"
@@ -54,14 +46,11 @@ static void usage(FILE *out)
             "  --jasa                 add the JASA quadrant (fatigue, force_increase,\n"
             "                         force_decrease, recovery, undetermined)\n"
             "  --all-windows          keep flagged windows (rest, clipped, flat, low_snr)\n"
-            "  --noise-rms X, --rest-snr DB, --min-snr DB, --clip LO:HI   window flags as in\n"
-            "                         emg-features\n"
-            "  --no-filter, --filter-band LO:HI, --mains F, --notch-harmonics N, --causal\n"
-            "                         filtering as in emg-features\n"
-            "  -j, --jobs N           threads over channels (default 1)\n"
             "  -o, --output FILE      output file (default: OUTPUT or stdout)\n"
             "  -h, --help             this help\n\n",
             cli_prog());
+    cli_window_help(out, "rms,mdf,mnf,fi_nsm5");
+    cli_spectral_help(out, 1);
     cli_input_help(out);
     cli_help_footer(out);
 }
@@ -187,22 +176,8 @@ int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         CLI_INPUT_LONG_OPTIONS,
-        {"window", required_argument, NULL, 'w'},
-        {"step", required_argument, NULL, 's'},
-        {"taper", required_argument, NULL, OPT_TAPER},
-        {"welch", required_argument, NULL, OPT_WELCH},
-        {"periodogram", no_argument, NULL, OPT_PERIODOGRAM},
-        {"features", required_argument, NULL, OPT_FEATURES},
-        {"band", required_argument, NULL, OPT_BAND},
-        {"noise-rms", required_argument, NULL, OPT_NOISE},
-        {"rest-snr", required_argument, NULL, OPT_REST_SNR},
-        {"min-snr", required_argument, NULL, OPT_MIN_SNR},
-        {"clip", required_argument, NULL, OPT_CLIP},
-        {"no-filter", no_argument, NULL, OPT_NO_FILTER},
-        {"filter-band", required_argument, NULL, OPT_FILTER_BAND},
-        {"mains", required_argument, NULL, OPT_MAINS},
-        {"notch-harmonics", required_argument, NULL, OPT_HARMONICS},
-        {"causal", no_argument, NULL, OPT_CAUSAL},
+        CLI_WINDOW_LONG_OPTIONS,
+        CLI_SPECTRAL_LONG_OPTIONS,
         {"robust", no_argument, NULL, OPT_ROBUST},
         {"regression", required_argument, NULL, OPT_REGRESSION},
         {"confidence", required_argument, NULL, OPT_CONFIDENCE},
@@ -213,85 +188,25 @@ int main(int argc, char **argv)
         {"min-contraction", required_argument, NULL, OPT_MIN_CONTRACTION},
         {"jasa", no_argument, NULL, OPT_JASA},
         {"all-windows", no_argument, NULL, OPT_ALL_WINDOWS},
-        {"jobs", required_argument, NULL, 'j'},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     cli_input in;
-    emg_feature_options feo = EMG_FEATURE_OPTIONS_INIT;
-    emg_spectrum_options so = EMG_SPECTRUM_OPTIONS_INIT;
-    emg_window_options wo = EMG_WINDOW_OPTIONS_INIT;
-    emg_filter_stage_options filt = EMG_FILTER_STAGE_OPTIONS_INIT;
+    cli_analysis a;
     fit_options fo = {EMG_REGRESSION_OLS, 0.95, 0.1, 0, 0};
-    const char *features = "rms,mdf,mnf,fi_nsm5", *out_path = NULL, *segments_path = NULL;
-    int opt, filter = 1, per_contraction = 0;
+    const char *out_path = NULL, *segments_path = NULL;
+    int opt, per_contraction = 0;
     double max_gap = 1.0, min_contraction = 3.0;
     emg_error err;
 
     cli_init("emg-fatigue", argc, argv);
     cli_input_init(&in);
-    while ((opt = getopt_long(argc, argv, CLI_INPUT_SHORT_OPTIONS "w:s:j:o:h", longopts, NULL)) != -1) {
-        if (cli_input_option(&in, opt, optarg))
+    cli_analysis_init(&a, 1, "rms,mdf,mnf,fi_nsm5");
+    while ((opt = getopt_long(argc, argv, CLI_INPUT_SHORT_OPTIONS CLI_WINDOW_SHORT_OPTIONS "o:h",
+                              longopts, NULL)) != -1) {
+        if (cli_input_option(&in, opt, optarg) || cli_analysis_option(&a, opt, optarg))
             continue;
         switch (opt) {
-        case 'w':
-            wo.window_s = cli_parse_double("--window", optarg);
-            if (!(wo.window_s > 0))
-                cli_usage_error("--window: must be > 0 seconds");
-            break;
-        case 's':
-            wo.step_s = cli_parse_double("--step", optarg);
-            if (!(wo.step_s > 0))
-                cli_usage_error("--step: must be > 0 seconds");
-            break;
-        case 'j': wo.threads = (int)cli_parse_long("--jobs", optarg, 1, 64); break;
-        case OPT_TAPER:
-            if (emg_taper_from_name(optarg, &so.taper, &so.taper_alpha, &err) < 0)
-                cli_usage_error("--taper: %s", err.message);
-            break;
-        case OPT_WELCH: {
-            double seg, ov;
-            cli_parse_pair("--welch", optarg, &seg, &ov);
-            if (!(seg >= 2 && seg == floor(seg) && ov >= 0 && ov < seg && ov == floor(ov)))
-                cli_usage_error("--welch: SEG >= 2 and 0 <= OVERLAP < SEG, in samples");
-            so.method = EMG_SPECTRUM_WELCH;
-            so.segment = (size_t)seg;
-            so.overlap = (size_t)ov;
-            break;
-        }
-        case OPT_PERIODOGRAM: so.method = EMG_SPECTRUM_PERIODOGRAM; break;
-        case OPT_FEATURES: features = optarg; break;
-        case OPT_BAND:
-            cli_parse_pair("--band", optarg, &feo.band_low, &feo.band_high);
-            if (!(feo.band_low >= 0 && feo.band_high > feo.band_low))
-                cli_usage_error("--band: need 0 <= LO < HI");
-            break;
-        case OPT_NOISE:
-            feo.noise_rms = cli_parse_double("--noise-rms", optarg);
-            if (!(feo.noise_rms > 0))
-                cli_usage_error("--noise-rms: must be > 0");
-            break;
-        case OPT_REST_SNR: feo.rest_snr_db = cli_parse_double("--rest-snr", optarg); break;
-        case OPT_MIN_SNR: feo.min_snr_db = cli_parse_double("--min-snr", optarg); break;
-        case OPT_CLIP:
-            cli_parse_pair("--clip", optarg, &feo.clip_low, &feo.clip_high);
-            if (!(feo.clip_high > feo.clip_low))
-                cli_usage_error("--clip: need LO < HI");
-            break;
-        case OPT_NO_FILTER: filter = 0; break;
-        case OPT_FILTER_BAND: cli_parse_pair("--filter-band", optarg, &filt.band_low, &filt.band_high); break;
-        case OPT_MAINS:
-            if (!strcmp(optarg, "auto"))
-                filt.mains = 0;
-            else if (!strcmp(optarg, "none") || !strcmp(optarg, "off"))
-                filt.mains = -1;
-            else
-                filt.mains = cli_parse_double("--mains", optarg);
-            break;
-        case OPT_HARMONICS:
-            filt.notch_harmonics = (int)cli_parse_long("--notch-harmonics", optarg, 1, 100);
-            break;
-        case OPT_CAUSAL: filt.causal = 1; break;
         case OPT_ROBUST: fo.method = EMG_REGRESSION_THEIL_SEN; break;
         case OPT_REGRESSION:
             if (emg_regression_from_name(optarg, &fo.method, &err) < 0)
@@ -334,8 +249,10 @@ int main(int argc, char **argv)
         out_path = "-";
 
     size_t *ids, n_ids;
-    if (emg_feature_list_parse(features, &ids, &n_ids, &err) < 0)
+    if (emg_feature_list_parse(a.feature_list, &ids, &n_ids, &err) < 0)
         cli_usage_error("--features: %s", err.message);
+    if (a.wisdom && emg_fftw_wisdom_load(a.wisdom, &err) < 0)
+        cli_warn("%s (continuing without it)", err.message);
     emg_segment *segs = NULL;
     size_t n_segs = 0;
     if (segments_path && emg_segments_read(&segs, &n_segs, segments_path, &err) < 0)
@@ -344,13 +261,14 @@ int main(int argc, char **argv)
     emg_reader *r = cli_open_input(in_path, &in);
     cli_keep_emg_channels(r, in_path, &in);
     const emg_header *hdr = emg_reader_header(r);
-    collect_ctx cc = {calloc(hdr->n_channels ? hdr->n_channels : 1, sizeof(series)), n_ids, wo.window_s};
+    collect_ctx cc = {calloc(hdr->n_channels ? hdr->n_channels : 1, sizeof(series)), n_ids, a.window.window_s};
     if (!cc.ch)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     emg_channel_stage stage;
-    emg_channel_stage_filter(&stage, &filt);
+    emg_channel_stage_filter(&stage, &a.filter);
     emg_window_engine *eng;
-    if (emg_window_engine_create(&eng, hdr, ids, n_ids, &feo, &so, &wo, filter ? &stage : NULL,
+    if (emg_window_engine_create(&eng, hdr, ids, n_ids, &a.features, &a.spectrum, &a.window,
+                                 a.filter_on ? &stage : NULL,
                                  collect, &cc, &err) < 0)
         cli_fail(&err);
     for (size_t c = 0; c < hdr->n_channels; c++)
@@ -411,6 +329,8 @@ int main(int argc, char **argv)
     size_t n_channels = hdr->n_channels;
     emg_window_engine_destroy(eng);
     emg_reader_close(r);
+    if (a.wisdom && emg_fftw_wisdom_save(a.wisdom, &err) < 0)
+        cli_warn("%s", err.message);
     for (size_t c = 0; c < n_channels; c++) {
         free(cc.ch[c].t);
         free(cc.ch[c].onset);

@@ -21,8 +21,7 @@
 #include "emgkit/features.h"
 #include "emgkit/spectrum.h"
 
-enum { OPT_TAPER = CLI_OPT_TOOL_BASE, OPT_WELCH, OPT_PERIODOGRAM, OPT_STFT, OPT_FILTER,
-       OPT_NO_FILTER, OPT_FILTER_BAND, OPT_MAINS, OPT_HARMONICS, OPT_FMAX, OPT_WISDOM };
+enum { OPT_STFT = CLI_OPT_TOOL_BASE, OPT_FMAX };
 
 static void usage(FILE *out)
 {
@@ -30,23 +29,17 @@ static void usage(FILE *out)
             "Usage: %s [options] INPUT [OUTPUT.tsv]\n"
             "Power spectral density (Welch or periodogram) or spectrogram (STFT) per channel.\n"
             "Output: TSV  channel frequency psd   (--stft: channel time frequency psd)\n\n"
-            "  --welch SEG:OVERLAP    segment and overlap in samples (default 256:128)\n"
-            "  --periodogram          one periodogram of the whole input (or -f/-t range)\n"
-            "  --taper NAME           hann (default), hamming, blackman, rectangular, tukey[:A]\n"
             "  --stft                 spectrogram: one PSD per segment (hop SEG-OVERLAP)\n"
             "  --max-freq HZ          only write frequencies up to HZ\n"
-            "  --filter               filter first (20-450 Hz band-pass + 50 Hz notch comb)\n"
-            "  --no-filter            do not filter (default)\n"
-            "  --filter-band LO:HI, --mains F, --notch-harmonics N   as in emg-features\n"
-            "  --wisdom FILE          FFTW wisdom to load and update\n"
+            "  (--periodogram: one periodogram of the whole input, or of the -f/-t range)\n"
             "  -o, --output FILE      output file (default: OUTPUT or stdout); .h5 or .hdf5:\n"
             "                         HDF5 (group /spectrum, one dataset per column)\n"
             "  -h, --help             this help\n\n",
             cli_prog());
+    cli_spectral_help(out, 0);
     cli_input_help(out);
     cli_help_footer(out);
 }
-
 
 typedef struct chan {
     emg_psd_plan *plan;
@@ -130,65 +123,28 @@ int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         CLI_INPUT_LONG_OPTIONS,
-        {"taper", required_argument, NULL, OPT_TAPER},
-        {"welch", required_argument, NULL, OPT_WELCH},
-        {"periodogram", no_argument, NULL, OPT_PERIODOGRAM},
+        CLI_SPECTRAL_LONG_OPTIONS,
         {"stft", no_argument, NULL, OPT_STFT},
         {"max-freq", required_argument, NULL, OPT_FMAX},
-        {"filter", no_argument, NULL, OPT_FILTER},
-        {"no-filter", no_argument, NULL, OPT_NO_FILTER},
-        {"filter-band", required_argument, NULL, OPT_FILTER_BAND},
-        {"mains", required_argument, NULL, OPT_MAINS},
-        {"notch-harmonics", required_argument, NULL, OPT_HARMONICS},
-        {"wisdom", required_argument, NULL, OPT_WISDOM},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     cli_input in;
-    emg_taper taper = EMG_TAPER_HANN;
-    double alpha = 0.5, seg = 256, overlap = 128;
-    emg_filter_stage_options filt = EMG_FILTER_STAGE_OPTIONS_INIT;
+    cli_analysis a;
     spectrum_ctx sc = {NULL, NULL, NULL, 0, 0};
-    const char *out_path = NULL, *wisdom = NULL;
-    int opt, periodogram = 0, filter = 0;
+    const char *out_path = NULL;
+    int opt;
     emg_error err;
 
     cli_init("emg-spectrum", argc, argv);
     cli_input_init(&in);
+    cli_analysis_init(&a, 0, NULL);
     while ((opt = getopt_long(argc, argv, CLI_INPUT_SHORT_OPTIONS "o:h", longopts, NULL)) != -1) {
-        if (cli_input_option(&in, opt, optarg))
+        if (cli_input_option(&in, opt, optarg) || cli_analysis_option(&a, opt, optarg))
             continue;
         switch (opt) {
-        case OPT_TAPER:
-            if (emg_taper_from_name(optarg, &taper, &alpha, &err) < 0)
-                cli_usage_error("--taper: %s", err.message);
-            break;
-        case OPT_WELCH:
-            cli_parse_pair("--welch", optarg, &seg, &overlap);
-            if (!(seg >= 2 && seg == floor(seg) && overlap >= 0 && overlap < seg && overlap == floor(overlap)))
-                cli_usage_error("--welch: SEG >= 2 and 0 <= OVERLAP < SEG, in samples");
-            break;
-        case OPT_PERIODOGRAM: periodogram = 1; break;
         case OPT_STFT: sc.stft = 1; break;
         case OPT_FMAX: sc.fmax = cli_parse_double("--max-freq", optarg); break;
-        case OPT_FILTER: filter = 1; break;
-        case OPT_NO_FILTER: filter = 0; break;
-        case OPT_FILTER_BAND:
-            cli_parse_pair("--filter-band", optarg, &filt.band_low, &filt.band_high);
-            filter = 1;
-            break;
-        case OPT_MAINS:
-            if (!strcmp(optarg, "auto"))
-                filt.mains = 0;
-            else if (!strcmp(optarg, "none") || !strcmp(optarg, "off"))
-                filt.mains = -1;
-            else
-                filt.mains = cli_parse_double("--mains", optarg);
-            break;
-        case OPT_HARMONICS:
-            filt.notch_harmonics = (int)cli_parse_long("--notch-harmonics", optarg, 1, 100);
-            break;
-        case OPT_WISDOM: wisdom = optarg; break;
         case 'o': out_path = optarg; break;
         case 'h': usage(stdout); cli_finish_stdout(); return 0;
         default: cli_usage_error("unknown option");
@@ -198,6 +154,11 @@ int main(int argc, char **argv)
         cli_usage_error("missing INPUT");
     if (argc - optind > 2)
         cli_usage_error("too many arguments");
+    int periodogram = a.spectrum.method == EMG_SPECTRUM_PERIODOGRAM, filter = a.filter_on;
+    emg_taper taper = a.spectrum.taper;
+    double alpha = a.spectrum.taper_alpha;
+    double seg = a.spectrum.segment ? (double)a.spectrum.segment : 256;
+    double overlap = a.spectrum.overlap != (size_t)-1 ? (double)a.spectrum.overlap : seg / 2;
     if (periodogram && sc.stft)
         cli_usage_error("--periodogram and --stft exclude each other");
     const char *in_path = argv[optind];
@@ -208,7 +169,7 @@ int main(int argc, char **argv)
     }
     if (!out_path)
         out_path = "-";
-    if (wisdom && emg_fftw_wisdom_load(wisdom, &err) < 0)
+    if (a.wisdom && emg_fftw_wisdom_load(a.wisdom, &err) < 0)
         cli_warn("%s (continuing without it)", err.message);
 
     emg_reader *r = cli_open_input(in_path, &in);
@@ -217,7 +178,7 @@ int main(int argc, char **argv)
     size_t nch = hdr->n_channels;
     chan *ch = calloc(nch ? nch : 1, sizeof *ch);
     emg_channel_stage stage;
-    emg_channel_stage_filter(&stage, &filt);
+    emg_channel_stage_filter(&stage, &a.filter);
     if (!ch)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     for (size_t c = 0; c < nch && !periodogram; c++) {
@@ -307,7 +268,7 @@ int main(int argc, char **argv)
         cli_fail(&err);
     if (sc.out)
         cli_close_text_output(sc.out);
-    if (wisdom && emg_fftw_wisdom_save(wisdom, &err) < 0)
+    if (a.wisdom && emg_fftw_wisdom_save(a.wisdom, &err) < 0)
         cli_warn("%s", err.message);
     for (size_t c = 0; c < nch; c++) {
         emg_psd_plan_destroy(ch[c].plan);
