@@ -251,10 +251,25 @@ static void name_stdin(char *message, const char *spool_path)
     memmove(message + 1, message + len, strlen(message + len) + 1);
 }
 
+static int check_annotation_channel(const char *path, int channel, size_t n_channels,
+                                    emg_error *err)
+{
+    if (channel < -1 || (channel >= 0 && (size_t)channel >= n_channels))
+        return emg_error_set(err, EMG_ERR_FORMAT,
+                             "%s: annotation for channel %d, the recording has %zu", path,
+                             channel + 1, n_channels);
+    return EMG_OK;
+}
+
 static int validate_header(const char *path, const emg_header *h, emg_error *err)
 {
     if (h->n_channels == 0)
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: no signal channels", path);
+    for (size_t i = 0; i < h->n_annotations; i++) {
+        int rc = check_annotation_channel(path, h->annotations[i].channel, h->n_channels, err);
+        if (rc < 0)
+            return rc;
+    }
     for (size_t i = 0; i < h->n_channels; i++)
         if (!(h->channels[i].fs > 0) || !isfinite(h->channels[i].fs))
             return emg_error_set(err, EMG_ERR_FORMAT, "%s: channel %zu has sampling rate %g",
@@ -465,13 +480,15 @@ static int view_annotations(emg_reader *r, emg_error *err)
     v->n_annotations = 0;
     for (size_t i = 0; i < r->raw.n_annotations; i++) {
         const emg_annotation *a = &r->raw.annotations[i];
+        int rc = check_annotation_channel(r->path, a->channel, r->source.n_channels, err);
+        if (rc < 0)
+            return rc;
         int channel = view_channel(r, a->channel);
         if (channel == -2 || a->onset + a->duration < r->from || (r->to >= 0 && a->onset >= r->to))
             continue;
         double onset = a->onset, duration = a->duration;
         clip_to_range(r, &onset, &duration);
-        int rc = emg_block_add_annotation(v, onset, duration, channel, a->text, err);
-        if (rc < 0)
+        if ((rc = emg_block_add_annotation(v, onset, duration, channel, a->text, err)) < 0)
             return rc;
     }
     return EMG_OK;

@@ -337,6 +337,12 @@ static int parse_number(const char *s, double *out)
     return *s && !*end && !errno;
 }
 
+/* A whole number within [lo, hi] (casting an out-of-range double is undefined). */
+static int parse_integer(const char *s, double lo, double hi, double *out)
+{
+    return parse_number(s, out) && *out == floor(*out) && *out >= lo && *out <= hi;
+}
+
 static int parse_channel_line(pipe_reader *pr, char **f, size_t n, emg_header *h,
                               emg_error *err)
 {
@@ -346,10 +352,14 @@ static int parse_channel_line(pipe_reader *pr, char **f, size_t n, emg_header *h
     if (n != 10)
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: pipe channel line has %zu fields, not 10",
                              pr->path, n);
-    for (int k = 0; k < 6; k++)
-        if (!parse_number(f[3 + k], &v[k]))
+    for (int k = 0; k < 6; k++) {
+        int ok = k == 1   ? parse_integer(f[3 + k], -1, 9007199254740992.0, &v[k])
+                 : k >= 4 ? parse_integer(f[3 + k], INT32_MIN, INT32_MAX, &v[k])
+                          : parse_number(f[3 + k], &v[k]) && isfinite(v[k]);
+        if (!ok)
             return emg_error_set(err, EMG_ERR_FORMAT, "%s: bad number '%s' in pipe channel line",
                                  pr->path, f[3 + k]);
+    }
     emg_strlcpy(ch.name, f[1], sizeof ch.name);
     emg_strlcpy(ch.unit, f[2], sizeof ch.unit);
     ch.fs = v[0];
@@ -372,7 +382,7 @@ static int parse_header_line(pipe_reader *pr, char *line, emg_header *h, emg_err
     if (!strcmp(f[0], "annotation") && n == 5) {
         double onset, duration, channel;
         if (!parse_number(f[1], &onset) || !parse_number(f[2], &duration) ||
-            !parse_number(f[3], &channel))
+            !parse_integer(f[3], -1, INT32_MAX, &channel))
             return emg_error_set(err, EMG_ERR_FORMAT, "%s: bad pipe annotation line", pr->path);
         return emg_header_add_annotation(h, onset, duration, (int)channel, f[4], err);
     }

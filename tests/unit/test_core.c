@@ -128,6 +128,30 @@ static void test_pipe_truncated_is_an_error(void **state)
     assert_non_null(strstr(err.message, "truncated"));
 }
 
+/* Found by fuzzing: numbers that do not fit the header's integer fields, and an
+ * annotation for a channel the stream does not have. */
+static void test_pipe_header_out_of_range(void **state)
+{
+    (void)state;
+    static const char *const headers[] = {
+        "EMGPIPE1\nchannel\tEMG\tmV\t1000\t1e300\t0\t0\t0\t0\t\nend\n",
+        "EMGPIPE1\nchannel\tEMG\tmV\t1000\t-1\t0\t0\t-9e99\t0\t\nend\n",
+        "EMGPIPE1\nchannel\tEMG\tmV\tnan\t-1\t0\t0\t0\t0\t\nend\n",
+        "EMGPIPE1\nchannel\tEMG\tmV\t1000\t-1\t0\t0\t0\t0\t\nannotation\t0\t1\t7\tx\nend\n",
+    };
+    char path[1100];
+    path_in_tmp(path, sizeof path, "bad-header.emg");
+    for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
+        FILE *f = fopen(path, "wb");
+        fputs(headers[i], f);
+        fclose(f);
+        emg_reader *r;
+        emg_error err;
+        assert_int_equal(emg_reader_open(&r, path, NULL, &err), EMG_ERR_FORMAT);
+        assert_non_null(strstr(err.message, "bad-header.emg"));
+    }
+}
+
 static void test_selection_and_range(void **state)
 {
     (void)state;
@@ -260,6 +284,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pipe_round_trip),
         cmocka_unit_test(test_pipe_truncated_is_an_error),
+        cmocka_unit_test(test_pipe_header_out_of_range),
         cmocka_unit_test(test_selection_and_range),
         cmocka_unit_test(test_bad_selection),
         cmocka_unit_test(test_writer_abort_leaves_nothing),
