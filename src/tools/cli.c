@@ -198,6 +198,22 @@ void cli_input_help(FILE *out)
           out);
 }
 
+const char *cli_input_output_args(int argc, char **argv, int first, const char **out_path)
+{
+    if (first >= argc)
+        cli_usage_error("missing INPUT");
+    if (argc - first > 2)
+        cli_usage_error("too many arguments");
+    if (argc - first == 2) {
+        if (*out_path)
+            cli_usage_error("give the output either as OUTPUT or with -o, not both");
+        *out_path = argv[first + 1];
+    }
+    if (!*out_path)
+        *out_path = "-";
+    return argv[first];
+}
+
 void cli_analysis_init(cli_analysis *a, int filter_on, const char *feature_list)
 {
     static const emg_window_options window = EMG_WINDOW_OPTIONS_INIT;

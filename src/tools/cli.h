@@ -87,6 +87,11 @@ int cli_try_open_input(emg_reader **out, const char *path, const cli_input *in, 
 /* Same, loading the whole recording into memory (selection and range applied). */
 void cli_load_input(emg_recording *rec, const char *path, const cli_input *in);
 
+/* The positional arguments INPUT [OUTPUT] of a table-writing tool, where OUTPUT may
+ * also come from -o (*out_path, NULL if not given); returns INPUT and sets *out_path
+ * ("-" when neither).  Usage error on a missing input, extra arguments, or both. */
+const char *cli_input_output_args(int argc, char **argv, int first, const char **out_path);
+
 /* The analysis options of the spectral tools (emg-features, emg-fatigue,
  * emg-spectrum), parsed in one place so they mean the same everywhere:
  *   spectral set: --taper --welch --periodogram --filter --no-filter

@@ -181,18 +181,7 @@ int main(int argc, char **argv)
         default: cli_usage_error("unknown option");
         }
     }
-    if (optind >= argc)
-        cli_usage_error("missing INPUT");
-    if (argc - optind > 2)
-        cli_usage_error("too many arguments");
-    const char *in_path = argv[optind];
-    if (argc - optind == 2) {
-        if (out_path)
-            cli_usage_error("give the output either as OUTPUT or with -o, not both");
-        out_path = argv[optind + 1];
-    }
-    if (!out_path)
-        out_path = "-";
+    const char *in_path = cli_input_output_args(argc, argv, optind, &out_path);
 
     size_t *ids, n_ids;
     if (emg_feature_list_parse(a.feature_list, &ids, &n_ids, &err) < 0)

@@ -150,10 +150,6 @@ int main(int argc, char **argv)
         default: cli_usage_error("unknown option");
         }
     }
-    if (optind >= argc)
-        cli_usage_error("missing INPUT");
-    if (argc - optind > 2)
-        cli_usage_error("too many arguments");
     int periodogram = a.spectrum.method == EMG_SPECTRUM_PERIODOGRAM, filter = a.filter_on;
     emg_taper taper = a.spectrum.taper;
     double alpha = a.spectrum.taper_alpha;
@@ -161,14 +157,7 @@ int main(int argc, char **argv)
     double overlap = a.spectrum.overlap != (size_t)-1 ? (double)a.spectrum.overlap : seg / 2;
     if (periodogram && sc.stft)
         cli_usage_error("--periodogram and --stft exclude each other");
-    const char *in_path = argv[optind];
-    if (argc - optind == 2) {
-        if (out_path)
-            cli_usage_error("give the output either as OUTPUT or with -o, not both");
-        out_path = argv[optind + 1];
-    }
-    if (!out_path)
-        out_path = "-";
+    const char *in_path = cli_input_output_args(argc, argv, optind, &out_path);
     if (a.wisdom && emg_fftw_wisdom_load(a.wisdom, &err) < 0)
         cli_warn("%s (continuing without it)", err.message);
 
