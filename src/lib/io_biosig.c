@@ -598,17 +598,6 @@ static int biosig_read(void *state, emg_block *blk, emg_error *err)
     return 0;
 }
 
-/* sclose() crashes on a handle whose sopen() failed half-way (fuzzing):
- * close only what is open. */
-static void release(HDRTYPE *h)
-{
-    if (!h)
-        return;
-    if (h->FILE.OPEN)
-        sclose(h);
-    destructHDR(h);
-}
-
 static void biosig_close(void *state) { (void)state; }
 
 #endif
