@@ -25,7 +25,23 @@
 
 /* ---- distributions ------------------------------------------------------ */
 
-/* Continued fraction for I_x(a, b) (NR betacf, modified Lentz). */
+/* One modified-Lentz step with partial numerator aa: updates c and d and
+ * returns the factor d * c by which the fraction changes. */
+static double lentz_step(double aa, double *c, double *d)
+{
+    const double tiny = 1e-300;
+    *d = 1 + aa * *d;
+    if (fabs(*d) < tiny)
+        *d = tiny;
+    *c = 1 + aa / *c;
+    if (fabs(*c) < tiny)
+        *c = tiny;
+    *d = 1 / *d;
+    return *d * *c;
+}
+
+/* Continued fraction for I_x(a, b) (NR betacf, modified Lentz): each
+ * iteration takes the even then the odd term of the fraction. */
 static double beta_cf(double a, double b, double x)
 {
     const double tiny = 1e-300, eps = 1e-15;
@@ -37,24 +53,8 @@ static double beta_cf(double a, double b, double x)
     double h = d;
     for (int m = 1; m <= 300; m++) {
         int m2 = 2 * m;
-        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = 1 + aa / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1 / d;
-        h *= d * c;
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = 1 + aa / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1 / d;
-        double del = d * c;
+        h *= lentz_step(m * (b - m) * x / ((qam + m2) * (a + m2)), &c, &d);
+        double del = lentz_step(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), &c, &d);
         h *= del;
         if (fabs(del - 1) < eps)
             break;
