@@ -68,6 +68,9 @@ typedef struct emg_label_options {
     double burst_merge;     /* s, gaps inside one burst (0.015) */
     double burst_snr;       /* a burst's peak |x| must exceed this x the rest RMS (4) */
     double episode_gap;     /* s, bursts closer than this form one episode (0.6) */
+    double gap_rise;        /* a longer gap whose RMS stays this fraction above the rest RMS
+                               (and significantly so) does not end the episode: low-level
+                               activity goes on under the threshold (0.1; 0 = off) */
     double group_gap;       /* s, runs of jerks, potentials or multiplets: same-label events
                                closer than this are one event (30; 0 = off) */
     double rhythm_group_gap; /* s, the same for rhythmic and sustained labels (1; 0 = off) */
@@ -163,6 +166,9 @@ typedef struct emg_label_result {
     emg_label_event *events;  /* sorted by onset */
     unsigned missing;         /* EMG_LABEL_MISSING_* bits */
     emg_context context_used; /* the global context (options or annotations) */
+    char *unlabelled;         /* with options.explain: why each episode that is not an
+                                 event got no label (noise, a regular single-unit train,
+                                 crosstalk, the partner's view of an event...); owned */
 } emg_label_result;
 
 void emg_label_result_init(emg_label_result *r);

@@ -71,6 +71,7 @@ void emg_label_options_init(emg_label_options *o)
     o->burst_merge = 0.015;
     o->burst_snr = 4.0;
     o->episode_gap = 0.6;
+    o->gap_rise = 0.1;
     o->group_gap = 30.0;
     o->sparse_rate = 5.0;
     o->fasc_max_rate = 2.0;
@@ -146,6 +147,7 @@ void emg_label_result_free(emg_label_result *r)
     for (size_t k = 0; k < r->n_events; k++)
         free(r->events[k].explain);
     free(r->events);
+    free(r->unlabelled);
     emg_label_result_init(r);
 }
 
@@ -366,6 +368,31 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
     b->s[b->len] = '\0';
 }
 
+/* Append text as is (sb_printf cuts at 512 characters), each line prefixed. */
+static void sb_indent(sbuf *b, const char *text, const char *prefix)
+{
+    if (!b->on || !text)
+        return;
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        size_t len = nl ? (size_t)(nl - text) + 1 : strlen(text);
+        size_t need = b->len + strlen(prefix) + len + 1;
+        if (need > b->cap) {
+            char *g = realloc(b->s, need + 512);
+            if (!g)
+                return;
+            b->s = g;
+            b->cap = need + 512;
+        }
+        memcpy(b->s + b->len, prefix, strlen(prefix));
+        b->len += strlen(prefix);
+        memcpy(b->s + b->len, text, len);
+        b->len += len;
+        b->s[b->len] = '\0';
+        text += len;
+    }
+}
+
 /* ---- partner measures -------------------------------------------------------------- */
 
 typedef struct partner_info {
@@ -511,38 +538,56 @@ static int is_rest_like(emg_context c)
     return c == EMG_CONTEXT_REST || c == EMG_CONTEXT_SLEEP || c == EMG_CONTEXT_EXERCISE;
 }
 
-static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
-                   const partner_info *pi, emg_context ctx, const emg_label_options *o,
-                   sbuf *x)
+/* What the rules look at, computed once per episode. */
+typedef struct facts {
+    const lab_episode *e;
+    const partner_info *pi;
+    emg_context ctx;
+    double rel_level;    /* partner's level over rest relative to this channel's */
+    int has_partner, partner_active, together, alternating;
+    int enough;          /* enough major bursts for a rhythm */
+    int iv_regular;      /* burst intervals regular */
+    int ac_regular;      /* envelope autocorrelation strong */
+    int regular;
+    double rate;         /* Hz, burst rate the rhythm rules use */
+} facts;
+
+static void facts_of(facts *f, const lab_episode *e, const partner_info *pi, emg_context ctx,
+                     const emg_label_options *o)
 {
-    int has_partner = pi->index >= 0;
+    memset(f, 0, sizeof *f);
+    f->e = e;
+    f->pi = pi;
+    f->ctx = ctx;
+    f->has_partner = pi->index >= 0;
     /* The partner is active when its envelope is above its threshold for a
      * good part of the event and it is not crosstalk: volume-conducted
      * crosstalk follows this channel at zero lag with a small fraction of its
      * level over rest; a small partner that lags is a muscle of its own. */
-    double rel_level = (pi->level - 1) / (e->level_over_rest - 1);
-    int crosstalk = rel_level < o->crosstalk &&
+    f->rel_level = (pi->level - 1) / (e->level_over_rest - 1);
+    int crosstalk = f->rel_level < o->crosstalk &&
                     (isnan(pi->lag) || fabs(pi->lag) <= o->together_lag || pi->r0 > 0.3);
-    int partner_active = has_partner && pi->active >= o->partner_quiet && !crosstalk;
-    int together = has_partner && partner_active && pi->cocon > o->cocon &&
-                   !isnan(pi->lag) && fabs(pi->lag) <= o->together_lag && pi->r0 > 0;
-    int alternating = has_partner && partner_active && !together &&
-                      (!(pi->r0 > 0) || (!isnan(pi->lag) && fabs(pi->lag) > o->together_lag));
+    f->partner_active = f->has_partner && pi->active >= o->partner_quiet && !crosstalk;
+    f->together = f->partner_active && pi->cocon > o->cocon && !isnan(pi->lag) &&
+                  fabs(pi->lag) <= o->together_lag && pi->r0 > 0;
+    f->alternating = f->partner_active && !f->together &&
+                     (!(pi->r0 > 0) || (!isnan(pi->lag) && fabs(pi->lag) > o->together_lag));
     /* Regular: burst intervals with a small CV, or, when weak beats are
      * missed (which inflates the CV), a strong envelope autocorrelation. */
-    int enough = e->n_major >= (size_t)o->rhythm_min_bursts;
-    int iv_regular = enough && !isnan(e->interval_cv) && e->interval_cv < o->clonic_cv;
-    int ac_regular = enough && !isnan(e->rhythm) && e->rhythm >= o->rhythm_r;
-    int regular = iv_regular || ac_regular;
-    double rate = iv_regular ? e->interval_rate
-                  : ac_regular ? e->burst_rate
-                  : enough && !isnan(e->interval_rate) ? e->interval_rate
-                               : e->burst_rate;
-    memset(d, 0, sizeof *d);
-    d->label = "unclassified";
-    d->rule = "none";
-    d->confidence = 0.3;
+    f->enough = e->n_major >= (size_t)o->rhythm_min_bursts;
+    f->iv_regular = f->enough && !isnan(e->interval_cv) && e->interval_cv < o->clonic_cv;
+    f->ac_regular = f->enough && !isnan(e->rhythm) && e->rhythm >= o->rhythm_r;
+    f->regular = f->iv_regular || f->ac_regular;
+    f->rate = f->iv_regular ? e->interval_rate
+              : f->ac_regular ? e->burst_rate
+              : f->enough && !isnan(e->interval_rate) ? e->interval_rate
+                                                      : e->burst_rate;
+}
 
+static void explain_measures(sbuf *x, const facts *f)
+{
+    const lab_episode *e = f->e;
+    const partner_info *pi = f->pi;
     sb_printf(x, "  measures: D %.3f s, %zu bursts, %zu major (median %.1f ms, longest %.1f ms, "
                  "%.2f single-unit, %.2f of the time in long bursts), "
                  "interval rate %.2f Hz CV %.2f, autocorr rate %.2f Hz (r %.2f), "
@@ -552,38 +597,47 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
               1e3 * e->longest_burst, e->major_single_fraction, e->sustained_share,
               e->interval_rate, e->interval_cv, e->burst_rate, e->rhythm, e->single_fraction,
               e->spikes, e->multiplets, e->duty, e->amp_over_rest, e->level_over_rest,
-              e->rise_time, e->waxing, e->mdf, emg_context_name(ctx));
-    if (has_partner)
+              e->rise_time, e->waxing, e->mdf, emg_context_name(f->ctx));
+    if (f->has_partner)
         sb_printf(x, "  partner channel %d: active %.2f of the time, level %.1f x rest "
                      "(%.2f of this channel's), %%COCON %.0f, lag %.0f ms, r(0) %.2f -> %s\n",
-                  pi->index + 1, pi->active, pi->level, rel_level, pi->cocon, 1e3 * pi->lag,
-                  pi->r0,
-                  together ? "together" : alternating ? "alternating" : "quiet");
+                  pi->index + 1, pi->active, pi->level, f->rel_level, pi->cocon, 1e3 * pi->lag,
+                  pi->r0, f->together ? "together" : f->alternating ? "alternating" : "quiet");
     else
         sb_printf(x, "  no partner channel (--pair)\n");
+}
 
-    /* Rule 2: isolated motor-unit-sized transients. */
+static void decided(decision *d, const char *label, const char *rule, double confidence)
+{
+    d->label = label;
+    d->rule = rule;
+    d->confidence = confidence;
+}
+
+/* Rule 2: isolated motor-unit-sized transients; 1 when it decides. */
+static int rule_isolated(decision *d, const facts *f, const emg_label_options *o, sbuf *x)
+{
+    const lab_episode *e = f->e;
     int brief_bursts = !isnan(e->burst_duration) && e->burst_duration <= o->brief_max;
-    int tetanic_ctx = ctx == EMG_CONTEXT_ISCHEMIA || ctx == EMG_CONTEXT_HYPERVENTILATION;
+    int tetanic_ctx = f->ctx == EMG_CONTEXT_ISCHEMIA || f->ctx == EMG_CONTEXT_HYPERVENTILATION;
     if (e->multiplets > 0 && brief_bursts && e->multiplets * 2 >= (int)e->n_bursts) {
         if (tetanic_ctx) {
             sb_printf(x, "  rule 2c tetanic: match (%d multiplets of >= %d spikes of one size, "
                          "context %s)\n", e->multiplets, o->multiplet_spikes,
-                      emg_context_name(ctx));
-            d->label = "tetanic";
-            d->rule = "2c-multiplets";
-            d->confidence = conf_of((double)e->multiplets / (double)e->n_bursts - 0.5);
-            return;
+                      emg_context_name(f->ctx));
+            decided(d, "tetanic", "2c-multiplets",
+                    conf_of((double)e->multiplets / (double)e->n_bursts - 0.5));
+            return 1;
         }
-        if (ctx == EMG_CONTEXT_NONE) {
+        if (f->ctx == EMG_CONTEXT_NONE) {
             sb_printf(x, "  rule 2c tetanic: undecided: multiplets present but no "
                          "ischemia/hyperventilation context\n");
             d->missing |= EMG_LABEL_MISSING_CONTEXT;
             d->rule = "2c-needs-context";
-            return;
+            return 1;
         }
         sb_printf(x, "  rule 2c tetanic: no (context %s is not ischemia/hyperventilation)\n",
-                  emg_context_name(ctx));
+                  emg_context_name(f->ctx));
     } else {
         sb_printf(x, "  rule 2c tetanic: no (%d multiplets in %zu bursts)\n", e->multiplets,
                   e->n_bursts);
@@ -593,276 +647,310 @@ static void decide(decision *d, const lab_episode *e, const lab_channel *ch,
     int isolated = e->n_bursts > 0 && e->single_fraction >= 0.8 &&
                    potential_rate <= o->sparse_rate && e->longest_burst <= 2 * o->transient_max &&
                    e->amp_over_rest >= o->min_amp;
-    if (isolated) {
-        if (regular && in_range(e->interval_rate, 1, 18) && e->interval_cv <= o->train_cv) {
-            sb_printf(x, "  rule 2b regular single-unit train (CV %.3f <= %.2f): no spasm\n",
-                      e->interval_cv, o->train_cv);
-            d->label = "none";
-            d->rule = "2b-regular-train";
-            d->confidence = 0.8;
-            return;
-        }
-        if (ctx == EMG_CONTEXT_MOVEMENT || ctx == EMG_CONTEXT_EXERCISE) {
-            /* Fasciculations are judged at rest; during a task isolated
-             * potentials are units recruited at low force. */
-            sb_printf(x, "  rule 2a fasciculation: no (isolated potentials, but context %s is "
-                         "not rest): no spasm\n", emg_context_name(ctx));
-            d->label = "none";
-            d->rule = "2a-not-at-rest";
-            return;
-        }
-        sb_printf(x, "  rule 2a fasciculation: match (%zu isolated potential(s), max %d phases, "
-                     "median %.1f ms)\n", e->n_bursts, e->max_phases, 1e3 * e->burst_duration);
-        d->label = "fasciculation";
-        d->rule = "2a-isolated-potentials";
-        d->confidence = conf_of(0.5 * (e->single_fraction - 0.8) / 0.2 +
-                                0.25 * (o->transient_max - e->burst_duration) / o->transient_max);
-        return;
+    if (!isolated) {
+        sb_printf(x, "  rule 2a fasciculation: no (single-unit fraction %.2f, %.1f potentials/s, "
+                     "longest burst %.1f ms)\n",
+                  e->single_fraction, potential_rate, 1e3 * e->longest_burst);
+        return 0;
     }
-    sb_printf(x, "  rule 2a fasciculation: no (single-unit fraction %.2f, %.1f potentials/s, "
-                 "longest burst %.1f ms)\n",
-              e->single_fraction, potential_rate, 1e3 * e->longest_burst);
+    if (f->regular && in_range(e->interval_rate, 1, 18) && e->interval_cv <= o->train_cv) {
+        sb_printf(x, "  rule 2b regular single-unit train (CV %.3f <= %.2f): no spasm\n",
+                  e->interval_cv, o->train_cv);
+        decided(d, "none", "2b-regular-train", 0.8);
+        return 1;
+    }
+    if (f->ctx == EMG_CONTEXT_MOVEMENT || f->ctx == EMG_CONTEXT_EXERCISE) {
+        /* Fasciculations are judged at rest; during a task isolated
+         * potentials are units recruited at low force. */
+        sb_printf(x, "  rule 2a fasciculation: no (isolated potentials, but context %s is "
+                     "not rest): no spasm\n", emg_context_name(f->ctx));
+        decided(d, "none", "2a-not-at-rest", 0.3);
+        return 1;
+    }
+    sb_printf(x, "  rule 2a fasciculation: match (%zu isolated potential(s), max %d phases, "
+                 "median %.1f ms)\n", e->n_bursts, e->max_phases, 1e3 * e->burst_duration);
+    decided(d, "fasciculation", "2a-isolated-potentials",
+            conf_of(0.5 * (e->single_fraction - 0.8) / 0.2 +
+                    0.25 * (o->transient_max - e->burst_duration) / o->transient_max));
+    return 1;
+}
 
-    /* Rule 3: brief bursts. */
+/* Does the episode consist of brief bursts (rule 3)?  May set f->rate to the
+ * envelope rhythm. */
+static int is_phasic(facts *f, const emg_label_options *o, sbuf *x)
+{
+    const lab_episode *e = f->e;
+    int brief_bursts = !isnan(e->burst_duration) && e->burst_duration <= o->brief_max;
     /* Phasic: compound brief bursts (many units at once) with little time in
      * long bursts; asynchronous low-level firing breaks into single-unit
      * fragments and is not a burst pattern. */
     int phasic = brief_bursts && e->sustained_share < 0.3 && e->major_single_fraction < 0.5 &&
                  (e->n_major >= 2 || e->duration <= o->brief_max + 0.05) &&
                  !(e->duty > 0.9 && e->duration > o->sustained_min);
-    /* A strong envelope rhythm at 3.5-18 Hz is a burst pattern even when weak
-     * beats break into single-unit fragments on the fine envelope. */
     /* Many irregular bursts per second are not jerks but the fragments of
      * continuous low-level firing: treat them as sustained activity. */
     double density = (double)e->n_major / (e->duration + 0.1);
-    if (phasic && !regular && density > o->myoclonic_max_rate) {
+    if (phasic && !f->regular && density > o->myoclonic_max_rate) {
         sb_printf(x, "  %.1f irregular bursts/s > %.1f: continuous activity, not jerks\n",
                   density, o->myoclonic_max_rate);
         phasic = 0;
     }
-    if (!phasic && ac_regular && in_range(e->burst_rate, o->clonic_low, 18.0) &&
+    /* A strong envelope rhythm at 3.5-18 Hz is a burst pattern even when weak
+     * beats break into single-unit fragments on the fine envelope. */
+    if (!phasic && f->ac_regular && in_range(e->burst_rate, o->clonic_low, 18.0) &&
         e->sustained_share < 0.3) {
         sb_printf(x, "  rhythmic envelope (%.2f Hz, r %.2f): treated as bursts\n", e->burst_rate,
                   e->rhythm);
         phasic = 1;
-        rate = e->burst_rate;
+        f->rate = e->burst_rate;
     }
-    if (phasic) {
-        /* Clonic beats are compound bursts of 50-100 ms: at least 20 ms. */
-        if (regular && in_range(rate, o->clonic_low, o->clonic_high) &&
-            e->burst_duration <= o->clonic_max_burst && e->burst_duration >= 0.02) {
-            sb_printf(x, "  rule 3a clonic: match (%zu regular bursts, CV %.2f < %.2f, %.2f Hz "
-                         "in %.1f-%.1f, bursts %.0f ms)\n", e->n_bursts, e->interval_cv,
-                      o->clonic_cv, rate, o->clonic_low, o->clonic_high, 1e3 * e->burst_duration);
-            d->label = "clonic";
-            d->rule = "3a-regular-bursts";
-            d->confidence = conf_of(0.5 * (o->clonic_cv - e->interval_cv) / o->clonic_cv +
-                                    0.25 * (e->n_major >= 6));
-            return;
-        }
-        sb_printf(x, "  rule 3a clonic: no (regular %d, rate %.2f Hz, bursts %.0f ms)\n",
-                  regular, rate, 1e3 * e->burst_duration);
-        /* Ataxic: 2-5 Hz alternation during movement with mistimed (irregular)
-         * or prolonged (150-250 ms) bursts. */
-        int ataxic_like = in_range(rate, o->ataxic_low, o->ataxic_high) && enough &&
-                          (!regular || e->burst_duration > o->clonic_max_burst);
-        if (ataxic_like) {
-            if (!has_partner) {
-                sb_printf(x, "  rule 3b ataxic: undecided: needs an antagonist (--pair)\n");
-                d->missing |= EMG_LABEL_MISSING_PAIR;
-            } else if (alternating && ctx == EMG_CONTEXT_MOVEMENT) {
-                sb_printf(x, "  rule 3b ataxic: match (%.2f Hz, CV %.2f, bursts %.0f ms, antagonist "
-                             "lags %.0f ms, movement)\n", rate, e->interval_cv,
-                          1e3 * e->burst_duration, 1e3 * pi->lag);
-                d->label = "ataxic";
-                d->rule = "3b-alternating";
-                d->confidence = conf_of(0.2 + 0.3 * !regular);
-                return;
-            } else if (alternating && ctx == EMG_CONTEXT_NONE) {
-                sb_printf(x, "  rule 3b ataxic: undecided: alternating, but needs the movement "
-                             "context\n");
-                d->missing |= EMG_LABEL_MISSING_MOVEMENT;
-            } else {
-                sb_printf(x, "  rule 3b ataxic: no (alternating %d, context %s)\n", alternating,
-                          emg_context_name(ctx));
-            }
-        } else {
-            sb_printf(x, "  rule 3b ataxic: no (rate %.2f Hz, regular %d, bursts %.0f ms)\n", rate,
-                      regular, 1e3 * e->burst_duration);
-        }
-        if (in_range(e->burst_rate, o->dystonic_low, o->dystonic_high) && together &&
-            e->duty > 0.5) {
-            sb_printf(x, "  rule 3c dystonic: match (%.2f Hz, together with the antagonist, "
-                         "%%COCON %.0f, background duty %.2f)\n", e->burst_rate, pi->cocon,
-                      e->duty);
-            d->label = "dystonic";
-            d->rule = "3c-together-4-7Hz";
-            d->confidence = conf_of((pi->cocon - o->cocon) / 100.0 + 0.2);
-            return;
-        }
-        sb_printf(x, "  rule 3c dystonic: no (together %d, duty %.2f)\n", together, e->duty);
-        if (regular && (in_range(rate, o->tremor_low, o->tremor_high) || in_range(rate, 13, 18))) {
-            sb_printf(x, "  rule 3d tremor: match (%.2f Hz regular): not a spasm\n", rate);
-            d->label = "tremor";
-            d->rule = "3d-tremor";
-            d->confidence = conf_of(0.5 * (o->clonic_cv - e->interval_cv) / o->clonic_cv);
-            return;
-        }
-        sb_printf(x, "  rule 3d tremor: no\n");
-        if (d->missing) {
-            sb_printf(x, "  rule 3e myoclonic: not applied (a rhythm that another input would "
-                         "decide)\n");
-            d->rule = "3-needs-input";
-            return;
-        }
-        if (ctx == EMG_CONTEXT_MOVEMENT && (regular || e->burst_duration > o->clonic_max_burst)) {
-            sb_printf(x, "  rule 3e myoclonic: no (%s during movement): voluntary\n",
-                      regular ? "regular bursts" : "bursts longer than a jerk");
-            d->label = "voluntary";
-            d->rule = "3e-movement-bursts";
-            d->confidence = 0.5;
-            return;
-        }
-        if (e->amp_over_rest < o->myoclonic_amp) {
-            sb_printf(x, "  rule 3e myoclonic: no (amplitude %.1f x rest < %.1f: not a compound "
-                         "jerk): no label\n", e->amp_over_rest, o->myoclonic_amp);
-            d->label = "none";
-            d->rule = "3e-too-small";
-            return;
-        }
-        sb_printf(x, "  rule 3e myoclonic: match (%s compound bursts, median %.0f ms)\n",
-                  regular ? "regular but out-of-band" : "arrhythmic", 1e3 * e->burst_duration);
-        d->label = "myoclonic";
-        d->rule = "3e-arrhythmic-compound";
-        if (e->burst_duration < 0.045)
-            snprintf(d->note, sizeof d->note, "cortical (<45 ms)");
-        else if (e->burst_duration > 0.1)
-            snprintf(d->note, sizeof d->note, "brainstem (>100 ms)");
-        else
-            snprintf(d->note, sizeof d->note, "subcortical (45-100 ms)");
-        d->confidence = conf_of(0.5 * (1 - e->single_fraction) - 0.1 * regular);
-        return;
-    }
-    sb_printf(x, "  rule 3 brief bursts: no (median burst %.0f ms, longest %.0f ms, duty %.2f)\n",
-              1e3 * e->burst_duration, 1e3 * e->longest_burst, e->duty);
+    if (!phasic)
+        sb_printf(x, "  rule 3 brief bursts: no (median burst %.0f ms, longest %.0f ms, "
+                     "duty %.2f)\n", 1e3 * e->burst_duration, 1e3 * e->longest_burst, e->duty);
+    return phasic;
+}
 
-    /* Rule 4: sustained activity. */
-    if (e->duration > o->sustained_min) {
-        if (has_partner && together && e->rhythm_4_7 >= o->modulation) {
-            sb_printf(x, "  rule 4a dystonic: match (%%COCON %.0f > %.0f, lag %.0f ms, 4-7 Hz "
-                         "modulation %.2f%s)\n", pi->cocon, o->cocon, 1e3 * pi->lag,
-                      e->rhythm_4_7, e->mdf < o->mdf_low ? ", low MDF" : "");
-            d->label = "dystonic";
-            d->rule = "4a-cocontraction";
-            d->confidence = conf_of((pi->cocon - o->cocon) / 100.0 + e->rhythm_4_7);
-            return;
+/* Rule 3 ataxic: 2-5 Hz alternation during movement with mistimed
+ * (irregular) or prolonged (150-250 ms) bursts; 1 when it matches. */
+static int rule_ataxic(decision *d, const facts *f, const emg_label_options *o, sbuf *x)
+{
+    const lab_episode *e = f->e;
+    int ataxic_like = in_range(f->rate, o->ataxic_low, o->ataxic_high) && f->enough &&
+                      (!f->regular || e->burst_duration > o->clonic_max_burst);
+    if (!ataxic_like) {
+        sb_printf(x, "  rule 3b ataxic: no (rate %.2f Hz, regular %d, bursts %.0f ms)\n", f->rate,
+                  f->regular, 1e3 * e->burst_duration);
+    } else if (!f->has_partner) {
+        sb_printf(x, "  rule 3b ataxic: undecided: needs an antagonist (--pair)\n");
+        d->missing |= EMG_LABEL_MISSING_PAIR;
+    } else if (f->alternating && f->ctx == EMG_CONTEXT_MOVEMENT) {
+        sb_printf(x, "  rule 3b ataxic: match (%.2f Hz, CV %.2f, bursts %.0f ms, antagonist "
+                     "lags %.0f ms, movement)\n", f->rate, e->interval_cv,
+                  1e3 * e->burst_duration, 1e3 * f->pi->lag);
+        decided(d, "ataxic", "3b-alternating", conf_of(0.2 + 0.3 * !f->regular));
+        return 1;
+    } else if (f->alternating && f->ctx == EMG_CONTEXT_NONE) {
+        sb_printf(x, "  rule 3b ataxic: undecided: alternating, but needs the movement "
+                     "context\n");
+        d->missing |= EMG_LABEL_MISSING_MOVEMENT;
+    } else {
+        sb_printf(x, "  rule 3b ataxic: no (alternating %d, context %s)\n", f->alternating,
+                  emg_context_name(f->ctx));
+    }
+    return 0;
+}
+
+/* Rule 3e: arrhythmic compound bursts; the note gives the origin that the
+ * burst duration suggests (criteria page: 45 ms separates cortical). */
+static const char *myoclonic_origin(double burst_duration)
+{
+    return burst_duration < 0.045 ? "cortical (<45 ms)"
+           : burst_duration > 0.1 ? "brainstem (>100 ms)"
+                                  : "subcortical (45-100 ms)";
+}
+
+static void myoclonic(decision *d, const lab_episode *e, const char *rule, double confidence)
+{
+    decided(d, "myoclonic", rule, confidence);
+    snprintf(d->note, sizeof d->note, "%s", myoclonic_origin(e->burst_duration));
+}
+
+/* Rule 3: brief bursts.  1 when decided; 0 when the bursts are too small
+ * for jerks and the episode is long enough to be judged as sustained
+ * low-level activity (rule 4). */
+static int rule_brief(decision *d, const facts *f, const emg_label_options *o, sbuf *x)
+{
+    const lab_episode *e = f->e;
+    /* Clonic beats are compound bursts of 50-100 ms: at least 20 ms. */
+    if (f->regular && in_range(f->rate, o->clonic_low, o->clonic_high) &&
+        e->burst_duration <= o->clonic_max_burst && e->burst_duration >= 0.02) {
+        sb_printf(x, "  rule 3a clonic: match (%zu regular bursts, CV %.2f < %.2f, %.2f Hz "
+                     "in %.1f-%.1f, bursts %.0f ms)\n", e->n_bursts, e->interval_cv,
+                  o->clonic_cv, f->rate, o->clonic_low, o->clonic_high, 1e3 * e->burst_duration);
+        decided(d, "clonic", "3a-regular-bursts",
+                conf_of(0.5 * (o->clonic_cv - e->interval_cv) / o->clonic_cv +
+                        0.25 * (e->n_major >= 6)));
+        return 1;
+    }
+    sb_printf(x, "  rule 3a clonic: no (regular %d, rate %.2f Hz, bursts %.0f ms)\n",
+              f->regular, f->rate, 1e3 * e->burst_duration);
+    if (rule_ataxic(d, f, o, x))
+        return 1;
+    if (in_range(e->burst_rate, o->dystonic_low, o->dystonic_high) && f->together &&
+        e->duty > 0.5) {
+        sb_printf(x, "  rule 3c dystonic: match (%.2f Hz, together with the antagonist, "
+                     "%%COCON %.0f, background duty %.2f)\n", e->burst_rate, f->pi->cocon,
+                  e->duty);
+        decided(d, "dystonic", "3c-together-4-7Hz", conf_of((f->pi->cocon - o->cocon) / 100.0 + 0.2));
+        return 1;
+    }
+    sb_printf(x, "  rule 3c dystonic: no (together %d, duty %.2f)\n", f->together, e->duty);
+    if (f->regular &&
+        (in_range(f->rate, o->tremor_low, o->tremor_high) || in_range(f->rate, 13, 18))) {
+        sb_printf(x, "  rule 3d tremor: match (%.2f Hz regular): not a spasm\n", f->rate);
+        decided(d, "tremor", "3d-tremor",
+                conf_of(0.5 * (o->clonic_cv - e->interval_cv) / o->clonic_cv));
+        return 1;
+    }
+    sb_printf(x, "  rule 3d tremor: no\n");
+    if (d->missing) {
+        sb_printf(x, "  rule 3e myoclonic: not applied (a rhythm that another input would "
+                     "decide)\n");
+        d->rule = "3-needs-input";
+        return 1;
+    }
+    if (f->ctx == EMG_CONTEXT_MOVEMENT &&
+        (f->regular || e->burst_duration > o->clonic_max_burst)) {
+        sb_printf(x, "  rule 3e myoclonic: no (%s during movement): voluntary\n",
+                  f->regular ? "regular bursts" : "bursts longer than a jerk");
+        decided(d, "voluntary", "3e-movement-bursts", 0.5);
+        return 1;
+    }
+    if (e->amp_over_rest < o->myoclonic_amp) {
+        /* Bursts this small over more than a second are the fragments of
+         * low-level firing hovering about the threshold (raised resting
+         * activity), not a burst pattern. */
+        if (e->duration > o->sustained_min) {
+            sb_printf(x, "  rule 3e myoclonic: no (amplitude %.1f x rest < %.1f over %.1f s): "
+                         "judged as low-level sustained activity\n", e->amp_over_rest,
+                      o->myoclonic_amp, e->duration);
+            return 0;
         }
-        if (!has_partner && e->rhythm_4_7 >= 2 * o->modulation &&
-            ctx != EMG_CONTEXT_REST && ctx != EMG_CONTEXT_SLEEP) {
-            sb_printf(x, "  rule 4a dystonic: undecided (4-7 Hz modulation %.2f) without an "
-                         "antagonist (--pair)\n", e->rhythm_4_7);
-            d->missing |= EMG_LABEL_MISSING_PAIR;
-            d->rule = "4a-needs-pair";
-            return;
-        }
-        sb_printf(x, "  rule 4a dystonic: no (together %d, 4-7 Hz modulation %.2f)\n", together,
-                  e->rhythm_4_7);
-        int tonic_len = in_range(e->duration, o->tonic_min, o->tonic_max);
-        if (ctx == EMG_CONTEXT_CNS_LESION && tonic_len) {
-            sb_printf(x, "  rule 4b tonic: match (plateau %.0f s in %.0f-%.0f s, cns-lesion)\n",
-                      e->duration, o->tonic_min, o->tonic_max);
-            d->label = "tonic";
-            d->rule = "4b-plateau-cns";
-            d->confidence = conf_of(0.3 + 0.2 * (e->duty > 0.8));
-            return;
-        }
-        sb_printf(x, "  rule 4b tonic: no (context %s, %.0f s)\n", emg_context_name(ctx),
-                  e->duration);
-        int partner_quiet = has_partner && !partner_active;
-        /* During exercise a held voluntary contraction is expected: a cramp
-         * there must show its abrupt onset or its waxing and waning. */
-        int cramp_like = ctx != EMG_CONTEXT_EXERCISE || e->rise_time < o->cramp_rise ||
-                         e->waxing >= o->cramp_waxing;
-        if (ctx == EMG_CONTEXT_EXERCISE && !cramp_like) {
-            sb_printf(x, "  rule 4c cramp: no (exercise, rise %.2f s >= %.2f and waxing %.2f < "
-                         "%.2f: a held voluntary contraction)\n", e->rise_time, o->cramp_rise,
-                      e->waxing, o->cramp_waxing);
-            d->label = "voluntary";
-            d->rule = "4c-exercise-steady";
-            d->confidence = conf_of((o->cramp_waxing - e->waxing) / o->cramp_waxing);
-            return;
-        }
-        if ((is_rest_like(ctx) && (!has_partner || partner_quiet)) ||
-            (ctx == EMG_CONTEXT_NONE && partner_quiet)) {
-            sb_printf(x, "  rule 4c cramp: match (one muscle active, %s, context %s, rise "
-                         "%.2f s)\n", has_partner ? "antagonist quiet" : "no antagonist given",
-                      emg_context_name(ctx), e->rise_time);
-            d->label = "cramp";
-            d->rule = "4c-single-muscle";
-            if (ctx == EMG_CONTEXT_SLEEP)
-                snprintf(d->note, sizeof d->note, "nocturnal");
-            d->confidence = conf_of(0.2 + 0.2 * partner_quiet + 0.1 * (e->rise_time < 1.0) -
-                                    0.2 * (ctx == EMG_CONTEXT_NONE));
-            return;
-        }
-        sb_printf(x, "  rule 4c cramp: no (context %s, partner %s)\n", emg_context_name(ctx),
-                  !has_partner ? "none" : partner_quiet ? "quiet" : "active");
-        if (ctx == EMG_CONTEXT_INJURY && e->level_over_rest < o->strain_max_amp) {
-            sb_printf(x, "  rule 4d strain: match (injury, level %.1f x rest < %.0f)\n",
-                      e->level_over_rest, o->strain_max_amp);
-            d->label = "strain";
-            d->rule = "4d-injury-low-level";
-            d->confidence = 0.6;
-            return;
-        }
-        sb_printf(x, "  rule 4d strain: no\n");
-        if (ctx == EMG_CONTEXT_MOVEMENT) {
-            sb_printf(x, "  rule 4e voluntary: match (movement context, rise %.2f s)\n",
-                      e->rise_time);
-            d->label = "voluntary";
-            d->rule = "4e-movement";
-            d->confidence = conf_of(0.2 + 0.2 * (e->rise_time >= 0.2));
-            return;
-        }
-        if (ctx == EMG_CONTEXT_NONE) {
-            d->missing |= EMG_LABEL_MISSING_CONTEXT;
-            if (tonic_len)
-                sb_printf(x, "  rule 4: undecided: tonic, cramp or voluntary by context\n");
-            else
-                sb_printf(x, "  rule 4: undecided: cramp or voluntary by context or antagonist\n");
-        } else {
-            sb_printf(x, "  rule 4: no rule matches in context %s\n", emg_context_name(ctx));
-        }
-        d->rule = "4-none";
+        sb_printf(x, "  rule 3e myoclonic: no (amplitude %.1f x rest < %.1f: not a compound "
+                     "jerk): no label\n", e->amp_over_rest, o->myoclonic_amp);
+        decided(d, "none", "3e-too-small", 0.3);
+        return 1;
+    }
+    sb_printf(x, "  rule 3e myoclonic: match (%s compound bursts, median %.0f ms)\n",
+              f->regular ? "regular but out-of-band" : "arrhythmic", 1e3 * e->burst_duration);
+    myoclonic(d, e, "3e-arrhythmic-compound",
+              conf_of(0.5 * (1 - e->single_fraction) - 0.1 * f->regular));
+    return 1;
+}
+
+/* Rule 4: sustained activity (D > sustained_min). */
+static void rule_sustained(decision *d, const facts *f, const emg_label_options *o, sbuf *x)
+{
+    const lab_episode *e = f->e;
+    emg_context ctx = f->ctx;
+    if (f->together && e->rhythm_4_7 >= o->modulation) {
+        sb_printf(x, "  rule 4a dystonic: match (%%COCON %.0f > %.0f, lag %.0f ms, 4-7 Hz "
+                     "modulation %.2f%s)\n", f->pi->cocon, o->cocon, 1e3 * f->pi->lag,
+                  e->rhythm_4_7, e->mdf < o->mdf_low ? ", low MDF" : "");
+        decided(d, "dystonic", "4a-cocontraction",
+                conf_of((f->pi->cocon - o->cocon) / 100.0 + e->rhythm_4_7));
         return;
     }
-    /* Between a brief burst and sustained activity. */
+    if (!f->has_partner && e->rhythm_4_7 >= 2 * o->modulation && ctx != EMG_CONTEXT_REST &&
+        ctx != EMG_CONTEXT_SLEEP) {
+        sb_printf(x, "  rule 4a dystonic: undecided (4-7 Hz modulation %.2f) without an "
+                     "antagonist (--pair)\n", e->rhythm_4_7);
+        d->missing |= EMG_LABEL_MISSING_PAIR;
+        d->rule = "4a-needs-pair";
+        return;
+    }
+    sb_printf(x, "  rule 4a dystonic: no (together %d, 4-7 Hz modulation %.2f)\n", f->together,
+              e->rhythm_4_7);
+    int tonic_len = in_range(e->duration, o->tonic_min, o->tonic_max);
+    if (ctx == EMG_CONTEXT_CNS_LESION && tonic_len) {
+        sb_printf(x, "  rule 4b tonic: match (plateau %.0f s in %.0f-%.0f s, cns-lesion)\n",
+                  e->duration, o->tonic_min, o->tonic_max);
+        decided(d, "tonic", "4b-plateau-cns", conf_of(0.3 + 0.2 * (e->duty > 0.8)));
+        return;
+    }
+    sb_printf(x, "  rule 4b tonic: no (context %s, %.0f s)\n", emg_context_name(ctx),
+              e->duration);
+    int partner_quiet = f->has_partner && !f->partner_active;
+    /* During exercise a held voluntary contraction is expected: a cramp
+     * there must show its abrupt onset or its waxing and waning. */
+    if (ctx == EMG_CONTEXT_EXERCISE && e->rise_time >= o->cramp_rise &&
+        e->waxing < o->cramp_waxing) {
+        sb_printf(x, "  rule 4c cramp: no (exercise, rise %.2f s >= %.2f and waxing %.2f < "
+                     "%.2f: a held voluntary contraction)\n", e->rise_time, o->cramp_rise,
+                  e->waxing, o->cramp_waxing);
+        decided(d, "voluntary", "4c-exercise-steady",
+                conf_of((o->cramp_waxing - e->waxing) / o->cramp_waxing));
+        return;
+    }
+    if ((is_rest_like(ctx) && (!f->has_partner || partner_quiet)) ||
+        (ctx == EMG_CONTEXT_NONE && partner_quiet)) {
+        sb_printf(x, "  rule 4c cramp: match (one muscle active, %s, context %s, rise "
+                     "%.2f s)\n", f->has_partner ? "antagonist quiet" : "no antagonist given",
+                  emg_context_name(ctx), e->rise_time);
+        decided(d, "cramp", "4c-single-muscle",
+                conf_of(0.2 + 0.2 * partner_quiet + 0.1 * (e->rise_time < 1.0) -
+                        0.2 * (ctx == EMG_CONTEXT_NONE)));
+        if (ctx == EMG_CONTEXT_SLEEP)
+            snprintf(d->note, sizeof d->note, "nocturnal");
+        return;
+    }
+    sb_printf(x, "  rule 4c cramp: no (context %s, partner %s)\n", emg_context_name(ctx),
+              !f->has_partner ? "none" : partner_quiet ? "quiet" : "active");
+    if (ctx == EMG_CONTEXT_INJURY && e->level_over_rest < o->strain_max_amp) {
+        sb_printf(x, "  rule 4d strain: match (injury, level %.1f x rest < %.0f)\n",
+                  e->level_over_rest, o->strain_max_amp);
+        decided(d, "strain", "4d-injury-low-level", 0.6);
+        return;
+    }
+    sb_printf(x, "  rule 4d strain: no\n");
     if (ctx == EMG_CONTEXT_MOVEMENT) {
+        sb_printf(x, "  rule 4e voluntary: match (movement context, rise %.2f s)\n",
+                  e->rise_time);
+        decided(d, "voluntary", "4e-movement", conf_of(0.2 + 0.2 * (e->rise_time >= 0.2)));
+        return;
+    }
+    if (ctx == EMG_CONTEXT_NONE) {
+        d->missing |= EMG_LABEL_MISSING_CONTEXT;
+        sb_printf(x, tonic_len ? "  rule 4: undecided: tonic, cramp or voluntary by context\n"
+                               : "  rule 4: undecided: cramp or voluntary by context or "
+                                 "antagonist\n");
+    } else {
+        sb_printf(x, "  rule 4: no rule matches in context %s\n", emg_context_name(ctx));
+    }
+    d->rule = "4-none";
+}
+
+/* Neither brief bursts nor sustained: 0.25-1 s of activity. */
+static void rule_between(decision *d, const facts *f, const emg_label_options *o, sbuf *x)
+{
+    const lab_episode *e = f->e;
+    if (f->ctx == EMG_CONTEXT_MOVEMENT) {
         sb_printf(x, "  short contraction during movement: voluntary\n");
-        d->label = "voluntary";
-        d->rule = "4e-movement-short";
-        d->confidence = 0.5;
+        decided(d, "voluntary", "4e-movement-short", 0.5);
         return;
     }
     if (e->n_major >= 1 && e->burst_duration <= 0.5 && e->major_single_fraction < 0.5 &&
         e->sustained_share < 0.5 && e->amp_over_rest >= o->myoclonic_amp) {
         sb_printf(x, "  rule 3e myoclonic: match (one compound burst of %.0f ms)\n",
                   1e3 * e->burst_duration);
-        d->label = "myoclonic";
-        d->rule = "3e-single-jerk";
-        snprintf(d->note, sizeof d->note, "%s", e->burst_duration > 0.1 ? "brainstem (>100 ms)"
-                                                                          : "");
-        d->confidence = 0.5;
+        myoclonic(d, e, "3e-single-jerk", 0.5);
         return;
     }
     if (e->amp_over_rest < o->myoclonic_amp) {
         sb_printf(x, "  no rule matches a brief, small event (%.3f s, %.1f x rest): noise, no "
                      "label\n", e->duration, e->amp_over_rest);
-        d->label = "none";
-        d->rule = "noise";
+        decided(d, "none", "noise", 0.3);
         return;
     }
     sb_printf(x, "  no rule matches (%.2f s of activity)\n", e->duration);
+}
+
+static void decide(decision *d, const lab_episode *e, const partner_info *pi, emg_context ctx,
+                   const emg_label_options *o, sbuf *x)
+{
+    facts f;
+    facts_of(&f, e, pi, ctx, o);
+    memset(d, 0, sizeof *d);
+    decided(d, "unclassified", "none", 0.3);
+    explain_measures(x, &f);
+    if (rule_isolated(d, &f, o, x))
+        return;
+    if (is_phasic(&f, o, x) && rule_brief(d, &f, o, x))
+        return;
+    if (e->duration > o->sustained_min)
+        rule_sustained(d, &f, o, x);
+    else
+        rule_between(d, &f, o, x);
 }
 
 /* ---- assembling events ------------------------------------------------------------- */
@@ -871,6 +959,11 @@ typedef struct ev_list {
     emg_label_event *ev;
     size_t n, cap;
 } ev_list;
+
+static void set_str(char *dst, size_t n, const char *src)
+{
+    emg_strlcpy(dst, src ? src : "", n);
+}
 
 static emg_label_event *ev_push(ev_list *l, emg_error *err)
 {
@@ -955,9 +1048,68 @@ static void merge_into(emg_label_event *a, const emg_label_event *b, sbuf *x)
     (void)x;
 }
 
+/* Longest ratio of a jerk's duration to its run's mean: the duration
+ * classes of the criteria page (cortical 10-50 ms, cortical-subcortical
+ * 25-100 ms, brainstem > 100 ms) are about two-fold apart. */
+#define JERK_ORIGIN_RATIO 2.5
+
+/* Runs of sparse events (potentials, jerks, multiplets) come at irregular,
+ * Poisson-like times: a run is broken only by a gap of RUN_GAP_MEDIANS
+ * median intervals between such events on the channel (5 medians, 3.5
+ * mean intervals, occur about once in 30 intervals of a Poisson train), at
+ * least 4 s and at most group_gap.  Fasciculation rates vary from ~1 per
+ * 90 s to ~40 per minute in one person (criteria page), so their runs
+ * bridge twice as many.  gap[i] is that limit for event i (lists sorted by
+ * channel, then onset). */
+#define RUN_GAP_MEDIANS 5.0
+
+static int run_gaps(double *gap, const ev_list *l, const emg_label_options *o, emg_error *err)
+{
+    double *iv = emg_xcalloc(l->n + 1, sizeof *iv, err);
+    unsigned char *done = emg_xcalloc(l->n + 1, 1, err);
+    int rc = EMG_ERR_NOMEM;
+    if (!iv || !done)
+        goto out;
+    for (size_t i = 0; i < l->n; i++) {
+        if (done[i])
+            continue;
+        const emg_label_event *e = &l->ev[i];
+        size_t m = 0;
+        for (size_t j = i, last = i; j < l->n && l->ev[j].channel == e->channel; j++) {
+            if (strcmp(l->ev[j].label, e->label))
+                continue;
+            if (j > i)
+                iv[m++] = l->ev[j].onset - l->ev[last].onset;
+            last = j;
+        }
+        double limit = o->group_gap;
+        if (m > 0) {
+            qsort(iv, m, sizeof *iv, double_cmp);
+            double median = m % 2 ? iv[m / 2] : 0.5 * (iv[m / 2 - 1] + iv[m / 2]);
+            double medians = RUN_GAP_MEDIANS * (strcmp(e->label, "fasciculation") ? 1 : 2);
+            limit = fmin(o->group_gap, fmax(4.0, medians * median));
+        }
+        for (size_t j = i; j < l->n && l->ev[j].channel == e->channel; j++)
+            if (!strcmp(l->ev[j].label, e->label)) {
+                gap[j] = limit;
+                done[j] = 1;
+            }
+    }
+    rc = 0;
+out:
+    free(iv);
+    free(done);
+    return rc;
+}
+
 static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
 {
     size_t k = 0;
+    double *typical = emg_xcalloc(l->n + 1, sizeof *typical, err);
+    if (!typical || run_gaps(typical, l, o, err) < 0) {
+        free(typical);
+        return EMG_ERR_NOMEM;
+    }
     for (size_t i = 0; i < l->n; i++) {
         emg_label_event *e = &l->ev[i];
         /* A short event of another label inside a run of sparse events on
@@ -984,24 +1136,26 @@ static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
             emg_label_event *p = &l->ev[k - 1];
             double gap = !strcmp(e->label, "strain") ? 5 * o->rhythm_group_gap
                                                       : o->rhythm_group_gap;
-            if (sparse_label(e->label)) {
-                /* Runs of sparse events: merge across gaps up to a few mean
-                 * intervals of the run so far (5 for fasciculations, whose
-                 * Poisson-like timing has long gaps; 4 for jerks and
-                 * multiplets), at least 4 s and at most group_gap; a run of
-                 * one episode so far uses half of group_gap. */
-                double factor = !strcmp(e->label, "fasciculation") ? 5.0 : 4.0;
-                double count = p->rhythm >= 1 ? p->rhythm : 1;
-                gap = count >= 2 ? factor * p->duration / (count - 1) : 0.5 * o->group_gap;
-                gap = fmin(o->group_gap, fmax(4.0, gap));
-            }
-            /* Jerks of another duration class (cortical, subcortical,
-             * brainstem) come from another generator: a new run. */
-            int same_origin = strcmp(e->label, "myoclonic") || !p->note[0] || !e->note[0] ||
-                              !strcmp(p->note, e->note);
+            if (sparse_label(e->label))
+                gap = typical[i];
+            /* Jerks from one generator have stereotyped durations; a jerk
+             * more than JERK_ORIGIN_RATIO times longer or shorter than the
+             * run's mean (geometric) starts a new run from another
+             * generator (cortical 10-50 ms, brainstem > 100 ms). */
+            int same_origin = strcmp(e->label, "myoclonic") || !(p->burst_duration > 0) ||
+                              !(e->burst_duration > 0) ||
+                              fabs(log(e->burst_duration / p->burst_duration)) <=
+                                  log(JERK_ORIGIN_RATIO);
             if (p->channel == e->channel && !strcmp(p->label, e->label) && o->group_gap > 0 &&
                 same_origin && e->onset - (p->onset + p->duration) < gap) {
                 /* Keep a record of the potentials' onsets in burst_rate/interval_cv below. */
+                if (!strcmp(e->label, "myoclonic") && p->burst_duration > 0 &&
+                    e->burst_duration > 0) {
+                    double runs = p->rhythm >= 1 ? p->rhythm : 1;
+                    p->burst_duration = exp((runs * log(p->burst_duration) +
+                                             log(e->burst_duration)) / (runs + 1));
+                    set_str(p->note, sizeof p->note, myoclonic_origin(p->burst_duration));
+                }
                 merge_into(p, e, NULL);
                 p->spikes = isnan(p->spikes) ? e->spikes : p->spikes;
                 if (p->explain && e->explain) {
@@ -1025,7 +1179,7 @@ static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
         k++;
     }
     l->n = k;
-    (void)err;
+    free(typical);
     return 0;
 }
 
@@ -1043,11 +1197,6 @@ static int onset_cmp(const void *a, const void *b)
     if (x->onset != y->onset)
         return (x->onset > y->onset) - (x->onset < y->onset);
     return x->channel - y->channel;
-}
-
-static void set_str(char *dst, size_t n, const char *src)
-{
-    emg_strlcpy(dst, src ? src : "", n);
 }
 
 /* Ischemic contracture: force segments during which the EMG stays silent. */
@@ -1124,31 +1273,6 @@ static int ischemic_events(ev_list *l, const emg_recording *rec, const lab_chann
 }
 
 /* ---- rule 5: two or more patterns within one event ------------------------------ */
-
-/* Append text as is (sb_printf cuts at 512 characters), each line prefixed. */
-static void sb_indent(sbuf *b, const char *text, const char *prefix)
-{
-    if (!b->on || !text)
-        return;
-    while (*text) {
-        const char *nl = strchr(text, '\n');
-        size_t len = nl ? (size_t)(nl - text) + 1 : strlen(text);
-        size_t need = b->len + strlen(prefix) + len + 1;
-        if (need > b->cap) {
-            char *g = realloc(b->s, need + 512);
-            if (!g)
-                return;
-            b->s = g;
-            b->cap = need + 512;
-        }
-        memcpy(b->s + b->len, prefix, strlen(prefix));
-        b->len += strlen(prefix);
-        memcpy(b->s + b->len, text, len);
-        b->len += len;
-        b->s[b->len] = '\0';
-        text += len;
-    }
-}
 
 /* Labels that name a spasm pattern (not a non-spasm, not undecided). */
 static int spasm_label(const char *label)
@@ -1262,7 +1386,7 @@ static int mixed_patterns(emg_label_event *mix, const lab_episode *e, const lab_
         emg_context ctx = context_over(ctxt, c, t0, t1);
         sbuf y = {NULL, 0, 0, x->on};
         decision d;
-        decide(&d, &part, ch, &pi, ctx, o, &y);
+        decide(&d, &part, &pi, ctx, o, &y);
         /* Tetany needs its multiplets to recur for tetanic_min (as for a whole event). */
         int clear = spasm_label(d.label) && d.confidence >= MIXED_MIN_CONFIDENCE &&
                     !(strcmp(d.label, "tetanic") == 0 && part.duration < o->tetanic_min);
@@ -1315,7 +1439,7 @@ static int inside_ischemic(const ev_list *l, double t0, double t1)
 static int label_channel_events(ev_list *l, const emg_recording *rec, const lab_channel *chs,
                                 const int *is_emg, int c, const emg_label_options *o,
                                 const ctx_table *ctxt, unsigned *missing, const ev_list *isch,
-                                emg_error *err)
+                                sbuf *unlabelled, emg_error *err)
 {
     const lab_channel *ch = &chs[c];
     int p = partner_of(o, c);
@@ -1325,10 +1449,18 @@ static int label_channel_events(ev_list *l, const emg_recording *rec, const lab_
         const lab_episode *e = &ch->episodes[k];
         double t0 = (double)e->a / ch->fs, t1 = (double)e->b / ch->fs;
         /* Noise: no burst and barely above rest. */
-        if (e->n_bursts == 0 && !(e->amp_over_rest >= o->min_amp && e->duration >= 0.1))
+        if (e->n_bursts == 0 && !(e->elevated && e->duration > o->sustained_min) &&
+            !(e->amp_over_rest >= o->min_amp && e->duration >= 0.1)) {
+            sb_printf(unlabelled, "%s %.3f-%.3f s:\n  -> no label (no burst, %.1f x rest: "
+                                  "noise)\n", rec->header.channels[c].name, t0, t1,
+                      e->amp_over_rest);
             continue;
-        if (inside_ischemic(isch, t0, t1))
+        }
+        if (inside_ischemic(isch, t0, t1)) {
+            sb_printf(unlabelled, "%s %.3f-%.3f s:\n  -> part of an ischemic event\n",
+                      rec->header.channels[c].name, t0, t1);
             continue;
+        }
         partner_info pi;
         memset(&pi, 0, sizeof pi);
         pi.index = p;
@@ -1338,7 +1470,7 @@ static int label_channel_events(ev_list *l, const emg_recording *rec, const lab_
         sbuf x = {NULL, 0, 0, o->explain};
         sb_printf(&x, "%s %.3f-%.3f s:\n", rec->header.channels[c].name, t0, t1);
         decision d;
-        decide(&d, e, ch, &pi, ctx, o, &x);
+        decide(&d, e, &pi, ctx, o, &x);
         emg_label_event mix;
         memset(&mix, 0, sizeof mix);
         int mixed = mixed_patterns(&mix, e, chs, c, p, ctxt, o, &x, err);
@@ -1347,6 +1479,8 @@ static int label_channel_events(ev_list *l, const emg_recording *rec, const lab_
             return mixed;
         }
         if (!mixed && !strcmp(d.label, "none")) {
+            sb_printf(&x, "  -> no label (%s)\n", d.rule);
+            sb_indent(unlabelled, x.s, "");
             free(x.s);
             continue;
         }
@@ -1422,100 +1556,101 @@ static void mark_synchronous(lab_channel *chs, const emg_label_options *o)
             lab_recount_singles(&chs[o->pairs[k][side]]);
 }
 
-/* Events on an antagonist that overlap an event on its agonist are the same
- * physiological event seen in the partner: report it once, on the agonist. */
-static void drop_partner_duplicates(ev_list *l, const emg_label_options *o)
+/* Filters over the event list mark the events they drop (label "") and
+ * compact_events removes them, saving their explanations. */
+static void drop_event(emg_label_event *e, sbuf *unlabelled, const char *why,
+                       const emg_header *h, int other)
+{
+    sb_indent(unlabelled, e->explain, "");
+    sb_printf(unlabelled, "  -> %s %s %s\n", e->label, why, h->channels[other].name);
+    e->label[0] = '\0';
+}
+
+static void compact_events(ev_list *l)
 {
     size_t k = 0;
     for (size_t i = 0; i < l->n; i++) {
-        emg_label_event *e = &l->ev[i];
-        int dup = 0;
-        for (size_t q = 0; q < o->n_pairs && !dup; q++) {
-            if (o->pairs[q][1] != e->channel)
-                continue;
-            for (size_t j = 0; j < l->n && !dup; j++) {
-                const emg_label_event *a = &l->ev[j];
-                dup = a->channel == o->pairs[q][0] && a->onset < e->onset + e->duration &&
-                      e->onset < a->onset + a->duration;
-            }
-        }
-        if (dup) {
-            free(e->explain);
-            continue;
-        }
-        l->ev[k++] = *e;
+        if (l->ev[i].label[0])
+            l->ev[k++] = l->ev[i];
+        else
+            free(l->ev[i].explain);
     }
     l->n = k;
+}
+
+static double overlap_s(const emg_label_event *a, const emg_label_event *b)
+{
+    return fmin(a->onset + a->duration, b->onset + b->duration) - fmax(a->onset, b->onset);
+}
+
+/* Events on an antagonist that overlap an event on its agonist are the same
+ * physiological event seen in the partner: report it once, on the agonist. */
+static void drop_partner_duplicates(ev_list *l, const emg_label_options *o,
+                                    const emg_header *h, sbuf *unlabelled)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        emg_label_event *e = &l->ev[i];
+        for (size_t q = 0; q < o->n_pairs && e->label[0]; q++) {
+            if (o->pairs[q][1] != e->channel)
+                continue;
+            for (size_t j = 0; j < l->n; j++) {
+                const emg_label_event *a = &l->ev[j];
+                if (a->label[0] && a->channel == o->pairs[q][0] && overlap_s(a, e) > 0) {
+                    drop_event(e, unlabelled, "seen on the antagonist of the event on", h,
+                               a->channel);
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /* An event whose amplitude over rest is a small fraction of a simultaneous
  * event's on another channel is volume-conducted crosstalk from that muscle
  * (the "neighbour head silent" of a cramp): report the source only. */
-static void drop_crosstalk(ev_list *l, const emg_label_options *o)
+static void drop_crosstalk(ev_list *l, const emg_label_options *o, const emg_header *h,
+                           sbuf *unlabelled)
 {
-    size_t k = 0;
     for (size_t i = 0; i < l->n; i++) {
         emg_label_event *e = &l->ev[i];
-        int cross = 0;
-        for (size_t j = 0; j < l->n && !cross && !isnan(e->amp_over_rest); j++) {
+        for (size_t j = 0; j < l->n && e->label[0] && !isnan(e->amp_over_rest); j++) {
             const emg_label_event *f = &l->ev[j];
-            if (f->channel == e->channel || isnan(f->amp_over_rest))
+            if (!f->label[0] || f->channel == e->channel || isnan(f->amp_over_rest))
                 continue;
-            double ov = fmin(e->onset + e->duration, f->onset + f->duration) -
-                        fmax(e->onset, f->onset);
-            cross = ov > 0.5 * e->duration &&
-                    e->amp_over_rest - 1 < o->crosstalk * (f->amp_over_rest - 1);
+            if (overlap_s(e, f) > 0.5 * e->duration &&
+                e->amp_over_rest - 1 < o->crosstalk * (f->amp_over_rest - 1))
+                drop_event(e, unlabelled, "is crosstalk from", h, f->channel);
         }
-        if (cross) {
-            free(e->explain);
-            continue;
-        }
-        l->ev[k++] = *e;
     }
-    l->n = k;
 }
 
 /* The same event seen on several channels is reported once, on the channel
  * where it is largest, the others named in the note: events of the same
- * label (or unclassified) overlapping by more than half of the smaller one. */
-static void merge_across_channels(ev_list *l, const emg_header *h)
+ * label (or an unclassified one under a labelled one) overlapping by more
+ * than half of the shorter. */
+static void merge_across_channels(ev_list *l, const emg_header *h, sbuf *unlabelled)
 {
-    size_t k = 0;
     for (size_t i = 0; i < l->n; i++) {
         emg_label_event *e = &l->ev[i];
-        emg_label_event *keep = NULL;
-        for (size_t j = 0; j < l->n && !keep; j++) {
+        for (size_t j = 0; j < l->n && e->label[0] && !isnan(e->amp_over_rest); j++) {
             emg_label_event *f = &l->ev[j];
-            if (j == i || f->channel == e->channel || !f->label[0] || isnan(f->amp_over_rest) ||
-                isnan(e->amp_over_rest))
+            if (j == i || !f->label[0] || f->channel == e->channel || isnan(f->amp_over_rest))
                 continue;
-            int same = !strcmp(f->label, e->label) || !strcmp(e->label, "unclassified");
-            double ov = fmin(e->onset + e->duration, f->onset + f->duration) -
-                        fmax(e->onset, f->onset);
+            int same = !strcmp(f->label, e->label) ||
+                       (!strcmp(e->label, "unclassified") && strcmp(f->label, "unclassified"));
             int stronger = f->amp_over_rest > e->amp_over_rest ||
                            (f->amp_over_rest == e->amp_over_rest && j < i);
-            if (same && stronger && strcmp(f->label, "unclassified") &&
-                ov > 0.5 * fmin(e->duration, f->duration))
-                keep = f;
-            else if (same && stronger && !strcmp(f->label, e->label) &&
-                     ov > 0.5 * fmin(e->duration, f->duration))
-                keep = f;
-        }
-        if (keep) {
-            size_t len = strlen(keep->note);
-            char add[sizeof keep->note];
+            if (!same || !stronger || overlap_s(e, f) <= 0.5 * fmin(e->duration, f->duration))
+                continue;
+            size_t len = strlen(f->note);
+            char add[sizeof f->note];
             snprintf(add, sizeof add, "%salso %.24s", len ? "; " : "",
                      h->channels[e->channel].name);
-            if (len + strlen(add) < sizeof keep->note)
-                memcpy(keep->note + len, add, strlen(add) + 1);
-            free(e->explain);
-            e->label[0] = '\0'; /* dropped below */
+            if (len + strlen(add) < sizeof f->note)
+                memcpy(f->note + len, add, strlen(add) + 1);
+            drop_event(e, unlabelled, "reported with the larger event on", h, f->channel);
         }
     }
-    for (size_t i = 0; i < l->n; i++)
-        if (l->ev[i].label[0])
-            l->ev[k++] = l->ev[i];
-    l->n = k;
 }
 
 /* Channel roles from names when none are given: "...agonist..." and
@@ -1560,6 +1695,7 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
     int *is_emg = emg_xcalloc(nc + 1, sizeof *is_emg, err);
     ev_list list = {NULL, 0, 0}, isch = {NULL, 0, 0};
     lab_work work = {NULL, 0};
+    sbuf unlabelled = {NULL, 0, 0, o.explain};
     ctx_table ctxt;
     memset(&ctxt, 0, sizeof ctxt);
     int rc = EMG_ERR_NOMEM;
@@ -1604,7 +1740,7 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
         if (!is_emg[c])
             continue;
         if ((rc = label_channel_events(&list, rec, chs, is_emg, (int)c, &o, &ctxt,
-                                       &out->missing, &isch, err)) < 0)
+                                       &out->missing, &isch, &unlabelled, err)) < 0)
             goto done;
     }
     for (size_t k = 0; k < isch.n; k++) {
@@ -1619,9 +1755,10 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
         qsort(list.ev, list.n, sizeof *list.ev, event_cmp);
     if ((rc = group_events(&list, &o, err)) < 0)
         goto done;
-    drop_partner_duplicates(&list, &o);
-    drop_crosstalk(&list, &o);
-    merge_across_channels(&list, h);
+    drop_partner_duplicates(&list, &o, h, &unlabelled);
+    drop_crosstalk(&list, &o, h, &unlabelled);
+    merge_across_channels(&list, h, &unlabelled);
+    compact_events(&list);
     /* Fasciculations are sparse (up to ~40 per minute): a run of potentials
      * much denser than fasc_max_rate is the continuous low-level firing of a
      * few units: raised resting activity (strain with an injury), voluntary
@@ -1659,6 +1796,8 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
     out->events = list.ev;
     out->n_events = list.n;
     list.ev = NULL;
+    out->unlabelled = unlabelled.s;
+    unlabelled.s = NULL;
     rc = 0;
 done:
     if (list.ev) {
@@ -1676,5 +1815,6 @@ done:
     free(is_emg);
     lab_work_free(&work);
     ctx_table_free(&ctxt);
+    free(unlabelled.s);
     return rc;
 }

@@ -31,6 +31,7 @@ typedef struct lab_episode {
     double duty;              /* fraction of the episode with the medium envelope active */
     double amp_over_rest;     /* coarse peak / rest median */
     double level_over_rest;   /* coarse median / rest median */
+    int elevated;             /* RMS over the episode significantly above the rest RMS */
     double rise_time;         /* s */
     double waxing;            /* CV of 0.5 s means of the coarse envelope (middle 80 %) */
     double mdf;               /* Hz */

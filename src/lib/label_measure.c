@@ -182,10 +182,66 @@ static int span_cmp(const void *p, const void *q)
     return (x->a > y->a) - (x->a < y->a);
 }
 
-/* Union of bursts and coarse activity, merged across gaps < episode_gap. */
-static int build_episodes(lab_channel *ch, const double *coarse, double fs,
-                          const emg_label_options *o, emg_error *err)
+/* Rest RMS over rest_window windows from the running sum of squares: the
+ * median of the quietest windows' RMS and the robust SD of one window's RMS. */
+static int window_rest(double *median, double *rsd, const double *prefix, size_t n, double fs,
+                       const emg_label_options *o, emg_error *err)
 {
+    size_t w = (size_t)lround(o->rest_window * fs);
+    size_t nw = w > 0 ? n / w : 0;
+    *median = *rsd = NAN;
+    if (nw < 2)
+        return 0;
+    double *r = emg_xcalloc(nw, sizeof *r, err);
+    if (!r)
+        return EMG_ERR_NOMEM;
+    for (size_t k = 0; k < nw; k++)
+        r[k] = sqrt((prefix[(k + 1) * w] - prefix[k * w]) / (double)w);
+    qsort(r, nw, sizeof *r, double_cmp);
+    size_t q = (size_t)ceil(o->rest_fraction * (double)nw);
+    q = q < 2 ? 2 : q > nw ? nw : q;
+    *median = median_inplace(r, q);
+    for (size_t k = 0; k < q; k++)
+        r[k] = fabs(r[k] - *median);
+    *rsd = 1.4826 * median_inplace(r, q);
+    free(r);
+    return 0;
+}
+
+/* Does [a, b) hold low-level activity?  Its RMS must stand gap_rise above
+ * the rest RMS and 4 standard errors above it: a rest window's RMS varies by
+ * rsd, a span of g windows by rsd / sqrt(g). */
+static int span_elevated(const double *prefix, size_t a, size_t b, double fs, double rest,
+                         double rsd, const emg_label_options *o)
+{
+    if (!(o->gap_rise > 0) || isnan(rest) || b <= a)
+        return 0;
+    double rms = sqrt((prefix[b] - prefix[a]) / (double)(b - a));
+    double windows = (double)(b - a) / (o->rest_window * fs);
+    return rms > rest * (1 + o->gap_rise) && rms > rest + 4 * rsd / sqrt(fmax(windows, 1e-3));
+}
+
+/* A gap between two spans of activity holds low-level activity when it is
+ * elevated away from the edges (where the neighbours' envelopes spill).
+ * Only gaps up to three episode gaps: over longer ones a drifting noise
+ * level would pass for activity and join separate events. */
+static int gap_active(const double *prefix, size_t a, size_t b, double fs, double rest,
+                      double rsd, const emg_label_options *o)
+{
+    size_t margin = (size_t)lround(o->coarse_window * fs);
+    return b > a + 2 * margin + 1 && (double)(b - a) <= 3 * o->episode_gap * fs &&
+           span_elevated(prefix, a + margin, b - margin, fs, rest, rsd, o);
+}
+
+/* Union of bursts and coarse activity, merged across gaps < episode_gap
+ * and across longer gaps that hold low-level activity. */
+static int build_episodes(lab_channel *ch, const double *coarse, const double *prefix,
+                          double fs, const emg_label_options *o, emg_error *err)
+{
+    double rest, rsd;
+    int rc0 = window_rest(&rest, &rsd, prefix, ch->n, fs, o, err);
+    if (rc0 < 0)
+        return rc0;
     size_t *seg = NULL, ns = 0;
     int rc = emg_segments_above(&seg, &ns, coarse, ch->n, ch->thr_coarse,
                                 (size_t)lround(o->min_active * fs), 0, err);
@@ -217,7 +273,8 @@ static int build_episodes(lab_channel *ch, const double *coarse, double fs,
     qsort(sp, m, sizeof *sp, span_cmp);
     size_t gap = (size_t)lround(o->episode_gap * fs), ne = 0;
     for (size_t k = 0; k < m; k++) {
-        if (ne > 0 && sp[k].a <= sp[ne - 1].b + gap) {
+        if (ne > 0 && (sp[k].a <= sp[ne - 1].b + gap ||
+                       gap_active(prefix, sp[ne - 1].b, sp[k].a, fs, rest, rsd, o))) {
             if (sp[k].b > sp[ne - 1].b)
                 sp[ne - 1].b = sp[k].b;
             continue;
@@ -240,6 +297,7 @@ static int build_episodes(lab_channel *ch, const double *coarse, double fs,
         while (bi < ch->n_bursts && ch->bursts[bi].a < e->b)
             bi++;
         e->n_bursts = bi - e->first_burst;
+        e->elevated = span_elevated(prefix, e->a, e->b, fs, rest, rsd, o);
     }
     ch->n_episodes = ne;
     free(sp);
@@ -767,7 +825,7 @@ int lab_measure_channel(lab_channel *ch, lab_work *w, const double *x, size_t n,
     ch->thr_fine = ch->rest_fine + o->fine_k * ch->rsd_fine;
     if ((rc = find_bursts(ch, y, fine, fs, o, err)) < 0)
         goto done;
-    if ((rc = build_episodes(ch, env, fs, o, err)) < 0)
+    if ((rc = build_episodes(ch, env, prefix, fs, o, err)) < 0)
         goto done;
     /* Medium envelope (reuses the fine buffer). */
     /* The medium envelope is only needed at the decimated rate. */

@@ -330,7 +330,7 @@ static int build_voluntary(emg_synth *s, const ctx *x)
 static int build_tonic_or_strain(emg_synth *s, const ctx *x, int tonic)
 {
     const synth_line *l = x->line;
-    double level = tonic ? draw(s, l, "level", 0.2, 0.5) : draw(s, l, "level", 0.02, 0.08);
+    double level = tonic ? draw(s, l, "level", 0.2, 0.5) : draw(s, l, "level", 0.03, 0.08);
     int ev = new_event(s, tonic ? "tonic" : "strain", EMG_EVENT_SPASM, x->t, x->dur, x->c,
                        x->context);
     if (ev < 0)

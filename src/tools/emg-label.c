@@ -44,6 +44,7 @@ static const num_opt NUM_OPTS[] = {
     D("burst-merge", burst_merge, "s, gaps inside one burst (0.015)"),
     D("burst-snr", burst_snr, "burst peak must exceed this x rest RMS (4)"),
     D("episode-gap", episode_gap, "s, bursts closer than this form one episode (0.6)"),
+    D("gap-rise", gap_rise, "longer gaps with RMS this fraction over rest join (0.1; 0 off)"),
     D("group-gap", group_gap, "s, runs of potentials/jerks/multiplets: longest merge gap (30; 0 off)"),
     D("rhythm-group-gap", rhythm_group_gap, "s, same for other labels (1; 0 off)"),
     D("transient-max", transient_max, "s, longest single motor-unit potential (0.03)"),
@@ -333,6 +334,8 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < r.n_events; k++)
             if (r.events[k].explain)
                 fputs(r.events[k].explain, xf);
+        if (r.unlabelled)
+            fprintf(xf, "\nEpisodes given no event of their own:\n%s", r.unlabelled);
         if (explain_path)
             cli_close_text_output(xf);
     }

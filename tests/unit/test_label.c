@@ -2,8 +2,10 @@
  * known by construction: regular 5 Hz bursts (clonic), a sustained one-muscle
  * contraction with a quiet antagonist (cramp), force without EMG (ischemic),
  * a cramp that turns into clonus within one event (mixed, rule 5), contexts
- * from annotations that overlap each event, and the missing-input behaviour
- * (unclassified + the input that decides). */
+ * from annotations that overlap each event, the missing-input behaviour
+ * (unclassified + the input that decides), low-level activity that dips
+ * under the threshold (one strain event), runs of jerks of two durations
+ * (two myoclonic events) and the explanation of episodes given no label. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -395,6 +397,128 @@ static void test_contexts(void **s)
     assert_float_equal(o.brief_max, 0.25, 0);
 }
 
+/* Low-level activity hovering about the threshold (raised resting EMG after
+ * an injury): 30 s of activity whose level drops back towards rest every
+ * 0.3-0.9 s without reaching it.  The gaps hold activity, so it is one
+ * strain event, not fragments; with gap_rise 0 (gaps not examined) it
+ * breaks up. */
+static void make_low_level(emg_recording *rec)
+{
+    state = 11;
+    size_t n = (size_t)(60 * FS);
+    double *x = noise(n, 0.005);
+    double t = 15.0;
+    int on = 1;
+    while (t < 45.0) {
+        double len = 0.3 + 0.6 * uniform();
+        double sd = on ? 0.006 : 0.0025; /* over the rest noise: x 1.56, then x 1.12 */
+        for (size_t i = (size_t)(t * FS); i < (size_t)(fmin(t + len, 45.0) * FS); i++)
+            x[i] += sd * gauss();
+        t += len;
+        on = !on;
+    }
+    emg_recording_init(rec);
+    add_channel(rec, "EMG erector", x, n);
+}
+
+static void test_low_level_sustained(void **s)
+{
+    (void)s;
+    emg_recording rec;
+    make_low_level(&rec);
+    emg_label_options o;
+    emg_label_options_init(&o);
+    o.context = EMG_CONTEXT_INJURY;
+    emg_label_result r;
+    emg_error err;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    const emg_label_event *e = only_event(&r, "strain");
+    assert_non_null(e);
+    assert_true(e->onset < 16.0 && e->onset + e->duration > 44.0);
+    emg_label_result_free(&r);
+    o.gap_rise = 0;
+    o.rhythm_group_gap = 0;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    size_t covered = 0;
+    for (size_t k = 0; k < r.n_events; k++)
+        covered += r.events[k].duration > 28.0;
+    assert_int_equal(covered, 0);
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+}
+
+/* Compound jerks at random times: 10-40 s jerks of 25-45 ms, then 45-58 s
+ * jerks of 150-250 ms.  Each run is one myoclonic event (its jerks vary in
+ * duration less than two-fold), the first cortical, the second brainstem. */
+static void add_jerks(double *x, double from, double to, double min_ms, double max_ms)
+{
+    for (double t = from + 0.5 * uniform(); t < to - 0.3; t += 0.8 + 2.4 * uniform()) {
+        size_t a = (size_t)(t * FS), len = (size_t)((min_ms + (max_ms - min_ms) * uniform()) *
+                                                    1e-3 * FS);
+        for (size_t i = 0; i < len; i++)
+            x[a + i] += 0.4 * gauss() * sin(M_PI * (double)i / (double)len);
+    }
+}
+
+static void test_jerk_runs(void **s)
+{
+    (void)s;
+    state = 5;
+    size_t n = (size_t)(70 * FS);
+    double *x = noise(n, 0.005);
+    add_jerks(x, 10, 40, 25, 45);
+    add_jerks(x, 45, 58, 150, 250);
+    emg_recording rec;
+    emg_recording_init(&rec);
+    add_channel(&rec, "EMG deltoid", x, n);
+    emg_label_options o;
+    emg_label_options_init(&o);
+    o.context = EMG_CONTEXT_REST;
+    o.explain = 1;
+    emg_label_result r;
+    emg_error err;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    assert_null(only_event(&r, "cramp"));
+    assert_int_equal(r.n_events, 2);
+    assert_string_equal(r.events[0].label, "myoclonic");
+    assert_string_equal(r.events[1].label, "myoclonic");
+    assert_true(r.events[0].onset < 11.0 && r.events[0].onset + r.events[0].duration > 36.0);
+    assert_true(r.events[1].onset > 44.0 && r.events[1].onset < 47.0);
+    assert_non_null(strstr(r.events[0].note, "cortical"));
+    assert_non_null(strstr(r.events[1].note, "brainstem"));
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+}
+
+/* A regular single-unit train (CV <= 5 %) gets no label; --explain says so. */
+static void test_unlabelled_explained(void **s)
+{
+    (void)s;
+    state = 9;
+    size_t n = (size_t)(30 * FS);
+    double *x = noise(n, 0.005);
+    for (double t = 10; t < 20; t += 0.2) {
+        size_t a = (size_t)(t * FS), len = (size_t)(0.008 * FS);
+        for (size_t i = 0; i < len; i++)
+            x[a + i] += 0.1 * sin(2 * M_PI * (double)i / (double)len);
+    }
+    emg_recording rec;
+    emg_recording_init(&rec);
+    add_channel(&rec, "EMG needle", x, n);
+    emg_label_options o;
+    emg_label_options_init(&o);
+    o.context = EMG_CONTEXT_REST;
+    o.explain = 1;
+    emg_label_result r;
+    emg_error err;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    assert_null(only_event(&r, "fasciculation"));
+    assert_non_null(r.unlabelled);
+    assert_non_null(strstr(r.unlabelled, "-> no label (2b-regular-train)"));
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +526,8 @@ int main(void)
         cmocka_unit_test(test_missing_context), cmocka_unit_test(test_ischemic),
         cmocka_unit_test(test_contexts), cmocka_unit_test(test_mixed),
         cmocka_unit_test(test_single_pattern_not_mixed), cmocka_unit_test(test_event_context),
+        cmocka_unit_test(test_low_level_sustained), cmocka_unit_test(test_jerk_runs),
+        cmocka_unit_test(test_unlabelled_explained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
