@@ -791,7 +791,12 @@ static int append_samples(emg_recording *rec, size_t *capacity, const emg_block 
     for (size_t i = 0; i < b->n_channels; i++) {
         size_t need = (size_t)filled[i] + b->count[i];
         if (need > capacity[i]) {
-            size_t grow = capacity[i] ? capacity[i] * 2 : 65536;
+            /* The declared length first (one allocation, no copies), then
+             * doubling for formats that do not declare it or hold more. */
+            int64_t declared = rec->header.channels[i].n_samples;
+            size_t grow = capacity[i] ? capacity[i] * 2
+                          : declared > 0 && (uint64_t)declared >= need ? (size_t)declared
+                                                                      : 65536;
             while (grow < need)
                 grow *= 2;
             double *d = emg_xrealloc(rec->data[i], grow, sizeof *d, err);
