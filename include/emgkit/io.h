@@ -119,6 +119,24 @@ int emg_recording_load(emg_recording *rec, const char *path, const emg_read_opti
 int emg_recording_save(const emg_recording *rec, const char *path, emg_format format,
                        const emg_write_options *opts, emg_error *err);
 
+/* A recording spooled channel by channel to temporary files (in $TMPDIR, else
+ * /tmp; removed when closed), for work that needs whole channels one at a
+ * time: memory holds one channel, whatever the number of channels.  open
+ * drains what is left of r (selection and range applied) and checks what
+ * every reader read checks; the header then holds the delivered lengths and
+ * the block annotations, as emg_reader_read_all() gives them. */
+typedef struct emg_channel_store emg_channel_store;
+int emg_channel_store_open(emg_channel_store **out, emg_reader *r, emg_error *err);
+const emg_header *emg_channel_store_header(const emg_channel_store *s);
+/* Samples [first, first + count) of channel (0-based) into dst. */
+int emg_channel_store_read(const emg_channel_store *s, size_t channel, int64_t first,
+                           size_t count, double *dst, emg_error *err);
+/* Write the stored samples with header h (the store's channels, other
+ * metadata or annotations) as emg_recording_save() does. */
+int emg_channel_store_save(const emg_channel_store *s, const emg_header *h, const char *path,
+                           emg_format format, const emg_write_options *opts, emg_error *err);
+void emg_channel_store_close(emg_channel_store *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -179,6 +179,17 @@ void emg_label_result_free(emg_label_result *r);
 int emg_label_recording(emg_label_result *out, const emg_recording *rec,
                         const emg_label_options *opts, emg_error *err);
 
+/* The same for a recording whose channels come one at a time (e.g. from an
+ * emg_channel_store), so that only one channel is in memory: fetch sets
+ * *data to the header's n_samples samples of channel (0-based); the samples
+ * may live in the source's buffer and need to stay valid only until the next
+ * fetch.  Each channel is fetched at most once, in order, then the force
+ * channel. */
+typedef int (*emg_label_fetch)(void *source, size_t channel, const double **data,
+                               emg_error *err);
+int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fetch fetch,
+                       void *source, const emg_label_options *opts, emg_error *err);
+
 /* Context from annotations: the first annotation whose text is a context
  * name or "context=NAME" / "context: NAME"; else "context=NAME" in the
  * recording description.  EMG_CONTEXT_NONE if none. */

@@ -168,13 +168,10 @@ static const emg_format_reader *detect_format(const unsigned char *head, size_t 
 /* Copy stdin (after the bytes already read into head) into a temporary file. */
 static int spool_stdin(emg_reader *r, const unsigned char *head, size_t len, emg_error *err)
 {
-    const char *dir = getenv("TMPDIR");
     char path[4096];
-    snprintf(path, sizeof path, "%s/emgkit-stdin-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
+    int fd = emg_temp_file(path, sizeof path, "emgkit-stdin", err);
     if (fd < 0)
-        return emg_error_set(err, EMG_ERR_IO, "cannot create a temporary file for stdin: %s",
-                             strerror(errno));
+        return fd;
     r->spool_path = emg_xstrdup(path, err);
     FILE *out = fdopen(fd, "wb");
     if (!r->spool_path || !out) {
@@ -657,12 +654,12 @@ static void free_writer(emg_writer *w)
 /* Temporary file for output to stdout from a format that needs to seek. */
 static int stdout_spool_path(char *out, size_t n, emg_error *err)
 {
-    const char *dir = getenv("TMPDIR");
-    snprintf(out, n, "%s/emgkit-out-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(out);
-    if (fd < 0)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "cannot create a temporary file: %s",
-                             strerror(errno));
+    int fd = emg_temp_file(out, n, "emgkit-out", err);
+    if (fd < 0) {
+        if (err)
+            err->status = EMG_ERR_OUTPUT; /* the output cannot be made, not the input */
+        return EMG_ERR_OUTPUT;
+    }
     close(fd);
     return EMG_OK;
 }
@@ -858,10 +855,10 @@ int emg_recording_load(emg_recording *rec, const char *path, const emg_read_opti
     return rc;
 }
 
-int emg_recording_save(const emg_recording *rec, const char *path, emg_format format,
-                       const emg_write_options *opts, emg_error *err)
+int emg_save_by_seconds(const char *path, emg_format format, const emg_header *h,
+                        const emg_write_options *opts, emg_sample_source source, void *ctx,
+                        emg_error *err)
 {
-    const emg_header *h = &rec->header;
     emg_writer *w;
     int rc = emg_writer_open(&w, path, format, h, opts, err);
     if (rc < 0)
@@ -875,16 +872,17 @@ int emg_recording_save(const emg_recording *rec, const char *path, emg_format fo
     /* One-second blocks: channel i gets floor((k+1) fs_i) - floor(k fs_i) samples. */
     double duration = emg_header_duration(h);
     for (int64_t k = 0; rc >= 0 && k < (int64_t)ceil(duration); k++) {
-        for (size_t i = 0; i < h->n_channels; i++) {
+        for (size_t i = 0; rc >= 0 && i < h->n_channels; i++) {
             int64_t n = h->channels[i].n_samples;
             int64_t lo = (int64_t)floor((double)k * h->channels[i].fs);
             int64_t hi = (int64_t)floor((double)(k + 1) * h->channels[i].fs);
             lo = lo < n ? lo : n;
             hi = hi < n ? hi : n;
-            view.data[i] = rec->data[i] ? rec->data[i] + lo : NULL;
             view.count[i] = (size_t)(hi - lo);
+            rc = source(ctx, i, lo, view.count[i], &view.data[i], err);
         }
-        rc = emg_writer_write(w, &view, err);
+        if (rc >= 0)
+            rc = emg_writer_write(w, &view, err);
     }
     free(view.count);
     free(view.data);
@@ -893,4 +891,21 @@ int emg_recording_save(const emg_recording *rec, const char *path, emg_format fo
         return rc;
     }
     return emg_writer_close(w, err);
+}
+
+static int recording_samples(void *ctx, size_t channel, int64_t first, size_t count,
+                             double **data, emg_error *err)
+{
+    const emg_recording *rec = ctx;
+    (void)count;
+    (void)err;
+    *data = rec->data[channel] ? rec->data[channel] + first : NULL;
+    return EMG_OK;
+}
+
+int emg_recording_save(const emg_recording *rec, const char *path, emg_format format,
+                       const emg_write_options *opts, emg_error *err)
+{
+    return emg_save_by_seconds(path, format, &rec->header, opts, recording_samples, (void *)rec,
+                               err);
 }

@@ -52,6 +52,15 @@ extern const emg_format_reader emg_pipe_reader, emg_wfdb_reader, emg_edf_reader,
 extern const emg_format_writer emg_pipe_writer, emg_wfdb_writer, emg_edf_writer,
     emg_sndfile_writer, emg_hdf5_writer, emg_text_writer;
 
+/* Write a recording whose samples come from source, one second of every
+ * channel at a time (emg_recording_save, emg_channel_store_save).  source sets
+ * *data to samples [first, first + count) of channel, valid until its next call. */
+typedef int (*emg_sample_source)(void *ctx, size_t channel, int64_t first, size_t count,
+                                 double **data, emg_error *err);
+int emg_save_by_seconds(const char *path, emg_format format, const emg_header *h,
+                        const emg_write_options *opts, emg_sample_source source, void *ctx,
+                        emg_error *err);
+
 /* Small shared helpers (util.c). */
 void *emg_xcalloc(size_t n, size_t size, emg_error *err);
 void *emg_xrealloc(void *p, size_t n, size_t size, emg_error *err);
@@ -61,6 +70,9 @@ void emg_strlcpy(char *dst, const char *src, size_t n);
 /* Last path component. */
 const char *emg_basename(const char *path);
 int emg_str_ieq(const char *a, const char *b);
+/* Create and open a temporary file $TMPDIR/STEM-XXXXXX (else /tmp); its name
+ * in path.  The descriptor, or EMG_ERR_IO. */
+int emg_temp_file(char *path, size_t n, const char *stem, emg_error *err);
 /* Lower-case extension of path without the dot, "" when none. */
 const char *emg_path_extension(const char *path);
 

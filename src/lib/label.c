@@ -1200,23 +1200,23 @@ static int onset_cmp(const void *a, const void *b)
 }
 
 /* Ischemic contracture: force segments during which the EMG stays silent. */
-static int ischemic_events(ev_list *l, const emg_recording *rec, const lab_channel *chs,
-                           const int *is_emg, int force_c, const emg_label_options *o,
-                           const ctx_table *ctxt, unsigned *missing, emg_error *err)
+static int ischemic_events(ev_list *l, const emg_header *h, const double *force,
+                           const lab_channel *chs, const int *is_emg, int force_c,
+                           const emg_label_options *o, const ctx_table *ctxt, unsigned *missing,
+                           emg_error *err)
 {
-    const emg_channel *fc = &rec->header.channels[force_c];
+    const emg_channel *fc = &h->channels[force_c];
     size_t *seg = NULL, ns = 0;
     if (fc->n_samples <= 0)
         return 0;
-    int rc = lab_force_segments(&seg, &ns, rec->data[force_c], (size_t)fc->n_samples, fc->fs, o,
-                                err);
+    int rc = lab_force_segments(&seg, &ns, force, (size_t)fc->n_samples, fc->fs, o, err);
     if (rc < 0)
         return rc;
     for (size_t s = 0; s < ns; s++) {
         double t0 = (double)seg[2 * s] / fc->fs, t1 = (double)seg[2 * s + 1] / fc->fs;
         int target = -1;
         double worst = 0;
-        for (size_t c = 0; c < rec->header.n_channels; c++) {
+        for (size_t c = 0; c < h->n_channels; c++) {
             if (!is_emg[c])
                 continue;
             const lab_channel *ch = &chs[c];
@@ -1436,7 +1436,7 @@ static int inside_ischemic(const ev_list *l, double t0, double t1)
     return 0;
 }
 
-static int label_channel_events(ev_list *l, const emg_recording *rec, const lab_channel *chs,
+static int label_channel_events(ev_list *l, const emg_header *h, const lab_channel *chs,
                                 const int *is_emg, int c, const emg_label_options *o,
                                 const ctx_table *ctxt, unsigned *missing, const ev_list *isch,
                                 sbuf *unlabelled, emg_error *err)
@@ -1452,13 +1452,13 @@ static int label_channel_events(ev_list *l, const emg_recording *rec, const lab_
         if (e->n_bursts == 0 && !(e->elevated && e->duration > o->sustained_min) &&
             !(e->amp_over_rest >= o->min_amp && e->duration >= 0.1)) {
             sb_printf(unlabelled, "%s %.3f-%.3f s:\n  -> no label (no burst, %.1f x rest: "
-                                  "noise)\n", rec->header.channels[c].name, t0, t1,
+                                  "noise)\n", h->channels[c].name, t0, t1,
                       e->amp_over_rest);
             continue;
         }
         if (inside_ischemic(isch, t0, t1)) {
             sb_printf(unlabelled, "%s %.3f-%.3f s:\n  -> part of an ischemic event\n",
-                      rec->header.channels[c].name, t0, t1);
+                      h->channels[c].name, t0, t1);
             continue;
         }
         partner_info pi;
@@ -1468,7 +1468,7 @@ static int label_channel_events(ev_list *l, const emg_recording *rec, const lab_
             partner_measures(&pi, ch, &chs[p], t0, t1, 0.3);
         emg_context ctx = context_over(ctxt, c, t0, t1);
         sbuf x = {NULL, 0, 0, o->explain};
-        sb_printf(&x, "%s %.3f-%.3f s:\n", rec->header.channels[c].name, t0, t1);
+        sb_printf(&x, "%s %.3f-%.3f s:\n", h->channels[c].name, t0, t1);
         decision d;
         decide(&d, e, &pi, ctx, o, &x);
         emg_label_event mix;
@@ -1675,8 +1675,31 @@ static void auto_pairs(emg_label_options *o, const emg_header *h, const int *is_
     }
 }
 
+static int recording_fetch(void *source, size_t channel, const double **data, emg_error *err)
+{
+    (void)err;
+    *data = ((const emg_recording *)source)->data[channel];
+    return EMG_OK;
+}
+
 int emg_label_recording(emg_label_result *out, const emg_recording *rec,
                         const emg_label_options *opts, emg_error *err)
+{
+    return emg_label_channels(out, &rec->header, recording_fetch, (void *)rec, opts, err);
+}
+
+/* "channel NAME: message" for an error rc while measuring a channel. */
+static int channel_error(int rc, emg_error *err, const emg_channel *ch)
+{
+    if (!err)
+        return rc;
+    char msg[EMG_ERROR_MESSAGE_MAX];
+    snprintf(msg, sizeof msg, "%s", err->message);
+    return emg_error_set(err, err->status, "channel %s: %s", ch->name, msg);
+}
+
+int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fetch fetch,
+                       void *source, const emg_label_options *opts, emg_error *err)
 {
     emg_label_options o;
     if (opts)
@@ -1684,7 +1707,6 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
     else
         emg_label_options_init(&o);
     emg_label_result_init(out);
-    const emg_header *h = &rec->header;
     size_t nc = h->n_channels;
     for (size_t k = 0; k < o.n_pairs; k++)
         for (int j = 0; j < 2; j++)
@@ -1719,19 +1741,20 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
             continue;
         const emg_channel *ch = &h->channels[c];
         int needle = name_has(ch, "needle") || name_has(ch, "concentric");
-        if ((rc = lab_measure_channel(&chs[c], &work, rec->data[c], (size_t)ch->n_samples,
-                                      ch->fs, (int)c, needle, &o, err)) < 0) {
-            char msg[EMG_ERROR_MESSAGE_MAX];
-            snprintf(msg, sizeof msg, "%s", err ? err->message : "");
-            if (err)
-                emg_error_set(err, err->status, "channel %s: %s", ch->name, msg);
+        const double *x;
+        if ((rc = fetch(source, c, &x, err)) < 0 ||
+            (rc = lab_measure_channel(&chs[c], &work, x, (size_t)ch->n_samples, ch->fs, (int)c,
+                                      needle, &o, err)) < 0) {
+            rc = channel_error(rc, err, ch);
             goto done;
         }
     }
     mark_synchronous(chs, &o);
     if (force_c >= 0) {
-        if ((rc = ischemic_events(&isch, rec, chs, is_emg, force_c, &o, &ctxt, &out->missing,
-                                  err)) < 0)
+        const double *force;
+        if ((rc = fetch(source, (size_t)force_c, &force, err)) < 0 ||
+            (rc = ischemic_events(&isch, h, force, chs, is_emg, force_c, &o, &ctxt,
+                                  &out->missing, err)) < 0)
             goto done;
     } else if (global == EMG_CONTEXT_ISCHEMIA) {
         out->missing |= EMG_LABEL_MISSING_FORCE;
@@ -1739,7 +1762,7 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
     for (size_t c = 0; c < nc; c++) {
         if (!is_emg[c])
             continue;
-        if ((rc = label_channel_events(&list, rec, chs, is_emg, (int)c, &o, &ctxt,
+        if ((rc = label_channel_events(&list, h, chs, is_emg, (int)c, &o, &ctxt,
                                        &out->missing, &isch, &unlabelled, err)) < 0)
             goto done;
     }

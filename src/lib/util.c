@@ -1,5 +1,7 @@
 /* util.c: allocation and string helpers shared by the library's modules. */
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,17 @@ void *emg_xrealloc(void *p, size_t n, size_t size, emg_error *err)
     else
         advise_huge(q, bytes);
     return q;
+}
+
+int emg_temp_file(char *path, size_t n, const char *stem, emg_error *err)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, n, "%s/%s-XXXXXX", dir && *dir ? dir : "/tmp", stem);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return emg_error_set(err, EMG_ERR_IO, "cannot create a temporary file in %s: %s",
+                             dir && *dir ? dir : "/tmp", strerror(errno));
+    return fd;
 }
 
 char *emg_xstrdup(const char *s, emg_error *err)

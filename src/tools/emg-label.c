@@ -178,30 +178,48 @@ static void write_table(FILE *f, const emg_label_result *r, const emg_header *h)
 
 /* The recording again, with one annotation per label ("cramp", or
  * "cramp nocturnal"), through the ordinary writer. */
-static void write_annotated(const char *path, const emg_recording *rec,
+static void write_annotated(const char *path, const emg_channel_store *store,
                             const emg_label_result *r)
 {
-    emg_recording copy;
+    emg_header copy;
     emg_error err;
-    emg_recording_init(&copy);
-    if (emg_header_copy(&copy.header, &rec->header, &err) < 0)
+    emg_header_init(&copy);
+    if (emg_header_copy(&copy, emg_channel_store_header(store), &err) < 0)
         cli_fail(&err);
     for (size_t k = 0; k < r->n_events; k++) {
         const emg_label_event *e = &r->events[k];
         char text[160];
         snprintf(text, sizeof text, "%s%s%s", e->label, e->note[0] ? " " : "", e->note);
-        if (emg_header_add_annotation(&copy.header, e->onset, e->duration, e->channel, text,
-                                      &err) < 0)
+        if (emg_header_add_annotation(&copy, e->onset, e->duration, e->channel, text, &err) < 0)
             cli_fail(&err);
     }
-    emg_header_add_provenance(&copy.header, cli_command_line(), &err);
-    copy.data = rec->data; /* borrowed: released below without freeing the samples */
+    emg_header_add_provenance(&copy, cli_command_line(), &err);
     cli_refuse_binary_tty(path);
-    int rc = emg_recording_save(&copy, path, EMG_FORMAT_AUTO, NULL, &err);
-    copy.data = NULL;
-    emg_header_free(&copy.header);
+    int rc = emg_channel_store_save(store, &copy, path, EMG_FORMAT_AUTO, NULL, &err);
+    emg_header_free(&copy);
     if (rc < 0)
         cli_fail(&err);
+}
+
+/* emg_label_fetch over the channel store: one channel buffer, reused. */
+typedef struct store_source {
+    const emg_channel_store *store;
+    double *buf;
+    size_t cap;
+} store_source;
+
+static int fetch_channel(void *source, size_t channel, const double **data, emg_error *err)
+{
+    store_source *s = source;
+    size_t n = (size_t)emg_channel_store_header(s->store)->channels[channel].n_samples;
+    if (n + 1 > s->cap) {
+        free(s->buf);
+        s->cap = n + 1;
+        if (!(s->buf = malloc(s->cap * sizeof *s->buf)))
+            return emg_error_set(err, EMG_ERR_NOMEM, "out of memory for channel %zu", channel + 1);
+    }
+    *data = s->buf;
+    return emg_channel_store_read(s->store, channel, 0, n, s->buf, err);
 }
 
 int main(int argc, char **argv)
@@ -296,25 +314,34 @@ int main(int argc, char **argv)
         cli_usage_error(optind >= argc ? "missing INPUT" : "more than one INPUT");
     o.explain = explain;
 
-    emg_recording rec;
-    cli_load_input(&rec, argv[optind], &in);
+    /* Channels are spooled to temporary files and labelled one at a time:
+     * memory holds one channel, whatever the number of channels. */
+    emg_channel_store *store;
+    emg_reader *reader = cli_open_input(argv[optind], &in);
+    if (emg_channel_store_open(&store, reader, &err) < 0)
+        cli_fail(&err);
+    emg_reader_close(reader);
+    const emg_header *hdr = emg_channel_store_header(store);
     for (size_t k = 0; k < n_pair_specs; k++) {
         char buf[256];
         snprintf(buf, sizeof buf, "%s", pair_specs[k]);
         char *colon = strchr(buf, ':');
         *colon = '\0';
-        o.pairs[k][0] = find_channel(&rec.header, buf, "--pair");
-        o.pairs[k][1] = find_channel(&rec.header, colon + 1, "--pair");
+        o.pairs[k][0] = find_channel(hdr, buf, "--pair");
+        o.pairs[k][1] = find_channel(hdr, colon + 1, "--pair");
         if (o.pairs[k][0] == o.pairs[k][1])
             cli_usage_error("--pair: agonist and antagonist are the same channel");
     }
     o.n_pairs = n_pair_specs;
     for (size_t k = 0; k < n_force_specs; k++)
-        o.force[k] = find_channel(&rec.header, force_specs[k], "--force");
+        o.force[k] = find_channel(hdr, force_specs[k], "--force");
     o.n_force = n_force_specs;
 
     emg_label_result r;
-    if (emg_label_recording(&r, &rec, &o, &err) < 0) {
+    store_source source = {store, NULL, 0};
+    int labelled = emg_label_channels(&r, hdr, fetch_channel, &source, &o, &err);
+    free(source.buf);
+    if (labelled < 0) {
         char msg[EMG_ERROR_MESSAGE_MAX];
         snprintf(msg, sizeof msg, "%s", err.message);
         emg_error_set(&err, err.status, "%s: %s", argv[optind], msg);
@@ -340,12 +367,12 @@ int main(int argc, char **argv)
             cli_close_text_output(xf);
     }
     FILE *f = cli_open_text_output(out_path);
-    write_table(f, &r, &rec.header);
+    write_table(f, &r, hdr);
     cli_close_text_output(f);
     if (annotate)
-        write_annotated(annotate, &rec, &r);
+        write_annotated(annotate, store, &r);
     emg_label_result_free(&r);
-    emg_recording_free(&rec);
+    emg_channel_store_close(store);
     cli_finish_stdout();
     return CLI_EXIT_OK;
 }

@@ -1,5 +1,6 @@
 /* test_core.c: the recording model, the streaming reader/writer wrapper
- * (selection, time range, atomic output) and the pipe format. */
+ * (selection, time range, atomic output), the pipe format and the channel
+ * store. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -126,6 +127,64 @@ static void test_pipe_truncated_is_an_error(void **state)
     assert_int_equal(emg_recording_load(&rec, cut, NULL, &err), EMG_ERR_FORMAT);
     assert_non_null(strstr(err.message, "cut.emg"));
     assert_non_null(strstr(err.message, "truncated"));
+}
+
+/* The channel store gives the same header, annotations and samples as a
+ * whole load, reads any range, writes the recording back unchanged, and a
+ * truncated input fails the same way. */
+static void test_channel_store(void **state)
+{
+    (void)state;
+    char path[1100], copy[1100], cut[1100];
+    path_in_tmp(path, sizeof path, "store.emg");
+    path_in_tmp(copy, sizeof copy, "store-copy.emg");
+    write_test_stream(path);
+    emg_reader *r;
+    emg_error err;
+    assert_int_equal(emg_reader_open(&r, path, NULL, &err), 0);
+    emg_channel_store *s;
+    assert_int_equal(emg_channel_store_open(&s, r, &err), 0);
+    emg_reader_close(r);
+    const emg_header *h = emg_channel_store_header(s);
+    assert_int_equal(h->channels[0].n_samples, 3000);
+    assert_int_equal(h->channels[1].n_samples, 750);
+    assert_int_equal(h->n_annotations, 2);
+    assert_string_equal(h->annotations[1].text, "late");
+    double x[3000];
+    for (size_t c = 0; c < 2; c++) {
+        size_t n = (size_t)h->channels[c].n_samples;
+        assert_int_equal(emg_channel_store_read(s, c, 0, n, x, &err), 0);
+        for (size_t k = 0; k < n; k++)
+            assert_true(x[k] == sample_value(c, k));
+    }
+    assert_int_equal(emg_channel_store_read(s, 1, 700, 50, x, &err), 0);
+    assert_true(x[49] == sample_value(1, 749));
+    assert_int_equal(emg_channel_store_read(s, 1, 700, 51, x, &err), EMG_ERR_ARG);
+    assert_int_equal(emg_channel_store_save(s, h, copy, EMG_FORMAT_AUTO, NULL, &err), 0);
+    emg_channel_store_close(s);
+    emg_recording rec;
+    assert_int_equal(emg_recording_load(&rec, copy, NULL, &err), 0);
+    for (size_t c = 0; c < 2; c++)
+        for (int64_t k = 0; k < rec.header.channels[c].n_samples; k++)
+            assert_true(rec.data[c][k] == sample_value(c, (size_t)k));
+    emg_recording_free(&rec);
+
+    /* The pipe stream without its END! chunk. */
+    path_in_tmp(cut, sizeof cut, "store-cut.emg");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    FILE *in = fopen(path, "rb"), *out = fopen(cut, "wb");
+    char *buf = malloc((size_t)st.st_size);
+    assert_int_equal(fread(buf, 1, (size_t)st.st_size, in), (size_t)st.st_size);
+    fwrite(buf, 1, (size_t)st.st_size - 30, out);
+    fclose(in);
+    fclose(out);
+    free(buf);
+    assert_int_equal(emg_reader_open(&r, cut, NULL, &err), 0);
+    assert_int_equal(emg_channel_store_open(&s, r, &err), EMG_ERR_FORMAT);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "truncated"));
+    emg_reader_close(r);
 }
 
 /* Found by fuzzing: numbers that do not fit the header's integer fields, and an
@@ -291,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_unrecognised_and_missing_files),
         cmocka_unit_test(test_table_read),
         cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_channel_store),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
