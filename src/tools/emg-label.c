@@ -313,6 +313,13 @@ int main(int argc, char **argv)
     if (optind + 1 != argc)
         cli_usage_error(optind >= argc ? "missing INPUT" : "more than one INPUT");
     o.explain = explain;
+    /* -o is the label table; a signal format there would get a TSV under its name. */
+    emg_format table_format;
+    if (strcmp(out_path, "-") && emg_format_from_path(out_path, &table_format, &err) == 0 &&
+        table_format != EMG_FORMAT_TSV && table_format != EMG_FORMAT_CSV)
+        cli_usage_error("%s: -o writes the label table (TSV); to store the labels with the "
+                        "signal in HDF5, EDF+ or another format use --annotate %s", out_path,
+                        out_path);
 
     /* Channels are spooled to temporary files and labelled one at a time:
      * memory holds one channel, whatever the number of channels. */

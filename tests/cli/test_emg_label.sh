@@ -112,6 +112,18 @@ if [ -s "$TMP/clonic.h5" ]; then
   n_lab=$(grep -c "clonic" "$TMP/l.tsv")
   [ "$n_ann" -ge "$n_lab" ] && [ "$n_lab" -ge 1 ] && pass \
     || fail "--annotate: $n_ann clonic annotations for $n_lab labels"
+  # The annotated recording holds the same samples as the input.
+  dump "$TMP/clonic.h5" >"$TMP/in.tsv" 2>/dev/null
+  "$LAB" --annotate "$TMP/clonic-labelled.h5" -o /dev/null "$TMP/clonic.h5" 2>/dev/null
+  dump "$TMP/clonic-labelled.h5" >"$TMP/ann-h5.tsv" 2>/dev/null
+  cmp -s "$TMP/in.tsv" "$TMP/ann-h5.tsv" && pass || fail "--annotate OUT.h5 changes the samples"
+  # -o is the label table: a signal format there is a usage error that names --annotate.
+  expect_exit 1 "-o with a signal format" -- "$LAB" -o "$TMP/labels.h5" "$TMP/clonic.h5"
+  grep -q -- "--annotate" "$TMP/err" && [ ! -e "$TMP/labels.h5" ] && pass \
+    || fail "-o labels.h5: $(cat "$TMP/err")"
+  # --explain also tells why episodes got no event of their own.
+  grep -q "Episodes given no event of their own" "$TMP/why.txt" && pass \
+    || fail "--explain lists the unlabelled episodes"
 fi
 
 # --- emg-score on hand-made tables: exact numbers
