@@ -688,8 +688,12 @@ static int is_phasic(facts *f, const emg_label_options *o, sbuf *x)
                  (e->n_major >= 2 || e->duration <= o->brief_max + 0.05) &&
                  !(e->duty > 0.9 && e->duration > o->sustained_min);
     /* Many irregular bursts per second are not jerks but the fragments of
-     * continuous low-level firing: treat them as sustained activity. */
+     * continuous firing: treat them as sustained activity.  Where the
+     * envelope is active most of the time, the rate between burst onsets
+     * counts (fragments cluster where the contraction is strongest). */
     double density = (double)e->n_major / (e->duration + 0.1);
+    if (e->duty > 0.5 && e->interval_rate > density)
+        density = e->interval_rate;
     if (phasic && !f->regular && density > o->myoclonic_max_rate) {
         sb_printf(x, "  %.1f irregular bursts/s > %.1f: continuous activity, not jerks\n",
                   density, o->myoclonic_max_rate);
@@ -1448,8 +1452,10 @@ static int label_channel_events(ev_list *l, const emg_header *h, const lab_chann
     for (size_t k = 0; k < ch->n_episodes; k++) {
         const lab_episode *e = &ch->episodes[k];
         double t0 = (double)e->a / ch->fs, t1 = (double)e->b / ch->fs;
-        /* Noise: no burst and barely above rest. */
-        if (e->n_bursts == 0 && !(e->elevated && e->duration > o->sustained_min) &&
+        /* Noise: no burst and barely above rest, unless it is low-level
+         * activity: over a second with its RMS significantly above rest. */
+        int low_level = e->elevated && e->duration > o->sustained_min;
+        if (e->n_bursts == 0 && !low_level &&
             !(e->amp_over_rest >= o->min_amp && e->duration >= 0.1)) {
             sb_printf(unlabelled, "%s %.3f-%.3f s:\n  -> no label (no burst, %.1f x rest: "
                                   "noise)\n", h->channels[c].name, t0, t1,
