@@ -119,15 +119,21 @@ int emg_recording_load(emg_recording *rec, const char *path, const emg_read_opti
 int emg_recording_save(const emg_recording *rec, const char *path, emg_format format,
                        const emg_write_options *opts, emg_error *err);
 
-/* A recording spooled channel by channel to temporary files (in $TMPDIR, else
- * /tmp; removed when closed), for work that needs whole channels one at a
- * time: memory holds one channel, whatever the number of channels.  open
- * drains what is left of r (selection and range applied) and checks what
- * every reader read checks; the header then holds the delivered lengths and
+/* A recording held channel by channel, for work that needs whole channels
+ * one at a time.  Channels stay in memory while their samples fit
+ * memory_budget bytes; beyond, they spill to temporary files (in $TMPDIR,
+ * else /tmp; removed when closed), and memory holds a small buffer per
+ * channel.  open drains what is left of r (selection and range applied) with
+ * every check a reader makes; the header then holds the delivered lengths and
  * the block annotations, as emg_reader_read_all() gives them. */
 typedef struct emg_channel_store emg_channel_store;
-int emg_channel_store_open(emg_channel_store **out, emg_reader *r, emg_error *err);
+int emg_channel_store_open(emg_channel_store **out, emg_reader *r, size_t memory_budget,
+                           emg_error *err);
 const emg_header *emg_channel_store_header(const emg_channel_store *s);
+/* All samples of channel without a copy (held in memory, or the spool mapped),
+ * valid until the next call or close; NULL if the channel is empty or cannot
+ * be mapped (emg_channel_store_read still works). */
+const double *emg_channel_store_data(emg_channel_store *s, size_t channel);
 /* Samples [first, first + count) of channel (0-based) into dst. */
 int emg_channel_store_read(const emg_channel_store *s, size_t channel, int64_t first,
                            size_t count, double *dst, emg_error *err);

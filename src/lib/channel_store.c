@@ -1,38 +1,48 @@
-/* channel_store.c: a recording spooled channel by channel to temporary
- * files (include/emgkit/io.h), so that a tool that needs whole channels one
- * at a time holds one channel in memory, whatever the number of channels.
+/* channel_store.c: a recording held channel by channel (include/emgkit/io.h)
+ * for work that needs whole channels one at a time.
  *
- * The reader is drained once, block by block; each channel's samples are
- * appended (as doubles, bit for bit) to an unlinked temporary file of its
- * own, through a buffer; reads are pread() ranges.  The header is the
- * reader's with the delivered lengths and the block annotations, as
- * emg_reader_read_all() gives them. */
+ * The reader is drained once, block by block.  Channels are kept in memory
+ * (one array each, sized by the declared length) while the recording fits
+ * the memory budget; past it, every channel spills to an unlinked temporary
+ * file of its own and the rest is appended there through a small buffer,
+ * so that memory no longer grows with the recording.  Samples are stored as
+ * doubles, bit for bit, either way; file reads are pread() ranges.  The
+ * header is the reader's with the delivered lengths and the block
+ * annotations, as emg_reader_read_all() gives them. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "io_internal.h"
 
-#define STORE_BUFFER 8192 /* samples buffered per channel before a write */
+#define STORE_BUFFER 8192 /* samples buffered per channel before a write (file mode) */
 
 typedef struct store_channel {
-    int fd;
-    double *buf;
-    size_t used;
+    double *mem;      /* memory mode: the samples; file mode: the write buffer */
+    size_t cap;       /* memory mode: capacity of mem, in samples */
+    size_t pending;   /* file mode: samples waiting in mem */
+    int64_t declared; /* length the reader's header declares (<= 0: unknown) */
+    int fd;           /* file mode: the spool; -1 in memory mode */
 } store_channel;
 
 struct emg_channel_store {
     emg_header header;
     size_t n;
     store_channel *ch;
+    size_t budget; /* bytes of samples held in memory at most */
+    size_t held;   /* bytes allocated for samples in memory mode */
+    int in_files;
+    void *map;     /* file mode: the channel mapped by emg_channel_store_data */
+    size_t map_bytes;
 };
 
-static int flush_channel(store_channel *c, emg_error *err)
+static int write_all(int fd, const double *x, size_t count, emg_error *err)
 {
-    const char *p = (const char *)c->buf;
-    size_t left = c->used * sizeof(double);
+    const char *p = (const char *)x;
+    size_t left = count * sizeof *x;
     while (left > 0) {
-        ssize_t w = write(c->fd, p, left);
+        ssize_t w = write(fd, p, left);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -41,73 +51,135 @@ static int flush_channel(store_channel *c, emg_error *err)
         p += w;
         left -= (size_t)w;
     }
-    c->used = 0;
     return EMG_OK;
 }
 
-static int append(store_channel *c, const double *x, size_t count, emg_error *err)
+/* Memory mode to file mode: each channel's samples so far go to its file. */
+static int spill(emg_channel_store *s, emg_error *err)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        store_channel *c = &s->ch[i];
+        char path[4096];
+        if ((c->fd = emg_temp_file(path, sizeof path, "emgkit-channel", err)) < 0)
+            return c->fd;
+        unlink(path); /* gone when closed, whatever happens to the process */
+        int rc = write_all(c->fd, c->mem, (size_t)s->header.channels[i].n_samples, err);
+        free(c->mem);
+        c->mem = NULL;
+        c->cap = 0;
+        if (rc < 0)
+            return rc;
+        if (!(c->mem = emg_xcalloc(STORE_BUFFER, sizeof *c->mem, err)))
+            return EMG_ERR_NOMEM;
+    }
+    s->in_files = 1;
+    s->held = 0;
+    return EMG_OK;
+}
+
+/* 1 when the samples would take the memory over budget (nothing done). */
+static int append_in_memory(emg_channel_store *s, size_t i, const double *x, size_t count,
+                            emg_error *err)
+{
+    store_channel *c = &s->ch[i];
+    size_t have = (size_t)s->header.channels[i].n_samples, need = have + count;
+    if (need > c->cap) {
+        /* The declared length first (one allocation), then doubling. */
+        size_t grow = c->cap ? 2 * c->cap
+                      : c->declared > 0 && (size_t)c->declared >= need ? (size_t)c->declared
+                                                                       : 65536;
+        while (grow < need)
+            grow *= 2;
+        size_t more = (grow - c->cap) * sizeof *c->mem;
+        if (s->held + more > s->budget)
+            return 1;
+        double *g = emg_xrealloc(c->mem, grow, sizeof *g, err);
+        if (!g)
+            return EMG_ERR_NOMEM;
+        s->held += more;
+        c->mem = g;
+        c->cap = grow;
+    }
+    memcpy(c->mem + have, x, count * sizeof *x);
+    return EMG_OK;
+}
+
+static int append_to_file(store_channel *c, const double *x, size_t count, emg_error *err)
 {
     while (count > 0) {
-        size_t take = STORE_BUFFER - c->used < count ? STORE_BUFFER - c->used : count;
-        memcpy(c->buf + c->used, x, take * sizeof *x);
-        c->used += take;
+        size_t take = STORE_BUFFER - c->pending < count ? STORE_BUFFER - c->pending : count;
+        memcpy(c->mem + c->pending, x, take * sizeof *x);
+        c->pending += take;
         x += take;
         count -= take;
-        int rc = c->used == STORE_BUFFER ? flush_channel(c, err) : EMG_OK;
+        if (c->pending == STORE_BUFFER) {
+            int rc = write_all(c->fd, c->mem, c->pending, err);
+            if (rc < 0)
+                return rc;
+            c->pending = 0;
+        }
+    }
+    return EMG_OK;
+}
+
+static int append(emg_channel_store *s, size_t i, const double *x, size_t count,
+                  emg_error *err)
+{
+    int rc = s->in_files ? 0 : append_in_memory(s, i, x, count, err);
+    if (rc == 1)
+        rc = spill(s, err);
+    if (rc >= 0 && s->in_files)
+        rc = append_to_file(&s->ch[i], x, count, err);
+    if (rc >= 0)
+        s->header.channels[i].n_samples += (int64_t)count;
+    return rc;
+}
+
+static int drain(emg_channel_store *s, emg_reader *r, emg_error *err)
+{
+    const emg_block *b;
+    int rc;
+    while ((rc = emg_reader_read(r, &b, err)) > 0) {
+        for (size_t i = 0; rc >= 0 && i < b->n_channels; i++)
+            rc = append(s, i, b->data[i], b->count[i], err);
+        for (size_t k = 0; rc >= 0 && k < b->n_annotations; k++) {
+            const emg_annotation *a = &b->annotations[k];
+            rc = emg_header_add_annotation(&s->header, a->onset, a->duration, a->channel,
+                                           a->text, err);
+        }
         if (rc < 0)
             return rc;
     }
-    return EMG_OK;
-}
-
-static int open_channels(emg_channel_store *s, emg_error *err)
-{
-    s->ch = emg_xcalloc(s->n + 1, sizeof *s->ch, err);
-    if (!s->ch)
-        return EMG_ERR_NOMEM;
-    for (size_t i = 0; i < s->n; i++)
-        s->ch[i].fd = -1;
-    for (size_t i = 0; i < s->n; i++) {
-        char path[4096];
-        if ((s->ch[i].fd = emg_temp_file(path, sizeof path, "emgkit-channel", err)) < 0)
-            return s->ch[i].fd;
-        unlink(path); /* gone when closed, whatever happens to the process */
-        if (!(s->ch[i].buf = emg_xcalloc(STORE_BUFFER, sizeof(double), err)))
-            return EMG_ERR_NOMEM;
+    for (size_t i = 0; rc >= 0 && s->in_files && i < s->n; i++) {
+        store_channel *c = &s->ch[i];
+        rc = write_all(c->fd, c->mem, c->pending, err);
+        free(c->mem);
+        c->mem = NULL;
+        c->pending = 0;
     }
-    return EMG_OK;
+    return rc;
 }
 
-int emg_channel_store_open(emg_channel_store **out, emg_reader *r, emg_error *err)
+int emg_channel_store_open(emg_channel_store **out, emg_reader *r, size_t memory_budget,
+                           emg_error *err)
 {
     *out = NULL;
     emg_channel_store *s = emg_xcalloc(1, sizeof *s, err);
     if (!s)
         return EMG_ERR_NOMEM;
     emg_header_init(&s->header);
+    s->budget = memory_budget;
     int rc = emg_header_copy(&s->header, emg_reader_header(r), err);
     s->n = s->header.n_channels;
-    if (rc >= 0)
-        rc = open_channels(s, err);
-    for (size_t i = 0; rc >= 0 && i < s->n; i++)
-        s->header.channels[i].n_samples = 0;
-    const emg_block *b;
-    while (rc >= 0 && (rc = emg_reader_read(r, &b, err)) > 0) {
-        for (size_t i = 0; rc >= 0 && i < b->n_channels; i++) {
-            rc = append(&s->ch[i], b->data[i], b->count[i], err);
-            s->header.channels[i].n_samples += (int64_t)b->count[i];
-        }
-        for (size_t k = 0; rc >= 0 && k < b->n_annotations; k++) {
-            const emg_annotation *a = &b->annotations[k];
-            rc = emg_header_add_annotation(&s->header, a->onset, a->duration, a->channel,
-                                           a->text, err);
-        }
-    }
+    if (rc >= 0 && !(s->ch = emg_xcalloc(s->n + 1, sizeof *s->ch, err)))
+        rc = EMG_ERR_NOMEM;
     for (size_t i = 0; rc >= 0 && i < s->n; i++) {
-        rc = flush_channel(&s->ch[i], err);
-        free(s->ch[i].buf);
-        s->ch[i].buf = NULL;
+        s->ch[i].fd = -1;
+        s->ch[i].declared = s->header.channels[i].n_samples;
+        s->header.channels[i].n_samples = 0;
     }
+    if (rc >= 0)
+        rc = drain(s, r, err);
     if (rc < 0) {
         emg_channel_store_close(s);
         return rc;
@@ -121,12 +193,46 @@ const emg_header *emg_channel_store_header(const emg_channel_store *s)
     return &s->header;
 }
 
+static void unmap(emg_channel_store *s)
+{
+    if (s->map)
+        munmap(s->map, s->map_bytes);
+    s->map = NULL;
+    s->map_bytes = 0;
+}
+
+const double *emg_channel_store_data(emg_channel_store *s, size_t channel)
+{
+    if (channel >= s->n)
+        return NULL;
+    if (!s->in_files)
+        return s->ch[channel].mem;
+    /* A spooled channel is mapped, not copied: its pages come straight from
+     * the page cache. */
+    unmap(s);
+    size_t bytes = (size_t)s->header.channels[channel].n_samples * sizeof(double);
+    if (bytes == 0)
+        return NULL;
+    void *m = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, s->ch[channel].fd, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    s->map = m;
+    s->map_bytes = bytes;
+    return m;
+}
+
 int emg_channel_store_read(const emg_channel_store *s, size_t channel, int64_t first,
                            size_t count, double *dst, emg_error *err)
 {
-    if (channel >= s->n || first < 0 || first + (int64_t)count > s->header.channels[channel].n_samples)
+    if (channel >= s->n || first < 0 ||
+        first + (int64_t)count > s->header.channels[channel].n_samples)
         return emg_error_set(err, EMG_ERR_ARG, "channel store: samples %lld+%zu of channel %zu "
                              "out of range", (long long)first, count, channel + 1);
+    if (!s->in_files) {
+        if (count > 0)
+            memcpy(dst, s->ch[channel].mem + first, count * sizeof *dst);
+        return EMG_OK;
+    }
     char *p = (char *)dst;
     size_t left = count * sizeof(double);
     off_t at = (off_t)first * (off_t)sizeof(double);
@@ -187,10 +293,11 @@ void emg_channel_store_close(emg_channel_store *s)
 {
     if (!s)
         return;
+    unmap(s);
     for (size_t i = 0; s->ch && i < s->n; i++) {
         if (s->ch[i].fd >= 0)
             close(s->ch[i].fd);
-        free(s->ch[i].buf);
+        free(s->ch[i].mem);
     }
     free(s->ch);
     emg_header_free(&s->header);

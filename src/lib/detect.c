@@ -177,12 +177,6 @@ int emg_centred_rms(double *env, const double *x, size_t n, double fs, double wi
     return centred_envelope(env, x, n, fs, EMG_ENVELOPE_RMS, window, err);
 }
 
-static int double_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 typedef struct ranked_window {
     double mean;
     size_t index;
@@ -226,12 +220,10 @@ static int rest_stats(emg_rest_level *out, const double *env, size_t n, size_t w
         for (size_t i = a; i < b; i += stride)
             thin[m++] = env[i];
     }
-    qsort(thin, m, sizeof *thin, double_cmp);
-    double med = m % 2 ? thin[m / 2] : 0.5 * (thin[m / 2 - 1] + thin[m / 2]);
+    double med = emg_median_inplace(thin, m);
     for (size_t i = 0; i < m; i++)
         thin[i] = fabs(thin[i] - med);
-    qsort(thin, m, sizeof *thin, double_cmp);
-    double mad = m % 2 ? thin[m / 2] : 0.5 * (thin[m / 2 - 1] + thin[m / 2]);
+    double mad = emg_median_inplace(thin, m);
     free(thin);
     out->mean = sum / (double)count;
     out->sd = sqrt(fmax(0.0, sum2 / (double)count - out->mean * out->mean));

@@ -213,20 +213,6 @@ static void wls(const double *t, const double *y, const double *w, size_t n, dou
         *sxx_out = sxx;
 }
 
-static int cmp_dbl(const void *p, const void *q)
-{
-    double x = *(const double *)p, y = *(const double *)q;
-    return (x > y) - (x < y);
-}
-
-/* Median of v[0..n) (sorts v). */
-static double median_of(double *v, size_t n)
-{
-    if (n == 0)
-        return NAN;
-    qsort(v, n, sizeof *v, cmp_dbl);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static double r_squared(const double *t, const double *y, size_t n, double a, double b)
 {
@@ -293,7 +279,8 @@ static int fit_theil_sen(emg_trend *o, const double *t, const double *y, size_t 
     double c = z * sqrt(var_s);
     /* ranks as scipy.stats.theilslopes (Sen 1968: M1 = (N - C)/2, M2 = (N + C)/2 + 1) */
     double lo_rank = round(((double)npairs - c) / 2) - 1, hi_rank = round(((double)npairs + c) / 2);
-    double slope = median_of(s, npairs); /* s is now sorted */
+    qsort(s, npairs, sizeof *s, emg_double_cmp); /* the interval takes ranks */
+    double slope = emg_median_inplace(s, npairs);
     o->ci_low = s[lo_rank > 0 ? (size_t)lo_rank : 0];
     o->ci_high = s[hi_rank < (double)npairs - 1 ? (size_t)hi_rank : npairs - 1];
     free(s);
@@ -302,7 +289,7 @@ static int fit_theil_sen(emg_trend *o, const double *t, const double *y, size_t 
         return emg_error_set(err, EMG_ERR_NOMEM, "Theil-Sen: out of memory");
     for (size_t i = 0; i < n; i++)
         r[i] = y[i] - slope * t[i];
-    o->intercept = median_of(r, n);
+    o->intercept = emg_median_inplace(r, n);
     free(r);
     o->slope = slope;
     o->slope_se = NAN;
@@ -329,7 +316,7 @@ static int fit_huber(emg_trend *o, const double *t, const double *y, size_t n, d
         for (size_t i = 0; i < n; i++)
             r[i] = fabs(y[i] - (a + b * t[i]));
         memcpy(w, r, n * sizeof *w);
-        scale = median_of(w, n) / 0.6744897501960817;
+        scale = emg_median_inplace(w, n) / 0.6744897501960817;
         if (!(scale > 0))
             break;
         for (size_t i = 0; i < n; i++)
@@ -581,7 +568,7 @@ int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path, emg_
                                  path, r + 2);
         }
     }
-    qsort(s, t.n_rows, sizeof *s, cmp_dbl); /* onset is the first member */
+    qsort(s, t.n_rows, sizeof *s, emg_double_cmp); /* onset is the first member */
     *segs = s;
     *n_segs = t.n_rows;
     emg_table_free(&t);

@@ -442,12 +442,6 @@ static double sample_entropy(const double *x, size_t n, double r)
     return -log(count_m1 / count_m);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* ---- extractor ----------------------------------------------------------- */
 
 struct emg_feature_extractor {
@@ -773,7 +767,7 @@ int emg_feature_extractor_run(emg_feature_extractor *fx, const double *x, long l
     if (need[F_LS]) {
         /* Second L-moment: l2 = 2 b1 - b0, b1 = mean over sorted x of (i/(n-1)) x_(i). */
         memcpy(fx->scratch, x, n * sizeof *x);
-        qsort(fx->scratch, n, sizeof *fx->scratch, cmp_double);
+        qsort(fx->scratch, n, sizeof *fx->scratch, emg_double_cmp);
         double b1 = 0;
         for (size_t i = 0; i < n; i++)
             b1 += (double)i / (dn - 1) * fx->scratch[i];

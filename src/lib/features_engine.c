@@ -612,12 +612,6 @@ int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error
     return emit_ready(e, err);
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Noise floor of one channel: the quietest windows (5th percentile of window
  * power).  If the loudest windows (95th percentile) are not at least 10 dB
  * above that, the recording shows no rest to measure the floor on, and the
@@ -630,7 +624,7 @@ static double estimate_noise_rms(channel_state *cs)
             cs->powers[n++] = cs->powers[i];
     if (n < 10)
         return NAN;
-    qsort(cs->powers, n, sizeof *cs->powers, cmp_d);
+    qsort(cs->powers, n, sizeof *cs->powers, emg_double_cmp);
     double p05 = cs->powers[(size_t)floor(0.05 * (double)(n - 1))];
     double p95 = cs->powers[(size_t)floor(0.95 * (double)(n - 1))];
     if (!(p95 > 10 * p05))

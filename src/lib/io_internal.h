@@ -62,6 +62,10 @@ int emg_save_by_seconds(const char *path, emg_format format, const emg_header *h
                         emg_error *err);
 
 /* Small shared helpers (util.c). */
+/* qsort comparison of doubles, ascending. */
+int emg_double_cmp(const void *a, const void *b);
+/* Median of v[0..n) (NaN if n is 0) in linear time; reorders v. */
+double emg_median_inplace(double *v, size_t n);
 void *emg_xcalloc(size_t n, size_t size, emg_error *err);
 void *emg_xrealloc(void *p, size_t n, size_t size, emg_error *err);
 char *emg_xstrdup(const char *s, emg_error *err);

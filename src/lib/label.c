@@ -279,12 +279,6 @@ static emg_context ctx_annotated_at(const ctx_table *t, int c, double time)
     return best != EMG_CONTEXT_NONE ? best : last;
 }
 
-static int double_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Context of an event on channel c over [t0, t1): the precedence above. */
 static emg_context context_over(const ctx_table *t, int c, double t0, double t1)
 {
@@ -308,7 +302,7 @@ static emg_context context_over(const ctx_table *t, int c, double t0, double t1)
             cuts[nc++] = end;
     }
     cuts[nc++] = t1;
-    qsort(cuts, nc, sizeof *cuts, double_cmp);
+    qsort(cuts, nc, sizeof *cuts, emg_double_cmp);
     double share[EMG_CONTEXT_INJURY + 1] = {0};
     for (size_t k = 0; k + 1 < nc; k++) {
         double len = cuts[k + 1] - cuts[k];
@@ -1088,8 +1082,7 @@ static int run_gaps(double *gap, const ev_list *l, const emg_label_options *o, e
         }
         double limit = o->group_gap;
         if (m > 0) {
-            qsort(iv, m, sizeof *iv, double_cmp);
-            double median = m % 2 ? iv[m / 2] : 0.5 * (iv[m / 2 - 1] + iv[m / 2]);
+            double median = emg_median_inplace(iv, m);
             double medians = RUN_GAP_MEDIANS * (strcmp(e->label, "fasciculation") ? 1 : 2);
             limit = fmin(o->group_gap, fmax(4.0, medians * median));
         }

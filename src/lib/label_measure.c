@@ -40,19 +40,6 @@ void lab_channel_free(lab_channel *ch)
     memset(ch, 0, sizeof *ch);
 }
 
-static int double_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median_inplace(double *v, size_t n)
-{
-    if (n == 0)
-        return NAN;
-    qsort(v, n, sizeof *v, double_cmp);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* Rest median and robust SD of env, floored so that a digitally silent
  * channel still gives a usable threshold. */
@@ -197,13 +184,13 @@ static int window_rest(double *median, double *rsd, const double *prefix, size_t
         return EMG_ERR_NOMEM;
     for (size_t k = 0; k < nw; k++)
         r[k] = sqrt((prefix[(k + 1) * w] - prefix[k * w]) / (double)w);
-    qsort(r, nw, sizeof *r, double_cmp);
+    qsort(r, nw, sizeof *r, emg_double_cmp);
     size_t q = (size_t)ceil(o->rest_fraction * (double)nw);
     q = q < 2 ? 2 : q > nw ? nw : q;
-    *median = median_inplace(r, q);
+    *median = emg_median_inplace(r, q);
     for (size_t k = 0; k < q; k++)
         r[k] = fabs(r[k] - *median);
-    *rsd = 1.4826 * median_inplace(r, q);
+    *rsd = 1.4826 * emg_median_inplace(r, q);
     free(r);
     return 0;
 }
@@ -438,13 +425,13 @@ static void levels_of(lab_episode *e, const lab_channel *ch, double *scratch)
     }
     e->duty = (double)active / (double)(b - a);
     e->amp_over_rest = peak / ch->rest_coarse;
-    e->level_over_rest = median_inplace(scratch, b - a) / ch->rest_coarse;
+    e->level_over_rest = emg_median_inplace(scratch, b - a) / ch->rest_coarse;
     /* Rise: 10 % to 90 % of the plateau (90th percentile of the first 10 s). */
     double dfs = ch->fs / (double)ch->step;
     size_t c = b - a > (size_t)(10 * dfs) ? a + (size_t)(10 * dfs) : b;
     for (size_t i = a; i < c; i++)
         scratch[i - a] = ch->coarse[i];
-    qsort(scratch, c - a, sizeof *scratch, double_cmp);
+    qsort(scratch, c - a, sizeof *scratch, emg_double_cmp);
     double plateau = scratch[(size_t)(0.9 * (double)(c - a - 1))];
     double base = ch->rest_coarse, lo = base + 0.1 * (plateau - base),
            hi = base + 0.9 * (plateau - base);
@@ -586,12 +573,12 @@ static void bursts_of(lab_episode *e, const lab_channel *ch, double fs,
     }
     e->n_major = m;
     e->major_single_fraction = m ? (double)major_singles / (double)m : NAN;
-    e->burst_duration = median_inplace(scratch, m);
+    e->burst_duration = emg_median_inplace(scratch, m);
     if (ni >= 1) {
         double mean = sum / (double)ni;
         if (ni >= 2)
             e->interval_cv = sqrt(fmax(0, sum2 / (double)ni - mean * mean)) / mean;
-        e->median_interval = median_inplace(iv, ni);
+        e->median_interval = emg_median_inplace(iv, ni);
         e->interval_rate = 1.0 / e->median_interval;
     }
 }

@@ -163,19 +163,6 @@ static size_t label_index(const emg_score_result *r, const char *s)
     return r->n_labels - 1;
 }
 
-static int double_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median_of(double *v, size_t n)
-{
-    if (n == 0)
-        return NAN;
-    qsort(v, n, sizeof *v, double_cmp);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static double ratio(size_t num, size_t den)
 {
@@ -231,8 +218,8 @@ static int fill_class(emg_class_score *cs, const emg_scored_event *truth, size_t
     cs->onset_error_mean = m ? sum_on / (double)m : NAN;
     cs->offset_error_mean = m ? sum_off / (double)m : NAN;
     cs->onset_bias = m ? bias / (double)m : NAN;
-    cs->onset_error_median = median_of(scratch_on, m);
-    cs->offset_error_median = median_of(scratch_off, m);
+    cs->onset_error_median = emg_median_inplace(scratch_on, m);
+    cs->offset_error_median = emg_median_inplace(scratch_off, m);
     cs->sample_precision = cs->sample_recall = cs->sample_f1 = NAN;
     return 0;
 }
@@ -349,8 +336,8 @@ int emg_score_events(emg_score_result *out, const emg_scored_event *truth, size_
         m++;
     }
     out->n_matched = m;
-    out->onset_error_median = median_of(all_on, m);
-    out->offset_error_median = median_of(all_off, m);
+    out->onset_error_median = emg_median_inplace(all_on, m);
+    out->offset_error_median = emg_median_inplace(all_off, m);
     double sum_f1 = 0, sum_p = 0, sum_r = 0;
     size_t n_f1 = 0, n_p = 0, n_r = 0;
     for (size_t c = 0; c < out->n_classes; c++) {

@@ -1,6 +1,7 @@
 /* util.c: allocation and string helpers shared by the library's modules. */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,6 +61,60 @@ int emg_temp_file(char *path, size_t n, const char *stem, emg_error *err)
         return emg_error_set(err, EMG_ERR_IO, "cannot create a temporary file in %s: %s",
                              dir && *dir ? dir : "/tmp", strerror(errno));
     return fd;
+}
+
+int emg_double_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Hoare's selection (FIND, CACM 1961) with a median-of-three pivot: v[k]
+ * becomes the k-th smallest, smaller ones before it, larger ones after. */
+static void select_kth(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        double a = v[lo], b = v[mid], c = v[hi];
+        double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
+double emg_median_inplace(double *v, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    size_t k = n / 2;
+    select_kth(v, n, k);
+    if (n % 2)
+        return v[k];
+    double below = v[0];
+    for (size_t i = 1; i < k; i++)
+        below = v[i] > below ? v[i] : below;
+    return 0.5 * (below + v[k]);
 }
 
 char *emg_xstrdup(const char *s, emg_error *err)

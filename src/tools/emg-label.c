@@ -19,7 +19,12 @@
 #include "emgkit/label.h"
 
 enum { OPT_CONTEXT = CLI_OPT_TOOL_BASE, OPT_PAIR, OPT_FORCE, OPT_EXPLAIN, OPT_ANNOTATE,
-       OPT_REST, OPT_NO_AUTO, OPT_BAND, OPT_MAINS, OPT_NUMERIC_BASE = CLI_OPT_TOOL_BASE + 50 };
+       OPT_REST, OPT_NO_AUTO, OPT_BAND, OPT_MAINS, OPT_MEMORY,
+       OPT_NUMERIC_BASE = CLI_OPT_TOOL_BASE + 50 };
+
+/* Samples held in memory before the recording is spooled to temporary
+ * files channel by channel (--memory, MiB). */
+#define DEFAULT_MEMORY_MIB 256
 
 /* Numeric options: name, field, help.  Integers are stored as int. */
 typedef struct num_opt {
@@ -114,6 +119,8 @@ static void usage(FILE *out)
             "  --annotate OUT         write the recording with the labels as annotations\n"
             "                         (EDF+, HDF5, pipe...: format from the extension)\n"
             "  --explain[=FILE]       rules tested per event and why (default stderr)\n"
+            "  --memory MIB           hold up to MIB of samples in memory, spool the rest\n"
+            "                         to temporary files ($TMPDIR) channel by channel (256)\n"
             "Measurement:\n"
             "  --rest FROM:TO         rest interval in seconds (default: quietest windows)\n"
             "  --band LO:HI           band-pass in Hz (20:450)\n"
@@ -201,9 +208,10 @@ static void write_annotated(const char *path, const emg_channel_store *store,
         cli_fail(&err);
 }
 
-/* emg_label_fetch over the channel store: one channel buffer, reused. */
+/* emg_label_fetch over the channel store: the samples in memory, or one
+ * channel buffer, reused, for a spooled store. */
 typedef struct store_source {
-    const emg_channel_store *store;
+    emg_channel_store *store;
     double *buf;
     size_t cap;
 } store_source;
@@ -211,6 +219,8 @@ typedef struct store_source {
 static int fetch_channel(void *source, size_t channel, const double **data, emg_error *err)
 {
     store_source *s = source;
+    if ((*data = emg_channel_store_data(s->store, channel)))
+        return EMG_OK;
     size_t n = (size_t)emg_channel_store_header(s->store)->channels[channel].n_samples;
     if (n + 1 > s->cap) {
         free(s->buf);
@@ -236,6 +246,7 @@ int main(int argc, char **argv)
         {"rest", required_argument, NULL, OPT_REST},
         {"band", required_argument, NULL, OPT_BAND},
         {"mains", required_argument, NULL, OPT_MAINS},
+        {"memory", required_argument, NULL, OPT_MEMORY},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'}};
     size_t nl = 0;
@@ -257,6 +268,7 @@ int main(int argc, char **argv)
     const char *pair_specs[EMG_LABEL_MAX_PAIRS], *force_specs[EMG_LABEL_MAX_FORCE];
     size_t n_pair_specs = 0, n_force_specs = 0;
     int explain = 0, opt;
+    size_t memory_mib = DEFAULT_MEMORY_MIB;
 
     cli_init("emg-label", argc, argv);
     cli_input_init(&in);
@@ -305,6 +317,9 @@ int main(int argc, char **argv)
         case OPT_MAINS:
             o.mains = cli_parse_double("--mains", optarg);
             break;
+        case OPT_MEMORY:
+            memory_mib = (size_t)cli_parse_long("--memory", optarg, 0, 1L << 30);
+            break;
         case 'o': out_path = optarg; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
         default: cli_usage_error("unknown option");
@@ -321,11 +336,12 @@ int main(int argc, char **argv)
                         "signal in HDF5, EDF+ or another format use --annotate %s", out_path,
                         out_path);
 
-    /* Channels are spooled to temporary files and labelled one at a time:
-     * memory holds one channel, whatever the number of channels. */
+    /* Channels are labelled one at a time; a recording larger than the
+     * memory budget is spooled to temporary files, so that memory then holds
+     * one channel, whatever the number and length of the channels. */
     emg_channel_store *store;
     emg_reader *reader = cli_open_input(argv[optind], &in);
-    if (emg_channel_store_open(&store, reader, &err) < 0)
+    if (emg_channel_store_open(&store, reader, memory_mib << 20, &err) < 0)
         cli_fail(&err);
     emg_reader_close(reader);
     const emg_header *hdr = emg_channel_store_header(store);

@@ -141,33 +141,44 @@ static void test_channel_store(void **state)
     write_test_stream(path);
     emg_reader *r;
     emg_error err;
-    assert_int_equal(emg_reader_open(&r, path, NULL, &err), 0);
     emg_channel_store *s;
-    assert_int_equal(emg_channel_store_open(&s, r, &err), 0);
-    emg_reader_close(r);
-    const emg_header *h = emg_channel_store_header(s);
-    assert_int_equal(h->channels[0].n_samples, 3000);
-    assert_int_equal(h->channels[1].n_samples, 750);
-    assert_int_equal(h->n_annotations, 2);
-    assert_string_equal(h->annotations[1].text, "late");
-    double x[3000];
-    for (size_t c = 0; c < 2; c++) {
-        size_t n = (size_t)h->channels[c].n_samples;
-        assert_int_equal(emg_channel_store_read(s, c, 0, n, x, &err), 0);
-        for (size_t k = 0; k < n; k++)
-            assert_true(x[k] == sample_value(c, k));
+    /* In memory; spilled to files before the first sample; spilled in the
+     * middle of a block (channel 1 fits the budget, channel 2 does not). */
+    static const size_t budgets[] = {1 << 20, 0, 3000 * sizeof(double)};
+    for (int mode = 0; mode < 3; mode++) {
+        assert_int_equal(emg_reader_open(&r, path, NULL, &err), 0);
+        assert_int_equal(emg_channel_store_open(&s, r, budgets[mode], &err), 0);
+        emg_reader_close(r);
+        const emg_header *h = emg_channel_store_header(s);
+        for (size_t c = 0; c < 2; c++) {
+            const double *d = emg_channel_store_data(s, c);
+            assert_non_null(d);
+            assert_true(d[h->channels[c].n_samples - 1] ==
+                        sample_value(c, (size_t)h->channels[c].n_samples - 1));
+        }
+        assert_int_equal(h->channels[0].n_samples, 3000);
+        assert_int_equal(h->channels[1].n_samples, 750);
+        assert_int_equal(h->n_annotations, 2);
+        assert_string_equal(h->annotations[1].text, "late");
+        double x[3000];
+        for (size_t c = 0; c < 2; c++) {
+            size_t n = (size_t)h->channels[c].n_samples;
+            assert_int_equal(emg_channel_store_read(s, c, 0, n, x, &err), 0);
+            for (size_t k = 0; k < n; k++)
+                assert_true(x[k] == sample_value(c, k));
+        }
+        assert_int_equal(emg_channel_store_read(s, 1, 700, 50, x, &err), 0);
+        assert_true(x[49] == sample_value(1, 749));
+        assert_int_equal(emg_channel_store_read(s, 1, 700, 51, x, &err), EMG_ERR_ARG);
+        assert_int_equal(emg_channel_store_save(s, h, copy, EMG_FORMAT_AUTO, NULL, &err), 0);
+        emg_channel_store_close(s);
+        emg_recording rec;
+        assert_int_equal(emg_recording_load(&rec, copy, NULL, &err), 0);
+        for (size_t c = 0; c < 2; c++)
+            for (int64_t k = 0; k < rec.header.channels[c].n_samples; k++)
+                assert_true(rec.data[c][k] == sample_value(c, (size_t)k));
+        emg_recording_free(&rec);
     }
-    assert_int_equal(emg_channel_store_read(s, 1, 700, 50, x, &err), 0);
-    assert_true(x[49] == sample_value(1, 749));
-    assert_int_equal(emg_channel_store_read(s, 1, 700, 51, x, &err), EMG_ERR_ARG);
-    assert_int_equal(emg_channel_store_save(s, h, copy, EMG_FORMAT_AUTO, NULL, &err), 0);
-    emg_channel_store_close(s);
-    emg_recording rec;
-    assert_int_equal(emg_recording_load(&rec, copy, NULL, &err), 0);
-    for (size_t c = 0; c < 2; c++)
-        for (int64_t k = 0; k < rec.header.channels[c].n_samples; k++)
-            assert_true(rec.data[c][k] == sample_value(c, (size_t)k));
-    emg_recording_free(&rec);
 
     /* The pipe stream without its END! chunk. */
     path_in_tmp(cut, sizeof cut, "store-cut.emg");
@@ -181,7 +192,7 @@ static void test_channel_store(void **state)
     fclose(out);
     free(buf);
     assert_int_equal(emg_reader_open(&r, cut, NULL, &err), 0);
-    assert_int_equal(emg_channel_store_open(&s, r, &err), EMG_ERR_FORMAT);
+    assert_int_equal(emg_channel_store_open(&s, r, 0, &err), EMG_ERR_FORMAT);
     assert_null(s);
     assert_non_null(strstr(err.message, "truncated"));
     emg_reader_close(r);
