@@ -613,9 +613,7 @@ static inline __attribute__((always_inline)) vd4 vd4_abs(vd4 v) { return (vd4)((
 static inline __attribute__((always_inline)) vd4 vd4_ones(vi4 mask) { return (vd4)(mask & (vi4)vd4_set1(1.0)); }
 static inline __attribute__((always_inline)) double vd4_total(vd4 v) { return (v[0] + v[1]) + (v[2] + v[3]); }
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
+EMG_VECTOR_CLONES
 static void basic_pass(const double *x, size_t n, const emg_feature_options *o, int need_dd,
                        basic_sums *s)
 {

@@ -61,6 +61,14 @@ int emg_save_by_seconds(const char *path, emg_format format, const emg_header *h
                         const emg_write_options *opts, emg_sample_source source, void *ctx,
                         emg_error *err);
 
+/* Hot element-wise loops are compiled twice, for baseline x86-64 and for
+ * AVX2, the clone chosen at load time (GCC on x86-64; elsewhere one build). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define EMG_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define EMG_VECTOR_CLONES
+#endif
+
 /* Small shared helpers (util.c). */
 /* qsort comparison of doubles, ascending. */
 int emg_double_cmp(const void *a, const void *b);

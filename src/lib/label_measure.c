@@ -726,14 +726,24 @@ static double mdf_of(const lab_episode *e, const double *y, double fs, double ma
  * (emg_centred_rms), computed for all three windows from one pass, which
  * keeps an hour of 16 channels within the time budget.  Windows shrink at
  * the ends of the signal. */
-static void centred_rms_prefix(double *env, const double *prefix, size_t n, double fs,
-                               double window)
+EMG_VECTOR_CLONES static void centred_rms_prefix(double *env, const double *prefix, size_t n, double fs, double window)
 {
     size_t w = (size_t)lround(window * fs);
     if (w < 1)
         w = 1;
     size_t h = (w - 1) / 2;
+    /* Full windows in the interior (a loop the compiler vectorises), shrunk
+     * ones at the ends. */
+    size_t first = h < n ? h : n, last = n >= w - h ? n - (w - h) + 1 : 0;
+    if (last < first)
+        last = first;
+    for (size_t i = first; i < last; i++)
+        env[i] = sqrt(fmax((prefix[i + w - h] - prefix[i - h]) / (double)w, 0.0));
     for (size_t i = 0; i < n; i++) {
+        if (i == first)
+            i = last;
+        if (i >= n)
+            break;
         size_t a = i > h ? i - h : 0, b = i + (w - h) < n ? i + (w - h) : n;
         double ms = (prefix[b] - prefix[a]) / (double)(b - a);
         env[i] = ms > 0 ? sqrt(ms) : 0;

@@ -212,13 +212,8 @@ double emg_psd_plan_df(const emg_psd_plan *p) { return p->df; }
 
 /* The element-wise loops around each transform are a third of a Welch
  * estimate's cost.  They take restrict pointers (so the compiler need not
- * reload the plan's fields after every store) and are compiled twice, for
- * baseline x86-64 and for AVX2, the clone chosen at load time. */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define EMG_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define EMG_VECTOR_CLONES
-#endif
+ * reload the plan's fields after every store) and are compiled twice
+ * (EMG_VECTOR_CLONES). */
 
 /* Sum of x[0..n) in four interleaved partial sums: one running sum is a
  * chain of dependent additions (four cycles each), four run side by side (or
