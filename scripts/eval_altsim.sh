@@ -4,7 +4,7 @@
 # sampling rates and mains from emg-synth; docs/methods/altsim.md).
 #
 #   scripts/eval_altsim.sh [-b BUILD/bin] [-s "1 2 3"] [-f "1000 2000 4000"]
-#                          [-t "TYPE ..."] [-o OUTDIR] [-- LABEL-OPTIONS]
+#                          [-t "TYPE ..."] [-o OUTDIR] [-r] [-- LABEL-OPTIONS]
 #
 # For every scene type, seed and sampling rate: simulate (mains 50 or 60 Hz and
 # an SNR of 26-36 dB, both drawn from the seed), label with the roles a user
@@ -12,7 +12,9 @@
 # with emg-score (same label, IoU >= 0.3; rest rows are not events to find),
 # then pool all scenes on one timeline (each scene offset by 10000 s, channels
 # prefixed by the scene) and print per-class precision/recall/F1 and the
-# confusion matrix.  Exit status 0; the numbers are the result.
+# confusion matrix.  -r reuses the scenes already simulated in OUTDIR (only
+# the labelling and scoring run again).  Exit status 0; the numbers are the
+# result.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${EMGKIT_BIN:-$here/build/bin}
@@ -21,14 +23,16 @@ rates="1000 2000 4000"
 types=""
 out=${TMPDIR:-/tmp}/emgkit-eval-altsim
 py=/usr/bin/python3
-while getopts "b:s:f:t:o:h" opt; do
+reuse=""
+while getopts "b:s:f:t:o:rh" opt; do
   case $opt in
     b) bin=$OPTARG ;;
     s) seeds=$OPTARG ;;
     f) rates=$OPTARG ;;
     t) types=$OPTARG ;;
     o) out=$OPTARG ;;
-    h) sed -n 2,16p "$0"; exit 0 ;;
+    r) reuse=1 ;;
+    h) sed -n 2,18p "$0"; exit 0 ;;
     *) exit 1 ;;
   esac
 done
@@ -49,8 +53,9 @@ for ty in $types; do
     snr=$(( 26 + (seed * 5) % 11 ))
     for fs in $rates; do
       base=$out/$ty-$seed-$fs
-      "$py" "$here/scripts/altsim.py" --type "$ty" --seed "$seed" --fs "$fs" --mains "$mains" \
-        --snr "$snr" -o "$base.h5"
+      [ -n "$reuse" ] && [ -s "$base.h5" ] && [ -s "$base.args" ] ||
+        "$py" "$here/scripts/altsim.py" --type "$ty" --seed "$seed" --fs "$fs" --mains "$mains" \
+          --snr "$snr" -o "$base.h5"
       # shellcheck disable=SC2046
       "$bin/emg-label" $(cat "$base.args") "$@" -o "$base.labels.tsv" "$base.h5" \
         2>"$base.label.log" || { echo "$ty seed $seed fs $fs: emg-label failed: $(cat "$base.label.log")" >&2; continue; }

@@ -826,6 +826,9 @@ static int rule_brief(decision *d, const facts *f, const emg_label_options *o, s
     return 1;
 }
 
+/* Shortest tremor on a background: about 30 cycles at 10 Hz. */
+#define TREMOR_MIN_S 3.0
+
 /* Rule 4: sustained activity (D > sustained_min). */
 static void rule_sustained(decision *d, const facts *f, const emg_label_options *o, sbuf *x)
 {
@@ -849,6 +852,19 @@ static void rule_sustained(decision *d, const facts *f, const emg_label_options 
     }
     sb_printf(x, "  rule 4a dystonic: no (together %d, 4-7 Hz modulation %.2f)\n", f->together,
               e->rhythm_4_7);
+    /* Tremor rides on a postural or voluntary background: sustained activity
+     * whose envelope is regularly modulated at 8-12 Hz (physiological) or
+     * 13-18 Hz (orthostatic) for at least TREMOR_MIN_S is tremor (rule 3d),
+     * whatever the bursts.  Shorter contractions show their units' firing
+     * rate in the envelope, which is not yet a tremor. */
+    if (e->rhythm >= o->rhythm_r && e->duration >= TREMOR_MIN_S &&
+        (in_range(e->burst_rate, o->tremor_low, o->tremor_high) ||
+         in_range(e->burst_rate, 13, 18))) {
+        sb_printf(x, "  rule 3d tremor: match (envelope of the sustained activity regular at "
+                     "%.2f Hz, r %.2f): not a spasm\n", e->burst_rate, e->rhythm);
+        decided(d, "tremor", "3d-tremor-on-background", conf_of(e->rhythm - o->rhythm_r));
+        return;
+    }
     int tonic_len = in_range(e->duration, o->tonic_min, o->tonic_max);
     if (ctx == EMG_CONTEXT_CNS_LESION && tonic_len) {
         sb_printf(x, "  rule 4b tonic: match (plateau %.0f s in %.0f-%.0f s, cns-lesion)\n",
@@ -917,8 +933,10 @@ static void rule_between(decision *d, const facts *f, const emg_label_options *o
         decided(d, "voluntary", "4e-movement-short", 0.5);
         return;
     }
-    if (e->n_major >= 1 && e->burst_duration <= 0.5 && e->major_single_fraction < 0.5 &&
-        e->sustained_share < 0.5 && e->amp_over_rest >= o->myoclonic_amp) {
+    /* One compound burst of up to twice a brief burst: a jerk (brainstem
+     * myoclonus lasts over 100 ms, with no upper bound on the criteria page). */
+    if (e->n_major >= 1 && e->major_single_fraction < 0.5 &&
+        e->longest_burst <= 2 * o->brief_max && e->amp_over_rest >= o->myoclonic_amp) {
         sb_printf(x, "  rule 3e myoclonic: match (one compound burst of %.0f ms)\n",
                   1e3 * e->burst_duration);
         myoclonic(d, e, "3e-single-jerk", 0.5);

@@ -69,9 +69,11 @@ static void measure_burst(lab_burst *b, const double *y, double fs, double noise
     for (size_t i = b->a; i < b->b; i++)
         peak = fmax(peak, fabs(y[i]));
     b->peak = peak;
-    /* Phases: sign changes between excursions beyond twice the noise RMS. */
+    /* Phases: sign changes between excursions beyond twice the noise RMS and
+     * a tenth of the peak (the band-pass rings after a large potential, at
+     * a few per cent of its peak, most near a band edge close to Nyquist). */
     int sign = 0, crossings = 0;
-    double band = 2.0 * noise;
+    double band = fmax(2.0 * noise, 0.1 * peak);
     for (size_t i = b->a; i < b->b; i++) {
         if (fabs(y[i]) < band)
             continue;
