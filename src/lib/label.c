@@ -907,6 +907,11 @@ static void rule_sustained(decision *d, const facts *f, const emg_label_options 
         return;
     }
     sb_printf(x, "  rule 4d strain: no\n");
+    /* Prolonged ataxic bursts (150-250 ms) at 2-5 Hz leave little quiet
+     * between them: the activity looks sustained, the alternation with the
+     * antagonist remains. */
+    if (ctx == EMG_CONTEXT_MOVEMENT && f->alternating && rule_ataxic(d, f, o, x))
+        return;
     if (ctx == EMG_CONTEXT_MOVEMENT) {
         sb_printf(x, "  rule 4e voluntary: match (movement context, rise %.2f s)\n",
                   e->rise_time);
@@ -924,11 +929,17 @@ static void rule_sustained(decision *d, const facts *f, const emg_label_options 
     d->rule = "4-none";
 }
 
-/* Neither brief bursts nor sustained: 0.25-1 s of activity. */
+/* Shortest voluntary contraction: a ballistic movement's agonist burst
+ * lasts about 100 ms. */
+#define VOLUNTARY_MIN_S 0.1
+
+/* Neither brief bursts nor sustained: up to sustained_min of activity. */
 static void rule_between(decision *d, const facts *f, const emg_label_options *o, sbuf *x)
 {
     const lab_episode *e = f->e;
-    if (f->ctx == EMG_CONTEXT_MOVEMENT) {
+    /* A voluntary contraction lasts at least VOLUNTARY_MIN_S; a shorter
+     * blip during movement is a jerk if large, else noise (below). */
+    if (f->ctx == EMG_CONTEXT_MOVEMENT && e->duration >= VOLUNTARY_MIN_S) {
         sb_printf(x, "  short contraction during movement: voluntary\n");
         decided(d, "voluntary", "4e-movement-short", 0.5);
         return;
