@@ -572,10 +572,15 @@ static void facts_of(facts *f, const lab_episode *e, const partner_info *pi, emg
     f->iv_regular = f->enough && !isnan(e->interval_cv) && e->interval_cv < o->clonic_cv;
     f->ac_regular = f->enough && !isnan(e->rhythm) && e->rhythm >= o->rhythm_r;
     f->regular = f->iv_regular || f->ac_regular;
+    /* The beat rate: from regular intervals; else from the autocorrelation,
+     * but where both exist the larger: missed weak beats lower the interval
+     * rate, an irregular rhythm puts the autocorrelation peak at a
+     * multiple of the period (a subharmonic). */
+    int have_iv = f->enough && !isnan(e->interval_rate);
     f->rate = f->iv_regular ? e->interval_rate
-              : f->ac_regular ? e->burst_rate
-              : f->enough && !isnan(e->interval_rate) ? e->interval_rate
-                                                      : e->burst_rate;
+              : f->ac_regular ? (have_iv ? fmax(e->burst_rate, e->interval_rate) : e->burst_rate)
+              : have_iv ? e->interval_rate
+                        : e->burst_rate;
 }
 
 static void explain_measures(sbuf *x, const facts *f)
