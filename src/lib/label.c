@@ -572,15 +572,10 @@ static void facts_of(facts *f, const lab_episode *e, const partner_info *pi, emg
     f->iv_regular = f->enough && !isnan(e->interval_cv) && e->interval_cv < o->clonic_cv;
     f->ac_regular = f->enough && !isnan(e->rhythm) && e->rhythm >= o->rhythm_r;
     f->regular = f->iv_regular || f->ac_regular;
-    /* The beat rate: from regular intervals; else from the autocorrelation,
-     * but where both exist the larger: missed weak beats lower the interval
-     * rate, an irregular rhythm puts the autocorrelation peak at a
-     * multiple of the period (a subharmonic). */
-    int have_iv = f->enough && !isnan(e->interval_rate);
     f->rate = f->iv_regular ? e->interval_rate
-              : f->ac_regular ? (have_iv ? fmax(e->burst_rate, e->interval_rate) : e->burst_rate)
-              : have_iv ? e->interval_rate
-                        : e->burst_rate;
+              : f->ac_regular ? e->burst_rate
+              : f->enough && !isnan(e->interval_rate) ? e->interval_rate
+                                                      : e->burst_rate;
 }
 
 static void explain_measures(sbuf *x, const facts *f)
@@ -718,17 +713,25 @@ static int is_phasic(facts *f, const emg_label_options *o, sbuf *x)
 static int rule_ataxic(decision *d, const facts *f, const emg_label_options *o, sbuf *x)
 {
     const lab_episode *e = f->e;
-    int ataxic_like = in_range(f->rate, o->ataxic_low, o->ataxic_high) && f->enough &&
+    /* A mistimed rhythm can put the envelope autocorrelation peak at a
+     * multiple of the period (a subharmonic): nearly regular burst intervals
+     * (CV under twice the clonic limit) in the band decide then. */
+    double rate = f->rate;
+    if (!in_range(rate, o->ataxic_low, o->ataxic_high) && f->enough &&
+        e->interval_cv < 2 * o->clonic_cv && in_range(e->interval_rate, o->ataxic_low,
+                                                      o->ataxic_high))
+        rate = e->interval_rate;
+    int ataxic_like = in_range(rate, o->ataxic_low, o->ataxic_high) && f->enough &&
                       (!f->regular || e->burst_duration > o->clonic_max_burst);
     if (!ataxic_like) {
-        sb_printf(x, "  rule 3b ataxic: no (rate %.2f Hz, regular %d, bursts %.0f ms)\n", f->rate,
+        sb_printf(x, "  rule 3b ataxic: no (rate %.2f Hz, regular %d, bursts %.0f ms)\n", rate,
                   f->regular, 1e3 * e->burst_duration);
     } else if (!f->has_partner) {
         sb_printf(x, "  rule 3b ataxic: undecided: needs an antagonist (--pair)\n");
         d->missing |= EMG_LABEL_MISSING_PAIR;
     } else if (f->alternating && f->ctx == EMG_CONTEXT_MOVEMENT) {
         sb_printf(x, "  rule 3b ataxic: match (%.2f Hz, CV %.2f, bursts %.0f ms, antagonist "
-                     "lags %.0f ms, movement)\n", f->rate, e->interval_cv,
+                     "lags %.0f ms, movement)\n", rate, e->interval_cv,
                   1e3 * e->burst_duration, 1e3 * f->pi->lag);
         decided(d, "ataxic", "3b-alternating", conf_of(0.2 + 0.3 * !f->regular));
         return 1;
@@ -949,9 +952,10 @@ static void rule_between(decision *d, const facts *f, const emg_label_options *o
         decided(d, "voluntary", "4e-movement-short", 0.5);
         return;
     }
-    /* One compound burst of up to twice a brief burst: a jerk (brainstem
-     * myoclonus lasts over 100 ms, with no upper bound on the criteria page). */
-    if (e->n_major >= 1 && e->major_single_fraction < 0.5 &&
+    /* One compound burst of 10 ms (the shortest cortical jerk) up to twice
+     * a brief burst: a jerk (brainstem myoclonus lasts over 100 ms, with no
+     * upper bound on the criteria page). */
+    if (e->n_major >= 1 && e->major_single_fraction < 0.5 && e->burst_duration >= 0.01 &&
         e->longest_burst <= 2 * o->brief_max && e->amp_over_rest >= o->myoclonic_amp) {
         sb_printf(x, "  rule 3e myoclonic: match (one compound burst of %.0f ms)\n",
                   1e3 * e->burst_duration);
@@ -1087,13 +1091,22 @@ static void merge_into(emg_label_event *a, const emg_label_event *b, sbuf *x)
 
 /* Runs of sparse events (potentials, jerks, multiplets) come at irregular,
  * Poisson-like times: a run is broken only by a gap of RUN_GAP_MEDIANS
- * median intervals between such events on the channel (5 medians, 3.5
+ * median intervals between such events on the channel (jerks: of the same
+ * duration class) (5 medians, 3.5
  * mean intervals, occur about once in 30 intervals of a Poisson train), at
  * least 4 s and at most group_gap.  Fasciculation rates vary from ~1 per
  * 90 s to ~40 per minute in one person (criteria page), so their runs
  * bridge twice as many.  gap[i] is that limit for event i (lists sorted by
  * channel, then onset). */
 #define RUN_GAP_MEDIANS 5.0
+
+/* Events of one kind of run: the same label, and for jerks the same
+ * duration class (one generator; runs of another class have their own rate). */
+static int same_run_kind(const emg_label_event *a, const emg_label_event *b)
+{
+    return !strcmp(a->label, b->label) &&
+           (strcmp(a->label, "myoclonic") || !strcmp(a->note, b->note));
+}
 
 static int run_gaps(double *gap, const ev_list *l, const emg_label_options *o, emg_error *err)
 {
@@ -1108,7 +1121,7 @@ static int run_gaps(double *gap, const ev_list *l, const emg_label_options *o, e
         const emg_label_event *e = &l->ev[i];
         size_t m = 0;
         for (size_t j = i, last = i; j < l->n && l->ev[j].channel == e->channel; j++) {
-            if (strcmp(l->ev[j].label, e->label))
+            if (!same_run_kind(&l->ev[j], e))
                 continue;
             if (j > i)
                 iv[m++] = l->ev[j].onset - l->ev[last].onset;
@@ -1121,7 +1134,7 @@ static int run_gaps(double *gap, const ev_list *l, const emg_label_options *o, e
             limit = fmin(o->group_gap, fmax(4.0, medians * median));
         }
         for (size_t j = i; j < l->n && l->ev[j].channel == e->channel; j++)
-            if (!strcmp(l->ev[j].label, e->label)) {
+            if (same_run_kind(&l->ev[j], e)) {
                 gap[j] = limit;
                 done[j] = 1;
             }
@@ -1579,8 +1592,13 @@ static void mark_synchronous(lab_channel *chs, const emg_label_options *o)
                 double t0 = (double)b->a / c->fs - 0.03, t1 = (double)b->b / c->fs + 0.03;
                 while (j < p->n_bursts && (double)p->bursts[j].b / p->fs < t0)
                     j++;
-                if (j < p->n_bursts && (double)p->bursts[j].a / p->fs <= t1)
-                    b->single = 0;
+                /* The same potential volume-conducted to the partner's
+                 * electrodes (a small fraction of its size over rest) is
+                 * crosstalk, not a second muscle. */
+                for (size_t q = j; q < p->n_bursts && (double)p->bursts[q].a / p->fs <= t1; q++)
+                    if (p->bursts[q].peak / p->noise_rms >=
+                        o->crosstalk * (b->peak / c->noise_rms))
+                        b->single = 0;
             }
         }
     }
