@@ -69,11 +69,13 @@ static void measure_burst(lab_burst *b, const double *y, double fs, double noise
     for (size_t i = b->a; i < b->b; i++)
         peak = fmax(peak, fabs(y[i]));
     b->peak = peak;
-    /* Phases: sign changes between excursions beyond twice the noise RMS and
-     * a tenth of the peak (the band-pass rings after a large potential, at
-     * a few per cent of its peak, most near a band edge close to Nyquist). */
+    /* Phases: sign changes between excursions beyond three times the noise
+     * RMS and a fifth of the peak, an amplitude criterion as for MUAP phases
+     * and turns in needle EMG (Stalberg et al. 1986): the band-pass rings
+     * after a large potential (most near a band edge close to Nyquist) and
+     * noise rides on a small one; neither is a phase. */
     int sign = 0, crossings = 0;
-    double band = fmax(2.0 * noise, 0.1 * peak);
+    double band = fmax(3.0 * noise, 0.2 * peak);
     for (size_t i = b->a; i < b->b; i++) {
         if (fabs(y[i]) < band)
             continue;
