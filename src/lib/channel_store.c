@@ -213,7 +213,7 @@ const double *emg_channel_store_data(emg_channel_store *s, size_t channel)
     size_t bytes = (size_t)s->header.channels[channel].n_samples * sizeof(double);
     if (bytes == 0)
         return NULL;
-    void *m = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, s->ch[channel].fd, 0);
+    void *m = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->ch[channel].fd, 0);
     if (m == MAP_FAILED)
         return NULL;
     s->map = m;
