@@ -41,10 +41,9 @@ shift $((OPTIND - 1))
 mkdir -p "$out"
 [ -n "$types" ] || types=$("$py" "$here/scripts/altsim.py" --list | awk '{print $1}')
 
-all_truth=$out/all.truth.tsv
-all_pred=$out/all.pred.tsv
-: > "$all_truth"; : > "$all_pred"
-offset=0
+# shellcheck source=scripts/pool_scores.sh
+. "$here/scripts/pool_scores.sh"
+pool_init "$out"
 for ty in $types; do
   for seed in $seeds; do
     # Recording conditions drawn from the seed, the same for every type and rate.
@@ -61,27 +60,11 @@ for ty in $types; do
         2>"$base.label.log" || { echo "$ty seed $seed fs $fs: emg-label failed: $(cat "$base.label.log")" >&2; continue; }
       "$bin/emg-score" -q --skip rest --truth "$base.events.tsv" --pred "$base.labels.tsv" \
         -o "$base.score.tsv" --confusion "$base.confusion.tsv"
-      sc="$ty-$seed-$fs"
-      for pair in "$base.events.tsv:$all_truth" "$base.labels.tsv:$all_pred"; do
-        awk -F'\t' -v OFS='\t' -v off="$offset" -v sc="$sc" 'NR==1{next} {print $1+off,$2,sc":"$3,$4}' \
-          "${pair%%:*}" >> "${pair#*:}"
-      done
-      offset=$((offset + 10000))
+      pool_add "$ty-$seed-$fs" "$base.events.tsv" "$base.labels.tsv"
       printf '%-13s seed %-2s %4s Hz %2s Hz %2s dB  truth: %-28s pred: %s\n' "$ty" "$seed" "$fs" "$mains" "$snr" \
         "$(awk -F'\t' 'NR>1 && $4!="rest"{n[$4]++} END{for(k in n) printf "%s:%d ", k, n[k]}' "$base.events.tsv")" \
         "$(awk -F'\t' 'NR>1{n[$4]++} END{for(k in n) printf "%s:%d ", k, n[k]}' "$base.labels.tsv")"
     done
   done
 done
-for f in "$all_truth" "$all_pred"; do
-  { printf 'onset\tduration\tchannel\tlabel\n'; cat "$f"; } > "$f.tmp" && mv "$f.tmp" "$f"
-done
-echo
-echo "Pooled over all scenes (class  n_truth  n_pred  tp  precision  recall  F1  onset_err_ms):"
-"$bin/emg-score" -q --skip rest --truth "$all_truth" --pred "$all_pred" \
-  -o "$out/pooled.score.tsv" --confusion "$out/pooled.confusion.tsv"
-awk -F'\t' 'NR>1{printf "  %-14s %5s %5s %5s  %6.3f %6.3f %6.3f  %s\n", $1, $2, $3, $4, $7, $8, $9, $12}' \
-  "$out/pooled.score.tsv"
-echo
-echo "Confusion (rows truth, columns predicted):"
-column -t "$out/pooled.confusion.tsv"
+pool_report "$bin" rest

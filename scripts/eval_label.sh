@@ -36,10 +36,9 @@ shift $((OPTIND - 1))
 mkdir -p "$out"
 [ -n "$scenarios" ] || scenarios=$("$bin/emg-synth" --list | awk '{print $1}')
 
-all_truth=$out/all.truth.tsv
-all_pred=$out/all.pred.tsv
-: > "$all_truth"; : > "$all_pred"
-offset=0
+# shellcheck source=scripts/pool_scores.sh
+. "$here/scripts/pool_scores.sh"
+pool_init "$out"
 for sc in $scenarios; do
   for seed in $seeds; do
     base=$out/$sc-$seed
@@ -49,25 +48,9 @@ for sc in $scenarios; do
       echo "$sc seed $seed: emg-label failed: $(cat "$base.label.log")" >&2; continue; }
     "$bin/emg-score" -q --skip rest,artefact,prodrome --truth "$base.events.tsv" \
       --pred "$base.labels.tsv" -o "$base.score.tsv" --confusion "$base.confusion.tsv"
-    # Concatenate scenes on one timeline (offset by 10000 s each) for the pooled score.
-    awk -F'\t' -v OFS='\t' -v off="$offset" -v sc="$sc" 'NR==1{next} {print $1+off,$2,sc":"$3,$4}' \
-      "$base.events.tsv" >> "$all_truth"
-    awk -F'\t' -v OFS='\t' -v off="$offset" -v sc="$sc" 'NR==1{next} {print $1+off,$2,sc":"$3,$4}' \
-      "$base.labels.tsv" >> "$all_pred"
-    offset=$((offset + 10000))
+    pool_add "$sc" "$base.events.tsv" "$base.labels.tsv"
     printf '%-16s seed %-3s %s\n' "$sc" "$seed" \
       "$(awk -F'\t' 'NR>1 && $1!="macro"{printf "%s:%s/%s/%s ", $1, $4, $2, $3}' "$base.score.tsv")"
   done
 done
-for f in "$all_truth" "$all_pred"; do
-  { printf 'onset\tduration\tchannel\tlabel\n'; cat "$f"; } > "$f.tmp" && mv "$f.tmp" "$f"
-done
-echo
-echo "Pooled over all scenes (class  n_truth  n_pred  tp  precision  recall  F1  onset_err_ms):"
-"$bin/emg-score" --skip rest,artefact,prodrome --truth "$all_truth" --pred "$all_pred" \
-  -o "$out/pooled.score.tsv" --confusion "$out/pooled.confusion.tsv"
-awk -F'\t' 'NR>1{printf "  %-14s %5s %5s %5s  %6.3f %6.3f %6.3f  %s\n", $1, $2, $3, $4, $7, $8, $9, $12}' \
-  "$out/pooled.score.tsv"
-echo
-echo "Confusion (rows truth, columns predicted):"
-column -t "$out/pooled.confusion.tsv"
+pool_report "$bin" rest,artefact,prodrome

@@ -447,6 +447,20 @@ static void test_low_level_sustained(void **s)
     emg_recording_free(&rec);
 }
 
+/* Label one channel x (n samples) in context ctx, with explanations. */
+static void label_single(emg_label_result *r, emg_recording *rec, const char *name, double *x,
+                         size_t n, emg_context ctx)
+{
+    emg_recording_init(rec);
+    add_channel(rec, name, x, n);
+    emg_label_options o;
+    emg_label_options_init(&o);
+    o.context = ctx;
+    o.explain = 1;
+    emg_error err;
+    assert_int_equal(emg_label_recording(r, rec, &o, &err), 0);
+}
+
 /* Compound jerks at random times: 10-40 s jerks of 25-45 ms, then 45-58 s
  * jerks of 150-250 ms.  Each run is one myoclonic event (its jerks vary in
  * duration less than two-fold), the first cortical, the second brainstem. */
@@ -469,15 +483,8 @@ static void test_jerk_runs(void **s)
     add_jerks(x, 10, 40, 25, 45);
     add_jerks(x, 45, 58, 150, 250);
     emg_recording rec;
-    emg_recording_init(&rec);
-    add_channel(&rec, "EMG deltoid", x, n);
-    emg_label_options o;
-    emg_label_options_init(&o);
-    o.context = EMG_CONTEXT_REST;
-    o.explain = 1;
     emg_label_result r;
-    emg_error err;
-    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    label_single(&r, &rec, "EMG deltoid", x, n, EMG_CONTEXT_REST);
     assert_null(only_event(&r, "cramp"));
     assert_int_equal(r.n_events, 2);
     assert_string_equal(r.events[0].label, "myoclonic");
@@ -503,15 +510,8 @@ static void test_unlabelled_explained(void **s)
             x[a + i] += 0.1 * sin(2 * M_PI * (double)i / (double)len);
     }
     emg_recording rec;
-    emg_recording_init(&rec);
-    add_channel(&rec, "EMG needle", x, n);
-    emg_label_options o;
-    emg_label_options_init(&o);
-    o.context = EMG_CONTEXT_REST;
-    o.explain = 1;
     emg_label_result r;
-    emg_error err;
-    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    label_single(&r, &rec, "EMG needle", x, n, EMG_CONTEXT_REST);
     assert_null(only_event(&r, "fasciculation"));
     assert_non_null(r.unlabelled);
     assert_non_null(strstr(r.unlabelled, "-> no label (2b-regular-train)"));
