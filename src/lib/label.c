@@ -1072,7 +1072,7 @@ static int run_label(const char *label)
     return sparse_label(label) || !strcmp(label, "strain");
 }
 
-static void merge_into(emg_label_event *a, const emg_label_event *b, sbuf *x)
+static void merge_into(emg_label_event *a, const emg_label_event *b)
 {
     double end = fmax(a->onset + a->duration, b->onset + b->duration);
     a->n_bursts += b->n_bursts;
@@ -1081,7 +1081,6 @@ static void merge_into(emg_label_event *a, const emg_label_event *b, sbuf *x)
     if (b->phases > a->phases)
         a->phases = b->phases;
     a->duration = end - a->onset;
-    (void)x;
 }
 
 /* Longest ratio of a jerk's duration to its run's mean: the duration
@@ -1200,7 +1199,7 @@ static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
                                              log(e->burst_duration)) / (runs + 1));
                     set_str(p->note, sizeof p->note, myoclonic_origin(p->burst_duration));
                 }
-                merge_into(p, e, NULL);
+                merge_into(p, e);
                 p->spikes = isnan(p->spikes) ? e->spikes : p->spikes;
                 if (p->explain && e->explain) {
                     size_t la = strlen(p->explain), lb = strlen(e->explain);
