@@ -717,15 +717,18 @@ static int rule_ataxic(decision *d, const facts *f, const emg_label_options *o, 
      * multiple of the period (a subharmonic): nearly regular burst intervals
      * (CV under twice the clonic limit) in the band decide then. */
     double rate = f->rate;
+    int regular = f->regular;
     if (!in_range(rate, o->ataxic_low, o->ataxic_high) && f->enough &&
         e->interval_cv < 2 * o->clonic_cv && in_range(e->interval_rate, o->ataxic_low,
-                                                      o->ataxic_high))
+                                                      o->ataxic_high)) {
         rate = e->interval_rate;
+        regular = f->iv_regular; /* the intervals, not the subharmonic, decide */
+    }
     int ataxic_like = in_range(rate, o->ataxic_low, o->ataxic_high) && f->enough &&
-                      (!f->regular || e->burst_duration > o->clonic_max_burst);
+                      (!regular || e->burst_duration > o->clonic_max_burst);
     if (!ataxic_like) {
         sb_printf(x, "  rule 3b ataxic: no (rate %.2f Hz, regular %d, bursts %.0f ms)\n", rate,
-                  f->regular, 1e3 * e->burst_duration);
+                  regular, 1e3 * e->burst_duration);
     } else if (!f->has_partner) {
         sb_printf(x, "  rule 3b ataxic: undecided: needs an antagonist (--pair)\n");
         d->missing |= EMG_LABEL_MISSING_PAIR;
@@ -733,7 +736,7 @@ static int rule_ataxic(decision *d, const facts *f, const emg_label_options *o, 
         sb_printf(x, "  rule 3b ataxic: match (%.2f Hz, CV %.2f, bursts %.0f ms, antagonist "
                      "lags %.0f ms, movement)\n", rate, e->interval_cv,
                   1e3 * e->burst_duration, 1e3 * f->pi->lag);
-        decided(d, "ataxic", "3b-alternating", conf_of(0.2 + 0.3 * !f->regular));
+        decided(d, "ataxic", "3b-alternating", conf_of(0.2 + 0.3 * !regular));
         return 1;
     } else if (f->alternating && f->ctx == EMG_CONTEXT_NONE) {
         sb_printf(x, "  rule 3b ataxic: undecided: alternating, but needs the movement "
