@@ -90,8 +90,14 @@ typedef struct emg_write_options {
                             0 = from the channel calibration, else the data's range */
     int wfdb_format;     /* WFDB storage format: 16 (default), 212, 80, 24, 32 */
     int precision;       /* significant digits in text output; 0 = enough to round-trip */
+    /* Called with one sentence for each thing the format could not hold
+     * exactly (an EDF+ label cut to 16 characters, annotation texts cut to
+     * EDFlib's 40 bytes...), so that nothing is shortened silently; NULL:
+     * not told. */
+    void (*note)(void *note_ctx, const char *text);
+    void *note_ctx;
 } emg_write_options;
-#define EMG_WRITE_OPTIONS_INIT {EMG_SAMPLE_DEFAULT, 0.0, 0, 0}
+#define EMG_WRITE_OPTIONS_INIT {EMG_SAMPLE_DEFAULT, 0.0, 0, 0, NULL, NULL}
 
 typedef struct emg_writer emg_writer;
 

@@ -653,6 +653,8 @@ typedef struct edf_writer {
     long subsecond;             /* start's fraction of a second, units of 100 ns */
     int spooling;
     emg_spool spool;
+    emg_write_options opts;     /* for the notes */
+    size_t cut_annotations;     /* texts cut to EDF_WRITE_ANNOTATION_LEN */
 } edf_writer;
 
 /* Shortest text of at most 8 characters for v; dir < 0 rounds down, > 0 up, 0 nearest. */
@@ -848,6 +850,9 @@ static int set_signal(edf_writer *w, size_t i)
     int h = w->handle, s = (int)i, bad = 0;
     char label[EDF_LABEL_LEN + 1], unit[EDF_UNIT_LEN + 1], text[EMG_TEXT_MAX], prefilter[81];
     edf_label(w, i, label);
+    if (strcmp(label, ch->name))
+        emg_write_note(&w->opts, "channel '%s' is labelled '%s' (EDF+ labels are 16 ASCII "
+                       "characters)", ch->name, label);
     ascii(unit, sizeof unit, ch->unit);
     ascii(text, sizeof text, ch->transducer);
     prefilter[0] = '\0';
@@ -936,6 +941,7 @@ static int write_annotation(edf_writer *w, const emg_annotation *a, emg_error *e
     size_t room = EDF_WRITE_ANNOTATION_LEN - strlen(suffix);
     size_t len = strlen(a->text);
     if (len > room) {
+        w->cut_annotations++;
         len = room;
         while (len > 0 && ((unsigned char)a->text[len] & 0xC0) == 0x80)
             len--;
@@ -1109,7 +1115,6 @@ static int edf_writer_open(void **state, struct emg_writer *ew, const char *tmp_
 {
     (void)ew;
     (void)final_path;
-    (void)opts;
     *state = NULL;
     if (hdr->n_channels > EDFLIB_MAXSIGNALS - 64)
         return emg_error_set(err, EMG_ERR_UNSUPPORTED, "%s: %zu channels; EDF takes at most %d",
@@ -1119,6 +1124,8 @@ static int edf_writer_open(void **state, struct emg_writer *ew, const char *tmp_
         return EMG_ERR_NOMEM;
     w->handle = -1;
     w->end_annotation = -1;
+    if (opts)
+        w->opts = *opts;
     w->bdf = format == EMG_FORMAT_BDF;
     w->n = hdr->n_channels;
     emg_strlcpy(w->path, tmp_path, sizeof w->path);
@@ -1285,6 +1292,10 @@ static int edf_writer_finish(void *state, emg_error *err)
         rc = patch_limits(w, err);
     if (rc >= 0)
         rc = patch_end_onset(w, err);
+    if (rc >= 0 && w->cut_annotations > 0)
+        emg_write_note(&w->opts, "%zu annotation text%s cut to %d bytes (EDFlib's limit)",
+                       w->cut_annotations, w->cut_annotations == 1 ? "" : "s",
+                       EDF_WRITE_ANNOTATION_LEN);
     return rc;
 }
 

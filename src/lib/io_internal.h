@@ -69,6 +69,11 @@ int emg_save_by_seconds(const char *path, emg_format format, const emg_header *h
 #define EMG_VECTOR_CLONES
 #endif
 
+/* Tell the caller of a writer what the format could not hold (opts->note;
+ * opts may be NULL). */
+void emg_write_note(const emg_write_options *opts, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Small shared helpers (util.c). */
 /* qsort comparison of doubles, ascending. */
 int emg_double_cmp(const void *a, const void *b);

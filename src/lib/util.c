@@ -1,5 +1,6 @@
 /* util.c: allocation and string helpers shared by the library's modules. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -115,6 +116,18 @@ double emg_median_inplace(double *v, size_t n)
     for (size_t i = 1; i < k; i++)
         below = v[i] > below ? v[i] : below;
     return 0.5 * (below + v[k]);
+}
+
+void emg_write_note(const emg_write_options *opts, const char *fmt, ...)
+{
+    if (!opts || !opts->note)
+        return;
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    opts->note(opts->note_ctx, text);
 }
 
 char *emg_xstrdup(const char *s, emg_error *err)

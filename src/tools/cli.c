@@ -122,6 +122,17 @@ void cli_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+static void print_write_note(void *out_path, const char *text)
+{
+    cli_warn("%s: %s", (const char *)out_path, text);
+}
+
+void cli_report_write_notes(emg_write_options *o, const char *out_path)
+{
+    o->note = print_write_note;
+    o->note_ctx = (void *)out_path;
+}
+
 double cli_parse_double(const char *option, const char *value)
 {
     char *end;

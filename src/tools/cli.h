@@ -38,6 +38,9 @@ void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), 
 void cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /* "prog: warning: message" on stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the writer's notes (what the output format could not hold exactly)
+ * as warnings naming out_path. */
+void cli_report_write_notes(emg_write_options *o, const char *out_path);
 
 /* Strict number parsing for option values; usage error naming the option on failure. */
 double cli_parse_double(const char *option, const char *value);

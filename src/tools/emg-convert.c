@@ -117,6 +117,7 @@ int main(int argc, char **argv)
     const char *out_path = argc - optind == 2 ? argv[optind + 1] : "-";
     format = cli_signal_output(in_path, out_path, format);
     emg_reader *r = cli_open_input(in_path, &in);
+    cli_report_write_notes(&wopts, out_path);
     convert(r, out_path, format, &wopts);
     emg_reader_close(r);
     cli_finish_stdout();

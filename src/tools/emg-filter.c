@@ -418,6 +418,7 @@ static void filter(emg_reader *r, const char *out_path, emg_format format, const
     if (!o.emitted)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     emg_write_options wopts = EMG_WRITE_OPTIONS_INIT;
+    cli_report_write_notes(&wopts, out_path);
     if (emg_writer_open(&o.w, out_path, format, &header, &wopts, &err) < 0)
         cli_fail(&err);
 

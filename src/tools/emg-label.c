@@ -202,7 +202,9 @@ static void write_annotated(const char *path, const emg_channel_store *store,
     }
     emg_header_add_provenance(&copy, cli_command_line(), &err);
     cli_refuse_binary_tty(path);
-    int rc = emg_channel_store_save(store, &copy, path, EMG_FORMAT_AUTO, NULL, &err);
+    emg_write_options wopts = EMG_WRITE_OPTIONS_INIT;
+    cli_report_write_notes(&wopts, path);
+    int rc = emg_channel_store_save(store, &copy, path, EMG_FORMAT_AUTO, &wopts, &err);
     emg_header_free(&copy);
     if (rc < 0)
         cli_fail(&err);
@@ -376,6 +378,8 @@ int main(int argc, char **argv)
         size_t n = 0;
         for (size_t k = 0; k < r.n_events; k++)
             n += !strcmp(r.events[k].label, "unclassified");
+        if (n == 0) /* the undecided part ended up inside a decided event */
+            continue;
         cli_warn("%s (%zu event%s left unclassified)", emg_label_missing_text(bit), n,
                  n == 1 ? "" : "s");
     }

@@ -83,6 +83,7 @@ static void simulate(emg_synth *s, const char *out_path, emg_format format, cons
         cli_fail(&err);
     emg_writer *w;
     emg_write_options wopts = EMG_WRITE_OPTIONS_INIT;
+    cli_report_write_notes(&wopts, out_path);
     int rc = emg_writer_open(&w, out_path, format, &header, &wopts, &err);
     emg_header_free(&header);
     if (rc < 0)

@@ -83,4 +83,11 @@ expect_exit 1 "output is the input" -- "$BIN/emg-convert" "$TMP/self.hea" "$TMP/
 "$BIN/emg-convert" "$src" - | "$BIN/emg-convert" -c 1 - "$TMP/prov.h5"
 "$BIN/emg-info" --json "$TMP/prov.h5" | grep -q 'emg-convert -c 1' && pass || fail "provenance in HDF5"
 
+# --- what a format cannot hold is said, not dropped silently: EDF+ labels are 16 characters
+printf 'EMG_biceps_brachii_long_head,EMG_triceps\n' >"$TMP/long.csv"
+awk 'BEGIN{for (i = 0; i < 500; i++) printf "%g,%g\n", sin(i / 7), cos(i / 5)}' >>"$TMP/long.csv"
+expect_exit 0 "long label to EDF+" -- "$BIN/emg-convert" --fs 500 "$TMP/long.csv" "$TMP/long.edf"
+grep -q "long.edf: channel 'EMG_biceps_brachii_long_head' is labelled 'EMG_biceps_brach'" \
+  "$TMP/err" && pass || fail "EDF+ label note: $(cat "$TMP/err")"
+
 finish
