@@ -783,6 +783,15 @@ static int rule_brief(decision *d, const facts *f, const emg_label_options *o, s
     }
     sb_printf(x, "  rule 3a clonic: no (regular %d, rate %.2f Hz, bursts %.0f ms)\n",
               f->regular, f->rate, 1e3 * e->burst_duration);
+    /* Bursts this small (under a compound jerk's size) and irregular over
+     * more than a second are the fragments of low-level firing hovering about
+     * the threshold (raised resting activity), not a burst pattern: judged
+     * as sustained activity (rule 4), where tremor is still found. */
+    if (e->amp_over_rest < o->myoclonic_amp && e->duration > o->sustained_min) {
+        sb_printf(x, "  rule 3: bursts of %.1f x rest < %.1f over %.1f s: judged as low-level "
+                     "sustained activity\n", e->amp_over_rest, o->myoclonic_amp, e->duration);
+        return 0;
+    }
     if (rule_ataxic(d, f, o, x))
         return 1;
     if (in_range(e->burst_rate, o->dystonic_low, o->dystonic_high) && f->together &&
@@ -816,15 +825,6 @@ static int rule_brief(decision *d, const facts *f, const emg_label_options *o, s
         return 1;
     }
     if (e->amp_over_rest < o->myoclonic_amp) {
-        /* Bursts this small over more than a second are the fragments of
-         * low-level firing hovering about the threshold (raised resting
-         * activity), not a burst pattern. */
-        if (e->duration > o->sustained_min) {
-            sb_printf(x, "  rule 3e myoclonic: no (amplitude %.1f x rest < %.1f over %.1f s): "
-                         "judged as low-level sustained activity\n", e->amp_over_rest,
-                      o->myoclonic_amp, e->duration);
-            return 0;
-        }
         sb_printf(x, "  rule 3e myoclonic: no (amplitude %.1f x rest < %.1f: not a compound "
                      "jerk): no label\n", e->amp_over_rest, o->myoclonic_amp);
         decided(d, "none", "3e-too-small", 0.3);
