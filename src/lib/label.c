@@ -817,10 +817,16 @@ static int rule_brief(decision *d, const facts *f, const emg_label_options *o, s
         d->rule = "3-needs-input";
         return 1;
     }
+    /* During a task, bursts that are regular, longer than a jerk, or that
+     * fill most of a contraction lasting over a second (jerks stand out of
+     * silence) are the task's contraction. */
+    int fills = e->duty > 0.4 && e->duration > o->sustained_min;
     if (f->ctx == EMG_CONTEXT_MOVEMENT &&
-        (f->regular || e->burst_duration > o->clonic_max_burst)) {
+        (f->regular || e->burst_duration > o->clonic_max_burst || fills)) {
         sb_printf(x, "  rule 3e myoclonic: no (%s during movement): voluntary\n",
-                  f->regular ? "regular bursts" : "bursts longer than a jerk");
+                  f->regular ? "regular bursts"
+                  : fills    ? "activity most of the time"
+                             : "bursts longer than a jerk");
         decided(d, "voluntary", "3e-movement-bursts", 0.5);
         return 1;
     }

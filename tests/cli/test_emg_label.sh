@@ -20,8 +20,11 @@ expect_exit 1 "bad number" -- "$LAB" --clonic-cv abc "$DATA/bitalino_txt/emg_1.t
 # --- real voluntary contractions during tasks: no spasm label under movement
 for f in plux_opensignals/emg_bursts.h5 plux_opensignals/emg_fatigue.h5 bitalino_txt/emg_1.txt \
          backyardbrains_wav/S10_EMG_bicep_intermittent.wav backyardbrains_wav/S8_EMG_bicep_sustained.wav \
-         backyardbrains_wav/S1_EMG_bicepTricep2.wav physionet_grabmyo/session1_participant1_gesture11_trial1.hea; do
-  expect_exit 0 "label $f" -- "$LAB" --context movement "$DATA/$f"
+         backyardbrains_wav/S1_EMG_bicepTricep2.wav backyardbrains_wav/S5_EMG_abs_legLift1.wav \
+         physionet_grabmyo/session1_participant1_gesture11_trial1.hea \
+         uci_gestures/S01_1_raw_data_13-12_22.03.16.txt; do
+  # (--resample: the UCI gesture file's time column is irregular)
+  expect_exit 0 "label $f" -- "$LAB" --context movement --resample "$DATA/$f"
   head -1 "$TMP/out" | grep -q "^onset	duration	channel	label	confidence	n_bursts" && pass \
     || fail "$f: label table header"
   if cut -f4 "$TMP/out" | grep -Eqx "$SPASMS"; then
