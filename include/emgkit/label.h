@@ -169,6 +169,9 @@ typedef struct emg_label_result {
     char *unlabelled;         /* with options.explain: why each episode that is not an
                                  event got no label (noise, a regular single-unit train,
                                  crosstalk, the partner's view of an event...); owned */
+    char *not_labelled;       /* one line per channel taken for another modality (EEG, EOG,
+                                 ECG, respiration, motion...) or sampled too slowly for EMG,
+                                 and why; NULL if none; owned */
 } emg_label_result;
 
 void emg_label_result_init(emg_label_result *r);

@@ -148,6 +148,7 @@ void emg_label_result_free(emg_label_result *r)
         free(r->events[k].explain);
     free(r->events);
     free(r->unlabelled);
+    free(r->not_labelled);
     emg_label_result_init(r);
 }
 
@@ -1050,20 +1051,63 @@ static int name_has(const emg_channel *ch, const char *word)
 
 typedef enum role { ROLE_EMG = 0, ROLE_FORCE, ROLE_AUX } role;
 
-static role role_of(const emg_header *h, const emg_label_options *o, int c)
+/* Another modality by a word of the name or transducer (a name that says
+ * EMG is EMG): EEG, EOG, ECG, respiration, temperature, oximetry, event
+ * and marker channels come with EMG in polysomnography and lab files. */
+static const char *other_modality(const emg_channel *ch)
 {
+    static const char *const words[][2] = {
+        {"eeg", "an EEG channel"},           {"eog", "an EOG channel"},
+        {"ecg", "an ECG channel"},           {"ekg", "an ECG channel"},
+        {"resp", "a respiration channel"},   {"respiration", "a respiration channel"},
+        {"temp", "a temperature channel"},   {"temperature", "a temperature channel"},
+        {"spo2", "an oximetry channel"},     {"sao2", "an oximetry channel"},
+        {"pleth", "an oximetry channel"},    {"event", "an event channel"},
+        {"hypnogram", "a hypnogram"}};
+    if (name_has(ch, "emg"))
+        return NULL;
+    char text[EMG_NAME_MAX + EMG_TEXT_MAX + 2];
+    snprintf(text, sizeof text, "%s %s", ch->name, ch->transducer);
+    char *save = NULL;
+    for (char *w = strtok_r(text, " \t_-.,;:/()[]", &save); w;
+         w = strtok_r(NULL, " \t_-.,;:/()[]", &save)) {
+        for (char *p = w; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        for (size_t k = 0; k < sizeof words / sizeof *words; k++)
+            if (!strcmp(w, words[k][0]))
+                return words[k][1];
+    }
+    return NULL;
+}
+
+/* EMG needs its 20-450 Hz band: a channel sampled slower than this holds an
+ * envelope or a summary (Sleep-EDF's submental EMG at 1 Hz), not the EMG. */
+#define EMG_MIN_RATE 100.0
+
+/* The channel's role; for a channel not labelled, why in *why (or NULL). */
+static role role_of(const emg_header *h, const emg_label_options *o, int c, const char **why)
+{
+    *why = NULL;
     for (size_t k = 0; k < o->n_force; k++)
         if (o->force[k] == c)
             return ROLE_FORCE;
+    const emg_channel *ch = &h->channels[c];
     if (!o->auto_roles)
         return ROLE_EMG;
-    const emg_channel *ch = &h->channels[c];
     if (name_has(ch, "force") || name_has(ch, "mmg") || name_has(ch, "torque") ||
         name_has(ch, "dynamometer"))
         return o->n_force == 0 ? ROLE_FORCE : ROLE_AUX;
     if (name_has(ch, "acc") || name_has(ch, "gyro") || name_has(ch, "trigger") ||
-        name_has(ch, "marker"))
+        name_has(ch, "marker")) {
+        *why = "a motion or marker channel";
         return ROLE_AUX;
+    }
+    if ((*why = other_modality(ch)))
+        return ROLE_AUX;
+    if (ch->fs < EMG_MIN_RATE) {
+        *why = "sampled below 100 Hz, too slowly for the EMG's 20-450 Hz band (an envelope?)";
+        return ROLE_AUX;
+    }
     return ROLE_EMG;
 }
 
@@ -1788,12 +1832,18 @@ int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fet
     if ((rc = ctx_table_build(&ctxt, h, &o, global, err)) < 0)
         goto done;
     int force_c = -1;
+    sbuf skipped = {NULL, 0, 0, 1};
     for (size_t c = 0; c < nc; c++) {
-        role r = role_of(h, &o, (int)c);
+        const char *why;
+        role r = role_of(h, &o, (int)c, &why);
         is_emg[c] = r == ROLE_EMG && h->channels[c].n_samples > 0;
         if (r == ROLE_FORCE && force_c < 0)
             force_c = (int)c;
+        if (why)
+            sb_printf(&skipped, "channel '%s' not labelled: %s (--no-auto-roles labels it)\n",
+                      h->channels[c].name, why);
     }
+    out->not_labelled = skipped.s;
     auto_pairs(&o, h, is_emg);
     for (size_t c = 0; c < nc; c++) {
         if (!is_emg[c])

@@ -372,6 +372,12 @@ int main(int argc, char **argv)
         emg_error_set(&err, err.status, "%s: %s", argv[optind], msg);
         cli_fail(&err);
     }
+    for (const char *line = r.not_labelled; line && *line;) {
+        const char *end = strchr(line, '\n');
+        int len = end ? (int)(end - line) : (int)strlen(line);
+        cli_warn("%s: %.*s", argv[optind], len, line);
+        line += len + (end != NULL);
+    }
     for (unsigned bit = 1; bit <= EMG_LABEL_MISSING_MOVEMENT; bit <<= 1) {
         if (!(r.missing & bit))
             continue;

@@ -32,6 +32,13 @@ for f in plux_opensignals/emg_bursts.h5 plux_opensignals/emg_fatigue.h5 bitalino
   else pass; fi
   [ "$(grep -c voluntary "$TMP/out")" -ge 1 ] && pass || fail "$f: contractions reported as voluntary"
 done
+# A polysomnography file: EEG, EOG, respiration, temperature and markers are not EMG, and
+# its submental EMG is a 1 Hz envelope: nothing is labelled, and each channel says why.
+expect_exit 0 "sleep-EDF" -- "$LAB" "$DATA/sleepedf_excerpt/short_psg.edf"
+[ "$(wc -l <"$TMP/out")" -eq 1 ] && pass || fail "sleep-EDF: labels on non-EMG channels: $(head -3 "$TMP/out")"
+grep -q "channel 'EEG Fpz-Cz' not labelled: an EEG channel" "$TMP/err" && \
+  grep -q "channel 'EMG submental' not labelled: sampled below 100 Hz" "$TMP/err" && pass \
+  || fail "sleep-EDF: why channels are not labelled: $(cat "$TMP/err")"
 # The biceps/triceps pair alternates: still voluntary with --pair.
 expect_exit 0 "pair" -- "$LAB" --context movement --pair 1:2 "$DATA/backyardbrains_wav/S1_EMG_bicepTricep2.wav"
 cut -f4 "$TMP/out" | grep -Eqx "$SPASMS" && fail "biceps/triceps with --pair labelled as spasm" || pass
