@@ -92,6 +92,10 @@ int emg_header_select(const emg_header *h, const char *spec, int **indices, size
                       emg_error *err);
 /* Find a channel by 1-based index or by name; returns 0-based index or -1. */
 int emg_header_find_channel(const emg_header *h, const char *name_or_index);
+/* A phrase such as "an EEG channel" when the channel's name or transducer
+ * names another modality (EEG, EOG, ECG, respiration, temperature, oximetry,
+ * events) and not EMG; NULL otherwise. */
+const char *emg_channel_other_modality(const emg_channel *ch);
 
 /* A block of samples: data[i][0..count[i]) for each channel i, in physical
  * units, plus annotations that arrived with it.  Readers own the blocks they

@@ -1051,35 +1051,6 @@ static int name_has(const emg_channel *ch, const char *word)
 
 typedef enum role { ROLE_EMG = 0, ROLE_FORCE, ROLE_AUX } role;
 
-/* Another modality by a word of the name or transducer (a name that says
- * EMG is EMG): EEG, EOG, ECG, respiration, temperature, oximetry, event
- * and marker channels come with EMG in polysomnography and lab files. */
-static const char *other_modality(const emg_channel *ch)
-{
-    static const char *const words[][2] = {
-        {"eeg", "an EEG channel"},           {"eog", "an EOG channel"},
-        {"ecg", "an ECG channel"},           {"ekg", "an ECG channel"},
-        {"resp", "a respiration channel"},   {"respiration", "a respiration channel"},
-        {"temp", "a temperature channel"},   {"temperature", "a temperature channel"},
-        {"spo2", "an oximetry channel"},     {"sao2", "an oximetry channel"},
-        {"pleth", "an oximetry channel"},    {"event", "an event channel"},
-        {"hypnogram", "a hypnogram"}};
-    if (name_has(ch, "emg"))
-        return NULL;
-    char text[EMG_NAME_MAX + EMG_TEXT_MAX + 2];
-    snprintf(text, sizeof text, "%s %s", ch->name, ch->transducer);
-    char *save = NULL;
-    for (char *w = strtok_r(text, " \t_-.,;:/()[]", &save); w;
-         w = strtok_r(NULL, " \t_-.,;:/()[]", &save)) {
-        for (char *p = w; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-        for (size_t k = 0; k < sizeof words / sizeof *words; k++)
-            if (!strcmp(w, words[k][0]))
-                return words[k][1];
-    }
-    return NULL;
-}
-
 /* EMG needs its 20-450 Hz band: a channel sampled slower than this holds an
  * envelope or a summary (Sleep-EDF's submental EMG at 1 Hz), not the EMG. */
 #define EMG_MIN_RATE 100.0
@@ -1102,7 +1073,7 @@ static role role_of(const emg_header *h, const emg_label_options *o, int c, cons
         *why = "a motion or marker channel";
         return ROLE_AUX;
     }
-    if ((*why = other_modality(ch)))
+    if ((*why = emg_channel_other_modality(ch)))
         return ROLE_AUX;
     if (ch->fs < EMG_MIN_RATE) {
         *why = "sampled below 100 Hz, too slowly for the EMG's 20-450 Hz band (an envelope?)";

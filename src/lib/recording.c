@@ -367,3 +367,32 @@ void emg_time_format(char out[40], int year, int month, int day, int hour, int m
                  minute, whole);
     emg_strlcpy(out, text, 40);
 }
+
+/* EEG, EOG, ECG, respiration, temperature, oximetry and event channels come
+ * with EMG in polysomnography and lab files: a word of the name or
+ * transducer says so (a name that says EMG is EMG). */
+const char *emg_channel_other_modality(const emg_channel *ch)
+{
+    static const char *const words[][2] = {
+        {"eeg", "an EEG channel"},           {"eog", "an EOG channel"},
+        {"ecg", "an ECG channel"},           {"ekg", "an ECG channel"},
+        {"resp", "a respiration channel"},   {"respiration", "a respiration channel"},
+        {"temp", "a temperature channel"},   {"temperature", "a temperature channel"},
+        {"spo2", "an oximetry channel"},     {"sao2", "an oximetry channel"},
+        {"pleth", "an oximetry channel"},    {"event", "an event channel"},
+        {"hypnogram", "a hypnogram"}};
+    char text[EMG_NAME_MAX + EMG_TEXT_MAX + 2];
+    snprintf(text, sizeof text, "%s %s", ch->name, ch->transducer);
+    for (char *p = text; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (strstr(text, "emg"))
+        return NULL;
+    char *save = NULL;
+    for (char *w = strtok_r(text, " \t_-.,;:/()[]", &save); w;
+         w = strtok_r(NULL, " \t_-.,;:/()[]", &save)) {
+        for (size_t k = 0; k < sizeof words / sizeof *words; k++)
+            if (!strcmp(w, words[k][0]))
+                return words[k][1];
+    }
+    return NULL;
+}

@@ -439,11 +439,16 @@ void cli_keep_emg_channels(emg_reader *r, const char *path, const cli_input *in)
     if (!keep)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     for (size_t i = 0; i < h->n_channels; i++) {
-        if (is_voltage_unit(h->channels[i].unit))
+        const emg_channel *ch = &h->channels[i];
+        const char *other = emg_channel_other_modality(ch);
+        if (is_voltage_unit(ch->unit) && !other)
             keep[n++] = (int)i;
+        else if (other)
+            cli_warn("%s: channel '%s' is %s, not EMG: skipped (name it with -c to include "
+                     "it)", path, ch->name, other);
         else
             cli_warn("%s: channel '%s' (unit %s) is not EMG: skipped (name it with -c to "
-                     "include it)", path, h->channels[i].name, h->channels[i].unit);
+                     "include it)", path, ch->name, ch->unit);
     }
     emg_error err;
     if (n == 0)

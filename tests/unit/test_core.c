@@ -198,6 +198,27 @@ static void test_channel_store(void **state)
     emg_reader_close(r);
 }
 
+/* Channels of other modalities are told by a word of the name or transducer. */
+static void test_other_modality(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"EEG Fpz-Cz", "an EEG channel"}, {"EOG horizontal", "an EOG channel"},
+        {"Resp oro-nasal", "a respiration channel"}, {"ECG_II", "an ECG channel"},
+        {"Temp rectal", "a temperature channel"}, {"EMG submental", NULL},
+        {"temporalis", NULL}, {"EMG_temporalis", NULL}, {"biceps", NULL}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        emg_channel ch;
+        emg_channel_init(&ch);
+        snprintf(ch.name, sizeof ch.name, "%s", cases[k][0]);
+        const char *got = emg_channel_other_modality(&ch);
+        if (cases[k][1])
+            assert_string_equal(got, cases[k][1]);
+        else
+            assert_null(got);
+    }
+}
+
 /* Found by fuzzing: numbers that do not fit the header's integer fields, and an
  * annotation for a channel the stream does not have. */
 static void test_pipe_header_out_of_range(void **state)
@@ -362,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_table_read),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_channel_store),
+        cmocka_unit_test(test_other_modality),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
