@@ -59,11 +59,10 @@ const char *emg_detect_method_name(emg_detect_method m)
 
 int emg_detect_method_from_name(const char *name, emg_detect_method *out, emg_error *err)
 {
-    for (size_t k = 0; k < sizeof method_names / sizeof *method_names; k++) {
-        if (emg_str_ieq(name, method_names[k])) {
-            *out = (emg_detect_method)k;
-            return 0;
-        }
+    int k = emg_name_index(method_names, sizeof method_names / sizeof *method_names, name);
+    if (k >= 0) {
+        *out = (emg_detect_method)k;
+        return 0;
     }
     return emg_error_set(err, EMG_ERR_ARG,
                          "unknown detection method '%s' (threshold, bonato, tkeo, hodges, "
@@ -377,14 +376,8 @@ static void count_phases_turns(const double *y, size_t a, size_t b, double noise
 static int add_event(emg_detect_result *r, size_t *cap, const double *y, size_t a, size_t b,
                      double fs, double noise, emg_error *err)
 {
-    if (r->n_events == *cap) {
-        size_t ncap = *cap ? 2 * *cap : 64;
-        emg_active_event *g = emg_xrealloc(r->events, ncap, sizeof *g, err);
-        if (!g)
-            return EMG_ERR_NOMEM;
-        r->events = g;
-        *cap = ncap;
-    }
+    if (emg_grow((void **)&r->events, cap, r->n_events + 1, sizeof *r->events, err) < 0)
+        return EMG_ERR_NOMEM;
     emg_active_event *e = &r->events[r->n_events++];
     double peak = 0, area = 0, ss = 0;
     for (size_t i = a; i < b; i++) {

@@ -514,17 +514,11 @@ int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const doub
             break;
         }
         if (end - start >= min_duration_s) {
-            if (*n_segs == cap) {
-                size_t nc = cap ? 2 * cap : 8;
-                emg_segment *p = emg_xrealloc(*segs, nc, sizeof *p, err);
-                if (!p) {
-                    free(*segs);
-                    *segs = NULL;
-                    *n_segs = 0;
-                    return EMG_ERR_NOMEM;
-                }
-                *segs = p;
-                cap = nc;
+            if (emg_grow((void **)segs, &cap, *n_segs + 1, sizeof **segs, err) < 0) {
+                free(*segs);
+                *segs = NULL;
+                *n_segs = 0;
+                return EMG_ERR_NOMEM;
             }
             (*segs)[*n_segs].onset = start;
             (*segs)[*n_segs].duration = end - start;

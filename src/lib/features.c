@@ -151,14 +151,8 @@ static int add_id(size_t **ids, size_t *n, size_t *cap, size_t id, emg_error *er
     for (size_t i = 0; i < *n; i++)
         if ((*ids)[i] == id)
             return 0; /* each feature once */
-    if (*n == *cap) {
-        size_t nc = *cap ? 2 * *cap : 16;
-        size_t *p = emg_xrealloc(*ids, nc, sizeof *p, err);
-        if (!p)
-            return EMG_ERR_NOMEM;
-        *ids = p;
-        *cap = nc;
-    }
+    if (emg_grow((void **)ids, cap, *n + 1, sizeof **ids, err) < 0)
+        return EMG_ERR_NOMEM;
     (*ids)[(*n)++] = id;
     return 0;
 }

@@ -869,14 +869,9 @@ static void writer_free(h5_writer *w)
 
 static int keep_annotation(h5_writer *w, const emg_annotation *a, emg_error *err)
 {
-    if (w->n_annotations == w->cap_annotations) {
-        size_t cap = w->cap_annotations ? 2 * w->cap_annotations : 16;
-        emg_annotation *grown = emg_xrealloc(w->annotations, cap, sizeof *grown, err);
-        if (!grown)
-            return EMG_ERR_NOMEM;
-        w->annotations = grown;
-        w->cap_annotations = cap;
-    }
+    if (emg_grow((void **)&w->annotations, &w->cap_annotations, w->n_annotations + 1,
+                 sizeof *w->annotations, err) < 0)
+        return EMG_ERR_NOMEM;
     emg_annotation *dst = &w->annotations[w->n_annotations];
     *dst = *a;
     if (!(dst->text = emg_xstrdup(a->text ? a->text : "", err)))

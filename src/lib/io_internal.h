@@ -75,6 +75,11 @@ void emg_write_note(const emg_write_options *opts, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Small shared helpers (util.c). */
+/* Index of name in names[0..n) ignoring case, or -1. */
+int emg_name_index(const char *const *names, size_t n, const char *name);
+/* Room for need elements of size bytes in *p (capacity *cap, doubled as
+ * needed, from 64): 0, or EMG_ERR_NOMEM with *p and *cap unchanged. */
+int emg_grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err);
 /* qsort comparison of doubles, ascending. */
 int emg_double_cmp(const void *a, const void *b);
 /* Median of v[0..n) (NaN if n is 0) in linear time; reorders v. */

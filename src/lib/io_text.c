@@ -373,20 +373,14 @@ static int is_label_column(const char *name)
     static const char *const names[] = {"class", "label", "labels", "gesture", "marker", "markers",
                                         "event", "events", "annotation", "annotations",
                                         "condition", "stimulus", "restimulus", "trial_type"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (emg_str_ieq(name, names[i]))
-            return 1;
-    return 0;
+    return emg_name_index(names, sizeof names / sizeof *names, name) >= 0;
 }
 
 static int is_counter_column(const char *name)
 {
     static const char *const names[] = {"nseq", "sample", "samples", "index", "idx", "n",
                                         "frame", "sample_index", "sample number", "seq"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (emg_str_ieq(name, names[i]))
-            return 1;
-    return 0;
+    return emg_name_index(names, sizeof names / sizeof *names, name) >= 0;
 }
 
 /* ------------------------------------------------------------ OpenSignals header */

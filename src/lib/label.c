@@ -37,11 +37,12 @@ const char *emg_context_name(emg_context c)
 
 int emg_context_from_name(const char *name, emg_context *out, emg_error *err)
 {
-    for (size_t k = 1; k < sizeof context_names / sizeof *context_names; k++) {
-        if (emg_str_ieq(name, context_names[k])) {
-            *out = (emg_context)k;
-            return 0;
-        }
+    /* (context_names[0], "none", is not a context a user gives) */
+    int k = emg_name_index(context_names + 1, sizeof context_names / sizeof *context_names - 1,
+                           name);
+    if (k >= 0) {
+        *out = (emg_context)(k + 1);
+        return 0;
     }
     if (emg_str_ieq(name, "nocturnal")) {
         *out = EMG_CONTEXT_SLEEP;
@@ -1013,14 +1014,8 @@ static void set_str(char *dst, size_t n, const char *src)
 
 static emg_label_event *ev_push(ev_list *l, emg_error *err)
 {
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? 2 * l->cap : 64;
-        emg_label_event *g = emg_xrealloc(l->ev, ncap, sizeof *g, err);
-        if (!g)
-            return NULL;
-        l->ev = g;
-        l->cap = ncap;
-    }
+    if (emg_grow((void **)&l->ev, &l->cap, l->n + 1, sizeof *l->ev, err) < 0)
+        return NULL;
     emg_label_event *e = &l->ev[l->n++];
     memset(e, 0, sizeof *e);
     e->partner = -1;
@@ -1339,6 +1334,22 @@ static int ischemic_events(ev_list *l, const emg_header *h, const double *force,
     return 0;
 }
 
+/* Decide the span [t0, t1) s of channel c, measured as e: the partner's
+ * measures over the span, the context holding over it, then the rules.
+ * Returns that context. */
+static emg_context decide_span(decision *d, partner_info *pi, const lab_episode *e,
+                               const lab_channel *chs, int c, int p, double t0, double t1,
+                               const ctx_table *ctxt, const emg_label_options *o, sbuf *x)
+{
+    memset(pi, 0, sizeof *pi);
+    pi->index = p;
+    if (p >= 0)
+        partner_measures(pi, &chs[c], &chs[p], t0, t1, 0.3);
+    emg_context ctx = context_over(ctxt, c, t0, t1);
+    decide(d, e, pi, ctx, o, x);
+    return ctx;
+}
+
 /* ---- rule 5: two or more patterns within one event ------------------------------ */
 
 /* Labels that name a spasm pattern (not a non-spasm, not undecided). */
@@ -1446,14 +1457,9 @@ static int mixed_patterns(emg_label_event *mix, const lab_episode *e, const lab_
         }
         double t0 = (double)parts[k].a / ch->fs, t1 = (double)parts[k].b / ch->fs;
         partner_info pi;
-        memset(&pi, 0, sizeof pi);
-        pi.index = p;
-        if (p >= 0)
-            partner_measures(&pi, ch, &chs[p], t0, t1, 0.3);
-        emg_context ctx = context_over(ctxt, c, t0, t1);
         sbuf y = {NULL, 0, 0, x->on};
         decision d;
-        decide(&d, &part, &pi, ctx, o, &y);
+        decide_span(&d, &pi, &part, chs, c, p, t0, t1, ctxt, o, &y);
         /* Tetany needs its multiplets to recur for tetanic_min (as for a whole event). */
         int clear = spasm_label(d.label) && d.confidence >= MIXED_MIN_CONFIDENCE &&
                     !(strcmp(d.label, "tetanic") == 0 && part.duration < o->tetanic_min);
@@ -1531,15 +1537,10 @@ static int label_channel_events(ev_list *l, const emg_header *h, const lab_chann
             continue;
         }
         partner_info pi;
-        memset(&pi, 0, sizeof pi);
-        pi.index = p;
-        if (p >= 0)
-            partner_measures(&pi, ch, &chs[p], t0, t1, 0.3);
-        emg_context ctx = context_over(ctxt, c, t0, t1);
         sbuf x = {NULL, 0, 0, o->explain};
         sb_printf(&x, "%s %.3f-%.3f s:\n", h->channels[c].name, t0, t1);
         decision d;
-        decide(&d, e, &pi, ctx, o, &x);
+        emg_context ctx = decide_span(&d, &pi, e, chs, c, p, t0, t1, ctxt, o, &x);
         emg_label_event mix;
         memset(&mix, 0, sizeof mix);
         int mixed = mixed_patterns(&mix, e, chs, c, p, ctxt, o, &x, err);

@@ -98,15 +98,9 @@ static int match_events(long *match_truth, long *match_pred, const emg_scored_ev
                 continue;
             if (!same_channel(&truth[i], &pred[j], o) || !pair_qualifies(&truth[i], &pred[j], o, &iou))
                 continue;
-            if (n == cap) {
-                size_t ncap = cap ? 2 * cap : 64;
-                candidate *g = emg_xrealloc(c, ncap, sizeof *c, err);
-                if (!g) {
-                    free(c);
-                    return EMG_ERR_NOMEM;
-                }
-                c = g;
-                cap = ncap;
+            if (emg_grow((void **)&c, &cap, n + 1, sizeof *c, err) < 0) {
+                free(c);
+                return EMG_ERR_NOMEM;
             }
             c[n].truth = i;
             c[n].pred = j;

@@ -248,14 +248,9 @@ static int parse_header_line(parser *ps, char **tok, int ntok, const char *rest_
 static synth_line *new_line(parser *ps)
 {
     emg_scenario *sc = ps->sc;
-    if (sc->n_lines == ps->cap_lines) {
-        size_t cap = ps->cap_lines ? 2 * ps->cap_lines : 32;
-        synth_line *l = emg_xrealloc(sc->lines, cap, sizeof *l, ps->err);
-        if (!l)
-            return NULL;
-        sc->lines = l;
-        ps->cap_lines = cap;
-    }
+    if (emg_grow((void **)&sc->lines, &ps->cap_lines, sc->n_lines + 1, sizeof *sc->lines,
+                 ps->err) < 0)
+        return NULL;
     synth_line *l = &sc->lines[sc->n_lines++];
     memset(l, 0, sizeof *l);
     l->line_no = ps->line_no;

@@ -46,27 +46,13 @@ static void range_of(const synth_line *l, const char *key, double *lo, double *h
     }
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? 2 * *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *q = emg_xrealloc(*p, n, size, err);
-    if (!q)
-        return EMG_ERR_NOMEM;
-    *p = q;
-    *cap = n;
-    return 0;
-}
 
 /* Builders add segments and bursts without checking each call: a failure is
  * remembered and reported when the line is done (run_lines). */
 static int add_seg(emg_synth *s, int c, const rate_seg *seg)
 {
     channel *ch = &s->ch[c];
-    if (grow((void **)&ch->segs, &ch->cap_segs, ch->n_segs + 1, sizeof *seg, s->err) < 0) {
+    if (emg_grow((void **)&ch->segs, &ch->cap_segs, ch->n_segs + 1, sizeof *seg, s->err) < 0) {
         s->out_of_memory = 1;
         return EMG_ERR_NOMEM;
     }
@@ -78,7 +64,7 @@ static int add_burst(emg_synth *s, int c, burst b, int event)
 {
     b.event = event;
     channel *ch = &s->ch[c];
-    if (grow((void **)&ch->bursts, &ch->cap_bursts, ch->n_bursts + 1, sizeof b, s->err) < 0) {
+    if (emg_grow((void **)&ch->bursts, &ch->cap_bursts, ch->n_bursts + 1, sizeof b, s->err) < 0) {
         s->out_of_memory = 1;
         return EMG_ERR_NOMEM;
     }
@@ -134,7 +120,7 @@ static void seg_wax(emg_synth *s, rate_seg *g, double depth)
 static int new_event(emg_synth *s, const char *label, emg_event_kind kind, double onset,
                      double duration, int channel, const char *context)
 {
-    if (grow((void **)&s->ev, &s->cap_ev, s->n_ev + 1, sizeof *s->ev, s->err) < 0)
+    if (emg_grow((void **)&s->ev, &s->cap_ev, s->n_ev + 1, sizeof *s->ev, s->err) < 0)
         return EMG_ERR_NOMEM;
     event_stats *st = emg_xrealloc(s->st, s->cap_ev, sizeof *st, s->err);
     if (!st)
@@ -472,7 +458,7 @@ static int build_ischemic(emg_synth *s, const ctx *x)
         return ev;
     event_add_channel(s, ev, s->force_ch);
     channel *fc = &s->ch[s->force_ch];
-    if (grow((void **)&fc->fsegs, &fc->cap_fsegs, fc->n_fsegs + 1, sizeof *fc->fsegs, s->err) < 0)
+    if (emg_grow((void **)&fc->fsegs, &fc->cap_fsegs, fc->n_fsegs + 1, sizeof *fc->fsegs, s->err) < 0)
         return EMG_ERR_NOMEM;
     fc->fsegs[fc->n_fsegs++] = (force_seg){x->t, x->t + x->dur, ramp, force};
     s->ev[ev].level = force;

@@ -64,6 +64,29 @@ int emg_temp_file(char *path, size_t n, const char *stem, emg_error *err)
     return fd;
 }
 
+int emg_name_index(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (emg_str_ieq(name, names[i]))
+            return (int)i;
+    return -1;
+}
+
+int emg_grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? 2 * *cap : 64;
+    while (n < need)
+        n *= 2;
+    void *q = emg_xrealloc(*p, n, size, err);
+    if (!q)
+        return EMG_ERR_NOMEM;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
 int emg_double_cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
