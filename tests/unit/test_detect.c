@@ -11,22 +11,10 @@
 #include <cmocka.h>
 
 #include "emgkit/detect.h"
+#include "test_helpers.h"
 
 #define FS 2000.0
 
-/* Deterministic Gaussian noise (xorshift + Box-Muller). */
-static uint64_t state = 88172645463325252ULL;
-static double uniform(void)
-{
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return ((double)(state >> 11) + 0.5) / 9007199254740992.0;
-}
-static double gauss(void)
-{
-    return sqrt(-2 * log(uniform())) * cos(2 * M_PI * uniform());
-}
 
 /* 20 s of noise (SD 0.01) with bursts (SD 0.2) at 3-4 s, 8-9.5 s, 14-14.5 s. */
 static const double ON[3] = {3.0, 8.0, 14.0}, OFF[3] = {4.0, 9.5, 14.5};
@@ -34,7 +22,7 @@ static double *make_signal(size_t *n)
 {
     *n = (size_t)(20 * FS);
     double *x = malloc(*n * sizeof *x);
-    state = 88172645463325252ULL;
+    rng_state = 88172645463325252ULL;
     for (size_t i = 0; i < *n; i++) {
         double t = (double)i / FS, sd = 0.01;
         for (int k = 0; k < 3; k++)
@@ -125,7 +113,7 @@ static void test_transient(void **s)
     (void)s;
     size_t n = (size_t)(5 * FS);
     double *x = calloc(n, sizeof *x);
-    state = 12345;
+    rng_state = 12345;
     for (size_t i = 0; i < n; i++)
         x[i] = 0.002 * gauss();
     size_t at = (size_t)(2.5 * FS);

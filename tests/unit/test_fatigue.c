@@ -11,13 +11,8 @@
 #include <cmocka.h>
 
 #include "emgkit/fatigue.h"
+#include "test_helpers.h"
 
-#define assert_close(a, b, tol) \
-    do { \
-        double a_ = (a), b_ = (b); \
-        if (!(fabs(a_ - b_) <= (tol))) \
-            fail_msg("%s = %.17g, expected %.17g (tol %g)", #a, a_, b_, (double)(tol)); \
-    } while (0)
 
 static void distributions(void **state)
 {

@@ -18,21 +18,10 @@
 #include <cmocka.h>
 
 #include "emgkit/label.h"
+#include "test_helpers.h"
 
 #define FS 2000.0
 
-static uint64_t state;
-static double uniform(void)
-{
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return ((double)(state >> 11) + 0.5) / 9007199254740992.0;
-}
-static double gauss(void)
-{
-    return sqrt(-2 * log(uniform())) * cos(2 * M_PI * uniform());
-}
 
 static void add_channel(emg_recording *rec, const char *name, double *data, size_t n)
 {
@@ -75,7 +64,7 @@ static const emg_label_event *only_event(const emg_label_result *r, const char *
 static void test_clonic(void **s)
 {
     (void)s;
-    state = 7;
+    rng_state = 7;
     size_t n = (size_t)(30 * FS);
     double *x = noise(n, 0.005);
     for (int b = 0; b < 30; b++) {
@@ -107,7 +96,7 @@ static void test_clonic(void **s)
  * fading envelope; the antagonist carries 1 % crosstalk. */
 static void make_cramp(emg_recording *rec)
 {
-    state = 11;
+    rng_state = 11;
     size_t n = (size_t)(60 * FS);
     double *ag = noise(n, 0.005), *ant = noise(n, 0.005);
     for (size_t i = (size_t)(15 * FS); i < (size_t)(45 * FS); i++) {
@@ -187,7 +176,7 @@ static void test_missing_context(void **s)
 static void test_ischemic(void **s)
 {
     (void)s;
-    state = 5;
+    rng_state = 5;
     size_t n = (size_t)(60 * FS);
     double *emg = noise(n, 0.005), *force = noise(n, 0.05);
     for (size_t i = (size_t)(20 * FS); i < (size_t)(40 * FS); i++)
@@ -217,7 +206,7 @@ static void test_ischemic(void **s)
 static void test_mixed(void **s)
 {
     (void)s;
-    state = 23;
+    rng_state = 23;
     size_t n = (size_t)(40 * FS);
     double *x = noise(n, 0.005);
     for (size_t i = (size_t)(8 * FS); i < (size_t)(18 * FS); i++) {
@@ -284,7 +273,7 @@ static void test_single_pattern_not_mixed(void **s)
     emg_recording_free(&rec);
 
     /* 6 s of regular bursts: one pattern, all of it bursts. */
-    state = 7;
+    rng_state = 7;
     size_t n = (size_t)(30 * FS);
     double *x = noise(n, 0.005);
     for (int b = 0; b < 30; b++) {
@@ -311,7 +300,7 @@ static void test_single_pattern_not_mixed(void **s)
 static void test_event_context(void **s)
 {
     (void)s;
-    state = 31;
+    rng_state = 31;
     size_t n = (size_t)(60 * FS);
     double *x = noise(n, 0.005);
     for (int k = 0; k < 2; k++)
@@ -345,7 +334,7 @@ static void test_event_context(void **s)
 
     /* A span that covers less than half of the event does not decide it. */
     emg_recording_free(&rec);
-    state = 31;
+    rng_state = 31;
     x = noise(n, 0.005);
     for (size_t i = (size_t)(40 * FS); i < (size_t)(50 * FS); i++)
         x[i] += 0.3 * (1 + 0.3 * sin(2 * M_PI * 0.2 * (double)i / FS)) * gauss();
@@ -404,7 +393,7 @@ static void test_contexts(void **s)
  * breaks up. */
 static void make_low_level(emg_recording *rec)
 {
-    state = 11;
+    rng_state = 11;
     size_t n = (size_t)(60 * FS);
     double *x = noise(n, 0.005);
     double t = 15.0;
@@ -477,7 +466,7 @@ static void add_jerks(double *x, double from, double to, double min_ms, double m
 static void test_jerk_runs(void **s)
 {
     (void)s;
-    state = 5;
+    rng_state = 5;
     size_t n = (size_t)(70 * FS);
     double *x = noise(n, 0.005);
     add_jerks(x, 10, 40, 25, 45);
@@ -501,7 +490,7 @@ static void test_jerk_runs(void **s)
 static void test_unlabelled_explained(void **s)
 {
     (void)s;
-    state = 9;
+    rng_state = 9;
     size_t n = (size_t)(30 * FS);
     double *x = noise(n, 0.005);
     for (double t = 10; t < 20; t += 0.2) {
