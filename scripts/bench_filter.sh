@@ -5,7 +5,7 @@
 #
 # On a 10-minute, 16-channel, 2 kHz float WAV (made here; the same file as
 # scripts/bench_features.sh when BENCH_DIR is shared) times, in one run:
-#   emg-filter --bandpass 20:450 --notch 50 --notch-harmonics 1 (4th order,
+#   emg-filter --bandpass 20:450 --mains 50 --notch-harmonics 1 (4th order,
 #     zero-phase, streaming), output in the pipe format to /dev/null;
 #   SciPy: wavfile.read, one sosfiltfilt over the (16, n) array, one filtfilt
 #     for the iirnotch (the strongest vectorised NumPy/SciPy form);
@@ -40,11 +40,11 @@ PYEOF
 
 OUT=$BENCH_DIR/bench_filter_out.h5
 start=$(date +%s.%N)
-/usr/bin/time -f "%M" -o "$BENCH_DIR/filter.rss" "$BUILD/bin/emg-filter" --bandpass 20:450 --notch 50 \
+/usr/bin/time -f "%M" -o "$BENCH_DIR/filter.rss" "$BUILD/bin/emg-filter" --bandpass 20:450 --mains 50 \
     --notch-harmonics 1 "$WAV" --to pipe - 2>/dev/null >/dev/null
 end=$(date +%s.%N)
 c_time=$(echo "$end - $start" | bc)
-"$BUILD/bin/emg-filter" --bandpass 20:450 --notch 50 --notch-harmonics 1 "$WAV" "$OUT" 2>/dev/null
+"$BUILD/bin/emg-filter" --bandpass 20:450 --mains 50 --notch-harmonics 1 "$WAV" -o "$OUT" 2>/dev/null
 
 "$PY" - "$WAV" "$OUT" "$c_time" "$(tail -1 "$BENCH_DIR/filter.rss")" <<'PYEOF'
 import resource, sys, time

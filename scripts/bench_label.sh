@@ -30,7 +30,7 @@ mkdir -p "$dir"
 rec=$dir/session-${dur}s-${nch}ch.$ext
 if [ ! -s "$rec" ]; then
   echo "simulating ${dur} s x ${nch} channels at 2 kHz -> $rec" >&2
-  "$bin/emg-synth" --scenario session --seed 1 --duration "$dur" --channels "$nch" --fs 2000 \
+  "$bin/emg-synth" --scenario session --seed 1 --duration "$dur" --n-channels "$nch" --rate 2000 \
     -o "$rec" 2>/dev/null
 fi
 /usr/bin/time -f '%e %U %S %M' -o "$dir/time.txt" \

@@ -27,7 +27,7 @@ show "$out/info.tsv" 1-8
 
 step "emg-convert through the pipe: WFDB -> pipe -> EDF+ (same result as direct)"
 "$bin/emg-convert" "$data/physionet_emgdb/emg_neuropathy.hea" - |
-  "$bin/emg-convert" - "$out/emg_neuropathy.edf"
+  "$bin/emg-convert" - -o "$out/emg_neuropathy.edf"
 "$bin/emg-info" "$out/emg_neuropathy.edf" >"$out/emg_neuropathy.info.tsv"
 show "$out/emg_neuropathy.info.tsv" 1-8
 

@@ -10,7 +10,7 @@
 # labels against the ground truth with emg-score (same label, IoU >= 0.3;
 # rest and artefact rows are not events to find), and print the per-class
 # F1 over all scenes plus the macro-F1.  -y passes options to emg-synth
-# (e.g. "--fs 4000 --mains 60 --snr 15" to test other recording conditions);
+# (e.g. "--rate 4000 --mains 60 --snr 15" to test other recording conditions);
 # extra arguments after -- go to emg-label.  Exit status 0; the numbers are
 # the result.
 set -euo pipefail

@@ -102,8 +102,12 @@ int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const doub
 
 /* Read segments from an event TSV (columns onset and duration, BIDS style;
  * an optional channel column restricts a row to one channel, "n/a" = all),
- * sorted by onset. */
-int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path, emg_error *err);
+ * sorted by onset.  A table of several recordings (a file column, as the
+ * tools write it) gives only the rows of recording (the same path, or the
+ * same file under another name); recording NULL, or a table without a file
+ * column, gives every row. */
+int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
+                      const char *recording, emg_error *err);
 
 #ifdef __cplusplus
 }

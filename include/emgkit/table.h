@@ -18,8 +18,17 @@ extern "C" {
 
 /* Writing: thin helpers so every tool formats numbers the same way. */
 void emg_tsv_header(FILE *f, size_t n, const char *const *columns);
-/* A number with up to 9 significant digits, or "n/a" for NaN. */
+/* A measurement with the table precision's significant digits (6 unless
+ * set), or "n/a" for NaN. */
 void emg_tsv_num(FILE *f, double value, int last);
+/* A time or duration in seconds, to the microsecond with trailing zeros cut
+ * (12.5, 3600.000125): a sample's time reads back to the same sample at any
+ * rate up to 500 kHz, whatever the precision.  "n/a" for NaN. */
+void emg_tsv_time(FILE *f, double seconds, int last);
+/* Significant digits of emg_tsv_num for the rest of the process (1-17;
+ * 6 by default: enough for every measurement the tools report, short enough
+ * to read; 17 round-trips any double). */
+void emg_tsv_set_precision(int digits);
 /* A text cell; tabs and newlines are replaced by spaces. */
 void emg_tsv_str(FILE *f, const char *text, int last);
 

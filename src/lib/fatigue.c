@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "emgkit/table.h"
 #include "io_internal.h"
@@ -529,7 +530,18 @@ int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const doub
     return 0;
 }
 
-int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path, emg_error *err)
+/* Whether a table's file cell names recording: the same text, or the same file. */
+static int same_recording(const char *cell, const char *recording)
+{
+    struct stat a, b;
+    if (!strcmp(cell, recording))
+        return 1;
+    return stat(cell, &a) == 0 && stat(recording, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
+                      const char *recording, emg_error *err)
 {
     *segs = NULL;
     *n_segs = 0;
@@ -539,7 +551,7 @@ int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path, emg_
     if (rc < 0)
         return rc;
     int c_on = emg_table_column(&t, "onset"), c_du = emg_table_column(&t, "duration");
-    int c_ch = emg_table_column(&t, "channel");
+    int c_ch = emg_table_column(&t, "channel"), c_file = emg_table_column(&t, "file");
     if (c_on < 0 || c_du < 0) {
         emg_table_free(&t);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: needs 'onset' and 'duration' columns", path);
@@ -549,22 +561,26 @@ int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path, emg_
         emg_table_free(&t);
         return EMG_ERR_NOMEM;
     }
+    size_t n = 0;
     for (size_t r = 0; r < t.n_rows; r++) {
-        s[r].onset = emg_table_num(&t, r, c_on);
-        s[r].duration = emg_table_num(&t, r, c_du);
+        if (recording && c_file >= 0 && !same_recording(emg_table_cell(&t, r, c_file), recording))
+            continue;
+        s[n].onset = emg_table_num(&t, r, c_on);
+        s[n].duration = emg_table_num(&t, r, c_du);
         const char *ch = c_ch >= 0 ? emg_table_cell(&t, r, c_ch) : NULL;
         if (ch && strcmp(ch, "n/a") != 0)
-            emg_strlcpy(s[r].channel, ch, sizeof s[r].channel);
-        if (!(s[r].duration > 0) || isnan(s[r].onset)) {
+            emg_strlcpy(s[n].channel, ch, sizeof s[n].channel);
+        if (!(s[n].duration > 0) || isnan(s[n].onset)) {
             emg_table_free(&t);
             free(s);
             return emg_error_set(err, EMG_ERR_FORMAT, "%s: row %zu: onset and a positive duration needed",
                                  path, r + 2);
         }
+        n++;
     }
-    qsort(s, t.n_rows, sizeof *s, emg_double_cmp); /* onset is the first member */
+    qsort(s, n, sizeof *s, emg_double_cmp); /* onset is the first member */
     *segs = s;
-    *n_segs = t.n_rows;
+    *n_segs = n;
     emg_table_free(&t);
     return 0;
 }

@@ -1300,8 +1300,8 @@ int emg_synth_write_events(const emg_synth *s, FILE *f, emg_error *err)
     emg_tsv_header(f, sizeof COLS / sizeof *COLS, COLS);
     for (size_t i = 0; i < s->n_ev; i++) {
         const emg_synth_event *e = emg_synth_event_at(s, i);
-        emg_tsv_num(f, e->onset, 0);
-        emg_tsv_num(f, e->duration, 0);
+        emg_tsv_time(f, e->onset, 0);
+        emg_tsv_time(f, e->duration, 0);
         emg_tsv_str(f, e->channel >= 0 ? s->hdr.channels[e->channel].name : "n/a", 0);
         emg_tsv_str(f, e->label, 0);
         emg_tsv_str(f, KIND_NAMES[e->kind], 0);
@@ -1363,8 +1363,8 @@ int emg_synth_write_bursts(const emg_synth *s, FILE *f, emg_error *err)
         double width = b->width;
         if (b->unit >= 0)
             width = (b->spikes - 1) * b->interval + ch->tpl_dur[b->unit];
-        emg_tsv_num(f, b->t, 0);
-        emg_tsv_num(f, width, 0);
+        emg_tsv_time(f, b->t, 0);
+        emg_tsv_time(f, width, 0);
         emg_tsv_str(f, s->hdr.channels[refs[i].channel].name, 0);
         emg_tsv_str(f, b->event >= 0 ? s->ev[b->event].label : (b->artefact ? "artefact" : "n/a"),
                     0);

@@ -13,12 +13,37 @@ void emg_tsv_header(FILE *f, size_t n, const char *const *columns)
         fprintf(f, "%s%c", columns[i], i + 1 < n ? '\t' : '\n');
 }
 
+static int tsv_precision = 6;
+
+void emg_tsv_set_precision(int digits)
+{
+    tsv_precision = digits < 1 ? 1 : digits > 17 ? 17 : digits;
+}
+
 void emg_tsv_num(FILE *f, double value, int last)
 {
     if (isnan(value))
         fputs("n/a", f);
     else
-        fprintf(f, "%.9g", value);
+        fprintf(f, "%.*g", tsv_precision, value);
+    fputc(last ? '\n' : '\t', f);
+}
+
+void emg_tsv_time(FILE *f, double seconds, int last)
+{
+    char text[64];
+    if (!(fabs(seconds) < 1e12)) { /* non-finite, or beyond any recording's length */
+        emg_tsv_num(f, seconds, last);
+        return;
+    }
+    int len = snprintf(text, sizeof text, "%.6f", seconds);
+    while (len > 1 && text[len - 1] == '0')
+        text[--len] = '\0';
+    if (text[len - 1] == '.')
+        text[--len] = '\0';
+    if (!strcmp(text, "-0"))
+        strcpy(text, "0");
+    fputs(text, f);
     fputc(last ? '\n' : '\t', f);
 }
 

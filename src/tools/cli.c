@@ -41,9 +41,10 @@ static void append_quoted(char *dst, size_t cap, const char *arg)
     snprintf(dst + len, cap - len, "'");
 }
 
-void cli_init(const char *prog, int argc, char **argv)
+void cli_init(const char *prog, int argc, char **argv, void (*usage)(FILE *out))
 {
     program = prog;
+    cli_set_usage(usage);
     command_line[0] = '\0';
     append_quoted(command_line, sizeof command_line, prog);
     for (int i = 1; i < argc; i++)
@@ -76,6 +77,12 @@ void cli_abandon_outputs(void)
         }
 }
 
+void cli_forget_outputs(void)
+{
+    for (int i = 0; i < MAX_TEXT_OUTPUTS; i++)
+        text_outputs[i].f = NULL;
+}
+
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
     fflush(stdout);
@@ -96,11 +103,13 @@ void cli_fail(const emg_error *err)
 void cli_usage_error(const char *fmt, ...)
 {
     cli_abandon_outputs();
+    char text[1024];
     va_list ap;
     va_start(ap, fmt);
-    vmessage("", fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "Try '%s --help'.\n", program);
+    fflush(stdout);
+    fprintf(stderr, "%s: %s (try '%s --help')\n", program, text, program);
     exit(CLI_EXIT_USAGE);
 }
 
@@ -114,17 +123,21 @@ void cli_die(int code, const char *fmt, ...)
     exit(code);
 }
 
-void cli_warn(const char *fmt, ...)
+void cli_warn(const char *file, const char *fmt, ...)
 {
+    if (cli_quiet())
+        return;
+    char prefix[4200];
+    snprintf(prefix, sizeof prefix, "warning: %s%s", file ? file : "", file ? ": " : "");
     va_list ap;
     va_start(ap, fmt);
-    vmessage("warning: ", fmt, ap);
+    vmessage(prefix, fmt, ap);
     va_end(ap);
 }
 
 static void print_write_note(void *out_path, const char *text)
 {
-    cli_warn("%s: %s", (const char *)out_path, text);
+    cli_warn((const char *)out_path, "%s", text);
 }
 
 void cli_report_write_notes(emg_write_options *o, const char *out_path)
@@ -205,24 +218,9 @@ void cli_input_help(FILE *out)
           "      --unit UNIT      physical unit of audio or text input\n"
           "      --resample       interpolate text input with an irregular time column\n"
           "      --format NAME    read as NAME (pipe wfdb edf bdf wav hdf5 csv tsv text biosig)\n"
-          "                       instead of detecting the format from the content\n",
+          "                       instead of detecting the format from the content\n"
+          "Input \"-\" is standard input; output \"-\" or none is standard output.\n\n",
           out);
-}
-
-const char *cli_input_output_args(int argc, char **argv, int first, const char **out_path)
-{
-    if (first >= argc)
-        cli_usage_error("missing INPUT");
-    if (argc - first > 2)
-        cli_usage_error("too many arguments");
-    if (argc - first == 2) {
-        if (*out_path)
-            cli_usage_error("give the output either as OUTPUT or with -o, not both");
-        *out_path = argv[first + 1];
-    }
-    if (!*out_path)
-        *out_path = "-";
-    return argv[first];
 }
 
 void cli_analysis_init(cli_analysis *a, int filter_on, const char *feature_list)
@@ -260,14 +258,15 @@ static void parse_welch(cli_analysis *a, const char *arg)
     a->spectrum.overlap = (size_t)overlap;
 }
 
-static void parse_mains(cli_analysis *a, const char *arg)
+double cli_parse_mains(const char *arg)
 {
+    if (!strcmp(arg, "50") || !strcmp(arg, "60"))
+        return atof(arg);
     if (!strcmp(arg, "auto"))
-        a->filter.mains = 0;
-    else if (!strcmp(arg, "none") || !strcmp(arg, "off"))
-        a->filter.mains = -1;
-    else
-        a->filter.mains = cli_parse_double("--mains", arg);
+        return 0;
+    if (!strcmp(arg, "none"))
+        return -1;
+    cli_usage_error("--mains: expected 50, 60, auto or none, got '%s'", arg);
 }
 
 static int spectral_option(cli_analysis *a, int opt, const char *arg)
@@ -288,7 +287,7 @@ static int spectral_option(cli_analysis *a, int opt, const char *arg)
             cli_usage_error("--filter-band: need 0 <= LO < HI");
         a->filter_on = 1;
         return 1;
-    case CLI_OPT_MAINS: parse_mains(a, arg); return 1;
+    case CLI_OPT_MAINS: a->filter.mains = cli_parse_mains(arg); return 1;
     case CLI_OPT_HARMONICS:
         a->filter.notch_harmonics = (int)cli_parse_long("--notch-harmonics", arg, 1, 100);
         return 1;
@@ -304,7 +303,6 @@ static int window_option(cli_analysis *a, int opt, const char *arg)
     switch (opt) {
     case 'w': a->window.window_s = positive_option("--window", arg); return 1;
     case 's': a->window.step_s = positive_option("--step", arg); return 1;
-    case 'j': a->window.threads = (int)cli_parse_long("--jobs", arg, 1, 64); return 1;
     case CLI_OPT_FEATURES: a->feature_list = arg; return 1;
     case CLI_OPT_BAND:
         cli_parse_pair("--band", arg, &f->band_low, &f->band_high);
@@ -355,7 +353,6 @@ void cli_window_help(FILE *out, const char *default_features)
             "Window options (the same in emg-features and emg-fatigue):\n"
             "  -w, --window S         window length in seconds (default 1)\n"
             "  -s, --step S           step between window onsets in seconds (default 0.5)\n"
-            "  -j, --jobs N           threads over channels (default 1)\n"
             "  --features LIST        comma list of features or groups (default %s;\n"
             "                         emg-features --list shows them all)\n"
             "  --band LO:HI           band for frequency features in Hz (20:450, clipped at\n"
@@ -373,9 +370,9 @@ void cli_window_help(FILE *out, const char *default_features)
 
 void cli_help_footer(FILE *out)
 {
-    fputs("\nInput \"-\" is standard input; output \"-\" or none is standard output.\n"
-          "Exit status: 0 success, 1 usage error, 2 input cannot be read, 3 input corrupt or\n"
-          "unsupported, 4 output cannot be written, 5 internal error (docs/exit-codes.md).\n",
+    fputs("Exit status: 0 success, 1 usage error, 2 input cannot be read, 3 input corrupt or\n"
+          "unsupported, 4 output cannot be written, 5 internal error; with several inputs, the\n"
+          "highest code of those that failed (docs/exit-codes.md).\n",
           out);
 }
 
@@ -383,7 +380,32 @@ void cli_help_footer(FILE *out)
 static void print_notes(const emg_header *h)
 {
     for (size_t i = 0; i < h->n_notes; i++)
-        cli_warn("%s", h->notes[i]);
+        cli_warn(NULL, "%s", h->notes[i]);
+}
+
+static int is_text_format(emg_format f)
+{
+    return f == EMG_FORMAT_CSV || f == EMG_FORMAT_TSV || f == EMG_FORMAT_TEXT;
+}
+
+static int is_audio_format(emg_format f)
+{
+    return f >= EMG_FORMAT_WAV && f <= EMG_FORMAT_SNDFILE;
+}
+
+/* Options that describe an input which does not describe itself: say so
+ * when the file does, rather than ignore them silently. */
+static void warn_unused_read_options(const char *path, emg_format f, const emg_read_options *o)
+{
+    if (o->fs > 0 && !is_text_format(f))
+        cli_warn(path, "--fs ignored: a %s file carries its own sampling rate", emg_format_name(f));
+    if (o->full_scale > 0 && !is_audio_format(f))
+        cli_warn(path, "--scale ignored: it applies to audio files, this is %s",
+                 emg_format_name(f));
+    if (o->unit && !is_audio_format(f) && !is_text_format(f))
+        cli_warn(path, "--unit ignored: a %s file carries its own units", emg_format_name(f));
+    if (o->resample && !is_text_format(f))
+        cli_warn(path, "--resample ignored: it applies to text with a time column");
 }
 
 static int apply_input_options(emg_reader *r, const cli_input *in, emg_error *err)
@@ -412,6 +434,7 @@ int cli_try_open_input(emg_reader **out, const char *path, const cli_input *in, 
     if (rc < 0)
         return rc;
     print_notes(emg_reader_header(r));
+    warn_unused_read_options(path, emg_reader_format(r), &in->read);
     if ((rc = apply_input_options(r, in, err)) < 0) {
         emg_reader_close(r);
         return rc;
@@ -444,11 +467,11 @@ void cli_keep_emg_channels(emg_reader *r, const char *path, const cli_input *in)
         if (is_voltage_unit(ch->unit) && !other)
             keep[n++] = (int)i;
         else if (other)
-            cli_warn("%s: channel '%s' is %s, not EMG: skipped (name it with -c to include "
-                     "it)", path, ch->name, other);
+            cli_warn(path, "channel '%s' is %s, not EMG: skipped (name it with -c to include "
+                     "it)", ch->name, other);
         else
-            cli_warn("%s: channel '%s' (unit %s) is not EMG: skipped (name it with -c to "
-                     "include it)", path, ch->name, ch->unit);
+            cli_warn(path, "channel '%s' (unit %s) is not EMG: skipped (name it with -c to "
+                     "include it)", ch->name, ch->unit);
     }
     emg_error err;
     if (n == 0)
@@ -485,18 +508,34 @@ void cli_refuse_binary_tty(const char *path)
                         "or name an output file");
 }
 
-emg_format cli_signal_output(const char *in_path, const char *out_path, emg_format format)
+/* Whether path names an existing file that opens as a recording. */
+static int holds_recording(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    emg_reader *r;
+    emg_error err;
+    static const emg_read_options detect = EMG_READ_OPTIONS_INIT;
+    if (emg_reader_open(&r, path, &detect, &err) < 0)
+        return 0;
+    emg_reader_close(r);
+    return 1;
+}
+
+emg_format cli_signal_output(const char *out_path, emg_format format, int explicit_output)
 {
     emg_error err;
     if (format == EMG_FORMAT_AUTO && emg_format_from_path(out_path, &format, &err) < 0)
         cli_usage_error("%s (use --to FORMAT)", err.message);
     if (format != EMG_FORMAT_CSV && format != EMG_FORMAT_TSV)
         cli_refuse_binary_tty(out_path);
-    /* Writing over the input would destroy it before it is read. */
-    struct stat a, b;
-    if (in_path && strcmp(in_path, "-") && strcmp(out_path, "-") && stat(in_path, &a) == 0 &&
-        stat(out_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-        cli_usage_error("%s: output is the input file; choose another output name", out_path);
+    if (strcmp(out_path, "-") != 0) {
+        cli_refuse_output_over_input(out_path, format);
+        if (!explicit_output && holds_recording(out_path))
+            cli_usage_error("%s: exists and holds a recording; to replace it, name it with "
+                            "-o %s", out_path, out_path);
+    }
     return format;
 }
 
@@ -504,6 +543,7 @@ FILE *cli_open_text_output(const char *path)
 {
     if (!strcmp(path, "-"))
         return stdout;
+    cli_refuse_output_over_input(path, EMG_FORMAT_TSV);
     for (int i = 0; i < MAX_TEXT_OUTPUTS; i++) {
         struct text_output *o = &text_outputs[i];
         if (o->f)

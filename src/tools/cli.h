@@ -22,8 +22,11 @@ enum {
     CLI_EXIT_INTERNAL = 5
 };
 
-/* Remember the program name and command line (for messages and provenance). */
-void cli_init(const char *prog, int argc, char **argv);
+/* Remember the program name, its --help text and the command line (for
+ * messages and provenance). */
+void cli_init(const char *prog, int argc, char **argv, void (*usage)(FILE *out));
+/* The --help text cli_getopt prints (set by cli_init). */
+void cli_set_usage(void (*usage)(FILE *out));
 const char *cli_prog(void);
 /* The command line as one shell-quoted string, e.g. "emg-convert a.hea -". */
 const char *cli_command_line(void);
@@ -32,12 +35,13 @@ const char *cli_command_line(void);
 int cli_exit_code(emg_status status);
 /* "prog: message" on stderr, then exit with the code for err->status. */
 void cli_fail(const emg_error *err) __attribute__((noreturn));
-/* "prog: message" and "Try 'prog --help'." on stderr, exit 1. */
+/* "prog: message (try 'prog --help')" on stderr, one line, exit 1. */
 void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* "prog: message" on stderr, exit with code. */
 void cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-/* "prog: warning: message" on stderr. */
-void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: warning: FILE: message" on stderr (FILE NULL: "prog: warning: message");
+ * nothing with -q. */
+void cli_warn(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print the writer's notes (what the output format could not hold exactly)
  * as warnings naming out_path. */
 void cli_report_write_notes(emg_write_options *o, const char *out_path);
@@ -48,6 +52,10 @@ long cli_parse_long(const char *option, const char *value, long min, long max);
 /* A pair "A:B" of numbers (bands LO:HI, ranges FROM:TO, Welch SEG:OVERLAP);
  * usage error naming the option when value is not one.  Callers check the order. */
 void cli_parse_pair(const char *option, const char *value, double *first, double *second);
+
+/* --mains 50|60|auto|none, the one spelling of every tool: the frequency in
+ * Hz, 0 for auto (detected per channel), -1 for none. */
+double cli_parse_mains(const char *arg);
 
 /* The input options every tool that reads a recording accepts. */
 typedef struct cli_input {
@@ -90,16 +98,58 @@ int cli_try_open_input(emg_reader **out, const char *path, const cli_input *in, 
 /* Same, loading the whole recording into memory (selection and range applied). */
 void cli_load_input(emg_recording *rec, const char *path, const cli_input *in);
 
-/* The positional arguments INPUT [OUTPUT] of a table-writing tool, where OUTPUT may
- * also come from -o (*out_path, NULL if not given); returns INPUT and sets *out_path
- * ("-" when neither).  Usage error on a missing input, extra arguments, or both. */
-const char *cli_input_output_args(int argc, char **argv, int first, const char **out_path);
+/* The options every tool shares (docs/options.md), parsed by cli_getopt:
+ *   base:      -h/--help -V/--version -q/--quiet -v/--verbose   (every tool)
+ *   output:    -o/--output FILE                                  (every tool that writes)
+ *   batch:     --inputs LIST -j/--jobs N                         (tools taking INPUT...)
+ *   precision: --precision N                                     (every table writer) */
+enum { CLI_OPT_INPUTS = 990, CLI_OPT_PRECISION };
+#define CLI_BASE_SHORT_OPTIONS "hVqv"
+#define CLI_BASE_LONG_OPTIONS                                    \
+    {"help", no_argument, NULL, 'h'},                            \
+    {"version", no_argument, NULL, 'V'},                         \
+    {"quiet", no_argument, NULL, 'q'},                           \
+    {"verbose", no_argument, NULL, 'v'}
+#define CLI_OUTPUT_SHORT_OPTIONS "o:"
+#define CLI_OUTPUT_LONG_OPTIONS {"output", required_argument, NULL, 'o'}
+#define CLI_BATCH_SHORT_OPTIONS "j:"
+#define CLI_BATCH_LONG_OPTIONS                                   \
+    {"inputs", required_argument, NULL, CLI_OPT_INPUTS},         \
+    {"jobs", required_argument, NULL, 'j'}
+#define CLI_PRECISION_LONG_OPTIONS {"precision", required_argument, NULL, CLI_OPT_PRECISION}
+
+/* getopt_long for every tool: handles the shared options itself (help and
+ * version print and exit 0) and returns the tool's own ones.  Long options
+ * match only when spelled in full (no abbreviations: --to is never
+ * --to-time); an unknown option or a missing value is one line and exit 1.
+ * Returns -1 at the end of the options, like getopt_long. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* Values of the shared options (defaults: not quiet, not verbose, output
+ * NULL = none given, 1 job, precision 0 = not given (tables: 6 significant
+ * digits), no --inputs list). */
+int cli_quiet(void);
+int cli_verbose(void);
+const char *cli_output_path(void);
+int cli_jobs(void);
+int cli_precision(void);
+const char *cli_inputs_list(void);
+/* Help lines for the shared options, in the layout every tool uses; sets is
+ * a mask of CLI_HELP_* naming the sets the tool accepts. */
+enum { CLI_HELP_OUTPUT = 1, CLI_HELP_BATCH = 2, CLI_HELP_PRECISION = 4 };
+void cli_common_help(FILE *out, unsigned sets);
+
+/* The positional arguments IN [OUT] of a converter (emg-convert, emg-filter):
+ * OUT may instead come from -o.  Returns IN, sets *out_path ("-" when
+ * neither) and *explicit_output (1 when named with -o).  Usage error on a
+ * missing input, extra arguments, or both OUT and -o. */
+const char *cli_converter_args(int argc, char **argv, int first, const char **out_path,
+                               int *explicit_output);
 
 /* The analysis options of the spectral tools (emg-features, emg-fatigue,
  * emg-spectrum), parsed in one place so they mean the same everywhere:
  *   spectral set: --taper --welch --periodogram --filter --no-filter
  *                 --filter-band --mains --notch-harmonics --causal --wisdom
- *   window set:   -w -s -j --features --band --zc-threshold --ssc-threshold
+ *   window set:   -w -s --features --band --zc-threshold --ssc-threshold
  *                 --wamp-threshold --noise-rms --rest-snr --min-snr --clip */
 typedef struct cli_analysis {
     emg_window_options window;
@@ -126,11 +176,10 @@ enum { CLI_OPT_TAPER = 1010, CLI_OPT_WELCH, CLI_OPT_PERIODOGRAM, CLI_OPT_FILTER,
     {"notch-harmonics", required_argument, NULL, CLI_OPT_HARMONICS},       \
     {"causal", no_argument, NULL, CLI_OPT_CAUSAL},                         \
     {"wisdom", required_argument, NULL, CLI_OPT_WISDOM}
-#define CLI_WINDOW_SHORT_OPTIONS "w:s:j:"
+#define CLI_WINDOW_SHORT_OPTIONS "w:s:"
 #define CLI_WINDOW_LONG_OPTIONS                                            \
     {"window", required_argument, NULL, 'w'},                              \
     {"step", required_argument, NULL, 's'},                                \
-    {"jobs", required_argument, NULL, 'j'},                                \
     {"features", required_argument, NULL, CLI_OPT_FEATURES},               \
     {"band", required_argument, NULL, CLI_OPT_BAND},                       \
     {"zc-threshold", required_argument, NULL, CLI_OPT_ZC},                 \
@@ -146,12 +195,39 @@ int cli_analysis_option(cli_analysis *a, int opt, const char *arg);
 void cli_spectral_help(FILE *out, int filter_on);
 void cli_window_help(FILE *out, const char *default_features);
 
+/* Many inputs, one table (docs/batch.md).  The inputs of an analysis tool
+ * are its positional arguments from argv[first] on plus the paths listed by
+ * --inputs (one per line, "-" = standard input); a recording named twice (the
+ * same file, a link to it, or a WFDB record as .hea, .dat and record name) is
+ * taken once.  Every input is registered, so that no output can be written
+ * over it.  Usage error when there is none.  Returns the count; *paths stays
+ * valid until exit. */
+size_t cli_collect_inputs(int argc, char **argv, int first, const char *const **paths);
+/* Register a file the tool reads (a table given by an option), so that no
+ * output is written over it. */
+void cli_register_input(const char *path);
+/* Usage error (exit 1) when out_path is one of the registered inputs, or, for
+ * a WFDB output, when one of the files it would write is. */
+void cli_refuse_output_over_input(const char *out_path, emg_format format);
+
+/* Work on one input: write the table's header and rows for path to out.  On
+ * failure it exits through cli_fail or cli_die as a one-input run does. */
+typedef void (*cli_table_job)(void *ctx, const char *path, FILE *out);
+/* Run job over every input and write one table to the -o output (standard
+ * output by default).  One input runs in this process.  Several run each in a
+ * child process, up to -j at once; the rows are appended in input order and
+ * the header written once; a failed input leaves its error line and no rows.
+ * Returns 0, or the highest exit code of the inputs that failed. */
+int cli_run_table_jobs(const char *const *paths, size_t n, cli_table_job job, void *ctx);
+
 /* Refuse to write binary data to a terminal (exit 1) when path is "-". */
 void cli_refuse_binary_tty(const char *path);
 /* For a tool that writes a recording to out_path: the output format (format, or
- * from the extension when EMG_FORMAT_AUTO); refuses binary output to a terminal
- * and an output that is the input file (in_path, may be NULL).  Exits 1 on a problem. */
-emg_format cli_signal_output(const char *in_path, const char *out_path, emg_format format);
+ * from the extension when EMG_FORMAT_AUTO).  Refuses (exit 1) binary output to a
+ * terminal, an output over a registered input, and, unless the output was named
+ * explicitly (-o), an existing file that holds a recording: a glob's last file
+ * is never taken for an output. */
+emg_format cli_signal_output(const char *out_path, emg_format format, int explicit_output);
 /* Open a text output ("-" = stdout).  Files are written to a temporary name
  * and renamed by cli_close_text_output(); on failure nothing is left behind. */
 FILE *cli_open_text_output(const char *path);
@@ -159,10 +235,17 @@ FILE *cli_open_text_output(const char *path);
 void cli_close_text_output(FILE *f);
 /* Remove a text output that is being abandoned (called by cli_fail/cli_die). */
 void cli_abandon_outputs(void);
+/* Forget the text outputs without closing or removing them (a child
+ * process of a batch: they are its parent's). */
+void cli_forget_outputs(void);
 /* Check stdout for write errors at exit (disk full is a failure). */
 void cli_finish_stdout(void);
 
 /* Print "--help" footer lines shared by all tools (exit codes, docs pointer). */
 void cli_help_footer(FILE *out);
 
+/* TEMP */
+int emg_input_files(const char *path, emg_format format, char ***files, size_t *n, emg_error *err);
+int emg_output_files(const char *path, emg_format format, char ***files, size_t *n, emg_error *err);
+void emg_files_free(char **files, size_t n);
 #endif

@@ -5,15 +5,15 @@
 #include <string.h>
 #include "cli.h"
 
-enum { OPT_TO = CLI_OPT_TOOL_BASE, OPT_SAMPLE_FORMAT, OPT_FULL_SCALE, OPT_WFDB_FORMAT,
-       OPT_PRECISION };
+enum { OPT_TO = CLI_OPT_TOOL_BASE, OPT_SAMPLE_FORMAT, OPT_FULL_SCALE, OPT_WFDB_FORMAT };
 
 static void usage(FILE *out)
 {
     fputs("Usage: emg-convert [OPTIONS] IN [OUT]\n"
-          "Convert a recording between formats.  The output format comes from OUT's\n"
-          "extension or --to; OUT \"-\" or none writes the emgkit pipe format to standard\n"
-          "output (docs/pipe-format.md).\n\n"
+          "Convert a recording between formats.  The output, OUT or -o FILE, is written in\n"
+          "the format its extension names or --to; \"-\" or none writes the emgkit pipe\n"
+          "format to standard output (docs/pipe-format.md).  An existing recording is\n"
+          "replaced only when named with -o (never the last file of a glob by mistake).\n\n"
           "Output formats: .hea (WFDB), .edf (EDF+), .bdf (BDF+), .wav .flac .aiff .caf .w64\n"
           ".rf64 (libsndfile), .h5 (emgkit HDF5 layout), .csv .tsv, .emg or - (pipe).\n\n"
           "      --to FORMAT           output format: pipe wfdb edf bdf wav flac aiff caf w64\n"
@@ -23,10 +23,10 @@ static void usage(FILE *out)
           "      --full-scale X        physical value written as digital full scale (integer\n"
           "                            audio); default: channel calibration, else data range\n"
           "      --wfdb-format N       WFDB storage format 16 (default), 212, 80, 24, 32\n"
-          "      --precision N         significant digits in CSV/TSV (default: round-trip)\n"
-          "  -h, --help                show this help\n"
-          "  -V, --version             show the version\n\n",
+          "      --precision N         significant digits of the samples in CSV/TSV output\n"
+          "                            (default: as many as they need to read back exactly)\n\n",
           out);
+    cli_common_help(out, CLI_HELP_OUTPUT);
     cli_input_help(out);
     cli_help_footer(out);
 }
@@ -73,16 +73,16 @@ static void convert(emg_reader *r, const char *out_path, emg_format format,
 
 int main(int argc, char **argv)
 {
-    cli_init("emg-convert", argc, argv);
+    cli_init("emg-convert", argc, argv, usage);
     static const struct option options[] = {
+        CLI_BASE_LONG_OPTIONS,
+        CLI_OUTPUT_LONG_OPTIONS,
+        CLI_PRECISION_LONG_OPTIONS,
+        CLI_INPUT_LONG_OPTIONS,
         {"to", required_argument, NULL, OPT_TO},
         {"sample-format", required_argument, NULL, OPT_SAMPLE_FORMAT},
         {"full-scale", required_argument, NULL, OPT_FULL_SCALE},
         {"wfdb-format", required_argument, NULL, OPT_WFDB_FORMAT},
-        {"precision", required_argument, NULL, OPT_PRECISION},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        CLI_INPUT_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     cli_input in;
@@ -90,7 +90,10 @@ int main(int argc, char **argv)
     emg_write_options wopts = EMG_WRITE_OPTIONS_INIT;
     emg_format format = EMG_FORMAT_AUTO;
     int opt;
-    while ((opt = getopt_long(argc, argv, "hV" CLI_INPUT_SHORT_OPTIONS, options, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv,
+                             CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS
+                             CLI_INPUT_SHORT_OPTIONS,
+                             options)) != -1) {
         if (cli_input_option(&in, opt, optarg))
             continue;
         switch (opt) {
@@ -103,19 +106,14 @@ int main(int argc, char **argv)
         case OPT_WFDB_FORMAT:
             wopts.wfdb_format = (int)cli_parse_long("--wfdb-format", optarg, 8, 311);
             break;
-        case OPT_PRECISION:
-            wopts.precision = (int)cli_parse_long("--precision", optarg, 1, 17);
-            break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        case 'V': puts("emg-convert " EMGKIT_VERSION); return CLI_EXIT_OK;
         default: cli_usage_error("unknown option");
         }
     }
-    if (argc - optind < 1 || argc - optind > 2)
-        cli_usage_error("expected IN [OUT]");
-    const char *in_path = argv[optind];
-    const char *out_path = argc - optind == 2 ? argv[optind + 1] : "-";
-    format = cli_signal_output(in_path, out_path, format);
+    wopts.precision = cli_precision(); /* 0: text samples round-trip */
+    const char *out_path;
+    int explicit_output;
+    const char *in_path = cli_converter_args(argc, argv, optind, &out_path, &explicit_output);
+    format = cli_signal_output(out_path, format, explicit_output);
     emg_reader *r = cli_open_input(in_path, &in);
     cli_report_write_notes(&wopts, out_path);
     convert(r, out_path, format, &wopts);

@@ -1,10 +1,11 @@
 /* emg-detect: muscle activity onsets and offsets, per channel.
  *
  *   emg-detect [--method threshold|bonato|tkeo|hodges|lidierth|aglr|transient]
- *              [--rest FROM:TO] [--min-duration S] [--merge-gap S] [--burst] IN
+ *              [--rest FROM:TO] [--min-duration S] [--merge-gap S] [--burst]
+ *              [-o OUT] INPUT...
  *
- * Writes one row per active segment: onset duration channel label peak area
- * rms (label "active", or "transient" for --method transient, with the
+ * Writes one row per active segment: file onset duration channel label peak
+ * area rms (label "active", or "transient" for --method transient, with the
  * potential's phases and turns).  Methods and references:
  * include/emgkit/detect.h and docs/methods/detection.md. */
 #include <math.h>
@@ -15,16 +16,17 @@
 #include "emgkit/detect.h"
 
 enum { OPT_METHOD = CLI_OPT_TOOL_BASE, OPT_REST, OPT_MIN_DUR, OPT_MERGE, OPT_BURST, OPT_K,
-       OPT_ENVELOPE, OPT_BAND, OPT_NO_BAND, OPT_BONATO_M, OPT_BONATO_R0, OPT_BONATO_PFA,
+       OPT_ENVELOPE, OPT_FILTER_BAND, OPT_NO_FILTER, OPT_BONATO_M, OPT_BONATO_R0, OPT_BONATO_PFA,
        OPT_LID_T1, OPT_LID_T2, OPT_AGLR_L, OPT_AGLR_H, OPT_REST_FRACTION, OPT_TRANSIENT_MAX,
        OPT_VERBOSE };
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: %s [options] INPUT\n"
+            "Usage: %s [options] INPUT...\n"
             "Detect muscle activity (onset and offset) in each channel of a recording.\n"
-            "Output: TSV event table  onset duration channel label peak area rms phases turns\n\n"
+            "Output: TSV event table  file onset duration channel label peak area rms phases\n"
+            "        turns\n\n"
             "  -m, --method NAME      threshold (mean + k SD of the rest envelope), bonato\n"
             "                         (Bonato 1998 double threshold), tkeo (Solnik 2010),\n"
             "                         hodges (Hodges & Bui 1996), lidierth (Lidierth 1986),\n"
@@ -37,28 +39,89 @@ static void usage(FILE *out)
             "                         tkeo 15, transient 5 robust SDs)\n"
             "  --min-duration S       drop shorter segments (0.02; burst mode 0.003)\n"
             "  --merge-gap S          merge segments closer than this (0.05; burst mode 0.01)\n"
-            "  --envelope S           RMS envelope window for threshold (0.05; burst 0.003)\n"
+            "  --envelope-window S    RMS envelope window for threshold (0.05; burst 0.003)\n"
             "  --burst                burst mode for brief events (3 ms envelope)\n"
-            "  --band LO:HI           band-pass before detection in Hz (20:450)\n"
-            "  --no-band              do not band-pass (input already filtered)\n"
+            "  --filter-band LO:HI    band-pass before detection in Hz (20:450)\n"
+            "  --no-filter            do not band-pass (input already filtered)\n"
             "  --bonato-m N, --bonato-r0 N, --bonato-pfa P   Bonato window (5), count (1),\n"
             "                         false-alarm probability per window (0.001)\n"
             "  --lidierth-t1 S, --lidierth-t2 S   minimum time above threshold (0.025), longest\n"
             "                         ignored dip (0.010)\n"
             "  --aglr-window S, --aglr-h H   AGLR window (0.025) and threshold (20)\n"
             "  --transient-max S      longest transient (0.030)\n"
-            "  -o, --output FILE      output file (default: stdout)\n"
-            "  -v, --verbose          rest level and threshold per channel on stderr\n"
-            "  -h, --help             this help\n\n",
+            "  (-v, --verbose: the rest level and threshold of each channel on stderr)\n\n",
             cli_prog());
+    cli_common_help(out, CLI_HELP_OUTPUT | CLI_HELP_BATCH | CLI_HELP_PRECISION);
     cli_input_help(out);
     cli_help_footer(out);
 }
 
 
-int main(int argc, char **argv)
+static void write_events(FILE *f, const char *path, const emg_channel *ch, const char *label,
+                         const emg_detect_result *r)
+{
+    for (size_t k = 0; k < r->n_events; k++) {
+        const emg_active_event *e = &r->events[k];
+        emg_tsv_str(f, path, 0);
+        emg_tsv_time(f, e->onset, 0);
+        emg_tsv_time(f, e->duration, 0);
+        emg_tsv_str(f, ch->name, 0);
+        emg_tsv_str(f, label, 0);
+        emg_tsv_num(f, e->peak, 0);
+        emg_tsv_num(f, e->area, 0);
+        emg_tsv_num(f, e->rms, 0);
+        emg_tsv_num(f, e->phases, 0);
+        emg_tsv_num(f, e->turns, 1);
+    }
+}
+
+typedef struct detect_job {
+    cli_input in;
+    emg_detect_options o;
+} detect_job;
+
+static void detect(void *ctx, const char *path, FILE *f)
+{
+    const detect_job *j = ctx;
+    const emg_detect_options *o = &j->o;
+    emg_recording rec;
+    emg_error err;
+    cli_load_input(&rec, path, &j->in);
+    static const char *cols[] = {"file", "onset", "duration", "channel", "label", "peak",
+                                 "area", "rms", "phases", "turns"};
+    emg_tsv_header(f, 10, cols);
+    const char *label = o->method == EMG_DETECT_TRANSIENT ? "transient" : "active";
+    for (size_t c = 0; c < rec.header.n_channels; c++) {
+        const emg_channel *ch = &rec.header.channels[c];
+        emg_detect_result r;
+        if (ch->n_samples <= 0)
+            continue;
+        if (emg_detect_run(&r, rec.data[c], (size_t)ch->n_samples, ch->fs, o, &err) < 0) {
+            char msg[EMG_ERROR_MESSAGE_MAX];
+            snprintf(msg, sizeof msg, "%s", err.message);
+            emg_error_set(&err, err.status, "%s: channel %s: %s", path, ch->name, msg);
+            cli_fail(&err);
+        }
+        if (cli_verbose())
+            fprintf(stderr,
+                    "%s: %s: channel %s: %s: rest %.3f-%.3f s, level %.4g (SD %.4g) %s, "
+                    "threshold %.4g, noise RMS %.4g, %zu events\n",
+                    cli_prog(), path, ch->name, emg_detect_method_name(o->method), r.rest.from,
+                    r.rest.to, r.rest.mean, r.rest.sd, ch->unit, r.threshold, r.noise_rms,
+                    r.n_events);
+        write_events(f, path, ch, label, &r);
+        emg_detect_result_free(&r);
+    }
+    emg_recording_free(&rec);
+}
+
+static void parse_options(detect_job *j, int argc, char **argv)
 {
     static const struct option longopts[] = {
+        CLI_BASE_LONG_OPTIONS,
+        CLI_OUTPUT_LONG_OPTIONS,
+        CLI_BATCH_LONG_OPTIONS,
+        CLI_PRECISION_LONG_OPTIONS,
         CLI_INPUT_LONG_OPTIONS,
         {"method", required_argument, NULL, 'm'},
         {"rest", required_argument, NULL, OPT_REST},
@@ -66,10 +129,10 @@ int main(int argc, char **argv)
         {"k", required_argument, NULL, 'k'},
         {"min-duration", required_argument, NULL, OPT_MIN_DUR},
         {"merge-gap", required_argument, NULL, OPT_MERGE},
-        {"envelope", required_argument, NULL, OPT_ENVELOPE},
+        {"envelope-window", required_argument, NULL, OPT_ENVELOPE},
         {"burst", no_argument, NULL, OPT_BURST},
-        {"band", required_argument, NULL, OPT_BAND},
-        {"no-band", no_argument, NULL, OPT_NO_BAND},
+        {"filter-band", required_argument, NULL, OPT_FILTER_BAND},
+        {"no-filter", no_argument, NULL, OPT_NO_FILTER},
         {"bonato-m", required_argument, NULL, OPT_BONATO_M},
         {"bonato-r0", required_argument, NULL, OPT_BONATO_R0},
         {"bonato-pfa", required_argument, NULL, OPT_BONATO_PFA},
@@ -78,120 +141,82 @@ int main(int argc, char **argv)
         {"aglr-window", required_argument, NULL, OPT_AGLR_L},
         {"aglr-h", required_argument, NULL, OPT_AGLR_H},
         {"transient-max", required_argument, NULL, OPT_TRANSIENT_MAX},
-        {"output", required_argument, NULL, 'o'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    cli_input in;
-    emg_detect_options o = EMG_DETECT_OPTIONS_INIT;
-    const char *out_path = "-";
-    int opt, verbose = 0, burst = 0, min_set = 0, merge_set = 0, env_set = 0;
+    emg_detect_options *o = &j->o;
+    int opt, burst = 0, min_set = 0, merge_set = 0, env_set = 0;
     double min_dur = 0, merge = 0, envw = 0;
     emg_error err;
-
-    cli_init("emg-detect", argc, argv);
-    cli_input_init(&in);
-    while ((opt = getopt_long(argc, argv, CLI_INPUT_SHORT_OPTIONS "m:k:o:vh", longopts, NULL)) !=
-           -1) {
-        if (cli_input_option(&in, opt, optarg))
+    while ((opt = cli_getopt(argc, argv,
+                             CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS
+                             CLI_BATCH_SHORT_OPTIONS CLI_INPUT_SHORT_OPTIONS "m:k:",
+                             longopts)) != -1) {
+        if (cli_input_option(&j->in, opt, optarg))
             continue;
         switch (opt) {
         case 'm':
-            if (emg_detect_method_from_name(optarg, &o.method, &err) < 0)
+            if (emg_detect_method_from_name(optarg, &o->method, &err) < 0)
                 cli_usage_error("%s", err.message);
             break;
-        case OPT_REST: cli_parse_pair("--rest", optarg, &o.rest_from, &o.rest_to); break;
+        case OPT_REST: cli_parse_pair("--rest", optarg, &o->rest_from, &o->rest_to); break;
         case OPT_REST_FRACTION:
-            o.rest_fraction = cli_parse_double("--rest-fraction", optarg);
-            if (!(o.rest_fraction > 0 && o.rest_fraction <= 1))
+            o->rest_fraction = cli_parse_double("--rest-fraction", optarg);
+            if (!(o->rest_fraction > 0 && o->rest_fraction <= 1))
                 cli_usage_error("--rest-fraction: must be in (0, 1]");
             break;
-        case 'k': o.k = cli_parse_double("--k", optarg); break;
+        case 'k': o->k = cli_parse_double("--k", optarg); break;
         case OPT_MIN_DUR: min_dur = cli_parse_double("--min-duration", optarg); min_set = 1; break;
         case OPT_MERGE: merge = cli_parse_double("--merge-gap", optarg); merge_set = 1; break;
         case OPT_ENVELOPE:
-            envw = cli_parse_double("--envelope", optarg);
+            envw = cli_parse_double("--envelope-window", optarg);
             if (!(envw > 0))
-                cli_usage_error("--envelope: must be > 0 seconds");
+                cli_usage_error("--envelope-window: must be > 0 seconds");
             env_set = 1;
             break;
         case OPT_BURST: burst = 1; break;
-        case OPT_BAND: cli_parse_pair("--band", optarg, &o.band_low, &o.band_high); break;
-        case OPT_NO_BAND: o.band_low = 0; break;
-        case OPT_BONATO_M: o.bonato_m = (int)cli_parse_long("--bonato-m", optarg, 1, 1000); break;
-        case OPT_BONATO_R0: o.bonato_r0 = (int)cli_parse_long("--bonato-r0", optarg, 1, 1000); break;
+        case OPT_FILTER_BAND:
+            cli_parse_pair("--filter-band", optarg, &o->band_low, &o->band_high);
+            if (!(o->band_low > 0 && o->band_high > o->band_low))
+                cli_usage_error("--filter-band: need 0 < LO < HI");
+            break;
+        case OPT_NO_FILTER: o->band_low = 0; break;
+        case OPT_BONATO_M: o->bonato_m = (int)cli_parse_long("--bonato-m", optarg, 1, 1000); break;
+        case OPT_BONATO_R0: o->bonato_r0 = (int)cli_parse_long("--bonato-r0", optarg, 1, 1000); break;
         case OPT_BONATO_PFA:
-            o.bonato_pfa = cli_parse_double("--bonato-pfa", optarg);
-            if (!(o.bonato_pfa > 0 && o.bonato_pfa < 1))
+            o->bonato_pfa = cli_parse_double("--bonato-pfa", optarg);
+            if (!(o->bonato_pfa > 0 && o->bonato_pfa < 1))
                 cli_usage_error("--bonato-pfa: must be in (0, 1)");
             break;
-        case OPT_LID_T1: o.lidierth_t1 = cli_parse_double("--lidierth-t1", optarg); break;
-        case OPT_LID_T2: o.lidierth_t2 = cli_parse_double("--lidierth-t2", optarg); break;
-        case OPT_AGLR_L: o.aglr_window = cli_parse_double("--aglr-window", optarg); break;
-        case OPT_AGLR_H: o.aglr_h = cli_parse_double("--aglr-h", optarg); break;
-        case OPT_TRANSIENT_MAX: o.transient_max = cli_parse_double("--transient-max", optarg); break;
-        case 'o': out_path = optarg; break;
-        case 'v': verbose = 1; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
+        case OPT_LID_T1: o->lidierth_t1 = cli_parse_double("--lidierth-t1", optarg); break;
+        case OPT_LID_T2: o->lidierth_t2 = cli_parse_double("--lidierth-t2", optarg); break;
+        case OPT_AGLR_L: o->aglr_window = cli_parse_double("--aglr-window", optarg); break;
+        case OPT_AGLR_H: o->aglr_h = cli_parse_double("--aglr-h", optarg); break;
+        case OPT_TRANSIENT_MAX: o->transient_max = cli_parse_double("--transient-max", optarg); break;
         default: cli_usage_error("unknown option");
         }
     }
-    if (optind + 1 != argc)
-        cli_usage_error(optind >= argc ? "missing INPUT" : "more than one INPUT");
-    if (o.bonato_r0 > o.bonato_m)
+    if (o->bonato_r0 > o->bonato_m)
         cli_usage_error("--bonato-r0 must not exceed --bonato-m");
     if (burst)
-        emg_detect_options_burst(&o);
+        emg_detect_options_burst(o);
     if (min_set)
-        o.min_duration = min_dur;
+        o->min_duration = min_dur;
     if (merge_set)
-        o.merge_gap = merge;
+        o->merge_gap = merge;
     if (env_set)
-        o.envelope = envw;
-    if (o.min_duration < 0 || o.merge_gap < 0)
+        o->envelope = envw;
+    if (o->min_duration < 0 || o->merge_gap < 0)
         cli_usage_error("--min-duration and --merge-gap must be >= 0");
+}
 
-    emg_recording rec;
-    cli_load_input(&rec, argv[optind], &in);
-    FILE *f = cli_open_text_output(out_path);
-    static const char *cols[] = {"onset", "duration", "channel", "label", "peak",
-                                 "area", "rms", "phases", "turns"};
-    emg_tsv_header(f, 9, cols);
-    const char *label = o.method == EMG_DETECT_TRANSIENT ? "transient" : "active";
-    for (size_t c = 0; c < rec.header.n_channels; c++) {
-        const emg_channel *ch = &rec.header.channels[c];
-        emg_detect_result r;
-        if (ch->n_samples <= 0)
-            continue;
-        if (emg_detect_run(&r, rec.data[c], (size_t)ch->n_samples, ch->fs, &o, &err) < 0) {
-            char msg[EMG_ERROR_MESSAGE_MAX];
-            snprintf(msg, sizeof msg, "%s", err.message);
-            emg_error_set(&err, err.status, "%s: channel %s: %s", argv[optind], ch->name, msg);
-            cli_fail(&err);
-        }
-        if (verbose)
-            fprintf(stderr,
-                    "%s: %s: %s: rest %.3f-%.3f s, level %.4g (SD %.4g) %s, threshold %.4g, "
-                    "noise RMS %.4g, %zu events\n",
-                    cli_prog(), ch->name, emg_detect_method_name(o.method), r.rest.from,
-                    r.rest.to, r.rest.mean, r.rest.sd, ch->unit, r.threshold, r.noise_rms,
-                    r.n_events);
-        for (size_t k = 0; k < r.n_events; k++) {
-            const emg_active_event *e = &r.events[k];
-            emg_tsv_num(f, e->onset, 0);
-            emg_tsv_num(f, e->duration, 0);
-            emg_tsv_str(f, ch->name, 0);
-            emg_tsv_str(f, label, 0);
-            emg_tsv_num(f, e->peak, 0);
-            emg_tsv_num(f, e->area, 0);
-            emg_tsv_num(f, e->rms, 0);
-            emg_tsv_num(f, e->phases, 0);
-            emg_tsv_num(f, e->turns, 1);
-        }
-        emg_detect_result_free(&r);
-    }
-    cli_close_text_output(f);
-    emg_recording_free(&rec);
+int main(int argc, char **argv)
+{
+    detect_job j = {.o = EMG_DETECT_OPTIONS_INIT};
+    cli_init("emg-detect", argc, argv, usage);
+    cli_input_init(&j.in);
+    parse_options(&j, argc, argv);
+    const char *const *paths;
+    size_t n = cli_collect_inputs(argc, argv, optind, &paths);
+    int code = cli_run_table_jobs(paths, n, detect, &j);
     cli_finish_stdout();
-    return CLI_EXIT_OK;
+    return code;
 }

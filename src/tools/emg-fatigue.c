@@ -1,13 +1,13 @@
 /* emg-fatigue: trends of MDF, MNF, FInsm5 and RMS over time, per channel.
  *
  *   emg-fatigue [-w S] [-s S] [--welch SEG:OVERLAP | --periodogram] [--robust]
- *               [--segments FILE | --per-contraction] [--jasa] IN [OUT.tsv]
+ *               [--segments FILE | --per-contraction] [--jasa] [-o OUT.tsv] INPUT...
  *
  * The recording is filtered and windowed as by emg-features; windows flagged
  * rest, clipped, flat or low_snr are left out; over the remaining (active)
  * windows each feature is regressed on time (window centre, seconds).  One
  * row per channel and feature (and per contraction with --segments or
- * --per-contraction): intercept, slope per second with its confidence
+ * --per-contraction), after the input's file: intercept, slope per second with its confidence
  * interval, R^2, p-value, number of windows, change in % of the initial
  * (fitted) value per minute, and the first-vs-last comparison (means of the
  * first and last 10% of windows).  --jasa adds the joint analysis of
@@ -28,27 +28,28 @@ enum { OPT_ROBUST = CLI_OPT_TOOL_BASE, OPT_REGRESSION, OPT_SEGMENTS, OPT_PER_CON
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: %s [options] INPUT [OUTPUT.tsv]\n"
+            "Usage: %s [options] INPUT...\n"
             "Fatigue trends: regression of MDF, MNF, FInsm5 and RMS on time over the active\n"
             "windows of each channel.\n"
-            "Output: TSV  channel contraction onset duration feature method intercept slope\n"
+            "Output: TSV  file channel contraction onset duration feature method intercept slope\n"
             "        ci_low ci_high r2 p_value n_windows change_pct_per_min initial first_mean\n"
             "        last_mean first_last_change_pct [jasa]   (slope per second)\n\n"
             "  --robust               Theil-Sen regression (same as --regression theil-sen)\n"
             "  --regression NAME      ols (default), theil-sen, huber\n"
             "  --confidence P         confidence level of the slope interval (0.95)\n"
             "  --first-last F         fraction of windows for the first-vs-last means (0.1)\n"
-            "  --segments FILE        contractions from an event table (onset, duration and an\n"
-            "                         optional channel column): one row per contraction\n"
+            "  --segments FILE        contractions from an event table (onset, duration and\n"
+            "                         optional channel and file columns, as emg-detect writes\n"
+            "                         it): one row per contraction\n"
             "  --per-contraction      contractions detected from the active windows\n"
             "  --max-gap S            bridge inactive gaps up to S seconds (1)\n"
             "  --min-contraction S    shortest contraction kept (3)\n"
             "  --jasa                 add the JASA quadrant (fatigue, force_increase,\n"
             "                         force_decrease, recovery, undetermined)\n"
-            "  --all-windows          keep flagged windows (rest, clipped, flat, low_snr)\n"
-            "  -o, --output FILE      output file (default: OUTPUT or stdout)\n"
-            "  -h, --help             this help\n\n",
+            "  --all-windows          keep flagged windows (rest, clipped, flat, low_snr)\n\n",
             cli_prog());
+    cli_common_help(out, CLI_HELP_OUTPUT | CLI_HELP_BATCH | CLI_HELP_PRECISION);
+    fputs("(With one input, -j N gives its channels N threads.)\n\n", out);
     cli_window_help(out, "rms,mdf,mnf,fi_nsm5");
     cli_spectral_help(out, 1);
     cli_input_help(out);
@@ -108,14 +109,15 @@ typedef struct fit_options {
     int all_windows, jasa;
 } fit_options;
 
-static void write_trend(FILE *out, const char *channel, const char *contraction, double onset,
+static void write_trend(FILE *out, const char *file, const char *channel, const char *contraction, double onset,
                         double duration, const char *feature, const fit_options *fo,
                         const emg_trend *tr, const char *jasa)
 {
+    emg_tsv_str(out, file, 0);
     emg_tsv_str(out, channel, 0);
     emg_tsv_str(out, contraction, 0);
-    emg_tsv_num(out, onset, 0);
-    emg_tsv_num(out, duration, 0);
+    emg_tsv_time(out, onset, 0);
+    emg_tsv_time(out, duration, 0);
     emg_tsv_str(out, feature, 0);
     emg_tsv_str(out, emg_regression_name(fo->method), 0);
     const double v[] = {tr->intercept, tr->slope, tr->ci_low, tr->ci_high, tr->r2, tr->p_value,
@@ -129,7 +131,7 @@ static void write_trend(FILE *out, const char *channel, const char *contraction,
 }
 
 /* Fit every feature over the windows of s inside [from, to) seconds. */
-static void fit_range(FILE *out, const series *s, const char *channel, const char *contraction,
+static void fit_range(FILE *out, const char *file, const series *s, const char *channel, const char *contraction,
                       double from, double to, double win_dur, const size_t *ids, size_t n_ids,
                       const fit_options *fo)
 {
@@ -165,16 +167,144 @@ static void fit_range(FILE *out, const series *s, const char *channel, const cha
     double onset = isfinite(from) ? from : (s->n ? s->onset[0] : NAN);
     double end = isfinite(to) ? to : (s->n ? s->onset[s->n - 1] + win_dur : NAN);
     for (size_t f = 0; f < n_ids; f++)
-        write_trend(out, channel, contraction, onset, end - onset, emg_feature_name(ids[f]), fo,
+        write_trend(out, file, channel, contraction, onset, end - onset, emg_feature_name(ids[f]), fo,
                     &tr[f], jasa);
     free(t);
     free(y);
     free(tr);
 }
 
-int main(int argc, char **argv)
+/* Everything one input's analysis needs, from the command line. */
+typedef struct fatigue_job {
+    cli_input in;
+    cli_analysis a;
+    fit_options fo;
+    size_t *ids, n_ids;
+    const char *segments_path; /* --segments */
+    int per_contraction;
+    double max_gap, min_contraction;
+} fatigue_job;
+
+static void write_header(FILE *out, int jasa)
+{
+    static const char *cols[] = {"file", "channel", "contraction", "onset", "duration", "feature",
+                                 "method", "intercept", "slope", "ci_low", "ci_high", "r2",
+                                 "p_value", "n_windows", "change_pct_per_min", "initial",
+                                 "first_mean", "last_mean", "first_last_change_pct", "jasa"};
+    emg_tsv_header(out, jasa ? 20 : 19, cols);
+}
+
+/* One row set per contraction of the segments table that belongs to this
+ * channel (a row naming another channel is not ours). */
+static void fit_segments(FILE *out, const char *path, const series *s, const char *name,
+                         size_t c, double dur, const emg_segment *segs, size_t n_segs,
+                         const fatigue_job *j)
+{
+    char index[32];
+    snprintf(index, sizeof index, "%zu", c + 1);
+    for (size_t k = 0; k < n_segs; k++) {
+        const emg_segment *g = &segs[k];
+        if (g->channel[0] && strcmp(g->channel, name) != 0 && strcmp(g->channel, index) != 0)
+            continue;
+        char label[32];
+        snprintf(label, sizeof label, "%zu", k + 1);
+        fit_range(out, path, s, name, label, g->onset, g->onset + g->duration, dur, j->ids,
+                  j->n_ids, &j->fo);
+    }
+}
+
+static void fit_contractions(FILE *out, const char *path, const series *s, const char *name,
+                             double dur, const fatigue_job *j)
+{
+    const unsigned inactive = EMG_WINDOW_REST | EMG_WINDOW_FLAT | EMG_WINDOW_CLIPPED;
+    int *active = malloc((s->n ? s->n : 1) * sizeof *active);
+    emg_error err;
+    if (!active)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    for (size_t i = 0; i < s->n; i++)
+        active[i] = !(s->flags[i] & inactive);
+    emg_segment *cs;
+    size_t ncs;
+    if (emg_contractions_from_windows(&cs, &ncs, s->onset, active, s->n, dur, j->max_gap,
+                                      j->min_contraction, &err) < 0)
+        cli_fail(&err);
+    for (size_t k = 0; k < ncs; k++) {
+        char label[32];
+        snprintf(label, sizeof label, "%zu", k + 1);
+        fit_range(out, path, s, name, label, cs[k].onset, cs[k].onset + cs[k].duration, dur,
+                  j->ids, j->n_ids, &j->fo);
+    }
+    if (ncs == 0)
+        cli_warn(path, "channel %s: no contraction of at least %g s found", name,
+                 j->min_contraction);
+    free(cs);
+    free(active);
+}
+
+static void analyse(void *ctx, const char *path, FILE *out)
+{
+    fatigue_job *j = ctx;
+    emg_error err;
+    emg_segment *segs = NULL; /* this recording's rows of --segments */
+    size_t n_segs = 0;
+    if (j->segments_path) {
+        if (emg_segments_read(&segs, &n_segs, j->segments_path, path, &err) < 0)
+            cli_fail(&err);
+        if (n_segs == 0)
+            cli_warn(path, "no contraction of %s is about this recording", j->segments_path);
+    }
+    emg_reader *r = cli_open_input(path, &j->in);
+    cli_keep_emg_channels(r, path, &j->in);
+    const emg_header *hdr = emg_reader_header(r);
+    collect_ctx cc = {calloc(hdr->n_channels ? hdr->n_channels : 1, sizeof(series)), j->n_ids,
+                      j->a.window.window_s};
+    if (!cc.ch)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    emg_channel_stage stage;
+    emg_channel_stage_filter(&stage, &j->a.filter);
+    emg_window_engine *eng;
+    if (emg_window_engine_create(&eng, hdr, j->ids, j->n_ids, &j->a.features, &j->a.spectrum,
+                                 &j->a.window, j->a.filter_on ? &stage : NULL, collect, &cc,
+                                 &err) < 0)
+        cli_fail(&err);
+    for (size_t c = 0; c < hdr->n_channels; c++)
+        if (emg_window_engine_skipped(eng, c))
+            cli_warn(path, "channel %s left out: %s", hdr->channels[c].name,
+                     emg_window_engine_skipped(eng, c));
+    if (emg_window_engine_run(eng, r, &err) < 0)
+        cli_fail(&err);
+
+    write_header(out, j->fo.jasa);
+    for (size_t c = 0; c < hdr->n_channels; c++) {
+        const series *s = &cc.ch[c];
+        const char *name = hdr->channels[c].name;
+        if (j->segments_path)
+            fit_segments(out, path, s, name, c, cc.duration, segs, n_segs, j);
+        else if (j->per_contraction)
+            fit_contractions(out, path, s, name, cc.duration, j);
+        else
+            fit_range(out, path, s, name, "all", -INFINITY, INFINITY, cc.duration, j->ids,
+                      j->n_ids, &j->fo);
+    }
+    for (size_t c = 0; c < hdr->n_channels; c++) {
+        free(cc.ch[c].t);
+        free(cc.ch[c].onset);
+        free(cc.ch[c].v);
+        free(cc.ch[c].flags);
+    }
+    free(cc.ch);
+    free(segs);
+    emg_window_engine_destroy(eng);
+    emg_reader_close(r);
+}
+
+static void parse_options(fatigue_job *j, int argc, char **argv)
 {
     static const struct option longopts[] = {
+        CLI_BASE_LONG_OPTIONS,
+        CLI_OUTPUT_LONG_OPTIONS,
+        CLI_BATCH_LONG_OPTIONS,
+        CLI_PRECISION_LONG_OPTIONS,
         CLI_INPUT_LONG_OPTIONS,
         CLI_WINDOW_LONG_OPTIONS,
         CLI_SPECTRAL_LONG_OPTIONS,
@@ -188,147 +318,73 @@ int main(int argc, char **argv)
         {"min-contraction", required_argument, NULL, OPT_MIN_CONTRACTION},
         {"jasa", no_argument, NULL, OPT_JASA},
         {"all-windows", no_argument, NULL, OPT_ALL_WINDOWS},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    cli_input in;
-    cli_analysis a;
-    fit_options fo = {EMG_REGRESSION_OLS, 0.95, 0.1, 0, 0};
-    const char *out_path = NULL, *segments_path = NULL;
-    int opt, per_contraction = 0;
-    double max_gap = 1.0, min_contraction = 3.0;
     emg_error err;
-
-    cli_init("emg-fatigue", argc, argv);
-    cli_input_init(&in);
-    cli_analysis_init(&a, 1, "rms,mdf,mnf,fi_nsm5");
-    while ((opt = getopt_long(argc, argv, CLI_INPUT_SHORT_OPTIONS CLI_WINDOW_SHORT_OPTIONS "o:h",
-                              longopts, NULL)) != -1) {
-        if (cli_input_option(&in, opt, optarg) || cli_analysis_option(&a, opt, optarg))
+    int opt;
+    while ((opt = cli_getopt(argc, argv,
+                             CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS
+                             CLI_BATCH_SHORT_OPTIONS CLI_INPUT_SHORT_OPTIONS
+                             CLI_WINDOW_SHORT_OPTIONS,
+                             longopts)) != -1) {
+        if (cli_input_option(&j->in, opt, optarg) || cli_analysis_option(&j->a, opt, optarg))
             continue;
         switch (opt) {
-        case OPT_ROBUST: fo.method = EMG_REGRESSION_THEIL_SEN; break;
+        case OPT_ROBUST: j->fo.method = EMG_REGRESSION_THEIL_SEN; break;
         case OPT_REGRESSION:
-            if (emg_regression_from_name(optarg, &fo.method, &err) < 0)
+            if (emg_regression_from_name(optarg, &j->fo.method, &err) < 0)
                 cli_usage_error("--regression: %s", err.message);
             break;
         case OPT_CONFIDENCE:
-            fo.confidence = cli_parse_double("--confidence", optarg);
-            if (!(fo.confidence > 0 && fo.confidence < 1))
+            j->fo.confidence = cli_parse_double("--confidence", optarg);
+            if (!(j->fo.confidence > 0 && j->fo.confidence < 1))
                 cli_usage_error("--confidence: must be in (0, 1)");
             break;
         case OPT_FIRST_LAST:
-            fo.fraction = cli_parse_double("--first-last", optarg);
-            if (!(fo.fraction > 0 && fo.fraction <= 0.5))
+            j->fo.fraction = cli_parse_double("--first-last", optarg);
+            if (!(j->fo.fraction > 0 && j->fo.fraction <= 0.5))
                 cli_usage_error("--first-last: must be in (0, 0.5]");
             break;
-        case OPT_SEGMENTS: segments_path = optarg; break;
-        case OPT_PER_CONTRACTION: per_contraction = 1; break;
-        case OPT_MAX_GAP: max_gap = cli_parse_double("--max-gap", optarg); break;
-        case OPT_MIN_CONTRACTION: min_contraction = cli_parse_double("--min-contraction", optarg); break;
-        case OPT_JASA: fo.jasa = 1; break;
-        case OPT_ALL_WINDOWS: fo.all_windows = 1; break;
-        case 'o': out_path = optarg; break;
-        case 'h': usage(stdout); cli_finish_stdout(); return 0;
+        case OPT_SEGMENTS: j->segments_path = optarg; break;
+        case OPT_PER_CONTRACTION: j->per_contraction = 1; break;
+        case OPT_MAX_GAP: j->max_gap = cli_parse_double("--max-gap", optarg); break;
+        case OPT_MIN_CONTRACTION:
+            j->min_contraction = cli_parse_double("--min-contraction", optarg);
+            break;
+        case OPT_JASA: j->fo.jasa = 1; break;
+        case OPT_ALL_WINDOWS: j->fo.all_windows = 1; break;
         default: cli_usage_error("unknown option");
         }
     }
-    if (segments_path && per_contraction)
+    if (j->segments_path && j->per_contraction)
         cli_usage_error("--segments and --per-contraction exclude each other");
-    const char *in_path = cli_input_output_args(argc, argv, optind, &out_path);
+}
 
-    size_t *ids, n_ids;
-    if (emg_feature_list_parse(a.feature_list, &ids, &n_ids, &err) < 0)
+int main(int argc, char **argv)
+{
+    fatigue_job j = {.fo = {EMG_REGRESSION_OLS, 0.95, 0.1, 0, 0},
+                     .max_gap = 1.0, .min_contraction = 3.0};
+    emg_error err;
+
+    cli_init("emg-fatigue", argc, argv, usage);
+    cli_input_init(&j.in);
+    cli_analysis_init(&j.a, 1, "rms,mdf,mnf,fi_nsm5");
+    parse_options(&j, argc, argv);
+    const char *const *paths;
+    size_t n = cli_collect_inputs(argc, argv, optind, &paths);
+    if (j.segments_path)
+        cli_register_input(j.segments_path);
+    if (n == 1)
+        j.a.window.threads = cli_jobs(); /* one input: the jobs share its channels */
+
+    if (emg_feature_list_parse(j.a.feature_list, &j.ids, &j.n_ids, &err) < 0)
         cli_usage_error("--features: %s", err.message);
-    if (a.wisdom && emg_fftw_wisdom_load(a.wisdom, &err) < 0)
-        cli_warn("%s (continuing without it)", err.message);
-    emg_segment *segs = NULL;
-    size_t n_segs = 0;
-    if (segments_path && emg_segments_read(&segs, &n_segs, segments_path, &err) < 0)
-        cli_fail(&err);
+    if (j.a.wisdom && emg_fftw_wisdom_load(j.a.wisdom, &err) < 0)
+        cli_warn(NULL, "%s (continuing without it)", err.message);
 
-    emg_reader *r = cli_open_input(in_path, &in);
-    cli_keep_emg_channels(r, in_path, &in);
-    const emg_header *hdr = emg_reader_header(r);
-    collect_ctx cc = {calloc(hdr->n_channels ? hdr->n_channels : 1, sizeof(series)), n_ids, a.window.window_s};
-    if (!cc.ch)
-        cli_die(CLI_EXIT_INTERNAL, "out of memory");
-    emg_channel_stage stage;
-    emg_channel_stage_filter(&stage, &a.filter);
-    emg_window_engine *eng;
-    if (emg_window_engine_create(&eng, hdr, ids, n_ids, &a.features, &a.spectrum, &a.window,
-                                 a.filter_on ? &stage : NULL,
-                                 collect, &cc, &err) < 0)
-        cli_fail(&err);
-    for (size_t c = 0; c < hdr->n_channels; c++)
-        if (emg_window_engine_skipped(eng, c))
-            cli_warn("channel %s left out: %s", hdr->channels[c].name, emg_window_engine_skipped(eng, c));
-    if (emg_window_engine_run(eng, r, &err) < 0)
-        cli_fail(&err);
-
-    FILE *out = cli_open_text_output(out_path);
-    static const char *cols[] = {"channel", "contraction", "onset", "duration", "feature", "method",
-                                 "intercept", "slope", "ci_low", "ci_high", "r2", "p_value",
-                                 "n_windows", "change_pct_per_min", "initial", "first_mean",
-                                 "last_mean", "first_last_change_pct", "jasa"};
-    emg_tsv_header(out, fo.jasa ? 19 : 18, cols);
-    const unsigned inactive = EMG_WINDOW_REST | EMG_WINDOW_FLAT | EMG_WINDOW_CLIPPED;
-    for (size_t c = 0; c < hdr->n_channels; c++) {
-        const series *s = &cc.ch[c];
-        const char *name = hdr->channels[c].name;
-        double dur = cc.duration;
-        if (segments_path) {
-            char index[32];
-            snprintf(index, sizeof index, "%zu", c + 1);
-            for (size_t k = 0; k < n_segs; k++) {
-                if (segs[k].channel[0] && strcmp(segs[k].channel, name) != 0 &&
-                    strcmp(segs[k].channel, index) != 0)
-                    continue; /* a row for another channel */
-                char label[32];
-                snprintf(label, sizeof label, "%zu", k + 1);
-                fit_range(out, s, name, label, segs[k].onset, segs[k].onset + segs[k].duration, dur,
-                          ids, n_ids, &fo);
-            }
-        } else if (per_contraction) {
-            int *active = malloc((s->n ? s->n : 1) * sizeof *active);
-            if (!active)
-                cli_die(CLI_EXIT_INTERNAL, "out of memory");
-            for (size_t i = 0; i < s->n; i++)
-                active[i] = !(s->flags[i] & inactive);
-            emg_segment *cs;
-            size_t ncs;
-            if (emg_contractions_from_windows(&cs, &ncs, s->onset, active, s->n, dur, max_gap,
-                                              min_contraction, &err) < 0)
-                cli_fail(&err);
-            for (size_t k = 0; k < ncs; k++) {
-                char label[32];
-                snprintf(label, sizeof label, "%zu", k + 1);
-                fit_range(out, s, name, label, cs[k].onset, cs[k].onset + cs[k].duration, dur, ids,
-                          n_ids, &fo);
-            }
-            if (ncs == 0)
-                cli_warn("channel %s: no contraction of at least %g s found", name, min_contraction);
-            free(cs);
-            free(active);
-        } else {
-            fit_range(out, s, name, "all", -INFINITY, INFINITY, dur, ids, n_ids, &fo);
-        }
-    }
-    cli_close_text_output(out);
-    size_t n_channels = hdr->n_channels;
-    emg_window_engine_destroy(eng);
-    emg_reader_close(r);
-    if (a.wisdom && emg_fftw_wisdom_save(a.wisdom, &err) < 0)
-        cli_warn("%s", err.message);
-    for (size_t c = 0; c < n_channels; c++) {
-        free(cc.ch[c].t);
-        free(cc.ch[c].onset);
-        free(cc.ch[c].v);
-        free(cc.ch[c].flags);
-    }
-    free(cc.ch);
-    free(segs);
-    free(ids);
+    int code = cli_run_table_jobs(paths, n, analyse, &j);
+    if (j.a.wisdom && emg_fftw_wisdom_save(j.a.wisdom, &err) < 0)
+        cli_warn(NULL, "%s", err.message);
+    free(j.ids);
     cli_finish_stdout();
-    return 0;
+    return code;
 }

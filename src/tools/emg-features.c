@@ -1,12 +1,12 @@
 /* emg-features: features of every window of every channel.
  *
  *   emg-features [-w S] [-s S] [--taper NAME] [--welch SEG:OVERLAP | --periodogram]
- *                [--features LIST] [--band LO:HI] [-j N] [--no-filter] IN [OUT.tsv]
+ *                [--features LIST] [--band LO:HI] [-j N] [--no-filter] [-o OUT] INPUT...
  *
  * The recording is streamed through the filter module's surface-EMG chain
  * (20-450 Hz band-pass + mains notch, zero-phase; --no-filter skips it), cut
  * into windows of -w seconds every -s seconds, and each window's features are
- * written as one row: onset duration channel <features...> flags.  Spectra
+ * written as one row: file onset duration channel <features...> flags.  Spectra
  * are Welch estimates exactly as scipy.signal.welch (Hann 256-point segments,
  * 50% overlap by default) on FFTW plans made once per channel.  Methods:
  * docs/methods/features.md; library: include/emgkit/features.h. */
@@ -23,16 +23,16 @@ enum { OPT_LIST = CLI_OPT_TOOL_BASE, OPT_FLOOR };
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: %s [options] INPUT [OUTPUT.tsv]\n"
+            "Usage: %s [options] INPUT...\n"
             "Compute time- and frequency-domain features of every window of every channel.\n"
-            "Output: TSV  onset duration channel <one column per feature> flags\n\n"
+            "Output: TSV  file onset duration channel <one column per feature> flags\n"
+            "        (-o NAME.h5 or .hdf5, one input: an HDF5 table, docs/methods/features.md)\n\n"
             "  --list                 list the features with their units and exit\n"
             "  --floor                benchmark floor: only read the input and run the same\n"
-            "                         FFTW transforms (no filter, no features, no output)\n"
-            "  -o, --output FILE      output file (default: OUTPUT or stdout); a name ending\n"
-            "                         in .h5 or .hdf5 gets an HDF5 table (docs/methods/features.md)\n"
-            "  -h, --help             this help\n\n",
+            "                         FFTW transforms (no filter, no features, no output)\n\n",
             cli_prog());
+    cli_common_help(out, CLI_HELP_OUTPUT | CLI_HELP_BATCH | CLI_HELP_PRECISION);
+    fputs("(With one input, -j N gives its channels N threads.)\n\n", out);
     cli_window_help(out, "'default'");
     cli_spectral_help(out, 1);
     cli_input_help(out);
@@ -40,6 +40,7 @@ static void usage(FILE *out)
 }
 
 typedef struct writer_ctx {
+    const char *path;
     FILE *out;
     emg_table_h5 *h5;
     double *row;
@@ -60,8 +61,9 @@ static int write_row(void *ctx, const emg_window_result *w)
         wc->row[3 + wc->n_ids] = (double)w->flags;
         return emg_table_h5_append(wc->h5, wc->row, &wc->err);
     }
-    emg_tsv_num(wc->out, w->onset, 0);
-    emg_tsv_num(wc->out, w->duration, 0);
+    emg_tsv_str(wc->out, wc->path, 0);
+    emg_tsv_time(wc->out, w->onset, 0);
+    emg_tsv_time(wc->out, w->duration, 0);
     emg_tsv_str(wc->out, wc->hdr->channels[w->channel].name, 0);
     for (size_t i = 0; i < wc->n_ids; i++)
         emg_tsv_num(wc->out, w->values[i], 0);
@@ -120,7 +122,8 @@ static void run_floor(emg_reader *r, const emg_spectrum_options *so, const emg_w
     }
     if (rc < 0)
         cli_fail(&err);
-    fprintf(stderr, "%s: floor: %zu transforms\n", cli_prog(), transforms);
+    if (cli_verbose())
+        fprintf(stderr, "%s: floor: %zu transforms\n", cli_prog(), transforms);
     for (size_t c = 0; c < hdr->n_channels; c++) {
         emg_psd_plan_destroy(fc[c].plan);
         free(fc[c].buf);
@@ -149,96 +152,82 @@ static void list_features(void)
                emg_feature_description(i));
 }
 
-int main(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        CLI_INPUT_LONG_OPTIONS,
-        CLI_WINDOW_LONG_OPTIONS,
-        CLI_SPECTRAL_LONG_OPTIONS,
-        {"list", no_argument, NULL, OPT_LIST},
-        {"floor", no_argument, NULL, OPT_FLOOR},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+/* Everything one input's analysis needs, from the command line. */
+typedef struct features_job {
     cli_input in;
     cli_analysis a;
-    const char *out_path = NULL;
-    int opt, floor_only = 0;
-    emg_error err;
-
-    cli_init("emg-features", argc, argv);
-    cli_input_init(&in);
-    cli_analysis_init(&a, 1, "default");
-    while ((opt = getopt_long(argc, argv, CLI_INPUT_SHORT_OPTIONS CLI_WINDOW_SHORT_OPTIONS "o:h",
-                              longopts, NULL)) != -1) {
-        if (cli_input_option(&in, opt, optarg) || cli_analysis_option(&a, opt, optarg))
-            continue;
-        switch (opt) {
-        case OPT_LIST: list_features(); cli_finish_stdout(); return 0;
-        case OPT_FLOOR: floor_only = 1; break;
-        case 'o': out_path = optarg; break;
-        case 'h': usage(stdout); cli_finish_stdout(); return 0;
-        default: cli_usage_error("unknown option");
-        }
-    }
-    const char *in_path = cli_input_output_args(argc, argv, optind, &out_path);
-
     size_t *ids, n_ids;
-    if (emg_feature_list_parse(a.feature_list, &ids, &n_ids, &err) < 0)
-        cli_usage_error("--features: %s", err.message);
-    if (a.wisdom && emg_fftw_wisdom_load(a.wisdom, &err) < 0)
-        cli_warn("%s (continuing without it)", err.message);
+    int floor_only;
+    const char *h5_path; /* -o NAME.h5: an HDF5 table instead of TSV */
+} features_job;
 
-    /* Blocks of a few seconds: each block is one round of the window engine
-     * (its worker threads start and meet once per block), and readers choose
-     * about 0.5 s by default; memory stays a few MB. */
-    if (!in.read.block_seconds_hint_ms)
-        in.read.block_seconds_hint_ms = 4000;
-    emg_reader *r = cli_open_input(in_path, &in);
-    const emg_header *hdr = emg_reader_header(r);
-    if (floor_only) {
-        run_floor(r, &a.spectrum, &a.window);
-        emg_reader_close(r);
-        free(ids);
-        return 0;
-    }
-    const char *ext = path_extension(out_path);
-    int h5 = !strcmp(ext, "h5") || !strcmp(ext, "hdf5");
-    FILE *out = h5 ? NULL : cli_open_text_output(out_path);
-    writer_ctx wc = {out, NULL, NULL, {EMG_OK, ""}, hdr, n_ids};
-    emg_channel_stage stage;
-    emg_channel_stage_filter(&stage, &a.filter);
-    emg_window_engine *eng;
-    if (emg_window_engine_create(&eng, hdr, ids, n_ids, &a.features, &a.spectrum, &a.window,
-                                 a.filter_on ? &stage : NULL,
-                                 write_row, &wc, &err) < 0)
-        cli_fail(&err);
-    for (size_t c = 0; c < hdr->n_channels; c++)
-        if (emg_window_engine_skipped(eng, c))
-            cli_warn("channel %s left out: %s", hdr->channels[c].name, emg_window_engine_skipped(eng, c));
+static void write_tsv_header(FILE *out, const features_job *j)
+{
+    const char **cols = malloc((j->n_ids + 5) * sizeof *cols);
+    if (!cols)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    cols[0] = "file";
+    cols[1] = "onset";
+    cols[2] = "duration";
+    cols[3] = "channel";
+    for (size_t i = 0; i < j->n_ids; i++)
+        cols[4 + i] = emg_feature_name(j->ids[i]);
+    cols[4 + j->n_ids] = "flags";
+    emg_tsv_header(out, j->n_ids + 5, cols);
+    free(cols);
+}
 
-    const char **cols = malloc((n_ids + 4) * sizeof *cols);
+static void open_h5(writer_ctx *wc, const features_job *j, const emg_header *hdr)
+{
+    const char **cols = malloc((j->n_ids + 4) * sizeof *cols);
     const char **names = malloc((hdr->n_channels + 1) * sizeof *names);
-    wc.row = malloc((n_ids + 4) * sizeof *wc.row);
-    if (!cols || !names || !wc.row)
+    emg_error err;
+    if (!cols || !names)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     cols[0] = "onset";
     cols[1] = "duration";
     cols[2] = "channel";
-    for (size_t i = 0; i < n_ids; i++)
-        cols[3 + i] = emg_feature_name(ids[i]);
-    cols[3 + n_ids] = "flags";
+    for (size_t i = 0; i < j->n_ids; i++)
+        cols[3 + i] = emg_feature_name(j->ids[i]);
+    cols[3 + j->n_ids] = "flags";
     for (size_t c = 0; c < hdr->n_channels; c++)
         names[c] = hdr->channels[c].name;
-    if (h5) {
-        if (!strcmp(out_path, "-"))
-            cli_usage_error("HDF5 output needs a file name");
-        if (emg_table_h5_open(&wc.h5, out_path, "features", n_ids + 4, cols, names, hdr->n_channels, &err) < 0)
-            cli_fail(&err);
-    } else {
-        emg_tsv_header(out, n_ids + 4, cols);
-    }
+    if (emg_table_h5_open(&wc->h5, j->h5_path, "features", j->n_ids + 4, cols, names,
+                          hdr->n_channels, &err) < 0)
+        cli_fail(&err);
+    free(cols);
+    free(names);
+}
 
+static void analyse(void *ctx, const char *path, FILE *out)
+{
+    features_job *j = ctx;
+    emg_error err;
+    emg_reader *r = cli_open_input(path, &j->in);
+    const emg_header *hdr = emg_reader_header(r);
+    if (j->floor_only) {
+        run_floor(r, &j->a.spectrum, &j->a.window);
+        emg_reader_close(r);
+        return;
+    }
+    writer_ctx wc = {path, out, NULL, NULL, {EMG_OK, ""}, hdr, j->n_ids};
+    emg_channel_stage stage;
+    emg_channel_stage_filter(&stage, &j->a.filter);
+    emg_window_engine *eng;
+    if (emg_window_engine_create(&eng, hdr, j->ids, j->n_ids, &j->a.features, &j->a.spectrum,
+                                 &j->a.window, j->a.filter_on ? &stage : NULL, write_row, &wc,
+                                 &err) < 0)
+        cli_fail(&err);
+    for (size_t c = 0; c < hdr->n_channels; c++)
+        if (emg_window_engine_skipped(eng, c))
+            cli_warn(path, "channel %s left out: %s", hdr->channels[c].name,
+                     emg_window_engine_skipped(eng, c));
+    if (!(wc.row = malloc((j->n_ids + 4) * sizeof *wc.row)))
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    if (j->h5_path)
+        open_h5(&wc, j, hdr);
+    else
+        write_tsv_header(out, j);
     if (emg_window_engine_run(eng, r, &err) < 0) {
         if (wc.h5) {
             emg_table_h5_abort(wc.h5);
@@ -251,14 +240,81 @@ int main(int argc, char **argv)
     emg_reader_close(r);
     if (wc.h5 && emg_table_h5_close(wc.h5, &err) < 0)
         cli_fail(&err);
-    if (out)
-        cli_close_text_output(out);
-    if (a.wisdom && emg_fftw_wisdom_save(a.wisdom, &err) < 0)
-        cli_warn("%s", err.message);
-    free(cols);
-    free(names);
     free(wc.row);
-    free(ids);
+}
+
+static void parse_options(features_job *j, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_BASE_LONG_OPTIONS,
+        CLI_OUTPUT_LONG_OPTIONS,
+        CLI_BATCH_LONG_OPTIONS,
+        CLI_PRECISION_LONG_OPTIONS,
+        CLI_INPUT_LONG_OPTIONS,
+        CLI_WINDOW_LONG_OPTIONS,
+        CLI_SPECTRAL_LONG_OPTIONS,
+        {"list", no_argument, NULL, OPT_LIST},
+        {"floor", no_argument, NULL, OPT_FLOOR},
+        {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = cli_getopt(argc, argv,
+                             CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS
+                             CLI_BATCH_SHORT_OPTIONS CLI_INPUT_SHORT_OPTIONS
+                             CLI_WINDOW_SHORT_OPTIONS,
+                             longopts)) != -1) {
+        if (cli_input_option(&j->in, opt, optarg) || cli_analysis_option(&j->a, opt, optarg))
+            continue;
+        switch (opt) {
+        case OPT_LIST: list_features(); cli_finish_stdout(); exit(CLI_EXIT_OK);
+        case OPT_FLOOR: j->floor_only = 1; break;
+        default: cli_usage_error("unknown option");
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    features_job j = {0};
+    emg_error err;
+
+    cli_init("emg-features", argc, argv, usage);
+    cli_input_init(&j.in);
+    cli_analysis_init(&j.a, 1, "default");
+    parse_options(&j, argc, argv);
+    const char *const *paths;
+    size_t n = cli_collect_inputs(argc, argv, optind, &paths);
+    if (n == 1)
+        j.a.window.threads = cli_jobs(); /* one input: the jobs share its channels */
+    const char *out_path = cli_output_path();
+    if (out_path && (!strcmp(path_extension(out_path), "h5") ||
+                     !strcmp(path_extension(out_path), "hdf5"))) {
+        if (n > 1)
+            cli_usage_error("-o %s: an HDF5 feature table holds one input; for several, write "
+                            "TSV", out_path);
+        cli_refuse_output_over_input(out_path, EMG_FORMAT_HDF5);
+        j.h5_path = out_path;
+    }
+    if (emg_feature_list_parse(j.a.feature_list, &j.ids, &j.n_ids, &err) < 0)
+        cli_usage_error("--features: %s", err.message);
+    if (j.a.wisdom && emg_fftw_wisdom_load(j.a.wisdom, &err) < 0)
+        cli_warn(NULL, "%s (continuing without it)", err.message);
+
+    /* Blocks of a few seconds: each block is one round of the window engine
+     * (its worker threads start and meet once per block), and readers choose
+     * about 0.5 s by default; memory stays a few MB. */
+    if (!j.in.read.block_seconds_hint_ms)
+        j.in.read.block_seconds_hint_ms = 4000;
+    int code;
+    if (j.h5_path || j.floor_only) {
+        for (size_t i = 0; i < n; i++)
+            analyse(&j, paths[i], NULL); /* no table on standard output */
+        code = CLI_EXIT_OK;
+    } else {
+        code = cli_run_table_jobs(paths, n, analyse, &j);
+    }
+    if (j.a.wisdom && emg_fftw_wisdom_save(j.a.wisdom, &err) < 0)
+        cli_warn(NULL, "%s", err.message);
+    free(j.ids);
     cli_finish_stdout();
-    return 0;
+    return code;
 }

@@ -20,7 +20,7 @@
 
 enum {
     OPT_HIGHPASS = CLI_OPT_TOOL_BASE, OPT_LOWPASS, OPT_BANDPASS, OPT_BANDSTOP, OPT_ORDER,
-    OPT_CAUSAL, OPT_ZERO_PHASE, OPT_NOTCH, OPT_NOTCH_HARMONICS, OPT_NOTCH_Q, OPT_DETREND, OPT_DC,
+    OPT_CAUSAL, OPT_ZERO_PHASE, OPT_MAINS, OPT_NOTCH_HARMONICS, OPT_NOTCH_Q, OPT_DETREND, OPT_DC,
     OPT_RECTIFY, OPT_ENVELOPE, OPT_ENVELOPE_WINDOW, OPT_ENVELOPE_CUTOFF, OPT_DEFAULT_CHAIN, OPT_TO
 };
 
@@ -28,15 +28,16 @@ static void usage(FILE *out)
 {
     fputs("Usage: emg-filter [OPTIONS] IN [OUT]\n"
           "Filter every selected channel of a recording.  Operations apply in the order\n"
-          "given; OUT \"-\" or none writes the emgkit pipe format to standard output, any\n"
-          "other OUT is written in the format its extension names (as emg-convert).\n\n"
+          "given.  The output, OUT or -o FILE, is written in the format its extension names\n"
+          "(as emg-convert); \"-\" or none writes the emgkit pipe format to standard output.\n"
+          "An existing recording is replaced only when named with -o.\n\n"
           "Operations:\n"
           "      --highpass HZ         Butterworth high-pass, corner at HZ (-3 dB causal,\n"
           "                            -6 dB zero-phase)\n"
           "      --lowpass HZ          Butterworth low-pass\n"
           "      --bandpass LO:HI      Butterworth band-pass (2 x order poles)\n"
           "      --bandstop LO:HI      Butterworth band-stop\n"
-          "      --notch 50|60|auto|off  mains notch comb at 50 or 60 Hz and harmonics;\n"
+          "      --mains 50|60|auto|none  mains notch comb at 50 or 60 Hz and harmonics;\n"
           "                            auto detects 50 or 60 Hz from the first 10 s of\n"
           "                            each channel (no notch if neither is present)\n"
           "      --dc                  subtract each channel's mean (holds the channel)\n"
@@ -48,8 +49,8 @@ static void usage(FILE *out)
           "                            energy x[n]^2 - x[n-1] x[n+1], unit squared)\n"
           "      --default-chain       surface-EMG chain: 4th-order band-pass 20-450 Hz\n"
           "                            (upper edge at most 0.9 x Nyquist; 20 Hz high-pass\n"
-          "                            if that is below 40 Hz) plus the mains notch of\n"
-          "                            --notch (default auto) up to the upper edge\n\n"
+          "                            if that is below 40 Hz) plus the mains notch\n"
+          "                            (that of --mains, default auto) up to the upper edge\n\n"
           "Settings (apply to every operation; the last one given wins):\n"
           "      --order N             Butterworth order 1-20 (default 4)\n"
           "      --zero-phase          forward-backward filtering, no delay (default)\n"
@@ -59,14 +60,16 @@ static void usage(FILE *out)
           "      --notch-q Q           quality factor of each notch, 1-1000 (default 30)\n"
           "      --envelope-window S   rms/arv window in seconds (default 0.1)\n"
           "      --envelope-cutoff HZ  linear envelope low-pass cut-off (default 6)\n"
-          "  -j, --jobs N              threads over channels (default 1)\n\n"
+          "  -j, --jobs N              threads over channels (default 1); the result does\n"
+          "                            not depend on it\n\n"
           "Output:\n"
-          "      --to FORMAT           output format instead of OUT's extension\n"
-          "  -v, --verbose             print each channel's chain and detected mains\n"
-          "  -h, --help                show this help\n"
-          "  -V, --version             show the version\n\n"
-          "Example: emg-filter --default-chain --notch 50 --envelope rms in.hea out.h5\n\n",
+          "      --to FORMAT           output format instead of the output's extension:\n"
+          "                            pipe wfdb edf bdf wav flac aiff caf w64 rf64 hdf5\n"
+          "                            csv tsv\n"
+          "  (-v, --verbose: print each channel's chain and the mains auto found)\n\n"
+          "Example: emg-filter --default-chain --mains 50 --envelope rms in.hea out.h5\n\n",
           out);
+    cli_common_help(out, CLI_HELP_OUTPUT);
     cli_input_help(out);
     cli_help_footer(out);
 }
@@ -95,7 +98,7 @@ typedef struct settings {
     int notch_harmonics;
     double notch_q;
     double envelope_window, envelope_cutoff;
-    double chain_mains;           /* --default-chain's notch: 0 auto, < 0 off */
+    double chain_mains;           /* --default-chain's notch: 0 auto, < 0 none */
     int has_default_chain, verbose;
     int jobs;                     /* threads over channels */
 } settings;
@@ -125,20 +128,6 @@ static double positive(const char *option, const char *arg)
     return v;
 }
 
-/* 50, 60, 0 for auto, -1 for off. */
-static double parse_mains(const char *arg)
-{
-    if (!strcmp(arg, "50"))
-        return 50;
-    if (!strcmp(arg, "60"))
-        return 60;
-    if (!strcmp(arg, "auto"))
-        return 0;
-    if (!strcmp(arg, "off"))
-        return -1;
-    cli_usage_error("option --notch: expected 50, 60, auto or off, got '%s'", arg);
-}
-
 static void parse_operation(settings *s, int opt, const char *arg)
 {
     op *o;
@@ -155,8 +144,8 @@ static void parse_operation(settings *s, int opt, const char *arg)
         o->band = opt == OPT_BANDPASS ? EMG_BAND_BANDPASS : EMG_BAND_BANDSTOP;
         parse_band(opt == OPT_BANDPASS ? "--bandpass" : "--bandstop", arg, &o->f1, &o->f2);
         break;
-    case OPT_NOTCH: {
-        double mains = parse_mains(arg);
+    case OPT_MAINS: {
+        double mains = cli_parse_mains(arg); /* 50, 60, 0 auto, -1 none */
         s->chain_mains = mains; /* also the default chain's notch */
         if (mains >= 0)
             add_op(s, OP_NOTCH)->mains = mains;
@@ -179,7 +168,7 @@ static void parse_operation(settings *s, int opt, const char *arg)
     }
 }
 
-/* With --default-chain, --notch chooses the chain's notch instead of adding
+/* With --default-chain, --mains chooses the chain's notch instead of adding
  * a second one. */
 static void fold_notch_into_chain(settings *s)
 {
@@ -226,7 +215,7 @@ static int build_chain(emg_chain *c, const settings *s, emg_error *err)
     return rc;
 }
 
-static emg_chain **make_chains(const emg_header *h, const settings *s)
+static emg_chain **make_chains(const char *in_path, const emg_header *h, const settings *s)
 {
     emg_chain **chains = calloc(h->n_channels ? h->n_channels : 1, sizeof *chains);
     if (!chains)
@@ -235,14 +224,14 @@ static emg_chain **make_chains(const emg_header *h, const settings *s)
         emg_error err;
         const emg_channel *ch = &h->channels[i];
         if (emg_chain_create(&chains[i], ch->fs, &err) < 0 || build_chain(chains[i], s, &err) < 0)
-            cli_die(cli_exit_code(err.status), "channel %zu '%s' (%g Hz): %s", i + 1, ch->name,
-                    ch->fs, err.message);
+            cli_die(cli_exit_code(err.status), "%s: channel %zu '%s' (%g Hz): %s", in_path, i + 1,
+                    ch->name, ch->fs, err.message);
         if (s->verbose)
-            fprintf(stderr, "%s: channel %zu '%s' (%g Hz): %s\n", cli_prog(), i + 1, ch->name,
-                    ch->fs, emg_chain_describe(chains[i]));
+            fprintf(stderr, "%s: %s: channel %zu '%s' (%g Hz): %s\n", cli_prog(), in_path, i + 1,
+                    ch->name, ch->fs, emg_chain_describe(chains[i]));
         else if (!strcmp(emg_chain_describe(chains[i]), "none"))
-            cli_warn("channel %zu '%s' (%g Hz): the default chain does not apply at this rate; "
-                     "copied unchanged", i + 1, ch->name, ch->fs);
+            cli_warn(in_path, "channel %zu '%s' (%g Hz): the default chain does not apply at "
+                     "this rate; copied unchanged", i + 1, ch->name, ch->fs);
     }
     return chains;
 }
@@ -375,12 +364,15 @@ static void *run_channels(void *arg)
 static int process_channels(output *o, const emg_block *block, int jobs, emg_error *err)
 {
     size_t nc = o->h->n_channels;
+    enum { MAX_THREADS = 64 }; /* -j goes to 256 (shared option); more is no faster */
     size_t n_threads = (size_t)jobs < nc ? (size_t)jobs : nc;
+    if (n_threads > MAX_THREADS)
+        n_threads = MAX_THREADS;
     if (n_threads < 1)
         n_threads = 1;
-    channel_work work[64];
-    pthread_t threads[64];
-    int started[64] = {0};
+    channel_work work[MAX_THREADS];
+    pthread_t threads[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
     for (size_t t = 0; t < n_threads; t++) {
         work[t] = (channel_work){o->chains, block, t, n_threads, nc, 0, {EMG_OK, ""}};
         if (t > 0)
@@ -401,7 +393,8 @@ static int process_channels(output *o, const emg_block *block, int jobs, emg_err
     return rc;
 }
 
-static void filter(emg_reader *r, const char *out_path, emg_format format, const settings *s)
+static void filter(emg_reader *r, const char *in_path, const char *out_path, emg_format format,
+                   const settings *s)
 {
     emg_error err;
     const emg_header *in = emg_reader_header(r);
@@ -413,7 +406,7 @@ static void filter(emg_reader *r, const char *out_path, emg_format format, const
     emg_block_init(&o.pending);
     o.h = &header;
     o.single_rate = emg_header_single_rate(&header);
-    o.chains = make_chains(&header, s);
+    o.chains = make_chains(in_path, &header, s);
     o.emitted = calloc(header.n_channels + 1, sizeof *o.emitted);
     if (!o.emitted)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
@@ -441,7 +434,7 @@ static void filter(emg_reader *r, const char *out_path, emg_format format, const
     for (size_t i = 0; i < header.n_channels; i++) {
         double mains = emg_chain_detected_mains(o.chains[i]);
         if (s->verbose && mains >= 0)
-            fprintf(stderr, "%s: channel %zu '%s': mains %s\n", cli_prog(), i + 1,
+            fprintf(stderr, "%s: %s: channel %zu '%s': mains %s\n", cli_prog(), in_path, i + 1,
                     header.channels[i].name,
                     mains == 50 ? "50 Hz" : mains == 60 ? "60 Hz" : "not detected");
         emg_chain_destroy(o.chains[i]);
@@ -455,8 +448,12 @@ static void filter(emg_reader *r, const char *out_path, emg_format format, const
 
 int main(int argc, char **argv)
 {
-    cli_init("emg-filter", argc, argv);
+    cli_init("emg-filter", argc, argv, usage);
     static const struct option options[] = {
+        CLI_BASE_LONG_OPTIONS,
+        CLI_OUTPUT_LONG_OPTIONS,
+        CLI_BATCH_LONG_OPTIONS,
+        CLI_INPUT_LONG_OPTIONS,
         {"highpass", required_argument, NULL, OPT_HIGHPASS},
         {"lowpass", required_argument, NULL, OPT_LOWPASS},
         {"bandpass", required_argument, NULL, OPT_BANDPASS},
@@ -464,7 +461,7 @@ int main(int argc, char **argv)
         {"order", required_argument, NULL, OPT_ORDER},
         {"causal", no_argument, NULL, OPT_CAUSAL},
         {"zero-phase", no_argument, NULL, OPT_ZERO_PHASE},
-        {"notch", required_argument, NULL, OPT_NOTCH},
+        {"mains", required_argument, NULL, OPT_MAINS},
         {"notch-harmonics", required_argument, NULL, OPT_NOTCH_HARMONICS},
         {"notch-q", required_argument, NULL, OPT_NOTCH_Q},
         {"detrend", no_argument, NULL, OPT_DETREND},
@@ -475,11 +472,6 @@ int main(int argc, char **argv)
         {"envelope-cutoff", required_argument, NULL, OPT_ENVELOPE_CUTOFF},
         {"default-chain", no_argument, NULL, OPT_DEFAULT_CHAIN},
         {"to", required_argument, NULL, OPT_TO},
-        {"jobs", required_argument, NULL, 'j'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        CLI_INPUT_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     cli_input in;
@@ -490,10 +482,12 @@ int main(int argc, char **argv)
     s.notch_q = 30;
     s.envelope_window = 0.1;
     s.envelope_cutoff = 6;
-    s.jobs = 1;
     emg_format format = EMG_FORMAT_AUTO;
     int opt;
-    while ((opt = getopt_long(argc, argv, "j:vhV" CLI_INPUT_SHORT_OPTIONS, options, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv,
+                             CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS
+                             CLI_BATCH_SHORT_OPTIONS CLI_INPUT_SHORT_OPTIONS,
+                             options)) != -1) {
         if (cli_input_option(&in, opt, optarg))
             continue;
         switch (opt) {
@@ -518,11 +512,6 @@ int main(int argc, char **argv)
             if (emg_format_from_name(optarg, &format) < 0)
                 cli_usage_error("--to: unknown format '%s'", optarg);
             break;
-        case 'j': s.jobs = (int)cli_parse_long("--jobs", optarg, 1, 64); break;
-        case 'v': s.verbose = 1; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        case 'V': puts("emg-filter " EMGKIT_VERSION); return CLI_EXIT_OK;
-        case '?': cli_usage_error("unknown option");
         default:
             if (opt >= OPT_HIGHPASS && opt <= OPT_DEFAULT_CHAIN)
                 parse_operation(&s, opt, optarg);
@@ -530,16 +519,19 @@ int main(int argc, char **argv)
                 cli_usage_error("unknown option");
         }
     }
+    if (cli_inputs_list())
+        cli_usage_error("--inputs: emg-filter takes one input (IN [OUT]); run it once per file");
+    s.jobs = cli_jobs();
+    s.verbose = cli_verbose();
     fold_notch_into_chain(&s);
     if (s.n_ops == 0)
         cli_usage_error("no operation given (e.g. --default-chain or --bandpass 20:450)");
-    if (argc - optind < 1 || argc - optind > 2)
-        cli_usage_error("expected IN [OUT]");
-    const char *in_path = argv[optind];
-    const char *out_path = argc - optind == 2 ? argv[optind + 1] : "-";
-    format = cli_signal_output(in_path, out_path, format);
+    const char *out_path;
+    int explicit_output;
+    const char *in_path = cli_converter_args(argc, argv, optind, &out_path, &explicit_output);
+    format = cli_signal_output(out_path, format, explicit_output);
     emg_reader *r = cli_open_input(in_path, &in);
-    filter(r, out_path, format, &s);
+    filter(r, in_path, out_path, format, &s);
     emg_reader_close(r);
     cli_finish_stdout();
     return CLI_EXIT_OK;

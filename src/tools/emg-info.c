@@ -6,18 +6,21 @@
 #include <string.h>
 #include "cli.h"
 
+enum { OPT_JSON = CLI_OPT_TOOL_BASE };
+
 static void usage(FILE *out)
 {
     fputs("Usage: emg-info [OPTIONS] FILE...\n"
           "Describe recordings: one row per channel, as TSV with a header row.\n"
           "Columns: file format channel name fs samples duration unit resolution transducer\n"
-          "start_time.  Any format emgkit reads; \"-\" reads standard input.\n\n"
-          "  -j, --json         JSON instead of TSV: one object per file\n"
-          "  -a, --annotations  list the annotations as an event table\n"
-          "                     (onset duration channel label file) instead of channels\n"
-          "  -h, --help         show this help\n"
-          "  -V, --version      show the version\n\n",
+          "start_time (duration in seconds).  Any format emgkit reads; \"-\" reads standard\n"
+          "input.  Every readable file is described; the header comes with the first one.\n\n"
+          "      --json             JSON instead of TSV: an array of one object per file\n"
+          "  -a, --annotations      list the annotations as an event table\n"
+          "                         (onset duration channel label file) instead of channels\n"
+          "  (-j, --jobs: no effect here; emg-info reads its inputs one after the other)\n\n",
           out);
+    cli_common_help(out, CLI_HELP_OUTPUT | CLI_HELP_BATCH | CLI_HELP_PRECISION);
     cli_input_help(out);
     cli_help_footer(out);
 }
@@ -70,7 +73,7 @@ static void print_tsv_rows(FILE *f, const char *path, const char *format, const 
         emg_tsv_str(f, c->name, 0);
         emg_tsv_num(f, c->fs, 0);
         fprintf(f, "%lld\t", (long long)counts[i]);
-        emg_tsv_num(f, (double)counts[i] / c->fs, 0);
+        emg_tsv_time(f, (double)counts[i] / c->fs, 0);
         emg_tsv_str(f, c->unit[0] ? c->unit : "n/a", 0);
         double res = emg_channel_resolution(c);
         emg_tsv_num(f, res > 0 ? res : NAN, 0);
@@ -80,9 +83,8 @@ static void print_tsv_rows(FILE *f, const char *path, const char *format, const 
 }
 
 static void print_json_file(FILE *f, const char *path, const char *format, const emg_header *h,
-                            const int64_t *counts, int first)
+                            const int64_t *counts)
 {
-    fputs(first ? "[\n" : ",\n", f);
     fputs("  {\"file\": ", f);
     json_string(f, path);
     fputs(", \"format\": ", f);
@@ -121,8 +123,8 @@ static void print_annotations(FILE *f, const char *path, const emg_header *h)
 {
     for (size_t i = 0; i < h->n_annotations; i++) {
         const emg_annotation *a = &h->annotations[i];
-        emg_tsv_num(f, a->onset, 0);
-        emg_tsv_num(f, a->duration, 0);
+        emg_tsv_time(f, a->onset, 0);
+        emg_tsv_time(f, a->duration, 0);
         emg_tsv_str(f, a->channel >= 0 ? h->channels[a->channel].name : "n/a", 0);
         emg_tsv_str(f, a->text, 0);
         emg_tsv_str(f, path, 1);
@@ -131,34 +133,71 @@ static void print_annotations(FILE *f, const char *path, const emg_header *h)
 
 enum mode { MODE_TSV, MODE_JSON, MODE_ANNOTATIONS };
 
+/* The output: its header (or JSON's opening bracket) is written with the
+ * first file that could be read, so that a run where none can be read
+ * writes nothing. */
+typedef struct output {
+    FILE *f;
+    enum mode mode;
+    size_t described; /* files written so far */
+} output;
+
+static void begin_file(output *o)
+{
+    static const char *const channel_columns[] = {
+        "file", "format", "channel", "name", "fs", "samples", "duration", "unit", "resolution",
+        "transducer", "start_time"};
+    static const char *const annotation_columns[] = {"onset", "duration", "channel", "label",
+                                                     "file"};
+    if (o->described++ == 0) {
+        if (o->mode == MODE_TSV)
+            emg_tsv_header(o->f, 11, channel_columns);
+        else if (o->mode == MODE_ANNOTATIONS)
+            emg_tsv_header(o->f, 5, annotation_columns);
+        else
+            fputs("[\n", o->f);
+    } else if (o->mode == MODE_JSON) {
+        fputs(",\n", o->f);
+    }
+}
+
+/* "emg-info: message", naming the file when the message does not. */
+static int report_failure(const char *path, const emg_error *err)
+{
+    const char *message = err->message[0] ? err->message : emg_status_name(err->status);
+    fflush(stdout);
+    if (strstr(message, path))
+        fprintf(stderr, "%s: %s\n", cli_prog(), message);
+    else
+        fprintf(stderr, "%s: %s: %s\n", cli_prog(), path, message);
+    return cli_exit_code(err->status);
+}
+
 /* Describe one file; returns its exit code (messages already printed). */
-static int describe(const char *path, const cli_input *in, enum mode mode, int *first_json)
+static int describe(const char *path, const cli_input *in, output *o)
 {
     emg_reader *r;
     emg_error err;
-    if (cli_try_open_input(&r, path, in, &err) < 0) {
-        fprintf(stderr, "%s: %s\n", cli_prog(), err.message);
-        return cli_exit_code(err.status);
-    }
+    if (cli_try_open_input(&r, path, in, &err) < 0)
+        return report_failure(path, &err);
     const emg_header *h = emg_reader_header(r);
-    int64_t *counts = calloc(h->n_channels, sizeof *counts);
+    int64_t *counts = calloc(h->n_channels ? h->n_channels : 1, sizeof *counts);
     if (!counts)
-        cli_die(CLI_EXIT_INTERNAL, "out of memory");
-    int rc = count_samples(r, counts, &err);
-    if (rc < 0) {
-        fprintf(stderr, "%s: %s\n", cli_prog(), err.message);
+        cli_die(CLI_EXIT_INTERNAL, "%s: out of memory", path);
+    if (count_samples(r, counts, &err) < 0) {
         free(counts);
         emg_reader_close(r);
-        return cli_exit_code(err.status);
+        return report_failure(path, &err);
     }
     h = emg_reader_header(r);
     const char *format = emg_format_name(emg_reader_format(r));
-    if (mode == MODE_TSV)
-        print_tsv_rows(stdout, path, format, h, counts);
-    else if (mode == MODE_JSON)
-        print_json_file(stdout, path, format, h, counts, (*first_json)++ == 0);
+    begin_file(o);
+    if (o->mode == MODE_TSV)
+        print_tsv_rows(o->f, path, format, h, counts);
+    else if (o->mode == MODE_JSON)
+        print_json_file(o->f, path, format, h, counts);
     else
-        print_annotations(stdout, path, h);
+        print_annotations(o->f, path, h);
     free(counts);
     emg_reader_close(r);
     return CLI_EXIT_OK;
@@ -166,49 +205,49 @@ static int describe(const char *path, const cli_input *in, enum mode mode, int *
 
 int main(int argc, char **argv)
 {
-    cli_init("emg-info", argc, argv);
+    cli_init("emg-info", argc, argv, usage);
     static const struct option options[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"annotations", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
+        CLI_BASE_LONG_OPTIONS,
+        CLI_OUTPUT_LONG_OPTIONS,
+        CLI_BATCH_LONG_OPTIONS,
+        CLI_PRECISION_LONG_OPTIONS,
         CLI_INPUT_LONG_OPTIONS,
+        {"json", no_argument, NULL, OPT_JSON},
+        {"annotations", no_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     cli_input in;
     cli_input_init(&in);
-    enum mode mode = MODE_TSV;
+    output o = {NULL, MODE_TSV, 0};
     int opt;
-    while ((opt = getopt_long(argc, argv, "jahV" CLI_INPUT_SHORT_OPTIONS, options, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv,
+                             CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS
+                             CLI_BATCH_SHORT_OPTIONS CLI_INPUT_SHORT_OPTIONS "a",
+                             options)) != -1) {
         if (cli_input_option(&in, opt, optarg))
             continue;
         switch (opt) {
-        case 'j': mode = MODE_JSON; break;
-        case 'a': mode = MODE_ANNOTATIONS; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        case 'V': puts("emg-info " EMGKIT_VERSION); return CLI_EXIT_OK;
+        case OPT_JSON: o.mode = MODE_JSON; break;
+        case 'a': o.mode = MODE_ANNOTATIONS; break;
         default: cli_usage_error("unknown option");
         }
     }
-    if (optind >= argc)
-        cli_usage_error("no input file");
-    static const char *const channel_columns[] = {
-        "file", "format", "channel", "name", "fs", "samples", "duration", "unit", "resolution",
-        "transducer", "start_time"};
-    static const char *const annotation_columns[] = {"onset", "duration", "channel", "label",
-                                                     "file"};
-    if (mode == MODE_TSV)
-        emg_tsv_header(stdout, 11, channel_columns);
-    else if (mode == MODE_ANNOTATIONS)
-        emg_tsv_header(stdout, 5, annotation_columns);
-    int status = CLI_EXIT_OK, first_json = 0;
-    for (int i = optind; i < argc; i++) {
-        int code = describe(argv[i], &in, mode, &first_json);
+    const char *const *paths;
+    size_t n = cli_collect_inputs(argc, argv, optind, &paths);
+    o.f = cli_open_text_output(cli_output_path() ? cli_output_path() : "-");
+    int status = CLI_EXIT_OK;
+    for (size_t i = 0; i < n; i++) {
+        int code = describe(paths[i], &in, &o);
         if (code > status)
             status = code;
     }
-    if (mode == MODE_JSON)
-        fputs(first_json ? "\n]\n" : "[]\n", stdout);
+    if (o.described == 0) {
+        cli_abandon_outputs(); /* no file could be read: leave no output */
+    } else {
+        if (o.mode == MODE_JSON)
+            fputs("\n]\n", o.f);
+        cli_close_text_output(o.f);
+    }
     cli_finish_stdout();
     return status;
 }

@@ -1,13 +1,17 @@
 /* emg-score: score predicted events against ground-truth events.
  *
- *   emg-score --truth T.tsv --pred P.tsv [-o SCORES.tsv] [--confusion C.tsv]
+ *   emg-score --truth T.tsv --pred P.tsv [--truth T2.tsv --pred P2.tsv]...
+ *             [-o SCORES.tsv] [--confusion C.tsv]
  *
  * Events match when they carry the same label (and channel) and overlap with
  * a temporal intersection-over-union of at least --iou (0.3), or, with
  * --onset-tolerance S, when their onsets are within S seconds (brief events).
  * Writes one row per class (precision, recall, F1, onset and offset errors)
- * and a final "macro" row; the confusion matrix (label-blind matching) goes
- * to --confusion.  A one-line summary goes to stderr.  See
+ * and a final "macro" row, after the truth table's name in the file column;
+ * with several pairs, each pair's rows and then the pooled rows (file "all":
+ * every pair's events, matched only within their pair).  The confusion
+ * matrix (label-blind matching, pooled) goes to --confusion.  A one-line
+ * summary (pooled) goes to stderr.  See
  * docs/methods/labelling.md and include/emgkit/score.h. */
 #include <math.h>
 #include <stdlib.h>
@@ -17,17 +21,22 @@
 #include "emgkit/score.h"
 
 enum { OPT_TRUTH = CLI_OPT_TOOL_BASE, OPT_PRED, OPT_IOU, OPT_TOL, OPT_IGNORE_CH, OPT_SAMPLES,
-       OPT_CONFUSION, OPT_SKIP, OPT_QUIET };
+       OPT_CONFUSION, OPT_SKIP };
+
+/* At most this many --truth/--pred pairs in one run. */
+#define MAX_PAIRS 4096
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: %s --truth TRUTH.tsv --pred PRED.tsv [options]\n"
+            "Usage: %s --truth TRUTH.tsv --pred PRED.tsv [--truth T2 --pred P2]... [options]\n"
             "Score predicted events against ground-truth events (per-class precision, recall,\n"
-            "F1, macro-F1, onset/offset errors, confusion matrix).\n\n"
+            "F1, macro-F1, onset/offset errors, confusion matrix).\n"
+            "Output: TSV  file class n_truth n_pred tp fp fn precision recall f1 ...\n"
+            "        (file: the truth table; with several pairs, then \"all\": pooled)\n\n"
             "  --truth FILE           ground-truth event table (onset duration [channel] label)\n"
-            "  --pred FILE            predicted event table, same columns ('-' = stdin)\n"
-            "  -o, --output FILE      per-class scores as TSV (default: stdout)\n"
+            "  --pred FILE            predicted event table, same columns ('-' = stdin); the\n"
+            "                         n-th --pred is scored against the n-th --truth\n"
             "  --confusion FILE       confusion matrix as TSV (rows truth, columns predicted)\n"
             "  --iou X                minimum temporal intersection-over-union (default 0.3)\n"
             "  --onset-tolerance S    also match events whose onsets differ by <= S seconds\n"
@@ -35,38 +44,47 @@ static void usage(FILE *out)
             "  --ignore-channel       match events across channels\n"
             "  --samples DT           add sample-based precision/recall/F1 on a DT-second grid\n"
             "  --skip LABELS          drop events with these labels (comma list) from both tables\n"
-            "  -q, --quiet            no summary line on stderr\n"
-            "  -h, --help             this help\n",
+            "  (-q, --quiet: no summary line on stderr)\n\n",
             cli_prog());
+    cli_common_help(out, CLI_HELP_OUTPUT | CLI_HELP_PRECISION);
     cli_help_footer(out);
 }
 
-static void read_events(const char *path, const char *skip, emg_scored_event **ev, size_t *n,
-                        int *has_channel)
+/* The events of one table; on failure the exit code, its message printed. */
+static int read_events(const char *path, const char *skip, emg_scored_event **ev, size_t *n,
+                       int *has_channel)
 {
     emg_table t;
     emg_error err;
     emg_table_init(&t);
-    if (emg_table_read(&t, path, &err) < 0)
-        cli_fail(&err);
-    *has_channel = emg_table_column(&t, "channel") >= 0;
-    if (emg_scored_events_from_table(ev, n, &t, path, skip, &err) < 0) {
-        emg_table_free(&t);
-        cli_fail(&err);
+    int rc = emg_table_read(&t, path, &err);
+    if (rc == 0) {
+        *has_channel = emg_table_column(&t, "channel") >= 0;
+        rc = emg_scored_events_from_table(ev, n, &t, path, skip, &err);
     }
     emg_table_free(&t);
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s\n", cli_prog(), err.message);
+        return cli_exit_code(err.status);
+    }
+    return CLI_EXIT_OK;
 }
 
-static void write_scores(FILE *f, const emg_score_result *r, int samples)
+static void write_header(FILE *f, int samples)
 {
-    static const char *cols[] = {"class", "n_truth", "n_pred", "tp", "fp", "fn", "precision",
+    static const char *cols[] = {"file", "class", "n_truth", "n_pred", "tp", "fp", "fn", "precision",
                                  "recall", "f1", "onset_error_ms", "offset_error_ms",
                                  "onset_error_median_ms", "offset_error_median_ms",
                                  "onset_bias_ms", "sample_precision", "sample_recall",
                                  "sample_f1"};
-    emg_tsv_header(f, samples ? 17 : 14, cols);
+    emg_tsv_header(f, samples ? 18 : 15, cols);
+}
+
+static void write_scores(FILE *f, const char *file, const emg_score_result *r, int samples)
+{
     for (size_t c = 0; c < r->n_classes; c++) {
         const emg_class_score *s = &r->classes[c];
+        emg_tsv_str(f, file, 0);
         emg_tsv_str(f, s->label, 0);
         emg_tsv_num(f, (double)s->n_truth, 0);
         emg_tsv_num(f, (double)s->n_pred, 0);
@@ -90,6 +108,7 @@ static void write_scores(FILE *f, const emg_score_result *r, int samples)
     size_t tp = 0, fp = 0, fn = 0;
     for (size_t c = 0; c < r->n_classes; c++)
         tp += r->classes[c].tp, fp += r->classes[c].fp, fn += r->classes[c].fn;
+    emg_tsv_str(f, file, 0);
     emg_tsv_str(f, "macro", 0);
     emg_tsv_num(f, (double)r->n_truth, 0);
     emg_tsv_num(f, (double)r->n_pred, 0);
@@ -135,91 +154,171 @@ static void write_confusion(FILE *f, const emg_score_result *r)
     }
 }
 
-int main(int argc, char **argv)
+/* The events of every pair, for pooled scores: each pair's events are moved
+ * past the previous pair's last end by more than any matching tolerance, so
+ * that events match only within their own pair. */
+typedef struct event_list {
+    emg_scored_event *ev;
+    size_t n, cap;
+    double end;
+} event_list;
+
+static void append_shifted(event_list *l, const emg_scored_event *ev, size_t n, double shift)
+{
+    if (l->n + n > l->cap) {
+        l->cap = 2 * (l->n + n);
+        emg_scored_event *p = realloc(l->ev, l->cap * sizeof *p);
+        if (!p)
+            cli_die(CLI_EXIT_INTERNAL, "out of memory");
+        l->ev = p;
+    }
+    for (size_t i = 0; i < n; i++) {
+        l->ev[l->n] = ev[i];
+        l->ev[l->n].onset += shift;
+        if (l->ev[l->n].onset + l->ev[l->n].duration > l->end)
+            l->end = l->ev[l->n].onset + l->ev[l->n].duration;
+        l->n++;
+    }
+}
+
+typedef struct score_run {
+    const char *truth[MAX_PAIRS], *pred[MAX_PAIRS];
+    size_t n_truth, n_pred;
+    const char *conf_path, *skip;
+    emg_score_options so;
+} score_run;
+
+static void score(emg_score_result *r, const emg_scored_event *truth, size_t nt,
+                  const emg_scored_event *pred, size_t np, const emg_score_options *so)
+{
+    emg_error err;
+    emg_score_result_init(r);
+    if (emg_score_events(r, truth, nt, pred, np, so, &err) < 0)
+        cli_fail(&err);
+}
+
+static void parse_options(score_run *run, int argc, char **argv)
 {
     static const struct option longopts[] = {
+        CLI_BASE_LONG_OPTIONS,
+        CLI_OUTPUT_LONG_OPTIONS,
+        CLI_PRECISION_LONG_OPTIONS,
         {"truth", required_argument, NULL, OPT_TRUTH},
         {"pred", required_argument, NULL, OPT_PRED},
-        {"output", required_argument, NULL, 'o'},
         {"confusion", required_argument, NULL, OPT_CONFUSION},
         {"iou", required_argument, NULL, OPT_IOU},
         {"onset-tolerance", required_argument, NULL, OPT_TOL},
         {"ignore-channel", no_argument, NULL, OPT_IGNORE_CH},
         {"samples", required_argument, NULL, OPT_SAMPLES},
         {"skip", required_argument, NULL, OPT_SKIP},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *truth_path = NULL, *pred_path = NULL, *out_path = "-", *conf_path = NULL;
-    const char *skip = NULL;
-    int quiet = 0, opt;
-    emg_score_options so = EMG_SCORE_OPTIONS_INIT;
-
-    cli_init("emg-score", argc, argv);
-    while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+    emg_score_options *so = &run->so;
+    int opt;
+    while ((opt = cli_getopt(argc, argv, CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS,
+                             longopts)) != -1) {
         switch (opt) {
-        case OPT_TRUTH: truth_path = optarg; break;
-        case OPT_PRED: pred_path = optarg; break;
-        case 'o': out_path = optarg; break;
-        case OPT_CONFUSION: conf_path = optarg; break;
+        case OPT_TRUTH:
+        case OPT_PRED: {
+            size_t *n = opt == OPT_TRUTH ? &run->n_truth : &run->n_pred;
+            if (*n == MAX_PAIRS)
+                cli_usage_error("at most %d --truth/--pred pairs", MAX_PAIRS);
+            (opt == OPT_TRUTH ? run->truth : run->pred)[(*n)++] = optarg;
+            cli_register_input(optarg);
+            break;
+        }
+        case OPT_CONFUSION: run->conf_path = optarg; break;
         case OPT_IOU:
-            so.iou_min = cli_parse_double("--iou", optarg);
-            if (!(so.iou_min > 0 && so.iou_min <= 1))
+            so->iou_min = cli_parse_double("--iou", optarg);
+            if (!(so->iou_min > 0 && so->iou_min <= 1))
                 cli_usage_error("--iou: %s is outside (0, 1]", optarg);
             break;
         case OPT_TOL:
-            so.onset_tolerance = cli_parse_double("--onset-tolerance", optarg);
-            if (so.onset_tolerance < 0)
+            so->onset_tolerance = cli_parse_double("--onset-tolerance", optarg);
+            if (so->onset_tolerance < 0)
                 cli_usage_error("--onset-tolerance: must be >= 0");
             break;
-        case OPT_IGNORE_CH: so.ignore_channel = 1; break;
+        case OPT_IGNORE_CH: so->ignore_channel = 1; break;
         case OPT_SAMPLES:
-            so.sample_step = cli_parse_double("--samples", optarg);
-            if (!(so.sample_step > 0))
+            so->sample_step = cli_parse_double("--samples", optarg);
+            if (!(so->sample_step > 0))
                 cli_usage_error("--samples: step must be > 0 seconds");
             break;
-        case OPT_SKIP: skip = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
+        case OPT_SKIP: run->skip = optarg; break;
         default: cli_usage_error("unknown option");
         }
     }
-    if (!truth_path || !pred_path)
-        cli_usage_error("both --truth and --pred are required");
+    if (!run->n_truth || run->n_truth != run->n_pred)
+        cli_usage_error("give --truth and --pred in pairs (%zu --truth, %zu --pred)",
+                        run->n_truth, run->n_pred);
     if (optind < argc)
         cli_usage_error("unexpected argument '%s'", argv[optind]);
+}
 
-    emg_scored_event *truth = NULL, *pred = NULL;
-    size_t nt = 0, np = 0;
-    int t_ch, p_ch;
-    read_events(truth_path, skip, &truth, &nt, &t_ch);
-    read_events(pred_path, skip, &pred, &np, &p_ch);
-    if (!t_ch || !p_ch)
-        so.ignore_channel = 1; /* nothing to compare channels against */
+int main(int argc, char **argv)
+{
+    static score_run run = {.so = EMG_SCORE_OPTIONS_INIT};
+    cli_init("emg-score", argc, argv, usage);
+    parse_options(&run, argc, argv);
 
-    emg_score_result r;
-    emg_error err;
-    emg_score_result_init(&r);
-    if (emg_score_events(&r, truth, nt, pred, np, &so, &err) < 0)
-        cli_fail(&err);
-
-    FILE *f = cli_open_text_output(out_path);
-    write_scores(f, &r, so.sample_step > 0);
+    int samples = run.so.sample_step > 0;
+    FILE *f = cli_open_text_output(cli_output_path() ? cli_output_path() : "-");
+    event_list all_truth = {0}, all_pred = {0};
+    emg_score_options pooled_so = run.so;
+    int worst = CLI_EXIT_OK;
+    size_t scored = 0;
+    for (size_t k = 0; k < run.n_truth; k++) {
+        emg_scored_event *truth = NULL, *pred = NULL;
+        size_t nt = 0, np = 0;
+        int t_ch = 0, p_ch = 0;
+        int code = read_events(run.truth[k], run.skip, &truth, &nt, &t_ch);
+        if (code == CLI_EXIT_OK)
+            code = read_events(run.pred[k], run.skip, &pred, &np, &p_ch);
+        if (code != CLI_EXIT_OK) { /* this pair is left out; the others are scored */
+            worst = code > worst ? code : worst;
+            free(truth);
+            continue;
+        }
+        emg_score_options so = run.so;
+        if (!t_ch || !p_ch)
+            so.ignore_channel = pooled_so.ignore_channel = 1; /* no channels to compare */
+        emg_score_result r;
+        score(&r, truth, nt, pred, np, &so);
+        if (scored++ == 0)
+            write_header(f, samples); /* only once a pair gives rows */
+        write_scores(f, run.truth[k], &r, samples);
+        emg_score_result_free(&r);
+        double shift = (all_truth.end > all_pred.end ? all_truth.end : all_pred.end) +
+                       10 + run.so.onset_tolerance;
+        int first = all_truth.n + all_pred.n == 0;
+        append_shifted(&all_truth, truth, nt, first ? 0 : shift);
+        append_shifted(&all_pred, pred, np, first ? 0 : shift);
+        free(truth);
+        free(pred);
+    }
+    if (scored == 0) { /* no pair could be read: no table */
+        cli_abandon_outputs();
+        return worst;
+    }
+    emg_score_result pooled;
+    score(&pooled, all_truth.ev, all_truth.n, all_pred.ev, all_pred.n, &pooled_so);
+    if (scored > 1)
+        write_scores(f, "all", &pooled, samples);
     cli_close_text_output(f);
-    if (conf_path) {
-        FILE *c = cli_open_text_output(conf_path);
-        write_confusion(c, &r);
+    if (run.conf_path) {
+        FILE *c = cli_open_text_output(run.conf_path);
+        write_confusion(c, &pooled);
         cli_close_text_output(c);
     }
-    if (!quiet)
+    if (!cli_quiet())
         fprintf(stderr,
                 "%s: %zu truth, %zu predicted, %zu matched; macro-F1 %.3f over %zu classes; "
                 "median onset error %.1f ms, offset error %.1f ms\n",
-                cli_prog(), r.n_truth, r.n_pred, r.n_matched, r.macro_f1, r.n_classes,
-                1e3 * r.onset_error_median, 1e3 * r.offset_error_median);
-    emg_score_result_free(&r);
-    free(truth);
-    free(pred);
+                cli_prog(), pooled.n_truth, pooled.n_pred, pooled.n_matched, pooled.macro_f1,
+                pooled.n_classes, 1e3 * pooled.onset_error_median,
+                1e3 * pooled.offset_error_median);
+    emg_score_result_free(&pooled);
+    free(all_truth.ev);
+    free(all_pred.ev);
     cli_finish_stdout();
-    return CLI_EXIT_OK;
+    return worst;
 }

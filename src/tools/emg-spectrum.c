@@ -1,14 +1,14 @@
 /* emg-spectrum: power spectral density of each channel, or its spectrogram.
  *
  *   emg-spectrum [--welch SEG:OVERLAP | --periodogram] [--taper NAME] [--stft]
- *                [--filter] IN [OUT.tsv]
+ *                [--filter] [-o OUT] INPUT...
  *
  * PSD (default): Welch's average of the periodograms of SEG-sample segments
  * every SEG-OVERLAP samples over the whole recording (or the -f/-t range),
  * one-sided density in unit^2/Hz exactly as scipy.signal.welch; rows
- * `channel frequency psd`.  --periodogram: one tapered periodogram of the
+ * `file channel frequency psd`.  --periodogram: one tapered periodogram of the
  * whole range (loads it into memory).  --stft: the spectrogram, one PSD per
- * segment (scipy.signal.spectrogram, mode 'psd'); rows `channel time
+ * segment (scipy.signal.spectrogram, mode 'psd'); rows `file channel time
  * frequency psd` with time at the segment centre.  Welch and STFT stream:
  * memory does not grow with the recording.  By default the signal is not
  * filtered (to show mains and artefacts); --filter applies emg-features'
@@ -26,16 +26,15 @@ enum { OPT_STFT = CLI_OPT_TOOL_BASE, OPT_FMAX };
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: %s [options] INPUT [OUTPUT.tsv]\n"
+            "Usage: %s [options] INPUT...\n"
             "Power spectral density (Welch or periodogram) or spectrogram (STFT) per channel.\n"
-            "Output: TSV  channel frequency psd   (--stft: channel time frequency psd)\n\n"
+            "Output: TSV  file channel frequency psd   (--stft: file channel time frequency psd)\n"
+            "        (-o NAME.h5 or .hdf5, one input: HDF5, group /spectrum, a dataset a column)\n\n"
             "  --stft                 spectrogram: one PSD per segment (hop SEG-OVERLAP)\n"
             "  --max-freq HZ          only write frequencies up to HZ\n"
-            "  (--periodogram: one periodogram of the whole input, or of the -f/-t range)\n"
-            "  -o, --output FILE      output file (default: OUTPUT or stdout); .h5 or .hdf5:\n"
-            "                         HDF5 (group /spectrum, one dataset per column)\n"
-            "  -h, --help             this help\n\n",
+            "  (--periodogram: one periodogram of the whole input, or of the -f/-t range)\n\n",
             cli_prog());
+    cli_common_help(out, CLI_HELP_OUTPUT | CLI_HELP_BATCH | CLI_HELP_PRECISION);
     cli_spectral_help(out, 0);
     cli_input_help(out);
     cli_help_footer(out);
@@ -51,6 +50,7 @@ typedef struct chan {
 } chan;
 
 typedef struct spectrum_ctx {
+    const char *path;
     FILE *out;
     emg_table_h5 *h5;     /* HDF5 output instead of TSV */
     const emg_header *hdr;
@@ -78,9 +78,10 @@ static void write_psd(const spectrum_ctx *sc, size_t c, const chan *ch, const do
             }
             continue;
         }
+        emg_tsv_str(sc->out, sc->path, 0);
         emg_tsv_str(sc->out, sc->hdr->channels[c].name, 0);
         if (sc->stft)
-            emg_tsv_num(sc->out, time, 0);
+            emg_tsv_time(sc->out, time, 0);
         emg_tsv_num(sc->out, f, 0);
         emg_tsv_num(sc->out, psd[k], 1);
     }
@@ -119,55 +120,56 @@ static void append(chan *ch, const double *x, size_t n)
     ch->len += n;
 }
 
-int main(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        CLI_INPUT_LONG_OPTIONS,
-        CLI_SPECTRAL_LONG_OPTIONS,
-        {"stft", no_argument, NULL, OPT_STFT},
-        {"max-freq", required_argument, NULL, OPT_FMAX},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+/* Everything one input's analysis needs, from the command line. */
+typedef struct spectrum_job {
     cli_input in;
     cli_analysis a;
-    spectrum_ctx sc = {NULL, NULL, NULL, 0, 0};
-    const char *out_path = NULL;
-    int opt;
+    int stft;
+    double fmax;
+    const char *h5_path; /* -o NAME.h5: an HDF5 table instead of TSV */
+} spectrum_job;
+
+static void open_table(spectrum_ctx *sc, const spectrum_job *j)
+{
+    static const char *cols_psd[] = {"file", "channel", "frequency", "psd"};
+    static const char *cols_stft[] = {"file", "channel", "time", "frequency", "psd"};
     emg_error err;
-
-    cli_init("emg-spectrum", argc, argv);
-    cli_input_init(&in);
-    cli_analysis_init(&a, 0, NULL);
-    while ((opt = getopt_long(argc, argv, CLI_INPUT_SHORT_OPTIONS "o:h", longopts, NULL)) != -1) {
-        if (cli_input_option(&in, opt, optarg) || cli_analysis_option(&a, opt, optarg))
-            continue;
-        switch (opt) {
-        case OPT_STFT: sc.stft = 1; break;
-        case OPT_FMAX: sc.fmax = cli_parse_double("--max-freq", optarg); break;
-        case 'o': out_path = optarg; break;
-        case 'h': usage(stdout); cli_finish_stdout(); return 0;
-        default: cli_usage_error("unknown option");
-        }
+    if (!j->h5_path) {
+        emg_tsv_header(sc->out, j->stft ? 5 : 4, j->stft ? cols_stft : cols_psd);
+        return;
     }
-    int periodogram = a.spectrum.method == EMG_SPECTRUM_PERIODOGRAM, filter = a.filter_on;
-    emg_taper taper = a.spectrum.taper;
-    double alpha = a.spectrum.taper_alpha;
-    double seg = a.spectrum.segment ? (double)a.spectrum.segment : 256;
-    double overlap = a.spectrum.overlap != (size_t)-1 ? (double)a.spectrum.overlap : seg / 2;
-    if (periodogram && sc.stft)
-        cli_usage_error("--periodogram and --stft exclude each other");
-    const char *in_path = cli_input_output_args(argc, argv, optind, &out_path);
-    if (a.wisdom && emg_fftw_wisdom_load(a.wisdom, &err) < 0)
-        cli_warn("%s (continuing without it)", err.message);
+    size_t nch = sc->hdr->n_channels;
+    const char **names = malloc((nch ? nch : 1) * sizeof *names);
+    if (!names)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    for (size_t c = 0; c < nch; c++)
+        names[c] = sc->hdr->channels[c].name;
+    /* HDF5 holds one input: no file column. */
+    if (emg_table_h5_open(&sc->h5, j->h5_path, "spectrum", j->stft ? 4 : 3,
+                          (j->stft ? cols_stft : cols_psd) + 1, names, nch, &err) < 0)
+        cli_fail(&err);
+    free(names);
+}
 
-    emg_reader *r = cli_open_input(in_path, &in);
+static void analyse(void *ctx, const char *path, FILE *out)
+{
+    spectrum_job *j = ctx;
+    const cli_analysis *a = &j->a;
+    spectrum_ctx sc = {path, out, NULL, NULL, j->stft, j->fmax};
+    emg_error err;
+    int periodogram = a->spectrum.method == EMG_SPECTRUM_PERIODOGRAM, filter = a->filter_on;
+    emg_taper taper = a->spectrum.taper;
+    double alpha = a->spectrum.taper_alpha;
+    double seg = a->spectrum.segment ? (double)a->spectrum.segment : 256;
+    double overlap = a->spectrum.overlap != (size_t)-1 ? (double)a->spectrum.overlap : seg / 2;
+
+    emg_reader *r = cli_open_input(path, &j->in);
     const emg_header *hdr = emg_reader_header(r);
     sc.hdr = hdr;
     size_t nch = hdr->n_channels;
     chan *ch = calloc(nch ? nch : 1, sizeof *ch);
     emg_channel_stage stage;
-    emg_channel_stage_filter(&stage, &a.filter);
+    emg_channel_stage_filter(&stage, &a->filter);
     if (!ch)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     for (size_t c = 0; c < nch && !periodogram; c++) {
@@ -182,27 +184,7 @@ int main(int argc, char **argv)
     for (size_t c = 0; c < nch && filter; c++)
         if (!(ch[c].stage = stage.create(stage.ctx, c, hdr->channels[c].fs, &err)))
             cli_fail(&err);
-
-    static const char *cols_psd[] = {"channel", "frequency", "psd"};
-    static const char *cols_stft[] = {"channel", "time", "frequency", "psd"};
-    const char *dot = strrchr(out_path, '.');
-    if (dot && (!strcmp(dot, ".h5") || !strcmp(dot, ".hdf5"))) {
-        const char **names = malloc((nch ? nch : 1) * sizeof *names);
-        if (!names)
-            cli_die(CLI_EXIT_INTERNAL, "out of memory");
-        for (size_t c = 0; c < nch; c++)
-            names[c] = hdr->channels[c].name;
-        if (emg_table_h5_open(&sc.h5, out_path, "spectrum", sc.stft ? 4 : 3, sc.stft ? cols_stft : cols_psd, names,
-                              nch, &err) < 0)
-            cli_fail(&err);
-        free(names);
-    } else {
-        sc.out = cli_open_text_output(out_path);
-        if (sc.stft)
-            emg_tsv_header(sc.out, 4, cols_stft);
-        else
-            emg_tsv_header(sc.out, 3, cols_psd);
-    }
+    open_table(&sc, j);
 
     const emg_block *blk;
     int rc;
@@ -229,7 +211,7 @@ int main(int argc, char **argv)
         }
         if (periodogram) {
             if (ch[c].len < 2) {
-                cli_warn("channel %s: too short for a periodogram", hdr->channels[c].name);
+                cli_warn(path, "channel %s: too short for a periodogram", hdr->channels[c].name);
                 continue;
             }
             if (emg_psd_plan_create(&ch[c].plan, ch[c].len, taper, alpha, hdr->channels[c].fs, &err) < 0)
@@ -245,7 +227,7 @@ int main(int argc, char **argv)
         if (sc.stft)
             continue;
         if (ch[c].segments == 0) {
-            cli_warn("channel %s: shorter than one %g-sample segment, no spectrum",
+            cli_warn(path, "channel %s: shorter than one %g-sample segment, no spectrum",
                      hdr->channels[c].name, seg);
             continue;
         }
@@ -255,10 +237,6 @@ int main(int argc, char **argv)
     }
     if (sc.h5 && emg_table_h5_close(sc.h5, &err) < 0)
         cli_fail(&err);
-    if (sc.out)
-        cli_close_text_output(sc.out);
-    if (a.wisdom && emg_fftw_wisdom_save(a.wisdom, &err) < 0)
-        cli_warn("%s", err.message);
     for (size_t c = 0; c < nch; c++) {
         emg_psd_plan_destroy(ch[c].plan);
         if (ch[c].stage)
@@ -269,6 +247,66 @@ int main(int argc, char **argv)
     }
     free(ch);
     emg_reader_close(r);
+}
+
+static void parse_options(spectrum_job *j, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_BASE_LONG_OPTIONS,
+        CLI_OUTPUT_LONG_OPTIONS,
+        CLI_BATCH_LONG_OPTIONS,
+        CLI_PRECISION_LONG_OPTIONS,
+        CLI_INPUT_LONG_OPTIONS,
+        CLI_SPECTRAL_LONG_OPTIONS,
+        {"stft", no_argument, NULL, OPT_STFT},
+        {"max-freq", required_argument, NULL, OPT_FMAX},
+        {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = cli_getopt(argc, argv,
+                             CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS
+                             CLI_BATCH_SHORT_OPTIONS CLI_INPUT_SHORT_OPTIONS,
+                             longopts)) != -1) {
+        if (cli_input_option(&j->in, opt, optarg) || cli_analysis_option(&j->a, opt, optarg))
+            continue;
+        switch (opt) {
+        case OPT_STFT: j->stft = 1; break;
+        case OPT_FMAX: j->fmax = cli_parse_double("--max-freq", optarg); break;
+        default: cli_usage_error("unknown option");
+        }
+    }
+    if (j->a.spectrum.method == EMG_SPECTRUM_PERIODOGRAM && j->stft)
+        cli_usage_error("--periodogram and --stft exclude each other");
+}
+
+int main(int argc, char **argv)
+{
+    spectrum_job j = {0};
+    emg_error err;
+
+    cli_init("emg-spectrum", argc, argv, usage);
+    cli_input_init(&j.in);
+    cli_analysis_init(&j.a, 0, NULL);
+    parse_options(&j, argc, argv);
+    const char *const *paths;
+    size_t n = cli_collect_inputs(argc, argv, optind, &paths);
+    const char *out_path = cli_output_path();
+    const char *dot = out_path ? strrchr(out_path, '.') : NULL;
+    if (dot && (!strcmp(dot, ".h5") || !strcmp(dot, ".hdf5"))) {
+        if (n > 1)
+            cli_usage_error("-o %s: an HDF5 spectrum table holds one input; for several, write "
+                            "TSV", out_path);
+        cli_refuse_output_over_input(out_path, EMG_FORMAT_HDF5);
+        j.h5_path = out_path;
+    }
+    if (j.a.wisdom && emg_fftw_wisdom_load(j.a.wisdom, &err) < 0)
+        cli_warn(NULL, "%s (continuing without it)", err.message);
+    int code = CLI_EXIT_OK;
+    if (j.h5_path)
+        analyse(&j, paths[0], NULL);
+    else
+        code = cli_run_table_jobs(paths, n, analyse, &j);
+    if (j.a.wisdom && emg_fftw_wisdom_save(j.a.wisdom, &err) < 0)
+        cli_warn(NULL, "%s", err.message);
     cli_finish_stdout();
-    return 0;
+    return code;
 }

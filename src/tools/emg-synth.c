@@ -1,7 +1,7 @@
 /* emg-synth: simulate an EMG session with ground-truth labels.
  *
- * Usage: emg-synth [--scenario NAME|FILE] [--seed N] [--duration S] [--fs HZ]
- *                  [--channels N] [--mains 50|60|0] [--snr DB] -o OUT.ext
+ * Usage: emg-synth [--scenario NAME|FILE] [--seed N] [--duration S] [--rate HZ]
+ *                  [--n-channels N] [--mains 50|60|none] [--snr DB] -o OUT.ext
  *
  * Writes the recording to OUT.ext (any format the toolkit writes, from the
  * extension; events as annotations where the format keeps them, e.g. EDF+)
@@ -13,8 +13,8 @@
 #include <string.h>
 #include "cli.h"
 
-enum { OPT_SCENARIO = CLI_OPT_TOOL_BASE, OPT_SEED, OPT_DURATION, OPT_FS, OPT_CHANNELS, OPT_MAINS,
-       OPT_SNR, OPT_LIST, OPT_SHOW, OPT_EVENTS, OPT_BURSTS, OPT_TO };
+enum { OPT_SCENARIO = CLI_OPT_TOOL_BASE, OPT_SEED, OPT_DURATION, OPT_RATE, OPT_N_CHANNELS,
+       OPT_MAINS, OPT_SNR, OPT_LIST, OPT_SHOW, OPT_EVENTS, OPT_BURSTS, OPT_TO };
 
 static void usage(FILE *out)
 {
@@ -23,24 +23,25 @@ static void usage(FILE *out)
           "ground truth: OUT (format from the extension or --to) and OUT's name with the\n"
           "extension replaced by .events.tsv (onset duration channel label ... per event).\n"
           "Events are also written as annotations (EDF+/BDF+ keep them).\n\n"
-          "  -s, --scenario NAME|FILE  built-in scenario (see --list) or scenario file\n"
+          "      --scenario NAME|FILE  built-in scenario (see --list) or scenario file\n"
           "                            (docs/formats/scenario.md); default: session\n"
           "      --seed N              random seed (default 1); same seed, same output\n"
           "      --duration S          repeat or cut the timeline to S seconds\n"
-          "      --fs HZ               sampling rate (default: the scenario's, else 2000)\n"
-          "      --channels N          total channels; extra ones are neighbour EMG\n"
-          "      --mains 50|60|0       mains frequency (0: no interference)\n"
+          "      --rate HZ             sampling rate (default: the scenario's, else 2000)\n"
+          "      --n-channels N        total channels; extra ones are neighbour EMG\n"
+          "      --mains 50|60|none    mains frequency, or none for no interference\n"
+          "                            (default: the scenario's)\n"
           "      --snr DB              EMG at half maximal excitation over electrode noise\n"
-          "  -o, --output OUT          recording to write (\"-\": pipe format on stdout)\n"
           "      --to FORMAT           output format: pipe wfdb edf bdf wav flac aiff caf w64\n"
           "                            rf64 hdf5 csv tsv\n"
           "      --events FILE         event table path (default beside OUT; none for \"-\")\n"
           "      --bursts FILE         also list every burst, potential and multiplet\n"
           "      --list                print the built-in scenarios, one per line\n"
           "      --show NAME           print a built-in scenario's text\n"
-          "  -h, --help                show this help\n"
-          "  -V, --version             show the version\n",
+          "  (-o, --output OUT: required; \"-\" writes the pipe format to standard output;\n"
+          "  an existing OUT is replaced.  --precision: digits of the event tables' numbers)\n\n",
           out);
+    cli_common_help(out, CLI_HELP_OUTPUT | CLI_HELP_PRECISION);
     cli_help_footer(out);
 }
 
@@ -59,6 +60,14 @@ static void show_scenario(const char *name)
             return;
         }
     cli_usage_error("--show: no built-in scenario '%s' (see --list)", name);
+}
+
+static int is_builtin(const char *name)
+{
+    for (size_t i = 0; i < emg_scenario_builtin_count(); i++)
+        if (!strcmp(name, emg_scenario_builtin_name(i)))
+            return 1;
+    return 0;
 }
 
 /* OUT.ext -> OUT.events.tsv (WFDB's .hea and others alike). */
@@ -116,32 +125,33 @@ static void simulate(emg_synth *s, const char *out_path, emg_format format, cons
 
 int main(int argc, char **argv)
 {
-    cli_init("emg-synth", argc, argv);
+    cli_init("emg-synth", argc, argv, usage);
     static const struct option options[] = {
-        {"scenario", required_argument, NULL, 's'},
+        CLI_BASE_LONG_OPTIONS,
+        CLI_OUTPUT_LONG_OPTIONS,
+        CLI_PRECISION_LONG_OPTIONS,
+        {"scenario", required_argument, NULL, OPT_SCENARIO},
         {"seed", required_argument, NULL, OPT_SEED},
         {"duration", required_argument, NULL, OPT_DURATION},
-        {"fs", required_argument, NULL, OPT_FS},
-        {"channels", required_argument, NULL, OPT_CHANNELS},
+        {"rate", required_argument, NULL, OPT_RATE},
+        {"n-channels", required_argument, NULL, OPT_N_CHANNELS},
         {"mains", required_argument, NULL, OPT_MAINS},
         {"snr", required_argument, NULL, OPT_SNR},
-        {"output", required_argument, NULL, 'o'},
         {"to", required_argument, NULL, OPT_TO},
         {"events", required_argument, NULL, OPT_EVENTS},
         {"bursts", required_argument, NULL, OPT_BURSTS},
         {"list", no_argument, NULL, OPT_LIST},
         {"show", required_argument, NULL, OPT_SHOW},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    const char *scenario = "session", *out_path = NULL, *events = NULL, *bursts = NULL;
+    const char *scenario = "session", *events = NULL, *bursts = NULL;
     emg_synth_options so = EMG_SYNTH_OPTIONS_INIT;
     emg_format format = EMG_FORMAT_AUTO;
     int opt;
-    while ((opt = getopt_long(argc, argv, "hVs:o:", options, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS,
+                             options)) != -1) {
         switch (opt) {
-        case 's': scenario = optarg; break;
+        case OPT_SCENARIO: scenario = optarg; break;
         case OPT_SEED:
             so.seed = (uint64_t)cli_parse_long("--seed", optarg, 0, 2147483647L);
             break;
@@ -150,25 +160,27 @@ int main(int argc, char **argv)
             if (!(so.duration > 0 && so.duration <= 30 * 86400.0))
                 cli_usage_error("--duration: %s is not between 0 and 30 days", optarg);
             break;
-        case OPT_FS:
-            so.fs = cli_parse_double("--fs", optarg);
+        case OPT_RATE:
+            so.fs = cli_parse_double("--rate", optarg);
             if (!(so.fs >= 100 && so.fs <= 200000))
-                cli_usage_error("--fs: %s Hz is not between 100 and 200000", optarg);
+                cli_usage_error("--rate: %s Hz is not between 100 and 200000", optarg);
             break;
-        case OPT_CHANNELS:
-            so.n_channels = (int)cli_parse_long("--channels", optarg, 1, 256);
+        case OPT_N_CHANNELS:
+            so.n_channels = (int)cli_parse_long("--n-channels", optarg, 1, 256);
             break;
-        case OPT_MAINS:
-            so.mains = (int)cli_parse_long("--mains", optarg, 0, 60);
-            if (so.mains != 0 && so.mains != 50 && so.mains != 60)
-                cli_usage_error("--mains: %s (50, 60 or 0)", optarg);
+        case OPT_MAINS: {
+            if (strcmp(optarg, "50") && strcmp(optarg, "60") && strcmp(optarg, "none"))
+                cli_usage_error("--mains: expected 50, 60 or none, got '%s' (auto is for "
+                                "recordings: a simulation has no mains to detect)", optarg);
+            double mains = cli_parse_mains(optarg); /* 50, 60 or -1 for none */
+            so.mains = mains < 0 ? 0 : (int)mains; /* the simulator's 0 is none */
             break;
+        }
         case OPT_SNR:
             so.snr_db = cli_parse_double("--snr", optarg);
             if (!(so.snr_db >= -20 && so.snr_db <= 120))
                 cli_usage_error("--snr: %s dB is not between -20 and 120", optarg);
             break;
-        case 'o': out_path = optarg; break;
         case OPT_TO:
             if (emg_format_from_name(optarg, &format) < 0)
                 cli_usage_error("--to: unknown format '%s'", optarg);
@@ -177,20 +189,17 @@ int main(int argc, char **argv)
         case OPT_BURSTS: bursts = optarg; break;
         case OPT_LIST: list_scenarios(); cli_finish_stdout(); return CLI_EXIT_OK;
         case OPT_SHOW: show_scenario(optarg); cli_finish_stdout(); return CLI_EXIT_OK;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        case 'V': puts("emg-synth " EMGKIT_VERSION); return CLI_EXIT_OK;
         default: cli_usage_error("unknown option");
         }
     }
     if (optind < argc)
         cli_usage_error("unexpected argument '%s' (the output goes after -o)", argv[optind]);
+    const char *out_path = cli_output_path();
     if (!out_path)
         cli_usage_error("no output: give -o OUT (e.g. -o session.edf, or -o - for a pipe)");
-    emg_error err;
-    if (format == EMG_FORMAT_AUTO && emg_format_from_path(out_path, &format, &err) < 0)
-        cli_usage_error("%s (use --to FORMAT)", err.message);
-    if (format == EMG_FORMAT_PIPE || !strcmp(out_path, "-"))
-        cli_refuse_binary_tty(out_path);
+    if (!is_builtin(scenario))
+        cli_register_input(scenario); /* a scenario file is never written over */
+    format = cli_signal_output(out_path, format, 1);
     char events_buf[4096];
     if (!events && strcmp(out_path, "-")) {
         events_path_for(events_buf, sizeof events_buf, out_path);
@@ -200,7 +209,10 @@ int main(int argc, char **argv)
         cli_usage_error("--events: the event table would overwrite the recording");
     if (events && !strcmp(events, "-") && !strcmp(out_path, "-"))
         cli_usage_error("--events -: standard output already carries the recording");
+    if (bursts && (!strcmp(bursts, out_path) || (events && !strcmp(bursts, events))))
+        cli_usage_error("--bursts: the burst table would overwrite another output");
 
+    emg_error err;
     emg_scenario *sc;
     if (emg_scenario_load(&sc, scenario, &err) < 0)
         cli_fail(&err);
@@ -209,8 +221,6 @@ int main(int argc, char **argv)
         emg_scenario_free(sc);
         cli_fail(&err);
     }
-    if (bursts && (!strcmp(bursts, out_path) || (events && !strcmp(bursts, events))))
-        cli_usage_error("--bursts: the burst table would overwrite another output");
     simulate(s, out_path, format, events, bursts);
     emg_synth_close(s);
     emg_scenario_free(sc);

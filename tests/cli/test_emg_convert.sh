@@ -37,6 +37,28 @@ awk -F'\t' '/short_psg.edf/ { rates[$5] = 1 } END { exit !(rates[100] && rates[1
 expect_exit 0 "emg-info --json" -- "$BIN/emg-info" --json "$DATA/physionet_emgdb/emg_healthy.hea"
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["channels"][0]["samples"]==50860' "$TMP/out" && pass || fail "emg-info --json is valid JSON"
 
+# emg-info writes its header with the first readable file: none readable, nothing on
+# stdout (and no -o file); some readable, their rows and the highest exit code.
+expect_exit 2 "emg-info, no readable file" -- "$BIN/emg-info" "$TMP/nope.edf"
+[ ! -s "$TMP/out" ] && pass || fail "emg-info printed for an unreadable file: $(cat "$TMP/out")"
+expect_one_error_line "nope.edf"
+expect_exit 3 "emg-info -o, no readable file" -- "$BIN/emg-info" -o "$TMP/none.tsv" "$DATA/malformed/S3_EMG.wav"
+[ ! -e "$TMP/none.tsv" ] && pass || fail "emg-info left an output for no readable file"
+expect_exit 3 "emg-info, one readable, one corrupt" -- "$BIN/emg-info" "$DATA/malformed/S3_EMG.wav" \
+  "$DATA/physionet_emgdb/emg_healthy.hea" "$TMP/nope.edf"
+[ "$(head -1 "$TMP/out" | cut -f1)" = file ] && [ "$(wc -l <"$TMP/out")" -eq 2 ] && pass ||
+  fail "emg-info: header then the readable file's row: $(cat "$TMP/out")"
+[ "$(wc -l <"$TMP/err")" -eq 2 ] && grep -q S3_EMG.wav "$TMP/err" && grep -q nope.edf "$TMP/err" && pass ||
+  fail "emg-info: one line per failed file: $(cat "$TMP/err")"
+expect_exit 2 "emg-info --json, one unreadable" -- "$BIN/emg-info" --json "$TMP/nope.edf" "$DATA/physionet_emgdb/emg_healthy.hea"
+/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==1' "$TMP/out" && pass || fail "emg-info --json valid with a failed file"
+expect_exit 0 "emg-info -o, --inputs" -- "$BIN/emg-info" -o "$TMP/info.tsv" "$DATA/physionet_emgdb/emg_healthy.hea" \
+  "$DATA/physionet_emgdb/emg_healthy.hea" --inputs <(printf '%s\n' "$DATA/physionet_emgdb/emg_myopathy.hea")
+[ "$(wc -l <"$TMP/info.tsv")" -eq 3 ] && [ ! -s "$TMP/out" ] && grep -q emg_myopathy "$TMP/info.tsv" && pass ||
+  fail "emg-info -o: a record named twice is one row, --inputs adds its list: $(cat "$TMP/info.tsv")"
+expect_exit 1 "emg-info: -j is --jobs, not --json" -- "$BIN/emg-info" -j "$DATA/physionet_emgdb/emg_healthy.hea"
+awk -F'\t' 'NR == 2 { exit !($7 == "12.715") }' "$TMP/info.tsv" && pass || fail "duration in seconds: $(sed -n 2p "$TMP/info.tsv")"
+
 # --- a pipeline gives the same result as the direct conversion
 src="$DATA/physionet_emgdb/emg_neuropathy.hea"
 "$BIN/emg-convert" "$src" - | "$BIN/emg-convert" - "$TMP/piped.edf" && pass || fail "pipeline"
@@ -78,6 +100,22 @@ head -1 "$TMP/cut.tsv" | grep -q "F2.*F1" && pass || fail "channel order F2,F1"
 # --- never overwrite the input
 cp "$src" "$TMP/self.hea"; cp "${src%.hea}.dat" "$TMP/emg_neuropathy.dat"
 expect_exit 1 "output is the input" -- "$BIN/emg-convert" "$TMP/self.hea" "$TMP/self.hea"
+expect_exit 1 "output is the input, with -o" -- "$BIN/emg-convert" "$TMP/self.hea" -o "$TMP/self.hea"
+# ... nor an existing recording named as OUT (emg-convert *.h5 would take the last
+# for the output): only -o replaces one
+expect_exit 1 "OUT holds a recording" -- "$BIN/emg-convert" "$src" "$TMP/direct.edf"
+expect_one_error_line "direct.edf"
+expect_exit 0 "-o replaces a recording" -- "$BIN/emg-convert" "$src" -o "$TMP/direct.edf"
+expect_exit 1 "OUT and -o" -- "$BIN/emg-convert" "$src" -o "$TMP/a.edf" "$TMP/b.edf"
+expect_exit 1 "two inputs" -- "$BIN/emg-convert" "$src" "$grab" "$TMP/b.edf"
+
+# --- --precision: digits of text samples when given; else they read back exactly
+"$BIN/emg-convert" -c 1 -t 0.01 "$grab" - --to csv >"$TMP/full.csv"
+"$BIN/emg-convert" -c 1 -t 0.01 --precision 3 "$grab" - --to csv >"$TMP/p3.csv"
+awk -F, 'NR > 1 { v = $2; sub(/^-/, "", v); sub(/e.*/, "", v); gsub(/[.]/, "", v); sub(/^0+/, "", v); if (length(v) > 3) bad = 1 }
+  END { exit bad }' "$TMP/p3.csv" && pass || fail "--precision 3: $(sed -n 2,4p "$TMP/p3.csv")"
+awk -F, 'NR > 1 { v = $2; sub(/^-/, "", v); sub(/e.*/, "", v); gsub(/[.]/, "", v); sub(/^0+/, "", v); if (length(v) > 6) long = 1 }
+  END { exit !long }' "$TMP/full.csv" && pass || fail "default: round-trip digits: $(sed -n 2,4p "$TMP/full.csv")"
 
 # --- provenance travels
 "$BIN/emg-convert" "$src" - | "$BIN/emg-convert" -c 1 - "$TMP/prov.h5"

@@ -16,8 +16,13 @@ grep -q "^Usage: emg-filter" "$TMP/out" && pass || fail "help goes to stdout"
 grep -q -- "--default-chain" "$TMP/out" && pass || fail "help lists --default-chain"
 expect_exit 1 "no operation" -- "$F" "$healthy" "$TMP/x.h5"
 grep -q "no operation" "$TMP/err" && pass || fail "says no operation: $(cat "$TMP/err")"
-expect_exit 1 "bad --notch" -- "$F" --notch 55 "$healthy" "$TMP/x.h5"
-grep -q "50, 60, auto or off" "$TMP/err" && pass || fail "bad --notch message: $(cat "$TMP/err")"
+expect_exit 1 "bad --mains" -- "$F" --mains 55 "$healthy" "$TMP/x.h5"
+grep -q "50, 60, auto or none" "$TMP/err" && pass || fail "bad --mains message: $(cat "$TMP/err")"
+expect_exit 1 "--notch is now --mains" -- "$F" --notch 50 "$healthy" "$TMP/x.h5"
+expect_exit 1 "one input: no --inputs" -- "$F" --rectify --inputs /dev/null "$healthy" "$TMP/x.h5"
+expect_one_error_line "takes one input"
+expect_exit 1 "two inputs" -- "$F" --rectify "$healthy" "$grab" "$TMP/x.h5"
+expect_exit 1 "OUT and -o" -- "$F" --rectify -o "$TMP/x.h5" "$healthy" "$TMP/y.h5"
 expect_exit 1 "bad band" -- "$F" --bandpass 450:20 "$healthy" "$TMP/x.h5"
 expect_exit 1 "band not LO:HI" -- "$F" --bandpass 20 "$healthy" "$TMP/x.h5"
 expect_exit 1 "unknown envelope" -- "$F" --envelope hilbert "$healthy" "$TMP/x.h5"
@@ -27,6 +32,11 @@ expect_exit 1 "corner above Nyquist" -- "$F" --lowpass 3000 "$healthy" "$TMP/abo
 grep -q "channel 1 'EMG' (4000 Hz)" "$TMP/err" && grep -q "3000" "$TMP/err" && pass ||
   fail "Nyquist message: $(cat "$TMP/err")"
 [ ! -e "$TMP/above.h5" ] && pass || fail "failed run left an output"
+# An existing recording is replaced only when named with -o (a glob's last file is no output).
+"$BIN/emg-convert" "$healthy" "$TMP/exists.h5"
+expect_exit 1 "OUT exists and holds a recording" -- "$F" --rectify "$healthy" "$TMP/exists.h5"
+grep -q -- "-o .*exists.h5" "$TMP/err" && pass || fail "should suggest -o: $(cat "$TMP/err")"
+expect_exit 0 "-o replaces it" -- "$F" --rectify "$healthy" -o "$TMP/exists.h5"
 expect_exit 1 "output is the input" -- "$F" --rectify "$healthy" "$healthy"
 expect_exit 2 "missing input" -- "$F" --rectify "$TMP/nope.hea" "$TMP/x.h5"
 expect_exit 3 "malformed input" -- "$F" --rectify "$DATA/malformed/S3_EMG.wav" "$TMP/x.h5"
@@ -40,14 +50,14 @@ else
 fi
 
 # --- length, provenance, float output
-expect_exit 0 "default chain" -- "$F" --default-chain --notch 50 "$healthy" "$TMP/chain.h5"
+expect_exit 0 "default chain" -- "$F" --default-chain --mains 50 "$healthy" "$TMP/chain.h5"
 "$BIN/emg-info" --json "$TMP/chain.h5" >"$TMP/info.json"
 /usr/bin/python3 - "$TMP/info.json" <<'PY' && pass || fail "output keeps length, gains provenance"
 import json, sys
 d = json.load(open(sys.argv[1]))[0]
 ch = d["channels"][0]
 assert ch["samples"] == 50860 and ch["fs"] == 4000, ch
-assert any(p.startswith("emg-filter --default-chain --notch 50") for p in d["provenance"]), d["provenance"]
+assert any(p.startswith("emg-filter --default-chain --mains 50") for p in d["provenance"]), d["provenance"]
 PY
 
 # --- annotations pass through (they travel with the blocks, later when the
@@ -64,7 +74,7 @@ with h5py.File(sys.argv[1], "r+") as f:
     g["channel"] = np.array([-1, 0, 0], dtype=np.int32)
     g.create_dataset("text", data=["rest", "contraction", "end"], dtype=h5py.string_dtype())
 PY
-expect_exit 0 "annotations" -- "$F" --default-chain --notch 50 "$TMP/annot.h5" "$TMP/annot-out.h5"
+expect_exit 0 "annotations" -- "$F" --default-chain --mains 50 "$TMP/annot.h5" "$TMP/annot-out.h5"
 /usr/bin/python3 - "$TMP/annot-out.h5" <<'PY' && pass || fail "annotations kept"
 import sys, h5py
 g = h5py.File(sys.argv[1])["recording/annotations"]
@@ -72,7 +82,7 @@ texts = [t.decode() if isinstance(t, bytes) else t for t in g["text"][...]]
 assert texts == ["rest", "contraction", "end"], texts
 assert list(g["onset"][...]) == [1.0, 7.5, 12.0]
 PY
-expect_exit 0 "time range" -- "$F" -f 2 -t 7 --default-chain --notch 50 "$healthy" "$TMP/range.h5"
+expect_exit 0 "time range" -- "$F" -f 2 -t 7 --default-chain --mains 50 "$healthy" "$TMP/range.h5"
 "$BIN/emg-info" "$TMP/range.h5" | awk -F'\t' 'NR == 2 { exit !($6 == 20000) }' && pass || fail "2-7 s at 4 kHz is 20000 samples"
 
 # --- operations apply in command-line order: rectify-then-high-pass is not
@@ -83,8 +93,8 @@ awk -F'\t' 'NR > 1 && $2 < 0 { neg = 1 } END { exit !neg }' "$TMP/rh.tsv" && pas
 awk -F'\t' 'NR > 1 && $2 < 0 { neg = 1 } END { exit neg }' "$TMP/hr.tsv" && pass || fail "high-pass then rectify must be >= 0"
 
 # --- a pipeline of two emg-filter runs equals one run with both operations
-"$F" --highpass 20 "$healthy" - | "$F" --notch 60 --envelope rms - "$TMP/piped.h5" && pass || fail "pipeline"
-"$F" --highpass 20 --notch 60 --envelope rms "$healthy" "$TMP/direct.h5" && pass || fail "direct"
+"$F" --highpass 20 "$healthy" - | "$F" --mains 60 --envelope rms - "$TMP/piped.h5" && pass || fail "pipeline"
+"$F" --highpass 20 --mains 60 --envelope rms "$healthy" "$TMP/direct.h5" && pass || fail "direct"
 dump "$TMP/piped.h5" >"$TMP/piped.tsv"
 dump "$TMP/direct.h5" >"$TMP/direct.tsv"
 expect_close "$TMP/piped.tsv" "$TMP/direct.tsv" 1e-12 "pipeline vs one run"
@@ -104,8 +114,8 @@ expect_exit 0 "default chain, multi-rate" -- "$F" --default-chain "$psg" "$TMP/p
 [ "$(grep -c "does not apply at this rate" "$TMP/err")" -eq 4 ] && pass || fail "1 Hz channels: warning expected: $(cat "$TMP/err")"
 
 # --- threads over channels change nothing in the result
-"$F" -j 1 --default-chain --notch 60 -c 1-6 "$grab" --to tsv - >"$TMP/j1.tsv" 2>/dev/null
-"$F" -j 3 --default-chain --notch 60 -c 1-6 "$grab" --to tsv - >"$TMP/j3.tsv" 2>/dev/null
+"$F" -j 1 --default-chain --mains 60 -c 1-6 "$grab" --to tsv - >"$TMP/j1.tsv" 2>/dev/null
+"$F" -j 3 --default-chain --mains 60 -c 1-6 "$grab" --to tsv - >"$TMP/j3.tsv" 2>/dev/null
 expect_close "$TMP/j1.tsv" "$TMP/j3.tsv" 0 "-j 3 vs -j 1"
 
 # --- mains: GRABMyo was notched at 60 Hz by its amplifier, so auto finds no
@@ -114,7 +124,7 @@ expect_close "$TMP/j1.tsv" "$TMP/j3.tsv" 0 "-j 3 vs -j 1"
 # None of the real recordings has hum at 50 or 60 Hz: auto must not invent it.
 for f in "$grab" "$healthy" "$DATA/physionet_emgdb/emg_myopathy.hea" \
          "$DATA/backyardbrains_wav/S8_EMG_bicep_sustained.wav" "$DATA/plux_opensignals/emg_fatigue.h5"; do
-  "$F" -v --notch auto "$f" --to pipe /dev/null 2>"$TMP/auto.err"
+  "$F" -v --mains auto "$f" --to pipe /dev/null 2>"$TMP/auto.err"
   if grep -q "mains [56]0 Hz" "$TMP/auto.err"; then fail "$(basename "$f"): false mains detection: $(grep mains "$TMP/auto.err" | head -3)"; else pass; fi
 done
 /usr/bin/python3 - "$TMP/hum.wav" <<'PY'
@@ -124,8 +134,12 @@ rng = np.random.default_rng(1)
 x = 0.05 * rng.standard_normal(t.size) + 0.1 * np.sin(2 * np.pi * 50 * t) + 0.03 * np.sin(2 * np.pi * 150 * t)
 wf.write(sys.argv[1], fs, np.stack([x, x[::-1]], axis=1).astype(np.float32))
 PY
-expect_exit 0 "auto notch on hum" -- "$F" -v --notch auto "$TMP/hum.wav" "$TMP/hum.h5"
+expect_exit 0 "auto notch on hum" -- "$F" -v --mains auto "$TMP/hum.wav" "$TMP/hum.h5"
 [ "$(grep -c "mains 50 Hz" "$TMP/err")" -eq 2 ] && pass || fail "hum: 50 Hz expected: $(cat "$TMP/err")"
+# --mains none is also the default chain's: no notch at all
+expect_exit 0 "default chain without notch" -- "$F" -v --default-chain --mains none "$TMP/hum.wav" "$TMP/nonotch.h5"
+grep -q "bandpass" "$TMP/err" && ! grep -q "notch" "$TMP/err" && pass ||
+  fail "--mains none: the chain should have no notch: $(cat "$TMP/err")"
 /usr/bin/python3 - "$TMP/hum.h5" <<'PY' && pass || fail "auto notch removes the 50 Hz hum by > 40 dB"
 import sys, h5py, numpy as np
 y = h5py.File(sys.argv[1])["recording/channels/0"][...][4000:-4000]
@@ -147,7 +161,7 @@ PY
 # (ASan's quarantine would hold freed blocks and mask what the tool uses.)
 for n in short long; do
   ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0" \
-  /usr/bin/time -f %M -o "$TMP/$n.rss" "$F" --default-chain --notch 50 --envelope rms "$TMP/$n.wav" - >/dev/null 2>"$TMP/$n.err" || fail "$n run: $(cat "$TMP/$n.err")"
+  /usr/bin/time -f %M -o "$TMP/$n.rss" "$F" --default-chain --mains 50 --envelope rms "$TMP/$n.wav" - >/dev/null 2>"$TMP/$n.err" || fail "$n run: $(cat "$TMP/$n.err")"
 done
 short=$(tail -1 "$TMP/short.rss"); long=$(tail -1 "$TMP/long.rss")
 echo "peak RSS: 3 min $short kB, 30 min $long kB"

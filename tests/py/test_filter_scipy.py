@@ -63,8 +63,9 @@ def trailing_mean(v, w):
 def check(name, infile, options, reference, input_options=()):
     raw_path = os.path.join(TMP, name + "-in.h5")
     out_path = os.path.join(TMP, name + "-out.h5")
-    run("emg-convert", *input_options, infile, raw_path)
-    run("emg-filter", *input_options, *options, infile, out_path)
+    # -o: these files are the test's own, replaced on every run
+    run("emg-convert", *input_options, infile, "-o", raw_path)
+    run("emg-filter", *input_options, *options, infile, "-o", out_path)
     xs, fss = channels(raw_path)
     ys, _ = channels(out_path)
     if len(xs) != len(ys):
@@ -90,13 +91,13 @@ def default_chain(x, fs):
 def main():
     wfdb = os.path.join(DATA, "physionet_emgdb", "emg_healthy.hea")
     # The input as emgkit reads it equals the .dat decoded here (format 16, 10000/mV).
-    xs, _ = channels((run("emg-convert", wfdb, os.path.join(TMP, "healthy.h5")),
+    xs, _ = channels((run("emg-convert", wfdb, "-o", os.path.join(TMP, "healthy.h5")),
                       os.path.join(TMP, "healthy.h5"))[1])
     dat = np.fromfile(os.path.join(DATA, "physionet_emgdb", "emg_healthy.dat"), "<i2") / 10000.0
     if not np.array_equal(xs[0], dat):
         failures.append("emg_healthy: reader output differs from the .dat samples")
 
-    check("default-chain", wfdb, ["--default-chain", "--notch", "50"], default_chain)
+    check("default-chain", wfdb, ["--default-chain", "--mains", "50"], default_chain)
 
     wav = os.path.join(DATA, "backyardbrains_wav", "S8_EMG_bicep_sustained.wav")
     check("bandpass-causal-o6", wav, ["--bandpass", "10:500", "--order", "6", "--causal"],
@@ -110,7 +111,7 @@ def main():
           input_options=["-t", "20"])
 
     grab = os.path.join(DATA, "physionet_grabmyo", "session1_participant1_gesture11_trial1.hea")
-    check("notch60-q20-x3", grab, ["--notch", "60", "--notch-harmonics", "3", "--notch-q", "20"],
+    check("notch60-q20-x3", grab, ["--mains", "60", "--notch-harmonics", "3", "--notch-q", "20"],
           lambda x, fs: sg.sosfiltfilt(notch_comb(60, 20, fs, fs / 2, 3), x),
           input_options=["-c", "1-3"])
 

@@ -29,7 +29,7 @@ def check(cond, what):
 
 
 def convert(src, dst, *extra):
-    cmd = [os.path.join(BIN, "emg-convert"), *extra, src, dst]
+    cmd = [os.path.join(BIN, "emg-convert"), *extra, src, "-o", dst]  # -o: replaced every run
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit("FAIL: %s exited %d: %s" % (" ".join(cmd), done.returncode, done.stderr))
@@ -191,7 +191,7 @@ def test_plux(name, n_expected):
 def test_h5_to_h5(src):
     """emgkit HDF5 in, emgkit HDF5 out through the pipe: identical samples, provenance grows."""
     out = src.replace(".h5", "-again.h5")
-    cmd = "%s %s - | %s - %s" % (os.path.join(BIN, "emg-convert"), src, os.path.join(BIN, "emg-convert"), out)
+    cmd = "%s %s - | %s - -o %s" % (os.path.join(BIN, "emg-convert"), src, os.path.join(BIN, "emg-convert"), out)
     done = subprocess.run(cmd, shell=True, capture_output=True, text=True)
     check(done.returncode == 0, cmd + ": " + done.stderr)
     if done.returncode:

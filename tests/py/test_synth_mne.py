@@ -52,7 +52,7 @@ def mdf(x, fs):
 
 # --- EDF+ annotations and samples, read by MNE
 edf = os.path.join(TMP, "session.edf")
-synth("-s", "session", "--seed", "21", "-o", edf)
+synth("--scenario", "session", "--seed", "21", "-o", edf)
 rows = events(os.path.join(TMP, "session.events.tsv"))
 raw = mne.io.read_raw_edf(edf, preload=True, verbose="error")
 ann = [(a["onset"], a["duration"], a["description"].split("@@")[0]) for a in raw.annotations
@@ -63,7 +63,7 @@ for r, (onset, dur, label) in zip(rows, ann):
     check(abs(onset - float(r["onset"])) < 1e-4 and abs(dur - float(r["duration"])) < 1e-4,
           "%s at %s+%s vs %s+%s" % (label, onset, dur, r["onset"], r["duration"]))
 tsv = os.path.join(TMP, "session.tsv")
-subprocess.run([os.path.join(BIN, "emg-convert"), edf, tsv], check=True)
+subprocess.run([os.path.join(BIN, "emg-convert"), edf, "-o", tsv], check=True)
 ours = np.loadtxt(tsv, skiprows=1, delimiter="\t")[:, 1:].T
 theirs = raw.get_data()
 # MNE scales mV channels to volts; others stay in their unit.
@@ -78,7 +78,7 @@ fs = raw.info["sfreq"]
 
 # --- clonus rhythm
 clon = os.path.join(TMP, "clonic.tsv")
-synth("-s", "clonic", "--seed", "22", "-o", clon)
+synth("--scenario", "clonic", "--seed", "22", "-o", clon)
 data = np.loadtxt(clon, skiprows=1, delimiter="\t")
 for r in events(os.path.join(TMP, "clonic.events.tsv")):
     if r["label"] != "clonic":
@@ -95,7 +95,7 @@ for r in events(os.path.join(TMP, "clonic.events.tsv")):
 
 # --- fatigue
 fat = os.path.join(TMP, "fatigue.tsv")
-synth("-s", "fatigue", "--seed", "23", "--snr", "50", "--mains", "0", "-o", fat)
+synth("--scenario", "fatigue", "--seed", "23", "--snr", "50", "--mains", "none", "-o", fat)
 data = np.loadtxt(fat, skiprows=1, delimiter="\t")
 ev = [r for r in events(os.path.join(TMP, "fatigue.events.tsv")) if r["label"] == "voluntary"][0]
 on, dur, dec = float(ev["onset"]), float(ev["duration"]), float(ev["cv_decline"])

@@ -133,7 +133,7 @@ def test_written_formats():
     _, _, _, phys = read_record(src)
     for fmt in ("16", "212", "80", "24", "32"):
         out = os.path.join(TMP, "neuro_%s.hea" % fmt)
-        run("emg-convert", "--wfdb-format", fmt, src, out)
+        run("emg-convert", "--wfdb-format", fmt, src, "-o", out)
         h = parse_header(out)
         s = h["signals"][0]
         dat = os.path.join(TMP, s["file"])
@@ -159,7 +159,7 @@ def test_written_formats():
 
 def test_grabmyo_copy():
     out = os.path.join(TMP, "grab_copy.hea")
-    run("emg-convert", GRABMYO, out)
+    run("emg-convert", GRABMYO, "-o", out)
     a, b = parse_header(GRABMYO), parse_header(out)
     same = all(x[k] == y[k] for x, y in zip(a["signals"], b["signals"])
                for k in ("fmt", "gain", "baseline", "unit", "adcres", "adczero", "initval", "desc"))
@@ -188,7 +188,7 @@ def test_uci_resample():
 def test_csv_numpy():
     _, _, _, phys = read_record(GRABMYO)
     out = os.path.join(TMP, "grab.csv")
-    run("emg-convert", GRABMYO, out)
+    run("emg-convert", GRABMYO, "-o", out)
     header = open(out).readline().strip().split(",")
     table = np.loadtxt(out, delimiter=",", skiprows=1)
     check(header[0] == "time (s)" and header[1] == "F1 (mV)" and len(header) == 33,

@@ -166,7 +166,7 @@ static void segments_from_tsv(void **state)
     emg_segment *s;
     size_t n;
     emg_error err;
-    assert_int_equal(emg_segments_read(&s, &n, path, &err), 0);
+    assert_int_equal(emg_segments_read(&s, &n, path, NULL, &err), 0);
     assert_int_equal(n, 2);
     assert_close(s[0].onset, 2, 0);
     assert_close(s[1].duration, 4, 0);
@@ -176,7 +176,7 @@ static void segments_from_tsv(void **state)
     f = fopen(path, "w");
     fprintf(f, "start\tend\n1\t2\n");
     fclose(f);
-    assert_int_equal(emg_segments_read(&s, &n, path, &err), EMG_ERR_FORMAT);
+    assert_int_equal(emg_segments_read(&s, &n, path, NULL, &err), EMG_ERR_FORMAT);
 }
 
 int main(void)
