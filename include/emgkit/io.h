@@ -116,6 +116,25 @@ void emg_writer_abort(emg_writer *w);
  * are written first and renamed into place when complete. */
 int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err);
 
+/* The files that make up the recording at path, so that a batch tool can tell
+ * which inputs belong together and that an output would overwrite none of them.
+ * WFDB: the header (RECORD.hea) first, then each signal file it names, relative
+ * to the header's folder, as the header names them (also files the reader
+ * would refuse).  RECORD.hea, RECORD and RECORD.dat give the same header path
+ * first, so a record given several times can be recognised.  Every other
+ * format: path itself ("-" too).  format EMG_FORMAT_AUTO detects it as
+ * emg_reader_open() would.  On success *files holds *n malloc'd paths; free
+ * them with emg_files_free(). */
+int emg_input_files(const char *path, emg_format format, char ***files, size_t *n,
+                    emg_error *err);
+/* The files a writer creates for path: WFDB RECORD.hea and the RECORD.dat it
+ * names; every other format path itself.  format EMG_FORMAT_AUTO: from the
+ * extension, as emg_writer_open(); a path the writer would refuse gives its error. */
+int emg_output_files(const char *path, emg_format format, char ***files, size_t *n,
+                     emg_error *err);
+/* Free the list of emg_input_files() / emg_output_files(); NULL is fine. */
+void emg_files_free(char **files, size_t n);
+
 /* Whole-recording helpers built on the streaming calls above.
  * emg_reader_read_all() reads what is left of an open reader into rec
  * (selection and range applied; block annotations join the header's). */

@@ -165,6 +165,34 @@ static const emg_format_reader *detect_format(const unsigned char *head, size_t 
     return best;
 }
 
+/* The first bytes of path; none (len 0) for a WFDB record named without its
+ * ".hea", which is no file itself. */
+static int read_head_or_record(const char *path, unsigned char *head, size_t cap, size_t *len,
+                               emg_error *err)
+{
+    int rc = read_head(path, head, cap, len, err);
+    if (rc < 0) {
+        char hea[4200];
+        snprintf(hea, sizeof hea, "%s.hea", path);
+        if (access(hea, R_OK) != 0)
+            return rc;
+        emg_error_clear(err);
+        *len = 0;
+    }
+    return EMG_OK;
+}
+
+const emg_format_reader *emg_path_reader(const char *path, emg_format format)
+{
+    if (format != EMG_FORMAT_AUTO)
+        return reader_for(format);
+    unsigned char head[4096];
+    size_t len = 0;
+    if (read_head_or_record(path, head, sizeof head, &len, NULL) < 0)
+        return NULL;
+    return detect_format(head, len, path);
+}
+
 /* Copy stdin (after the bytes already read into head) into a temporary file. */
 static int spool_stdin(emg_reader *r, const unsigned char *head, size_t len, emg_error *err)
 {
@@ -217,16 +245,9 @@ static int choose_module(emg_reader *r, const char *path, const emg_read_options
             return rc;
         *open_path = r->spool_path;
     } else {
-        int rc = read_head(path, head, sizeof head, &len, err);
-        if (rc < 0) {
-            /* A WFDB record may be named without its ".hea". */
-            char hea[4200];
-            snprintf(hea, sizeof hea, "%s.hea", path);
-            if (access(hea, R_OK) != 0)
-                return rc;
-            emg_error_clear(err);
-            len = 0;
-        }
+        int rc = read_head_or_record(path, head, sizeof head, &len, err);
+        if (rc < 0)
+            return rc;
     }
     r->ops = opts->format != EMG_FORMAT_AUTO ? reader_for(opts->format)
                                              : detect_format(head, len, *open_path);

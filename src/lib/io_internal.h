@@ -52,6 +52,24 @@ extern const emg_format_reader emg_pipe_reader, emg_wfdb_reader, emg_edf_reader,
 extern const emg_format_writer emg_pipe_writer, emg_wfdb_writer, emg_edf_writer,
     emg_sndfile_writer, emg_hdf5_writer, emg_text_writer;
 
+/* The module emg_reader_open() would choose for path (a file, not "-"), or
+ * NULL when none would (io.c). */
+const emg_format_reader *emg_path_reader(const char *path, emg_format format);
+
+/* A list of file names without repeats (emg_input_files, emg_output_files). */
+typedef struct emg_file_list {
+    char **files;
+    size_t n, cap;
+} emg_file_list;
+/* Append a copy of path unless the list holds it already. */
+int emg_file_list_add(emg_file_list *list, const char *path, emg_error *err);
+
+/* WFDB (io_wfdb.c): the header of the record at path (RECORD.hea, RECORD, or
+ * RECORD.dat) and then each signal file it names; and the signal file the
+ * writer creates beside hea_path (RECORD.hea -> RECORD.dat). */
+int emg_wfdb_input_files(const char *path, emg_file_list *files, emg_error *err);
+void emg_wfdb_data_path(const char *hea_path, char *out, size_t n);
+
 /* Write a recording whose samples come from source, one second of every
  * channel at a time (emg_recording_save, emg_channel_store_save).  source sets
  * *data to samples [first, first + count) of channel, valid until its next call. */

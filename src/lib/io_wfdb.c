@@ -549,7 +549,11 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The header file for path: path itself (.hea), path.hea, or RECORD.hea beside RECORD.dat. */
+static int header_names_signal_file(const char *hea, const char *path);
+
+/* The header file for path: path itself (.hea), path.hea (path is the record
+ * name), or RECORD.hea beside RECORD.dat when that header names RECORD.dat as
+ * a signal file.  The same path for all three spellings of a record. */
 static int header_path(const char *path, char *out, size_t n)
 {
     if (ends_with(path, ".hea")) {
@@ -561,7 +565,7 @@ static int header_path(const char *path, char *out, size_t n)
         return 1;
     if (ends_with(path, ".dat")) {
         snprintf(out, n, "%.*s.hea", (int)(strlen(path) - 4), path);
-        if (file_exists(out))
+        if (file_exists(out) && header_names_signal_file(out, path))
             return 1;
     }
     emg_strlcpy(out, path, n);
@@ -711,6 +715,87 @@ static int read_header_file(wfdb_reader *r, emg_header *hdr, emg_error *err)
     return EMG_OK;
 }
 
+/* Parse the header at hea into a fresh reader: signals described, no file opened. */
+static int parse_header_only(const char *hea, wfdb_reader **out, emg_error *err)
+{
+    wfdb_reader *r = emg_xcalloc(1, sizeof *r, err);
+    if (!r)
+        return EMG_ERR_NOMEM;
+    emg_strlcpy(r->hea_path, hea, sizeof r->hea_path);
+    emg_header scratch;
+    emg_header_init(&scratch);
+    int rc = read_header_file(r, &scratch, err);
+    emg_header_free(&scratch);
+    if (rc < 0) {
+        reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return EMG_OK;
+}
+
+/* Where signal file name lies: header(5) names are relative to the header's folder. */
+static void signal_file_path(const char *hea, const char *name, char *out, size_t n)
+{
+    if (name[0] == '/') {
+        emg_strlcpy(out, name, n);
+        return;
+    }
+    const char *base = emg_basename(hea);
+    snprintf(out, n, "%.*s%s", (int)(base - hea), hea, name);
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* True when the header at hea names path as one of its signal files. */
+static int header_names_signal_file(const char *hea, const char *path)
+{
+    wfdb_reader *r;
+    if (parse_header_only(hea, &r, NULL) < 0)
+        return 0;
+    int found = 0;
+    for (size_t i = 0; i < r->n_signals && !found; i++) {
+        char signal_path[WFDB_PATH_MAX];
+        signal_file_path(hea, r->sig[i].file, signal_path, sizeof signal_path);
+        found = same_file(signal_path, path);
+    }
+    reader_free(r);
+    return found;
+}
+
+int emg_wfdb_input_files(const char *path, emg_file_list *files, emg_error *err)
+{
+    char hea[WFDB_PATH_MAX];
+    header_path(path, hea, sizeof hea);
+    wfdb_reader *r;
+    int rc = parse_header_only(hea, &r, err);
+    if (rc < 0)
+        return rc;
+    rc = emg_file_list_add(files, hea, err);
+    for (size_t i = 0; i < r->n_signals && rc >= 0; i++) {
+        if (!strcmp(r->sig[i].file, "-"))
+            continue;
+        char signal_path[WFDB_PATH_MAX];
+        signal_file_path(hea, r->sig[i].file, signal_path, sizeof signal_path);
+        rc = emg_file_list_add(files, signal_path, err);
+    }
+    reader_free(r);
+    return rc;
+}
+
+void emg_wfdb_data_path(const char *hea_path, char *out, size_t n)
+{
+    size_t len = strlen(hea_path);
+    if (ends_with(hea_path, ".hea"))
+        len -= 4;
+    snprintf(out, n, "%.*s.dat", (int)len, hea_path);
+}
+
 /* Group consecutive signals that share a file; open each file and check its size. */
 static int open_groups(wfdb_reader *r, emg_header *hdr, emg_error *err)
 {
@@ -718,8 +803,6 @@ static int open_groups(wfdb_reader *r, emg_header *hdr, emg_error *err)
     r->groups = emg_xcalloc(r->n_signals, sizeof *r->groups, err);
     if (!r->groups)
         return EMG_ERR_NOMEM;
-    const char *base = emg_basename(hea);
-    int dir_len = (int)(base - hea);
     for (size_t i = 0; i < r->n_signals; i++) {
         wfdb_signal *s = &r->sig[i];
         wfdb_group *g = r->n_groups ? &r->groups[r->n_groups - 1] : NULL;
@@ -743,10 +826,7 @@ static int open_groups(wfdb_reader *r, emg_header *hdr, emg_error *err)
         g->n = 1;
         g->format = s->format;
         g->spf_total = (size_t)s->spf;
-        if (s->file[0] == '/')
-            emg_strlcpy(g->path, s->file, sizeof g->path);
-        else
-            snprintf(g->path, sizeof g->path, "%.*s%s", dir_len, hea, s->file);
+        signal_file_path(hea, s->file, g->path, sizeof g->path);
     }
     int64_t frames_available = -1;
     for (size_t k = 0; k < r->n_groups; k++) {
@@ -1505,7 +1585,7 @@ static int wfdb_writer_open(void **state, struct emg_writer *w, const char *tmp_
     if (!s->hea)
         return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", final_path, strerror(errno));
     char dat_final[WFDB_PATH_MAX];
-    snprintf(dat_final, sizeof dat_final, "%.*s.dat", (int)(strlen(final_path) - 4), final_path);
+    emg_wfdb_data_path(final_path, dat_final, sizeof dat_final);
     if ((rc = emg_temp_path(s->dat_tmp, sizeof s->dat_tmp, dat_final, err)) < 0)
         return rc;
     s->dat = fopen(s->dat_tmp, "wb");

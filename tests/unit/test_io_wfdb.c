@@ -517,6 +517,125 @@ static void test_writer_refuses(void **state)
     emg_recording_free(&src);
 }
 
+/* A two-file record in tmp_dir/files: files/rec.hea names rec.dat and sub/b.dat. */
+static void make_two_file_record(char *dir, size_t n)
+{
+    tmp_path(dir, n, "files");
+    mkdir(dir, 0777);
+    char path[1400];
+    snprintf(path, sizeof path, "%s/sub", dir);
+    mkdir(path, 0777);
+    const unsigned char frames[] = {1, 0, 2, 0, 3, 0};
+    snprintf(path, sizeof path, "%s/rec.dat", dir);
+    FILE *f = fopen(path, "wb");
+    fwrite(frames, 1, sizeof frames, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/sub/b.dat", dir);
+    f = fopen(path, "wb");
+    fwrite(frames, 1, sizeof frames, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/rec.hea", dir);
+    write_text(path, "rec 2 100 3\nrec.dat 16 100/mV 16 0 1 6 0 a\nsub/b.dat 16 100/mV 16 0 1 6 0 b\n");
+}
+
+static void test_input_files(void **state)
+{
+    (void)state;
+    char dir[1200], path[1400], want[1400];
+    make_two_file_record(dir, sizeof dir);
+    const char *spellings[] = {"rec.hea", "rec", "rec.dat"};
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, spellings[k]);
+        char **files;
+        size_t n;
+        emg_error err;
+        int rc = emg_input_files(path, EMG_FORMAT_AUTO, &files, &n, &err);
+        if (rc < 0)
+            fail_msg("%s: %s", spellings[k], err.message);
+        assert_int_equal(n, 3);
+        snprintf(want, sizeof want, "%s/rec.hea", dir);
+        assert_string_equal(files[0], want); /* the same first file for every spelling */
+        snprintf(want, sizeof want, "%s/rec.dat", dir);
+        assert_string_equal(files[1], want);
+        snprintf(want, sizeof want, "%s/sub/b.dat", dir);
+        assert_string_equal(files[2], want);
+        emg_files_free(files, n);
+        /* ... and each spelling opens the record. */
+        emg_recording rec;
+        rc = load(path, &rec, &err);
+        if (rc < 0)
+            fail_msg("%s: %s", spellings[k], err.message);
+        assert_int_equal(rec.header.n_channels, 2);
+        assert_float_equal(rec.data[1][2], 0.03, 1e-12);
+        emg_recording_free(&rec);
+    }
+    /* Other formats, and stdin: the path itself. */
+    char **files;
+    size_t n;
+    emg_error err;
+    assert_int_equal(emg_input_files(EMGKIT_DATASETS "/sleepedf_excerpt/short_psg.edf",
+                                     EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(files[0], "short_psg.edf"));
+    emg_files_free(files, n);
+    assert_int_equal(emg_input_files("-", EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(files[0], "-");
+    emg_files_free(files, n);
+}
+
+/* RECORD.dat opens the record only when RECORD.hea beside it names it. */
+static void test_dat_needs_its_header(void **state)
+{
+    (void)state;
+    char dir[1200], path[1400];
+    make_two_file_record(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/rec.hea", dir);
+    write_text(path, "rec 1 100 3\nother.dat 16 100/mV 16 0 0 0 0 a\n");
+    snprintf(path, sizeof path, "%s/rec.dat", dir);
+    char **files;
+    size_t n;
+    emg_error err;
+    assert_int_equal(emg_input_files(path, EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(files[0], path);
+    emg_files_free(files, n);
+}
+
+static void test_output_files(void **state)
+{
+    (void)state;
+    char **files;
+    size_t n;
+    emg_error err;
+    assert_int_equal(emg_output_files("dir/out.hea", EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(files[0], "dir/out.hea");
+    assert_string_equal(files[1], "dir/out.dat");
+    emg_files_free(files, n);
+    assert_int_equal(emg_output_files("out.edf", EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(files[0], "out.edf");
+    emg_files_free(files, n);
+    assert_int_equal(emg_output_files("-", EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(n, 1);
+    emg_files_free(files, n);
+    assert_int_equal(emg_output_files("out", EMG_FORMAT_WFDB, &files, &n, &err), EMG_ERR_ARG);
+    assert_int_equal(emg_output_files("out.xyz", EMG_FORMAT_AUTO, &files, &n, &err), EMG_ERR_ARG);
+    /* What the writer really creates. */
+    emg_recording src;
+    make_recording(&src, 100, 1000.0, 1000.0);
+    char hea[1200];
+    tmp_path(hea, sizeof hea, "listed.hea");
+    assert_int_equal(emg_output_files(hea, EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(emg_recording_save(&src, hea, EMG_FORMAT_AUTO, NULL, &err), 0);
+    struct stat st;
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(stat(files[i], &st), 0);
+    emg_files_free(files, n);
+    emg_recording_free(&src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +652,9 @@ int main(void)
         cmocka_unit_test(test_bad_checksum),
         cmocka_unit_test(test_header_variants),
         cmocka_unit_test(test_writer_refuses),
+        cmocka_unit_test(test_input_files),
+        cmocka_unit_test(test_dat_needs_its_header),
+        cmocka_unit_test(test_output_files),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
