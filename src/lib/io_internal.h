@@ -113,6 +113,16 @@ int emg_str_ieq(const char *a, const char *b);
 /* Create and open a temporary file $TMPDIR/STEM-XXXXXX (else /tmp); its name
  * in path.  The descriptor, or EMG_ERR_IO. */
 int emg_temp_file(char *path, size_t n, const char *stem, emg_error *err);
+/* Open path for reading into *out only if it is a regular file: a FIFO,
+ * device or directory named inside a recording would block or make no sense.
+ * 0, EMG_ERR_IO (cannot open) or EMG_ERR_FORMAT (not a regular file); what
+ * says where the name came from ("signal file of X.hea") in the message. */
+int emg_open_regular(FILE **out, const char *path, const char *what, emg_error *err);
+/* True when a file name that a header gives stays inside the header's folder:
+ * relative, without a ".." component. */
+int emg_path_stays_inside(const char *name);
+/* Where a file name that header gives lies: relative to the header's folder. */
+void emg_sibling_path(const char *header, const char *name, char *out, size_t n);
 /* Lower-case extension of path without the dot, "" when none. */
 const char *emg_path_extension(const char *path);
 

@@ -663,12 +663,13 @@ static void reader_free(wfdb_reader *r)
 static int read_header_file(wfdb_reader *r, emg_header *hdr, emg_error *err)
 {
     const char *hea = r->hea_path;
-    FILE *f = fopen(hea, "r");
-    if (!f)
-        return emg_error_set(err, EMG_ERR_IO, "%s: %s", hea, strerror(errno));
+    FILE *f;
+    int rc = emg_open_regular(&f, hea, "WFDB header", err);
+    if (rc < 0)
+        return rc;
     char *line = NULL;
     size_t cap = 0;
-    int lineno = 0, rc = EMG_OK;
+    int lineno = 0;
     size_t signals_seen = 0;
     int record_seen = 0;
     while (rc >= 0 && getline(&line, &cap, f) >= 0) {
@@ -734,17 +735,6 @@ static int parse_header_only(const char *hea, wfdb_reader **out, emg_error *err)
     return EMG_OK;
 }
 
-/* Where signal file name lies: header(5) names are relative to the header's folder. */
-static void signal_file_path(const char *hea, const char *name, char *out, size_t n)
-{
-    if (name[0] == '/') {
-        emg_strlcpy(out, name, n);
-        return;
-    }
-    const char *base = emg_basename(hea);
-    snprintf(out, n, "%.*s%s", (int)(base - hea), hea, name);
-}
-
 static int same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
@@ -761,7 +751,7 @@ static int header_names_signal_file(const char *hea, const char *path)
     int found = 0;
     for (size_t i = 0; i < r->n_signals && !found; i++) {
         char signal_path[WFDB_PATH_MAX];
-        signal_file_path(hea, r->sig[i].file, signal_path, sizeof signal_path);
+        emg_sibling_path(hea, r->sig[i].file, signal_path, sizeof signal_path);
         found = same_file(signal_path, path);
     }
     reader_free(r);
@@ -781,7 +771,7 @@ int emg_wfdb_input_files(const char *path, emg_file_list *files, emg_error *err)
         if (!strcmp(r->sig[i].file, "-"))
             continue;
         char signal_path[WFDB_PATH_MAX];
-        signal_file_path(hea, r->sig[i].file, signal_path, sizeof signal_path);
+        emg_sibling_path(hea, r->sig[i].file, signal_path, sizeof signal_path);
         rc = emg_file_list_add(files, signal_path, err);
     }
     reader_free(r);
@@ -797,7 +787,8 @@ void emg_wfdb_data_path(const char *hea_path, char *out, size_t n)
 }
 
 /* Group consecutive signals that share a file; open each file and check its size. */
-static int open_groups(wfdb_reader *r, emg_header *hdr, emg_error *err)
+static int open_groups(wfdb_reader *r, const emg_read_options *opts, emg_header *hdr,
+                       emg_error *err)
 {
     const char *hea = r->hea_path;
     r->groups = emg_xcalloc(r->n_signals, sizeof *r->groups, err);
@@ -821,21 +812,25 @@ static int open_groups(wfdb_reader *r, emg_header *hdr, emg_error *err)
         if (!strcmp(s->file, "-"))
             return emg_error_set(err, EMG_ERR_UNSUPPORTED, "%s: signal file '-' (standard "
                                  "input) is not supported", hea);
+        if (!(opts && opts->allow_outside_paths) && !emg_path_stays_inside(s->file))
+            return emg_error_set(err, EMG_ERR_FORMAT, "%s: signal file '%s' lies outside the "
+                                 "record's folder (refused)", hea, s->file);
         g = &r->groups[r->n_groups++];
         g->first = i;
         g->n = 1;
         g->format = s->format;
         g->spf_total = (size_t)s->spf;
-        signal_file_path(hea, s->file, g->path, sizeof g->path);
+        emg_sibling_path(hea, s->file, g->path, sizeof g->path);
     }
     int64_t frames_available = -1;
     for (size_t k = 0; k < r->n_groups; k++) {
         wfdb_group *g = &r->groups[k];
         long offset = r->sig[g->first].offset;
-        g->f = fopen(g->path, "rb");
-        if (!g->f)
-            return emg_error_set(err, EMG_ERR_IO, "%s: %s (signal file of %s)", g->path,
-                                 strerror(errno), hea);
+        char what[WFDB_PATH_MAX + 20];
+        snprintf(what, sizeof what, "signal file of %s", hea);
+        int rc = emg_open_regular(&g->f, g->path, what, err);
+        if (rc < 0)
+            return rc;
         struct stat st;
         if (fstat(fileno(g->f), &st) != 0)
             return emg_error_set(err, EMG_ERR_IO, "%s: %s", g->path, strerror(errno));
@@ -915,7 +910,7 @@ static int wfdb_open(void **state, const char *path, const emg_read_options *opt
     header_path(path, r->hea_path, sizeof r->hea_path); /* else path itself is the header */
     int rc = read_header_file(r, hdr, err);
     if (rc >= 0)
-        rc = open_groups(r, hdr, err);
+        rc = open_groups(r, opts, hdr, err);
     if (rc >= 0)
         rc = fill_channels(r, opts, hdr, err);
     if (rc >= 0) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "emgkit/emgkit.h"
 #include "io_internal.h"
@@ -636,6 +637,68 @@ static void test_output_files(void **state)
     emg_recording_free(&src);
 }
 
+/* Open hea (with allow_outside_paths as given) and expect status, with needle in
+ * the message. */
+static void expect_open(const char *hea, int allow_outside, int status, const char *needle)
+{
+    emg_read_options opts = EMG_READ_OPTIONS_INIT;
+    opts.allow_outside_paths = allow_outside;
+    emg_reader *r = NULL;
+    emg_error err;
+    int rc = emg_reader_open(&r, hea, &opts, &err);
+    if (rc != status)
+        fail_msg("%s: status %d, expected %d (%s)", hea, rc, status, rc < 0 ? err.message : "");
+    if (rc < 0 && needle && !strstr(err.message, needle))
+        fail_msg("'%s' does not say '%s'", err.message, needle);
+    emg_reader_close(r);
+}
+
+/* Signal files outside the record's folder ("..", absolute) are refused unless allowed. */
+static void test_outside_paths(void **state)
+{
+    (void)state;
+    char dir[1200], path[1400], hea[1400], text[3000];
+    tmp_path(dir, sizeof dir, "outside");
+    mkdir(dir, 0777);
+    tmp_path(path, sizeof path, "outside.dat"); /* beside the folder, not in it */
+    FILE *f = fopen(path, "wb");
+    fwrite("\1\0\2\0", 1, 4, f);
+    fclose(f);
+    snprintf(hea, sizeof hea, "%s/rec.hea", dir);
+    write_text(hea, "rec 1 100 2\n../outside.dat 16 100/mV 16 0 1 3 0 a\n");
+    expect_open(hea, 0, EMG_ERR_FORMAT, "outside the record's folder");
+    expect_open(hea, 1, EMG_OK, NULL);
+    snprintf(text, sizeof text, "rec 1 100 2\n%s 16 100/mV 16 0 1 3 0 a\n", path);
+    write_text(hea, text);
+    expect_open(hea, 0, EMG_ERR_FORMAT, path);
+    expect_open(hea, 1, EMG_OK, NULL);
+    write_text(hea, "rec 1 100 2\nsub/../../outside.dat 16 100/mV 16 0 1 3 0 a\n");
+    expect_open(hea, 0, EMG_ERR_FORMAT, "outside");
+    write_text(hea, "rec 1 1 1\n/etc/passwd 8 100/mV\n");
+    expect_open(hea, 0, EMG_ERR_FORMAT, "/etc/passwd");
+}
+
+/* A FIFO, a device or a directory named as the signal file: refused at once. */
+static void test_signal_file_not_regular(void **state)
+{
+    (void)state;
+    char dir[1200], path[1400], hea[1400];
+    tmp_path(dir, sizeof dir, "special");
+    mkdir(dir, 0777);
+    snprintf(path, sizeof path, "%s/fifo.dat", dir);
+    unlink(path);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(hea, sizeof hea, "%s/rec.hea", dir);
+    write_text(hea, "rec 1 100 2\nfifo.dat 16 100/mV 16 0 1 3 0 a\n");
+    expect_open(hea, 0, EMG_ERR_FORMAT, "FIFO"); /* used to block forever */
+    snprintf(path, sizeof path, "%s/folder.dat", dir);
+    mkdir(path, 0777);
+    write_text(hea, "rec 1 100 2\nfolder.dat 16 100/mV 16 0 1 3 0 a\n");
+    expect_open(hea, 0, EMG_ERR_FORMAT, "directory");
+    write_text(hea, "rec 1 100 2\n/dev/zero 16 100/mV 16 0 1 3 0 a\n");
+    expect_open(hea, 1, EMG_ERR_FORMAT, "device");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -655,6 +718,8 @@ int main(void)
         cmocka_unit_test(test_input_files),
         cmocka_unit_test(test_dat_needs_its_header),
         cmocka_unit_test(test_output_files),
+        cmocka_unit_test(test_outside_paths),
+        cmocka_unit_test(test_signal_file_not_regular),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
