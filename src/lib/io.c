@@ -637,11 +637,10 @@ int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err)
 int emg_writer_add_file(emg_writer *w, const char *tmp_path, const char *final_path,
                         emg_error *err)
 {
-    output_file *grown = emg_xrealloc(w->files, w->n_files + 1, sizeof *grown, err);
-    if (!grown)
-        return EMG_ERR_NOMEM;
-    w->files = grown;
-    output_file *f = &grown[w->n_files];
+    int rc = emg_grow_one((void **)&w->files, w->n_files, sizeof *w->files, err);
+    if (rc < 0)
+        return rc;
+    output_file *f = &w->files[w->n_files];
     f->tmp = emg_xstrdup(tmp_path, err);
     f->final = emg_xstrdup(final_path, err);
     if (!f->tmp || !f->final) {

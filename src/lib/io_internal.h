@@ -98,6 +98,29 @@ int emg_name_index(const char *const *names, size_t n, const char *name);
 /* Room for need elements of size bytes in *p (capacity *cap, doubled as
  * needed, from 64): 0, or EMG_ERR_NOMEM with *p and *cap unchanged. */
 int emg_grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err);
+/* Room for element n of an array that only this function ever grows (from
+ * empty, one element at a time): its capacity then follows from n, as
+ * emg_grow's doubling from 64 leaves it, so the array needs no capacity
+ * field.  0, or EMG_ERR_NOMEM with *p unchanged. */
+int emg_grow_one(void **p, size_t n, size_t size, emg_error *err);
+/* A set of strings (copied), for unique channel names in linear time (name_set.c).
+ * Each name keeps the next suffix to try for its repeats ("EMG#2", "EMG#3"),
+ * so that 100,000 channels of one name do not try every suffix again. */
+typedef struct emg_name_slot {
+    char *name;
+    int next_suffix;
+} emg_name_slot;
+typedef struct emg_name_set {
+    emg_name_slot *slots;
+    size_t cap, n;
+} emg_name_set;
+void emg_name_set_init(emg_name_set *set);
+int emg_name_set_contains(emg_name_set *set, const char *name);
+/* The next suffix to try for repeats of name (2 when added), or NULL when name
+ * is not in the set; valid until the next add. */
+int *emg_name_set_suffix(emg_name_set *set, const char *name);
+int emg_name_set_add(emg_name_set *set, const char *name, emg_error *err);
+void emg_name_set_free(emg_name_set *set);
 /* qsort comparison of doubles, ascending. */
 int emg_double_cmp(const void *a, const void *b);
 /* Median of v[0..n) (NaN if n is 0) in linear time; reorders v. */

@@ -939,10 +939,8 @@ static int keep_late_annotations(sf_writer *w, const emg_block *blk, emg_error *
                              emg_format_name(w->format));
     for (size_t k = 0; k < blk->n_annotations; k++) {
         const emg_annotation *a = &blk->annotations[k];
-        emg_annotation *grown = emg_xrealloc(w->late, w->n_late + 1, sizeof *grown, err);
-        if (!grown)
+        if (emg_grow_one((void **)&w->late, w->n_late, sizeof *w->late, err) < 0)
             return EMG_ERR_NOMEM;
-        w->late = grown;
         char *text = emg_xstrdup(a->text, err);
         if (!text)
             return EMG_ERR_NOMEM;

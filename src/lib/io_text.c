@@ -1085,6 +1085,20 @@ static int report_columns(text_reader *r, const scan_result *s, emg_header *hdr,
     return EMG_OK;
 }
 
+/* Rows per block: about `seconds` of signal, but no more rows than the file
+ * delivers, and about a million samples at most however many columns (a
+ * second of 100,000 columns at 1 kHz would be 800 MB of blocks). */
+static size_t text_block_len(const text_reader *r, double seconds)
+{
+    double len = ceil(r->fs * seconds);
+    double most = fmin(65536.0, fmax(1.0, (double)(1 << 20) / (double)r->n_signals));
+    if (len > most)
+        len = most;
+    if (len > (double)r->n_out)
+        len = (double)r->n_out;
+    return len < 1 ? 1 : (size_t)len;
+}
+
 static int text_open(void **state, const char *path, const emg_read_options *opts,
                      emg_header *hdr, emg_format *detected, emg_error *err)
 {
@@ -1138,8 +1152,7 @@ static int text_open(void **state, const char *path, const emg_read_options *opt
         r->lineno = r->data_line - 1;
         double seconds =
             opts && opts->block_seconds_hint_ms ? opts->block_seconds_hint_ms / 1e3 : 1.0;
-        double len = ceil(r->fs * seconds);
-        r->block_len = len < 1 ? 1 : len > 65536 ? 65536 : (size_t)len;
+        r->block_len = text_block_len(r, seconds);
         if (detected)
             *detected = os->present ? EMG_FORMAT_TEXT
                         : r->delim == '\t' ? EMG_FORMAT_TSV

@@ -90,6 +90,17 @@ int emg_grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
     return 0;
 }
 
+int emg_grow_one(void **p, size_t n, size_t size, emg_error *err)
+{
+    size_t cap = 0;
+    if (n) {
+        cap = 64;
+        while (cap < n)
+            cap *= 2;
+    }
+    return emg_grow(p, &cap, n + 1, size, err);
+}
+
 int emg_double_cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include "emgkit/emgkit.h"
 #include "io_internal.h"
+#include "test_helpers.h"
 
 #define BITALINO EMGKIT_DATASETS "/bitalino_txt/emg_1.txt"
 #define UCI EMGKIT_DATASETS "/uci_gestures/S01_1_raw_data_13-12_22.03.16.txt"
@@ -429,6 +430,48 @@ static void test_probe(void **state)
     assert_int_equal(emg_text_reader.probe(hea, sizeof hea - 1, "x"), 0);
 }
 
+/* 100,000 columns: linear, and blocks no larger than the file (a second of
+ * 100,000 columns at 1 kHz made 800 MB of blocks; it took over a minute). */
+static void test_wide_csv(void **state)
+{
+    (void)state;
+    enum { N = 100000, ROWS = 3 };
+    char path[1200];
+    tmp_path(path, sizeof path, "wide.csv");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("time", f);
+    for (int i = 0; i < N; i++)
+        fprintf(f, ",c%d", i);
+    for (int r = 0; r < ROWS; r++) {
+        fprintf(f, "\n%g", r / 1000.0);
+        for (int i = 0; i < N; i++)
+            fprintf(f, ",%d", i % 7);
+    }
+    fputc('\n', f);
+    fclose(f);
+    double start = monotonic_seconds();
+    emg_reader *r;
+    emg_error err;
+    int rc = emg_reader_open(&r, path, NULL, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(emg_reader_header(r)->n_channels, N);
+    const emg_block *b;
+    size_t rows = 0;
+    while ((rc = emg_reader_read(r, &b, &err)) > 0) {
+        assert_true(b->count[0] <= ROWS);
+        assert_float_equal(b->data[N - 1][0], ((N - 1) % 7), 0);
+        rows += b->count[0];
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(rows, ROWS);
+    emg_reader_close(r);
+    double seconds = monotonic_seconds() - start;
+    print_message("%d columns read in %.2f s\n", N, seconds);
+    assert_true(seconds < 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_delimiters_and_units),
         cmocka_unit_test(test_opensignals_json),
         cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_wide_csv),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }

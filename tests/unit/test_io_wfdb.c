@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include "emgkit/emgkit.h"
 #include "io_internal.h"
+#include "test_helpers.h"
 
 #define EMGDB EMGKIT_DATASETS "/physionet_emgdb/"
 #define GRABMYO EMGKIT_DATASETS "/physionet_grabmyo/session1_participant1_gesture11_trial1"
@@ -699,6 +700,42 @@ static void test_signal_file_not_regular(void **state)
     expect_open(hea, 1, EMG_ERR_FORMAT, "device");
 }
 
+/* 100,000 signals of one name: header building and unique names are linear
+ * (they took minutes: arrays grown one element at a time, every name compared
+ * with every other). */
+static void test_many_channels(void **state)
+{
+    (void)state;
+    enum { N = 100000, FRAMES = 2 };
+    char hea[1200], dat[1200];
+    tmp_path(hea, sizeof hea, "many.hea");
+    tmp_path(dat, sizeof dat, "many.dat");
+    FILE *f = fopen(hea, "w");
+    assert_non_null(f);
+    fprintf(f, "many %d 1000 %d\n", N, FRAMES);
+    for (int i = 0; i < N; i++)
+        fputs("many.dat 16 200/mV 16 0 0 0 0 EMG\n", f);
+    fclose(f);
+    f = fopen(dat, "wb");
+    for (int i = 0; i < N * FRAMES * 2; i++)
+        fputc(0, f);
+    fclose(f);
+    double start = monotonic_seconds();
+    emg_recording rec;
+    emg_error err;
+    int rc = load(hea, &rec, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    double seconds = monotonic_seconds() - start;
+    print_message("%d channels read in %.2f s\n", N, seconds);
+    assert_true(seconds < 20);
+    assert_int_equal(rec.header.n_channels, N);
+    assert_string_equal(rec.header.channels[0].name, "EMG");
+    assert_string_equal(rec.header.channels[1].name, "EMG#2");
+    assert_string_equal(rec.header.channels[N - 1].name, "EMG#100000");
+    emg_recording_free(&rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -720,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_output_files),
         cmocka_unit_test(test_outside_paths),
         cmocka_unit_test(test_signal_file_not_regular),
+        cmocka_unit_test(test_many_channels),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
