@@ -289,9 +289,10 @@ static int validate_header(const char *path, const emg_header *h, emg_error *err
             return rc;
     }
     for (size_t i = 0; i < h->n_channels; i++)
-        if (!(h->channels[i].fs > 0) || !isfinite(h->channels[i].fs))
-            return emg_error_set(err, EMG_ERR_FORMAT, "%s: channel %zu has sampling rate %g",
-                                 path, i + 1, h->channels[i].fs);
+        if (!emg_fs_in_range(h->channels[i].fs))
+            return emg_error_set(err, EMG_ERR_FORMAT, "%s: channel %zu ('%s') has sampling rate "
+                                 "%g Hz, outside %g-%g Hz", path, i + 1, h->channels[i].name,
+                                 h->channels[i].fs, EMG_FS_MIN, EMG_FS_MAX);
     return EMG_OK;
 }
 
@@ -808,12 +809,8 @@ static int append_samples(emg_recording *rec, size_t *capacity, const emg_block 
     for (size_t i = 0; i < b->n_channels; i++) {
         size_t need = (size_t)filled[i] + b->count[i];
         if (need > capacity[i]) {
-            /* The declared length first (one allocation, no copies), then
-             * doubling for formats that do not declare it or hold more. */
-            int64_t declared = rec->header.channels[i].n_samples;
             size_t grow = capacity[i] ? capacity[i] * 2
-                          : declared > 0 && (uint64_t)declared >= need ? (size_t)declared
-                                                                      : 65536;
+                                      : emg_first_capacity(rec->header.channels[i].n_samples, need);
             while (grow < need)
                 grow *= 2;
             double *d = emg_xrealloc(rec->data[i], grow, sizeof *d, err);

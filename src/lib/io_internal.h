@@ -121,6 +121,12 @@ int emg_name_set_contains(emg_name_set *set, const char *name);
 int *emg_name_set_suffix(emg_name_set *set, const char *name);
 int emg_name_set_add(emg_name_set *set, const char *name, emg_error *err);
 void emg_name_set_free(emg_name_set *set);
+/* First capacity, in samples, for a channel whose header declares `declared`
+ * samples (<= 0: unknown) when need have arrived: the declared length (one
+ * allocation, no copies) up to 2^24 samples, since a stream's header can
+ * declare anything (1e12 samples would fail as "out of memory" before the
+ * reader could say the stream is short); 65536 when unknown. */
+size_t emg_first_capacity(int64_t declared, size_t need);
 /* qsort comparison of doubles, ascending. */
 int emg_double_cmp(const void *a, const void *b);
 /* Median of v[0..n) (NaN if n is 0) in linear time; reorders v. */

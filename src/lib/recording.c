@@ -131,6 +131,11 @@ int emg_header_copy(emg_header *dst, const emg_header *src, emg_error *err)
     return EMG_OK;
 }
 
+int emg_fs_in_range(double fs)
+{
+    return fs >= EMG_FS_MIN && fs <= EMG_FS_MAX;
+}
+
 double emg_header_duration(const emg_header *h)
 {
     double longest = 0;

@@ -101,6 +101,15 @@ int emg_grow_one(void **p, size_t n, size_t size, emg_error *err)
     return emg_grow(p, &cap, n + 1, size, err);
 }
 
+size_t emg_first_capacity(int64_t declared, size_t need)
+{
+    const size_t trusted = (size_t)1 << 24;
+    size_t cap = 65536;
+    if (declared > 0 && (uint64_t)declared >= need)
+        cap = (uint64_t)declared < trusted ? (size_t)declared : trusted;
+    return cap > need ? cap : need;
+}
+
 int emg_double_cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
