@@ -472,6 +472,41 @@ static void test_wide_csv(void **state)
     assert_true(seconds < 20);
 }
 
+/* A CSV cut mid-number: the last line has no line break, so its last value
+ * may be a prefix ("3.14" of "3.14159"): the row is dropped with a note
+ * naming the file and line, never kept with a wrong value. */
+static void test_cut_last_line(void **state)
+{
+    (void)state;
+    char path[1200];
+    tmp_path(path, sizeof path, "cut.csv");
+    write_text(path, "time,a\n0,1\n0.001,2\n0.002,3.14");
+    emg_recording rec;
+    emg_error err;
+    int rc = load(path, NULL, &rec, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(rec.header.channels[0].n_samples, 2);
+    assert_float_equal(rec.data[0][1], 2, 0);
+    assert_true(has_note(&rec.header, "cut.csv:4: the last line has no line break"));
+    emg_recording_free(&rec);
+    /* Also when the cut row is short of fields. */
+    write_text(path, "time,a,b\n0,1,2\n0.001,2,3\n0.002,3");
+    assert_int_equal(load(path, NULL, &rec, &err), 0);
+    assert_int_equal(rec.header.channels[0].n_samples, 2);
+    emg_recording_free(&rec);
+    /* The same file with its line break: three rows, no note. */
+    write_text(path, "time,a\n0,1\n0.001,2\n0.002,3.14\n");
+    assert_int_equal(load(path, NULL, &rec, &err), 0);
+    assert_int_equal(rec.header.channels[0].n_samples, 3);
+    assert_false(has_note(&rec.header, "line break"));
+    emg_recording_free(&rec);
+    /* Nothing left: an error, not an empty recording. */
+    write_text(path, "time,a\n0,1");
+    assert_int_equal(load(path, NULL, &rec, &err), EMG_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "cut.csv:2"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_opensignals_json),
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_wide_csv),
+        cmocka_unit_test(test_cut_last_line),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
