@@ -54,8 +54,12 @@ typedef struct emg_read_options {
     const char *unit;   /* physical unit to assign (audio, text); NULL = source's or "" */
     int resample;       /* text with an irregular time column: interpolate onto a uniform grid */
     size_t block_seconds_hint_ms; /* preferred block duration in ms; 0 = reader's choice */
+    /* Follow data files that a header names outside the recording's folder (a WFDB
+     * signal file with an absolute path or a ".." component).  0 (default): refuse
+     * them (EMG_ERR_FORMAT), so a hostile header cannot read /etc/passwd as samples. */
+    int allow_outside_paths;
 } emg_read_options;
-#define EMG_READ_OPTIONS_INIT {EMG_FORMAT_AUTO, 0.0, 0.0, NULL, 0, 0}
+#define EMG_READ_OPTIONS_INIT {EMG_FORMAT_AUTO, 0.0, 0.0, NULL, 0, 0, 0}
 
 typedef struct emg_reader emg_reader;
 
@@ -115,6 +119,25 @@ void emg_writer_abort(emg_writer *w);
 /* A temporary name beside final_path ("dir/.name.tmp-PID-N"), for outputs that
  * are written first and renamed into place when complete. */
 int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err);
+
+/* The files that make up the recording at path, so that a batch tool can tell
+ * which inputs belong together and that an output would overwrite none of them.
+ * WFDB: the header (RECORD.hea) first, then each signal file it names, relative
+ * to the header's folder, as the header names them (also files the reader
+ * would refuse).  RECORD.hea, RECORD and RECORD.dat give the same header path
+ * first, so a record given several times can be recognised.  Every other
+ * format: path itself ("-" too).  format EMG_FORMAT_AUTO detects it as
+ * emg_reader_open() would.  On success *files holds *n malloc'd paths; free
+ * them with emg_files_free(). */
+int emg_input_files(const char *path, emg_format format, char ***files, size_t *n,
+                    emg_error *err);
+/* The files a writer creates for path: WFDB RECORD.hea and the RECORD.dat it
+ * names; every other format path itself.  format EMG_FORMAT_AUTO: from the
+ * extension, as emg_writer_open(); a path the writer would refuse gives its error. */
+int emg_output_files(const char *path, emg_format format, char ***files, size_t *n,
+                     emg_error *err);
+/* Free the list of emg_input_files() / emg_output_files(); NULL is fine. */
+void emg_files_free(char **files, size_t n);
 
 /* Whole-recording helpers built on the streaming calls above.
  * emg_reader_read_all() reads what is left of an open reader into rec

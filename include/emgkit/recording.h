@@ -23,11 +23,22 @@ extern "C" {
 #define EMG_UNIT_MAX 24
 #define EMG_TEXT_MAX 96
 
+/* Sampling rates the model holds, for every reader: from 1e-4 Hz (one sample
+ * every 2.8 hours: slow EDF channels such as temperature or a hypnogram at one
+ * value per 30 s stay well inside) to 1e7 Hz (10 MHz, ten times the fastest
+ * intramuscular EMG or neural acquisition).  A reader refuses a channel
+ * outside this range, or a non-finite rate, with EMG_ERR_FORMAT, so no
+ * analysis is handed a rate like 4.6e20 Hz whose window lengths overflow. */
+#define EMG_FS_MIN 1e-4
+#define EMG_FS_MAX 1e7
+/* True when fs lies in [EMG_FS_MIN, EMG_FS_MAX] (false for NaN). */
+int emg_fs_in_range(double fs);
+
 typedef struct emg_channel {
     char name[EMG_NAME_MAX];       /* label, e.g. "EMG biceps"; unique within a recording */
     char unit[EMG_UNIT_MAX];       /* physical unit as written by the source ("mV", "uV", "V"); "" unknown */
     char transducer[EMG_TEXT_MAX]; /* electrode or sensor description; may be "" */
-    double fs;                     /* sampling rate in Hz, > 0 */
+    double fs;                     /* sampling rate in Hz, EMG_FS_MIN..EMG_FS_MAX */
     int64_t n_samples;             /* total samples, or -1 while unknown (streams) */
     /* Calibration: physical = (digital - baseline) / gain.
      * gain == 0 means the samples did not come from a known ADC (float data);

@@ -84,10 +84,7 @@ static int append_in_memory(emg_channel_store *s, size_t i, const double *x, siz
     store_channel *c = &s->ch[i];
     size_t have = (size_t)s->header.channels[i].n_samples, need = have + count;
     if (need > c->cap) {
-        /* The declared length first (one allocation), then doubling. */
-        size_t grow = c->cap ? 2 * c->cap
-                      : c->declared > 0 && (size_t)c->declared >= need ? (size_t)c->declared
-                                                                       : 65536;
+        size_t grow = c->cap ? 2 * c->cap : emg_first_capacity(c->declared, need);
         while (grow < need)
             grow *= 2;
         size_t more = (grow - c->cap) * sizeof *c->mem;

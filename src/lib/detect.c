@@ -92,6 +92,15 @@ void emg_detect_result_free(emg_detect_result *r)
 
 /* ---- building blocks ------------------------------------------------------ */
 
+/* Samples in 20 ms, when four of them fit in n; else 0.  Judged in double:
+ * lround(0.02 * fs) overflows for fs above ~4.6e20 and the size_t it gave
+ * wrapped, so the fade wrote far past y. */
+static size_t fade_length(double fs, size_t n)
+{
+    double fade = nearbyint(0.02 * fs);
+    return fade >= 1 && 4 * fade < (double)n ? (size_t)fade : 0;
+}
+
 int emg_detect_bandpass(double *y, const double *x, size_t n, double fs, double band_low,
                         double band_high, emg_error *err)
 {
@@ -114,8 +123,8 @@ int emg_detect_bandpass(double *y, const double *x, size_t n, double fs, double 
     /* The odd extension at the ends turns a noisy first or last sample into
      * a filter transient that looks like a potential: fade the first and
      * last 20 ms in and out (raised cosine) so that nothing is detected there. */
-    size_t fade = (size_t)lround(0.02 * fs);
-    if (rc == 0 && n > 4 * fade) {
+    size_t fade = fade_length(fs, n);
+    if (rc == 0 && fade) {
         for (size_t i = 0; i < fade; i++) {
             double g = 0.5 - 0.5 * cos(M_PI * (double)i / (double)fade);
             y[i] *= g;

@@ -165,6 +165,34 @@ static const emg_format_reader *detect_format(const unsigned char *head, size_t 
     return best;
 }
 
+/* The first bytes of path; none (len 0) for a WFDB record named without its
+ * ".hea", which is no file itself. */
+static int read_head_or_record(const char *path, unsigned char *head, size_t cap, size_t *len,
+                               emg_error *err)
+{
+    int rc = read_head(path, head, cap, len, err);
+    if (rc < 0) {
+        char hea[4200];
+        snprintf(hea, sizeof hea, "%s.hea", path);
+        if (access(hea, R_OK) != 0)
+            return rc;
+        emg_error_clear(err);
+        *len = 0;
+    }
+    return EMG_OK;
+}
+
+const emg_format_reader *emg_path_reader(const char *path, emg_format format)
+{
+    if (format != EMG_FORMAT_AUTO)
+        return reader_for(format);
+    unsigned char head[4096];
+    size_t len = 0;
+    if (read_head_or_record(path, head, sizeof head, &len, NULL) < 0)
+        return NULL;
+    return detect_format(head, len, path);
+}
+
 /* Copy stdin (after the bytes already read into head) into a temporary file. */
 static int spool_stdin(emg_reader *r, const unsigned char *head, size_t len, emg_error *err)
 {
@@ -217,16 +245,9 @@ static int choose_module(emg_reader *r, const char *path, const emg_read_options
             return rc;
         *open_path = r->spool_path;
     } else {
-        int rc = read_head(path, head, sizeof head, &len, err);
-        if (rc < 0) {
-            /* A WFDB record may be named without its ".hea". */
-            char hea[4200];
-            snprintf(hea, sizeof hea, "%s.hea", path);
-            if (access(hea, R_OK) != 0)
-                return rc;
-            emg_error_clear(err);
-            len = 0;
-        }
+        int rc = read_head_or_record(path, head, sizeof head, &len, err);
+        if (rc < 0)
+            return rc;
     }
     r->ops = opts->format != EMG_FORMAT_AUTO ? reader_for(opts->format)
                                              : detect_format(head, len, *open_path);
@@ -268,9 +289,10 @@ static int validate_header(const char *path, const emg_header *h, emg_error *err
             return rc;
     }
     for (size_t i = 0; i < h->n_channels; i++)
-        if (!(h->channels[i].fs > 0) || !isfinite(h->channels[i].fs))
-            return emg_error_set(err, EMG_ERR_FORMAT, "%s: channel %zu has sampling rate %g",
-                                 path, i + 1, h->channels[i].fs);
+        if (!emg_fs_in_range(h->channels[i].fs))
+            return emg_error_set(err, EMG_ERR_FORMAT, "%s: channel %zu ('%s') has sampling rate "
+                                 "%g Hz, outside %g-%g Hz", path, i + 1, h->channels[i].name,
+                                 h->channels[i].fs, EMG_FS_MIN, EMG_FS_MAX);
     return EMG_OK;
 }
 
@@ -616,11 +638,10 @@ int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err)
 int emg_writer_add_file(emg_writer *w, const char *tmp_path, const char *final_path,
                         emg_error *err)
 {
-    output_file *grown = emg_xrealloc(w->files, w->n_files + 1, sizeof *grown, err);
-    if (!grown)
-        return EMG_ERR_NOMEM;
-    w->files = grown;
-    output_file *f = &grown[w->n_files];
+    int rc = emg_grow_one((void **)&w->files, w->n_files, sizeof *w->files, err);
+    if (rc < 0)
+        return rc;
+    output_file *f = &w->files[w->n_files];
     f->tmp = emg_xstrdup(tmp_path, err);
     f->final = emg_xstrdup(final_path, err);
     if (!f->tmp || !f->final) {
@@ -788,12 +809,8 @@ static int append_samples(emg_recording *rec, size_t *capacity, const emg_block 
     for (size_t i = 0; i < b->n_channels; i++) {
         size_t need = (size_t)filled[i] + b->count[i];
         if (need > capacity[i]) {
-            /* The declared length first (one allocation, no copies), then
-             * doubling for formats that do not declare it or hold more. */
-            int64_t declared = rec->header.channels[i].n_samples;
             size_t grow = capacity[i] ? capacity[i] * 2
-                          : declared > 0 && (uint64_t)declared >= need ? (size_t)declared
-                                                                      : 65536;
+                                      : emg_first_capacity(rec->header.channels[i].n_samples, need);
             while (grow < need)
                 grow *= 2;
             double *d = emg_xrealloc(rec->data[i], grow, sizeof *d, err);

@@ -186,7 +186,23 @@ static const char *check_markers(const char *path)
     return why;
 }
 
-static int check_brainvision(const char *path, emg_error *err)
+/* The data and marker files a BrainVision header names: inside its folder
+ * unless allowed, and regular files (libbiosig would block on a FIFO). */
+static int check_brainvision_file(const char *path, const char *name, const char *kind,
+                                  int allow_outside, char *resolved, size_t n, emg_error *err)
+{
+    if (!allow_outside && !emg_path_stays_inside(name))
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: BrainVision %s file '%s' lies outside "
+                             "the recording's folder (refused)", path, kind, name);
+    emg_sibling_path(path, name, resolved, n);
+    struct stat st;
+    if (stat(resolved, &st) == 0 && !S_ISREG(st.st_mode))
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: BrainVision %s file %s is not a regular "
+                             "file", path, kind, resolved);
+    return EMG_OK;
+}
+
+static int check_brainvision(const char *path, int allow_outside, emg_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -237,16 +253,20 @@ static int check_brainvision(const char *path, emg_error *err)
     if (why)
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: BrainVision header: %s", path, why);
     char data[2200];
-    const char *slash = strrchr(path, '/');
-    snprintf(data, sizeof data, "%.*s%s", slash ? (int)(slash - path + 1) : 0, path, v.data_file);
+    int rc = check_brainvision_file(path, v.data_file, "data", allow_outside, data, sizeof data,
+                                    err);
+    if (rc < 0)
+        return rc;
     struct stat st;
     if (stat(data, &st) != 0)
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: BrainVision data file %s: %s", path, data,
                              strerror(errno));
     if (v.marker_file[0]) {
         char markers[2200];
-        snprintf(markers, sizeof markers, "%.*s%s", slash ? (int)(slash - path + 1) : 0, path,
-                 v.marker_file);
+        rc = check_brainvision_file(path, v.marker_file, "marker", allow_outside, markers,
+                                    sizeof markers, err);
+        if (rc < 0)
+            return rc;
         const char *bad = check_markers(markers);
         if (bad)
             return emg_error_set(err, EMG_ERR_FORMAT, "%s: BrainVision markers %s: %s", path,
@@ -470,7 +490,8 @@ static int biosig_open(void **state, const char *path, const emg_read_options *o
         fclose(magic);
     }
     if (!memcmp(head, "GDF", 3) || is_brainvision(path)) {
-        int rc = !memcmp(head, "GDF", 3) ? check_gdf(path, err) : check_brainvision(path, err);
+        int rc = !memcmp(head, "GDF", 3) ? check_gdf(path, err)
+                                      : check_brainvision(path, opts->allow_outside_paths, err);
         if (rc < 0) {
             free(r);
             return rc;

@@ -407,12 +407,10 @@ int emg_h5_add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_se
                              "%s: a dataset claims %llu samples, more than the file can hold",
                              r->path, (unsigned long long)dims[0]);
     }
-    h5_series *grown = emg_xrealloc(r->series, r->n_series + 1, sizeof *grown, err);
-    if (!grown) {
+    if (emg_grow_one((void **)&r->series, r->n_series, sizeof *r->series, err) < 0) {
         H5Dclose(dset);
         return EMG_ERR_NOMEM;
     }
-    r->series = grown;
     h5_series *s = &r->series[r->n_series++];
     memset(s, 0, sizeof *s);
     s->dset = dset;

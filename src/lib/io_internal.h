@@ -52,6 +52,24 @@ extern const emg_format_reader emg_pipe_reader, emg_wfdb_reader, emg_edf_reader,
 extern const emg_format_writer emg_pipe_writer, emg_wfdb_writer, emg_edf_writer,
     emg_sndfile_writer, emg_hdf5_writer, emg_text_writer;
 
+/* The module emg_reader_open() would choose for path (a file, not "-"), or
+ * NULL when none would (io.c). */
+const emg_format_reader *emg_path_reader(const char *path, emg_format format);
+
+/* A list of file names without repeats (emg_input_files, emg_output_files). */
+typedef struct emg_file_list {
+    char **files;
+    size_t n, cap;
+} emg_file_list;
+/* Append a copy of path unless the list holds it already. */
+int emg_file_list_add(emg_file_list *list, const char *path, emg_error *err);
+
+/* WFDB (io_wfdb.c): the header of the record at path (RECORD.hea, RECORD, or
+ * RECORD.dat) and then each signal file it names; and the signal file the
+ * writer creates beside hea_path (RECORD.hea -> RECORD.dat). */
+int emg_wfdb_input_files(const char *path, emg_file_list *files, emg_error *err);
+void emg_wfdb_data_path(const char *hea_path, char *out, size_t n);
+
 /* Write a recording whose samples come from source, one second of every
  * channel at a time (emg_recording_save, emg_channel_store_save).  source sets
  * *data to samples [first, first + count) of channel, valid until its next call. */
@@ -80,6 +98,35 @@ int emg_name_index(const char *const *names, size_t n, const char *name);
 /* Room for need elements of size bytes in *p (capacity *cap, doubled as
  * needed, from 64): 0, or EMG_ERR_NOMEM with *p and *cap unchanged. */
 int emg_grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err);
+/* Room for element n of an array that only this function ever grows (from
+ * empty, one element at a time): its capacity then follows from n, as
+ * emg_grow's doubling from 64 leaves it, so the array needs no capacity
+ * field.  0, or EMG_ERR_NOMEM with *p unchanged. */
+int emg_grow_one(void **p, size_t n, size_t size, emg_error *err);
+/* A set of strings (copied), for unique channel names in linear time (name_set.c).
+ * Each name keeps the next suffix to try for its repeats ("EMG#2", "EMG#3"),
+ * so that 100,000 channels of one name do not try every suffix again. */
+typedef struct emg_name_slot {
+    char *name;
+    int next_suffix;
+} emg_name_slot;
+typedef struct emg_name_set {
+    emg_name_slot *slots;
+    size_t cap, n;
+} emg_name_set;
+void emg_name_set_init(emg_name_set *set);
+int emg_name_set_contains(emg_name_set *set, const char *name);
+/* The next suffix to try for repeats of name (2 when added), or NULL when name
+ * is not in the set; valid until the next add. */
+int *emg_name_set_suffix(emg_name_set *set, const char *name);
+int emg_name_set_add(emg_name_set *set, const char *name, emg_error *err);
+void emg_name_set_free(emg_name_set *set);
+/* First capacity, in samples, for a channel whose header declares `declared`
+ * samples (<= 0: unknown) when need have arrived: the declared length (one
+ * allocation, no copies) up to 2^24 samples, since a stream's header can
+ * declare anything (1e12 samples would fail as "out of memory" before the
+ * reader could say the stream is short); 65536 when unknown. */
+size_t emg_first_capacity(int64_t declared, size_t need);
 /* qsort comparison of doubles, ascending. */
 int emg_double_cmp(const void *a, const void *b);
 /* Median of v[0..n) (NaN if n is 0) in linear time; reorders v. */
@@ -95,6 +142,16 @@ int emg_str_ieq(const char *a, const char *b);
 /* Create and open a temporary file $TMPDIR/STEM-XXXXXX (else /tmp); its name
  * in path.  The descriptor, or EMG_ERR_IO. */
 int emg_temp_file(char *path, size_t n, const char *stem, emg_error *err);
+/* Open path for reading into *out only if it is a regular file: a FIFO,
+ * device or directory named inside a recording would block or make no sense.
+ * 0, EMG_ERR_IO (cannot open) or EMG_ERR_FORMAT (not a regular file); what
+ * says where the name came from ("signal file of X.hea") in the message. */
+int emg_open_regular(FILE **out, const char *path, const char *what, emg_error *err);
+/* True when a file name that a header gives stays inside the header's folder:
+ * relative, without a ".." component. */
+int emg_path_stays_inside(const char *name);
+/* Where a file name that header gives lies: relative to the header's folder. */
+void emg_sibling_path(const char *header, const char *name, char *out, size_t n);
 /* Lower-case extension of path without the dot, "" when none. */
 const char *emg_path_extension(const char *path);
 

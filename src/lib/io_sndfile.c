@@ -245,6 +245,25 @@ static int riff_error(const char *path, emg_error *err, const char *fmt, long lo
     return emg_error_set(err, EMG_ERR_FORMAT, "%s: %s", path, why);
 }
 
+/* A chunk other than data that runs past the end of the file: the file was
+ * cut.  In the LIST chunk that loses, without a word from libsndfile, the
+ * channel names, units, physical scale, start time and annotations stored
+ * there (the values would then read as fractions of full scale). */
+static int cut_chunk_error(const char *path, const unsigned char *id, long long declared,
+                           long long held, emg_error *err)
+{
+    char name[5];
+    for (int k = 0; k < 4; k++)
+        name[k] = id[k] >= 32 && id[k] < 127 ? (char)id[k] : '?';
+    name[4] = '\0';
+    return emg_error_set(err, EMG_ERR_FORMAT, "%s: truncated inside its '%s' chunk (declares "
+                         "%lld bytes, file holds %lld)%s", path, name, declared,
+                         held > 0 ? held : 0,
+                         !strcmp(name, "LIST") ? ": the channel names, units, scale, start time "
+                                                 "and annotations stored there are incomplete"
+                                               : "");
+}
+
 /* Walk a RIFF/RIFX/RF64 file's chunks: find the data chunk, check it against
  * the file size, and pick up LIST/INFO names. */
 static int inspect_riff(riff_info *info, const char *path, emg_error *err)
@@ -303,8 +322,14 @@ static int inspect_riff(riff_info *info, const char *path, emg_error *err)
                 parse_info(info, body, len);
             free(body);
         }
+        if (rc >= 0 && memcmp(chunk, "data", 4) && at + 8 + (long long)len > size)
+            rc = cut_chunk_error(path, chunk, (long long)len, size - at - 8, err);
         at += 8 + (long long)len + (long long)(len & 1);
     }
+    /* Cut inside the next chunk's header, where the RIFF size promises one. */
+    if (rc >= 0 && !rf64 && at < size && at + 8 > size && (long long)riff_size + 8 >= at + 8)
+        rc = riff_error(path, err, "truncated inside a chunk header at byte %lld of %lld", at,
+                        size);
     fclose(f);
     return rc;
 }
@@ -939,10 +964,8 @@ static int keep_late_annotations(sf_writer *w, const emg_block *blk, emg_error *
                              emg_format_name(w->format));
     for (size_t k = 0; k < blk->n_annotations; k++) {
         const emg_annotation *a = &blk->annotations[k];
-        emg_annotation *grown = emg_xrealloc(w->late, w->n_late + 1, sizeof *grown, err);
-        if (!grown)
+        if (emg_grow_one((void **)&w->late, w->n_late, sizeof *w->late, err) < 0)
             return EMG_ERR_NOMEM;
-        w->late = grown;
         char *text = emg_xstrdup(a->text, err);
         if (!text)
             return EMG_ERR_NOMEM;

@@ -107,6 +107,9 @@ typedef struct text_reader {
     size_t line_cap;
     int lineno;
     long line_offset;    /* file offset where r->line starts */
+    int line_has_break;  /* r->line ended with a line break */
+    int cut_line;        /* line number of a last row without a line break (dropped), or 0 */
+    int64_t rows_read;   /* pass 2: data rows read so far */
     int64_t out_done;
     double *fields;      /* numbers of the current row, per column */
     double *prev;        /* previous row (resampling) */
@@ -627,6 +630,7 @@ static int read_line(text_reader *r, emg_error *err)
         return 0;
     }
     r->lineno++;
+    r->line_has_break = r->line[got - 1] == '\n';
     strip_eol(r->line);
     if (r->lineno == 1 && !strncmp(r->line, "\xef\xbb\xbf", 3)) /* UTF-8 byte order mark */
         memmove(r->line, r->line + 3, strlen(r->line + 3) + 1);
@@ -817,6 +821,12 @@ static int scan_rows(text_reader *r, int first_is_data, scan_result *s, emg_erro
         }
         if (is_blank(r->line) || r->line[0] == '#')
             continue;
+        if (!r->line_has_break) {
+            /* Only the last line can lack a line break: a file cut there may end
+             * mid-number ("0.12" of "0.1234"), which no check can tell. */
+            r->cut_line = r->lineno;
+            break;
+        }
         if (!checked_first) {
             checked_first = 1;
             char *copy = emg_xstrdup(r->line, err);
@@ -1085,6 +1095,20 @@ static int report_columns(text_reader *r, const scan_result *s, emg_header *hdr,
     return EMG_OK;
 }
 
+/* Rows per block: about `seconds` of signal, but no more rows than the file
+ * delivers, and about a million samples at most however many columns (a
+ * second of 100,000 columns at 1 kHz would be 800 MB of blocks). */
+static size_t text_block_len(const text_reader *r, double seconds)
+{
+    double len = ceil(r->fs * seconds);
+    double most = fmin(65536.0, fmax(1.0, (double)(1 << 20) / (double)r->n_signals));
+    if (len > most)
+        len = most;
+    if (len > (double)r->n_out)
+        len = (double)r->n_out;
+    return len < 1 ? 1 : (size_t)len;
+}
+
 static int text_open(void **state, const char *path, const emg_read_options *opts,
                      emg_header *hdr, emg_format *detected, emg_error *err)
 {
@@ -1117,8 +1141,14 @@ static int text_open(void **state, const char *path, const emg_read_options *opt
         r->data_line = has_header ? r->lineno + 1 : r->lineno;
         rc = scan_rows(r, !has_header, &scan, err);
     }
+    if (rc >= 0 && r->n_rows == 0 && r->cut_line)
+        rc = emg_error_set(err, EMG_ERR_FORMAT, "%s:%d: the only data row has no line break "
+                           "(file cut short?)", path, r->cut_line);
     if (rc >= 0 && r->n_rows == 0)
         rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: no data rows", path);
+    if (rc >= 0 && r->cut_line)
+        rc = emg_header_add_note(hdr, err, "%s:%d: the last line has no line break (file cut "
+                                 "short?): that row was dropped", path, r->cut_line);
     if (rc >= 0)
         rc = decide_rate(r, opts, os, &scan, hdr, err);
     if (rc >= 0)
@@ -1138,8 +1168,7 @@ static int text_open(void **state, const char *path, const emg_read_options *opt
         r->lineno = r->data_line - 1;
         double seconds =
             opts && opts->block_seconds_hint_ms ? opts->block_seconds_hint_ms / 1e3 : 1.0;
-        double len = ceil(r->fs * seconds);
-        r->block_len = len < 1 ? 1 : len > 65536 ? 65536 : (size_t)len;
+        r->block_len = text_block_len(r, seconds);
         if (detected)
             *detected = os->present ? EMG_FORMAT_TEXT
                         : r->delim == '\t' ? EMG_FORMAT_TSV
@@ -1161,6 +1190,9 @@ static int text_open(void **state, const char *path, const emg_read_options *opt
 /* Next data row into r->fields; 0 at the end. */
 static int next_row(text_reader *r, emg_error *err)
 {
+    if (r->rows_read >= r->n_rows) /* not the dropped last line */
+        return 0;
+    r->rows_read++;
     for (;;) {
         int rc = read_line(r, err);
         if (rc <= 0)

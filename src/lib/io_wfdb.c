@@ -196,7 +196,7 @@ static void canonical_unit(char *unit)
 /* ------------------------------------------------------------ header parsing */
 
 typedef struct wfdb_signal {
-    char file[1024];   /* signal file name as the header writes it */
+    char *file;        /* signal file name as the header writes it (owned) */
     int format;
     int spf;           /* samples per frame */
     int skew;
@@ -377,7 +377,8 @@ static int parse_signal_line(const char *hea, int lineno, char *line, wfdb_signa
     if (n < 2)
         return emg_error_set(err, EMG_ERR_FORMAT,
                              "%s:%d: signal line needs a file name and a format", hea, lineno);
-    emg_strlcpy(s->file, tok[0], sizeof s->file);
+    if (!(s->file = emg_xstrdup(tok[0], err)))
+        return EMG_ERR_NOMEM;
     if (parse_format_spec(tok[1], s) < 0)
         return emg_error_set(err, EMG_ERR_FORMAT, "%s:%d: bad format '%s'", hea, lineno, tok[1]);
     if (n > 2 && parse_gain_spec(tok[2], s) < 0)
@@ -549,7 +550,11 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The header file for path: path itself (.hea), path.hea, or RECORD.hea beside RECORD.dat. */
+static int header_names_signal_file(const char *hea, const char *path);
+
+/* The header file for path: path itself (.hea), path.hea (path is the record
+ * name), or RECORD.hea beside RECORD.dat when that header names RECORD.dat as
+ * a signal file.  The same path for all three spellings of a record. */
 static int header_path(const char *path, char *out, size_t n)
 {
     if (ends_with(path, ".hea")) {
@@ -561,7 +566,7 @@ static int header_path(const char *path, char *out, size_t n)
         return 1;
     if (ends_with(path, ".dat")) {
         snprintf(out, n, "%.*s.hea", (int)(strlen(path) - 4), path);
-        if (file_exists(out))
+        if (file_exists(out) && header_names_signal_file(out, path))
             return 1;
     }
     emg_strlcpy(out, path, n);
@@ -649,6 +654,8 @@ static void reader_free(wfdb_reader *r)
         free(r->groups[g].raw);
     }
     free(r->groups);
+    for (size_t i = 0; r->sig && i < r->n_signals; i++)
+        free(r->sig[i].file);
     free(r->sig);
     free(r->sum);
     free(r->prev);
@@ -659,12 +666,13 @@ static void reader_free(wfdb_reader *r)
 static int read_header_file(wfdb_reader *r, emg_header *hdr, emg_error *err)
 {
     const char *hea = r->hea_path;
-    FILE *f = fopen(hea, "r");
-    if (!f)
-        return emg_error_set(err, EMG_ERR_IO, "%s: %s", hea, strerror(errno));
+    FILE *f;
+    int rc = emg_open_regular(&f, hea, "WFDB header", err);
+    if (rc < 0)
+        return rc;
     char *line = NULL;
     size_t cap = 0;
-    int lineno = 0, rc = EMG_OK;
+    int lineno = 0;
     size_t signals_seen = 0;
     int record_seen = 0;
     while (rc >= 0 && getline(&line, &cap, f) >= 0) {
@@ -711,51 +719,147 @@ static int read_header_file(wfdb_reader *r, emg_header *hdr, emg_error *err)
     return EMG_OK;
 }
 
-/* Group consecutive signals that share a file; open each file and check its size. */
-static int open_groups(wfdb_reader *r, emg_header *hdr, emg_error *err)
+/* Parse the header at hea into a fresh reader: signals described, no file opened. */
+static int parse_header_only(const char *hea, wfdb_reader **out, emg_error *err)
+{
+    wfdb_reader *r = emg_xcalloc(1, sizeof *r, err);
+    if (!r)
+        return EMG_ERR_NOMEM;
+    emg_strlcpy(r->hea_path, hea, sizeof r->hea_path);
+    emg_header scratch;
+    emg_header_init(&scratch);
+    int rc = read_header_file(r, &scratch, err);
+    emg_header_free(&scratch);
+    if (rc < 0) {
+        reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return EMG_OK;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* True when the header at hea names path as one of its signal files. */
+static int header_names_signal_file(const char *hea, const char *path)
+{
+    wfdb_reader *r;
+    if (parse_header_only(hea, &r, NULL) < 0)
+        return 0;
+    int found = 0;
+    for (size_t i = 0; i < r->n_signals && !found; i++) {
+        char signal_path[WFDB_PATH_MAX];
+        emg_sibling_path(hea, r->sig[i].file, signal_path, sizeof signal_path);
+        found = same_file(signal_path, path);
+    }
+    reader_free(r);
+    return found;
+}
+
+int emg_wfdb_input_files(const char *path, emg_file_list *files, emg_error *err)
+{
+    char hea[WFDB_PATH_MAX];
+    header_path(path, hea, sizeof hea);
+    wfdb_reader *r;
+    int rc = parse_header_only(hea, &r, err);
+    if (rc < 0)
+        return rc;
+    rc = emg_file_list_add(files, hea, err);
+    for (size_t i = 0; i < r->n_signals && rc >= 0; i++) {
+        if (!strcmp(r->sig[i].file, "-"))
+            continue;
+        char signal_path[WFDB_PATH_MAX];
+        emg_sibling_path(hea, r->sig[i].file, signal_path, sizeof signal_path);
+        rc = emg_file_list_add(files, signal_path, err);
+    }
+    reader_free(r);
+    return rc;
+}
+
+void emg_wfdb_data_path(const char *hea_path, char *out, size_t n)
+{
+    size_t len = strlen(hea_path);
+    if (ends_with(hea_path, ".hea"))
+        len -= 4;
+    snprintf(out, n, "%.*s.dat", (int)len, hea_path);
+}
+
+/* A new group for signal i, which starts a signal file not seen before. */
+static int start_group(wfdb_reader *r, size_t i, const emg_read_options *opts,
+                       emg_name_set *files, size_t *cap, emg_error *err)
 {
     const char *hea = r->hea_path;
-    r->groups = emg_xcalloc(r->n_signals, sizeof *r->groups, err);
-    if (!r->groups)
-        return EMG_ERR_NOMEM;
-    const char *base = emg_basename(hea);
-    int dir_len = (int)(base - hea);
-    for (size_t i = 0; i < r->n_signals; i++) {
+    const wfdb_signal *s = &r->sig[i];
+    if (emg_name_set_contains(files, s->file))
+        return emg_error_set(err, EMG_ERR_UNSUPPORTED, "%s: signals of %s are not "
+                             "consecutive", hea, s->file);
+    if (!strcmp(s->file, "-"))
+        return emg_error_set(err, EMG_ERR_UNSUPPORTED, "%s: signal file '-' (standard "
+                             "input) is not supported", hea);
+    if (!(opts && opts->allow_outside_paths) && !emg_path_stays_inside(s->file))
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: signal file '%s' lies outside the "
+                             "record's folder (refused)", hea, s->file);
+    int rc = emg_name_set_add(files, s->file, err);
+    if (rc >= 0)
+        rc = emg_grow((void **)&r->groups, cap, r->n_groups + 1, sizeof *r->groups, err);
+    if (rc < 0)
+        return rc;
+    wfdb_group *g = &r->groups[r->n_groups++];
+    memset(g, 0, sizeof *g);
+    g->first = i;
+    g->n = 1;
+    g->format = s->format;
+    g->spf_total = (size_t)s->spf;
+    emg_sibling_path(hea, s->file, g->path, sizeof g->path);
+    return EMG_OK;
+}
+
+/* Group consecutive signals that share a file. */
+static int group_signals(wfdb_reader *r, const emg_read_options *opts, emg_error *err)
+{
+    emg_name_set files;
+    emg_name_set_init(&files);
+    size_t cap = 0;
+    int rc = EMG_OK;
+    for (size_t i = 0; i < r->n_signals && rc >= 0; i++) {
         wfdb_signal *s = &r->sig[i];
         wfdb_group *g = r->n_groups ? &r->groups[r->n_groups - 1] : NULL;
-        if (g && !strcmp(r->sig[g->first].file, s->file)) {
-            if (s->format != g->format)
-                return emg_error_set(err, EMG_ERR_FORMAT, "%s: signals %zu and %zu share %s but "
-                                     "not a format", hea, g->first + 1, i + 1, s->file);
+        if (!g || strcmp(r->sig[g->first].file, s->file)) {
+            rc = start_group(r, i, opts, &files, &cap, err);
+        } else if (s->format != g->format) {
+            rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: signals %zu and %zu share %s but not "
+                               "a format", r->hea_path, g->first + 1, i + 1, s->file);
+        } else {
             g->n++;
             g->spf_total += (size_t)s->spf;
-            continue;
         }
-        for (size_t k = 0; k < r->n_groups; k++)
-            if (!strcmp(r->sig[r->groups[k].first].file, s->file))
-                return emg_error_set(err, EMG_ERR_UNSUPPORTED, "%s: signals of %s are not "
-                                     "consecutive", hea, s->file);
-        if (!strcmp(s->file, "-"))
-            return emg_error_set(err, EMG_ERR_UNSUPPORTED, "%s: signal file '-' (standard "
-                                 "input) is not supported", hea);
-        g = &r->groups[r->n_groups++];
-        g->first = i;
-        g->n = 1;
-        g->format = s->format;
-        g->spf_total = (size_t)s->spf;
-        if (s->file[0] == '/')
-            emg_strlcpy(g->path, s->file, sizeof g->path);
-        else
-            snprintf(g->path, sizeof g->path, "%.*s%s", dir_len, hea, s->file);
     }
+    emg_name_set_free(&files);
+    return rc;
+}
+
+/* Group the signals, open each signal file and check its size. */
+static int open_groups(wfdb_reader *r, const emg_read_options *opts, emg_header *hdr,
+                       emg_error *err)
+{
+    const char *hea = r->hea_path;
+    int rc = group_signals(r, opts, err);
+    if (rc < 0)
+        return rc;
     int64_t frames_available = -1;
     for (size_t k = 0; k < r->n_groups; k++) {
         wfdb_group *g = &r->groups[k];
         long offset = r->sig[g->first].offset;
-        g->f = fopen(g->path, "rb");
-        if (!g->f)
-            return emg_error_set(err, EMG_ERR_IO, "%s: %s (signal file of %s)", g->path,
-                                 strerror(errno), hea);
+        char what[WFDB_PATH_MAX + 20];
+        snprintf(what, sizeof what, "signal file of %s", hea);
+        int rc = emg_open_regular(&g->f, g->path, what, err);
+        if (rc < 0)
+            return rc;
         struct stat st;
         if (fstat(fileno(g->f), &st) != 0)
             return emg_error_set(err, EMG_ERR_IO, "%s: %s", g->path, strerror(errno));
@@ -778,52 +882,60 @@ static int open_groups(wfdb_reader *r, emg_header *hdr, emg_error *err)
     return EMG_OK;
 }
 
-static int name_taken(const emg_header *h, const char *name)
+/* Channel i of the header; its name made unique among names with "#2", "#3". */
+static int fill_channel(wfdb_reader *r, size_t i, emg_name_set *names, emg_header *hdr,
+                        emg_error *err)
 {
-    for (size_t i = 0; i < h->n_channels; i++)
-        if (!strcmp(h->channels[i].name, name))
-            return 1;
-    return 0;
+    wfdb_signal *s = &r->sig[i];
+    emg_channel ch;
+    emg_channel_init(&ch);
+    if (s->description[0])
+        emg_strlcpy(ch.name, s->description, sizeof ch.name);
+    else
+        snprintf(ch.name, sizeof ch.name, "sig%zu", i + 1);
+    int *suffix = emg_name_set_suffix(names, ch.name);
+    if (suffix) {
+        int k = *suffix;
+        do
+            snprintf(ch.name, sizeof ch.name, "%.50s#%d", s->description, k++);
+        while (emg_name_set_contains(names, ch.name));
+        *suffix = k;
+    }
+    int rc = emg_name_set_add(names, ch.name, err);
+    if (rc < 0)
+        return rc;
+    emg_strlcpy(ch.unit, s->unit, sizeof ch.unit);
+    ch.fs = r->frame_fs * s->spf;
+    ch.n_samples = r->n_frames * s->spf;
+    if (!s->gain_given || s->gain == 0) {
+        emg_header_add_note(hdr, err, "%s: signal %zu (%s) has no gain: WFDB default %g "
+                            "adu/%s", r->hea_path, i + 1, ch.name, WFDB_DEFAULT_GAIN, ch.unit);
+        s->gain = WFDB_DEFAULT_GAIN;
+    }
+    ch.gain = s->gain;
+    ch.baseline = (double)s->baseline;
+    int bits = s->adcres > 0 && s->adcres <= 32 ? s->adcres : format_bits(s->format);
+    int64_t half = (int64_t)1 << (bits - 1);
+    int64_t lo = s->adczero - half, hi = s->adczero + half - 1;
+    ch.digital_min = (int32_t)(lo < INT32_MIN ? INT32_MIN : lo);
+    ch.digital_max = (int32_t)(hi > INT32_MAX ? INT32_MAX : hi);
+    if (s->skew)
+        emg_header_add_note(hdr, err, "%s: signal %zu skew of %d frames ignored", r->hea_path,
+                            i + 1, s->skew);
+    rc = emg_header_add_channel(hdr, &ch, err);
+    return rc < 0 ? rc : EMG_OK;
 }
 
-/* Channel descriptions for the header; names made unique with "#2", "#3". */
-static int fill_channels(wfdb_reader *r, const emg_read_options *opts, emg_header *hdr,
-                         emg_error *err)
+/* Channel descriptions for the header. */
+static int fill_channels(wfdb_reader *r, emg_header *hdr, emg_error *err)
 {
-    for (size_t i = 0; i < r->n_signals; i++) {
-        wfdb_signal *s = &r->sig[i];
-        emg_channel ch;
-        emg_channel_init(&ch);
-        if (s->description[0])
-            emg_strlcpy(ch.name, s->description, sizeof ch.name);
-        else
-            snprintf(ch.name, sizeof ch.name, "sig%zu", i + 1);
-        for (int k = 2; name_taken(hdr, ch.name); k++)
-            snprintf(ch.name, sizeof ch.name, "%.50s#%d", s->description, k);
-        emg_strlcpy(ch.unit, s->unit, sizeof ch.unit);
-        ch.fs = r->frame_fs * s->spf;
-        ch.n_samples = r->n_frames * s->spf;
-        if (!s->gain_given || s->gain == 0) {
-            emg_header_add_note(hdr, err, "%s: signal %zu (%s) has no gain: WFDB default %g "
-                                "adu/%s", r->hea_path, i + 1, ch.name, WFDB_DEFAULT_GAIN,
-                                ch.unit);
-            s->gain = WFDB_DEFAULT_GAIN;
-        }
-        ch.gain = s->gain;
-        ch.baseline = (double)s->baseline;
-        int bits = s->adcres > 0 && s->adcres <= 32 ? s->adcres : format_bits(s->format);
-        int64_t half = (int64_t)1 << (bits - 1);
-        int64_t lo = s->adczero - half, hi = s->adczero + half - 1;
-        ch.digital_min = (int32_t)(lo < INT32_MIN ? INT32_MIN : lo);
-        ch.digital_max = (int32_t)(hi > INT32_MAX ? INT32_MAX : hi);
-        if (s->skew)
-            emg_header_add_note(hdr, err, "%s: signal %zu skew of %d frames ignored",
-                                r->hea_path, i + 1, s->skew);
-        int rc = emg_header_add_channel(hdr, &ch, err);
-        if (rc < 0)
-            return rc;
-    }
-    return EMG_OK;
+    emg_name_set names;
+    emg_name_set_init(&names);
+    int rc = EMG_OK;
+    for (size_t i = 0; i < r->n_signals && rc >= 0; i++)
+        rc = fill_channel(r, i, &names, hdr, err);
+    emg_name_set_free(&names);
+    return rc;
 }
 
 static int wfdb_open(void **state, const char *path, const emg_read_options *opts,
@@ -835,9 +947,9 @@ static int wfdb_open(void **state, const char *path, const emg_read_options *opt
     header_path(path, r->hea_path, sizeof r->hea_path); /* else path itself is the header */
     int rc = read_header_file(r, hdr, err);
     if (rc >= 0)
-        rc = open_groups(r, hdr, err);
+        rc = open_groups(r, opts, hdr, err);
     if (rc >= 0)
-        rc = fill_channels(r, opts, hdr, err);
+        rc = fill_channels(r, hdr, err);
     if (rc >= 0) {
         r->sum = emg_xcalloc(r->n_signals, sizeof *r->sum, err);
         r->prev = emg_xcalloc(r->n_signals, sizeof *r->prev, err);
@@ -1505,7 +1617,7 @@ static int wfdb_writer_open(void **state, struct emg_writer *w, const char *tmp_
     if (!s->hea)
         return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", final_path, strerror(errno));
     char dat_final[WFDB_PATH_MAX];
-    snprintf(dat_final, sizeof dat_final, "%.*s.dat", (int)(strlen(final_path) - 4), final_path);
+    emg_wfdb_data_path(final_path, dat_final, sizeof dat_final);
     if ((rc = emg_temp_path(s->dat_tmp, sizeof s->dat_tmp, dat_final, err)) < 0)
         return rc;
     s->dat = fopen(s->dat_tmp, "wb");

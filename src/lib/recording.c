@@ -1,4 +1,11 @@
-/* recording.c: the recording model: headers, channel selection, sample blocks. */
+/* recording.c: the recording model: headers, channel selection, sample blocks.
+ *
+ * The header's and blocks' arrays (channels, annotations, provenance, notes)
+ * grow only through the append functions here, by emg_grow_one(): doubling,
+ * so that building a header of 100,000 channels is linear, without a capacity
+ * field in the public structs.  Code that shrinks a count in place (a
+ * filter) keeps that rule; code that replaces an array must free it and start
+ * from NULL and 0. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -46,10 +53,9 @@ void emg_header_free(emg_header *h)
 
 int emg_header_add_channel(emg_header *h, const emg_channel *ch, emg_error *err)
 {
-    emg_channel *grown = emg_xrealloc(h->channels, h->n_channels + 1, sizeof *grown, err);
-    if (!grown)
-        return EMG_ERR_NOMEM;
-    h->channels = grown;
+    int rc = emg_grow_one((void **)&h->channels, h->n_channels, sizeof *h->channels, err);
+    if (rc < 0)
+        return rc;
     h->channels[h->n_channels] = *ch;
     return (int)h->n_channels++;
 }
@@ -57,14 +63,13 @@ int emg_header_add_channel(emg_header *h, const emg_channel *ch, emg_error *err)
 static int append_annotation(emg_annotation **list, size_t *n, double onset, double duration,
                              int channel, const char *text, emg_error *err)
 {
-    emg_annotation *grown = emg_xrealloc(*list, *n + 1, sizeof *grown, err);
-    if (!grown)
-        return EMG_ERR_NOMEM;
-    *list = grown;
+    int rc = emg_grow_one((void **)list, *n, sizeof **list, err);
+    if (rc < 0)
+        return rc;
     char *copy = emg_xstrdup(text, err);
     if (!copy)
         return EMG_ERR_NOMEM;
-    grown[*n] = (emg_annotation){onset, duration, channel, copy};
+    (*list)[*n] = (emg_annotation){onset, duration, channel, copy};
     (*n)++;
     return EMG_OK;
 }
@@ -78,11 +83,10 @@ int emg_header_add_annotation(emg_header *h, double onset, double duration, int 
 
 static int append_string(char ***list, size_t *n, const char *s, emg_error *err)
 {
-    char **grown = emg_xrealloc(*list, *n + 1, sizeof *grown, err);
-    if (!grown)
-        return EMG_ERR_NOMEM;
-    *list = grown;
-    if (!(grown[*n] = emg_xstrdup(s, err)))
+    int rc = emg_grow_one((void **)list, *n, sizeof **list, err);
+    if (rc < 0)
+        return rc;
+    if (!((*list)[*n] = emg_xstrdup(s, err)))
         return EMG_ERR_NOMEM;
     (*n)++;
     return EMG_OK;
@@ -125,6 +129,11 @@ int emg_header_copy(emg_header *dst, const emg_header *src, emg_error *err)
         return rc;
     }
     return EMG_OK;
+}
+
+int emg_fs_in_range(double fs)
+{
+    return fs >= EMG_FS_MIN && fs <= EMG_FS_MAX;
 }
 
 double emg_header_duration(const emg_header *h)
@@ -184,11 +193,10 @@ static int parse_index_range(const char *item, long *first, long *last)
 
 static int push_index(int **indices, size_t *n, int index, emg_error *err)
 {
-    int *grown = emg_xrealloc(*indices, *n + 1, sizeof *grown, err);
-    if (!grown)
-        return EMG_ERR_NOMEM;
-    *indices = grown;
-    grown[(*n)++] = index;
+    int rc = emg_grow_one((void **)indices, *n, sizeof **indices, err);
+    if (rc < 0)
+        return rc;
+    (*indices)[(*n)++] = index;
     return EMG_OK;
 }
 

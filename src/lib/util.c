@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "io_internal.h"
 
 /* Large buffers (an hour of a channel is 58 MB of doubles) are filled once
@@ -85,6 +88,26 @@ int emg_grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
     *p = q;
     *cap = n;
     return 0;
+}
+
+int emg_grow_one(void **p, size_t n, size_t size, emg_error *err)
+{
+    size_t cap = 0;
+    if (n) {
+        cap = 64;
+        while (cap < n)
+            cap *= 2;
+    }
+    return emg_grow(p, &cap, n + 1, size, err);
+}
+
+size_t emg_first_capacity(int64_t declared, size_t need)
+{
+    const size_t trusted = (size_t)1 << 24;
+    size_t cap = 65536;
+    if (declared > 0 && (uint64_t)declared >= need)
+        cap = (uint64_t)declared < trusted ? (size_t)declared : trusted;
+    return cap > need ? cap : need;
 }
 
 int emg_double_cmp(const void *a, const void *b)
@@ -190,4 +213,64 @@ const char *emg_path_extension(const char *path)
     const char *base = emg_basename(path);
     const char *dot = strrchr(base, '.');
     return (dot && dot != base) ? dot + 1 : "";
+}
+
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+int emg_open_regular(FILE **out, const char *path, const char *what, emg_error *err)
+{
+    /* O_NONBLOCK: opening a FIFO without a writer would wait forever; fstat on
+     * the open descriptor then judges the file that was opened (no race). */
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return emg_error_set(err, EMG_ERR_IO, "%s: %s (%s)", path, strerror(errno), what);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: is %s, not a data file (%s)", path,
+                             file_kind(st.st_mode), what);
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 || !(*out = fdopen(fd, "rb"))) {
+        int rc = emg_error_set(err, EMG_ERR_IO, "%s: %s (%s)", path, strerror(errno), what);
+        close(fd);
+        return rc;
+    }
+    return EMG_OK;
+}
+
+int emg_path_stays_inside(const char *name)
+{
+    if (name[0] == '/')
+        return 0;
+    for (const char *p = name; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len == 2 && p[0] == '.' && p[1] == '.')
+            return 0;
+        p += len;
+        p += *p == '/';
+    }
+    return 1;
+}
+
+void emg_sibling_path(const char *header, const char *name, char *out, size_t n)
+{
+    if (name[0] == '/') {
+        emg_strlcpy(out, name, n);
+        return;
+    }
+    const char *base = emg_basename(header);
+    snprintf(out, n, "%.*s%s", (int)(base - header), header, name);
 }

@@ -145,6 +145,20 @@ static void test_names(void **s)
     assert_int_equal(emg_detect_method_from_name("magic", &m, &err), EMG_ERR_ARG);
 }
 
+/* A rate no reader passes any more (the model refuses it) must not make the
+ * band-pass write past its buffer: lround(0.02 * 4.6e21) overflowed. */
+static void test_bandpass_absurd_rate(void **state)
+{
+    (void)state;
+    double x[4] = {1, -1, 1, -1}, y[4];
+    emg_error err;
+    const double rates[] = {4.6e21, 1e300};
+    for (int k = 0; k < 2; k++) {
+        int rc = emg_detect_bandpass(y, x, 4, rates[k], 20, 450, &err);
+        assert_true(rc == 0 || rc == EMG_ERR_ARG);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_lidierth),  cmocka_unit_test(test_aglr),
         cmocka_unit_test(test_rest_quiet_windows), cmocka_unit_test(test_segments),
         cmocka_unit_test(test_transient), cmocka_unit_test(test_names),
+        cmocka_unit_test(test_bandpass_absurd_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

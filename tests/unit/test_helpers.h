@@ -1,11 +1,12 @@
 /* test_helpers.h: what several unit tests share: deterministic Gaussian
  * noise (xorshift64 + Box-Muller; seed it by setting rng_state) and a
- * floating-point comparison with tolerance. */
+ * floating-point comparison with tolerance; a monotonic clock. */
 #ifndef EMGKIT_TEST_HELPERS_H
 #define EMGKIT_TEST_HELPERS_H
 
 #include <math.h>
 #include <stdint.h>
+#include <time.h>
 
 static uint64_t rng_state = 88172645463325252ULL;
 
@@ -28,5 +29,13 @@ static inline double gauss(void)
         if (!(fabs(a_ - b_) <= (tol))) \
             fail_msg("%s = %.17g, expected %.17g (tol %g)", #a, a_, b_, (double)(tol)); \
     } while (0)
+
+/* Seconds on a monotonic clock, for tests that bound the time of an operation. */
+static inline double monotonic_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "emgkit/emgkit.h"
 #if defined(__has_include)
@@ -181,6 +182,42 @@ static void test_damaged_brainvision(void **state)
     assert_non_null(strstr(err.message, "whole number"));
 }
 
+/* Copy vhdr to path with the line starting with key replaced by line. */
+static void copy_vhdr_with(const char *vhdr, const char *path, const char *key, const char *line)
+{
+    FILE *in = fopen(vhdr, "rb"), *out = fopen(path, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char text[512];
+    while (fgets(text, sizeof text, in))
+        fputs(strncmp(text, key, strlen(key)) ? text : line, out);
+    fclose(in);
+    fclose(out);
+}
+
+/* Data and marker files outside the header's folder, or not regular files. */
+static void test_brainvision_named_files(void **state)
+{
+    (void)state;
+    char vhdr[1200], path[1200], fifo[1200];
+    write_brainvision(vhdr, sizeof vhdr);
+    emg_recording rec;
+    emg_error err;
+    snprintf(path, sizeof path, "%s/outside.vhdr", dir);
+    copy_vhdr_with(vhdr, path, "DataFile=", "DataFile=../io_biosig/set.eeg\r\n");
+    assert_int_equal(emg_recording_load(&rec, path, NULL, &err), EMG_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "outside"));
+    copy_vhdr_with(vhdr, path, "DataFile=", "DataFile=/etc/passwd\r\n");
+    assert_int_equal(emg_recording_load(&rec, path, NULL, &err), EMG_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "/etc/passwd"));
+    snprintf(fifo, sizeof fifo, "%s/markers.fifo", dir);
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    copy_vhdr_with(vhdr, path, "MarkerFile=", "MarkerFile=markers.fifo\r\n");
+    assert_int_equal(emg_recording_load(&rec, path, NULL, &err), EMG_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "not a regular file"));
+}
+
 #ifdef HAVE_BIOSIG_HEADER
 /* A GDF 2 file written through libbiosig itself: 2 int16 channels at 250 Hz,
  * 0.5 uV per count, 4 records of 1 s. */
@@ -264,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_brainvision),
         cmocka_unit_test(test_not_biosig),
         cmocka_unit_test(test_damaged_brainvision),
+        cmocka_unit_test(test_brainvision_named_files),
 #ifdef HAVE_BIOSIG_HEADER
         cmocka_unit_test(test_gdf),
 #endif

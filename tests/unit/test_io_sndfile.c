@@ -301,6 +301,49 @@ static void test_truncated_containers(void **state)
     }
 }
 
+/* Offset of the first chunk named id in a RIFF file, or -1. */
+static long riff_chunk_offset(const char *path, const char *id)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char h[8];
+    long at = 12, found = -1;
+    while (found < 0 && fseek(f, at, SEEK_SET) == 0 && fread(h, 1, 8, f) == 8) {
+        long len = (long)(h[4] | h[5] << 8 | h[6] << 16 | (unsigned long)h[7] << 24);
+        if (!memcmp(h, id, 4))
+            found = at;
+        at += 8 + len + (len & 1);
+    }
+    fclose(f);
+    return found;
+}
+
+/* A WAV cut inside its LIST chunk (names, units, scale, start time,
+ * annotations) or inside the chunk header: it read with the metadata gone,
+ * values as fractions of full scale, and no word. */
+static void test_cut_metadata(void **state)
+{
+    (void)state;
+    char path[1200];
+    tmp_path(path, sizeof path, "cut_list.wav");
+    emg_recording rec;
+    emg_error err;
+    make_recording(&rec, 0);
+    assert_int_equal(emg_recording_save(&rec, path, EMG_FORMAT_AUTO, NULL, &err), 0);
+    emg_recording_free(&rec);
+    long list = riff_chunk_offset(path, "LIST");
+    assert_true(list > 0);
+    const long cuts[] = {list + 40, list + 4};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(truncate(path, cuts[k]), 0);
+        int rc = emg_recording_load(&rec, path, NULL, &err);
+        print_message("%s\n", err.message);
+        assert_int_equal(rc, EMG_ERR_FORMAT);
+        assert_non_null(strstr(err.message, path));
+        assert_non_null(strstr(err.message, "truncated inside"));
+    }
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -337,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_malformed),         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_w64),               cmocka_unit_test(test_stream_annotations),
         cmocka_unit_test(test_truncated_containers), cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_cut_metadata),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include "emgkit/emgkit.h"
 #include "io_internal.h"
+#include "test_helpers.h"
 
 #define BITALINO EMGKIT_DATASETS "/bitalino_txt/emg_1.txt"
 #define UCI EMGKIT_DATASETS "/uci_gestures/S01_1_raw_data_13-12_22.03.16.txt"
@@ -429,6 +430,83 @@ static void test_probe(void **state)
     assert_int_equal(emg_text_reader.probe(hea, sizeof hea - 1, "x"), 0);
 }
 
+/* 100,000 columns: linear, and blocks no larger than the file (a second of
+ * 100,000 columns at 1 kHz made 800 MB of blocks; it took over a minute). */
+static void test_wide_csv(void **state)
+{
+    (void)state;
+    enum { N = 100000, ROWS = 3 };
+    char path[1200];
+    tmp_path(path, sizeof path, "wide.csv");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("time", f);
+    for (int i = 0; i < N; i++)
+        fprintf(f, ",c%d", i);
+    for (int r = 0; r < ROWS; r++) {
+        fprintf(f, "\n%g", r / 1000.0);
+        for (int i = 0; i < N; i++)
+            fprintf(f, ",%d", i % 7);
+    }
+    fputc('\n', f);
+    fclose(f);
+    double start = monotonic_seconds();
+    emg_reader *r;
+    emg_error err;
+    int rc = emg_reader_open(&r, path, NULL, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(emg_reader_header(r)->n_channels, N);
+    const emg_block *b;
+    size_t rows = 0;
+    while ((rc = emg_reader_read(r, &b, &err)) > 0) {
+        assert_true(b->count[0] <= ROWS);
+        assert_float_equal(b->data[N - 1][0], ((N - 1) % 7), 0);
+        rows += b->count[0];
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(rows, ROWS);
+    emg_reader_close(r);
+    double seconds = monotonic_seconds() - start;
+    print_message("%d columns read in %.2f s\n", N, seconds);
+    assert_true(seconds < 20);
+}
+
+/* A CSV cut mid-number: the last line has no line break, so its last value
+ * may be a prefix ("3.14" of "3.14159"): the row is dropped with a note
+ * naming the file and line, never kept with a wrong value. */
+static void test_cut_last_line(void **state)
+{
+    (void)state;
+    char path[1200];
+    tmp_path(path, sizeof path, "cut.csv");
+    write_text(path, "time,a\n0,1\n0.001,2\n0.002,3.14");
+    emg_recording rec;
+    emg_error err;
+    int rc = load(path, NULL, &rec, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(rec.header.channels[0].n_samples, 2);
+    assert_float_equal(rec.data[0][1], 2, 0);
+    assert_true(has_note(&rec.header, "cut.csv:4: the last line has no line break"));
+    emg_recording_free(&rec);
+    /* Also when the cut row is short of fields. */
+    write_text(path, "time,a,b\n0,1,2\n0.001,2,3\n0.002,3");
+    assert_int_equal(load(path, NULL, &rec, &err), 0);
+    assert_int_equal(rec.header.channels[0].n_samples, 2);
+    emg_recording_free(&rec);
+    /* The same file with its line break: three rows, no note. */
+    write_text(path, "time,a\n0,1\n0.001,2\n0.002,3.14\n");
+    assert_int_equal(load(path, NULL, &rec, &err), 0);
+    assert_int_equal(rec.header.channels[0].n_samples, 3);
+    assert_false(has_note(&rec.header, "line break"));
+    emg_recording_free(&rec);
+    /* Nothing left: an error, not an empty recording. */
+    write_text(path, "time,a\n0,1");
+    assert_int_equal(load(path, NULL, &rec, &err), EMG_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "cut.csv:2"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +521,8 @@ int main(void)
         cmocka_unit_test(test_delimiters_and_units),
         cmocka_unit_test(test_opensignals_json),
         cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_wide_csv),
+        cmocka_unit_test(test_cut_last_line),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "emgkit/emgkit.h"
 #include "io_internal.h"
+#include "test_helpers.h"
 
 #define EMGDB EMGKIT_DATASETS "/physionet_emgdb/"
 #define GRABMYO EMGKIT_DATASETS "/physionet_grabmyo/session1_participant1_gesture11_trial1"
@@ -517,6 +519,223 @@ static void test_writer_refuses(void **state)
     emg_recording_free(&src);
 }
 
+/* A two-file record in tmp_dir/files: files/rec.hea names rec.dat and sub/b.dat. */
+static void make_two_file_record(char *dir, size_t n)
+{
+    tmp_path(dir, n, "files");
+    mkdir(dir, 0777);
+    char path[1400];
+    snprintf(path, sizeof path, "%s/sub", dir);
+    mkdir(path, 0777);
+    const unsigned char frames[] = {1, 0, 2, 0, 3, 0};
+    snprintf(path, sizeof path, "%s/rec.dat", dir);
+    FILE *f = fopen(path, "wb");
+    fwrite(frames, 1, sizeof frames, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/sub/b.dat", dir);
+    f = fopen(path, "wb");
+    fwrite(frames, 1, sizeof frames, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/rec.hea", dir);
+    write_text(path, "rec 2 100 3\nrec.dat 16 100/mV 16 0 1 6 0 a\nsub/b.dat 16 100/mV 16 0 1 6 0 b\n");
+}
+
+static void test_input_files(void **state)
+{
+    (void)state;
+    char dir[1200], path[1400], want[1400];
+    make_two_file_record(dir, sizeof dir);
+    const char *spellings[] = {"rec.hea", "rec", "rec.dat"};
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, spellings[k]);
+        char **files;
+        size_t n;
+        emg_error err;
+        int rc = emg_input_files(path, EMG_FORMAT_AUTO, &files, &n, &err);
+        if (rc < 0)
+            fail_msg("%s: %s", spellings[k], err.message);
+        assert_int_equal(n, 3);
+        snprintf(want, sizeof want, "%s/rec.hea", dir);
+        assert_string_equal(files[0], want); /* the same first file for every spelling */
+        snprintf(want, sizeof want, "%s/rec.dat", dir);
+        assert_string_equal(files[1], want);
+        snprintf(want, sizeof want, "%s/sub/b.dat", dir);
+        assert_string_equal(files[2], want);
+        emg_files_free(files, n);
+        /* ... and each spelling opens the record. */
+        emg_recording rec;
+        rc = load(path, &rec, &err);
+        if (rc < 0)
+            fail_msg("%s: %s", spellings[k], err.message);
+        assert_int_equal(rec.header.n_channels, 2);
+        assert_float_equal(rec.data[1][2], 0.03, 1e-12);
+        emg_recording_free(&rec);
+    }
+    /* Other formats, and stdin: the path itself. */
+    char **files;
+    size_t n;
+    emg_error err;
+    assert_int_equal(emg_input_files(EMGKIT_DATASETS "/sleepedf_excerpt/short_psg.edf",
+                                     EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(files[0], "short_psg.edf"));
+    emg_files_free(files, n);
+    assert_int_equal(emg_input_files("-", EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(files[0], "-");
+    emg_files_free(files, n);
+}
+
+/* RECORD.dat opens the record only when RECORD.hea beside it names it. */
+static void test_dat_needs_its_header(void **state)
+{
+    (void)state;
+    char dir[1200], path[1400];
+    make_two_file_record(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/rec.hea", dir);
+    write_text(path, "rec 1 100 3\nother.dat 16 100/mV 16 0 0 0 0 a\n");
+    snprintf(path, sizeof path, "%s/rec.dat", dir);
+    char **files;
+    size_t n;
+    emg_error err;
+    assert_int_equal(emg_input_files(path, EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(files[0], path);
+    emg_files_free(files, n);
+}
+
+static void test_output_files(void **state)
+{
+    (void)state;
+    char **files;
+    size_t n;
+    emg_error err;
+    assert_int_equal(emg_output_files("dir/out.hea", EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(files[0], "dir/out.hea");
+    assert_string_equal(files[1], "dir/out.dat");
+    emg_files_free(files, n);
+    assert_int_equal(emg_output_files("out.edf", EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(files[0], "out.edf");
+    emg_files_free(files, n);
+    assert_int_equal(emg_output_files("-", EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(n, 1);
+    emg_files_free(files, n);
+    assert_int_equal(emg_output_files("out", EMG_FORMAT_WFDB, &files, &n, &err), EMG_ERR_ARG);
+    assert_int_equal(emg_output_files("out.xyz", EMG_FORMAT_AUTO, &files, &n, &err), EMG_ERR_ARG);
+    /* What the writer really creates. */
+    emg_recording src;
+    make_recording(&src, 100, 1000.0, 1000.0);
+    char hea[1200];
+    tmp_path(hea, sizeof hea, "listed.hea");
+    assert_int_equal(emg_output_files(hea, EMG_FORMAT_AUTO, &files, &n, &err), 0);
+    assert_int_equal(emg_recording_save(&src, hea, EMG_FORMAT_AUTO, NULL, &err), 0);
+    struct stat st;
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(stat(files[i], &st), 0);
+    emg_files_free(files, n);
+    emg_recording_free(&src);
+}
+
+/* Open hea (with allow_outside_paths as given) and expect status, with needle in
+ * the message. */
+static void expect_open(const char *hea, int allow_outside, int status, const char *needle)
+{
+    emg_read_options opts = EMG_READ_OPTIONS_INIT;
+    opts.allow_outside_paths = allow_outside;
+    emg_reader *r = NULL;
+    emg_error err;
+    int rc = emg_reader_open(&r, hea, &opts, &err);
+    if (rc != status)
+        fail_msg("%s: status %d, expected %d (%s)", hea, rc, status, rc < 0 ? err.message : "");
+    if (rc < 0 && needle && !strstr(err.message, needle))
+        fail_msg("'%s' does not say '%s'", err.message, needle);
+    emg_reader_close(r);
+}
+
+/* Signal files outside the record's folder ("..", absolute) are refused unless allowed. */
+static void test_outside_paths(void **state)
+{
+    (void)state;
+    char dir[1200], path[1400], hea[1400], text[3000];
+    tmp_path(dir, sizeof dir, "outside");
+    mkdir(dir, 0777);
+    tmp_path(path, sizeof path, "outside.dat"); /* beside the folder, not in it */
+    FILE *f = fopen(path, "wb");
+    fwrite("\1\0\2\0", 1, 4, f);
+    fclose(f);
+    snprintf(hea, sizeof hea, "%s/rec.hea", dir);
+    write_text(hea, "rec 1 100 2\n../outside.dat 16 100/mV 16 0 1 3 0 a\n");
+    expect_open(hea, 0, EMG_ERR_FORMAT, "outside the record's folder");
+    expect_open(hea, 1, EMG_OK, NULL);
+    snprintf(text, sizeof text, "rec 1 100 2\n%s 16 100/mV 16 0 1 3 0 a\n", path);
+    write_text(hea, text);
+    expect_open(hea, 0, EMG_ERR_FORMAT, path);
+    expect_open(hea, 1, EMG_OK, NULL);
+    write_text(hea, "rec 1 100 2\nsub/../../outside.dat 16 100/mV 16 0 1 3 0 a\n");
+    expect_open(hea, 0, EMG_ERR_FORMAT, "outside");
+    write_text(hea, "rec 1 1 1\n/etc/passwd 8 100/mV\n");
+    expect_open(hea, 0, EMG_ERR_FORMAT, "/etc/passwd");
+}
+
+/* A FIFO, a device or a directory named as the signal file: refused at once. */
+static void test_signal_file_not_regular(void **state)
+{
+    (void)state;
+    char dir[1200], path[1400], hea[1400];
+    tmp_path(dir, sizeof dir, "special");
+    mkdir(dir, 0777);
+    snprintf(path, sizeof path, "%s/fifo.dat", dir);
+    unlink(path);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(hea, sizeof hea, "%s/rec.hea", dir);
+    write_text(hea, "rec 1 100 2\nfifo.dat 16 100/mV 16 0 1 3 0 a\n");
+    expect_open(hea, 0, EMG_ERR_FORMAT, "FIFO"); /* used to block forever */
+    snprintf(path, sizeof path, "%s/folder.dat", dir);
+    mkdir(path, 0777);
+    write_text(hea, "rec 1 100 2\nfolder.dat 16 100/mV 16 0 1 3 0 a\n");
+    expect_open(hea, 0, EMG_ERR_FORMAT, "directory");
+    write_text(hea, "rec 1 100 2\n/dev/zero 16 100/mV 16 0 1 3 0 a\n");
+    expect_open(hea, 1, EMG_ERR_FORMAT, "device");
+}
+
+/* 100,000 signals of one name: header building and unique names are linear
+ * (they took minutes: arrays grown one element at a time, every name compared
+ * with every other). */
+static void test_many_channels(void **state)
+{
+    (void)state;
+    enum { N = 100000, FRAMES = 2 };
+    char hea[1200], dat[1200];
+    tmp_path(hea, sizeof hea, "many.hea");
+    tmp_path(dat, sizeof dat, "many.dat");
+    FILE *f = fopen(hea, "w");
+    assert_non_null(f);
+    fprintf(f, "many %d 1000 %d\n", N, FRAMES);
+    for (int i = 0; i < N; i++)
+        fputs("many.dat 16 200/mV 16 0 0 0 0 EMG\n", f);
+    fclose(f);
+    f = fopen(dat, "wb");
+    for (int i = 0; i < N * FRAMES * 2; i++)
+        fputc(0, f);
+    fclose(f);
+    double start = monotonic_seconds();
+    emg_recording rec;
+    emg_error err;
+    int rc = load(hea, &rec, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    double seconds = monotonic_seconds() - start;
+    print_message("%d channels read in %.2f s\n", N, seconds);
+    assert_true(seconds < 20);
+    assert_int_equal(rec.header.n_channels, N);
+    assert_string_equal(rec.header.channels[0].name, "EMG");
+    assert_string_equal(rec.header.channels[1].name, "EMG#2");
+    assert_string_equal(rec.header.channels[N - 1].name, "EMG#100000");
+    emg_recording_free(&rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +752,12 @@ int main(void)
         cmocka_unit_test(test_bad_checksum),
         cmocka_unit_test(test_header_variants),
         cmocka_unit_test(test_writer_refuses),
+        cmocka_unit_test(test_input_files),
+        cmocka_unit_test(test_dat_needs_its_header),
+        cmocka_unit_test(test_output_files),
+        cmocka_unit_test(test_outside_paths),
+        cmocka_unit_test(test_signal_file_not_regular),
+        cmocka_unit_test(test_many_channels),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
