@@ -244,8 +244,4 @@ void cli_finish_stdout(void);
 /* Print "--help" footer lines shared by all tools (exit codes, docs pointer). */
 void cli_help_footer(FILE *out);
 
-/* TEMP */
-int emg_input_files(const char *path, emg_format format, char ***files, size_t *n, emg_error *err);
-int emg_output_files(const char *path, emg_format format, char ***files, size_t *n, emg_error *err);
-void emg_files_free(char **files, size_t n);
 #endif
