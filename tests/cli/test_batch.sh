@@ -94,7 +94,7 @@ awk -v d="$TMP/many" 'BEGIN { system("mkdir -p " d) }
   { print }' "$LIST" >"$LIST.2"
 n_missing=$(grep -c missing "$LIST.2")
 expect_exit 3 "200 inputs with broken ones: exit 3 (the highest failure)" -- \
-  sh -c "'$BIN/emg-fatigue' --features rms,mdf --inputs - -j 2 -o '$TMP/all.tsv' <'$LIST.2'"
+  sh -c "'$BIN/emg-fatigue' --features rms,mdf -t 5 --inputs - -j 2 -o '$TMP/all.tsv' <'$LIST.2'"
 errors=$(grep -v warning "$TMP/err" | wc -l)
 # S3_EMG.wav (truncated) is named 20 times in the list but is one recording: one error.
 [ "$errors" -eq $((n_missing + 1)) ] && pass || fail "expected $((n_missing + 1)) error lines, got $errors"
@@ -107,7 +107,7 @@ head -1 "$TMP/all.tsv" | grep -q '^file	channel' && pass || fail "one header, fi
 awk -F'\t' 'NR > 1 && $1 != last { print $1; last = $1 }' "$TMP/all.tsv" >"$TMP/order"
 grep -v -e missing -e S3_EMG "$LIST.2" | cmp -s - "$TMP/order" && pass || fail "rows out of input order"
 # The same rows with one job.
-"$BIN/emg-fatigue" --features rms,mdf --inputs - -o "$TMP/all1.tsv" <"$LIST.2" 2>/dev/null
+"$BIN/emg-fatigue" --features rms,mdf -t 5 --inputs - -o "$TMP/all1.tsv" <"$LIST.2" 2>/dev/null
 cmp -s "$TMP/all.tsv" "$TMP/all1.tsv" && pass || fail "-j 2 and -j 1 give different tables"
 # A repeated warning is printed once, with a count.
 [ "$(grep -v 'the same for' "$TMP/err" | grep -c 'no physical scale')" -eq 1 ] && pass ||
