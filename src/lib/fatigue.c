@@ -550,17 +550,18 @@ int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path, emg_
         return EMG_ERR_NOMEM;
     }
     for (size_t r = 0; r < t.n_rows; r++) {
-        s[r].onset = emg_table_num(&t, r, c_on);
-        s[r].duration = emg_table_num(&t, r, c_du);
+        rc = emg_table_event_span(&t, r, c_on, c_du, path, &s[r].onset, &s[r].duration, err);
+        if (rc >= 0 && !(s[r].duration > 0))
+            rc = emg_error_set(err, EMG_ERR_FORMAT, "%s:%zu: a segment needs a duration > 0",
+                               path, emg_table_line(&t, r));
+        if (rc < 0) {
+            emg_table_free(&t);
+            free(s);
+            return rc;
+        }
         const char *ch = c_ch >= 0 ? emg_table_cell(&t, r, c_ch) : NULL;
         if (ch && strcmp(ch, "n/a") != 0)
             emg_strlcpy(s[r].channel, ch, sizeof s[r].channel);
-        if (!(s[r].duration > 0) || isnan(s[r].onset)) {
-            emg_table_free(&t);
-            free(s);
-            return emg_error_set(err, EMG_ERR_FORMAT, "%s: row %zu: onset and a positive duration needed",
-                                 path, r + 2);
-        }
     }
     qsort(s, t.n_rows, sizeof *s, emg_double_cmp); /* onset is the first member */
     *segs = s;
