@@ -18,6 +18,11 @@
 
 #include "io_internal.h"
 
+/* Sample-based scoring marks one byte per grid step: a day at 1 ms is 8.6e7
+ * steps.  More than this is an event table with absurd times (an onset of
+ * 1e12 s), not a recording, and would exhaust memory. */
+enum { SCORE_MAX_GRID_STEPS = 100000000 };
+
 void emg_score_result_init(emg_score_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -250,7 +255,13 @@ static int sample_scores(emg_score_result *r, const emg_scored_event *truth, siz
     }
     if (!(t1 > t0))
         return 0;
-    size_t n = (size_t)ceil((t1 - t0) / dt) + 1;
+    double steps = ceil((t1 - t0) / dt) + 1;
+    if (!(steps <= SCORE_MAX_GRID_STEPS))
+        return emg_error_set(err, EMG_ERR_ARG,
+                             "sample-based scores: events span %g s, %g steps of %g s "
+                             "(at most %d): use a larger step",
+                             t1 - t0, steps, dt, SCORE_MAX_GRID_STEPS);
+    size_t n = (size_t)steps;
     unsigned char *grid = emg_xcalloc(n, 1, err);
     if (!grid)
         return EMG_ERR_NOMEM;

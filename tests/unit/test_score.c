@@ -214,6 +214,21 @@ static void test_table_bad_rows(void **state)
     }
 }
 
+/* An absurd time span does not allocate a grid of terabytes. */
+static void test_samples_grid_bounded(void **state)
+{
+    (void)state;
+    emg_scored_event truth[] = {ev(0, 1, "a", "cramp"), ev(1e12, 1, "a", "cramp")};
+    emg_score_options o = EMG_SCORE_OPTIONS_INIT;
+    o.sample_step = 0.001;
+    emg_score_result r;
+    emg_error err;
+    emg_score_result_init(&r);
+    assert_int_equal(emg_score_events(&r, truth, 2, truth, 2, &o, &err), EMG_ERR_ARG);
+    assert_non_null(strstr(err.message, "use a larger step"));
+    emg_score_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,7 +236,7 @@ int main(void)
         cmocka_unit_test(test_onset_tolerance), cmocka_unit_test(test_channels),
         cmocka_unit_test(test_samples),       cmocka_unit_test(test_one_to_one),
         cmocka_unit_test(test_empty_truth),   cmocka_unit_test(test_summary_no_match),
-        cmocka_unit_test(test_table_bad_rows),
+        cmocka_unit_test(test_table_bad_rows), cmocka_unit_test(test_samples_grid_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
