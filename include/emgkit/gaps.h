@@ -31,6 +31,13 @@ int emg_has_gap(const double *x, size_t n);
  * of the channel, to c. */
 void emg_gap_count_add(emg_gap_count *c, const double *x, size_t n, long long start);
 
+/* The one warning a tool prints for a channel with gaps, e.g.
+ * "channel EMG1: 2 non-finite samples (NaN or infinity), the first at
+ * 12.5 s (sample 25000): treated as gaps".  Writes "" and returns 0 when
+ * the channel has none; else returns what snprintf returns. */
+int emg_gap_warning(char *buf, size_t size, const emg_gap_count *g, const char *channel,
+                    double fs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -105,7 +105,7 @@ int emg_table_h5_open(emg_table_h5 **out, const char *path, const char *group,
                 strcat(joined, ",");
             strcat(joined, columns[c]);
         }
-        const char *bits = "1 rest, 2 clipped, 4 flat, 8 low_snr";
+        const char *bits = "1 rest, 2 clipped, 4 flat, 8 low_snr, 16 gap";
         hid_t s1 = H5Screate(H5S_SCALAR);
         const char *vals[2] = {joined ? joined : "", bits};
         const char *anames[2] = {"columns", "flag_bits"};
