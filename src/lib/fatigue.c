@@ -362,9 +362,11 @@ static int fit_huber(emg_trend *o, const double *t, const double *y, size_t n, d
 int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
                   emg_regression method, double confidence, double fraction, emg_error *err)
 {
+    /* Only finite points: a window's -inf snr_db (no power) or an n/a
+     * feature is no measurement. */
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (!isnan(y[i]) && !isnan(t[i]))
+        if (isfinite(y[i]) && isfinite(t[i]))
             m++;
     trend_nan(out, m);
     if (!(confidence > 0 && confidence < 1) || !(fraction > 0 && fraction <= 0.5))
@@ -379,7 +381,7 @@ int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
     }
     m = 0;
     for (size_t i = 0; i < n; i++)
-        if (!isnan(y[i]) && !isnan(t[i])) {
+        if (isfinite(y[i]) && isfinite(t[i])) {
             tt[m] = t[i];
             yy[m++] = y[i];
         }
@@ -417,7 +419,11 @@ int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
     case EMG_REGRESSION_HUBER: rc = fit_huber(out, tt, yy, m, confidence, err); break;
     default: rc = emg_error_set(err, EMG_ERR_ARG, "unknown regression method");
     }
-    if (rc == 0) {
+    if (rc == 0 && !isfinite(out->slope)) {
+        /* No line (all points at one time, values too large): a p-value or an
+         * R^2 beside an n/a slope would describe nothing. */
+        trend_nan(out, m);
+    } else if (rc == 0) {
         double t0 = tt[0], t1 = tt[0];
         for (size_t i = 1; i < m; i++) {
             t0 = fmin(t0, tt[i]);

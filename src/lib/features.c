@@ -259,9 +259,10 @@ static void spectral_stats(emg_spectral_stats *out, const double *psd, size_t bi
         out->moment[j] = m[j] * df;
     out->peak_freq = peak_f;
     if (!(total > 0) || k0 > k1) {
-        out->mnf = out->mdf = out->fi_nsm5 = out->entropy = NAN;
-        if (k0 > k1)
-            out->peak_freq = NAN;
+        /* No power in the band (an all-zero window): powers and moments are
+         * 0, but a frequency that locates or shapes the spectrum is
+         * undefined; the first bin would pass for a peak. */
+        out->mnf = out->mdf = out->fi_nsm5 = out->entropy = out->peak_freq = NAN;
         return;
     }
     out->mnf = m[2] / total;
