@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Fuzz every reader with libFuzzer (clang, ASan, UBSan).
+# Fuzz every reader and table parser with libFuzzer (clang, ASan, UBSan).
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
-# Targets: pipe wfdb edf bdf sndfile hdf5 text csv (default: all), 60 s each.
-# Seeds are the real and malformed recordings in datasets/; crashes are written
+# Targets: pipe wfdb edf bdf sndfile hdf5 text csv events segments scenario
+# (default: all), 60 s each.
+# Seeds are the real and malformed recordings in datasets/ and tests/fuzz/corpus/
+# (see EMGKIT_FUZZ_TARGETS in tests/CMakeLists.txt); crashes are written
 # to build-fuzz/crashes/ and the run stops with a non-zero status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(pipe wfdb edf bdf sndfile hdf5 text csv)
+[ ${#targets[@]} -gt 0 ] || targets=(pipe wfdb edf bdf sndfile hdf5 text csv events segments scenario)
 command -v clang >/dev/null || { apt-get update -qq && apt-get install -y -qq clang >/dev/null; }
 scripts/setup.sh --deps-only
 CC=clang cmake -S . -B build-fuzz -DEMGKIT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -30,6 +30,7 @@
 #include <math.h>
 #include <stddef.h>
 #include "emgkit/error.h"
+#include "emgkit/gaps.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -110,19 +111,23 @@ typedef struct emg_detect_result {
     emg_rest_level rest;   /* on the method's decision signal */
     double threshold;      /* on the decision signal (NaN for BONATO/AGLR) */
     double noise_rms;      /* RMS of the band-passed signal over the rest windows */
+    emg_gap_count gaps;    /* non-finite samples of x (gaps: no event spans one) */
 } emg_detect_result;
 
 void emg_detect_result_init(emg_detect_result *r);
 void emg_detect_result_free(emg_detect_result *r);
 
-/* Detect activity in x[0..n) sampled at fs.  x is left unchanged. */
+/* Detect activity in x[0..n) sampled at fs.  x is left unchanged.
+ * Non-finite samples are gaps (emgkit/gaps.h): counted in out->gaps, left
+ * out of the rest level, and no event starts, ends or is merged across one. */
 int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
                    const emg_detect_options *opts, emg_error *err);
 
 /* ---- building blocks shared with the labeller ---------------------------- */
 
 /* Segments where sig > thr: at least min_len samples, gaps shorter than
- * merge_len merged.  Writes [start, end) pairs into *seg (malloc'd, 2 per
+ * merge_len merged, unless a non-finite sample (a gap in the recording)
+ * lies between them.  Writes [start, end) pairs into *seg (malloc'd, 2 per
  * segment); returns the count in *n_seg. */
 int emg_segments_above(size_t **seg, size_t *n_seg, const double *sig, size_t n, double thr,
                        size_t min_len, size_t merge_len, emg_error *err);

@@ -16,5 +16,6 @@
 #include "emgkit/detect.h"
 #include "emgkit/label.h"
 #include "emgkit/score.h"
+#include "emgkit/gaps.h"
 
 #endif

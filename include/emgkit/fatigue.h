@@ -62,7 +62,9 @@ typedef struct emg_trend {
     double t_first, t_last; /* time span covered */
 } emg_trend;
 
-/* Fit y against t (seconds) over n points (NaN y are skipped).  confidence
+/* Fit y against t (seconds) over n points (non-finite y or t are skipped).
+ * When no slope can be fitted (all points at one time) every statistic is
+ * NaN, never a p-value beside an undefined slope.  confidence
  * in (0,1) (0.95 usual); fraction in (0, 0.5] for the first/last comparison
  * (0.1 usual).  Needs n >= 3 (EMG_ERR_ARG otherwise; the trend is filled with
  * NaN and n). */

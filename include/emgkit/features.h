@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include "emgkit/error.h"
+#include "emgkit/gaps.h"
 #include "emgkit/recording.h"
 #include "emgkit/io.h"
 #include "emgkit/spectrum.h"
@@ -66,8 +67,12 @@ enum {
     EMG_WINDOW_REST = 1u,     /* muscle at rest: snr_db below rest_snr_db */
     EMG_WINDOW_CLIPPED = 2u,  /* samples at the ADC rails */
     EMG_WINDOW_FLAT = 4u,     /* constant (disconnected electrode, dropout) */
-    EMG_WINDOW_LOW_SNR = 8u   /* snr_db below min_snr_db: spectral features unreliable */
+    EMG_WINDOW_LOW_SNR = 8u,  /* snr_db below min_snr_db: spectral features unreliable */
+    EMG_WINDOW_GAP = 16u      /* a non-finite sample (a gap, emgkit/gaps.h): every feature n/a */
 };
+/* Flags that leave a window out of fits and contraction finding by default. */
+#define EMG_WINDOW_UNUSABLE (EMG_WINDOW_REST | EMG_WINDOW_CLIPPED | EMG_WINDOW_FLAT | \
+                             EMG_WINDOW_LOW_SNR | EMG_WINDOW_GAP)
 /* "rest,clipped" style text for flags; "ok" when none.  buf >= 40 bytes. */
 const char *emg_window_flags_text(unsigned flags, char *buf, size_t n);
 
@@ -234,6 +239,9 @@ int emg_window_engine_finish(emg_window_engine *e, emg_error *err);
 const char *emg_window_engine_skipped(const emg_window_engine *e, size_t channel);
 /* Estimated (or given) noise RMS of a channel after finish; NaN if unknown. */
 double emg_window_engine_noise_rms(const emg_window_engine *e, size_t channel);
+/* Non-finite samples (gaps) seen so far in a channel's input: how many and
+ * where the first was (emgkit/gaps.h); a tool warns with emg_gap_warning(). */
+emg_gap_count emg_window_engine_gaps(const emg_window_engine *e, size_t channel);
 void emg_window_engine_destroy(emg_window_engine *e);
 
 /* Convenience: run the engine over a whole reader. */

@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include "emgkit/error.h"
+#include "emgkit/gaps.h"
 #include "emgkit/recording.h"
 
 #ifdef __cplusplus
@@ -172,6 +173,9 @@ typedef struct emg_label_result {
     char *not_labelled;       /* one line per channel taken for another modality (EEG, EOG,
                                  ECG, respiration, motion...) or sampled too slowly for EMG,
                                  and why; NULL if none; owned */
+    size_t n_channels;        /* of the header; gaps[c] for each */
+    emg_gap_count *gaps;      /* non-finite samples of each labelled channel (gaps: no
+                                 event spans one); owned */
 } emg_label_result;
 
 void emg_label_result_init(emg_label_result *r);

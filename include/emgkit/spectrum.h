@@ -54,7 +54,9 @@ size_t emg_psd_plan_bins(const emg_psd_plan *p);
 double emg_psd_plan_df(const emg_psd_plan *p);
 
 /* One-sided density periodogram of x[0..n) (n = plan length), constant
- * detrend, into psd[0..bins).  Thread-safe across different plans. */
+ * detrend, into psd[0..bins).  Thread-safe across different plans.  A
+ * segment holding a non-finite sample (a gap, emgkit/gaps.h) gives NaN
+ * everywhere: callers averaging segments skip it (emg_has_gap). */
 void emg_psd_segment(emg_psd_plan *p, const double *x, double *psd);
 
 /* Welch PSD of x[0..len) with the plan's segment length and hop = n - overlap
@@ -63,7 +65,9 @@ void emg_psd_segment(emg_psd_plan *p, const double *x, double *psd);
  * detrend='constant', scaling='density', average='mean').  len < n is
  * EMG_ERR_ARG (SciPy would shrink the segment; we keep the resolution
  * fixed).  Samples after the last whole segment are unused, as in SciPy.
- * *n_segments may be NULL. */
+ * Segments touching a gap (a non-finite sample) are left out of the mean;
+ * *n_segments (may be NULL) gets the number averaged, and with none the PSD
+ * is NaN. */
 int emg_welch(emg_psd_plan *p, const double *x, size_t len, size_t overlap, double *psd,
               size_t *n_segments, emg_error *err);
 

@@ -80,6 +80,7 @@ void emg_detect_result_init(emg_detect_result *r)
 {
     memset(r, 0, sizeof *r);
     r->threshold = NAN;
+    r->gaps.first = -1;
 }
 
 void emg_detect_result_free(emg_detect_result *r)
@@ -210,10 +211,12 @@ static int rest_stats(emg_rest_level *out, const double *env, size_t n, size_t w
     for (size_t k = 0; k < n_use; k++) {
         size_t a = w[k].index * win, b = a + win < n ? a + win : n;
         for (size_t i = a; i < b; i++) {
+            if (!isfinite(env[i]))
+                continue; /* a gap */
             sum += env[i];
             sum2 += env[i] * env[i];
+            count++;
         }
-        count += b - a;
         first = a < first ? a : first;
         last = b > last ? b : last;
     }
@@ -226,7 +229,8 @@ static int rest_stats(emg_rest_level *out, const double *env, size_t n, size_t w
     for (size_t k = 0; k < n_use; k++) {
         size_t a = w[k].index * win, b = a + win < n ? a + win : n;
         for (size_t i = a; i < b; i += stride)
-            thin[m++] = env[i];
+            if (isfinite(env[i]))
+                thin[m++] = env[i];
     }
     double med = emg_median_inplace(thin, m);
     for (size_t i = 0; i < m; i++)
@@ -276,14 +280,22 @@ int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double f
     ranked_window *w = emg_xcalloc(nw, sizeof *w, err);
     if (!w)
         return EMG_ERR_NOMEM;
+    size_t ranked = 0;
     for (size_t k = 0; k < nw; k++) {
         double s = 0;
         size_t a = k * win, b = a + win < n ? a + win : n;
         for (size_t i = a; i < b; i++)
             s += env[i];
-        w[k].mean = s / (double)(b - a);
-        w[k].index = k;
+        if (!isfinite(s))
+            continue; /* a window touching a gap says nothing about rest */
+        w[ranked].mean = s / (double)(b - a);
+        w[ranked++].index = k;
     }
+    if (ranked == 0) {
+        free(w);
+        return emg_error_set(err, EMG_ERR_ARG, "rest level: every window has a gap");
+    }
+    nw = ranked;
     qsort(w, nw, sizeof *w, ranked_cmp);
     size_t n_use = (size_t)ceil(fraction * (double)nw);
     if (n_use < 1)
@@ -304,15 +316,19 @@ int emg_segments_above(size_t **seg, size_t *n_seg, const double *sig, size_t n,
     size_t *s = NULL;
     *seg = NULL;
     *n_seg = 0;
+    int gap_since = 0; /* a non-finite sample since the previous segment: no merging */
     for (size_t i = 0; i < n;) {
         if (!(sig[i] > thr)) {
+            gap_since |= !isfinite(sig[i]);
             i++;
             continue;
         }
         size_t a = i;
         while (i < n && sig[i] > thr)
             i++;
-        if (m > 0 && a - s[2 * m - 1] < merge_len) {
+        int bridge = m > 0 && !gap_since && a - s[2 * m - 1] < merge_len;
+        gap_since = 0;
+        if (bridge) {
             s[2 * m - 1] = i; /* merge with the previous segment */
             continue;
         }
@@ -518,8 +534,8 @@ static int aglr_mask(unsigned char *mask, const double *y, size_t n, double fs, 
     double *cum = emg_xcalloc(n + 1, sizeof *cum, err);
     if (!cum)
         return EMG_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++)
-        cum[i + 1] = cum[i] + y[i] * y[i];
+    for (size_t i = 0; i < n; i++) /* a gap adds nothing (and no NaN to every later sum) */
+        cum[i + 1] = cum[i] + (isfinite(y[i]) ? y[i] * y[i] : 0.0);
     memset(mask, 0, n);
     for (size_t i = L; i <= n; i++) {
         double r = (cum[i] - cum[i - L]) / (double)L / v0;
@@ -557,6 +573,16 @@ static void mask_to_signal(double *sig, const unsigned char *mask, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         sig[i] = mask[i] ? 1.0 : 0.0;
+}
+
+/* The decision signal is NaN wherever the band-passed signal has a gap, so
+ * that emg_segments_above neither keeps nor bridges a segment across it
+ * (docs/recording-model.md). */
+static void mark_gaps(double *dec, const double *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(y[i]))
+            dec[i] = NAN;
 }
 
 /* The decision signal of the threshold-type methods, in dec. */
@@ -629,6 +655,7 @@ static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, 
         if (rc < 0)
             return rc;
         mask_to_signal(dec, mask, n);
+        mark_gaps(dec, y, n);
         out->threshold = NAN;
         return emg_segments_above(seg_out, ns_out, dec, n, 0.5, min_len,
                                   merge_len, err);
@@ -660,9 +687,11 @@ static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, 
             memset(mask + seg[2 * s], 1, seg[2 * s + 1] - seg[2 * s]);
         free(seg);
         mask_to_signal(dec, mask, n);
+        mark_gaps(dec, y, n);
         return emg_segments_above(seg_out, ns_out, dec, n, 0.5, min_len,
                                   merge_len, err);
     }
+    mark_gaps(dec, y, n);
     return emg_segments_above(seg_out, ns_out, dec, n, out->threshold,
                               min_len, merge_len, err);
 }
@@ -676,7 +705,8 @@ int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
     emg_detect_result_init(out);
     if (!(fs > 0))
         return emg_error_set(err, EMG_ERR_ARG, "sampling rate must be > 0");
-    if (n < 4)
+    emg_gap_count_add(&out->gaps, x, n, 0);
+    if (n < 4 || out->gaps.count == n)
         return 0;
     int rc = EMG_ERR_NOMEM;
     double *y = emg_xcalloc(n, sizeof *y, err);

@@ -106,6 +106,11 @@ static void moving_mean(emg_envelope *e, int square, const double *x, double *y,
 {
     size_t w = e->window;
     for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i])) { /* a gap: no envelope, and a fresh window after it */
+            emg_envelope_reset(e);
+            y[i] = NAN;
+            continue;
+        }
         double v = square ? x[i] * x[i] : fabs(x[i]);
         size_t slot = e->count % w;
         e->sum += v - e->ring[slot];

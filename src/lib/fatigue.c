@@ -363,9 +363,11 @@ static int fit_huber(emg_trend *o, const double *t, const double *y, size_t n, d
 int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
                   emg_regression method, double confidence, double fraction, emg_error *err)
 {
+    /* Only finite points: a window's -inf snr_db (no power) or an n/a
+     * feature is no measurement. */
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (!isnan(y[i]) && !isnan(t[i]))
+        if (isfinite(y[i]) && isfinite(t[i]))
             m++;
     trend_nan(out, m);
     if (!(confidence > 0 && confidence < 1) || !(fraction > 0 && fraction <= 0.5))
@@ -380,7 +382,7 @@ int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
     }
     m = 0;
     for (size_t i = 0; i < n; i++)
-        if (!isnan(y[i]) && !isnan(t[i])) {
+        if (isfinite(y[i]) && isfinite(t[i])) {
             tt[m] = t[i];
             yy[m++] = y[i];
         }
@@ -418,7 +420,11 @@ int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
     case EMG_REGRESSION_HUBER: rc = fit_huber(out, tt, yy, m, confidence, err); break;
     default: rc = emg_error_set(err, EMG_ERR_ARG, "unknown regression method");
     }
-    if (rc == 0) {
+    if (rc == 0 && !isfinite(out->slope)) {
+        /* No line (all points at one time, values too large): a p-value or an
+         * R^2 beside an n/a slope would describe nothing. */
+        trend_nan(out, m);
+    } else if (rc == 0) {
         double t0 = tt[0], t1 = tt[0];
         for (size_t i = 1; i < m; i++) {
             t0 = fmin(t0, tt[i]);
@@ -565,17 +571,18 @@ int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
     for (size_t r = 0; r < t.n_rows; r++) {
         if (recording && c_file >= 0 && !same_recording(emg_table_cell(&t, r, c_file), recording))
             continue;
-        s[n].onset = emg_table_num(&t, r, c_on);
-        s[n].duration = emg_table_num(&t, r, c_du);
+        rc = emg_table_event_span(&t, r, c_on, c_du, path, &s[n].onset, &s[n].duration, err);
+        if (rc >= 0 && !(s[n].duration > 0))
+            rc = emg_error_set(err, EMG_ERR_FORMAT, "%s:%zu: a segment needs a duration > 0",
+                               path, emg_table_line(&t, r));
+        if (rc < 0) {
+            emg_table_free(&t);
+            free(s);
+            return rc;
+        }
         const char *ch = c_ch >= 0 ? emg_table_cell(&t, r, c_ch) : NULL;
         if (ch && strcmp(ch, "n/a") != 0)
             emg_strlcpy(s[n].channel, ch, sizeof s[n].channel);
-        if (!(s[n].duration > 0) || isnan(s[n].onset)) {
-            emg_table_free(&t);
-            free(s);
-            return emg_error_set(err, EMG_ERR_FORMAT, "%s: row %zu: onset and a positive duration needed",
-                                 path, r + 2);
-        }
         n++;
     }
     qsort(s, n, sizeof *s, emg_double_cmp); /* onset is the first member */

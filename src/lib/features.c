@@ -201,10 +201,10 @@ int emg_feature_list_parse(const char *spec, size_t **ids, size_t *n, emg_error 
 
 const char *emg_window_flags_text(unsigned flags, char *buf, size_t n)
 {
-    static const char *names[] = {"rest", "clipped", "flat", "low_snr"};
+    static const char *names[] = {"rest", "clipped", "flat", "low_snr", "gap"};
     size_t used = 0;
     buf[0] = '\0';
-    for (unsigned b = 0; b < 4; b++) {
+    for (unsigned b = 0; b < sizeof names / sizeof *names; b++) {
         if (!(flags & (1u << b)))
             continue;
         int w = snprintf(buf + used, n - used, "%s%s", used ? "," : "", names[b]);
@@ -259,9 +259,10 @@ static void spectral_stats(emg_spectral_stats *out, const double *psd, size_t bi
         out->moment[j] = m[j] * df;
     out->peak_freq = peak_f;
     if (!(total > 0) || k0 > k1) {
-        out->mnf = out->mdf = out->fi_nsm5 = out->entropy = NAN;
-        if (k0 > k1)
-            out->peak_freq = NAN;
+        /* No power in the band (an all-zero window): powers and moments are
+         * 0, but a frequency that locates or shapes the spectrum is
+         * undefined; the first bin would pass for a peak. */
+        out->mnf = out->mdf = out->fi_nsm5 = out->entropy = out->peak_freq = NAN;
         return;
     }
     out->mnf = m[2] / total;
@@ -694,6 +695,15 @@ int emg_feature_extractor_run(emg_feature_extractor *fx, const double *x, long l
 {
     size_t n = fx->window;
     const int *need = fx->need;
+    if (emg_has_gap(x, n)) {
+        /* Missing data (docs/recording-model.md): no feature is known. */
+        for (size_t i = 0; i < fx->n_ids; i++)
+            values[i] = NAN;
+        fx->last_power = NAN;
+        if (flags)
+            *flags = EMG_WINDOW_GAP;
+        return 0;
+    }
     basic_sums s;
     basic_pass(x, n, &fx->opts, need[F_SSC] || need[F_COR] || need[F_PAP], &s);
     double dn = (double)n, mean = s.sum / dn;

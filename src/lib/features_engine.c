@@ -61,6 +61,9 @@ typedef struct channel_state {
     double *powers;
     size_t n_powers, cap_powers;
     double noise_rms;
+    /* non-finite input samples (gaps) */
+    emg_gap_count gaps;
+    long long n_seen;
 } channel_state;
 
 struct emg_window_engine {
@@ -144,6 +147,7 @@ int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
         channel_state *cs = &e->ch[c];
         cs->index = c;
         cs->fs = hdr->channels[c].fs;
+        cs->gaps = (emg_gap_count)EMG_GAP_COUNT_INIT;
         cs->win = (size_t)llround(e->wopts.window_s * cs->fs);
         cs->step = (size_t)llround(e->wopts.step_s * cs->fs);
         cs->noise_rms = e->fopts.noise_rms > 0 ? e->fopts.noise_rms : NAN;
@@ -267,6 +271,8 @@ static unsigned raw_quality(const channel_state *cs, const double *x, size_t n,
 {
     unsigned fl = 0;
     size_t hits = 0;
+    if (emg_has_gap(x, n))
+        return EMG_WINDOW_GAP;
     if (cs->clip_high > cs->clip_low)
         for (size_t i = 0; i < n; i++)
             hits += (size_t)((x[i] >= cs->clip_high) | (x[i] <= cs->clip_low));
@@ -605,6 +611,8 @@ int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error
         cs->in = c < blk->n_channels ? blk->data[c] : NULL;
         cs->n_in = c < blk->n_channels ? blk->count[c] : 0;
         cs->flush = 0;
+        emg_gap_count_add(&cs->gaps, cs->in, cs->n_in, cs->n_seen);
+        cs->n_seen += (long long)cs->n_in;
     }
     int rc = run_round(e, err);
     if (rc < 0)
@@ -686,6 +694,12 @@ const char *emg_window_engine_skipped(const emg_window_engine *e, size_t channel
 double emg_window_engine_noise_rms(const emg_window_engine *e, size_t channel)
 {
     return channel < e->n_channels ? e->ch[channel].noise_rms : NAN;
+}
+
+emg_gap_count emg_window_engine_gaps(const emg_window_engine *e, size_t channel)
+{
+    emg_gap_count none = EMG_GAP_COUNT_INIT;
+    return channel < e->n_channels ? e->ch[channel].gaps : none;
 }
 
 int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err)

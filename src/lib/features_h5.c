@@ -13,6 +13,7 @@
 
 #include <hdf5.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,7 +106,7 @@ int emg_table_h5_open(emg_table_h5 **out, const char *path, const char *group,
                 strcat(joined, ",");
             strcat(joined, columns[c]);
         }
-        const char *bits = "1 rest, 2 clipped, 4 flat, 8 low_snr";
+        const char *bits = "1 rest, 2 clipped, 4 flat, 8 low_snr, 16 gap";
         hid_t s1 = H5Screate(H5S_SCALAR);
         const char *vals[2] = {joined ? joined : "", bits};
         const char *anames[2] = {"columns", "flag_bits"};
@@ -168,7 +169,11 @@ static int flush_rows(emg_table_h5 *t, emg_error *err)
 
 int emg_table_h5_append(emg_table_h5 *t, const double *row, emg_error *err)
 {
-    memcpy(t->rows + t->n_buffered * t->n_columns, row, t->n_columns * sizeof *row);
+    double *dst = t->rows + t->n_buffered * t->n_columns;
+    /* NaN is the n/a of these tables; an infinity (the snr_db of a window
+     * without power) is as undefined to a reader as in the TSV tables. */
+    for (size_t c = 0; c < t->n_columns; c++)
+        dst[c] = isfinite(row[c]) ? row[c] : NAN;
     if (++t->n_buffered == CHUNK_ROWS)
         return flush_rows(t, err);
     return 0;

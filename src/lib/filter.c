@@ -23,6 +23,7 @@
  * 65:34) evaluates the spectrum at the 50/60 Hz harmonics and at neighbouring
  * frequencies of half-overlapping Hann-windowed segments of 1-4 s. */
 #include "emgkit/filter.h"
+#include "emgkit/gaps.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -124,7 +125,7 @@ static int cpu_has_fma(void)
 }
 #endif
 
-static void run_sections(const emg_sos *sos, double *z, double *x, size_t n, int forward)
+static void run_finite(const emg_sos *sos, double *z, double *x, size_t n, int forward)
 {
     if (n == 0)
         return;
@@ -137,6 +138,67 @@ static void run_sections(const emg_sos *sos, double *z, double *x, size_t n, int
     }
 #endif
     run_groups_plain(sos, z, start, n, step);
+}
+
+static int state_finite(const double *z, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(z[i]))
+            return 0;
+    return 1;
+}
+
+/* Restart the cascade as if the signal began at x0: the steady state for a
+ * constant x0 (sosfilt_zi), or rest when there is no memory for it. */
+static void restart_state(const emg_sos *sos, double *z, double x0)
+{
+    size_t ns2 = 2 * sos->n_sections;
+    double *zi = malloc((ns2 + 1) * sizeof *zi);
+    for (size_t i = 0; i < ns2; i++)
+        z[i] = 0.0;
+    if (!zi)
+        return;
+    emg_sos_steady_state(sos, zi);
+    for (size_t i = 0; i < ns2; i++)
+        z[i] = zi[i] * x0;
+    free(zi);
+}
+
+/* Non-finite samples are gaps (docs/recording-model.md): they come out as
+ * NaN, and the cascade restarts after each gap from the steady state of the
+ * first finite sample, as at the start of a recording, so that one bad sample
+ * costs the filter's settling time instead of the rest of the channel.  A
+ * state that is already non-finite (initialised from a gap) restarts too. */
+static void run_sections(const emg_sos *sos, double *z, double *x, size_t n, int forward)
+{
+    size_t ns2 = 2 * sos->n_sections;
+    int restart = !state_finite(z, ns2);
+    if (!restart && !emg_has_gap(x, n)) {
+        run_finite(sos, z, x, n, forward);
+        return;
+    }
+    /* Walk in processing order; seg(i, m) is the m samples processed i-th on. */
+    for (size_t i = 0; i < n;) {
+        double *seg = forward ? x + i : x;
+        size_t left = n - i, len;
+        if (forward)
+            len = emg_finite_run(seg, left);
+        else
+            for (len = 0; len < left && isfinite(x[left - 1 - len]); len++)
+                ;
+        if (len) {
+            double *first = forward ? seg : x + left - len;
+            if (restart)
+                restart_state(sos, z, forward ? first[0] : first[len - 1]);
+            run_finite(sos, z, first, len, forward);
+            restart = 0;
+            i += len;
+        }
+        for (; i < n && !isfinite(x[forward ? i : n - 1 - i]); i++) {
+            x[forward ? i : n - 1 - i] = NAN;
+            restart = 1;
+        }
+    }
 }
 
 /* ---- Four channels in the lanes of one AVX2 register ---------------------
@@ -486,6 +548,7 @@ struct emg_filtfilt {
     double *scratch;   /* max(overlap, padlen) values */
     double *last;      /* the last p + 1 raw inputs, oldest first */
     size_t n_in;       /* raw samples received */
+    int saw_gap;       /* a non-finite sample came in: no more lanes (they do not restart) */
     fifo head;         /* first p + 1 raw samples, until the head is known */
     fifo fwd;          /* finished output (the first `ready` samples), then
                           forward output waiting for its backward pass */
@@ -546,6 +609,7 @@ void emg_filtfilt_reset(emg_filtfilt *f)
 {
     f->phase = FF_HEAD;
     f->n_in = 0;
+    f->saw_gap = 0;
     f->head.start = f->head.end = 0;
     f->fwd.start = f->fwd.end = 0;
     f->ready = 0;
@@ -570,6 +634,7 @@ void emg_filtfilt_destroy(emg_filtfilt *f)
 static void remember_raw(emg_filtfilt *f, const double *x, size_t n)
 {
     size_t ring = f->padlen + 1;
+    f->saw_gap |= emg_has_gap(x, n);
     if (n >= ring) {
         memcpy(f->last, x + n - ring, ring * sizeof(double));
     } else if (n) {
@@ -712,17 +777,25 @@ static int lanes_compatible(emg_filtfilt *const *f)
     if (!cpu_has_avx2_fma())
         return 0;
     const emg_filtfilt *a = f[0];
-    if (a->phase != FF_RUNNING || a->sos.n_sections == 0)
+    if (a->phase != FF_RUNNING || a->sos.n_sections == 0 || a->saw_gap)
         return 0;
     for (int l = 1; l < 4; l++) {
         const emg_filtfilt *b = f[l];
-        if (b->phase != FF_RUNNING || b->sos.n_sections != a->sos.n_sections ||
+        if (b->phase != FF_RUNNING || b->saw_gap || b->sos.n_sections != a->sos.n_sections ||
             b->padlen != a->padlen || b->overlap != a->overlap || b->segment != a->segment ||
             pending_count(b) != pending_count(a) ||
             memcmp(b->sos.coef, a->sos.coef, 6 * a->sos.n_sections * sizeof(double)) != 0)
             return 0;
     }
     return 1;
+}
+
+static int lanes_have_gap(const double *const *x, size_t n)
+{
+    for (int l = 0; l < 4; l++)
+        if (emg_has_gap(x[l], n))
+            return 1;
+    return 0;
 }
 
 static void backward_segments_lanes(emg_filtfilt *const *f)
@@ -795,7 +868,7 @@ int emg_filtfilt_push_group(emg_filtfilt *const *f, size_t k, const double *cons
 {
     size_t i = 0;
 #ifdef EMG_FILTER_LANES
-    for (; i + 4 <= k && lanes_compatible(f + i); i += 4) {
+    for (; i + 4 <= k && lanes_compatible(f + i) && !lanes_have_gap(x + i, n); i += 4) {
         int rc = push_lanes(f + i, x + i, n, err);
         if (rc < 0)
             return rc;
@@ -980,6 +1053,8 @@ int emg_mains_detect(const double *x, size_t n, double fs, double *freq, double 
     size_t max_seg = (size_t)(2 * 60.0 / seg_s);
     for (size_t start = 0, s = 0; start + m <= n && s < max_seg; start += hop, s++) {
         const double *xs = x + start;
+        if (emg_has_gap(xs, m))
+            continue; /* a gap would make every probe's power NaN */
         double mean = 0;
         for (size_t i = 0; i < m; i++)
             mean += xs[i];
@@ -1009,34 +1084,45 @@ int emg_mains_detect(const double *x, size_t n, double fs, double *freq, double 
 /* Whole-array operations                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* Gaps (non-finite samples) take no part in the mean or the trend and stay
+ * as they are (docs/recording-model.md). */
 void emg_remove_dc(double *x, size_t n)
 {
-    if (!n)
-        return;
     double sum = 0;
+    size_t used = 0;
     for (size_t i = 0; i < n; i++)
-        sum += x[i];
-    double mean = sum / (double)n;
+        if (isfinite(x[i]))
+            sum += x[i], used++;
+    if (!used)
+        return;
+    double mean = sum / (double)used;
     for (size_t i = 0; i < n; i++)
         x[i] -= mean;
 }
 
-/* Least squares on a centred time axis t = i - (n-1)/2, where sum(t) = 0, so
- * slope = sum(t x) / sum(t^2) and intercept = mean(x) with no cancellation. */
+/* Least squares on a centred time axis t = i - c, c the mean index of the
+ * finite samples, where sum(t) = 0, so slope = sum(t x) / sum(t^2) and
+ * intercept = mean(x) with no cancellation. */
 void emg_detrend_linear(double *x, size_t n)
 {
-    if (n < 2) {
+    double mid = 0, sx = 0, stx = 0, stt = 0;
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(x[i]))
+            mid += (double)i, sx += x[i], used++;
+    if (used < 2) {
         emg_remove_dc(x, n);
         return;
     }
-    double mid = (double)(n - 1) / 2.0, sx = 0, stx = 0, stt = 0;
+    mid /= (double)used;
     for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i]))
+            continue;
         double t = (double)i - mid;
-        sx += x[i];
         stx += t * x[i];
         stt += t * t;
     }
-    double mean = sx / (double)n, slope = stx / stt;
+    double mean = sx / (double)used, slope = stx / stt;
     for (size_t i = 0; i < n; i++)
         x[i] -= mean + slope * ((double)i - mid);
 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "emgkit/gaps.h"
 #include "io_internal.h"
 
 /* Pipe streams read from stdin without spooling (pipe.c). */
@@ -621,7 +622,38 @@ struct emg_writer {
     output_file *files; /* files[0] is the main output */
     size_t n_files;
     int to_stdout;      /* final path "-" */
+    int refuses_gaps;   /* the format has no NaN: non-finite samples are an error */
+    emg_format format;
 };
+
+/* Whether a format can store a non-finite sample (a gap, emgkit/gaps.h) as it
+ * is: floating-point formats and text can; integer formats (EDF, BDF, WFDB,
+ * PCM audio, FLAC) would turn it into some number, silently. */
+static int format_holds_gaps(emg_format f, const emg_write_options *o)
+{
+    switch (f) {
+    case EMG_FORMAT_PIPE: case EMG_FORMAT_HDF5: case EMG_FORMAT_CSV: case EMG_FORMAT_TSV:
+        return 1;
+    case EMG_FORMAT_WAV: case EMG_FORMAT_AIFF: case EMG_FORMAT_CAF: case EMG_FORMAT_W64:
+    case EMG_FORMAT_RF64:
+        return o->sample_format == EMG_SAMPLE_DEFAULT || o->sample_format == EMG_SAMPLE_FLOAT32 ||
+               o->sample_format == EMG_SAMPLE_FLOAT64;
+    default:
+        return 0;
+    }
+}
+
+static int refuse_gaps(const emg_writer *w, const emg_block *block, emg_error *err)
+{
+    for (size_t c = 0; c < block->n_channels; c++)
+        if (emg_has_gap(block->data[c], block->count[c]))
+            return emg_error_set(err, EMG_ERR_OUTPUT,
+                                 "%s: channel %zu has non-finite samples (NaN or infinity: gaps) "
+                                 "that %s cannot hold; write a format that can (.h5, .emg, .csv, "
+                                 "float WAV)",
+                                 w->files[0].final, c + 1, emg_format_name(w->format));
+    return EMG_OK;
+}
 
 int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err)
 {
@@ -717,6 +749,8 @@ int emg_writer_open(emg_writer **out, const char *path, emg_format format,
     if (!w)
         return EMG_ERR_NOMEM;
     w->to_stdout = !strcmp(path, "-");
+    w->format = format;
+    w->refuses_gaps = !format_holds_gaps(format, opts);
     char tmp[4200];
     if (w->to_stdout && ops->streams_to_stdout)
         strcpy(tmp, "-");
@@ -741,6 +775,8 @@ int emg_writer_open(emg_writer **out, const char *path, emg_format format,
 
 int emg_writer_write(emg_writer *w, const emg_block *block, emg_error *err)
 {
+    if (w->refuses_gaps && refuse_gaps(w, block, err) < 0)
+        return EMG_ERR_OUTPUT;
     return output_status(w->ops->write(w->state, block, err), err);
 }
 

@@ -150,6 +150,7 @@ void emg_label_result_free(emg_label_result *r)
     free(r->events);
     free(r->unlabelled);
     free(r->not_labelled);
+    free(r->gaps);
     emg_label_result_init(r);
 }
 
@@ -1164,7 +1165,8 @@ out:
     return rc;
 }
 
-static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
+static int group_events(ev_list *l, const lab_channel *chs, const emg_label_options *o,
+                        emg_error *err)
 {
     size_t k = 0;
     double *typical = emg_xcalloc(l->n + 1, sizeof *typical, err);
@@ -1209,7 +1211,8 @@ static int group_events(ev_list *l, const emg_label_options *o, emg_error *err)
                               fabs(log(e->burst_duration / p->burst_duration)) <=
                                   log(JERK_ORIGIN_RATIO);
             if (p->channel == e->channel && !strcmp(p->label, e->label) && o->group_gap > 0 &&
-                same_origin && e->onset - (p->onset + p->duration) < gap) {
+                same_origin && e->onset - (p->onset + p->duration) < gap &&
+                !lab_gap_between(&chs[e->channel], p->onset + p->duration, e->onset)) {
                 /* Keep a record of the potentials' onsets in burst_rate/interval_cv below. */
                 if (!strcmp(e->label, "myoclonic") && p->burst_duration > 0 &&
                     e->burst_duration > 0) {
@@ -1790,13 +1793,17 @@ int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fet
                                      o.pairs[k][j] + 1);
     lab_channel *chs = emg_xcalloc(nc + 1, sizeof *chs, err);
     int *is_emg = emg_xcalloc(nc + 1, sizeof *is_emg, err);
+    out->gaps = emg_xcalloc(nc + 1, sizeof *out->gaps, err);
+    out->n_channels = out->gaps ? nc : 0;
+    for (size_t c = 0; out->gaps && c < nc; c++)
+        out->gaps[c].first = -1;
     ev_list list = {NULL, 0, 0}, isch = {NULL, 0, 0};
     lab_work work = {NULL, 0};
     sbuf unlabelled = {NULL, 0, 0, o.explain};
     ctx_table ctxt;
     memset(&ctxt, 0, sizeof ctxt);
     int rc = EMG_ERR_NOMEM;
-    if (!chs || !is_emg)
+    if (!chs || !is_emg || !out->gaps)
         goto done;
     emg_context global = o.context != EMG_CONTEXT_NONE ? o.context
                                                        : emg_context_from_annotations(h);
@@ -1823,8 +1830,12 @@ int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fet
         const emg_channel *ch = &h->channels[c];
         int needle = name_has(ch, "needle") || name_has(ch, "concentric");
         const double *x;
-        if ((rc = fetch(source, c, &x, err)) < 0 ||
-            (rc = lab_measure_channel(&chs[c], &work, x, (size_t)ch->n_samples, ch->fs, (int)c,
+        if ((rc = fetch(source, c, &x, err)) < 0) {
+            rc = channel_error(rc, err, ch);
+            goto done;
+        }
+        emg_gap_count_add(&out->gaps[c], x, (size_t)ch->n_samples, 0);
+        if ((rc = lab_measure_channel(&chs[c], &work, x, (size_t)ch->n_samples, ch->fs, (int)c,
                                       needle, &o, err)) < 0) {
             rc = channel_error(rc, err, ch);
             goto done;
@@ -1857,7 +1868,7 @@ int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fet
     }
     if (list.n > 1)
         qsort(list.ev, list.n, sizeof *list.ev, event_cmp);
-    if ((rc = group_events(&list, &o, err)) < 0)
+    if ((rc = group_events(&list, chs, &o, err)) < 0)
         goto done;
     drop_partner_duplicates(&list, &o, h, &unlabelled);
     drop_crosstalk(&list, &o, h, &unlabelled);
@@ -1904,6 +1915,8 @@ int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fet
     unlabelled.s = NULL;
     rc = 0;
 done:
+    if (rc < 0)
+        emg_label_result_free(out);
     if (list.ev) {
         for (size_t k = 0; k < list.n; k++)
             free(list.ev[k].explain);

@@ -59,6 +59,8 @@ typedef struct lab_channel {
     double noise_rms;
     double rest_from, rest_to;
     double mains;
+    size_t *gaps;             /* [start, end) samples of each run of non-finite samples */
+    size_t n_gaps;
     lab_burst *bursts;
     size_t n_bursts;
     lab_episode *episodes;
@@ -77,6 +79,9 @@ void lab_work_free(lab_work *w);
 int lab_measure_channel(lab_channel *ch, lab_work *w, const double *x, size_t n, double fs,
                         int index, int needle, const emg_label_options *o, emg_error *err);
 void lab_channel_free(lab_channel *ch);
+/* Whether a gap of the channel's recording (emgkit/gaps.h) lies within
+ * [t0, t1) seconds: no episode or event is joined across one. */
+int lab_gap_between(const lab_channel *ch, double t0, double t1);
 /* Recompute the episodes' single-unit fractions after bursts' `single`
  * flags changed (a burst synchronous with the partner muscle is compound). */
 void lab_recount_singles(lab_channel *ch);

@@ -37,7 +37,34 @@ void lab_channel_free(lab_channel *ch)
     free(ch->medium);
     free(ch->bursts);
     free(ch->episodes);
+    free(ch->gaps);
     memset(ch, 0, sizeof *ch);
+}
+
+/* The gaps of y as [start, end) sample pairs (emgkit/gaps.h). */
+static int find_gaps(lab_channel *ch, const double *y, size_t n, emg_error *err)
+{
+    size_t cap = 0;
+    for (size_t i = emg_finite_run(y, n); i < n; i += emg_finite_run(y + i, n - i)) {
+        size_t len = emg_gap_run(y + i, n - i);
+        if (emg_grow((void **)&ch->gaps, &cap, 2 * ch->n_gaps + 2, sizeof *ch->gaps, err) < 0)
+            return EMG_ERR_NOMEM;
+        ch->gaps[2 * ch->n_gaps] = i;
+        ch->gaps[2 * ch->n_gaps + 1] = i + len;
+        ch->n_gaps++;
+        i += len;
+    }
+    return 0;
+}
+
+int lab_gap_between(const lab_channel *ch, double t0, double t1)
+{
+    for (size_t k = 0; k < ch->n_gaps; k++) {
+        double a = (double)ch->gaps[2 * k] / ch->fs, b = (double)ch->gaps[2 * k + 1] / ch->fs;
+        if (a < t1 && b > t0)
+            return 1;
+    }
+    return 0;
 }
 
 
@@ -264,8 +291,10 @@ static int build_episodes(lab_channel *ch, const double *coarse, const double *p
     qsort(sp, m, sizeof *sp, span_cmp);
     size_t gap = (size_t)lround(o->episode_gap * fs), ne = 0;
     for (size_t k = 0; k < m; k++) {
-        if (ne > 0 && (sp[k].a <= sp[ne - 1].b + gap ||
-                       gap_active(prefix, sp[ne - 1].b, sp[k].a, fs, rest, rsd, o))) {
+        /* Never across a gap in the recording (docs/recording-model.md). */
+        if (ne > 0 && !lab_gap_between(ch, (double)sp[ne - 1].b / fs, (double)sp[k].a / fs) &&
+            (sp[k].a <= sp[ne - 1].b + gap ||
+             gap_active(prefix, sp[ne - 1].b, sp[k].a, fs, rest, rsd, o))) {
             if (sp[k].b > sp[ne - 1].b)
                 sp[ne - 1].b = sp[k].b;
             continue;
@@ -725,6 +754,16 @@ static double mdf_of(const lab_episode *e, const double *y, double fs, double ma
 
 /* ---- the channel ----------------------------------------------------------- */
 
+/* An envelope is NaN where the band-passed signal has a gap, so that no
+ * burst or activity segment is kept or bridged across it (emg_segments_above)
+ * and the rest level leaves it out (emg_rest_estimate). */
+static void mark_gaps(double *env, const double *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(y[i]))
+            env[i] = NAN;
+}
+
 /* Centred RMS envelopes from one running sum of y^2 (prefix sums): the same
  * values as the filter module's RMS envelope shifted back by half a window
  * (emg_centred_rms), computed for all three windows from one pass, which
@@ -760,8 +799,10 @@ static int decimate(float **out, const double *env, size_t n, size_t step, size_
     float *d = emg_xcalloc(nd + 1, sizeof *d, err);
     if (!d)
         return EMG_ERR_NOMEM;
-    for (size_t k = 0; k < nd; k++)
-        d[k] = (float)env[k * step < n ? k * step : n - 1];
+    for (size_t k = 0; k < nd; k++) {
+        double v = env[k * step < n ? k * step : n - 1];
+        d[k] = (float)(isfinite(v) ? v : 0.0); /* a gap: no activity for the cross-channel measures */
+    }
     *out = d;
     return 0;
 }
@@ -808,10 +849,13 @@ int lab_measure_channel(lab_channel *ch, lab_work *w, const double *x, size_t n,
     /* Running sum of squares: in double, an hour's sum keeps the difference
      * over a 3 ms window to about 1e-8 of the rest power. */
     prefix[0] = 0;
-    for (size_t i = 0; i < n; i++)
-        prefix[i + 1] = prefix[i] + y[i] * y[i];
+    for (size_t i = 0; i < n; i++) /* a gap adds nothing (and no NaN to every later sum) */
+        prefix[i + 1] = prefix[i] + (isfinite(y[i]) ? y[i] * y[i] : 0.0);
+    if ((rc = find_gaps(ch, y, n, err)) < 0)
+        goto done;
     /* Coarse envelope: rest level, then decimated copy. */
     centred_rms_prefix(env, prefix, n, fs, o->coarse_window);
+    mark_gaps(env, y, n);
     if ((rc = rest_of(&ch->rest_coarse, &ch->rsd_coarse, &ch->rest_from, &ch->rest_to, env, n,
                       fs, o, err)) < 0)
         goto done;
@@ -821,6 +865,7 @@ int lab_measure_channel(lab_channel *ch, lab_work *w, const double *x, size_t n,
         goto done;
     /* Fine envelope and bursts; then episodes need the coarse one again. */
     centred_rms_prefix(fine, prefix, n, fs, o->fine_window);
+    mark_gaps(fine, y, n);
     if ((rc = rest_of(&ch->rest_fine, &ch->rsd_fine, NULL, NULL, fine, n, fs, o, err)) < 0)
         goto done;
     ch->thr_fine = ch->rest_fine + o->fine_k * ch->rsd_fine;

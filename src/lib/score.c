@@ -12,10 +12,16 @@
 #include "emgkit/score.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io_internal.h"
+
+/* Sample-based scoring marks one byte per grid step: a day at 1 ms is 8.6e7
+ * steps.  More than this is an event table with absurd times (an onset of
+ * 1e12 s), not a recording, and would exhaust memory. */
+enum { SCORE_MAX_GRID_STEPS = 100000000 };
 
 void emg_score_result_init(emg_score_result *r)
 {
@@ -249,7 +255,13 @@ static int sample_scores(emg_score_result *r, const emg_scored_event *truth, siz
     }
     if (!(t1 > t0))
         return 0;
-    size_t n = (size_t)ceil((t1 - t0) / dt) + 1;
+    double steps = ceil((t1 - t0) / dt) + 1;
+    if (!(steps <= SCORE_MAX_GRID_STEPS))
+        return emg_error_set(err, EMG_ERR_ARG,
+                             "sample-based scores: events span %g s, %g steps of %g s "
+                             "(at most %d): use a larger step",
+                             t1 - t0, steps, dt, SCORE_MAX_GRID_STEPS);
+    size_t n = (size_t)steps;
     unsigned char *grid = emg_xcalloc(n, 1, err);
     if (!grid)
         return EMG_ERR_NOMEM;
@@ -299,6 +311,11 @@ int emg_score_events(emg_score_result *out, const emg_scored_event *truth, size_
         o = *opts;
     if (!(o.iou_min > 0 && o.iou_min <= 1))
         return emg_error_set(err, EMG_ERR_ARG, "IoU threshold %g outside (0, 1]", o.iou_min);
+    /* With no truth every score is 0 or undefined: a wrong or emptied file
+     * must not pass for a detector that found nothing. */
+    if (nt == 0)
+        return emg_error_set(err, EMG_ERR_FORMAT, "no ground-truth events to score against "
+                                                  "(the truth table is empty or every row was skipped)");
     int rc = EMG_ERR_NOMEM;
     long *mt = emg_xcalloc(nt + 1, sizeof *mt, err);
     long *mp = emg_xcalloc(np + 1, sizeof *mp, err);
@@ -409,14 +426,14 @@ int emg_scored_events_from_table(emg_scored_event **out, size_t *n, const emg_ta
         const char *lab = emg_table_cell(t, r, c_lab);
         if (!lab || label_skipped(lab, skip_labels))
             continue;
-        double on = emg_table_num(t, r, c_on), dur = emg_table_num(t, r, c_dur);
-        if (isnan(on)) {
+        double on, dur;
+        int rc = emg_table_event_span(t, r, c_on, c_dur, path, &on, &dur, err);
+        if (rc < 0) {
             free(ev);
-            return emg_error_set(err, EMG_ERR_FORMAT, "%s: row %zu: onset is not a number", path,
-                                 r + 2);
+            return rc;
         }
         ev[k].onset = on;
-        ev[k].duration = isnan(dur) || dur < 0 ? 0.0 : dur;
+        ev[k].duration = dur;
         emg_strlcpy(ev[k].label, lab, EMG_LABEL_MAX);
         const char *ch = c_ch >= 0 ? emg_table_cell(t, r, c_ch) : NULL;
         if (ch && strcmp(ch, "n/a") != 0)
@@ -426,4 +443,28 @@ int emg_scored_events_from_table(emg_scored_event **out, size_t *n, const emg_ta
     *out = ev;
     *n = k;
     return 0;
+}
+
+/* "%.1f ms" of a NaN prints "nan": say what it means instead. */
+static void format_ms(char *buf, size_t size, double seconds)
+{
+    if (isfinite(seconds))
+        snprintf(buf, size, "%.1f ms", 1e3 * seconds);
+    else
+        snprintf(buf, size, "n/a (no matched event)");
+}
+
+int emg_score_summary(char *buf, size_t size, const emg_score_result *r)
+{
+    char f1[32], on[48], off[48];
+    if (isfinite(r->macro_f1))
+        snprintf(f1, sizeof f1, "%.3f", r->macro_f1);
+    else
+        snprintf(f1, sizeof f1, "n/a");
+    format_ms(on, sizeof on, r->onset_error_median);
+    format_ms(off, sizeof off, r->offset_error_median);
+    return snprintf(buf, size,
+                    "%zu truth, %zu predicted, %zu matched; macro-F1 %s over %zu classes; "
+                    "median onset error %s, offset error %s",
+                    r->n_truth, r->n_pred, r->n_matched, f1, r->n_classes, on, off);
 }

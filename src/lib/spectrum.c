@@ -9,6 +9,7 @@
  * Harris 1978, Proc. IEEE 66:51-83 (windows); Frigo & Johnson 2005, Proc.
  * IEEE 93:216-231 (FFTW). */
 #include "emgkit/spectrum.h"
+#include "emgkit/gaps.h"
 
 #include <fftw3.h>
 #include <math.h>
@@ -264,6 +265,11 @@ static void add_to(double *restrict acc, const double *restrict v, size_t n)
 /* Periodogram of one segment into psd (overwrites). */
 void emg_psd_segment(emg_psd_plan *p, const double *x, double *psd)
 {
+    if (emg_has_gap(x, p->n)) { /* missing data: no spectrum (docs/recording-model.md) */
+        for (size_t k = 0; k < p->bins; k++)
+            psd[k] = NAN;
+        return;
+    }
     detrend_taper(x, p->window, p->in, p->n);
     fftw_execute(p->plan);
     one_sided_power(p->out, p->n, p->bins, p->scale, psd);
@@ -291,13 +297,18 @@ int emg_welch(emg_psd_plan *p, const double *x, size_t len, size_t overlap, doub
     if (!tmp)
         return emg_error_set(err, EMG_ERR_NOMEM, "out of memory");
     memset(psd, 0, p->bins * sizeof *psd);
-    for (size_t s = 0; s < nseg; s++)
+    size_t used = 0;
+    for (size_t s = 0; s < nseg; s++) {
+        if (emg_has_gap(x + s * hop, p->n))
+            continue; /* a segment touching a gap is left out of the average */
         add_segment(p, x + s * hop, psd, tmp);
+        used++;
+    }
     for (size_t k = 0; k < p->bins; k++)
-        psd[k] /= (double)nseg;
+        psd[k] = used ? psd[k] / (double)used : NAN;
     free(tmp);
     if (n_segments)
-        *n_segments = nseg;
+        *n_segments = used;
     return 0;
 }
 

@@ -22,7 +22,9 @@ void emg_tsv_set_precision(int digits)
 
 void emg_tsv_num(FILE *f, double value, int last)
 {
-    if (isnan(value))
+    /* BIDS has no spelling for infinity: an infinite statistic is as undefined
+     * to the reader of a table as a NaN one. */
+    if (!isfinite(value))
         fputs("n/a", f);
     else
         fprintf(f, "%.*g", tsv_precision, value);
@@ -67,15 +69,14 @@ void emg_table_free(emg_table *t)
         free(t->cells[i]);
     free(t->columns);
     free(t->cells);
+    free(t->row_lines);
     emg_table_init(t);
 }
 
-/* Split line at delim into a freshly allocated array of strdup'd fields. */
+/* Split line (without its ending) at delim into a freshly allocated array of
+ * strdup'd fields. */
 static int split_line(char *line, char delim, char ***fields, size_t *n, emg_error *err)
 {
-    size_t len = strlen(line);
-    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-        line[--len] = '\0';
     size_t count = 1;
     for (char *p = line; *p; p++)
         count += *p == delim;
@@ -107,7 +108,7 @@ static void free_fields(char **fields, size_t n)
     free(fields);
 }
 
-static int append_row(emg_table *t, char **fields, size_t *cap, emg_error *err)
+static int append_row(emg_table *t, char **fields, size_t line_no, size_t *cap, emg_error *err)
 {
     if (t->n_rows == *cap) {
         size_t grow = *cap ? *cap * 2 : 64;
@@ -115,21 +116,56 @@ static int append_row(emg_table *t, char **fields, size_t *cap, emg_error *err)
         if (!cells)
             return EMG_ERR_NOMEM;
         t->cells = cells;
+        size_t *lines = emg_xrealloc(t->row_lines, grow, sizeof *lines, err);
+        if (!lines)
+            return EMG_ERR_NOMEM;
+        t->row_lines = lines;
         *cap = grow;
     }
     memcpy(t->cells + t->n_rows * t->n_columns, fields, t->n_columns * sizeof *fields);
+    t->row_lines[t->n_rows] = line_no;
     t->n_rows++;
     return EMG_OK;
+}
+
+/* One line without its ending, whichever of LF (Unix), CRLF (Windows) or CR
+ * alone (classic Mac OS, still written by some spreadsheet exports) ends it.
+ * Returns the length, or -1 at the end of the file. */
+static long read_line(FILE *f, char **line, size_t *cap, emg_error *err)
+{
+    size_t len = 0;
+    int c = getc(f);
+    if (c == EOF)
+        return -1;
+    for (; c != EOF && c != '\n' && c != '\r'; c = getc(f)) {
+        if (emg_grow((void **)line, cap, len + 2, 1, err) < 0)
+            return EMG_ERR_NOMEM;
+        (*line)[len++] = (char)c;
+    }
+    if (c == '\r') {
+        int next = getc(f);
+        if (next != '\n' && next != EOF)
+            ungetc(next, f);
+    }
+    if (emg_grow((void **)line, cap, len + 1, 1, err) < 0)
+        return EMG_ERR_NOMEM;
+    (*line)[len] = '\0';
+    return (long)len;
 }
 
 static int read_rows(emg_table *t, FILE *f, const char *path, char delim, emg_error *err)
 {
     char *line = NULL;
     size_t line_cap = 0, row_cap = 0, line_no = 1;
+    long len;
     int rc = EMG_OK;
-    while (rc >= 0 && getline(&line, &line_cap, f) > 0) {
+    while (rc >= 0 && (len = read_line(f, &line, &line_cap, err)) != -1) {
+        if (len < 0) {
+            rc = (int)len;
+            break;
+        }
         line_no++;
-        if (line[strspn(line, " \t\r\n")] == '\0')
+        if (line[strspn(line, " \t")] == '\0')
             continue;
         char **fields;
         size_t n;
@@ -141,10 +177,31 @@ static int read_rows(emg_table *t, FILE *f, const char *path, char delim, emg_er
                                line_no, n, t->n_columns);
             break;
         }
-        if ((rc = append_row(t, fields, &row_cap, err)) < 0)
+        if ((rc = append_row(t, fields, line_no, &row_cap, err)) < 0)
             free_fields(fields, n);
         else
             free(fields);
+    }
+    free(line);
+    return rc;
+}
+
+/* The header row, without the UTF-8 byte order mark some editors (Excel,
+ * Notepad) put first: the recording readers accept it too (io_text.c). */
+static int read_header(emg_table *t, FILE *f, const char *path, char *delim, emg_error *err)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    long len = read_line(f, &line, &cap, err);
+    int rc;
+    if (len == -1 || len == 0)
+        rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: empty table (no header row)", path);
+    else if (len < 0)
+        rc = (int)len;
+    else {
+        char *text = strncmp(line, "\xef\xbb\xbf", 3) ? line : line + 3;
+        *delim = (!strchr(text, '\t') && strchr(text, ',')) ? ',' : '\t';
+        rc = split_line(text, *delim, &t->columns, &t->n_columns, err);
     }
     free(line);
     return rc;
@@ -157,18 +214,10 @@ int emg_table_read(emg_table *t, const char *path, emg_error *err)
     FILE *f = is_stdin ? stdin : fopen(path, "r");
     if (!f)
         return emg_error_set(err, EMG_ERR_IO, "%s: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    int rc;
-    if (getline(&line, &cap, f) <= 0) {
-        rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: empty table (no header row)", path);
-    } else {
-        char delim = (!strchr(line, '\t') && strchr(line, ',')) ? ',' : '\t';
-        rc = split_line(line, delim, &t->columns, &t->n_columns, err);
-        if (rc >= 0)
-            rc = read_rows(t, f, path, delim, err);
-    }
-    free(line);
+    char delim = '\t';
+    int rc = read_header(t, f, path, &delim, err);
+    if (rc >= 0)
+        rc = read_rows(t, f, path, delim, err);
     if (!is_stdin)
         fclose(f);
     if (rc < 0)
@@ -191,6 +240,11 @@ const char *emg_table_cell(const emg_table *t, size_t row, int col)
     return t->cells[row * t->n_columns + (size_t)col];
 }
 
+size_t emg_table_line(const emg_table *t, size_t row)
+{
+    return t->row_lines && row < t->n_rows ? t->row_lines[row] : row + 2;
+}
+
 double emg_table_num(const emg_table *t, size_t row, int col)
 {
     const char *s = emg_table_cell(t, row, col);
@@ -200,4 +254,24 @@ double emg_table_num(const emg_table *t, size_t row, int col)
     if (!*s || *end || errno)
         return NAN;
     return v;
+}
+
+/* BIDS events.tsv allows "n/a" for a duration: an instant.  Anything else that
+ * is not a finite number >= 0 would be silently counted as an event of the
+ * wrong length (or matched nowhere), so it is an error naming the line. */
+int emg_table_event_span(const emg_table *t, size_t row, int c_onset, int c_duration,
+                         const char *path, double *onset, double *duration, emg_error *err)
+{
+    const char *on_text = emg_table_cell(t, row, c_onset);
+    const char *du_text = emg_table_cell(t, row, c_duration);
+    *onset = emg_table_num(t, row, c_onset);
+    *duration = strcmp(du_text, "n/a") ? emg_table_num(t, row, c_duration) : 0.0;
+    if (!isfinite(*onset))
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s:%zu: onset '%s' is not a finite number",
+                             path, emg_table_line(t, row), on_text);
+    if (!isfinite(*duration) || *duration < 0)
+        return emg_error_set(err, EMG_ERR_FORMAT,
+                             "%s:%zu: duration '%s' is not a finite number >= 0 (or n/a)", path,
+                             emg_table_line(t, row), du_text);
+    return EMG_OK;
 }

@@ -353,6 +353,80 @@ static void test_table_read(void **state)
     assert_non_null(strstr(err.message, "events.tsv:3"));
 }
 
+/* Write text to a table file in the test directory and read it back. */
+static int read_table_text(emg_table *t, const char *text, emg_error *err)
+{
+    char path[1100];
+    path_in_tmp(path, sizeof path, "lines.tsv");
+    FILE *f = fopen(path, "wb");
+    fputs(text, f);
+    fclose(f);
+    return emg_table_read(t, path, err);
+}
+
+/* Old Mac (CR), Windows (CRLF) and Unix (LF) endings, and a UTF-8 byte order
+ * mark before the header, all read as the same two rows. */
+static void test_table_line_endings(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "onset\tduration\tlabel\r1\t2\tcramp\r3\t4\ttonic\r",
+        "onset\tduration\tlabel\r\n1\t2\tcramp\r\n3\t4\ttonic\r\n",
+        "onset\tduration\tlabel\n1\t2\tcramp\n3\t4\ttonic",
+        "\xef\xbb\xbfonset\tduration\tlabel\n1\t2\tcramp\n\n3\t4\ttonic\n",
+    };
+    for (size_t k = 0; k < sizeof texts / sizeof *texts; k++) {
+        emg_table t;
+        emg_error err;
+        assert_int_equal(read_table_text(&t, texts[k], &err), 0);
+        assert_int_equal(t.n_rows, 2);
+        assert_int_equal(emg_table_column(&t, "onset"), 0);
+        assert_string_equal(emg_table_cell(&t, 1, 2), "tonic");
+        assert_int_equal(emg_table_line(&t, 1), k == 3 ? 4 : 3);
+        emg_table_free(&t);
+    }
+}
+
+/* The line named in an error counts blank lines and CR endings. */
+static void test_table_event_span(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *row;
+        int ok;
+    } rows[] = {{"1.5\t0.5", 1}, {"1.5\tn/a", 1}, {"1.5\t-0.5", 0}, {"1.5\tinf", 0},
+                {"nan\t1", 0},     {"-inf\t1", 0},   {"1\tabc", 0},   {"\t1", 0}};
+    for (size_t k = 0; k < sizeof rows / sizeof *rows; k++) {
+        char text[128];
+        snprintf(text, sizeof text, "onset\tduration\r\r%s\r", rows[k].row);
+        emg_table t;
+        emg_error err;
+        assert_int_equal(read_table_text(&t, text, &err), 0);
+        double on, du;
+        int rc = emg_table_event_span(&t, 0, 0, 1, "ev.tsv", &on, &du, &err);
+        assert_int_equal(rc, rows[k].ok ? 0 : EMG_ERR_FORMAT);
+        if (!rows[k].ok)
+            assert_non_null(strstr(err.message, "ev.tsv:3: "));
+        emg_table_free(&t);
+    }
+}
+
+/* The docs promise n/a for every undefined value: infinities too. */
+static void test_tsv_num_non_finite(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    emg_tsv_num(f, INFINITY, 0);
+    emg_tsv_num(f, -INFINITY, 0);
+    emg_tsv_num(f, NAN, 0);
+    emg_tsv_num(f, 2.5, 1);
+    fclose(f);
+    assert_string_equal(text, "n/a\tn/a\tn/a\t2.5\n");
+    free(text);
+}
+
 static void test_time_parse(void **state)
 {
     (void)state;
@@ -381,6 +455,9 @@ int main(void)
         cmocka_unit_test(test_writer_abort_leaves_nothing),
         cmocka_unit_test(test_unrecognised_and_missing_files),
         cmocka_unit_test(test_table_read),
+        cmocka_unit_test(test_table_line_endings),
+        cmocka_unit_test(test_table_event_span),
+        cmocka_unit_test(test_tsv_num_non_finite),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_channel_store),
         cmocka_unit_test(test_other_modality),

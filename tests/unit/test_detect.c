@@ -134,6 +134,48 @@ static void test_transient(void **s)
     free(x);
 }
 
+/* Five NaN samples inside the second burst (docs/recording-model.md): every
+ * method still finds the first and third bursts, counts the gap, and places
+ * no event across it; activity on both sides of it is still found. */
+static void test_gap_inside_burst(void **s)
+{
+    (void)s;
+    static const emg_detect_method methods[] = {EMG_DETECT_THRESHOLD, EMG_DETECT_BONATO,
+                                                EMG_DETECT_TKEO,      EMG_DETECT_HODGES,
+                                                EMG_DETECT_LIDIERTH,  EMG_DETECT_AGLR};
+    const size_t gap = (size_t)(8.75 * FS), gap_len = 5;
+    for (size_t m = 0; m < sizeof methods / sizeof *methods; m++) {
+        size_t n;
+        double *x = make_signal(&n);
+        for (size_t i = gap; i < gap + gap_len; i++)
+            x[i] = i % 2 ? INFINITY : NAN;
+        emg_detect_options o = EMG_DETECT_OPTIONS_INIT;
+        o.method = methods[m];
+        o.min_duration = 0.2;
+        o.merge_gap = 0.1;
+        emg_detect_result r;
+        emg_error err;
+        assert_int_equal(emg_detect_run(&r, x, n, FS, &o, &err), 0);
+        assert_int_equal(r.gaps.count, gap_len);
+        assert_int_equal(r.gaps.first, (long long)gap);
+        int before = 0, after = 0, first = 0, last = 0;
+        for (size_t k = 0; k < r.n_events; k++) {
+            double a = r.events[k].onset, b = a + r.events[k].duration;
+            assert_false(a < (double)(gap + gap_len) / FS && b > (double)gap / FS);
+            assert_true(isfinite(r.events[k].rms) && isfinite(r.events[k].peak));
+            first |= fabs(a - ON[0]) < 0.05;
+            before |= a < 8.5 && b > 8.5;
+            after |= a < 9.2 && b > 9.2;
+            last |= fabs(a - ON[2]) < 0.05;
+        }
+        if (!(first && before && after && last))
+            fail_msg("%s: bursts found: first %d, before the gap %d, after it %d, last %d",
+                     emg_detect_method_name(methods[m]), first, before, after, last);
+        emg_detect_result_free(&r);
+        free(x);
+    }
+}
+
 static void test_names(void **s)
 {
     (void)s;
@@ -167,7 +209,7 @@ int main(void)
         cmocka_unit_test(test_lidierth),  cmocka_unit_test(test_aglr),
         cmocka_unit_test(test_rest_quiet_windows), cmocka_unit_test(test_segments),
         cmocka_unit_test(test_transient), cmocka_unit_test(test_names),
-        cmocka_unit_test(test_bandpass_absurd_rate),
+        cmocka_unit_test(test_bandpass_absurd_rate), cmocka_unit_test(test_gap_inside_burst),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

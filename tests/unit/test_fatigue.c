@@ -179,6 +179,37 @@ static void segments_from_tsv(void **state)
     assert_int_equal(emg_segments_read(&s, &n, path, NULL, &err), EMG_ERR_FORMAT);
 }
 
+/* A trend whose slope is undefined (every window at one time) has every
+ * statistic n/a, whatever the method; infinite values (the snr_db of a
+ * window without power) are skipped like n/a ones. */
+static void undefined_slope_all_nan(void **state)
+{
+    (void)state;
+    double t[50], y[50];
+    for (int i = 0; i < 50; i++)
+        t[i] = 10, y[i] = 100 - i;
+    static const emg_regression methods[] = {EMG_REGRESSION_OLS, EMG_REGRESSION_THEIL_SEN,
+                                             EMG_REGRESSION_HUBER};
+    for (size_t k = 0; k < 3; k++) {
+        emg_trend tr;
+        emg_error err;
+        int rc = emg_trend_fit(&tr, t, y, 50, methods[k], 0.95, 0.1, &err);
+        assert_true(rc == 0 || rc == EMG_ERR_ARG);
+        if (!(isnan(tr.slope) && isnan(tr.p_value) && isnan(tr.r2) && isnan(tr.ci_low) &&
+              isnan(tr.change_pct_per_min)))
+            fail_msg("method %zu: slope %g, p %g, r2 %g, ci_low %g", k, tr.slope, tr.p_value,
+                     tr.r2, tr.ci_low);
+    }
+    for (int i = 0; i < 50; i++)
+        t[i] = i, y[i] = 100 - i;
+    y[7] = -INFINITY;
+    emg_trend tr;
+    emg_error err;
+    assert_int_equal(emg_trend_fit(&tr, t, y, 50, EMG_REGRESSION_OLS, 0.95, 0.1, &err), 0);
+    assert_int_equal(tr.n, 49);
+    assert_float_equal(tr.slope, -1.0, 1e-12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +217,7 @@ int main(void)
         cmocka_unit_test(theil_sen_matches_scipy), cmocka_unit_test(huber_resists_outliers),
         cmocka_unit_test(too_few_points),  cmocka_unit_test(jasa_quadrants),
         cmocka_unit_test(contractions),    cmocka_unit_test(segments_from_tsv),
+        cmocka_unit_test(undefined_slope_all_nan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

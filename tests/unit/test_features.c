@@ -194,9 +194,15 @@ static void make_header(emg_header *h, size_t nch, double fs)
     }
 }
 
-/* Synthetic 2-channel recording: 4 s of rest (noise), 8 s of a burst. */
+/* Synthetic 2-channel recording: 4 s of rest (noise), 8 s of a burst; a
+ * NaN in channel 1 at sample gap_sample when that is set. */
+static size_t gap_sample = SIZE_MAX;
+static emg_gap_count engine_gaps[2];
+
 static double sample(size_t c, size_t i, double fs)
 {
+    if (c == 0 && i == gap_sample)
+        return NAN;
     double t = (double)i / fs;
     double noise = 0.01 * sin(12345.678 * (double)(i * (c + 1)) + 0.1 * (double)(i % 97));
     double burst = t >= 4 ? (0.5 + 0.1 * (double)c) * sin(2 * M_PI * (80 + 10 * (double)c) * t) : 0;
@@ -233,6 +239,8 @@ static void run_engine(rows *r, int threads, size_t block, int with_filter)
         assert_int_equal(emg_window_engine_push(e, &b, &err), 0);
     }
     assert_int_equal(emg_window_engine_finish(e, &err), 0);
+    for (size_t c = 0; c < nch; c++)
+        engine_gaps[c] = emg_window_engine_gaps(e, c);
     emg_window_engine_destroy(e);
     emg_block_free(&b);
     emg_header_free(&h);
@@ -267,6 +275,40 @@ static void engine_windows(void **state)
     run_engine(&c, 2, 1000, 1);
     assert_int_equal(c.n, a.n);
     assert_close(c.v[2 * 10][1], 80, 2);
+}
+
+/* One NaN sample (docs/recording-model.md): the two windows holding it are
+ * flagged "gap" with every feature n/a; every other window of that channel,
+ * with or without the zero-phase filter stage, and the other channel are
+ * unharmed; the engine counts the gap and its position. */
+static void engine_gap(void **state)
+{
+    (void)state;
+    static rows a;
+    gap_sample = 8000;
+    for (int with_filter = 0; with_filter < 2; with_filter++) {
+        run_engine(&a, 1, 1000, with_filter);
+        assert_int_equal(a.n, 46);
+        for (size_t i = 0; i < a.n; i++) {
+            int gap = a.channel[i] == 0 && (a.window[i] == 15 || a.window[i] == 16);
+            assert_int_equal((a.flags[i] & EMG_WINDOW_GAP) != 0, gap);
+            for (int k = 0; k < 4; k++)
+                if (gap || k != 2) /* snr_db is n/a where the floor is unknown */
+                    assert_int_equal(isnan(a.v[i][k]), gap);
+        }
+        assert_close(a.v[2 * 18][1], 80, 2); /* MDF after the gap, channel 1 */
+        assert_int_equal(engine_gaps[0].count, 1);
+        assert_int_equal(engine_gaps[0].first, 8000);
+        assert_int_equal(engine_gaps[1].count, 0);
+        char line[200];
+        assert_true(emg_gap_warning(line, sizeof line, &engine_gaps[0], "ch1", 1000) > 0);
+        assert_non_null(strstr(line, "channel ch1: 1 non-finite sample (NaN or infinity), the first at 8 s"));
+        assert_int_equal(emg_gap_warning(line, sizeof line, &engine_gaps[1], "ch2", 1000), 0);
+    }
+    gap_sample = SIZE_MAX;
+    char text[64];
+    assert_string_equal(emg_window_flags_text(EMG_WINDOW_GAP | EMG_WINDOW_REST, text, sizeof text),
+                        "rest,gap");
 }
 
 /* On a real recording: the PLUX fatigue file gives 252 windows whose MDF
@@ -316,6 +358,7 @@ int main(void)
         cmocka_unit_test(sine_window),    cmocka_unit_test(ar_burg),
         cmocka_unit_test(window_flags),
         cmocka_unit_test(engine_windows), cmocka_unit_test(engine_real_recording),
+        cmocka_unit_test(engine_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -922,6 +922,79 @@ static void test_chain_small_pushes(void **state)
     emg_chain_destroy(c);
 }
 
+/* Non-finite samples are gaps (docs/recording-model.md): only they come out
+ * NaN; the causal cascade restarts after them exactly as a fresh filter set
+ * to the steady state of the next sample, and zero-phase, grouped (AVX lanes),
+ * envelope and detrend stages keep every other sample finite. */
+static size_t count_nonfinite(const double *y, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += !isfinite(y[i]);
+    return k;
+}
+
+static void test_gaps_do_not_spread(void **state)
+{
+    (void)state;
+    const double fs = 2000;
+    const size_t n = 40000, gap = 20000;
+    emg_sos sos = EMG_SOS_INIT;
+    assert_int_equal(emg_butter_design(&sos, EMG_BAND_BANDPASS, 4, 20, 450, fs, NULL), 0);
+    double *x = noise(n, 3), *y = malloc(n * sizeof(double)), *fresh = malloc(n * sizeof(double));
+    x[gap] = NAN;
+    x[gap + 1] = INFINITY;
+    emg_iirfilt *f, *g;
+    assert_int_equal(emg_iirfilt_create(&f, &sos, NULL), 0);
+    assert_int_equal(emg_iirfilt_create(&g, &sos, NULL), 0);
+    emg_iirfilt_execute(f, x, y, n);
+    assert_true(isnan(y[gap]) && isnan(y[gap + 1]));
+    assert_int_equal(count_nonfinite(y, n), 2);
+    emg_iirfilt_set_steady(g, x[gap + 2]);
+    emg_iirfilt_execute(g, x + gap + 2, fresh, n - gap - 2);
+    assert_memory_equal(y + gap + 2, fresh, (n - gap - 2) * sizeof(double));
+    /* Whole-array and streaming zero-phase, four channels in the lanes. */
+    memcpy(y, x, n * sizeof(double));
+    assert_int_equal(emg_sosfiltfilt(&sos, y, n, EMG_PADLEN_DEFAULT, NULL), 0);
+    assert_int_equal(count_nonfinite(y, n), 2);
+    double *chan[4], *out[4];
+    emg_filtfilt *ff[4];
+    for (int c = 0; c < 4; c++) {
+        chan[c] = c == 1 ? x : noise(n, 40 + (unsigned)c);
+        out[c] = malloc(n * sizeof(double));
+        assert_int_equal(emg_filtfilt_create(&ff[c], &sos, EMG_PADLEN_DEFAULT, NULL), 0);
+    }
+    size_t got[4] = {0};
+    for (size_t pos = 0; pos < n; pos += 1000) {
+        const double *in[4] = {chan[0] + pos, chan[1] + pos, chan[2] + pos, chan[3] + pos};
+        assert_int_equal(emg_filtfilt_push_group(ff, 4, in, 1000, NULL), 0);
+        for (int c = 0; c < 4; c++)
+            got[c] += emg_filtfilt_pull(ff[c], out[c] + got[c], n - got[c]);
+    }
+    assert_int_equal(emg_filtfilt_finish_group(ff, 4, NULL), 0);
+    for (int c = 0; c < 4; c++) {
+        got[c] += emg_filtfilt_pull(ff[c], out[c] + got[c], n - got[c]);
+        assert_int_equal(got[c], n);
+        assert_int_equal(count_nonfinite(out[c], n), c == 1 ? 2 : 0);
+        emg_filtfilt_destroy(ff[c]);
+        free(out[c]);
+        if (c != 1)
+            free(chan[c]);
+    }
+    /* Envelope and detrend. */
+    emg_envelope *env;
+    assert_int_equal(emg_envelope_create(&env, EMG_ENVELOPE_RMS, 0.05, fs, NULL), 0);
+    emg_envelope_execute(env, x, y, n);
+    assert_int_equal(count_nonfinite(y, n), 2);
+    emg_envelope_destroy(env);
+    memcpy(y, x, n * sizeof(double));
+    emg_detrend_linear(y, n);
+    assert_int_equal(count_nonfinite(y, n) - (size_t)isinf(y[gap + 1]), 1);
+    emg_iirfilt_destroy(f), emg_iirfilt_destroy(g);
+    emg_sos_free(&sos);
+    free(x), free(y), free(fresh);
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -965,6 +1038,7 @@ int main(void)
         cmocka_unit_test(test_mains_detect_real_recording),
         cmocka_unit_test(test_chain_small_pushes),
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_gaps_do_not_spread),
     };
     return cmocka_run_group_tests_name("filter", tests, NULL, NULL);
 }

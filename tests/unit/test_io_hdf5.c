@@ -759,6 +759,31 @@ static void test_foreign_hdf5(void **state)
     assert_non_null(strstr(err.message, path));
 }
 
+/* The feature table writer stores NaN (n/a) for infinities, as the TSV
+ * tables write n/a. */
+static void test_feature_table_non_finite(void **state)
+{
+    (void)state;
+    char path[1100];
+    tmp_path(path, sizeof path, "features-inf.h5");
+    static const char *const columns[] = {"onset", "snr_db"};
+    static const char *const names[] = {"EMG"};
+    emg_table_h5 *t;
+    emg_error err;
+    assert_int_equal(emg_table_h5_open(&t, path, "features", 2, columns, names, 1, &err), 0);
+    const double row[2] = {0.5, -INFINITY};
+    assert_int_equal(emg_table_h5_append(t, row, &err), 0);
+    assert_int_equal(emg_table_h5_close(t, &err), 0);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "/features/snr_db", H5P_DEFAULT);
+    assert_true(f >= 0 && d >= 0);
+    double v = 0;
+    assert_true(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) >= 0);
+    assert_true(isnan(v));
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -768,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_nwb),         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_corrupt),     cmocka_unit_test(test_foreign_hdf5),
         cmocka_unit_test(test_error_handler_kept),
+        cmocka_unit_test(test_feature_table_non_finite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

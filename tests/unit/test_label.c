@@ -149,6 +149,41 @@ static void test_cramp(void **s)
     emg_recording_free(&rec);
 }
 
+/* The cramp recording with ten NaN samples at 30 s, inside the cramp
+ * (docs/recording-model.md): the gap is counted, no event spans it, and the
+ * activity on both sides is still labelled. */
+static void test_gap_inside_event(void **s)
+{
+    (void)s;
+    emg_recording rec;
+    make_cramp(&rec);
+    for (size_t i = 0; i < 10; i++)
+        rec.data[0][(size_t)(30 * FS) + i] = NAN;
+    emg_label_options o;
+    emg_label_options_init(&o);
+    o.context = EMG_CONTEXT_REST;
+    emg_label_result r;
+    emg_error err;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    assert_int_equal(r.n_channels, 2);
+    assert_int_equal(r.gaps[0].count, 10);
+    assert_int_equal(r.gaps[0].first, (long long)(30 * FS));
+    assert_int_equal(r.gaps[1].count, 0);
+    int before = 0, after = 0;
+    for (size_t k = 0; k < r.n_events; k++) {
+        const emg_label_event *e = &r.events[k];
+        print_message("  event %.3f+%.3f ch %d %s\n", e->onset, e->duration, e->channel, e->label);
+        if (e->channel != 0)
+            continue;
+        assert_false(e->onset < 30.005 && e->onset + e->duration > 30.0);
+        before |= e->onset < 16 && e->onset + e->duration > 29;
+        after |= e->onset < 31 && e->onset + e->duration > 44;
+    }
+    assert_true(before && after);
+    emg_label_result_free(&r);
+    emg_recording_free(&rec);
+}
+
 /* Without a context and without an antagonist, cramp versus voluntary effort
  * cannot be decided: unclassified, and the result names the context. */
 static void test_missing_context(void **s)
@@ -516,7 +551,7 @@ int main(void)
         cmocka_unit_test(test_contexts), cmocka_unit_test(test_mixed),
         cmocka_unit_test(test_single_pattern_not_mixed), cmocka_unit_test(test_event_context),
         cmocka_unit_test(test_low_level_sustained), cmocka_unit_test(test_jerk_runs),
-        cmocka_unit_test(test_unlabelled_explained),
+        cmocka_unit_test(test_unlabelled_explained), cmocka_unit_test(test_gap_inside_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_score.c: event matching, per-class scores and the confusion matrix on
  * hand-worked cases. */
 #include <math.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -157,12 +158,85 @@ static void test_one_to_one(void **state)
     emg_score_result_free(&r);
 }
 
+/* Nothing to score against is an error, not a macro-F1 of 0. */
+static void test_empty_truth(void **state)
+{
+    (void)state;
+    emg_scored_event pred[] = {ev(8, 11, "a", "cramp")};
+    emg_score_result r;
+    emg_error err;
+    emg_score_result_init(&r);
+    assert_int_equal(emg_score_events(&r, NULL, 0, pred, 1, NULL, &err), EMG_ERR_FORMAT);
+    emg_score_result_free(&r);
+}
+
+/* No matched event: the summary says n/a, never "nan ms". */
+static void test_summary_no_match(void **state)
+{
+    (void)state;
+    emg_scored_event truth[] = {ev(0, 1, "a", "cramp")};
+    emg_scored_event pred[] = {ev(50, 1, "a", "cramp")};
+    emg_score_result r;
+    emg_error err;
+    char line[256];
+    emg_score_result_init(&r);
+    assert_int_equal(emg_score_events(&r, truth, 1, pred, 1, NULL, &err), 0);
+    emg_score_summary(line, sizeof line, &r);
+    assert_null(strstr(line, "nan"));
+    assert_non_null(strstr(line, "median onset error n/a (no matched event)"));
+    assert_non_null(strstr(line, "macro-F1 0.000 over 1 classes"));
+    emg_score_result_free(&r);
+}
+
+/* Rows with a negative or infinite duration or a non-finite onset are
+ * rejected, naming the line; n/a durations are instants. */
+static void test_table_bad_rows(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"1\t-2\tcramp", "1\tinf\tcramp", "inf\t1\tcramp",
+                                      "nan\t1\tcramp"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        char *cells[] = {"0", "n/a", "cramp", NULL, NULL, NULL};
+        char row[32];
+        snprintf(row, sizeof row, "%s", bad[k]);
+        cells[3] = strtok(row, "\t");
+        cells[4] = strtok(NULL, "\t");
+        cells[5] = strtok(NULL, "\t");
+        char *columns[] = {"onset", "duration", "label"};
+        size_t lines[] = {2, 4};
+        emg_table t = {3, columns, 2, cells, lines};
+        emg_scored_event *ev_out;
+        size_t n;
+        emg_error err;
+        assert_int_equal(emg_scored_events_from_table(&ev_out, &n, &t, "p.tsv", NULL, &err),
+                         EMG_ERR_FORMAT);
+        assert_non_null(strstr(err.message, "p.tsv:4: "));
+    }
+}
+
+/* An absurd time span does not allocate a grid of terabytes. */
+static void test_samples_grid_bounded(void **state)
+{
+    (void)state;
+    emg_scored_event truth[] = {ev(0, 1, "a", "cramp"), ev(1e12, 1, "a", "cramp")};
+    emg_score_options o = EMG_SCORE_OPTIONS_INIT;
+    o.sample_step = 0.001;
+    emg_score_result r;
+    emg_error err;
+    emg_score_result_init(&r);
+    assert_int_equal(emg_score_events(&r, truth, 2, truth, 2, &o, &err), EMG_ERR_ARG);
+    assert_non_null(strstr(err.message, "use a larger step"));
+    emg_score_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_iou),           cmocka_unit_test(test_per_class),
         cmocka_unit_test(test_onset_tolerance), cmocka_unit_test(test_channels),
         cmocka_unit_test(test_samples),       cmocka_unit_test(test_one_to_one),
+        cmocka_unit_test(test_empty_truth),   cmocka_unit_test(test_summary_no_match),
+        cmocka_unit_test(test_table_bad_rows), cmocka_unit_test(test_samples_grid_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -235,10 +235,52 @@ static void stft_frames(void **state)
     free(x);
 }
 
+/* A segment touching a gap (NaN) is left out of the Welch mean: the PSD is
+ * the mean of the other segments, not NaN everywhere. */
+static void welch_skips_gap_segments(void **state)
+{
+    (void)state;
+    enum { SEG = 256, NSEG = 8 };
+    double x[SEG * NSEG], psd[SEG / 2 + 1], one[SEG / 2 + 1], mean[SEG / 2 + 1] = {0};
+    test_signal(x, SEG * NSEG, 1);
+    x[3 * SEG + 17] = NAN;
+    emg_psd_plan *p;
+    emg_error err;
+    assert_int_equal(emg_psd_plan_create(&p, SEG, EMG_TAPER_HANN, 0, 1000.0, &err), 0);
+    size_t used;
+    assert_int_equal(emg_welch(p, x, SEG * NSEG, 0, psd, &used, &err), 0);
+    assert_int_equal(used, NSEG - 1);
+    for (int s = 0; s < NSEG; s++) {
+        emg_psd_segment(p, x + s * SEG, one);
+        for (size_t k = 0; k < SEG / 2 + 1; k++)
+            if (s != 3)
+                mean[k] += one[k] / (NSEG - 1);
+            else
+                assert_true(isnan(one[k]));
+    }
+    for (size_t k = 0; k < SEG / 2 + 1; k++)
+        assert_float_equal(psd[k], mean[k], 1e-12 * (mean[k] + 1e-30));
+    emg_psd_plan_destroy(p);
+}
+
+/* No power at all (an all-zero window): the spectral frequencies are n/a,
+ * never the first bin (23.4 Hz) passing for a peak; powers are 0. */
+static void zero_power_spectral_features(void **state)
+{
+    (void)state;
+    double psd[129] = {0};
+    emg_spectral_stats st;
+    emg_spectral_stats_compute(&st, psd, 129, 1000.0 / 256, 20, 450);
+    assert_true(isnan(st.peak_freq) && isnan(st.mdf) && isnan(st.mnf) && isnan(st.fi_nsm5) &&
+                isnan(st.entropy));
+    assert_true(st.total_power == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(welch_matches_scipy),   cmocka_unit_test(parseval_holds),
+        cmocka_unit_test(welch_skips_gap_segments), cmocka_unit_test(zero_power_spectral_features),
         cmocka_unit_test(taper_values),          cmocka_unit_test(cache_equals_direct),
         cmocka_unit_test(sine_mdf_mnf),          cmocka_unit_test(bandlimited_noise_mdf),
     };
