@@ -135,6 +135,13 @@ void cli_warn(const char *file, const char *fmt, ...)
     va_end(ap);
 }
 
+void cli_warn_gaps(const char *path, const emg_gap_count *gaps, const char *channel, double fs)
+{
+    char text[512];
+    if (emg_gap_warning(text, sizeof text, gaps, channel, fs) > 0)
+        cli_warn(path, "%s", text);
+}
+
 static void print_write_note(void *out_path, const char *text)
 {
     cli_warn((const char *)out_path, "%s", text);

@@ -42,6 +42,9 @@ void cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* "prog: warning: FILE: message" on stderr (FILE NULL: "prog: warning: message");
  * nothing with -q. */
 void cli_warn(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The one warning for a channel's non-finite samples (gaps), naming the file
+ * and channel; nothing when it had none. */
+void cli_warn_gaps(const char *path, const emg_gap_count *gaps, const char *channel, double fs);
 /* Print the writer's notes (what the output format could not hold exactly)
  * as warnings naming out_path. */
 void cli_report_write_notes(emg_write_options *o, const char *out_path);

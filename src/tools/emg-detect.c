@@ -109,6 +109,7 @@ static void detect(void *ctx, const char *path, FILE *f)
                     cli_prog(), path, ch->name, emg_detect_method_name(o->method), r.rest.from,
                     r.rest.to, r.rest.mean, r.rest.sd, ch->unit, r.threshold, r.noise_rms,
                     r.n_events);
+        cli_warn_gaps(path, &r.gaps, ch->name, ch->fs);
         write_events(f, path, ch, label, &r);
         emg_detect_result_free(&r);
     }

@@ -273,6 +273,10 @@ static void analyse(void *ctx, const char *path, FILE *out)
                      emg_window_engine_skipped(eng, c));
     if (emg_window_engine_run(eng, r, &err) < 0)
         cli_fail(&err);
+    for (size_t c = 0; c < hdr->n_channels; c++) {
+        emg_gap_count gaps = emg_window_engine_gaps(eng, c);
+        cli_warn_gaps(path, &gaps, hdr->channels[c].name, hdr->channels[c].fs);
+    }
 
     write_header(out, j->fo.jasa);
     for (size_t c = 0; c < hdr->n_channels; c++) {

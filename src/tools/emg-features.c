@@ -236,6 +236,10 @@ static void analyse(void *ctx, const char *path, FILE *out)
         }
         cli_fail(&err);
     }
+    for (size_t c = 0; c < hdr->n_channels; c++) {
+        emg_gap_count gaps = emg_window_engine_gaps(eng, c);
+        cli_warn_gaps(path, &gaps, hdr->channels[c].name, hdr->channels[c].fs);
+    }
     emg_window_engine_destroy(eng);
     emg_reader_close(r);
     if (wc.h5 && emg_table_h5_close(wc.h5, &err) < 0)

@@ -326,6 +326,8 @@ static void label(void *ctx, const char *path, FILE *out)
         emg_error_set(&err, err.status, "%s: %s", path, msg);
         cli_fail(&err);
     }
+    for (size_t c = 0; c < r.n_channels && r.gaps; c++)
+        cli_warn_gaps(path, &r.gaps[c], hdr->channels[c].name, hdr->channels[c].fs);
     warn_undecided(path, &r);
     if (o.explain)
         write_explanation(j, &r);

@@ -46,6 +46,8 @@ typedef struct chan {
     double *buf, *psd, *acc;
     size_t len, cap, hop;
     long long consumed;   /* samples before buf[0] */
+    long long read;       /* samples read from the input */
+    emg_gap_count gaps;   /* non-finite input samples: Welch leaves their segments out */
     size_t segments;
 } chan;
 
@@ -168,6 +170,9 @@ static void analyse(void *ctx, const char *path, FILE *out)
     sc.hdr = hdr;
     size_t nch = hdr->n_channels;
     chan *ch = calloc(nch ? nch : 1, sizeof *ch);
+    static const emg_gap_count no_gaps = EMG_GAP_COUNT_INIT;
+    for (size_t c = 0; c < nch && ch; c++)
+        ch[c].gaps = no_gaps;
     emg_channel_stage stage;
     emg_channel_stage_filter(&stage, &a->filter);
     if (!ch)
@@ -192,6 +197,8 @@ static void analyse(void *ctx, const char *path, FILE *out)
         for (size_t c = 0; c < nch; c++) {
             const double *x = blk->data[c];
             size_t n = blk->count[c];
+            emg_gap_count_add(&ch[c].gaps, x, n, ch[c].read);
+            ch[c].read += (long long)n;
             if (filter && stage.process(ch[c].stage, x, n, &x, &n, &err) < 0)
                 cli_fail(&err);
             append(&ch[c], x, n);
@@ -202,6 +209,7 @@ static void analyse(void *ctx, const char *path, FILE *out)
     if (rc < 0)
         cli_fail(&err);
     for (size_t c = 0; c < nch; c++) {
+        cli_warn_gaps(path, &ch[c].gaps, hdr->channels[c].name, hdr->channels[c].fs);
         if (filter) {
             const double *x;
             size_t n;
