@@ -62,8 +62,10 @@ for ty in $types; do
         -o "$base.score.tsv" --confusion "$base.confusion.tsv"
       pool_add "$ty-$seed-$fs" "$base.events.tsv" "$base.labels.tsv"
       printf '%-13s seed %-2s %4s Hz %2s Hz %2s dB  truth: %-28s pred: %s\n' "$ty" "$seed" "$fs" "$mains" "$snr" \
-        "$(awk -F'\t' 'NR>1 && $4!="rest"{n[$4]++} END{for(k in n) printf "%s:%d ", k, n[k]}' "$base.events.tsv")" \
-        "$(awk -F'\t' 'NR>1{n[$4]++} END{for(k in n) printf "%s:%d ", k, n[k]}' "$base.labels.tsv")"
+        "$(awk -F'\t' 'NR==1{for(i=1;i<=NF;i++) c[$i]=i; next} $c["label"]!="rest"{n[$c["label"]]++}
+                       END{for(k in n) printf "%s:%d ", k, n[k]}' "$base.events.tsv")" \
+        "$(awk -F'\t' 'NR==1{for(i=1;i<=NF;i++) c[$i]=i; next} {n[$c["label"]]++}
+                       END{for(k in n) printf "%s:%d ", k, n[k]}' "$base.labels.tsv")"
     done
   done
 done

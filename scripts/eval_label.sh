@@ -50,7 +50,8 @@ for sc in $scenarios; do
       --pred "$base.labels.tsv" -o "$base.score.tsv" --confusion "$base.confusion.tsv"
     pool_add "$sc" "$base.events.tsv" "$base.labels.tsv"
     printf '%-16s seed %-3s %s\n' "$sc" "$seed" \
-      "$(awk -F'\t' 'NR>1 && $1!="macro"{printf "%s:%s/%s/%s ", $1, $4, $2, $3}' "$base.score.tsv")"
+      "$(awk -F'\t' 'NR==1{for(i=1;i<=NF;i++) c[$i]=i; next}
+                     $c["class"]!="macro"{printf "%s:%s/%s/%s ", $c["class"], $c["tp"], $c["n_truth"], $c["n_pred"]}' "$base.score.tsv")"
   done
 done
 pool_report "$bin" rest,artefact,prodrome

@@ -23,6 +23,8 @@ while getopts "b:s:c:o:y:h" opt; do
   esac
 done
 mkdir -p "$out"
+# awk prelude: look columns up by name in each table's header (c["onset"], ...)
+cols='NR==1{for(i=1;i<=NF;i++) c[$i]=i; next}'
 methods="threshold bonato tkeo hodges lidierth aglr"
 for m in $methods; do printf 'onset\tduration\tchannel\tlabel\n' > "$out/$m.pred.tsv"; done
 printf 'onset\tduration\tchannel\tlabel\n' > "$out/truth.tsv"
@@ -32,12 +34,14 @@ for sc in $scenarios; do
     base=$out/$sc-$seed
     # shellcheck disable=SC2086
     "$bin/emg-synth" --scenario "$sc" --seed "$seed" $synth_opts -o "$base.h5" 2>/dev/null
-    ch=$(awk -F'\t' 'NR>1 && $3!="n/a" {print $3; exit}' "$base.events.tsv")
-    awk -F'\t' -v OFS='\t' -v off="$off" -v ch="$ch" 'NR>1 && $3==ch && $4!="ischemic" {print $1+off,$2,"x","active"}' \
+    # columns by name (emg-detect's and emg-score's tables start with a file column)
+    ch=$(awk -F'\t' "$cols"' $c["channel"]!="n/a" {print $c["channel"]; exit}' "$base.events.tsv")
+    awk -F'\t' -v OFS='\t' -v off="$off" -v ch="$ch" \
+      "$cols"' $c["channel"]==ch && $c["label"]!="ischemic" {print sprintf("%.6f", $c["onset"]+off),$c["duration"],"x","active"}' \
       "$base.events.tsv" >> "$out/truth.tsv"
     for m in $methods; do
       "$bin/emg-detect" -m "$m" -c "$ch" --min-duration 0.3 --merge-gap 0.3 "$base.h5" 2>/dev/null |
-        awk -F'\t' -v OFS='\t' -v off="$off" 'NR>1 {print $1+off,$2,"x","active"}' >> "$out/$m.pred.tsv"
+        awk -F'\t' -v OFS='\t' -v off="$off" "$cols"' {print sprintf("%.6f", $c["onset"]+off),$c["duration"],"x","active"}' >> "$out/$m.pred.tsv"
     done
     off=$((off + 10000))
   done
@@ -45,5 +49,6 @@ done
 printf '%-10s %8s %8s %8s %10s %10s\n' method recall precision F1 onset_ms offset_ms
 for m in $methods; do
   "$bin/emg-score" -q --truth "$out/truth.tsv" --pred "$out/$m.pred.tsv" -o "$out/$m.score.tsv"
-  awk -F'\t' -v m="$m" '$1=="active"{printf "%-10s %8.3f %8.3f %8.3f %10.1f %10.1f\n", m, $8, $7, $9, $12, $13}' "$out/$m.score.tsv"
+  awk -F'\t' -v m="$m" "$cols"' $c["class"]=="active"{printf "%-10s %8.3f %8.3f %8.3f %10.1f %10.1f\n", m,
+      $c["recall"], $c["precision"], $c["f1"], $c["onset_error_median_ms"], $c["offset_error_median_ms"]}' "$out/$m.score.tsv"
 done

@@ -20,8 +20,11 @@ pool_init() {
 pool_add() {
   local scene=$1 truth=$2 pred=$3 pair
   for pair in "$truth:$pool_dir/all.truth.tsv" "$pred:$pool_dir/all.pred.tsv"; do
+    # columns by name: emg-label's table starts with a file column, emg-synth's truth has none
+    # (onsets printed to the microsecond: awk's default %.6g would round 10005.319 to 10005.3)
     awk -F'\t' -v OFS='\t' -v off="$pool_offset" -v sc="$scene" \
-      'NR==1{next} {print $1+off,$2,sc":"$3,$4}' "${pair%%:*}" >> "${pair#*:}"
+      'NR==1{for(i=1;i<=NF;i++) c[$i]=i; next}
+       {print sprintf("%.6f", $c["onset"]+off), $c["duration"], sc":"$c["channel"], $c["label"]}' "${pair%%:*}" >> "${pair#*:}"
   done
   pool_offset=$((pool_offset + 10000))
 }
@@ -36,7 +39,9 @@ pool_report() {
   "$bin/emg-score" --skip "$skip" --truth "$pool_dir/all.truth.tsv" \
     --pred "$pool_dir/all.pred.tsv" -o "$pool_dir/pooled.score.tsv" \
     --confusion "$pool_dir/pooled.confusion.tsv"
-  awk -F'\t' 'NR>1{printf "  %-14s %5s %5s %5s  %6.3f %6.3f %6.3f  %s\n", $1, $2, $3, $4, $7, $8, $9, $12}' \
+  awk -F'\t' 'NR==1{for(i=1;i<=NF;i++) c[$i]=i; next}
+    {printf "  %-14s %5s %5s %5s  %6.3f %6.3f %6.3f  %s\n", $c["class"], $c["n_truth"], $c["n_pred"], $c["tp"],
+       $c["precision"], $c["recall"], $c["f1"], $c["onset_error_median_ms"]}' \
     "$pool_dir/pooled.score.tsv"
   echo
   echo "Confusion (rows truth, columns predicted):"

@@ -1069,8 +1069,8 @@ static int setup_channels(emg_synth *s, const emg_synth_options *o)
     size_t n = o->n_channels > 0 ? (size_t)o->n_channels : declared;
     if (n < declared)
         return emg_error_set(s->err, EMG_ERR_ARG,
-                             "%s: the scenario declares %zu channels; --channels must be at "
-                             "least that", sc->source, declared);
+                             "%s: the scenario declares %zu channels; --n-channels must be "
+                             "at least that", sc->source, declared);
     if (n > SYNTH_MAX_CHANNELS)
         return emg_error_set(s->err, EMG_ERR_ARG, "synth: at most %d channels",
                              SYNTH_MAX_CHANNELS);

@@ -123,16 +123,65 @@ void cli_die(int code, const char *fmt, ...)
     exit(code);
 }
 
+/* With several inputs, a warning whose text (after the file name) was printed
+ * for one file is counted for the others and reported once at the end. */
+static int collapse_warnings;
+static struct repeated_warning {
+    char *text;
+    size_t more; /* files whose same warning was not printed */
+} *repeated;
+static size_t n_repeated, cap_repeated;
+
+void cli_collapse_warnings(int on) { collapse_warnings = on && !cli_verbose(); }
+
+int cli_repeated_warning(const char *text)
+{
+    if (!collapse_warnings)
+        return 0;
+    for (size_t i = 0; i < n_repeated; i++)
+        if (!strcmp(repeated[i].text, text)) {
+            repeated[i].more++;
+            return 1;
+        }
+    if (n_repeated == cap_repeated) {
+        size_t cap = cap_repeated ? 2 * cap_repeated : 16;
+        struct repeated_warning *p = realloc(repeated, cap * sizeof *p);
+        if (!p)
+            return 0; /* print it again rather than fail */
+        repeated = p;
+        cap_repeated = cap;
+    }
+    if ((repeated[n_repeated].text = strdup(text)))
+        repeated[n_repeated++].more = 0;
+    return 0;
+}
+
+void cli_report_repeated_warnings(void)
+{
+    for (size_t i = 0; i < n_repeated; i++) {
+        if (repeated[i].more)
+            fprintf(stderr, "%s: warning: the same for %zu more file%s: %s\n", program,
+                    repeated[i].more, repeated[i].more == 1 ? "" : "s", repeated[i].text);
+        free(repeated[i].text);
+    }
+    free(repeated);
+    repeated = NULL;
+    n_repeated = cap_repeated = 0;
+}
+
 void cli_warn(const char *file, const char *fmt, ...)
 {
     if (cli_quiet())
         return;
-    char prefix[4200];
-    snprintf(prefix, sizeof prefix, "warning: %s%s", file ? file : "", file ? ": " : "");
+    char text[2048];
     va_list ap;
     va_start(ap, fmt);
-    vmessage(prefix, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    if (file && cli_repeated_warning(text))
+        return;
+    fflush(stdout);
+    fprintf(stderr, "%s: warning: %s%s%s\n", program, file ? file : "", file ? ": " : "", text);
 }
 
 void cli_warn_gaps(const char *path, const emg_gap_count *gaps, const char *channel, double fs)
@@ -384,10 +433,16 @@ void cli_help_footer(FILE *out)
 }
 
 /* Notes, like error messages, start with the file name. */
-static void print_notes(const emg_header *h)
+static void print_notes(const char *path, const emg_header *h)
 {
-    for (size_t i = 0; i < h->n_notes; i++)
-        cli_warn(NULL, "%s", h->notes[i]);
+    size_t len = strlen(path);
+    for (size_t i = 0; i < h->n_notes; i++) {
+        const char *note = h->notes[i];
+        if (!strncmp(note, path, len) && !strncmp(note + len, ": ", 2))
+            cli_warn(path, "%s", note + len + 2);
+        else
+            cli_warn(NULL, "%s", note);
+    }
 }
 
 static int is_text_format(emg_format f)
@@ -405,12 +460,13 @@ static int is_audio_format(emg_format f)
 static void warn_unused_read_options(const char *path, emg_format f, const emg_read_options *o)
 {
     if (o->fs > 0 && !is_text_format(f))
-        cli_warn(path, "--fs ignored: a %s file carries its own sampling rate", emg_format_name(f));
+        cli_warn(path, "--fs ignored: the file (%s) carries its own sampling rate",
+                 emg_format_name(f));
     if (o->full_scale > 0 && !is_audio_format(f))
         cli_warn(path, "--scale ignored: it applies to audio files, this is %s",
                  emg_format_name(f));
     if (o->unit && !is_audio_format(f) && !is_text_format(f))
-        cli_warn(path, "--unit ignored: a %s file carries its own units", emg_format_name(f));
+        cli_warn(path, "--unit ignored: the file (%s) carries its own units", emg_format_name(f));
     if (o->resample && !is_text_format(f))
         cli_warn(path, "--resample ignored: it applies to text with a time column");
 }
@@ -440,7 +496,7 @@ int cli_try_open_input(emg_reader **out, const char *path, const cli_input *in, 
     int rc = emg_reader_open(&r, path, &in->read, err);
     if (rc < 0)
         return rc;
-    print_notes(emg_reader_header(r));
+    print_notes(path, emg_reader_header(r));
     warn_unused_read_options(path, emg_reader_format(r), &in->read);
     if ((rc = apply_input_options(r, in, err)) < 0) {
         emg_reader_close(r);

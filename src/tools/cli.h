@@ -42,6 +42,15 @@ void cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* "prog: warning: FILE: message" on stderr (FILE NULL: "prog: warning: message");
  * nothing with -q. */
 void cli_warn(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Several inputs in this process (emg-info, the batch parent): a warning
+ * whose text was printed for one file is then only counted; on by
+ * cli_collect_inputs for more than one input, never with -v. */
+void cli_collapse_warnings(int on);
+/* 1 when text was printed already for another file (it is counted), 0 the
+ * first time (it is remembered) or when not collapsing. */
+int cli_repeated_warning(const char *text);
+/* One line "the same for N more files: TEXT" per counted warning. */
+void cli_report_repeated_warnings(void);
 /* The one warning for a channel's non-finite samples (gaps), naming the file
  * and channel; nothing when it had none. */
 void cli_warn_gaps(const char *path, const emg_gap_count *gaps, const char *channel, double fs);

@@ -203,18 +203,12 @@ size_t cli_collect_inputs(int argc, char **argv, int first, const char *const **
     }
     if (inputs.n == 0)
         cli_usage_error("missing INPUT");
+    cli_collapse_warnings(inputs.n > 1);
     *paths = inputs.paths;
     return inputs.n;
 }
 
 /* ---- messages of the children ---- */
-
-/* A warning already printed for one file, counted for the others. */
-static struct repeated_warning {
-    char *text;   /* the warning after "prog: warning: FILE: " */
-    size_t more;  /* files whose same warning was not printed */
-} *repeated;
-static size_t n_repeated, cap_repeated;
 
 /* The text of line when it is a warning about path, else NULL. */
 static const char *warning_text(const char *line, const char *path)
@@ -230,35 +224,17 @@ static const char *warning_text(const char *line, const char *path)
 }
 
 /* Print a child's line, unless it is a warning printed already for another
- * file (then count it: -v prints every one). */
+ * file (then it is counted). */
 static void relay_line(const char *line, const char *path)
 {
-    const char *text = cli_verbose() ? NULL : warning_text(line, path);
+    const char *text = warning_text(line, path);
     if (text) {
-        for (size_t i = 0; i < n_repeated; i++)
-            if (!strcmp(repeated[i].text, text)) {
-                repeated[i].more++;
-                return;
-            }
-        repeated = grow_or_die(repeated, &cap_repeated, n_repeated + 1, sizeof *repeated);
-        repeated[n_repeated].more = 0;
-        if (!(repeated[n_repeated++].text = strdup(text)))
-            cli_die(CLI_EXIT_INTERNAL, "out of memory");
+        char key[2048];
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(text, "\n"), text);
+        if (cli_repeated_warning(key))
+            return;
     }
     fputs(line, stderr);
-}
-
-static void report_repeated_warnings(void)
-{
-    for (size_t i = 0; i < n_repeated; i++) {
-        if (repeated[i].more)
-            fprintf(stderr, "%s: warning: the same for %zu more file%s: %s", cli_prog(),
-                    repeated[i].more, repeated[i].more == 1 ? "" : "s", repeated[i].text);
-        free(repeated[i].text);
-    }
-    free(repeated);
-    repeated = NULL;
-    n_repeated = cap_repeated = 0;
 }
 
 /* "prog: 12/200 inputs" on a terminal, after two seconds; nothing when
@@ -302,6 +278,7 @@ static void run_child(const child *c, cli_table_job job, void *ctx)
 {
     prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive an interrupted batch */
     cli_forget_outputs();             /* the parent's output is not ours to remove */
+    cli_collapse_warnings(0);         /* one input here: the parent counts repeats */
     if (dup2(c->rows, STDOUT_FILENO) < 0 || dup2(c->log, STDERR_FILENO) < 0)
         _exit(CLI_EXIT_INTERNAL);
     job(ctx, c->path, stdout);
@@ -413,7 +390,7 @@ static int run_children(const char *const *paths, size_t n, cli_table_job job, v
         show_progress(done + 1, n, started);
     }
     clear_progress();
-    report_repeated_warnings();
+    cli_report_repeated_warnings();
     *any_table = first_header != NULL;
     free(first_header);
     free(running);

@@ -17,7 +17,7 @@ static void usage(FILE *out)
           "input.  Every readable file is described; the header comes with the first one.\n\n"
           "      --json             JSON instead of TSV: an array of one object per file\n"
           "  -a, --annotations      list the annotations as an event table\n"
-          "                         (onset duration channel label file) instead of channels\n"
+          "                         (file onset duration channel label) instead of channels\n"
           "  (-j, --jobs: no effect here; emg-info reads its inputs one after the other)\n\n",
           out);
     cli_common_help(out, CLI_HELP_OUTPUT | CLI_HELP_BATCH | CLI_HELP_PRECISION);
@@ -123,11 +123,11 @@ static void print_annotations(FILE *f, const char *path, const emg_header *h)
 {
     for (size_t i = 0; i < h->n_annotations; i++) {
         const emg_annotation *a = &h->annotations[i];
+        emg_tsv_str(f, path, 0);
         emg_tsv_time(f, a->onset, 0);
         emg_tsv_time(f, a->duration, 0);
         emg_tsv_str(f, a->channel >= 0 ? h->channels[a->channel].name : "n/a", 0);
-        emg_tsv_str(f, a->text, 0);
-        emg_tsv_str(f, path, 1);
+        emg_tsv_str(f, a->text, 1);
     }
 }
 
@@ -147,8 +147,8 @@ static void begin_file(output *o)
     static const char *const channel_columns[] = {
         "file", "format", "channel", "name", "fs", "samples", "duration", "unit", "resolution",
         "transducer", "start_time"};
-    static const char *const annotation_columns[] = {"onset", "duration", "channel", "label",
-                                                     "file"};
+    static const char *const annotation_columns[] = {"file", "onset", "duration", "channel",
+                                                     "label"};
     if (o->described++ == 0) {
         if (o->mode == MODE_TSV)
             emg_tsv_header(o->f, 11, channel_columns);
@@ -248,6 +248,7 @@ int main(int argc, char **argv)
             fputs("\n]\n", o.f);
         cli_close_text_output(o.f);
     }
+    cli_report_repeated_warnings();
     cli_finish_stdout();
     return status;
 }

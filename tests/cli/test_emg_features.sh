@@ -5,11 +5,14 @@ set -u
 BIN=${EMGKIT_BIN:?}
 DATA=${EMGKIT_DATASETS:?}
 TMP=${EMGKIT_TEST_TMP:-/tmp/emgkit-test-features}
-mkdir -p "$TMP"
+# start clean: a table left by an earlier run must not pass a check for one this run failed to write
+rm -rf "$TMP" && mkdir -p "$TMP"
 fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+# awk prelude: every table starts with a file column; columns are looked up by name (c["mdf"], ...)
+COLS='FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }'
 
 S8=$DATA/backyardbrains_wav/S8_EMG_bicep_sustained.wav
 PLUX=$DATA/plux_opensignals/emg_fatigue.h5
@@ -28,29 +31,33 @@ check "unreadable input exits 2 or 3" test "$rc" -eq 2 -o "$rc" -eq 3
 check "--list names fi_nsm5" sh -c "'$BIN/emg-features' --list | grep -q '^fi_nsm5'"
 
 # emg-features: table shape on the PLUX recording (126.9 s at 1 kHz: 252 windows of 1 s every 0.5 s)
-"$BIN/emg-features" "$PLUX" "$TMP/plux.tsv" 2>/dev/null
-check "emg-features writes OUT.tsv" test -s "$TMP/plux.tsv"
-check "header starts onset duration channel" sh -c "head -1 '$TMP/plux.tsv' | grep -q '^onset	duration	channel	rms	mav'"
+"$BIN/emg-features" -o "$TMP/plux.tsv" "$PLUX" 2>/dev/null
+check "emg-features -o writes OUT.tsv" test -s "$TMP/plux.tsv"
+check "header starts file onset duration channel" sh -c "head -1 '$TMP/plux.tsv' | grep -q '^file	onset	duration	channel	rms	mav'"
+check "file column is the input as given" awk -F'\t' -v f="$PLUX" 'NR > 1 && $1 != f { bad = 1 } END { exit bad }' "$TMP/plux.tsv"
 check "header ends with flags" sh -c "head -1 '$TMP/plux.tsv' | grep -q '	snr_db	flags$'"
 rows=$(($(wc -l <"$TMP/plux.tsv") - 1))
 check "252 windows (got $rows)" test "$rows" -eq 252
-check "clipped windows flagged" grep -q "clipped" "$TMP/plux.tsv"
+check "clipped windows flagged" awk -F'\t' "$COLS"' $c["flags"] ~ /clipped/ { n++ } END { exit !n }' "$TMP/plux.tsv"
 # the 12-bit PLUX file clips at its ADC rails; the first window is rest
-check "first window is rest" sh -c "sed -n 2p '$TMP/plux.tsv' | grep -q 'rest'"
+check "first window is rest" awk -F'\t' "$COLS"' FNR == 2 { exit !($c["flags"] ~ /rest/) }' "$TMP/plux.tsv"
 # MDF in the physiological range for biceps (40-120 Hz) in active windows
 awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)c[$i]=i; next} $NF=="ok"{ if ($c["mdf"]<40 || $c["mdf"]>120) bad++ ; n++ } END{exit !(n>150 && bad==0)}' "$TMP/plux.tsv"
 check "active-window MDF within 40-120 Hz" test $? -eq 0
 
 # HDF5 output: same numbers as the TSV
-"$BIN/emg-features" --features rms,mdf "$PLUX" "$TMP/feat.h5" 2>/dev/null
+"$BIN/emg-features" --features rms,mdf -o "$TMP/feat.h5" "$PLUX" 2>/dev/null
 check "HDF5 output written" test -s "$TMP/feat.h5"
-"$BIN/emg-features" --features rms,mdf "$PLUX" "$TMP/feat_h5ref.tsv" 2>/dev/null
-/usr/bin/python3 - "$TMP/feat.h5" "$TMP/feat_h5ref.tsv" <<'PYEOF'
+"$BIN/emg-features" --features rms,mdf --precision 17 -o "$TMP/feat_h5ref.tsv" "$PLUX" 2>/dev/null
+/usr/bin/python3 - "$TMP/feat.h5" "$TMP/feat_h5ref.tsv" "$PLUX" <<'PYEOF'
 import sys, h5py, numpy as np
 g = h5py.File(sys.argv[1], "r")["features"]
 t = np.genfromtxt(sys.argv[2], delimiter="\t", names=True, dtype=None, encoding=None)
 assert g.attrs["columns"] == "onset,duration,channel,rms,mdf,flags"
 assert len(g["mdf"]) == len(t) == 252
+# numpy's genfromtxt spells the leading "file" column "file_" (a reserved name)
+assert t.dtype.names[0] in ("file", "file_") and (t[t.dtype.names[0]] == sys.argv[3]).all()
+assert np.allclose(g["onset"][:], t["onset"], rtol=0, atol=1e-6)
 assert np.allclose(g["mdf"][:], t["mdf"], rtol=1e-8) and np.allclose(g["rms"][:], t["rms"], rtol=1e-8)
 assert (g["channel"][:] == 0).all() and g["channel_names"][0].decode() == "CH2"
 PYEOF
@@ -72,7 +79,9 @@ check "32 channels x 9 windows" test "$(($(wc -l <"$TMP/grab1.tsv") - 1))" -eq 2
 # stdin (pipe format) gives the same as the file
 if "$BIN/emg-convert" "$PLUX" - 2>/dev/null | "$BIN/emg-features" --features rms,mdf - >"$TMP/pipe.tsv" 2>/dev/null; then
     "$BIN/emg-features" --features rms,mdf "$PLUX" >"$TMP/file.tsv" 2>/dev/null
-    check "pipe input equals file input" cmp -s "$TMP/pipe.tsv" "$TMP/file.tsv"
+    # the file column names the input as given: '-' for standard input, the path otherwise
+    check "pipe input: file column is -" awk -F'\t' 'NR > 1 && $1 != "-" { bad = 1 } END { exit bad || NR < 2 }' "$TMP/pipe.tsv"
+    check "pipe input equals file input" cmp -s <(cut -f2- "$TMP/pipe.tsv") <(cut -f2- "$TMP/file.tsv")
 fi
 
 # emg-fatigue: falling MDF with a CI that excludes zero (issue 3)
@@ -80,7 +89,7 @@ for f in "$S8" "$PLUX"; do
     name=$(basename "$f")
     "$BIN/emg-fatigue" "$f" >"$TMP/fat.tsv" 2>/dev/null
     check "$name: emg-fatigue exit 0" test $? -eq 0
-    check "$name: header" sh -c "head -1 '$TMP/fat.tsv' | grep -q '^channel	contraction	onset	duration	feature	method	intercept	slope	ci_low	ci_high	r2	p_value	n_windows	change_pct_per_min'"
+    check "$name: header" sh -c "head -1 '$TMP/fat.tsv' | grep -q '^file	channel	contraction	onset	duration	feature	method	intercept	slope	ci_low	ci_high	r2	p_value	n_windows	change_pct_per_min'"
     awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)c[$i]=i; next}
         $c["feature"]=="mdf" { n++; if ($c["slope"]<0 && $c["ci_high"]<0 && $c["p_value"]<0.01 && $c["n_windows"]>=10) good++ }
         END { exit !(n>=1 && good==n) }' "$TMP/fat.tsv"
@@ -102,24 +111,26 @@ check "PLUX: MDF first ~73 Hz, last ~57 Hz, JASA fatigue" test $? -eq 0
 # per-contraction and given segments on the burst recording
 "$BIN/emg-fatigue" --per-contraction --min-contraction 0.5 --max-gap 0.2 -w 0.5 -s 0.25 \
     --features rms,mdf "$BURSTS" >"$TMP/pc.tsv" 2>/dev/null
-n=$(awk -F'\t' 'NR>1 && $5=="mdf"' "$TMP/pc.tsv" | wc -l)
+n=$(awk -F'\t' "$COLS"' $c["feature"]=="mdf"' "$TMP/pc.tsv" | wc -l)
 check "per-contraction: several contractions ($n)" test "$n" -ge 5
 printf 'onset\tduration\tlabel\n1\t10\tfirst\n15\t10\tsecond\n' >"$TMP/segs.tsv"
 "$BIN/emg-fatigue" --segments "$TMP/segs.tsv" --features mdf "$PLUX" >"$TMP/seg.tsv" 2>/dev/null
 check "--segments: one row per segment" test "$(awk -F'\t' 'NR>1' "$TMP/seg.tsv" | wc -l)" -eq 2
-check "--segments: contraction numbers" sh -c "cut -f2 '$TMP/seg.tsv' | tail -n +2 | tr '\n' ' ' | grep -q '^1 2 $'"
+contr=$(awk -F'\t' "$COLS"' { printf "%s ", $c["contraction"] }' "$TMP/seg.tsv")
+check "--segments: contraction numbers ($contr)" test "$contr" = "1 2 "
 printf 'onset\tduration\tchannel\n1\t10\tCH2\n15\t10\tother\n30\t10\tn/a\n' >"$TMP/segs_ch.tsv"
 "$BIN/emg-fatigue" --segments "$TMP/segs_ch.tsv" --features mdf "$PLUX" >"$TMP/seg_ch.tsv" 2>/dev/null
-check "--segments: rows for other channels skipped" sh -c "cut -f2 '$TMP/seg_ch.tsv' | tail -n +2 | tr '\n' ' ' | grep -q '^1 3 $'"
+contr=$(awk -F'\t' "$COLS"' { printf "%s ", $c["contraction"] }' "$TMP/seg_ch.tsv")
+check "--segments: rows for other channels skipped ($contr)" test "$contr" = "1 3 "
 
 # emg-spectrum: PSD integrates to the variance of the signal (Parseval, rectangular periodogram)
 if [ -x "$BIN/emg-spectrum" ]; then
     "$BIN/emg-spectrum" --no-filter "$PLUX" >"$TMP/psd.tsv" 2>/dev/null
-    check "emg-spectrum PSD table" sh -c "head -1 '$TMP/psd.tsv' | grep -q '^channel	frequency	psd$'"
+    check "emg-spectrum PSD table" sh -c "head -1 '$TMP/psd.tsv' | grep -q '^file	channel	frequency	psd$'"
     check "emg-spectrum 129 bins" test "$(($(wc -l <"$TMP/psd.tsv") - 1))" -eq 129
     "$BIN/emg-spectrum" --stft --welch 256:128 "$PLUX" >"$TMP/stft.tsv" 2>/dev/null
-    check "emg-spectrum --stft table" sh -c "head -1 '$TMP/stft.tsv' | grep -q '^channel	time	frequency	psd$'"
-    "$BIN/emg-spectrum" "$PLUX" "$TMP/psd.h5" 2>/dev/null
+    check "emg-spectrum --stft table" sh -c "head -1 '$TMP/stft.tsv' | grep -q '^file	channel	time	frequency	psd$'"
+    "$BIN/emg-spectrum" -o "$TMP/psd.h5" "$PLUX" 2>/dev/null
     /usr/bin/python3 -c "import h5py,sys; g=h5py.File(sys.argv[1])['spectrum']; assert len(g['psd'])==129 and g.attrs['columns']=='channel,frequency,psd'" "$TMP/psd.h5"
     check "emg-spectrum HDF5 output" test $? -eq 0
 fi

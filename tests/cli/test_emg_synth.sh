@@ -107,7 +107,7 @@ awk -F'\t' 'NR > 1 && $4 == "tetanic" { n++; if ($7 < 4) bad++ } END { exit !(n 
 # --- EDF+ carries the events as annotations; the EDF header names the seed
 "$BIN/emg-info" --annotations "$TMP/s.edf" >"$TMP/ann.tsv"
 n_events=$(($(wc -l <"$TMP/s.events.tsv") - 1))
-n_labels=$(awk -F'\t' 'NR > 1 && $4 !~ /^context /' "$TMP/ann.tsv" | wc -l)
+n_labels=$(awk -F'\t' 'NR > 1 && $5 !~ /^context /' "$TMP/ann.tsv" | wc -l)
 [ "$n_labels" -eq "$n_events" ] && pass || fail "EDF+ has $n_labels label annotations for $n_events events"
 grep -q "cramp" "$TMP/ann.tsv" && pass || fail "EDF+ annotations lack the cramp"
 grep -qa "seed 4" "$TMP/s.edf" && pass || fail "EDF header should name the seed"

@@ -79,17 +79,22 @@ def compare_psd(rel_path):
     import numpy as np
     import scipy.signal as ss
     path = os.path.join(DATA, rel_path)
-    res = subprocess.run([os.path.join(BIN, "emg-spectrum"), path], capture_output=True, text=True)
+    # --precision 17: the comparison below is tighter than the default 6 significant digits
+    res = subprocess.run([os.path.join(BIN, "emg-spectrum"), "--precision", "17", path],
+                         capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
-    rows = [l.split("\t") for l in res.stdout.splitlines()[1:]]
+    lines = res.stdout.splitlines()
+    cols = lines[0].split("\t")  # file, channel, frequency, psd: found by name
+    rows = [dict(zip(cols, l.split("\t"))) for l in lines[1:]]
+    assert all(r["file"] == path for r in rows), (rel_path, "file column")
     names = []
     for r in rows:
-        if r[0] not in names:
-            names.append(r[0])
+        if r["channel"] not in names:
+            names.append(r["channel"])
     fs, chans = ref.read_recording(path)
     worst = 0.0
     for c, x in enumerate(chans):
-        mine = np.array([float(r[2]) for r in rows if r[0] == names[c]])
+        mine = np.array([float(r["psd"]) for r in rows if r["channel"] == names[c]])
         f, p = ss.welch(x, fs=fs, window="hann", nperseg=256, noverlap=128)
         a, b = mine / mine.sum(), p / p.sum()
         worst = max(worst, float(np.max(np.abs(a - b) / (b + 1e-9 * b.max()))))
