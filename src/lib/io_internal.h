@@ -42,6 +42,9 @@ typedef struct emg_format_writer {
     void (*destroy)(void *state);
 } emg_format_writer;
 
+/* The path a reader was opened with ("-" for standard input), for messages. */
+const char *emg_reader_path(const struct emg_reader *r);
+
 /* Register an additional temporary file that becomes final_path on commit. */
 int emg_writer_add_file(struct emg_writer *w, const char *tmp_path, const char *final_path,
                         emg_error *err);
@@ -93,7 +96,8 @@ void emg_strlcpy(char *dst, const char *src, size_t n);
 const char *emg_basename(const char *path);
 int emg_str_ieq(const char *a, const char *b);
 /* Create and open a temporary file $TMPDIR/STEM-XXXXXX (else /tmp); its name
- * in path.  The descriptor, or EMG_ERR_IO. */
+ * in path, recorded like emg_temp_path()'s until emg_temp_discard().  The
+ * descriptor, or EMG_ERR_OUTPUT (the message names the directory). */
 int emg_temp_file(char *path, size_t n, const char *stem, emg_error *err);
 /* Lower-case extension of path without the dot, "" when none. */
 const char *emg_path_extension(const char *path);

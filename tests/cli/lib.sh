@@ -26,7 +26,7 @@ expect_exit() {
 expect_one_error_line() {
   local lines
   lines=$(wc -l <"$TMP/err")
-  if [ "$lines" -eq 1 ] && grep -qF "$1" "$TMP/err"; then pass; else
+  if [ "$lines" -eq 1 ] && grep -qF -- "$1" "$TMP/err"; then pass; else
     fail "stderr should be one line naming $1, got: $(cat "$TMP/err")"
   fi
 }
