@@ -36,6 +36,9 @@
  * counts finite whatever the file claims. */
 #define HDF5_MIN_FS 1e-6
 #define HDF5_MAX_FS 1e8
+/* Opening (all metadata, PLUX checks, NWB timestamps) takes longer than this
+ * only when libhdf5 loops on a damaged file. */
+#define HDF5_OPEN_SECONDS 60
 /* Attributes and metadata datasets (labels, annotation columns) are read whole. */
 #define HDF5_MAX_ITEMS (1 << 24)
 #define HDF5_MAX_STRING (1 << 20)
@@ -831,11 +834,32 @@ static int open_reader(void **state, const char *path, const emg_read_options *o
     return EMG_OK;
 }
 
+typedef struct open_args {
+    const char *path;
+    const emg_read_options *opts;
+} open_args;
+
+/* The whole open, in the isolated copy: only whether it crashes or hangs matters. */
+static int trial_open(void *ctx)
+{
+    const open_args *a = ctx;
+    void *state = NULL;
+    emg_header hdr;
+    emg_format detected;
+    emg_header_init(&hdr);
+    return open_reader(&state, a->path, a->opts, &hdr, &detected, NULL);
+}
+
 static int hdf5_open(void **state, const char *path, const emg_read_options *opts,
                      emg_header *hdr, emg_format *detected, emg_error *err)
 {
     h5_quiet q = h5_quiet_begin();
-    int rc = open_reader(state, path, opts, hdr, detected, err);
+    /* libhdf5 itself can crash or loop on a damaged file's metadata: try the
+     * open in a copy of the process first (isolate.c). */
+    open_args args = {path, opts};
+    int rc = emg_try_isolated(trial_open, &args, HDF5_OPEN_SECONDS, path, "HDF5 file", err);
+    if (rc >= 0)
+        rc = open_reader(state, path, opts, hdr, detected, err);
     h5_quiet_end(q);
     return rc;
 }

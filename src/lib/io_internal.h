@@ -77,6 +77,14 @@ int emg_save_by_seconds(const char *path, emg_format format, const emg_header *h
 void emg_write_note(const emg_write_options *opts, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Run step(ctx) first in a forked copy of the process (isolate.c), for steps
+ * that a damaged input can make crash or hang inside a third-party library.
+ * EMG_ERR_FORMAT ("PATH: corrupt WHAT: ...") when the copy died of a signal or
+ * did not finish within seconds; otherwise EMG_OK, and the caller runs the
+ * step for real (also when fork is not possible). */
+int emg_try_isolated(int (*step)(void *ctx), void *ctx, double seconds, const char *path,
+                     const char *what, emg_error *err);
+
 /* Small shared helpers (util.c). */
 /* Index of name in names[0..n) ignoring case, or -1. */
 int emg_name_index(const char *const *names, size_t n, const char *name);
