@@ -168,6 +168,9 @@ if mount -t tmpfs -o size=300k tmpfs "$FULL" 2>/dev/null; then
   expect_exit 4 "stdout copy on a full \$TMPDIR" -- sh -c "'$BIN/emg-synth' --duration 100 -o - --to h5 --events '$TMP/ev.tsv' >/dev/null"
   expect_one_error_line "-:"
   stderr_names_no_temporary
+  expect_exit 4 "window results on a full \$TMPDIR" -- "$BIN/emg-features" -s 0.001 "$REC" "$OUT/w.tsv"
+  expect_one_error_line "emg_healthy.hea"
+  stderr_names_no_temporary
   [ -z "$(ls -A "$FULL")" ] && pass || fail "full \$TMPDIR left: $(ls -A "$FULL")"
   export TMPDIR="$TMP/tmpdir"
   umount "$FULL"
