@@ -116,9 +116,29 @@ int emg_writer_close(emg_writer *w, emg_error *err);
 /* Drop the output: remove temporary files.  Frees w. */
 void emg_writer_abort(emg_writer *w);
 
-/* A temporary name beside final_path ("dir/.name.tmp-PID-N"), for outputs that
- * are written first and renamed into place when complete. */
+/* Temporary files.  The library records every temporary file it creates until
+ * it is renamed into place or removed, so that an interrupted program can
+ * remove them all (tools call emg_temp_remove_all() from their SIGINT, SIGTERM,
+ * SIGHUP and SIGPIPE handlers).
+ *
+ * emg_temp_path(): a temporary name beside final_path ("dir/.name.tmp-PID-N";
+ * beside the target when final_path is a symbolic link), for an output written
+ * first and moved into place when complete; recorded until emg_temp_commit()
+ * or emg_temp_discard().  Errors name final_path. */
 int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err);
+/* Move the finished temporary file tmp onto final_path (onto its target when
+ * final_path is a symbolic link, which stays), giving it the permissions of the
+ * file it replaces (and the owner and group, as root).  On failure tmp is
+ * removed and the message names final_path. */
+int emg_temp_commit(const char *tmp, const char *final_path, emg_error *err);
+/* Remove a temporary file and forget it ("-" and NULL are ignored). */
+void emg_temp_discard(const char *tmp);
+/* Remove every temporary file not yet committed or discarded.
+ * Async-signal-safe: meant for signal handlers and exit paths. */
+void emg_temp_remove_all(void);
+/* Forget every recorded temporary file without removing it: a process forked
+ * from the one writing them (they are its parent's to finish or remove). */
+void emg_temp_forget_all(void);
 
 /* The files that make up the recording at path, so that a batch tool can tell
  * which inputs belong together and that an output would overwrite none of them.

@@ -27,6 +27,7 @@ typedef struct store_channel {
 } store_channel;
 
 struct emg_channel_store {
+    char *input;   /* the reader's path, for messages */
     emg_header header;
     size_t n;
     store_channel *ch;
@@ -37,7 +38,14 @@ struct emg_channel_store {
     size_t map_bytes;
 };
 
-static int write_all(int fd, const double *x, size_t count, emg_error *err)
+static const char *temp_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+static int write_all(const emg_channel_store *s, int fd, const double *x, size_t count,
+                     emg_error *err)
 {
     const char *p = (const char *)x;
     size_t left = count * sizeof *x;
@@ -46,8 +54,9 @@ static int write_all(int fd, const double *x, size_t count, emg_error *err)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return emg_error_set(err, EMG_ERR_IO, "cannot write the channel spool: %s",
-                                 w < 0 ? strerror(errno) : "disk full");
+            return emg_error_set(err, EMG_ERR_OUTPUT,
+                                 "%s: cannot hold the channels in a temporary file in %s: %s",
+                                 s->input, temp_dir(), w < 0 ? strerror(errno) : "disk full");
         p += w;
         left -= (size_t)w;
     }
@@ -60,10 +69,13 @@ static int spill(emg_channel_store *s, emg_error *err)
     for (size_t i = 0; i < s->n; i++) {
         store_channel *c = &s->ch[i];
         char path[4096];
-        if ((c->fd = emg_temp_file(path, sizeof path, "emgkit-channel", err)) < 0)
-            return c->fd;
-        unlink(path); /* gone when closed, whatever happens to the process */
-        int rc = write_all(c->fd, c->mem, (size_t)s->header.channels[i].n_samples, err);
+        if ((c->fd = emg_temp_file(path, sizeof path, "emgkit-channel", err)) < 0) {
+            char message[EMG_ERROR_MESSAGE_MAX];
+            snprintf(message, sizeof message, "%s: %.400s", s->input, err ? err->message : "");
+            return emg_error_set(err, EMG_ERR_OUTPUT, "%s", message);
+        }
+        emg_temp_discard(path); /* gone when closed, whatever happens to the process */
+        int rc = write_all(s, c->fd, c->mem, (size_t)s->header.channels[i].n_samples, err);
         free(c->mem);
         c->mem = NULL;
         c->cap = 0;
@@ -101,7 +113,8 @@ static int append_in_memory(emg_channel_store *s, size_t i, const double *x, siz
     return EMG_OK;
 }
 
-static int append_to_file(store_channel *c, const double *x, size_t count, emg_error *err)
+static int append_to_file(const emg_channel_store *s, store_channel *c, const double *x,
+                          size_t count, emg_error *err)
 {
     while (count > 0) {
         size_t take = STORE_BUFFER - c->pending < count ? STORE_BUFFER - c->pending : count;
@@ -110,7 +123,7 @@ static int append_to_file(store_channel *c, const double *x, size_t count, emg_e
         x += take;
         count -= take;
         if (c->pending == STORE_BUFFER) {
-            int rc = write_all(c->fd, c->mem, c->pending, err);
+            int rc = write_all(s, c->fd, c->mem, c->pending, err);
             if (rc < 0)
                 return rc;
             c->pending = 0;
@@ -126,7 +139,7 @@ static int append(emg_channel_store *s, size_t i, const double *x, size_t count,
     if (rc == 1)
         rc = spill(s, err);
     if (rc >= 0 && s->in_files)
-        rc = append_to_file(&s->ch[i], x, count, err);
+        rc = append_to_file(s, &s->ch[i], x, count, err);
     if (rc >= 0)
         s->header.channels[i].n_samples += (int64_t)count;
     return rc;
@@ -149,7 +162,7 @@ static int drain(emg_channel_store *s, emg_reader *r, emg_error *err)
     }
     for (size_t i = 0; rc >= 0 && s->in_files && i < s->n; i++) {
         store_channel *c = &s->ch[i];
-        rc = write_all(c->fd, c->mem, c->pending, err);
+        rc = write_all(s, c->fd, c->mem, c->pending, err);
         free(c->mem);
         c->mem = NULL;
         c->pending = 0;
@@ -166,7 +179,9 @@ int emg_channel_store_open(emg_channel_store **out, emg_reader *r, size_t memory
         return EMG_ERR_NOMEM;
     emg_header_init(&s->header);
     s->budget = memory_budget;
-    int rc = emg_header_copy(&s->header, emg_reader_header(r), err);
+    int rc = (s->input = emg_xstrdup(emg_reader_path(r), err)) ? EMG_OK : EMG_ERR_NOMEM;
+    if (rc >= 0)
+        rc = emg_header_copy(&s->header, emg_reader_header(r), err);
     s->n = s->header.n_channels;
     if (rc >= 0 && !(s->ch = emg_xcalloc(s->n + 1, sizeof *s->ch, err)))
         rc = EMG_ERR_NOMEM;
@@ -238,8 +253,9 @@ int emg_channel_store_read(const emg_channel_store *s, size_t channel, int64_t f
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
-            return emg_error_set(err, EMG_ERR_IO, "cannot read the channel spool: %s",
-                                 got < 0 ? strerror(errno) : "file shorter than written");
+            return emg_error_set(err, EMG_ERR_IO,
+                                 "%s: cannot read back the temporary copy of its channels: %s",
+                                 s->input, got < 0 ? strerror(errno) : "file shorter than written");
         p += got;
         at += got;
         left -= (size_t)got;
@@ -298,5 +314,6 @@ void emg_channel_store_close(emg_channel_store *s)
     }
     free(s->ch);
     emg_header_free(&s->header);
+    free(s->input);
     free(s);
 }

@@ -10,16 +10,18 @@
  * the worker too), in groups of four consecutive channels when the stage can
  * run them side by side (the zero-phase filter's vector lanes); results are
  * emitted in window order from the caller's thread.  When the noise floor is to be estimated from the whole recording,
- * results are parked in an unnamed temporary file and emitted at the end with
+ * results are parked in an unlinked temporary file and emitted at the end with
  * their snr_db and rest / low_snr flags. */
 #include "emgkit/features.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "io_internal.h"
 
@@ -82,6 +84,7 @@ struct emg_window_engine {
     int estimate;             /* park results and estimate the noise floor */
     FILE *park;
     size_t parked;
+    const char *input;  /* the reader's path, for messages (emg_window_engine_run) */
     double *scratch;          /* one record */
 };
 
@@ -98,6 +101,31 @@ static int grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
     *p = q;
     *cap = nc;
     return 0;
+}
+
+/* Window results wait in an unlinked file in $TMPDIR (recorded while it has a
+ * name, so that a signal cannot leave it behind). */
+static int open_park(emg_window_engine *e, emg_error *err)
+{
+    char path[4200];
+    int fd = emg_temp_file(path, sizeof path, "emgkit-windows", err);
+    if (fd < 0)
+        return fd;
+    e->park = fdopen(fd, "w+b");
+    emg_temp_discard(path);
+    if (!e->park) {
+        close(fd);
+        return EMG_ERR_NOMEM;
+    }
+    return EMG_OK;
+}
+
+static int park_failure(const emg_window_engine *e, emg_error *err)
+{
+    const char *dir = getenv("TMPDIR");
+    return emg_error_set(err, EMG_ERR_OUTPUT, "%s%scannot keep window results in a temporary "
+                         "file in %s: %s", e->input ? e->input : "", e->input ? ": " : "",
+                         dir && *dir ? dir : "/tmp", strerror(errno));
 }
 
 int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
@@ -202,13 +230,8 @@ int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
                            e->ch[0].fs, e->ch[0].skip_reason);
         goto fail;
     }
-    if (e->estimate) {
-        e->park = tmpfile();
-        if (!e->park) {
-            rc = emg_error_set(err, EMG_ERR_IO, "cannot create a temporary file for window results");
-            goto fail;
-        }
-    }
+    if (e->estimate && (rc = open_park(e, err)) < 0)
+        goto fail;
     *out = e;
     return 0;
 fail:
@@ -580,7 +603,7 @@ static int emit_ready(emg_window_engine *e, emg_error *err)
                 cs->powers[cs->n_powers++] = rec[2];
                 if (fwrite(&chan, sizeof chan, 1, e->park) != 1 ||
                     fwrite(rec, sizeof *rec, e->stride, e->park) != e->stride)
-                    return emg_error_set(err, EMG_ERR_IO, "cannot write window results to a temporary file");
+                    return park_failure(e, err);
                 e->parked++;
             } else {
                 int rc = deliver(e, c, rec);
@@ -645,12 +668,12 @@ static int replay_parked(emg_window_engine *e, emg_error *err)
     for (size_t c = 0; c < e->n_channels; c++)
         e->ch[c].noise_rms = estimate_noise_rms(&e->ch[c]);
     if (fflush(e->park) != 0 || fseek(e->park, 0, SEEK_SET) != 0)
-        return emg_error_set(err, EMG_ERR_IO, "cannot read back the temporary window results");
+        return park_failure(e, err);
     for (size_t i = 0; i < e->parked; i++) {
         double chan;
         if (fread(&chan, sizeof chan, 1, e->park) != 1 ||
             fread(e->scratch, sizeof(double), e->stride, e->park) != e->stride)
-            return emg_error_set(err, EMG_ERR_IO, "cannot read back the temporary window results");
+            return park_failure(e, err);
         size_t c = (size_t)chan;
         double noise = e->ch[c].noise_rms;
         unsigned flags = (unsigned)e->scratch[1];
@@ -706,6 +729,7 @@ int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err)
 {
     const emg_block *blk;
     int rc;
+    e->input = emg_reader_path(r);
     while ((rc = emg_reader_read(r, &blk, err)) > 0) {
         rc = emg_window_engine_push(e, blk, err);
         if (rc < 0)

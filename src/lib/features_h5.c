@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io_internal.h"
+#include "io_hdf5_internal.h"
 
 enum { CHUNK_ROWS = 4096 };
 
@@ -34,10 +34,10 @@ struct emg_table_h5 {
 
 static int h5_fail(emg_error *err, const char *path, const char *what)
 {
-    return emg_error_set(err, EMG_ERR_OUTPUT, "%s: HDF5: cannot %s", path, what);
+    return emg_h5_fail(err, EMG_ERR_OUTPUT, path, what);
 }
 
-int emg_table_h5_open(emg_table_h5 **out, const char *path, const char *group,
+static int open_table(emg_table_h5 **out, const char *path, const char *group,
                       size_t n_columns, const char *const *columns,
                       const char *const *channel_names, size_t n_channels, emg_error *err)
 {
@@ -62,11 +62,11 @@ int emg_table_h5_open(emg_table_h5 **out, const char *path, const char *group,
         emg_table_h5_abort(t);
         return rc;
     }
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the library never prints */
     t->file = H5Fcreate(t->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (t->file < 0) {
+        rc = h5_fail(err, path, "cannot create the HDF5 file");
         emg_table_h5_abort(t);
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot create the HDF5 file", path);
+        return rc;
     }
     t->group = H5Gcreate2(t->file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = CHUNK_ROWS;
@@ -74,13 +74,15 @@ int emg_table_h5_open(emg_table_h5 **out, const char *path, const char *group,
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 1, &chunk);
     H5Pset_deflate(dcpl, 4);
+    hid_t dapl = emg_h5_uncached_chunks();
     for (size_t c = 0; c < n_columns && t->group >= 0; c++) {
         t->is_int[c] = !strcmp(columns[c], "channel") || !strcmp(columns[c], "flags");
         t->dset[c] = H5Dcreate2(t->group, columns[c], t->is_int[c] ? H5T_STD_I32LE : H5T_IEEE_F64LE,
-                                space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+                                space, H5P_DEFAULT, dcpl, dapl);
         if (t->dset[c] < 0)
             break;
     }
+    H5Pclose(dapl);
     H5Pclose(dcpl);
     H5Sclose(space);
     int ok = t->group >= 0 && (n_columns == 0 || t->dset[n_columns - 1] >= 0);
@@ -124,11 +126,22 @@ int emg_table_h5_open(emg_table_h5 **out, const char *path, const char *group,
         free(joined);
     }
     if (!ok) {
+        rc = h5_fail(err, path, "cannot create the feature datasets");
         emg_table_h5_abort(t);
-        return h5_fail(err, path, "create the feature datasets");
+        return rc;
     }
     *out = t;
     return 0;
+}
+
+int emg_table_h5_open(emg_table_h5 **out, const char *path, const char *group,
+                      size_t n_columns, const char *const *columns,
+                      const char *const *channel_names, size_t n_channels, emg_error *err)
+{
+    h5_quiet q = h5_quiet_begin();
+    int rc = open_table(out, path, group, n_columns, columns, channel_names, n_channels, err);
+    h5_quiet_end(q);
+    return rc;
 }
 
 static int flush_rows(emg_table_h5 *t, emg_error *err)
@@ -161,7 +174,7 @@ static int flush_rows(emg_table_h5 *t, emg_error *err)
     free(col);
     free(icol);
     if (!ok)
-        return h5_fail(err, t->final, "write feature rows");
+        return h5_fail(err, t->final, "cannot write table rows");
     t->n_written = size;
     t->n_buffered = 0;
     return 0;
@@ -174,24 +187,25 @@ int emg_table_h5_append(emg_table_h5 *t, const double *row, emg_error *err)
      * without power) is as undefined to a reader as in the TSV tables. */
     for (size_t c = 0; c < t->n_columns; c++)
         dst[c] = isfinite(row[c]) ? row[c] : NAN;
-    if (++t->n_buffered == CHUNK_ROWS)
-        return flush_rows(t, err);
-    return 0;
+    if (++t->n_buffered < CHUNK_ROWS)
+        return 0;
+    h5_quiet q = h5_quiet_begin();
+    int rc = flush_rows(t, err);
+    h5_quiet_end(q);
+    return rc;
+}
+
+static void close_objects(emg_table_h5 *t)
+{
+    for (size_t c = 0; t->dset && c < t->n_columns; c++)
+        emg_h5_close_id(&t->dset[c], H5Dclose);
+    emg_h5_close_id(&t->group, H5Gclose);
 }
 
 static void close_handles(emg_table_h5 *t)
 {
-    for (size_t c = 0; t->dset && c < t->n_columns; c++)
-        if (t->dset[c] >= 0)
-            H5Dclose(t->dset[c]);
-    if (t->group >= 0)
-        H5Gclose(t->group);
-    if (t->file >= 0)
-        H5Fclose(t->file);
-    t->group = t->file = -1;
-    if (t->dset)
-        for (size_t c = 0; c < t->n_columns; c++)
-            t->dset[c] = -1;
+    close_objects(t);
+    emg_h5_close_id(&t->file, H5Fclose);
 }
 
 static void table_free(emg_table_h5 *t)
@@ -202,17 +216,36 @@ static void table_free(emg_table_h5 *t)
     free(t);
 }
 
-int emg_table_h5_close(emg_table_h5 *t, emg_error *err)
+/* Everything reaches the disk before anything is closed: a full disk shows up
+ * while the file can still be dropped cleanly (emg_h5_abandon). */
+static int close_table(emg_table_h5 *t, emg_error *err)
 {
     int rc = flush_rows(t, err);
-    if (rc == 0 && H5Fflush(t->file, H5F_SCOPE_GLOBAL) < 0)
-        rc = h5_fail(err, t->final, "flush the file");
-    close_handles(t);
-    if (rc == 0 && rename(t->tmp, t->final) != 0)
-        rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot move the finished file into place", t->final);
+    if (rc == 0)
+        rc = emg_h5_complete(t->file, t->final, err);
     if (rc < 0)
-        remove(t->tmp);
+        emg_h5_abandon(t->file);
+    close_objects(t);
+    if (rc == 0)
+        rc = emg_h5_complete(t->file, t->final, err); /* what closing the objects wrote */
+    if (rc < 0)
+        emg_h5_abandon(t->file);
+    if (t->file >= 0 && H5Fclose(t->file) < 0 && rc == 0)
+        rc = h5_fail(err, t->final, "cannot complete the HDF5 file");
+    t->file = -1;
+    if (rc == 0)
+        rc = emg_temp_commit(t->tmp, t->final, err);
+    else
+        emg_temp_discard(t->tmp);
     table_free(t);
+    return rc;
+}
+
+int emg_table_h5_close(emg_table_h5 *t, emg_error *err)
+{
+    h5_quiet q = h5_quiet_begin();
+    int rc = close_table(t, err);
+    h5_quiet_end(q);
     return rc;
 }
 
@@ -220,9 +253,10 @@ void emg_table_h5_abort(emg_table_h5 *t)
 {
     if (!t)
         return;
-    int had_file = t->file >= 0;
+    h5_quiet q = h5_quiet_begin();
+    emg_h5_abandon(t->file);
     close_handles(t);
-    if (had_file)
-        remove(t->tmp);
+    h5_quiet_end(q);
+    emg_temp_discard(t->tmp);
     table_free(t);
 }

@@ -115,7 +115,7 @@ struct emg_reader {
     const emg_format_reader *ops;
     void *state;
     emg_format format;
-    char *spool_path;      /* temporary copy of stdin, removed at close */
+    char *spool_path;      /* temporary copy of stdin, unlinked once the module opened it */
     emg_header source;     /* the module's header, all channels */
     emg_header header;     /* what the caller sees: selection and range applied */
     int *selection;        /* header channel j is source channel selection[j] */
@@ -131,6 +131,7 @@ struct emg_reader {
 
 const emg_header *emg_reader_header(const emg_reader *r) { return &r->header; }
 emg_format emg_reader_format(const emg_reader *r) { return r->format; }
+const char *emg_reader_path(const emg_reader *r) { return r->path; }
 
 static int read_head(const char *path, unsigned char *head, size_t cap, size_t *len,
                      emg_error *err)
@@ -194,13 +195,31 @@ const emg_format_reader *emg_path_reader(const char *path, emg_format format)
     return detect_format(head, len, path);
 }
 
+static const char *temp_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+/* A failure to make a temporary file, told as what it stopped (prefix). */
+static void prefix_error(emg_error *err, const char *prefix)
+{
+    if (!err)
+        return;
+    char message[EMG_ERROR_MESSAGE_MAX];
+    snprintf(message, sizeof message, "%s: %.400s", prefix, err->message);
+    emg_strlcpy(err->message, message, sizeof err->message);
+}
+
 /* Copy stdin (after the bytes already read into head) into a temporary file. */
 static int spool_stdin(emg_reader *r, const unsigned char *head, size_t len, emg_error *err)
 {
     char path[4096];
     int fd = emg_temp_file(path, sizeof path, "emgkit-stdin", err);
-    if (fd < 0)
+    if (fd < 0) {
+        prefix_error(err, "-: cannot copy standard input");
         return fd;
+    }
     r->spool_path = emg_xstrdup(path, err);
     FILE *out = fdopen(fd, "wb");
     if (!r->spool_path || !out) {
@@ -208,7 +227,7 @@ static int spool_stdin(emg_reader *r, const unsigned char *head, size_t len, emg
             fclose(out);
         else
             close(fd);
-        unlink(path);
+        emg_temp_discard(path);
         return EMG_ERR_NOMEM;
     }
     int ok = fwrite(head, 1, len, out) == len;
@@ -216,10 +235,14 @@ static int spool_stdin(emg_reader *r, const unsigned char *head, size_t len, emg
     size_t got;
     while (ok && (got = fread(buf, 1, sizeof buf, stdin)) > 0)
         ok = fwrite(buf, 1, got, out) == got;
-    ok = ok && !ferror(stdin);
+    int read_error = ferror(stdin);
     ok = (fclose(out) == 0) && ok;
+    if (read_error)
+        return emg_error_set(err, EMG_ERR_IO, "-: read error on standard input");
     if (!ok)
-        return emg_error_set(err, EMG_ERR_IO, "-: cannot copy standard input to %s", path);
+        return emg_error_set(err, EMG_ERR_OUTPUT,
+                             "-: cannot copy standard input to a temporary file in %s: %s",
+                             temp_dir(), strerror(errno));
     return EMG_OK;
 }
 
@@ -427,6 +450,10 @@ int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *
     for (size_t i = 0; rc >= 0 && r->spool_path && i < r->source.n_notes; i++) {
         name_stdin(r->source.notes[i], open_path);
     }
+    /* The module holds the copy open: its name can go now, so that nothing is
+     * left behind however the program ends. */
+    if (r->spool_path)
+        emg_temp_discard(r->spool_path);
     if (rc >= 0)
         rc = validate_header(path, &r->source, err);
     size_t n = r->source.n_channels;
@@ -564,8 +591,11 @@ int emg_reader_read(emg_reader *r, const emg_block **block, emg_error *err)
         }
         emg_block_clear(&r->raw);
         int rc = r->ops->read(r->state, &r->raw, err);
-        if (rc < 0)
+        if (rc < 0) {
+            if (r->spool_path && err)
+                name_stdin(err->message, r->spool_path);
             return rc;
+        }
         if (rc == 0)
             return check_complete(r, err);
         if (r->raw.n_channels != r->source.n_channels)
@@ -591,7 +621,7 @@ void emg_reader_close(emg_reader *r)
     if (r->ops && r->state)
         r->ops->close(r->state);
     if (r->spool_path) {
-        unlink(r->spool_path);
+        emg_temp_discard(r->spool_path); /* a no-op unless opening failed early */
         free(r->spool_path);
     }
     emg_header_free(&r->source);
@@ -655,18 +685,6 @@ static int refuse_gaps(const emg_writer *w, const emg_block *block, emg_error *e
     return EMG_OK;
 }
 
-int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err)
-{
-    static unsigned counter;
-    const char *base = emg_basename(final_path);
-    int dir_len = (int)(base - final_path);
-    int len = snprintf(out, n, "%.*s.%s.tmp-%ld-%u", dir_len, final_path, base, (long)getpid(),
-                       counter++);
-    if (len < 0 || (size_t)len >= n)
-        return emg_error_set(err, EMG_ERR_ARG, "%s: path too long", final_path);
-    return EMG_OK;
-}
-
 int emg_writer_add_file(emg_writer *w, const char *tmp_path, const char *final_path,
                         emg_error *err)
 {
@@ -688,8 +706,7 @@ int emg_writer_add_file(emg_writer *w, const char *tmp_path, const char *final_p
 static void remove_temporaries(emg_writer *w)
 {
     for (size_t i = 0; i < w->n_files; i++)
-        if (strcmp(w->files[i].tmp, "-"))
-            unlink(w->files[i].tmp);
+        emg_temp_discard(w->files[i].tmp);
 }
 
 static void free_writer(emg_writer *w)
@@ -709,9 +726,8 @@ static int stdout_spool_path(char *out, size_t n, emg_error *err)
 {
     int fd = emg_temp_file(out, n, "emgkit-out", err);
     if (fd < 0) {
-        if (err)
-            err->status = EMG_ERR_OUTPUT; /* the output cannot be made, not the input */
-        return EMG_ERR_OUTPUT;
+        prefix_error(err, "-: cannot write standard output");
+        return fd;
     }
     close(fd);
     return EMG_OK;
@@ -758,8 +774,8 @@ int emg_writer_open(emg_writer **out, const char *path, emg_format format,
         rc = stdout_spool_path(tmp, sizeof tmp, err);
     else
         rc = emg_temp_path(tmp, sizeof tmp, path, err);
-    if (rc >= 0)
-        rc = emg_writer_add_file(w, tmp, path, err);
+    if (rc >= 0 && (rc = emg_writer_add_file(w, tmp, path, err)) < 0)
+        emg_temp_discard(tmp);
     if (rc >= 0) {
         w->ops = ops;
         rc = output_status(ops->open(&w->state, w, tmp, path, format, hdr, opts, err), err);
@@ -784,7 +800,8 @@ static int copy_to_stdout(const char *path, emg_error *err)
 {
     FILE *in = fopen(path, "rb");
     if (!in)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", path, strerror(errno));
+        return emg_error_set(err, EMG_ERR_OUTPUT, "-: cannot read back the temporary copy: %s",
+                             strerror(errno));
     char buf[65536];
     size_t got;
     int ok = 1;
@@ -809,9 +826,9 @@ static int commit_files(emg_writer *w, emg_error *err)
             }
             continue;
         }
-        if (rename(f->tmp, f->final) != 0)
-            return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot move into place: %s",
-                                 f->final, strerror(errno));
+        int rc = emg_temp_commit(f->tmp, f->final, err);
+        if (rc < 0)
+            return rc;
     }
     return EMG_OK;
 }

@@ -632,6 +632,7 @@ typedef struct edf_writer {
     int handle;                 /* EDFlib handle, -1 before start */
     int bdf;
     char path[4200];            /* where EDFlib writes (the core's temporary path) */
+    char name[4096];            /* the user's output path, for messages */
     emg_header hdr;             /* copy of the header given to open */
     size_t n;
     long record_units;          /* record duration in units of 10 us */
@@ -721,7 +722,7 @@ static int choose_record(edf_writer *w, emg_error *err)
     return emg_error_set(err, EMG_ERR_UNSUPPORTED,
                          "%s: the sampling rates have no common EDF data record duration "
                          "(1 ms to 60 s with a whole number of samples per channel)",
-                         w->path);
+                         w->name);
 }
 
 /* The channel's own ADC range can be written when it fits the format and
@@ -783,7 +784,7 @@ static int set_ranges(edf_writer *w, emg_error *err)
             return emg_error_set(err, EMG_ERR_UNSUPPORTED,
                                  "%s: channel '%s': physical range cannot be written in the "
                                  "8 characters EDF allows; change its unit",
-                                 w->path, ch->name);
+                                 w->name, ch->name);
     }
     return EMG_OK;
 }
@@ -949,7 +950,7 @@ static int write_annotation(edf_writer *w, const emg_annotation *a, emg_error *e
     snprintf(text, sizeof text, "%.*s%s", (int)len, a->text, suffix);
     long long on = llround(onset * 1e4), dur = duration > 0 ? llround(duration * 1e4) : -1;
     if (edfwrite_annotation_utf8(w->handle, on, dur, text) < 0)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: EDFlib refused annotation '%s'", w->path,
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: EDFlib refused annotation '%s'", w->name,
                              text);
     w->annotations++;
     return EMG_OK;
@@ -966,7 +967,7 @@ static int start_edflib(edf_writer *w, long long records, size_t annotations, em
     if (w->handle < 0) {
         int code = w->handle;
         w->handle = -1;
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: EDFlib: %s", w->path, edflib_words(code));
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: EDFlib: %s", w->name, edflib_words(code));
     }
     int bad = 0;
     if (w->record_units != 100000L)
@@ -977,7 +978,7 @@ static int start_edflib(edf_writer *w, long long records, size_t annotations, em
         bad |= set_signal(w, i);
     if (bad)
         return emg_error_set(err, EMG_ERR_OUTPUT, "%s: EDFlib refused the signal parameters",
-                             w->path);
+                             w->name);
     set_identity(w);
     for (size_t k = 0; rc >= 0 && k < w->hdr.n_annotations; k++)
         rc = write_annotation(w, &w->hdr.annotations[k], err);
@@ -1008,7 +1009,7 @@ static int emit_record(edf_writer *w, emg_error *err)
             memmove(w->pending[i], w->pending[i] + spr, w->n_pending[i] * sizeof(double));
     }
     if (edf_blockwrite_digital_samples(w->handle, w->record) < 0)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: EDFlib: write error: %s", w->path,
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: EDFlib: write error: %s", w->name,
                              strerror(errno));
     w->records++;
     return EMG_OK;
@@ -1055,7 +1056,7 @@ static int edf_writer_write(void *state, const emg_block *blk, emg_error *err)
     edf_writer *w = state;
     if (blk->n_channels != w->n)
         return emg_error_set(err, EMG_ERR_ARG, "%s: block has %zu channels, header %zu",
-                             w->path, blk->n_channels, w->n);
+                             w->name, blk->n_channels, w->n);
     return w->spooling ? emg_spool_write(&w->spool, blk, err) : feed(w, blk, err);
 }
 
@@ -1129,6 +1130,7 @@ static int edf_writer_open(void **state, struct emg_writer *ew, const char *tmp_
     w->bdf = format == EMG_FORMAT_BDF;
     w->n = hdr->n_channels;
     emg_strlcpy(w->path, tmp_path, sizeof w->path);
+    emg_strlcpy(w->name, final_path, sizeof w->name);
     int rc = emg_header_copy(&w->hdr, hdr, err);
     if (rc >= 0)
         rc = allocate(w, err);
@@ -1142,7 +1144,7 @@ static int edf_writer_open(void **state, struct emg_writer *ew, const char *tmp_
     /* Spool first: the header needs each channel's range (from the data, or
      * the calibration if the data stay inside it) and the annotation count. */
     if (rc >= 0) {
-        rc = emg_spool_open(&w->spool, tmp_path, w->n, err);
+        rc = emg_spool_open(&w->spool, tmp_path, final_path, w->n, err);
         w->spooling = rc >= 0;
     }
     if (rc < 0) {
@@ -1188,7 +1190,7 @@ static int patch_limits(edf_writer *w, emg_error *err)
 {
     FILE *f = fopen(w->path, "r+b");
     if (!f)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", w->path, strerror(errno));
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", w->name, strerror(errno));
     size_t ns = w->n + (size_t)w->annotation_signals;
     int ok = 1;
     for (size_t i = 0; ok && i < w->n; i++) {
@@ -1201,7 +1203,7 @@ static int patch_limits(edf_writer *w, emg_error *err)
     }
     ok = (fclose(f) == 0) && ok;
     return ok ? EMG_OK : emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot finish the header",
-                                       w->path);
+                                       w->name);
 }
 
 /* EDFlib writes annotation onsets in 100-us steps, too coarse to say which
@@ -1227,7 +1229,7 @@ static int patch_end_onset(edf_writer *w, emg_error *err)
                    (k % w->annotation_signals) * slot_bytes;
     FILE *f = fopen(w->path, "r+b");
     if (!f)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", w->path, strerror(errno));
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", w->name, strerror(errno));
     char slot[114];
     int ok = fseeko(f, (off_t)at, SEEK_SET) == 0 && fread(slot, 1, sizeof slot, f) == sizeof slot;
     const char *mark = "\x14Recording ends\x14";
@@ -1252,7 +1254,7 @@ static int patch_end_onset(edf_writer *w, emg_error *err)
     }
     ok = (fclose(f) == 0) && ok;
     return ok ? EMG_OK : emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot finish the annotations",
-                                       w->path);
+                                       w->name);
 }
 
 static int edf_writer_finish(void *state, emg_error *err)
@@ -1274,19 +1276,19 @@ static int edf_writer_finish(void *state, emg_error *err)
         rc = flush_partial(w, err);
     if (rc >= 0 && w->records == 0)
         rc = emg_error_set(err, EMG_ERR_ARG, "%s: no samples: an EDF file needs one data record",
-                           w->path);
+                           w->name);
     long long slots = (w->records > 0 ? w->records : 1) * w->annotation_signals;
     if (rc >= 0 && (long long)w->annotations > slots)
         rc = emg_error_set(err, EMG_ERR_OUTPUT,
                            "%s: %zu annotations do not fit in %lld data records x %d "
-                           "annotation signals", w->path, w->annotations, w->records,
+                           "annotation signals", w->name, w->annotations, w->records,
                            w->annotation_signals);
     if (w->handle >= 0) {
         int closed = edfclose_file(w->handle);
         w->handle = -1;
         if (rc >= 0 && closed < 0)
             rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: EDFlib: cannot finish the file",
-                               w->path);
+                               w->name);
     }
     if (rc >= 0)
         rc = patch_limits(w, err);

@@ -13,11 +13,17 @@
  * does not grow with the recording's length.  HDF5's automatic error printing
  * is silenced during each call (and the caller's setting restored): failures
  * come back as emg_error messages naming the file. */
+#define _GNU_SOURCE /* memfd_create */
+#include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "emgkit/emgkit.h"
 #include "io_hdf5_internal.h"
@@ -30,6 +36,9 @@
  * counts finite whatever the file claims. */
 #define HDF5_MIN_FS 1e-6
 #define HDF5_MAX_FS 1e8
+/* Opening (all metadata, PLUX checks, NWB timestamps) takes longer than this
+ * only when libhdf5 loops on a damaged file. */
+#define HDF5_OPEN_SECONDS 60
 /* Attributes and metadata datasets (labels, annotation columns) are read whole. */
 #define HDF5_MAX_ITEMS (1 << 24)
 #define HDF5_MAX_STRING (1 << 20)
@@ -43,15 +52,7 @@
 #define h5_reclaim H5Dvlen_reclaim
 #endif
 
-/* The library never prints, but HDF5 dumps its error stack on stderr unless told
- * not to.  Each entry point below silences it and restores the caller's setting,
- * so a program that uses HDF5 itself keeps its own error reporting. */
-typedef struct h5_quiet {
-    H5E_auto2_t func;
-    void *data;
-} h5_quiet;
-
-static h5_quiet h5_quiet_begin(void)
+h5_quiet h5_quiet_begin(void)
 {
     h5_quiet q = {NULL, NULL};
     H5Eget_auto2(H5E_DEFAULT, &q.func, &q.data);
@@ -59,9 +60,72 @@ static h5_quiet h5_quiet_begin(void)
     return q;
 }
 
-static void h5_quiet_end(h5_quiet q)
+void h5_quiet_end(h5_quiet q)
 {
     H5Eset_auto2(H5E_DEFAULT, q.func, q.data);
+}
+
+/* The descriptor of a file opened with the default (sec2) driver, or -1. */
+static int file_descriptor(hid_t file)
+{
+    void *handle = NULL;
+    if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || !handle)
+        return -1;
+    return *(int *)handle;
+}
+
+/* Somewhere to write that cannot be full: an anonymous file in memory (only
+ * the pages written take memory), else /dev/null. */
+static int scratch_descriptor(void)
+{
+#ifdef MFD_CLOEXEC
+    int fd = memfd_create("emgkit-abandoned-hdf5", MFD_CLOEXEC);
+    if (fd >= 0)
+        return fd;
+#endif
+    return open("/dev/null", O_RDWR | O_CLOEXEC);
+}
+
+void emg_h5_abandon(hid_t file)
+{
+    int fd = file >= 0 ? file_descriptor(file) : -1;
+    if (fd < 0)
+        return;
+    int scratch = scratch_descriptor();
+    if (scratch >= 0) {
+        dup2(scratch, fd);
+        close(scratch);
+    }
+}
+
+hid_t emg_h5_uncached_chunks(void)
+{
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    if (dapl >= 0)
+        H5Pset_chunk_cache(dapl, 0, 0, 1.0);
+    return dapl;
+}
+
+int emg_h5_complete(hid_t file, const char *path, emg_error *err)
+{
+    /* Everything a flush writes lies below the end of allocated space (chunks
+     * are written, and allocated, by H5Dwrite: emg_h5_uncached_chunks).
+     * Reserving the disk blocks up to there first turns a full disk into an
+     * error here, before HDF5 has flushed anything: a failed flush leaves
+     * HDF5 1.10's metadata cache unable to flush again, so the file could
+     * never be closed, and HDF5's clean-up at exit would crash on it.  This
+     * also extends the file to that end, which H5Fclose would otherwise do. */
+    haddr_t end;
+    int fd = file_descriptor(file);
+    if (fd >= 0 && H5Fget_eoa(file, &end) >= 0 && end > 0) {
+        int rc = posix_fallocate(fd, 0, (off_t)end);
+        if (rc != 0 && rc != EOPNOTSUPP && rc != EINVAL)
+            return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot complete the HDF5 file: %s",
+                                 path, strerror(rc));
+    }
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
+        return emg_h5_fail(err, EMG_ERR_OUTPUT, path, "cannot complete the HDF5 file");
+    return EMG_OK;
 }
 
 /* File access: lock the file where the filesystem can, and go on without a lock
@@ -96,15 +160,37 @@ static void close_keeping_errors(hid_t *id, herr_t (*closer)(hid_t), int failed)
 static herr_t innermost_error(unsigned n, const H5E_error2_t *e, void *data)
 {
     if (n == 0 && e->desc)
-        emg_strlcpy(data, e->desc, 160);
+        emg_strlcpy(data, e->desc, 400);
     return 0;
+}
+
+/* HDF5's message in one line and without our temporary file's name: a failed
+ * system call ("file write failed: time = ..., filename = '.out.h5.tmp-1-0',
+ * ..., error message = 'No space left on device', ...") keeps its first
+ * words and the system's message; anything else is cut at the first newline. */
+static void one_line_detail(char *detail, size_t size)
+{
+    const char *system = strstr(detail, "error message = '");
+    const char *colon = strchr(detail, ':');
+    if (system && colon && colon < system) {
+        char message[160];
+        emg_strlcpy(message, system + strlen("error message = '"), sizeof message);
+        char *quote = strchr(message, '\'');
+        if (quote)
+            *quote = '\0';
+        char words[160];
+        snprintf(words, sizeof words, "%.*s", (int)(colon - detail), detail);
+        snprintf(detail, size, "%s: %s", words, message);
+    }
+    detail[strcspn(detail, "\r\n")] = '\0';
 }
 
 /* Fail with the innermost HDF5 message, e.g. "truncated file: eof = ...". */
 int emg_h5_fail(emg_error *err, emg_status status, const char *path, const char *what)
 {
-    char detail[160] = "";
+    char detail[400] = "";
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, detail);
+    one_line_detail(detail, sizeof detail);
     H5Eclear2(H5E_DEFAULT);
     if (detail[0])
         return emg_error_set(err, status, "%s: %s (HDF5: %s)", path, what, detail);
@@ -746,11 +832,32 @@ static int open_reader(void **state, const char *path, const emg_read_options *o
     return EMG_OK;
 }
 
+typedef struct open_args {
+    const char *path;
+    const emg_read_options *opts;
+} open_args;
+
+/* The whole open, in the isolated copy: only whether it crashes or hangs matters. */
+static int trial_open(void *ctx)
+{
+    const open_args *a = ctx;
+    void *state = NULL;
+    emg_header hdr;
+    emg_format detected;
+    emg_header_init(&hdr);
+    return open_reader(&state, a->path, a->opts, &hdr, &detected, NULL);
+}
+
 static int hdf5_open(void **state, const char *path, const emg_read_options *opts,
                      emg_header *hdr, emg_format *detected, emg_error *err)
 {
     h5_quiet q = h5_quiet_begin();
-    int rc = open_reader(state, path, opts, hdr, detected, err);
+    /* libhdf5 itself can crash or loop on a damaged file's metadata: try the
+     * open in a copy of the process first (isolate.c). */
+    open_args args = {path, opts};
+    int rc = emg_try_isolated(trial_open, &args, HDF5_OPEN_SECONDS, path, "HDF5 file", err);
+    if (rc >= 0)
+        rc = open_reader(state, path, opts, hdr, detected, err);
     h5_quiet_end(q);
     return rc;
 }
@@ -844,6 +951,7 @@ static void writer_free(h5_writer *w)
 {
     if (!w)
         return;
+    emg_h5_abandon(w->file); /* still open: the output is being dropped */
     for (size_t i = 0; i < w->n_channels; i++) {
         if (w->dset)
             emg_h5_close_id(&w->dset[i], H5Dclose);
@@ -912,7 +1020,9 @@ static hid_t create_channel(h5_writer *w, size_t i, const emg_channel *ch)
         H5Pset_shuffle(dcpl);
         H5Pset_deflate(dcpl, HDF5_DEFLATE_LEVEL);
     }
-    hid_t d = H5Dcreate2(w->channels, name, w->file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t dapl = emg_h5_uncached_chunks();
+    hid_t d = H5Dcreate2(w->channels, name, w->file_type, space, H5P_DEFAULT, dcpl, dapl);
+    emg_h5_close_id(&dapl, H5Pclose);
     emg_h5_close_id(&dcpl, H5Pclose);
     emg_h5_close_id(&space, H5Sclose);
     if (d < 0)
@@ -1145,14 +1255,22 @@ static int finish_file(void *state, emg_error *err)
         rc = flush_channel(w, i, err);
     if (rc >= 0)
         rc = write_annotations(w, err);
+    /* Everything reaches the disk before anything is closed: a full disk shows
+     * up here, while the file can still be dropped cleanly (writer_free). */
+    if (rc >= 0)
+        rc = emg_h5_complete(w->file, w->path, err);
+    if (rc < 0)
+        emg_h5_abandon(w->file);
     for (size_t i = 0; i < w->n_channels; i++)
         emg_h5_close_id(&w->dset[i], H5Dclose);
     emg_h5_close_id(&w->channels, H5Gclose);
     emg_h5_close_id(&w->recording, H5Gclose);
-    /* Closing the file flushes the metadata cache: a full disk shows up here. */
-    if (w->file >= 0 && H5Fclose(w->file) < 0 && rc >= 0)
+    if (rc >= 0)
+        rc = emg_h5_complete(w->file, w->path, err); /* what closing the objects wrote */
+    if (rc >= 0 && H5Fclose(w->file) < 0)
         rc = emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot complete the HDF5 file");
-    w->file = H5I_INVALID_HID;
+    if (rc >= 0)
+        w->file = H5I_INVALID_HID;
     return rc;
 }
 

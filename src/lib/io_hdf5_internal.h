@@ -49,7 +49,34 @@ int emg_h5_ensure_scratch(h5_reader *r, size_t n, emg_error *err);
 /* False when a dataset claims more samples than the file can hold (damaged size). */
 int emg_h5_plausible_length(hid_t file, hid_t dset, hsize_t rows, hsize_t cols);
 
-/* Fail with status and the innermost HDF5 message: "PATH: WHAT (HDF5: ...)". */
+/* The library never prints, but HDF5 dumps its error stack on stderr unless
+ * told not to.  Every entry point that calls HDF5 brackets its work with these,
+ * which silence it and then restore the caller's setting, so a program that
+ * uses HDF5 itself keeps its own error reporting. */
+typedef struct h5_quiet {
+    H5E_auto2_t func;
+    void *data;
+} h5_quiet;
+h5_quiet h5_quiet_begin(void);
+void h5_quiet_end(h5_quiet q);
+
+/* Before closing a file that is being dropped (a failed or aborted output):
+ * point its descriptor at /dev/null, so that closing writes nothing.  HDF5
+ * cannot close a file whose last writes fail (a full disk): the file stays
+ * half-closed, and HDF5's clean-up at exit then crashes on it. */
+void emg_h5_abandon(hid_t file);
+/* Dataset access for an output's chunked datasets: no chunk cache, so that
+ * each chunk is allocated and written by H5Dwrite (whose failure HDF5 survives),
+ * never by a flush. */
+hid_t emg_h5_uncached_chunks(void);
+/* Before closing a finished output: reserve its disk space, then flush it, so
+ * that a full disk fails here, cleanly, and the close has nothing left that
+ * could fail.  A failure names path (EMG_ERR_OUTPUT); the caller then drops
+ * the file (emg_h5_abandon). */
+int emg_h5_complete(hid_t file, const char *path, emg_error *err);
+
+/* Fail with status and the innermost HDF5 message, in one line:
+ * "PATH: WHAT (HDF5: ...)". */
 int emg_h5_fail(emg_error *err, emg_status status, const char *path, const char *what);
 void emg_h5_close_id(hid_t *id, herr_t (*closer)(hid_t));
 

@@ -42,6 +42,9 @@ typedef struct emg_format_writer {
     void (*destroy)(void *state);
 } emg_format_writer;
 
+/* The path a reader was opened with ("-" for standard input), for messages. */
+const char *emg_reader_path(const struct emg_reader *r);
+
 /* Register an additional temporary file that becomes final_path on commit. */
 int emg_writer_add_file(struct emg_writer *w, const char *tmp_path, const char *final_path,
                         emg_error *err);
@@ -92,6 +95,14 @@ int emg_save_by_seconds(const char *path, emg_format format, const emg_header *h
 void emg_write_note(const emg_write_options *opts, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Run step(ctx) first in a forked copy of the process (isolate.c), for steps
+ * that a damaged input can make crash or hang inside a third-party library.
+ * EMG_ERR_FORMAT ("PATH: corrupt WHAT: ...") when the copy died of a signal or
+ * did not finish within seconds; otherwise EMG_OK, and the caller runs the
+ * step for real (also when fork is not possible). */
+int emg_try_isolated(int (*step)(void *ctx), void *ctx, double seconds, const char *path,
+                     const char *what, emg_error *err);
+
 /* Small shared helpers (util.c). */
 /* Index of name in names[0..n) ignoring case, or -1. */
 int emg_name_index(const char *const *names, size_t n, const char *name);
@@ -140,7 +151,8 @@ void emg_strlcpy(char *dst, const char *src, size_t n);
 const char *emg_basename(const char *path);
 int emg_str_ieq(const char *a, const char *b);
 /* Create and open a temporary file $TMPDIR/STEM-XXXXXX (else /tmp); its name
- * in path.  The descriptor, or EMG_ERR_IO. */
+ * in path, recorded like emg_temp_path()'s until emg_temp_discard().  The
+ * descriptor, or EMG_ERR_OUTPUT (the message names the directory). */
 int emg_temp_file(char *path, size_t n, const char *stem, emg_error *err);
 /* Open path for reading into *out only if it is a regular file: a FIFO,
  * device or directory named inside a recording would block or make no sense.

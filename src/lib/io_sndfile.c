@@ -662,6 +662,7 @@ typedef struct sf_writer {
     emg_format format;
     int bits;                /* integer PCM bits, 0 for float */
     char path[4200];
+    char name[4096]; /* the user's output path, for messages */
     emg_header hdr;
     size_t n;
     double *full_scale;      /* per channel: physical value of digital full scale */
@@ -808,11 +809,11 @@ static int write_comment(sf_writer *w, emg_error *err)
         rc = emg_error_set(err, EMG_ERR_UNSUPPORTED,
                            "%s: names, scale and %zu annotations need %zu bytes of metadata; "
                            "%s keeps %zu (write FLAC, EDF+ or HDF5 instead)",
-                           w->path, w->hdr.n_annotations + w->n_late, len,
+                           w->name, w->hdr.n_annotations + w->n_late, len,
                            emg_format_name(w->format), limit);
     else if (sf_set_string(w->sf, SF_STR_COMMENT, buf) != 0)
         rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: libsndfile: cannot store the comment: %s",
-                           w->path, sf_strerror(w->sf));
+                           w->name, sf_strerror(w->sf));
     if (rc >= 0)
         sf_set_string(w->sf, SF_STR_SOFTWARE, "emgkit " EMGKIT_VERSION);
     free(buf);
@@ -847,7 +848,7 @@ static int start_sndfile(sf_writer *w, emg_error *err)
 {
     w->sf = sf_open(w->path, SFM_WRITE, &w->info);
     if (!w->sf)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: libsndfile: %s", w->path,
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: libsndfile: %s", w->name,
                              sf_strerror(NULL));
     if (w->bits == 0)
         sf_command(w->sf, SFC_SET_NORM_DOUBLE, NULL, SF_FALSE);
@@ -909,6 +910,7 @@ static int sf_writer_open(void **state, struct emg_writer *ew, const char *tmp_p
     w->format = format;
     w->n = hdr->n_channels;
     emg_strlcpy(w->path, tmp_path, sizeof w->path);
+    emg_strlcpy(w->name, final_path, sizeof w->name);
     w->info.samplerate = (int)lround(hdr->channels[0].fs);
     w->info.channels = (int)w->n;
     w->info.format = sf_major(format) | sf_sub(format, opts->sample_format, &w->bits);
@@ -941,7 +943,7 @@ static int sf_writer_open(void **state, struct emg_writer *ew, const char *tmp_p
      * arrive for a container that takes its comment only before the audio. */
     w->spooling = !all_known || (!comment_after_data(format) && !length_known);
     if (rc >= 0 && w->spooling)
-        rc = emg_spool_open(&w->spool, tmp_path, w->n, err);
+        rc = emg_spool_open(&w->spool, tmp_path, final_path, w->n, err);
     else if (rc >= 0)
         rc = start_sndfile(w, err);
     if (rc < 0) {
@@ -960,7 +962,7 @@ static int keep_late_annotations(sf_writer *w, const emg_block *blk, emg_error *
         return EMG_OK;
     if (w->comment_written && !comment_after_data(w->format))
         return emg_error_set(err, EMG_ERR_UNSUPPORTED,
-                             "%s: %s takes annotations only before the audio", w->path,
+                             "%s: %s takes annotations only before the audio", w->name,
                              emg_format_name(w->format));
     for (size_t k = 0; k < blk->n_annotations; k++) {
         const emg_annotation *a = &blk->annotations[k];
@@ -980,7 +982,7 @@ static int write_frames(sf_writer *w, const emg_block *blk, emg_error *err)
     for (size_t i = 1; i < w->n; i++)
         if (blk->count[i] != frames)
             return emg_error_set(err, EMG_ERR_ARG, "%s: block channels hold %zu and %zu samples",
-                                 w->path, frames, blk->count[i]);
+                                 w->name, frames, blk->count[i]);
     if (frames > w->cap_frames) {
         free(w->frames_d);
         free(w->frames_i);
@@ -1015,7 +1017,7 @@ static int write_frames(sf_writer *w, const emg_block *blk, emg_error *err)
         put = sf_writef_double(w->sf, w->frames_d, (sf_count_t)frames);
     }
     if (put != (sf_count_t)frames)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: libsndfile: %s", w->path,
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: libsndfile: %s", w->name,
                              sf_strerror(w->sf));
     return EMG_OK;
 }
@@ -1024,7 +1026,7 @@ static int sf_writer_write(void *state, const emg_block *blk, emg_error *err)
 {
     sf_writer *w = state;
     if (blk->n_channels != w->n)
-        return emg_error_set(err, EMG_ERR_ARG, "%s: block has %zu channels, header %zu", w->path,
+        return emg_error_set(err, EMG_ERR_ARG, "%s: block has %zu channels, header %zu", w->name,
                              blk->n_channels, w->n);
     if (w->spooling)
         return emg_spool_write(&w->spool, blk, err);
@@ -1076,7 +1078,7 @@ static int sf_writer_finish(void *state, emg_error *err)
         int closed = sf_close(w->sf);
         w->sf = NULL;
         if (rc >= 0 && closed != 0)
-            rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: libsndfile: %s", w->path,
+            rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: libsndfile: %s", w->name,
                                sf_error_number(closed));
     }
     return rc;

@@ -13,16 +13,21 @@
 #include "io_internal.h"
 #include "io_spool.h"
 
-int emg_spool_open(emg_spool *s, const char *near_path, size_t n_channels, emg_error *err)
+int emg_spool_open(emg_spool *s, const char *near_path, const char *user_path,
+                   size_t n_channels, emg_error *err)
 {
     memset(s, 0, sizeof *s);
-    char path[4300];
-    snprintf(path, sizeof path, "%s.spool", near_path);
+    emg_strlcpy(s->user_path, user_path, sizeof s->user_path);
+    char path[4400];
+    int rc = emg_temp_path(path, sizeof path, near_path, err);
+    if (rc < 0)
+        return rc;
     s->file = fopen(path, "w+b");
+    int saved = errno;
+    emg_temp_discard(path); /* the open handle keeps it alive until close */
     if (!s->file)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot create a spool file: %s", path,
-                             strerror(errno));
-    unlink(path); /* the open handle keeps it alive until close */
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot create a temporary file: %s",
+                             user_path, strerror(saved));
     s->n_channels = n_channels;
     s->min = emg_xcalloc(n_channels, sizeof *s->min, err);
     s->max = emg_xcalloc(n_channels, sizeof *s->max, err);
@@ -41,15 +46,16 @@ int emg_spool_open(emg_spool *s, const char *near_path, size_t n_channels, emg_e
 static int put(emg_spool *s, const void *p, size_t size, size_t n, emg_error *err)
 {
     if (n && fwrite(p, size, n, s->file) != n)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "cannot write the spool file: %s",
-                             strerror(errno));
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot write its temporary copy: %s",
+                             s->user_path, strerror(errno));
     return EMG_OK;
 }
 
 static int get(emg_spool *s, void *p, size_t size, size_t n, emg_error *err)
 {
     if (n && fread(p, size, n, s->file) != n)
-        return emg_error_set(err, EMG_ERR_IO, "cannot read back the spool file");
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot read back its temporary copy",
+                             s->user_path);
     return EMG_OK;
 }
 
@@ -99,8 +105,8 @@ int emg_spool_write(emg_spool *s, const emg_block *blk, emg_error *err)
 int emg_spool_rewind(emg_spool *s, emg_error *err)
 {
     if (fflush(s->file) != 0 || fseek(s->file, 0, SEEK_SET) != 0)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "cannot rewind the spool file: %s",
-                             strerror(errno));
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot write its temporary copy: %s",
+                             s->user_path, strerror(errno));
     return EMG_OK;
 }
 
@@ -131,7 +137,10 @@ int emg_spool_read(emg_spool *s, emg_block *blk, emg_error *err)
     uint64_t count;
     emg_block_clear(blk);
     if (fread(&count, sizeof count, 1, s->file) != 1)
-        return ferror(s->file) ? emg_error_set(err, EMG_ERR_IO, "cannot read the spool file") : 0;
+        return ferror(s->file) ? emg_error_set(err, EMG_ERR_OUTPUT,
+                                               "%s: cannot read back its temporary copy",
+                                               s->user_path)
+                               : 0;
     int rc = emg_block_reserve(blk, s->n_channels, s->max_count ? s->max_count : 1, err);
     if (rc < 0)
         return rc;

@@ -16,6 +16,7 @@
 
 typedef struct emg_spool {
     FILE *file;
+    char user_path[4096]; /* the output being written, for messages */
     size_t n_channels;
     double *min, *max;   /* per channel, over finite samples; min > max when none */
     int64_t *n_samples;  /* per channel */
@@ -23,8 +24,10 @@ typedef struct emg_spool {
     size_t max_count;    /* largest per-channel count of one block (replay buffer size) */
 } emg_spool;
 
-/* Create the spool beside near_path (a temporary output path). */
-int emg_spool_open(emg_spool *s, const char *near_path, size_t n_channels, emg_error *err);
+/* Create the spool beside near_path (a temporary output path); messages name
+ * user_path (the output the user asked for). */
+int emg_spool_open(emg_spool *s, const char *near_path, const char *user_path,
+                   size_t n_channels, emg_error *err);
 /* Append one block. */
 int emg_spool_write(emg_spool *s, const emg_block *blk, emg_error *err);
 /* Rewind for replay. */

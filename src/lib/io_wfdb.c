@@ -1102,6 +1102,7 @@ typedef struct wfdb_writer {
     char dat_tmp[WFDB_PATH_MAX];
     char dat_name[1040];  /* as written in the header (same directory) */
     char record[1024];
+    char hea_path[WFDB_PATH_MAX], dat_path[WFDB_PATH_MAX]; /* the user's names, for messages */
     FILE *hea;
     FILE *dat;
     FILE *spool;          /* raw doubles in stream order, when a gain must come from the data */
@@ -1147,7 +1148,7 @@ static void format_range(int format, int32_t *lo, int32_t *hi)
 static int writer_flush_bytes(wfdb_writer *s, emg_error *err)
 {
     if (s->out_len && fwrite(s->out, 1, s->out_len, s->dat) != s->out_len)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: write error: %s", s->dat_name,
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: write error: %s", s->dat_path,
                              strerror(errno));
     s->out_len = 0;
     return EMG_OK;
@@ -1236,7 +1237,7 @@ static int writer_emit_frames(wfdb_writer *s, int final, emg_error *err)
     if (s->spool) {
         if (fwrite(s->frame_buf, sizeof(double), len, s->spool) != len)
             return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot write the temporary spool "
-                                 "file: %s", s->dat_name, strerror(errno));
+                                 "file: %s", s->dat_path, strerror(errno));
         for (size_t k = 0; k < len; k++) {
             size_t i = s->slot_signal[k % s->spf_total];
             double x = s->frame_buf[k];
@@ -1265,7 +1266,7 @@ static int wfdb_write(void *state, const emg_block *blk, emg_error *err)
     wfdb_writer *s = state;
     if (blk->n_channels != s->nsig)
         return emg_error_set(err, EMG_ERR_ARG, "%s: block has %zu channels, header %zu",
-                             s->dat_name, blk->n_channels, s->nsig);
+                             s->dat_path, blk->n_channels, s->nsig);
     for (size_t i = 0; i < s->nsig; i++) {
         size_t need = s->n_pending[i] + blk->count[i];
         if (need > s->cap_pending[i]) {
@@ -1310,7 +1311,7 @@ static int writer_drain_spool(wfdb_writer *s, emg_error *err)
             gain_from_range(s->format, s->pmin[i], s->pmax[i], &s->gain[i], &s->baseline[i]);
     if (fflush(s->spool) != 0 || fseek(s->spool, 0, SEEK_SET) != 0)
         return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot reread the temporary spool file",
-                             s->dat_name);
+                             s->dat_path);
     int64_t frames = s->frames;
     s->frames = 0;
     size_t chunk = s->frame_cap ? s->frame_cap : s->spf_total;
@@ -1327,7 +1328,7 @@ static int writer_drain_spool(wfdb_writer *s, emg_error *err)
         size_t want = (size_t)(total - done < (int64_t)chunk ? total - done : (int64_t)chunk);
         if (fread(s->frame_buf, sizeof(double), want, s->spool) != want)
             return emg_error_set(err, EMG_ERR_OUTPUT, "%s: short read from the temporary spool "
-                                 "file", s->dat_name);
+                                 "file", s->dat_path);
         for (size_t k = 0; k < want; k++) {
             size_t slot = (size_t)((done + (int64_t)k) % (int64_t)s->spf_total);
             size_t i = s->slot_signal[slot];
@@ -1420,7 +1421,7 @@ static int writer_write_header(wfdb_writer *s, emg_error *err)
         write_comment(f, "annotation", text);
     }
     if (ferror(f))
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s.hea: write error", s->record);
+        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: write error", s->hea_path);
     return EMG_OK;
 }
 
@@ -1443,13 +1444,13 @@ static int wfdb_finish(void *state, emg_error *err)
     if (rc >= 0)
         rc = writer_flush_bytes(s, err);
     if (rc >= 0 && fclose(s->dat) != 0)
-        rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: write error: %s", s->dat_name,
+        rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: write error: %s", s->dat_path,
                            strerror(errno));
     s->dat = NULL;
     if (rc >= 0)
         rc = writer_write_header(s, err);
     if (rc >= 0 && fclose(s->hea) != 0)
-        rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s.hea: write error: %s", s->record,
+        rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: write error: %s", s->hea_path,
                            strerror(errno));
     s->hea = NULL;
     return rc;
@@ -1609,21 +1610,29 @@ static int wfdb_writer_open(void **state, struct emg_writer *w, const char *tmp_
         if (rc < 0)
             return rc;
         s->spool = fopen(spool_path, "w+b");
+        int saved = errno;
+        emg_temp_discard(spool_path); /* gone when closed, whatever happens */
         if (!s->spool)
-            return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", spool_path, strerror(errno));
-        unlink(spool_path); /* gone when closed, whatever happens */
+            return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot create a temporary file: %s",
+                                 final_path, strerror(saved));
     }
     s->hea = fopen(tmp_path, "w");
     if (!s->hea)
         return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", final_path, strerror(errno));
     char dat_final[WFDB_PATH_MAX];
     emg_wfdb_data_path(final_path, dat_final, sizeof dat_final);
+    emg_strlcpy(s->hea_path, final_path, sizeof s->hea_path);
+    emg_strlcpy(s->dat_path, dat_final, sizeof s->dat_path);
     if ((rc = emg_temp_path(s->dat_tmp, sizeof s->dat_tmp, dat_final, err)) < 0)
         return rc;
     s->dat = fopen(s->dat_tmp, "wb");
     if (!s->dat)
-        return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", dat_final, strerror(errno));
-    return emg_writer_add_file(w, s->dat_tmp, dat_final, err);
+        rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", dat_final, strerror(errno));
+    else
+        rc = emg_writer_add_file(w, s->dat_tmp, dat_final, err);
+    if (rc < 0)
+        emg_temp_discard(s->dat_tmp); /* not the core's to remove yet */
+    return rc;
 }
 
 const emg_format_writer emg_wfdb_writer = {"wfdb", 0, wfdb_writer_open, wfdb_write, wfdb_finish,

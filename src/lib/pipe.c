@@ -271,6 +271,8 @@ typedef struct pipe_reader {
     char path[4096];
     size_t n_channels;
     uint64_t *totals;
+    double *fs;           /* per channel, from the header */
+    unsigned char *done;  /* per channel: fell behind the others, so it has ended */
     int ended;
     unsigned char *chunk;
     size_t chunk_size;
@@ -415,8 +417,14 @@ static int pipe_read_header(pipe_reader *pr, emg_header *h, emg_error *err)
     if (rc < 0)
         return rc;
     pr->n_channels = h->n_channels;
-    pr->totals = emg_xcalloc(h->n_channels, sizeof *pr->totals, err);
-    return pr->totals ? EMG_OK : EMG_ERR_NOMEM;
+    pr->totals = emg_xcalloc(h->n_channels + 1, sizeof *pr->totals, err);
+    pr->fs = emg_xcalloc(h->n_channels + 1, sizeof *pr->fs, err);
+    pr->done = emg_xcalloc(h->n_channels + 1, sizeof *pr->done, err);
+    if (!pr->totals || !pr->fs || !pr->done)
+        return EMG_ERR_NOMEM;
+    for (size_t i = 0; i < h->n_channels; i++)
+        pr->fs[i] = h->channels[i].fs;
+    return EMG_OK;
 }
 
 static int pipe_probe(const unsigned char *head, size_t len, const char *path)
@@ -506,6 +514,33 @@ static int read_chunk_payload(pipe_reader *pr, uint32_t len, emg_error *err)
     return EMG_OK;
 }
 
+/* A DATA block covers the same span of time on every channel: after each
+ * block, every channel's samples reach as far in time as the others', within
+ * the rounding of a block boundary (two samples of each channel).  A channel
+ * that falls further behind has ended (channels may differ in length) and
+ * must get no more samples; one that gets them was given counts out of
+ * proportion to its rate, and its samples would be misplaced in time. */
+static int check_block_times(pipe_reader *pr, const emg_block *b, emg_error *err)
+{
+    double furthest = -INFINITY;
+    for (size_t i = 0; i < pr->n_channels; i++) {
+        if (!(pr->fs[i] > 0))
+            return EMG_OK; /* the header check (io.c) rejects the stream */
+        if (b->count[i] > 0 && pr->done[i])
+            return emg_error_set(err, EMG_ERR_FORMAT,
+                                 "%s: pipe DATA blocks out of proportion to the channel rates "
+                                 "(channel %zu fell behind, then went on)",
+                                 pr->path, i + 1);
+        furthest = fmax(furthest, (double)pr->totals[i] / pr->fs[i] - 2 / pr->fs[i]);
+    }
+    for (size_t i = 0; i < pr->n_channels; i++) {
+        double reached = (double)pr->totals[i] / pr->fs[i] + 2 / pr->fs[i];
+        if (reached < furthest * (1 - 1e-12))
+            pr->done[i] = 1;
+    }
+    return EMG_OK;
+}
+
 static int decode_data(pipe_reader *pr, uint32_t len, emg_block *b, emg_error *err)
 {
     size_t n = pr->n_channels;
@@ -524,13 +559,15 @@ static int decode_data(pipe_reader *pr, uint32_t len, emg_block *b, emg_error *e
         size_t count = get_u32(pr->chunk + 4 + 4 * i);
         if ((rc = emg_block_reserve_channel(b, i, count, err)) < 0)
             break;
-        memcpy(b->data[i], p, count * 8);
-        to_little_endian(b->data[i], 8, count);
+        if (count > 0) { /* an empty channel may have no buffer */
+            memcpy(b->data[i], p, count * 8);
+            to_little_endian(b->data[i], 8, count);
+        }
         b->count[i] = count;
         pr->totals[i] += count;
         p += count * 8;
     }
-    return rc;
+    return rc < 0 ? rc : check_block_times(pr, b, err);
 }
 
 static int decode_annotation(pipe_reader *pr, uint32_t len, emg_block *b, emg_error *err)
@@ -569,6 +606,13 @@ static int check_end(pipe_reader *pr, uint32_t len, emg_error *err)
                                  "samples", pr->path, i + 1, (unsigned long long)pr->totals[i],
                                  (unsigned long long)declared);
     }
+    /* One stream holds one recording: a second one (cat a.emg b.emg) or any
+     * other bytes after the end marker would otherwise be ignored. */
+    unsigned char extra;
+    if (pipe_read_bytes(pr, &extra, 1) == 1)
+        return emg_error_set(err, EMG_ERR_FORMAT,
+                             "%s: data after the end marker of the pipe stream (a stream holds "
+                             "one recording)", pr->path);
     pr->ended = 1;
     return EMG_OK;
 }
@@ -617,6 +661,8 @@ static void pipe_reader_close(void *state)
     if (pr->owns_file && pr->f)
         fclose(pr->f);
     free(pr->totals);
+    free(pr->fs);
+    free(pr->done);
     free(pr->chunk);
     free(pr->prefix_copy);
     free(pr);

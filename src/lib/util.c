@@ -56,17 +56,6 @@ void *emg_xrealloc(void *p, size_t n, size_t size, emg_error *err)
     return q;
 }
 
-int emg_temp_file(char *path, size_t n, const char *stem, emg_error *err)
-{
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, n, "%s/%s-XXXXXX", dir && *dir ? dir : "/tmp", stem);
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return emg_error_set(err, EMG_ERR_IO, "cannot create a temporary file in %s: %s",
-                             dir && *dir ? dir : "/tmp", strerror(errno));
-    return fd;
-}
-
 int emg_name_index(const char *const *names, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "cli_signals.h"
 
 static const char *program = "emgkit";
 static char command_line[8192];
@@ -49,6 +50,7 @@ void cli_init(const char *prog, int argc, char **argv, void (*usage)(FILE *out))
     append_quoted(command_line, sizeof command_line, prog);
     for (int i = 1; i < argc; i++)
         append_quoted(command_line, sizeof command_line, argv[i]);
+    cli_signals_install();
 }
 
 const char *cli_prog(void) { return program; }
@@ -72,15 +74,17 @@ void cli_abandon_outputs(void)
     for (int i = 0; i < MAX_TEXT_OUTPUTS; i++)
         if (text_outputs[i].f) {
             fclose(text_outputs[i].f);
-            unlink(text_outputs[i].tmp);
             text_outputs[i].f = NULL;
         }
+    /* These text outputs, and whatever the library was writing or spooling. */
+    emg_temp_remove_all();
 }
 
 void cli_forget_outputs(void)
 {
     for (int i = 0; i < MAX_TEXT_OUTPUTS; i++)
         text_outputs[i].f = NULL;
+    emg_temp_forget_all();
 }
 
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
@@ -613,7 +617,7 @@ FILE *cli_open_text_output(const char *path)
             continue;
         emg_error err;
         if (emg_temp_path(o->tmp, sizeof o->tmp, path, &err) < 0)
-            cli_usage_error("%s", err.message);
+            cli_fail(&err);
         snprintf(o->final, sizeof o->final, "%s", path);
         o->f = fopen(o->tmp, "w");
         if (!o->f)
@@ -637,11 +641,11 @@ void cli_close_text_output(FILE *f)
         int failed = ferror(f);
         failed |= fclose(f) != 0;
         o->f = NULL;
-        if (failed || rename(o->tmp, o->final) != 0) {
-            int saved = errno;
-            unlink(o->tmp);
-            cli_die(CLI_EXIT_OUTPUT, "%s: write error: %s", o->final, strerror(saved));
-        }
+        if (failed)
+            cli_die(CLI_EXIT_OUTPUT, "%s: write error: %s", o->final, strerror(errno));
+        emg_error err;
+        if (emg_temp_commit(o->tmp, o->final, &err) < 0)
+            cli_fail(&err);
         return;
     }
 }
