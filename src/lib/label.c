@@ -1844,8 +1844,10 @@ int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fet
     mark_synchronous(chs, &o);
     if (force_c >= 0) {
         const double *force;
-        if ((rc = fetch(source, (size_t)force_c, &force, err)) < 0 ||
-            (rc = ischemic_events(&isch, h, force, chs, is_emg, force_c, &o, &ctxt,
+        if ((rc = fetch(source, (size_t)force_c, &force, err)) < 0)
+            goto done;
+        emg_gap_count_add(&out->gaps[force_c], force, (size_t)h->channels[force_c].n_samples, 0);
+        if ((rc = ischemic_events(&isch, h, force, chs, is_emg, force_c, &o, &ctxt,
                                   &out->missing, err)) < 0)
             goto done;
     } else if (global == EMG_CONTEXT_ISCHEMIA) {

@@ -942,7 +942,8 @@ int lab_force_segments(size_t **seg, size_t *n_seg, const double *x, size_t n, d
         goto done;
     double lo = INFINITY;
     for (size_t i = 0; i < n; i++)
-        lo = fmin(lo, x[i]);
+        if (isfinite(x[i])) /* a gap is no level (docs/recording-model.md) */
+            lo = fmin(lo, x[i]);
     for (size_t i = 0; i < n; i++)
         d[i] = x[i] - lo; /* non-negative, so the ARV is the moving mean */
     emg_envelope_execute(e, d, s, n);

@@ -232,6 +232,17 @@ static void test_ischemic(void **s)
     assert_true(fabs(e->onset - 20.0) < 0.3);
     assert_true(fabs(e->duration - 20.0) < 0.5);
     emg_label_result_free(&r);
+    /* Gaps in the force channel outside the contraction change nothing but
+     * are counted (docs/recording-model.md). */
+    force[(size_t)(5 * FS)] = -INFINITY;
+    force[(size_t)(50 * FS)] = NAN;
+    assert_int_equal(emg_label_recording(&r, &rec, &o, &err), 0);
+    e = only_event(&r, "ischemic");
+    assert_non_null(e);
+    assert_true(fabs(e->onset - 20.0) < 0.3);
+    assert_true(fabs(e->duration - 20.0) < 0.5);
+    assert_int_equal(r.gaps[1].count, 2);
+    emg_label_result_free(&r);
     emg_recording_free(&rec);
 }
 
