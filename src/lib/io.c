@@ -427,6 +427,8 @@ int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *
         name_stdin(r->source.notes[i], open_path);
     }
     if (rc >= 0)
+        rc = emg_header_make_utf8(&r->source, err);
+    if (rc >= 0)
         rc = validate_header(path, &r->source, err);
     size_t n = r->source.n_channels;
     if (rc >= 0) {
@@ -507,7 +509,12 @@ static int view_annotations(emg_reader *r, emg_error *err)
             continue;
         double onset = a->onset, duration = a->duration;
         clip_to_range(r, &onset, &duration);
-        if ((rc = emg_block_add_annotation(v, onset, duration, channel, a->text, err)) < 0)
+        char *text = emg_utf8_dup(a->text, err); /* the model's text is UTF-8 */
+        if (!text)
+            return EMG_ERR_NOMEM;
+        rc = emg_block_add_annotation(v, onset, duration, channel, text, err);
+        free(text);
+        if (rc < 0)
             return rc;
     }
     return EMG_OK;
