@@ -193,8 +193,9 @@ const emg_format_reader *emg_path_reader(const char *path, emg_format format)
     return detect_format(head, len, path);
 }
 
-/* Copy stdin (after the bytes already read into head) into a temporary file. */
-static int spool_stdin(emg_reader *r, const unsigned char *head, size_t len, emg_error *err)
+/* Copy a stream (after the bytes already read into head) into a temporary file. */
+static int spool_stream(emg_reader *r, FILE *in, const char *name, const unsigned char *head,
+                        size_t len, emg_error *err)
 {
     char path[4096];
     int fd = emg_temp_file(path, sizeof path, "emgkit-stdin", err);
@@ -213,13 +214,39 @@ static int spool_stdin(emg_reader *r, const unsigned char *head, size_t len, emg
     int ok = fwrite(head, 1, len, out) == len;
     char buf[65536];
     size_t got;
-    while (ok && (got = fread(buf, 1, sizeof buf, stdin)) > 0)
+    while (ok && (got = fread(buf, 1, sizeof buf, in)) > 0)
         ok = fwrite(buf, 1, got, out) == got;
-    ok = ok && !ferror(stdin);
+    ok = ok && !ferror(in);
     ok = (fclose(out) == 0) && ok;
     if (!ok)
-        return emg_error_set(err, EMG_ERR_IO, "-: cannot copy standard input to %s", path);
+        return emg_error_set(err, EMG_ERR_IO, "%s: cannot copy the input to %s", name, path);
     return EMG_OK;
+}
+
+/* A FIFO given as the input (a shell's <(...)) is read once, like standard
+ * input: probing it and opening it again would lose what was read first.
+ * Devices are refused: /dev/zero would be spooled until the disk is full.
+ * 1 when path was spooled, 0 when it is an ordinary file, or an error. */
+static int spool_special(emg_reader *r, const char *path, const char **open_path,
+                         unsigned char *head, size_t cap, size_t *len, emg_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+        return 0;
+    if (!S_ISFIFO(st.st_mode))
+        return emg_error_set(err, EMG_ERR_IO, "%s: is a device or socket, not a recording",
+                             path);
+    FILE *in = fopen(path, "rb");
+    if (!in)
+        return emg_error_set(err, EMG_ERR_IO, "%s: %s", path, strerror(errno));
+    *len = fread(head, 1, cap, in);
+    int rc = ferror(in) ? emg_error_set(err, EMG_ERR_IO, "%s: read error", path)
+                        : spool_stream(r, in, path, head, *len, err);
+    fclose(in);
+    if (rc < 0)
+        return rc;
+    *open_path = r->spool_path;
+    return 1;
 }
 
 /* Resolve which module reads path; for "-", either the pipe stream or a spooled copy. */
@@ -240,12 +267,14 @@ static int choose_module(emg_reader *r, const char *path, const emg_read_options
             int rc = emg_pipe_open_stdin(&r->state, head, len, &r->source, err);
             return rc < 0 ? rc : 1;
         }
-        int rc = spool_stdin(r, head, len, err);
+        int rc = spool_stream(r, stdin, "-", head, len, err);
         if (rc < 0)
             return rc;
         *open_path = r->spool_path;
     } else {
-        int rc = read_head_or_record(path, head, sizeof head, &len, err);
+        int rc = spool_special(r, path, open_path, head, sizeof head, &len, err);
+        if (rc == 0)
+            rc = read_head_or_record(path, head, sizeof head, &len, err);
         if (rc < 0)
             return rc;
     }
@@ -259,14 +288,29 @@ static int choose_module(emg_reader *r, const char *path, const emg_read_options
     return EMG_OK;
 }
 
-/* Messages about a spooled copy of stdin should name "-", not the copy. */
-static void name_stdin(char *message, const char *spool_path)
+/* Messages about a spooled copy should name the user's input ("-" or the
+ * FIFO), not the copy: the message renamed in place (size bytes). */
+static void name_input(char *message, size_t size, const char *spool_path, const char *path)
 {
     size_t len = strlen(spool_path);
     if (strncmp(message, spool_path, len) != 0)
         return;
-    message[0] = '-';
-    memmove(message + 1, message + len, strlen(message + len) + 1);
+    char text[EMG_ERROR_MESSAGE_MAX + 1100];
+    snprintf(text, sizeof text, "%s%s", path, message + len);
+    emg_strlcpy(message, text, size);
+}
+
+/* The same for a heap string (a note), which may need to grow. */
+static int name_input_heap(char **message, const char *spool_path, const char *path,
+                           emg_error *err)
+{
+    size_t size = strlen(*message) + strlen(path) + 1;
+    char *grown = emg_xrealloc(*message, size, 1, err);
+    if (!grown)
+        return EMG_ERR_NOMEM;
+    *message = grown;
+    name_input(grown, size, spool_path, path);
+    return EMG_OK;
 }
 
 static int check_annotation_channel(const char *path, int channel, size_t n_channels,
@@ -420,12 +464,11 @@ int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *
         if (rc < 0) {
             r->ops = NULL; /* nothing to close */
             if (r->spool_path && err)
-                name_stdin(err->message, open_path);
+                name_input(err->message, sizeof err->message, open_path, path);
         }
     }
-    for (size_t i = 0; rc >= 0 && r->spool_path && i < r->source.n_notes; i++) {
-        name_stdin(r->source.notes[i], open_path);
-    }
+    for (size_t i = 0; rc >= 0 && r->spool_path && i < r->source.n_notes; i++)
+        rc = name_input_heap(&r->source.notes[i], open_path, path, err);
     if (rc >= 0)
         rc = emg_header_make_utf8(&r->source, err);
     if (rc >= 0)
