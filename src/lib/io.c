@@ -186,6 +186,9 @@ const emg_format_reader *emg_path_reader(const char *path, emg_format format)
 {
     if (format != EMG_FORMAT_AUTO)
         return reader_for(format);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return NULL; /* reading a FIFO's first bytes here would take them from the reader */
     unsigned char head[4096];
     size_t len = 0;
     if (read_head_or_record(path, head, sizeof head, &len, NULL) < 0)
