@@ -54,9 +54,11 @@ typedef struct emg_read_options {
     const char *unit;   /* physical unit to assign (audio, text); NULL = source's or "" */
     int resample;       /* text with an irregular time column: interpolate onto a uniform grid */
     size_t block_seconds_hint_ms; /* preferred block duration in ms; 0 = reader's choice */
-    /* Follow data files that a header names outside the recording's folder (a WFDB
-     * signal file with an absolute path or a ".." component).  0 (default): refuse
-     * them (EMG_ERR_FORMAT), so a hostile header cannot read /etc/passwd as samples. */
+    /* Follow data that a recording keeps outside itself: a WFDB signal file or a
+     * BrainVision data/marker file named with an absolute path or a ".."
+     * component, an HDF5 sample dataset in external files, a virtual dataset or
+     * behind an external link.  0 (default): refuse them (EMG_ERR_FORMAT), so a
+     * hostile header cannot read /etc/passwd as samples. */
     int allow_outside_paths;
 } emg_read_options;
 #define EMG_READ_OPTIONS_INIT {EMG_FORMAT_AUTO, 0.0, 0.0, NULL, 0, 0, 0}

@@ -7,7 +7,11 @@
  * every channel, so channel i contributes fs_i * block_duration samples.
  *
  * Ownership: every pointer inside an emg_header is owned by the header and
- * released by emg_header_free(). */
+ * released by emg_header_free().  Its arrays (channels, annotations,
+ * provenance, notes) grow only through the emg_header_add_* functions, which
+ * double them (their capacity follows from the count): shrink a count in
+ * place if needed, but never assign an array of your own; to start over, free
+ * it and set the pointer to NULL and the count to 0. */
 #ifndef EMGKIT_RECORDING_H
 #define EMGKIT_RECORDING_H
 

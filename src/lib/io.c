@@ -188,6 +188,9 @@ const emg_format_reader *emg_path_reader(const char *path, emg_format format)
 {
     if (format != EMG_FORMAT_AUTO)
         return reader_for(format);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return NULL; /* reading a FIFO's first bytes here would take them from the reader */
     unsigned char head[4096];
     size_t len = 0;
     if (read_head_or_record(path, head, sizeof head, &len, NULL) < 0)
@@ -211,13 +214,17 @@ static void prefix_error(emg_error *err, const char *prefix)
     emg_strlcpy(err->message, message, sizeof err->message);
 }
 
-/* Copy stdin (after the bytes already read into head) into a temporary file. */
-static int spool_stdin(emg_reader *r, const unsigned char *head, size_t len, emg_error *err)
+/* Copy a stream (after the bytes already read into head) into a temporary
+ * file; name is the user's name for the stream ("-", or a FIFO's path). */
+static int spool_stream(emg_reader *r, FILE *in, const char *name, const unsigned char *head,
+                        size_t len, emg_error *err)
 {
     char path[4096];
     int fd = emg_temp_file(path, sizeof path, "emgkit-stdin", err);
     if (fd < 0) {
-        prefix_error(err, "-: cannot copy standard input");
+        char what[4200];
+        snprintf(what, sizeof what, "%s: cannot copy the input", name);
+        prefix_error(err, what);
         return fd;
     }
     r->spool_path = emg_xstrdup(path, err);
@@ -233,17 +240,43 @@ static int spool_stdin(emg_reader *r, const unsigned char *head, size_t len, emg
     int ok = fwrite(head, 1, len, out) == len;
     char buf[65536];
     size_t got;
-    while (ok && (got = fread(buf, 1, sizeof buf, stdin)) > 0)
+    while (ok && (got = fread(buf, 1, sizeof buf, in)) > 0)
         ok = fwrite(buf, 1, got, out) == got;
-    int read_error = ferror(stdin);
+    int read_error = ferror(in);
     ok = (fclose(out) == 0) && ok;
     if (read_error)
-        return emg_error_set(err, EMG_ERR_IO, "-: read error on standard input");
+        return emg_error_set(err, EMG_ERR_IO, "%s: read error", name);
     if (!ok)
         return emg_error_set(err, EMG_ERR_OUTPUT,
-                             "-: cannot copy standard input to a temporary file in %s: %s",
+                             "%s: cannot copy the input to a temporary file in %s: %s", name,
                              temp_dir(), strerror(errno));
     return EMG_OK;
+}
+
+/* A FIFO given as the input (a shell's <(...)) is read once, like standard
+ * input: probing it and opening it again would lose what was read first.
+ * Devices are refused: /dev/zero would be spooled until the disk is full.
+ * 1 when path was spooled, 0 when it is an ordinary file, or an error. */
+static int spool_special(emg_reader *r, const char *path, const char **open_path,
+                         unsigned char *head, size_t cap, size_t *len, emg_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+        return 0;
+    if (!S_ISFIFO(st.st_mode))
+        return emg_error_set(err, EMG_ERR_IO, "%s: is a device or socket, not a recording",
+                             path);
+    FILE *in = fopen(path, "rb");
+    if (!in)
+        return emg_error_set(err, EMG_ERR_IO, "%s: %s", path, strerror(errno));
+    *len = fread(head, 1, cap, in);
+    int rc = ferror(in) ? emg_error_set(err, EMG_ERR_IO, "%s: read error", path)
+                        : spool_stream(r, in, path, head, *len, err);
+    fclose(in);
+    if (rc < 0)
+        return rc;
+    *open_path = r->spool_path;
+    return 1;
 }
 
 /* Resolve which module reads path; for "-", either the pipe stream or a spooled copy. */
@@ -264,12 +297,14 @@ static int choose_module(emg_reader *r, const char *path, const emg_read_options
             int rc = emg_pipe_open_stdin(&r->state, head, len, &r->source, err);
             return rc < 0 ? rc : 1;
         }
-        int rc = spool_stdin(r, head, len, err);
+        int rc = spool_stream(r, stdin, "-", head, len, err);
         if (rc < 0)
             return rc;
         *open_path = r->spool_path;
     } else {
-        int rc = read_head_or_record(path, head, sizeof head, &len, err);
+        int rc = spool_special(r, path, open_path, head, sizeof head, &len, err);
+        if (rc == 0)
+            rc = read_head_or_record(path, head, sizeof head, &len, err);
         if (rc < 0)
             return rc;
     }
@@ -283,14 +318,29 @@ static int choose_module(emg_reader *r, const char *path, const emg_read_options
     return EMG_OK;
 }
 
-/* Messages about a spooled copy of stdin should name "-", not the copy. */
-static void name_stdin(char *message, const char *spool_path)
+/* Messages about a spooled copy should name the user's input ("-" or the
+ * FIFO), not the copy: the message renamed in place (size bytes). */
+static void name_input(char *message, size_t size, const char *spool_path, const char *path)
 {
     size_t len = strlen(spool_path);
     if (strncmp(message, spool_path, len) != 0)
         return;
-    message[0] = '-';
-    memmove(message + 1, message + len, strlen(message + len) + 1);
+    char text[EMG_ERROR_MESSAGE_MAX + 1100];
+    snprintf(text, sizeof text, "%s%s", path, message + len);
+    emg_strlcpy(message, text, size);
+}
+
+/* The same for a heap string (a note), which may need to grow. */
+static int name_input_heap(char **message, const char *spool_path, const char *path,
+                           emg_error *err)
+{
+    size_t size = strlen(*message) + strlen(path) + 1;
+    char *grown = emg_xrealloc(*message, size, 1, err);
+    if (!grown)
+        return EMG_ERR_NOMEM;
+    *message = grown;
+    name_input(grown, size, spool_path, path);
+    return EMG_OK;
 }
 
 static int check_annotation_channel(const char *path, int channel, size_t n_channels,
@@ -444,12 +494,13 @@ int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *
         if (rc < 0) {
             r->ops = NULL; /* nothing to close */
             if (r->spool_path && err)
-                name_stdin(err->message, open_path);
+                name_input(err->message, sizeof err->message, open_path, path);
         }
     }
-    for (size_t i = 0; rc >= 0 && r->spool_path && i < r->source.n_notes; i++) {
-        name_stdin(r->source.notes[i], open_path);
-    }
+    for (size_t i = 0; rc >= 0 && r->spool_path && i < r->source.n_notes; i++)
+        rc = name_input_heap(&r->source.notes[i], open_path, path, err);
+    if (rc >= 0)
+        rc = emg_header_make_utf8(&r->source, err);
     /* The module holds the copy open: its name can go now, so that nothing is
      * left behind however the program ends. */
     if (r->spool_path)
@@ -535,7 +586,12 @@ static int view_annotations(emg_reader *r, emg_error *err)
             continue;
         double onset = a->onset, duration = a->duration;
         clip_to_range(r, &onset, &duration);
-        if ((rc = emg_block_add_annotation(v, onset, duration, channel, a->text, err)) < 0)
+        char *text = emg_utf8_dup(a->text, err); /* the model's text is UTF-8 */
+        if (!text)
+            return EMG_ERR_NOMEM;
+        rc = emg_block_add_annotation(v, onset, duration, channel, text, err);
+        free(text);
+        if (rc < 0)
             return rc;
     }
     return EMG_OK;
@@ -593,7 +649,7 @@ int emg_reader_read(emg_reader *r, const emg_block **block, emg_error *err)
         int rc = r->ops->read(r->state, &r->raw, err);
         if (rc < 0) {
             if (r->spool_path && err)
-                name_stdin(err->message, r->spool_path);
+                name_input(err->message, sizeof err->message, r->spool_path, r->path);
             return rc;
         }
         if (rc == 0)

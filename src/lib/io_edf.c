@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <edflib.h>
 #include "io_internal.h"
 #include "io_spool.h"
@@ -71,12 +72,14 @@ typedef struct raw_header {
     int n_signals;
     int *samples_per_record;
     int *is_annotation;
+    char *sig;             /* the signal headers as written (ns x 256 bytes) */
 } raw_header;
 
 static void raw_header_free(raw_header *h)
 {
     free(h->samples_per_record);
     free(h->is_annotation);
+    free(h->sig);
     memset(h, 0, sizeof *h);
 }
 
@@ -130,13 +133,11 @@ static int read_raw_header(raw_header *h, FILE *f, const char *path, emg_error *
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: signal count field is not a number", path);
     h->n_signals = (int)v;
     size_t ns = (size_t)h->n_signals;
-    char *sig = emg_xcalloc(ns, 256, err);
+    char *sig = h->sig = emg_xcalloc(ns, 256, err);
     h->samples_per_record = emg_xcalloc(ns, sizeof(int), err);
     h->is_annotation = emg_xcalloc(ns, sizeof(int), err);
-    if (!sig || !h->samples_per_record || !h->is_annotation) {
-        free(sig);
+    if (!sig || !h->samples_per_record || !h->is_annotation)
         return EMG_ERR_NOMEM;
-    }
     int rc = EMG_OK;
     if (fread(sig, 256, ns, f) != ns)
         rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: signal header truncated", path);
@@ -151,9 +152,100 @@ static int read_raw_header(raw_header *h, FILE *f, const char *path, emg_error *
         else
             h->samples_per_record[i] = (int)v;
     }
-    free(sig);
     return rc;
 }
+
+/* The signal header: per field, its width; signal i's field lies at
+ * 256 + ns * (widths of the fields before) + i * width. */
+static const struct signal_field {
+    int width;
+    const char *name;
+    int number; /* 1: a number, 2: an integer */
+} signal_fields[] = {
+    {16, "label", 0},           {80, "transducer", 0},     {8, "physical dimension", 0},
+    {8, "physical minimum", 1}, {8, "physical maximum", 1}, {8, "digital minimum", 2},
+    {8, "digital maximum", 2},  {80, "prefilter", 0},      {8, "samples per record", 2},
+    {32, "reserved", 0}};
+
+static const char *signal_field_at(const char *sig, size_t ns, size_t field, size_t i)
+{
+    size_t at = 0;
+    for (size_t k = 0; k < field; k++)
+        at += (size_t)signal_fields[k].width * ns;
+    return sig + at + i * (size_t)signal_fields[field].width;
+}
+
+/* A field's value as a finite number; 0, or -1 when it is none. */
+static int number_field(const char *src, int width, double *out)
+{
+    char text[32];
+    field(text, src, (size_t)width);
+    const char *t = text;
+    while (*t == ' ')
+        t++;
+    char *end;
+    *out = strtod(t, &end);
+    return *t && !*end && isfinite(*out) ? 0 : -1;
+}
+
+/* What is wrong with signal i's header fields, in words; 1 when something is. */
+static int diagnose_signal(const char *sig, size_t ns, size_t i, char *why, size_t n)
+{
+    char label[17];
+    field(label, signal_field_at(sig, ns, 0, i), 16);
+    double v[10] = {0};
+    for (size_t f = 0; f < sizeof signal_fields / sizeof *signal_fields; f++) {
+        const char *p = signal_field_at(sig, ns, f, i);
+        for (int k = 0; k < signal_fields[f].width; k++)
+            if ((unsigned char)p[k] < 32 || (unsigned char)p[k] > 126) {
+                snprintf(why, n, "signal %zu ('%s'): byte 0x%02x in its %s field (EDF headers "
+                         "are ASCII)", i + 1, label, (unsigned char)p[k], signal_fields[f].name);
+                return 1;
+            }
+        if (signal_fields[f].number &&
+            (number_field(p, signal_fields[f].width, &v[f]) < 0 ||
+             (signal_fields[f].number == 2 && v[f] != floor(v[f])))) {
+            char text[32];
+            field(text, p, (size_t)signal_fields[f].width);
+            snprintf(why, n, "signal %zu ('%s'): %s field reads '%s', not %s", i + 1, label,
+                     signal_fields[f].name, text,
+                     signal_fields[f].number == 2 ? "an integer" : "a number");
+            return 1;
+        }
+    }
+    if (v[3] == v[4])
+        snprintf(why, n, "signal %zu ('%s'): physical minimum equals physical maximum (%g): no "
+                 "calibration", i + 1, label, v[3]);
+    else if (v[5] >= v[6])
+        snprintf(why, n, "signal %zu ('%s'): digital minimum %g is not below digital maximum %g",
+                 i + 1, label, v[5], v[6]);
+    else if (v[8] < 1)
+        snprintf(why, n, "signal %zu ('%s'): %g samples per record", i + 1, label, v[8]);
+    else
+        return 0;
+    return 1;
+}
+
+/* What is wrong with the signal headers that follow the fixed header; 1 when found. */
+static int diagnose_signals(FILE *f, long long ns, char *why, size_t n)
+{
+    if (ns < 1 || ns > EDFLIB_MAXSIGNALS)
+        return 0;
+    char *sig = malloc((size_t)ns * 256);
+    if (!sig)
+        return 0;
+    int found = 0;
+    if (fseek(f, 256, SEEK_SET) != 0 || fread(sig, 256, (size_t)ns, f) != (size_t)ns) {
+        snprintf(why, n, "the %lld signal headers (%lld bytes) are cut short", ns, ns * 256);
+        found = 1;
+    }
+    for (size_t i = 0; !found && i < (size_t)ns; i++)
+        found = diagnose_signal(sig, (size_t)ns, i, why, n);
+    free(sig);
+    return found;
+}
+
+static void diagnose_fixed(const char *fixed, long long size, FILE *f, char *why, size_t n);
 
 /* Find what makes a file EDFlib rejects inconsistent, in words. */
 static void diagnose(const char *path, char *why, size_t n)
@@ -166,11 +258,18 @@ static void diagnose(const char *path, char *why, size_t n)
     char fixed[256];
     long long size = fstat(fileno(f), &st) == 0 ? (long long)st.st_size : -1;
     size_t got = fread(fixed, 1, sizeof fixed, f);
-    fclose(f);
     if (got < 256) {
+        fclose(f);
         snprintf(why, n, "file holds %zu bytes, less than the 256-byte fixed header", got);
         return;
     }
+    diagnose_fixed(fixed, size, f, why, n);
+    fclose(f);
+}
+
+/* The fixed header, then the signal headers, then the size (f is open at the start). */
+static void diagnose_fixed(const char *fixed, long long size, FILE *f, char *why, size_t n)
+{
     for (int i = 0; i < 256; i++)
         if (i > 0 && ((unsigned char)fixed[i] < 32 || (unsigned char)fixed[i] > 126)) {
             snprintf(why, n, "non-printable byte 0x%02x at offset %d of the fixed header",
@@ -198,11 +297,21 @@ static void diagnose(const char *path, char *why, size_t n)
     int_field(fixed + 184, 8, &hb);
     int_field(fixed + 236, 8, &nr);
     int_field(fixed + 252, 4, &ns);
+    double duration;
+    if (number_field(fixed + 244, 8, &duration) < 0 || duration <= 0) {
+        char text[16];
+        field(text, fixed + 244, 8);
+        snprintf(why, n, "data record duration field reads '%s', not a duration in seconds",
+                 text);
+        return;
+    }
     if (hb != 256 * (ns + 1)) {
         snprintf(why, n, "header size field says %lld bytes but %lld signals need %lld", hb, ns,
                  256 * (ns + 1));
         return;
     }
+    if (diagnose_signals(f, ns, why, n))
+        return;
     if (size >= 0 && size < hb)
         snprintf(why, n, "file holds %lld bytes, less than its %lld-byte header", size, hb);
     else if (size >= 0)
@@ -365,14 +474,6 @@ static int unique_name(emg_header *hdr, char *name, size_t n, size_t index, emg_
     return EMG_OK;
 }
 
-/* EDFlib leaves the fields' space padding in place. */
-static void trimmed(char *out, size_t n, const char *in)
-{
-    emg_strlcpy(out, in, n);
-    for (size_t len = strlen(out); len > 0 && out[len - 1] == ' '; len--)
-        out[len - 1] = '\0';
-}
-
 static int add_channels(edf_reader *r, emg_header *hdr, const struct edf_hdr_struct *e,
                         const raw_header *raw, emg_error *err)
 {
@@ -405,16 +506,23 @@ static int add_channels(edf_reader *r, emg_header *hdr, const struct edf_hdr_str
         r->offset[channel] = p->phys_max / r->bitvalue[channel] - p->dig_max;
         emg_channel ch;
         emg_channel_init(&ch);
-        char transducer[81], prefilter[81];
-        trimmed(ch.name, sizeof ch.name, p->label);
-        trimmed(ch.unit, sizeof ch.unit, p->physdimension);
-        trimmed(transducer, sizeof transducer, p->transducer);
-        trimmed(prefilter, sizeof prefilter, p->prefilter);
+        /* The texts as written (EDFlib's are ASCII-only; Latin-1 "\xb5V" becomes
+         * "µV" when the reader makes the header UTF-8). */
+        char transducer[81], prefilter[81], label[17], unit[9];
+        size_t ns = (size_t)raw->n_signals;
+        field(label, signal_field_at(raw->sig, ns, 0, (size_t)s), 16);
+        field(transducer, signal_field_at(raw->sig, ns, 1, (size_t)s), 80);
+        field(unit, signal_field_at(raw->sig, ns, 2, (size_t)s), 8);
+        field(prefilter, signal_field_at(raw->sig, ns, 7, (size_t)s), 80);
+        emg_utf8_from_bytes(ch.name, sizeof ch.name, label, strlen(label));
+        emg_utf8_from_bytes(ch.unit, sizeof ch.unit, unit, strlen(unit));
+        char both[200]; /* cut to the model's field below, as before */
         if (prefilter[0])
-            snprintf(ch.transducer, sizeof ch.transducer, "%s%s[prefilter: %s]", transducer,
+            snprintf(both, sizeof both, "%s%s[prefilter: %s]", transducer,
                      transducer[0] ? " " : "", prefilter);
         else
-            emg_strlcpy(ch.transducer, transducer, sizeof ch.transducer);
+            emg_strlcpy(both, transducer, sizeof both);
+        emg_strlcpy(ch.transducer, both, sizeof ch.transducer);
         ch.fs = p->smp_in_datarecord / record_s;
         ch.n_samples = p->smp_in_file;
         ch.gain = 1.0 / r->bitvalue[channel];
@@ -519,6 +627,90 @@ static size_t choose_records_per_block(const edf_reader *r, double record_s,
     return n;
 }
 
+/* Replace bytes outside ASCII in [at, at + len) of the file by '?'; 1 when any was. */
+static int make_field_ascii(FILE *f, long at, size_t len)
+{
+    char buf[256 * 16];
+    int changed = 0;
+    while (len > 0) {
+        size_t take = len < sizeof buf ? len : sizeof buf;
+        if (fseek(f, at, SEEK_SET) != 0 || fread(buf, 1, take, f) != take)
+            return changed;
+        int here = 0;
+        for (size_t k = 0; k < take; k++)
+            if ((unsigned char)buf[k] > 126) {
+                buf[k] = '?';
+                here = 1;
+            }
+        if (here && (fseek(f, at, SEEK_SET) != 0 || fwrite(buf, 1, take, f) != take))
+            return changed;
+        changed |= here;
+        at += (long)take;
+        len -= take;
+    }
+    return changed;
+}
+
+/* Copy path to a temporary file with the header's text fields (patient,
+ * recording, label, transducer, unit, prefilter) made ASCII, for EDFlib,
+ * which refuses the Latin-1 "\xb5V" clinical exports write.  1 with the copy
+ * in tmp when a byte was replaced, else 0 (no copy kept). */
+static int ascii_copy(const char *path, long long ns, char *tmp, size_t n)
+{
+    if (ns < 1 || ns > EDFLIB_MAXSIGNALS)
+        return 0;
+    int fd = emg_temp_file(tmp, n, "emgkit-edf", NULL);
+    if (fd < 0)
+        return 0;
+    FILE *in = fopen(path, "rb"), *out = fdopen(fd, "w+b");
+    int ok = in && out;
+    char buf[65536];
+    size_t got;
+    while (ok && (got = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, got, out) == got;
+    ok = ok && !ferror(in);
+    int changed = 0;
+    if (ok) {
+        changed |= make_field_ascii(out, 8, 160);                      /* patient, recording */
+        changed |= make_field_ascii(out, 256, (size_t)(ns * (16 + 80 + 8))); /* label..unit */
+        changed |= make_field_ascii(out, (long)(256 + ns * 160), (size_t)(ns * 80)); /* prefilter */
+    }
+    ok = (out ? fclose(out) == 0 : (close(fd), 0)) && ok;
+    if (in)
+        fclose(in);
+    if (!ok || !changed) {
+        unlink(tmp);
+        return 0;
+    }
+    return 1;
+}
+
+/* Open path with EDFlib; a file refused only for text outside ASCII is opened
+ * through an ASCII copy (removed by the caller: *copy non-empty). */
+static int open_with_edflib(const char *path, struct edf_hdr_struct *e, char *copy, size_t n,
+                            emg_error *err)
+{
+    copy[0] = '\0';
+    if (edfopen_file_readonly(path, e, EDFLIB_READ_ALL_ANNOTATIONS) == 0)
+        return EMG_OK;
+    int code = e->filetype;
+    FILE *f = fopen(path, "rb");
+    char fixed[256];
+    long long ns = -1;
+    if (f && fread(fixed, 1, 256, f) == 256)
+        int_field(fixed + 252, 4, &ns);
+    if (f)
+        fclose(f);
+    if (code == EDFLIB_FILE_CONTAINS_FORMAT_ERRORS && ascii_copy(path, ns, copy, n)) {
+        memset(e, 0, sizeof *e);
+        if (edfopen_file_readonly(copy, e, EDFLIB_READ_ALL_ANNOTATIONS) == 0)
+            return EMG_OK;
+        unlink(copy);
+        copy[0] = '\0';
+    }
+    return open_error(path, code, err);
+}
+
 static int edf_reader_open(void **state, const char *path, const emg_read_options *opts,
                            emg_header *hdr, emg_format *detected, emg_error *err)
 {
@@ -532,9 +724,9 @@ static int edf_reader_open(void **state, const char *path, const emg_read_option
     }
     emg_strlcpy(r->path, path, sizeof r->path);
     errno = 0;
-    int rc = EMG_OK;
-    if (edfopen_file_readonly(path, e, EDFLIB_READ_ALL_ANNOTATIONS) < 0) {
-        rc = open_error(path, e->filetype, err);
+    char copy[4096];
+    int rc = open_with_edflib(path, e, copy, sizeof copy, err);
+    if (rc < 0) {
         free(e);
         edf_reader_close(r);
         return rc;
@@ -558,6 +750,8 @@ static int edf_reader_open(void **state, const char *path, const emg_read_option
     if (rc >= 0 && fseek(r->file, r->header_bytes, SEEK_SET) != 0)
         rc = emg_error_set(err, EMG_ERR_IO, "%s: %s", path, strerror(errno));
     edfclose_file(e->handle);
+    if (copy[0])
+        unlink(copy);
     raw_header_free(&raw);
     free(e);
     if (rc < 0) {

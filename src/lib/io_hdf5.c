@@ -468,6 +468,27 @@ int emg_h5_plausible_length(hid_t file, hid_t dset, hsize_t rows, hsize_t cols)
     return (double)rows * (double)cols * (double)item <= 2000.0 * (double)file_size + 1e6;
 }
 
+/* Why the samples of dset lie outside the file the user named (raw data in
+ * external files, a virtual dataset's sources, an external link to another
+ * file: /etc/passwd can be named in each), or NULL. */
+static const char *dataset_elsewhere(hid_t file, hid_t dset)
+{
+    const char *why = NULL;
+    hid_t dcpl = H5Dget_create_plist(dset);
+    if (dcpl >= 0 && H5Pget_external_count(dcpl) > 0)
+        why = "keeps its samples in external files";
+    else if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_VIRTUAL)
+        why = "is a virtual dataset mapping other files";
+    emg_h5_close_id(&dcpl, H5Pclose);
+    hid_t own = why ? H5I_INVALID_HID : H5Iget_file_id(dset);
+    char a[4096], b[4096];
+    if (own >= 0 && H5Fget_name(own, a, sizeof a) > 0 && H5Fget_name(file, b, sizeof b) > 0 &&
+        strcmp(a, b))
+        why = "lies in another file (an external link)";
+    emg_h5_close_id(&own, H5Fclose);
+    return why;
+}
+
 /* Take ownership of dset as a new series; its channels are added by the caller. */
 int emg_h5_add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_series **out)
 {
@@ -481,6 +502,12 @@ int emg_h5_add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_se
         H5Dclose(dset);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: sample dataset of rank %d with %llu columns",
                              r->path, rank, (unsigned long long)dims[1]);
+    }
+    const char *elsewhere = r->allow_outside_paths ? NULL : dataset_elsewhere(r->file, dset);
+    if (elsewhere) {
+        H5Dclose(dset);
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: a sample dataset %s (refused)", r->path,
+                             elsewhere);
     }
     if (!(fs >= HDF5_MIN_FS && fs <= HDF5_MAX_FS)) {
         H5Dclose(dset);
@@ -813,6 +840,7 @@ static int open_reader(void **state, const char *path, const emg_read_options *o
     if (!r)
         return EMG_ERR_NOMEM;
     r->file = H5I_INVALID_HID;
+    r->allow_outside_paths = opts && opts->allow_outside_paths;
     if (!(r->path = emg_xstrdup(path, err))) {
         reader_free(r);
         return EMG_ERR_NOMEM;

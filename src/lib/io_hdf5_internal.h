@@ -36,6 +36,7 @@ typedef struct h5_reader {
     int64_t block_index;
     double *scratch;
     size_t scratch_cap;
+    int allow_outside_paths; /* emg_read_options: samples kept outside the file */
 } h5_reader;
 
 /* Take ownership of dset (closed on failure) as a new series at rate fs; its

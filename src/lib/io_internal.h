@@ -138,6 +138,18 @@ void emg_name_set_free(emg_name_set *set);
  * declare anything (1e12 samples would fail as "out of memory" before the
  * reader could say the stream is short); 65536 when unknown. */
 size_t emg_first_capacity(int64_t declared, size_t need);
+/* Text as valid UTF-8 (utf8.c): valid sequences of in[0..len) are kept, every
+ * other byte is taken as Latin-1 and re-encoded; the result is cut at a whole
+ * character to fit n bytes.  Returns how many bytes were re-encoded. */
+size_t emg_utf8_from_bytes(char *out, size_t n, const char *in, size_t len);
+/* The same in place, for a string in a buffer of size bytes. */
+size_t emg_utf8_fix(char *text, size_t size);
+/* A malloc'd copy of text as valid UTF-8. */
+char *emg_utf8_dup(const char *text, emg_error *err);
+/* Every text of h (names, units, transducers, subject, recording,
+ * annotations, provenance, notes) as valid UTF-8: what emg_reader_open()
+ * does to every reader's header. */
+int emg_header_make_utf8(emg_header *h, emg_error *err);
 /* qsort comparison of doubles, ascending. */
 int emg_double_cmp(const void *a, const void *b);
 /* Median of v[0..n) (NaN if n is 0) in linear time; reorders v. */

@@ -201,30 +201,6 @@ static uint64_t u64(const unsigned char *p)
     return (uint64_t)u32(p + 4, 0) << 32 | u32(p, 0);
 }
 
-/* Latin-1 (Spike Recorder on Windows) to UTF-8, unless it already is UTF-8. */
-static void latin1_to_utf8(char *out, size_t n, const unsigned char *in, size_t len)
-{
-    int utf8 = 1;
-    for (size_t i = 0; i < len && utf8; i++)
-        if (in[i] >= 0x80) {
-            size_t extra = (in[i] & 0xE0) == 0xC0 ? 1 : (in[i] & 0xF0) == 0xE0 ? 2 : 0;
-            utf8 = extra && i + extra < len;
-            for (size_t k = 1; utf8 && k <= extra; k++)
-                utf8 = (in[i + k] & 0xC0) == 0x80;
-            i += utf8 ? extra : 0;
-        }
-    size_t k = 0;
-    for (size_t i = 0; i < len && in[i] && k + 3 < n; i++) {
-        if (in[i] < 0x80 || utf8) {
-            out[k++] = (char)in[i];
-        } else {
-            out[k++] = (char)(0xC0 | in[i] >> 6);
-            out[k++] = (char)(0x80 | (in[i] & 0x3F));
-        }
-    }
-    out[k] = '\0';
-}
-
 static void parse_info(riff_info *info, const unsigned char *p, size_t len)
 {
     for (size_t at = 4; at + 8 <= len;) {
@@ -233,7 +209,7 @@ static void parse_info(riff_info *info, const unsigned char *p, size_t len)
             break;
         const unsigned char *body = p + at + 8;
         if (!memcmp(p + at, "cnam", 4))
-            latin1_to_utf8(info->names, sizeof info->names, body, size);
+            emg_utf8_from_bytes(info->names, sizeof info->names, (const char *)body, size);
         at += 8 + size + (size & 1);
     }
 }

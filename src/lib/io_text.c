@@ -311,8 +311,10 @@ static int is_unit(const char *u)
 }
 
 /* "EMG left (mV)" -> name "EMG left", unit "mV"; names without a unit are kept whole. */
-static void split_name_unit(const char *field, char *name, size_t nn, char *unit, size_t nu)
+static void split_name_unit(const char *raw, char *name, size_t nn, char *unit, size_t nu)
 {
+    char field[4 * EMG_NAME_MAX]; /* Latin-1 "(\xb5V)" is recognised as "(µV)" */
+    emg_utf8_from_bytes(field, sizeof field, raw, strlen(raw));
     size_t len = strlen(field);
     unit[0] = '\0';
     emg_strlcpy(name, field, nn);

@@ -44,4 +44,21 @@ expect_one_error_line "declares 1000000000000"
 expect_exit 3 "pipe on stdin declaring 1e12 samples" -- "$BIN/emg-detect" - <"$TMP/long.emg"
 expect_one_error_line "declares 1000000000000"
 
+# --- Latin-1 names and units (WFDB description, CSV header): valid UTF-8 JSON
+printf 'l 1 100 4\nl.dat 16 200/\xb5V 16 0 0 0 0 Mu\xdfkel\n' >"$TMP/l.hea"
+head -c 8 /dev/zero >"$TMP/l.dat"
+printf 'time,Mu\xdfkel\n0,1\n0.01,2\n' >"$TMP/l.csv"
+expect_exit 0 "Latin-1 names" -- "$BIN/emg-info" --json "$TMP/l.hea" "$TMP/l.csv"
+python3 -c 'import json,sys; d=json.loads(open(sys.argv[1],"rb").read().decode("utf-8")); assert [c["name"] for f in d for c in f["channels"]] == ["Mu\u00dfkel"] * 2; assert d[0]["channels"][0]["unit"] == "\u00b5V"' "$TMP/out" && pass || fail "emg-info --json is not valid UTF-8 JSON with the names: $(head -c 300 "$TMP/out")"
+
+# --- a FIFO as the input (<(...)) is read once, whole; a device is refused
+"$BIN/emg-convert" "$healthy.hea" -t 0.5 --to csv - >"$TMP/h.csv"
+mkfifo "$TMP/in.fifo"
+cat "$TMP/h.csv" >"$TMP/in.fifo" &
+expect_exit 0 "FIFO input" -- timeout 20 "$BIN/emg-convert" "$TMP/in.fifo" --to csv -
+cmp -s "$TMP/out" "$TMP/h.csv" && pass || fail "FIFO input: different samples"
+wait
+expect_exit 2 "a device as input" -- timeout 20 "$BIN/emg-info" /dev/zero
+expect_one_error_line "/dev/zero"
+
 finish

@@ -479,6 +479,86 @@ static void test_converted_datasets(void **state)
                     "s10.bdf");
 }
 
+/* A copy of the 7-signal sleep excerpt with one header field of signal 1
+ * replaced: field k of the signal header (0 label ... 8 samples per record),
+ * or the fixed header's record duration when k < 0. */
+static void patched_sleep(const char *path, int k, const char *text)
+{
+    static const int widths[] = {16, 80, 8, 8, 8, 8, 8, 80, 8, 32};
+    copy_prefix(EMGKIT_DATASETS "/sleepedf_excerpt/short_psg.edf", path, 0);
+    long at = 244, width = 8;
+    if (k >= 0) {
+        at = 256;
+        for (int f = 0; f < k; f++)
+            at += 7L * widths[f];
+        width = widths[k];
+    }
+    char field[81];
+    snprintf(field, sizeof field, "%-*s", (int)width, text);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, at, SEEK_SET);
+    fwrite(field, 1, (size_t)width, f);
+    fclose(f);
+}
+
+/* Signal-header faults were all "file size does not match the header". */
+static void test_signal_header_faults(void **state)
+{
+    (void)state;
+    static const struct { int field; const char *text, *words; } cases[] = {
+        {3, "", "physical minimum equals physical maximum"}, /* set to the maximum below */
+        {6, "-2048", "digital minimum -2048 is not below digital maximum -2048"},
+        {8, "0", "0 samples per record"},
+        {-1, "0", "data record duration field reads '0'"},
+        {-1, "-1", "data record duration field reads '-1'"},
+        {-1, "nan", "data record duration field reads 'nan'"},
+    };
+    char path[1200];
+    tmp_path(path, sizeof path, "fault.edf");
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        emg_recording rec;
+        emg_error err;
+        patched_sleep(path, cases[c].field, cases[c].text);
+        if (cases[c].field == 3) { /* physical minimum := physical maximum */
+            FILE *f = fopen(path, "r+b");
+            char max[9] = "";
+            fseek(f, 256 + 7L * (16 + 80 + 8 + 8), SEEK_SET);
+            assert_int_equal(fread(max, 1, 8, f), 8);
+            fseek(f, 256 + 7L * (16 + 80 + 8), SEEK_SET);
+            fwrite(max, 1, 8, f);
+            fclose(f);
+        }
+        assert_int_equal(emg_recording_load(&rec, path, NULL, &err), EMG_ERR_FORMAT);
+        print_message("%s\n", err.message);
+        if (cases[c].field != 3)
+            assert_non_null(strstr(err.message, cases[c].words));
+        else
+            assert_non_null(strstr(err.message, "physical minimum equals physical maximum"));
+        if (cases[c].field >= 0)
+            assert_non_null(strstr(err.message, "signal 1 ('EEG Fpz-Cz')"));
+        assert_null(strstr(err.message, "file size"));
+    }
+}
+
+/* Clinical exports write microvolts as Latin-1 "\xb5V": read as UTF-8 "µV". */
+static void test_latin1_unit(void **state)
+{
+    (void)state;
+    char path[1200];
+    tmp_path(path, sizeof path, "latin1.edf");
+    patched_sleep(path, 2, "\xb5V");
+    emg_recording rec;
+    emg_error err;
+    int rc = emg_recording_load(&rec, path, NULL, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    assert_string_equal(rec.header.channels[0].unit, "\xc2\xb5V");
+    assert_string_equal(rec.header.channels[1].unit, "uV");
+    assert_int_equal(rec.header.channels[0].n_samples, 30000);
+    emg_recording_free(&rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_fractional_rates),  cmocka_unit_test(test_discontinuous),
         cmocka_unit_test(test_long_labels),       cmocka_unit_test(test_stream_and_clipping),
         cmocka_unit_test(test_converted_datasets),
+        cmocka_unit_test(test_signal_header_faults), cmocka_unit_test(test_latin1_unit),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }

@@ -784,6 +784,38 @@ static void test_feature_table_non_finite(void **state)
     H5Fclose(f);
 }
 
+/* A channel dataset replaced by an external link into another file: the
+ * samples would come from wherever the link points; refused unless allowed. */
+static void test_external_link(void **state)
+{
+    (void)state;
+    char a[1200], b[1200];
+    tmp_path(a, sizeof a, "linked.h5");
+    tmp_path(b, sizeof b, "target.h5");
+    emg_recording rec;
+    emg_error err;
+    assert_int_equal(emg_recording_load(&rec, EMGKIT_DATASETS "/plux_opensignals/emg_bursts.h5",
+                                        NULL, &err), 0);
+    assert_int_equal(emg_recording_save(&rec, a, EMG_FORMAT_HDF5, NULL, &err), 0);
+    assert_int_equal(emg_recording_save(&rec, b, EMG_FORMAT_HDF5, NULL, &err), 0);
+    emg_recording_free(&rec);
+    hid_t f = H5Fopen(a, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_true(H5Ldelete(f, "/recording/channels/0", H5P_DEFAULT) >= 0);
+    assert_true(H5Lcreate_external(b, "/recording/channels/0", f, "/recording/channels/0",
+                                   H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    assert_int_equal(emg_recording_load(&rec, a, NULL, &err), EMG_ERR_FORMAT);
+    print_message("%s\n", err.message);
+    assert_non_null(strstr(err.message, "external link"));
+    emg_read_options opts = EMG_READ_OPTIONS_INIT;
+    opts.allow_outside_paths = 1;
+    int rc = emg_recording_load(&rec, a, &opts, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    emg_recording_free(&rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -791,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_plux_bursts), cmocka_unit_test(test_plux_synthetic),
         cmocka_unit_test(test_roundtrip),   cmocka_unit_test(test_float32),
         cmocka_unit_test(test_nwb),         cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_external_link),
         cmocka_unit_test(test_corrupt),     cmocka_unit_test(test_foreign_hdf5),
         cmocka_unit_test(test_error_handler_kept),
         cmocka_unit_test(test_feature_table_non_finite),

@@ -507,6 +507,26 @@ static void test_cut_last_line(void **state)
     assert_non_null(strstr(err.message, "cut.csv:2"));
 }
 
+/* Names in Latin-1 (or broken UTF-8) become valid UTF-8 in the model, so
+ * that JSON output stays valid; valid UTF-8 is kept as it is. */
+static void test_latin1_names(void **state)
+{
+    (void)state;
+    char path[1200];
+    tmp_path(path, sizeof path, "latin1.csv");
+    write_text(path, "time,Mu\xdf" "kel (\xb5V),\xc3\xa9mg,bad\xe2\x82\n0,1,2,3\n0.001,2,3,4\n");
+    emg_recording rec;
+    emg_error err;
+    int rc = load(path, NULL, &rec, &err);
+    if (rc < 0)
+        fail_msg("%s", err.message);
+    assert_string_equal(rec.header.channels[0].name, "Mu\xc3\x9fkel");
+    assert_string_equal(rec.header.channels[0].unit, "uV"); /* as for UTF-8 "(µV)" */
+    assert_string_equal(rec.header.channels[1].name, "\xc3\xa9mg");
+    assert_string_equal(rec.header.channels[2].name, "bad\xc3\xa2\xc2\x82");
+    emg_recording_free(&rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_wide_csv),
         cmocka_unit_test(test_cut_last_line),
+        cmocka_unit_test(test_latin1_names),
     };
     return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }
