@@ -195,6 +195,34 @@ void cli_warn_gaps(const char *path, const emg_gap_count *gaps, const char *chan
         cli_warn(path, "%s", text);
 }
 
+void cli_gaps_init(cli_gap_tracker *t, size_t n_channels)
+{
+    static const emg_gap_count none = EMG_GAP_COUNT_INIT;
+    t->n_channels = n_channels;
+    t->gaps = malloc((n_channels ? n_channels : 1) * sizeof *t->gaps);
+    t->samples = calloc(n_channels ? n_channels : 1, sizeof *t->samples);
+    if (!t->gaps || !t->samples)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    for (size_t c = 0; c < n_channels; c++)
+        t->gaps[c] = none;
+}
+
+void cli_gaps_add(cli_gap_tracker *t, const emg_block *b)
+{
+    for (size_t c = 0; c < t->n_channels && c < b->n_channels; c++) {
+        emg_gap_count_add(&t->gaps[c], b->data[c], b->count[c], t->samples[c]);
+        t->samples[c] += (long long)b->count[c];
+    }
+}
+
+void cli_gaps_report(cli_gap_tracker *t, const char *path, const emg_header *h)
+{
+    for (size_t c = 0; c < t->n_channels && c < h->n_channels; c++)
+        cli_warn_gaps(path, &t->gaps[c], h->channels[c].name, h->channels[c].fs);
+    free(t->gaps);
+    free(t->samples);
+}
+
 static void print_write_note(void *out_path, const char *text)
 {
     cli_warn((const char *)out_path, "%s", text);

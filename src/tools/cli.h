@@ -54,6 +54,17 @@ void cli_report_repeated_warnings(void);
 /* The one warning for a channel's non-finite samples (gaps), naming the file
  * and channel; nothing when it had none. */
 void cli_warn_gaps(const char *path, const emg_gap_count *gaps, const char *channel, double fs);
+/* The gaps of every channel of a stream, counted block by block, for tools
+ * that pass samples on (emg-convert, emg-filter, emg-spectrum). */
+typedef struct cli_gap_tracker {
+    size_t n_channels;
+    emg_gap_count *gaps;
+    long long *samples; /* samples seen per channel */
+} cli_gap_tracker;
+void cli_gaps_init(cli_gap_tracker *t, size_t n_channels);
+void cli_gaps_add(cli_gap_tracker *t, const emg_block *b);
+/* Warn for each channel with gaps (cli_warn_gaps), then free. */
+void cli_gaps_report(cli_gap_tracker *t, const char *path, const emg_header *h);
 /* Print the writer's notes (what the output format could not hold exactly)
  * as warnings naming out_path. */
 void cli_report_write_notes(emg_write_options *o, const char *out_path);

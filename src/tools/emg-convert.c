@@ -46,8 +46,8 @@ static emg_sample_format parse_sample_format(const char *s)
 }
 
 
-static void convert(emg_reader *r, const char *out_path, emg_format format,
-                    const emg_write_options *wopts)
+static void convert(emg_reader *r, const char *in_path, const char *out_path,
+                    emg_format format, const emg_write_options *wopts)
 {
     emg_error err;
     emg_header header;
@@ -60,15 +60,20 @@ static void convert(emg_reader *r, const char *out_path, emg_format format,
     if (rc < 0)
         cli_fail(&err);
     const emg_block *b;
-    while ((rc = emg_reader_read(r, &b, &err)) > 0)
+    cli_gap_tracker gaps;
+    cli_gaps_init(&gaps, emg_reader_header(r)->n_channels);
+    while ((rc = emg_reader_read(r, &b, &err)) > 0) {
+        cli_gaps_add(&gaps, b);
         if ((rc = emg_writer_write(w, b, &err)) < 0)
             break;
+    }
     if (rc < 0) {
         emg_writer_abort(w);
         cli_fail(&err);
     }
     if (emg_writer_close(w, &err) < 0)
         cli_fail(&err);
+    cli_gaps_report(&gaps, in_path, emg_reader_header(r)); /* kept as NaN in the output */
 }
 
 int main(int argc, char **argv)
@@ -116,7 +121,7 @@ int main(int argc, char **argv)
     format = cli_signal_output(out_path, format, explicit_output);
     emg_reader *r = cli_open_input(in_path, &in);
     cli_report_write_notes(&wopts, out_path);
-    convert(r, out_path, format, &wopts);
+    convert(r, in_path, out_path, format, &wopts);
     emg_reader_close(r);
     cli_finish_stdout();
     return CLI_EXIT_OK;

@@ -139,7 +139,7 @@ static void fit_range(FILE *out, const char *file, const series *s, const char *
     emg_trend *tr = calloc(n_ids, sizeof *tr);
     if (!t || !y || !tr)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
-    const unsigned skip = EMG_WINDOW_REST | EMG_WINDOW_CLIPPED | EMG_WINDOW_FLAT | EMG_WINDOW_LOW_SNR;
+    const unsigned skip = EMG_WINDOW_UNUSABLE;
     int rms_i = -1, mdf_i = -1;
     for (size_t f = 0; f < n_ids; f++) {
         size_t m = 0;
@@ -216,7 +216,9 @@ static void fit_segments(FILE *out, const char *path, const series *s, const cha
 static void fit_contractions(FILE *out, const char *path, const series *s, const char *name,
                              double dur, const fatigue_job *j)
 {
-    const unsigned inactive = EMG_WINDOW_REST | EMG_WINDOW_FLAT | EMG_WINDOW_CLIPPED;
+    /* A contraction does not run across a gap (missing samples). */
+    const unsigned inactive = EMG_WINDOW_REST | EMG_WINDOW_FLAT | EMG_WINDOW_CLIPPED |
+                              EMG_WINDOW_GAP;
     int *active = malloc((s->n ? s->n : 1) * sizeof *active);
     emg_error err;
     if (!active)

@@ -417,7 +417,10 @@ static void filter(emg_reader *r, const char *in_path, const char *out_path, emg
 
     const emg_block *b;
     int rc;
+    cli_gap_tracker gaps;
+    cli_gaps_init(&gaps, header.n_channels);
     while ((rc = emg_reader_read(r, &b, &err)) > 0) {
+        cli_gaps_add(&gaps, b);
         if (process_channels(&o, b, s->jobs, &err) < 0)
             fail_output(&o, &err);
         keep_annotations(&o, b);
@@ -430,6 +433,7 @@ static void filter(emg_reader *r, const char *in_path, const char *out_path, emg
     emit_ready(&o, 1);
     if (emg_writer_close(o.w, &err) < 0)
         cli_fail(&err);
+    cli_gaps_report(&gaps, in_path, &header);
 
     for (size_t i = 0; i < header.n_channels; i++) {
         double mains = emg_chain_detected_mains(o.chains[i]);

@@ -309,13 +309,11 @@ int main(int argc, char **argv)
         write_confusion(c, &pooled);
         cli_close_text_output(c);
     }
-    if (!cli_quiet())
-        fprintf(stderr,
-                "%s: %zu truth, %zu predicted, %zu matched; macro-F1 %.3f over %zu classes; "
-                "median onset error %.1f ms, offset error %.1f ms\n",
-                cli_prog(), pooled.n_truth, pooled.n_pred, pooled.n_matched, pooled.macro_f1,
-                pooled.n_classes, 1e3 * pooled.onset_error_median,
-                1e3 * pooled.offset_error_median);
+    if (!cli_quiet()) {
+        char summary[512];
+        emg_score_summary(summary, sizeof summary, &pooled);
+        fprintf(stderr, "%s: %s\n", cli_prog(), summary);
+    }
     emg_score_result_free(&pooled);
     free(all_truth.ev);
     free(all_pred.ev);

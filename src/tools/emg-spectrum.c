@@ -46,8 +46,6 @@ typedef struct chan {
     double *buf, *psd, *acc;
     size_t len, cap, hop;
     long long consumed;   /* samples before buf[0] */
-    long long read;       /* samples read from the input */
-    emg_gap_count gaps;   /* non-finite input samples: Welch leaves their segments out */
     size_t segments;
 } chan;
 
@@ -95,6 +93,10 @@ static void consume(const spectrum_ctx *sc, size_t c, chan *ch)
     size_t n = emg_psd_plan_length(ch->plan), start = 0;
     double fs = sc->hdr->channels[c].fs;
     for (; start + n <= ch->len; start += ch->hop) {
+        /* Welch averages the segments without missing samples; a spectrogram
+         * shows a gap's segment as n/a. */
+        if (!sc->stft && emg_has_gap(ch->buf + start, n))
+            continue;
         emg_psd_segment(ch->plan, ch->buf + start, ch->psd);
         if (sc->stft) {
             double centre = ((double)ch->consumed + (double)start + (double)n / 2) / fs;
@@ -170,9 +172,6 @@ static void analyse(void *ctx, const char *path, FILE *out)
     sc.hdr = hdr;
     size_t nch = hdr->n_channels;
     chan *ch = calloc(nch ? nch : 1, sizeof *ch);
-    static const emg_gap_count no_gaps = EMG_GAP_COUNT_INIT;
-    for (size_t c = 0; c < nch && ch; c++)
-        ch[c].gaps = no_gaps;
     emg_channel_stage stage;
     emg_channel_stage_filter(&stage, &a->filter);
     if (!ch)
@@ -193,12 +192,13 @@ static void analyse(void *ctx, const char *path, FILE *out)
 
     const emg_block *blk;
     int rc;
+    cli_gap_tracker gaps; /* Welch leaves their segments out */
+    cli_gaps_init(&gaps, nch);
     while ((rc = emg_reader_read(r, &blk, &err)) > 0) {
+        cli_gaps_add(&gaps, blk);
         for (size_t c = 0; c < nch; c++) {
             const double *x = blk->data[c];
             size_t n = blk->count[c];
-            emg_gap_count_add(&ch[c].gaps, x, n, ch[c].read);
-            ch[c].read += (long long)n;
             if (filter && stage.process(ch[c].stage, x, n, &x, &n, &err) < 0)
                 cli_fail(&err);
             append(&ch[c], x, n);
@@ -208,8 +208,8 @@ static void analyse(void *ctx, const char *path, FILE *out)
     }
     if (rc < 0)
         cli_fail(&err);
+    cli_gaps_report(&gaps, path, hdr);
     for (size_t c = 0; c < nch; c++) {
-        cli_warn_gaps(path, &ch[c].gaps, hdr->channels[c].name, hdr->channels[c].fs);
         if (filter) {
             const double *x;
             size_t n;
