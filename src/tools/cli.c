@@ -417,6 +417,31 @@ int cli_analysis_option(cli_analysis *a, int opt, const char *arg)
     return spectral_option(a, opt, arg) || window_option(a, opt, arg);
 }
 
+emg_window_engine *cli_run_window_engine(const char *path, emg_reader *r, const cli_analysis *a,
+                                         const size_t *ids, size_t n_ids, emg_window_emit emit,
+                                         void *ctx, const emg_error *emit_err)
+{
+    const emg_header *hdr = emg_reader_header(r);
+    emg_channel_stage stage;
+    emg_channel_stage_filter(&stage, &a->filter);
+    emg_window_engine *eng;
+    emg_error err;
+    if (emg_window_engine_create(&eng, hdr, ids, n_ids, &a->features, &a->spectrum, &a->window,
+                                 a->filter_on ? &stage : NULL, emit, ctx, &err) < 0)
+        cli_fail(&err);
+    for (size_t c = 0; c < hdr->n_channels; c++)
+        if (emg_window_engine_skipped(eng, c))
+            cli_warn(path, "channel %s left out: %s", hdr->channels[c].name,
+                     emg_window_engine_skipped(eng, c));
+    if (emg_window_engine_run(eng, r, &err) < 0)
+        cli_fail(emit_err && emit_err->status ? emit_err : &err);
+    for (size_t c = 0; c < hdr->n_channels; c++) {
+        emg_gap_count gaps = emg_window_engine_gaps(eng, c);
+        cli_warn_gaps(path, &gaps, hdr->channels[c].name, hdr->channels[c].fs);
+    }
+    return eng;
+}
+
 void cli_spectral_help(FILE *out, int filter_on)
 {
     fputs("Spectral options (the same in emg-features, emg-fatigue, emg-spectrum):\n"

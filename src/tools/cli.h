@@ -214,6 +214,14 @@ enum { CLI_OPT_TAPER = 1010, CLI_OPT_WELCH, CLI_OPT_PERIODOGRAM, CLI_OPT_FILTER,
     {"clip", required_argument, NULL, CLI_OPT_CLIP}
 /* Handle one option of either set; 1 if it was one, 0 if not. */
 int cli_analysis_option(cli_analysis *a, int opt, const char *arg);
+/* The window engine of emg-features and emg-fatigue over reader r (from
+ * path) with a's settings, emitting to emit(ctx): run to the end, with one
+ * warning for each channel it leaves out and each channel with gaps.
+ * Returns the engine, to be destroyed by the caller; exits on error, with
+ * *emit_err's message when emit failed and set it (emit_err may be NULL). */
+emg_window_engine *cli_run_window_engine(const char *path, emg_reader *r, const cli_analysis *a,
+                                         const size_t *ids, size_t n_ids, emg_window_emit emit,
+                                         void *ctx, const emg_error *emit_err);
 /* Help for the two sets, in the layout every tool uses. */
 void cli_spectral_help(FILE *out, int filter_on);
 void cli_window_help(FILE *out, const char *default_features);
@@ -232,6 +240,11 @@ void cli_register_input(const char *path);
 /* Usage error (exit 1) when out_path is one of the registered inputs, or, for
  * a WFDB output, when one of the files it would write is. */
 void cli_refuse_output_over_input(const char *out_path, emg_format format);
+
+/* The -o path when it names an HDF5 table (.h5, .hdf5: emg-features and
+ * emg-spectrum write one there instead of TSV), else NULL.  An HDF5 table
+ * holds one input: usage error with several, or over an input. */
+const char *cli_hdf5_table_output(size_t n_inputs);
 
 /* Work on one input: write the table's header and rows for path to out.  On
  * failure it exits through cli_fail or cli_die as a one-input run does. */

@@ -208,6 +208,19 @@ size_t cli_collect_inputs(int argc, char **argv, int first, const char *const **
     return inputs.n;
 }
 
+const char *cli_hdf5_table_output(size_t n_inputs)
+{
+    const char *out = cli_output_path();
+    emg_format format;
+    emg_error err;
+    if (!out || emg_format_from_path(out, &format, &err) < 0 || format != EMG_FORMAT_HDF5)
+        return NULL;
+    if (n_inputs > 1)
+        cli_usage_error("-o %s: an HDF5 table holds one input; for several, write TSV", out);
+    cli_refuse_output_over_input(out, EMG_FORMAT_HDF5);
+    return out;
+}
+
 /* ---- messages of the children ---- */
 
 /* The text of line when it is a warning about path, else NULL. */

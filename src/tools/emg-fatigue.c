@@ -262,23 +262,8 @@ static void analyse(void *ctx, const char *path, FILE *out)
                       j->a.window.window_s};
     if (!cc.ch)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
-    emg_channel_stage stage;
-    emg_channel_stage_filter(&stage, &j->a.filter);
-    emg_window_engine *eng;
-    if (emg_window_engine_create(&eng, hdr, j->ids, j->n_ids, &j->a.features, &j->a.spectrum,
-                                 &j->a.window, j->a.filter_on ? &stage : NULL, collect, &cc,
-                                 &err) < 0)
-        cli_fail(&err);
-    for (size_t c = 0; c < hdr->n_channels; c++)
-        if (emg_window_engine_skipped(eng, c))
-            cli_warn(path, "channel %s left out: %s", hdr->channels[c].name,
-                     emg_window_engine_skipped(eng, c));
-    if (emg_window_engine_run(eng, r, &err) < 0)
-        cli_fail(&err);
-    for (size_t c = 0; c < hdr->n_channels; c++) {
-        emg_gap_count gaps = emg_window_engine_gaps(eng, c);
-        cli_warn_gaps(path, &gaps, hdr->channels[c].name, hdr->channels[c].fs);
-    }
+    emg_window_engine *eng = cli_run_window_engine(path, r, &j->a, j->ids, j->n_ids, collect,
+                                                   &cc, NULL);
 
     write_header(out, j->fo.jasa);
     for (size_t c = 0; c < hdr->n_channels; c++) {

@@ -10,7 +10,6 @@
  * are Welch estimates exactly as scipy.signal.welch (Hann 256-point segments,
  * 50% overlap by default) on FFTW plans made once per channel.  Methods:
  * docs/methods/features.md; library: include/emgkit/features.h. */
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,19 +131,6 @@ static void run_floor(emg_reader *r, const emg_spectrum_options *so, const emg_w
     free(fc);
 }
 
-/* Lower-case extension of a path ("" when none). */
-static const char *path_extension(const char *path)
-{
-    static char ext[16];
-    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
-    ext[0] = '\0';
-    if (!dot || (slash && dot < slash) || strlen(dot + 1) >= sizeof ext)
-        return ext;
-    for (size_t i = 0; dot[1 + i]; i++)
-        ext[i] = (char)tolower((unsigned char)dot[1 + i]), ext[i + 1] = '\0';
-    return ext;
-}
-
 static void list_features(void)
 {
     for (size_t i = 0; i < emg_feature_count(); i++)
@@ -161,7 +147,9 @@ typedef struct features_job {
     const char *h5_path; /* -o NAME.h5: an HDF5 table instead of TSV */
 } features_job;
 
-static void write_tsv_header(FILE *out, const features_job *j)
+/* The table's columns: file onset duration channel <features> flags (n + 5);
+ * the HDF5 table, which holds one input, has no file column (cols + 1). */
+static const char **table_columns(const features_job *j)
 {
     const char **cols = malloc((j->n_ids + 5) * sizeof *cols);
     if (!cols)
@@ -173,26 +161,26 @@ static void write_tsv_header(FILE *out, const features_job *j)
     for (size_t i = 0; i < j->n_ids; i++)
         cols[4 + i] = emg_feature_name(j->ids[i]);
     cols[4 + j->n_ids] = "flags";
+    return cols;
+}
+
+static void write_tsv_header(FILE *out, const features_job *j)
+{
+    const char **cols = table_columns(j);
     emg_tsv_header(out, j->n_ids + 5, cols);
     free(cols);
 }
 
 static void open_h5(writer_ctx *wc, const features_job *j, const emg_header *hdr)
 {
-    const char **cols = malloc((j->n_ids + 4) * sizeof *cols);
+    const char **cols = table_columns(j);
     const char **names = malloc((hdr->n_channels + 1) * sizeof *names);
     emg_error err;
-    if (!cols || !names)
+    if (!names)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
-    cols[0] = "onset";
-    cols[1] = "duration";
-    cols[2] = "channel";
-    for (size_t i = 0; i < j->n_ids; i++)
-        cols[3 + i] = emg_feature_name(j->ids[i]);
-    cols[3 + j->n_ids] = "flags";
     for (size_t c = 0; c < hdr->n_channels; c++)
         names[c] = hdr->channels[c].name;
-    if (emg_table_h5_open(&wc->h5, j->h5_path, "features", j->n_ids + 4, cols, names,
+    if (emg_table_h5_open(&wc->h5, j->h5_path, "features", j->n_ids + 4, cols + 1, names,
                           hdr->n_channels, &err) < 0)
         cli_fail(&err);
     free(cols);
@@ -211,35 +199,14 @@ static void analyse(void *ctx, const char *path, FILE *out)
         return;
     }
     writer_ctx wc = {path, out, NULL, NULL, {EMG_OK, ""}, hdr, j->n_ids};
-    emg_channel_stage stage;
-    emg_channel_stage_filter(&stage, &j->a.filter);
-    emg_window_engine *eng;
-    if (emg_window_engine_create(&eng, hdr, j->ids, j->n_ids, &j->a.features, &j->a.spectrum,
-                                 &j->a.window, j->a.filter_on ? &stage : NULL, write_row, &wc,
-                                 &err) < 0)
-        cli_fail(&err);
-    for (size_t c = 0; c < hdr->n_channels; c++)
-        if (emg_window_engine_skipped(eng, c))
-            cli_warn(path, "channel %s left out: %s", hdr->channels[c].name,
-                     emg_window_engine_skipped(eng, c));
     if (!(wc.row = malloc((j->n_ids + 4) * sizeof *wc.row)))
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     if (j->h5_path)
         open_h5(&wc, j, hdr);
     else
         write_tsv_header(out, j);
-    if (emg_window_engine_run(eng, r, &err) < 0) {
-        if (wc.h5) {
-            emg_table_h5_abort(wc.h5);
-            if (wc.err.status)
-                err = wc.err;
-        }
-        cli_fail(&err);
-    }
-    for (size_t c = 0; c < hdr->n_channels; c++) {
-        emg_gap_count gaps = emg_window_engine_gaps(eng, c);
-        cli_warn_gaps(path, &gaps, hdr->channels[c].name, hdr->channels[c].fs);
-    }
+    emg_window_engine *eng = cli_run_window_engine(path, r, &j->a, j->ids, j->n_ids, write_row,
+                                                   &wc, &wc.err);
     emg_window_engine_destroy(eng);
     emg_reader_close(r);
     if (wc.h5 && emg_table_h5_close(wc.h5, &err) < 0)
@@ -289,15 +256,7 @@ int main(int argc, char **argv)
     size_t n = cli_collect_inputs(argc, argv, optind, &paths);
     if (n == 1)
         j.a.window.threads = cli_jobs(); /* one input: the jobs share its channels */
-    const char *out_path = cli_output_path();
-    if (out_path && (!strcmp(path_extension(out_path), "h5") ||
-                     !strcmp(path_extension(out_path), "hdf5"))) {
-        if (n > 1)
-            cli_usage_error("-o %s: an HDF5 feature table holds one input; for several, write "
-                            "TSV", out_path);
-        cli_refuse_output_over_input(out_path, EMG_FORMAT_HDF5);
-        j.h5_path = out_path;
-    }
+    j.h5_path = cli_hdf5_table_output(n);
     if (emg_feature_list_parse(j.a.feature_list, &j.ids, &j.n_ids, &err) < 0)
         cli_usage_error("--features: %s", err.message);
     if (j.a.wisdom && emg_fftw_wisdom_load(j.a.wisdom, &err) < 0)

@@ -297,15 +297,7 @@ int main(int argc, char **argv)
     parse_options(&j, argc, argv);
     const char *const *paths;
     size_t n = cli_collect_inputs(argc, argv, optind, &paths);
-    const char *out_path = cli_output_path();
-    const char *dot = out_path ? strrchr(out_path, '.') : NULL;
-    if (dot && (!strcmp(dot, ".h5") || !strcmp(dot, ".hdf5"))) {
-        if (n > 1)
-            cli_usage_error("-o %s: an HDF5 spectrum table holds one input; for several, write "
-                            "TSV", out_path);
-        cli_refuse_output_over_input(out_path, EMG_FORMAT_HDF5);
-        j.h5_path = out_path;
-    }
+    j.h5_path = cli_hdf5_table_output(n);
     if (j.a.wisdom && emg_fftw_wisdom_load(j.a.wisdom, &err) < 0)
         cli_warn(NULL, "%s (continuing without it)", err.message);
     int code = CLI_EXIT_OK;
