@@ -19,7 +19,7 @@ printf 'onset\tduration\tlabel\r\n1\t2\tcramp\r\n10\t1\ttonic\r\n' >"$TMP/crlf.t
 printf '\xef\xbb\xbfonset\tduration\tlabel\n1\t2\tcramp\n10\t1\ttonic\n' >"$TMP/bom.tsv"
 for f in cr crlf bom; do
   expect_exit 0 "$f table" -- "$SCORE" --truth "$TMP/$f.tsv" --pred "$TMP/truth.tsv"
-  awk -F'\t' '$1 == "macro" && $9 == 1 {ok=1} END {exit !ok}' "$TMP/out" \
+  awk -F'\t' '$2 == "macro" && $10 == 1 {ok=1} END {exit !ok}' "$TMP/out" \
     && pass || fail "$f table: macro-F1 is not 1: $(tail -1 "$TMP/out")"
 done
 
@@ -31,7 +31,7 @@ expect_exit 3 "every truth row skipped" -- "$SCORE" --skip cramp,tonic --truth "
   --pred "$TMP/truth.tsv"
 # A header-only prediction is a detector that found nothing: recall 0.
 expect_exit 0 "header-only pred" -- "$SCORE" --truth "$TMP/truth.tsv" --pred "$TMP/header_only.tsv"
-awk -F'\t' '$1 == "macro" && $9 == 0 {ok=1} END {exit !ok}' "$TMP/out" \
+awk -F'\t' '$2 == "macro" && $10 == 0 {ok=1} END {exit !ok}' "$TMP/out" \
   && pass || fail "no prediction: macro-F1 0"
 # Missing columns and an empty file are errors too.
 printf 'onset\tlabel\n1\tcramp\n' >"$TMP/nodur.tsv"

@@ -18,30 +18,30 @@ with open(sys.argv[1], "w") as f:
         f.write("%.3f,%s\n" % (t, v))
 PY
 IN="$TMP/gap.csv"
-# spans_gap FILE: 1 if an event row (onset, duration in columns 1-2) covers 5.500-5.502 s or 14.000 s.
+# spans_gap FILE: 1 if an event row (onset, duration in columns 2-3, after file) covers 5.500-5.502 s or 14.000 s.
 spans_gap() {
-  awk -F'\t' 'NR > 1 && (($1 < 5.502 && $1 + $2 > 5.5) || ($1 < 14.001 && $1 + $2 > 14)) {bad=1} END {exit !bad}' "$1"
+  awk -F'\t' 'NR > 1 && (($2 < 5.502 && $2 + $3 > 5.5) || ($2 < 14.001 && $2 + $3 > 14)) {bad=1} END {exit !bad}' "$1"
 }
 
 expect_exit 0 "features" -- "$BIN/emg-features" "$IN"
 cp "$TMP/out" "$TMP/features.tsv"
 gaps=$(awk -F'\t' 'NR > 1 && $NF ~ /gap/' "$TMP/features.tsv" | wc -l)
 [ "$gaps" -eq 4 ] && pass || fail "features: $gaps windows flagged gap, expected 4 (5, 5.5, 13.5, 14 s)"
-na=$(awk -F'\t' 'NR > 1 && $4 == "n/a"' "$TMP/features.tsv" | wc -l)
+na=$(awk -F'\t' 'NR > 1 && $5 == "n/a"' "$TMP/features.tsv" | wc -l)
 [ "$na" -eq 4 ] && pass || fail "features: $na windows with n/a rms, expected only the 4 gap windows"
-awk -F'\t' 'NR > 1 && $1 == 7 && $4 > 0.3 {ok=1} END {exit !ok}' "$TMP/features.tsv" \
+awk -F'\t' 'NR > 1 && $2 == 7 && $5 > 0.3 {ok=1} END {exit !ok}' "$TMP/features.tsv" \
   && pass || fail "features: the burst after the gap has no rms"
 
 for tool in emg-detect emg-label; do
   expect_exit 0 "$tool" -- "$BIN/$tool" "$IN"
   cp "$TMP/out" "$TMP/$tool.tsv"
   spans_gap "$TMP/$tool.tsv" && fail "$tool: an event spans a gap: $(cat "$TMP/$tool.tsv")" || pass
-  n=$(awk -F'\t' 'NR > 1 && $2 > 1' "$TMP/$tool.tsv" | wc -l)
+  n=$(awk -F'\t' 'NR > 1 && $3 > 1' "$TMP/$tool.tsv" | wc -l)
   [ "$n" -ge 4 ] && pass || fail "$tool: $n events longer than 1 s, expected the 4 burst pieces"
 done
 
 expect_exit 0 "fatigue" -- "$BIN/emg-fatigue" "$IN"
-awk -F'\t' '$5 == "rms" && $8 != "n/a" && $12 != "n/a" {ok=1} END {exit !ok}' "$TMP/out" \
+awk -F'\t' '$6 == "rms" && $9 != "n/a" && $13 != "n/a" {ok=1} END {exit !ok}' "$TMP/out" \
   && pass || fail "fatigue: the rms trend is n/a: $(grep rms "$TMP/out")"
 
 expect_exit 0 "zero-phase filter" -- "$BIN/emg-filter" --default-chain "$IN" "$TMP/filtered.h5"

@@ -155,10 +155,10 @@ if mount -t tmpfs -o size=300k tmpfs "$FULL" 2>/dev/null; then
     check_full "emg-synth .$ext" "$FULL/big." -- "$BIN/emg-synth" --duration 100 -o "$FULL/big.$ext" --events "$TMP/ev.tsv"
   done
   for step in 0.002 0.003 0.004 0.005; do
-    check_full "emg-features .h5 (step $step)" "$FULL/feat.h5" -- "$BIN/emg-features" -s $step "$REC" "$FULL/feat.h5"
+    check_full "emg-features .h5 (step $step)" "$FULL/feat.h5" -- "$BIN/emg-features" -s $step -o "$FULL/feat.h5" "$REC"
   done
-  check_full "emg-spectrum .h5" "$FULL/spec.h5" -- "$BIN/emg-spectrum" --stft "$REC" "$FULL/spec.h5"
-  check_full "emg-features .tsv" "$FULL/f.tsv" -- "$BIN/emg-features" -s 0.002 "$REC" "$FULL/f.tsv"
+  check_full "emg-spectrum .h5" "$FULL/spec.h5" -- "$BIN/emg-spectrum" --stft -o "$FULL/spec.h5" "$REC"
+  check_full "emg-features .tsv" "$FULL/f.tsv" -- "$BIN/emg-features" -s 0.002 -o "$FULL/f.tsv" "$REC"
   # $TMPDIR full: the stdin spool and the stdout copy name "-".
   export TMPDIR="$FULL"
   big=$(ls -S "$DATA"/backyardbrains_wav/*.wav | head -n 1)
@@ -168,7 +168,7 @@ if mount -t tmpfs -o size=300k tmpfs "$FULL" 2>/dev/null; then
   expect_exit 4 "stdout copy on a full \$TMPDIR" -- sh -c "'$BIN/emg-synth' --duration 100 -o - --to h5 --events '$TMP/ev.tsv' >/dev/null"
   expect_one_error_line "-:"
   stderr_names_no_temporary
-  expect_exit 4 "window results on a full \$TMPDIR" -- "$BIN/emg-features" -s 0.001 "$REC" "$OUT/w.tsv"
+  expect_exit 4 "window results on a full \$TMPDIR" -- "$BIN/emg-features" -s 0.001 -o "$OUT/w.tsv" "$REC"
   expect_one_error_line "emg_healthy.hea"
   stderr_names_no_temporary
   [ -z "$(ls -A "$FULL")" ] && pass || fail "full \$TMPDIR left: $(ls -A "$FULL")"

@@ -179,6 +179,34 @@ static void segments_from_tsv(void **state)
     assert_int_equal(emg_segments_read(&s, &n, path, NULL, &err), EMG_ERR_FORMAT);
 }
 
+/* A table of several recordings (the file column the tools write) gives each
+ * recording its own rows only; without a recording, every row. */
+static void segments_of_one_recording(void **state)
+{
+    (void)state;
+    mkdir(EMGKIT_TEST_TMP, 0777);
+    const char *path = EMGKIT_TEST_TMP "/segments-files.tsv";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "file\tonset\tduration\nnight1.edf\t1\t2\nnight2.edf\t5\t1\n"
+               "night1.edf\t9\t3\n");
+    fclose(f);
+    emg_segment *s;
+    size_t n;
+    emg_error err;
+    assert_int_equal(emg_segments_read(&s, &n, path, "night1.edf", &err), 0);
+    assert_int_equal(n, 2);
+    assert_close(s[0].onset, 1, 0);
+    assert_close(s[1].onset, 9, 0);
+    free(s);
+    assert_int_equal(emg_segments_read(&s, &n, path, "night3.edf", &err), 0);
+    assert_int_equal(n, 0);
+    free(s);
+    assert_int_equal(emg_segments_read(&s, &n, path, NULL, &err), 0);
+    assert_int_equal(n, 3);
+    free(s);
+}
+
 /* A trend whose slope is undefined (every window at one time) has every
  * statistic n/a, whatever the method; infinite values (the snr_db of a
  * window without power) are skipped like n/a ones. */
@@ -217,7 +245,7 @@ int main(void)
         cmocka_unit_test(theil_sen_matches_scipy), cmocka_unit_test(huber_resists_outliers),
         cmocka_unit_test(too_few_points),  cmocka_unit_test(jasa_quadrants),
         cmocka_unit_test(contractions),    cmocka_unit_test(segments_from_tsv),
-        cmocka_unit_test(undefined_slope_all_nan),
+        cmocka_unit_test(undefined_slope_all_nan), cmocka_unit_test(segments_of_one_recording),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
