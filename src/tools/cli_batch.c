@@ -29,9 +29,10 @@ typedef struct file_id {
 } file_id;
 
 static struct {
-    const char **paths; /* the inputs, in order, each recording once */
-    size_t n, cap;
-    file_id *ids;       /* every file of every registered input */
+    const char **paths;  /* the inputs, in order, each recording once */
+    file_id *recordings; /* their identities (recording_id), {0, 0} when unknown */
+    size_t n, cap, cap_recordings;
+    file_id *ids;        /* every file of every registered input */
     size_t n_ids, cap_ids;
 } inputs;
 
@@ -129,34 +130,26 @@ static int recording_id(const char *path, file_id *id)
     return rc;
 }
 
-static int seen_recording(const char *path, size_t before)
-{
-    file_id id, other;
-    if (!strcmp(path, "-"))
-        return 0;
-    if (recording_id(path, &id) != 0)
-        return 0; /* unreadable: let the tool say why */
-    for (size_t i = 0; i < before; i++)
-        if (strcmp(inputs.paths[i], "-") && recording_id(inputs.paths[i], &other) == 0 &&
-            other.dev == id.dev && other.ino == id.ino)
-            return 1;
-    return 0;
-}
-
 /* Take path as an input; 0 when it names a recording taken already. */
 static int add_input(const char *path)
 {
-    if (seen_recording(path, inputs.n)) {
-        if (cli_verbose())
-            fprintf(stderr, "%s: %s: the same recording as an earlier input: taken once\n",
-                    cli_prog(), path);
-        return 0;
+    file_id id = {0, 0};
+    int known = strcmp(path, "-") != 0 && recording_id(path, &id) == 0;
+    for (size_t i = 0; i < inputs.n; i++) {
+        const file_id *other = &inputs.recordings[i];
+        if (known && other->dev == id.dev && other->ino == id.ino) {
+            if (cli_verbose())
+                fprintf(stderr, "%s: %s: the same recording as %s: taken once\n", cli_prog(),
+                        path, inputs.paths[i]);
+            return 0;
+        }
+        if (!strcmp(path, "-") && !strcmp(inputs.paths[i], "-"))
+            cli_usage_error("standard input ('-') is named twice");
     }
-    if (!strcmp(path, "-"))
-        for (size_t i = 0; i < inputs.n; i++)
-            if (!strcmp(inputs.paths[i], "-"))
-                cli_usage_error("standard input ('-') is named twice");
     inputs.paths = grow_or_die(inputs.paths, &inputs.cap, inputs.n + 1, sizeof *inputs.paths);
+    inputs.recordings = grow_or_die(inputs.recordings, &inputs.cap_recordings, inputs.n + 1,
+                                    sizeof *inputs.recordings);
+    inputs.recordings[inputs.n] = id; /* an unreadable one: the tool will say why */
     inputs.paths[inputs.n++] = path;
     cli_register_input(path);
     return 1;
