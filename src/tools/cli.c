@@ -419,7 +419,7 @@ int cli_analysis_option(cli_analysis *a, int opt, const char *arg)
 
 emg_window_engine *cli_run_window_engine(const char *path, emg_reader *r, const cli_analysis *a,
                                          const size_t *ids, size_t n_ids, emg_window_emit emit,
-                                         void *ctx, const emg_error *emit_err)
+                                         void *ctx)
 {
     const emg_header *hdr = emg_reader_header(r);
     emg_channel_stage stage;
@@ -434,7 +434,7 @@ emg_window_engine *cli_run_window_engine(const char *path, emg_reader *r, const 
             cli_warn(path, "channel %s left out: %s", hdr->channels[c].name,
                      emg_window_engine_skipped(eng, c));
     if (emg_window_engine_run(eng, r, &err) < 0)
-        cli_fail(emit_err && emit_err->status ? emit_err : &err);
+        cli_fail(&err);
     for (size_t c = 0; c < hdr->n_channels; c++) {
         emg_gap_count gaps = emg_window_engine_gaps(eng, c);
         cli_warn_gaps(path, &gaps, hdr->channels[c].name, hdr->channels[c].fs);

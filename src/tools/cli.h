@@ -217,11 +217,11 @@ int cli_analysis_option(cli_analysis *a, int opt, const char *arg);
 /* The window engine of emg-features and emg-fatigue over reader r (from
  * path) with a's settings, emitting to emit(ctx): run to the end, with one
  * warning for each channel it leaves out and each channel with gaps.
- * Returns the engine, to be destroyed by the caller; exits on error, with
- * *emit_err's message when emit failed and set it (emit_err may be NULL). */
+ * Returns the engine, to be destroyed by the caller; exits on error (emit
+ * may exit itself, with its own message). */
 emg_window_engine *cli_run_window_engine(const char *path, emg_reader *r, const cli_analysis *a,
                                          const size_t *ids, size_t n_ids, emg_window_emit emit,
-                                         void *ctx, const emg_error *emit_err);
+                                         void *ctx);
 /* Help for the two sets, in the layout every tool uses. */
 void cli_spectral_help(FILE *out, int filter_on);
 void cli_window_help(FILE *out, const char *default_features);

@@ -263,7 +263,7 @@ static void analyse(void *ctx, const char *path, FILE *out)
     if (!cc.ch)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     emg_window_engine *eng = cli_run_window_engine(path, r, &j->a, j->ids, j->n_ids, collect,
-                                                   &cc, NULL);
+                                                   &cc);
 
     write_header(out, j->fo.jasa);
     for (size_t c = 0; c < hdr->n_channels; c++) {

@@ -58,7 +58,13 @@ static int write_row(void *ctx, const emg_window_result *w)
         wc->row[2] = (double)w->channel;
         memcpy(wc->row + 3, w->values, wc->n_ids * sizeof *w->values);
         wc->row[3 + wc->n_ids] = (double)w->flags;
-        return emg_table_h5_append(wc->h5, wc->row, &wc->err);
+        if (emg_table_h5_append(wc->h5, wc->row, &wc->err) < 0) {
+            /* Closed onto scratch now: libhdf5 could not close a file whose
+             * flush failed (a full disk) at exit. */
+            emg_table_h5_abort(wc->h5);
+            cli_fail(&wc->err);
+        }
+        return 0;
     }
     emg_tsv_str(wc->out, wc->path, 0);
     emg_tsv_time(wc->out, w->onset, 0);
@@ -206,7 +212,7 @@ static void analyse(void *ctx, const char *path, FILE *out)
     else
         write_tsv_header(out, j);
     emg_window_engine *eng = cli_run_window_engine(path, r, &j->a, j->ids, j->n_ids, write_row,
-                                                   &wc, &wc.err);
+                                                   &wc);
     emg_window_engine_destroy(eng);
     emg_reader_close(r);
     if (wc.h5 && emg_table_h5_close(wc.h5, &err) < 0)
