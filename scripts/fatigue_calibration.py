@@ -20,6 +20,7 @@ Needs only Python 3 with NumPy and SciPy (Debian packages).
 """
 import argparse
 import csv
+import functools
 import io
 import os
 import subprocess
@@ -28,6 +29,7 @@ import tempfile
 
 import numpy as np
 from scipy.io import wavfile
+from scipy.signal import lfilter
 
 # The simulation's parameters, in one place.
 SIM = {
@@ -59,27 +61,29 @@ def shape_mdf(scale=1.0):
     return float(f[np.searchsorted(c, c[-1] / 2)])
 
 
+@functools.lru_cache(maxsize=1)
+def mdf_of_scale_grid():
+    grid = np.linspace(0.25, 2.5, 400)
+    return np.array([shape_mdf(g) for g in grid]), grid
+
+
 def scale_for_mdf(mdf):
     """The frequency scale that gives these MDFs in the band (the band's edges make
     MDF not quite proportional to the scale)."""
-    grid = np.linspace(0.25, 2.5, 400)
-    return np.interp(mdf, [shape_mdf(g) for g in grid], grid)
+    return np.interp(mdf, *mdf_of_scale_grid())
 
 
 def ornstein_uhlenbeck(rng, n, dt, sd, tau):
     a = np.exp(-dt / tau)
     e = rng.standard_normal(n) * sd * np.sqrt(1 - a * a)
-    x = np.empty(n)
-    x[0] = rng.standard_normal() * sd
-    for i in range(1, n):
-        x[i] = a * x[i - 1] + e[i]
-    return x
+    e[0] = rng.standard_normal() * sd  # stationary from the start
+    return lfilter([1.0], [1.0, -a], e)
 
 
 def simulate(rng, duration, fs, decline):
     """One recording: samples whose MDF is MDF0 + decline * t + OU(t)."""
-    frame = int(round(SIM["frame_s"] * fs))
     hop = int(round(SIM["hop_s"] * fs))
+    frame = hop * int(round(SIM["frame_s"] / SIM["hop_s"]))
     n = int(duration * fs)
     n_frames = n // hop + frame // hop + 1
     t = (np.arange(n_frames) * hop + frame / 2 - frame) / fs
@@ -90,35 +94,40 @@ def simulate(rng, duration, fs, decline):
     amp = np.sqrt(shape_power(f[None, :] / scale[:, None]))
     coef = amp * (rng.standard_normal(amp.shape) + 1j * rng.standard_normal(amp.shape))
     frames = np.fft.irfft(coef, frame, axis=1) * np.hanning(frame)[None, :]
-    out = np.zeros(n_frames * hop + frame)
-    for k in range(n_frames):
-        out[k * hop:k * hop + frame] += frames[k]
+    out = np.zeros((n_frames + frame // hop) * hop)
+    for j in range(frame // hop):  # overlap-add: frame k's part j lands in hop block k + j
+        blocks = frames[:, j * hop:(j + 1) * hop].reshape(-1)
+        out[j * hop:j * hop + blocks.size] += blocks
     x = out[frame:frame + n]
     return (x * SIM["rms"] / np.std(x)).astype(np.float32)
 
 
-def make_recordings(directory, rng, count, decline, durations=None, rates=None):
+def make_recordings(directory, rng, count, decline, durations=None, rates=None, channels=1):
+    """count recordings, as files of `channels` independent channels each (one
+    duration and rate per file; more channels per file, fewer processes)."""
     durations = durations or SIM["durations_s"]
     rates = rates or SIM["rates_hz"]
     paths = []
-    for i in range(count):
+    for i in range((count + channels - 1) // channels):
         duration = float(rng.uniform(*durations))
         fs = int(rng.choice(rates))
+        k = min(channels, count - i * channels)
+        x = np.stack([simulate(rng, duration, fs, decline) for _ in range(k)], axis=1)
         path = os.path.join(directory, f"d{decline:+.2f}_{i:04d}.wav")
-        wavfile.write(path, fs, simulate(rng, duration, fs, decline))
+        wavfile.write(path, fs, x if k > 1 else x[:, 0])
         paths.append(path)
     return paths
 
 
 def run_fatigue(bin_dir, paths, step, extra=()):
-    """{path: row} of emg-fatigue's mdf trend, the inputs given in one batch."""
+    """{(path, channel): row} of emg-fatigue's mdf trends, the inputs given in one batch."""
     cmd = [os.path.join(bin_dir, "emg-fatigue"), "--features", "mdf", "-s", str(step),
            "--noise-rms", str(SIM["noise_rms"]), "-q", "-j", "2", "--inputs", "-", *extra]
     res = subprocess.run(cmd, input="\n".join(paths) + "\n", capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"emg-fatigue exit {res.returncode}: {res.stderr[-2000:]}")
     rows = csv.DictReader(io.StringIO(res.stdout), delimiter="\t")
-    return {r["file"]: r for r in rows}
+    return {(r["file"], r["channel"]): r for r in rows}
 
 
 def rejection_rate(rows):
@@ -131,14 +140,14 @@ def rejection_rate(rows):
 
 
 def calibrate(bin_dir, count, seed, steps=STEPS_S, declines=DECLINES_HZ_PER_S,
-              durations=None, rates=None, extra=(), log=None):
+              durations=None, rates=None, extra=(), log=None, channels=1):
     """[(decline, step, rate, n_eff, mean slope, recordings)]: rate = FPR for decline 0,
     power otherwise."""
     rng = np.random.default_rng(seed)
     table = []
     with tempfile.TemporaryDirectory(prefix="fatigue_cal_") as tmp:
         for decline in declines:
-            paths = make_recordings(tmp, rng, count, decline, durations, rates)
+            paths = make_recordings(tmp, rng, count, decline, durations, rates, channels)
             for step in steps:
                 rate, n_eff, slope, n = rejection_rate(run_fatigue(bin_dir, paths, step, extra))
                 table.append((decline, step, rate, n_eff, slope, n))
