@@ -9,6 +9,11 @@
  * incomplete beta function (Numerical Recipes 3rd ed. s.6.4; Abramowitz &
  * Stegun 26.5.27 / 26.7.1).  JASA: Luttmann, Jaeger & Sokeland 1996,
  * Ergonomics 39:298-313 (joint analysis of EMG spectrum and amplitude).
+ * Inference: window series are autocorrelated (overlapping windows, slowly
+ * wandering spectra), so by default every interval and p-value uses the
+ * effective number of independent points from the residual autocorrelation
+ * (Bretherton et al. 1999, J Climate 12:1990, eq. 31; Hamed & Rao 1998 and
+ * Yue & Wang 2004 for Theil-Sen / Mann-Kendall).
  * Details: docs/methods/fatigue.md. */
 #ifndef EMGKIT_FATIGUE_H
 #define EMGKIT_FATIGUE_H
@@ -45,31 +50,56 @@ typedef enum emg_regression {
 int emg_regression_from_name(const char *name, emg_regression *out, emg_error *err);
 const char *emg_regression_name(emg_regression r);
 
+/* How the slope's interval and p-value account for dependence between points. */
+typedef enum emg_inference {
+    /* Default: the points count as n_eff independent ones, n_eff from the
+     * autocorrelation of the fit's residuals (fatigue_inference.c); the
+     * slope's standard error grows by sqrt((n-2)/(n_eff-2)) and Student t
+     * takes n_eff - 2 degrees of freedom. */
+    EMG_INFERENCE_NEFF = 0,
+    /* Independent points (textbook OLS / Huber / Sen): only for points that
+     * really are independent (n_eff = n). */
+    EMG_INFERENCE_IID
+} emg_inference;
+
+int emg_inference_from_name(const char *name, emg_inference *out, emg_error *err);
+const char *emg_inference_name(emg_inference i);
+
 typedef struct emg_trend {
     size_t n;            /* points used */
     double intercept;    /* value at t = 0 (unit of y) */
     double slope;        /* unit of y per second */
-    double slope_se;     /* standard error of the slope (OLS / Huber); NaN for Theil-Sen */
+    double slope_se;     /* standard error of the slope (OLS / Huber), after the
+                            inference's correction; NaN for Theil-Sen */
     double ci_low;       /* 95% (or requested) confidence interval of the slope */
     double ci_high;
     double r2;           /* coefficient of determination of the fitted line */
     double p_value;      /* two-sided test of slope = 0 (t test; Kendall tau for Theil-Sen) */
+    emg_inference inference; /* how ci_low, ci_high, p_value (and slope_se) were found */
+    double n_eff;        /* effective number of independent points (n with EMG_INFERENCE_IID) */
+    double residual_ac1; /* lag-1 autocorrelation of the residuals (a diagnostic, any inference) */
     double initial;      /* fitted value at the first point's time */
-    double change_pct_per_min; /* 100 * slope * 60 / initial */
+    double slope_per_min; /* 60 * slope (unit of y per minute) */
+    double change_pct;   /* fitted change from t_first to t_last in % of initial */
+    double change_pct_per_min; /* 100 * slope * 60 / initial (an extrapolation when
+                                  the span is shorter than a minute) */
     double first_mean;   /* mean of the first `fraction` of the points (at least 1) */
     double last_mean;    /* mean of the last `fraction` */
     double first_last_change_pct; /* 100 * (last_mean - first_mean) / first_mean */
     double t_first, t_last; /* time span covered */
 } emg_trend;
 
-/* Fit y against t (seconds) over n points (non-finite y or t are skipped).
- * When no slope can be fitted (all points at one time) every statistic is
- * NaN, never a p-value beside an undefined slope.  confidence
+/* Fit y against t (seconds) over n points in time order (non-finite y or t
+ * are skipped).  The point estimates depend on method only; the interval and
+ * p-value on inference too (EMG_INFERENCE_NEFF unless the points are known to
+ * be independent).  When no slope can be fitted (all points at one time) every
+ * statistic is NaN, never a p-value beside an undefined slope.  confidence
  * in (0,1) (0.95 usual); fraction in (0, 0.5] for the first/last comparison
  * (0.1 usual).  Needs n >= 3 (EMG_ERR_ARG otherwise; the trend is filled with
  * NaN and n). */
 int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
-                  emg_regression method, double confidence, double fraction, emg_error *err);
+                  emg_regression method, emg_inference inference, double confidence,
+                  double fraction, emg_error *err);
 
 /* ---- JASA --------------------------------------------------------------- */
 

@@ -11,8 +11,10 @@
  * Hollander & Wolfe 1999, s.9.4) and the Mann-Kendall p-value; Huber
  * M-estimation (Huber 1964, k = 1.345, MAD scale) by iteratively reweighted
  * least squares (Holland & Welsch 1977) with Huber's (1981, eq. 7.6.6)
- * asymptotic covariance.  JASA: Luttmann, Jaeger & Sokeland 1996,
- * Ergonomics 39:298-313. */
+ * asymptotic covariance.  Every interval and p-value counts the points as
+ * the effective number of independent ones that fatigue_inference.c
+ * estimates from the residuals (or as independent with EMG_INFERENCE_IID).
+ * JASA: Luttmann, Jaeger & Sokeland 1996, Ergonomics 39:298-313. */
 #include "emgkit/fatigue.h"
 
 #include <float.h>
@@ -22,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "emgkit/table.h"
+#include "fatigue_internal.h"
 #include "io_internal.h"
 
 /* ---- distributions ------------------------------------------------------ */
@@ -187,6 +190,7 @@ static void trend_nan(emg_trend *o, size_t n)
     double nan = NAN;
     o->n = n;
     o->intercept = o->slope = o->slope_se = o->ci_low = o->ci_high = o->r2 = o->p_value = nan;
+    o->n_eff = o->residual_ac1 = o->slope_per_min = o->change_pct = nan;
     o->initial = o->change_pct_per_min = o->first_mean = o->last_mean = nan;
     o->first_last_change_pct = o->t_first = o->t_last = nan;
 }
@@ -229,7 +233,37 @@ static double r_squared(const double *t, const double *y, size_t n, double a, do
     return sst > 0 ? 1 - sse / sst : NAN;
 }
 
-static void fit_ols(emg_trend *o, const double *t, const double *y, size_t n, double conf)
+/* The dependence of the residuals of the line a + b t, recorded in o. */
+static int line_dependence(emg_trend *o, trend_dependence *d, const double *t, const double *y,
+                           size_t n, double a, double b, emg_inference inference, emg_error *err)
+{
+    double *r = malloc(n * sizeof *r);
+    if (!r)
+        return emg_error_set(err, EMG_ERR_NOMEM, "trend: out of memory");
+    for (size_t i = 0; i < n; i++)
+        r[i] = y[i] - (a + b * t[i]);
+    int rc = trend_dependence_estimate(d, t, r, n, inference, err);
+    free(r);
+    o->inference = inference;
+    o->n_eff = d->n_eff;
+    o->residual_ac1 = d->residual_ac1;
+    return rc;
+}
+
+/* Student-t interval and p-value of o->slope from its independent-points
+ * standard error se_iid, widened for the dependence d (n_eff - 2 df). */
+static void t_interval(emg_trend *o, double se_iid, const trend_dependence *d, double conf)
+{
+    double df = trend_dependence_dof(d), b = o->slope;
+    o->slope_se = se_iid * trend_dependence_se_factor(d);
+    double tq = emg_student_t_quantile(0.5 + conf / 2, df);
+    o->ci_low = b - tq * o->slope_se;
+    o->ci_high = b + tq * o->slope_se;
+    o->p_value = o->slope_se > 0 ? emg_student_t_p2(b / o->slope_se, df) : (b != 0 ? 0 : 1);
+}
+
+static int fit_ols(emg_trend *o, const double *t, const double *y, size_t n, emg_inference inf,
+                   double conf, emg_error *err)
 {
     double a, b, sxx;
     wls(t, y, NULL, n, &a, &b, &sxx);
@@ -238,21 +272,25 @@ static void fit_ols(emg_trend *o, const double *t, const double *y, size_t n, do
         double r = y[i] - (a + b * t[i]);
         sse += r * r;
     }
-    double df = (double)n - 2;
     o->intercept = a;
     o->slope = b;
-    o->slope_se = sxx > 0 ? sqrt(sse / df / sxx) : NAN;
-    double tq = emg_student_t_quantile(0.5 + conf / 2, df);
-    o->ci_low = b - tq * o->slope_se;
-    o->ci_high = b + tq * o->slope_se;
-    o->p_value = o->slope_se > 0 ? emg_student_t_p2(b / o->slope_se, df) : (b != 0 ? 0 : 1);
     o->r2 = r_squared(t, y, n, a, b);
+    trend_dependence d;
+    int rc = line_dependence(o, &d, t, y, n, a, b, inf, err);
+    if (rc < 0)
+        return rc;
+    t_interval(o, sxx > 0 ? sqrt(sse / ((double)n - 2) / sxx) : NAN, &d, conf);
+    return 0;
 }
 
 /* Theil-Sen: median pairwise slope; CI from the ranks of the sorted slopes
- * that Kendall's S statistic allows (Sen 1968). */
-static int fit_theil_sen(emg_trend *o, const double *t, const double *y, size_t n, double conf,
-                         emg_error *err)
+ * that Kendall's S statistic allows (Sen 1968).  Dependent points inflate
+ * the variance of S by n / n_eff (Hamed & Rao 1998, J Hydrol 204:182; Yue &
+ * Wang 2004, Water Resour Manag 18:201), n_eff from the residuals of the
+ * Theil-Sen line, and the quantile is Student's with n_eff - 2 df (the
+ * normal one, as scipy, with EMG_INFERENCE_IID). */
+static int fit_theil_sen(emg_trend *o, const double *t, const double *y, size_t n,
+                         emg_inference inf, double conf, emg_error *err)
 {
     size_t npairs = 0;
     for (size_t i = 0; i < n; i++)
@@ -274,35 +312,47 @@ static int fit_theil_sen(emg_trend *o, const double *t, const double *y, size_t 
             double dy = (y[j] - y[i]) * (t[j] > t[i] ? 1 : -1);
             S += (dy > 0) - (dy < 0);
         }
-    double dn = (double)n;
-    double var_s = dn * (dn - 1) * (2 * dn + 5) / 18;
-    double z = emg_normal_quantile(0.5 + conf / 2);
-    double c = z * sqrt(var_s);
-    /* ranks as scipy.stats.theilslopes (Sen 1968: M1 = (N - C)/2, M2 = (N + C)/2 + 1) */
-    double lo_rank = round(((double)npairs - c) / 2) - 1, hi_rank = round(((double)npairs + c) / 2);
+    /* The line first: the dependence comes from its residuals. */
     qsort(s, npairs, sizeof *s, emg_double_cmp); /* the interval takes ranks */
     double slope = emg_median_inplace(s, npairs);
-    o->ci_low = s[lo_rank > 0 ? (size_t)lo_rank : 0];
-    o->ci_high = s[hi_rank < (double)npairs - 1 ? (size_t)hi_rank : npairs - 1];
-    free(s);
     double *r = malloc(n * sizeof *r);
-    if (!r)
+    if (!r) {
+        free(s);
         return emg_error_set(err, EMG_ERR_NOMEM, "Theil-Sen: out of memory");
+    }
     for (size_t i = 0; i < n; i++)
         r[i] = y[i] - slope * t[i];
     o->intercept = emg_median_inplace(r, n);
     free(r);
     o->slope = slope;
     o->slope_se = NAN;
-    double zs = S == 0 ? 0 : (S - (S > 0 ? 1 : -1)) / sqrt(var_s);
-    o->p_value = erfc(fabs(zs) / M_SQRT2); /* two-sided normal tail, accurate far out */
     o->r2 = r_squared(t, y, n, o->intercept, slope);
+    trend_dependence d;
+    int rc = line_dependence(o, &d, t, y, n, o->intercept, slope, inf, err);
+    if (rc < 0) {
+        free(s);
+        return rc;
+    }
+    double dn = (double)n;
+    double var_s = dn * (dn - 1) * (2 * dn + 5) / 18 * dn / d.n_eff;
+    double q = inf == EMG_INFERENCE_IID ? emg_normal_quantile(0.5 + conf / 2)
+                                        : emg_student_t_quantile(0.5 + conf / 2, trend_dependence_dof(&d));
+    double c = q * sqrt(var_s);
+    /* ranks as scipy.stats.theilslopes (Sen 1968: M1 = (N - C)/2, M2 = (N + C)/2 + 1) */
+    double lo_rank = round(((double)npairs - c) / 2) - 1, hi_rank = round(((double)npairs + c) / 2);
+    o->ci_low = s[lo_rank > 0 ? (size_t)lo_rank : 0];
+    o->ci_high = s[hi_rank < (double)npairs - 1 ? (size_t)hi_rank : npairs - 1];
+    free(s);
+    double zs = S == 0 ? 0 : (S - (S > 0 ? 1 : -1)) / sqrt(var_s);
+    /* two-sided tail (erfc: accurate far out) */
+    o->p_value = inf == EMG_INFERENCE_IID ? erfc(fabs(zs) / M_SQRT2)
+                                          : emg_student_t_p2(zs, trend_dependence_dof(&d));
     return 0;
 }
 
 /* Huber M-estimate of the line by IRLS, MAD scale re-estimated each step. */
-static int fit_huber(emg_trend *o, const double *t, const double *y, size_t n, double conf,
-                     emg_error *err)
+static int fit_huber(emg_trend *o, const double *t, const double *y, size_t n,
+                     emg_inference inf, double conf, emg_error *err)
 {
     const double k = 1.345;
     double *w = malloc(n * sizeof *w), *r = malloc(n * sizeof *r);
@@ -347,21 +397,25 @@ static int fit_huber(emg_trend *o, const double *t, const double *y, size_t n, d
     }
     double df = (double)n - 2;
     double mpsi = n_in / (double)n;
-    o->intercept = a;
-    o->slope = b;
-    o->slope_se = scale > 0 && mpsi > 0 && sxx > 0 ? scale * sqrt(sum_psi2 / df) / mpsi / sqrt(sxx) : NAN;
-    double tq = emg_student_t_quantile(0.5 + conf / 2, df);
-    o->ci_low = b - tq * o->slope_se;
-    o->ci_high = b + tq * o->slope_se;
-    o->p_value = o->slope_se > 0 ? emg_student_t_p2(b / o->slope_se, df) : NAN;
-    o->r2 = r_squared(t, y, n, a, b);
     free(w);
     free(r);
+    o->intercept = a;
+    o->slope = b;
+    o->r2 = r_squared(t, y, n, a, b);
+    trend_dependence d;
+    int rc = line_dependence(o, &d, t, y, n, a, b, inf, err);
+    if (rc < 0)
+        return rc;
+    t_interval(o, scale > 0 && mpsi > 0 && sxx > 0 ? scale * sqrt(sum_psi2 / df) / mpsi / sqrt(sxx) : NAN,
+               &d, conf);
+    if (!(o->slope_se > 0))
+        o->p_value = NAN;
     return 0;
 }
 
 int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
-                  emg_regression method, double confidence, double fraction, emg_error *err)
+                  emg_regression method, emg_inference inference, double confidence,
+                  double fraction, emg_error *err)
 {
     /* Only finite points: a window's -inf snr_db (no power) or an n/a
      * feature is no measurement. */
@@ -370,6 +424,7 @@ int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
         if (isfinite(y[i]) && isfinite(t[i]))
             m++;
     trend_nan(out, m);
+    out->inference = inference;
     if (!(confidence > 0 && confidence < 1) || !(fraction > 0 && fraction <= 0.5))
         return emg_error_set(err, EMG_ERR_ARG, "confidence must be in (0,1) and fraction in (0,0.5]");
     if (m < 3)
@@ -415,9 +470,11 @@ int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
     }
     int rc = 0;
     switch (method) {
-    case EMG_REGRESSION_OLS: fit_ols(out, tt, yy, m, confidence); break;
-    case EMG_REGRESSION_THEIL_SEN: rc = fit_theil_sen(out, ft, fy, fit_m, confidence, err); break;
-    case EMG_REGRESSION_HUBER: rc = fit_huber(out, tt, yy, m, confidence, err); break;
+    case EMG_REGRESSION_OLS: rc = fit_ols(out, tt, yy, m, inference, confidence, err); break;
+    case EMG_REGRESSION_THEIL_SEN:
+        rc = fit_theil_sen(out, ft, fy, fit_m, inference, confidence, err);
+        break;
+    case EMG_REGRESSION_HUBER: rc = fit_huber(out, tt, yy, m, inference, confidence, err); break;
     default: rc = emg_error_set(err, EMG_ERR_ARG, "unknown regression method");
     }
     if (rc == 0 && !isfinite(out->slope)) {
@@ -433,6 +490,8 @@ int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
         out->t_first = t0;
         out->t_last = t1;
         out->initial = out->intercept + out->slope * t0;
+        out->slope_per_min = 60 * out->slope;
+        out->change_pct = 100 * out->slope * (t1 - t0) / out->initial;
         out->change_pct_per_min = 100 * out->slope * 60 / out->initial;
         size_t k = (size_t)llround(fraction * (double)m);
         if (k < 1)

@@ -10,7 +10,10 @@
  * --per-contraction), after the input's file: intercept, slope per second with its confidence
  * interval, R^2, p-value, number of windows, change in % of the initial
  * (fitted) value per minute, and the first-vs-last comparison (means of the
- * first and last 10% of windows).  --jasa adds the joint analysis of
+ * first and last 10% of windows); then how the interval was found (inference,
+ * effective number of independent windows, lag-1 residual autocorrelation:
+ * overlapping windows are not independent), the slope per minute and the
+ * fitted change over the analysed span in %.  --jasa adds the joint analysis of
  * spectrum and amplitude (Luttmann et al. 1996) from the RMS and MDF slopes.
  * Methods: docs/methods/fatigue.md; library: include/emgkit/fatigue.h. */
 #include <math.h>
@@ -23,7 +26,7 @@
 
 enum { OPT_ROBUST = CLI_OPT_TOOL_BASE, OPT_REGRESSION, OPT_SEGMENTS, OPT_PER_CONTRACTION,
        OPT_JASA, OPT_CONFIDENCE, OPT_FIRST_LAST, OPT_ALL_WINDOWS, OPT_MAX_GAP,
-       OPT_MIN_CONTRACTION };
+       OPT_MIN_CONTRACTION, OPT_INFERENCE };
 
 static void usage(FILE *out)
 {
@@ -33,10 +36,14 @@ static void usage(FILE *out)
             "windows of each channel.\n"
             "Output: TSV  file channel contraction onset duration feature method intercept slope\n"
             "        ci_low ci_high r2 p_value n_windows change_pct_per_min initial first_mean\n"
-            "        last_mean first_last_change_pct [jasa]   (slope per second)\n\n"
+            "        last_mean first_last_change_pct inference n_eff residual_ac1 slope_per_min\n"
+            "        change_pct [jasa]   (slope per second)\n\n"
             "  --robust               Theil-Sen regression (same as --regression theil-sen)\n"
             "  --regression NAME      ols (default), theil-sen, huber\n"
             "  --confidence P         confidence level of the slope interval (0.95)\n"
+            "  --inference NAME       n_eff (default): interval and p-value for autocorrelated\n"
+            "                         windows (effective sample size); iid: windows counted as\n"
+            "                         independent (too narrow for overlapping windows)\n"
             "  --first-last F         fraction of windows for the first-vs-last means (0.1)\n"
             "  --segments FILE        contractions from an event table (onset, duration and\n"
             "                         optional channel and file columns, as emg-detect writes\n"
@@ -105,6 +112,7 @@ static int collect(void *ctx, const emg_window_result *w)
 
 typedef struct fit_options {
     emg_regression method;
+    emg_inference inference;
     double confidence, fraction;
     int all_windows, jasa;
 } fit_options;
@@ -123,9 +131,13 @@ static void write_trend(FILE *out, const char *file, const char *channel, const 
     const double v[] = {tr->intercept, tr->slope, tr->ci_low, tr->ci_high, tr->r2, tr->p_value,
                         (double)tr->n, tr->change_pct_per_min, tr->initial, tr->first_mean,
                         tr->last_mean, tr->first_last_change_pct};
-    size_t nv = sizeof v / sizeof v[0];
-    for (size_t i = 0; i < nv; i++)
-        emg_tsv_num(out, v[i], i + 1 == nv && !jasa);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        emg_tsv_num(out, v[i], 0);
+    emg_tsv_str(out, emg_inference_name(fo->inference), 0);
+    const double dependence[] = {tr->n_eff, tr->residual_ac1, tr->slope_per_min, tr->change_pct};
+    size_t nd = sizeof dependence / sizeof dependence[0];
+    for (size_t i = 0; i < nd; i++)
+        emg_tsv_num(out, dependence[i], i + 1 == nd && !jasa);
     if (jasa)
         emg_tsv_str(out, jasa, 1);
 }
@@ -152,7 +164,8 @@ static void fit_range(FILE *out, const char *file, const series *s, const char *
             y[m++] = s->v[i * n_ids + f];
         }
         emg_error err;
-        if (emg_trend_fit(&tr[f], t, y, m, fo->method, fo->confidence, fo->fraction, &err) < 0 &&
+        if (emg_trend_fit(&tr[f], t, y, m, fo->method, fo->inference, fo->confidence, fo->fraction,
+                          &err) < 0 &&
             err.status != EMG_ERR_ARG)
             cli_fail(&err);
         if (!strcmp(emg_feature_name(ids[f]), "rms"))
@@ -190,8 +203,11 @@ static void write_header(FILE *out, int jasa)
     static const char *cols[] = {"file", "channel", "contraction", "onset", "duration", "feature",
                                  "method", "intercept", "slope", "ci_low", "ci_high", "r2",
                                  "p_value", "n_windows", "change_pct_per_min", "initial",
-                                 "first_mean", "last_mean", "first_last_change_pct", "jasa"};
-    emg_tsv_header(out, jasa ? 20 : 19, cols);
+                                 "first_mean", "last_mean", "first_last_change_pct",
+                                 "inference", "n_eff", "residual_ac1", "slope_per_min",
+                                 "change_pct", "jasa"};
+    size_t n_cols = sizeof cols / sizeof cols[0];
+    emg_tsv_header(out, jasa ? n_cols : n_cols - 1, cols);
 }
 
 /* One row set per contraction of the segments table that belongs to this
@@ -302,6 +318,7 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
         {"robust", no_argument, NULL, OPT_ROBUST},
         {"regression", required_argument, NULL, OPT_REGRESSION},
         {"confidence", required_argument, NULL, OPT_CONFIDENCE},
+        {"inference", required_argument, NULL, OPT_INFERENCE},
         {"first-last", required_argument, NULL, OPT_FIRST_LAST},
         {"segments", required_argument, NULL, OPT_SEGMENTS},
         {"per-contraction", no_argument, NULL, OPT_PER_CONTRACTION},
@@ -324,6 +341,10 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
         case OPT_REGRESSION:
             if (emg_regression_from_name(optarg, &j->fo.method, &err) < 0)
                 cli_usage_error("--regression: %s", err.message);
+            break;
+        case OPT_INFERENCE:
+            if (emg_inference_from_name(optarg, &j->fo.inference, &err) < 0)
+                cli_usage_error("--inference: %s", err.message);
             break;
         case OPT_CONFIDENCE:
             j->fo.confidence = cli_parse_double("--confidence", optarg);
@@ -352,7 +373,7 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    fatigue_job j = {.fo = {EMG_REGRESSION_OLS, 0.95, 0.1, 0, 0},
+    fatigue_job j = {.fo = {EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, 0.95, 0.1, 0, 0},
                      .max_gap = 1.0, .min_contraction = 3.0};
     emg_error err;
 

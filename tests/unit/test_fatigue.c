@@ -50,7 +50,7 @@ static void ols_matches_scipy(void **state)
     make_series(t, y);
     emg_trend tr;
     emg_error err;
-    assert_int_equal(emg_trend_fit(&tr, t, y, 40, EMG_REGRESSION_OLS, 0.95, 0.1, &err), 0);
+    assert_int_equal(emg_trend_fit(&tr, t, y, 40, EMG_REGRESSION_OLS, EMG_INFERENCE_IID, 0.95, 0.1, &err), 0);
     /* scipy.stats.linregress */
     assert_close(tr.slope, -0.12279350254559257, 1e-12);
     assert_close(tr.intercept, 70.06267876540474, 1e-10);
@@ -73,7 +73,7 @@ static void theil_sen_matches_scipy(void **state)
     make_series(t, y);
     emg_trend tr;
     emg_error err;
-    assert_int_equal(emg_trend_fit(&tr, t, y, 40, EMG_REGRESSION_THEIL_SEN, 0.95, 0.1, &err), 0);
+    assert_int_equal(emg_trend_fit(&tr, t, y, 40, EMG_REGRESSION_THEIL_SEN, EMG_INFERENCE_IID, 0.95, 0.1, &err), 0);
     /* scipy.stats.theilslopes(y, t, 0.95): slope and its CI */
     assert_close(tr.slope, -0.12514174265587075, 1e-12);
     assert_close(tr.ci_low, -0.20268222492274568, 1e-12);
@@ -95,8 +95,8 @@ static void huber_resists_outliers(void **state)
         y[i] += 300; /* a burst of artefact near the end drags the OLS line up */
     emg_trend ols, hub;
     emg_error err;
-    assert_int_equal(emg_trend_fit(&ols, t, y, 60, EMG_REGRESSION_OLS, 0.95, 0.1, &err), 0);
-    assert_int_equal(emg_trend_fit(&hub, t, y, 60, EMG_REGRESSION_HUBER, 0.95, 0.1, &err), 0);
+    assert_int_equal(emg_trend_fit(&ols, t, y, 60, EMG_REGRESSION_OLS, EMG_INFERENCE_IID, 0.95, 0.1, &err), 0);
+    assert_int_equal(emg_trend_fit(&hub, t, y, 60, EMG_REGRESSION_HUBER, EMG_INFERENCE_IID, 0.95, 0.1, &err), 0);
     assert_true(fabs(hub.slope + 0.5) < 0.02);
     assert_true(fabs(ols.slope + 0.5) > 0.1);
     assert_true(hub.ci_low < -0.5 && hub.ci_high > -0.5);
@@ -108,9 +108,9 @@ static void too_few_points(void **state)
     double t[2] = {0, 1}, y[3] = {1, 2, NAN}, t3[3] = {0, 1, 2};
     emg_trend tr;
     emg_error err;
-    assert_int_equal(emg_trend_fit(&tr, t, y, 2, EMG_REGRESSION_OLS, 0.95, 0.1, &err), EMG_ERR_ARG);
+    assert_int_equal(emg_trend_fit(&tr, t, y, 2, EMG_REGRESSION_OLS, EMG_INFERENCE_IID, 0.95, 0.1, &err), EMG_ERR_ARG);
     assert_true(isnan(tr.slope));
-    assert_int_equal(emg_trend_fit(&tr, t3, y, 3, EMG_REGRESSION_OLS, 0.95, 0.1, &err), EMG_ERR_ARG);
+    assert_int_equal(emg_trend_fit(&tr, t3, y, 3, EMG_REGRESSION_OLS, EMG_INFERENCE_IID, 0.95, 0.1, &err), EMG_ERR_ARG);
     assert_int_equal(tr.n, 2); /* the NaN is skipped */
 }
 
@@ -221,7 +221,7 @@ static void undefined_slope_all_nan(void **state)
     for (size_t k = 0; k < 3; k++) {
         emg_trend tr;
         emg_error err;
-        int rc = emg_trend_fit(&tr, t, y, 50, methods[k], 0.95, 0.1, &err);
+        int rc = emg_trend_fit(&tr, t, y, 50, methods[k], EMG_INFERENCE_NEFF, 0.95, 0.1, &err);
         assert_true(rc == 0 || rc == EMG_ERR_ARG);
         if (!(isnan(tr.slope) && isnan(tr.p_value) && isnan(tr.r2) && isnan(tr.ci_low) &&
               isnan(tr.change_pct_per_min)))
@@ -233,9 +233,71 @@ static void undefined_slope_all_nan(void **state)
     y[7] = -INFINITY;
     emg_trend tr;
     emg_error err;
-    assert_int_equal(emg_trend_fit(&tr, t, y, 50, EMG_REGRESSION_OLS, 0.95, 0.1, &err), 0);
+    assert_int_equal(emg_trend_fit(&tr, t, y, 50, EMG_REGRESSION_OLS, EMG_INFERENCE_IID, 0.95, 0.1, &err), 0);
     assert_int_equal(tr.n, 49);
     assert_float_equal(tr.slope, -1.0, 1e-12);
+}
+
+/* AR(1) residuals (phi = 0.8) around a flat line: n_eff near the AR(1)
+ * value n (1 - phi) / (1 + phi) (Bretherton et al. 1999), an interval wider
+ * than the independent-points one by about sqrt(n / n_eff), the same point
+ * estimate; white noise keeps n_eff near n.  Every method reports it. */
+static void effective_sample_size(void **state)
+{
+    (void)state;
+    enum { N = 400 };
+    double t[N], ar[N], white[N];
+    unsigned seed = 12345;
+    double prev = 0;
+    for (int i = 0; i < N; i++) {
+        double u = 0; /* sum of 12 uniforms - 6: a unit normal, portable */
+        for (int k = 0; k < 12; k++) {
+            seed = seed * 1103515245u + 12345u;
+            u += (double)((seed >> 8) & 0xffffff) / 16777216.0;
+        }
+        u -= 6;
+        t[i] = 0.5 * i;
+        white[i] = 50 + u;
+        prev = 0.8 * prev + 0.6 * u;
+        ar[i] = 50 + prev;
+    }
+    emg_error err;
+    emg_trend dep, iid, wn;
+    assert_int_equal(emg_trend_fit(&dep, t, ar, N, EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, 0.95, 0.1, &err), 0);
+    assert_int_equal(emg_trend_fit(&iid, t, ar, N, EMG_REGRESSION_OLS, EMG_INFERENCE_IID, 0.95, 0.1, &err), 0);
+    assert_int_equal(emg_trend_fit(&wn, t, white, N, EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, 0.95, 0.1, &err), 0);
+    double ar1_n_eff = N * 0.2 / 1.8;
+    if (!(dep.n_eff > 0.5 * ar1_n_eff && dep.n_eff < 2 * ar1_n_eff))
+        fail_msg("AR(1) n_eff %g, expected near %g", dep.n_eff, ar1_n_eff);
+    assert_true(dep.residual_ac1 > 0.7 && dep.residual_ac1 < 0.9);
+    assert_int_equal(dep.inference, EMG_INFERENCE_NEFF);
+    assert_float_equal(dep.slope, iid.slope, 0);
+    assert_float_equal(iid.n_eff, N, 0);
+    assert_true((dep.ci_high - dep.ci_low) > 2 * (iid.ci_high - iid.ci_low));
+    assert_true(wn.n_eff > 0.7 * N);
+    static const emg_regression robust[] = {EMG_REGRESSION_THEIL_SEN, EMG_REGRESSION_HUBER};
+    for (size_t k = 0; k < 2; k++) {
+        emg_trend r;
+        assert_int_equal(emg_trend_fit(&r, t, ar, N, robust[k], EMG_INFERENCE_NEFF, 0.95, 0.1, &err), 0);
+        assert_true(r.n_eff > 0.5 * ar1_n_eff && r.n_eff < 2 * ar1_n_eff);
+        assert_true(r.ci_low < 0 && r.ci_high > 0);
+    }
+}
+
+/* slope_per_min is 60 slope; change_pct the fitted change over the span,
+ * not extrapolated to a minute. */
+static void change_over_span(void **state)
+{
+    (void)state;
+    double t[45], y[45];
+    for (int i = 0; i < 45; i++)
+        t[i] = i, y[i] = 100 - 0.5 * i;
+    emg_trend tr;
+    emg_error err;
+    assert_int_equal(emg_trend_fit(&tr, t, y, 45, EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, 0.95, 0.1, &err), 0);
+    assert_float_equal(tr.slope_per_min, -30, 1e-9);
+    assert_float_equal(tr.change_pct, -22, 1e-9); /* -0.5 * 44 s of 100 */
+    assert_float_equal(tr.change_pct_per_min, -30, 1e-9);
 }
 
 int main(void)
@@ -246,6 +308,7 @@ int main(void)
         cmocka_unit_test(too_few_points),  cmocka_unit_test(jasa_quadrants),
         cmocka_unit_test(contractions),    cmocka_unit_test(segments_from_tsv),
         cmocka_unit_test(undefined_slope_all_nan), cmocka_unit_test(segments_of_one_recording),
+        cmocka_unit_test(effective_sample_size), cmocka_unit_test(change_over_span),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
