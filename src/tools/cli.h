@@ -140,6 +140,12 @@ enum { CLI_OPT_INPUTS = 990, CLI_OPT_PRECISION };
     {"inputs", required_argument, NULL, CLI_OPT_INPUTS},         \
     {"jobs", required_argument, NULL, 'j'}
 #define CLI_PRECISION_LONG_OPTIONS {"precision", required_argument, NULL, CLI_OPT_PRECISION}
+/* Every set an analysis tool (INPUT... into one table) takes, input options included. */
+#define CLI_ANALYSIS_SHORT_OPTIONS                                                     \
+    CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS CLI_BATCH_SHORT_OPTIONS CLI_INPUT_SHORT_OPTIONS
+#define CLI_ANALYSIS_LONG_OPTIONS                                                      \
+    CLI_BASE_LONG_OPTIONS, CLI_OUTPUT_LONG_OPTIONS, CLI_BATCH_LONG_OPTIONS,            \
+    CLI_PRECISION_LONG_OPTIONS, CLI_INPUT_LONG_OPTIONS
 
 /* getopt_long for every tool: handles the shared options itself (help and
  * version print and exit 0) and returns the tool's own ones.  Long options

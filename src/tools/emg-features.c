@@ -223,21 +223,14 @@ static void analyse(void *ctx, const char *path, FILE *out)
 static void parse_options(features_job *j, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        CLI_BASE_LONG_OPTIONS,
-        CLI_OUTPUT_LONG_OPTIONS,
-        CLI_BATCH_LONG_OPTIONS,
-        CLI_PRECISION_LONG_OPTIONS,
-        CLI_INPUT_LONG_OPTIONS,
+        CLI_ANALYSIS_LONG_OPTIONS,
         CLI_WINDOW_LONG_OPTIONS,
         CLI_SPECTRAL_LONG_OPTIONS,
         {"list", no_argument, NULL, OPT_LIST},
         {"floor", no_argument, NULL, OPT_FLOOR},
         {NULL, 0, NULL, 0}};
     int opt;
-    while ((opt = cli_getopt(argc, argv,
-                             CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS
-                             CLI_BATCH_SHORT_OPTIONS CLI_INPUT_SHORT_OPTIONS
-                             CLI_WINDOW_SHORT_OPTIONS,
+    while ((opt = cli_getopt(argc, argv, CLI_ANALYSIS_SHORT_OPTIONS CLI_WINDOW_SHORT_OPTIONS,
                              longopts)) != -1) {
         if (cli_input_option(&j->in, opt, optarg) || cli_analysis_option(&j->a, opt, optarg))
             continue;

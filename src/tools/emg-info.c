@@ -207,11 +207,7 @@ int main(int argc, char **argv)
 {
     cli_init("emg-info", argc, argv, usage);
     static const struct option options[] = {
-        CLI_BASE_LONG_OPTIONS,
-        CLI_OUTPUT_LONG_OPTIONS,
-        CLI_BATCH_LONG_OPTIONS,
-        CLI_PRECISION_LONG_OPTIONS,
-        CLI_INPUT_LONG_OPTIONS,
+        CLI_ANALYSIS_LONG_OPTIONS,
         {"json", no_argument, NULL, OPT_JSON},
         {"annotations", no_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
@@ -221,8 +217,7 @@ int main(int argc, char **argv)
     output o = {NULL, MODE_TSV, 0};
     int opt;
     while ((opt = cli_getopt(argc, argv,
-                             CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS
-                             CLI_BATCH_SHORT_OPTIONS CLI_INPUT_SHORT_OPTIONS "a",
+                             CLI_ANALYSIS_SHORT_OPTIONS "a",
                              options)) != -1) {
         if (cli_input_option(&in, opt, optarg))
             continue;

@@ -394,11 +394,7 @@ static void parse_options(label_job *j, int argc, char **argv)
 {
     struct option longopts[40 + N_NUM];
     static const struct option fixed[] = {
-        CLI_BASE_LONG_OPTIONS,
-        CLI_OUTPUT_LONG_OPTIONS,
-        CLI_BATCH_LONG_OPTIONS,
-        CLI_PRECISION_LONG_OPTIONS,
-        CLI_INPUT_LONG_OPTIONS,
+        CLI_ANALYSIS_LONG_OPTIONS,
         {"context", required_argument, NULL, OPT_CONTEXT},
         {"pair", required_argument, NULL, OPT_PAIR},
         {"force", required_argument, NULL, OPT_FORCE},
@@ -417,10 +413,7 @@ static void parse_options(label_job *j, int argc, char **argv)
                                          OPT_NUMERIC_BASE + (int)k};
     memset(&longopts[nl], 0, sizeof longopts[nl]);
     int opt;
-    while ((opt = cli_getopt(argc, argv,
-                             CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS
-                             CLI_BATCH_SHORT_OPTIONS CLI_INPUT_SHORT_OPTIONS,
-                             longopts)) != -1) {
+    while ((opt = cli_getopt(argc, argv, CLI_ANALYSIS_SHORT_OPTIONS, longopts)) != -1) {
         if (cli_input_option(&j->in, opt, optarg))
             continue;
         if (opt >= OPT_NUMERIC_BASE && opt < OPT_NUMERIC_BASE + (int)N_NUM)
