@@ -46,9 +46,15 @@ for sc in $scenarios; do
     "$bin/emg-synth" --scenario "$sc" --seed "$seed" $synth_opts -o "$base.h5" 2>/dev/null
     "$bin/emg-label" "$@" -o "$base.labels.tsv" "$base.h5" 2>"$base.label.log" || {
       echo "$sc seed $seed: emg-label failed: $(cat "$base.label.log")" >&2; continue; }
-    "$bin/emg-score" -q --skip rest,artefact,prodrome --truth "$base.events.tsv" \
-      --pred "$base.labels.tsv" -o "$base.score.tsv" --confusion "$base.confusion.tsv"
     pool_add "$sc" "$base.events.tsv" "$base.labels.tsv"
+    # A negative scene (rest) has no truth event: emg-score refuses an empty truth
+    # table; its predictions still count as false positives in the pooled score.
+    if ! "$bin/emg-score" -q --skip rest,artefact,prodrome --truth "$base.events.tsv" \
+      --pred "$base.labels.tsv" -o "$base.score.tsv" --confusion "$base.confusion.tsv" 2>/dev/null; then
+      printf '%-16s seed %-3s no truth event; %s predicted (pooled as false positives)\n' "$sc" \
+        "$seed" "$(($(wc -l <"$base.labels.tsv") - 1))"
+      continue
+    fi
     printf '%-16s seed %-3s %s\n' "$sc" "$seed" \
       "$(awk -F'\t' 'NR==1{for(i=1;i<=NF;i++) c[$i]=i; next}
                      $c["class"]!="macro"{printf "%s:%s/%s/%s ", $c["class"], $c["tp"], $c["n_truth"], $c["n_pred"]}' "$base.score.tsv")"
