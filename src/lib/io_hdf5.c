@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,17 @@ void h5_quiet_end(h5_quiet q)
     H5Eset_auto2(H5E_DEFAULT, q.func, q.data);
 }
 
+/* HDF5 closes whatever is still open at exit.  libemgkit closes every object
+ * it opens, except a dropped output whose close failed even on scratch (under
+ * a file-size limit, ulimit -f, closing still extends the file): HDF5 1.10
+ * leaves such a file half-closed and its clean-up at exit crashes on it.  So
+ * HDF5 is told, before its first use, not to clean up at exit.  (Called after
+ * HDF5 is initialised by other code, this does nothing.) */
+__attribute__((constructor)) static void no_hdf5_cleanup_at_exit(void)
+{
+    H5dont_atexit();
+}
+
 /* The descriptor of a file opened with the default (sec2) driver, or -1. */
 static int file_descriptor(hid_t file)
 {
@@ -75,11 +87,17 @@ static int file_descriptor(hid_t file)
 }
 
 /* Somewhere to write that cannot be full: an anonymous file in memory (only
- * the pages written take memory), else /dev/null. */
+ * the pages written take memory), else /dev/null.  A file-size limit
+ * (ulimit -f) binds a memory file too, so under one only /dev/null cannot
+ * fail (reads past its end come back as zeros, which the HDF5 sec2 driver
+ * accepts). */
 static int scratch_descriptor(void)
 {
 #ifdef MFD_CLOEXEC
-    int fd = memfd_create("emgkit-abandoned-hdf5", MFD_CLOEXEC);
+    struct rlimit size_limit;
+    int unlimited = getrlimit(RLIMIT_FSIZE, &size_limit) == 0 &&
+                    size_limit.rlim_cur == RLIM_INFINITY;
+    int fd = unlimited ? memfd_create("emgkit-abandoned-hdf5", MFD_CLOEXEC) : -1;
     if (fd >= 0)
         return fd;
 #endif

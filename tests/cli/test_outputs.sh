@@ -178,4 +178,17 @@ else
   echo "skipped the full-disk checks: cannot mount a small tmpfs here (needs root)" >&2
 fi
 
+# --- a file-size limit (ulimit -f): like a full disk, exit 4 and nothing left;
+# closing a dropped HDF5 output still fails there, and must not crash at exit.
+LIMITED="$TMP/limited"
+mkdir -p "$LIMITED"
+for ext in h5 edf wav; do
+  expect_exit 4 "emg-synth .$ext over ulimit -f" -- \
+    sh -c "ulimit -f 200; exec '$BIN/emg-synth' --duration 100 -o '$LIMITED/big.$ext'"
+  expect_one_error_line "big.$ext"
+done
+expect_exit 4 "emg-convert .h5 over ulimit -f" -- \
+  sh -c "ulimit -f 200; exec '$BIN/emg-convert' '$REC' -o '$LIMITED/conv.h5'"
+[ -z "$(ls -A "$LIMITED")" ] && pass || fail "ulimit -f left: $(ls -A "$LIMITED")"
+
 finish
