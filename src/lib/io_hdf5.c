@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,17 +86,11 @@ static int file_descriptor(hid_t file)
 }
 
 /* Somewhere to write that cannot be full: an anonymous file in memory (only
- * the pages written take memory), else /dev/null.  A file-size limit
- * (ulimit -f) binds a memory file too, so under one only /dev/null cannot
- * fail (reads past its end come back as zeros, which the HDF5 sec2 driver
- * accepts). */
+ * the pages written take memory), else /dev/null. */
 static int scratch_descriptor(void)
 {
 #ifdef MFD_CLOEXEC
-    struct rlimit size_limit;
-    int unlimited = getrlimit(RLIMIT_FSIZE, &size_limit) == 0 &&
-                    size_limit.rlim_cur == RLIM_INFINITY;
-    int fd = unlimited ? memfd_create("emgkit-abandoned-hdf5", MFD_CLOEXEC) : -1;
+    int fd = memfd_create("emgkit-abandoned-hdf5", MFD_CLOEXEC);
     if (fd >= 0)
         return fd;
 #endif
