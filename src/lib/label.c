@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,64 +19,32 @@
 void emg_label_options_init(emg_label_options *o)
 {
     memset(o, 0, sizeof *o);
+#define EMG_LABEL_PARAM(type, field, option, def, unit, rule, source, help) o->field = def;
+#include "emgkit/label_params.def"
+#undef EMG_LABEL_PARAM
     o->band_low = 20.0;
     o->band_high = 450.0;
-    o->fine_window = 0.003;
-    o->medium_window = 0.02;
-    o->coarse_window = 0.05;
-    o->rest_k = 3.0;
-    o->fine_k = 5.0;
-    o->rest_window = 1.0;
-    o->rest_fraction = 0.2;
     o->rest_from = 0;
     o->rest_to = -1;
-    o->min_active = 0.02;
-    o->min_amp = 1.5;
-    o->burst_merge = 0.015;
-    o->burst_snr = 4.0;
-    o->episode_gap = 0.6;
-    o->gap_rise = 0.1;
-    o->group_gap = 30.0;
-    o->sparse_rate = 5.0;
-    o->fasc_max_rate = 2.0;
-    o->rhythm_group_gap = 1.0;
-    o->transient_max = 0.03;
-    o->max_phases = 5;
-    o->train_cv = 0.05;
-    o->multiplet_spikes = 4;
-    o->multiplet_isi = 0.03;
-    o->tetanic_min = 20.0;
-    o->brief_max = 0.25;
-    o->rhythm_min_bursts = 3;
-    o->clonic_cv = 0.2;
-    o->clonic_low = 3.5;
-    o->clonic_high = 8.0;
-    o->clonic_max_burst = 0.15;
-    o->ataxic_low = 2.0;
-    o->ataxic_high = 5.0;
-    o->dystonic_low = 4.0;
-    o->dystonic_high = 7.0;
-    o->tremor_low = 8.0;
-    o->tremor_high = 12.0;
-    o->sustained_min = 1.0;
-    o->cocon = 50.0;
-    o->together_lag = 0.05;
-    o->modulation = 0.15;
-    o->rhythm_r = 0.35;
-    o->partner_quiet = 0.2;
-    o->crosstalk = 0.15;
-    o->cramp_rise = 0.3;
-    o->cramp_waxing = 0.09;
-    o->myoclonic_amp = 6.0;
-    o->myoclonic_max_rate = 6.0;
-    o->tonic_min = 25.0;
-    o->tonic_max = 240.0;
-    o->strain_max_amp = 10.0;
-    o->force_k = 5.0;
-    o->mdf_low = 70.0;
     o->mains = 0.0;
     o->context = EMG_CONTEXT_NONE;
     o->auto_roles = 1;
+}
+
+static const emg_label_param params[] = {
+#define EMG_LABEL_PARAM(type, field, option, def, unit, rule, source, help)                      \
+    {option, unit, rule, source, help, def,                                                       \
+     _Generic(((emg_label_options *)0)->field, int: 1, default: 0),                               \
+     offsetof(emg_label_options, field)},
+#include "emgkit/label_params.def"
+#undef EMG_LABEL_PARAM
+};
+
+const emg_label_param *emg_label_params(size_t *n)
+{
+    if (n)
+        *n = sizeof params / sizeof *params;
+    return params;
 }
 
 const char *emg_label_missing_text(unsigned bit)
@@ -162,16 +131,57 @@ static role role_of(const emg_header *h, const emg_label_options *o, int c, cons
 static int inside_ischemic(const lab_ev_list *l, double t0, double t1)
 {
     for (size_t k = 0; k < l->n; k++)
-        if (!strcmp(l->ev[k].label, "ischemic") && t0 < l->ev[k].onset + l->ev[k].duration &&
-            t1 > l->ev[k].onset)
+        if (l->ev[k].label == LAB_ISCHEMIC && t0 < l->ev[k].ev.onset + l->ev[k].ev.duration &&
+            t1 > l->ev[k].ev.onset)
             return 1;
     return 0;
 }
 
+/* Noise: no burst and barely above rest, unless it is low-level activity:
+ * over a second with its RMS significantly above rest. */
+static int is_noise(const lab_episode *e, const emg_label_options *o)
+{
+    int low_level = e->elevated && e->duration > o->sustained_min;
+    return e->n_bursts == 0 && !low_level &&
+           !(e->amp_over_rest >= o->min_amp && e->duration >= o->burstless_min);
+}
+
+/* The event of episode e on channel c, decided as d (or as the mixed event
+ * mix) in context ctx, with the partner p's measures pi as evidence. */
+static void fill_event(lab_event *w, const lab_episode *e, const lab_channel *ch, int c, int p,
+                       const lab_decision *d, const emg_label_event *mix,
+                       const lab_partner *pi, emg_context ctx)
+{
+    emg_label_event *ev = &w->ev;
+    ev->onset = (double)e->a / ch->fs;
+    ev->duration = (double)e->b / ch->fs - ev->onset;
+    ev->channel = c;
+    ev->partner = p;
+    lab_event_label(w, mix ? LAB_MIXED : d->label);
+    lab_set_str(ev->rule, sizeof ev->rule, mix ? mix->rule : d->rule);
+    lab_set_str(ev->note, sizeof ev->note, mix ? mix->note : d->note);
+    lab_set_str(ev->context, sizeof ev->context, emg_context_name(ctx));
+    ev->confidence = mix ? mix->confidence : d->confidence;
+    ev->n_bursts = (int)e->n_bursts;
+    ev->burst_duration = e->burst_duration;
+    ev->burst_rate = !isnan(e->interval_rate) && e->n_bursts >= 3 ? e->interval_rate
+                                                                    : e->burst_rate;
+    ev->interval_cv = e->interval_cv;
+    ev->cocon = p >= 0 ? pi->cocon : NAN;
+    ev->lag = p >= 0 ? pi->lag : NAN;
+    ev->mdf = e->mdf;
+    ev->amp_over_rest = e->amp_over_rest;
+    ev->rise_time = e->rise_time;
+    ev->phases = e->max_phases;
+    ev->spikes = e->spikes;
+}
+
+/* Decide every episode of channel c (rules 2-5) into events of l; episodes
+ * that get no event say why in unlabelled. */
 static int label_channel_events(lab_ev_list *l, const emg_header *h, const lab_channel *chs,
                                 const int *is_emg, int c, const emg_label_options *o,
-                                const lab_ctx_table *ctxt, unsigned *missing, const lab_ev_list *isch,
-                                lab_text *unlabelled, emg_error *err)
+                                const lab_ctx_table *ctxt, unsigned *missing,
+                                const lab_ev_list *isch, lab_text *unlabelled, emg_error *err)
 {
     const lab_channel *ch = &chs[c];
     int p = lab_partner_of(o, c);
@@ -180,19 +190,14 @@ static int label_channel_events(lab_ev_list *l, const emg_header *h, const lab_c
     for (size_t k = 0; k < ch->n_episodes; k++) {
         const lab_episode *e = &ch->episodes[k];
         double t0 = (double)e->a / ch->fs, t1 = (double)e->b / ch->fs;
-        /* Noise: no burst and barely above rest, unless it is low-level
-         * activity: over a second with its RMS significantly above rest. */
-        int low_level = e->elevated && e->duration > o->sustained_min;
-        if (e->n_bursts == 0 && !low_level &&
-            !(e->amp_over_rest >= o->min_amp && e->duration >= 0.1)) {
+        if (is_noise(e, o)) {
             lab_printf(unlabelled, "%s %.3f-%.3f s:\n  -> no label (no burst, %.1f x rest: "
-                                  "noise)\n", h->channels[c].name, t0, t1,
-                      e->amp_over_rest);
+                                   "noise)\n", h->channels[c].name, t0, t1, e->amp_over_rest);
             continue;
         }
         if (inside_ischemic(isch, t0, t1)) {
             lab_printf(unlabelled, "%s %.3f-%.3f s:\n  -> part of an ischemic event\n",
-                      h->channels[c].name, t0, t1);
+                       h->channels[c].name, t0, t1);
             continue;
         }
         lab_partner pi;
@@ -207,7 +212,7 @@ static int label_channel_events(lab_ev_list *l, const emg_header *h, const lab_c
             free(x.s);
             return mixed;
         }
-        if (!mixed && !strcmp(d.label, "none")) {
+        if (!mixed && d.label == LAB_NONE) {
             lab_printf(&x, "  -> no label (%s)\n", d.rule);
             lab_indent(unlabelled, x.s, "");
             free(x.s);
@@ -215,41 +220,15 @@ static int label_channel_events(lab_ev_list *l, const emg_header *h, const lab_c
         }
         if (!mixed)
             *missing |= d.missing;
-        emg_label_event *ev = lab_ev_push(l, err);
-        if (!ev) {
+        lab_event *w = lab_ev_push(l, err);
+        if (!w) {
             free(x.s);
             return EMG_ERR_NOMEM;
         }
-        ev->onset = t0;
-        ev->duration = t1 - t0;
-        ev->channel = c;
-        ev->partner = p;
-        lab_set_str(ev->label, sizeof ev->label, d.label);
-        lab_set_str(ev->rule, sizeof ev->rule, d.rule);
-        lab_set_str(ev->note, sizeof ev->note, d.note);
-        lab_set_str(ev->context, sizeof ev->context, emg_context_name(ctx));
-        ev->confidence = d.confidence;
-        ev->n_bursts = (int)e->n_bursts;
-        ev->burst_duration = e->burst_duration;
-        ev->burst_rate = !isnan(e->interval_rate) && e->n_bursts >= 3 ? e->interval_rate
-                                                                        : e->burst_rate;
-        ev->interval_cv = e->interval_cv;
-        ev->cocon = p >= 0 ? pi.cocon : NAN;
-        ev->lag = p >= 0 ? pi.lag : NAN;
-        ev->mdf = e->mdf;
-        ev->amp_over_rest = e->amp_over_rest;
-        ev->rise_time = e->rise_time;
-        ev->phases = e->max_phases;
-        ev->spikes = e->spikes;
-        if (mixed) {
-            lab_set_str(ev->label, sizeof ev->label, mix.label);
-            lab_set_str(ev->rule, sizeof ev->rule, mix.rule);
-            lab_set_str(ev->note, sizeof ev->note, mix.note);
-            ev->confidence = mix.confidence;
-        }
+        fill_event(w, e, ch, c, p, &d, mixed ? &mix : NULL, &pi, ctx);
         if (o->explain) {
-            lab_printf(&x, "  -> %s (%s)\n", ev->label, ev->rule);
-            ev->explain = x.s;
+            lab_printf(&x, "  -> %s (%s)\n", w->ev.label, w->ev.rule);
+            w->ev.explain = x.s;
         } else {
             free(x.s);
         }
@@ -302,6 +281,101 @@ static int channel_error(int rc, emg_error *err, const emg_channel *ch)
     return emg_error_set(err, err->status, "channel %s: %s", ch->name, msg);
 }
 
+/* Roles of the header's channels: is_emg[c], the force channel (or -1), and
+ * one line per channel taken for another modality in *not_labelled. */
+static int assign_roles(int *is_emg, char **not_labelled, const emg_header *h,
+                        const emg_label_options *o)
+{
+    int force_c = -1;
+    lab_text skipped = {NULL, 0, 0, 1};
+    for (size_t c = 0; c < h->n_channels; c++) {
+        const char *why;
+        role r = role_of(h, o, (int)c, &why);
+        is_emg[c] = r == ROLE_EMG && h->channels[c].n_samples > 0;
+        if (r == ROLE_FORCE && force_c < 0)
+            force_c = (int)c;
+        if (why)
+            lab_printf(&skipped, "channel '%s' not labelled: %s (--no-auto-roles labels it)\n",
+                       h->channels[c].name, why);
+    }
+    *not_labelled = skipped.s;
+    return force_c;
+}
+
+/* Fetch and measure every EMG channel, one at a time, counting its gaps. */
+static int measure_channels(lab_channel *chs, lab_work *work, const int *is_emg,
+                            emg_gap_count *gaps, const emg_header *h, emg_label_fetch fetch,
+                            void *source, const emg_label_options *o, emg_error *err)
+{
+    for (size_t c = 0; c < h->n_channels; c++) {
+        if (!is_emg[c])
+            continue;
+        const emg_channel *ch = &h->channels[c];
+        int needle = name_has(ch, "needle") || name_has(ch, "concentric");
+        const double *x;
+        int rc = fetch(source, c, &x, err);
+        if (rc < 0)
+            return channel_error(rc, err, ch);
+        emg_gap_count_add(&gaps[c], x, (size_t)ch->n_samples, 0);
+        rc = lab_measure_channel(&chs[c], work, x, (size_t)ch->n_samples, ch->fs, (int)c,
+                                 needle, o, err);
+        if (rc < 0)
+            return channel_error(rc, err, ch);
+    }
+    return 0;
+}
+
+/* Rule 1 from the force channel force_c (or the missing-force flag). */
+static int force_events(lab_ev_list *isch, emg_label_result *out, const lab_channel *chs,
+                        const int *is_emg, int force_c, const emg_header *h,
+                        emg_label_fetch fetch, void *source, const emg_label_options *o,
+                        const lab_ctx_table *ctxt, emg_error *err)
+{
+    if (force_c < 0) {
+        if (out->context_used == EMG_CONTEXT_ISCHEMIA)
+            out->missing |= EMG_LABEL_MISSING_FORCE;
+        return 0;
+    }
+    const double *force;
+    int rc = fetch(source, (size_t)force_c, &force, err);
+    if (rc < 0)
+        return rc;
+    emg_gap_count_add(&out->gaps[force_c], force, (size_t)h->channels[force_c].n_samples, 0);
+    return lab_ischemic_events(isch, h, force, chs, is_emg, force_c, o, ctxt, &out->missing,
+                               err);
+}
+
+/* The events of every channel (rules 2-5), then the ischemic ones (rule 1),
+ * grouped into runs and checked across channels. */
+static int collect_events(lab_ev_list *list, lab_ev_list *isch, emg_label_result *out,
+                          const lab_channel *chs, const int *is_emg, const emg_header *h,
+                          const emg_label_options *o, const lab_ctx_table *ctxt,
+                          lab_text *unlabelled, emg_error *err)
+{
+    int rc;
+    for (size_t c = 0; c < h->n_channels; c++)
+        if (is_emg[c] && (rc = label_channel_events(list, h, chs, is_emg, (int)c, o, ctxt,
+                                                    &out->missing, isch, unlabelled, err)) < 0)
+            return rc;
+    for (size_t k = 0; k < isch->n; k++) {
+        lab_event *e = lab_ev_push(list, err);
+        if (!e)
+            return EMG_ERR_NOMEM;
+        *e = isch->ev[k];
+        isch->ev[k].ev.explain = NULL;
+    }
+    lab_sort_by_channel(list);
+    if ((rc = lab_group_events(list, chs, o, err)) < 0)
+        return rc;
+    lab_drop_partner_duplicates(list, o, h, unlabelled);
+    lab_drop_crosstalk(list, o, h, unlabelled);
+    lab_merge_across_channels(list, h, unlabelled);
+    lab_compact_events(list);
+    lab_finish_events(list, ctxt, o);
+    lab_sort_by_onset(list);
+    return 0;
+}
+
 int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fetch fetch,
                        void *source, const emg_label_options *opts, emg_error *err)
 {
@@ -331,95 +405,28 @@ int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fet
     int rc = EMG_ERR_NOMEM;
     if (!chs || !is_emg || !out->gaps)
         goto done;
-    emg_context global = o.context != EMG_CONTEXT_NONE ? o.context
-                                                       : emg_context_from_annotations(h);
-    out->context_used = global;
-    if ((rc = lab_ctx_build(&ctxt, h, &o, global, err)) < 0)
+    out->context_used = o.context != EMG_CONTEXT_NONE ? o.context
+                                                      : emg_context_from_annotations(h);
+    if ((rc = lab_ctx_build(&ctxt, h, &o, out->context_used, err)) < 0)
         goto done;
-    int force_c = -1;
-    lab_text skipped = {NULL, 0, 0, 1};
-    for (size_t c = 0; c < nc; c++) {
-        const char *why;
-        role r = role_of(h, &o, (int)c, &why);
-        is_emg[c] = r == ROLE_EMG && h->channels[c].n_samples > 0;
-        if (r == ROLE_FORCE && force_c < 0)
-            force_c = (int)c;
-        if (why)
-            lab_printf(&skipped, "channel '%s' not labelled: %s (--no-auto-roles labels it)\n",
-                      h->channels[c].name, why);
-    }
-    out->not_labelled = skipped.s;
+    int force_c = assign_roles(is_emg, &out->not_labelled, h, &o);
     auto_pairs(&o, h, is_emg);
-    for (size_t c = 0; c < nc; c++) {
-        if (!is_emg[c])
-            continue;
-        const emg_channel *ch = &h->channels[c];
-        int needle = name_has(ch, "needle") || name_has(ch, "concentric");
-        const double *x;
-        if ((rc = fetch(source, c, &x, err)) < 0) {
-            rc = channel_error(rc, err, ch);
-            goto done;
-        }
-        emg_gap_count_add(&out->gaps[c], x, (size_t)ch->n_samples, 0);
-        if ((rc = lab_measure_channel(&chs[c], &work, x, (size_t)ch->n_samples, ch->fs, (int)c,
-                                      needle, &o, err)) < 0) {
-            rc = channel_error(rc, err, ch);
-            goto done;
-        }
-    }
-    lab_mark_synchronous(chs, &o);
-    if (force_c >= 0) {
-        const double *force;
-        if ((rc = fetch(source, (size_t)force_c, &force, err)) < 0)
-            goto done;
-        emg_gap_count_add(&out->gaps[force_c], force, (size_t)h->channels[force_c].n_samples, 0);
-        if ((rc = lab_ischemic_events(&isch, h, force, chs, is_emg, force_c, &o, &ctxt,
-                                  &out->missing, err)) < 0)
-            goto done;
-    } else if (global == EMG_CONTEXT_ISCHEMIA) {
-        out->missing |= EMG_LABEL_MISSING_FORCE;
-    }
-    for (size_t c = 0; c < nc; c++) {
-        if (!is_emg[c])
-            continue;
-        if ((rc = label_channel_events(&list, h, chs, is_emg, (int)c, &o, &ctxt,
-                                       &out->missing, &isch, &unlabelled, err)) < 0)
-            goto done;
-    }
-    for (size_t k = 0; k < isch.n; k++) {
-        emg_label_event *e = lab_ev_push(&list, err);
-        rc = EMG_ERR_NOMEM;
-        if (!e)
-            goto done;
-        *e = isch.ev[k];
-        isch.ev[k].explain = NULL;
-    }
-    lab_sort_by_channel(&list);
-    if ((rc = lab_group_events(&list, chs, &o, err)) < 0)
+    if ((rc = measure_channels(chs, &work, is_emg, out->gaps, h, fetch, source, &o, err)) < 0)
         goto done;
-    lab_drop_partner_duplicates(&list, &o, h, &unlabelled);
-    lab_drop_crosstalk(&list, &o, h, &unlabelled);
-    lab_merge_across_channels(&list, h, &unlabelled);
-    lab_compact_events(&list);
-    lab_finish_events(&list, &ctxt, &o);
-    lab_sort_by_onset(&list);
-    out->events = list.ev;
-    out->n_events = list.n;
-    list.ev = NULL;
+    lab_mark_synchronous(chs, &o);
+    if ((rc = force_events(&isch, out, chs, is_emg, force_c, h, fetch, source, &o, &ctxt,
+                           err)) < 0 ||
+        (rc = collect_events(&list, &isch, out, chs, is_emg, h, &o, &ctxt, &unlabelled,
+                             err)) < 0 ||
+        (rc = lab_ev_release(&list, &out->events, &out->n_events, err)) < 0)
+        goto done;
     out->unlabelled = unlabelled.s;
     unlabelled.s = NULL;
-    rc = 0;
 done:
     if (rc < 0)
         emg_label_result_free(out);
-    if (list.ev) {
-        for (size_t k = 0; k < list.n; k++)
-            free(list.ev[k].explain);
-        free(list.ev);
-    }
-    for (size_t k = 0; k < isch.n; k++)
-        free(isch.ev[k].explain);
-    free(isch.ev);
+    lab_ev_free(&list);
+    lab_ev_free(&isch);
     if (chs)
         for (size_t c = 0; c < nc; c++)
             lab_channel_free(&chs[c]);
@@ -430,4 +437,3 @@ done:
     free(unlabelled.s);
     return rc;
 }
-

@@ -1,5 +1,9 @@
-/* label_internal.h: what the labeller's measurement stage (label_measure.c)
- * hands to its decision stage (label.c). */
+/* label_internal.h: the labeller's internal interfaces: what the
+ * measurement stage (label_measure.c) hands to the decision stage, and the
+ * pieces of that stage: vocabulary and rules (label_rules.c), rule 5
+ * (label_mixed.c), partner muscle (label_partner.c), contexts
+ * (label_context.c), explain text (label_text.c), events (label_events.c),
+ * driven by label.c.  lab_decide is exposed for tests/unit/test_label_rules.c. */
 #ifndef EMGKIT_LABEL_INTERNAL_H
 #define EMGKIT_LABEL_INTERNAL_H
 
@@ -96,6 +100,39 @@ int lab_measure_part(lab_episode *part, const lab_channel *ch, const lab_episode
 int lab_force_segments(size_t **seg, size_t *n_seg, const double *x, size_t n, double fs,
                        const emg_label_options *o, emg_error *err);
 
+/* ---- label vocabulary (label_rules.c) ---------------------------------------- */
+
+/* The labels of docs/spasm-criteria.md's vocabulary, the non-spasms a user
+ * sees (voluntary, tremor) and "none" (no event): name as written in the
+ * label table, and whether it names a spasm pattern (rule 5 mixes those). */
+#define LAB_LABELS(X)                                                                             \
+    X(LAB_NONE, "none", 0)                                                                        \
+    X(LAB_UNCLASSIFIED, "unclassified", 0)                                                        \
+    X(LAB_CRAMP, "cramp", 1)                                                                      \
+    X(LAB_FASCICULATION, "fasciculation", 1)                                                      \
+    X(LAB_TONIC, "tonic", 1)                                                                      \
+    X(LAB_DYSTONIC, "dystonic", 1)                                                                \
+    X(LAB_ISCHEMIC, "ischemic", 1)                                                                \
+    X(LAB_CLONIC, "clonic", 1)                                                                    \
+    X(LAB_MYOCLONIC, "myoclonic", 1)                                                              \
+    X(LAB_ATAXIC, "ataxic", 1)                                                                    \
+    X(LAB_TETANIC, "tetanic", 1)                                                                  \
+    X(LAB_STRAIN, "strain", 1)                                                                    \
+    X(LAB_MIXED, "mixed", 0)                                                                      \
+    X(LAB_VOLUNTARY, "voluntary", 0)                                                              \
+    X(LAB_TREMOR, "tremor", 0)
+
+typedef enum lab_label {
+#define LAB_ENUM(id, name, spasm) id,
+    LAB_LABELS(LAB_ENUM)
+#undef LAB_ENUM
+    LAB_N_LABELS
+} lab_label;
+
+const char *lab_label_name(lab_label l);
+/* A spasm pattern (not a non-spasm, not undecided, not mixed itself). */
+int lab_label_is_spasm(lab_label l);
+
 /* ---- text (label_text.c) ---------------------------------------------------- */
 
 /* A growing string; with on == 0 every call is a no-op (no --explain). */
@@ -163,18 +200,33 @@ void lab_mark_synchronous(lab_channel *chs, const emg_label_options *o);
 
 /* ---- events (label_events.c) ------------------------------------------------ */
 
+/* An event as the labeller builds it: what is reported, and what grouping
+ * and the cross-channel checks need besides. */
+typedef struct lab_event {
+    emg_label_event ev;
+    lab_label label;   /* ev.label as a vocabulary entry */
+    int episodes;      /* episodes grouped into this event */
+    int dropped;       /* reported with another event (lab_compact_events removes it) */
+} lab_event;
+
 typedef struct lab_ev_list {
-    emg_label_event *ev;
+    lab_event *ev;
     size_t n, cap;
 } lab_ev_list;
 
 /* A new event with its evidence NaN (not measured); NULL when out of memory. */
-emg_label_event *lab_ev_push(lab_ev_list *l, emg_error *err);
+lab_event *lab_ev_push(lab_ev_list *l, emg_error *err);
+/* Set the event's label (the enum and the reported string). */
+void lab_event_label(lab_event *e, lab_label label);
+/* Hand the events over as the public array (*events, *n; the list is
+ * emptied); < 0 when out of memory. */
+int lab_ev_release(lab_ev_list *l, emg_label_event **events, size_t *n, emg_error *err);
+void lab_ev_free(lab_ev_list *l);
 
 /* ---- rules (label_rules.c) -------------------------------------------------- */
 
 typedef struct lab_decision {
-    const char *label;
+    lab_label label;
     const char *rule;
     char note[48];
     double confidence;
@@ -196,8 +248,9 @@ int lab_ischemic_events(lab_ev_list *l, const emg_header *h, const double *force
                         const lab_channel *chs, const int *is_emg, int force_c,
                         const emg_label_options *o, const lab_ctx_table *ctxt, unsigned *missing,
                         emg_error *err);
-/* The origin a jerk's burst duration suggests (note of a myoclonic event). */
-const char *lab_myoclonic_origin(double burst_duration);
+/* The origin a jerk's burst duration suggests, into note (of n bytes). */
+void lab_myoclonic_origin(char *note, size_t n, double burst_duration,
+                          const emg_label_options *o);
 
 /* ---- rule 5 (label_mixed.c) ------------------------------------------------- */
 

@@ -9,30 +9,16 @@
 
 #include "label_internal.h"
 
-/* Labels that name a spasm pattern (not a non-spasm, not undecided). */
-static int spasm_label(const char *label)
-{
-    static const char *const spasms[] = {"cramp",  "fasciculation", "tonic",   "dystonic",
-                                         "clonic", "myoclonic",     "ataxic",  "tetanic",
-                                         "strain"};
-    for (size_t k = 0; k < sizeof spasms / sizeof *spasms; k++)
-        if (!strcmp(label, spasms[k]))
-            return 1;
-    return 0;
-}
-
 #define MIXED_MAX_PARTS 8
-#define MIXED_BLOCK 0.5 /* s */
-#define MIXED_MIN_CONFIDENCE 0.6
 
 typedef struct mix_part {
     size_t a, b;   /* full-rate samples */
     int sustained; /* 1: sustained segment, 0: burst segment */
 } mix_part;
 
-/* Split an episode where its kind of activity changes: 0.5 s blocks are
- * sustained (>= 60 % of the block inside fine-envelope bursts longer than
- * brief_max: continuous firing) or bursty (<= 20 %: brief bursts and the
+/* Split an episode where its kind of activity changes: mixed_block blocks are
+ * sustained (>= mixed_sustained_share of the block inside fine-envelope bursts longer than
+ * brief_max: continuous firing) or bursty (<= mixed_burst_share: brief bursts and the
  * quiet between them); blocks in between belong to neither.  Runs of one
  * kind longer than sustained_min are the parts.  An episode yields parts
  * only when it holds at least one of each kind: a sustained segment next to
@@ -42,7 +28,7 @@ typedef struct mix_part {
 static size_t split_episode(mix_part *parts, const lab_episode *e, const lab_channel *ch,
                             const emg_label_options *o)
 {
-    size_t blk = (size_t)lround(MIXED_BLOCK * ch->fs);
+    size_t blk = (size_t)lround(o->mixed_block * ch->fs);
     if (blk == 0 || e->duration <= 2 * o->sustained_min || e->n_bursts == 0)
         return 0;
     size_t nb = (e->b - e->a + blk - 1) / blk, np = 0;
@@ -63,7 +49,7 @@ static size_t split_episode(mix_part *parts, const lab_episode *e, const lab_cha
                 covered += hi > lo ? hi - lo : 0;
             }
             double share = (double)covered / (double)(b - a);
-            kind = share >= 0.6 ? 1 : share <= 0.2 ? 0 : -1;
+            kind = share >= o->mixed_sustained_share ? 1 : share <= o->mixed_burst_share ? 0 : -1;
         }
         if (kind == run_kind)
             continue;
@@ -83,9 +69,10 @@ static size_t split_episode(mix_part *parts, const lab_episode *e, const lab_cha
 
 /* Rule 5: decide each part of the episode with rules 2-4 (its own measures,
  * partner measures and context); when the parts clearly match two or more
- * different spasm rules (confidence >= 0.6 each), the event is "mixed", its
+ * different spasm rules (confidence >= mixed_confidence each), the event is "mixed", its
  * rule names the patterns in time order ("5-mixed:cramp+clonic") and its
- * note where each lies.  Returns 1 when mixed (ev filled), 0 when not, < 0
+ * note where each lies.  Returns 1 when mixed (rule, note and confidence of mix
+ * filled), 0 when not, < 0
  * on error. */
 int lab_mixed_patterns(emg_label_event *mix, const lab_episode *e, const lab_channel *chs,
                           int c, int p, const lab_ctx_table *ctxt, const emg_label_options *o,
@@ -99,7 +86,7 @@ int lab_mixed_patterns(emg_label_event *mix, const lab_episode *e, const lab_cha
                   o->sustained_min);
         return 0;
     }
-    const char *labels[MIXED_MAX_PARTS];
+    lab_label labels[MIXED_MAX_PARTS];
     size_t n_labels = 0;
     char note[sizeof mix->note] = "", rule[sizeof mix->rule] = "5-mixed:";
     double confidence = 1;
@@ -118,10 +105,10 @@ int lab_mixed_patterns(emg_label_event *mix, const lab_episode *e, const lab_cha
         lab_decision d;
         lab_decide_span(&d, &pi, &part, chs, c, p, t0, t1, ctxt, o, &y);
         /* Tetany needs its multiplets to recur for tetanic_min (as for a whole event). */
-        int clear = spasm_label(d.label) && d.confidence >= MIXED_MIN_CONFIDENCE &&
-                    !(strcmp(d.label, "tetanic") == 0 && part.duration < o->tetanic_min);
+        int clear = lab_label_is_spasm(d.label) && d.confidence >= o->mixed_confidence &&
+                    !(d.label == LAB_TETANIC && part.duration < o->tetanic_min);
         lab_printf(&px, "%s segment %.3f-%.3f s: %s (%s, confidence %.2f)%s\n",
-                  parts[k].sustained ? "sustained" : "burst", t0, t1, d.label, d.rule,
+                  parts[k].sustained ? "sustained" : "burst", t0, t1, lab_label_name(d.label), d.rule,
                   d.confidence, clear ? "" : ": not a clear spasm pattern");
         lab_indent(&px, y.s, "  ");
         free(y.s);
@@ -129,14 +116,14 @@ int lab_mixed_patterns(emg_label_event *mix, const lab_episode *e, const lab_cha
             continue;
         int seen = 0;
         for (size_t j = 0; j < n_labels; j++)
-            seen |= !strcmp(labels[j], d.label);
+            seen |= labels[j] == d.label;
         size_t nl = strlen(note);
-        snprintf(note + nl, sizeof note - nl, "%s%s %.1f-%.1f s", nl ? "; " : "", d.label, t0,
+        snprintf(note + nl, sizeof note - nl, "%s%s %.1f-%.1f s", nl ? "; " : "", lab_label_name(d.label), t0,
                  t1);
         if (seen)
             continue;
         size_t rl = strlen(rule);
-        snprintf(rule + rl, sizeof rule - rl, "%s%s", n_labels ? "+" : "", d.label);
+        snprintf(rule + rl, sizeof rule - rl, "%s%s", n_labels ? "+" : "", lab_label_name(d.label));
         labels[n_labels++] = d.label;
         confidence = fmin(confidence, d.confidence);
     }
@@ -149,7 +136,6 @@ int lab_mixed_patterns(emg_label_event *mix, const lab_episode *e, const lab_cha
     lab_printf(&px, "-> match (%s)\n", rule + 8);
     lab_indent(x, px.s, "  ");
     free(px.s);
-    lab_set_str(mix->label, sizeof mix->label, "mixed");
     lab_set_str(mix->rule, sizeof mix->rule, rule);
     lab_set_str(mix->note, sizeof mix->note, note);
     mix->confidence = confidence;

@@ -135,7 +135,8 @@ void lab_mark_synchronous(lab_channel *chs, const emg_label_options *o)
                 lab_burst *b = &c->bursts[i];
                 if (!b->single)
                     continue;
-                double t0 = (double)b->a / c->fs - 0.03, t1 = (double)b->b / c->fs + 0.03;
+                double t0 = (double)b->a / c->fs - o->sync_window,
+                       t1 = (double)b->b / c->fs + o->sync_window;
                 while (j < p->n_bursts && (double)p->bursts[j].b / p->fs < t0)
                     j++;
                 /* The same potential volume-conducted to the partner's

@@ -22,6 +22,25 @@
 #include "io_internal.h"
 #include "label_internal.h"
 
+static const struct {
+    const char *name;
+    int spasm;
+} vocabulary[] = {
+#define LAB_ENTRY(id, name, spasm) {name, spasm},
+    LAB_LABELS(LAB_ENTRY)
+#undef LAB_ENTRY
+};
+
+const char *lab_label_name(lab_label l)
+{
+    return (unsigned)l < LAB_N_LABELS ? vocabulary[l].name : "?";
+}
+
+int lab_label_is_spasm(lab_label l)
+{
+    return (unsigned)l < LAB_N_LABELS && vocabulary[l].spasm;
+}
+
 static double clamp01(double v)
 {
     return v < 0 ? 0 : v > 1 ? 1 : v;
@@ -71,7 +90,7 @@ static void facts_of(facts *f, const lab_episode *e, const lab_partner *pi, emg_
      * level over rest; a small partner that lags is a muscle of its own. */
     f->rel_level = (pi->level - 1) / (e->level_over_rest - 1);
     int crosstalk = f->rel_level < o->crosstalk &&
-                    (isnan(pi->lag) || fabs(pi->lag) <= o->together_lag || pi->r0 > 0.3);
+                    (isnan(pi->lag) || fabs(pi->lag) <= o->together_lag || pi->r0 > o->crosstalk_r);
     f->partner_active = f->has_partner && pi->active >= o->partner_quiet && !crosstalk;
     f->together = f->partner_active && pi->cocon > o->cocon && !isnan(pi->lag) &&
                   fabs(pi->lag) <= o->together_lag && pi->r0 > 0;
@@ -112,7 +131,7 @@ static void explain_measures(lab_text *x, const facts *f)
         lab_printf(x, "  no partner channel (--pair)\n");
 }
 
-static void decided(lab_decision *d, const char *label, const char *rule, double confidence)
+static void decided(lab_decision *d, lab_label label, const char *rule, double confidence)
 {
     d->label = label;
     d->rule = rule;
@@ -125,13 +144,14 @@ static int rule_isolated(lab_decision *d, const facts *f, const emg_label_option
     const lab_episode *e = f->e;
     int brief_bursts = !isnan(e->burst_duration) && e->burst_duration <= o->brief_max;
     int tetanic_ctx = f->ctx == EMG_CONTEXT_ISCHEMIA || f->ctx == EMG_CONTEXT_HYPERVENTILATION;
-    if (e->multiplets > 0 && brief_bursts && e->multiplets * 2 >= (int)e->n_bursts) {
+    if (e->multiplets > 0 && brief_bursts &&
+        (double)e->multiplets >= o->multiplet_share * (double)e->n_bursts) {
         if (tetanic_ctx) {
             lab_printf(x, "  rule 2c tetanic: match (%d multiplets of >= %d spikes of one size, "
                          "context %s)\n", e->multiplets, o->multiplet_spikes,
                       emg_context_name(f->ctx));
-            decided(d, "tetanic", "2c-multiplets",
-                    conf_of((double)e->multiplets / (double)e->n_bursts - 0.5));
+            decided(d, LAB_TETANIC, "2c-multiplets",
+                    conf_of((double)e->multiplets / (double)e->n_bursts - o->multiplet_share));
             return 1;
         }
         if (f->ctx == EMG_CONTEXT_NONE) {
@@ -149,7 +169,7 @@ static int rule_isolated(lab_decision *d, const facts *f, const emg_label_option
     }
     /* Sparse: a few potentials, not the continuous firing of a contraction. */
     double potential_rate = (double)e->n_bursts / (e->duration + o->episode_gap);
-    int isolated = e->n_bursts > 0 && e->single_fraction >= 0.8 &&
+    int isolated = e->n_bursts > 0 && e->single_fraction >= o->single_min &&
                    potential_rate <= o->sparse_rate && e->longest_burst <= 2 * o->transient_max &&
                    e->amp_over_rest >= o->min_amp;
     if (!isolated) {
@@ -158,10 +178,11 @@ static int rule_isolated(lab_decision *d, const facts *f, const emg_label_option
                   e->single_fraction, potential_rate, 1e3 * e->longest_burst);
         return 0;
     }
-    if (f->regular && in_range(e->interval_rate, 1, 18) && e->interval_cv <= o->train_cv) {
+    if (f->regular && in_range(e->interval_rate, o->train_low, o->train_high) &&
+        e->interval_cv <= o->train_cv) {
         lab_printf(x, "  rule 2b regular single-unit train (CV %.3f <= %.2f): no spasm\n",
                   e->interval_cv, o->train_cv);
-        decided(d, "none", "2b-regular-train", 0.8);
+        decided(d, LAB_NONE, "2b-regular-train", 0.8);
         return 1;
     }
     if (f->ctx == EMG_CONTEXT_MOVEMENT || f->ctx == EMG_CONTEXT_EXERCISE) {
@@ -169,13 +190,13 @@ static int rule_isolated(lab_decision *d, const facts *f, const emg_label_option
          * potentials are units recruited at low force. */
         lab_printf(x, "  rule 2a fasciculation: no (isolated potentials, but context %s is "
                      "not rest): no spasm\n", emg_context_name(f->ctx));
-        decided(d, "none", "2a-not-at-rest", 0.3);
+        decided(d, LAB_NONE, "2a-not-at-rest", 0.3);
         return 1;
     }
     lab_printf(x, "  rule 2a fasciculation: match (%zu isolated potential(s), max %d phases, "
                  "median %.1f ms)\n", e->n_bursts, e->max_phases, 1e3 * e->burst_duration);
-    decided(d, "fasciculation", "2a-isolated-potentials",
-            conf_of(0.5 * (e->single_fraction - 0.8) / 0.2 +
+    decided(d, LAB_FASCICULATION, "2a-isolated-potentials",
+            conf_of(0.5 * (e->single_fraction - o->single_min) / 0.2 +
                     0.25 * (o->transient_max - e->burst_duration) / o->transient_max));
     return 1;
 }
@@ -189,15 +210,16 @@ static int is_phasic(facts *f, const emg_label_options *o, lab_text *x)
     /* Phasic: compound brief bursts (many units at once) with little time in
      * long bursts; asynchronous low-level firing breaks into single-unit
      * fragments and is not a burst pattern. */
-    int phasic = brief_bursts && e->sustained_share < 0.3 && e->major_single_fraction < 0.5 &&
+    int phasic = brief_bursts && e->sustained_share < o->brief_sustained_share &&
+                 e->major_single_fraction < o->compound_single_max &&
                  (e->n_major >= 2 || e->duration <= o->brief_max + 0.05) &&
-                 !(e->duty > 0.9 && e->duration > o->sustained_min);
+                 !(e->duty > o->brief_max_duty && e->duration > o->sustained_min);
     /* Many irregular bursts per second are not jerks but the fragments of
      * continuous firing: treat them as sustained activity.  Where the
      * envelope is active most of the time, the rate between burst onsets
      * counts (fragments cluster where the contraction is strongest). */
     double density = (double)e->n_major / (e->duration + 0.1);
-    if (e->duty > 0.5 && e->interval_rate > density)
+    if (e->duty > o->dense_duty && e->interval_rate > density)
         density = e->interval_rate;
     if (phasic && !f->regular && density > o->myoclonic_max_rate) {
         lab_printf(x, "  %.1f irregular bursts/s > %.1f: continuous activity, not jerks\n",
@@ -206,8 +228,8 @@ static int is_phasic(facts *f, const emg_label_options *o, lab_text *x)
     }
     /* A strong envelope rhythm at 3.5-18 Hz is a burst pattern even when weak
      * beats break into single-unit fragments on the fine envelope. */
-    if (!phasic && f->ac_regular && in_range(e->burst_rate, o->clonic_low, 18.0) &&
-        e->sustained_share < 0.3) {
+    if (!phasic && f->ac_regular && in_range(e->burst_rate, o->clonic_low, o->orthostatic_high) &&
+        e->sustained_share < o->brief_sustained_share) {
         lab_printf(x, "  rhythmic envelope (%.2f Hz, r %.2f): treated as bursts\n", e->burst_rate,
                   e->rhythm);
         phasic = 1;
@@ -247,7 +269,7 @@ static int rule_ataxic(lab_decision *d, const facts *f, const emg_label_options 
         lab_printf(x, "  rule 3b ataxic: match (%.2f Hz, CV %.2f, bursts %.0f ms, antagonist "
                      "lags %.0f ms, movement)\n", rate, e->interval_cv,
                   1e3 * e->burst_duration, 1e3 * f->pi->lag);
-        decided(d, "ataxic", "3b-alternating", conf_of(0.2 + 0.3 * !regular));
+        decided(d, LAB_ATAXIC, "3b-alternating", conf_of(0.2 + 0.3 * !regular));
         return 1;
     } else if (f->alternating && f->ctx == EMG_CONTEXT_NONE) {
         lab_printf(x, "  rule 3b ataxic: undecided: alternating, but needs the movement "
@@ -261,18 +283,25 @@ static int rule_ataxic(lab_decision *d, const facts *f, const emg_label_options 
 }
 
 /* Rule 3e: arrhythmic compound bursts; the note gives the origin that the
- * burst duration suggests (criteria page: 45 ms separates cortical). */
-const char *lab_myoclonic_origin(double burst_duration)
+ * burst duration suggests (criteria page: 45 ms separates cortical,
+ * brainstem jerks last over 100 ms). */
+void lab_myoclonic_origin(char *note, size_t n, double burst_duration,
+                          const emg_label_options *o)
 {
-    return burst_duration < 0.045 ? "cortical (<45 ms)"
-           : burst_duration > 0.1 ? "brainstem (>100 ms)"
-                                  : "subcortical (45-100 ms)";
+    double cortical = 1e3 * o->cortical_max, brainstem = 1e3 * o->brainstem_min;
+    if (burst_duration < o->cortical_max)
+        snprintf(note, n, "cortical (<%g ms)", cortical);
+    else if (burst_duration > o->brainstem_min)
+        snprintf(note, n, "brainstem (>%g ms)", brainstem);
+    else
+        snprintf(note, n, "subcortical (%g-%g ms)", cortical, brainstem);
 }
 
-static void myoclonic(lab_decision *d, const lab_episode *e, const char *rule, double confidence)
+static void myoclonic(lab_decision *d, const lab_episode *e, const char *rule, double confidence,
+                      const emg_label_options *o)
 {
-    decided(d, "myoclonic", rule, confidence);
-    snprintf(d->note, sizeof d->note, "%s", lab_myoclonic_origin(e->burst_duration));
+    decided(d, LAB_MYOCLONIC, rule, confidence);
+    lab_myoclonic_origin(d->note, sizeof d->note, e->burst_duration, o);
 }
 
 /* Rule 3: brief bursts.  1 when decided; 0 when the bursts are too small
@@ -283,11 +312,11 @@ static int rule_brief(lab_decision *d, const facts *f, const emg_label_options *
     const lab_episode *e = f->e;
     /* Clonic beats are compound bursts of 50-100 ms: at least 20 ms. */
     if (f->regular && in_range(f->rate, o->clonic_low, o->clonic_high) &&
-        e->burst_duration <= o->clonic_max_burst && e->burst_duration >= 0.02) {
+        e->burst_duration <= o->clonic_max_burst && e->burst_duration >= o->clonic_min_burst) {
         lab_printf(x, "  rule 3a clonic: match (%zu regular bursts, CV %.2f < %.2f, %.2f Hz "
                      "in %.1f-%.1f, bursts %.0f ms)\n", e->n_bursts, e->interval_cv,
                   o->clonic_cv, f->rate, o->clonic_low, o->clonic_high, 1e3 * e->burst_duration);
-        decided(d, "clonic", "3a-regular-bursts",
+        decided(d, LAB_CLONIC, "3a-regular-bursts",
                 conf_of(0.5 * (o->clonic_cv - e->interval_cv) / o->clonic_cv +
                         0.25 * (e->n_major >= 6)));
         return 1;
@@ -306,18 +335,19 @@ static int rule_brief(lab_decision *d, const facts *f, const emg_label_options *
     if (rule_ataxic(d, f, o, x))
         return 1;
     if (in_range(e->burst_rate, o->dystonic_low, o->dystonic_high) && f->together &&
-        e->duty > 0.5) {
+        e->duty > o->dystonic_duty) {
         lab_printf(x, "  rule 3c dystonic: match (%.2f Hz, together with the antagonist, "
                      "%%COCON %.0f, background duty %.2f)\n", e->burst_rate, f->pi->cocon,
                   e->duty);
-        decided(d, "dystonic", "3c-together-4-7Hz", conf_of((f->pi->cocon - o->cocon) / 100.0 + 0.2));
+        decided(d, LAB_DYSTONIC, "3c-together-4-7Hz", conf_of((f->pi->cocon - o->cocon) / 100.0 + 0.2));
         return 1;
     }
     lab_printf(x, "  rule 3c dystonic: no (together %d, duty %.2f)\n", f->together, e->duty);
     if (f->regular &&
-        (in_range(f->rate, o->tremor_low, o->tremor_high) || in_range(f->rate, 13, 18))) {
+        (in_range(f->rate, o->tremor_low, o->tremor_high) ||
+         in_range(f->rate, o->orthostatic_low, o->orthostatic_high))) {
         lab_printf(x, "  rule 3d tremor: match (%.2f Hz regular): not a spasm\n", f->rate);
-        decided(d, "tremor", "3d-tremor",
+        decided(d, LAB_TREMOR, "3d-tremor",
                 conf_of(0.5 * (o->clonic_cv - e->interval_cv) / o->clonic_cv));
         return 1;
     }
@@ -331,31 +361,28 @@ static int rule_brief(lab_decision *d, const facts *f, const emg_label_options *
     /* During a task, bursts that are regular, longer than a jerk, or that
      * fill most of a contraction lasting over a second (jerks stand out of
      * silence) are the task's contraction. */
-    int fills = e->duty > 0.4 && e->duration > o->sustained_min;
+    int fills = e->duty > o->task_duty && e->duration > o->sustained_min;
     if (f->ctx == EMG_CONTEXT_MOVEMENT &&
         (f->regular || e->burst_duration > o->clonic_max_burst || fills)) {
         lab_printf(x, "  rule 3e myoclonic: no (%s during movement): voluntary\n",
                   f->regular ? "regular bursts"
                   : fills    ? "activity most of the time"
                              : "bursts longer than a jerk");
-        decided(d, "voluntary", "3e-movement-bursts", 0.5);
+        decided(d, LAB_VOLUNTARY, "3e-movement-bursts", 0.5);
         return 1;
     }
     if (e->amp_over_rest < o->myoclonic_amp) {
         lab_printf(x, "  rule 3e myoclonic: no (amplitude %.1f x rest < %.1f: not a compound "
                      "jerk): no label\n", e->amp_over_rest, o->myoclonic_amp);
-        decided(d, "none", "3e-too-small", 0.3);
+        decided(d, LAB_NONE, "3e-too-small", 0.3);
         return 1;
     }
     lab_printf(x, "  rule 3e myoclonic: match (%s compound bursts, median %.0f ms)\n",
               f->regular ? "regular but out-of-band" : "arrhythmic", 1e3 * e->burst_duration);
     myoclonic(d, e, "3e-arrhythmic-compound",
-              conf_of(0.5 * (1 - e->single_fraction) - 0.1 * f->regular));
+              conf_of(0.5 * (1 - e->single_fraction) - 0.1 * f->regular), o);
     return 1;
 }
-
-/* Shortest tremor on a background: about 30 cycles at 10 Hz. */
-#define TREMOR_MIN_S 3.0
 
 /* Rule 4: sustained activity (D > sustained_min). */
 static void rule_sustained(lab_decision *d, const facts *f, const emg_label_options *o, lab_text *x)
@@ -366,7 +393,7 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
         lab_printf(x, "  rule 4a dystonic: match (%%COCON %.0f > %.0f, lag %.0f ms, 4-7 Hz "
                      "modulation %.2f%s)\n", f->pi->cocon, o->cocon, 1e3 * f->pi->lag,
                   e->rhythm_4_7, e->mdf < o->mdf_low ? ", low MDF" : "");
-        decided(d, "dystonic", "4a-cocontraction",
+        decided(d, LAB_DYSTONIC, "4a-cocontraction",
                 conf_of((f->pi->cocon - o->cocon) / 100.0 + e->rhythm_4_7));
         return;
     }
@@ -382,22 +409,22 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
               e->rhythm_4_7);
     /* Tremor rides on a postural or voluntary background: sustained activity
      * whose envelope is regularly modulated at 8-12 Hz (physiological) or
-     * 13-18 Hz (orthostatic) for at least TREMOR_MIN_S is tremor (rule 3d),
+     * 13-18 Hz (orthostatic) for at least tremor_min is tremor (rule 3d),
      * whatever the bursts.  Shorter contractions show their units' firing
      * rate in the envelope, which is not yet a tremor. */
-    if (e->rhythm >= o->rhythm_r && e->duration >= TREMOR_MIN_S &&
+    if (e->rhythm >= o->rhythm_r && e->duration >= o->tremor_min &&
         (in_range(e->burst_rate, o->tremor_low, o->tremor_high) ||
-         in_range(e->burst_rate, 13, 18))) {
+         in_range(e->burst_rate, o->orthostatic_low, o->orthostatic_high))) {
         lab_printf(x, "  rule 3d tremor: match (envelope of the sustained activity regular at "
                      "%.2f Hz, r %.2f): not a spasm\n", e->burst_rate, e->rhythm);
-        decided(d, "tremor", "3d-tremor-on-background", conf_of(e->rhythm - o->rhythm_r));
+        decided(d, LAB_TREMOR, "3d-tremor-on-background", conf_of(e->rhythm - o->rhythm_r));
         return;
     }
     int tonic_len = in_range(e->duration, o->tonic_min, o->tonic_max);
     if (ctx == EMG_CONTEXT_CNS_LESION && tonic_len) {
         lab_printf(x, "  rule 4b tonic: match (plateau %.0f s in %.0f-%.0f s, cns-lesion)\n",
                   e->duration, o->tonic_min, o->tonic_max);
-        decided(d, "tonic", "4b-plateau-cns", conf_of(0.3 + 0.2 * (e->duty > 0.8)));
+        decided(d, LAB_TONIC, "4b-plateau-cns", conf_of(0.3 + 0.2 * (e->duty > 0.8)));
         return;
     }
     lab_printf(x, "  rule 4b tonic: no (context %s, %.0f s)\n", emg_context_name(ctx),
@@ -410,7 +437,7 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
         lab_printf(x, "  rule 4c cramp: no (exercise, rise %.2f s >= %.2f and waxing %.2f < "
                      "%.2f: a held voluntary contraction)\n", e->rise_time, o->cramp_rise,
                   e->waxing, o->cramp_waxing);
-        decided(d, "voluntary", "4c-exercise-steady",
+        decided(d, LAB_VOLUNTARY, "4c-exercise-steady",
                 conf_of((o->cramp_waxing - e->waxing) / o->cramp_waxing));
         return;
     }
@@ -419,7 +446,7 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
         lab_printf(x, "  rule 4c cramp: match (one muscle active, %s, context %s, rise "
                      "%.2f s)\n", f->has_partner ? "antagonist quiet" : "no antagonist given",
                   emg_context_name(ctx), e->rise_time);
-        decided(d, "cramp", "4c-single-muscle",
+        decided(d, LAB_CRAMP, "4c-single-muscle",
                 conf_of(0.2 + 0.2 * partner_quiet + 0.1 * (e->rise_time < 1.0) -
                         0.2 * (ctx == EMG_CONTEXT_NONE)));
         if (ctx == EMG_CONTEXT_SLEEP)
@@ -431,7 +458,7 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
     if (ctx == EMG_CONTEXT_INJURY && e->level_over_rest < o->strain_max_amp) {
         lab_printf(x, "  rule 4d strain: match (injury, level %.1f x rest < %.0f)\n",
                   e->level_over_rest, o->strain_max_amp);
-        decided(d, "strain", "4d-injury-low-level", 0.6);
+        decided(d, LAB_STRAIN, "4d-injury-low-level", 0.6);
         return;
     }
     lab_printf(x, "  rule 4d strain: no\n");
@@ -443,7 +470,7 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
     if (ctx == EMG_CONTEXT_MOVEMENT) {
         lab_printf(x, "  rule 4e voluntary: match (movement context, rise %.2f s)\n",
                   e->rise_time);
-        decided(d, "voluntary", "4e-movement", conf_of(0.2 + 0.2 * (e->rise_time >= 0.2)));
+        decided(d, LAB_VOLUNTARY, "4e-movement", conf_of(0.2 + 0.2 * (e->rise_time >= 0.2)));
         return;
     }
     if (ctx == EMG_CONTEXT_NONE) {
@@ -457,35 +484,33 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
     d->rule = "4-none";
 }
 
-/* Shortest voluntary contraction: a ballistic movement's agonist burst
- * lasts about 100 ms. */
-#define VOLUNTARY_MIN_S 0.1
-
 /* Neither brief bursts nor sustained: up to sustained_min of activity. */
 static void rule_between(lab_decision *d, const facts *f, const emg_label_options *o, lab_text *x)
 {
     const lab_episode *e = f->e;
-    /* A voluntary contraction lasts at least VOLUNTARY_MIN_S; a shorter
+    /* A voluntary contraction lasts at least voluntary_min (a ballistic
+     * movement's agonist burst lasts about 100 ms); a shorter
      * blip during movement is a jerk if large, else noise (below). */
-    if (f->ctx == EMG_CONTEXT_MOVEMENT && e->duration >= VOLUNTARY_MIN_S) {
+    if (f->ctx == EMG_CONTEXT_MOVEMENT && e->duration >= o->voluntary_min) {
         lab_printf(x, "  short contraction during movement: voluntary\n");
-        decided(d, "voluntary", "4e-movement-short", 0.5);
+        decided(d, LAB_VOLUNTARY, "4e-movement-short", 0.5);
         return;
     }
     /* One compound burst of 10 ms (the shortest cortical jerk) up to twice
      * a brief burst: a jerk (brainstem myoclonus lasts over 100 ms, with no
      * upper bound on the criteria page). */
-    if (e->n_major >= 1 && e->major_single_fraction < 0.5 && e->burst_duration >= 0.01 &&
+    if (e->n_major >= 1 && e->major_single_fraction < o->compound_single_max &&
+        e->burst_duration >= o->jerk_min &&
         e->longest_burst <= 2 * o->brief_max && e->amp_over_rest >= o->myoclonic_amp) {
         lab_printf(x, "  rule 3e myoclonic: match (one compound burst of %.0f ms)\n",
                   1e3 * e->burst_duration);
-        myoclonic(d, e, "3e-single-jerk", 0.5);
+        myoclonic(d, e, "3e-single-jerk", 0.5, o);
         return;
     }
     if (e->amp_over_rest < o->myoclonic_amp) {
         lab_printf(x, "  no rule matches a brief, small event (%.3f s, %.1f x rest): noise, no "
                      "label\n", e->duration, e->amp_over_rest);
-        decided(d, "none", "noise", 0.3);
+        decided(d, LAB_NONE, "noise", 0.3);
         return;
     }
     lab_printf(x, "  no rule matches (%.2f s of activity)\n", e->duration);
@@ -497,7 +522,7 @@ void lab_decide(lab_decision *d, const lab_episode *e, const lab_partner *pi, em
     facts f;
     facts_of(&f, e, pi, ctx, o);
     memset(d, 0, sizeof *d);
-    decided(d, "unclassified", "none", 0.3);
+    decided(d, LAB_UNCLASSIFIED, "none", 0.3);
     explain_measures(x, &f);
     if (rule_isolated(d, &f, o, x))
         return;
@@ -553,21 +578,21 @@ int lab_ischemic_events(lab_ev_list *l, const emg_header *h, const double *force
         }
         if (target < 0 || worst >= o->partner_quiet || t1 - t0 < o->sustained_min)
             continue;
-        emg_label_event *e = lab_ev_push(l, err);
-        if (!e) {
+        lab_event *w = lab_ev_push(l, err);
+        if (!w) {
             free(seg);
             return EMG_ERR_NOMEM;
         }
+        emg_label_event *e = &w->ev;
+        lab_event_label(w, LAB_ISCHEMIC);
         e->onset = t0;
         e->duration = t1 - t0;
         e->channel = target;
-        lab_set_str(e->label, sizeof e->label, "ischemic");
         lab_set_str(e->rule, sizeof e->rule, "1-force-without-emg");
         lab_set_str(e->context, sizeof e->context,
                 emg_context_name(lab_context_over(ctxt, target, t0, t1)));
         snprintf(e->note, sizeof e->note, "force channel %.32s", fc->name);
         e->confidence = conf_of(0.5 * (o->partner_quiet - worst) / o->partner_quiet);
-        e->rhythm = 1;
         if (o->explain) {
             char buf[256];
             snprintf(buf, sizeof buf,
@@ -592,7 +617,7 @@ emg_context lab_decide_span(lab_decision *d, lab_partner *pi, const lab_episode 
     memset(pi, 0, sizeof *pi);
     pi->index = p;
     if (p >= 0)
-        lab_partner_measures(pi, &chs[c], &chs[p], t0, t1, 0.3);
+        lab_partner_measures(pi, &chs[c], &chs[p], t0, t1, o->partner_max_lag);
     emg_context ctx = lab_context_over(ctxt, c, t0, t1);
     lab_decide(d, e, pi, ctx, o, x);
     return ctx;
