@@ -54,64 +54,15 @@ int emg_context_from_name(const char *name, emg_context *out, emg_error *err);
 #define EMG_LABEL_MAX_FORCE 8
 
 typedef struct emg_label_options {
-    /* Pre-processing and activity. */
+    /* Every numeric threshold of the rules, one field per entry of
+     * emgkit/label_params.def (its default, unit, the rule that uses it and
+     * where the value comes from). */
+#define EMG_LABEL_PARAM(type, field, option, def, unit, rule, source, help) type field;
+#include "emgkit/label_params.def"
+#undef EMG_LABEL_PARAM
+    /* Pre-processing. */
     double band_low, band_high; /* Hz (20, 450; upper edge clipped to 0.45 fs) */
-    double fine_window;     /* s, burst edges (0.003) */
-    double medium_window;   /* s, beats and rhythm (0.02) */
-    double coarse_window;   /* s, amplitude and co-contraction (0.05) */
-    double rest_k;          /* activity: envelope > rest median + rest_k robust SD (3) */
-    double fine_k;          /* bursts on the fine envelope: median + fine_k robust SD (5) */
-    double rest_window;     /* s (1) */
-    double rest_fraction;   /* quietest fraction of windows (0.2) */
     double rest_from, rest_to; /* s; rest_to > rest_from: rest level from this interval */
-    double min_active;      /* s, shortest active segment on the coarse envelope (0.02) */
-    double min_amp;         /* episode kept only if its coarse peak exceeds min_amp x rest (1.5) */
-    double burst_merge;     /* s, gaps inside one burst (0.015) */
-    double burst_snr;       /* a burst's peak |x| must exceed this x the rest RMS (4) */
-    double episode_gap;     /* s, bursts closer than this form one episode (0.6) */
-    double gap_rise;        /* a longer gap whose RMS stays this fraction above the rest RMS
-                               (and significantly so) does not end the episode: low-level
-                               activity goes on under the threshold (0.1; 0 = off) */
-    double group_gap;       /* s, runs of jerks, potentials or multiplets: same-label events
-                               closer than this are one event (30; 0 = off) */
-    double rhythm_group_gap; /* s, the same for rhythmic and sustained labels (1; 0 = off) */
-    /* Rule 2: isolated potentials. */
-    double transient_max;   /* s, a single potential is shorter (0.03) */
-    int max_phases;         /* a single motor-unit potential has at most this many phases (5) */
-    double sparse_rate;     /* isolated potentials: at most this many per second of episode (5) */
-    double fasc_max_rate;   /* a run of fasciculations averages at most this many per second (2) */
-    double train_cv;        /* regular single-unit train: interval CV <= this (0.05) */
-    int multiplet_spikes;   /* tetanic multiplet: >= this many spikes (4) */
-    double multiplet_isi;   /* s, longest interval inside a multiplet (0.03) */
-    double tetanic_min;     /* s, multiplets recurring at least this long (20) */
-    /* Rule 3: brief bursts. */
-    double brief_max;       /* s, a brief burst lasts at most this (0.25) */
-    int rhythm_min_bursts;  /* consecutive bursts for a rhythm (3) */
-    double clonic_cv;       /* regular: interval CV below this (0.2) */
-    double rhythm_r;        /* ... or envelope autocorrelation peak at least this (0.35) */
-    double clonic_low, clonic_high;     /* Hz (3.5, 8) */
-    double clonic_max_burst; /* s, clonic beats are 50-100 ms; longer ones are not clonus (0.15) */
-    double ataxic_low, ataxic_high;     /* Hz (2, 5) */
-    double dystonic_low, dystonic_high; /* Hz (4, 7) */
-    double tremor_low, tremor_high;     /* Hz (8, 12); orthostatic 13-18 is also tremor */
-    double myoclonic_amp;   /* a compound jerk's coarse peak is at least this x rest (6) */
-    double myoclonic_max_rate; /* more irregular bursts per second than this are continuous
-                                  activity, not jerks (6) */
-    /* Rule 4: sustained activity. */
-    double sustained_min;   /* s (1) */
-    double cocon;           /* %COCON above this with the partner: together (50) */
-    double together_lag;    /* s, |lag| of the envelope cross-correlation below this (0.05) */
-    double modulation;      /* dystonic: share of the envelope's 1-20 Hz power at 4-7 Hz >= this
-                               (0.15); without a pair, twice this leaves the event undecided */
-    double partner_quiet;   /* partner active less than this fraction of the event: quiet (0.2) */
-    double crosstalk;       /* partner whose level over rest is below this fraction of the
-                               channel's is crosstalk, i.e. quiet (0.15) */
-    double tonic_min, tonic_max; /* s, tonic plateau (25, 240) */
-    double cramp_rise;      /* s, exercise context: a cramp rises faster than this ... (0.3) */
-    double cramp_waxing;    /* ... or waxes and wanes at least this much (detrended CV, 0.09) */
-    double strain_max_amp;  /* strain: coarse median over rest below this ratio (10) */
-    double force_k;         /* force/MMG contraction: above rest median + force_k robust SD (5) */
-    double mdf_low;         /* Hz, "low" median frequency (evidence only) (70) */
     double mains;           /* Hz for the MDF mains bins: 50, 60, 0 = detect, < 0 = none */
     /* Inputs. */
     emg_context context;    /* given: every event's context, overriding annotations;
@@ -126,6 +77,30 @@ typedef struct emg_label_options {
 } emg_label_options;
 
 void emg_label_options_init(emg_label_options *o);
+
+/* One entry of emgkit/label_params.def, for tools and documents that list
+ * the thresholds (emg-label's options and --help, the man page, the table of
+ * docs/methods/labelling.md). */
+typedef struct emg_label_param {
+    const char *option;  /* long option, without "--" */
+    const char *unit;    /* "s", "Hz", ... or "" */
+    const char *rule;    /* the rule or stage that uses it */
+    const char *source;  /* where the default comes from */
+    const char *help;    /* one line */
+    double def;          /* default */
+    int is_int;          /* the field is an int, else a double */
+    size_t offset;       /* offsetof(emg_label_options, field) */
+} emg_label_param;
+
+enum {
+    EMG_LABEL_N_PARAMS = 0
+#define EMG_LABEL_PARAM(type, field, option, def, unit, rule, source, help) +1
+#include "emgkit/label_params.def"
+#undef EMG_LABEL_PARAM
+};
+
+/* The EMG_LABEL_N_PARAMS entries, in the order of the table; *n set if n. */
+const emg_label_param *emg_label_params(size_t *n);
 
 /* Inputs whose absence left events unclassified (bit set). */
 enum {

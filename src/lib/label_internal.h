@@ -1,5 +1,9 @@
-/* label_internal.h: what the labeller's measurement stage (label_measure.c)
- * hands to its decision stage (label.c). */
+/* label_internal.h: the labeller's internal interfaces: what the
+ * measurement stage (label_measure.c) hands to the decision stage, and the
+ * pieces of that stage: vocabulary and rules (label_rules.c), rule 5
+ * (label_mixed.c), partner muscle (label_partner.c), contexts
+ * (label_context.c), explain text (label_text.c), events (label_events.c),
+ * driven by label.c.  lab_decide is exposed for tests/unit/test_label_rules.c. */
 #ifndef EMGKIT_LABEL_INTERNAL_H
 #define EMGKIT_LABEL_INTERNAL_H
 
@@ -95,5 +99,183 @@ int lab_measure_part(lab_episode *part, const lab_channel *ch, const lab_episode
  * above its rest level + force_k robust SD for at least 0.5 s. */
 int lab_force_segments(size_t **seg, size_t *n_seg, const double *x, size_t n, double fs,
                        const emg_label_options *o, emg_error *err);
+
+/* ---- label vocabulary (label_rules.c) ---------------------------------------- */
+
+/* The labels of docs/spasm-criteria.md's vocabulary, the non-spasms a user
+ * sees (voluntary, tremor) and "none" (no event): name as written in the
+ * label table, and whether it names a spasm pattern (rule 5 mixes those). */
+#define LAB_LABELS(X)                                                                             \
+    X(LAB_NONE, "none", 0)                                                                        \
+    X(LAB_UNCLASSIFIED, "unclassified", 0)                                                        \
+    X(LAB_CRAMP, "cramp", 1)                                                                      \
+    X(LAB_FASCICULATION, "fasciculation", 1)                                                      \
+    X(LAB_TONIC, "tonic", 1)                                                                      \
+    X(LAB_DYSTONIC, "dystonic", 1)                                                                \
+    X(LAB_ISCHEMIC, "ischemic", 1)                                                                \
+    X(LAB_CLONIC, "clonic", 1)                                                                    \
+    X(LAB_MYOCLONIC, "myoclonic", 1)                                                              \
+    X(LAB_ATAXIC, "ataxic", 1)                                                                    \
+    X(LAB_TETANIC, "tetanic", 1)                                                                  \
+    X(LAB_STRAIN, "strain", 1)                                                                    \
+    X(LAB_MIXED, "mixed", 0)                                                                      \
+    X(LAB_VOLUNTARY, "voluntary", 0)                                                              \
+    X(LAB_TREMOR, "tremor", 0)
+
+typedef enum lab_label {
+#define LAB_ENUM(id, name, spasm) id,
+    LAB_LABELS(LAB_ENUM)
+#undef LAB_ENUM
+    LAB_N_LABELS
+} lab_label;
+
+const char *lab_label_name(lab_label l);
+/* A spasm pattern (not a non-spasm, not undecided, not mixed itself). */
+int lab_label_is_spasm(lab_label l);
+
+/* ---- text (label_text.c) ---------------------------------------------------- */
+
+/* A growing string; with on == 0 every call is a no-op (no --explain). */
+typedef struct lab_text {
+    char *s;
+    size_t len, cap;
+    int on;
+} lab_text;
+void lab_printf(lab_text *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append text as is (lab_printf cuts at 512 characters), each line prefixed. */
+void lab_indent(lab_text *b, const char *text, const char *prefix);
+/* Copy src (NULL: "") into the n-byte field dst, truncated. */
+void lab_set_str(char *dst, size_t n, const char *src);
+
+/* ---- contexts (label_context.c) --------------------------------------------- */
+
+/* Per-event context.  The context annotations are read once into a table;
+ * an event's context is, in this order of precedence:
+ *   1. the options' (--context) when given: it overrides every annotation;
+ *   2. the annotations that overlap the event: at each instant the innermost
+ *      (shortest) context span covering it, else the last instant (zero-length)
+ *      context annotation before it; the event takes the context that holds
+ *      for the largest share of its time (an event straddling the edge of a
+ *      span takes the span's context when most of it lies inside);
+ *   3. the recording-wide context (emg_context_from_annotations) where no
+ *      annotation applies.
+ * An annotation tied to a channel applies to that channel's events only. */
+typedef struct lab_ctx_span {
+    double onset, duration; /* duration 0: from onset on */
+    int channel;            /* -1: every channel */
+    emg_context context;
+} lab_ctx_span;
+
+typedef struct lab_ctx_table {
+    lab_ctx_span *spans;
+    size_t n;
+    emg_context forced; /* --context, or EMG_CONTEXT_NONE */
+    emg_context global; /* recording-wide fallback */
+} lab_ctx_table;
+
+int lab_ctx_build(lab_ctx_table *t, const emg_header *h, const emg_label_options *o,
+                  emg_context global, emg_error *err);
+void lab_ctx_free(lab_ctx_table *t);
+/* Context of an event on channel c over [t0, t1): the precedence above. */
+emg_context lab_context_over(const lab_ctx_table *t, int c, double t0, double t1);
+
+/* ---- partner muscle (label_partner.c) --------------------------------------- */
+
+typedef struct lab_partner {
+    int index;            /* channel, -1 none */
+    double active;        /* fraction of the episode with its coarse envelope active */
+    double cocon;         /* % */
+    double lag;           /* s, partner relative to this channel (positive: partner later) */
+    double r0, rmax;      /* correlation at zero lag and at the peak */
+    double level;         /* partner's median coarse envelope over its rest level */
+} lab_partner;
+
+/* The partner p's measures over [t0, t1) s of channel c (lags up to max_lag s). */
+void lab_partner_measures(lab_partner *pi, const lab_channel *c, const lab_channel *p,
+                          double t0, double t1, double max_lag);
+/* The other channel of c's pair, or -1. */
+int lab_partner_of(const emg_label_options *o, int c);
+/* Bursts seen in both muscles of a pair at once are compound, not single units. */
+void lab_mark_synchronous(lab_channel *chs, const emg_label_options *o);
+
+/* ---- events (label_events.c) ------------------------------------------------ */
+
+/* An event as the labeller builds it: what is reported, and what grouping
+ * and the cross-channel checks need besides. */
+typedef struct lab_event {
+    emg_label_event ev;
+    lab_label label;   /* ev.label as a vocabulary entry */
+    int episodes;      /* episodes grouped into this event */
+    int dropped;       /* reported with another event (lab_compact_events removes it) */
+} lab_event;
+
+typedef struct lab_ev_list {
+    lab_event *ev;
+    size_t n, cap;
+} lab_ev_list;
+
+/* A new event with its evidence NaN (not measured); NULL when out of memory. */
+lab_event *lab_ev_push(lab_ev_list *l, emg_error *err);
+/* Set the event's label (the enum and the reported string). */
+void lab_event_label(lab_event *e, lab_label label);
+/* Hand the events over as the public array (*events, *n; the list is
+ * emptied); < 0 when out of memory. */
+int lab_ev_release(lab_ev_list *l, emg_label_event **events, size_t *n, emg_error *err);
+void lab_ev_free(lab_ev_list *l);
+
+/* ---- rules (label_rules.c) -------------------------------------------------- */
+
+typedef struct lab_decision {
+    lab_label label;
+    const char *rule;
+    char note[48];
+    double confidence;
+    unsigned missing;
+} lab_decision;
+
+/* Rules 2-4 for one episode e (or part of one) with its partner's measures
+ * and its context; the reasons go to x. */
+void lab_decide(lab_decision *d, const lab_episode *e, const lab_partner *pi, emg_context ctx,
+                const emg_label_options *o, lab_text *x);
+/* Decide the span [t0, t1) s of channel c, measured as e: the partner p's
+ * measures over the span (pi), the context holding over it, then the rules.
+ * Returns that context. */
+emg_context lab_decide_span(lab_decision *d, lab_partner *pi, const lab_episode *e,
+                            const lab_channel *chs, int c, int p, double t0, double t1,
+                            const lab_ctx_table *ctxt, const emg_label_options *o, lab_text *x);
+/* Rule 1: force segments during which the EMG stays silent, as ischemic events. */
+int lab_ischemic_events(lab_ev_list *l, const emg_header *h, const double *force,
+                        const lab_channel *chs, const int *is_emg, int force_c,
+                        const emg_label_options *o, const lab_ctx_table *ctxt, unsigned *missing,
+                        emg_error *err);
+/* The origin a jerk's burst duration suggests, into note (of n bytes). */
+void lab_myoclonic_origin(char *note, size_t n, double burst_duration,
+                          const emg_label_options *o);
+
+/* ---- rule 5 (label_mixed.c) ------------------------------------------------- */
+
+/* 1 when the episode's segments match two or more spasm rules (mix filled),
+ * 0 when not, < 0 on error. */
+int lab_mixed_patterns(emg_label_event *mix, const lab_episode *e, const lab_channel *chs,
+                       int c, int p, const lab_ctx_table *ctxt, const emg_label_options *o,
+                       lab_text *x, emg_error *err);
+
+/* ---- grouping and cross-channel checks (label_events.c) --------------------- */
+
+/* Same-label episodes on a channel closer than their label's gap: one event
+ * (list sorted by channel, then onset). */
+int lab_group_events(lab_ev_list *l, const lab_channel *chs, const emg_label_options *o,
+                     emg_error *err);
+void lab_drop_partner_duplicates(lab_ev_list *l, const emg_label_options *o,
+                                 const emg_header *h, lab_text *unlabelled);
+void lab_drop_crosstalk(lab_ev_list *l, const emg_label_options *o, const emg_header *h,
+                        lab_text *unlabelled);
+void lab_merge_across_channels(lab_ev_list *l, const emg_header *h, lab_text *unlabelled);
+/* Remove the events the three filters above dropped. */
+void lab_compact_events(lab_ev_list *l);
+/* Checks on whole runs: too dense for fasciculations, too short for tetany. */
+void lab_finish_events(lab_ev_list *l, const lab_ctx_table *ctxt, const emg_label_options *o);
+void lab_sort_by_channel(lab_ev_list *l);
+void lab_sort_by_onset(lab_ev_list *l);
 
 #endif

@@ -8,8 +8,8 @@
  * lag with the partner, MDF, amplitude over rest, rise time, phases, spikes
  * per burst, context, rule, note).  Where an input that would decide is
  * missing (force channel, pair, context), the events are "unclassified" and
- * a message names the input once on stderr.  Every numeric default of the
- * criteria page is an option; docs/methods/labelling.md explains each. */
+ * a message names the input once on stderr.  Every threshold of the rules is
+ * an option, from the one table include/emgkit/label_params.def. */
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -26,72 +26,8 @@ enum { OPT_CONTEXT = CLI_OPT_TOOL_BASE, OPT_PAIR, OPT_FORCE, OPT_EXPLAIN, OPT_AN
  * files channel by channel (--memory, MiB). */
 #define DEFAULT_MEMORY_MIB 256
 
-/* Numeric options: name, field, help.  Integers are stored as int. */
-typedef struct num_opt {
-    const char *name;
-    size_t offset;
-    int is_int;
-    const char *help;
-} num_opt;
-
-#define D(name, field, help) {name, offsetof(emg_label_options, field), 0, help}
-#define I(name, field, help) {name, offsetof(emg_label_options, field), 1, help}
-static const num_opt NUM_OPTS[] = {
-    D("rest-k", rest_k, "activity: coarse envelope > rest median + K robust SD (3)"),
-    D("fine-k", fine_k, "bursts: fine envelope > rest median + K robust SD (5)"),
-    D("rest-window", rest_window, "s, window for the quiet-window rest search (1)"),
-    D("rest-fraction", rest_fraction, "fraction of quietest windows used as rest (0.2)"),
-    D("fine-window", fine_window, "s, fine RMS envelope for burst edges (0.003)"),
-    D("medium-window", medium_window, "s, medium RMS envelope for rhythm (0.02)"),
-    D("coarse-window", coarse_window, "s, coarse RMS envelope for amplitude (0.05)"),
-    D("min-active", min_active, "s, shortest active segment (0.02)"),
-    D("min-amp", min_amp, "burst-free activity must reach this x rest (1.5)"),
-    D("burst-merge", burst_merge, "s, gaps inside one burst (0.015)"),
-    D("burst-snr", burst_snr, "burst peak must exceed this x rest RMS (4)"),
-    D("episode-gap", episode_gap, "s, bursts closer than this form one episode (0.6)"),
-    D("gap-rise", gap_rise, "longer gaps with RMS this fraction over rest join (0.1; 0 off)"),
-    D("group-gap", group_gap, "s, runs of potentials/jerks/multiplets: longest merge gap (30; 0 off)"),
-    D("rhythm-group-gap", rhythm_group_gap, "s, same for other labels (1; 0 off)"),
-    D("transient-max", transient_max, "s, longest single motor-unit potential (0.03)"),
-    I("max-phases", max_phases, "phases of a single motor-unit potential at most (5)"),
-    D("sparse-rate", sparse_rate, "isolated potentials: at most this many per second (5)"),
-    D("fasc-max-rate", fasc_max_rate, "a run of fasciculations: at most this many per s (2)"),
-    D("train-cv", train_cv, "regular single-unit train: interval CV <= this (0.05)"),
-    I("multiplet-spikes", multiplet_spikes, "tetanic multiplet: spikes at least (4)"),
-    D("multiplet-isi", multiplet_isi, "s, longest interval inside a multiplet (0.03)"),
-    D("tetanic-min", tetanic_min, "s, multiplets must recur this long (20)"),
-    D("brief-max", brief_max, "s, longest brief burst (0.25)"),
-    I("rhythm-min-bursts", rhythm_min_bursts, "bursts needed for a rhythm (3)"),
-    D("clonic-cv", clonic_cv, "regular: interval CV below this (0.2)"),
-    D("rhythm-r", rhythm_r, "... or envelope autocorrelation peak >= this (0.35)"),
-    D("clonic-low", clonic_low, "Hz, clonus band low edge (3.5)"),
-    D("clonic-high", clonic_high, "Hz, clonus band high edge (8)"),
-    D("clonic-max-burst", clonic_max_burst, "s, longest clonic beat (0.15)"),
-    D("ataxic-low", ataxic_low, "Hz (2)"),
-    D("ataxic-high", ataxic_high, "Hz (5)"),
-    D("dystonic-low", dystonic_low, "Hz (4)"),
-    D("dystonic-high", dystonic_high, "Hz (7)"),
-    D("tremor-low", tremor_low, "Hz (8)"),
-    D("tremor-high", tremor_high, "Hz (12)"),
-    D("myoclonic-amp", myoclonic_amp, "compound jerk: coarse peak >= this x rest (6)"),
-    D("myoclonic-max-rate", myoclonic_max_rate, "irregular bursts/s above this: not jerks (6)"),
-    D("sustained-min", sustained_min, "s, sustained activity lasts longer (1)"),
-    D("cocon", cocon, "%COCON above this is co-contraction (50)"),
-    D("together-lag", together_lag, "s, |cross-correlation lag| for 'together' (0.05)"),
-    D("modulation", modulation, "dystonic: share of envelope power at 4-7 Hz (0.15)"),
-    D("partner-quiet", partner_quiet, "partner active below this fraction: quiet (0.2)"),
-    D("crosstalk", crosstalk, "partner level below this fraction of the channel's: quiet (0.15)"),
-    D("cramp-rise", cramp_rise, "s, exercise: cramp onset rises faster than this ... (0.3)"),
-    D("cramp-waxing", cramp_waxing, "... or waxes and wanes this much (0.09)"),
-    D("tonic-min", tonic_min, "s, shortest tonic plateau (25)"),
-    D("tonic-max", tonic_max, "s, longest tonic plateau (240)"),
-    D("strain-max-amp", strain_max_amp, "strain: level over rest below this (10)"),
-    D("force-k", force_k, "force contraction: rest median + K robust SD (5)"),
-    D("mdf-low", mdf_low, "Hz, low median frequency (evidence only) (70)"),
-};
-#undef D
-#undef I
-#define N_NUM (sizeof NUM_OPTS / sizeof *NUM_OPTS)
+/* The thresholds: one long option each, from emgkit/label_params.def. */
+#define N_NUM ((size_t)EMG_LABEL_N_PARAMS)
 
 static void usage(FILE *out)
 {
@@ -129,9 +65,12 @@ static void usage(FILE *out)
             "                         (default: detected per channel), or none\n\n",
             cli_prog());
     cli_common_help(out, CLI_HELP_OUTPUT | CLI_HELP_BATCH | CLI_HELP_PRECISION);
-    fprintf(out, "Thresholds (defaults from the criteria page or documented design choices):\n");
+    fprintf(out, "Thresholds (defaults from the criteria page or documented design choices;\n"
+                 "rules and sources: docs/methods/labelling.md):\n");
+    const emg_label_param *p = emg_label_params(NULL);
     for (size_t k = 0; k < N_NUM; k++)
-        fprintf(out, "  --%-20s %s\n", NUM_OPTS[k].name, NUM_OPTS[k].help);
+        fprintf(out, "  --%-20s %s (%g%s%s)\n", p[k].option, p[k].help, p[k].def,
+                p[k].unit[0] ? " " : "", p[k].unit);
     fputc('\n', out);
     cli_input_help(out);
     cli_help_footer(out);
@@ -338,11 +277,11 @@ static void label(void *ctx, const char *path, FILE *out)
     emg_channel_store_close(store);
 }
 
-/* A threshold of the NUM_OPTS table. */
-static void set_numeric_option(emg_label_options *o, const num_opt *no, const char *arg)
+/* A threshold of emgkit/label_params.def. */
+static void set_numeric_option(emg_label_options *o, const emg_label_param *no, const char *arg)
 {
     char name[64];
-    snprintf(name, sizeof name, "--%s", no->name);
+    snprintf(name, sizeof name, "--%s", no->option);
     double v = cli_parse_double(name, arg);
     if (!(v >= 0))
         cli_usage_error("%s: must be >= 0", name);
@@ -409,7 +348,7 @@ static void parse_options(label_job *j, int argc, char **argv)
     for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
         longopts[nl++] = fixed[k];
     for (size_t k = 0; k < N_NUM; k++)
-        longopts[nl++] = (struct option){NUM_OPTS[k].name, required_argument, NULL,
+        longopts[nl++] = (struct option){emg_label_params(NULL)[k].option, required_argument, NULL,
                                          OPT_NUMERIC_BASE + (int)k};
     memset(&longopts[nl], 0, sizeof longopts[nl]);
     int opt;
@@ -417,7 +356,7 @@ static void parse_options(label_job *j, int argc, char **argv)
         if (cli_input_option(&j->in, opt, optarg))
             continue;
         if (opt >= OPT_NUMERIC_BASE && opt < OPT_NUMERIC_BASE + (int)N_NUM)
-            set_numeric_option(&j->o, &NUM_OPTS[opt - OPT_NUMERIC_BASE], optarg);
+            set_numeric_option(&j->o, &emg_label_params(NULL)[opt - OPT_NUMERIC_BASE], optarg);
         else
             tool_option(j, opt, optarg);
     }

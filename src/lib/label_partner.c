@@ -1,0 +1,156 @@
+/* label_partner.c: what the partner muscle (the antagonist of a --pair)
+ * shows over an episode: co-contraction (%COCON, Falconer & Winter 1985),
+ * the lag of the envelope cross-correlation (together vs alternating) and
+ * its level over rest (crosstalk); and the compound bursts seen in both
+ * muscles at once (one motor unit cannot fire in two muscles). */
+#include <math.h>
+#include <stddef.h>
+
+#include "label_internal.h"
+
+/* Coarse envelope above rest, normalised by its own largest value in the
+ * episode; %COCON = 2 x common area / (area A + area B) x 100 (Falconer &
+ * Winter 1985; Unnithan et al. 1996).  A partner that never crosses its
+ * activity threshold co-contracts 0 %. */
+void lab_partner_measures(lab_partner *pi, const lab_channel *c, const lab_channel *p,
+                             double t0, double t1, double max_lag)
+{
+    double dfc = c->fs / (double)c->step, dfp = p->fs / (double)p->step;
+    size_t a = (size_t)(t0 * dfc), b = (size_t)ceil(t1 * dfc);
+    if (b > c->nd)
+        b = c->nd;
+    if (b > a + (size_t)(20 * dfc))
+        b = a + (size_t)(20 * dfc);
+    pi->active = pi->cocon = pi->lag = pi->r0 = pi->rmax = pi->level = NAN;
+    if (b <= a + 1)
+        return;
+    {
+        size_t m = 0, stride = (b - a) / 4000 + 1;
+        float tmp[4096];
+        for (size_t i = a; i < b && m < 4096; i += stride) {
+            size_t j = (size_t)((double)i / dfc * dfp);
+            tmp[m++] = p->coarse[j < p->nd ? j : p->nd - 1];
+        }
+        /* median by partial selection sort is too slow; a simple insertion on
+         * at most 4096 floats is fine for one episode */
+        for (size_t u = 1; u < m; u++) {
+            float v = tmp[u];
+            size_t w = u;
+            while (w > 0 && tmp[w - 1] > v) {
+                tmp[w] = tmp[w - 1];
+                w--;
+            }
+            tmp[w] = v;
+        }
+        pi->level = m ? tmp[m / 2] / p->rest_coarse : NAN;
+    }
+    double maxa = 0, maxb = 0, suma = 0, sumb = 0, common = 0;
+    size_t act = 0, len = b - a;
+    for (size_t i = a; i < b; i++) {
+        size_t j = (size_t)((double)i / dfc * dfp);
+        if (j >= p->nd)
+            j = p->nd - 1;
+        maxa = fmax(maxa, c->coarse[i] - c->rest_coarse);
+        maxb = fmax(maxb, p->coarse[j] - p->rest_coarse);
+        act += p->coarse[j] > p->thr_coarse;
+    }
+    pi->active = (double)act / (double)len;
+    if (act == 0 || maxa <= 0 || maxb <= 0) {
+        pi->cocon = 0;
+    } else {
+        for (size_t i = a; i < b; i++) {
+            size_t j = (size_t)((double)i / dfc * dfp);
+            if (j >= p->nd)
+                j = p->nd - 1;
+            double x = fmax(0, c->coarse[i] - c->rest_coarse) / maxa;
+            double y = fmax(0, p->coarse[j] - p->rest_coarse) / maxb;
+            suma += x;
+            sumb += y;
+            common += fmin(x, y);
+        }
+        pi->cocon = suma + sumb > 0 ? 200.0 * common / (suma + sumb) : 0;
+    }
+    /* Cross-correlation of the medium envelopes, mean removed, lags +-max_lag. */
+    double ma = 0, mb = 0;
+    for (size_t i = a; i < b; i++) {
+        size_t j = (size_t)((double)i / dfc * dfp);
+        ma += c->medium[i];
+        mb += p->medium[j < p->nd ? j : p->nd - 1];
+    }
+    ma /= (double)len;
+    mb /= (double)len;
+    double va = 0, vb = 0;
+    for (size_t i = a; i < b; i++) {
+        size_t j = (size_t)((double)i / dfc * dfp);
+        double y = p->medium[j < p->nd ? j : p->nd - 1] - mb;
+        va += (c->medium[i] - ma) * (c->medium[i] - ma);
+        vb += y * y;
+    }
+    if (!(va > 0 && vb > 0))
+        return;
+    long L = (long)(max_lag * dfc);
+    double best = -2;
+    long best_l = 0;
+    for (long l = -L; l <= L; l++) {
+        double s = 0;
+        for (size_t i = a; i < b; i++) {
+            long j = (long)((double)i / dfc * dfp) + l;
+            if (j < 0 || (size_t)j >= p->nd)
+                continue;
+            s += (c->medium[i] - ma) * (p->medium[j] - mb);
+        }
+        double r = s / sqrt(va * vb);
+        if (l == 0)
+            pi->r0 = r;
+        if (r > best) {
+            best = r;
+            best_l = l;
+        }
+    }
+    pi->rmax = best;
+    pi->lag = (double)best_l / dfc;
+}
+int lab_partner_of(const emg_label_options *o, int c)
+{
+    for (size_t k = 0; k < o->n_pairs; k++) {
+        if (o->pairs[k][0] == c)
+            return o->pairs[k][1];
+        if (o->pairs[k][1] == c)
+            return o->pairs[k][0];
+    }
+    return -1;
+}
+/* A burst with a burst of the partner muscle within sync_window is compound:
+ * one motor unit cannot fire in two muscles (the cortical reflex myoclonus
+ * of the criteria page drives agonist and antagonist within 10-30 ms). */
+void lab_mark_synchronous(lab_channel *chs, const emg_label_options *o)
+{
+    for (size_t k = 0; k < o->n_pairs; k++) {
+        for (int side = 0; side < 2; side++) {
+            lab_channel *c = &chs[o->pairs[k][side]], *p = &chs[o->pairs[k][1 - side]];
+            if (!c->n || !p->n)
+                continue;
+            size_t j = 0;
+            for (size_t i = 0; i < c->n_bursts; i++) {
+                lab_burst *b = &c->bursts[i];
+                if (!b->single)
+                    continue;
+                double t0 = (double)b->a / c->fs - o->sync_window,
+                       t1 = (double)b->b / c->fs + o->sync_window;
+                while (j < p->n_bursts && (double)p->bursts[j].b / p->fs < t0)
+                    j++;
+                /* The same potential volume-conducted to the partner's
+                 * electrodes (a small fraction of its size over rest) is
+                 * crosstalk, not a second muscle. */
+                for (size_t q = j; q < p->n_bursts && (double)p->bursts[q].a / p->fs <= t1; q++)
+                    if (p->bursts[q].peak / p->noise_rms >=
+                        o->crosstalk * (b->peak / c->noise_rms))
+                        b->single = 0;
+            }
+        }
+    }
+    for (size_t k = 0; k < o->n_pairs; k++)
+        for (int side = 0; side < 2; side++)
+            lab_recount_singles(&chs[o->pairs[k][side]]);
+}
+
