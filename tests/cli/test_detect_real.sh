@@ -46,4 +46,12 @@ gate S8_EMG_bicep_sustained "$DATA/backyardbrains_wav/S8_EMG_bicep_sustained.wav
 awk -F'\t' "$COLS"' $c["onset"] <= 10 && $c["onset"] + $c["duration"] >= 44 {ok=1} END {exit !ok}' \
   "$TMP/S8_EMG_bicep_sustained.tsv" && pass || fail "S8: the sustained hold is fragmented"
 
+# No quiet stretch (12 blocks of 0.1 s, each 3 x louder than the last): one
+# warning naming the file, the channel and --rest FROM:TO.
+awk 'BEGIN { srand(1); for (k = 0; k < 12; k++) for (i = 0; i < 100; i++) {
+  u = rand(); v = rand(); if (u < 1e-12) u = 1e-12
+  printf "%.6g\n", 3 ^ k * sqrt(-2 * log(u)) * cos(6.283185307 * v) } }' >"$TMP/erratic.txt"
+expect_exit 0 "no rest" -- "$DET" --fs 1000 "$TMP/erratic.txt"
+[ "$(grep -c -- '--rest FROM:TO' "$TMP/err")" -eq 1 ] && grep -q "erratic.txt: channel ch1" "$TMP/err" \
+  && pass || fail "one warning naming the file, the channel and --rest: $(cat "$TMP/err")"
 finish
