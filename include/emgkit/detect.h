@@ -61,7 +61,8 @@ typedef struct emg_detect_options {
                               segment lasts while the envelope stays above it (1; NaN or
                               >= k: no hysteresis) */
     double rest_from, rest_to; /* s; rest_to > rest_from: take the rest level there */
-    double rest_window;    /* s, window length for the quiet-window search (0.2) */
+    double rest_window;    /* s, window length of the quietest-windows estimate of the methods
+                              other than THRESHOLD (1.0; THRESHOLD: 0.2 s windows, fixed) */
     double rest_fraction;  /* at most this fraction of the windows is rest (0.2) */
     double min_duration;   /* s, shorter active segments are dropped (0.1; burst 0.003) */
     double merge_gap;      /* s, gaps shorter than this are merged (0.2; burst 0.01) */
@@ -83,7 +84,7 @@ typedef struct emg_detect_options {
 /* The defaults, one per field in order; docs/methods/detection.md gives the
  * source of each (min_duration 0.1 s, merge_gap 0.2 s, k_off 1 SD: "Defaults"). */
 #define EMG_DETECT_OPTIONS_INIT                                                            \
-    {EMG_DETECT_THRESHOLD, 20.0, 450.0, 0.05, NAN, 1.0, 0.0, -1.0, 0.2, 0.2, 0.1, 0.2, 1, \
+    {EMG_DETECT_THRESHOLD, 20.0, 450.0, 0.05, NAN, 1.0, 0.0, -1.0, 1.0, 0.2, 0.1, 0.2, 1, \
      5, 1, 0.001, 50.0, 0.025, 0.025, 0.010, 0.025, 20.0, 0.030}
 
 /* Switch the options to burst mode: 3 ms envelope, 3 ms minimum duration,
@@ -100,6 +101,8 @@ typedef struct emg_rest_level {
     int unsure;               /* emg_rest_estimate_lowest: 1 when no quiet stretch was
                                  consistent (the quietest windows disagree): the level is a
                                  guess and the caller should ask for a rest interval */
+    double spread;            /* emg_rest_estimate_lowest: largest / smallest mean envelope
+                                 of the rest windows (1-2); 0 for a given interval */
 } emg_rest_level;
 
 /* From [from, to) seconds when to > from, else from the quietest `fraction`

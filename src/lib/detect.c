@@ -54,6 +54,8 @@
  * min_duration, merge_gap, rest_window, ...) are EMG_DETECT_OPTIONS_INIT. */
 static const struct detect_rules {
     /* Rest level (emg_rest_estimate_lowest). */
+    double rest_window;      /* s, 0.2: windows of the lowest cluster, four envelope windows;
+                                0.6 s of rest (three windows) is enough */
     size_t rest_min_windows; /* 3: the quietest windows that must agree to anchor the rest
                                 cluster (3 x 0.2 s = 0.6 s of rest; one freak window, a
                                 dropout or a flat stretch, cannot anchor it alone) */
@@ -63,21 +65,26 @@ static const struct detect_rules {
                                 noise); a contraction raises the RMS by 10-40 dB */
     double rest_zero;        /* 1e-12 of the largest window level: below, a window is flat
                                 (a dropout or digital zero), not rest */
-    /* THRESHOLD levels: floors under mean + k SD and mean + k_off SD. */
-    double on_ratio;         /* 3 (+9.5 dB): the onset threshold is at least 3 x the rest
-                                level.  The envelope of a clean baseline has an SD of
-                                0.1-0.3 of its mean, so mean + 3 SD can be 1.3-2 x rest, the
-                                range over which rest itself drifts (posture, electrode
-                                contact); contractions raise the RMS by 10-40 dB */
-    double off_ratio;        /* 2 (+6 dB): the offset threshold is at least the spread of
-                                the rest windows; lower, an envelope is still rest */
-    double core_run;         /* s, 0.1: a contraction holds its envelope above the onset
-                                threshold for two envelope windows without a break */
+    /* THRESHOLD levels: floors under mean + k SD and mean + k_off SD, from
+     * the spread S of the rest windows' levels (largest / smallest, 1-2).
+     * The SD of a clean baseline's envelope is 0.1-0.3 of its mean, so
+     * mean + 3 SD can lie inside the range over which rest itself drifts
+     * between windows (posture, electrode contact, blips): real rest spreads
+     * by S = 1.4-2, simulated noise by 1.1-1.15. */
+    double on_spread_power;  /* 2: the onset threshold is at least S^2 x rest, beyond the
+                                rest range by as much again */
+    double off_spread_power; /* 1: the offset threshold is at least S x rest, the top of
+                                the rest range */
+    double weak_ratio;       /* 0.1 (-20 dB): a segment is split where its envelope stays
+                                below a tenth of its own level for a merge gap */
+    double core_run;         /* s, 0.075: a contraction holds its envelope above the onset
+                                threshold for 1.5 envelope windows without a break (a single
+                                potential or blip: about one window) */
     double core_min;         /* s, 0.2: and for at least this long in all */
     /* Edge refinement of THRESHOLD segments (Staude & Wolf 1999: the change
      * time is re-estimated by maximum likelihood near the alarm). */
-    double refine_max;       /* s, 0.5: longest walk back (forward) from the threshold
-                                crossing to where the envelope reaches the rest level */
+    double refine_max;       /* s, 0.5: longest walk back from the threshold crossing to
+                                where the envelope reaches the rest band */
     double refine_after;     /* s, 0.05: stretch after the crossing whose variance is the
                                 active variance of the likelihood ratio (one envelope window) */
     /* Transients (--method transient). */
@@ -85,7 +92,7 @@ static const struct detect_rules {
     double transient_merge;  /* s, 0.003: a polyphasic potential dips between its phases */
     double transient_peak;   /* 5: peak at least 5 x the rest RMS */
     double transient_edge;   /* 0.1: a potential's extent is where |y| >= 10 % of its peak */
-} RULES = {3, 2.0, 1e-12, 3.0, 2.0, 0.1, 0.2, 0.5, 0.05, 0.001, 0.003, 5.0, 0.1};
+} RULES = {0.2, 3, 2.0, 1e-12, 2.0, 1.0, 0.1, 0.075, 0.2, 0.5, 0.05, 0.001, 0.003, 5.0, 0.1};
 
 static const char *const method_names[] = {"threshold", "bonato", "tkeo", "hodges",
                                            "lidierth", "aglr", "transient"};
@@ -415,6 +422,8 @@ int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, d
         first = lo;
         count = cap < nw - lo ? cap : nw - lo;
     }
+    /* sorted: the spread of the rest windows is last / first */
+    double spread = w[first].mean > 0 ? w[first + count - 1].mean / w[first].mean : 1.0;
     for (size_t k = first; k < first + count; k++) {
         use[w[k].index] = 1;
         if (span > 1)
@@ -427,6 +436,7 @@ int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, d
     int unsure = out->unsure;
     rc = rest_stats(out, env, n, hop, w, nu, err);
     out->unsure = unsure;
+    out->spread = spread;
     out->from /= fs;
     out->to /= fs;
 done:
@@ -754,8 +764,9 @@ static int decision_signal(double *dec, const double *y, size_t n, double fs,
 /* Segments of the envelope with hysteresis: the runs above `off` that reach
  * `on` somewhere.  A contraction whose envelope dips below the onset
  * threshold but stays above the lower offset threshold is one segment
- * (a Schmitt trigger; the double threshold of Lanyi & Adler 1993 and the
- * review of Staude et al. 2001). */
+ * (a Schmitt trigger: separate on and off levels, as in the double-threshold
+ * detectors reviewed by Staude, Flachenecker, Daumer & Wolf 2001, EURASIP J
+ * Appl Signal Process 2001:67-81). */
 static int hysteresis_segments(size_t **seg, size_t *ns, const double *env, size_t n, double on,
                                double off, emg_error *err)
 {
@@ -876,6 +887,80 @@ static void settle_onsets(size_t *seg, size_t *ns, const double *y, const double
     *ns = k;
 }
 
+/* Split a (merged) segment where its envelope stays below `ratio` of its
+ * own level (the mean envelope over its samples above the onset threshold)
+ * for at least min_len samples: a contraction has ended there, and the
+ * weaker activity that follows a release (a limb not fully relaxed, tens of
+ * dB below the contraction) or a string of rest blips must not join it to
+ * the next contraction.  Low-level activity on its own (a strain spasm a
+ * few dB above rest) is its own level, so it is never split off itself.
+ * *seg is reallocated; returns 0 or EMG_ERR_NOMEM. */
+static int split_weak_stretches(size_t **seg, size_t *ns, const double *env, double on,
+                                double ratio, size_t min_len, emg_error *err)
+{
+    size_t *s = *seg, cap = *ns, m = 0;
+    size_t *outv = emg_xcalloc(2 * cap + 2, sizeof *outv, err);
+    if (!outv)
+        return EMG_ERR_NOMEM;
+    for (size_t j = 0; j < *ns; j++) {
+        size_t a = s[2 * j], b = s[2 * j + 1];
+        double sum = 0;
+        size_t c = 0;
+        for (size_t i = a; i < b; i++)
+            if (env[i] > on) {
+                sum += env[i];
+                c++;
+            }
+        double weak = c ? ratio * sum / (double)c : 0;
+        size_t start = a, run = 0;
+        for (size_t i = a; i <= b; i++) {
+            if (i < b && env[i] < weak) {
+                run++;
+                continue;
+            }
+            if (run >= min_len && i - run > start) {
+                /* cut: [start, i - run) is one piece, the next starts at i */
+                if (m + 1 >= cap) {
+                    size_t ncap = 2 * cap + 2;
+                    size_t *g = emg_xrealloc(outv, 2 * ncap + 2, sizeof *outv, err);
+                    if (!g) {
+                        free(outv);
+                        return EMG_ERR_NOMEM;
+                    }
+                    outv = g;
+                    cap = ncap;
+                }
+                outv[2 * m] = start;
+                outv[2 * m + 1] = i - run;
+                m++;
+                start = i;
+            } else if (run >= min_len) {
+                start = i; /* weak from the start: begin after the run */
+            }
+            run = 0;
+        }
+        if (b > start) {
+            if (m + 1 >= cap) {
+                size_t ncap = 2 * cap + 2;
+                size_t *g = emg_xrealloc(outv, 2 * ncap + 2, sizeof *outv, err);
+                if (!g) {
+                    free(outv);
+                    return EMG_ERR_NOMEM;
+                }
+                outv = g;
+                cap = ncap;
+            }
+            outv[2 * m] = start;
+            outv[2 * m + 1] = b;
+            m++;
+        }
+    }
+    free(s);
+    *seg = outv;
+    *ns = m;
+    return 0;
+}
+
 /* Close gaps shorter than merge_len (never across a gap in the recording:
  * a non-finite sig sample between), then drop segments shorter than
  * min_len; as emg_segments_above does for one threshold. */
@@ -909,6 +994,21 @@ static void merge_and_filter(size_t *seg, size_t *ns, const double *sig, size_t 
     *ns = k;
 }
 
+/* The rest level of the decision signal: the lowest consistent cluster of
+ * short windows for THRESHOLD; the other methods keep the quietest
+ * rest_fraction of rest_window windows (their fixed SD multiples were tuned
+ * on it, and fired more often with the lower cluster level on simulated
+ * scenes: docs/methods/detection.md). */
+static int rest_estimate(emg_rest_level *rest, const double *dec, size_t n, double fs,
+                         const emg_detect_options *o, emg_error *err)
+{
+    if (o->method == EMG_DETECT_THRESHOLD)
+        return emg_rest_estimate_lowest(rest, dec, n, fs, RULES.rest_window, o->rest_fraction,
+                                        o->rest_from, o->rest_to, err);
+    return emg_rest_estimate(rest, dec, n, fs, o->rest_window, o->rest_fraction, o->rest_from,
+                             o->rest_to, err);
+}
+
 /* Detect with o->method on the band-passed y; [start, end) sample pairs of
  * the segments go to *seg (malloc'd), their count to *ns. */
 static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, double *y,
@@ -921,8 +1021,7 @@ static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, 
     if ((rc = emg_centred_rms(dec, y, n, fs, envw, err)) < 0)
         return rc;
     emg_rest_level rest;
-    if ((rc = emg_rest_estimate_lowest(&rest, dec, n, fs, o->rest_window, o->rest_fraction,
-                                       o->rest_from, o->rest_to, err)) < 0)
+    if ((rc = rest_estimate(&rest, dec, n, fs, o, err)) < 0)
         return rc;
     int unsure = rest.unsure;
     /* Noise variance over the same windows: the mean square envelope. */
@@ -952,8 +1051,7 @@ static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, 
         (rc = decision_signal(dec, y, n, fs, o, err)) < 0)
         return rc;
     if (o->method != EMG_DETECT_THRESHOLD &&
-        (rc = emg_rest_estimate_lowest(&rest, dec, n, fs, o->rest_window, o->rest_fraction,
-                                       o->rest_from, o->rest_to, err)) < 0)
+        (rc = rest_estimate(&rest, dec, n, fs, o, err)) < 0)
         return rc;
     out->rest = rest;
     out->rest.unsure |= unsure;
@@ -985,8 +1083,9 @@ static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, 
         return emg_segments_above(seg_out, ns_out, dec, n, out->threshold,
                                   min_len, merge_len, err);
     double k_off = isnan(o->k_off) || o->k_off > k ? k : o->k_off;
-    double off = fmax(rest.mean + k_off * rest.sd, RULES.off_ratio * rest.mean);
-    out->threshold = fmax(out->threshold, RULES.on_ratio * rest.mean);
+    double spread = rest.spread > 1 ? rest.spread : 1.0;
+    double off = fmax(rest.mean + k_off * rest.sd, pow(spread, RULES.off_spread_power) * rest.mean);
+    out->threshold = fmax(out->threshold, pow(spread, RULES.on_spread_power) * rest.mean);
     off = fmin(off, out->threshold);
     if ((rc = hysteresis_segments(seg_out, ns_out, dec, n, out->threshold, off, err)) < 0)
         return rc;
@@ -995,6 +1094,10 @@ static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, 
         return 0;
     }
     merge_and_filter(*seg_out, ns_out, dec, 0, merge_len);
+    if ((rc = split_weak_stretches(seg_out, ns_out, dec, out->threshold,
+                                   RULES.weak_ratio,
+                                   merge_len > 1 ? merge_len : 1, err)) < 0)
+        return rc;
     settle_onsets(*seg_out, ns_out, y, dec, fs, out->threshold, rest.mean + k_off * rest.sd, v0,
                   envw);
     merge_and_filter(*seg_out, ns_out, dec, min_len, 0);
