@@ -21,10 +21,12 @@
  *   TRANSIENT  isolated motor-unit-sized transients (< 30 ms, few phases) on
  *              a fine envelope, for fasciculation potentials.
  *
- * The rest level comes from a given interval or from the lowest consistent
- * cluster of short windows (emg_rest_estimate_lowest): a spasm or a sustained
- * contraction may fill most of a recording, so neither the median of the file
- * nor a fixed fraction of its quietest windows is the rest level. */
+ * The rest level comes from a given interval or, for THRESHOLD (the
+ * default), from the lowest consistent cluster of short windows
+ * (emg_rest_estimate_lowest): a spasm or a sustained contraction may fill
+ * most of a recording, so neither the median of the file nor a fixed
+ * fraction of its quietest windows is the rest level.  The other methods
+ * keep the quietest 20 % of 1 s windows (emg_rest_estimate). */
 #ifndef EMGKIT_DETECT_H
 #define EMGKIT_DETECT_H
 
