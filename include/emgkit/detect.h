@@ -68,9 +68,10 @@ typedef struct emg_detect_options {
     double rest_fraction;  /* at most this fraction of the windows is rest (0.2) */
     double min_duration;   /* s, shorter active segments are dropped (0.1; burst 0.003) */
     double merge_gap;      /* s, gaps shorter than this are merged (0.2; burst 0.01) */
-    int refine;            /* THRESHOLD: move each onset and offset to the maximum-
+    int refine;            /* THRESHOLD: contraction rules (split at weak stretches,
+                              sustained activity) and each onset moved to the maximum-
                               likelihood change of variance near the envelope's departure
-                              from rest (1; burst mode 0) */
+                              from rest (1; burst mode 0: plain hysteresis segments) */
     int bonato_m;          /* Bonato: window of m pair-statistics (5) */
     int bonato_r0;         /* Bonato: at least r0 above zeta (1) */
     double bonato_pfa;     /* Bonato: false-alarm probability per window, sets zeta (0.001) */

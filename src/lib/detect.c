@@ -8,7 +8,10 @@
  *
  * Methods and references:
  *  - single threshold: envelope above rest mean + k SD (Hodges & Bui 1996
- *    review the family; k = 3 is the usual choice);
+ *    review the family; k = 3 is the usual choice); by default with
+ *    hysteresis, contraction rules and refined onsets (see "THRESHOLD"
+ *    below and docs/methods/detection.md), on a rest level from the lowest
+ *    consistent cluster of window levels (emg_rest_estimate_lowest);
  *  - Bonato P, D'Alessio T, Knaflitz M (1998) A statistical method for the
  *    measurement of muscle activation intervals from surface myoelectric
  *    signal during gait.  IEEE Trans Biomed Eng 45:287-299.  Pairs of
