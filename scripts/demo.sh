@@ -42,7 +42,7 @@ fi
 
 if [ -x "$bin/emg-detect" ]; then
   step "emg-detect: contractions in the PLUX burst recording"
-  "$bin/emg-detect" --min-duration 0.3 --merge-gap 0.1 "$data/plux_opensignals/emg_bursts.h5" \
+  "$bin/emg-detect" "$data/plux_opensignals/emg_bursts.h5" \
     > "$out/bursts_events.tsv"
   show "$out/bursts_events.tsv"
 fi

@@ -21,9 +21,12 @@
  *   TRANSIENT  isolated motor-unit-sized transients (< 30 ms, few phases) on
  *              a fine envelope, for fasciculation potentials.
  *
- * The rest level comes from a given interval or, robustly, from the quietest
- * fraction (20 %) of 1 s windows: a spasm may fill most of a recording, so a
- * median over the whole file is not the rest level. */
+ * The rest level comes from a given interval or, for THRESHOLD (the
+ * default), from the lowest consistent cluster of short windows
+ * (emg_rest_estimate_lowest): a spasm or a sustained contraction may fill
+ * most of a recording, so neither the median of the file nor a fixed
+ * fraction of its quietest windows is the rest level.  The other methods
+ * keep the quietest 20 % of 1 s windows (emg_rest_estimate). */
 #ifndef EMGKIT_DETECT_H
 #define EMGKIT_DETECT_H
 
@@ -56,11 +59,19 @@ typedef struct emg_detect_options {
     double envelope;       /* s, RMS envelope window for THRESHOLD (0.05; burst mode 0.003) */
     double k;              /* threshold in rest SDs; NaN = the method's default
                               (THRESHOLD 3, TKEO 15, HODGES 3, LIDIERTH 3, TRANSIENT 5) */
+    double k_off;          /* THRESHOLD: offset (hysteresis) threshold in rest SDs, a
+                              segment lasts while the envelope stays above it (1; NaN or
+                              >= k: no hysteresis) */
     double rest_from, rest_to; /* s; rest_to > rest_from: take the rest level there */
-    double rest_window;    /* s, window length for the quiet-window search (1.0) */
-    double rest_fraction;  /* fraction of quietest windows used (0.2) */
-    double min_duration;   /* s, shorter active segments are dropped (0.02) */
-    double merge_gap;      /* s, gaps shorter than this are merged (0.05) */
+    double rest_window;    /* s, window length of the quietest-windows estimate of the methods
+                              other than THRESHOLD (1.0; THRESHOLD: 0.2 s windows, fixed) */
+    double rest_fraction;  /* at most this fraction of the windows is rest (0.2) */
+    double min_duration;   /* s, shorter active segments are dropped (0.1; burst 0.003) */
+    double merge_gap;      /* s, gaps shorter than this are merged (0.2; burst 0.01) */
+    int refine;            /* THRESHOLD: contraction rules (split at weak stretches,
+                              sustained activity) and each onset moved to the maximum-
+                              likelihood change of variance near the envelope's departure
+                              from rest (1; burst mode 0: plain hysteresis segments) */
     int bonato_m;          /* Bonato: window of m pair-statistics (5) */
     int bonato_r0;         /* Bonato: at least r0 above zeta (1) */
     double bonato_pfa;     /* Bonato: false-alarm probability per window, sets zeta (0.001) */
@@ -73,12 +84,15 @@ typedef struct emg_detect_options {
     double transient_max;  /* s, TRANSIENT: longest potential (0.030) */
 } emg_detect_options;
 
+/* The defaults, one per field in order; docs/methods/detection.md gives the
+ * source of each (min_duration 0.1 s, merge_gap 0.2 s, k_off 1 SD: "Defaults"). */
 #define EMG_DETECT_OPTIONS_INIT                                                            \
-    {EMG_DETECT_THRESHOLD, 20.0, 450.0, 0.05, NAN, 0.0, -1.0, 1.0, 0.2, 0.02, 0.05, \
+    {EMG_DETECT_THRESHOLD, 20.0, 450.0, 0.05, NAN, 1.0, 0.0, -1.0, 1.0, 0.2, 0.1, 0.2, 1, \
      5, 1, 0.001, 50.0, 0.025, 0.025, 0.010, 0.025, 20.0, 0.030}
 
 /* Switch the options to burst mode: 3 ms envelope, 3 ms minimum duration,
- * 10 ms merge gap, for events from a few ms to a few hundred ms. */
+ * 10 ms merge gap, no edge refinement, for events from a few ms to a few
+ * hundred ms (fasciculations, myoclonic jerks, clonic beats one by one). */
 void emg_detect_options_burst(emg_detect_options *o);
 
 /* Rest level of a non-negative envelope env[0..n) at fs Hz. */
@@ -87,12 +101,30 @@ typedef struct emg_rest_level {
     double median, robust_sd; /* median and 1.4826 x MAD */
     double from, to;          /* s, span the windows came from (first and last) */
     size_t n_samples;         /* samples used */
+    int unsure;               /* emg_rest_estimate_lowest: 1 when no quiet stretch was
+                                 consistent (the quietest windows disagree): the level is a
+                                 guess and the caller should ask for a rest interval */
+    double spread;            /* emg_rest_estimate_lowest: largest / smallest mean envelope
+                                 of the rest windows (1-2); 0 for a given interval */
 } emg_rest_level;
 
 /* From [from, to) seconds when to > from, else from the quietest `fraction`
- * of `window`-second windows (ranked by mean envelope). */
+ * of `window`-second windows (ranked by mean envelope).  (The labeller's
+ * estimate; the detector uses emg_rest_estimate_lowest.) */
 int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double fs, double window,
                       double fraction, double from, double to, emg_error *err);
+
+/* From [from, to) seconds when to > from, else from the lowest consistent
+ * cluster of `window`-second windows (half-overlapping, ranked by mean
+ * envelope): the quietest three windows whose levels agree within a factor
+ * of 2 anchor the cluster, and every window within that factor of the
+ * anchor joins it, up to `fraction` of all windows.  Holds when rest is a
+ * small part of the recording (0.6 s of rest in 45 s of contraction).  When
+ * no three quiet windows agree, out->unsure is set and the quietest
+ * `fraction` of windows is used. */
+int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, double fs,
+                             double window, double fraction, double from, double to,
+                             emg_error *err);
 
 /* One active segment. */
 typedef struct emg_active_event {

@@ -8,7 +8,10 @@
  *
  * Methods and references:
  *  - single threshold: envelope above rest mean + k SD (Hodges & Bui 1996
- *    review the family; k = 3 is the usual choice);
+ *    review the family; k = 3 is the usual choice); by default with
+ *    hysteresis, contraction rules and refined onsets (see "THRESHOLD"
+ *    below and docs/methods/detection.md), on a rest level from the lowest
+ *    consistent cluster of window levels (emg_rest_estimate_lowest);
  *  - Bonato P, D'Alessio T, Knaflitz M (1998) A statistical method for the
  *    measurement of muscle activation intervals from surface myoelectric
  *    signal during gait.  IEEE Trans Biomed Eng 45:287-299.  Pairs of
@@ -49,6 +52,51 @@
 #endif
 #include "io_internal.h"
 
+/* Rule constants of the detector, one table (docs/methods/detection.md,
+ * "Defaults and their sources").  The user-facing defaults (k, k_off,
+ * min_duration, merge_gap, rest_window, ...) are EMG_DETECT_OPTIONS_INIT. */
+static const struct detect_rules {
+    /* Rest level (emg_rest_estimate_lowest). */
+    double rest_window;      /* s, 0.2: windows of the lowest cluster, four envelope windows;
+                                0.6 s of rest (three windows) is enough */
+    size_t rest_min_windows; /* 3: the quietest windows that must agree to anchor the rest
+                                cluster (3 x 0.2 s = 0.6 s of rest; one freak window, a
+                                dropout or a flat stretch, cannot anchor it alone) */
+    double rest_spread;      /* 2.0: a rest window's mean envelope lies within a factor 2
+                                (6 dB) of the anchor; activity windows are above.  Rest
+                                levels of one stretch vary by less (ECG and electrode
+                                noise); a contraction raises the RMS by 10-40 dB */
+    double rest_zero;        /* 1e-12 of the largest window level: below, a window is flat
+                                (a dropout or digital zero), not rest */
+    /* THRESHOLD levels: floors under mean + k SD and mean + k_off SD, from
+     * the spread S of the rest windows' levels (largest / smallest, 1-2).
+     * The SD of a clean baseline's envelope is 0.1-0.3 of its mean, so
+     * mean + 3 SD can lie inside the range over which rest itself drifts
+     * between windows (posture, electrode contact, blips): real rest spreads
+     * by S = 1.4-2, simulated noise by 1.1-1.15. */
+    double on_spread_power;  /* 2: the onset threshold is at least S^2 x rest, beyond the
+                                rest range by as much again */
+    double off_spread_power; /* 1: the offset threshold is at least S x rest, the top of
+                                the rest range */
+    double weak_ratio;       /* 0.1 (-20 dB): a segment is split where its envelope stays
+                                below a tenth of its own level for a merge gap */
+    double core_run;         /* s, 0.075: a contraction holds its envelope above the onset
+                                threshold for 1.5 envelope windows without a break (a single
+                                potential or blip: about one window) */
+    double core_min;         /* s, 0.2: and for at least this long in all */
+    /* Edge refinement of THRESHOLD segments (Staude & Wolf 1999: the change
+     * time is re-estimated by maximum likelihood near the alarm). */
+    double refine_max;       /* s, 0.5: longest walk back from the threshold crossing to
+                                where the envelope reaches the rest band */
+    double refine_after;     /* s, 0.05: stretch after the crossing whose variance is the
+                                active variance of the likelihood ratio (one envelope window) */
+    /* Transients (--method transient). */
+    double transient_min;    /* s, 0.001: shortest potential kept */
+    double transient_merge;  /* s, 0.003: a polyphasic potential dips between its phases */
+    double transient_peak;   /* 5: peak at least 5 x the rest RMS */
+    double transient_edge;   /* 0.1: a potential's extent is where |y| >= 10 % of its peak */
+} RULES = {0.2, 3, 2.0, 1e-12, 2.0, 1.0, 0.1, 0.075, 0.2, 0.5, 0.05, 0.001, 0.003, 5.0, 0.1};
+
 static const char *const method_names[] = {"threshold", "bonato", "tkeo", "hodges",
                                            "lidierth", "aglr", "transient"};
 
@@ -74,6 +122,9 @@ void emg_detect_options_burst(emg_detect_options *o)
     o->envelope = 0.003;
     o->min_duration = 0.003;
     o->merge_gap = 0.010;
+    /* A 3 ms envelope places the edges within a few ms already; the 50 ms
+     * likelihood window of the refinement would be longer than the events. */
+    o->refine = 0;
 }
 
 void emg_detect_result_init(emg_detect_result *r)
@@ -306,6 +357,95 @@ int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double f
     out->from /= fs;
     out->to /= fs;
     free(w);
+    return rc;
+}
+
+int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, double fs,
+                             double window, double fraction, double from, double to,
+                             emg_error *err)
+{
+    if (to > from || n == 0 || !(fs > 0))
+        return emg_rest_estimate(out, env, n, fs, window, fraction, from, to, err);
+    memset(out, 0, sizeof *out);
+    /* Half-overlapping windows of two hops each, so that a rest stretch of
+     * 1.5 windows still holds two whole windows whatever its alignment. */
+    size_t hop = (size_t)lround(0.5 * window * fs);
+    if (hop < 1)
+        hop = 1;
+    if (n < 6 * hop) /* a short recording: at least five windows to choose from */
+        hop = n / 6 > 0 ? n / 6 : 1;
+    size_t nb = (n + hop - 1) / hop;
+    double *bsum = emg_xcalloc(nb, sizeof *bsum, err);
+    ranked_window *w = emg_xcalloc(nb, sizeof *w, err);
+    unsigned char *use = emg_xcalloc(nb, 1, err);
+    int rc = EMG_ERR_NOMEM;
+    if (!bsum || !w || !use)
+        goto done;
+    for (size_t b = 0; b < nb; b++) {
+        size_t a = b * hop, e = a + hop < n ? a + hop : n;
+        for (size_t i = a; i < e; i++)
+            bsum[b] += env[i]; /* a gap makes the block NaN: left out below */
+    }
+    size_t nw = 0, span = nb > 1 ? 2 : 1;
+    for (size_t k = 0; k + span <= nb; k++) {
+        double s = bsum[k] + (span > 1 ? bsum[k + 1] : 0);
+        size_t e = (k + span) * hop < n ? (k + span) * hop : n;
+        if (!isfinite(s))
+            continue; /* a window touching a gap says nothing about rest */
+        w[nw].mean = s / (double)(e - k * hop);
+        w[nw++].index = k;
+    }
+    if (nw == 0) {
+        rc = emg_error_set(err, EMG_ERR_ARG, "rest level: every window has a gap");
+        goto done;
+    }
+    qsort(w, nw, sizeof *w, ranked_cmp);
+    /* Flat windows (a dropout, digital zero) are not rest. */
+    size_t lo = 0;
+    while (lo + 1 < nw && !(w[lo].mean > RULES.rest_zero * w[nw - 1].mean))
+        lo++;
+    size_t cap = (size_t)ceil(fraction * (double)nw);
+    if (cap < RULES.rest_min_windows)
+        cap = RULES.rest_min_windows;
+    size_t m = RULES.rest_min_windows, first = nw, count = 0;
+    /* The lowest cluster: the quietest m windows that agree within the
+     * spread anchor it (looked for among the quietest `fraction`). */
+    for (size_t i = lo; i + m <= nw && i < lo + cap; i++) {
+        if (w[i + m - 1].mean <= RULES.rest_spread * w[i].mean) {
+            first = i;
+            break;
+        }
+    }
+    if (first < nw) {
+        while (first + count < nw && count < cap &&
+               w[first + count].mean <= RULES.rest_spread * w[first].mean)
+            count++;
+    } else {
+        out->unsure = 1;
+        first = lo;
+        count = cap < nw - lo ? cap : nw - lo;
+    }
+    /* sorted: the spread of the rest windows is last / first */
+    double spread = w[first].mean > 0 ? w[first + count - 1].mean / w[first].mean : 1.0;
+    for (size_t k = first; k < first + count; k++) {
+        use[w[k].index] = 1;
+        if (span > 1)
+            use[w[k].index + 1] = 1;
+    }
+    size_t nu = 0;
+    for (size_t b = 0; b < nb; b++)
+        if (use[b])
+            w[nu++] = (ranked_window){0, b}; /* reuse w as the list of rest blocks */
+    int unsure = out->unsure;
+    rc = rest_stats(out, env, n, hop, w, nu, err);
+    out->unsure = unsure;
+    out->spread = spread;
+    out->from /= fs;
+    out->to /= fs;
+done:
+    free(bsum);
+    free(w);
+    free(use);
     return rc;
 }
 
@@ -622,6 +762,256 @@ static int decision_signal(double *dec, const double *y, size_t n, double fs,
     }
 }
 
+/* ---- THRESHOLD: hysteresis, edge refinement, merging ------------------------ */
+
+/* Segments of the envelope with hysteresis: the runs above `off` that reach
+ * `on` somewhere.  A contraction whose envelope dips below the onset
+ * threshold but stays above the lower offset threshold is one segment
+ * (a Schmitt trigger: separate on and off levels, as in the double-threshold
+ * detectors reviewed by Staude, Flachenecker, Daumer & Wolf 2001, EURASIP J
+ * Appl Signal Process 2001:67-81). */
+static int hysteresis_segments(size_t **seg, size_t *ns, const double *env, size_t n, double on,
+                               double off, emg_error *err)
+{
+    int rc = emg_segments_above(seg, ns, env, n, off, 1, 0, err);
+    if (rc < 0)
+        return rc;
+    size_t *s = *seg, k = 0;
+    for (size_t j = 0; j < *ns; j++) {
+        size_t a = s[2 * j], b = s[2 * j + 1];
+        int reaches = 0;
+        for (size_t i = a; i < b && !reaches; i++)
+            reaches = env[i] > on;
+        if (!reaches)
+            continue;
+        s[2 * k] = a;
+        s[2 * k + 1] = b;
+        k++;
+    }
+    *ns = k;
+    return 0;
+}
+
+/* Maximum-likelihood change time in [lo, hi] of y from zero-mean Gaussian
+ * variance vb to va (Staude & Wolf 1999, the refinement step of AGLR);
+ * a gap sample adds nothing. */
+static size_t ml_change_local(const double *y, size_t lo, size_t hi, double vb, double va)
+{
+    double total = 0;
+    for (size_t i = lo; i < hi; i++)
+        total += isfinite(y[i]) ? y[i] * y[i] : 0.0;
+    double pre = 0, best_ll = -INFINITY;
+    size_t best = lo;
+    for (size_t j = lo; j <= hi; j++) {
+        double ll = -0.5 * (double)(j - lo) * log(vb) - 0.5 * pre / vb -
+                    0.5 * (double)(hi - j) * log(va) - 0.5 * (total - pre) / va;
+        if (ll > best_ll) {
+            best_ll = ll;
+            best = j;
+        }
+        if (j < hi)
+            pre += isfinite(y[j]) ? y[j] * y[j] : 0.0;
+    }
+    return best;
+}
+
+/* Mean square of y over [a, b), gap samples left out. */
+static double mean_square(const double *y, size_t a, size_t b)
+{
+    double s = 0;
+    size_t c = 0;
+    for (size_t i = a; i < b; i++)
+        if (isfinite(y[i])) {
+            s += y[i] * y[i];
+            c++;
+        }
+    return c ? s / (double)c : 0.0;
+}
+
+/* Contraction rules, per (merged) segment: keep it only when its envelope
+ * stays above the onset threshold for core_run without a break somewhere and
+ * for core_min in all (one compound potential or movement artefact holds a
+ * 50 ms envelope above threshold for about one window; a chain of them
+ * joined by the merge gap is still not a contraction), and place its onset
+ * at the burst's start: from the first sustained crossing, walk back while
+ * the envelope is above the rest band (rest mean + k_off SD, without the
+ * offset threshold's floor), so that brief blips before the rise, which
+ * fall back into the rest band, do not pull the onset early;
+ * then, when `refine`, take the maximum-likelihood change of variance
+ * (Staude & Wolf 1999, the refinement step of AGLR) between the rest
+ * variance v0 and that of the first 50 ms after the crossing, within half
+ * an envelope window of the walked stretch (the envelope spreads a change
+ * over its window).  Threshold onsets lag a ramped rise (Hodges & Bui 1996);
+ * this undoes most of the lag.  Segments keep their order and never overlap. */
+static void settle_onsets(size_t *seg, size_t *ns, const double *y, const double *env,
+                          double fs, double on, double rest, double v0, double envw)
+{
+    size_t maxw = (size_t)lround(RULES.refine_max * fs);
+    size_t after = (size_t)lround(RULES.refine_after * fs);
+    size_t half = (size_t)lround(0.5 * envw * fs);
+    size_t run_min = (size_t)lround(RULES.core_run * fs);
+    size_t core_min = (size_t)lround(RULES.core_min * fs);
+    if (after < 2)
+        after = 2;
+    size_t k = 0;
+    for (size_t s = 0; s < *ns; s++) {
+        size_t a = seg[2 * s], b = seg[2 * s + 1];
+        size_t prev_end = k ? seg[2 * k - 1] : 0;
+        /* the first sustained crossing and the total time above threshold */
+        size_t cross = b, core = 0, run = 0;
+        for (size_t i = a; i < b; i++) {
+            if (env[i] > on) {
+                core++;
+                if (++run >= run_min && cross == b)
+                    cross = i + 1 - run;
+            } else {
+                run = 0;
+            }
+        }
+        if (cross == b || core < core_min || core == 0)
+            continue;
+        size_t i = cross;
+        while (i > prev_end && cross - i < maxw && isfinite(env[i - 1]) && env[i - 1] > rest)
+            i--;
+        size_t onset = i;
+        size_t lo = i;
+        for (size_t j = 0; j < half && lo > prev_end && isfinite(env[lo - 1]); j++)
+            lo--;
+        size_t hi = cross + half < b ? cross + half : b;
+        double v1 = mean_square(y, cross, cross + after < b ? cross + after : b);
+        if (v1 > v0 && hi > lo)
+            onset = ml_change_local(y, lo, hi, v0, v1);
+        if (onset >= b)
+            continue;
+        seg[2 * k] = onset;
+        seg[2 * k + 1] = b;
+        k++;
+    }
+    *ns = k;
+}
+
+/* Split a (merged) segment where its envelope stays below `ratio` of its
+ * own level (the mean envelope over its samples above the onset threshold)
+ * for at least min_len samples: a contraction has ended there, and the
+ * weaker activity that follows a release (a limb not fully relaxed, tens of
+ * dB below the contraction) or a string of rest blips must not join it to
+ * the next contraction.  Low-level activity on its own (a strain spasm a
+ * few dB above rest) is its own level, so it is never split off itself.
+ * *seg is reallocated; returns 0 or EMG_ERR_NOMEM. */
+static int split_weak_stretches(size_t **seg, size_t *ns, const double *env, double on,
+                                double ratio, size_t min_len, emg_error *err)
+{
+    size_t *s = *seg, cap = *ns, m = 0;
+    size_t *outv = emg_xcalloc(2 * cap + 2, sizeof *outv, err);
+    if (!outv)
+        return EMG_ERR_NOMEM;
+    for (size_t j = 0; j < *ns; j++) {
+        size_t a = s[2 * j], b = s[2 * j + 1];
+        double sum = 0;
+        size_t c = 0;
+        for (size_t i = a; i < b; i++)
+            if (env[i] > on) {
+                sum += env[i];
+                c++;
+            }
+        double weak = c ? ratio * sum / (double)c : 0;
+        size_t start = a, run = 0;
+        for (size_t i = a; i <= b; i++) {
+            if (i < b && env[i] < weak) {
+                run++;
+                continue;
+            }
+            if (run >= min_len && i - run > start) {
+                /* cut: [start, i - run) is one piece, the next starts at i */
+                if (m + 1 >= cap) {
+                    size_t ncap = 2 * cap + 2;
+                    size_t *g = emg_xrealloc(outv, 2 * ncap + 2, sizeof *outv, err);
+                    if (!g) {
+                        free(outv);
+                        return EMG_ERR_NOMEM;
+                    }
+                    outv = g;
+                    cap = ncap;
+                }
+                outv[2 * m] = start;
+                outv[2 * m + 1] = i - run;
+                m++;
+                start = i;
+            } else if (run >= min_len) {
+                start = i; /* weak from the start: begin after the run */
+            }
+            run = 0;
+        }
+        if (b > start) {
+            if (m + 1 >= cap) {
+                size_t ncap = 2 * cap + 2;
+                size_t *g = emg_xrealloc(outv, 2 * ncap + 2, sizeof *outv, err);
+                if (!g) {
+                    free(outv);
+                    return EMG_ERR_NOMEM;
+                }
+                outv = g;
+                cap = ncap;
+            }
+            outv[2 * m] = start;
+            outv[2 * m + 1] = b;
+            m++;
+        }
+    }
+    free(s);
+    *seg = outv;
+    *ns = m;
+    return 0;
+}
+
+/* Close gaps shorter than merge_len (never across a gap in the recording:
+ * a non-finite sig sample between), then drop segments shorter than
+ * min_len; as emg_segments_above does for one threshold. */
+static void merge_and_filter(size_t *seg, size_t *ns, const double *sig, size_t min_len,
+                             size_t merge_len)
+{
+    size_t m = 0;
+    for (size_t j = 0; j < *ns; j++) {
+        size_t a = seg[2 * j], b = seg[2 * j + 1];
+        if (m > 0 && a - seg[2 * m - 1] < merge_len) {
+            int gap = 0;
+            for (size_t i = seg[2 * m - 1]; i < a && !gap; i++)
+                gap = !isfinite(sig[i]);
+            if (!gap) {
+                seg[2 * m - 1] = b;
+                continue;
+            }
+        }
+        seg[2 * m] = a;
+        seg[2 * m + 1] = b;
+        m++;
+    }
+    size_t k = 0;
+    for (size_t j = 0; j < m; j++) {
+        if (seg[2 * j + 1] - seg[2 * j] < min_len)
+            continue;
+        seg[2 * k] = seg[2 * j];
+        seg[2 * k + 1] = seg[2 * j + 1];
+        k++;
+    }
+    *ns = k;
+}
+
+/* The rest level of the decision signal: the lowest consistent cluster of
+ * short windows for THRESHOLD; the other methods keep the quietest
+ * rest_fraction of rest_window windows (their fixed SD multiples were tuned
+ * on it, and fired more often with the lower cluster level on simulated
+ * scenes: docs/methods/detection.md). */
+static int rest_estimate(emg_rest_level *rest, const double *dec, size_t n, double fs,
+                         const emg_detect_options *o, emg_error *err)
+{
+    if (o->method == EMG_DETECT_THRESHOLD)
+        return emg_rest_estimate_lowest(rest, dec, n, fs, RULES.rest_window, o->rest_fraction,
+                                        o->rest_from, o->rest_to, err);
+    return emg_rest_estimate(rest, dec, n, fs, o->rest_window, o->rest_fraction, o->rest_from,
+                             o->rest_to, err);
+}
+
 /* Detect with o->method on the band-passed y; [start, end) sample pairs of
  * the segments go to *seg (malloc'd), their count to *ns. */
 static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, double *y,
@@ -634,9 +1024,9 @@ static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, 
     if ((rc = emg_centred_rms(dec, y, n, fs, envw, err)) < 0)
         return rc;
     emg_rest_level rest;
-    if ((rc = emg_rest_estimate(&rest, dec, n, fs, o->rest_window, o->rest_fraction, o->rest_from,
-                                o->rest_to, err)) < 0)
+    if ((rc = rest_estimate(&rest, dec, n, fs, o, err)) < 0)
         return rc;
+    int unsure = rest.unsure;
     /* Noise variance over the same windows: the mean square envelope. */
     double v0 = rest.mean * rest.mean + rest.sd * rest.sd;
     if (!(v0 > 0))
@@ -664,16 +1054,16 @@ static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, 
         (rc = decision_signal(dec, y, n, fs, o, err)) < 0)
         return rc;
     if (o->method != EMG_DETECT_THRESHOLD &&
-        (rc = emg_rest_estimate(&rest, dec, n, fs, o->rest_window, o->rest_fraction,
-                                o->rest_from, o->rest_to, err)) < 0)
+        (rc = rest_estimate(&rest, dec, n, fs, o, err)) < 0)
         return rc;
     out->rest = rest;
+    out->rest.unsure |= unsure;
     if (o->method == EMG_DETECT_TRANSIENT) {
         out->threshold = rest.median + k * rest.robust_sd;
         /* Potentials are brief: 1 ms minimum, 3 ms gaps merged (a polyphasic
          * potential dips between phases). */
-        min_len = (size_t)lround(0.001 * fs);
-        merge_len = (size_t)lround(0.003 * fs);
+        min_len = (size_t)lround(RULES.transient_min * fs);
+        merge_len = (size_t)lround(RULES.transient_merge * fs);
     } else {
         out->threshold = rest.mean + k * rest.sd;
     }
@@ -692,8 +1082,29 @@ static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, 
                                   merge_len, err);
     }
     mark_gaps(dec, y, n);
-    return emg_segments_above(seg_out, ns_out, dec, n, out->threshold,
-                              min_len, merge_len, err);
+    if (o->method != EMG_DETECT_THRESHOLD)
+        return emg_segments_above(seg_out, ns_out, dec, n, out->threshold,
+                                  min_len, merge_len, err);
+    double k_off = isnan(o->k_off) || o->k_off > k ? k : o->k_off;
+    double spread = rest.spread > 1 ? rest.spread : 1.0;
+    double off = fmax(rest.mean + k_off * rest.sd, pow(spread, RULES.off_spread_power) * rest.mean);
+    out->threshold = fmax(out->threshold, pow(spread, RULES.on_spread_power) * rest.mean);
+    off = fmin(off, out->threshold);
+    if ((rc = hysteresis_segments(seg_out, ns_out, dec, n, out->threshold, off, err)) < 0)
+        return rc;
+    if (!o->refine) { /* burst mode: brief events, no contraction rules */
+        merge_and_filter(*seg_out, ns_out, dec, min_len, merge_len);
+        return 0;
+    }
+    merge_and_filter(*seg_out, ns_out, dec, 0, merge_len);
+    if ((rc = split_weak_stretches(seg_out, ns_out, dec, out->threshold,
+                                   RULES.weak_ratio,
+                                   merge_len > 1 ? merge_len : 1, err)) < 0)
+        return rc;
+    settle_onsets(*seg_out, ns_out, y, dec, fs, out->threshold, rest.mean + k_off * rest.sd, v0,
+                  envw);
+    merge_and_filter(*seg_out, ns_out, dec, min_len, 0);
+    return 0;
 }
 
 int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
@@ -729,11 +1140,11 @@ int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
             double peak = 0;
             for (size_t i = a; i < b; i++)
                 peak = fmax(peak, fabs(y[i]));
-            if (peak < 5 * out->noise_rms)
+            if (peak < RULES.transient_peak * out->noise_rms)
                 continue;
-            while (a < b && fabs(y[a]) < 0.1 * peak)
+            while (a < b && fabs(y[a]) < RULES.transient_edge * peak)
                 a++;
-            while (b > a && fabs(y[b - 1]) < 0.1 * peak)
+            while (b > a && fabs(y[b - 1]) < RULES.transient_edge * peak)
                 b--;
             if ((double)(b - a) / fs > tmax || b <= a)
                 continue;

@@ -18,7 +18,7 @@
 enum { OPT_METHOD = CLI_OPT_TOOL_BASE, OPT_REST, OPT_MIN_DUR, OPT_MERGE, OPT_BURST, OPT_K,
        OPT_ENVELOPE, OPT_FILTER_BAND, OPT_NO_FILTER, OPT_BONATO_M, OPT_BONATO_R0, OPT_BONATO_PFA,
        OPT_LID_T1, OPT_LID_T2, OPT_AGLR_L, OPT_AGLR_H, OPT_REST_FRACTION, OPT_TRANSIENT_MAX,
-       OPT_VERBOSE };
+       OPT_VERBOSE, OPT_K_OFF };
 
 static void usage(FILE *out)
 {
@@ -32,15 +32,24 @@ static void usage(FILE *out)
             "                         hodges (Hodges & Bui 1996), lidierth (Lidierth 1986),\n"
             "                         aglr (Staude & Wolf 1999), transient (single motor-unit\n"
             "                         potentials < 30 ms, for fasciculations); default threshold\n"
-            "  --rest FROM:TO         rest interval in seconds (default: the quietest 20%% of\n"
-            "                         1 s windows)\n"
-            "  --rest-fraction X      fraction of quietest windows for the rest level (0.2)\n"
+            "  --rest FROM:TO         rest interval in seconds (default, threshold: the lowest\n"
+            "                         cluster of 0.2 s windows whose levels agree within a\n"
+            "                         factor 2, a warning asks for --rest when no quiet\n"
+            "                         stretch agrees; other methods: the quietest 20%% of 1 s\n"
+            "                         windows)\n"
+            "  --rest-fraction X      at most this fraction of the windows is rest (0.2)\n"
             "  -k, --k SD             threshold in rest SDs (threshold/hodges/lidierth 3,\n"
-            "                         tkeo 15, transient 5 robust SDs)\n"
-            "  --min-duration S       drop shorter segments (0.02; burst mode 0.003)\n"
-            "  --merge-gap S          merge segments closer than this (0.05; burst mode 0.01)\n"
+            "                         tkeo 15, transient 5 robust SDs); threshold: at least\n"
+            "                         S^2 x the rest level, S the spread (1-2) of the rest\n"
+            "                         windows' levels\n"
+            "  --k-off SD             threshold: a segment lasts while the envelope stays\n"
+            "                         above rest + SD x this (hysteresis; 1, at least S x the\n"
+            "                         rest level)\n"
+            "  --min-duration S       drop shorter segments (0.1; burst mode 0.003)\n"
+            "  --merge-gap S          merge segments closer than this (0.2; burst mode 0.01)\n"
             "  --envelope-window S    RMS envelope window for threshold (0.05; burst 0.003)\n"
-            "  --burst                burst mode for brief events (3 ms envelope)\n"
+            "  --burst                burst mode for brief events (3 ms envelope, no\n"
+            "                         contraction rules or onset refinement)\n"
             "  --filter-band LO:HI    band-pass before detection in Hz (20:450)\n"
             "  --no-filter            do not band-pass (input already filtered)\n"
             "  --bonato-m N, --bonato-r0 N, --bonato-pfa P   Bonato window (5), count (1),\n"
@@ -104,11 +113,15 @@ static void detect(void *ctx, const char *path, FILE *f)
         }
         if (cli_verbose())
             fprintf(stderr,
-                    "%s: %s: channel %s: %s: rest %.3f-%.3f s, level %.4g (SD %.4g) %s, "
-                    "threshold %.4g, noise RMS %.4g, %zu events\n",
+                    "%s: %s: channel %s: %s: rest %.3f-%.3f s, level %.4g (SD %.4g, spread "
+                    "%.2f) %s, threshold %.4g, noise RMS %.4g, %zu events\n",
                     cli_prog(), path, ch->name, emg_detect_method_name(o->method), r.rest.from,
-                    r.rest.to, r.rest.mean, r.rest.sd, ch->unit, r.threshold, r.noise_rms,
-                    r.n_events);
+                    r.rest.to, r.rest.mean, r.rest.sd, r.rest.spread, ch->unit, r.threshold,
+                    r.noise_rms, r.n_events);
+        if (r.rest.unsure)
+            cli_warn(path, "channel %s: no quiet stretch found for the rest level (the quietest "
+                           "windows disagree); give the rest interval with --rest FROM:TO",
+                     ch->name);
         cli_warn_gaps(path, &r.gaps, ch->name, ch->fs);
         write_events(f, path, ch, label, &r);
         emg_detect_result_free(&r);
@@ -128,6 +141,7 @@ static void parse_options(detect_job *j, int argc, char **argv)
         {"rest", required_argument, NULL, OPT_REST},
         {"rest-fraction", required_argument, NULL, OPT_REST_FRACTION},
         {"k", required_argument, NULL, 'k'},
+        {"k-off", required_argument, NULL, OPT_K_OFF},
         {"min-duration", required_argument, NULL, OPT_MIN_DUR},
         {"merge-gap", required_argument, NULL, OPT_MERGE},
         {"envelope-window", required_argument, NULL, OPT_ENVELOPE},
@@ -165,6 +179,11 @@ static void parse_options(detect_job *j, int argc, char **argv)
                 cli_usage_error("--rest-fraction: must be in (0, 1]");
             break;
         case 'k': o->k = cli_parse_double("--k", optarg); break;
+        case OPT_K_OFF:
+            o->k_off = cli_parse_double("--k-off", optarg);
+            if (!(o->k_off >= 0))
+                cli_usage_error("--k-off: must be >= 0");
+            break;
         case OPT_MIN_DUR: min_dur = cli_parse_double("--min-duration", optarg); min_set = 1; break;
         case OPT_MERGE: merge = cli_parse_double("--merge-gap", optarg); merge_set = 1; break;
         case OPT_ENVELOPE:
