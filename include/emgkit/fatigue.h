@@ -101,6 +101,31 @@ int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
                   emg_regression method, emg_inference inference, double confidence,
                   double fraction, emg_error *err);
 
+/* ---- is there anything to fit? (fatigue_activity.c) --------------------- */
+
+/* The windows of one span (a channel, a contraction) by their flags. */
+typedef struct emg_window_census {
+    size_t total;    /* windows in the span */
+    size_t active;   /* not flagged rest, low_snr, clipped, flat or gap */
+    size_t quiet;    /* flagged rest or low_snr (at the noise floor) */
+    int floor_known; /* the channel's noise floor is known (estimated or given) */
+} emg_window_census;
+
+typedef enum emg_trend_status {
+    EMG_TREND_OK = 0,            /* a trend over active windows */
+    EMG_TREND_NO_ACTIVITY,       /* fewer than 3 active windows and the others at the
+                                    noise floor: no contraction, no trend */
+    EMG_TREND_TOO_FEW_WINDOWS,   /* fewer than 3 active windows for other reasons (a short
+                                    span, clipped, flat, gaps): no trend */
+    EMG_TREND_NO_REST_REFERENCE  /* a trend, but the noise floor is unknown (no rest in the
+                                    recording, no --noise-rms): activity not verified */
+} emg_trend_status;
+
+emg_trend_status emg_trend_status_of(const emg_window_census *c);
+/* Whether a span with this status gets a trend (OK, NO_REST_REFERENCE). */
+int emg_trend_status_fits(emg_trend_status s);
+const char *emg_trend_status_name(emg_trend_status s);
+
 /* ---- JASA --------------------------------------------------------------- */
 
 typedef enum emg_jasa {
