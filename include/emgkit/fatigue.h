@@ -101,6 +101,38 @@ int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
                   emg_regression method, emg_inference inference, double confidence,
                   double fraction, emg_error *err);
 
+/* ---- exponential decay to a plateau (fatigue_exponential.c) ------------- */
+
+typedef enum emg_trend_model {
+    EMG_MODEL_LINEAR = 0,   /* the straight line of emg_trend_fit only */
+    EMG_MODEL_EXPONENTIAL   /* also y = a + b exp(-(t - t0) / tau) and a curvature test */
+} emg_trend_model;
+int emg_trend_model_from_name(const char *name, emg_trend_model *out, emg_error *err);
+
+typedef struct emg_exp_fit {
+    size_t n;            /* points used */
+    double t0;           /* time origin: the first point's time (s) */
+    double plateau, plateau_ci_low, plateau_ci_high, plateau_se;         /* a (unit of y) */
+    double amplitude, amplitude_ci_low, amplitude_ci_high, amplitude_se; /* b: fitted value at
+                                                                            t0 minus the plateau */
+    double tau, tau_ci_low, tau_ci_high; /* s; tau_ci_high infinite when the rate's interval
+                                            reaches 0 */
+    double rate, rate_se;  /* 1 / tau (1/s) and its standard error */
+    double n_eff, residual_ac1; /* of the curve's residuals */
+    double slope_per_min;  /* mean slope of the curve over the span, unit of y per minute */
+    double change_pct;     /* fitted change from the first to the last point, % of a + b */
+    double curvature, curvature_ci_low, curvature_ci_high; /* c2 of y = c0 + c1 s + c2 s^2,
+                                                              unit of y per minute^2 */
+    double curvature_p;    /* two-sided test of c2 = 0 (t, n_eff - 3 df) */
+} emg_exp_fit;
+
+/* Fit over n points in time order (non-finite skipped); needs 5.  The curve's
+ * statistics are NaN when its best rate is at the end of the search (tau
+ * beyond 100 spans: straight; below 1% of the span: a step); the curvature
+ * test is always given.  Intervals as emg_trend_fit's (inference). */
+int emg_exp_fit_run(emg_exp_fit *out, const double *t, const double *y, size_t n,
+                    emg_inference inference, double confidence, emg_error *err);
+
 /* ---- is there anything to fit? (fatigue_activity.c) --------------------- */
 
 /* The windows of one span (a channel, a contraction) by their flags. */

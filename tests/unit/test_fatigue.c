@@ -300,6 +300,45 @@ static void change_over_span(void **state)
     assert_float_equal(tr.change_pct_per_min, -30, 1e-9);
 }
 
+/* Exponential decay to a plateau: exact on a noiseless curve; on a noisy one
+ * (deterministic LCG noise, SD ~1) the intervals hold the truth; a straight
+ * line has no plateau (n/a) and no significant curvature; the activity rule. */
+static void exponential_decay(void **state)
+{
+    (void)state;
+    enum { N = 240 };
+    double t[N], y[N], yl[N];
+    unsigned long long x = 12345;
+    for (int i = 0; i < N; i++) {
+        t[i] = 10 + 0.5 * i;
+        y[i] = 55 + 30 * exp(-(t[i] - 10) / 40);
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        yl[i] = 80 - 0.1 * t[i] + ((double)(x >> 11) / 9007199254740992.0 - 0.5) * 3.46;
+    }
+    emg_exp_fit f;
+    emg_error err;
+    assert_int_equal(emg_exp_fit_run(&f, t, y, N, EMG_INFERENCE_IID, 0.95, &err), 0);
+    assert_true(fabs(f.plateau - 55) < 1e-6 && fabs(f.amplitude - 30) < 1e-6 && fabs(f.tau - 40) < 1e-5);
+    double span = 0.5 * (N - 1);
+    assert_true(fabs(f.change_pct - 100 * 30 * (exp(-span / 40) - 1) / 85) < 1e-6);
+    assert_true(f.curvature > 0 && f.curvature_p < 1e-10);
+    for (int i = 0; i < N; i++)
+        y[i] += yl[i] - (80 - 0.1 * t[i]);
+    assert_int_equal(emg_exp_fit_run(&f, t, y, N, EMG_INFERENCE_NEFF, 0.95, &err), 0);
+    assert_true(f.plateau_ci_low < 55 && 55 < f.plateau_ci_high);
+    assert_true(f.amplitude_ci_low < 30 && 30 < f.amplitude_ci_high);
+    assert_true(f.tau_ci_low < 40 && 40 < f.tau_ci_high);
+    assert_true(f.curvature_ci_low > 0);
+    assert_int_equal(emg_exp_fit_run(&f, t, yl, N, EMG_INFERENCE_NEFF, 0.95, &err), 0);
+    assert_true(f.curvature_p > 0.01);
+    assert_true(isnan(f.tau) || isinf(f.tau_ci_high)); /* no plateau to tell */
+    assert_int_equal(emg_exp_fit_run(&f, t, y, 4, EMG_INFERENCE_NEFF, 0.95, &err), EMG_ERR_ARG);
+    emg_window_census quiet = {10, 0, 10, 1}, unknown = {10, 10, 0, 0}, clipped = {10, 1, 0, 1};
+    assert_int_equal(emg_trend_status_of(&quiet), EMG_TREND_NO_ACTIVITY);
+    assert_int_equal(emg_trend_status_of(&unknown), EMG_TREND_NO_REST_REFERENCE);
+    assert_int_equal(emg_trend_status_of(&clipped), EMG_TREND_TOO_FEW_WINDOWS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,7 +347,7 @@ int main(void)
         cmocka_unit_test(too_few_points),  cmocka_unit_test(jasa_quadrants),
         cmocka_unit_test(contractions),    cmocka_unit_test(segments_from_tsv),
         cmocka_unit_test(undefined_slope_all_nan), cmocka_unit_test(segments_of_one_recording),
-        cmocka_unit_test(effective_sample_size), cmocka_unit_test(change_over_span),
+        cmocka_unit_test(effective_sample_size), cmocka_unit_test(change_over_span), cmocka_unit_test(exponential_decay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
