@@ -26,7 +26,7 @@
 
 enum { OPT_ROBUST = CLI_OPT_TOOL_BASE, OPT_REGRESSION, OPT_SEGMENTS, OPT_PER_CONTRACTION,
        OPT_JASA, OPT_CONFIDENCE, OPT_FIRST_LAST, OPT_ALL_WINDOWS, OPT_MAX_GAP,
-       OPT_MIN_CONTRACTION, OPT_INFERENCE };
+       OPT_MIN_CONTRACTION, OPT_INFERENCE, OPT_MODEL };
 
 static void usage(FILE *out)
 {
@@ -48,6 +48,11 @@ static void usage(FILE *out)
             "  --inference NAME       n_eff (default): interval and p-value for autocorrelated\n"
             "                         windows (effective sample size); iid: windows counted as\n"
             "                         independent (too narrow for overlapping windows)\n"
+            "  --model NAME           linear (default) or exponential: also fit\n"
+            "                         a + b exp(-(t - t0)/tau) and test the curvature; adds\n"
+            "                         plateau amplitude tau (with CIs) exp_n_eff\n"
+            "                         exp_slope_per_min exp_change_pct curvature_per_min2\n"
+            "                         curvature_ci_low curvature_ci_high curvature_p\n"
             "  --first-last F         fraction of windows for the first-vs-last means (0.1)\n"
             "  --segments FILE        contractions from an event table (onset, duration and\n"
             "                         optional channel and file columns, as emg-detect writes\n"
@@ -119,6 +124,7 @@ typedef struct fit_options {
     emg_inference inference;
     double confidence, fraction;
     int all_windows, jasa;
+    emg_trend_model model; /* --model: exponential adds the curve's columns */
 } fit_options;
 
 /* Everything one input's analysis needs, from the command line. */
@@ -146,9 +152,22 @@ typedef struct status_tally {
     emg_window_census last; /* the census of the last span */
 } status_tally;
 
+/* The exponential model's columns (fatigue_exponential.c). */
+static void write_exponential(FILE *out, const emg_exp_fit *ex, int last)
+{
+    const double v[] = {ex->plateau, ex->plateau_ci_low, ex->plateau_ci_high, ex->amplitude,
+                        ex->amplitude_ci_low, ex->amplitude_ci_high, ex->tau, ex->tau_ci_low,
+                        ex->tau_ci_high, ex->n_eff, ex->slope_per_min, ex->change_pct,
+                        ex->curvature, ex->curvature_ci_low, ex->curvature_ci_high,
+                        ex->curvature_p};
+    size_t n = sizeof v / sizeof v[0];
+    for (size_t i = 0; i < n; i++)
+        emg_tsv_num(out, v[i], last && i + 1 == n);
+}
+
 static void write_trend(FILE *out, const span *sp, double onset, double duration,
                         const char *feature, const fit_options *fo, const emg_trend *tr,
-                        emg_trend_status status, const char *jasa)
+                        const emg_exp_fit *ex, emg_trend_status status, const char *jasa)
 {
     emg_tsv_str(out, sp->file, 0);
     emg_tsv_str(out, sp->channel, 0);
@@ -166,7 +185,9 @@ static void write_trend(FILE *out, const span *sp, double onset, double duration
     const double dependence[] = {tr->n_eff, tr->residual_ac1, tr->slope_per_min, tr->change_pct};
     for (size_t i = 0; i < sizeof dependence / sizeof dependence[0]; i++)
         emg_tsv_num(out, dependence[i], 0);
-    emg_tsv_str(out, emg_trend_status_name(status), !jasa);
+    emg_tsv_str(out, emg_trend_status_name(status), !jasa && !ex);
+    if (ex)
+        write_exponential(out, ex, !jasa);
     if (jasa)
         emg_tsv_str(out, jasa, 1);
 }
@@ -202,7 +223,8 @@ static void fit_range(FILE *out, const series *s, const span *sp, const fatigue_
     size_t n_ids = j->n_ids;
     double *t = malloc((s->n ? s->n : 1) * sizeof *t), *y = malloc((s->n ? s->n : 1) * sizeof *y);
     emg_trend *tr = calloc(n_ids, sizeof *tr);
-    if (!t || !y || !tr)
+    emg_exp_fit *ex = calloc(n_ids, sizeof *ex);
+    if (!t || !y || !tr || !ex)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     emg_window_census census = span_census(s, sp);
     emg_trend_status status = emg_trend_status_of(&census);
@@ -221,6 +243,10 @@ static void fit_range(FILE *out, const series *s, const span *sp, const fatigue_
                           &err) < 0 &&
             err.status != EMG_ERR_ARG)
             cli_fail(&err);
+        if (fo->model == EMG_MODEL_EXPONENTIAL &&
+            emg_exp_fit_run(&ex[f], t, y, m, fo->inference, fo->confidence, &err) < 0 &&
+            err.status != EMG_ERR_ARG)
+            cli_fail(&err);
         if (!strcmp(emg_feature_name(j->ids[f]), "rms"))
             rms_i = (int)f;
         if (!strcmp(emg_feature_name(j->ids[f]), "mdf"))
@@ -233,14 +259,15 @@ static void fit_range(FILE *out, const series *s, const span *sp, const fatigue_
     double onset = isfinite(sp->from) ? sp->from : (s->n ? s->onset[0] : NAN);
     double end = isfinite(sp->to) ? sp->to : (s->n ? s->onset[s->n - 1] + sp->win_dur : NAN);
     for (size_t f = 0; f < n_ids; f++)
-        write_trend(out, sp, onset, end - onset, emg_feature_name(j->ids[f]), fo, &tr[f], status,
-                    jasa);
+        write_trend(out, sp, onset, end - onset, emg_feature_name(j->ids[f]), fo, &tr[f],
+                    fo->model == EMG_MODEL_EXPONENTIAL ? &ex[f] : NULL, status, jasa);
     tally->spans++;
     tally->count[status]++;
     tally->last = census;
     free(t);
     free(y);
     free(tr);
+    free(ex);
 }
 
 /* One warning per channel and kind of span without a verified trend: the
@@ -266,16 +293,28 @@ static void warn_status(const char *path, const char *name, const status_tally *
                  "--noise-rms", name);
 }
 
-static void write_header(FILE *out, int jasa)
+static void write_header(FILE *out, const fit_options *fo)
 {
     static const char *cols[] = {"file", "channel", "contraction", "onset", "duration", "feature",
                                  "method", "intercept", "slope", "ci_low", "ci_high", "r2",
                                  "p_value", "n_windows", "change_pct_per_min", "initial",
                                  "first_mean", "last_mean", "first_last_change_pct",
                                  "inference", "n_eff", "residual_ac1", "slope_per_min",
-                                 "change_pct", "status", "jasa"};
-    size_t n_cols = sizeof cols / sizeof cols[0];
-    emg_tsv_header(out, jasa ? n_cols : n_cols - 1, cols);
+                                 "change_pct", "status"};
+    static const char *exp_cols[] = {"plateau", "plateau_ci_low", "plateau_ci_high", "amplitude",
+                                     "amplitude_ci_low", "amplitude_ci_high", "tau", "tau_ci_low",
+                                     "tau_ci_high", "exp_n_eff", "exp_slope_per_min",
+                                     "exp_change_pct", "curvature_per_min2", "curvature_ci_low",
+                                     "curvature_ci_high", "curvature_p"};
+    const char *all[64];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++)
+        all[n++] = cols[i];
+    for (size_t i = 0; fo->model == EMG_MODEL_EXPONENTIAL && i < sizeof exp_cols / sizeof *exp_cols; i++)
+        all[n++] = exp_cols[i];
+    if (fo->jasa)
+        all[n++] = "jasa";
+    emg_tsv_header(out, n, all);
 }
 
 /* One row set per contraction of the segments table that belongs to this
@@ -395,7 +434,7 @@ static void analyse(void *ctx, const char *path, FILE *out)
                                                    &cc, floors);
     free(floors);
 
-    write_header(out, j->fo.jasa);
+    write_header(out, &j->fo);
     for (size_t c = 0; c < hdr->n_channels; c++) {
         const series *s = &cc.ch[c];
         span sp = {path, hdr->channels[c].name, "all", -INFINITY, INFINITY, cc.duration,
@@ -432,6 +471,7 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
         {"regression", required_argument, NULL, OPT_REGRESSION},
         {"confidence", required_argument, NULL, OPT_CONFIDENCE},
         {"inference", required_argument, NULL, OPT_INFERENCE},
+        {"model", required_argument, NULL, OPT_MODEL},
         {"first-last", required_argument, NULL, OPT_FIRST_LAST},
         {"segments", required_argument, NULL, OPT_SEGMENTS},
         {"per-contraction", no_argument, NULL, OPT_PER_CONTRACTION},
@@ -455,6 +495,10 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
         case OPT_INFERENCE:
             if (emg_inference_from_name(optarg, &j->fo.inference, &err) < 0)
                 cli_usage_error("--inference: %s", err.message);
+            break;
+        case OPT_MODEL:
+            if (emg_trend_model_from_name(optarg, &j->fo.model, &err) < 0)
+                cli_usage_error("--model: %s", err.message);
             break;
         case OPT_CONFIDENCE:
             j->fo.confidence = cli_parse_double("--confidence", optarg);
@@ -483,7 +527,7 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    fatigue_job j = {.fo = {EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, 0.95, 0.1, 0, 0},
+    fatigue_job j = {.fo = {EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, 0.95, 0.1, 0, 0, EMG_MODEL_LINEAR},
                      .max_gap = 1.0, .min_contraction = 3.0};
     emg_error err;
 
