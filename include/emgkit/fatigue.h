@@ -133,6 +133,27 @@ typedef struct emg_exp_fit {
 int emg_exp_fit_run(emg_exp_fit *out, const double *t, const double *y, size_t n,
                     emg_inference inference, double confidence, emg_error *err);
 
+/* ---- cohorts: random-effects pooling (fatigue_cohort.c) ------------------ */
+
+typedef struct emg_random_effects {
+    size_t k;          /* recordings (or subjects) pooled */
+    double estimate;   /* pooled slope mu */
+    double se;         /* its standard error */
+    double ci_low, ci_high; /* normal interval at the requested confidence */
+    double p_value;    /* two-sided test of mu = 0 */
+    double tau2;       /* between-subject variance (DerSimonian-Laird) */
+    double q;          /* Cochran's Q */
+    double i2;         /* share of the variation between subjects, 0..1 */
+} emg_random_effects;
+
+/* Pool k slopes y with standard errors se (> 0) by DerSimonian & Laird's
+ * random-effects model; k >= 2. */
+int emg_random_effects_dl(emg_random_effects *out, const double *y, const double *se, size_t k,
+                          double confidence, emg_error *err);
+/* The contrast b - a of two independently pooled groups (conditions). */
+void emg_random_effects_contrast(emg_random_effects *out, const emg_random_effects *a,
+                                 const emg_random_effects *b, double confidence);
+
 /* ---- is there anything to fit? (fatigue_activity.c) --------------------- */
 
 /* The windows of one span (a channel, a contraction) by their flags. */
