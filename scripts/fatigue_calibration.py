@@ -81,7 +81,8 @@ def ornstein_uhlenbeck(rng, n, dt, sd, tau):
 
 
 def simulate(rng, duration, fs, decline):
-    """One recording: samples whose MDF is MDF0 + decline * t + OU(t)."""
+    """One recording: samples whose MDF is MDF0 + decline * t + OU(t) (or MDF0 +
+    decline(t) + OU(t) for a function)."""
     hop = int(round(SIM["hop_s"] * fs))
     frame = hop * int(round(SIM["frame_s"] / SIM["hop_s"]))
     n = int(duration * fs)
@@ -89,7 +90,9 @@ def simulate(rng, duration, fs, decline):
     t = (np.arange(n_frames) * hop + frame / 2 - frame) / fs
     mdf0 = shape_mdf()
     wander = ornstein_uhlenbeck(rng, n_frames, hop / fs, SIM["mdf_sd_hz"], SIM["correlation_time_s"])
-    scale = scale_for_mdf(mdf0 + decline * np.clip(t, 0, None) + wander)
+    # decline: Hz/s, or a function of t giving the MDF's change from MDF0 (Hz)
+    change = decline(np.clip(t, 0, None)) if callable(decline) else decline * np.clip(t, 0, None)
+    scale = scale_for_mdf(mdf0 + change + wander)
     f = np.fft.rfftfreq(frame, 1 / fs)
     amp = np.sqrt(shape_power(f[None, :] / scale[:, None]))
     coef = amp * (rng.standard_normal(amp.shape) + 1j * rng.standard_normal(amp.shape))

@@ -101,6 +101,84 @@ int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
                   emg_regression method, emg_inference inference, double confidence,
                   double fraction, emg_error *err);
 
+/* ---- exponential decay to a plateau (fatigue_exponential.c) ------------- */
+
+typedef enum emg_trend_model {
+    EMG_MODEL_LINEAR = 0,   /* the straight line of emg_trend_fit only */
+    EMG_MODEL_EXPONENTIAL   /* also y = a + b exp(-(t - t0) / tau) and a curvature test */
+} emg_trend_model;
+int emg_trend_model_from_name(const char *name, emg_trend_model *out, emg_error *err);
+
+typedef struct emg_exp_fit {
+    size_t n;            /* points used */
+    double t0;           /* time origin: the first point's time (s) */
+    double plateau, plateau_ci_low, plateau_ci_high, plateau_se;         /* a (unit of y) */
+    double amplitude, amplitude_ci_low, amplitude_ci_high, amplitude_se; /* b: fitted value at
+                                                                            t0 minus the plateau */
+    double tau, tau_ci_low, tau_ci_high; /* s; tau_ci_high infinite when the rate's interval
+                                            reaches 0 */
+    double rate, rate_se;  /* 1 / tau (1/s) and its standard error */
+    double n_eff, residual_ac1; /* of the curve's residuals */
+    double slope_per_min;  /* mean slope of the curve over the span, unit of y per minute */
+    double change_pct;     /* fitted change from the first to the last point, % of a + b */
+    double curvature, curvature_ci_low, curvature_ci_high; /* c2 of y = c0 + c1 s + c2 s^2,
+                                                              unit of y per minute^2 */
+    double curvature_p;    /* two-sided test of c2 = 0 (t, n_eff - 3 df) */
+} emg_exp_fit;
+
+/* Fit over n points in time order (non-finite skipped); needs 5.  The curve's
+ * statistics are NaN when its best rate is at the end of the search (tau
+ * beyond 100 spans: straight; below 1% of the span: a step); the curvature
+ * test is always given.  Intervals as emg_trend_fit's (inference). */
+int emg_exp_fit_run(emg_exp_fit *out, const double *t, const double *y, size_t n,
+                    emg_inference inference, double confidence, emg_error *err);
+
+/* ---- cohorts: random-effects pooling (fatigue_cohort.c) ------------------ */
+
+typedef struct emg_random_effects {
+    size_t k;          /* recordings (or subjects) pooled */
+    double estimate;   /* pooled slope mu */
+    double se;         /* its standard error */
+    double ci_low, ci_high; /* normal interval at the requested confidence */
+    double p_value;    /* two-sided test of mu = 0 */
+    double tau2;       /* between-subject variance (DerSimonian-Laird) */
+    double q;          /* Cochran's Q */
+    double i2;         /* share of the variation between subjects, 0..1 */
+} emg_random_effects;
+
+/* Pool k slopes y with standard errors se (> 0) by DerSimonian & Laird's
+ * random-effects model; k >= 2. */
+int emg_random_effects_dl(emg_random_effects *out, const double *y, const double *se, size_t k,
+                          double confidence, emg_error *err);
+/* The contrast b - a of two independently pooled groups (conditions). */
+void emg_random_effects_contrast(emg_random_effects *out, const emg_random_effects *a,
+                                 const emg_random_effects *b, double confidence);
+
+/* ---- is there anything to fit? (fatigue_activity.c) --------------------- */
+
+/* The windows of one span (a channel, a contraction) by their flags. */
+typedef struct emg_window_census {
+    size_t total;    /* windows in the span */
+    size_t active;   /* not flagged rest, low_snr, clipped, flat or gap */
+    size_t quiet;    /* flagged rest or low_snr (at the noise floor) */
+    int floor_known; /* the channel's noise floor is known (estimated or given) */
+} emg_window_census;
+
+typedef enum emg_trend_status {
+    EMG_TREND_OK = 0,            /* a trend over active windows */
+    EMG_TREND_NO_ACTIVITY,       /* fewer than 3 active windows and the others at the
+                                    noise floor: no contraction, no trend */
+    EMG_TREND_TOO_FEW_WINDOWS,   /* fewer than 3 active windows for other reasons (a short
+                                    span, clipped, flat, gaps): no trend */
+    EMG_TREND_NO_REST_REFERENCE  /* a trend, but the noise floor is unknown (no rest in the
+                                    recording, no --noise-rms): activity not verified */
+} emg_trend_status;
+
+emg_trend_status emg_trend_status_of(const emg_window_census *c);
+/* Whether a span with this status gets a trend (OK, NO_REST_REFERENCE). */
+int emg_trend_status_fits(emg_trend_status s);
+const char *emg_trend_status_name(emg_trend_status s);
+
 /* ---- JASA --------------------------------------------------------------- */
 
 typedef enum emg_jasa {

@@ -237,6 +237,11 @@ int emg_window_engine_finish(emg_window_engine *e, emg_error *err);
  * per window, or an empty frequency band at their rate) are left out: no
  * rows.  Returns why, or NULL for a channel that is analysed. */
 const char *emg_window_engine_skipped(const emg_window_engine *e, size_t channel);
+/* Give one channel's noise RMS (> 0) instead of estimating it from this
+ * input (e.g. the floor of the whole recording when only a range of it is
+ * analysed); call before the first push.  Only with the estimate on
+ * (emg_window_options.estimate_noise, no emg_feature_options.noise_rms). */
+void emg_window_engine_set_noise_rms(emg_window_engine *e, size_t channel, double noise_rms);
 /* Estimated (or given) noise RMS of a channel after finish; NaN if unknown. */
 double emg_window_engine_noise_rms(const emg_window_engine *e, size_t channel);
 /* Non-finite samples (gaps) seen so far in a channel's input: how many and

@@ -63,6 +63,7 @@ typedef struct channel_state {
     double *powers;
     size_t n_powers, cap_powers;
     double noise_rms;
+    int noise_given;          /* set by emg_window_engine_set_noise_rms: not estimated */
     /* non-finite input samples (gaps) */
     emg_gap_count gaps;
     long long n_seen;
@@ -666,7 +667,8 @@ static double estimate_noise_rms(channel_state *cs)
 static int replay_parked(emg_window_engine *e, emg_error *err)
 {
     for (size_t c = 0; c < e->n_channels; c++)
-        e->ch[c].noise_rms = estimate_noise_rms(&e->ch[c]);
+        if (!e->ch[c].noise_given)
+            e->ch[c].noise_rms = estimate_noise_rms(&e->ch[c]);
     if (fflush(e->park) != 0 || fseek(e->park, 0, SEEK_SET) != 0)
         return park_failure(e, err);
     for (size_t i = 0; i < e->parked; i++) {
@@ -712,6 +714,14 @@ int emg_window_engine_finish(emg_window_engine *e, emg_error *err)
 const char *emg_window_engine_skipped(const emg_window_engine *e, size_t channel)
 {
     return channel < e->n_channels && e->ch[channel].skipped ? e->ch[channel].skip_reason : NULL;
+}
+
+void emg_window_engine_set_noise_rms(emg_window_engine *e, size_t channel, double noise_rms)
+{
+    if (channel < e->n_channels && noise_rms > 0) {
+        e->ch[channel].noise_rms = noise_rms;
+        e->ch[channel].noise_given = 1;
+    }
 }
 
 double emg_window_engine_noise_rms(const emg_window_engine *e, size_t channel)

@@ -419,7 +419,7 @@ int cli_analysis_option(cli_analysis *a, int opt, const char *arg)
 
 emg_window_engine *cli_run_window_engine(const char *path, emg_reader *r, const cli_analysis *a,
                                          const size_t *ids, size_t n_ids, emg_window_emit emit,
-                                         void *ctx)
+                                         void *ctx, const double *noise_floors)
 {
     const emg_header *hdr = emg_reader_header(r);
     emg_channel_stage stage;
@@ -429,10 +429,13 @@ emg_window_engine *cli_run_window_engine(const char *path, emg_reader *r, const 
     if (emg_window_engine_create(&eng, hdr, ids, n_ids, &a->features, &a->spectrum, &a->window,
                                  a->filter_on ? &stage : NULL, emit, ctx, &err) < 0)
         cli_fail(&err);
-    for (size_t c = 0; c < hdr->n_channels; c++)
+    for (size_t c = 0; c < hdr->n_channels; c++) {
+        if (noise_floors && noise_floors[c] > 0)
+            emg_window_engine_set_noise_rms(eng, c, noise_floors[c]);
         if (emg_window_engine_skipped(eng, c))
             cli_warn(path, "channel %s left out: %s", hdr->channels[c].name,
                      emg_window_engine_skipped(eng, c));
+    }
     if (emg_window_engine_run(eng, r, &err) < 0)
         cli_fail(&err);
     for (size_t c = 0; c < hdr->n_channels; c++) {

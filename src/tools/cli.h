@@ -157,6 +157,9 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
  * NULL = none given, 1 job, precision 0 = not given (tables: 6 significant
  * digits), no --inputs list). */
 int cli_quiet(void);
+/* Silence warnings (a second pass over an input already warned about);
+ * returns the previous setting, to restore. */
+int cli_set_quiet(int quiet);
 int cli_verbose(void);
 const char *cli_output_path(void);
 int cli_jobs(void);
@@ -223,11 +226,13 @@ int cli_analysis_option(cli_analysis *a, int opt, const char *arg);
 /* The window engine of emg-features and emg-fatigue over reader r (from
  * path) with a's settings, emitting to emit(ctx): run to the end, with one
  * warning for each channel it leaves out and each channel with gaps.
+ * noise_floors: per channel of r, a noise RMS to use instead of estimating
+ * one (0 or NaN: estimate), or NULL.
  * Returns the engine, to be destroyed by the caller; exits on error (emit
  * may exit itself, with its own message). */
 emg_window_engine *cli_run_window_engine(const char *path, emg_reader *r, const cli_analysis *a,
                                          const size_t *ids, size_t n_ids, emg_window_emit emit,
-                                         void *ctx);
+                                         void *ctx, const double *noise_floors);
 /* Help for the two sets, in the layout every tool uses. */
 void cli_spectral_help(FILE *out, int filter_on);
 void cli_window_help(FILE *out, const char *default_features);

@@ -14,6 +14,12 @@ static struct shared_options {
 } shared = {0, 0, 1, 0, NULL, NULL};
 
 int cli_quiet(void) { return shared.quiet; }
+int cli_set_quiet(int quiet)
+{
+    int was = shared.quiet;
+    shared.quiet = quiet;
+    return was;
+}
 int cli_verbose(void) { return shared.verbose; }
 const char *cli_output_path(void) { return shared.output; }
 int cli_jobs(void) { return shared.jobs; }

@@ -26,7 +26,7 @@
 
 enum { OPT_ROBUST = CLI_OPT_TOOL_BASE, OPT_REGRESSION, OPT_SEGMENTS, OPT_PER_CONTRACTION,
        OPT_JASA, OPT_CONFIDENCE, OPT_FIRST_LAST, OPT_ALL_WINDOWS, OPT_MAX_GAP,
-       OPT_MIN_CONTRACTION, OPT_INFERENCE };
+       OPT_MIN_CONTRACTION, OPT_INFERENCE, OPT_MODEL };
 
 static void usage(FILE *out)
 {
@@ -37,13 +37,22 @@ static void usage(FILE *out)
             "Output: TSV  file channel contraction onset duration feature method intercept slope\n"
             "        ci_low ci_high r2 p_value n_windows change_pct_per_min initial first_mean\n"
             "        last_mean first_last_change_pct inference n_eff residual_ac1 slope_per_min\n"
-            "        change_pct [jasa]   (slope per second)\n\n"
+            "        change_pct status [jasa]   (slope per second)\n"
+            "status: ok; no_activity (every window at the noise floor: no trend);\n"
+            "too_few_windows (fewer than 3 active windows: no trend); no_rest_reference\n"
+            "(fitted, but no rest in the recording to measure the floor on: give\n"
+            "--noise-rms). With -f/-t the floor is measured on the whole recording.\n\n"
             "  --robust               Theil-Sen regression (same as --regression theil-sen)\n"
             "  --regression NAME      ols (default), theil-sen, huber\n"
             "  --confidence P         confidence level of the slope interval (0.95)\n"
             "  --inference NAME       n_eff (default): interval and p-value for autocorrelated\n"
             "                         windows (effective sample size); iid: windows counted as\n"
             "                         independent (too narrow for overlapping windows)\n"
+            "  --model NAME           linear (default) or exponential: also fit\n"
+            "                         a + b exp(-(t - t0)/tau) and test the curvature; adds\n"
+            "                         plateau amplitude tau (with CIs) exp_n_eff\n"
+            "                         exp_slope_per_min exp_change_pct curvature_per_min2\n"
+            "                         curvature_ci_low curvature_ci_high curvature_p\n"
             "  --first-last F         fraction of windows for the first-vs-last means (0.1)\n"
             "  --segments FILE        contractions from an event table (onset, duration and\n"
             "                         optional channel and file columns, as emg-detect writes\n"
@@ -115,77 +124,8 @@ typedef struct fit_options {
     emg_inference inference;
     double confidence, fraction;
     int all_windows, jasa;
+    emg_trend_model model; /* --model: exponential adds the curve's columns */
 } fit_options;
-
-static void write_trend(FILE *out, const char *file, const char *channel, const char *contraction, double onset,
-                        double duration, const char *feature, const fit_options *fo,
-                        const emg_trend *tr, const char *jasa)
-{
-    emg_tsv_str(out, file, 0);
-    emg_tsv_str(out, channel, 0);
-    emg_tsv_str(out, contraction, 0);
-    emg_tsv_time(out, onset, 0);
-    emg_tsv_time(out, duration, 0);
-    emg_tsv_str(out, feature, 0);
-    emg_tsv_str(out, emg_regression_name(fo->method), 0);
-    const double v[] = {tr->intercept, tr->slope, tr->ci_low, tr->ci_high, tr->r2, tr->p_value,
-                        (double)tr->n, tr->change_pct_per_min, tr->initial, tr->first_mean,
-                        tr->last_mean, tr->first_last_change_pct};
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        emg_tsv_num(out, v[i], 0);
-    emg_tsv_str(out, emg_inference_name(fo->inference), 0);
-    const double dependence[] = {tr->n_eff, tr->residual_ac1, tr->slope_per_min, tr->change_pct};
-    size_t nd = sizeof dependence / sizeof dependence[0];
-    for (size_t i = 0; i < nd; i++)
-        emg_tsv_num(out, dependence[i], i + 1 == nd && !jasa);
-    if (jasa)
-        emg_tsv_str(out, jasa, 1);
-}
-
-/* Fit every feature over the windows of s inside [from, to) seconds. */
-static void fit_range(FILE *out, const char *file, const series *s, const char *channel, const char *contraction,
-                      double from, double to, double win_dur, const size_t *ids, size_t n_ids,
-                      const fit_options *fo)
-{
-    double *t = malloc((s->n ? s->n : 1) * sizeof *t), *y = malloc((s->n ? s->n : 1) * sizeof *y);
-    emg_trend *tr = calloc(n_ids, sizeof *tr);
-    if (!t || !y || !tr)
-        cli_die(CLI_EXIT_INTERNAL, "out of memory");
-    const unsigned skip = EMG_WINDOW_UNUSABLE;
-    int rms_i = -1, mdf_i = -1;
-    for (size_t f = 0; f < n_ids; f++) {
-        size_t m = 0;
-        for (size_t i = 0; i < s->n; i++) {
-            if (s->onset[i] < from - 1e-9 || s->onset[i] + win_dur > to + 1e-9)
-                continue;
-            if (!fo->all_windows && (s->flags[i] & skip))
-                continue;
-            t[m] = s->t[i];
-            y[m++] = s->v[i * n_ids + f];
-        }
-        emg_error err;
-        if (emg_trend_fit(&tr[f], t, y, m, fo->method, fo->inference, fo->confidence, fo->fraction,
-                          &err) < 0 &&
-            err.status != EMG_ERR_ARG)
-            cli_fail(&err);
-        if (!strcmp(emg_feature_name(ids[f]), "rms"))
-            rms_i = (int)f;
-        if (!strcmp(emg_feature_name(ids[f]), "mdf"))
-            mdf_i = (int)f;
-    }
-    const char *jasa = NULL;
-    if (fo->jasa)
-        jasa = rms_i >= 0 && mdf_i >= 0 ? emg_jasa_name(emg_jasa_classify(&tr[rms_i], &tr[mdf_i], 1))
-                                        : "n/a";
-    double onset = isfinite(from) ? from : (s->n ? s->onset[0] : NAN);
-    double end = isfinite(to) ? to : (s->n ? s->onset[s->n - 1] + win_dur : NAN);
-    for (size_t f = 0; f < n_ids; f++)
-        write_trend(out, file, channel, contraction, onset, end - onset, emg_feature_name(ids[f]), fo,
-                    &tr[f], jasa);
-    free(t);
-    free(y);
-    free(tr);
-}
 
 /* Everything one input's analysis needs, from the command line. */
 typedef struct fatigue_job {
@@ -198,39 +138,206 @@ typedef struct fatigue_job {
     double max_gap, min_contraction;
 } fatigue_job;
 
-static void write_header(FILE *out, int jasa)
+/* One span to fit: a channel's whole recording or one contraction. */
+typedef struct span {
+    const char *file, *channel, *contraction;
+    double from, to;  /* seconds; -inf / +inf for the whole recording */
+    double win_dur;   /* window length, s */
+    int floor_known;  /* the channel's noise floor is known */
+} span;
+
+/* What the spans of one channel came to, for its warnings. */
+typedef struct status_tally {
+    size_t spans, count[EMG_TREND_NO_REST_REFERENCE + 1];
+    emg_window_census last; /* the census of the last span */
+} status_tally;
+
+/* The exponential model's columns (fatigue_exponential.c). */
+static void write_exponential(FILE *out, const emg_exp_fit *ex, int last)
+{
+    const double v[] = {ex->plateau, ex->plateau_ci_low, ex->plateau_ci_high, ex->amplitude,
+                        ex->amplitude_ci_low, ex->amplitude_ci_high, ex->tau, ex->tau_ci_low,
+                        ex->tau_ci_high, ex->n_eff, ex->slope_per_min, ex->change_pct,
+                        ex->curvature, ex->curvature_ci_low, ex->curvature_ci_high,
+                        ex->curvature_p};
+    size_t n = sizeof v / sizeof v[0];
+    for (size_t i = 0; i < n; i++)
+        emg_tsv_num(out, v[i], last && i + 1 == n);
+}
+
+static void write_trend(FILE *out, const span *sp, double onset, double duration,
+                        const char *feature, const fit_options *fo, const emg_trend *tr,
+                        const emg_exp_fit *ex, emg_trend_status status, const char *jasa)
+{
+    emg_tsv_str(out, sp->file, 0);
+    emg_tsv_str(out, sp->channel, 0);
+    emg_tsv_str(out, sp->contraction, 0);
+    emg_tsv_time(out, onset, 0);
+    emg_tsv_time(out, duration, 0);
+    emg_tsv_str(out, feature, 0);
+    emg_tsv_str(out, emg_regression_name(fo->method), 0);
+    const double v[] = {tr->intercept, tr->slope, tr->ci_low, tr->ci_high, tr->r2, tr->p_value,
+                        (double)tr->n, tr->change_pct_per_min, tr->initial, tr->first_mean,
+                        tr->last_mean, tr->first_last_change_pct};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        emg_tsv_num(out, v[i], 0);
+    emg_tsv_str(out, emg_inference_name(fo->inference), 0);
+    const double dependence[] = {tr->n_eff, tr->residual_ac1, tr->slope_per_min, tr->change_pct};
+    for (size_t i = 0; i < sizeof dependence / sizeof dependence[0]; i++)
+        emg_tsv_num(out, dependence[i], 0);
+    emg_tsv_str(out, emg_trend_status_name(status), !jasa && !ex);
+    if (ex)
+        write_exponential(out, ex, !jasa);
+    if (jasa)
+        emg_tsv_str(out, jasa, 1);
+}
+
+static int in_span(const series *s, size_t i, const span *sp)
+{
+    return s->onset[i] >= sp->from - 1e-9 && s->onset[i] + sp->win_dur <= sp->to + 1e-9;
+}
+
+/* The span's windows by their flags (fatigue_activity.c decides from this). */
+static emg_window_census span_census(const series *s, const span *sp)
+{
+    emg_window_census c = {0, 0, 0, sp->floor_known};
+    for (size_t i = 0; i < s->n; i++) {
+        if (!in_span(s, i, sp))
+            continue;
+        c.total++;
+        if (!(s->flags[i] & EMG_WINDOW_UNUSABLE))
+            c.active++;
+        if (s->flags[i] & (EMG_WINDOW_REST | EMG_WINDOW_LOW_SNR))
+            c.quiet++;
+    }
+    return c;
+}
+
+/* Fit every feature over the windows of s inside the span; a span with
+ * nothing to fit (fatigue_activity.c) gets n/a statistics and its status,
+ * unless --all-windows asks for a fit anyway. */
+static void fit_range(FILE *out, const series *s, const span *sp, const fatigue_job *j,
+                      status_tally *tally)
+{
+    const fit_options *fo = &j->fo;
+    size_t n_ids = j->n_ids;
+    double *t = malloc((s->n ? s->n : 1) * sizeof *t), *y = malloc((s->n ? s->n : 1) * sizeof *y);
+    emg_trend *tr = calloc(n_ids, sizeof *tr);
+    emg_exp_fit *ex = calloc(n_ids, sizeof *ex);
+    if (!t || !y || !tr || !ex)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    emg_window_census census = span_census(s, sp);
+    emg_trend_status status = emg_trend_status_of(&census);
+    int fit = emg_trend_status_fits(status) || fo->all_windows;
+    int rms_i = -1, mdf_i = -1;
+    for (size_t f = 0; f < n_ids; f++) {
+        size_t m = 0;
+        for (size_t i = 0; i < s->n && fit; i++) {
+            if (!in_span(s, i, sp) || (!fo->all_windows && (s->flags[i] & EMG_WINDOW_UNUSABLE)))
+                continue;
+            t[m] = s->t[i];
+            y[m++] = s->v[i * n_ids + f];
+        }
+        emg_error err; /* fewer than 3 points: every statistic n/a (EMG_ERR_ARG) */
+        if (emg_trend_fit(&tr[f], t, y, m, fo->method, fo->inference, fo->confidence, fo->fraction,
+                          &err) < 0 &&
+            err.status != EMG_ERR_ARG)
+            cli_fail(&err);
+        if (fo->model == EMG_MODEL_EXPONENTIAL &&
+            emg_exp_fit_run(&ex[f], t, y, m, fo->inference, fo->confidence, &err) < 0 &&
+            err.status != EMG_ERR_ARG)
+            cli_fail(&err);
+        if (!strcmp(emg_feature_name(j->ids[f]), "rms"))
+            rms_i = (int)f;
+        if (!strcmp(emg_feature_name(j->ids[f]), "mdf"))
+            mdf_i = (int)f;
+    }
+    const char *jasa = NULL;
+    if (fo->jasa)
+        jasa = rms_i >= 0 && mdf_i >= 0 ? emg_jasa_name(emg_jasa_classify(&tr[rms_i], &tr[mdf_i], 1))
+                                        : "n/a";
+    double onset = isfinite(sp->from) ? sp->from : (s->n ? s->onset[0] : NAN);
+    double end = isfinite(sp->to) ? sp->to : (s->n ? s->onset[s->n - 1] + sp->win_dur : NAN);
+    for (size_t f = 0; f < n_ids; f++)
+        write_trend(out, sp, onset, end - onset, emg_feature_name(j->ids[f]), fo, &tr[f],
+                    fo->model == EMG_MODEL_EXPONENTIAL ? &ex[f] : NULL, status, jasa);
+    tally->spans++;
+    tally->count[status]++;
+    tally->last = census;
+    free(t);
+    free(y);
+    free(tr);
+    free(ex);
+}
+
+/* One warning per channel and kind of span without a verified trend: the
+ * whole recording's counts, or how many contractions came to it. */
+static void warn_status(const char *path, const char *name, const status_tally *t, int whole)
+{
+    const emg_window_census *c = &t->last;
+    if (t->count[EMG_TREND_NO_ACTIVITY] && whole)
+        cli_warn(path, "channel '%s': no activity: %zu of %zu windows at the noise floor (rest or "
+                 "low SNR), %zu active; no trend", name, c->quiet, c->total, c->active);
+    else if (t->count[EMG_TREND_NO_ACTIVITY])
+        cli_warn(path, "channel '%s': %zu of %zu contractions show no activity (windows at the "
+                 "noise floor); no trend for them", name, t->count[EMG_TREND_NO_ACTIVITY], t->spans);
+    if (t->count[EMG_TREND_TOO_FEW_WINDOWS] && whole)
+        cli_warn(path, "channel '%s': %zu active windows of %zu, a trend needs 3; no trend", name,
+                 c->active, c->total);
+    else if (t->count[EMG_TREND_TOO_FEW_WINDOWS])
+        cli_warn(path, "channel '%s': %zu of %zu contractions have fewer than 3 active windows; "
+                 "no trend for them", name, t->count[EMG_TREND_TOO_FEW_WINDOWS], t->spans);
+    if (t->count[EMG_TREND_NO_REST_REFERENCE])
+        cli_warn(path, "channel '%s': no rest in the recording to measure the noise floor on, so "
+                 "the trend's activity is not verified (steady noise looks the same); give "
+                 "--noise-rms", name);
+}
+
+static void write_header(FILE *out, const fit_options *fo)
 {
     static const char *cols[] = {"file", "channel", "contraction", "onset", "duration", "feature",
                                  "method", "intercept", "slope", "ci_low", "ci_high", "r2",
                                  "p_value", "n_windows", "change_pct_per_min", "initial",
                                  "first_mean", "last_mean", "first_last_change_pct",
                                  "inference", "n_eff", "residual_ac1", "slope_per_min",
-                                 "change_pct", "jasa"};
-    size_t n_cols = sizeof cols / sizeof cols[0];
-    emg_tsv_header(out, jasa ? n_cols : n_cols - 1, cols);
+                                 "change_pct", "status"};
+    static const char *exp_cols[] = {"plateau", "plateau_ci_low", "plateau_ci_high", "amplitude",
+                                     "amplitude_ci_low", "amplitude_ci_high", "tau", "tau_ci_low",
+                                     "tau_ci_high", "exp_n_eff", "exp_slope_per_min",
+                                     "exp_change_pct", "curvature_per_min2", "curvature_ci_low",
+                                     "curvature_ci_high", "curvature_p"};
+    const char *all[64];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++)
+        all[n++] = cols[i];
+    for (size_t i = 0; fo->model == EMG_MODEL_EXPONENTIAL && i < sizeof exp_cols / sizeof *exp_cols; i++)
+        all[n++] = exp_cols[i];
+    if (fo->jasa)
+        all[n++] = "jasa";
+    emg_tsv_header(out, n, all);
 }
 
 /* One row set per contraction of the segments table that belongs to this
  * channel (a row naming another channel is not ours). */
-static void fit_segments(FILE *out, const char *path, const series *s, const char *name,
-                         size_t c, double dur, const emg_segment *segs, size_t n_segs,
-                         const fatigue_job *j)
+static void fit_segments(FILE *out, const series *s, span *sp, size_t c, const emg_segment *segs,
+                         size_t n_segs, const fatigue_job *j, status_tally *tally)
 {
-    char index[32];
+    char index[32], label[32];
     snprintf(index, sizeof index, "%zu", c + 1);
     for (size_t k = 0; k < n_segs; k++) {
         const emg_segment *g = &segs[k];
-        if (g->channel[0] && strcmp(g->channel, name) != 0 && strcmp(g->channel, index) != 0)
+        if (g->channel[0] && strcmp(g->channel, sp->channel) != 0 && strcmp(g->channel, index) != 0)
             continue;
-        char label[32];
         snprintf(label, sizeof label, "%zu", k + 1);
-        fit_range(out, path, s, name, label, g->onset, g->onset + g->duration, dur, j->ids,
-                  j->n_ids, &j->fo);
+        sp->contraction = label;
+        sp->from = g->onset;
+        sp->to = g->onset + g->duration;
+        fit_range(out, s, sp, j, tally);
     }
 }
 
-static void fit_contractions(FILE *out, const char *path, const series *s, const char *name,
-                             double dur, const fatigue_job *j)
+static void fit_contractions(FILE *out, const series *s, span *sp, const fatigue_job *j,
+                             status_tally *tally)
 {
     /* A contraction does not run across a gap (missing samples). */
     const unsigned inactive = EMG_WINDOW_REST | EMG_WINDOW_FLAT | EMG_WINDOW_CLIPPED |
@@ -243,20 +350,64 @@ static void fit_contractions(FILE *out, const char *path, const series *s, const
         active[i] = !(s->flags[i] & inactive);
     emg_segment *cs;
     size_t ncs;
-    if (emg_contractions_from_windows(&cs, &ncs, s->onset, active, s->n, dur, j->max_gap,
+    if (emg_contractions_from_windows(&cs, &ncs, s->onset, active, s->n, sp->win_dur, j->max_gap,
                                       j->min_contraction, &err) < 0)
         cli_fail(&err);
+    char label[32];
     for (size_t k = 0; k < ncs; k++) {
-        char label[32];
         snprintf(label, sizeof label, "%zu", k + 1);
-        fit_range(out, path, s, name, label, cs[k].onset, cs[k].onset + cs[k].duration, dur,
-                  j->ids, j->n_ids, &j->fo);
+        sp->contraction = label;
+        sp->from = cs[k].onset;
+        sp->to = cs[k].onset + cs[k].duration;
+        fit_range(out, s, sp, j, tally);
     }
     if (ncs == 0)
-        cli_warn(path, "channel %s: no contraction of at least %g s found", name,
+        cli_warn(sp->file, "channel '%s': no contraction of at least %g s found", sp->channel,
                  j->min_contraction);
     free(cs);
     free(active);
+}
+
+static int ignore_window(void *ctx, const emg_window_result *w)
+{
+    (void)ctx;
+    (void)w;
+    return 0;
+}
+
+/* With -f/-t the analysed range may hold no rest (a stretch cut out of a
+ * recording), so its own quietest windows say nothing about the noise floor;
+ * the floor is that of the electrode and amplifier, and is measured on the
+ * whole recording (the same filter and channels; RMS only; its warnings were
+ * given by the main pass).  NULL when there is no range, the floor is given
+ * (--noise-rms) or the input cannot be read twice (standard input). */
+static double *whole_recording_floors(const char *path, const fatigue_job *j, size_t n_channels)
+{
+    if (!(j->in.from > 0 || j->in.to >= 0) || j->a.features.noise_rms > 0 || !strcmp(path, "-"))
+        return NULL;
+    cli_input whole = j->in;
+    whole.from = 0;
+    whole.to = -1;
+    size_t *rms, n_rms;
+    emg_error err;
+    if (emg_feature_list_parse("rms", &rms, &n_rms, &err) < 0)
+        cli_fail(&err);
+    int was_quiet = cli_set_quiet(1);
+    emg_reader *r = cli_open_input(path, &whole);
+    cli_keep_emg_channels(r, path, &whole);
+    emg_window_engine *eng = cli_run_window_engine(path, r, &j->a, rms, n_rms, ignore_window,
+                                                   NULL, NULL);
+    cli_set_quiet(was_quiet);
+    double *floors = calloc(n_channels ? n_channels : 1, sizeof *floors);
+    if (!floors)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    if (emg_reader_header(r)->n_channels == n_channels)
+        for (size_t c = 0; c < n_channels; c++)
+            floors[c] = emg_window_engine_noise_rms(eng, c);
+    emg_window_engine_destroy(eng);
+    emg_reader_close(r);
+    free(rms);
+    return floors;
 }
 
 static void analyse(void *ctx, const char *path, FILE *out)
@@ -278,20 +429,25 @@ static void analyse(void *ctx, const char *path, FILE *out)
                       j->a.window.window_s};
     if (!cc.ch)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    double *floors = whole_recording_floors(path, j, hdr->n_channels);
     emg_window_engine *eng = cli_run_window_engine(path, r, &j->a, j->ids, j->n_ids, collect,
-                                                   &cc);
+                                                   &cc, floors);
+    free(floors);
 
-    write_header(out, j->fo.jasa);
+    write_header(out, &j->fo);
     for (size_t c = 0; c < hdr->n_channels; c++) {
         const series *s = &cc.ch[c];
-        const char *name = hdr->channels[c].name;
+        span sp = {path, hdr->channels[c].name, "all", -INFINITY, INFINITY, cc.duration,
+                   isfinite(emg_window_engine_noise_rms(eng, c))};
+        status_tally tally = {0};
         if (j->segments_path)
-            fit_segments(out, path, s, name, c, cc.duration, segs, n_segs, j);
+            fit_segments(out, s, &sp, c, segs, n_segs, j, &tally);
         else if (j->per_contraction)
-            fit_contractions(out, path, s, name, cc.duration, j);
+            fit_contractions(out, s, &sp, j, &tally);
         else
-            fit_range(out, path, s, name, "all", -INFINITY, INFINITY, cc.duration, j->ids,
-                      j->n_ids, &j->fo);
+            fit_range(out, s, &sp, j, &tally);
+        if (!emg_window_engine_skipped(eng, c)) /* that one was warned about already */
+            warn_status(path, sp.channel, &tally, !j->segments_path && !j->per_contraction);
     }
     for (size_t c = 0; c < hdr->n_channels; c++) {
         free(cc.ch[c].t);
@@ -315,6 +471,7 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
         {"regression", required_argument, NULL, OPT_REGRESSION},
         {"confidence", required_argument, NULL, OPT_CONFIDENCE},
         {"inference", required_argument, NULL, OPT_INFERENCE},
+        {"model", required_argument, NULL, OPT_MODEL},
         {"first-last", required_argument, NULL, OPT_FIRST_LAST},
         {"segments", required_argument, NULL, OPT_SEGMENTS},
         {"per-contraction", no_argument, NULL, OPT_PER_CONTRACTION},
@@ -338,6 +495,10 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
         case OPT_INFERENCE:
             if (emg_inference_from_name(optarg, &j->fo.inference, &err) < 0)
                 cli_usage_error("--inference: %s", err.message);
+            break;
+        case OPT_MODEL:
+            if (emg_trend_model_from_name(optarg, &j->fo.model, &err) < 0)
+                cli_usage_error("--model: %s", err.message);
             break;
         case OPT_CONFIDENCE:
             j->fo.confidence = cli_parse_double("--confidence", optarg);
@@ -366,7 +527,7 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    fatigue_job j = {.fo = {EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, 0.95, 0.1, 0, 0},
+    fatigue_job j = {.fo = {EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, 0.95, 0.1, 0, 0, EMG_MODEL_LINEAR},
                      .max_gap = 1.0, .min_contraction = 3.0};
     emg_error err;
 

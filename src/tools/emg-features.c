@@ -212,7 +212,7 @@ static void analyse(void *ctx, const char *path, FILE *out)
     else
         write_tsv_header(out, j);
     emg_window_engine *eng = cli_run_window_engine(path, r, &j->a, j->ids, j->n_ids, write_row,
-                                                   &wc);
+                                                   &wc, NULL);
     emg_window_engine_destroy(eng);
     emg_reader_close(r);
     if (wc.h5 && emg_table_h5_close(wc.h5, &err) < 0)

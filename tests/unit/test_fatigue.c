@@ -300,6 +300,96 @@ static void change_over_span(void **state)
     assert_float_equal(tr.change_pct_per_min, -30, 1e-9);
 }
 
+/* Exponential decay to a plateau: exact on a noiseless curve; on a noisy one
+ * (deterministic LCG noise, SD ~1) the intervals hold the truth; a straight
+ * line has no plateau (n/a) and no significant curvature; the activity rule. */
+static void exponential_decay(void **state)
+{
+    (void)state;
+    enum { N = 240 };
+    double t[N], y[N], yl[N];
+    unsigned long long x = 12345;
+    for (int i = 0; i < N; i++) {
+        t[i] = 10 + 0.5 * i;
+        y[i] = 55 + 30 * exp(-(t[i] - 10) / 40);
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        yl[i] = 80 - 0.1 * t[i] + ((double)(x >> 11) / 9007199254740992.0 - 0.5) * 3.46;
+    }
+    emg_exp_fit f;
+    emg_error err;
+    assert_int_equal(emg_exp_fit_run(&f, t, y, N, EMG_INFERENCE_IID, 0.95, &err), 0);
+    assert_true(fabs(f.plateau - 55) < 1e-6 && fabs(f.amplitude - 30) < 1e-6 && fabs(f.tau - 40) < 1e-5);
+    double span = 0.5 * (N - 1);
+    assert_true(fabs(f.change_pct - 100 * 30 * (exp(-span / 40) - 1) / 85) < 1e-6);
+    assert_true(f.curvature > 0 && f.curvature_p < 1e-10);
+    for (int i = 0; i < N; i++)
+        y[i] += yl[i] - (80 - 0.1 * t[i]);
+    assert_int_equal(emg_exp_fit_run(&f, t, y, N, EMG_INFERENCE_NEFF, 0.95, &err), 0);
+    assert_true(f.plateau_ci_low < 55 && 55 < f.plateau_ci_high);
+    assert_true(f.amplitude_ci_low < 30 && 30 < f.amplitude_ci_high);
+    assert_true(f.tau_ci_low < 40 && 40 < f.tau_ci_high);
+    assert_true(f.curvature_ci_low > 0);
+    assert_int_equal(emg_exp_fit_run(&f, t, yl, N, EMG_INFERENCE_NEFF, 0.95, &err), 0);
+    assert_true(f.curvature_p > 0.01);
+    assert_true(isnan(f.tau) || isinf(f.tau_ci_high)); /* no plateau to tell */
+    assert_int_equal(emg_exp_fit_run(&f, t, y, 4, EMG_INFERENCE_NEFF, 0.95, &err), EMG_ERR_ARG);
+    emg_window_census quiet = {10, 0, 10, 1}, unknown = {10, 10, 0, 0}, clipped = {10, 1, 0, 1};
+    assert_int_equal(emg_trend_status_of(&quiet), EMG_TREND_NO_ACTIVITY);
+    assert_int_equal(emg_trend_status_of(&unknown), EMG_TREND_NO_REST_REFERENCE);
+    assert_int_equal(emg_trend_status_of(&clipped), EMG_TREND_TOO_FEW_WINDOWS);
+}
+
+/* Random-effects pooling: statsmodels 0.13.5 combine_effects(y, se**2,
+ * method_re="dl") on these 8 slopes gives the values below (printed with
+ * %.17g); simulated cohorts of 20 subjects (between-subject SD 0.05 Hz/s)
+ * with and without a group effect have it inside the pooled interval. */
+static double lcg_gauss(unsigned long long *x)
+{
+    double u[2];
+    for (int i = 0; i < 2; i++) {
+        *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+        u[i] = ((double)(*x >> 11) + 0.5) / 9007199254740992.0;
+    }
+    return sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]);
+}
+
+static void random_effects(void **state)
+{
+    (void)state;
+    const double y[] = {-0.12, -0.08, -0.21, -0.05, -0.15, -0.30, -0.02, -0.11};
+    const double se[] = {0.03, 0.05, 0.04, 0.06, 0.02, 0.08, 0.05, 0.04};
+    emg_random_effects r, g[2], c;
+    emg_error err;
+    assert_int_equal(emg_random_effects_dl(&r, y, se, 8, 0.95, &err), 0);
+    assert_true(fabs(r.estimate - -0.12597307845595113) < 1e-12);
+    assert_true(fabs(r.se - 0.022772560726947999) < 1e-12);
+    assert_true(fabs(r.tau2 - 0.0022374635895714818) < 1e-12);
+    assert_true(fabs(r.q - 17.448597787145687) < 1e-9);
+    assert_true(fabs(r.ci_low - -0.17060647731652048) < 1e-9 && fabs(r.ci_high - -0.08133967959538177) < 1e-9);
+    assert_true(fabs(r.i2 - 0.59882163109078757) < 1e-12);
+    assert_true(fabs(r.p_value - 3.1697491696174464e-08) / 3.1697491696174464e-08 < 1e-6);
+    unsigned long long x = 99;
+    for (int effect = 0; effect <= 1; effect++) {
+        double ys[2][20], ss[20];
+        for (int grp = 0; grp < 2; grp++)
+            for (int i = 0; i < 20; i++) {
+                ss[i] = 0.03 + 0.002 * i;
+                double mu = -0.15 + (grp == 1 && effect ? -0.1 : 0);
+                ys[grp][i] = mu + 0.05 * lcg_gauss(&x) + ss[i] * lcg_gauss(&x);
+            }
+        assert_int_equal(emg_random_effects_dl(&g[0], ys[0], ss, 20, 0.95, &err), 0);
+        assert_int_equal(emg_random_effects_dl(&g[1], ys[1], ss, 20, 0.95, &err), 0);
+        emg_random_effects_contrast(&c, &g[0], &g[1], 0.95);
+        double truth = effect ? -0.1 : 0;
+        assert_true(c.ci_low < truth && truth < c.ci_high);
+        assert_true(g[0].ci_low < -0.15 && -0.15 < g[0].ci_high);
+        assert_true(g[0].tau2 > 0);
+        if (effect)
+            assert_true(c.ci_high < 0);
+    }
+    assert_int_equal(emg_random_effects_dl(&r, y, se, 1, 0.95, &err), EMG_ERR_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,7 +398,7 @@ int main(void)
         cmocka_unit_test(too_few_points),  cmocka_unit_test(jasa_quadrants),
         cmocka_unit_test(contractions),    cmocka_unit_test(segments_from_tsv),
         cmocka_unit_test(undefined_slope_all_nan), cmocka_unit_test(segments_of_one_recording),
-        cmocka_unit_test(effective_sample_size), cmocka_unit_test(change_over_span),
+        cmocka_unit_test(effective_sample_size), cmocka_unit_test(change_over_span), cmocka_unit_test(exponential_decay), cmocka_unit_test(random_effects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,67 @@
+/* fatigue_cohort.c: per-recording fatigue slopes combined over a cohort by a
+ * random-effects model.
+ *
+ * Each recording i gives a slope y_i with its standard error s_i (the n_eff
+ * corrected one of emg_trend_fit).  Subjects differ in how fast they fatigue,
+ * so y_i = mu + u_i + e_i with u_i ~ N(0, tau^2) between subjects and
+ * e_i ~ N(0, s_i^2) within a recording.  tau^2 by the method of moments of
+ * DerSimonian & Laird (1986, Control Clin Trials 7:177-188, eq. 8):
+ *     w_i = 1/s_i^2, Q = sum w_i (y_i - y_fe)^2,
+ *     tau^2 = max(0, (Q - (k-1)) / (sum w - sum w^2 / sum w)),
+ * then mu = sum w*_i y_i / sum w*_i with w*_i = 1/(s_i^2 + tau^2), se(mu) =
+ * 1/sqrt(sum w*), normal interval and two-sided p-value (as
+ * statsmodels.stats.meta_analysis.combine_effects, method_re="dl"); I^2 =
+ * max(0, (Q - (k-1)) / Q) (Higgins & Thompson 2002, Stat Med 21:1539). */
+#include "emgkit/fatigue.h"
+
+#include <math.h>
+
+int emg_random_effects_dl(emg_random_effects *o, const double *y, const double *se, size_t k,
+                          double confidence, emg_error *err)
+{
+    *o = (emg_random_effects){k, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    if (!(confidence > 0 && confidence < 1))
+        return emg_error_set(err, EMG_ERR_ARG, "confidence must be in (0,1)");
+    if (k < 2)
+        return emg_error_set(err, EMG_ERR_ARG, "a random-effects model needs 2 recordings (got %zu)", k);
+    double sw = 0, sw2 = 0, swy = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!(se[i] > 0) || !isfinite(y[i]))
+            return emg_error_set(err, EMG_ERR_ARG, "recording %zu: slope %g with standard error %g",
+                                 i + 1, y[i], se[i]);
+        double w = 1 / (se[i] * se[i]);
+        sw += w, sw2 += w * w, swy += w * y[i];
+    }
+    double fe = swy / sw, q = 0;
+    for (size_t i = 0; i < k; i++)
+        q += (y[i] - fe) * (y[i] - fe) / (se[i] * se[i]);
+    double df = (double)k - 1;
+    o->q = q;
+    o->tau2 = fmax(0, (q - df) / (sw - sw2 / sw));
+    o->i2 = q > 0 ? fmax(0, (q - df) / q) : 0;
+    double sr = 0, sry = 0;
+    for (size_t i = 0; i < k; i++) {
+        double w = 1 / (se[i] * se[i] + o->tau2);
+        sr += w, sry += w * y[i];
+    }
+    o->estimate = sry / sr;
+    o->se = 1 / sqrt(sr);
+    double z = emg_normal_quantile(0.5 + confidence / 2);
+    o->ci_low = o->estimate - z * o->se;
+    o->ci_high = o->estimate + z * o->se;
+    o->p_value = erfc(fabs(o->estimate / o->se) / M_SQRT2);
+    return 0;
+}
+
+void emg_random_effects_contrast(emg_random_effects *o, const emg_random_effects *a,
+                                 const emg_random_effects *b, double confidence)
+{
+    /* b - a for independent groups (each with its own tau^2): normal test. */
+    *o = (emg_random_effects){a->k + b->k, b->estimate - a->estimate, NAN, NAN, NAN, NAN, NAN,
+                              NAN, NAN};
+    o->se = sqrt(a->se * a->se + b->se * b->se);
+    double z = emg_normal_quantile(0.5 + confidence / 2);
+    o->ci_low = o->estimate - z * o->se;
+    o->ci_high = o->estimate + z * o->se;
+    o->p_value = o->se > 0 ? erfc(fabs(o->estimate / o->se) / M_SQRT2) : NAN;
+}
