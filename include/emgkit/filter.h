@@ -282,10 +282,23 @@ int emg_chain_add_default(emg_chain *c, double mains, emg_phase phase, emg_error
 int emg_chain_push(emg_chain *c, const double *x, size_t n, emg_error *err);
 /* The channel has ended: all remaining output becomes available. */
 int emg_chain_finish(emg_chain *c, emg_error *err);
+/* The same for k chains at once, one signal each (x[i] to c[i], n samples
+ * each): where four consecutive chains have the same zero-phase stage, fed
+ * alike, it runs in the lanes of one vector register (as
+ * emg_filtfilt_push_group), with the same output bits as one by one. */
+int emg_chain_push_group(emg_chain *const *c, size_t k, const double *const *x, size_t n,
+                         emg_error *err);
+int emg_chain_finish_group(emg_chain *const *c, size_t k, emg_error *err);
 size_t emg_chain_available(const emg_chain *c);
 /* Copy up to max output samples into y; returns how many.  Over the whole
  * signal the chain outputs exactly as many samples as it was given. */
 size_t emg_chain_pull(emg_chain *c, double *y, size_t max);
+/* Output samples where they lie, without a copy: *n of them (possibly fewer
+ * than emg_chain_available; the rest follow once these are consumed),
+ * borrowed until the next push, finish, consume or reset; then drop the first
+ * n.  Together, emg_chain_pull without the copy. */
+const double *emg_chain_peek(const emg_chain *c, size_t *n);
+void emg_chain_consume(emg_chain *c, size_t n);
 /* Whole array in place: reset, push, finish, pull. */
 int emg_chain_apply(emg_chain *c, double *x, size_t n, emg_error *err);
 void emg_chain_reset(emg_chain *c);

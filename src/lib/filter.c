@@ -510,9 +510,14 @@ static double *fifo_reserve(fifo *q, size_t extra)
         q->start = 0;
     }
     if (q->end + extra > q->cap || !q->v) {
-        size_t cap = q->cap ? q->cap : 1024;
-        while (cap < q->end + extra)
-            cap *= 2;
+        /* Half as much again, not twice: the forward queue is sized once for
+         * its steady state (start_forward), and every byte it spans is
+         * touched, so rounding it up would cost memory and page faults. */
+        size_t cap = q->cap + q->cap / 2;
+        if (cap < q->end + extra)
+            cap = q->end + extra;
+        if (cap < 1024)
+            cap = 1024;
         double *v = realloc(q->v, cap * sizeof(double));
         if (!v)
             return NULL;
@@ -681,6 +686,12 @@ static int start_forward(emg_filtfilt *f, emg_error *err)
 {
     size_t p = f->padlen;
     const double *x = f->head.v + f->head.start;
+    /* The queue's steady state: a segment and its look-ahead waiting for the
+     * backward pass, plus an input block (as the readers' blocks: a few
+     * thousand samples).  Sized in one step, no larger allocations are
+     * touched on the way (and left behind by realloc) for a bigger one. */
+    if (!fifo_reserve(&f->fwd, f->segment + f->overlap + 4096))
+        return emg_error_set(err, EMG_ERR_NOMEM, "zero-phase filter: out of memory");
     odd_head(x, p, f->scratch);
     scaled_state(f->zf, f->zi, 2 * f->sos.n_sections, p ? f->scratch[0] : x[0]);
     cascade_forward(&f->sos, f->zf, f->scratch, p);

@@ -356,18 +356,6 @@ static int notch_decide(emg_chain *c, stage *s, buf *out, emg_error *err)
     return rc;
 }
 
-static int pull_zero(stage *s, buf *out, emg_error *err)
-{
-    size_t n = emg_filtfilt_available(s->zero);
-    if (!n)
-        return 0;
-    double *w = buf_grow(out, n, err);
-    if (!w)
-        return EMG_ERR_NOMEM;
-    out->end += emg_filtfilt_pull(s->zero, w, n);
-    return 0;
-}
-
 static int stage_push(emg_chain *c, stage *s, const double *x, size_t n, buf *out,
                       emg_error *err)
 {
@@ -387,15 +375,10 @@ static int stage_push(emg_chain *c, stage *s, const double *x, size_t n, buf *ou
     case STAGE_DETREND:
         return buf_append(&s->hold, x, n, err);
     case STAGE_ZERO:
-        if ((rc = emg_filtfilt_push(s->zero, x, n, err)) < 0)
-            return rc;
-        return pull_zero(s, out, err);
+        return emg_filtfilt_push(s->zero, x, n, err); /* output stays there (stage_output) */
     case STAGE_NOTCH_AUTO:
-        if (s->zero) {
-            if ((rc = emg_filtfilt_push(s->zero, x, n, err)) < 0)
-                return rc;
-            return pull_zero(s, out, err);
-        }
+        if (s->zero)
+            return emg_filtfilt_push(s->zero, x, n, err);
         break; /* causal or pass-through: below */
     default:
         break;
@@ -443,9 +426,7 @@ static int stage_finish(emg_chain *c, stage *s, buf *out, emg_error *err)
             return 0;
         /* fall through */
     case STAGE_ZERO:
-        if ((rc = emg_filtfilt_finish(s->zero, err)) < 0)
-            return rc;
-        return pull_zero(s, out, err);
+        return emg_filtfilt_finish(s->zero, err);
     case STAGE_DC:
     case STAGE_DETREND: {
         size_t n = buf_count(&s->hold);
@@ -473,59 +454,185 @@ static int stage_finish(emg_chain *c, stage *s, buf *out, emg_error *err)
     }
 }
 
-int emg_chain_push(emg_chain *c, const double *x, size_t n, emg_error *err)
+/* Where stage s's output lies: a zero-phase stage keeps it in its filter,
+ * lent from there to the next stage (which copies it into its own filter)
+ * or to the caller, so that no sample is copied between stages; the other
+ * stages write it to buffer b. */
+static const double *stage_output(const stage *s, const buf *b, size_t *n)
 {
-    const double *in = x;
-    size_t n_in = n;
-    for (size_t i = 0; i < c->n_stages; i++) {
-        buf *out = i + 1 == c->n_stages ? &c->out : &c->tmp[i % 2];
-        if (out != &c->out)
-            buf_clear(out);
-        int rc = stage_push(c, &c->stages[i], in, n_in, out, err);
-        if (rc < 0)
-            return rc;
-        if (out == &c->out)
-            return 0;
-        in = out->v + out->start;
-        n_in = buf_count(out);
-    }
-    /* No stages: pass through. */
-    return c->n_stages ? 0 : buf_append(&c->out, x, n, err);
+    if (s->zero)
+        return emg_filtfilt_peek(s->zero, n);
+    *n = buf_count(b);
+    return b->v ? b->v + b->start : NULL;
 }
 
-int emg_chain_finish(emg_chain *c, emg_error *err)
+/* The next stage has taken what stage s lent it. */
+static void stage_release(stage *s)
 {
-    const double *in = NULL;
-    size_t n_in = 0;
-    for (size_t i = 0; i < c->n_stages; i++) {
-        buf *out = i + 1 == c->n_stages ? &c->out : &c->tmp[i % 2];
-        if (out != &c->out)
+    if (s->zero)
+        emg_filtfilt_consume(s->zero, emg_filtfilt_available(s->zero));
+}
+
+static buf *stage_buf(emg_chain *c, size_t i)
+{
+    return i + 1 == c->n_stages ? &c->out : &c->tmp[i % 2];
+}
+
+/* Stage i of k chains runs in the vector lanes when it is a zero-phase
+ * filter in every chain and all are fed alike (emg_filtfilt_push_group then
+ * checks that they share one cascade and state shape). */
+static int lane_filters(emg_chain *const *c, size_t k, size_t i, const size_t *n,
+                        emg_filtfilt **f)
+{
+    if (k < 2 || k > 4)
+        return 0;
+    for (size_t j = 0; j < k; j++) {
+        const stage *s = &c[j]->stages[i];
+        if (!s->zero || n[j] != n[0] || (s->kind == STAGE_NOTCH_AUTO && !s->decided))
+            return 0;
+        f[j] = s->zero;
+    }
+    return 1;
+}
+
+/* Push in[j][0..n[j]) into stage i of chain j, then finish it if asked. */
+static int step_stage(emg_chain *const *c, size_t k, size_t i, const double *const *in,
+                      const size_t *n, int finish, emg_error *err)
+{
+    emg_filtfilt *f[4];
+    int rc = 0;
+    if (lane_filters(c, k, i, n, f)) {
+        if (n[0] && (rc = emg_filtfilt_push_group(f, k, in, n[0], err)) < 0)
+            return rc;
+        return finish ? emg_filtfilt_finish_group(f, k, err) : 0;
+    }
+    for (size_t j = 0; j < k && rc == 0; j++) {
+        stage *s = &c[j]->stages[i];
+        buf *out = stage_buf(c[j], i);
+        if (out != &c[j]->out)
             buf_clear(out);
-        stage *s = &c->stages[i];
-        int rc = stage_push(c, s, in, n_in, out, err);
-        if (rc == 0)
-            rc = stage_finish(c, s, out, err);
+        rc = stage_push(c[j], s, in[j], n[j], out, err);
+        if (rc == 0 && finish)
+            rc = stage_finish(c[j], s, out, err);
+    }
+    return rc;
+}
+
+/* Run k chains with the same number of stages (k <= 4) through their
+ * stages, stage by stage, each fed in[j][0..n[j]) (then finished). */
+static int run_chains(emg_chain *const *c, size_t k, const double **in, size_t *n, int finish,
+                      emg_error *err)
+{
+    size_t ns = c[0]->n_stages;
+    if (ns == 0) {
+        int rc = 0;
+        for (size_t j = 0; j < k && rc == 0; j++)
+            rc = buf_append(&c[j]->out, in[j], n[j], err); /* no stages: pass through */
+        return rc;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        int rc = step_stage(c, k, i, in, n, finish, err);
+        for (size_t j = 0; j < k && i > 0; j++)
+            stage_release(&c[j]->stages[i - 1]);
         if (rc < 0)
             return rc;
-        in = out->v + out->start;
-        n_in = buf_count(out);
+        for (size_t j = 0; j < k && i + 1 < ns; j++)
+            in[j] = stage_output(&c[j]->stages[i], &c[j]->tmp[i % 2], &n[j]);
     }
     return 0;
 }
 
-size_t emg_chain_available(const emg_chain *c) { return buf_count(&c->out); }
+/* Groups of up to four chains alike in length, each run on its own
+ * otherwise. */
+static int run_group(emg_chain *const *c, size_t k, const double *const *x, size_t n, int finish,
+                     emg_error *err)
+{
+    const double *in[4];
+    size_t count[4];
+    int rc = 0;
+    for (size_t g = 0; g < k && rc == 0; g += 4) {
+        size_t m = k - g < 4 ? k - g : 4, same = 1;
+        for (size_t j = 0; j < m; j++) {
+            in[j] = x ? x[g + j] : NULL;
+            count[j] = x ? n : 0;
+            same &= c[g + j]->n_stages == c[g]->n_stages;
+        }
+        if (same)
+            rc = run_chains(c + g, m, in, count, finish, err);
+        for (size_t j = 0; j < m && !same && rc == 0; j++)
+            rc = run_chains(c + g + j, 1, in + j, count + j, finish, err);
+    }
+    return rc;
+}
+
+int emg_chain_push(emg_chain *c, const double *x, size_t n, emg_error *err)
+{
+    return run_group(&c, 1, &x, n, 0, err);
+}
+
+int emg_chain_finish(emg_chain *c, emg_error *err)
+{
+    return run_group(&c, 1, NULL, 0, 1, err);
+}
+
+int emg_chain_push_group(emg_chain *const *c, size_t k, const double *const *x, size_t n,
+                         emg_error *err)
+{
+    return run_group(c, k, x, n, 0, err);
+}
+
+int emg_chain_finish_group(emg_chain *const *c, size_t k, emg_error *err)
+{
+    return run_group(c, k, NULL, 0, 1, err);
+}
+
+/* The last stage's filter, where a zero-phase last stage keeps the output. */
+static emg_filtfilt *last_filter(const emg_chain *c)
+{
+    return c->n_stages ? c->stages[c->n_stages - 1].zero : NULL;
+}
+
+size_t emg_chain_available(const emg_chain *c)
+{
+    const emg_filtfilt *f = last_filter(c);
+    return buf_count(&c->out) + (f ? emg_filtfilt_available(f) : 0);
+}
+
+const double *emg_chain_peek(const emg_chain *c, size_t *n)
+{
+    const emg_filtfilt *f = last_filter(c);
+    if (buf_count(&c->out) || !f) {
+        *n = buf_count(&c->out);
+        return c->out.v ? c->out.v + c->out.start : NULL;
+    }
+    return emg_filtfilt_peek(f, n);
+}
+
+void emg_chain_consume(emg_chain *c, size_t n)
+{
+    size_t from_buf = buf_count(&c->out) < n ? buf_count(&c->out) : n;
+    c->out.start += from_buf;
+    if (c->out.start == c->out.end)
+        buf_clear(&c->out);
+    emg_filtfilt *f = last_filter(c);
+    if (f && n > from_buf)
+        emg_filtfilt_consume(f, n - from_buf);
+}
 
 size_t emg_chain_pull(emg_chain *c, double *y, size_t max)
 {
-    size_t n = buf_count(&c->out);
-    if (n > max)
-        n = max;
-    if (n)
-        memcpy(y, c->out.v + c->out.start, n * sizeof(double));
-    c->out.start += n;
-    if (c->out.start == c->out.end)
-        buf_clear(&c->out);
-    return n;
+    size_t got = 0;
+    while (got < max) {
+        size_t n;
+        const double *p = emg_chain_peek(c, &n);
+        if (!n)
+            break;
+        n = n < max - got ? n : max - got;
+        memcpy(y + got, p, n * sizeof(double));
+        emg_chain_consume(c, n);
+        got += n;
+    }
+    return got;
 }
 
 void emg_chain_reset(emg_chain *c)

@@ -7,12 +7,15 @@
  * the total sample count per channel, so a truncated stream is detected.
  * Like SoX's self-describing pipe format, it lets a tool start writing
  * before it has read all of its input. */
+#define _GNU_SOURCE 1 /* F_SETPIPE_SZ */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "io_internal.h"
 
 #define PIPE_MAGIC "EMGPIPE1\n"
@@ -167,6 +170,22 @@ static int pipe_write_annotation(pipe_writer *pw, const emg_annotation *a)
            fwrite(fixed, 1, 20, pw->f) == 20 && fwrite(a->text, 1, text_len, pw->f) == text_len;
 }
 
+/* A pipe between two tools holds 64 KB by default, so the producer stops and
+ * wakes the consumer every 64 KB (for a 16-channel recording, every 256
+ * samples per channel).  A 1 MB pipe lets both run in longer stretches.  Only
+ * an attempt: F_SETPIPE_SZ is Linux's, and a limit (pipe-max-size) may refuse. */
+static void widen_pipe(FILE *f)
+{
+#ifdef F_SETPIPE_SZ
+    struct stat st;
+    int fd = fileno(f);
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+        (void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+#else
+    (void)f;
+#endif
+}
+
 static int pipe_writer_open(void **state, struct emg_writer *w, const char *tmp_path,
                             const char *final_path, emg_format format, const emg_header *hdr,
                             const emg_write_options *opts, emg_error *err)
@@ -181,6 +200,7 @@ static int pipe_writer_open(void **state, struct emg_writer *w, const char *tmp_
         return EMG_ERR_NOMEM;
     if (!strcmp(tmp_path, "-")) {
         pw->f = stdout;
+        widen_pipe(stdout);
     } else {
         pw->f = fopen(tmp_path, "wb");
         if (!pw->f)

@@ -264,11 +264,13 @@ static void output_header(emg_header *out, const emg_header *in, const settings 
 
 typedef struct output {
     emg_writer *w;
-    emg_block block;
+    emg_block block;     /* owned buffers: output that cannot be lent (see emit_piece) */
+    emg_block view;      /* what is written: samples lent by the chains where they lie */
     emg_block pending;   /* annotations waiting for the next written block */
     const emg_header *h;
     int single_rate;
     int64_t *emitted;    /* samples written per channel */
+    unsigned char *copied; /* per channel: emit_piece copied instead of lending */
     emg_chain **chains;
 } output;
 
@@ -289,15 +291,13 @@ static void keep_annotations(output *o, const emg_block *b)
     }
 }
 
-/* Write what every channel has ready, keeping channels aligned in time:
- * after this call channel i has written round(T * fs_i) samples, T the
- * earliest time all channels have reached.  At the end, everything. */
-static void emit_ready(output *o, int at_end)
+/* Samples each channel should write now, keeping channels aligned in time:
+ * afterwards channel i has written round(T * fs_i) samples, T the earliest
+ * time all channels have reached.  At the end, everything.  Returns the
+ * largest count. */
+static size_t ready_counts(const output *o, int at_end, size_t *want)
 {
-    size_t nc = o->h->n_channels;
-    emg_error err;
-    size_t want[nc ? nc : 1];
-    size_t most = 0;
+    size_t nc = o->h->n_channels, most = 0;
     if (at_end || o->single_rate) {
         size_t common = (size_t)-1;
         for (size_t i = 0; i < nc; i++) {
@@ -320,28 +320,64 @@ static void emit_ready(output *o, int at_end)
     }
     for (size_t i = 0; i < nc; i++)
         most = want[i] > most ? want[i] : most;
-    if (most == 0 && !(at_end && o->pending.n_annotations))
-        return;
-    if (emg_block_reserve(&o->block, nc, most, &err) < 0)
-        fail_output(o, &err);
-    emg_block_clear(&o->block);
-    for (size_t i = 0; i < nc; i++) {
-        o->block.count[i] = emg_chain_pull(o->chains[i], o->block.data[i], want[i]);
-        o->emitted[i] += (int64_t)o->block.count[i];
-    }
-    for (size_t i = 0; i < o->pending.n_annotations; i++) {
-        const emg_annotation *a = &o->pending.annotations[i];
-        if (emg_block_add_annotation(&o->block, a->onset, a->duration, a->channel, a->text,
-                                     &err) < 0)
-            fail_output(o, &err);
-    }
-    emg_block_clear(&o->pending);
-    if (emg_writer_write(o->w, &o->block, &err) < 0)
-        fail_output(o, &err);
+    return most;
 }
 
-/* Channels are independent: with -j N, thread t runs channels t, t + N, ...
- * of each block (or the end of the input, when finishing). */
+/* Write take[i] samples of every channel as one block.  Each channel's
+ * samples are lent by its chain where they lie; only where the chain holds
+ * them in two places are they copied (into o->block). */
+static void emit_piece(output *o, const size_t *take, int with_annotations)
+{
+    size_t nc = o->h->n_channels;
+    emg_error err;
+    for (size_t i = 0; i < nc; i++) {
+        size_t lent;
+        const double *p = emg_chain_peek(o->chains[i], &lent);
+        o->copied[i] = lent < take[i];
+        if (o->copied[i]) {
+            if (emg_block_reserve_channel(&o->block, i, take[i], &err) < 0)
+                fail_output(o, &err);
+            emg_chain_pull(o->chains[i], o->block.data[i], take[i]);
+            p = o->block.data[i];
+        }
+        o->view.data[i] = (double *)p; /* the writer only reads it */
+        o->view.count[i] = take[i];
+        o->emitted[i] += (int64_t)take[i];
+    }
+    o->view.n_annotations = with_annotations ? o->pending.n_annotations : 0;
+    o->view.annotations = with_annotations ? o->pending.annotations : NULL;
+    if (emg_writer_write(o->w, &o->view, &err) < 0)
+        fail_output(o, &err);
+    for (size_t i = 0; i < nc; i++)
+        if (!o->copied[i])
+            emg_chain_consume(o->chains[i], take[i]);
+}
+
+/* Write what every channel has ready (at the end, everything), in blocks of
+ * at most PIECE samples per channel, so that neither this tool nor a reader
+ * of its output holds a whole backward segment (about 10^5 samples per
+ * channel) at once.  Each block takes the same share of every channel's
+ * samples, so the channels stay aligned in time. */
+static void emit_ready(output *o, int at_end)
+{
+    enum { PIECE = 8192 };
+    size_t nc = o->h->n_channels;
+    size_t want[nc ? nc : 1], take[nc ? nc : 1];
+    size_t most = ready_counts(o, at_end, want);
+    if (most == 0 && !(at_end && o->pending.n_annotations))
+        return;
+    size_t pieces = most ? (most + PIECE - 1) / PIECE : 1;
+    for (size_t k = 0; k < pieces; k++) {
+        for (size_t i = 0; i < nc; i++)
+            take[i] = want[i] * (k + 1) / pieces - want[i] * k / pieces;
+        emit_piece(o, take, k == 0);
+    }
+    emg_block_clear(&o->pending);
+}
+
+/* Channels are independent: with -j N, thread t runs groups t, t + N, ... of
+ * four consecutive channels of each block (or the end of the input, when
+ * finishing); a group fed alike runs in vector lanes (emg_chain_push_group). */
 typedef struct channel_work {
     emg_chain **chains;
     const emg_block *block;   /* NULL: finish */
@@ -350,22 +386,42 @@ typedef struct channel_work {
     emg_error err;
 } channel_work;
 
+enum { GROUP = 4 };
+
+static int run_group(channel_work *w, size_t c, size_t k)
+{
+    const emg_block *b = w->block;
+    if (!b)
+        return emg_chain_finish_group(w->chains + c, k, &w->err);
+    int alike = 1;
+    for (size_t j = 1; j < k; j++)
+        alike &= b->count[c + j] == b->count[c];
+    if (alike)
+        return emg_chain_push_group(w->chains + c, k, (const double *const *)b->data + c,
+                                    b->count[c], &w->err);
+    int rc = 0;
+    for (size_t j = 0; j < k && rc == 0; j++)
+        rc = emg_chain_push(w->chains[c + j], b->data[c + j], b->count[c + j], &w->err);
+    return rc;
+}
+
 static void *run_channels(void *arg)
 {
     channel_work *w = arg;
     w->rc = 0;
-    for (size_t i = w->first; i < w->n_channels && w->rc == 0; i += w->stride)
-        w->rc = w->block ? emg_chain_push(w->chains[i], w->block->data[i], w->block->count[i], &w->err)
-                         : emg_chain_finish(w->chains[i], &w->err);
+    for (size_t g = w->first; g * GROUP < w->n_channels && w->rc == 0; g += w->stride) {
+        size_t c = g * GROUP, k = w->n_channels - c < GROUP ? w->n_channels - c : GROUP;
+        w->rc = run_group(w, c, k);
+    }
     return NULL;
 }
 
 /* Push a block (or finish, block == NULL) through every channel's chain. */
 static int process_channels(output *o, const emg_block *block, int jobs, emg_error *err)
 {
-    size_t nc = o->h->n_channels;
+    size_t groups = (o->h->n_channels + GROUP - 1) / GROUP;
     enum { MAX_THREADS = 64 }; /* -j goes to 256 (shared option); more is no faster */
-    size_t n_threads = (size_t)jobs < nc ? (size_t)jobs : nc;
+    size_t n_threads = (size_t)jobs < groups ? (size_t)jobs : groups;
     if (n_threads > MAX_THREADS)
         n_threads = MAX_THREADS;
     if (n_threads < 1)
@@ -374,7 +430,8 @@ static int process_channels(output *o, const emg_block *block, int jobs, emg_err
     pthread_t threads[MAX_THREADS];
     int started[MAX_THREADS] = {0};
     for (size_t t = 0; t < n_threads; t++) {
-        work[t] = (channel_work){o->chains, block, t, n_threads, nc, 0, {EMG_OK, ""}};
+        work[t] = (channel_work){o->chains, block, t, n_threads, o->h->n_channels, 0,
+                                 {EMG_OK, ""}};
         if (t > 0)
             started[t] = pthread_create(&threads[t], NULL, run_channels, &work[t]) == 0;
         if (t > 0 && !started[t])
@@ -393,6 +450,40 @@ static int process_channels(output *o, const emg_block *block, int jobs, emg_err
     return rc;
 }
 
+static void output_init(output *o, const emg_header *h, emg_chain **chains)
+{
+    emg_error err;
+    size_t nc = h->n_channels ? h->n_channels : 1;
+    memset(o, 0, sizeof *o);
+    emg_block_init(&o->block);
+    emg_block_init(&o->view);
+    emg_block_init(&o->pending);
+    o->h = h;
+    o->single_rate = emg_header_single_rate(h);
+    o->chains = chains;
+    o->emitted = calloc(nc, sizeof *o->emitted);
+    o->copied = calloc(nc, 1);
+    /* The view's arrays only: its samples belong to the chains. */
+    o->view.n_channels = h->n_channels;
+    o->view.count = calloc(nc, sizeof *o->view.count);
+    o->view.data = calloc(nc, sizeof *o->view.data);
+    if (!o->emitted || !o->copied || !o->view.count || !o->view.data)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    if (h->n_channels && emg_block_reserve(&o->block, h->n_channels, 0, &err) < 0)
+        cli_fail(&err);
+}
+
+static void output_free(output *o)
+{
+    free(o->chains);
+    free(o->emitted);
+    free(o->copied);
+    free(o->view.count);
+    free(o->view.data);
+    emg_block_free(&o->block);
+    emg_block_free(&o->pending);
+}
+
 static void filter(emg_reader *r, const char *in_path, const char *out_path, emg_format format,
                    const settings *s)
 {
@@ -401,15 +492,7 @@ static void filter(emg_reader *r, const char *in_path, const char *out_path, emg
     emg_header header;
     output_header(&header, in, s);
     output o;
-    memset(&o, 0, sizeof o);
-    emg_block_init(&o.block);
-    emg_block_init(&o.pending);
-    o.h = &header;
-    o.single_rate = emg_header_single_rate(&header);
-    o.chains = make_chains(in_path, &header, s);
-    o.emitted = calloc(header.n_channels + 1, sizeof *o.emitted);
-    if (!o.emitted)
-        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    output_init(&o, &header, make_chains(in_path, &header, s));
     emg_write_options wopts = EMG_WRITE_OPTIONS_INIT;
     cli_report_write_notes(&wopts, out_path);
     if (emg_writer_open(&o.w, out_path, format, &header, &wopts, &err) < 0)
@@ -443,10 +526,7 @@ static void filter(emg_reader *r, const char *in_path, const char *out_path, emg
                     mains == 50 ? "50 Hz" : mains == 60 ? "60 Hz" : "not detected");
         emg_chain_destroy(o.chains[i]);
     }
-    free(o.chains);
-    free(o.emitted);
-    emg_block_free(&o.block);
-    emg_block_free(&o.pending);
+    output_free(&o);
     emg_header_free(&header);
 }
 

@@ -838,6 +838,91 @@ static void test_chain_streaming_matches_whole(void **state)
     free(x);
 }
 
+/* Build chain c: zero-phase band-pass + fixed 50 Hz notch (+ an auto notch
+ * and an RMS envelope for `extra`), the stages emg-filter builds. */
+static emg_chain *group_test_chain(double fs, int extra)
+{
+    emg_chain *c;
+    assert_int_equal(emg_chain_create(&c, fs, NULL), 0);
+    assert_int_equal(emg_chain_add_butter(c, EMG_BAND_BANDPASS, 4, 20, 450, EMG_PHASE_ZERO, NULL), 0);
+    assert_int_equal(emg_chain_add_notch(c, 50, 30, 1, 0, 10, EMG_PHASE_ZERO, NULL), 0);
+    if (extra) {
+        assert_int_equal(emg_chain_add_notch(c, 0, 30, 0, 0, 10, EMG_PHASE_ZERO, NULL), 0);
+        assert_int_equal(emg_chain_add_envelope(c, EMG_ENVELOPE_RMS, 0.1, EMG_PHASE_ZERO, NULL), 0);
+    }
+    return c;
+}
+
+/* Take every chain's output: odd chains by emg_chain_pull, even ones by
+ * emg_chain_peek / emg_chain_consume. */
+static void drain_chains(emg_chain **c, int k_chains, double **y, size_t *got, size_t n)
+{
+    for (int k = 0; k < k_chains; k++) {
+        size_t m;
+        const double *p;
+        if (k % 2) {
+            got[k] += emg_chain_pull(c[k], y[k] + got[k], n - got[k]);
+            continue;
+        }
+        while ((p = emg_chain_peek(c[k], &m)) && m) {
+            assert_true(got[k] + m <= n);
+            memcpy(y[k] + got[k], p, m * sizeof(double));
+            emg_chain_consume(c[k], m);
+            got[k] += m;
+        }
+    }
+}
+
+/* Chains run side by side (emg_chain_push_group: zero-phase stages in vector
+ * lanes, output lent between stages) give the same bits as one chain at a
+ * time, taken with emg_chain_pull or with peek / consume: six channels (a
+ * group of four and one of two), irregular blocks, 2 min (several backward
+ * segments), with groups alike and groups whose chains differ. */
+static void test_chain_group_matches_single(void **state)
+{
+    (void)state;
+    enum { K = 6 };
+    const double fs = 2000;
+    const size_t n = 240000;
+    for (int mixed = 0; mixed < 2; mixed++) {
+        double *x[K], *single[K], *grouped[K];
+        emg_chain *c[K];
+        for (int k = 0; k < K; k++) {
+            x[k] = noise(n, 40 + (unsigned)k);
+            for (size_t i = 0; i < n; i++)
+                x[k][i] += 0.3 * sin(2 * M_PI * 50 * i / fs + k) + k;
+            int extra = mixed && (k == 1 || k == 4);
+            emg_chain *one = group_test_chain(fs, extra);
+            single[k] = malloc(n * sizeof(double));
+            memcpy(single[k], x[k], n * sizeof(double));
+            assert_int_equal(emg_chain_apply(one, single[k], n, NULL), 0);
+            emg_chain_destroy(one);
+            c[k] = group_test_chain(fs, extra);
+            grouped[k] = malloc(n * sizeof(double));
+        }
+        size_t pos = 0, got[K] = {0}, len = 7;
+        while (pos < n) {
+            size_t take = len < n - pos ? len : n - pos;
+            const double *in[K];
+            for (int k = 0; k < K; k++)
+                in[k] = x[k] + pos;
+            assert_int_equal(emg_chain_push_group(c, K, in, take, NULL), 0);
+            drain_chains(c, K, grouped, got, n);
+            pos += take;
+            len = len * 13 % 30011 + 1;
+        }
+        assert_int_equal(emg_chain_finish_group(c, K, NULL), 0);
+        drain_chains(c, K, grouped, got, n);
+        for (int k = 0; k < K; k++) {
+            assert_int_equal(got[k], n);
+            assert_int_equal(emg_chain_available(c[k]), 0);
+            assert_memory_equal(single[k], grouped[k], n * sizeof(double));
+            emg_chain_destroy(c[k]);
+            free(x[k]), free(single[k]), free(grouped[k]);
+        }
+    }
+}
+
 /* TKEO in a chain is aligned: psi[n] = x[n]^2 - x[n-1] x[n+1]. */
 static void test_chain_tkeo_aligned(void **state)
 {
@@ -1034,6 +1119,7 @@ int main(void)
         cmocka_unit_test(test_default_chain_rule),
         cmocka_unit_test(test_zero_phase_group_matches_single),
         cmocka_unit_test(test_chain_streaming_matches_whole),
+        cmocka_unit_test(test_chain_group_matches_single),
         cmocka_unit_test(test_chain_tkeo_aligned),
         cmocka_unit_test(test_mains_detect_real_recording),
         cmocka_unit_test(test_chain_small_pushes),
