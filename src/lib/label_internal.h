@@ -35,6 +35,7 @@ typedef struct lab_episode {
     double duty;              /* fraction of the episode with the medium envelope active */
     double amp_over_rest;     /* coarse peak / rest median */
     double level_over_rest;   /* coarse median / rest median */
+    double peak_snr;          /* largest burst peak (|y|) / the rest RMS (noise_rms) */
     int elevated;             /* RMS over the episode significantly above the rest RMS */
     double rise_time;         /* s */
     double waxing;            /* CV of 0.5 s means of the coarse envelope (middle 80 %) */

@@ -524,6 +524,7 @@ static void bursts_of(lab_episode *e, const lab_channel *ch, double fs,
     e->burst_duration = e->longest_burst = e->interval_cv = e->interval_rate = NAN;
     e->median_interval = e->single_fraction = e->spikes = NAN;
     e->sustained_share = 0;
+    e->peak_snr = NAN;
     e->max_phases = 0;
     e->multiplets = 0;
     e->n_major = 0;
@@ -543,6 +544,7 @@ static void bursts_of(lab_episode *e, const lab_channel *ch, double fs,
             e->max_phases = b[k].phases;
     }
     e->longest_burst = longest;
+    e->peak_snr = ch->noise_rms > 0 ? maxpeak / ch->noise_rms : NAN;
     e->single_fraction = (double)singles / (double)n;
     e->spikes = (double)spikes / (double)n;
     e->sustained_share = e->duration > 0 ? long_time / e->duration : 0;

@@ -46,10 +46,14 @@ static double clamp01(double v)
     return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
-/* Confidence from a relative margin: 0.5 at the limit, 1 at a margin of 50 %. */
+/* Confidence from a relative margin: 0.5 at the limit, 1 at a margin of 50 %.
+ * A rule that fired met its limits, so a negative margin (evidence that
+ * another test let through, e.g. a regular envelope with irregular burst
+ * intervals) never takes it under the documented floor of 0.5; monotone in
+ * the margin. */
 static double conf_of(double margin)
 {
-    return clamp01(0.5 + margin);
+    return clamp01(0.5 + fmax(0.0, margin));
 }
 
 static int in_range(double v, double lo, double hi)
@@ -116,11 +120,11 @@ static void explain_measures(lab_text *x, const facts *f)
                  "%.2f single-unit, %.2f of the time in long bursts), "
                  "interval rate %.2f Hz CV %.2f, autocorr rate %.2f Hz (r %.2f), "
                  "single-unit fraction %.2f, spikes/burst %.1f, multiplets %d, duty %.2f, "
-                 "amp/rest %.1f, level/rest %.1f, rise %.2f s, waxing %.2f, MDF %.1f Hz, context %s\n",
+                 "amp/rest %.1f, peak/noise %.1f, level/rest %.1f, rise %.2f s, waxing %.2f, MDF %.1f Hz, context %s\n",
               e->duration, e->n_bursts, e->n_major, 1e3 * e->burst_duration,
               1e3 * e->longest_burst, e->major_single_fraction, e->sustained_share,
               e->interval_rate, e->interval_cv, e->burst_rate, e->rhythm, e->single_fraction,
-              e->spikes, e->multiplets, e->duty, e->amp_over_rest, e->level_over_rest,
+              e->spikes, e->multiplets, e->duty, e->amp_over_rest, e->peak_snr, e->level_over_rest,
               e->rise_time, e->waxing, e->mdf, emg_context_name(f->ctx));
     if (f->has_partner)
         lab_printf(x, "  partner channel %d: active %.2f of the time, level %.1f x rest "
@@ -172,6 +176,15 @@ static int rule_isolated(lab_decision *d, const facts *f, const emg_label_option
     int isolated = e->n_bursts > 0 && e->single_fraction >= o->single_min &&
                    potential_rate <= o->sparse_rate && e->longest_burst <= 2 * o->transient_max &&
                    e->amp_over_rest >= o->min_amp;
+    /* A fasciculation potential stands clearly above the noise: on real rest,
+     * noise spikes (1/f, mains residue, the steps of data sampled at 200 Hz
+     * and held) reach ~5.6 x the rest RMS and pass every shape test. */
+    if (isolated && !(e->peak_snr >= o->fasc_snr)) {
+        lab_printf(x, "  rule 2a fasciculation: no (largest potential %.1f x rest RMS < %.1f: "
+                     "noise): no label\n", e->peak_snr, o->fasc_snr);
+        decided(d, LAB_NONE, "2a-below-noise", 0.5);
+        return 1;
+    }
     if (!isolated) {
         lab_printf(x, "  rule 2a fasciculation: no (single-unit fraction %.2f, %.1f potentials/s, "
                      "longest burst %.1f ms)\n",
@@ -262,6 +275,11 @@ static int rule_ataxic(lab_decision *d, const facts *f, const emg_label_options 
     if (!ataxic_like) {
         lab_printf(x, "  rule 3b ataxic: no (rate %.2f Hz, regular %d, bursts %.0f ms)\n", rate,
                   regular, 1e3 * e->burst_duration);
+    } else if (f->ctx != EMG_CONTEXT_NONE && f->ctx != EMG_CONTEXT_MOVEMENT) {
+        /* Ataxic alternation happens during movement (Hallett et al. 1975):
+         * a known context that is not movement rules it out, pair or not. */
+        lab_printf(x, "  rule 3b ataxic: no (context %s is not movement)\n",
+                  emg_context_name(f->ctx));
     } else if (!f->has_partner) {
         lab_printf(x, "  rule 3b ataxic: undecided: needs an antagonist (--pair)\n");
         d->missing |= EMG_LABEL_MISSING_PAIR;
@@ -304,6 +322,43 @@ static void myoclonic(lab_decision *d, const lab_episode *e, const char *rule, d
     lab_myoclonic_origin(d->note, sizeof d->note, e->burst_duration, o);
 }
 
+/* During a task, a contraction that only an antagonist could tell from a
+ * dystonic or ataxic pattern is the task's own contraction: one channel's
+ * envelope modulated at 2-7 Hz is also what voluntary movement produces
+ * (repetitive movement cadence, motor units recruited at 6-8/s firing
+ * rates), and dystonic co-contraction or ataxic alternation are relations
+ * between two muscles (Farmer et al. 1998; Hallett et al. 1975).  Labelled
+ * voluntary, with the missing pair reported. */
+static void movement_unpaired(lab_decision *d, const char *which, lab_text *x)
+{
+    lab_printf(x, "  movement context, no antagonist: voluntary (%s would need --pair)\n",
+              which);
+    decided(d, LAB_VOLUNTARY, "4e-movement-unpaired", 0.5);
+    snprintf(d->note, sizeof d->note, "%s needs --pair", which);
+}
+
+/* Tremor EMG is grouped discharges: many units firing together in each
+ * tremor beat, so that the envelope is deeply modulated at the tremor rate
+ * (Elble & Deuschl 2011; McAuley & Marsden 2000 on physiological tremor).
+ * One motor unit firing regularly at 8-12/s during a gentle contraction
+ * (a needle recording's single-unit train) modulates the envelope at its
+ * firing rate too, but its bursts are single potentials. */
+static int grouped(const lab_episode *e, const emg_label_options *o)
+{
+    return !(e->single_fraction >= o->tremor_single_max) && e->spikes >= o->tremor_spikes;
+}
+
+/* Deep modulation: the tremor beats stand out as major bursts (peak at least
+ * a quarter of the largest) a good share of the cycles.  A voluntary
+ * contraction's envelope also has an autocorrelation peak at its units'
+ * firing rate (8-20/s; McAuley & Marsden 2000), but shallow: its major
+ * bursts are the few peaks of the movement, not one per cycle. */
+static int deep(const lab_episode *e, const emg_label_options *o)
+{
+    double cycles = e->burst_rate * e->duration;
+    return cycles > 0 && (double)e->n_major >= o->tremor_beat_share * cycles;
+}
+
 /* Rule 3: brief bursts.  1 when decided; 0 when the bursts are too small
  * for jerks and the episode is long enough to be judged as sustained
  * low-level activity (rule 4). */
@@ -343,12 +398,16 @@ static int rule_brief(lab_decision *d, const facts *f, const emg_label_options *
         return 1;
     }
     lab_printf(x, "  rule 3c dystonic: no (together %d, duty %.2f)\n", f->together, e->duty);
-    if (f->regular &&
+    if (f->regular && grouped(e, o) &&
         (in_range(f->rate, o->tremor_low, o->tremor_high) ||
          in_range(f->rate, o->orthostatic_low, o->orthostatic_high))) {
         lab_printf(x, "  rule 3d tremor: match (%.2f Hz regular): not a spasm\n", f->rate);
-        decided(d, LAB_TREMOR, "3d-tremor",
-                conf_of(0.5 * (o->clonic_cv - e->interval_cv) / o->clonic_cv));
+        /* The margin of the regularity test that passed: burst intervals or
+         * the envelope autocorrelation. */
+        double cv_margin = f->iv_regular ? 0.5 * (o->clonic_cv - e->interval_cv) / o->clonic_cv
+                                         : 0;
+        double ac_margin = f->ac_regular ? (e->rhythm - o->rhythm_r) / o->rhythm_r : 0;
+        decided(d, LAB_TREMOR, "3d-tremor", conf_of(fmax(cv_margin, ac_margin)));
         return 1;
     }
     lab_printf(x, "  rule 3d tremor: no\n");
@@ -356,6 +415,8 @@ static int rule_brief(lab_decision *d, const facts *f, const emg_label_options *
         lab_printf(x, "  rule 3e myoclonic: not applied (a rhythm that another input would "
                      "decide)\n");
         d->rule = "3-needs-input";
+        if (f->ctx == EMG_CONTEXT_MOVEMENT && !f->has_partner)
+            movement_unpaired(d, "ataxic", x);
         return 1;
     }
     /* During a task, bursts that are regular, longer than a jerk, or that
@@ -384,6 +445,18 @@ static int rule_brief(lab_decision *d, const facts *f, const emg_label_options *
     return 1;
 }
 
+/* Sustained activity is both raised and lasting: real rest noise is
+ * non-stationary (1/f drift, mains residue, ECG spikes in trunk muscles) and
+ * crosses the rest threshold in brief spikes (duty ~0.01-0.36 on the real
+ * rest stretches of docs/methods/specificity.md) while its median stays near
+ * the rest level.  Either a raised median or an envelope active a good part
+ * of the time is activity (raised resting activity in strain keeps the
+ * envelope active about half the time at ~1.5 x rest). */
+static int is_active(const lab_episode *e, const emg_label_options *o)
+{
+    return e->level_over_rest >= o->activity_level || e->duty >= o->activity_duty;
+}
+
 /* Rule 4: sustained activity (D > sustained_min). */
 static void rule_sustained(lab_decision *d, const facts *f, const emg_label_options *o, lab_text *x)
 {
@@ -397,22 +470,15 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
                 conf_of((f->pi->cocon - o->cocon) / 100.0 + e->rhythm_4_7));
         return;
     }
-    if (!f->has_partner && e->rhythm_4_7 >= 2 * o->modulation && ctx != EMG_CONTEXT_REST &&
-        ctx != EMG_CONTEXT_SLEEP) {
-        lab_printf(x, "  rule 4a dystonic: undecided (4-7 Hz modulation %.2f) without an "
-                     "antagonist (--pair)\n", e->rhythm_4_7);
-        d->missing |= EMG_LABEL_MISSING_PAIR;
-        d->rule = "4a-needs-pair";
-        return;
-    }
-    lab_printf(x, "  rule 4a dystonic: no (together %d, 4-7 Hz modulation %.2f)\n", f->together,
-              e->rhythm_4_7);
     /* Tremor rides on a postural or voluntary background: sustained activity
      * whose envelope is regularly modulated at 8-12 Hz (physiological) or
      * 13-18 Hz (orthostatic) for at least tremor_min is tremor (rule 3d),
      * whatever the bursts.  Shorter contractions show their units' firing
-     * rate in the envelope, which is not yet a tremor. */
-    if (e->rhythm >= o->rhythm_r && e->duration >= o->tremor_min &&
+     * rate in the envelope, which is not yet a tremor.  Tested before the
+     * activity test: grouped, deeply modulated bursts are not noise even on
+     * a low background. */
+    if (e->rhythm >= o->rhythm_r && e->duration >= o->tremor_min && grouped(e, o) &&
+        deep(e, o) && e->duty >= o->tremor_duty &&
         (in_range(e->burst_rate, o->tremor_low, o->tremor_high) ||
          in_range(e->burst_rate, o->orthostatic_low, o->orthostatic_high))) {
         lab_printf(x, "  rule 3d tremor: match (envelope of the sustained activity regular at "
@@ -420,6 +486,25 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
         decided(d, LAB_TREMOR, "3d-tremor-on-background", conf_of(e->rhythm - o->rhythm_r));
         return;
     }
+    if (!is_active(e, o)) {
+        lab_printf(x, "  rule 4: no (level %.1f x rest < %.1f and active %.2f < %.2f of the "
+                     "time: noise, not sustained activity): no label\n", e->level_over_rest,
+                  o->activity_level, e->duty, o->activity_duty);
+        decided(d, LAB_NONE, "4-not-active", 0.5);
+        return;
+    }
+    if (!f->has_partner && e->rhythm_4_7 >= 2 * o->modulation && ctx != EMG_CONTEXT_REST &&
+        ctx != EMG_CONTEXT_SLEEP) {
+        lab_printf(x, "  rule 4a dystonic: undecided (4-7 Hz modulation %.2f) without an "
+                     "antagonist (--pair)\n", e->rhythm_4_7);
+        d->missing |= EMG_LABEL_MISSING_PAIR;
+        d->rule = "4a-needs-pair";
+        if (ctx == EMG_CONTEXT_MOVEMENT)
+            movement_unpaired(d, "dystonic", x);
+        return;
+    }
+    lab_printf(x, "  rule 4a dystonic: no (together %d, 4-7 Hz modulation %.2f)\n", f->together,
+              e->rhythm_4_7);
     int tonic_len = in_range(e->duration, o->tonic_min, o->tonic_max);
     if (ctx == EMG_CONTEXT_CNS_LESION && tonic_len) {
         lab_printf(x, "  rule 4b tonic: match (plateau %.0f s in %.0f-%.0f s, cns-lesion)\n",
@@ -441,8 +526,21 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
                 conf_of((o->cramp_waxing - e->waxing) / o->cramp_waxing));
         return;
     }
-    if ((is_rest_like(ctx) && (!f->has_partner || partner_quiet)) ||
-        (ctx == EMG_CONTEXT_NONE && partner_quiet)) {
+    int cramp_ctx = (is_rest_like(ctx) && (!f->has_partner || partner_quiet)) ||
+                    (ctx == EMG_CONTEXT_NONE && partner_quiet);
+    /* A cramp is a strong, sustained contraction (criteria page: high
+     * amplitude against rest, units active ~24 s): weaker or intermittent
+     * activity lacks a cramp's features whatever the context claims. */
+    if (cramp_ctx && !(e->level_over_rest >= o->cramp_level && e->duty >= o->cramp_duty)) {
+        lab_printf(x, "  rule 4c cramp: no (level %.1f x rest, needs %.1f; active %.2f, needs "
+                     "%.2f): not strong and sustained enough for a cramp\n",
+                  e->level_over_rest, o->cramp_level, e->duty, o->cramp_duty);
+        d->rule = "4c-too-weak";
+        snprintf(d->note, sizeof d->note, "weak for a cramp: %.1fx %.2f",
+                 fmin(e->level_over_rest, 999.0), fmin(e->duty, 1.0));
+        return;
+    }
+    if (cramp_ctx) {
         lab_printf(x, "  rule 4c cramp: match (one muscle active, %s, context %s, rise "
                      "%.2f s)\n", f->has_partner ? "antagonist quiet" : "no antagonist given",
                   emg_context_name(ctx), e->rise_time);
