@@ -195,6 +195,12 @@ static int label_channel_events(lab_ev_list *l, const emg_header *h, const lab_c
                                    "noise)\n", h->channels[c].name, t0, t1, e->amp_over_rest);
             continue;
         }
+        if (lab_is_edge_transient(t0, t1, (double)ch->n / ch->fs, o)) {
+            lab_printf(unlabelled, "%s %.3f-%.3f s:\n  -> no label (edge transient: within "
+                                   "%.3f s of the recording's edge)\n", h->channels[c].name, t0,
+                       t1, o->edge_guard);
+            continue;
+        }
         if (inside_ischemic(isch, t0, t1)) {
             lab_printf(unlabelled, "%s %.3f-%.3f s:\n  -> part of an ischemic event\n",
                        h->channels[c].name, t0, t1);

@@ -185,6 +185,7 @@ emg_context lab_context_over(const lab_ctx_table *t, int c, double t0, double t1
 typedef struct lab_partner {
     int index;            /* channel, -1 none */
     double active;        /* fraction of the episode with its coarse envelope active */
+    double self_active;   /* the same for this channel (both sides of the relation) */
     double cocon;         /* % */
     double lag;           /* s, partner relative to this channel (positive: partner later) */
     double r0, rmax;      /* correlation at zero lag and at the peak */
@@ -250,6 +251,9 @@ int lab_ischemic_events(lab_ev_list *l, const emg_header *h, const double *force
                         const emg_label_options *o, const lab_ctx_table *ctxt, unsigned *missing,
                         emg_error *err);
 /* The origin a jerk's burst duration suggests, into note (of n bytes). */
+/* Whether the episode [t0, t1) s of a recording lasting total s is a filter
+ * transient at its edge (edge_guard). */
+int lab_is_edge_transient(double t0, double t1, double total, const emg_label_options *o);
 void lab_myoclonic_origin(char *note, size_t n, double burst_duration,
                           const emg_label_options *o);
 

@@ -19,8 +19,9 @@ void lab_partner_measures(lab_partner *pi, const lab_channel *c, const lab_chann
     size_t a = (size_t)(t0 * dfc), b = (size_t)ceil(t1 * dfc);
     if (b > c->nd)
         b = c->nd;
-    if (b > a + (size_t)(20 * dfc))
-        b = a + (size_t)(20 * dfc);
+    /* The whole episode (issue 12: the first 20 s only, before), so that a
+     * long co-contraction is judged over all of it. */
+    pi->self_active = NAN;
     pi->active = pi->cocon = pi->lag = pi->r0 = pi->rmax = pi->level = NAN;
     if (b <= a + 1)
         return;
@@ -45,7 +46,7 @@ void lab_partner_measures(lab_partner *pi, const lab_channel *c, const lab_chann
         pi->level = m ? tmp[m / 2] / p->rest_coarse : NAN;
     }
     double maxa = 0, maxb = 0, suma = 0, sumb = 0, common = 0;
-    size_t act = 0, len = b - a;
+    size_t act = 0, self = 0, len = b - a;
     for (size_t i = a; i < b; i++) {
         size_t j = (size_t)((double)i / dfc * dfp);
         if (j >= p->nd)
@@ -53,8 +54,10 @@ void lab_partner_measures(lab_partner *pi, const lab_channel *c, const lab_chann
         maxa = fmax(maxa, c->coarse[i] - c->rest_coarse);
         maxb = fmax(maxb, p->coarse[j] - p->rest_coarse);
         act += p->coarse[j] > p->thr_coarse;
+        self += c->coarse[i] > c->thr_coarse;
     }
     pi->active = (double)act / (double)len;
+    pi->self_active = (double)self / (double)len;
     if (act == 0 || maxa <= 0 || maxb <= 0) {
         pi->cocon = 0;
     } else {

@@ -96,9 +96,14 @@ static void facts_of(facts *f, const lab_episode *e, const lab_partner *pi, emg_
     int crosstalk = f->rel_level < o->crosstalk &&
                     (isnan(pi->lag) || fabs(pi->lag) <= o->together_lag || pi->r0 > o->crosstalk_r);
     f->partner_active = f->has_partner && pi->active >= o->partner_quiet && !crosstalk;
-    f->together = f->partner_active && pi->cocon > o->cocon && !isnan(pi->lag) &&
+    /* Together or alternating is a relation of the pair: judged from both
+     * muscles' activity over the episode, so that the same pair gets the
+     * same relation from either side (issue 12 item 2); %COCON, |lag| and
+     * r(0) are symmetric already. */
+    int both = f->partner_active && !(pi->self_active < o->partner_quiet);
+    f->together = both && pi->cocon > o->cocon && !isnan(pi->lag) &&
                   fabs(pi->lag) <= o->together_lag && pi->r0 > 0;
-    f->alternating = f->partner_active && !f->together &&
+    f->alternating = both && !f->together &&
                      (!(pi->r0 > 0) || (!isnan(pi->lag) && fabs(pi->lag) > o->together_lag));
     /* Regular: burst intervals with a small CV, or, when weak beats are
      * missed (which inflates the CV), a strong envelope autocorrelation. */
@@ -348,15 +353,19 @@ static int grouped(const lab_episode *e, const emg_label_options *o)
     return !(e->single_fraction >= o->tremor_single_max) && e->spikes >= o->tremor_spikes;
 }
 
-/* Deep modulation: the tremor beats stand out as major bursts (peak at least
- * a quarter of the largest) a good share of the cycles.  A voluntary
+/* Tremor modulates a postural background: the tremor beats stand out as
+ * major bursts (peak at least a quarter of the largest) in a good share of
+ * the cycles, or the background they ride on is steady.  A phasic voluntary
  * contraction's envelope also has an autocorrelation peak at its units'
- * firing rate (8-20/s; McAuley & Marsden 2000), but shallow: its major
- * bursts are the few peaks of the movement, not one per cycle. */
+ * firing rate (8-20/s; McAuley & Marsden 2000), but its major bursts are
+ * the few peaks of the movement, not one per cycle, and its envelope swings
+ * with the movement (waxing 0.57-0.68 on the real leg lift and biceps
+ * bursts of docs/methods/specificity.md; tremor scenes 0.03-0.36). */
 static int deep(const lab_episode *e, const emg_label_options *o)
 {
     double cycles = e->burst_rate * e->duration;
-    return cycles > 0 && (double)e->n_major >= o->tremor_beat_share * cycles;
+    int beats = cycles > 0 && (double)e->n_major >= o->tremor_beat_share * cycles;
+    return beats || !(e->waxing >= o->tremor_waxing);
 }
 
 /* Rule 3: brief bursts.  1 when decided; 0 when the bursts are too small
@@ -486,7 +495,10 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
         decided(d, LAB_TREMOR, "3d-tremor-on-background", conf_of(e->rhythm - o->rhythm_r));
         return;
     }
-    if (!is_active(e, o)) {
+    /* In the injury context the finding sought is exactly raised resting
+     * activity barely above rest (strain: no validated signature, criteria
+     * page), so the activity test does not apply there. */
+    if (ctx != EMG_CONTEXT_INJURY && !is_active(e, o)) {
         lab_printf(x, "  rule 4: no (level %.1f x rest < %.1f and active %.2f < %.2f of the "
                      "time: noise, not sustained activity): no label\n", e->level_over_rest,
                   o->activity_level, e->duty, o->activity_duty);
@@ -630,6 +642,17 @@ void lab_decide(lab_decision *d, const lab_episode *e, const lab_partner *pi, em
         rule_sustained(d, &f, o, x);
     else
         rule_between(d, &f, o, x);
+}
+
+/* Filters start up and wind down at the recording's edges: the 20 Hz
+ * high-pass has a time constant of ~8 ms and settles over a few of them, the
+ * mains notch rings longer.  A blip that fits inside the guard at either end
+ * is the filter's transient, never an event (issue 12 item 3: a 3 ms blip
+ * 18 ms after the start was labelled fasciculation). */
+int lab_is_edge_transient(double t0, double t1, double total, const emg_label_options *o)
+{
+    int short_blip = t1 - t0 < o->edge_guard;
+    return short_blip && (t0 < o->edge_guard || t1 > total - o->edge_guard);
 }
 
 /* Ischemic contracture: force segments during which the EMG stays silent. */

@@ -133,8 +133,9 @@ static void partner_of_row(lab_partner *p, partner_kind k)
     p->lag = k == ALTERNATING ? 0.1 : 0.01;
     p->r0 = k == ALTERNATING ? -0.3 : 0.5;
     p->rmax = 0.6;
+    p->self_active = 0.9;
     if (k == NO_PARTNER)
-        p->active = p->level = p->cocon = p->lag = p->r0 = p->rmax = NAN;
+        p->active = p->self_active = p->level = p->cocon = p->lag = p->r0 = p->rmax = NAN;
 }
 
 static const row rows[] = {
@@ -205,13 +206,19 @@ static const row rows[] = {
     {"one unit's firing on a background (tremor-single-max)", SUSTAINED, NO_PARTNER,
      EMG_CONTEXT_MOVEMENT, .rate = 10, .rhythm = 0.6, .majors = 30, .single = 0.7,
      .label = LAB_VOLUNTARY, .rule = "4e-movement"},
-    {"shallow modulation (tremor-beat-share)", SUSTAINED, NO_PARTNER, EMG_CONTEXT_MOVEMENT,
-     .rate = 10, .rhythm = 0.6, .majors = 5, .label = LAB_VOLUNTARY, .rule = "4e-movement"},
+    {"shallow modulation of a swinging envelope (tremor-beat-share, tremor-waxing)", SUSTAINED,
+     NO_PARTNER, EMG_CONTEXT_MOVEMENT, .rate = 10, .rhythm = 0.6, .majors = 5, .waxing = 0.6,
+     .label = LAB_VOLUNTARY, .rule = "4e-movement"},
+    {"shallow modulation of a steady background", SUSTAINED, NO_PARTNER, EMG_CONTEXT_MOVEMENT,
+     .rate = 10, .rhythm = 0.6, .majors = 5, .waxing = 0.1, .label = LAB_TREMOR,
+     .rule = "3d-tremor-on-background"},
     {"modulation without a background (tremor-duty)", SUSTAINED, NO_PARTNER,
      EMG_CONTEXT_MOVEMENT, .rate = 10, .rhythm = 0.6, .majors = 30, .duty = 0.1,
      .label = LAB_VOLUNTARY, .rule = "4e-movement"},
     {"low-level spikes at rest (activity-level, activity-duty)", SUSTAINED, NO_PARTNER,
      EMG_CONTEXT_REST, .level = 1.2, .duty = 0.05, .label = LAB_NONE, .rule = "4-not-active"},
+    {"low-level spikes with an injury: strain", SUSTAINED, NO_PARTNER, EMG_CONTEXT_INJURY,
+     .level = 1.2, .duty = 0.05, .label = LAB_STRAIN, .rule = "4d-injury-low-level"},
     {"raised but weak activity at rest (cramp-level)", SUSTAINED, NO_PARTNER, EMG_CONTEXT_REST,
      .level = 2.5, .label = LAB_UNCLASSIFIED, .rule = "4c-too-weak"},
     {"strong but intermittent activity at rest (cramp-duty)", SUSTAINED, NO_PARTNER,
@@ -298,6 +305,18 @@ static void test_confidence_floor(void **state)
     free(x.s);
 }
 
+/* Filter transients at the recording's edges are never events (edge-guard). */
+static void test_edge_transient(void **state)
+{
+    (void)state;
+    emg_label_options o;
+    emg_label_options_init(&o);
+    assert_true(lab_is_edge_transient(0.018, 0.021, 60, &o));  /* 3 ms blip at 18 ms */
+    assert_true(lab_is_edge_transient(59.97, 59.99, 60, &o));  /* at the end */
+    assert_false(lab_is_edge_transient(0.018, 0.2, 60, &o));   /* longer than the guard */
+    assert_false(lab_is_edge_transient(10.0, 10.003, 60, &o)); /* inside the recording */
+}
+
 /* Every label of the criteria page that rules 2-4 decide has a row. */
 static void test_every_label_has_a_row(void **state)
 {
@@ -355,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_rules_table),
         cmocka_unit_test(test_every_label_has_a_row),
         cmocka_unit_test(test_confidence_floor),
+        cmocka_unit_test(test_edge_transient),
         cmocka_unit_test(test_vocabulary),
         cmocka_unit_test(test_params_defaults),
     };
