@@ -463,7 +463,13 @@ static int rule_brief(lab_decision *d, const facts *f, const emg_label_options *
  * envelope active about half the time at ~1.5 x rest). */
 static int is_active(const lab_episode *e, const emg_label_options *o)
 {
-    return e->level_over_rest >= o->activity_level || e->duty >= o->activity_duty;
+    /* Noise episodes on real rest last at most ~4 s; firing that keeps
+     * producing bursts for longer than activity_long is held activity
+     * whatever its level against a rest level that the contraction itself
+     * may have set (a contraction filling the recording). */
+    int held = e->duration >= o->activity_long &&
+               (double)e->n_bursts >= o->sparse_rate * e->duration;
+    return e->level_over_rest >= o->activity_level || e->duty >= o->activity_duty || held;
 }
 
 /* Rule 4: sustained activity (D > sustained_min). */
