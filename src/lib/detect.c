@@ -890,6 +890,28 @@ static void settle_onsets(size_t *seg, size_t *ns, const double *y, const double
     *ns = k;
 }
 
+/* Growing list of [start, end) sample pairs. */
+typedef struct piece_list {
+    size_t *v;
+    size_t n, cap;
+} piece_list;
+
+static int push_piece(piece_list *p, size_t start, size_t end, emg_error *err)
+{
+    if (p->n + 1 >= p->cap) {
+        size_t ncap = 2 * p->cap + 2;
+        size_t *g = emg_xrealloc(p->v, 2 * ncap + 2, sizeof *g, err);
+        if (!g)
+            return EMG_ERR_NOMEM;
+        p->v = g;
+        p->cap = ncap;
+    }
+    p->v[2 * p->n] = start;
+    p->v[2 * p->n + 1] = end;
+    p->n++;
+    return 0;
+}
+
 /* Split a (merged) segment where its envelope stays below `ratio` of its
  * own level (the mean envelope over its samples above the onset threshold)
  * for at least min_len samples: a contraction has ended there, and the
@@ -901,9 +923,9 @@ static void settle_onsets(size_t *seg, size_t *ns, const double *y, const double
 static int split_weak_stretches(size_t **seg, size_t *ns, const double *env, double on,
                                 double ratio, size_t min_len, emg_error *err)
 {
-    size_t *s = *seg, cap = *ns, m = 0;
-    size_t *outv = emg_xcalloc(2 * cap + 2, sizeof *outv, err);
-    if (!outv)
+    size_t *s = *seg;
+    piece_list pieces = {emg_xcalloc(2 * *ns + 2, sizeof *pieces.v, err), 0, *ns};
+    if (!pieces.v)
         return EMG_ERR_NOMEM;
     for (size_t j = 0; j < *ns; j++) {
         size_t a = s[2 * j], b = s[2 * j + 1];
@@ -923,44 +945,24 @@ static int split_weak_stretches(size_t **seg, size_t *ns, const double *env, dou
             }
             if (run >= min_len && i - run > start) {
                 /* cut: [start, i - run) is one piece, the next starts at i */
-                if (m + 1 >= cap) {
-                    size_t ncap = 2 * cap + 2;
-                    size_t *g = emg_xrealloc(outv, 2 * ncap + 2, sizeof *outv, err);
-                    if (!g) {
-                        free(outv);
-                        return EMG_ERR_NOMEM;
-                    }
-                    outv = g;
-                    cap = ncap;
+                if (push_piece(&pieces, start, i - run, err) < 0) {
+                    free(pieces.v);
+                    return EMG_ERR_NOMEM;
                 }
-                outv[2 * m] = start;
-                outv[2 * m + 1] = i - run;
-                m++;
                 start = i;
             } else if (run >= min_len) {
                 start = i; /* weak from the start: begin after the run */
             }
             run = 0;
         }
-        if (b > start) {
-            if (m + 1 >= cap) {
-                size_t ncap = 2 * cap + 2;
-                size_t *g = emg_xrealloc(outv, 2 * ncap + 2, sizeof *outv, err);
-                if (!g) {
-                    free(outv);
-                    return EMG_ERR_NOMEM;
-                }
-                outv = g;
-                cap = ncap;
-            }
-            outv[2 * m] = start;
-            outv[2 * m + 1] = b;
-            m++;
+        if (b > start && push_piece(&pieces, start, b, err) < 0) {
+            free(pieces.v);
+            return EMG_ERR_NOMEM;
         }
     }
     free(s);
-    *seg = outv;
-    *ns = m;
+    *seg = pieces.v;
+    *ns = pieces.n;
     return 0;
 }
 
