@@ -37,7 +37,7 @@ static const struct format_name {
     {EMG_FORMAT_AIFF, "aiff"}, {EMG_FORMAT_AIFF, "aif"},
     {EMG_FORMAT_CAF, "caf"},   {EMG_FORMAT_W64, "w64"},   {EMG_FORMAT_RF64, "rf64"},
     {EMG_FORMAT_SNDFILE, "sndfile"},
-    {EMG_FORMAT_HDF5, "hdf5"}, {EMG_FORMAT_HDF5, "h5"}, {EMG_FORMAT_HDF5, "nwb"},
+    {EMG_FORMAT_HDF5, "hdf5"}, {EMG_FORMAT_HDF5, "h5"}, {EMG_FORMAT_NWB, "nwb"},
     {EMG_FORMAT_CSV, "csv"},   {EMG_FORMAT_TSV, "tsv"},   {EMG_FORMAT_TEXT, "text"},
     {EMG_FORMAT_TEXT, "txt"},  {EMG_FORMAT_BIOSIG, "biosig"},
 };
@@ -69,6 +69,7 @@ static const emg_format_writer *writer_for(emg_format f)
     case EMG_FORMAT_WAV: case EMG_FORMAT_FLAC: case EMG_FORMAT_AIFF: case EMG_FORMAT_CAF:
     case EMG_FORMAT_W64: case EMG_FORMAT_RF64: return &emg_sndfile_writer;
     case EMG_FORMAT_HDF5: return &emg_hdf5_writer;
+    case EMG_FORMAT_NWB: return &emg_nwb_writer;
     case EMG_FORMAT_CSV: case EMG_FORMAT_TSV: return &emg_text_writer;
     default: return NULL;
     }
@@ -103,7 +104,7 @@ static const emg_format_reader *reader_for(emg_format f)
     case EMG_FORMAT_PIPE: return &emg_pipe_reader;
     case EMG_FORMAT_WFDB: return &emg_wfdb_reader;
     case EMG_FORMAT_EDF: case EMG_FORMAT_BDF: return &emg_edf_reader;
-    case EMG_FORMAT_HDF5: return &emg_hdf5_reader;
+    case EMG_FORMAT_HDF5: case EMG_FORMAT_NWB: return &emg_hdf5_reader;
     case EMG_FORMAT_CSV: case EMG_FORMAT_TSV: case EMG_FORMAT_TEXT: return &emg_text_reader;
     case EMG_FORMAT_BIOSIG: return &emg_biosig_reader;
     case EMG_FORMAT_AUTO: return NULL;
@@ -718,7 +719,8 @@ struct emg_writer {
 static int format_holds_gaps(emg_format f, const emg_write_options *o)
 {
     switch (f) {
-    case EMG_FORMAT_PIPE: case EMG_FORMAT_HDF5: case EMG_FORMAT_CSV: case EMG_FORMAT_TSV:
+    case EMG_FORMAT_PIPE: case EMG_FORMAT_HDF5: case EMG_FORMAT_NWB: case EMG_FORMAT_CSV:
+    case EMG_FORMAT_TSV:
         return 1;
     case EMG_FORMAT_WAV: case EMG_FORMAT_AIFF: case EMG_FORMAT_CAF: case EMG_FORMAT_W64:
     case EMG_FORMAT_RF64:

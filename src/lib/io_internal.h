@@ -53,7 +53,7 @@ int emg_writer_add_file(struct emg_writer *w, const char *tmp_path, const char *
 extern const emg_format_reader emg_pipe_reader, emg_wfdb_reader, emg_edf_reader,
     emg_sndfile_reader, emg_hdf5_reader, emg_text_reader, emg_biosig_reader;
 extern const emg_format_writer emg_pipe_writer, emg_wfdb_writer, emg_edf_writer,
-    emg_sndfile_writer, emg_hdf5_writer, emg_text_writer;
+    emg_sndfile_writer, emg_hdf5_writer, emg_nwb_writer, emg_text_writer;
 
 /* The module emg_reader_open() would choose for path (a file, not "-"), or
  * NULL when none would (io.c). */
