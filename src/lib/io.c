@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "emgkit/bids.h"
 #include "emgkit/gaps.h"
 #include "io_internal.h"
 
@@ -483,12 +484,21 @@ int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *
     emg_reader *r = emg_xcalloc(1, sizeof *r, err);
     if (!r)
         return EMG_ERR_NOMEM;
-    emg_strlcpy(r->path, path, sizeof r->path);
     emg_header_init(&r->source);
     emg_header_init(&r->header);
     r->to = -1;
+    int rc = EMG_OK;
+    char recording[4096];
+    if (strcmp(path, "-") && emg_bids_is_dataset(path)) {
+        if ((rc = emg_bids_single_recording(path, recording, sizeof recording, err)) < 0) {
+            emg_reader_close(r);
+            return rc;
+        }
+        path = recording;
+    }
+    emg_strlcpy(r->path, path, sizeof r->path);
     const char *open_path;
-    int rc = choose_module(r, path, opts, &open_path, err);
+    rc = choose_module(r, path, opts, &open_path, err);
     if (rc == EMG_OK) {
         r->format = opts->format;
         rc = r->ops->open(&r->state, open_path, opts, &r->source, &r->format, err);
@@ -500,6 +510,10 @@ int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *
     }
     for (size_t i = 0; rc >= 0 && r->spool_path && i < r->source.n_notes; i++)
         rc = name_input_heap(&r->source.notes[i], open_path, path, err);
+    /* A BIDS data file: channel types, units and events from its sidecars. */
+    if (rc >= 0 && !r->spool_path &&
+        (r->format == EMG_FORMAT_EDF || r->format == EMG_FORMAT_BDF))
+        rc = emg_bids_apply_sidecars(path, &r->source, err);
     if (rc >= 0)
         rc = emg_header_make_utf8(&r->source, err);
     /* The module holds the copy open: its name can go now, so that nothing is

@@ -388,7 +388,11 @@ const char *emg_channel_other_modality(const emg_channel *ch)
         {"temp", "a temperature channel"},   {"temperature", "a temperature channel"},
         {"spo2", "an oximetry channel"},     {"sao2", "an oximetry channel"},
         {"pleth", "an oximetry channel"},    {"event", "an event channel"},
-        {"hypnogram", "a hypnogram"}};
+        {"hypnogram", "a hypnogram"},
+        /* BIDS channel types (channels.tsv; bids_read.c puts them in the transducer) */
+        {"heog", "an EOG channel"},          {"veog", "an EOG channel"},
+        {"trig", "a trigger channel"},       {"misc", "a miscellaneous channel"},
+        {"sysclock", "a clock channel"},     {"latency", "a clock channel"}};
     char text[EMG_NAME_MAX + EMG_TEXT_MAX + 2];
     snprintf(text, sizeof text, "%s %s", ch->name, ch->transducer);
     for (char *p = text; *p; p++)
