@@ -166,8 +166,9 @@ static int apply_channel_row(emg_header *h, const emg_table *t, size_t row, int 
     const char *type = emg_table_cell(t, row, c_type);
     if (strcmp(type, "EMG") && strcmp(type, "n/a")) {
         char text[EMG_TEXT_MAX];
-        snprintf(text, sizeof text, "%s channel (BIDS)%s%.60s", type, ch->transducer[0] ? ": " : "",
-                 ch->transducer);
+        /* recording.c's emg_channel_other_modality() reads the type back from here. */
+        snprintf(text, sizeof text, "%.16s channel (BIDS)%s%.60s", type,
+                 ch->transducer[0] ? ": " : "", ch->transducer);
         emg_strlcpy(ch->transducer, text, sizeof ch->transducer);
     }
     return rc;

@@ -140,6 +140,9 @@ static int same_recording(const emg_bids_entities *a, const emg_bids_entities *b
  * 1, 2, ... in input order; two that would still share a name are refused. */
 static void number_runs(bids_job *jobs, size_t n)
 {
+    size_t *run = calloc(n + 1, sizeof *run); /* decided before any is assigned */
+    if (!run)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++) {
         if (!jobs[i].e.task[0])
             cli_usage_error("%s: --to bids needs a task (--task NAME, or a task column in the "
@@ -154,9 +157,12 @@ static void number_runs(bids_job *jobs, size_t n)
                 if (k < i)
                     index++;
             }
-        if (shared > 1)
-            snprintf(jobs[i].e.run, sizeof jobs[i].e.run, "%zu", index + 1);
+        run[i] = shared > 1 ? index + 1 : 0;
     }
+    for (size_t i = 0; i < n; i++)
+        if (run[i])
+            snprintf(jobs[i].e.run, sizeof jobs[i].e.run, "%zu", run[i]);
+    free(run);
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < i; k++)
             if (same_recording(&jobs[i].e, &jobs[k].e) && !strcmp(jobs[i].e.run, jobs[k].e.run))
