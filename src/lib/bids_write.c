@@ -172,6 +172,28 @@ static const char *bids_channel_name(const bids_export *x, const char *name)
     return name;
 }
 
+/* A cell that lists source channels ("EMG_agonist,EMG_antagonist": emg-synth's
+ * channels, emg-label's partner) in their BIDS names; any other text as it is. */
+static char *bids_channel_list(const bids_export *x, const char *cell, emg_error *err)
+{
+    size_t cap = strlen(cell) * 2 + 8 * (x->h.n_channels + 1) + 1;
+    char *out = emg_xcalloc(cap, 1, err), *copy = emg_xstrdup(cell, err);
+    int all_channels = out && copy && cell[0];
+    char *save = NULL;
+    for (char *name = copy ? strtok_r(copy, ",", &save) : NULL; all_channels && name;
+         name = strtok_r(NULL, ",", &save)) {
+        const char *bids = bids_channel_name(x, name);
+        all_channels = bids != name;
+        if (out[0])
+            strcat(out, ",");
+        strncat(out, bids, cap - strlen(out) - 1);
+    }
+    if (out && !all_channels)
+        emg_strlcpy(out, cell, cap);
+    free(copy);
+    return out;
+}
+
 /* Columns of the event table that are not onset, duration, channel, label, file. */
 static int is_core_column(const char *name)
 {
@@ -210,7 +232,7 @@ static int read_event_table(bids_export *x, const char *path, emg_error *err)
         rc = emg_table_event_span(&t, row, c_onset, c_duration, path, &onset, &duration, err);
         char **extra = rc >= 0 ? emg_xcalloc(x->n_extra + 1, sizeof *extra, err) : NULL;
         for (size_t k = 0; extra && k < x->n_extra && rc >= 0; k++)
-            if (!(extra[k] = emg_xstrdup(emg_table_cell(&t, row, extra_cols[k]), err)))
+            if (!(extra[k] = bids_channel_list(x, emg_table_cell(&t, row, extra_cols[k]), err)))
                 rc = EMG_ERR_NOMEM;
         const char *channel = c_channel >= 0 ? emg_table_cell(&t, row, c_channel) : "n/a";
         if (rc >= 0 && extra)
