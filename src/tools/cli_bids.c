@@ -14,6 +14,7 @@ typedef struct bids_job {
     const char *path;
     emg_bids_entities e;
     const char *events; /* event table, or NULL */
+    char *owned[2];     /* path and events when copied from a sample sheet */
 } bids_job;
 
 static void copy_label(char *dst, size_t n, const char *value, const char *what, const char *where)
@@ -53,12 +54,12 @@ static const char *cell(const emg_table *t, size_t row, const char *column)
     return strcmp(v, "n/a") ? v : "";
 }
 
-static char *keep(const char *s)
+static char *copy_text(const char *s)
 {
     char *copy = strdup(s);
     if (!copy)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
-    return copy; /* kept until exit, like argv */
+    return copy;
 }
 
 static bids_job *jobs_from_sheet(const cli_bids_settings *s, size_t *n)
@@ -79,7 +80,7 @@ static bids_job *jobs_from_sheet(const cli_bids_settings *s, size_t *n)
         bids_job *j = &jobs[row];
         char where[4200];
         snprintf(where, sizeof where, "%s:%zu: ", s->sample_sheet, emg_table_line(&t, row));
-        j->path = keep(cell(&t, row, "file"));
+        j->path = j->owned[0] = copy_text(cell(&t, row, "file"));
         if (!j->path[0])
             cli_die(CLI_EXIT_FORMAT, "%sno file", where);
         cli_register_input(j->path);
@@ -94,7 +95,7 @@ static bids_job *jobs_from_sheet(const cli_bids_settings *s, size_t *n)
         snprintf(j->e.run, sizeof j->e.run, "%s", cell(&t, row, "run"));
         const char *events = cell(&t, row, "events");
         if (events[0]) {
-            j->events = keep(events);
+            j->events = j->owned[1] = copy_text(events);
             cli_register_input(j->events);
         }
     }
@@ -161,7 +162,7 @@ static void number_runs(bids_job *jobs, size_t n)
     }
     for (size_t i = 0; i < n; i++)
         if (run[i])
-            snprintf(jobs[i].e.run, sizeof jobs[i].e.run, "%zu", run[i]);
+            snprintf(jobs[i].e.run, sizeof jobs[i].e.run, "%u", (unsigned)run[i]);
     free(run);
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < i; k++)
@@ -231,6 +232,10 @@ int cli_convert_to_bids(int argc, char **argv, int first, const cli_bids_setting
     if (done > 0 && emg_bids_export_dataset(root, subjects, done, &err) < 0)
         cli_fail(&err);
     free(subjects);
+    for (size_t i = 0; i < n; i++) {
+        free(jobs[i].owned[0]);
+        free(jobs[i].owned[1]);
+    }
     free(jobs);
     return code;
 }
