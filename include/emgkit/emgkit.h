@@ -7,6 +7,7 @@
 #include "emgkit/error.h"
 #include "emgkit/recording.h"
 #include "emgkit/io.h"
+#include "emgkit/bids.h"
 #include "emgkit/table.h"
 #include "emgkit/filter.h"
 #include "emgkit/spectrum.h"

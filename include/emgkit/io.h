@@ -32,11 +32,12 @@ typedef enum emg_format {
     EMG_FORMAT_W64,
     EMG_FORMAT_RF64,
     EMG_FORMAT_SNDFILE, /* any other container libsndfile reads (read side only) */
-    EMG_FORMAT_HDF5,   /* emgkit layout (docs/hdf5-layout.md), PLUX OpenSignals, NWB */
+    EMG_FORMAT_HDF5,   /* emgkit layout (docs/hdf5-layout.md); reads PLUX OpenSignals, NWB too */
     EMG_FORMAT_CSV,    /* delimited text with a header row */
     EMG_FORMAT_TSV,
     EMG_FORMAT_TEXT,   /* other text: OpenSignals "#" header, whitespace columns (read side) */
-    EMG_FORMAT_BIOSIG  /* anything libbiosig reads: GDF, BrainVision, ... (read side) */
+    EMG_FORMAT_BIOSIG, /* anything libbiosig reads: GDF, BrainVision, ... (read side) */
+    EMG_FORMAT_NWB     /* Neurodata Without Borders 2.x (docs/formats/nwb.md); read as HDF5 */
 } emg_format;
 
 /* "pipe", "wfdb", "edf", ... */
@@ -102,8 +103,9 @@ typedef struct emg_write_options {
      * not told. */
     void (*note)(void *note_ctx, const char *text);
     void *note_ctx;
+    const char *session; /* session label (NWB /general/session_id); NULL: none */
 } emg_write_options;
-#define EMG_WRITE_OPTIONS_INIT {EMG_SAMPLE_DEFAULT, 0.0, 0, 0, NULL, NULL}
+#define EMG_WRITE_OPTIONS_INIT {EMG_SAMPLE_DEFAULT, 0.0, 0, 0, NULL, NULL, NULL}
 
 typedef struct emg_writer emg_writer;
 

@@ -109,7 +109,8 @@ int emg_header_select(const emg_header *h, const char *spec, int **indices, size
 int emg_header_find_channel(const emg_header *h, const char *name_or_index);
 /* A phrase such as "an EEG channel" when the channel's name or transducer
  * names another modality (EEG, EOG, ECG, respiration, temperature, oximetry,
- * events) and not EMG; NULL otherwise. */
+ * events, triggers, clocks) and not EMG; NULL otherwise.  A type from a BIDS
+ * channels.tsv (transducer "TYPE channel (BIDS)...") decides over the name. */
 const char *emg_channel_other_modality(const emg_channel *ch);
 
 /* A block of samples: data[i][0..count[i]) for each channel i, in physical

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "emgkit/bids.h"
 #include "emgkit/gaps.h"
 #include "io_internal.h"
 
@@ -37,7 +38,7 @@ static const struct format_name {
     {EMG_FORMAT_AIFF, "aiff"}, {EMG_FORMAT_AIFF, "aif"},
     {EMG_FORMAT_CAF, "caf"},   {EMG_FORMAT_W64, "w64"},   {EMG_FORMAT_RF64, "rf64"},
     {EMG_FORMAT_SNDFILE, "sndfile"},
-    {EMG_FORMAT_HDF5, "hdf5"}, {EMG_FORMAT_HDF5, "h5"}, {EMG_FORMAT_HDF5, "nwb"},
+    {EMG_FORMAT_HDF5, "hdf5"}, {EMG_FORMAT_HDF5, "h5"}, {EMG_FORMAT_NWB, "nwb"},
     {EMG_FORMAT_CSV, "csv"},   {EMG_FORMAT_TSV, "tsv"},   {EMG_FORMAT_TEXT, "text"},
     {EMG_FORMAT_TEXT, "txt"},  {EMG_FORMAT_BIOSIG, "biosig"},
 };
@@ -69,6 +70,7 @@ static const emg_format_writer *writer_for(emg_format f)
     case EMG_FORMAT_WAV: case EMG_FORMAT_FLAC: case EMG_FORMAT_AIFF: case EMG_FORMAT_CAF:
     case EMG_FORMAT_W64: case EMG_FORMAT_RF64: return &emg_sndfile_writer;
     case EMG_FORMAT_HDF5: return &emg_hdf5_writer;
+    case EMG_FORMAT_NWB: return &emg_nwb_writer;
     case EMG_FORMAT_CSV: case EMG_FORMAT_TSV: return &emg_text_writer;
     default: return NULL;
     }
@@ -103,7 +105,7 @@ static const emg_format_reader *reader_for(emg_format f)
     case EMG_FORMAT_PIPE: return &emg_pipe_reader;
     case EMG_FORMAT_WFDB: return &emg_wfdb_reader;
     case EMG_FORMAT_EDF: case EMG_FORMAT_BDF: return &emg_edf_reader;
-    case EMG_FORMAT_HDF5: return &emg_hdf5_reader;
+    case EMG_FORMAT_HDF5: case EMG_FORMAT_NWB: return &emg_hdf5_reader;
     case EMG_FORMAT_CSV: case EMG_FORMAT_TSV: case EMG_FORMAT_TEXT: return &emg_text_reader;
     case EMG_FORMAT_BIOSIG: return &emg_biosig_reader;
     case EMG_FORMAT_AUTO: return NULL;
@@ -482,12 +484,21 @@ int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *
     emg_reader *r = emg_xcalloc(1, sizeof *r, err);
     if (!r)
         return EMG_ERR_NOMEM;
-    emg_strlcpy(r->path, path, sizeof r->path);
     emg_header_init(&r->source);
     emg_header_init(&r->header);
     r->to = -1;
+    int rc = EMG_OK;
+    char recording[4096];
+    if (strcmp(path, "-") && emg_bids_is_dataset(path)) {
+        if ((rc = emg_bids_single_recording(path, recording, sizeof recording, err)) < 0) {
+            emg_reader_close(r);
+            return rc;
+        }
+        path = recording;
+    }
+    emg_strlcpy(r->path, path, sizeof r->path);
     const char *open_path;
-    int rc = choose_module(r, path, opts, &open_path, err);
+    rc = choose_module(r, path, opts, &open_path, err);
     if (rc == EMG_OK) {
         r->format = opts->format;
         rc = r->ops->open(&r->state, open_path, opts, &r->source, &r->format, err);
@@ -499,6 +510,10 @@ int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *
     }
     for (size_t i = 0; rc >= 0 && r->spool_path && i < r->source.n_notes; i++)
         rc = name_input_heap(&r->source.notes[i], open_path, path, err);
+    /* A BIDS data file: channel types, units and events from its sidecars. */
+    if (rc >= 0 && !r->spool_path &&
+        (r->format == EMG_FORMAT_EDF || r->format == EMG_FORMAT_BDF))
+        rc = emg_bids_apply_sidecars(path, &r->source, err);
     if (rc >= 0)
         rc = emg_header_make_utf8(&r->source, err);
     /* The module holds the copy open: its name can go now, so that nothing is
@@ -718,7 +733,8 @@ struct emg_writer {
 static int format_holds_gaps(emg_format f, const emg_write_options *o)
 {
     switch (f) {
-    case EMG_FORMAT_PIPE: case EMG_FORMAT_HDF5: case EMG_FORMAT_CSV: case EMG_FORMAT_TSV:
+    case EMG_FORMAT_PIPE: case EMG_FORMAT_HDF5: case EMG_FORMAT_NWB: case EMG_FORMAT_CSV:
+    case EMG_FORMAT_TSV:
         return 1;
     case EMG_FORMAT_WAV: case EMG_FORMAT_AIFF: case EMG_FORMAT_CAF: case EMG_FORMAT_W64:
     case EMG_FORMAT_RF64:

@@ -2,7 +2,9 @@
  * creates: the lists batch tools need to process a WFDB record (a header and
  * its signal files) once, and never to write over an input. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "io_internal.h"
 
 int emg_file_list_add(emg_file_list *list, const char *path, emg_error *err)
@@ -49,6 +51,14 @@ int emg_input_files(const char *path, emg_format format, char ***files, size_t *
         rc = emg_wfdb_input_files(path, &list, err);
     else
         rc = emg_file_list_add(&list, path, err);
+    /* A BIDS data file is read with its sidecars: no output may replace them. */
+    char stem[4096], sidecar[4200];
+    static const char *const sidecars[] = {"_channels.tsv", "_events.tsv"};
+    for (size_t i = 0; rc >= 0 && i < 2 && emg_bids_sidecar_stem(path, stem, sizeof stem); i++) {
+        snprintf(sidecar, sizeof sidecar, "%s%s", stem, sidecars[i]);
+        if (access(sidecar, F_OK) == 0)
+            rc = emg_file_list_add(&list, sidecar, err);
+    }
     return give_list(&list, rc, files, n);
 }
 

@@ -141,7 +141,7 @@ int emg_h5_complete(hid_t file, const char *path, emg_error *err)
 
 /* File access: lock the file where the filesystem can, and go on without a lock
  * where it cannot (NFS and read-only mounts fail HDF5's default "unable to lock file"). */
-static hid_t file_access(void)
+hid_t emg_h5_file_access(void)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
 #if H5_VERSION_GE(1, 10, 7)
@@ -160,7 +160,7 @@ void emg_h5_close_id(hid_t *id, herr_t (*closer)(hid_t))
 
 /* Close after a failed call without losing its error stack (every HDF5 API
  * call, a close included, clears the stack on entry). */
-static void close_keeping_errors(hid_t *id, herr_t (*closer)(hid_t), int failed)
+void emg_h5_close_keeping_errors(hid_t *id, herr_t (*closer)(hid_t), int failed)
 {
     hid_t stack = failed ? H5Eget_current_stack() : H5I_INVALID_HID;
     emg_h5_close_id(id, closer);
@@ -425,9 +425,26 @@ static herr_t collect_group(hid_t loc, const char *name, const H5L_info_t *info,
 
 int emg_h5_list_groups(hid_t group, name_list *list)
 {
+    return emg_h5_list_groups_by(group, H5_INDEX_NAME, list);
+}
+
+int emg_h5_list_groups_in_order(hid_t group, name_list *list)
+{
+    hid_t gcpl = H5Gget_create_plist(group);
+    unsigned flags = 0;
+    if (gcpl >= 0)
+        H5Pget_link_creation_order(gcpl, &flags);
+    emg_h5_close_id(&gcpl, H5Pclose);
+    return emg_h5_list_groups_by(group, (flags & H5P_CRT_ORDER_INDEXED) ? H5_INDEX_CRT_ORDER
+                                                                         : H5_INDEX_NAME,
+                                 list);
+}
+
+int emg_h5_list_groups_by(hid_t group, H5_index_t index, name_list *list)
+{
     memset(list, 0, sizeof *list);
     hsize_t idx = 0;
-    if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_group, list) >= 0)
+    if (H5Literate(group, index, H5_ITER_INC, &idx, collect_group, list) >= 0)
         return 0;
     emg_h5_free_strings(list->names, list->n);
     memset(list, 0, sizeof *list);
@@ -563,8 +580,8 @@ int emg_h5_read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out)
     if (fspace >= 0 && mspace >= 0 &&
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0)
         st = H5Dread(s->dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, out);
-    close_keeping_errors(&fspace, H5Sclose, st < 0);
-    close_keeping_errors(&mspace, H5Sclose, st < 0);
+    emg_h5_close_keeping_errors(&fspace, H5Sclose, st < 0);
+    emg_h5_close_keeping_errors(&mspace, H5Sclose, st < 0);
     return st < 0 ? -1 : 0;
 }
 
@@ -856,9 +873,9 @@ static int open_reader(void **state, const char *path, const emg_read_options *o
         reader_free(r);
         return EMG_ERR_NOMEM;
     }
-    hid_t fapl = file_access();
+    hid_t fapl = emg_h5_file_access();
     r->file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
-    close_keeping_errors(&fapl, H5Pclose, r->file < 0);
+    emg_h5_close_keeping_errors(&fapl, H5Pclose, r->file < 0);
     int rc = r->file < 0 ? emg_h5_fail(err, EMG_ERR_FORMAT, path, "corrupt or truncated HDF5 file")
                          : detect_and_read(r, hdr, err);
     if (rc < 0) {
@@ -951,7 +968,7 @@ static int write_attr(hid_t obj, const char *name, hid_t file_type, hid_t mem_ty
     return st < 0 ? -1 : 0;
 }
 
-static hid_t utf8_string_type(void)
+hid_t emg_h5_utf8_string_type(void)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, H5T_VARIABLE);
@@ -960,10 +977,10 @@ static hid_t utf8_string_type(void)
 }
 
 /* Variable-length UTF-8 strings: what h5py reads back as str. */
-static int write_attr_strings(hid_t obj, const char *name, const char *const *values, size_t n,
+int emg_h5_write_attr_strings(hid_t obj, const char *name, const char *const *values, size_t n,
                               int scalar)
 {
-    hid_t t = utf8_string_type();
+    hid_t t = emg_h5_utf8_string_type();
     hsize_t dims = n;
     hid_t space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, NULL);
     static const char *const empty = "";
@@ -973,12 +990,12 @@ static int write_attr_strings(hid_t obj, const char *name, const char *const *va
     return rc;
 }
 
-static int write_attr_string(hid_t obj, const char *name, const char *value)
+int emg_h5_write_attr_string(hid_t obj, const char *name, const char *value)
 {
-    return write_attr_strings(obj, name, &value, 1, 1);
+    return emg_h5_write_attr_strings(obj, name, &value, 1, 1);
 }
 
-static int write_attr_double(hid_t obj, const char *name, double value)
+int emg_h5_write_attr_double(hid_t obj, const char *name, double value)
 {
     hid_t space = H5Screate(H5S_SCALAR);
     int rc = write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, &value);
@@ -986,7 +1003,7 @@ static int write_attr_double(hid_t obj, const char *name, double value)
     return rc;
 }
 
-static int write_attr_int(hid_t obj, const char *name, int value)
+int emg_h5_write_attr_int(hid_t obj, const char *name, int value)
 {
     hid_t space = H5Screate(H5S_SCALAR);
     int rc = write_attr(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT, space, &value);
@@ -1036,7 +1053,7 @@ static int keep_annotation(h5_writer *w, const emg_annotation *a, emg_error *err
 /* One extendible, chunked dataset per channel: shuffle + deflate when available. */
 /* Creation properties without object timestamps: the same recording then gives
  * a byte-identical file (emg-synth promises this for a fixed seed). */
-static hid_t untimed_plist(hid_t plist_class)
+hid_t emg_h5_untimed_plist(hid_t plist_class)
 {
     hid_t p = H5Pcreate(plist_class);
     if (p >= 0)
@@ -1044,9 +1061,9 @@ static hid_t untimed_plist(hid_t plist_class)
     return p;
 }
 
-static hid_t create_group(hid_t parent, const char *name)
+hid_t emg_h5_create_group(hid_t parent, const char *name)
 {
-    hid_t gcpl = untimed_plist(H5P_GROUP_CREATE);
+    hid_t gcpl = emg_h5_untimed_plist(H5P_GROUP_CREATE);
     hid_t g = H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
     emg_h5_close_id(&gcpl, H5Pclose);
     return g;
@@ -1061,7 +1078,7 @@ static hid_t create_channel(h5_writer *w, size_t i, const emg_channel *ch)
     w->chunk[i] = want < 256 ? 256 : want > 16384 ? 16384 : (hsize_t)want;
     hsize_t dims = 0, maxdims = H5S_UNLIMITED;
     hid_t space = H5Screate_simple(1, &dims, &maxdims);
-    hid_t dcpl = untimed_plist(H5P_DATASET_CREATE);
+    hid_t dcpl = emg_h5_untimed_plist(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 1, &w->chunk[i]);
     if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
         H5Pset_shuffle(dcpl);
@@ -1074,13 +1091,13 @@ static hid_t create_channel(h5_writer *w, size_t i, const emg_channel *ch)
     emg_h5_close_id(&space, H5Sclose);
     if (d < 0)
         return d;
-    int bad = write_attr_string(d, "name", ch->name) || write_attr_double(d, "fs", ch->fs) ||
-              write_attr_string(d, "unit", ch->unit) ||
-              write_attr_string(d, "transducer", ch->transducer) ||
-              write_attr_double(d, "gain", ch->gain) ||
-              write_attr_double(d, "baseline", ch->baseline) ||
-              write_attr_int(d, "digital_min", ch->digital_min) ||
-              write_attr_int(d, "digital_max", ch->digital_max);
+    int bad = emg_h5_write_attr_string(d, "name", ch->name) || emg_h5_write_attr_double(d, "fs", ch->fs) ||
+              emg_h5_write_attr_string(d, "unit", ch->unit) ||
+              emg_h5_write_attr_string(d, "transducer", ch->transducer) ||
+              emg_h5_write_attr_double(d, "gain", ch->gain) ||
+              emg_h5_write_attr_double(d, "baseline", ch->baseline) ||
+              emg_h5_write_attr_int(d, "digital_min", ch->digital_min) ||
+              emg_h5_write_attr_int(d, "digital_max", ch->digital_max);
     if (bad) {
         H5Dclose(d);
         return H5I_INVALID_HID;
@@ -1090,15 +1107,15 @@ static hid_t create_channel(h5_writer *w, size_t i, const emg_channel *ch)
 
 static int write_recording_attrs(h5_writer *w, const emg_header *hdr)
 {
-    return write_attr_string(w->file, "emgkit_format", EMGKIT_HDF5_FORMAT) ||
-           write_attr_int(w->file, "version", EMGKIT_HDF5_VERSION) ||
-           write_attr_string(w->file, "created_by", "emgkit " EMGKIT_VERSION) ||
-           write_attr_string(w->recording, "start_time", hdr->start_time) ||
-           write_attr_string(w->recording, "subject", hdr->subject) ||
-           write_attr_string(w->recording, "description", hdr->recording) ||
-           write_attr_strings(w->recording, "provenance", (const char *const *)hdr->provenance,
+    return emg_h5_write_attr_string(w->file, "emgkit_format", EMGKIT_HDF5_FORMAT) ||
+           emg_h5_write_attr_int(w->file, "version", EMGKIT_HDF5_VERSION) ||
+           emg_h5_write_attr_string(w->file, "created_by", "emgkit " EMGKIT_VERSION) ||
+           emg_h5_write_attr_string(w->recording, "start_time", hdr->start_time) ||
+           emg_h5_write_attr_string(w->recording, "subject", hdr->subject) ||
+           emg_h5_write_attr_string(w->recording, "description", hdr->recording) ||
+           emg_h5_write_attr_strings(w->recording, "provenance", (const char *const *)hdr->provenance,
                               hdr->n_provenance, 0) ||
-           write_attr_strings(w->recording, "notes", (const char *const *)hdr->notes,
+           emg_h5_write_attr_strings(w->recording, "notes", (const char *const *)hdr->notes,
                               hdr->n_notes, 0);
 }
 
@@ -1115,8 +1132,8 @@ static int open_writer(void **state, const char *tmp_path, const char *final_pat
     /* A .nwb name would promise NWB, which this writer does not produce. */
     if (emg_str_ieq(emg_path_extension(final_path), "nwb"))
         return emg_error_set(err, EMG_ERR_ARG,
-                             "%s: emgkit reads NWB but writes only its own HDF5 layout; "
-                             "name the output .h5",
+                             "%s: a .nwb name promises NWB, not the emgkit HDF5 layout; "
+                             "name the output .h5, or write NWB (--to nwb)",
                              final_path);
     h5_writer *w = emg_xcalloc(1, sizeof *w, err);
     if (!w)
@@ -1138,13 +1155,13 @@ static int open_writer(void **state, const char *tmp_path, const char *final_pat
     for (size_t i = 0; i < n; i++)
         w->dset[i] = H5I_INVALID_HID;
     int rc = EMG_OK;
-    hid_t fapl = file_access();
+    hid_t fapl = emg_h5_file_access();
     w->file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl >= 0 ? fapl : H5P_DEFAULT);
-    close_keeping_errors(&fapl, H5Pclose, w->file < 0);
+    emg_h5_close_keeping_errors(&fapl, H5Pclose, w->file < 0);
     if (w->file >= 0)
-        w->recording = create_group(w->file, "recording");
+        w->recording = emg_h5_create_group(w->file, "recording");
     if (w->recording >= 0)
-        w->channels = create_group(w->recording, "channels");
+        w->channels = emg_h5_create_group(w->recording, "channels");
     if (w->channels < 0 || write_recording_attrs(w, hdr))
         rc = emg_h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create the HDF5 file");
     for (size_t i = 0; rc >= 0 && i < n; i++) {
@@ -1178,8 +1195,8 @@ static int flush_channel(h5_writer *w, size_t i, emg_error *err)
              ? H5Dwrite(w->dset[i], H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT,
                         w->pending[i])
              : -1;
-    close_keeping_errors(&fspace, H5Sclose, st < 0);
-    close_keeping_errors(&mspace, H5Sclose, st < 0);
+    emg_h5_close_keeping_errors(&fspace, H5Sclose, st < 0);
+    emg_h5_close_keeping_errors(&mspace, H5Sclose, st < 0);
     if (st < 0)
         return emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write samples");
     w->written[i] = total;
@@ -1246,11 +1263,11 @@ static void sort_annotations(h5_writer *w)
     w->n_annotations = kept;
 }
 
-static int write_column(hid_t table, const char *name, hid_t file_type, hid_t mem_type,
+int emg_h5_write_column(hid_t table, const char *name, hid_t file_type, hid_t mem_type,
                         hsize_t n, const void *values)
 {
     hid_t space = H5Screate_simple(1, &n, NULL);
-    hid_t dcpl = untimed_plist(H5P_DATASET_CREATE);
+    hid_t dcpl = emg_h5_untimed_plist(H5P_DATASET_CREATE);
     hid_t d = H5Dcreate2(table, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     emg_h5_close_id(&dcpl, H5Pclose);
     herr_t st = d < 0 ? -1 : n == 0 ? 0 : H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
@@ -1275,15 +1292,15 @@ static int write_annotations(h5_writer *w, emg_error *err)
         channel[i] = w->annotations[i].channel;
         text[i] = w->annotations[i].text;
     }
-    hid_t table = rc >= 0 ? create_group(w->recording, "annotations") : H5I_INVALID_HID;
-    hid_t str = utf8_string_type();
+    hid_t table = rc >= 0 ? emg_h5_create_group(w->recording, "annotations") : H5I_INVALID_HID;
+    hid_t str = emg_h5_utf8_string_type();
     static const char *const columns[] = {"onset", "duration", "channel", "text"};
     if (rc >= 0 &&
-        (table < 0 || write_attr_strings(table, "columns", columns, 4, 0) ||
-         write_column(table, "onset", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, onset) ||
-         write_column(table, "duration", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, duration) ||
-         write_column(table, "channel", H5T_STD_I32LE, H5T_NATIVE_INT, n, channel) ||
-         write_column(table, "text", str, str, n, text)))
+        (table < 0 || emg_h5_write_attr_strings(table, "columns", columns, 4, 0) ||
+         emg_h5_write_column(table, "onset", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, onset) ||
+         emg_h5_write_column(table, "duration", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, duration) ||
+         emg_h5_write_column(table, "channel", H5T_STD_I32LE, H5T_NATIVE_INT, n, channel) ||
+         emg_h5_write_column(table, "text", str, str, n, text)))
         rc = emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write annotations");
     emg_h5_close_id(&str, H5Tclose);
     emg_h5_close_id(&table, H5Gclose);

@@ -105,11 +105,39 @@ typedef struct name_list {
 } name_list;
 /* The member groups of a group, in name order; -1 on failure (list empty). */
 int emg_h5_list_groups(hid_t group, name_list *list);
+/* The same in creation order when the group indexes it (emgkit's NWB
+ * /acquisition: the channels' order), else in name order. */
+int emg_h5_list_groups_in_order(hid_t group, name_list *list);
+int emg_h5_list_groups_by(hid_t group, H5_index_t index, name_list *list);
+
+/* Writing (io_hdf5.c; shared by the emgkit layout and the NWB writer). */
+/* File access properties: locking where the filesystem can, none where it cannot. */
+hid_t emg_h5_file_access(void);
+/* Close after a failed call without losing its error stack. */
+void emg_h5_close_keeping_errors(hid_t *id, herr_t (*closer)(hid_t), int failed);
+/* Variable-length UTF-8 string type (h5py reads it as str); close with H5Tclose. */
+hid_t emg_h5_utf8_string_type(void);
+/* Creation properties without object timestamps, so that the same content
+ * gives a byte-identical file. */
+hid_t emg_h5_untimed_plist(hid_t plist_class);
+hid_t emg_h5_create_group(hid_t parent, const char *name);
+/* Attributes: 0, or -1 with HDF5's error stack kept.  strings: a 1-D array
+ * of n, or a scalar when scalar is set. */
+int emg_h5_write_attr_strings(hid_t obj, const char *name, const char *const *values, size_t n,
+                              int scalar);
+int emg_h5_write_attr_string(hid_t obj, const char *name, const char *value);
+int emg_h5_write_attr_double(hid_t obj, const char *name, double value);
+int emg_h5_write_attr_int(hid_t obj, const char *name, int value);
+/* A 1-D dataset of n values written whole. */
+int emg_h5_write_column(hid_t table, const char *name, hid_t file_type, hid_t mem_type,
+                        hsize_t n, const void *values);
 
 /* The layouts besides emgkit's own. */
 int emg_h5_is_plux_device(hid_t file, const char *name);
 int emg_h5_open_plux(h5_reader *r, const name_list *groups, emg_header *hdr, emg_error *err);
 int emg_h5_is_nwb(hid_t file);
+/* The TimeIntervals table the NWB writer puts annotations in (/intervals/...). */
+#define NWB_ANNOTATION_TABLE "annotations"
 int emg_h5_open_nwb(h5_reader *r, emg_header *hdr, emg_error *err);
 
 #endif

@@ -3,7 +3,8 @@
  * Each TimeSeries or ElectricalSeries group directly under /acquisition with
  * numeric data and a rate (starting_time@rate, or regular timestamps) becomes
  * channels: physical = data * conversion * channel_conversion + offset.
- * AnnotationSeries and /intervals tables become annotations; the session start
+ * AnnotationSeries and /intervals tables become annotations (emgkit's own
+ * /intervals/annotations with their texts and channels); the session start
  * time, description and subject fill the header.  docs/hdf5-layout.md
  * describes the mapping. */
 #include <math.h>
@@ -50,7 +51,8 @@ static void nwb_unit(const char *unit, char *out, size_t n)
 {
     static const char *const map[][2] = {{"volts", "V"},         {"volt", "V"},
                                          {"millivolts", "mV"},   {"microvolts", "uV"},
-                                         {"newtons", "N"},       {"seconds", "s"}};
+                                         {"newtons", "N"},       {"seconds", "s"},
+                                         {"n/a", ""}};
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (emg_str_ieq(unit, map[i][0])) {
             emg_strlcpy(out, map[i][1], n);
@@ -196,6 +198,8 @@ static int nwb_series(h5_reader *r, const char *name, emg_header *hdr, double *t
     char unit[EMG_UNIT_MAX] = "", type[64] = "TimeSeries";
     emg_h5_attr_string(dset, "unit", unit, sizeof unit);
     emg_h5_attr_string(group, "neurodata_type", type, sizeof type);
+    char description[EMG_TEXT_MAX] = "";
+    emg_h5_attr_string(group, "description", description, sizeof description);
     double conversion = emg_h5_attr_double(dset, "conversion", 1.0);
     double offset = emg_h5_attr_double(dset, "offset", 0.0);
     int integer = emg_h5_dataset_is_integer(dset);
@@ -222,7 +226,10 @@ static int nwb_series(h5_reader *r, const char *name, emg_header *hdr, double *t
         else
             snprintf(ch.name, sizeof ch.name, "%.40s %llu", name, (unsigned long long)c + 1);
         nwb_unit(unit, ch.unit, sizeof ch.unit);
-        snprintf(ch.transducer, sizeof ch.transducer, "NWB %.40s %.40s", type, name);
+        if (description[0] && strcmp(description, "no description"))
+            emg_strlcpy(ch.transducer, description, sizeof ch.transducer);
+        else
+            snprintf(ch.transducer, sizeof ch.transducer, "NWB %.40s %.40s", type, name);
         ch.fs = fs;
         ch.n_samples = (int64_t)s->n_rows;
         if (integer && scale != 0) {
@@ -261,6 +268,15 @@ static int nwb_annotation_series(h5_reader *r, const char *name, double origin, 
     return rc;
 }
 
+/* The channel an interval's "channel" cell names (exactly), or -1. */
+static int nwb_channel_index(const emg_header *hdr, const char *name)
+{
+    for (size_t i = 0; i < hdr->n_channels; i++)
+        if (!strcmp(hdr->channels[i].name, name))
+            return (int)i;
+    return -1;
+}
+
 /* Rows of the TimeIntervals tables under /intervals (trials, epochs, ...) as
  * annotations "<table>" or "<table>: <label>" spanning start_time..stop_time. */
 static int nwb_intervals(h5_reader *r, double origin, emg_header *hdr, emg_error *err)
@@ -277,24 +293,31 @@ static int nwb_intervals(h5_reader *r, double origin, emg_header *hdr, emg_error
     for (size_t t = 0; rc >= 0 && t < tables.n; t++) {
         hid_t g = H5Gopen2(intervals, tables.names[t], H5P_DEFAULT);
         double *start = NULL, *stop = NULL;
-        char **label = NULL;
-        size_t n_start = 0, n_stop = 0, n_label = 0;
+        char **label = NULL, **channel = NULL;
+        size_t n_start = 0, n_stop = 0, n_label = 0, n_channel = 0;
+        /* emgkit's own table (io_nwb_write.c) holds the texts themselves. */
+        int own = !strcmp(tables.names[t], NWB_ANNOTATION_TABLE);
         if (g >= 0 && emg_h5_dataset_doubles(g, "start_time", &start, &n_start) == 0 &&
             emg_h5_dataset_doubles(g, "stop_time", &stop, &n_stop) == 0) {
             emg_h5_dataset_strings(g, "label", &label, &n_label);
+            emg_h5_dataset_strings(g, "channel", &channel, &n_channel);
             for (size_t i = 0; rc >= 0 && i < n_start && i < n_stop; i++) {
                 char text[EMG_TEXT_MAX * 2];
-                if (i < n_label && label[i][0])
+                if (own && i < n_label)
+                    snprintf(text, sizeof text, "%s", label[i]);
+                else if (i < n_label && label[i][0])
                     snprintf(text, sizeof text, "%.90s: %.90s", tables.names[t], label[i]);
                 else
                     snprintf(text, sizeof text, "%.90s", tables.names[t]);
-                rc = emg_header_add_annotation(hdr, start[i] - origin, stop[i] - start[i], -1,
+                int ch = i < n_channel ? nwb_channel_index(hdr, channel[i]) : -1;
+                rc = emg_header_add_annotation(hdr, start[i] - origin, stop[i] - start[i], ch,
                                                text, err);
             }
         }
         free(start);
         free(stop);
         emg_h5_free_strings(label, n_label);
+        emg_h5_free_strings(channel, n_channel);
         emg_h5_close_id(&g, H5Gclose);
     }
     emg_h5_free_strings(tables.names, tables.n);
@@ -323,7 +346,7 @@ int emg_h5_open_nwb(h5_reader *r, emg_header *hdr, emg_error *err)
     }
     hid_t acq = H5Gopen2(r->file, "/acquisition", H5P_DEFAULT);
     name_list groups;
-    int rc = acq >= 0 && emg_h5_list_groups(acq, &groups) == 0
+    int rc = acq >= 0 && emg_h5_list_groups_in_order(acq, &groups) == 0
                  ? EMG_OK
                  : emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot list /acquisition");
     emg_h5_close_id(&acq, H5Gclose);

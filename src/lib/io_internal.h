@@ -53,7 +53,7 @@ int emg_writer_add_file(struct emg_writer *w, const char *tmp_path, const char *
 extern const emg_format_reader emg_pipe_reader, emg_wfdb_reader, emg_edf_reader,
     emg_sndfile_reader, emg_hdf5_reader, emg_text_reader, emg_biosig_reader;
 extern const emg_format_writer emg_pipe_writer, emg_wfdb_writer, emg_edf_writer,
-    emg_sndfile_writer, emg_hdf5_writer, emg_text_writer;
+    emg_sndfile_writer, emg_hdf5_writer, emg_nwb_writer, emg_text_writer;
 
 /* The module emg_reader_open() would choose for path (a file, not "-"), or
  * NULL when none would (io.c). */
@@ -72,6 +72,17 @@ int emg_file_list_add(emg_file_list *list, const char *path, emg_error *err);
  * writer creates beside hea_path (RECORD.hea -> RECORD.dat). */
 int emg_wfdb_input_files(const char *path, emg_file_list *files, emg_error *err);
 void emg_wfdb_data_path(const char *hea_path, char *out, size_t n);
+
+/* BIDS (bids_names.c, bids_read.c).  The sidecar stem of a BIDS data file
+ * (".../sub-01_task-x" for ".../sub-01_task-x_emg.edf"): 1, or 0 when path
+ * is not named as one. */
+int emg_bids_sidecar_stem(const char *data_path, char *stem, size_t n);
+/* Channel types, units and events from the sidecars beside a BIDS data file
+ * (nothing when path is not one, or has none). */
+int emg_bids_apply_sidecars(const char *data_path, emg_header *h, emg_error *err);
+/* The data file of a dataset that holds exactly one recording; EMG_ERR_ARG
+ * for several. */
+int emg_bids_single_recording(const char *root, char *out, size_t n, emg_error *err);
 
 /* Write a recording whose samples come from source, one second of every
  * channel at a time (emg_recording_save, emg_channel_store_save).  source sets

@@ -379,6 +379,9 @@ void emg_time_format(char out[40], int year, int month, int day, int hour, int m
 /* EEG, EOG, ECG, respiration, temperature, oximetry and event channels come
  * with EMG in polysomnography and lab files: a word of the name or
  * transducer says so (a name that says EMG is EMG). */
+/* What bids_read.c writes into the transducer of a channel whose BIDS type is not EMG. */
+#define BIDS_TYPE_MARK " channel (BIDS)"
+
 const char *emg_channel_other_modality(const emg_channel *ch)
 {
     static const char *const words[][2] = {
@@ -388,8 +391,24 @@ const char *emg_channel_other_modality(const emg_channel *ch)
         {"temp", "a temperature channel"},   {"temperature", "a temperature channel"},
         {"spo2", "an oximetry channel"},     {"sao2", "an oximetry channel"},
         {"pleth", "an oximetry channel"},    {"event", "an event channel"},
-        {"hypnogram", "a hypnogram"}};
+        {"hypnogram", "a hypnogram"},
+        /* BIDS channel types (channels.tsv; bids_read.c puts them in the transducer) */
+        {"heog", "an EOG channel"},          {"veog", "an EOG channel"},
+        {"trig", "a trigger channel"},       {"misc", "a miscellaneous channel"},
+        {"sysclock", "a clock channel"},     {"latency", "a clock channel"}};
     char text[EMG_NAME_MAX + EMG_TEXT_MAX + 2];
+    /* A type given by a BIDS channels.tsv ("ECG channel (BIDS): ...", bids_read.c)
+     * decides, whatever the name says. */
+    if (strstr(ch->transducer, BIDS_TYPE_MARK)) {
+        snprintf(text, sizeof text, "%s", ch->transducer);
+        *strchr(text, ' ') = '\0';
+        for (char *p = text; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        for (size_t k = 0; k < sizeof words / sizeof *words; k++)
+            if (!strcmp(text, words[k][0]))
+                return words[k][1];
+        return "a channel of another type (BIDS channels.tsv)";
+    }
     snprintf(text, sizeof text, "%s %s", ch->name, ch->transducer);
     for (char *p = text; *p; p++)
         *p = (char)tolower((unsigned char)*p);
