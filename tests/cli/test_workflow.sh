@@ -2,7 +2,8 @@
 # The Snakemake workflow (scripts/workflow/) over datasets/ run locally: every recording
 # of the sample sheet in every aggregate table under its own name, the numbers the tools
 # give on their own, nothing left half-written, a re-run that does nothing, and a bad
-# recording that stops the aggregates with its own error line.
+# recording that stops the aggregates with its own error line; a folder and a BIDS
+# dataset as inputs.
 source "$(dirname "$0")/lib.sh"
 SRC=${EMGKIT_SRC:?}
 SNAKEFILE=$SRC/scripts/workflow/Snakefile
@@ -62,7 +63,18 @@ fi
 found=$(tail -n +2 "$TMP/wf-folder/results/all/features.tsv" | cut -f1 | sort -u | tr '\n' ' ')
 [ "$found" = "a/emg_bursts.h5 b/emg_healthy.hea " ] && pass || fail "folder mode found: $found"
 
-# 3. A broken recording in the sheet: its convert step fails with the tools' one error
+# 3. A BIDS dataset (made by emg-convert --to bids): every _emg file is a recording.
+"$BIN/emg-convert" -q --to bids --task rest --subject 01 "$DATA/physionet_emgdb/emg_healthy.hea" \
+  -o "$TMP/bids" && "$BIN/emg-convert" -q --to bids --task bursts --subject 02 \
+  "$DATA/plux_opensignals/emg_bursts.h5" -o "$TMP/bids" || fail "emg-convert --to bids"
+if workflow "$TMP/wf-bids" "inputs=$TMP/bids" out=results; then pass; else
+  fail "workflow on a BIDS dataset failed: $(tail -c 600 "$TMP/err")"
+fi
+found=$(tail -n +2 "$TMP/wf-bids/results/all/features.tsv" | cut -f1 | sort -u | tr '\n' ' ')
+[ "$found" = "sub-01/emg/sub-01_task-rest_emg.bdf sub-02/emg/sub-02_task-bursts_emg.bdf " ] && pass ||
+  fail "BIDS mode found: $found"
+
+# 4. A broken recording in the sheet: its convert step fails with the tools' one error
 # line in its log, and no aggregate table is written.
 printf 'file\tsubject\n%s\ts1\n%s\ts2\n' "$DATA/plux_opensignals/emg_bursts.h5" \
   "$DATA/malformed/S3_EMG.wav" >"$TMP/bad.tsv"
