@@ -276,9 +276,9 @@ int emg_exp_fit_run(emg_exp_fit *out, const double *t, const double *y, size_t n
 
 int emg_trend_model_from_name(const char *name, emg_trend_model *out, emg_error *err)
 {
-    if (emg_str_ieq(name, "linear"))
+    if (emgi_str_ieq(name, "linear"))
         *out = EMG_MODEL_LINEAR;
-    else if (emg_str_ieq(name, "exponential"))
+    else if (emgi_str_ieq(name, "exponential"))
         *out = EMG_MODEL_EXPONENTIAL;
     else
         return emg_error_set(err, EMG_ERR_ARG, "unknown model '%s' (linear, exponential)", name);
