@@ -91,6 +91,8 @@ typedef struct emg_detect_options {
 #define EMG_DETECT_OPTIONS_INIT                                                            \
     {EMG_DETECT_THRESHOLD, 20.0, 450.0, 0.05, NAN, 1.0, 0.0, -1.0, 1.0, 0.2, 0.1, 0.2, 1, \
      5, 1, 0.001, 50.0, 0.025, 0.025, 0.010, 0.025, 20.0, 0.030}
+/* The same defaults for bindings that cannot use the macro (src/lib/options_init.c). */
+EMGKIT_API void emg_detect_options_init(emg_detect_options *o);
 
 /* Switch the options to burst mode: 3 ms envelope, 3 ms minimum duration,
  * 10 ms merge gap, no edge refinement, for events from a few ms to a few
@@ -114,7 +116,7 @@ typedef struct emg_rest_level {
  * of `window`-second windows (ranked by mean envelope).  (The labeller's
  * estimate; the detector uses emg_rest_estimate_lowest.) */
 EMGKIT_API int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double fs, double window,
-                      double fraction, double from, double to, emg_error *err);
+                                 double fraction, double from, double to, emg_error *err);
 
 /* From [from, to) seconds when to > from, else from the lowest consistent
  * cluster of `window`-second windows (half-overlapping, ranked by mean
@@ -125,8 +127,8 @@ EMGKIT_API int emg_rest_estimate(emg_rest_level *out, const double *env, size_t 
  * no three quiet windows agree, out->unsure is set and the quietest
  * `fraction` of windows is used. */
 EMGKIT_API int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, double fs,
-                             double window, double fraction, double from, double to,
-                             emg_error *err);
+                                        double window, double fraction, double from, double to,
+                                        emg_error *err);
 
 /* One active segment. */
 typedef struct emg_active_event {
@@ -155,7 +157,7 @@ EMGKIT_API void emg_detect_result_free(emg_detect_result *r);
  * Non-finite samples are gaps (emgkit/gaps.h): counted in out->gaps, left
  * out of the rest level, and no event starts, ends or is merged across one. */
 EMGKIT_API int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
-                   const emg_detect_options *opts, emg_error *err);
+                              const emg_detect_options *opts, emg_error *err);
 
 /* ---- building blocks shared with the labeller ---------------------------- */
 
@@ -164,18 +166,18 @@ EMGKIT_API int emg_detect_run(emg_detect_result *out, const double *x, size_t n,
  * lies between them.  Writes [start, end) pairs into *seg (malloc'd, 2 per
  * segment); returns the count in *n_seg. */
 EMGKIT_API int emg_segments_above(size_t **seg, size_t *n_seg, const double *sig, size_t n, double thr,
-                       size_t min_len, size_t merge_len, emg_error *err);
+                                  size_t min_len, size_t merge_len, emg_error *err);
 
 /* Zero-phase band-pass of x into y (may alias) with the filter module; the
  * upper edge is clipped to 0.45 fs; band_low <= 0 copies. */
 EMGKIT_API int emg_detect_bandpass(double *y, const double *x, size_t n, double fs, double band_low,
-                        double band_high, emg_error *err);
+                                   double band_high, emg_error *err);
 
 /* Centred RMS envelope of x over `window` seconds (the filter module's
  * trailing RMS shifted back by half its window, so edges are not delayed).
  * env and x must not alias. */
 EMGKIT_API int emg_centred_rms(double *env, const double *x, size_t n, double fs, double window,
-                    emg_error *err);
+                               emg_error *err);
 
 #ifdef __cplusplus
 }

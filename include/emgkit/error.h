@@ -33,7 +33,7 @@ typedef struct emg_error {
 
 /* Record a failure in err (may be NULL) and return status.  printf-style. */
 EMGKIT_API int emg_error_set(emg_error *err, emg_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+               __attribute__((format(printf, 3, 4)));
 
 /* Clear err to EMG_OK with an empty message. */
 EMGKIT_API void emg_error_clear(emg_error *err);

@@ -100,8 +100,8 @@ typedef struct emg_trend {
  * (0.1 usual).  Needs n >= 3 (EMG_ERR_ARG otherwise; the trend is filled with
  * NaN and n). */
 EMGKIT_API int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
-                  emg_regression method, emg_inference inference, double confidence,
-                  double fraction, emg_error *err);
+                             emg_regression method, emg_inference inference, double confidence,
+                             double fraction, emg_error *err);
 
 /* ---- exponential decay to a plateau (fatigue_exponential.c) ------------- */
 
@@ -133,7 +133,7 @@ typedef struct emg_exp_fit {
  * beyond 100 spans: straight; below 1% of the span: a step); the curvature
  * test is always given.  Intervals as emg_trend_fit's (inference). */
 EMGKIT_API int emg_exp_fit_run(emg_exp_fit *out, const double *t, const double *y, size_t n,
-                    emg_inference inference, double confidence, emg_error *err);
+                               emg_inference inference, double confidence, emg_error *err);
 
 /* ---- cohorts: random-effects pooling (fatigue_cohort.c) ------------------ */
 
@@ -151,10 +151,10 @@ typedef struct emg_random_effects {
 /* Pool k slopes y with standard errors se (> 0) by DerSimonian & Laird's
  * random-effects model; k >= 2. */
 EMGKIT_API int emg_random_effects_dl(emg_random_effects *out, const double *y, const double *se, size_t k,
-                          double confidence, emg_error *err);
+                                     double confidence, emg_error *err);
 /* The contrast b - a of two independently pooled groups (conditions). */
 EMGKIT_API void emg_random_effects_contrast(emg_random_effects *out, const emg_random_effects *a,
-                                 const emg_random_effects *b, double confidence);
+                                            const emg_random_effects *b, double confidence);
 
 /* ---- is there anything to fit? (fatigue_activity.c) --------------------- */
 
@@ -209,8 +209,8 @@ typedef struct emg_segment {
  * max_gap_s, kept when at least min_duration_s long.  window_s is the window
  * length (a run ends window_s after its last onset).  *segs malloc'd. */
 EMGKIT_API int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const double *t,
-                                  const int *active, size_t n, double window_s,
-                                  double max_gap_s, double min_duration_s, emg_error *err);
+                                             const int *active, size_t n, double window_s,
+                                             double max_gap_s, double min_duration_s, emg_error *err);
 
 /* Read segments from an event TSV (columns onset and duration, BIDS style;
  * an optional channel column restricts a row to one channel, "n/a" = all),
@@ -219,7 +219,7 @@ EMGKIT_API int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs,
  * same file under another name); recording NULL, or a table without a file
  * column, gives every row. */
 EMGKIT_API int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
-                      const char *recording, emg_error *err);
+                                 const char *recording, emg_error *err);
 
 #ifdef __cplusplus
 }

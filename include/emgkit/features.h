@@ -63,6 +63,7 @@ typedef struct emg_feature_options {
     double flat_rms;        /* window "flat" when RMS <= this (0: exactly constant) */
 } emg_feature_options;
 #define EMG_FEATURE_OPTIONS_INIT {0.0, 0.0, 0.0, 20.0, 450.0, 0.0, 6.0, 10.0, 0.0, 0.0, 0.001, 0.0}
+EMGKIT_API void emg_feature_options_init(emg_feature_options *o); /* the same, as a function */
 
 /* Window quality flags (bit set). */
 enum {
@@ -98,7 +99,7 @@ typedef struct emg_spectral_stats {
  * [k df - df/2, k df + df/2]); the median splits the cumulative in-band power
  * in two halves, interpolated linearly within the bin where it crosses. */
 EMGKIT_API void emg_spectral_stats_compute(emg_spectral_stats *out, const double *psd, size_t bins,
-                                double df, double f_low, double f_high);
+                                           double df, double f_low, double f_high);
 /* Power in [f_low, f_high) Hz (sum P df). */
 EMGKIT_API double emg_band_power(const double *psd, size_t bins, double df, double f_low, double f_high);
 
@@ -119,13 +120,14 @@ typedef struct emg_spectrum_options {
     size_t overlap;       /* Welch overlap in samples ((size_t)-1: segment/2) */
 } emg_spectrum_options;
 #define EMG_SPECTRUM_OPTIONS_INIT {EMG_SPECTRUM_WELCH, EMG_TAPER_HANN, 0.5, 0, (size_t)-1}
+EMGKIT_API void emg_spectrum_options_init(emg_spectrum_options *o); /* the same, as a function */
 
 /* An extractor for windows of `window` samples at fs Hz computing features
  * ids[0..n_ids).  Owns its FFTW plans and buffers: use one per thread. */
 EMGKIT_API int emg_feature_extractor_create(emg_feature_extractor **out, double fs, size_t window,
-                                 const size_t *ids, size_t n_ids,
-                                 const emg_feature_options *opts,
-                                 const emg_spectrum_options *spec, emg_error *err);
+                                            const size_t *ids, size_t n_ids,
+                                            const emg_feature_options *opts,
+                                            const emg_spectrum_options *spec, emg_error *err);
 EMGKIT_API void emg_feature_extractor_destroy(emg_feature_extractor *fx);
 
 /* Compute the features of x[0..window) into values[0..n_ids) and the window's
@@ -133,7 +135,7 @@ EMGKIT_API void emg_feature_extractor_destroy(emg_feature_extractor *fx);
  * segment cache reuse segments shared with earlier windows; pass -1 to
  * disable reuse).  Features that cannot be computed are NaN. */
 EMGKIT_API int emg_feature_extractor_run(emg_feature_extractor *fx, const double *x, long long start,
-                              double *values, unsigned *flags, emg_error *err);
+                                         double *values, unsigned *flags, emg_error *err);
 /* Tell the extractor that windows advance by `step` samples, so that Welch
  * segments shared by overlapping windows are transformed once (see
  * emg_welch_cache); run() must then get the absolute start of each window. */
@@ -142,7 +144,7 @@ EMGKIT_API int emg_feature_extractor_set_step(emg_feature_extractor *fx, size_t 
 EMGKIT_API double emg_feature_extractor_last_power(const emg_feature_extractor *fx);
 /* The PSD of the last window (borrowed) and its bin count and spacing. */
 EMGKIT_API const double *emg_feature_extractor_last_psd(const emg_feature_extractor *fx, size_t *bins,
-                                             double *df);
+                                                        double *df);
 
 /* Individual time-domain features on x[0..n) (for callers outside the extractor). */
 EMGKIT_API double emg_feat_rms(const double *x, size_t n);
@@ -192,6 +194,7 @@ typedef struct emg_filter_stage_options {
     int causal;
 } emg_filter_stage_options;
 #define EMG_FILTER_STAGE_OPTIONS_INIT {0.0, 0.0, 50.0, 0, 0}
+EMGKIT_API void emg_filter_stage_options_init(emg_filter_stage_options *o); /* as a function */
 EMGKIT_API void emg_channel_stage_filter(emg_channel_stage *stage, const emg_filter_stage_options *opts);
 
 typedef struct emg_window_options {
@@ -204,6 +207,7 @@ typedef struct emg_window_options {
     int estimate_noise;
 } emg_window_options;
 #define EMG_WINDOW_OPTIONS_INIT {1.0, 0.5, 1, 1}
+EMGKIT_API void emg_window_options_init(emg_window_options *o); /* the same, as a function */
 
 /* One computed window: index k starts at k*step_s seconds. */
 typedef struct emg_window_result {
@@ -225,10 +229,10 @@ typedef struct emg_window_engine emg_window_engine;
 /* hdr: the recording's header (channels, rates); stage may be NULL.  Fails
  * (EMG_ERR_ARG) only when no channel at all can be analysed. */
 EMGKIT_API int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
-                             const size_t *ids, size_t n_ids, const emg_feature_options *fopts,
-                             const emg_spectrum_options *sopts, const emg_window_options *wopts,
-                             const emg_channel_stage *stage, emg_window_emit emit, void *ctx,
-                             emg_error *err);
+                                        const size_t *ids, size_t n_ids, const emg_feature_options *fopts,
+                                        const emg_spectrum_options *sopts, const emg_window_options *wopts,
+                                        const emg_channel_stage *stage, emg_window_emit emit, void *ctx,
+                                        emg_error *err);
 /* Feed one block (all channels, as returned by emg_reader_read). */
 EMGKIT_API int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error *err);
 /* End of input: flush stages, emit the remaining windows.  When the noise
@@ -262,8 +266,8 @@ EMGKIT_API int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_er
  * under a temporary name and renamed by emg_table_h5_close() (abort removes it). */
 typedef struct emg_table_h5 emg_table_h5;
 EMGKIT_API int emg_table_h5_open(emg_table_h5 **out, const char *path, const char *group,
-                      size_t n_columns, const char *const *columns,
-                      const char *const *channel_names, size_t n_channels, emg_error *err);
+                                 size_t n_columns, const char *const *columns,
+                                 const char *const *channel_names, size_t n_channels, emg_error *err);
 /* One row of n_columns values (channel as its 0-based index, flags as bits). */
 EMGKIT_API int emg_table_h5_append(emg_table_h5 *t, const double *row, emg_error *err);
 /* Write what is buffered, close and move into place.  Frees t. */

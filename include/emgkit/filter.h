@@ -73,7 +73,7 @@ typedef struct emg_sos {
  * and the overall response equals SciPy's to rounding.  Fills *sos (any
  * previous content is freed).  EMG_ERR_ARG names the bad parameter. */
 EMGKIT_API int emg_butter_design(emg_sos *sos, emg_band type, int order, double f1, double f2, double fs,
-                      emg_error *err);
+                                 emg_error *err);
 
 /* Comb of second-order IIR notches (SciPy iirnotch) at f0, 2 f0, 3 f0, ...
  *   f0           fundamental in Hz, 0 < f0 < fs/2 (mains: 50 or 60)
@@ -85,7 +85,7 @@ EMGKIT_API int emg_butter_design(emg_sos *sos, emg_band type, int order, double 
  *   fs           sampling rate in Hz, > 0
  * Fills *sos with one section per notch. */
 EMGKIT_API int emg_notch_design(emg_sos *sos, double f0, double q, int n_harmonics, double max_freq,
-                     double fs, emg_error *err);
+                                double fs, emg_error *err);
 
 /* Append the sections of src to dst (cascade: dst then src). */
 EMGKIT_API int emg_sos_append(emg_sos *dst, const emg_sos *src, emg_error *err);
@@ -162,7 +162,7 @@ EMGKIT_API int emg_filtfilt_finish(emg_filtfilt *f, emg_error *err);
  * FMA, chosen at run time), about three times faster, with the same output
  * bits as one by one. */
 EMGKIT_API int emg_filtfilt_push_group(emg_filtfilt *const *f, size_t k, const double *const *x, size_t n,
-                            emg_error *err);
+                                       emg_error *err);
 EMGKIT_API int emg_filtfilt_finish_group(emg_filtfilt *const *f, size_t k, emg_error *err);
 /* Output samples ready to be pulled. */
 EMGKIT_API size_t emg_filtfilt_available(const emg_filtfilt *f);
@@ -194,7 +194,7 @@ EMGKIT_API void emg_filtfilt_destroy(emg_filtfilt *f);
  *   *score_db  (may be NULL) the fundamental's excess in dB over its neighbours
  * Returns 0, or EMG_ERR_ARG when n < fs or fs <= 120. */
 EMGKIT_API int emg_mains_detect(const double *x, size_t n, double fs, double *freq, double *score_db,
-                     emg_error *err);
+                                emg_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Whole-array operations                                                    */
@@ -228,7 +228,7 @@ typedef struct emg_envelope emg_envelope;
  * far.  TKEO's output y[n] is the operator centred on x[n-1] (y[0] = 0);
  * emg_envelope_delay() tells how many samples late the output is. */
 EMGKIT_API int emg_envelope_create(emg_envelope **out, emg_envelope_type type, double window, double fs,
-                        emg_error *err);
+                                   emg_error *err);
 EMGKIT_API void emg_envelope_execute(emg_envelope *e, const double *x, double *y, size_t n);
 EMGKIT_API void emg_envelope_reset(emg_envelope *e);
 /* Output delay in samples (1 for TKEO, 0 for the others). */
@@ -253,13 +253,13 @@ typedef struct emg_chain emg_chain;
 EMGKIT_API int emg_chain_create(emg_chain **out, double fs, emg_error *err);
 /* Append a Butterworth stage (arguments as emg_butter_design). */
 EMGKIT_API int emg_chain_add_butter(emg_chain *c, emg_band type, int order, double f1, double f2,
-                         emg_phase phase, emg_error *err);
+                                    emg_phase phase, emg_error *err);
 /* Append a mains notch comb (arguments as emg_notch_design, max_freq <= 0: fs/2).
  * f0 == 0 means auto: the stage buffers the first detect_seconds (> 1; 10 is
  * usual) of its input, runs emg_mains_detect on it, then notches what it found
  * (nothing when no mains is detected). */
 EMGKIT_API int emg_chain_add_notch(emg_chain *c, double f0, double q, int n_harmonics, double max_freq,
-                        double detect_seconds, emg_phase phase, emg_error *err);
+                                   double detect_seconds, emg_phase phase, emg_error *err);
 /* Append whole-signal mean removal or linear detrend.  These stages hold the
  * whole signal in memory and release it at emg_chain_finish(). */
 EMGKIT_API int emg_chain_add_dc(emg_chain *c, emg_error *err);
@@ -270,7 +270,7 @@ EMGKIT_API int emg_chain_add_rectify(emg_chain *c, emg_error *err);
  * phase (zero-phase low-pass when EMG_PHASE_ZERO); TKEO is re-aligned so its
  * output is not delayed (the last sample uses x[n+1] = x[n]). */
 EMGKIT_API int emg_chain_add_envelope(emg_chain *c, emg_envelope_type type, double window,
-                           emg_phase phase, emg_error *err);
+                                      emg_phase phase, emg_error *err);
 
 /* The default surface-EMG chain (SENIAM / De Luca 2010 recommendations):
  * 4th-order Butterworth band-pass 20-450 Hz plus a mains notch comb at
@@ -289,7 +289,7 @@ EMGKIT_API int emg_chain_finish(emg_chain *c, emg_error *err);
  * alike, it runs in the lanes of one vector register (as
  * emg_filtfilt_push_group), with the same output bits as one by one. */
 EMGKIT_API int emg_chain_push_group(emg_chain *const *c, size_t k, const double *const *x, size_t n,
-                         emg_error *err);
+                                    emg_error *err);
 EMGKIT_API int emg_chain_finish_group(emg_chain *const *c, size_t k, emg_error *err);
 EMGKIT_API size_t emg_chain_available(const emg_chain *c);
 /* Copy up to max output samples into y; returns how many.  Over the whole

@@ -38,7 +38,7 @@ EMGKIT_API void emg_gap_count_add(emg_gap_count *c, const double *x, size_t n, l
  * 12.5 s (sample 25000): treated as gaps".  Writes "" and returns 0 when
  * the channel has none; else returns what snprintf returns. */
 EMGKIT_API int emg_gap_warning(char *buf, size_t size, const emg_gap_count *g, const char *channel,
-                    double fs);
+                               double fs);
 
 #ifdef __cplusplus
 }

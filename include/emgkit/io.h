@@ -64,11 +64,12 @@ typedef struct emg_read_options {
     int allow_outside_paths;
 } emg_read_options;
 #define EMG_READ_OPTIONS_INIT {EMG_FORMAT_AUTO, 0.0, 0.0, NULL, 0, 0, 0}
+EMGKIT_API void emg_read_options_init(emg_read_options *o); /* the same, as a function */
 
 typedef struct emg_reader emg_reader;
 
 EMGKIT_API int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *opts,
-                    emg_error *err);
+                               emg_error *err);
 /* The header as known after open (n_samples may be -1 for streams). Borrowed. */
 EMGKIT_API const emg_header *emg_reader_header(const emg_reader *r);
 /* Format that was detected. */
@@ -112,7 +113,7 @@ typedef struct emg_writer emg_writer;
 /* Open a writer for path in format (EMG_FORMAT_AUTO: from the extension).
  * hdr gives channels and metadata; n_samples may be -1 (unknown until close). */
 EMGKIT_API int emg_writer_open(emg_writer **out, const char *path, emg_format format,
-                    const emg_header *hdr, const emg_write_options *opts, emg_error *err);
+                               const emg_header *hdr, const emg_write_options *opts, emg_error *err);
 /* Append one block (channel counts in the same proportion as the rates). */
 EMGKIT_API int emg_writer_write(emg_writer *w, const emg_block *block, emg_error *err);
 /* Finish the file and move it into place.  Frees w whatever the result. */
@@ -154,12 +155,12 @@ EMGKIT_API void emg_temp_forget_all(void);
  * emg_reader_open() would.  On success *files holds *n malloc'd paths; free
  * them with emg_files_free(). */
 EMGKIT_API int emg_input_files(const char *path, emg_format format, char ***files, size_t *n,
-                    emg_error *err);
+                               emg_error *err);
 /* The files a writer creates for path: WFDB RECORD.hea and the RECORD.dat it
  * names; every other format path itself.  format EMG_FORMAT_AUTO: from the
  * extension, as emg_writer_open(); a path the writer would refuse gives its error. */
 EMGKIT_API int emg_output_files(const char *path, emg_format format, char ***files, size_t *n,
-                     emg_error *err);
+                                emg_error *err);
 /* Free the list of emg_input_files() / emg_output_files(); NULL is fine. */
 EMGKIT_API void emg_files_free(char **files, size_t n);
 
@@ -168,9 +169,9 @@ EMGKIT_API void emg_files_free(char **files, size_t n);
  * (selection and range applied; block annotations join the header's). */
 EMGKIT_API int emg_reader_read_all(emg_reader *r, emg_recording *rec, emg_error *err);
 EMGKIT_API int emg_recording_load(emg_recording *rec, const char *path, const emg_read_options *opts,
-                       emg_error *err);
+                                  emg_error *err);
 EMGKIT_API int emg_recording_save(const emg_recording *rec, const char *path, emg_format format,
-                       const emg_write_options *opts, emg_error *err);
+                                  const emg_write_options *opts, emg_error *err);
 
 /* A recording held channel by channel, for work that needs whole channels
  * one at a time.  Channels stay in memory while their samples fit
@@ -181,7 +182,7 @@ EMGKIT_API int emg_recording_save(const emg_recording *rec, const char *path, em
  * the block annotations, as emg_reader_read_all() gives them. */
 typedef struct emg_channel_store emg_channel_store;
 EMGKIT_API int emg_channel_store_open(emg_channel_store **out, emg_reader *r, size_t memory_budget,
-                           emg_error *err);
+                                      emg_error *err);
 EMGKIT_API const emg_header *emg_channel_store_header(const emg_channel_store *s);
 /* All samples of channel without a copy (held in memory, or the spool mapped),
  * valid until the next call or close; NULL if the channel is empty or cannot
@@ -189,11 +190,11 @@ EMGKIT_API const emg_header *emg_channel_store_header(const emg_channel_store *s
 EMGKIT_API const double *emg_channel_store_data(emg_channel_store *s, size_t channel);
 /* Samples [first, first + count) of channel (0-based) into dst. */
 EMGKIT_API int emg_channel_store_read(const emg_channel_store *s, size_t channel, int64_t first,
-                           size_t count, double *dst, emg_error *err);
+                                      size_t count, double *dst, emg_error *err);
 /* Write the stored samples with header h (the store's channels, other
  * metadata or annotations) as emg_recording_save() does. */
 EMGKIT_API int emg_channel_store_save(const emg_channel_store *s, const emg_header *h, const char *path,
-                           emg_format format, const emg_write_options *opts, emg_error *err);
+                                      emg_format format, const emg_write_options *opts, emg_error *err);
 EMGKIT_API void emg_channel_store_close(emg_channel_store *s);
 
 #ifdef __cplusplus

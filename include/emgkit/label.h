@@ -161,7 +161,7 @@ EMGKIT_API void emg_label_result_free(emg_label_result *r);
 /* Label the EMG channels of rec (force channels are used as force, not
  * labelled).  Channels may have different rates. */
 EMGKIT_API int emg_label_recording(emg_label_result *out, const emg_recording *rec,
-                        const emg_label_options *opts, emg_error *err);
+                                   const emg_label_options *opts, emg_error *err);
 
 /* The same for a recording whose channels come one at a time (e.g. from an
  * emg_channel_store), so that only one channel is in memory: fetch sets
@@ -172,7 +172,7 @@ EMGKIT_API int emg_label_recording(emg_label_result *out, const emg_recording *r
 typedef int (*emg_label_fetch)(void *source, size_t channel, const double **data,
                                emg_error *err);
 EMGKIT_API int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fetch fetch,
-                       void *source, const emg_label_options *opts, emg_error *err);
+                                  void *source, const emg_label_options *opts, emg_error *err);
 
 /* Context from annotations: the first annotation whose text is a context
  * name or "context=NAME" / "context: NAME"; else "context=NAME" in the

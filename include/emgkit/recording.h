@@ -88,10 +88,10 @@ EMGKIT_API int emg_header_copy(emg_header *dst, const emg_header *src, emg_error
 /* Append a channel (copied); returns its index or a negative status. */
 EMGKIT_API int emg_header_add_channel(emg_header *h, const emg_channel *ch, emg_error *err);
 EMGKIT_API int emg_header_add_annotation(emg_header *h, double onset, double duration, int channel,
-                              const char *text, emg_error *err);
+                                         const char *text, emg_error *err);
 EMGKIT_API int emg_header_add_provenance(emg_header *h, const char *command, emg_error *err);
 EMGKIT_API int emg_header_add_note(emg_header *h, emg_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+               __attribute__((format(printf, 3, 4)));
 /* Default channel: name "", unit "", fs 0, n_samples -1, gain 0. */
 EMGKIT_API void emg_channel_init(emg_channel *ch);
 /* Duration of the recording in seconds (longest channel), or -1 if unknown. */
@@ -106,13 +106,16 @@ EMGKIT_API double emg_channel_resolution(const emg_channel *ch);
  * match exactly first, then case-insensitively.  Writes 0-based indices into
  * *indices (malloc'd, caller frees) in the order given. */
 EMGKIT_API int emg_header_select(const emg_header *h, const char *spec, int **indices, size_t *n,
-                      emg_error *err);
+                                 emg_error *err);
 /* Find a channel by 1-based index or by name; returns 0-based index or -1. */
 EMGKIT_API int emg_header_find_channel(const emg_header *h, const char *name_or_index);
 /* A phrase such as "an EEG channel" when the channel's name or transducer
  * names another modality (EEG, EOG, ECG, respiration, temperature, oximetry,
  * events) and not EMG; NULL otherwise. */
 EMGKIT_API const char *emg_channel_other_modality(const emg_channel *ch);
+/* True for a unit an EMG channel is recorded in: V, mV, uV (or \u00b5V), nV,
+ * or "" (unknown).  Tools analyse only such channels unless told otherwise. */
+EMGKIT_API int emg_unit_is_voltage(const char *unit);
 
 /* A block of samples: data[i][0..count[i]) for each channel i, in physical
  * units, plus annotations that arrived with it.  Readers own the blocks they
@@ -134,7 +137,7 @@ EMGKIT_API int emg_block_reserve_channel(emg_block *b, size_t channel, size_t ca
 /* Set all counts to 0 and drop annotations (keeps buffers). */
 EMGKIT_API void emg_block_clear(emg_block *b);
 EMGKIT_API int emg_block_add_annotation(emg_block *b, double onset, double duration, int channel,
-                             const char *text, emg_error *err);
+                                        const char *text, emg_error *err);
 EMGKIT_API void emg_block_free(emg_block *b);
 
 /* A whole recording in memory, for tools that need random access. */
@@ -148,9 +151,9 @@ EMGKIT_API void emg_recording_free(emg_recording *rec);
 
 /* Start-time helpers.  Parse "YYYY-MM-DDThh:mm:ss[.f]" into fields; 0 or EMG_ERR_ARG. */
 EMGKIT_API int emg_time_parse(const char *iso, int *year, int *month, int *day, int *hour, int *minute,
-                   double *second);
+                              double *second);
 EMGKIT_API void emg_time_format(char out[40], int year, int month, int day, int hour, int minute,
-                     double second);
+                                double second);
 
 #ifdef __cplusplus
 }

@@ -86,8 +86,8 @@ EMGKIT_API double emg_interval_iou(double a0, double da, double b0, double db);
 /* Score pred against truth.  Fills *out (initialise it first).  An empty
  * truth (n_truth 0) is EMG_ERR_FORMAT: there is nothing to score against. */
 EMGKIT_API int emg_score_events(emg_score_result *out, const emg_scored_event *truth, size_t n_truth,
-                     const emg_scored_event *pred, size_t n_pred,
-                     const emg_score_options *opts, emg_error *err);
+                                const emg_scored_event *pred, size_t n_pred,
+                                const emg_score_options *opts, emg_error *err);
 
 /* Read an event table (columns onset, duration, label; channel optional) into
  * a malloc'd array.  path names the file in messages.  Rows whose label is in
@@ -95,7 +95,7 @@ EMGKIT_API int emg_score_events(emg_score_result *out, const emg_scored_event *t
  * finite or whose duration is negative, infinite or not a number (other than
  * "n/a", an instant) is EMG_ERR_FORMAT naming the file and line. */
 EMGKIT_API int emg_scored_events_from_table(emg_scored_event **out, size_t *n, const emg_table *t,
-                                 const char *path, const char *skip_labels, emg_error *err);
+                                            const char *path, const char *skip_labels, emg_error *err);
 
 /* The one-line summary of a result ("3 truth, 2 predicted, 2 matched; macro-F1
  * 0.667 over 2 classes; median onset error 12.0 ms, offset error 8.5 ms"),

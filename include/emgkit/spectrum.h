@@ -47,7 +47,7 @@ typedef struct emg_psd_plan emg_psd_plan;
 
 /* A plan for n-point segments (n >= 2) tapered by taper, at sampling rate fs (Hz > 0). */
 EMGKIT_API int emg_psd_plan_create(emg_psd_plan **out, size_t n, emg_taper taper, double alpha, double fs,
-                        emg_error *err);
+                                   emg_error *err);
 EMGKIT_API void emg_psd_plan_destroy(emg_psd_plan *p);
 EMGKIT_API size_t emg_psd_plan_length(const emg_psd_plan *p);
 /* Number of one-sided frequency bins, n/2 + 1. */
@@ -71,7 +71,7 @@ EMGKIT_API void emg_psd_segment(emg_psd_plan *p, const double *x, double *psd);
  * *n_segments (may be NULL) gets the number averaged, and with none the PSD
  * is NaN. */
 EMGKIT_API int emg_welch(emg_psd_plan *p, const double *x, size_t len, size_t overlap, double *psd,
-              size_t *n_segments, emg_error *err);
+                         size_t *n_segments, emg_error *err);
 
 /* Short-time Fourier transform power (scipy.signal.spectrogram with
  * mode='psd', scaling='density', detrend='constant'): frames start at
@@ -80,7 +80,7 @@ EMGKIT_API int emg_welch(emg_psd_plan *p, const double *x, size_t len, size_t ov
  * or a negative status (the callback's negative return stops and is passed on). */
 typedef int (*emg_stft_emit)(void *ctx, size_t frame, double centre_s, const double *psd);
 EMGKIT_API long emg_stft(emg_psd_plan *p, const double *x, size_t len, size_t hop, emg_stft_emit emit,
-              void *ctx, emg_error *err);
+                         void *ctx, emg_error *err);
 
 /* Welch over consecutive windows that share segments.  Windows start at
  * multiples of `step` samples and span `window` samples; their Welch
@@ -90,13 +90,13 @@ EMGKIT_API long emg_stft(emg_psd_plan *p, const double *x, size_t len, size_t ho
  * computes each window's segments (results are identical either way). */
 typedef struct emg_welch_cache emg_welch_cache;
 EMGKIT_API int emg_welch_cache_create(emg_welch_cache **out, emg_psd_plan *plan, size_t window,
-                           size_t overlap, size_t step, emg_error *err);
+                                      size_t overlap, size_t step, emg_error *err);
 EMGKIT_API void emg_welch_cache_destroy(emg_welch_cache *c);
 /* PSD of the window that starts at absolute sample `start` (a multiple of
  * step; windows must be requested in increasing order) whose samples are
  * x[0..window).  Same result as emg_welch(plan, x, window, overlap, psd). */
 EMGKIT_API int emg_welch_cache_window(emg_welch_cache *c, long long start, const double *x, double *psd,
-                           emg_error *err);
+                                      emg_error *err);
 /* Segments transformed so far and segments served from the ring (statistics). */
 EMGKIT_API void emg_welch_cache_stats(const emg_welch_cache *c, size_t *computed, size_t *reused);
 

@@ -91,7 +91,7 @@ typedef struct emg_pool {
  * calibrated so that the pool's RMS at maximal excitation is rms_max_mv for a
  * surface electrode; a needle's amplitudes follow distance (5 mV for the largest unit at 0.05 mm). */
 EMGKIT_API int emg_pool_init(emg_pool *p, const emg_pool_params *params, double rms_max_mv, emg_rng *rng,
-                  emg_error *err);
+                             emg_error *err);
 EMGKIT_API void emg_pool_free(emg_pool *p);
 /* Firing rate (pps) of unit i at excitation e (fraction of maximal, 0-1); 0 below threshold. */
 EMGKIT_API double emg_pool_rate(const emg_pool *p, int i, double e);
@@ -133,11 +133,12 @@ typedef struct emg_synth_options {
                              so the samples depend on it (keep the default) */
 } emg_synth_options;
 #define EMG_SYNTH_OPTIONS_INIT {1, 0.0, 0.0, 0, -1, __builtin_nan(""), 0.0}
+EMGKIT_API void emg_synth_options_init(emg_synth_options *o); /* the same, as a function */
 
 typedef struct emg_synth emg_synth;
 
 EMGKIT_API int emg_synth_open(emg_synth **out, const emg_scenario *sc, const emg_synth_options *opts,
-                   emg_error *err);
+                              emg_error *err);
 /* Header with channels, the events as annotations and a provenance line
  * naming the scenario and the seed.  Borrowed. */
 EMGKIT_API const emg_header *emg_synth_header(const emg_synth *s);

@@ -59,7 +59,7 @@ EMGKIT_API size_t emg_table_line(const emg_table *t, size_t row);
  * duration a finite number >= 0 or "n/a" (an instant: 0).  Otherwise
  * EMG_ERR_FORMAT with "PATH:LINE: ..." in err. */
 EMGKIT_API int emg_table_event_span(const emg_table *t, size_t row, int c_onset, int c_duration,
-                         const char *path, double *onset, double *duration, emg_error *err);
+                                    const char *path, double *onset, double *duration, emg_error *err);
 
 #ifdef __cplusplus
 }

@@ -379,6 +379,15 @@ void emg_time_format(char out[40], int year, int month, int day, int hour, int m
 /* EEG, EOG, ECG, respiration, temperature, oximetry and event channels come
  * with EMG in polysomnography and lab files: a word of the name or
  * transducer says so (a name that says EMG is EMG). */
+int emg_unit_is_voltage(const char *unit)
+{
+    static const char *const volts[] = {"", "V", "mV", "uV", "\xc2\xb5V", "nV"};
+    for (size_t i = 0; i < sizeof volts / sizeof *volts; i++)
+        if (!strcmp(unit, volts[i]))
+            return 1;
+    return 0;
+}
+
 const char *emg_channel_other_modality(const emg_channel *ch)
 {
     static const char *const words[][2] = {
