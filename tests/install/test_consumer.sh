@@ -5,7 +5,8 @@
 # (shared and static; pkg-config and find_package), runs each on a real
 # recording and compares its MDF slope with emg-fatigue's; checks what
 # pkg-config hands to consumers, that libemgkit.so exports exactly the
-# functions of the public headers, and that the installed Python package
+# functions of the public headers (libemgkit.a defines no other global
+# symbol either), and that the installed Python package
 # loads the installed library.
 # Environment (from ctest): EMGKIT_BUILD EMGKIT_SRC EMGKIT_DATASETS
 # EMGKIT_TEST_TMP CC EMGKIT_SANITIZE_FLAGS EMGKIT_PRELOAD.
@@ -87,14 +88,18 @@ cmake --build "$tmp/cmake/build" >/dev/null
 run_example "$tmp/cmake/build/cm-shared" shared
 run_example "$tmp/cmake/build/cm-static" static
 
-# Exported symbols: exactly the functions the public headers declare.
-nm -D --defined-only "$libdir/libemgkit.so" | awk '{print $3}' | sort > "$tmp/exported.txt"
+# Exported symbols: exactly the functions the public headers declare, in the
+# shared library's dynamic table and among the static library's globals.
 sed -n 's/^EMGKIT_API .*[^a-z0-9_]\(emg_[a-z0-9_]*\)(.*/\1/p' "$prefix"/include/emgkit/*.h |
   sort > "$tmp/declared.txt"
-if ! diff "$tmp/declared.txt" "$tmp/exported.txt" > "$tmp/symbols.diff"; then
-  cat "$tmp/symbols.diff" >&2
-  fail "nm -D --defined-only libemgkit.so differs from the functions of include/emgkit/*.h"
-fi
+nm -D --defined-only "$libdir/libemgkit.so" | awk '{print $3}' | sort > "$tmp/exported.txt"
+nm -g --defined-only "$libdir/libemgkit.a" | awk 'NF == 3 {print $3}' | sort > "$tmp/archived.txt"
+for list in exported archived; do
+  if ! diff "$tmp/declared.txt" "$tmp/$list.txt" > "$tmp/$list.diff"; then
+    cat "$tmp/$list.diff" >&2
+    fail "$list symbols of libemgkit differ from the functions of include/emgkit/*.h"
+  fi
+done
 n=$(wc -l < "$tmp/exported.txt")
 [ "$n" -gt 200 ] || fail "only $n exported symbols"
 
