@@ -168,7 +168,7 @@ def flags_text(bits):
     return _flag_texts[bits]
 
 
-def _run_engine(source, ids, opts, noise_floors=None):
+def _run_engine(source, ids, opts, channels=None, noise_floors=None):
     """The window engine over a path (streamed) or a Recording (its arrays,
     not copied); returns (rows, noise RMS per channel, names, skipped)."""
     fo, so, wo, fso, filter_on = opts
@@ -181,7 +181,7 @@ def _run_engine(source, ids, opts, noise_floors=None):
     if isinstance(source, Recording):
         header = source._header
     else:
-        reader = open_reader(source, block_seconds=4.0)
+        reader = open_reader(source, channels=channels, block_seconds=4.0)
         header = lib.emg_reader_header(reader).contents
     try:
         check(lib.emg_window_engine_create(byref(eng), byref(header), ids_c, len(ids), byref(fo),
@@ -229,11 +229,12 @@ def _push_recording(eng, rec, err):
 
 def features(source, features="default", window=1.0, step=0.5, threads=1, band=None,
              noise_rms=None, filter=True, filter_band=None, mains=50.0, causal=False,
-             taper=None, welch=None, periodogram=False):
+             taper=None, welch=None, periodogram=False, channels=None):
     """Features of every window of every channel, as emg-features computes
     them: a DataFrame onset duration channel <one column per feature> flags.
 
-    source   a path (streamed in 4 s blocks, any length) or a Recording
+    source   a path (streamed in 4 s blocks, any length; channels as read()'s)
+             or a Recording
     features "default", "all", "time", "freq", "fatigue" or a list "rms,mdf,..."
     window, step  s; band (lo, hi) Hz for the spectral features; filter=False
     as --no-filter; mains 50, 60, "auto" or None; welch (segment, overlap)
@@ -242,7 +243,9 @@ def features(source, features="default", window=1.0, step=0.5, threads=1, band=N
     ids = _feature_ids(features if isinstance(features, str) else ",".join(features))
     opts = _analysis_options(window, step, threads, band, noise_rms, filter, filter_band, mains,
                              causal, taper, welch, periodogram)
-    rows, noise, names, skipped = _run_engine(source, ids, opts)
+    if channels is not None and isinstance(source, Recording):
+        source = _subset(source, channels)
+    rows, noise, names, skipped = _run_engine(source, ids, opts, channels)
     return _feature_frame(rows, ids, names, noise, skipped)
 
 
@@ -261,6 +264,24 @@ def _feature_frame(rows, ids, names, noise, skipped):
 
 
 _features_of = features  # for fatigue(), whose argument `features` hides the function
+
+
+def _subset(rec, channels):
+    """A Recording of some channels of rec (the -c syntax or indices / names)."""
+    if isinstance(channels, str):
+        err, idx, n = _capi.Error(), POINTER(c_int)(), c_size_t()
+        check(lib.emg_header_select(byref(rec._header), channels.encode(), byref(idx),
+                                    byref(n), byref(err)), err)
+        keep = [idx[i] for i in range(n.value)]
+        _capi.libc.free(ctypes.cast(idx, c_void_p))
+    else:
+        keep = [c if isinstance(c, (int, np.integer)) else rec.channel_names.index(c)
+                for c in channels]
+    if keep == list(range(rec.n_channels)):
+        return rec
+    return Recording.from_arrays([rec.signals[i] for i in keep], rec.fs[keep],
+                                 [rec.channel_names[i] for i in keep],
+                                 [rec.units[i] for i in keep])
 
 
 # ---- fatigue ------------------------------------------------------------
@@ -301,21 +322,17 @@ def fatigue(source, features="rms,mdf,mnf,fi_nsm5", regression="ols", inference=
     slope_per_min change_pct status [jasa].  **analysis: the options of
     features() (window, step, mains, filter, ...)."""
     if channels is None:
-        keep = emg_channels(source)
-        rec = source if isinstance(source, Recording) else read(source, channels=keep)
-        if isinstance(source, Recording) and len(keep) < rec.n_channels:
-            rec = Recording.from_arrays([rec.signals[i] for i in keep], rec.fs[keep],
-                                        [rec.channel_names[i] for i in keep],
-                                        [rec.units[i] for i in keep])
-    else:
-        rec = read(source, channels=channels) if not isinstance(source, Recording) else source
-    df = _features_of(rec, features=features, **analysis)
+        channels = emg_channels(source)
+        if not channels:
+            raise ValueError("%s: no EMG channel (unit V, mV, uV or none); choose channels "
+                             "with channels=" % getattr(source, "format", source))
+    df = _features_of(source, features=features, channels=channels, **analysis)
     method = _by_name(lib.emg_regression_from_name, regression, "regression")
     infer = _by_name(lib.emg_inference_from_name, inference, "inference")
     names = [c for c in df.columns if c not in ("onset", "duration", "channel", "flags",
                                                 "flag_bits")]
     out = []
-    for ch in rec.channel_names:
+    for ch in df["channel"].cat.categories:
         if ch in df.attrs["skipped"]:
             continue
         w = df[df["channel"] == ch]
