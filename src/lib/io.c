@@ -24,7 +24,7 @@
 
 /* Pipe streams read from stdin without spooling (pipe.c). */
 int emgi_pipe_open_stdin(void **state, const unsigned char *prefix, size_t prefix_len,
-                        emg_header *hdr, emg_error *err);
+                         emg_header *hdr, emg_error *err);
 
 static const struct format_name {
     emg_format format;
@@ -742,7 +742,7 @@ static int refuse_gaps(const emg_writer *w, const emg_block *block, emg_error *e
 }
 
 int emgi_writer_add_file(emg_writer *w, const char *tmp_path, const char *final_path,
-                        emg_error *err)
+                         emg_error *err)
 {
     int rc = emgi_grow_one((void **)&w->files, w->n_files, sizeof *w->files, err);
     if (rc < 0)
@@ -982,8 +982,8 @@ int emg_recording_load(emg_recording *rec, const char *path, const emg_read_opti
 }
 
 int emgi_save_by_seconds(const char *path, emg_format format, const emg_header *h,
-                        const emg_write_options *opts, emg_sample_source source, void *ctx,
-                        emg_error *err)
+                         const emg_write_options *opts, emg_sample_source source, void *ctx,
+                         emg_error *err)
 {
     emg_writer *w;
     int rc = emg_writer_open(&w, path, format, h, opts, err);
@@ -1033,5 +1033,5 @@ int emg_recording_save(const emg_recording *rec, const char *path, emg_format fo
                        const emg_write_options *opts, emg_error *err)
 {
     return emgi_save_by_seconds(path, format, &rec->header, opts, recording_samples, (void *)rec,
-                               err);
+                                err);
 }

@@ -1490,8 +1490,8 @@ static int edf_writer_finish(void *state, emg_error *err)
         rc = patch_end_onset(w, err);
     if (rc >= 0 && w->cut_annotations > 0)
         emgi_write_note(&w->opts, "%zu annotation text%s cut to %d bytes (EDFlib's limit)",
-                       w->cut_annotations, w->cut_annotations == 1 ? "" : "s",
-                       EDF_WRITE_ANNOTATION_LEN);
+                        w->cut_annotations, w->cut_annotations == 1 ? "" : "s",
+                        EDF_WRITE_ANNOTATION_LEN);
     return rc;
 }
 

@@ -1023,7 +1023,7 @@ static void writer_free(h5_writer *w)
 static int keep_annotation(h5_writer *w, const emg_annotation *a, emg_error *err)
 {
     if (emgi_grow((void **)&w->annotations, &w->cap_annotations, w->n_annotations + 1,
-                 sizeof *w->annotations, err) < 0)
+                  sizeof *w->annotations, err) < 0)
         return EMG_ERR_NOMEM;
     emg_annotation *dst = &w->annotations[w->n_annotations];
     *dst = *a;

@@ -47,7 +47,7 @@ const char *emgi_reader_path(const struct emg_reader *r);
 
 /* Register an additional temporary file that becomes final_path on commit. */
 int emgi_writer_add_file(struct emg_writer *w, const char *tmp_path, const char *final_path,
-                        emg_error *err);
+                         emg_error *err);
 
 /* Format modules (one .c file each). */
 extern const emg_format_reader emgi_pipe_reader, emgi_wfdb_reader, emgi_edf_reader,
@@ -79,8 +79,8 @@ void emgi_wfdb_data_path(const char *hea_path, char *out, size_t n);
 typedef int (*emg_sample_source)(void *ctx, size_t channel, int64_t first, size_t count,
                                  double **data, emg_error *err);
 int emgi_save_by_seconds(const char *path, emg_format format, const emg_header *h,
-                        const emg_write_options *opts, emg_sample_source source, void *ctx,
-                        emg_error *err);
+                         const emg_write_options *opts, emg_sample_source source, void *ctx,
+                         emg_error *err);
 
 /* Hot element-wise loops are compiled twice, for baseline x86-64 and for
  * AVX2, the clone chosen at load time (GCC on x86-64; elsewhere one build). */
@@ -101,7 +101,7 @@ void emgi_write_note(const emg_write_options *opts, const char *fmt, ...)
  * did not finish within seconds; otherwise EMG_OK, and the caller runs the
  * step for real (also when fork is not possible). */
 int emgi_try_isolated(int (*step)(void *ctx), void *ctx, double seconds, const char *path,
-                     const char *what, emg_error *err);
+                      const char *what, emg_error *err);
 
 /* Small shared helpers (util.c). */
 /* Index of name in names[0..n) ignoring case, or -1. */

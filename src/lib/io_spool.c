@@ -14,7 +14,7 @@
 #include "io_spool.h"
 
 int emgi_spool_open(emg_spool *s, const char *near_path, const char *user_path,
-                   size_t n_channels, emg_error *err)
+                    size_t n_channels, emg_error *err)
 {
     memset(s, 0, sizeof *s);
     emgi_strlcpy(s->user_path, user_path, sizeof s->user_path);

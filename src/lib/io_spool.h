@@ -27,7 +27,7 @@ typedef struct emg_spool {
 /* Create the spool beside near_path (a temporary output path); messages name
  * user_path (the output the user asked for). */
 int emgi_spool_open(emg_spool *s, const char *near_path, const char *user_path,
-                   size_t n_channels, emg_error *err);
+                    size_t n_channels, emg_error *err);
 /* Append one block. */
 int emgi_spool_write(emg_spool *s, const emg_block *blk, emg_error *err);
 /* Rewind for replay. */

@@ -44,7 +44,7 @@ static int wait_at_most(pid_t child, double seconds, int *status)
 }
 
 int emgi_try_isolated(int (*step)(void *ctx), void *ctx, double seconds, const char *path,
-                     const char *what, emg_error *err)
+                      const char *what, emg_error *err)
 {
     pid_t child = fork();
     if (child < 0)

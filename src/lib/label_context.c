@@ -23,7 +23,7 @@ int emg_context_from_name(const char *name, emg_context *out, emg_error *err)
 {
     /* (context_names[0], "none", is not a context a user gives) */
     int k = emgi_name_index(context_names + 1, sizeof context_names / sizeof *context_names - 1,
-                           name);
+                            name);
     if (k >= 0) {
         *out = (emg_context)(k + 1);
         return 0;

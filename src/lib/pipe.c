@@ -488,7 +488,7 @@ static int pipe_reader_open(void **state, const char *path, const emg_read_optio
 }
 
 int emgi_pipe_open_stdin(void **state, const unsigned char *prefix, size_t prefix_len,
-                        emg_header *hdr, emg_error *err)
+                         emg_header *hdr, emg_error *err)
 {
     pipe_reader *pr;
     int rc = pipe_reader_create(&pr, "-", err);

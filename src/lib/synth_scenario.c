@@ -249,7 +249,7 @@ static synth_line *new_line(parser *ps)
 {
     emg_scenario *sc = ps->sc;
     if (emgi_grow((void **)&sc->lines, &ps->cap_lines, sc->n_lines + 1, sizeof *sc->lines,
-                 ps->err) < 0)
+                  ps->err) < 0)
         return NULL;
     synth_line *l = &sc->lines[sc->n_lines++];
     memset(l, 0, sizeof *l);
@@ -529,7 +529,7 @@ int emg_scenario_load(emg_scenario **out, const char *name_or_path, emg_error *e
             int rc = emg_scenario_parse(out, BUILTINS[i].text, BUILTINS[i].name, err);
             if (rc == 0)
                 emgi_strlcpy((*out)->description, BUILTINS[i].description,
-                            sizeof (*out)->description);
+                             sizeof (*out)->description);
             return rc;
         }
     char *text = NULL;
