@@ -61,6 +61,11 @@ set -- $libs
 set -- $cflags
 [ $# = 1 ] && [ "$(realpath "${1#-I}")" = "$(realpath "$prefix/include")" ] ||
   fail "pkg-config --cflags emgkit: $cflags"
+version=$(pkg-config --modversion emgkit)
+[ "$version" = "$(grep -o 'EMGKIT_VERSION "[^"]*"' "$prefix/include/emgkit/version.h" |
+  cut -d'"' -f2)" ] || fail "emgkit.pc and emgkit/version.h disagree on the version"
+head -1 "$prefix/share/man/man1/emg-convert.1" | grep -q "\"emgkit $version\"" ||
+  fail "installed man page does not say emgkit $version"
 static_libs=$(pkg-config --static --libs emgkit)
 case "$static_libs" in *-lfftw3*) ;; *) fail "pkg-config --static --libs lacks -lfftw3";; esac
 case "$static_libs" in *.so*) fail "absolute .so path in pkg-config --static --libs";; esac
