@@ -8,8 +8,9 @@ not timed).  Each task is then done both ways on the same arrays and timed
 (wall clock, best of --repeat runs):
 
   filter    surface-EMG chain, zero-phase: emgkit.filter (the library's
-            4th-order 20-450 Hz band-pass + 50 Hz notch comb) against SciPy
-            sosfiltfilt + filtfilt(iirnotch) (the fundamental only: less work)
+            4th-order 20-450 Hz band-pass + 50 Hz notch comb, one channel per
+            call) against SciPy sosfiltfilt over the same sections (butter +
+            iirnotch at each harmonic), all channels in one call
   features  filter + 1 s windows every 0.5 s + RMS MAV WL ZC MDF MNF (Welch
             256/128), as LibEMG's and NeuroKit2's extractors compute them, in
             the strongest vectorised NumPy form (strided windows, one welch
@@ -41,9 +42,16 @@ def best_of(repeat, fn):
 
 
 def numpy_filter(x, fs):
-    sos = ss.butter(4, [20, 450], btype="bandpass", fs=fs, output="sos")
-    b, a = ss.iirnotch(50.0, 30.0, fs=fs)
-    return ss.filtfilt(b, a, ss.sosfiltfilt(sos, x, axis=-1), axis=-1)
+    """The same cascade as emgkit's chain: 4th-order Butterworth 20-450 Hz and
+    an iirnotch (Q 30) at each 50 Hz harmonic whose upper -3 dB edge lies
+    below 450 Hz, as second-order sections, one zero-phase pass."""
+    sections = [ss.butter(4, [20, 450], btype="bandpass", fs=fs, output="sos")]
+    f0 = 50.0
+    while f0 + f0 / 60 < 450:
+        b, a = ss.iirnotch(f0, 30.0, fs=fs)
+        sections.append(np.concatenate([b, a])[None, :])
+        f0 += 50.0
+    return ss.sosfiltfilt(np.vstack(sections), x, axis=-1)
 
 
 def numpy_features(x, fs):
@@ -101,8 +109,10 @@ def main():
 
     t_e, ye = best_of(args.repeat, lambda: [emgkit.filter(c, fs, mains=50) for c in x])
     t_n, yn = best_of(args.repeat, lambda: numpy_filter(x, fs))
-    err = max(np.max(np.abs(a - b)) / np.max(np.abs(b)) for a, b in zip(ye, yn))
-    report("filter", t_e, t_n, "max |diff| %.2g of peak (notch harmonics)" % err)
+    edge = int(fs)  # the two pad the ends differently: compare away from them
+    err = max(np.max(np.abs(a - b)[edge:-edge]) / np.sqrt(np.mean(b * b))
+              for a, b in zip(ye, yn))
+    report("filter", t_e, t_n, "max |diff| %.2g of the RMS (1 s from the ends)" % err)
 
     cols = "rms,mav,wl,zc,mdf,mnf"
     t_e, fe = best_of(args.repeat, lambda: emgkit.features(rec, features=cols))
