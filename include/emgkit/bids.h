@@ -33,14 +33,14 @@ typedef struct emg_bids_entities {
 } emg_bids_entities;
 
 /* True when label is a valid BIDS label (one or more ASCII letters or digits). */
-int emg_bids_label_valid(const char *label);
+EMGKIT_API int emg_bids_label_valid(const char *label);
 /* A label from free text: its ASCII letters and digits ("S1_EMG bicep" ->
  * "S1EMGbicep"), cut to fit n; "" when it has none. */
-void emg_bids_label_from(const char *text, char *out, size_t n);
+EMGKIT_API void emg_bids_label_from(const char *text, char *out, size_t n);
 /* The data file of a recording: ROOT/sub-S/[ses-X/]emg/sub-S[_ses-X]_task-T[_run-R]_emg.EXT
  * with EXT "edf" or "bdf".  EMG_ERR_ARG naming the entity when a label is
  * invalid or the path too long. */
-int emg_bids_data_path(char *out, size_t n, const char *root, const emg_bids_entities *e,
+EMGKIT_API int emg_bids_data_path(char *out, size_t n, const char *root, const emg_bids_entities *e,
                        emg_format data_format, emg_error *err);
 
 typedef struct emg_bids_export_options {
@@ -57,20 +57,20 @@ typedef struct emg_bids_export_options {
  * after the EDF+ convention ("EMG agonist"), and its four sidecars.  Each
  * file is written to a temporary name and renamed when complete; folders are
  * created as needed.  *data_path (n bytes) receives the data file's path. */
-int emg_bids_export(emg_reader *r, const char *root, const emg_bids_entities *e,
+EMGKIT_API int emg_bids_export(emg_reader *r, const char *root, const emg_bids_entities *e,
                     const emg_bids_export_options *o, char *data_path, size_t n,
                     emg_error *err);
 /* The dataset files at root: dataset_description.json (written only when
  * absent: a curated one is kept) and participants.tsv (its rows kept, the
  * subjects[0..n) not yet listed added). */
-int emg_bids_export_dataset(const char *root, const char *const *subjects, size_t n,
+EMGKIT_API int emg_bids_export_dataset(const char *root, const char *const *subjects, size_t n,
                             emg_error *err);
 
 /* True when path is a folder holding dataset_description.json. */
-int emg_bids_is_dataset(const char *path);
+EMGKIT_API int emg_bids_is_dataset(const char *path);
 /* The data files of the dataset at root (sub-S/[ses-X/]emg/..._emg.edf or .bdf),
  * sorted; free with emg_files_free().  None is EMG_ERR_FORMAT. */
-int emg_bids_recordings(const char *root, char ***paths, size_t *n, emg_error *err);
+EMGKIT_API int emg_bids_recordings(const char *root, char ***paths, size_t *n, emg_error *err);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@
 #ifndef EMGKIT_EMGKIT_H
 #define EMGKIT_EMGKIT_H
 
-#define EMGKIT_VERSION "0.1.0"
+#include "emgkit/version.h"
 
 #include "emgkit/error.h"
 #include "emgkit/recording.h"

@@ -23,7 +23,7 @@ static int is_voltage(const char *unit)
     return 0;
 }
 
-const char *emg_bids_channel_type(const emg_channel *ch)
+const char *emgi_bids_channel_type(const emg_channel *ch)
 {
     const char *other = emg_channel_other_modality(ch);
     if (other) {
@@ -47,7 +47,7 @@ static const char *after_type_word(const char *name, const char *type)
     return name;
 }
 
-void emg_bids_channel_label(const emg_channel *ch, const char *type, char *out, size_t n)
+void emgi_bids_channel_label(const emg_channel *ch, const char *type, char *out, size_t n)
 {
     char text[EMG_NAME_MAX + 8];
     const char *sensor = after_type_word(ch->name, type);
@@ -72,7 +72,7 @@ void emg_bids_channel_label(const emg_channel *ch, const char *type, char *out, 
 
 /* ------------------------------------------------------- event columns */
 
-static const emg_bids_column known_columns[] = {
+static const emgi_bids_column known_columns[] = {
     {"onset", "Onset of the event, in seconds from the first sample of the data file", "s"},
     {"duration", "Duration of the event (0: an instant)", "s"},
     {"trial_type", "Event label: a label of emgkit's vocabulary (Levels) or an annotation "
@@ -117,7 +117,7 @@ static const struct {
     {"_pct", "%", "percentage"},
 };
 
-int emg_bids_describe_column(const char *name, const char *table, emg_bids_column *out,
+int emgi_bids_describe_column(const char *name, const char *table, emgi_bids_column *out,
                              char *text, size_t n)
 {
     for (size_t i = 0; i < sizeof known_columns / sizeof *known_columns; i++)
@@ -169,7 +169,7 @@ static const struct {
     {"artefact", "Artefact: a non-physiological disturbance"},
 };
 
-const char *emg_bids_label_description(const char *label)
+const char *emgi_bids_label_description(const char *label)
 {
     for (size_t i = 0; i < sizeof vocabulary / sizeof *vocabulary; i++)
         if (!strcmp(vocabulary[i].label, label))

@@ -8,21 +8,21 @@
 /* BIDS channels.tsv type of a channel: EMG for voltage (or unitless) channels
  * that name no other modality; ECG, EOG, TRIG; MISC for the rest (force,
  * acceleration). */
-const char *emg_bids_channel_type(const emg_channel *ch);
+const char *emgi_bids_channel_type(const emg_channel *ch);
 /* The EDF+ label "TYPE SENSOR" of a channel (16 printable ASCII characters):
  * "EMG_agonist" -> "EMG agonist", "Force" -> "MISC Force". */
-void emg_bids_channel_label(const emg_channel *ch, const char *type, char *out, size_t n);
+void emgi_bids_channel_label(const emg_channel *ch, const char *type, char *out, size_t n);
 
 /* An events.json entry: what a column means and its unit (NULL: none). */
-typedef struct emg_bids_column {
+typedef struct emgi_bids_column {
     const char *name, *description, *unit;
-} emg_bids_column;
+} emgi_bids_column;
 /* Describe an event-table column: known names, then a unit suffix (_hz, _ms,
  * _s, _mv, _mps, ...); text (n bytes) holds a description made up for it.
  * 1 when the column is known or has a unit suffix, 0 when only named. */
-int emg_bids_describe_column(const char *name, const char *table, emg_bids_column *out,
+int emgi_bids_describe_column(const char *name, const char *table, emgi_bids_column *out,
                              char *text, size_t n);
 /* One sentence for a label of emgkit's vocabulary, NULL for other texts. */
-const char *emg_bids_label_description(const char *label);
+const char *emgi_bids_label_description(const char *label);
 
 #endif

@@ -79,9 +79,9 @@ int emg_bids_data_path(char *out, size_t n, const char *root, const emg_bids_ent
     return EMG_OK;
 }
 
-int emg_bids_sidecar_stem(const char *data_path, char *stem, size_t n)
+int emgi_bids_sidecar_stem(const char *data_path, char *stem, size_t n)
 {
-    const char *base = emg_basename(data_path);
+    const char *base = emgi_basename(data_path);
     size_t len = strlen(data_path), blen = strlen(base);
     static const char *const suffixes[] = {"_emg.edf", "_emg.bdf"};
     for (size_t i = 0; i < 2; i++) {

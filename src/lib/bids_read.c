@@ -50,8 +50,8 @@ static int list_emg_folder(const char *folder, emg_file_list *list, emg_error *e
     struct dirent *e;
     while (rc >= 0 && (e = readdir(d)) != NULL) {
         snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
-        if (emg_bids_sidecar_stem(path, stem, sizeof stem) && !is_dir(path))
-            rc = emg_file_list_add(list, path, err);
+        if (emgi_bids_sidecar_stem(path, stem, sizeof stem) && !is_dir(path))
+            rc = emgi_file_list_add(list, path, err);
     }
     closedir(d);
     return rc;
@@ -70,7 +70,7 @@ static int list_subfolders(const char *folder, const char *prefix, emg_file_list
     while (rc >= 0 && (e = readdir(d)) != NULL) {
         snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
         if (has_prefix(e->d_name, prefix) && is_dir(path))
-            rc = emg_file_list_add(list, path, err);
+            rc = emgi_file_list_add(list, path, err);
     }
     closedir(d);
     return rc;
@@ -143,7 +143,7 @@ static void unit_from_bids(const char *bids, char *out, size_t n)
     if (!strncmp(bids, "\xc2\xb5", 2) || !strncmp(bids, "\xce\xbc", 2))
         snprintf(out, n, "u%s", bids + 2);
     else
-        emg_strlcpy(out, bids, n);
+        emgi_strlcpy(out, bids, n);
 }
 
 static int apply_channel_row(emg_header *h, const emg_table *t, size_t row, int c_name,
@@ -159,7 +159,7 @@ static int apply_channel_row(emg_header *h, const emg_table *t, size_t row, int 
     unit_from_bids(emg_table_cell(t, row, c_units), unit, sizeof unit);
     int rc = EMG_OK;
     if (!ch->unit[0])
-        emg_strlcpy(ch->unit, unit, sizeof ch->unit);
+        emgi_strlcpy(ch->unit, unit, sizeof ch->unit);
     else if (unit[0] && strcmp(unit, ch->unit))
         rc = emg_header_add_note(h, err, "%s: channel '%s' has units '%s' here and '%s' in the "
                                  "data file: the data file's kept", path, name, unit, ch->unit);
@@ -169,7 +169,7 @@ static int apply_channel_row(emg_header *h, const emg_table *t, size_t row, int 
         /* recording.c's emg_channel_other_modality() reads the type back from here. */
         snprintf(text, sizeof text, "%.16s channel (BIDS)%s%.60s", type,
                  ch->transducer[0] ? ": " : "", ch->transducer);
-        emg_strlcpy(ch->transducer, text, sizeof ch->transducer);
+        emgi_strlcpy(ch->transducer, text, sizeof ch->transducer);
     }
     return rc;
 }
@@ -236,10 +236,10 @@ static int apply_events(const char *path, emg_header *h, emg_error *err)
     return rc;
 }
 
-int emg_bids_apply_sidecars(const char *data_path, emg_header *h, emg_error *err)
+int emgi_bids_apply_sidecars(const char *data_path, emg_header *h, emg_error *err)
 {
     char stem[4096], path[4200];
-    if (!emg_bids_sidecar_stem(data_path, stem, sizeof stem))
+    if (!emgi_bids_sidecar_stem(data_path, stem, sizeof stem))
         return EMG_OK;
     int rc = EMG_OK;
     snprintf(path, sizeof path, "%s_channels.tsv", stem);
@@ -252,7 +252,7 @@ int emg_bids_apply_sidecars(const char *data_path, emg_header *h, emg_error *err
 }
 
 /* A dataset root opens its only recording (io.c). */
-int emg_bids_single_recording(const char *root, char *out, size_t n, emg_error *err)
+int emgi_bids_single_recording(const char *root, char *out, size_t n, emg_error *err)
 {
     char **paths;
     size_t count;
@@ -265,7 +265,7 @@ int emg_bids_single_recording(const char *root, char *out, size_t n, emg_error *
                            "dataset to a tool that takes many inputs",
                            root, count, paths[0]);
     else
-        emg_strlcpy(out, paths[0], n);
+        emgi_strlcpy(out, paths[0], n);
     emg_files_free(paths, count);
     return rc;
 }

@@ -49,7 +49,7 @@ typedef struct bids_export {
 static int make_folders(const char *file_path, emg_error *err)
 {
     char path[4096];
-    emg_strlcpy(path, file_path, sizeof path);
+    emgi_strlcpy(path, file_path, sizeof path);
     for (char *p = path + 1; *p; p++) {
         if (*p != '/')
             continue;
@@ -142,15 +142,15 @@ static void sidecar_discard(sidecar *s)
 static int add_event(bids_export *x, double onset, double duration, const char *type,
                      const char *channel, char **extra, emg_error *err)
 {
-    int rc = emg_grow_one((void **)&x->events, x->n_events, sizeof *x->events, err);
+    int rc = emgi_grow_one((void **)&x->events, x->n_events, sizeof *x->events, err);
     if (rc < 0)
         return rc;
     bids_event *ev = &x->events[x->n_events];
     ev->onset = onset;
     ev->duration = duration;
     ev->extra = extra;
-    ev->type = emg_xstrdup(type && type[0] ? type : "n/a", err);
-    ev->channel = emg_xstrdup(channel, err);
+    ev->type = emgi_xstrdup(type && type[0] ? type : "n/a", err);
+    ev->channel = emgi_xstrdup(channel, err);
     x->n_events++;
     return ev->type && ev->channel ? EMG_OK : EMG_ERR_NOMEM;
 }
@@ -177,7 +177,7 @@ static const char *bids_channel_name(const bids_export *x, const char *name)
 static char *bids_channel_list(const bids_export *x, const char *cell, emg_error *err)
 {
     size_t cap = strlen(cell) * 2 + 8 * (x->h.n_channels + 1) + 1;
-    char *out = emg_xcalloc(cap, 1, err), *copy = emg_xstrdup(cell, err);
+    char *out = emgi_xcalloc(cap, 1, err), *copy = emgi_xstrdup(cell, err);
     int all_channels = out && copy && cell[0];
     char *save = NULL;
     for (char *name = copy ? strtok_r(copy, ",", &save) : NULL; all_channels && name;
@@ -189,7 +189,7 @@ static char *bids_channel_list(const bids_export *x, const char *cell, emg_error
         strncat(out, bids, cap - strlen(out) - 1);
     }
     if (out && !all_channels)
-        emg_strlcpy(out, cell, cap);
+        emgi_strlcpy(out, cell, cap);
     free(copy);
     return out;
 }
@@ -217,20 +217,20 @@ static int read_event_table(bids_export *x, const char *path, emg_error *err)
     if (rc >= 0 && (c_onset < 0 || c_duration < 0))
         rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: an event table needs onset and duration "
                            "columns (docs/event-tables.md)", path);
-    int *extra_cols = rc >= 0 ? emg_xcalloc(t.n_columns + 1, sizeof *extra_cols, err) : NULL;
+    int *extra_cols = rc >= 0 ? emgi_xcalloc(t.n_columns + 1, sizeof *extra_cols, err) : NULL;
     if (rc >= 0 && !extra_cols)
         rc = EMG_ERR_NOMEM;
-    x->extra_names = rc >= 0 ? emg_xcalloc(t.n_columns + 1, sizeof *x->extra_names, err) : NULL;
+    x->extra_names = rc >= 0 ? emgi_xcalloc(t.n_columns + 1, sizeof *x->extra_names, err) : NULL;
     for (size_t c = 0; rc >= 0 && x->extra_names && c < t.n_columns; c++)
         if (!is_core_column(t.columns[c])) {
             extra_cols[x->n_extra] = (int)c;
-            if (!(x->extra_names[x->n_extra++] = emg_xstrdup(t.columns[c], err)))
+            if (!(x->extra_names[x->n_extra++] = emgi_xstrdup(t.columns[c], err)))
                 rc = EMG_ERR_NOMEM;
         }
     for (size_t row = 0; rc >= 0 && row < t.n_rows; row++) {
         double onset, duration;
         rc = emg_table_event_span(&t, row, c_onset, c_duration, path, &onset, &duration, err);
-        char **extra = rc >= 0 ? emg_xcalloc(x->n_extra + 1, sizeof *extra, err) : NULL;
+        char **extra = rc >= 0 ? emgi_xcalloc(x->n_extra + 1, sizeof *extra, err) : NULL;
         for (size_t k = 0; extra && k < x->n_extra && rc >= 0; k++)
             if (!(extra[k] = bids_channel_list(x, emg_table_cell(&t, row, extra_cols[k]), err)))
                 rc = EMG_ERR_NOMEM;
@@ -309,23 +309,23 @@ static int prepare_header(bids_export *x, const emg_header *src, emg_error *err)
     for (size_t i = 0; i < x->h.n_annotations; i++)
         free(x->h.annotations[i].text);
     x->h.n_annotations = 0;
-    emg_strlcpy(x->h.subject, x->e->subject, sizeof x->h.subject);
+    emgi_strlcpy(x->h.subject, x->e->subject, sizeof x->h.subject);
     size_t n = x->h.n_channels;
-    x->types = emg_xcalloc(n, sizeof *x->types, err);
-    x->source_names = emg_xcalloc(n, sizeof *x->source_names, err);
-    x->samples = emg_xcalloc(n, sizeof *x->samples, err);
+    x->types = emgi_xcalloc(n, sizeof *x->types, err);
+    x->source_names = emgi_xcalloc(n, sizeof *x->source_names, err);
+    x->samples = emgi_xcalloc(n, sizeof *x->samples, err);
     if (!x->types || !x->source_names || !x->samples)
         return EMG_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         emg_channel *ch = &x->h.channels[i];
-        if (!(x->source_names[i] = emg_xstrdup(ch->name, err)))
+        if (!(x->source_names[i] = emgi_xstrdup(ch->name, err)))
             return EMG_ERR_NOMEM;
-        x->types[i] = emg_bids_channel_type(ch);
+        x->types[i] = emgi_bids_channel_type(ch);
         char label[EMG_NAME_MAX];
-        emg_bids_channel_label(ch, x->types[i], label, sizeof label);
+        emgi_bids_channel_label(ch, x->types[i], label, sizeof label);
         /* Unique within 16 characters: "~2", "~3"... as the EDF writer does. */
         char unique[EMG_NAME_MAX];
-        emg_strlcpy(unique, label, sizeof unique);
+        emgi_strlcpy(unique, label, sizeof unique);
         for (int k = 2;; k++) {
             int clash = 0;
             for (size_t j = 0; j < i && !clash; j++)
@@ -336,7 +336,7 @@ static int prepare_header(bids_export *x, const emg_header *src, emg_error *err)
             int len = snprintf(suffix, sizeof suffix, "~%d", k);
             snprintf(unique, sizeof unique, "%.*s%s", 16 - len, label, suffix);
         }
-        emg_strlcpy(ch->name, unique, sizeof ch->name);
+        emgi_strlcpy(ch->name, unique, sizeof ch->name);
     }
     return EMG_OK;
 }
@@ -401,7 +401,7 @@ static void write_software_filters(const bids_export *x, FILE *f)
         if (k > 1)
             snprintf(key, sizeof key, "emgkit emg-filter %d", k);
         else
-            emg_strlcpy(key, "emgkit emg-filter", sizeof key);
+            emgi_strlcpy(key, "emgkit emg-filter", sizeof key);
         if (first)
             fputc('{', f);
         json_key(f, &first, 4, key);
@@ -467,7 +467,7 @@ static void write_events(const bids_export *x, FILE *f)
     }
 }
 
-static void write_column_description(FILE *f, int *first, const emg_bids_column *c)
+static void write_column_description(FILE *f, int *first, const emgi_bids_column *c)
 {
     json_key(f, first, 2, c->name);
     fputs("{\"Description\": ", f);
@@ -489,7 +489,7 @@ static void write_levels(const bids_export *x, FILE *f)
             seen = !strcmp(x->events[j].type, x->events[i].type);
         if (seen)
             continue;
-        const char *text = emg_bids_label_description(x->events[i].type);
+        const char *text = emgi_bids_label_description(x->events[i].type);
         json_key(f, &first, 4, x->events[i].type);
         json_string(f, text ? text : "Annotation text of the source recording");
     }
@@ -500,18 +500,18 @@ static void write_events_json(const bids_export *x, FILE *f)
 {
     int first = 1;
     char text[256];
-    emg_bids_column c;
+    emgi_bids_column c;
     static const char *const core[] = {"onset", "duration", "trial_type", "channel"};
     fputc('{', f);
     for (size_t i = 0; i < 4; i++) {
-        emg_bids_describe_column(core[i], "", &c, text, sizeof text);
+        emgi_bids_describe_column(core[i], "", &c, text, sizeof text);
         write_column_description(f, &first, &c);
         if (!strcmp(core[i], "trial_type"))
             write_levels(x, f);
         fputc('}', f);
     }
     for (size_t k = 0; k < x->n_extra; k++) {
-        emg_bids_describe_column(x->extra_names[k], emg_basename(x->table_name), &c, text,
+        emgi_bids_describe_column(x->extra_names[k], emgi_basename(x->table_name), &c, text,
                                  sizeof text);
         write_column_description(f, &first, &c);
         fputc('}', f);
@@ -578,7 +578,7 @@ int emg_bids_export(emg_reader *r, const char *root, const emg_bids_entities *e,
     emg_header_init(&x.h);
     int rc = emg_bids_data_path(x.data_path, sizeof x.data_path, root, e, o->data_format, err);
     if (rc >= 0)
-        emg_bids_sidecar_stem(x.data_path, x.stem, sizeof x.stem);
+        emgi_bids_sidecar_stem(x.data_path, x.stem, sizeof x.stem);
     if (rc >= 0)
         rc = prepare_header(&x, emg_reader_header(r), err);
     const emg_header *src = emg_reader_header(r);
@@ -596,7 +596,7 @@ int emg_bids_export(emg_reader *r, const char *root, const emg_bids_entities *e,
             unlink(x.data_path); /* the recording is complete or absent */
     }
     if (rc >= 0 && data_path)
-        emg_strlcpy(data_path, x.data_path, n);
+        emgi_strlcpy(data_path, x.data_path, n);
     free_export(&x);
     return rc;
 }
@@ -616,7 +616,7 @@ static int write_description(const char *root, emg_error *err)
     int rc = sidecar_open(&s, stem, ".json", err);
     if (rc >= 0) {
         char name[256];
-        emg_strlcpy(name, emg_basename(root), sizeof name);
+        emgi_strlcpy(name, emgi_basename(root), sizeof name);
         fputs("{\n  \"Name\": ", s.f);
         json_string(s.f, name[0] ? name : "EMG dataset");
         fputs(",\n  \"BIDSVersion\": \"" EMG_BIDS_VERSION "\",\n"

@@ -85,23 +85,23 @@ static void content_uuid(const nwb_writer *w, const char *salt, char out[37])
 
 static int write_scalar_string(hid_t loc, const char *name, const char *value)
 {
-    hid_t t = emg_h5_utf8_string_type();
+    hid_t t = emgi_h5_utf8_string_type();
     hid_t space = H5Screate(H5S_SCALAR);
-    hid_t dcpl = emg_h5_untimed_plist(H5P_DATASET_CREATE);
+    hid_t dcpl = emgi_h5_untimed_plist(H5P_DATASET_CREATE);
     hid_t d = H5Dcreate2(loc, name, t, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     herr_t st = d < 0 ? -1 : H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
-    emg_h5_close_id(&d, H5Dclose);
-    emg_h5_close_id(&dcpl, H5Pclose);
-    emg_h5_close_id(&space, H5Sclose);
-    emg_h5_close_id(&t, H5Tclose);
+    emgi_h5_close_id(&d, H5Dclose);
+    emgi_h5_close_id(&dcpl, H5Pclose);
+    emgi_h5_close_id(&space, H5Sclose);
+    emgi_h5_close_id(&t, H5Tclose);
     return st < 0 ? -1 : 0;
 }
 
 static int write_string_column(hid_t loc, const char *name, const char *const *values, size_t n)
 {
-    hid_t t = emg_h5_utf8_string_type();
-    int rc = emg_h5_write_column(loc, name, t, t, n, values);
-    emg_h5_close_id(&t, H5Tclose);
+    hid_t t = emgi_h5_utf8_string_type();
+    int rc = emgi_h5_write_column(loc, name, t, t, n, values);
+    emgi_h5_close_id(&t, H5Tclose);
     return rc;
 }
 
@@ -111,16 +111,16 @@ static int type_attrs(const nwb_writer *w, hid_t obj, const char *path, const ch
 {
     char id[37];
     content_uuid(w, path, id);
-    return emg_h5_write_attr_string(obj, "neurodata_type", type) ||
-           emg_h5_write_attr_string(obj, "namespace", ns) ||
-           emg_h5_write_attr_string(obj, "object_id", id);
+    return emgi_h5_write_attr_string(obj, "neurodata_type", type) ||
+           emgi_h5_write_attr_string(obj, "namespace", ns) ||
+           emgi_h5_write_attr_string(obj, "object_id", id);
 }
 
 static int add_group(hid_t parent, const char *name)
 {
-    hid_t g = emg_h5_create_group(parent, name);
+    hid_t g = emgi_h5_create_group(parent, name);
     int bad = g < 0;
-    emg_h5_close_id(&g, H5Gclose);
+    emgi_h5_close_id(&g, H5Gclose);
     return bad ? -1 : 0;
 }
 
@@ -160,12 +160,12 @@ static void create_date(char out[40])
  * would name the group itself. */
 static void series_name(const char *channel, char *out, size_t n)
 {
-    emg_strlcpy(out, channel[0] ? channel : "channel", n);
+    emgi_strlcpy(out, channel[0] ? channel : "channel", n);
     for (char *p = out; *p; p++)
         if (*p == '/')
             *p = '_';
     if (!strcmp(out, ".") || !strcmp(out, ".."))
-        emg_strlcpy(out, "channel", n);
+        emgi_strlcpy(out, "channel", n);
 }
 
 /* ------------------------------------------------------------- series */
@@ -176,24 +176,24 @@ static hid_t create_data(nwb_writer *w, hid_t group, size_t i, const emg_channel
     w->series[i].chunk = want < 256 ? 256 : want > 16384 ? 16384 : (hsize_t)want;
     hsize_t dims = 0, maxdims = H5S_UNLIMITED;
     hid_t space = H5Screate_simple(1, &dims, &maxdims);
-    hid_t dcpl = emg_h5_untimed_plist(H5P_DATASET_CREATE);
+    hid_t dcpl = emgi_h5_untimed_plist(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 1, &w->series[i].chunk);
     if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
         H5Pset_shuffle(dcpl);
         H5Pset_deflate(dcpl, NWB_DEFLATE_LEVEL);
     }
-    hid_t dapl = emg_h5_uncached_chunks();
+    hid_t dapl = emgi_h5_uncached_chunks();
     hid_t d = H5Dcreate2(group, "data", w->file_type, space, H5P_DEFAULT, dcpl, dapl);
-    emg_h5_close_id(&dapl, H5Pclose);
-    emg_h5_close_id(&dcpl, H5Pclose);
-    emg_h5_close_id(&space, H5Sclose);
+    emgi_h5_close_id(&dapl, H5Pclose);
+    emgi_h5_close_id(&dcpl, H5Pclose);
+    emgi_h5_close_id(&space, H5Sclose);
     double resolution = emg_channel_resolution(ch);
     if (d >= 0 &&
-        (emg_h5_write_attr_string(d, "unit", ch->unit[0] ? ch->unit : "n/a") ||
-         emg_h5_write_attr_double(d, "conversion", 1.0) ||
-         emg_h5_write_attr_double(d, "offset", 0.0) ||
-         emg_h5_write_attr_double(d, "resolution", resolution > 0 ? resolution : -1.0) ||
-         emg_h5_write_attr_string(d, "continuity", "continuous"))) {
+        (emgi_h5_write_attr_string(d, "unit", ch->unit[0] ? ch->unit : "n/a") ||
+         emgi_h5_write_attr_double(d, "conversion", 1.0) ||
+         emgi_h5_write_attr_double(d, "offset", 0.0) ||
+         emgi_h5_write_attr_double(d, "resolution", resolution > 0 ? resolution : -1.0) ||
+         emgi_h5_write_attr_string(d, "continuity", "continuous"))) {
         H5Dclose(d);
         return H5I_INVALID_HID;
     }
@@ -208,31 +208,31 @@ static int create_series(nwb_writer *w, size_t i, emg_error *err)
     if (H5Lexists(w->acquisition, name, H5P_DEFAULT) > 0)
         return emg_error_set(err, EMG_ERR_ARG, "%s: two channels would both be /acquisition/%s",
                              w->path, name);
-    hid_t g = emg_h5_create_group(w->acquisition, name);
+    hid_t g = emgi_h5_create_group(w->acquisition, name);
     hid_t start = H5I_INVALID_HID;
     int bad = g < 0;
     if (!bad) {
         w->series[i].dset = create_data(w, g, i, ch);
         hid_t space = H5Screate(H5S_SCALAR);
-        hid_t dcpl = emg_h5_untimed_plist(H5P_DATASET_CREATE);
+        hid_t dcpl = emgi_h5_untimed_plist(H5P_DATASET_CREATE);
         start = H5Dcreate2(g, "starting_time", H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl,
                            H5P_DEFAULT);
         double zero = 0.0;
         bad = w->series[i].dset < 0 || start < 0 ||
               H5Dwrite(start, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &zero) < 0 ||
-              emg_h5_write_attr_double(start, "rate", ch->fs) ||
-              emg_h5_write_attr_string(start, "unit", "seconds") ||
-              emg_h5_write_attr_string(g, "description",
+              emgi_h5_write_attr_double(start, "rate", ch->fs) ||
+              emgi_h5_write_attr_string(start, "unit", "seconds") ||
+              emgi_h5_write_attr_string(g, "description",
                                        ch->transducer[0] ? ch->transducer : "no description") ||
-              emg_h5_write_attr_string(g, "comments", "no comments");
-        emg_h5_close_id(&dcpl, H5Pclose);
-        emg_h5_close_id(&space, H5Sclose);
+              emgi_h5_write_attr_string(g, "comments", "no comments");
+        emgi_h5_close_id(&dcpl, H5Pclose);
+        emgi_h5_close_id(&space, H5Sclose);
     }
-    emg_h5_close_id(&start, H5Dclose);
-    emg_h5_close_id(&g, H5Gclose);
+    emgi_h5_close_id(&start, H5Dclose);
+    emgi_h5_close_id(&g, H5Gclose);
     if (bad)
-        return emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot create an NWB TimeSeries");
-    if (!(w->series[i].pending = emg_xcalloc(w->series[i].chunk, sizeof(double), err)))
+        return emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot create an NWB TimeSeries");
+    if (!(w->series[i].pending = emgi_xcalloc(w->series[i].chunk, sizeof(double), err)))
         return EMG_ERR_NOMEM;
     hash_text(w->hash, ch->name);
     hash_text(w->hash, ch->unit);
@@ -254,10 +254,10 @@ static int flush_series(nwb_writer *w, nwb_series *s, emg_error *err)
                  H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &n, NULL) >= 0
              ? H5Dwrite(s->dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, s->pending)
              : -1;
-    emg_h5_close_keeping_errors(&fspace, H5Sclose, st < 0);
-    emg_h5_close_keeping_errors(&mspace, H5Sclose, st < 0);
+    emgi_h5_close_keeping_errors(&fspace, H5Sclose, st < 0);
+    emgi_h5_close_keeping_errors(&mspace, H5Sclose, st < 0);
     if (st < 0)
-        return emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write samples");
+        return emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write samples");
     s->written = total;
     s->n_pending = 0;
     return EMG_OK;
@@ -269,15 +269,15 @@ static void writer_free(nwb_writer *w)
 {
     if (!w)
         return;
-    emg_h5_abandon(w->file); /* still open: the output is being dropped */
+    emgi_h5_abandon(w->file); /* still open: the output is being dropped */
     for (size_t i = 0; w->series && i < w->hdr.n_channels; i++) {
-        emg_h5_close_id(&w->series[i].dset, H5Dclose);
+        emgi_h5_close_id(&w->series[i].dset, H5Dclose);
         free(w->series[i].pending);
     }
     free(w->series);
     emg_header_free(&w->hdr);
-    emg_h5_close_id(&w->acquisition, H5Gclose);
-    emg_h5_close_id(&w->file, H5Fclose);
+    emgi_h5_close_id(&w->acquisition, H5Gclose);
+    emgi_h5_close_id(&w->file, H5Fclose);
     free(w->path);
     free(w);
 }
@@ -292,12 +292,12 @@ static int create_skeleton(nwb_writer *w)
               H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0;
     if (!bad)
         w->acquisition = H5Gcreate2(w->file, "acquisition", H5P_DEFAULT, gcpl, H5P_DEFAULT);
-    emg_h5_close_id(&gcpl, H5Pclose);
+    emgi_h5_close_id(&gcpl, H5Pclose);
     bad = bad || w->acquisition < 0 || add_group(w->file, "analysis") ||
           add_group(w->file, "processing") ||
-          (stimulus = emg_h5_create_group(w->file, "stimulus")) < 0 ||
+          (stimulus = emgi_h5_create_group(w->file, "stimulus")) < 0 ||
           add_group(stimulus, "presentation") || add_group(stimulus, "templates");
-    emg_h5_close_id(&stimulus, H5Gclose);
+    emgi_h5_close_id(&stimulus, H5Gclose);
     return bad ? -1 : 0;
 }
 
@@ -309,7 +309,7 @@ static int open_writer(void **state, const char *tmp_path, const char *final_pat
         return emg_error_set(err, EMG_ERR_ARG,
                              "%s: NWB output stores float32 or float64 samples, not integers",
                              final_path);
-    nwb_writer *w = emg_xcalloc(1, sizeof *w, err);
+    nwb_writer *w = emgi_xcalloc(1, sizeof *w, err);
     if (!w)
         return EMG_ERR_NOMEM;
     w->file = w->acquisition = H5I_INVALID_HID;
@@ -317,22 +317,22 @@ static int open_writer(void **state, const char *tmp_path, const char *final_pat
     w->hash[0] = 0xcbf29ce484222325ULL;
     w->hash[1] = 0x84222325cbf29ce4ULL;
     if (opts && opts->session)
-        emg_strlcpy(w->session, opts->session, sizeof w->session);
+        emgi_strlcpy(w->session, opts->session, sizeof w->session);
     emg_header_init(&w->hdr);
     int rc = emg_header_copy(&w->hdr, hdr, err);
-    w->path = rc >= 0 ? emg_xstrdup(final_path, err) : NULL;
-    w->series = w->path ? emg_xcalloc(hdr->n_channels, sizeof *w->series, err) : NULL;
+    w->path = rc >= 0 ? emgi_xstrdup(final_path, err) : NULL;
+    w->series = w->path ? emgi_xcalloc(hdr->n_channels, sizeof *w->series, err) : NULL;
     if (!w->series) {
         writer_free(w);
         return rc < 0 ? rc : EMG_ERR_NOMEM;
     }
     for (size_t i = 0; i < hdr->n_channels; i++)
         w->series[i].dset = H5I_INVALID_HID;
-    hid_t fapl = emg_h5_file_access();
+    hid_t fapl = emgi_h5_file_access();
     w->file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl >= 0 ? fapl : H5P_DEFAULT);
-    emg_h5_close_keeping_errors(&fapl, H5Pclose, w->file < 0);
+    emgi_h5_close_keeping_errors(&fapl, H5Pclose, w->file < 0);
     if (w->file < 0 || create_skeleton(w) < 0)
-        rc = emg_h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create the NWB file");
+        rc = emgi_h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create the NWB file");
     for (size_t i = 0; rc >= 0 && i < hdr->n_channels; i++)
         rc = create_series(w, i, err);
     if (rc < 0) {
@@ -399,8 +399,8 @@ static int table_column(const nwb_writer *w, hid_t table, const char *table_path
     int bad = d < 0 || type_attrs(w, d, path, strcmp(name, "id") ? "VectorData"
                                                                  : "ElementIdentifiers",
                                   "hdmf-common") ||
-              (strcmp(name, "id") && emg_h5_write_attr_string(d, "description", description));
-    emg_h5_close_id(&d, H5Dclose);
+              (strcmp(name, "id") && emgi_h5_write_attr_string(d, "description", description));
+    emgi_h5_close_id(&d, H5Dclose);
     return bad ? -1 : 0;
 }
 
@@ -420,10 +420,10 @@ static int write_intervals(nwb_writer *w, emg_error *err)
         h->annotations[n++] = h->annotations[i];
     }
     h->n_annotations = n;
-    double *start = emg_xcalloc(n, sizeof *start, err), *stop = emg_xcalloc(n, sizeof *stop, err);
-    int *id = emg_xcalloc(n, sizeof *id, err);
-    const char **label = emg_xcalloc(n, sizeof *label, err);
-    const char **channel = emg_xcalloc(n, sizeof *channel, err);
+    double *start = emgi_xcalloc(n, sizeof *start, err), *stop = emgi_xcalloc(n, sizeof *stop, err);
+    int *id = emgi_xcalloc(n, sizeof *id, err);
+    const char **label = emgi_xcalloc(n, sizeof *label, err);
+    const char **channel = emgi_xcalloc(n, sizeof *channel, err);
     int rc = start && stop && id && label && channel ? EMG_OK : EMG_ERR_NOMEM;
     for (size_t i = 0; rc >= 0 && i < n; i++) {
         const emg_annotation *a = &h->annotations[i];
@@ -436,18 +436,18 @@ static int write_intervals(nwb_writer *w, emg_error *err)
         hash_bytes(w->hash, &start[i], sizeof start[i]);
         hash_bytes(w->hash, &stop[i], sizeof stop[i]);
     }
-    hid_t intervals = rc >= 0 ? emg_h5_create_group(w->file, "intervals") : H5I_INVALID_HID;
-    hid_t table = intervals >= 0 ? emg_h5_create_group(intervals, NWB_ANNOTATION_TABLE) : H5I_INVALID_HID;
+    hid_t intervals = rc >= 0 ? emgi_h5_create_group(w->file, "intervals") : H5I_INVALID_HID;
+    hid_t table = intervals >= 0 ? emgi_h5_create_group(intervals, NWB_ANNOTATION_TABLE) : H5I_INVALID_HID;
     static const char *const colnames[] = {"start_time", "stop_time", "label", "channel"};
     static const char *const path = "/intervals/" NWB_ANNOTATION_TABLE;
     if (rc >= 0 &&
         (table < 0 || type_attrs(w, table, path, "TimeIntervals", "core") ||
-         emg_h5_write_attr_string(table, "description",
+         emgi_h5_write_attr_string(table, "description",
                                   "annotations and event labels of the recording (emgkit)") ||
-         emg_h5_write_attr_strings(table, "colnames", colnames, 4, 0) ||
-         emg_h5_write_column(table, "id", H5T_STD_I32LE, H5T_NATIVE_INT, n, id) ||
-         emg_h5_write_column(table, "start_time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, start) ||
-         emg_h5_write_column(table, "stop_time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, stop) ||
+         emgi_h5_write_attr_strings(table, "colnames", colnames, 4, 0) ||
+         emgi_h5_write_column(table, "id", H5T_STD_I32LE, H5T_NATIVE_INT, n, id) ||
+         emgi_h5_write_column(table, "start_time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, start) ||
+         emgi_h5_write_column(table, "stop_time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, stop) ||
          write_string_column(table, "label", label, n) ||
          write_string_column(table, "channel", channel, n) ||
          table_column(w, table, path, "id", "") ||
@@ -456,9 +456,9 @@ static int write_intervals(nwb_writer *w, emg_error *err)
          table_column(w, table, path, "label", "annotation text or event label") ||
          table_column(w, table, path, "channel",
                       "name of the channel (TimeSeries) the event belongs to, n/a for all")))
-        rc = emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write /intervals/annotations");
-    emg_h5_close_id(&table, H5Gclose);
-    emg_h5_close_id(&intervals, H5Gclose);
+        rc = emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write /intervals/annotations");
+    emgi_h5_close_id(&table, H5Gclose);
+    emgi_h5_close_id(&intervals, H5Gclose);
     free(start);
     free(stop);
     free(id);
@@ -473,7 +473,7 @@ static char *joined_provenance(const emg_header *h, emg_error *err)
     size_t len = 1;
     for (size_t i = 0; i < h->n_provenance; i++)
         len += strlen(h->provenance[i]) + 1;
-    char *text = emg_xcalloc(len, 1, err);
+    char *text = emgi_xcalloc(len, 1, err);
     for (size_t i = 0; text && i < h->n_provenance; i++) {
         strcat(text, h->provenance[i]);
         if (i + 1 < h->n_provenance)
@@ -485,7 +485,7 @@ static char *joined_provenance(const emg_header *h, emg_error *err)
 static int write_general(nwb_writer *w, emg_error *err)
 {
     const emg_header *h = &w->hdr;
-    hid_t general = emg_h5_create_group(w->file, "general"), subject = H5I_INVALID_HID;
+    hid_t general = emgi_h5_create_group(w->file, "general"), subject = H5I_INVALID_HID;
     char *notes = joined_provenance(h, err);
     int bad = general < 0 || !notes;
     if (!bad && h->n_provenance)
@@ -493,15 +493,15 @@ static int write_general(nwb_writer *w, emg_error *err)
     if (!bad && w->session[0])
         bad = write_scalar_string(general, "session_id", w->session);
     if (!bad && h->subject[0]) {
-        subject = emg_h5_create_group(general, "subject");
+        subject = emgi_h5_create_group(general, "subject");
         bad = subject < 0 || type_attrs(w, subject, "/general/subject", "Subject", "core") ||
               write_scalar_string(subject, "subject_id", h->subject);
     }
-    emg_h5_close_id(&subject, H5Gclose);
-    emg_h5_close_id(&general, H5Gclose);
+    emgi_h5_close_id(&subject, H5Gclose);
+    emgi_h5_close_id(&general, H5Gclose);
     free(notes);
     if (bad && notes)
-        return emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write /general");
+        return emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write /general");
     return bad ? EMG_ERR_NOMEM : EMG_OK;
 }
 
@@ -512,31 +512,31 @@ static int write_root(nwb_writer *w, emg_error *err)
     const emg_header *h = &w->hdr;
     char start[48], created[40], identifier[37];
     if (h->start_time[0])
-        emg_strlcpy(start, h->start_time, sizeof start);
+        emgi_strlcpy(start, h->start_time, sizeof start);
     else
-        emg_strlcpy(start, NWB_UNKNOWN_START, sizeof start);
+        emgi_strlcpy(start, NWB_UNKNOWN_START, sizeof start);
     create_date(created);
     content_uuid(w, "identifier", identifier);
     const char *created_list[1] = {created};
-    hid_t t = emg_h5_utf8_string_type();
+    hid_t t = emgi_h5_utf8_string_type();
     int bad = type_attrs(w, w->file, "/", "NWBFile", "core") ||
-              emg_h5_write_attr_string(w->file, "nwb_version", NWB_VERSION) ||
+              emgi_h5_write_attr_string(w->file, "nwb_version", NWB_VERSION) ||
               write_scalar_string(w->file, "identifier", identifier) ||
               write_scalar_string(w->file, "session_description",
                                   h->recording[0] ? h->recording : "EMG recording") ||
               write_scalar_string(w->file, "session_start_time", start) ||
               write_scalar_string(w->file, "timestamps_reference_time", start) ||
-              emg_h5_write_column(w->file, "file_create_date", t, t, 1, created_list);
-    emg_h5_close_id(&t, H5Tclose);
+              emgi_h5_write_column(w->file, "file_create_date", t, t, 1, created_list);
+    emgi_h5_close_id(&t, H5Tclose);
     for (size_t i = 0; !bad && i < h->n_channels; i++) {
         char name[EMG_NAME_MAX], path[EMG_NAME_MAX + 16];
         series_name(h->channels[i].name, name, sizeof name);
         snprintf(path, sizeof path, "/acquisition/%s", name);
         hid_t g = H5Gopen2(w->acquisition, name, H5P_DEFAULT);
         bad = g < 0 || type_attrs(w, g, path, "TimeSeries", "core");
-        emg_h5_close_id(&g, H5Gclose);
+        emgi_h5_close_id(&g, H5Gclose);
     }
-    return bad ? emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write the NWB root") : EMG_OK;
+    return bad ? emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write the NWB root") : EMG_OK;
 }
 
 static int finish_file(void *state, emg_error *err)
@@ -552,16 +552,16 @@ static int finish_file(void *state, emg_error *err)
     if (rc >= 0)
         rc = write_root(w, err);
     if (rc >= 0)
-        rc = emg_h5_complete(w->file, w->path, err);
+        rc = emgi_h5_complete(w->file, w->path, err);
     if (rc < 0)
-        emg_h5_abandon(w->file);
+        emgi_h5_abandon(w->file);
     for (size_t i = 0; i < w->hdr.n_channels; i++)
-        emg_h5_close_id(&w->series[i].dset, H5Dclose);
-    emg_h5_close_id(&w->acquisition, H5Gclose);
+        emgi_h5_close_id(&w->series[i].dset, H5Dclose);
+    emgi_h5_close_id(&w->acquisition, H5Gclose);
     if (rc >= 0)
-        rc = emg_h5_complete(w->file, w->path, err);
+        rc = emgi_h5_complete(w->file, w->path, err);
     if (rc >= 0 && H5Fclose(w->file) < 0)
-        rc = emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot complete the NWB file");
+        rc = emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot complete the NWB file");
     if (rc >= 0)
         w->file = H5I_INVALID_HID;
     return rc;
@@ -604,5 +604,5 @@ static void nwb_destroy(void *state)
     h5_quiet_end(q);
 }
 
-const emg_format_writer emg_nwb_writer = {"nwb", 0, nwb_writer_open, nwb_write, nwb_finish,
+const emg_format_writer emgi_nwb_writer = {"nwb", 0, nwb_writer_open, nwb_write, nwb_finish,
                                           nwb_destroy};
