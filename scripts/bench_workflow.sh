@@ -64,3 +64,5 @@ measure snakemake snakemake -s scripts/workflow/Snakefile --directory "$dir/wf" 
 find "$dir/recordings" -name '*.h5' | sort | measure xargs xargs -P "$cores" -n 1 "$dir/chain.sh"
 rows=$(($(wc -l <"$dir/wf/results/all/features.tsv") - 1))
 echo "snakemake: $rows feature rows from $(ls "$dir/wf/results/recordings" | wc -l) recordings" >&2
+xargs_rows=$(cat "$dir"/xargs/*/features.tsv | grep -vc '^file')
+echo "xargs: $xargs_rows feature rows from $(ls "$dir/xargs" | wc -l) recordings" >&2
