@@ -54,6 +54,17 @@ void plot_dots(const double *x, const double *y, size_t n, double radius_mm, int
  * character heights away) or "b" (text written downwards), at world
  * coordinate `at` along that side. */
 void plot_side_text(const char *side, double disp, double at, const char *text);
+/* Cut the middle of text out (replaced by "...") until it is at most
+ * max_chars characters: long file and channel names keep their start and
+ * end.  Returns text. */
+char *plot_fit_text(char *text, size_t max_chars);
+/* The spacing of labelled ticks on the x axis of the current viewport:
+ * 1, 2 or 5 times a power of ten, as many as fit with room between their
+ * labels (PLplot's own choice ignores how wide the labels are), at least
+ * `least` (1 for counts). */
+double plot_x_tick(double least);
+/* The same for the y axis, for about n labels. */
+double plot_y_tick(size_t n);
 /* Width of text at the current character height, in world units along x. */
 double plot_text_width(const char *text);
 /* Height of one line of text in world units along y. */

@@ -39,10 +39,11 @@ plot_size plot_parse_size(const char *value)
     double w = strtod(value, &end), h = 0;
     if (end != value && *end == 'x')
         h = strtod(end + 1, &end);
-    if (*end || !(w >= 200 && w <= 20000 && h >= 150 && h <= 20000))
+    if (*end || !(w >= 400 && w <= 20000 && h >= 300 && h <= 20000))
         cli_usage_error("--size: '%s' is not screen, column, page or WxH pixels "
-                        "(200x150 to 20000x20000)", value);
-    return (plot_size){w, h, 96, 3.0};
+                        "(400x300 to 20000x20000)", value);
+    /* The screen's 3 mm text, smaller on a smaller image, 2 mm at least. */
+    return (plot_size){w, h, 96, fmax(2.0, 3.0 * fmin(1, sqrt(fmin(w / 1280, h / 720))))};
 }
 
 static int on_plplot_error(const char *message)
@@ -151,6 +152,17 @@ void plot_dots(const double *x, const double *y, size_t n, double radius_mm, int
     }
 }
 
+char *plot_fit_text(char *text, size_t max_chars)
+{
+    size_t len = strlen(text);
+    if (len <= max_chars || max_chars < 5)
+        return text;
+    size_t head = (max_chars - 3) / 2, tail = max_chars - 3 - head;
+    memmove(text + head + 3, text + len - tail, tail + 1);
+    memcpy(text + head, "...", 3);
+    return text;
+}
+
 void plot_side_text(const char *side, double disp, double at, const char *text)
 {
     PLFLT x0, x1, y0, y1;
@@ -162,6 +174,37 @@ void plot_side_text(const char *side, double disp, double at, const char *text)
     /* Centre the line of text on at: PLplot puts the baseline there. */
     double pos = (at - y0) / (y1 - y0) - 0.3 * plot_text_height() / (y1 - y0);
     plmtex(side[0] == 'l' ? "lv" : "rv", disp, pos, side[0] == 'l' ? 1.0 : 0.0, text);
+}
+
+static double nice(double raw)
+{
+    double p = pow(10, floor(log10(raw))), f = raw / p;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+}
+
+double plot_x_tick(double least)
+{
+    PLFLT x0, x1, y0, y1;
+    plgvpw(&x0, &x1, &y0, &y1);
+    double span = fabs(x1 - x0);
+    if (!(span > 0))
+        return 0;
+    /* A label of up to 7 characters ("-0.025", "3600") and 2 of space. */
+    double label = 9 * plot_text_width("0") / 1.0;
+    size_t fit = (size_t)(span / label);
+    double step = nice(span / (double)(fit > 1 ? fit : 1));
+    return step < least ? least : step;
+}
+
+double plot_y_tick(size_t n)
+{
+    PLFLT x0, x1, y0, y1;
+    plgvpw(&x0, &x1, &y0, &y1);
+    double span = fabs(y1 - y0);
+    size_t fit = (size_t)(span / (2.2 * plot_text_height()));
+    if (fit < n)
+        n = fit;
+    return span > 0 ? nice(span / (double)(n > 1 ? n : 1)) : 0;
 }
 
 double plot_text_width(const char *text)

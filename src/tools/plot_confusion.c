@@ -41,14 +41,18 @@ void plot_confusion(const plot_request *r)
     plot_open(r->output, &r->size);
     double page_w, page_h, ht;
     plot_page_mm(&page_w, &page_h, &ht);
+    enum { LABEL_CHARS = 16 };
     size_t longest = 9;
-    for (size_t i = 0; i < k; i++)
-        longest = strlen(emg_table_cell(&t, i, 0)) > longest ? strlen(emg_table_cell(&t, i, 0))
-                                                               : longest;
+    for (size_t i = 0; i < k; i++) {
+        plot_fit_text(t.cells[i * t.n_columns], LABEL_CHARS);
+        plot_fit_text(t.columns[i + 1], LABEL_CHARS);
+        size_t len = strlen(t.cells[i * t.n_columns]);
+        longest = len > longest ? len : longest;
+    }
     double label_mm = (2 * ht + (double)longest * PLOT_GLYPH_ADVANCE * ht);
     double top = 1 - (r->title ? 3.2 : 1.5) * ht / page_h, bottom = (label_mm + 3 * ht) / page_h;
     /* Square cells: as wide as they are high. */
-    double side_mm = fmin((top - bottom) * page_h, page_w - label_mm - 4 * ht);
+    double side_mm = fmax(4 * ht, fmin((top - bottom) * page_h, page_w - label_mm - 4 * ht));
     double left = label_mm / page_w + 2.5 * ht / page_w;
     if (r->title) {
         plvpor(0, 1, 0, 1);

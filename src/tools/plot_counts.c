@@ -56,7 +56,9 @@ void plot_counts(const plot_request *r)
     plot_open(r->output, &r->size);
     double page_w, page_h, ht;
     plot_page_mm(&page_w, &page_h, &ht);
-    size_t longest = 4;
+    size_t fits = (size_t)((0.3 * page_w - 2 * ht) / (PLOT_GLYPH_ADVANCE * ht)), longest = 4;
+    for (size_t i = 0; i < n; i++)
+        plot_fit_text(c[i].label, fits);
     for (size_t i = 0; i < n; i++)
         longest = strlen(c[i].label) > longest ? strlen(c[i].label) : longest;
     double left = (2 * ht + (double)longest * PLOT_GLYPH_ADVANCE * ht) / page_w;
@@ -82,7 +84,7 @@ void plot_counts(const plot_request *r)
         plot_side_text("l", 0.6, y, c[i].label);
     }
     plcol0(PLOT_FG);
-    plbox("bnst", 0, 0, "b", 0, 0);
+    plbox("bnst", plot_x_tick(1), 0, "b", 0, 0);
     char label[64];
     snprintf(label, sizeof label, "events (%zu in %zu table%s)", events, r->n_inputs,
              r->n_inputs > 1 ? "s" : "");

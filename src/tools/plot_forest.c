@@ -130,11 +130,26 @@ void plot_forest(const plot_request *r)
     plot_open(r->output, &r->size);
     double page_w, page_h, ht;
     plot_page_mm(&page_w, &page_h, &ht);
-    size_t longest = 8;
-    for (size_t i = 0; i < n; i++)
+    /* The values' column as wide as its longest entry; the names in what
+     * is left beside at least 45 % of the width for the intervals. */
+    double glyph = PLOT_GLYPH_ADVANCE * ht;
+    size_t longest_value = 0;
+    for (size_t i = 0; i <= n; i++) {
+        char text[96];
+        size_t len = i < n ? (size_t)snprintf(text, sizeof text, "%.3g [%.3g, %.3g]", s[i].slope,
+                                              s[i].lo, s[i].hi)
+                           : (size_t)snprintf(text, sizeof text, "%.3g [%.3g, %.3g]", re.estimate,
+                                              re.ci_low, re.ci_high);
+        longest_value = len > longest_value ? len : longest_value;
+    }
+    double right_mm = 1.5 * ht + (double)longest_value * glyph;
+    size_t fits = (size_t)(fmax(0.15 * page_w, 0.55 * page_w - right_mm - 2 * ht) / glyph);
+    size_t longest = 16; /* "pooled (I2 100%)" */
+    for (size_t i = 0; i < n; i++) {
+        plot_fit_text(s[i].name, fits);
         longest = strlen(s[i].name) > longest ? strlen(s[i].name) : longest;
-    double left = (2 * ht + (double)longest * PLOT_GLYPH_ADVANCE * ht) / page_w;
-    double right = 1 - (2 * ht + 24 * PLOT_GLYPH_ADVANCE * ht) / page_w;
+    }
+    double left = (2 * ht + (double)longest * glyph) / page_w, right = 1 - right_mm / page_w;
     double top = 1 - (r->title ? 3.2 : 1.5) * ht / page_h, bottom = 4.2 * ht / page_h;
     if (r->title) {
         plvpor(0, 1, 0, 1);
@@ -158,7 +173,7 @@ void plot_forest(const plot_request *r)
         draw_row(1, re.estimate, re.ci_low, re.ci_high, name, 1);
     }
     plcol0(PLOT_FG);
-    plbox("bnst", 0, 0, "", 0, 0);
+    plbox("bnst", plot_x_tick(0), 0, "", 0, 0);
     char label[96];
     int hz = !strcmp(feature, "mdf") || !strcmp(feature, "mnf");
     snprintf(label, sizeof label, "%s slope (%s/min), %.0f%% CI", feature, hz ? "Hz" : "unit",

@@ -120,12 +120,12 @@ static void draw_event(const emg_recording *rec, double t_offset, const plot_eve
     plline((PLINT)k, te, env);
     plwidth(1);
     plcol0(PLOT_FG);
-    plbox("bcnst", 0, 0, "bcst", 0, 0);
+    plbox("bcnstf", plot_x_tick(0), 0, "bcst", 0, 0); /* f: no "(x10^k)" beside the axis */
     char cap[160];
     caption(cap, sizeof cap, e, ch->name, rel1 - rel0);
     plmtex("t", 0.9, 0.0, 0.0, cap);
     if (x_label)
-        plmtex("b", 2.6, 0.5, 0.5, "time from onset (s)");
+        plmtex("b", 3.3, 0.5, 0.5, "time from onset (s)");
     free(env);
     free(te);
 }
@@ -152,7 +152,7 @@ void plot_gallery(const plot_request *r)
     plot_open(r->output, &r->size);
     double page_w, page_h, ht;
     plot_page_mm(&page_w, &page_h, &ht);
-    double top = 1 - (r->title ? 3.0 : 0.8) * ht / page_h, bottom = 4.0 * ht / page_h;
+    double top = 1 - (r->title ? 3.0 : 0.8) * ht / page_h, bottom = 1.0 * ht / page_h;
     double left = 2.0 * ht / page_w, right = 1 - 1.0 * ht / page_w;
     double cell_w = (right - left) / (double)cols, cell_h = (top - bottom) / (double)rows;
     if (r->title) {
@@ -163,8 +163,9 @@ void plot_gallery(const plot_request *r)
     for (size_t i = 0; i < n; i++) {
         size_t row = i / cols, col = i % cols;
         double x0 = left + cell_w * (double)col, y1 = top - cell_h * (double)row;
-        draw_event(&rec, r->in.from > 0 ? r->in.from : 0, &ev.ev[i], x0 + 0.6 * ht / page_w, x0 + cell_w - 1.4 * ht / page_w,
-                   y1 - cell_h + 3.6 * ht / page_h, y1 - 2.6 * ht / page_h, row + 1 == rows);
+        draw_event(&rec, r->in.from > 0 ? r->in.from : 0, &ev.ev[i], x0 + 1.2 * ht / page_w,
+                   x0 + cell_w - 2.4 * ht / page_w,
+                   y1 - cell_h + 4.4 * ht / page_h, y1 - 2.6 * ht / page_h, row + 1 == rows);
     }
     plot_close();
     plot_events_free(&ev);

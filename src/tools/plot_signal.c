@@ -164,7 +164,7 @@ static size_t distinct_labels(const plot_events *ev, const char **out, size_t ma
 }
 
 /* A legend of the labels' colours outside the top right of the viewport. */
-static void label_legend(const char *const *labels, size_t n)
+static void label_legend(const char *const *labels, size_t n, double text_scale)
 {
     enum { MAX = 16 };
     PLINT opt[MAX], tcol[MAX], bcol[MAX], bsty[MAX], lcol[MAX], lsty[MAX], scol[MAX], snum[MAX];
@@ -186,16 +186,9 @@ static void label_legend(const char *const *labels, size_t n)
         sym[i] = "";
     }
     PLFLT w, h;
-    pllegend(&w, &h, 0, PL_POSITION_RIGHT | PL_POSITION_TOP | PL_POSITION_OUTSIDE, 0.01, 0.0,
-             0.025, PLOT_BG, PLOT_GRID, 1, (PLINT)n, 1, (PLINT)n, opt, 0.6, 0.9, 1.6, 0, tcol,
+    pllegend(&w, &h, 0, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, 0.01, 0.0,
+             0.025, PLOT_BG, PLOT_GRID, 1, (PLINT)n, 1, (PLINT)n, opt, 0.6, text_scale, 1.6, 0, tcol,
              labels, bcol, bsty, bscale, bwid, lcol, lsty, lwid, scol, sscale, snum, sym);
-}
-
-/* The y tick spacing for about three labelled ticks over [lo, hi]. */
-static double nice_step(double lo, double hi)
-{
-    double raw = (hi - lo) / 3, p = pow(10, floor(log10(raw))), f = raw / p;
-    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
 }
 
 /* Where the parts of the figure go, in normalised page coordinates. */
@@ -204,6 +197,10 @@ typedef struct layout {
     double names;                    /* height of the strip of event names above them */
     double panel;                    /* height of one channel */
     int tick_labels;                 /* room for numbers on the y axes */
+    double text_scale;               /* of the channel names, to fit a panel */
+    size_t name_every;               /* name every k-th channel (crowded panels) */
+    size_t name_chars;               /* longest channel name shown */
+    double legend_scale;             /* of the legend's text */
 } layout;
 
 static layout lay_out(const trace_set *ts, const plot_events *ev, const char *const *labels,
@@ -226,10 +223,22 @@ static layout lay_out(const trace_set *ts, const plot_events *ev, const char *co
     L.names = ev->n ? NAME_ROWS * 1.5 * ht / page_h : 0;
     L.panel = (L.top - L.names - L.bottom) / (double)(ts->n ? ts->n : 1);
     L.tick_labels = L.panel * page_h > 5 * ht;
+    /* A name fits a panel at 1.25 character heights; below 0.55 of the
+     * size text is unreadable, so then only every k-th channel is named. */
+    double fit = L.panel * page_h / (1.25 * ht);
+    L.text_scale = fit >= 1 ? 1 : fit >= 0.55 ? fit : 0.55;
+    L.name_every = fit >= 0.55 ? 1 : (size_t)ceil(0.55 / fit);
     double glyph = PLOT_GLYPH_ADVANCE * ht; /* as plot_text_width() */
+    /* Names take at most 30 % of the width, the legend 25 %. */
+    double tick_mm = L.tick_labels ? 7 * glyph : 0;
+    L.name_chars = (size_t)fmax(4, (0.3 * page_w - 1.5 * ht - tick_mm) / glyph);
+    longest = longest < L.name_chars ? longest : L.name_chars;
+    double legend_mm = 6.5 * ht + (double)longest_label * glyph;
+    L.legend_scale = fmin(0.9, 0.9 * 0.25 * page_w / legend_mm);
+    legend_mm = fmin(legend_mm, 0.25 * page_w);
     /* Channel name, then (with room) tick labels of up to 6 characters. */
-    L.left = (1.5 * ht + (double)longest * glyph + (L.tick_labels ? 7 * glyph : 0)) / page_w;
-    L.right = 1 - (n_labels ? (4.5 * ht + (double)longest_label * glyph * 0.9) / page_w
+    L.left = (1.5 * ht + (double)longest * glyph + tick_mm) / page_w;
+    L.right = 1 - (n_labels ? legend_mm / page_w
                             : (L.tick_labels ? 1.5 * ht : 7 * glyph) / page_w);
     return L;
 }
@@ -252,15 +261,21 @@ static void draw_channel(const trace_set *ts, size_t c, const plot_events *ev, c
     plwidth(1);
     plcol0(PLOT_FG);
     int last = c + 1 == ts->n;
-    plbox(last ? "bcnst" : "bcst", 0, 0, L->tick_labels ? "bcnstv" : "bc", nice_step(lo, hi), 0);
+    plbox(last ? "bcnst" : "bcst", plot_x_tick(0), 0, L->tick_labels ? "bcnstv" : "bc", plot_y_tick(3),
+          0);
     char label[160];
     plot_axis_label(label, sizeof label, ch->name[0] ? ch->name : "channel", ch->unit);
-    plmtex("lv", L->tick_labels ? 6 * PLOT_GLYPH_ADVANCE + 1.2 : 0.8, 0.5, 1.0, label);
-    if (!L->tick_labels) { /* no numbers: the panel's full height gives the scale */
+    plot_fit_text(label, L->name_chars);
+    plschr(0, L->text_scale);
+    if (c % L->name_every == 0)
+        plmtex("lv", (L->tick_labels ? 7 * PLOT_GLYPH_ADVANCE + 0.8 : 0.8) / L->text_scale, 0.5,
+               1.0, label);
+    if (!L->tick_labels && c % L->name_every == 0) { /* the panel's full height: the scale */
         char span[64];
         snprintf(span, sizeof span, "%.2g", hi - lo);
-        plmtex("rv", 0.4, 0.5, 0.0, span);
+        plmtex("rv", 0.4 / L->text_scale, 0.5, 0.0, span);
     }
+    plschr(0, 1.0);
     if (last)
         plmtex("b", 2.8, 0.5, 0.5, "time (s)");
 }
@@ -293,7 +308,7 @@ void plot_signal(const plot_request *r)
         if (skipped && cli_verbose())
             cli_warn(path, "%zu event names left to the legend (no room above the traces)", skipped);
         plvpor(L.left, L.right, L.bottom, L.top);
-        label_legend(labels, n_labels);
+        label_legend(labels, n_labels, L.legend_scale);
     }
     plot_close();
     for (size_t c = 0; c < ts.n; c++) {

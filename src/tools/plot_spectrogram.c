@@ -73,7 +73,7 @@ static void colour_range(const frames *f, double *lo, double *hi)
 }
 
 static void draw_panel(const frames *f, double df, double t0, double t1, double y0, double y1,
-                       const emg_channel *ch, int last, double right)
+                       const emg_channel *ch, int last, double left, double right)
 {
     double lo, hi;
     colour_range(f, &lo, &hi);
@@ -85,14 +85,14 @@ static void draw_panel(const frames *f, double df, double t0, double t1, double 
             z[i][k] = isfinite(v) ? (v < lo ? lo : v) : lo;
         }
     double fmax = (double)(f->shown - 1) * df;
-    plvpor(0.09, right, y0, y1);
+    plvpor(left, right, y0, y1);
     plwind(t0, t1, 0, fmax);
     /* Cells centred on frame times and bin frequencies. */
     plimagefr((PLFLT_MATRIX)z, (PLINT)f->n, (PLINT)f->shown, t0, t1, 0, fmax, lo, hi, lo, hi,
               NULL, NULL);
     plFree2dGrid(z, (PLINT)f->n, (PLINT)f->shown);
     plcol0(PLOT_FG);
-    plbox(last ? "bcnst" : "bcst", 0, 0, "bcnstv", 0, 0);
+    plbox(last ? "bcnst" : "bcst", plot_x_tick(0), 0, "bcnstv", plot_y_tick(6), 0);
     plmtex("l", 3.6, 0.5, 0.5, "frequency (Hz)");
     plmtex("t", 0.5, 0.0, 0.0, ch->name[0] ? ch->name : "channel");
     if (last)
@@ -172,7 +172,7 @@ void plot_spectrogram(const plot_request *r)
         double y1 = top - panel * (double)c;
         if (f[c].n)
             draw_panel(&f[c], df[c], t0, t1, y1 - panel + 2.2 * ht / page_h, y1, &rec.header.channels[c],
-                       c + 1 == n, right);
+                       c + 1 == n, 7.5 * ht / page_w, right);
         free(f[c].db);
         free(f[c].t);
     }

@@ -118,9 +118,8 @@ static void draw_feature(const series *s, size_t f, size_t n_ids, const char *na
     plwidth(2.0);
     plline(2, lx, ly);
     plwidth(1.0);
-    snprintf(text, text_n, "%s %+.3g/min [%.3g, %.3g] (%.0f%% CI), %+.1f%%/min", name,
-             tr.slope_per_min, tr.ci_low * 60, tr.ci_high * 60, confidence * 100,
-             tr.change_pct_per_min);
+    snprintf(text, text_n, "%s %+.3g/min [%.3g, %.3g], %+.1f%%/min", name, tr.slope_per_min,
+             tr.ci_low * 60, tr.ci_high * 60, tr.change_pct_per_min);
 }
 
 static void draw_channel(const series *s, const emg_channel *ch, const size_t *ids, size_t n_ids,
@@ -156,7 +155,7 @@ static void draw_channel(const series *s, const emg_channel *ch, const size_t *i
     free(t);
     free(y);
     plcol0(PLOT_FG);
-    plbox(last ? "bcnst" : "bcst", 0, 0, "bcnstv", 0, 0);
+    plbox(last ? "bcnst" : "bcst", plot_x_tick(0), 0, "bcnstv", plot_y_tick(6), 0);
     char label[96];
     plot_axis_label(label, sizeof label, "frequency", "Hz");
     int spectral = 1;
@@ -164,11 +163,21 @@ static void draw_channel(const series *s, const emg_channel *ch, const size_t *i
         spectral &= emg_feature_is_spectral(ids[f]);
     plmtex("l", 3.6, 0.5, 0.5, spectral ? label : "value");
     plmtex("t", 0.5, 0.0, 0.0, ch->name[0] ? ch->name : "channel");
+    char x_label[96];
+    snprintf(x_label, sizeof x_label, "time (s); lines: OLS fit, bands: its %.0f%% CI",
+             confidence * 100);
     if (last)
-        plmtex("b", 2.8, 0.5, 0.5, "time (s)");
+        plmtex("b", 2.8, 0.5, 0.5, x_label);
+    /* The legend's text as large as fits the panel's width (0.85 at most). */
+    size_t longest = 1;
+    for (size_t f = 0; f < shown; f++)
+        longest = strlen(texts[f]) > longest ? strlen(texts[f]) : longest;
+    PLFLT x0, x1, y0, y1;
+    plgvpw(&x0, &x1, &y0, &y1);
+    double scale = fmin(0.85, 0.8 * (x1 - x0) / (plot_text_width("0") * (double)(longest + 6)));
     PLFLT w, h;
     pllegend(&w, &h, PL_LEGEND_BACKGROUND, PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE,
-             0.01, 0.01, 0.05, PLOT_BG, PLOT_GRID, 1, (PLINT)shown, 1, (PLINT)shown, opt, 0.6, 0.85,
+             0.01, 0.01, 0.05, PLOT_BG, PLOT_GRID, 1, (PLINT)shown, 1, (PLINT)shown, opt, 0.6, scale,
              1.4, 1.0, tcol, texts, bcol, bsty, bscale, bwid, lcol, lsty, lwid, scol, sscale, snum,
              sym);
 }
