@@ -176,10 +176,18 @@ void plot_side_text(const char *side, double disp, double at, const char *text)
     plmtex(side[0] == 'l' ? "lv" : "rv", disp, pos, side[0] == 'l' ? 1.0 : 0.0, text);
 }
 
-static double nice(double raw)
+/* 1, 2 or 5 times a power of ten: the nearest at or above raw (minimum:
+ * labels must not crowd), the nearest to it (target: as many as asked). */
+static double nice_at_least(double raw)
 {
     double p = pow(10, floor(log10(raw))), f = raw / p;
     return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+}
+
+static double nice_near(double raw)
+{
+    double p = pow(10, floor(log10(raw))), f = raw / p;
+    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
 }
 
 double plot_x_tick(double least)
@@ -192,7 +200,7 @@ double plot_x_tick(double least)
     /* A label of up to 7 characters ("-0.025", "3600") and 2 of space. */
     double label = 9 * plot_text_width("0") / 1.0;
     size_t fit = (size_t)(span / label);
-    double step = nice(span / (double)(fit > 1 ? fit : 1));
+    double step = nice_at_least(span / (double)(fit > 1 ? fit : 1));
     return step < least ? least : step;
 }
 
@@ -202,9 +210,11 @@ double plot_y_tick(size_t n)
     plgvpw(&x0, &x1, &y0, &y1);
     double span = fabs(y1 - y0);
     size_t fit = (size_t)(span / (2.2 * plot_text_height()));
+    if (!(span > 0))
+        return 0;
     if (fit < n)
-        n = fit;
-    return span > 0 ? nice(span / (double)(n > 1 ? n : 1)) : 0;
+        return nice_at_least(span / (double)(fit > 1 ? fit : 1));
+    return nice_near(span / (double)(n > 1 ? n : 1));
 }
 
 double plot_text_width(const char *text)

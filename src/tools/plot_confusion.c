@@ -53,7 +53,8 @@ void plot_confusion(const plot_request *r)
     double top = 1 - (r->title ? 3.2 : 1.5) * ht / page_h, bottom = (label_mm + 3 * ht) / page_h;
     /* Square cells: as wide as they are high. */
     double side_mm = fmax(4 * ht, fmin((top - bottom) * page_h, page_w - label_mm - 4 * ht));
-    double left = label_mm / page_w + 2.5 * ht / page_w;
+    /* Centred: the labels and the grid side by side in the middle. */
+    double left = (page_w - side_mm + label_mm + 2.5 * ht) / 2 / page_w;
     if (r->title) {
         plvpor(0, 1, 0, 1);
         plmtex("t", -1.6, 0.5, 0.5, r->title);

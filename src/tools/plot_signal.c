@@ -164,7 +164,7 @@ static size_t distinct_labels(const plot_events *ev, const char **out, size_t ma
 }
 
 /* A legend of the labels' colours outside the top right of the viewport. */
-static void label_legend(const char *const *labels, size_t n, double text_scale)
+static void label_legend(const char *const *labels, size_t n, double text_scale, double offset)
 {
     enum { MAX = 16 };
     PLINT opt[MAX], tcol[MAX], bcol[MAX], bsty[MAX], lcol[MAX], lsty[MAX], scol[MAX], snum[MAX];
@@ -186,7 +186,7 @@ static void label_legend(const char *const *labels, size_t n, double text_scale)
         sym[i] = "";
     }
     PLFLT w, h;
-    pllegend(&w, &h, 0, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, 0.01, 0.0,
+    pllegend(&w, &h, 0, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, offset, 0.0,
              0.025, PLOT_BG, PLOT_GRID, 1, (PLINT)n, 1, (PLINT)n, opt, 0.6, text_scale, 1.6, 0, tcol,
              labels, bcol, bsty, bscale, bwid, lcol, lsty, lwid, scol, sscale, snum, sym);
 }
@@ -201,6 +201,8 @@ typedef struct layout {
     size_t name_every;               /* name every k-th channel (crowded panels) */
     size_t name_chars;               /* longest channel name shown */
     double legend_scale;             /* of the legend's text */
+    double gap;                      /* above and below each panel's frame */
+    double legend_offset;            /* from the frame, in units of the traces' width */
 } layout;
 
 static layout lay_out(const trace_set *ts, const plot_events *ev, const char *const *labels,
@@ -223,6 +225,9 @@ static layout lay_out(const trace_set *ts, const plot_events *ev, const char *co
     L.names = ev->n ? NAME_ROWS * 1.5 * ht / page_h : 0;
     L.panel = (L.top - L.names - L.bottom) / (double)(ts->n ? ts->n : 1);
     L.tick_labels = L.panel * page_h > 5 * ht;
+    /* Tick labels stand half a line beyond a frame: with numbers, the gap
+     * keeps those of neighbouring panels apart. */
+    L.gap = fmax(0.06 * L.panel, L.tick_labels ? 0.6 * ht / page_h : 0);
     /* A name fits a panel at 1.25 character heights; below 0.55 of the
      * size text is unreadable, so then only every k-th channel is named. */
     double fit = L.panel * page_h / (1.25 * ht);
@@ -238,8 +243,10 @@ static layout lay_out(const trace_set *ts, const plot_events *ev, const char *co
     legend_mm = fmin(legend_mm, 0.25 * page_w);
     /* Channel name, then (with room) tick labels of up to 6 characters. */
     L.left = (1.5 * ht + (double)longest * glyph + tick_mm) / page_w;
-    L.right = 1 - (n_labels ? legend_mm / page_w
-                            : (L.tick_labels ? 1.5 * ht : 7 * glyph) / page_w);
+    /* Without tick labels each panel's height is written at its right. */
+    double span_mm = L.tick_labels ? 0 : 5 * glyph + ht;
+    L.right = 1 - (n_labels ? legend_mm + span_mm : fmax(1.5 * ht, span_mm)) / page_w;
+    L.legend_offset = (span_mm + 0.5 * ht) / ((L.right - L.left) * page_w);
     return L;
 }
 
@@ -249,7 +256,7 @@ static void draw_channel(const trace_set *ts, size_t c, const plot_events *ev, c
     double lo, hi;
     value_range(&ts->ch[c], &lo, &hi);
     double y1 = L->top - L->names - L->panel * (double)c, y0 = y1 - L->panel;
-    plvpor(L->left, L->right, y0 + L->panel * 0.06, y1 - L->panel * 0.06);
+    plvpor(L->left, L->right, y0 + L->gap, y1 - L->gap);
     plwind(ts->t0, ts->t1, lo, hi);
     for (size_t i = 0; i < ev->n; i++)
         if (plot_event_on_channel(&ev->ev[i], ch->name, c))
@@ -308,7 +315,7 @@ void plot_signal(const plot_request *r)
         if (skipped && cli_verbose())
             cli_warn(path, "%zu event names left to the legend (no room above the traces)", skipped);
         plvpor(L.left, L.right, L.bottom, L.top);
-        label_legend(labels, n_labels, L.legend_scale);
+        label_legend(labels, n_labels, L.legend_scale, L.legend_offset);
     }
     plot_close();
     for (size_t c = 0; c < ts.n; c++) {
