@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emgkit/spectrum.h"
 #include "plot.h"
 
 enum { OPT_SIZE = CLI_OPT_TOOL_BASE, OPT_TITLE, OPT_EVENTS, OPT_MAX_FREQ, OPT_CONFIDENCE,
@@ -144,7 +145,12 @@ int main(int argc, char **argv)
         cli_usage_error("%s draws one recording (%zu given)", r.kind, r.n_inputs);
     if (r.events)
         cli_register_input(r.events);
+    emg_error err;
+    if (r.a.wisdom && emg_fftw_wisdom_load(r.a.wisdom, &err) < 0)
+        cli_warn(NULL, "%s (continuing without it)", err.message);
     KINDS[kind].draw(&r);
+    if (r.a.wisdom && emg_fftw_wisdom_save(r.a.wisdom, &err) < 0)
+        cli_warn(NULL, "%s", err.message);
     cli_finish_stdout();
     return CLI_EXIT_OK;
 }
