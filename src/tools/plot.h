@@ -126,6 +126,31 @@ struct plot_request;
  * surface-EMG chain when --filter was given. */
 void plot_load_recording(emg_recording *rec, const struct plot_request *r);
 
+/* ---- window features and trends (plot_windows.c) --------------------- */
+/* One channel's windows: centre time, the features' values, flags. */
+typedef struct plot_series {
+    size_t n, cap;
+    double *t, *v;      /* s; n x n_ids values */
+    unsigned *flags;    /* EMG_WINDOW_* */
+} plot_series;
+typedef struct plot_windows {
+    size_t n_channels;
+    emg_channel *channels; /* names, units, rates (EMG channels only, as emg-fatigue) */
+    plot_series *ch;
+    size_t *ids, n_ids;    /* the features (--features) */
+} plot_windows;
+/* The request's recording through emg-fatigue's window engine. */
+void plot_windows_collect(plot_windows *w, const struct plot_request *r);
+void plot_windows_free(plot_windows *w);
+/* The active windows' times and values of feature f into t, y (s->n each). */
+size_t plot_series_active(const plot_series *s, size_t f, size_t n_ids, double *t, double *y);
+/* emg-fatigue's fit (OLS, n_eff inference, first/last 10 %) of feature f over
+ * the active windows; t, y scratch of s->n.  Returns the points used (fewer
+ * than 3: the trend is NaN). */
+struct emg_trend;
+size_t plot_series_fit(const plot_series *s, size_t f, size_t n_ids, double confidence,
+                       struct emg_trend *tr, double *t, double *y);
+
 /* ---- plot kinds ------------------------------------------------------- */
 /* What every kind reads from the command line. */
 typedef struct plot_request {

@@ -16,48 +16,7 @@
 
 enum { MAX_PANELS = 4, BAND_POINTS = 60 };
 
-typedef struct series {
-    size_t n, cap, n_ids;
-    double *t, *v;     /* window centre; n x n_ids values */
-    unsigned *flags;
-} series;
-
-typedef struct collect_ctx {
-    series *ch;
-    size_t n_ids;
-} collect_ctx;
-
-static int collect(void *ctx, const emg_window_result *w)
-{
-    collect_ctx *cc = ctx;
-    series *s = &cc->ch[w->channel];
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 256;
-        s->t = realloc(s->t, s->cap * sizeof *s->t);
-        s->v = realloc(s->v, s->cap * cc->n_ids * sizeof *s->v);
-        s->flags = realloc(s->flags, s->cap * sizeof *s->flags);
-        if (!s->t || !s->v || !s->flags)
-            return EMG_ERR_NOMEM;
-    }
-    s->t[s->n] = w->onset + w->duration / 2;
-    memcpy(s->v + s->n * cc->n_ids, w->values, cc->n_ids * sizeof *w->values);
-    s->flags[s->n++] = w->flags;
-    return 0;
-}
-
-/* The active windows' times and values of feature f. */
-static size_t active_points(const series *s, size_t f, size_t n_ids, double *t, double *y)
-{
-    size_t m = 0;
-    for (size_t i = 0; i < s->n; i++)
-        if (!(s->flags[i] & EMG_WINDOW_UNUSABLE) && isfinite(s->v[i * n_ids + f])) {
-            t[m] = s->t[i];
-            y[m++] = s->v[i * n_ids + f];
-        }
-    return m;
-}
-
-static void y_range(const series *s, size_t n_ids, double *lo, double *hi)
+static void y_range(const plot_series *s, size_t n_ids, double *lo, double *hi)
 {
     *lo = INFINITY;
     *hi = -INFINITY;
@@ -77,7 +36,7 @@ static void y_range(const series *s, size_t n_ids, double *lo, double *hi)
 
 /* Fit, then draw the band, the points and the line of one feature; the
  * legend text goes to text. */
-static void draw_feature(const series *s, size_t f, size_t n_ids, const char *name,
+static void draw_feature(const plot_series *s, size_t f, size_t n_ids, const char *name,
                          double confidence, unsigned rgb, char *text, size_t text_n,
                          double *t, double *y)
 {
@@ -88,13 +47,11 @@ static void draw_feature(const series *s, size_t f, size_t n_ids, const char *na
             plot_dots(&s->t[i], &v, 1, 0.45, 0);
         }
     }
-    size_t m = active_points(s, f, n_ids, t, y);
+    size_t m = plot_series_active(s, f, n_ids, t, y);
     plot_rgb(rgb, 0.6);
     plot_dots(t, y, m, 0.45, 1);
     emg_trend tr;
-    emg_error err;
-    if (emg_trend_fit(&tr, t, y, m, EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, confidence, 0.1,
-                      &err) < 0 || !isfinite(tr.slope)) {
+    if (plot_series_fit(s, f, n_ids, confidence, &tr, t, y) < 3 || !isfinite(tr.slope)) {
         snprintf(text, text_n, "%s: no trend (%zu active windows)", name, m);
         return;
     }
@@ -122,7 +79,7 @@ static void draw_feature(const series *s, size_t f, size_t n_ids, const char *na
              tr.ci_low * 60, tr.ci_high * 60, tr.change_pct_per_min);
 }
 
-static void draw_channel(const series *s, const emg_channel *ch, const size_t *ids, size_t n_ids,
+static void draw_channel(const plot_series *s, const emg_channel *ch, const size_t *ids, size_t n_ids,
                          double confidence, double t0, double t1, int last)
 {
     double lo, hi;
@@ -185,18 +142,9 @@ static void draw_channel(const series *s, const emg_channel *ch, const size_t *i
 void plot_trend(const plot_request *r)
 {
     const char *path = r->inputs[0];
-    size_t *ids, n_ids;
-    emg_error err;
-    if (emg_feature_list_parse(r->a.feature_list, &ids, &n_ids, &err) < 0)
-        cli_usage_error("--features: %s", err.message);
-    emg_reader *rd = cli_open_input(path, &r->in);
-    cli_keep_emg_channels(rd, path, &r->in);
-    const emg_header *h = emg_reader_header(rd);
-    size_t nch = h->n_channels;
-    collect_ctx cc = {calloc(nch ? nch : 1, sizeof(series)), n_ids};
-    if (!cc.ch)
-        cli_die(CLI_EXIT_INTERNAL, "out of memory");
-    emg_window_engine *eng = cli_run_window_engine(path, rd, &r->a, ids, n_ids, collect, &cc, NULL);
+    plot_windows w;
+    plot_windows_collect(&w, r);
+    size_t nch = w.n_channels;
     if (nch == 0)
         cli_die(CLI_EXIT_FORMAT, "%s: no EMG channel to plot", path);
     size_t shown = nch > MAX_PANELS ? MAX_PANELS : nch;
@@ -204,9 +152,9 @@ void plot_trend(const plot_request *r)
         cli_warn(path, "%zu channels: the trend shows the first %d (choose with -c)", nch, MAX_PANELS);
     double t0 = INFINITY, t1 = -INFINITY;
     for (size_t c = 0; c < shown; c++)
-        if (cc.ch[c].n) {
-            t0 = fmin(t0, cc.ch[c].t[0]);
-            t1 = fmax(t1, cc.ch[c].t[cc.ch[c].n - 1]);
+        if (w.ch[c].n) {
+            t0 = fmin(t0, w.ch[c].t[0]);
+            t1 = fmax(t1, w.ch[c].t[w.ch[c].n - 1]);
         }
     if (!(t1 > t0))
         cli_die(CLI_EXIT_FORMAT, "%s: too short for a trend (fewer than two windows)", path);
@@ -223,17 +171,9 @@ void plot_trend(const plot_request *r)
     for (size_t c = 0; c < shown; c++) {
         double y1 = top - panel * (double)c;
         plvpor(6.5 * ht / page_w, 1 - 1.5 * ht / page_w, y1 - panel + 2.2 * ht / page_h, y1);
-        draw_channel(&cc.ch[c], &h->channels[c], ids, n_ids, r->confidence, t0 - pad, t1 + pad,
+        draw_channel(&w.ch[c], &w.channels[c], w.ids, w.n_ids, r->confidence, t0 - pad, t1 + pad,
                      c + 1 == shown);
     }
     plot_close();
-    for (size_t c = 0; c < nch; c++) {
-        free(cc.ch[c].t);
-        free(cc.ch[c].v);
-        free(cc.ch[c].flags);
-    }
-    free(cc.ch);
-    free(ids);
-    emg_window_engine_destroy(eng);
-    emg_reader_close(rd);
+    plot_windows_free(&w);
 }
