@@ -33,6 +33,10 @@ plot_size plot_parse_size(const char *value);
 void plot_open(const char *path, const plot_size *size);
 /* Finish the figure and move it into place (exit 4 on failure). */
 void plot_close(void);
+/* The next figure is SVG written into memory instead of a file (emg-report
+ * inlines it): plot_close() sets *svg (malloc'd, NUL-terminated, the
+ * caller's) and *len; the path of plot_open() only names it in messages. */
+void plot_capture_svg(char **svg, size_t *len);
 
 /* Colours of cmap0 set by plot_open. */
 enum { PLOT_BG = 0, PLOT_FG = 1, PLOT_GRID = 2, PLOT_TRACE = 3, PLOT_ACCENT = 4,
@@ -151,6 +155,10 @@ struct emg_trend;
 size_t plot_series_fit(const plot_series *s, size_t f, size_t n_ids, double confidence,
                        struct emg_trend *tr, double *t, double *y);
 
+/* The events of a signal or gallery figure: r's given ones (copied), its
+ * --events table, or (with h) the recording's annotations. */
+void plot_request_events(plot_events *out, const struct plot_request *r, const emg_header *h);
+
 /* ---- plot kinds ------------------------------------------------------- */
 /* What every kind reads from the command line. */
 typedef struct plot_request {
@@ -163,6 +171,7 @@ typedef struct plot_request {
     cli_input in;
     cli_analysis a;          /* --filter, Welch, windows (spectrogram, trend) */
     const char *events;      /* --events FILE */
+    const plot_events *given_events; /* instead of reading events (emg-report), or NULL */
     const char *title;       /* --title */
     const char *feature;     /* --feature for trend and forest (mdf, mnf...) */
     double max_freq;         /* --max-freq, spectrogram */

@@ -17,6 +17,16 @@
  * renames it to path. */
 static char output_tmp[4096];
 static const char *output_path;
+/* plot_capture_svg(): the figure goes to memory. */
+static char **capture_svg;
+static size_t *capture_len;
+static FILE *capture_file;
+
+void plot_capture_svg(char **svg, size_t *len)
+{
+    capture_svg = svg;
+    capture_len = len;
+}
 
 
 static const struct {
@@ -65,19 +75,26 @@ static const char *device_for(const char *path)
 
 void plot_open(const char *path, const plot_size *size)
 {
-    const char *device = device_for(path);
+    const char *device = capture_svg ? "svg" : device_for(path);
     emg_error err;
-    cli_refuse_output_over_input(path, EMG_FORMAT_TSV); /* not a recording: no WFDB siblings */
-    if (emg_temp_path(output_tmp, sizeof output_tmp, path, &err) < 0)
-        cli_fail(&err);
-    FILE *probe = fopen(output_tmp, "wb"); /* PLplot's own message would not name the file */
-    if (!probe)
-        cli_die(CLI_EXIT_OUTPUT, "%s: %s", path, strerror(errno));
-    fclose(probe);
     output_path = path;
     plsexit(on_plplot_error);
     plsdev(device);
-    plsfnam(output_tmp);
+    if (capture_svg) {
+        /* PLplot closes the stream at plend(), which sets the buffer. */
+        if (!(capture_file = open_memstream(capture_svg, capture_len)))
+            cli_die(CLI_EXIT_INTERNAL, "out of memory");
+        plsfile(capture_file);
+    } else {
+        cli_refuse_output_over_input(path, EMG_FORMAT_TSV); /* not a recording: no WFDB siblings */
+        if (emg_temp_path(output_tmp, sizeof output_tmp, path, &err) < 0)
+            cli_fail(&err);
+        FILE *probe = fopen(output_tmp, "wb"); /* PLplot's own message would not name it */
+        if (!probe)
+            cli_die(CLI_EXIT_OUTPUT, "%s: %s", path, strerror(errno));
+        fclose(probe);
+        plsfnam(output_tmp);
+    }
     int vector = strcmp(device, "pngcairo") != 0;
     double scale = vector ? 72.0 / size->dpi : 1.0;
     plspage(vector ? 72 : size->dpi, vector ? 72 : size->dpi, (PLINT)(size->width * scale + 0.5),
@@ -111,6 +128,11 @@ void plot_close(void)
 {
     emg_error err;
     plend();
+    if (capture_svg) { /* the stream was closed by plend() */
+        capture_svg = NULL;
+        capture_file = NULL;
+        return;
+    }
     if (emg_temp_commit(output_tmp, output_path, &err) < 0)
         cli_fail(&err);
 }

@@ -85,6 +85,19 @@ void plot_events_load(plot_events *out, const char *path, const char *recording,
         from_annotations(out, h);
 }
 
+void plot_request_events(plot_events *out, const plot_request *r, const emg_header *h)
+{
+    if (!r->given_events) {
+        plot_events_load(out, r->events, r->inputs[0], r->events ? NULL : h);
+        return;
+    }
+    out->n = r->given_events->n;
+    out->ev = malloc((out->n ? out->n : 1) * sizeof *out->ev);
+    if (!out->ev)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    memcpy(out->ev, r->given_events->ev, out->n * sizeof *out->ev);
+}
+
 void plot_events_free(plot_events *e)
 {
     free(e->ev);

@@ -136,7 +136,7 @@ void plot_gallery(const plot_request *r)
     emg_recording_init(&rec);
     plot_load_recording(&rec, r);
     plot_events ev;
-    plot_events_load(&ev, r->events, r->inputs[0], &rec.header);
+    plot_request_events(&ev, r, &rec.header);
     if (ev.n == 0)
         cli_die(CLI_EXIT_FORMAT, "%s: no events to show (give --events FILE)",
                 r->events ? r->events : r->inputs[0]);

@@ -77,8 +77,7 @@ static void read_traces(trace_set *ts, const plot_request *r, const char *path, 
         double end = ts->t0 + (double)ts->ch[c].samples / h->channels[c].fs;
         ts->t1 = end > ts->t1 ? end : ts->t1;
     }
-    if (annotations)
-        plot_events_load(annotations, NULL, NULL, h);
+    plot_events_load(annotations, NULL, NULL, h);
     ts->hdr.n_channels = nch;
     ts->hdr.channels = calloc(nch ? nch : 1, sizeof *ts->hdr.channels);
     if (!ts->hdr.channels)
@@ -293,9 +292,11 @@ void plot_signal(const plot_request *r)
     plot_events ev = {0};
     trace_set ts = {0};
     /* The traces take about four fifths of the width. */
-    read_traces(&ts, r, path, (size_t)(r->size.width * 0.8), r->events ? NULL : &ev);
-    if (r->events)
-        plot_events_load(&ev, r->events, path, NULL);
+    read_traces(&ts, r, path, (size_t)(r->size.width * 0.8), &ev); /* its annotations */
+    if (r->events || r->given_events) {
+        plot_events_free(&ev);
+        plot_request_events(&ev, r, NULL);
+    }
     if (ts.n == 0)
         cli_die(CLI_EXIT_FORMAT, "%s: no channel to plot", path);
     const char *labels[16];
