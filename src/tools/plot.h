@@ -31,6 +31,8 @@ plot_size plot_parse_size(const char *value);
  * white background and the palette's colours set.  The file is written
  * under a temporary name and renamed by plot_close(). */
 void plot_open(const char *path, const plot_size *size);
+/* Whether the figure for path is drawn as vectors (SVG, PDF, or captured). */
+int plot_vector_output(const char *path);
 /* Finish the figure and move it into place (exit 4 on failure). */
 void plot_close(void);
 /* The next figure is SVG written into memory instead of a file (emg-report

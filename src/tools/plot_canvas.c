@@ -73,6 +73,11 @@ static const char *device_for(const char *path)
     cli_usage_error("-o %s: the name must end in .png, .svg or .pdf", path);
 }
 
+int plot_vector_output(const char *path)
+{
+    return capture_svg || strcmp(device_for(path), "pngcairo") != 0;
+}
+
 void plot_open(const char *path, const plot_size *size)
 {
     const char *device = capture_svg ? "svg" : device_for(path);

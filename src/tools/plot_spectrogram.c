@@ -16,7 +16,7 @@
 #include "emgkit/spectrum.h"
 #include "plot.h"
 
-enum { MAX_PANELS = 4 };
+enum { MAX_PANELS = 4, VECTOR_CELLS_X = 240, VECTOR_CELLS_Y = 80 };
 static const double DYNAMIC_RANGE_DB = 60.0;
 
 /* Viridis (van der Walt & Smith 2015) at five points: perceptually
@@ -73,24 +73,41 @@ static void colour_range(const frames *f, double *lo, double *hi)
 }
 
 static void draw_panel(const frames *f, double df, double t0, double t1, double y0, double y1,
-                       const emg_channel *ch, int last, double left, double right)
+                       const emg_channel *ch, int last, double left, double right, int vector)
 {
     double lo, hi;
     colour_range(f, &lo, &hi);
+    /* A vector image is a polygon per cell: merge cells (mean power) down
+     * to at most VECTOR_CELLS_X x VECTOR_CELLS_Y, which keeps an SVG to a
+     * few MB; a raster image keeps every frame and bin. */
+    size_t gx = 1, gy = 1;
+    if (vector) {
+        gx = (f->n + VECTOR_CELLS_X - 1) / VECTOR_CELLS_X;
+        gy = (f->shown + VECTOR_CELLS_Y - 1) / VECTOR_CELLS_Y;
+    }
+    size_t nx = (f->n + gx - 1) / gx, ny = (f->shown + gy - 1) / gy;
     PLFLT **z;
-    plAlloc2dGrid(&z, (PLINT)f->n, (PLINT)f->shown);
-    for (size_t i = 0; i < f->n; i++)
-        for (size_t k = 0; k < f->shown; k++) {
-            double v = f->db[i * f->shown + k];
+    plAlloc2dGrid(&z, (PLINT)nx, (PLINT)ny);
+    for (size_t i = 0; i < nx; i++)
+        for (size_t k = 0; k < ny; k++) {
+            double power = 0;
+            size_t count = 0;
+            for (size_t a = i * gx; a < (i + 1) * gx && a < f->n; a++)
+                for (size_t b = k * gy; b < (k + 1) * gy && b < f->shown; b++) {
+                    double v = f->db[a * f->shown + b];
+                    if (isfinite(v)) {
+                        power += pow(10, v / 10);
+                        count++;
+                    }
+                }
+            double v = count ? 10 * log10(power / (double)count) : lo;
             z[i][k] = isfinite(v) ? (v < lo ? lo : v) : lo;
         }
     double fmax = (double)(f->shown - 1) * df;
     plvpor(left, right, y0, y1);
     plwind(t0, t1, 0, fmax);
-    /* Cells centred on frame times and bin frequencies. */
-    plimagefr((PLFLT_MATRIX)z, (PLINT)f->n, (PLINT)f->shown, t0, t1, 0, fmax, lo, hi, lo, hi,
-              NULL, NULL);
-    plFree2dGrid(z, (PLINT)f->n, (PLINT)f->shown);
+    plimagefr((PLFLT_MATRIX)z, (PLINT)nx, (PLINT)ny, t0, t1, 0, fmax, lo, hi, lo, hi, NULL, NULL);
+    plFree2dGrid(z, (PLINT)nx, (PLINT)ny);
     plcol0(PLOT_FG);
     plbox(last ? "bcnst" : "bcst", plot_x_tick(0), 0, "bcnstv", plot_y_tick(6), 0);
     plmtex("l", 3.6, 0.5, 0.5, "frequency (Hz)");
@@ -172,7 +189,7 @@ void plot_spectrogram(const plot_request *r)
         double y1 = top - panel * (double)c;
         if (f[c].n)
             draw_panel(&f[c], df[c], t0, t1, y1 - panel + 2.2 * ht / page_h, y1, &rec.header.channels[c],
-                       c + 1 == n, 7.5 * ht / page_w, right);
+                       c + 1 == n, 7.5 * ht / page_w, right, plot_vector_output(r->output));
         free(f[c].db);
         free(f[c].t);
     }
