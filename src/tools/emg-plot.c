@@ -17,7 +17,7 @@
 #include "plot.h"
 
 enum { OPT_SIZE = CLI_OPT_TOOL_BASE, OPT_TITLE, OPT_EVENTS, OPT_MAX_FREQ, OPT_CONFIDENCE,
-       OPT_MAX_EVENTS };
+       OPT_MAX_EVENTS, OPT_PER_CONTRACTION };
 
 static const struct {
     const char *name;
@@ -52,6 +52,8 @@ static void usage(FILE *out)
           "  --max-freq HZ          spectrogram: highest frequency shown (default 500)\n"
           "  --confidence P         trend band and forest intervals (default 0.95)\n"
           "  --max-events N         gallery: at most N events, the first by onset (12)\n"
+          "  --per-contraction      trend: a line and band per contraction (as emg-fatigue\n"
+          "                         --per-contraction finds them) instead of one\n"
           "  --no-filter            trend: do not filter (the default is emg-fatigue's chain;\n"
           "                         signal, spectrogram, gallery: raw unless --filter)\n"
           "  (--features LIST: trend, the features drawn (default mdf,mnf); forest, the\n"
@@ -78,6 +80,7 @@ static void parse_options(plot_request *r, int argc, char **argv)
         {"max-freq", required_argument, NULL, OPT_MAX_FREQ},
         {"confidence", required_argument, NULL, OPT_CONFIDENCE},
         {"max-events", required_argument, NULL, OPT_MAX_EVENTS},
+        {"per-contraction", no_argument, NULL, OPT_PER_CONTRACTION},
         {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = cli_getopt(argc, argv,
@@ -103,6 +106,7 @@ static void parse_options(plot_request *r, int argc, char **argv)
         case OPT_MAX_EVENTS:
             r->max_events = (size_t)cli_parse_long("--max-events", optarg, 1, 1000);
             break;
+        case OPT_PER_CONTRACTION: r->per_contraction = 1; break;
         default: cli_usage_error("unknown option");
         }
     }
