@@ -45,22 +45,23 @@ kinds=(
   "confusion|$TMP/confusion.tsv"
 )
 i=0
+pngs=() columns=() svgs=()
 for entry in "${kinds[@]}"; do
   kind=${entry%%|*}
   read -r -a args <<<"${entry#*|}"
   i=$((i + 1))
   out=$TMP/$i-$kind
   expect_exit 0 "$kind png" -- "$BIN/emg-plot" "$kind" -q "${args[@]}" --title "$kind" -o "$out.png"
-  check "$kind png" -- png "$out.png" 1280 720
+  pngs+=("$out.png")
   if [ "$i" -le 2 ]; then # the paper column's pixels (the other kinds: its SVG below)
     expect_exit 0 "$kind column png" -- "$BIN/emg-plot" "$kind" -q "${args[@]}" --size column \
       -o "$out.column.png"
-    check "$kind column png" -- png "$out.column.png" 1050 780
+    columns+=("$out.column.png")
   fi
   for size in screen column 640x480; do
     expect_exit 0 "$kind svg $size" -- "$BIN/emg-plot" "$kind" -q "${args[@]}" --size "$size" \
       --title "A title for $kind" -o "$out.$size.svg"
-    check "$kind svg $size text" -- svg-text "$out.$size.svg"
+    svgs+=("$out.$size.svg")
   done
   "$BIN/emg-plot" "$kind" -q "${args[@]}" --size column --title "A title for $kind" -o "$out.again.svg"
   if cmp -s "$out.column.svg" "$out.again.svg"; then pass; else fail "$kind: SVG differs between runs"; fi
@@ -69,6 +70,10 @@ for entry in "${kinds[@]}"; do
     fail "$kind: $out.pdf is not a PDF with content"
   fi
 done
+
+check "screen PNGs" -- png 1280 720 "${pngs[@]}"
+check "column PNGs" -- png 1050 780 "${columns[@]}"
+check "SVG text" -- svg-text "${svgs[@]}"
 
 # Events shaded where they are, on their channel only: a cramp on channel 1
 # over 10-20 s and a clonic run on every channel over 30-34 s.

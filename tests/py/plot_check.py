@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Checks of emg-plot's images, called by tests/cli/test_emg_plot.sh:
 
-  plot_check.py png FILE W H            PNG of W x H pixels, with drawing on at least
-                                        1% of it and in three quarters of its width
-  plot_check.py svg-text FILE           no two text boxes of the SVG overlap, and each
+  plot_check.py png W H FILE...         PNGs of W x H pixels, with drawing on at least
+                                        1% of each and in three quarters of its width
+  plot_check.py svg-text FILE...        in each SVG no two text boxes overlap, and each
                                         lies on the page
   plot_check.py shading FILE T0 T1 RGB PANEL FROM TO [PANEL FROM TO]...
                                         in the signal PNG whose time axis runs T0-T1 s,
                                         panel PANEL (0 = top) is shaded in colour RGB
                                         (hex, the label's palette colour at emg-plot's
                                         opacity) over FROM-TO s and nowhere else
-Exit 0 when the check holds, 1 with a message when it does not.
+Exit 0 when the check holds, 1 with a message for each file where it does not.
 
 Text boxes: PLplot's svg driver writes each string as a <text> element inside
 groups with transforms; a box is the string's advance (0.58 em per character:
@@ -22,27 +22,27 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
+import numpy as np
 from PIL import Image
 
 SHADE_ALPHA = 0.28  # plot_signal.c: shade()
 
 
+class CheckFailed(Exception):
+    pass
+
+
 def fail(message):
-    print("FAIL:", message)
-    sys.exit(1)
+    raise CheckFailed(message)
 
 
 def check_png(path, width, height):
     im = Image.open(path).convert("RGB")
     if im.size != (width, height):
         fail(f"{path}: {im.size[0]}x{im.size[1]}, expected {width}x{height}")
-    px = im.load()
-    drawn = [0, 0, 0, 0]
-    for y in range(0, height, 2):
-        for x in range(0, width, 2):
-            if sum(px[x, y]) < 720:
-                drawn[min(3, 4 * x // width)] += 1
-    total = sum(drawn) / (width * height / 4)
+    ink = np.asarray(im, dtype=int).sum(axis=2) < 720
+    drawn = [int(q.sum()) for q in np.array_split(ink, 4, axis=1)]
+    total = sum(drawn) / (width * height)
     if total < 0.01 or sorted(drawn)[1] == 0:
         fail(f"{path}: drawing on {100 * total:.1f}% of the image, per quarter {drawn}")
     print(f"{path}: {width}x{height}, drawing on {100 * total:.1f}%")
@@ -116,19 +116,18 @@ def check_svg_text(path):
     print(f"{path}: {len(boxes)} text boxes, none overlapping")
 
 
-def frame(im):
+def frame(rgb):
     """Left and right columns of the plot frames and the rows of their horizontal lines."""
-    px = im.load()
-    w, h = im.size
+    h, w = rgb.shape[:2]
     # The frame: grey to black (antialiased over two pixels), not the trace (#1f3b73).
-    dark = lambda x, y: max(px[x, y]) < 170 and max(px[x, y]) - min(px[x, y]) < 20
-    cols = [sum(dark(x, y) for y in range(h)) for x in range(w)]
+    dark = (rgb.max(axis=2) < 170) & (rgb.max(axis=2) - rgb.min(axis=2) < 20)
+    cols = dark.sum(axis=0)
     tall = [x for x in range(w) if cols[x] > 0.4 * h]
     if len(tall) < 2:
         fail("no plot frame found")
     left, right = tall[0], tall[-1]
-    rows = [y for y in range(h)
-            if sum(dark(x, y) for x in range(left, right + 1)) > 0.9 * (right - left)]
+    across = dark[:, left:right + 1].sum(axis=1)
+    rows = [y for y in range(h) if across[y] > 0.9 * (right - left)]
     lines = []  # merge adjacent rows of one thick line
     for y in rows:
         if lines and y - lines[-1][-1] <= 2:
@@ -140,22 +139,21 @@ def frame(im):
     return left, right, panels
 
 
-def shaded_fraction(im, x, top, bottom, rgb):
+def shaded_fraction(pixels, x, top, bottom, colour):
     """Of the background pixels of column x in a panel (white or shaded: not
     the trace, grid or text), the share in the shade's colour; None when the
     trace covers nearly all of the column."""
-    px = im.load()
-    want = [255 - SHADE_ALPHA * (255 - c) for c in rgb]
-    rows = range(int(top) + 3, int(bottom) - 2)
-    shade = sum(all(abs(px[x, y][k] - want[k]) <= 14 for k in range(3)) for y in rows)
-    white = sum(min(px[x, y]) >= 245 for y in rows)
+    want = np.array([255 - SHADE_ALPHA * (255 - c) for c in colour])
+    column = pixels[int(top) + 3:int(bottom) - 2, x, :]
+    shade = int((np.abs(column - want) <= 14).all(axis=1).sum())
+    white = int((column.min(axis=1) >= 245).sum())
     return shade / (shade + white) if shade + white >= 5 else None
 
 
 def check_shading(path, t0, t1, rgb_hex, spans):
-    im = Image.open(path).convert("RGB")
+    pixels = np.asarray(Image.open(path).convert("RGB"), dtype=int)
     rgb = [int(rgb_hex[i:i + 2], 16) for i in (0, 2, 4)]
-    left, right, panels = frame(im)
+    left, right, panels = frame(pixels)
     to_x = lambda t: int(round(left + (t - t0) / (t1 - t0) * (right - left)))
     for p, (top, bottom) in enumerate(panels):
         mine = [(a, b) for (q, a, b) in spans if q == p]
@@ -163,7 +161,7 @@ def check_shading(path, t0, t1, rgb_hex, spans):
             t = t0 + (x - left) / (right - left) * (t1 - t0)
             inside = any(a + 0.01 * (t1 - t0) < t < b - 0.01 * (t1 - t0) for a, b in mine)
             outside = all(t < a - 0.01 * (t1 - t0) or t > b + 0.01 * (t1 - t0) for a, b in mine)
-            frac = shaded_fraction(im, x, top, bottom, rgb)
+            frac = shaded_fraction(pixels, x, top, bottom, rgb)
             if frac is None:
                 continue
             if inside and frac < 0.9:
@@ -173,19 +171,27 @@ def check_shading(path, t0, t1, rgb_hex, spans):
     print(f"{path}: {len(panels)} panels, shading only over the events")
 
 
+def run(check, *args):
+    try:
+        check(*args)
+        return 0
+    except CheckFailed as failure:
+        print("FAIL:", failure)
+        return 1
+
+
 def main(argv):
     if len(argv) >= 4 and argv[0] == "png":
-        check_png(argv[1], int(argv[2]), int(argv[3]))
-    elif len(argv) == 2 and argv[0] == "svg-text":
-        check_svg_text(argv[1])
-    elif len(argv) >= 8 and argv[0] == "shading" and (len(argv) - 5) % 3 == 0:
+        width, height = int(argv[1]), int(argv[2])
+        return max(run(check_png, path, width, height) for path in argv[3:])
+    if len(argv) >= 2 and argv[0] == "svg-text":
+        return max(run(check_svg_text, path) for path in argv[1:])
+    if len(argv) >= 8 and argv[0] == "shading" and (len(argv) - 5) % 3 == 0:
         spans = [(int(argv[i]), float(argv[i + 1]), float(argv[i + 2]))
                  for i in range(5, len(argv), 3)]
-        check_shading(argv[1], float(argv[2]), float(argv[3]), argv[4], spans)
-    else:
-        print(__doc__)
-        return 2
-    return 0
+        return run(check_shading, argv[1], float(argv[2]), float(argv[3]), argv[4], spans)
+    print(__doc__)
+    return 2
 
 
 if __name__ == "__main__":
