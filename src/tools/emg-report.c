@@ -123,6 +123,11 @@ static void write_fatigue(FILE *f, const plot_windows *w)
     fputs("<p>Ordinary least squares over the active windows (1 s, step 0.5 s, filtered "
           "20-450 Hz), intervals for autocorrelated windows (n<sub>eff</sub>), as "
           "<code>emg-fatigue</code> computes them (docs/methods/fatigue.md).</p>\n", f);
+    if (w->n_channels == 0) {
+        fputs("<p>No EMG channel sampled fast enough for 1 s windows of at least 8 samples.</p>\n",
+              f);
+        return;
+    }
     report_table_begin(f, "fatigue-table", 7, cols);
     for (size_t c = 0; c < w->n_channels; c++) {
         const plot_series *s = &w->ch[c];
@@ -252,6 +257,31 @@ static void write_quality(FILE *f, const emg_recording *rec, const emg_label_res
     report_flags_end(f);
 }
 
+/* The channels with enough samples for a window (the engine's minimum of 8),
+ * by name, for the fatigue table and trend; NULL when none has (a
+ * polysomnogram's 1 Hz envelope channels). */
+static char *windowed_channels(const emg_header *h, double window_s)
+{
+    size_t len = 1;
+    for (size_t c = 0; c < h->n_channels; c++)
+        len += strlen(h->channels[c].name) + 1;
+    char *list = calloc(len, 1);
+    if (!list)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    for (size_t c = 0; c < h->n_channels; c++) {
+        if (h->channels[c].fs * window_s < 8)
+            continue;
+        if (*list)
+            strcat(list, ",");
+        strcat(list, h->channels[c].name);
+    }
+    if (!*list) {
+        free(list);
+        return NULL;
+    }
+    return list;
+}
+
 static void report(const report_job *j, FILE *f)
 {
     emg_error err;
@@ -282,18 +312,25 @@ static void report(const report_job *j, FILE *f)
                       .in = j->in, .given_events = &ev, .confidence = CONFIDENCE,
                       .max_events = 12, .max_freq = 500};
     cli_analysis_init(&r.a, 1, "rms,mdf,mnf");
-    plot_windows w;
-    was_quiet = cli_set_quiet(1);
-    plot_windows_collect(&w, &r);
-    cli_set_quiet(was_quiet);
+    plot_windows w = {0};
+    char *windowed = windowed_channels(&rec.header, r.a.window.window_s);
+    cli_input all_channels = r.in;
+    if (windowed) {
+        r.in.channels = windowed;
+        was_quiet = cli_set_quiet(1);
+        plot_windows_collect(&w, &r);
+        cli_set_quiet(was_quiet);
+    }
 
     report_begin(f, j->title ? j->title : j->path);
     write_facts(f, j, &rec, format);
     report_section(f, "figures", "Signal, spectrum and trend");
     r.a.filter_on = 0;
-    write_figure(f, &r, plot_signal, "signal",
+    plot_request every = r; /* the signal and spectrogram show every channel */
+    every.in = all_channels;
+    write_figure(f, &every, plot_signal, "signal",
                  "The channels, min/max decimated, events shaded in their label's colour.");
-    write_figure(f, &r, plot_spectrogram, "spectrogram",
+    write_figure(f, &every, plot_spectrogram, "spectrogram",
                  "Short-time PSD (256-sample Hann segments, half overlap), top 60 dB.");
     int trend = 0;
     for (size_t c = 0; c < w.n_channels; c++)
@@ -308,6 +345,7 @@ static void report(const report_job *j, FILE *f)
     write_quality(f, &rec, j->events ? NULL : &res, &w);
     report_end(f);
     plot_windows_free(&w);
+    free(windowed);
     plot_events_free(&ev);
     emg_label_result_free(&res);
     emg_recording_free(&rec);
