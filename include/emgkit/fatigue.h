@@ -103,6 +103,17 @@ EMGKIT_API int emg_trend_fit(emg_trend *out, const double *t, const double *y, s
                              emg_regression method, emg_inference inference, double confidence,
                              double fraction, emg_error *err);
 
+/* Half-width of the confidence band of a fitted line (the interval of the
+ * mean response) at time `at`: q * slope_se * sqrt(Sxx / n + (at - mean t)^2),
+ * which is s * sqrt(1/n + (at - mean t)^2 / Sxx) with the slope's own standard
+ * error, inflation for dependent points and quantile q (recovered from its
+ * interval, so the band and the slope's CI agree at any confidence and
+ * inference).  t: the n times the fit used (non-finite y skipped as
+ * emg_trend_fit does).  NaN when the fit has no standard error (Theil-Sen)
+ * or fewer than 3 points.  (fatigue_band.c) */
+EMGKIT_API double emg_trend_band(const emg_trend *tr, const double *t, const double *y, size_t n,
+                                 double at);
+
 /* ---- exponential decay to a plateau (fatigue_exponential.c) ------------- */
 
 typedef enum emg_trend_model {

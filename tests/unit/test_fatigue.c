@@ -66,6 +66,32 @@ static void ols_matches_scipy(void **state)
     assert_close(tr.last_mean, (y[36] + y[37] + y[38] + y[39]) / 4, 1e-12);
 }
 
+/* The band of emg_trend_band against statsmodels' interval of the mean
+ * response (OLS(y, [1, t]).fit().get_prediction(at).conf_int(0.05), half its
+ * width; 1e-8: the library's t quantile agrees with SciPy's to about 1e-9) at
+ * the first time, the mean time, the last and beyond the data; NaN
+ * without a standard error (Theil-Sen) or with fewer than 3 finite points. */
+static void band_matches_statsmodels(void **state)
+{
+    (void)state;
+    double t[40], y[40];
+    make_series(t, y);
+    emg_trend tr;
+    emg_error err;
+    assert_int_equal(emg_trend_fit(&tr, t, y, 40, EMG_REGRESSION_OLS, EMG_INFERENCE_IID, 0.95, 0.1, &err), 0);
+    assert_close(emg_trend_band(&tr, t, y, 40, 0.25), 0.9015413526970093, 1e-8);
+    assert_close(emg_trend_band(&tr, t, y, 40, 10.0), 0.4592498646701699, 1e-8);
+    assert_close(emg_trend_band(&tr, t, y, 40, 19.75), 0.9015413526970093, 1e-8);
+    assert_close(emg_trend_band(&tr, t, y, 40, 30.0), 1.656326813808775, 1e-8);
+    emg_trend ts;
+    assert_int_equal(emg_trend_fit(&ts, t, y, 40, EMG_REGRESSION_THEIL_SEN, EMG_INFERENCE_IID, 0.95, 0.1, &err), 0);
+    assert_true(isnan(emg_trend_band(&ts, t, y, 40, 10.0)));
+    double y2[40];
+    for (int i = 0; i < 40; i++)
+        y2[i] = i < 2 ? y[i] : NAN;
+    assert_true(isnan(emg_trend_band(&tr, t, y2, 40, 10.0)));
+}
+
 static void theil_sen_matches_scipy(void **state)
 {
     (void)state;
@@ -394,6 +420,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(distributions),   cmocka_unit_test(ols_matches_scipy),
+        cmocka_unit_test(band_matches_statsmodels),
         cmocka_unit_test(theil_sen_matches_scipy), cmocka_unit_test(huber_resists_outliers),
         cmocka_unit_test(too_few_points),  cmocka_unit_test(jasa_quadrants),
         cmocka_unit_test(contractions),    cmocka_unit_test(segments_from_tsv),
