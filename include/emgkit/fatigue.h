@@ -19,6 +19,7 @@
 #define EMGKIT_FATIGUE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "emgkit/error.h"
 #include "emgkit/recording.h"
 
@@ -154,6 +155,51 @@ int emg_random_effects_dl(emg_random_effects *out, const double *y, const double
 void emg_random_effects_contrast(emg_random_effects *out, const emg_random_effects *a,
                                  const emg_random_effects *b, double confidence);
 
+/* ---- group effects: subjects, conditions, contrasts (fatigue_group.c) ---- */
+
+/* One slope (a recording's trend, or one window's) of a subject in a condition. */
+typedef struct emg_group_unit {
+    const char *subject;
+    const char *condition;
+    double y;  /* slope */
+    double se; /* its standard error (> 0) */
+} emg_group_unit;
+
+typedef struct emg_group_estimate {
+    emg_random_effects re; /* re.k: subjects pooled */
+    size_t n_units;        /* units behind them */
+    int paired;            /* contrasts: 1 within subjects, 0 independent groups */
+} emg_group_estimate;
+
+/* A subject's units of a condition (NULL: every condition) combined by the
+ * random-effects model; one unit stands for itself.  *n_units: how many;
+ * EMG_ERR_ARG when there is none. */
+int emg_group_subject(emg_random_effects *out, size_t *n_units, const emg_group_unit *u,
+                      size_t n, const char *subject, const char *condition, double confidence,
+                      emg_error *err);
+/* The subjects' estimates of a condition (NULL: all) pooled across subjects
+ * (two-stage random effects); EMG_ERR_ARG with fewer than 2 subjects. */
+int emg_group_pool(emg_group_estimate *out, const emg_group_unit *u, size_t n,
+                   const char *condition, double confidence, emg_error *err);
+/* condition minus reference: paired within subjects when at least 2 subjects
+ * have both, else independent groups. */
+int emg_group_contrast(emg_group_estimate *out, const emg_group_unit *u, size_t n,
+                       const char *reference, const char *condition, double confidence,
+                       emg_error *err);
+
+/* The group table (docs/methods/fatigue.md, "Cohorts"): from a trend table as
+ * emg-fatigue writes it (with a `window` column: fatigue before events, the
+ * window kind is the condition), and an optional cohort table (columns
+ * `subject` or `participant_id`, optional `file` and `condition`; without a
+ * file column a recording is matched by its BIDS `sub-LABEL_` name), write
+ * per (channel, feature) the units, subjects with several units, pooled
+ * conditions and contrasts.  Recordings missing from the cohort are named in
+ * *missing (malloc'd, one per line; NULL when none).  Slopes per minute. */
+struct emg_table;
+int emg_group_table_write(FILE *out, const struct emg_table *trends, const char *trends_name,
+                          const struct emg_table *cohort, const char *cohort_name,
+                          double confidence, char **missing, emg_error *err);
+
 /* ---- is there anything to fit? (fatigue_activity.c) --------------------- */
 
 /* The windows of one span (a channel, a contraction) by their flags. */
@@ -218,6 +264,28 @@ int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const doub
  * column, gives every row. */
 int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
                       const char *recording, emg_error *err);
+
+/* Events from an event table, as emg_segments_read but a duration may be 0
+ * or n/a (an instant), and labels (comma-separated, NULL: every row) keeps
+ * only the rows whose `label` is one of them. */
+int emg_events_read(emg_segment **events, size_t *n_events, const char *path,
+                    const char *recording, const char *labels, emg_error *err);
+
+/* ---- fatigue before events (fatigue_events.c) ---------------------------- */
+
+typedef struct emg_event_window {
+    double onset, duration; /* seconds */
+    size_t event;           /* 1-based index of the event it leads to; 0: a control window */
+} emg_event_window;
+
+/* The lead window [o - lead, o) before each event (onset o) that lies in
+ * [start, end) and holds no part of another event, and control windows of
+ * the same length that keep guard seconds away from every event's lead
+ * window and span (events sorted by onset; *n_dropped: events whose lead
+ * window was not kept).  Windows in time order; *windows malloc'd. */
+int emg_event_windows(emg_event_window **windows, size_t *n_windows, size_t *n_dropped,
+                      const emg_segment *events, size_t n_events, double start, double end,
+                      double lead, double guard, emg_error *err);
 
 #ifdef __cplusplus
 }

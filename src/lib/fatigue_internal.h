@@ -25,4 +25,7 @@ double trend_dependence_dof(const trend_dependence *d);
  * sqrt((n - 2) / (n_eff - 2)) (1 with EMG_INFERENCE_IID). */
 double trend_dependence_se_factor(const trend_dependence *d);
 
+/* Whether a table's file cell names recording: the same text, or the same file. */
+int fatigue_same_recording(const char *cell, const char *recording);
+
 #endif
