@@ -196,6 +196,8 @@ int emg_group_contrast(emg_group_estimate *out, const emg_group_unit *u, size_t 
  * conditions and contrasts.  Recordings missing from the cohort are named in
  * *missing (malloc'd, one per line; NULL when none).  Slopes per minute. */
 struct emg_table;
+/* Whether a cohort table has the columns emg_group_table_write needs (EMG_ERR_FORMAT). */
+int emg_group_cohort_check(const struct emg_table *cohort, const char *name, emg_error *err);
 int emg_group_table_write(FILE *out, const struct emg_table *trends, const char *trends_name,
                           const struct emg_table *cohort, const char *cohort_name,
                           double confidence, char **missing, emg_error *err);

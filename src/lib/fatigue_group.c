@@ -165,11 +165,18 @@ int emg_group_contrast(emg_group_estimate *out, const emg_group_unit *u, size_t 
         return rc;
     }
     emg_group_estimate a, b;
-    if (emg_group_pool(&a, u, n, reference, confidence, err) < 0 ||
-        emg_group_pool(&b, u, n, condition, confidence, err) < 0)
-        return err->status;
-    emg_random_effects_contrast(&out->re, &a.re, &b.re, confidence);
-    out->n_units = a.n_units + b.n_units;
+    int rc_a = emg_group_pool(&a, u, n, reference, confidence, err);
+    emg_error err_b;
+    int rc_b = emg_group_pool(&b, u, n, condition, confidence, &err_b);
     out->paired = 0;
+    out->n_units = a.n_units + b.n_units;
+    out->re.k = a.re.k + b.re.k;
+    if (rc_a < 0)
+        return rc_a;
+    if (rc_b < 0) {
+        *err = err_b;
+        return rc_b;
+    }
+    emg_random_effects_contrast(&out->re, &a.re, &b.re, confidence);
     return 0;
 }

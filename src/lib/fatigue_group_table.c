@@ -325,6 +325,12 @@ static int write_group(FILE *out, const group_key *g, const emg_table *t, const 
     return 0;
 }
 
+int emg_group_cohort_check(const emg_table *cohort, const char *name, emg_error *err)
+{
+    cohort_columns cc;
+    return cohort_columns_find(&cc, cohort, name, err);
+}
+
 int emg_group_table_write(FILE *out, const emg_table *trends, const char *trends_name,
                           const emg_table *cohort, const char *cohort_name, double confidence,
                           char **missing, emg_error *err)

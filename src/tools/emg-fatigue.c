@@ -575,7 +575,8 @@ static int run_with_group(const char *const *paths, size_t n, const fatigue_job 
     emg_error err;
     emg_table cohort, trends;
     emg_table_init(&cohort);
-    if (j->cohort_path && emg_table_read(&cohort, j->cohort_path, &err) < 0)
+    if (j->cohort_path && (emg_table_read(&cohort, j->cohort_path, &err) < 0 ||
+                           emg_group_cohort_check(&cohort, j->cohort_path, &err) < 0))
         cli_fail(&err);
     FILE *tmp = tmpfile();
     if (!tmp)
