@@ -1,7 +1,8 @@
 /* emg-fatigue: trends of MDF, MNF, FInsm5 and RMS over time, per channel.
  *
  *   emg-fatigue [-w S] [-s S] [--welch SEG:OVERLAP | --periodogram] [--robust]
- *               [--segments FILE | --per-contraction] [--jasa] [-o OUT.tsv] INPUT...
+ *               [--segments FILE | --per-contraction | --event-table FILE --lead S]
+ *               [--cohort FILE] [--group FILE] [--jasa] [-o OUT.tsv] INPUT...
  *
  * The recording is filtered and windowed as by emg-features; windows flagged
  * rest, clipped, flat or low_snr are left out; over the remaining (active)
@@ -15,6 +16,9 @@
  * overlapping windows are not independent), the slope per minute and the
  * fitted change over the analysed span in %.  --jasa adds the joint analysis of
  * spectrum and amplitude (Luttmann et al. 1996) from the RMS and MDF slopes.
+ * --event-table fits the lead window before each event and control windows
+ * instead (fatigue before events); --group pools the table's slopes over the
+ * subjects of --cohort into a second table (random effects, contrasts).
  * Methods: docs/methods/fatigue.md; library: include/emgkit/fatigue.h. */
 #include <errno.h>
 #include <math.h>
@@ -40,7 +44,7 @@ static void usage(FILE *out)
             "Output: TSV  file channel contraction onset duration feature method intercept slope\n"
             "        ci_low ci_high r2 p_value n_windows change_pct_per_min initial first_mean\n"
             "        last_mean first_last_change_pct inference n_eff residual_ac1 slope_per_min\n"
-            "        change_pct status [jasa]   (slope per second)\n"
+            "        change_pct status [window event] [jasa]   (slope per second)\n"
             "status: ok; no_activity (every window at the noise floor: no trend);\n"
             "too_few_windows (fewer than 3 active windows: no trend); no_rest_reference\n"
             "(fitted, but no rest in the recording to measure the floor on: give\n"
