@@ -174,6 +174,7 @@ typedef struct span {
 
 /* What the spans of one channel came to, for its warnings. */
 typedef struct status_tally {
+    const char *noun; /* what a span is: "contractions", or "windows" (--event-table) */
     size_t spans, count[EMG_TREND_NO_REST_REFERENCE + 1];
     emg_window_census last; /* the census of the last span */
 } status_tally;
@@ -309,14 +310,15 @@ static void warn_status(const char *path, const char *name, const status_tally *
         cli_warn(path, "channel '%s': no activity: %zu of %zu windows at the noise floor (rest or "
                  "low SNR), %zu active; no trend", name, c->quiet, c->total, c->active);
     else if (t->count[EMG_TREND_NO_ACTIVITY])
-        cli_warn(path, "channel '%s': %zu of %zu contractions show no activity (windows at the "
-                 "noise floor); no trend for them", name, t->count[EMG_TREND_NO_ACTIVITY], t->spans);
+        cli_warn(path, "channel '%s': %zu of %zu %s show no activity (windows at the "
+                 "noise floor); no trend for them", name, t->count[EMG_TREND_NO_ACTIVITY], t->spans,
+                 t->noun);
     if (t->count[EMG_TREND_TOO_FEW_WINDOWS] && whole)
         cli_warn(path, "channel '%s': %zu active windows of %zu, a trend needs 3; no trend", name,
                  c->active, c->total);
     else if (t->count[EMG_TREND_TOO_FEW_WINDOWS])
-        cli_warn(path, "channel '%s': %zu of %zu contractions have fewer than 3 active windows; "
-                 "no trend for them", name, t->count[EMG_TREND_TOO_FEW_WINDOWS], t->spans);
+        cli_warn(path, "channel '%s': %zu of %zu %s have fewer than 3 active windows; "
+                 "no trend for them", name, t->count[EMG_TREND_TOO_FEW_WINDOWS], t->spans, t->noun);
     if (t->count[EMG_TREND_NO_REST_REFERENCE])
         cli_warn(path, "channel '%s': no rest in the recording to measure the noise floor on, so "
                  "the trend's activity is not verified (steady noise looks the same); give "
@@ -522,7 +524,7 @@ static void analyse(void *ctx, const char *path, FILE *out)
         const series *s = &cc.ch[c];
         span sp = {path, hdr->channels[c].name, "all", -INFINITY, INFINITY, cc.duration,
                    isfinite(emg_window_engine_noise_rms(eng, c)), "all", "n/a"};
-        status_tally tally = {0};
+        status_tally tally = {.noun = j->event_path ? "windows" : "contractions"};
         if (j->event_path)
             fit_event_windows(out, s, &sp, c, segs, n_segs, j, &tally);
         else if (j->segments_path)
