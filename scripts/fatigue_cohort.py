@@ -99,8 +99,9 @@ def num(x):
 
 # ---- the independent implementation: statsmodels ---------------------------------
 
-def sm_combine(y, se):
-    """statsmodels' DerSimonian-Laird random effects: estimate, se, ci, p, tau2, i2, q."""
+def sm_combine(y, se, pooling="dl"):
+    """statsmodels' DerSimonian-Laird random effects: estimate, se, ci, p, tau2, i2, q;
+    pooling "hksj": the Hartung-Knapp-Sidik-Jonkman se and t interval (k - 1 df)."""
     from statsmodels.stats.meta_analysis import combine_effects
     y, se = np.asarray(y, float), np.asarray(se, float)
     if len(y) == 1:
@@ -108,15 +109,19 @@ def sm_combine(y, se):
         return dict(estimate=y[0], se=se[0], ci_low=y[0] - z * se[0], ci_high=y[0] + z * se[0],
                     p=2 * stats.norm.sf(abs(y[0] / se[0])))
     r = combine_effects(y, se ** 2, method_re="dl", alpha=1 - CONFIDENCE)
-    ci_fe, ci_re = r.conf_int(alpha=1 - CONFIDENCE)[:2]
+    hksj = pooling == "hksj"
+    ci_fe, ci_re, ci_fe_hk, ci_re_hk = r.conf_int(alpha=1 - CONFIDENCE, use_t=hksj)
     # statsmodels 0.13.5 leaves DL's tau^2 negative when Q < k - 1; DerSimonian & Laird
     # (1986) truncate it at 0, where the random-effects result is the fixed-effect one.
     if r.tau2 < 0:
-        m, sd, (lo, hi), tau2 = r.mean_effect_fe, r.sd_eff_w_fe, ci_fe, 0.0
+        m, tau2 = r.mean_effect_fe, 0.0
+        sd, (lo, hi) = (r.sd_eff_w_fe_hksj, ci_fe_hk) if hksj else (r.sd_eff_w_fe, ci_fe)
     else:
-        m, sd, (lo, hi), tau2 = r.mean_effect_re, r.sd_eff_w_re, ci_re, r.tau2
-    return dict(estimate=m, se=sd, ci_low=lo, ci_high=hi, p=2 * stats.norm.sf(abs(m / sd)),
-                tau2=tau2, i2=max(0.0, r.i2), q=r.q)
+        m, tau2 = r.mean_effect_re, r.tau2
+        sd, (lo, hi) = (r.sd_eff_w_re_hksj, ci_re_hk) if hksj else (r.sd_eff_w_re, ci_re)
+    p = 2 * (stats.t.sf(abs(m / sd), len(y) - 1) if hksj else stats.norm.sf(abs(m / sd)))
+    return dict(estimate=m, se=sd, ci_low=lo, ci_high=hi, p=p, tau2=tau2, i2=max(0.0, r.i2),
+                q=r.q)
 
 
 def sm_group(units, condition=None):
@@ -129,9 +134,10 @@ def sm_group(units, condition=None):
     return est
 
 
-def sm_expected(group_rows):
+def sm_expected(group_rows, pooling="hksj"):
     """For every pooled and contrast row of the group table, statsmodels' numbers from
-    the table's own unit rows: [(row, expected dict)]."""
+    the table's own unit rows: [(row, expected dict)].  A subject's units are combined
+    by DL, the subjects by `pooling` (emg-fatigue --pooling)."""
     out = []
     keys = sorted({(r["channel"], r["feature"]) for r in group_rows})
     for key in keys:
@@ -143,24 +149,24 @@ def sm_expected(group_rows):
                 est = sm_group(units, r["condition"])
                 if len(est) >= 2:
                     out.append((r, sm_combine([e["estimate"] for e in est.values()],
-                                              [e["se"] for e in est.values()])))
+                                              [e["se"] for e in est.values()], pooling)))
             elif r["level"] == "contrast" and r["design"] == "paired":
                 a, b = sm_group(units, r["reference"]), sm_group(units, r["condition"])
                 both = [s for s in a if s in b]
                 d = [b[s]["estimate"] - a[s]["estimate"] for s in both]
                 se = [np.hypot(a[s]["se"], b[s]["se"]) for s in both]
-                out.append((r, sm_combine(d, se)))
+                out.append((r, sm_combine(d, se, pooling)))
     return out
 
 
-def sm_disagreement(group_rows):
+def sm_disagreement(group_rows, pooling="hksj"):
     """Largest relative difference between the tool's pooled numbers and statsmodels'
     (relative to max(|value|, 1e-3 of the row's se) so that values near 0 compare
     absolutely), and the count of rows compared."""
     worst, n = 0.0, 0
     cols = {"estimate": "slope_per_min", "se": "se_per_min", "ci_low": "ci_low_per_min",
             "ci_high": "ci_high_per_min", "p": "p_value", "tau2": "tau2", "i2": "i2", "q": "q"}
-    for row, exp in sm_expected(group_rows):
+    for row, exp in sm_expected(group_rows, pooling):
         n += 1
         scale = num(row["se_per_min"])
         for k, col in cols.items():
@@ -185,26 +191,34 @@ def measure_gain(bin_dir, rng, directory, count=60, nominal=-0.5):
     return float(s.mean() / nominal), float(s.std(ddof=1) / np.sqrt(len(s)) / abs(nominal))
 
 
-def simulate_cohorts(bin_dir, n_cohorts, seed, effect, gain, channels=None, log=None):
-    """Per cohort: the group rows (rested, fatigued, contrast) and the truth (Hz/min)."""
+def add_cohorts(results, rows, gain, effect):
+    """One entry per channel (cohort) of a group table."""
+    for ch in sorted({r["channel"] for r in rows}):
+        mine = {(r["level"], r["condition"]): r for r in rows
+                if r["channel"] == ch and r["level"] in ("pooled", "contrast")}
+        results.append({"rested": (mine[("pooled", "rested")], 0.0),
+                        "fatigued": (mine[("pooled", "fatigued")], 60 * gain * effect),
+                        "contrast": (mine[("contrast", "fatigued")], 60 * gain * effect)})
+
+
+def simulate_cohorts(bin_dir, n_cohorts, seed, effect, gain, channels=None, log=None,
+                     poolings=("hksj",)):
+    """{pooling: per cohort the group rows (rested, fatigued, contrast) and the truth
+    (Hz/min)}, the same recordings analysed with each --pooling; the largest
+    disagreement with statsmodels and the rows compared."""
     channels = channels or COHORT["channels"]
     rng = np.random.default_rng(seed)
-    results, worst, compared = [], 0.0, 0
+    results, worst, compared = {p: [] for p in poolings}, 0.0, 0
     with tempfile.TemporaryDirectory(prefix="fatigue_cohort_") as tmp:
         done = 0
         while done < n_cohorts:
             c = min(channels, n_cohorts - done)
             paths, table, _ = make_cohorts(tmp, rng, effect, c)
-            _, rows = run_group(bin_dir, paths, table, tmp)
-            w, n = sm_disagreement(rows)
-            worst, compared = max(worst, w), compared + n
-            for ch in sorted({r["channel"] for r in rows}):
-                mine = {(r["level"], r["condition"]): r for r in rows
-                        if r["channel"] == ch and r["level"] in ("pooled", "contrast")}
-                results.append({
-                    "rested": (mine[("pooled", "rested")], 0.0),
-                    "fatigued": (mine[("pooled", "fatigued")], 60 * gain * effect),
-                    "contrast": (mine[("contrast", "fatigued")], 60 * gain * effect)})
+            for pooling in poolings:
+                _, rows = run_group(bin_dir, paths, table, tmp, ("--pooling", pooling))
+                w, n = sm_disagreement(rows, pooling)
+                worst, compared = max(worst, w), compared + n
+                add_cohorts(results[pooling], rows, gain, effect)
             for p in paths:
                 os.remove(p)
             done += c
@@ -230,11 +244,11 @@ def summarize(results, what):
 
 
 def markdown(summaries):
-    lines = ["| cohorts | quantity | truth (Hz/min) | mean estimate | mean tau² | coverage of the "
-             "truth | CI excludes 0 |", "|---|---|---|---|---|---|---|"]
-    for label, what, s in summaries:
+    lines = ["| cohorts | quantity | truth (Hz/min) | mean estimate | mean tau² | pooling | "
+             "coverage of the truth | CI excludes 0 |", "|---|---|---|---|---|---|---|---|"]
+    for label, what, pooling, s in summaries:
         lines.append(f"| {label} (N={s['n']}) | {what} | {s['truth']:+.2f} | {s['mean']:+.2f} | "
-                     f"{s['tau2']:.1f} | {100 * s['coverage']:.1f}% | "
+                     f"{s['tau2']:.1f} | {pooling} | {100 * s['coverage']:.1f}% | "
                      f"{100 * s['excludes_zero']:.1f}% |")
     return "\n".join(lines)
 
@@ -251,10 +265,12 @@ def main():
     summaries, worst, compared = [], 0.0, 0
     for label, effect, seed in (("without", 0.0, args.seed + 1),
                                 ("with", COHORT["effect_hz_s"], args.seed + 2)):
-        res, w, n = simulate_cohorts(args.bin, args.cohorts, seed, effect, gain, log=sys.stderr)
+        res, w, n = simulate_cohorts(args.bin, args.cohorts, seed, effect, gain, log=sys.stderr,
+                                     poolings=("hksj", "dl"))  # the same recordings both ways
         worst, compared = max(worst, w), compared + n
         for what in ("rested", "fatigued", "contrast"):
-            summaries.append((label, what, summarize(res, what)))
+            for pooling in ("hksj", "dl"):
+                summaries.append((label, what, pooling, summarize(res[pooling], what)))
     print(markdown(summaries))
     print(f"\nstatsmodels agreement: largest relative difference {worst:.2e} over {compared} "
           f"pooled and contrast rows; gain {gain:.3f} +- {gain_se:.3f}")

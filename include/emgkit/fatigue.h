@@ -151,6 +151,18 @@ typedef struct emg_random_effects {
  * random-effects model; k >= 2. */
 int emg_random_effects_dl(emg_random_effects *out, const double *y, const double *se, size_t k,
                           double confidence, emg_error *err);
+/* The same tau^2 and mu with Hartung-Knapp-Sidik-Jonkman's variance of mu and
+ * Student t with k - 1 df; k >= 2. */
+int emg_random_effects_hksj(emg_random_effects *out, const double *y, const double *se, size_t k,
+                            double confidence, emg_error *err);
+/* How the interval of the pooled effect across subjects is found. */
+typedef enum emg_pooling {
+    EMG_POOLING_HKSJ = 0, /* default: Hartung-Knapp-Sidik-Jonkman, t with k - 1 df */
+    EMG_POOLING_DL        /* DerSimonian-Laird's normal interval */
+} emg_pooling;
+int emg_pooling_from_name(const char *name, emg_pooling *out, emg_error *err);
+int emg_random_effects_pool(emg_random_effects *out, const double *y, const double *se,
+                            size_t k, emg_pooling method, double confidence, emg_error *err);
 /* The contrast b - a of two independently pooled groups (conditions). */
 void emg_random_effects_contrast(emg_random_effects *out, const emg_random_effects *a,
                                  const emg_random_effects *b, double confidence);
@@ -180,12 +192,12 @@ int emg_group_subject(emg_random_effects *out, size_t *n_units, const emg_group_
 /* The subjects' estimates of a condition (NULL: all) pooled across subjects
  * (two-stage random effects); EMG_ERR_ARG with fewer than 2 subjects. */
 int emg_group_pool(emg_group_estimate *out, const emg_group_unit *u, size_t n,
-                   const char *condition, double confidence, emg_error *err);
+                   const char *condition, emg_pooling method, double confidence, emg_error *err);
 /* condition minus reference: paired within subjects when at least 2 subjects
  * have both, else independent groups. */
 int emg_group_contrast(emg_group_estimate *out, const emg_group_unit *u, size_t n,
-                       const char *reference, const char *condition, double confidence,
-                       emg_error *err);
+                       const char *reference, const char *condition, emg_pooling method,
+                       double confidence, emg_error *err);
 
 /* The group table (docs/methods/fatigue.md, "Cohorts"): from a trend table as
  * emg-fatigue writes it (with a `window` column: fatigue before events, the
@@ -193,14 +205,15 @@ int emg_group_contrast(emg_group_estimate *out, const emg_group_unit *u, size_t 
  * `subject` or `participant_id`, optional `file` and `condition`; without a
  * file column a recording is matched by its BIDS `sub-LABEL_` name), write
  * per (channel, feature) the units, subjects with several units, pooled
- * conditions and contrasts.  Recordings missing from the cohort are named in
+ * conditions and contrasts (across subjects by method; a subject's units by DL).  Recordings missing from the cohort are named in
  * *missing (malloc'd, one per line; NULL when none).  Slopes per minute. */
 struct emg_table;
 /* Whether a cohort table has the columns emg_group_table_write needs (EMG_ERR_FORMAT). */
 int emg_group_cohort_check(const struct emg_table *cohort, const char *name, emg_error *err);
 int emg_group_table_write(FILE *out, const struct emg_table *trends, const char *trends_name,
                           const struct emg_table *cohort, const char *cohort_name,
-                          double confidence, char **missing, emg_error *err);
+                          emg_pooling method, double confidence, char **missing,
+                          emg_error *err);
 
 /* ---- is there anything to fit? (fatigue_activity.c) --------------------- */
 

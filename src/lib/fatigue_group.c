@@ -11,7 +11,8 @@
  *      subject's windows or sessions differ by more than their errors; one
  *      unit stands for itself;
  *   2. the subjects' estimates are pooled by the same model across subjects:
- *      tau^2 is then the between-subject variance.
+ *      tau^2 is then the between-subject variance; the interval of the pooled
+ *      effect by Hartung-Knapp-Sidik-Jonkman (default) or DL's normal one.
  * A contrast (condition minus reference) is paired when at least two
  * subjects have both conditions: each such subject's difference, with the
  * standard errors added in quadrature, is pooled across subjects (the
@@ -100,7 +101,7 @@ static int subject_estimates(double *y, double *se, const size_t *first, size_t 
 }
 
 int emg_group_pool(emg_group_estimate *out, const emg_group_unit *u, size_t n,
-                   const char *condition, double confidence, emg_error *err)
+                   const char *condition, emg_pooling method, double confidence, emg_error *err)
 {
     memset(out, 0, sizeof *out);
     size_t *first = malloc((n ? n : 1) * sizeof *first);
@@ -112,7 +113,7 @@ int emg_group_pool(emg_group_estimate *out, const emg_group_unit *u, size_t n,
     if (!rc)
         rc = subject_estimates(y, se, first, k, u, n, condition, confidence, err);
     if (!rc)
-        rc = emg_random_effects_dl(&out->re, y, se, k, confidence, err);
+        rc = emg_random_effects_pool(&out->re, y, se, k, method, confidence, err);
     out->re.k = k;
     free(first);
     free(y);
@@ -124,7 +125,7 @@ int emg_group_pool(emg_group_estimate *out, const emg_group_unit *u, size_t n,
  * their count (the contrast is computed when it is at least 2). */
 static int paired_contrast(emg_group_estimate *out, size_t *k_paired, const emg_group_unit *u,
                            size_t n, const char *reference, const char *condition,
-                           double confidence, emg_error *err)
+                           emg_pooling method, double confidence, emg_error *err)
 {
     size_t *first = malloc((n ? n : 1) * sizeof *first);
     double *d = malloc((n ? n : 1) * sizeof *d), *se = malloc((n ? n : 1) * sizeof *se);
@@ -146,7 +147,7 @@ static int paired_contrast(emg_group_estimate *out, size_t *k_paired, const emg_
     }
     *k_paired = m;
     if (!rc && m >= 2)
-        rc = emg_random_effects_dl(&out->re, d, se, m, confidence, err);
+        rc = emg_random_effects_pool(&out->re, d, se, m, method, confidence, err);
     free(first);
     free(d);
     free(se);
@@ -154,20 +155,21 @@ static int paired_contrast(emg_group_estimate *out, size_t *k_paired, const emg_
 }
 
 int emg_group_contrast(emg_group_estimate *out, const emg_group_unit *u, size_t n,
-                       const char *reference, const char *condition, double confidence,
-                       emg_error *err)
+                       const char *reference, const char *condition, emg_pooling method,
+                       double confidence, emg_error *err)
 {
     memset(out, 0, sizeof *out);
     size_t k_paired;
-    int rc = paired_contrast(out, &k_paired, u, n, reference, condition, confidence, err);
+    int rc = paired_contrast(out, &k_paired, u, n, reference, condition, method, confidence,
+                             err);
     if (rc < 0 || k_paired >= 2) {
         out->paired = 1;
         return rc;
     }
     emg_group_estimate a, b;
-    int rc_a = emg_group_pool(&a, u, n, reference, confidence, err);
+    int rc_a = emg_group_pool(&a, u, n, reference, method, confidence, err);
     emg_error err_b;
-    int rc_b = emg_group_pool(&b, u, n, condition, confidence, &err_b);
+    int rc_b = emg_group_pool(&b, u, n, condition, method, confidence, &err_b);
     out->paired = 0;
     out->n_units = a.n_units + b.n_units;
     out->re.k = a.re.k + b.re.k;

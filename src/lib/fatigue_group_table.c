@@ -280,21 +280,22 @@ static int write_units(FILE *out, const group_key *g, const emg_table *t, const 
 }
 
 static void write_pooled(FILE *out, const group_key *g, const emg_group_unit *u, size_t n,
-                         const char *condition, double confidence)
+                         const char *condition, emg_pooling method, double confidence)
 {
     emg_group_estimate e;
     emg_error err;
-    emg_group_pool(&e, u, n, condition, confidence, &err); /* n/a with fewer than 2 subjects */
+    emg_group_pool(&e, u, n, condition, method, confidence, &err); /* n/a with fewer than 2 subjects */
     row_labels l = {"all", "all", condition, "n/a", "all", "pooled", "n/a"};
     write_row(out, g, &l, e.n_units, &e.re);
 }
 
 static void write_contrast(FILE *out, const group_key *g, const emg_group_unit *u, size_t n,
-                           const char *reference, const char *condition, double confidence)
+                           const char *reference, const char *condition, emg_pooling method,
+                           double confidence)
 {
     emg_group_estimate e;
     emg_error err;
-    if (emg_group_contrast(&e, u, n, reference, condition, confidence, &err) < 0)
+    if (emg_group_contrast(&e, u, n, reference, condition, method, confidence, &err) < 0)
         e.re = (emg_random_effects){e.re.k, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
     row_labels l = {"all", "all", condition, reference, "all", "contrast",
                     e.paired ? "paired" : "independent"};
@@ -304,7 +305,7 @@ static void write_contrast(FILE *out, const group_key *g, const emg_group_unit *
 /* Every row of one (channel, feature). */
 static int write_group(FILE *out, const group_key *g, const emg_table *t, const trend_columns *c,
                        const row_unit *ru, emg_group_unit *u, const char **conds, int events,
-                       double confidence, emg_error *err)
+                       emg_pooling method, double confidence, emg_error *err)
 {
     size_t n = 0;
     for (size_t r = 0; r < t->n_rows; r++)
@@ -314,14 +315,14 @@ static int write_group(FILE *out, const group_key *g, const emg_table *t, const 
         return err->status;
     size_t k = conditions_of(u, n, conds);
     for (size_t i = 0; i < k; i++)
-        write_pooled(out, g, u, n, conds[i], confidence);
+        write_pooled(out, g, u, n, conds[i], method, confidence);
     if (events) { /* before the events, against the control windows */
-        write_contrast(out, g, u, n, CONTROL, PRE_EVENT, confidence);
+        write_contrast(out, g, u, n, CONTROL, PRE_EVENT, method, confidence);
         return 0;
     }
     for (size_t i = 0; i < k; i++)
         for (size_t j = i + 1; j < k; j++)
-            write_contrast(out, g, u, n, conds[i], conds[j], confidence);
+            write_contrast(out, g, u, n, conds[i], conds[j], method, confidence);
     return 0;
 }
 
@@ -332,8 +333,8 @@ int emg_group_cohort_check(const emg_table *cohort, const char *name, emg_error 
 }
 
 int emg_group_table_write(FILE *out, const emg_table *trends, const char *trends_name,
-                          const emg_table *cohort, const char *cohort_name, double confidence,
-                          char **missing, emg_error *err)
+                          const emg_table *cohort, const char *cohort_name, emg_pooling method,
+                          double confidence, char **missing, emg_error *err)
 {
     *missing = NULL;
     trend_columns c;
@@ -355,7 +356,8 @@ int emg_group_table_write(FILE *out, const emg_table *trends, const char *trends
         while (q < r && !same_group(trends, &c, q, &g))
             q++;
         if (q == r) /* the first row of this channel and feature */
-            rc = write_group(out, &g, trends, &c, ru, u, conds, c.window >= 0, confidence, err);
+            rc = write_group(out, &g, trends, &c, ru, u, conds, c.window >= 0, method, confidence,
+                             err);
     }
     free(ru);
     free(u);

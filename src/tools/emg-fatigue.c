@@ -33,7 +33,7 @@
 enum { OPT_ROBUST = CLI_OPT_TOOL_BASE, OPT_REGRESSION, OPT_SEGMENTS, OPT_PER_CONTRACTION,
        OPT_JASA, OPT_CONFIDENCE, OPT_FIRST_LAST, OPT_ALL_WINDOWS, OPT_MAX_GAP,
        OPT_MIN_CONTRACTION, OPT_INFERENCE, OPT_MODEL, OPT_COHORT, OPT_GROUP, OPT_EVENT_TABLE,
-       OPT_EVENT_LABEL, OPT_LEAD, OPT_GUARD };
+       OPT_EVENT_LABEL, OPT_LEAD, OPT_GUARD, OPT_POOLING };
 
 static void usage(FILE *out)
 {
@@ -74,6 +74,9 @@ static void usage(FILE *out)
             "                         the trend table (Hz/min) pooled over subjects by a\n"
             "                         random-effects model, per channel and feature, with\n"
             "                         tau2, I^2, CI, p and the contrasts between conditions\n"
+            "  --pooling NAME         interval of the pooled effects: hksj (default;\n"
+            "                         Hartung-Knapp-Sidik-Jonkman, t with k-1 df) or dl\n"
+            "                         (DerSimonian-Laird, normal)\n"
             "  --cohort FILE          subject (or participant_id) and condition of each\n"
             "                         recording (file column; without one, BIDS sub-LABEL_\n"
             "                         names); needs --group\n"
@@ -159,6 +162,8 @@ typedef struct fatigue_job {
     int per_contraction;
     double max_gap, min_contraction;
     const char *cohort_path, *group_path; /* --cohort, --group */
+    emg_pooling pooling;                   /* --pooling */
+    int pooling_given;
     const char *event_path, *event_labels; /* --event-table, --event-label */
     double lead, guard;                    /* --lead, --guard (NAN: the lead) */
 } fatigue_job;
@@ -557,6 +562,8 @@ static void check_options(fatigue_job *j)
         cli_usage_error("--event-table excludes --segments and --per-contraction");
     if (!j->event_path && (j->event_labels || !isnan(j->guard)))
         cli_usage_error("--event-label and --guard need --event-table");
+    if (j->pooling_given && !j->group_path)
+        cli_usage_error("--pooling needs --group");
     if (j->cohort_path && !j->group_path)
         cli_usage_error("--cohort needs --group FILE (where the group table goes)");
     if (j->group_path && cli_output_path() && !strcmp(j->group_path, cli_output_path()))
@@ -603,7 +610,7 @@ static int run_with_group(const char *const *paths, size_t n, const fatigue_job 
     FILE *group = cli_open_text_output(j->group_path);
     char *missing = NULL;
     if (emg_group_table_write(group, &trends, "trend table", j->cohort_path ? &cohort : NULL,
-                              j->cohort_path, j->fo.confidence, &missing, &err) < 0)
+                              j->cohort_path, j->pooling, j->fo.confidence, &missing, &err) < 0)
         cli_fail(&err);
     for (char *p = missing; p && *p; p += strcspn(p, "\n") + 1)
         cli_warn(j->cohort_path, "no subject for %.*s: left out of the group table",
@@ -640,6 +647,7 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
         {"event-label", required_argument, NULL, OPT_EVENT_LABEL},
         {"lead", required_argument, NULL, OPT_LEAD},
         {"guard", required_argument, NULL, OPT_GUARD},
+        {"pooling", required_argument, NULL, OPT_POOLING},
         {NULL, 0, NULL, 0}};
     emg_error err;
     int opt;
@@ -680,6 +688,11 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
         case OPT_JASA: j->fo.jasa = 1; break;
         case OPT_ALL_WINDOWS: j->fo.all_windows = 1; break;
         case OPT_COHORT: j->cohort_path = optarg; break;
+        case OPT_POOLING:
+            if (emg_pooling_from_name(optarg, &j->pooling, &err) < 0)
+                cli_usage_error("--pooling: %s", err.message);
+            j->pooling_given = 1;
+            break;
         case OPT_GROUP: j->group_path = optarg; break;
         case OPT_EVENT_TABLE: j->event_path = optarg; break;
         case OPT_EVENT_LABEL: j->event_labels = optarg; break;
