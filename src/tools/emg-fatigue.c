@@ -165,7 +165,7 @@ typedef struct fatigue_job {
     emg_pooling pooling;                   /* --pooling */
     int pooling_given;
     const char *event_path, *event_labels; /* --event-table, --event-label */
-    double lead, guard;                    /* --lead, --guard (NAN: the lead) */
+    double lead, guard;                    /* --lead (NAN: 120 s), --guard (NAN: the lead) */
 } fatigue_job;
 
 /* One span to fit: a channel's whole recording or one contraction. */
@@ -560,8 +560,10 @@ static void check_options(fatigue_job *j)
         cli_usage_error("--segments and --per-contraction exclude each other");
     if (j->event_path && (j->segments_path || j->per_contraction))
         cli_usage_error("--event-table excludes --segments and --per-contraction");
-    if (!j->event_path && (j->event_labels || !isnan(j->guard)))
-        cli_usage_error("--event-label and --guard need --event-table");
+    if (!j->event_path && (j->event_labels || !isnan(j->guard) || !isnan(j->lead)))
+        cli_usage_error("--event-label, --lead and --guard need --event-table");
+    if (isnan(j->lead))
+        j->lead = 120.0; /* two minutes before a cramp (the prodrome of nocturnal cramps) */
     if (j->pooling_given && !j->group_path)
         cli_usage_error("--pooling needs --group");
     if (j->cohort_path && !j->group_path)
@@ -715,7 +717,7 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
 int main(int argc, char **argv)
 {
     fatigue_job j = {.fo = {EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, 0.95, 0.1, 0, 0, EMG_MODEL_LINEAR, 0},
-                     .max_gap = 1.0, .min_contraction = 3.0, .lead = 120.0, .guard = NAN};
+                     .max_gap = 1.0, .min_contraction = 3.0, .lead = NAN, .guard = NAN};
     emg_error err;
 
     cli_init("emg-fatigue", argc, argv, usage);

@@ -56,6 +56,9 @@ awk -F'\t' "$COLS"' $c["window"] == "pre_event" { p++; if ($c["onset"] != 40 || 
   $c["window"] == "control" { k++; if ($c["onset"] + 20 + 5 > 40 + 1e-6 && $c["onset"] < 65 + 5 - 1e-6) bad = 1 }
   END { exit bad || p != 1 || !k }' "$TMP/out" && pass || fail "lead and control windows: $(cat "$TMP/out")"
 expect_exit 1 "--guard alone" -- "$BIN/emg-fatigue" --guard 5 "$S8"
+expect_exit 1 "--lead alone" -- "$BIN/emg-fatigue" --lead 60 "$S8"
+expect_exit 1 "--pooling without --group" -- "$BIN/emg-fatigue" --pooling dl "$S8"
+expect_exit 1 "unknown pooling" -- "$BIN/emg-fatigue" --pooling xx --group "$TMP/g.tsv" "$S8"
 expect_exit 1 "--cohort without --group" -- "$BIN/emg-fatigue" --cohort "$TMP/cohort.tsv" "$S8"
 expect_exit 1 "--event-table with --segments" -- "$BIN/emg-fatigue" --event-table "$TMP/events.tsv" --segments "$TMP/events.tsv" "$S8"
 expect_exit 1 "--lead 0" -- "$BIN/emg-fatigue" --event-table "$TMP/events.tsv" --lead 0 "$S8"
