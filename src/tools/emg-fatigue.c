@@ -568,8 +568,10 @@ static void check_options(fatigue_job *j)
         cli_usage_error("--pooling needs --group");
     if (j->cohort_path && !j->group_path)
         cli_usage_error("--cohort needs --group FILE (where the group table goes)");
-    if (j->group_path && cli_output_path() && !strcmp(j->group_path, cli_output_path()))
-        cli_usage_error("--group and -o name the same file");
+    const char *out = cli_output_path() ? cli_output_path() : "-";
+    if (j->group_path && !strcmp(j->group_path, out))
+        cli_usage_error("--group and the trend table (-o, default standard output) name the "
+                        "same file");
     j->fo.events = j->event_path != NULL;
 }
 
