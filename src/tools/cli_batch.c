@@ -418,13 +418,8 @@ int cli_run_table_jobs(const char *const *paths, size_t n, cli_table_job job, vo
 {
     const char *out_path = cli_output_path() ? cli_output_path() : "-";
     FILE *out = cli_open_text_output(out_path);
-    if (n == 1) {
-        job(ctx, paths[0], out);
-        cli_close_text_output(out);
-        return CLI_EXIT_OK;
-    }
     int any_table;
-    int worst = run_children(paths, n, job, ctx, out, &any_table);
+    int worst = cli_run_table_jobs_into(paths, n, job, ctx, out, &any_table);
     if (any_table)
         cli_close_text_output(out);
     else

@@ -595,6 +595,8 @@ static int run_with_group(const char *const *paths, size_t n, const fatigue_job 
     if (j->cohort_path && (emg_table_read(&cohort, j->cohort_path, &err) < 0 ||
                            emg_group_cohort_check(&cohort, j->cohort_path, &err) < 0))
         cli_fail(&err);
+    FILE *out = cli_open_text_output(cli_output_path() ? cli_output_path() : "-");
+    FILE *group = cli_open_text_output(j->group_path);
     FILE *tmp = tmpfile();
     if (!tmp)
         cli_die(CLI_EXIT_OUTPUT, "cannot create a temporary file: %s", strerror(errno));
@@ -603,15 +605,14 @@ static int run_with_group(const char *const *paths, size_t n, const fatigue_job 
     if (!any_table) {
         fclose(tmp);
         emg_table_free(&cohort);
+        cli_abandon_outputs(); /* no input gave a table: leave no file */
         return code;
     }
-    FILE *out = cli_open_text_output(cli_output_path() ? cli_output_path() : "-");
     copy_stream(tmp, out);
     rewind(tmp);
     if (emg_table_read_stream(&trends, tmp, "trend table", &err) < 0)
         cli_fail(&err);
     fclose(tmp);
-    FILE *group = cli_open_text_output(j->group_path);
     char *missing = NULL;
     if (emg_group_table_write(group, &trends, "trend table", j->cohort_path ? &cohort : NULL,
                               j->cohort_path, j->pooling, j->fo.confidence, &missing, &err) < 0)
