@@ -18,6 +18,8 @@
 #ifndef EMGKIT_FATIGUE_H
 #define EMGKIT_FATIGUE_H
 
+#include "emgkit/export.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include "emgkit/error.h"
@@ -30,15 +32,15 @@ extern "C" {
 /* ---- distributions ------------------------------------------------------ */
 
 /* Regularized incomplete beta I_x(a, b), a, b > 0, 0 <= x <= 1. */
-double emg_betai(double a, double b, double x);
+EMGKIT_API double emg_betai(double a, double b, double x);
 /* Student t with df degrees of freedom: P(T <= t). */
-double emg_student_t_cdf(double t, double df);
+EMGKIT_API double emg_student_t_cdf(double t, double df);
 /* Two-sided p-value P(|T| >= |t|). */
-double emg_student_t_p2(double t, double df);
+EMGKIT_API double emg_student_t_p2(double t, double df);
 /* Quantile: the t with P(T <= t) = p, 0 < p < 1. */
-double emg_student_t_quantile(double p, double df);
+EMGKIT_API double emg_student_t_quantile(double p, double df);
 /* Standard normal quantile (Acklam's rational approximation refined by one Halley step). */
-double emg_normal_quantile(double p);
+EMGKIT_API double emg_normal_quantile(double p);
 
 /* ---- trends ------------------------------------------------------------- */
 
@@ -48,8 +50,8 @@ typedef enum emg_regression {
     EMG_REGRESSION_HUBER
 } emg_regression;
 
-int emg_regression_from_name(const char *name, emg_regression *out, emg_error *err);
-const char *emg_regression_name(emg_regression r);
+EMGKIT_API int emg_regression_from_name(const char *name, emg_regression *out, emg_error *err);
+EMGKIT_API const char *emg_regression_name(emg_regression r);
 
 /* How the slope's interval and p-value account for dependence between points. */
 typedef enum emg_inference {
@@ -63,8 +65,8 @@ typedef enum emg_inference {
     EMG_INFERENCE_IID
 } emg_inference;
 
-int emg_inference_from_name(const char *name, emg_inference *out, emg_error *err);
-const char *emg_inference_name(emg_inference i);
+EMGKIT_API int emg_inference_from_name(const char *name, emg_inference *out, emg_error *err);
+EMGKIT_API const char *emg_inference_name(emg_inference i);
 
 typedef struct emg_trend {
     size_t n;            /* points used */
@@ -98,9 +100,9 @@ typedef struct emg_trend {
  * in (0,1) (0.95 usual); fraction in (0, 0.5] for the first/last comparison
  * (0.1 usual).  Needs n >= 3 (EMG_ERR_ARG otherwise; the trend is filled with
  * NaN and n). */
-int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
-                  emg_regression method, emg_inference inference, double confidence,
-                  double fraction, emg_error *err);
+EMGKIT_API int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
+                             emg_regression method, emg_inference inference, double confidence,
+                             double fraction, emg_error *err);
 
 /* ---- exponential decay to a plateau (fatigue_exponential.c) ------------- */
 
@@ -108,7 +110,7 @@ typedef enum emg_trend_model {
     EMG_MODEL_LINEAR = 0,   /* the straight line of emg_trend_fit only */
     EMG_MODEL_EXPONENTIAL   /* also y = a + b exp(-(t - t0) / tau) and a curvature test */
 } emg_trend_model;
-int emg_trend_model_from_name(const char *name, emg_trend_model *out, emg_error *err);
+EMGKIT_API int emg_trend_model_from_name(const char *name, emg_trend_model *out, emg_error *err);
 
 typedef struct emg_exp_fit {
     size_t n;            /* points used */
@@ -131,8 +133,8 @@ typedef struct emg_exp_fit {
  * statistics are NaN when its best rate is at the end of the search (tau
  * beyond 100 spans: straight; below 1% of the span: a step); the curvature
  * test is always given.  Intervals as emg_trend_fit's (inference). */
-int emg_exp_fit_run(emg_exp_fit *out, const double *t, const double *y, size_t n,
-                    emg_inference inference, double confidence, emg_error *err);
+EMGKIT_API int emg_exp_fit_run(emg_exp_fit *out, const double *t, const double *y, size_t n,
+                               emg_inference inference, double confidence, emg_error *err);
 
 /* ---- cohorts: random-effects pooling (fatigue_cohort.c) ------------------ */
 
@@ -140,7 +142,7 @@ typedef struct emg_random_effects {
     size_t k;          /* recordings (or subjects) pooled */
     double estimate;   /* pooled slope mu */
     double se;         /* its standard error */
-    double ci_low, ci_high; /* normal interval at the requested confidence */
+    double ci_low, ci_high; /* interval at the requested confidence (DL: normal; HKSJ: t) */
     double p_value;    /* two-sided test of mu = 0 */
     double tau2;       /* between-subject variance (DerSimonian-Laird) */
     double q;          /* Cochran's Q */
@@ -149,55 +151,20 @@ typedef struct emg_random_effects {
 
 /* Pool k slopes y with standard errors se (> 0) by DerSimonian & Laird's
  * random-effects model; k >= 2. */
-int emg_random_effects_dl(emg_random_effects *out, const double *y, const double *se, size_t k,
-                          double confidence, emg_error *err);
-/* The same tau^2 and mu with Hartung-Knapp-Sidik-Jonkman's variance of mu and
- * Student t with k - 1 df; k >= 2. */
-int emg_random_effects_hksj(emg_random_effects *out, const double *y, const double *se, size_t k,
-                            double confidence, emg_error *err);
+EMGKIT_API int emg_random_effects_dl(emg_random_effects *out, const double *y, const double *se, size_t k,
+                                     double confidence, emg_error *err);
 /* How the interval of the pooled effect across subjects is found. */
 typedef enum emg_pooling {
     EMG_POOLING_HKSJ = 0, /* default: Hartung-Knapp-Sidik-Jonkman, t with k - 1 df */
     EMG_POOLING_DL        /* DerSimonian-Laird's normal interval */
 } emg_pooling;
-int emg_pooling_from_name(const char *name, emg_pooling *out, emg_error *err);
-int emg_random_effects_pool(emg_random_effects *out, const double *y, const double *se,
-                            size_t k, emg_pooling method, double confidence, emg_error *err);
+/* "hksj" or "dl"; otherwise EMG_ERR_ARG. */
+EMGKIT_API int emg_pooling_from_name(const char *name, emg_pooling *out, emg_error *err);
 /* The contrast b - a of two independently pooled groups (conditions). */
-void emg_random_effects_contrast(emg_random_effects *out, const emg_random_effects *a,
-                                 const emg_random_effects *b, double confidence);
+EMGKIT_API void emg_random_effects_contrast(emg_random_effects *out, const emg_random_effects *a,
+                                            const emg_random_effects *b, double confidence);
 
-/* ---- group effects: subjects, conditions, contrasts (fatigue_group.c) ---- */
-
-/* One slope (a recording's trend, or one window's) of a subject in a condition. */
-typedef struct emg_group_unit {
-    const char *subject;
-    const char *condition;
-    double y;  /* slope */
-    double se; /* its standard error (> 0) */
-} emg_group_unit;
-
-typedef struct emg_group_estimate {
-    emg_random_effects re; /* re.k: subjects pooled */
-    size_t n_units;        /* units behind them */
-    int paired;            /* contrasts: 1 within subjects, 0 independent groups */
-} emg_group_estimate;
-
-/* A subject's units of a condition (NULL: every condition) combined by the
- * random-effects model; one unit stands for itself.  *n_units: how many;
- * EMG_ERR_ARG when there is none. */
-int emg_group_subject(emg_random_effects *out, size_t *n_units, const emg_group_unit *u,
-                      size_t n, const char *subject, const char *condition, double confidence,
-                      emg_error *err);
-/* The subjects' estimates of a condition (NULL: all) pooled across subjects
- * (two-stage random effects); EMG_ERR_ARG with fewer than 2 subjects. */
-int emg_group_pool(emg_group_estimate *out, const emg_group_unit *u, size_t n,
-                   const char *condition, emg_pooling method, double confidence, emg_error *err);
-/* condition minus reference: paired within subjects when at least 2 subjects
- * have both, else independent groups. */
-int emg_group_contrast(emg_group_estimate *out, const emg_group_unit *u, size_t n,
-                       const char *reference, const char *condition, emg_pooling method,
-                       double confidence, emg_error *err);
+/* ---- group table: subjects, conditions, contrasts (fatigue_group_table.c) ---- */
 
 /* The group table (docs/methods/fatigue.md, "Cohorts"): from a trend table as
  * emg-fatigue writes it (with a `window` column: fatigue before events, the
@@ -205,15 +172,16 @@ int emg_group_contrast(emg_group_estimate *out, const emg_group_unit *u, size_t 
  * `subject` or `participant_id`, optional `file` and `condition`; without a
  * file column a recording is matched by its BIDS `sub-LABEL_` name), write
  * per (channel, feature) the units, subjects with several units, pooled
- * conditions and contrasts (across subjects by method; a subject's units by DL).  Recordings missing from the cohort are named in
- * *missing (malloc'd, one per line; NULL when none).  Slopes per minute. */
+ * conditions and contrasts (across subjects by method; a subject's units by
+ * DL).  Recordings missing from the cohort are named in *missing (malloc'd,
+ * one per line; NULL when none).  Slopes per minute. */
 struct emg_table;
 /* Whether a cohort table has the columns emg_group_table_write needs (EMG_ERR_FORMAT). */
-int emg_group_cohort_check(const struct emg_table *cohort, const char *name, emg_error *err);
-int emg_group_table_write(FILE *out, const struct emg_table *trends, const char *trends_name,
-                          const struct emg_table *cohort, const char *cohort_name,
-                          emg_pooling method, double confidence, char **missing,
-                          emg_error *err);
+EMGKIT_API int emg_group_cohort_check(const struct emg_table *cohort, const char *name, emg_error *err);
+EMGKIT_API int emg_group_table_write(FILE *out, const struct emg_table *trends,
+                                     const char *trends_name, const struct emg_table *cohort,
+                                     const char *cohort_name, emg_pooling method,
+                                     double confidence, char **missing, emg_error *err);
 
 /* ---- is there anything to fit? (fatigue_activity.c) --------------------- */
 
@@ -235,10 +203,10 @@ typedef enum emg_trend_status {
                                     recording, no --noise-rms): activity not verified */
 } emg_trend_status;
 
-emg_trend_status emg_trend_status_of(const emg_window_census *c);
+EMGKIT_API emg_trend_status emg_trend_status_of(const emg_window_census *c);
 /* Whether a span with this status gets a trend (OK, NO_REST_REFERENCE). */
-int emg_trend_status_fits(emg_trend_status s);
-const char *emg_trend_status_name(emg_trend_status s);
+EMGKIT_API int emg_trend_status_fits(emg_trend_status s);
+EMGKIT_API const char *emg_trend_status_name(emg_trend_status s);
 
 /* ---- JASA --------------------------------------------------------------- */
 
@@ -252,8 +220,8 @@ typedef enum emg_jasa {
 
 /* Quadrant from the signs of the RMS and MDF slopes.  When
  * require_significance is set, a slope whose CI contains 0 gives UNDETERMINED. */
-emg_jasa emg_jasa_classify(const emg_trend *rms, const emg_trend *mdf, int require_significance);
-const char *emg_jasa_name(emg_jasa q);
+EMGKIT_API emg_jasa emg_jasa_classify(const emg_trend *rms, const emg_trend *mdf, int require_significance);
+EMGKIT_API const char *emg_jasa_name(emg_jasa q);
 
 /* ---- contractions ------------------------------------------------------- */
 
@@ -267,9 +235,9 @@ typedef struct emg_segment {
  * at times t[i] (window onsets, step apart), merged across gaps shorter than
  * max_gap_s, kept when at least min_duration_s long.  window_s is the window
  * length (a run ends window_s after its last onset).  *segs malloc'd. */
-int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const double *t,
-                                  const int *active, size_t n, double window_s,
-                                  double max_gap_s, double min_duration_s, emg_error *err);
+EMGKIT_API int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const double *t,
+                                             const int *active, size_t n, double window_s,
+                                             double max_gap_s, double min_duration_s, emg_error *err);
 
 /* Read segments from an event TSV (columns onset and duration, BIDS style;
  * an optional channel column restricts a row to one channel, "n/a" = all),
@@ -277,14 +245,14 @@ int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const doub
  * tools write it) gives only the rows of recording (the same path, or the
  * same file under another name); recording NULL, or a table without a file
  * column, gives every row. */
-int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
-                      const char *recording, emg_error *err);
+EMGKIT_API int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
+                                 const char *recording, emg_error *err);
 
 /* Events from an event table, as emg_segments_read but a duration may be 0
  * or n/a (an instant), and labels (comma-separated, NULL: every row) keeps
  * only the rows whose `label` is one of them. */
-int emg_events_read(emg_segment **events, size_t *n_events, const char *path,
-                    const char *recording, const char *labels, emg_error *err);
+EMGKIT_API int emg_events_read(emg_segment **events, size_t *n_events, const char *path,
+                               const char *recording, const char *labels, emg_error *err);
 
 /* ---- fatigue before events (fatigue_events.c) ---------------------------- */
 
@@ -298,9 +266,9 @@ typedef struct emg_event_window {
  * the same length that keep guard seconds away from every event's lead
  * window and span (events sorted by onset; *n_dropped: events whose lead
  * window was not kept).  Windows in time order; *windows malloc'd. */
-int emg_event_windows(emg_event_window **windows, size_t *n_windows, size_t *n_dropped,
-                      const emg_segment *events, size_t n_events, double start, double end,
-                      double lead, double guard, emg_error *err);
+EMGKIT_API int emg_event_windows(emg_event_window **windows, size_t *n_windows, size_t *n_dropped,
+                                 const emg_segment *events, size_t n_events, double start,
+                                 double end, double lead, double guard, emg_error *err);
 
 #ifdef __cplusplus
 }

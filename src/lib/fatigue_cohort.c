@@ -12,9 +12,10 @@
  * 1/sqrt(sum w*), normal interval and two-sided p-value (as
  * statsmodels.stats.meta_analysis.combine_effects, method_re="dl"); I^2 =
  * max(0, (Q - (k-1)) / Q) (Higgins & Thompson 2002, Stat Med 21:1539).
- * emg_random_effects_hksj keeps mu and tau^2 and gives the Hartung-Knapp-
+ * emgi_random_effects_hksj keeps mu and tau^2 and gives the Hartung-Knapp-
  * Sidik-Jonkman interval (emg-fatigue's default for pooling subjects). */
 #include "emgkit/fatigue.h"
+#include "fatigue_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -63,7 +64,7 @@ int emg_random_effects_dl(emg_random_effects *o, const double *y, const double *
  * conf_int(use_t=True)).  DL's normal interval treats tau^2 as known and
  * excludes a zero effect too often with few subjects (IntHout, Ioannidis &
  * Borm 2014, BMC Med Res Methodol 14:25); this one holds its level. */
-int emg_random_effects_hksj(emg_random_effects *o, const double *y, const double *se, size_t k,
+int emgi_random_effects_hksj(emg_random_effects *o, const double *y, const double *se, size_t k,
                             double confidence, emg_error *err)
 {
     int rc = emg_random_effects_dl(o, y, se, k, confidence, err);
@@ -83,10 +84,10 @@ int emg_random_effects_hksj(emg_random_effects *o, const double *y, const double
     return 0;
 }
 
-int emg_random_effects_pool(emg_random_effects *o, const double *y, const double *se,
+int emgi_random_effects_pool(emg_random_effects *o, const double *y, const double *se,
                             size_t k, emg_pooling method, double confidence, emg_error *err)
 {
-    return method == EMG_POOLING_HKSJ ? emg_random_effects_hksj(o, y, se, k, confidence, err)
+    return method == EMG_POOLING_HKSJ ? emgi_random_effects_hksj(o, y, se, k, confidence, err)
                                       : emg_random_effects_dl(o, y, se, k, confidence, err);
 }
 

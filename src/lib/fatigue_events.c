@@ -53,7 +53,7 @@ int emg_event_windows(emg_event_window **windows, size_t *n_windows, size_t *n_d
         return emg_error_set(err, EMG_ERR_ARG, "lead %g s and guard %g s: need lead > 0, guard >= 0",
                              lead, guard);
     size_t cap = n_events + (end > start ? (size_t)((end - start) / lead) : 0) + 1;
-    emg_event_window *w = emg_xcalloc(cap, sizeof *w, err);
+    emg_event_window *w = emgi_xcalloc(cap, sizeof *w, err);
     if (!w)
         return EMG_ERR_NOMEM;
     size_t n = 0;
@@ -74,7 +74,7 @@ int emg_event_windows(emg_event_window **windows, size_t *n_windows, size_t *n_d
         w[n++] = (emg_event_window){a, lead, 0};
         a += lead;
     }
-    qsort(w, n, sizeof *w, emg_double_cmp); /* onset is the first member */
+    qsort(w, n, sizeof *w, emgi_double_cmp); /* onset is the first member */
     *windows = w;
     *n_windows = n;
     return 0;

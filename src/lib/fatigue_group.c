@@ -22,6 +22,7 @@
  * independent groups (emg_random_effects_contrast).
  * Method: docs/methods/fatigue.md, "Cohorts". */
 #include "emgkit/fatigue.h"
+#include "fatigue_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -54,7 +55,7 @@ static size_t subjects_of(const emg_group_unit *u, size_t n, const char *conditi
     return k;
 }
 
-int emg_group_subject(emg_random_effects *out, size_t *n_units, const emg_group_unit *u,
+int emgi_group_subject(emg_random_effects *out, size_t *n_units, const emg_group_unit *u,
                       size_t n, const char *subject, const char *condition, double confidence,
                       emg_error *err)
 {
@@ -92,7 +93,7 @@ static int subject_estimates(double *y, double *se, const size_t *first, size_t 
     for (size_t i = 0; i < k; i++) {
         emg_random_effects s;
         size_t m;
-        if (emg_group_subject(&s, &m, u, n, u[first[i]].subject, condition, confidence, err) < 0)
+        if (emgi_group_subject(&s, &m, u, n, u[first[i]].subject, condition, confidence, err) < 0)
             return err->status;
         y[i] = s.estimate;
         se[i] = s.se;
@@ -100,7 +101,7 @@ static int subject_estimates(double *y, double *se, const size_t *first, size_t 
     return 0;
 }
 
-int emg_group_pool(emg_group_estimate *out, const emg_group_unit *u, size_t n,
+int emgi_group_pool(emg_group_estimate *out, const emg_group_unit *u, size_t n,
                    const char *condition, emg_pooling method, double confidence, emg_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -113,7 +114,7 @@ int emg_group_pool(emg_group_estimate *out, const emg_group_unit *u, size_t n,
     if (!rc)
         rc = subject_estimates(y, se, first, k, u, n, condition, confidence, err);
     if (!rc)
-        rc = emg_random_effects_pool(&out->re, y, se, k, method, confidence, err);
+        rc = emgi_random_effects_pool(&out->re, y, se, k, method, confidence, err);
     out->re.k = k;
     free(first);
     free(y);
@@ -135,8 +136,8 @@ static int paired_contrast(emg_group_estimate *out, size_t *k_paired, const emg_
         emg_random_effects a, b;
         size_t na = 0, nb = 0;
         const char *subject = u[first[i]].subject;
-        if (emg_group_subject(&a, &na, u, n, subject, reference, confidence, err) < 0 ||
-            emg_group_subject(&b, &nb, u, n, subject, condition, confidence, err) < 0) {
+        if (emgi_group_subject(&a, &na, u, n, subject, reference, confidence, err) < 0 ||
+            emgi_group_subject(&b, &nb, u, n, subject, condition, confidence, err) < 0) {
             if (err->status != EMG_ERR_ARG || (na && nb))
                 rc = err->status;
             continue; /* the subject lacks one of the two */
@@ -147,14 +148,14 @@ static int paired_contrast(emg_group_estimate *out, size_t *k_paired, const emg_
     }
     *k_paired = m;
     if (!rc && m >= 2)
-        rc = emg_random_effects_pool(&out->re, d, se, m, method, confidence, err);
+        rc = emgi_random_effects_pool(&out->re, d, se, m, method, confidence, err);
     free(first);
     free(d);
     free(se);
     return rc;
 }
 
-int emg_group_contrast(emg_group_estimate *out, const emg_group_unit *u, size_t n,
+int emgi_group_contrast(emg_group_estimate *out, const emg_group_unit *u, size_t n,
                        const char *reference, const char *condition, emg_pooling method,
                        double confidence, emg_error *err)
 {
@@ -167,9 +168,9 @@ int emg_group_contrast(emg_group_estimate *out, const emg_group_unit *u, size_t 
         return rc;
     }
     emg_group_estimate a, b;
-    int rc_a = emg_group_pool(&a, u, n, reference, method, confidence, err);
+    int rc_a = emgi_group_pool(&a, u, n, reference, method, confidence, err);
     emg_error err_b;
-    int rc_b = emg_group_pool(&b, u, n, condition, method, confidence, &err_b);
+    int rc_b = emgi_group_pool(&b, u, n, condition, method, confidence, &err_b);
     out->paired = 0;
     out->n_units = a.n_units + b.n_units;
     out->re.k = a.re.k + b.re.k;

@@ -270,7 +270,7 @@ static int write_units(FILE *out, const group_key *g, const emg_table *t, const 
         if (j < i) /* this subject and condition were written */
             continue;
         emg_random_effects re;
-        if (emg_group_subject(&re, &m, u, n, u[i].subject, u[i].condition, confidence, err) < 0)
+        if (emgi_group_subject(&re, &m, u, n, u[i].subject, u[i].condition, confidence, err) < 0)
             return err->status;
         row_labels l = {"all", u[i].subject, u[i].condition, "n/a", "all", "subject", "n/a"};
         if (m > 1)
@@ -284,7 +284,7 @@ static void write_pooled(FILE *out, const group_key *g, const emg_group_unit *u,
 {
     emg_group_estimate e;
     emg_error err;
-    emg_group_pool(&e, u, n, condition, method, confidence, &err); /* n/a with fewer than 2 subjects */
+    emgi_group_pool(&e, u, n, condition, method, confidence, &err); /* n/a with fewer than 2 subjects */
     row_labels l = {"all", "all", condition, "n/a", "all", "pooled", "n/a"};
     write_row(out, g, &l, e.n_units, &e.re);
 }
@@ -295,7 +295,7 @@ static void write_contrast(FILE *out, const group_key *g, const emg_group_unit *
 {
     emg_group_estimate e;
     emg_error err;
-    if (emg_group_contrast(&e, u, n, reference, condition, method, confidence, &err) < 0)
+    if (emgi_group_contrast(&e, u, n, reference, condition, method, confidence, &err) < 0)
         e.re = (emg_random_effects){e.re.k, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
     row_labels l = {"all", "all", condition, reference, "all", "contrast",
                     e.paired ? "paired" : "independent"};
@@ -343,9 +343,9 @@ int emg_group_table_write(FILE *out, const emg_table *trends, const char *trends
         (cohort && cohort_columns_find(&cc, cohort, cohort_name, err) < 0))
         return err->status;
     size_t n = trends->n_rows ? trends->n_rows : 1;
-    row_unit *ru = emg_xcalloc(n, sizeof *ru, err);
-    emg_group_unit *u = emg_xcalloc(n, sizeof *u, err);
-    const char **conds = emg_xcalloc(n, sizeof *conds, err);
+    row_unit *ru = emgi_xcalloc(n, sizeof *ru, err);
+    emg_group_unit *u = emgi_xcalloc(n, sizeof *u, err);
+    const char **conds = emgi_xcalloc(n, sizeof *conds, err);
     int rc = !ru || !u || !conds ? EMG_ERR_NOMEM : 0;
     if (!rc)
         rc = assign_units(ru, trends, &c, cohort, &cc, confidence, missing, err);

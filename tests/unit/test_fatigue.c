@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "emgkit/fatigue.h"
+#include "fatigue_internal.h"
 #include "test_helpers.h"
 
 
@@ -370,7 +371,7 @@ static void random_effects(void **state)
     assert_true(fabs(r.p_value - 3.1697491696174464e-08) / 3.1697491696174464e-08 < 1e-6);
     /* Hartung-Knapp-Sidik-Jonkman: statsmodels' sd_eff_w_re_hksj and
      * conf_int(use_t=True)[3] (t with k - 1 df), p from scipy.stats.t.sf */
-    assert_int_equal(emg_random_effects_hksj(&r, y, se, 8, 0.95, &err), 0);
+    assert_int_equal(emgi_random_effects_hksj(&r, y, se, 8, 0.95, &err), 0);
     assert_true(fabs(r.estimate - -0.12597307845595113) < 1e-12);
     assert_true(fabs(r.se - 0.02645700331129368) < 1e-12);
     assert_true(fabs(r.ci_low - -0.18853395) < 1e-8 && fabs(r.ci_high - -0.06341221) < 1e-8);
@@ -411,25 +412,25 @@ static void group_pooling(void **state)
     emg_random_effects s;
     emg_group_estimate g;
     emg_error err;
-    assert_int_equal(emg_group_subject(&s, &m, u, n, "A", "rested", 0.95, &err), 0);
+    assert_int_equal(emgi_group_subject(&s, &m, u, n, "A", "rested", 0.95, &err), 0);
     assert_int_equal(m, 2);
     assert_true(fabs(s.estimate + 1.0) < 1e-12 && fabs(s.se - 0.5 / sqrt(2)) < 1e-12);
-    assert_int_equal(emg_group_pool(&g, u, n, "fatigued", EMG_POOLING_DL, 0.95, &err), 0);
+    assert_int_equal(emgi_group_pool(&g, u, n, "fatigued", EMG_POOLING_DL, 0.95, &err), 0);
     assert_int_equal(g.re.k, 3);
     assert_int_equal(g.n_units, 3);
     assert_true(fabs(g.re.estimate + 3.5) < 1e-12);
     /* every subject falls by exactly 2: paired contrast -2 with no heterogeneity */
-    assert_int_equal(emg_group_contrast(&g, u, n, "rested", "fatigued", EMG_POOLING_DL, 0.95, &err), 0);
+    assert_int_equal(emgi_group_contrast(&g, u, n, "rested", "fatigued", EMG_POOLING_DL, 0.95, &err), 0);
     assert_true(g.paired);
     assert_int_equal(g.re.k, 3);
     assert_true(fabs(g.re.estimate + 2.0) < 1e-12 && g.re.tau2 == 0);
     /* no subject in both: independent groups */
     const emg_group_unit v[] = {{"A", "x", 1, 0.1}, {"B", "x", 1.2, 0.1}, {"C", "y", 2, 0.1},
                                 {"D", "y", 2.2, 0.1}};
-    assert_int_equal(emg_group_contrast(&g, v, 4, "x", "y", EMG_POOLING_HKSJ, 0.95, &err), 0);
+    assert_int_equal(emgi_group_contrast(&g, v, 4, "x", "y", EMG_POOLING_HKSJ, 0.95, &err), 0);
     assert_false(g.paired);
     assert_true(fabs(g.re.estimate - 1.0) < 1e-12);
-    assert_int_equal(emg_group_pool(&g, v, 1, "x", EMG_POOLING_HKSJ, 0.95, &err), EMG_ERR_ARG);
+    assert_int_equal(emgi_group_pool(&g, v, 1, "x", EMG_POOLING_HKSJ, 0.95, &err), EMG_ERR_ARG);
 }
 
 /* Lead windows end at their event; control windows keep the guard from every
