@@ -1,5 +1,7 @@
 /* fatigue_internal.h: the dependence correction shared by the trend fits
- * (fatigue.c) and estimated in fatigue_inference.c. */
+ * (fatigue.c) and estimated in fatigue_inference.c; the random-effects
+ * pooling and group estimates behind the group table (fatigue_cohort.c,
+ * fatigue_group.c, used by fatigue_group_table.c). */
 #ifndef EMGKIT_FATIGUE_INTERNAL_H
 #define EMGKIT_FATIGUE_INTERNAL_H
 
