@@ -266,6 +266,10 @@ typedef void (*cli_table_job)(void *ctx, const char *path, FILE *out);
  * the header written once; a failed input leaves its error line and no rows.
  * Returns 0, or the highest exit code of the inputs that failed. */
 int cli_run_table_jobs(const char *const *paths, size_t n, cli_table_job job, void *ctx);
+/* The same into out (a temporary file the caller reads back); *any_table:
+ * whether an input gave a table. */
+int cli_run_table_jobs_into(const char *const *paths, size_t n, cli_table_job job, void *ctx,
+                            FILE *out, int *any_table);
 
 /* Refuse to write binary data to a terminal (exit 1) when path is "-". */
 void cli_refuse_binary_tty(const char *path);

@@ -424,17 +424,23 @@ static int run_children(const char *const *paths, size_t n, cli_table_job job, v
     return worst;
 }
 
+int cli_run_table_jobs_into(const char *const *paths, size_t n, cli_table_job job, void *ctx,
+                            FILE *out, int *any_table)
+{
+    if (n == 1) {
+        job(ctx, paths[0], out);
+        *any_table = 1;
+        return CLI_EXIT_OK;
+    }
+    return run_children(paths, n, job, ctx, out, any_table);
+}
+
 int cli_run_table_jobs(const char *const *paths, size_t n, cli_table_job job, void *ctx)
 {
     const char *out_path = cli_output_path() ? cli_output_path() : "-";
     FILE *out = cli_open_text_output(out_path);
-    if (n == 1) {
-        job(ctx, paths[0], out);
-        cli_close_text_output(out);
-        return CLI_EXIT_OK;
-    }
     int any_table;
-    int worst = run_children(paths, n, job, ctx, out, &any_table);
+    int worst = cli_run_table_jobs_into(paths, n, job, ctx, out, &any_table);
     if (any_table)
         cli_close_text_output(out);
     else
