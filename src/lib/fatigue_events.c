@@ -1,5 +1,5 @@
 /* fatigue_events.c: the windows of "fatigue before events" (emg-fatigue
- * --event-table --lead S).
+ * --events --lead S).
  *
  * Does the median frequency fall in the minutes before a cramp?  The trend
  * over the lead window [o - lead, o) before each event is compared with the

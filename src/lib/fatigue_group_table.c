@@ -21,7 +21,7 @@
 #include "fatigue_internal.h"
 #include "io_internal.h"
 
-/* The event windows' kinds, which are their conditions (emg-fatigue --event-table). */
+/* The event windows' kinds, which are their conditions (emg-fatigue --events). */
 static const char *const PRE_EVENT = "pre_event", *const CONTROL = "control";
 
 typedef struct trend_columns {

@@ -1,7 +1,7 @@
 /* emg-fatigue: trends of MDF, MNF, FInsm5 and RMS over time, per channel.
  *
  *   emg-fatigue [-w S] [-s S] [--welch SEG:OVERLAP | --periodogram] [--robust]
- *               [--segments FILE | --per-contraction | --event-table FILE --lead S]
+ *               [--segments FILE | --per-contraction | --events FILE --lead S]
  *               [--cohort FILE] [--group FILE] [--jasa] [-o OUT.tsv] INPUT...
  *
  * The recording is filtered and windowed as by emg-features; windows flagged
@@ -16,7 +16,7 @@
  * overlapping windows are not independent), the slope per minute and the
  * fitted change over the analysed span in %.  --jasa adds the joint analysis of
  * spectrum and amplitude (Luttmann et al. 1996) from the RMS and MDF slopes.
- * --event-table fits the lead window before each event and control windows
+ * --events fits the lead window before each event and control windows
  * instead (fatigue before events); --group pools the table's slopes over the
  * subjects of --cohort into a second table (random effects, contrasts).
  * Methods: docs/methods/fatigue.md; library: include/emgkit/fatigue.h. */
@@ -32,7 +32,7 @@
 
 enum { OPT_ROBUST = CLI_OPT_TOOL_BASE, OPT_REGRESSION, OPT_SEGMENTS, OPT_PER_CONTRACTION,
        OPT_JASA, OPT_CONFIDENCE, OPT_FIRST_LAST, OPT_ALL_WINDOWS, OPT_MAX_GAP,
-       OPT_MIN_CONTRACTION, OPT_INFERENCE, OPT_MODEL, OPT_COHORT, OPT_GROUP, OPT_EVENT_TABLE,
+       OPT_MIN_CONTRACTION, OPT_INFERENCE, OPT_MODEL, OPT_COHORT, OPT_GROUP, OPT_EVENTS,
        OPT_EVENT_LABEL, OPT_LEAD, OPT_GUARD, OPT_POOLING };
 
 static void usage(FILE *out)
@@ -80,7 +80,7 @@ static void usage(FILE *out)
             "  --cohort FILE          subject (or participant_id) and condition of each\n"
             "                         recording (file column; without one, BIDS sub-LABEL_\n"
             "                         names); needs --group\n"
-            "  --event-table FILE     events (onset, duration, optional file, channel and\n"
+            "  --events FILE          events (onset, duration, optional file, channel and\n"
             "                         label columns): one row per lead window before an\n"
             "                         event and per control window; adds window event\n"
             "  --event-label LIST     only the events with these labels (e.g. cramp)\n"
@@ -149,7 +149,7 @@ typedef struct fit_options {
     double confidence, fraction;
     int all_windows, jasa;
     emg_trend_model model; /* --model: exponential adds the curve's columns */
-    int events;            /* --event-table: rows are lead and control windows */
+    int events;            /* --events: rows are lead and control windows */
 } fit_options;
 
 /* Everything one input's analysis needs, from the command line. */
@@ -164,7 +164,7 @@ typedef struct fatigue_job {
     const char *cohort_path, *group_path; /* --cohort, --group */
     emg_pooling pooling;                   /* --pooling */
     int pooling_given;
-    const char *event_path, *event_labels; /* --event-table, --event-label */
+    const char *event_path, *event_labels; /* --events, --event-label */
     double lead, guard;                    /* --lead (NAN: 120 s), --guard (NAN: the lead) */
 } fatigue_job;
 
@@ -174,12 +174,12 @@ typedef struct span {
     double from, to;  /* seconds; -inf / +inf for the whole recording */
     double win_dur;   /* window length, s */
     int floor_known;  /* the channel's noise floor is known */
-    const char *window, *event; /* --event-table: pre_event or control, the event's number */
+    const char *window, *event; /* --events: pre_event or control, the event's number */
 } span;
 
 /* What the spans of one channel came to, for its warnings. */
 typedef struct status_tally {
-    const char *noun; /* what a span is: "contractions", or "windows" (--event-table) */
+    const char *noun; /* what a span is: "contractions", or "windows" (--events) */
     size_t spans, count[EMG_TREND_NO_REST_REFERENCE + 1];
     emg_window_census last; /* the census of the last span */
 } status_tally;
@@ -409,7 +409,7 @@ static void fit_contractions(FILE *out, const series *s, span *sp, const fatigue
     free(active);
 }
 
-/* --event-table: the lead window before each of the channel's events and the
+/* --events: the lead window before each of the channel's events and the
  * control windows (fatigue_events.c), one row set each. */
 static void fit_event_windows(FILE *out, const series *s, span *sp, size_t c,
                               const emg_segment *events, size_t n_events, const fatigue_job *j,
@@ -559,9 +559,9 @@ static void check_options(fatigue_job *j)
     if (j->segments_path && j->per_contraction)
         cli_usage_error("--segments and --per-contraction exclude each other");
     if (j->event_path && (j->segments_path || j->per_contraction))
-        cli_usage_error("--event-table excludes --segments and --per-contraction");
+        cli_usage_error("--events excludes --segments and --per-contraction");
     if (!j->event_path && (j->event_labels || !isnan(j->guard) || !isnan(j->lead)))
-        cli_usage_error("--event-label, --lead and --guard need --event-table");
+        cli_usage_error("--event-label, --lead and --guard need --events");
     if (isnan(j->lead))
         j->lead = 120.0; /* two minutes before a cramp (the prodrome of nocturnal cramps) */
     if (j->pooling_given && !j->group_path)
@@ -648,7 +648,7 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
         {"all-windows", no_argument, NULL, OPT_ALL_WINDOWS},
         {"cohort", required_argument, NULL, OPT_COHORT},
         {"group", required_argument, NULL, OPT_GROUP},
-        {"event-table", required_argument, NULL, OPT_EVENT_TABLE},
+        {"events", required_argument, NULL, OPT_EVENTS},
         {"event-label", required_argument, NULL, OPT_EVENT_LABEL},
         {"lead", required_argument, NULL, OPT_LEAD},
         {"guard", required_argument, NULL, OPT_GUARD},
@@ -699,7 +699,7 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
             j->pooling_given = 1;
             break;
         case OPT_GROUP: j->group_path = optarg; break;
-        case OPT_EVENT_TABLE: j->event_path = optarg; break;
+        case OPT_EVENTS: j->event_path = optarg; break;
         case OPT_EVENT_LABEL: j->event_labels = optarg; break;
         case OPT_LEAD:
             j->lead = cli_parse_double("--lead", optarg);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# emg-fatigue --group / --cohort / --event-table (issue 11; docs/methods/fatigue.md,
+# emg-fatigue --group / --cohort / --events (issue 11; docs/methods/fatigue.md,
 # "Cohorts" and "Fatigue before events"): the group table's columns and levels, a BIDS
 # participants.tsv as the cohort, recordings missing from the cohort named in one
 # warning, usage errors for options that need each other, and a bad cohort table
@@ -47,9 +47,9 @@ awk -F'\t' "$COLS"' $c["level"] == "contrast" && $c["condition"] == "fatigued" &
   $c["design"] == "independent" && $c["slope_per_min"] != "n/a" { ok = 1 } END { exit !ok }' "$TMP/group.tsv" \
   && pass || fail "independent contrast: $(cat "$TMP/group.tsv")"
 
-# 4. events: the trend table gains window and event; --guard and --event-label need --event-table
+# 4. events: the trend table gains window and event; --guard and --event-label need --events
 printf 'onset\tduration\tlabel\n60\t5\tcramp\n' >"$TMP/events.tsv"
-expect_exit 0 "event table" -- "$BIN/emg-fatigue" --features mdf -c 1 --event-table "$TMP/events.tsv" \
+expect_exit 0 "event table" -- "$BIN/emg-fatigue" --features mdf -c 1 --events "$TMP/events.tsv" \
   --event-label cramp --lead 20 --guard 5 "$TMP/bids/sub-01_task-hold_emg.wav"
 head -1 "$TMP/out" | grep -q '	status	window	event$' && pass || fail "window columns: $(head -1 "$TMP/out")"
 awk -F'\t' "$COLS"' $c["window"] == "pre_event" { p++; if ($c["onset"] != 40 || $c["event"] != 1) bad = 1 }
@@ -60,8 +60,8 @@ expect_exit 1 "--lead alone" -- "$BIN/emg-fatigue" --lead 60 "$S8"
 expect_exit 1 "--pooling without --group" -- "$BIN/emg-fatigue" --pooling dl "$S8"
 expect_exit 1 "unknown pooling" -- "$BIN/emg-fatigue" --pooling xx --group "$TMP/g.tsv" "$S8"
 expect_exit 1 "--cohort without --group" -- "$BIN/emg-fatigue" --cohort "$TMP/cohort.tsv" "$S8"
-expect_exit 1 "--event-table with --segments" -- "$BIN/emg-fatigue" --event-table "$TMP/events.tsv" --segments "$TMP/events.tsv" "$S8"
-expect_exit 1 "--lead 0" -- "$BIN/emg-fatigue" --event-table "$TMP/events.tsv" --lead 0 "$S8"
+expect_exit 1 "--events with --segments" -- "$BIN/emg-fatigue" --events "$TMP/events.tsv" --segments "$TMP/events.tsv" "$S8"
+expect_exit 1 "--lead 0" -- "$BIN/emg-fatigue" --events "$TMP/events.tsv" --lead 0 "$S8"
 
 # 5. a cohort table without a subject column: one error line, no output files
 printf 'file\tcondition\n%s\trested\n' "$S8" >"$TMP/bad.tsv"

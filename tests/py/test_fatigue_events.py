@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fatigue before events (issue 11): on simulated nights whose cramps follow 2 min of
 falling conduction velocity (emg-synth --scenario nocturnal-cramp-fatigue), emg-fatigue
---event-table --lead 120 finds the MDF fall before the cramps and not in the control
+--events --lead 120 finds the MDF fall before the cramps and not in the control
 windows; on the same nights without the fall (nocturnal-cramp-steady) it finds none.
 
 Also checks the windows themselves: every lead window ends at its cramp's onset, and
@@ -52,7 +52,7 @@ def analyse(tmp, scenario):
     paths, table = nights(tmp, scenario)
     group = os.path.join(tmp, f"{scenario}.group.tsv")
     res = subprocess.run([os.path.join(BIN, "emg-fatigue"), "--features", "mdf", "-c", "1",
-                          "--event-table", table, "--event-label", "cramp", "--lead", str(LEAD),
+                          "--events", table, "--event-label", "cramp", "--lead", str(LEAD),
                           "--guard", str(GUARD), "--group", group, *paths],
                          capture_output=True, text=True)
     check(f"{scenario}: emg-fatigue exit 0 ({res.stderr.strip()[:300]})", res.returncode == 0)
