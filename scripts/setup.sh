@@ -24,7 +24,7 @@ done
 # memory, column for the demo's tables and h5dump for looking inside HDF5 files.
 packages=(build-essential cmake pkg-config libfftw3-dev libsndfile1-dev libhdf5-dev
           libcmocka-dev libedf-dev libbiosig-dev hdf5-tools python3 python3-numpy
-          python3-scipy python3-h5py python3-mne time bsdextrautils)
+          python3-scipy python3-h5py python3-mne python3-pandas time bsdextrautils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
