@@ -38,7 +38,7 @@ typedef struct ds_subject {
 } ds_subject;
 
 /* Assign every subject with split -1 to a split: subjects in a seeded random
- * order, larger first, each to the split whose class counts fall furthest
+ * order (emg_rng), larger first, each to the split whose class counts fall furthest
  * below their target fractions (StratifiedGroupKFold's greedy rule, Pedregosa
  * et al. 2011, adapted to fractions), an empty split first while there are no
  * more subjects left than empty splits. */

@@ -5,16 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-const char *const emg_dataset_split_names[EMG_DATASET_SPLITS] = {"train", "validation", "test"};
+#include "emgkit/synth.h"
 
-/* splitmix64 (Steele et al. 2014): a seeded, platform-independent order. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+const char *const emg_dataset_split_names[EMG_DATASET_SPLITS] = {"train", "validation", "test"};
 
 typedef struct order_key {
     size_t subject;
@@ -71,13 +64,14 @@ void ds_assign_splits(ds_subject *subjects, size_t n, size_t n_classes,
         free(class_total);
         return;
     }
-    uint64_t state = seed;
+    emg_rng rng;
+    emg_rng_seed(&rng, seed, 0);
     size_t m = 0;
     for (size_t s = 0; s < n; s++) {
         for (size_t c = 0; c < n_classes; c++)
             class_total[c] += (double)subjects[s].class_rows[c];
         if (subjects[s].split < 0)
-            order[m++] = (order_key){s, subjects[s].rows, splitmix64(&state)};
+            order[m++] = (order_key){s, subjects[s].rows, emg_rng_next(&rng)};
     }
     qsort(order, m, sizeof *order, cmp_order);
     for (size_t i = 0; i < m; i++) {
