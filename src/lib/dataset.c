@@ -24,6 +24,12 @@ enum { ROWS_PER_PASS = 256 };
 /* A window takes the label of an event that covers at least this fraction of it. */
 #define LABEL_COVER_MIN 0.5
 
+/* Evidence columns of the event that gave a row its label, copied into /rows
+ * under the same names and units as in the event tables (docs/event-tables.md);
+ * NaN when the table has no such column or no event gave the label. */
+static const char *const EVIDENCE_COLUMNS[] = {"confidence", "rate_hz", "interval_cv", "burst_ms"};
+#define N_EVIDENCE (sizeof EVIDENCE_COLUMNS / sizeof *EVIDENCE_COLUMNS)
+
 struct emg_dataset {
     emg_dataset_options o;
     char *parameters, *background, *skip;
@@ -271,6 +277,7 @@ size_t emg_dataset_channels(const emg_dataset *d)
 typedef struct source_event {
     double onset, duration;
     const char *label;
+    double evidence[N_EVIDENCE];
 } source_event;
 
 static int skipped(const char *skip, const char *label)
@@ -298,6 +305,9 @@ static int read_events(const emg_dataset *d, const emg_table *t, const char *pat
     source_event *ev = malloc((t->n_rows ? t->n_rows : 1) * sizeof *ev);
     if (!ev)
         return emg_error_set(err, EMG_ERR_NOMEM, "out of memory");
+    int c_evidence[N_EVIDENCE];
+    for (size_t k = 0; k < N_EVIDENCE; k++)
+        c_evidence[k] = emg_table_column(t, EVIDENCE_COLUMNS[k]);
     for (size_t r = 0; r < t->n_rows; r++) {
         const char *label = emg_table_cell(t, r, c_lab);
         if (skipped(d->skip, label))
@@ -307,25 +317,27 @@ static int read_events(const emg_dataset *d, const emg_table *t, const char *pat
             free(ev);
             return rc;
         }
+        for (size_t k = 0; k < N_EVIDENCE; k++)
+            ev[*n].evidence[k] = c_evidence[k] >= 0 ? emg_table_num(t, r, c_evidence[k]) : NAN;
         ev[(*n)++].label = label;
     }
     *out = ev;
     return EMG_OK;
 }
 
-/* The label of window [t0, t1): the event covering most of it, if at least
- * LABEL_COVER_MIN of it; ties go to the earlier event in the table. */
-static const char *window_label(const emg_dataset *d, const source_event *ev, size_t n, double t0,
-                                double t1)
+/* The event that labels window [t0, t1): the one covering most of it, if at
+ * least LABEL_COVER_MIN of it (ties go to the earlier event in the table), or
+ * NULL (the background label). */
+static const source_event *window_event(const source_event *ev, size_t n, double t0, double t1)
 {
-    const char *best = NULL;
+    const source_event *best = NULL;
     double best_cover = LABEL_COVER_MIN * (t1 - t0) - 1e-12;
     for (size_t i = 0; i < n; i++) {
         double cover = fmin(t1, ev[i].onset + ev[i].duration) - fmax(t0, ev[i].onset);
         if (cover > best_cover)
-            best_cover = cover, best = ev[i].label;
+            best_cover = cover, best = &ev[i];
     }
-    return best ? best : d->background;
+    return best;
 }
 
 /* The recording's channels at the dataset rate (resampled when asked). */
@@ -367,8 +379,11 @@ static int to_dataset_rate(emg_dataset *d, const emg_dataset_source *src, const 
         }
         size_t n = (size_t)h->channels[c].n_samples;
         long up = 1, down = 1;
-        if (d->o.rate > 0 && emg_resample_ratio(fs, d->o.rate, &up, &down, err) < 0)
-            return emg_error_set(err, err->status, "%s: %s", src->file, err->message);
+        if (d->o.rate > 0 && emg_resample_ratio(fs, d->o.rate, &up, &down, err) < 0) {
+            char why[EMG_ERROR_MESSAGE_MAX];
+            emg_strlcpy(why, err->message, sizeof why);
+            return emg_error_set(err, err->status, "%s: %.400s", src->file, why);
+        }
         out->n[c] = emg_resample_length(n, up, down);
         if (!(out->data[c] = malloc((out->n[c] + 1) * sizeof(double))))
             return emg_error_set(err, EMG_ERR_NOMEM, "out of memory");
@@ -388,6 +403,7 @@ typedef struct pending_row {
     long long start;      /* first sample at the dataset rate */
     double onset, duration;
     const char *label;
+    const source_event *event; /* that gave the label, or NULL */
 } pending_row;
 
 typedef struct row_batch {
@@ -396,7 +412,7 @@ typedef struct row_batch {
 } row_batch;
 
 static int push_row(row_batch *b, long long start, double onset, double duration, const char *label,
-                    emg_error *err)
+                    const source_event *event, emg_error *err)
 {
     if (b->n == b->cap) {
         size_t cap = 2 * b->cap + 64;
@@ -405,7 +421,7 @@ static int push_row(row_batch *b, long long start, double onset, double duration
             return emg_error_set(err, EMG_ERR_NOMEM, "out of memory");
         b->rows = p, b->cap = cap;
     }
-    b->rows[b->n++] = (pending_row){start, onset, duration, label};
+    b->rows[b->n++] = (pending_row){start, onset, duration, label, event};
     return EMG_OK;
 }
 
@@ -420,7 +436,7 @@ static int cut_rows(const emg_dataset *d, const emg_dataset_source *src, const s
                                      "%s: event '%s' at %g s lies outside the recording (0-%g s)",
                                      src->events, ev[i].label, ev[i].onset, end);
             int rc = push_row(b, llround(ev[i].onset * d->rate), ev[i].onset, ev[i].duration,
-                              ev[i].label, err);
+                              ev[i].label, &ev[i], err);
             if (rc < 0)
                 return rc;
         }
@@ -429,7 +445,8 @@ static int cut_rows(const emg_dataset *d, const emg_dataset_source *src, const s
     long long step = llround(d->o.step_s * d->rate);
     for (long long s = 0; s + (long long)d->length <= (long long)longest; s += step) {
         double t0 = (double)s / d->rate, t1 = t0 + (double)d->length / d->rate;
-        int rc = push_row(b, s, t0, t1 - t0, window_label(d, ev, n_ev, t0, t1), err);
+        const source_event *e = window_event(ev, n_ev, t0, t1);
+        int rc = push_row(b, s, t0, t1 - t0, e ? e->label : d->background, e, err);
         if (rc < 0)
             return rc;
     }
@@ -440,7 +457,7 @@ static int cut_rows(const emg_dataset *d, const emg_dataset_source *src, const s
 typedef struct row_context {
     const emg_dataset_source *src;
     const char *subject;
-    char *channel_list;
+    char *channel_list, *unit_list;
     double source_rate;
     int subject_index;
 } row_context;
@@ -455,6 +472,7 @@ static int write_rows(emg_dataset *d, const row_context *ctx, const rate_channel
     int32_t *codes = malloc(n * sizeof *codes), *valid = malloc(n * sizeof *valid);
     double *onset = malloc(n * sizeof *onset), *duration = malloc(n * sizeof *duration);
     double *rate = malloc(n * sizeof *rate), *src_rate = malloc(n * sizeof *src_rate);
+    double *evidence = malloc(n * N_EVIDENCE * sizeof *evidence);
     const char **labels = malloc(n * sizeof *labels);
     size_t n_feat = n * n_channels;
     int32_t *f_row = malloc((n_feat + 1) * sizeof *f_row), *f_ch = malloc((n_feat + 1) * sizeof *f_ch);
@@ -462,7 +480,7 @@ static int write_rows(emg_dataset *d, const row_context *ctx, const rate_channel
     double *f_val = malloc((n_feat * F + 1) * sizeof *f_val);
     int status = EMG_OK;
     if (!samples || !window || !values || !codes || !valid || !onset || !duration || !rate ||
-        !src_rate || !labels || !f_row || !f_ch || !f_flags || !f_val)
+        !src_rate || !evidence || !labels || !f_row || !f_ch || !f_flags || !f_val)
         status = emg_error_set(err, EMG_ERR_NOMEM, "out of memory for %zu rows", n);
     size_t k = 0;
     for (size_t r = 0; status == EMG_OK && r < n; r++) {
@@ -474,6 +492,10 @@ static int write_rows(emg_dataset *d, const row_context *ctx, const rate_channel
         }
         codes[r] = code, onset[r] = p->onset, duration[r] = p->duration, labels[r] = p->label;
         rate[r] = d->rate, src_rate[r] = ctx->source_rate;
+        for (size_t k = 0; k < N_EVIDENCE; k++) {
+            double v = p->event ? p->event->evidence[k] : NAN;
+            evidence[k * n + r] = isfinite(v) ? v : NAN;
+        }
         valid[r] = 0;
         for (size_t c = 0; c < C; c++) {
             float *dst = samples + (r * C + c) * L;
@@ -504,11 +526,12 @@ static int write_rows(emg_dataset *d, const row_context *ctx, const rate_channel
     if (status == EMG_OK) {
         const char **files = malloc(n * sizeof *files), **events = malloc(n * sizeof *events);
         const char **subjects = malloc(n * sizeof *subjects), **sessions = malloc(n * sizeof *sessions);
-        const char **chans = malloc(n * sizeof *chans);
-        int ok = files && events && subjects && sessions && chans;
+        const char **chans = malloc(n * sizeof *chans), **units = malloc(n * sizeof *units);
+        int ok = files && events && subjects && sessions && chans && units;
         for (size_t r = 0; ok && r < n; r++)
             files[r] = ctx->src->file, events[r] = ctx->src->events, subjects[r] = ctx->subject,
-            sessions[r] = ctx->src->session ? ctx->src->session : "", chans[r] = ctx->channel_list;
+            sessions[r] = ctx->src->session ? ctx->src->session : "", chans[r] = ctx->channel_list,
+            units[r] = ctx->unit_list;
         rows_g = ds_group(d->file, "rows");
         feat_g = ds_group(d->file, "features");
         ok = ok && rows_g >= 0 && feat_g >= 0 && ds_samples_append(d->file, C, L, samples, n) == 0 &&
@@ -523,38 +546,41 @@ static int write_rows(emg_dataset *d, const row_context *ctx, const rate_channel
              ds_column_append(rows_g, "rate", DS_F64, rate, n) == 0 &&
              ds_column_append(rows_g, "source_rate", DS_F64, src_rate, n) == 0 &&
              ds_column_append(rows_g, "channels", DS_STR, chans, n) == 0 &&
+             ds_column_append(rows_g, "units", DS_STR, units, n) == 0 &&
              ds_column_append(rows_g, "n_valid", DS_I32, valid, n) == 0 &&
              ds_column_append(feat_g, "row", DS_I32, f_row, k) == 0 &&
              ds_column_append(feat_g, "channel", DS_I32, f_ch, k) == 0;
+        for (size_t k = 0; ok && k < N_EVIDENCE; k++)
+            ok = ds_column_append(rows_g, EVIDENCE_COLUMNS[k], DS_F64, evidence + k * n, n) == 0;
         for (size_t i = 0; ok && i < F; i++)
             ok = ds_column_append(feat_g, emg_feature_name(d->o.feature_ids[i]), DS_F64,
                                   f_val + i * n_feat, k) == 0;
         ok = ok && ds_column_append(feat_g, "flags", DS_I32, f_flags, k) == 0;
         if (!ok)
             status = fail_h5(d, err, "cannot write rows");
-        free(files), free(events), free(subjects), free(sessions), free(chans);
+        free(files), free(events), free(subjects), free(sessions), free(chans), free(units);
     }
     if (rows_g >= 0)
         H5Gclose(rows_g);
     if (feat_g >= 0)
         H5Gclose(feat_g);
     free(samples), free(window), free(values), free(codes), free(valid), free(onset);
-    free(duration), free(rate), free(src_rate), free(labels);
+    free(duration), free(rate), free(src_rate), free(evidence), free(labels);
     free(f_row), free(f_ch), free(f_flags), free(f_val);
     return status;
 }
 
-/* "a,b,c" of the recording's channel names. */
-static char *channel_list(const emg_header *h)
+/* "a,b,c" of the recording's channel names (units: their units, "" unknown). */
+static char *channel_list(const emg_header *h, int units)
 {
     size_t len = 1;
     for (size_t c = 0; c < h->n_channels; c++)
-        len += strlen(h->channels[c].name) + 1;
+        len += strlen(units ? h->channels[c].unit : h->channels[c].name) + 1;
     char *s = calloc(len, 1);
     for (size_t c = 0; s && c < h->n_channels; c++) {
         if (c)
             strcat(s, ",");
-        strcat(s, h->channels[c].name);
+        strcat(s, units ? h->channels[c].unit : h->channels[c].name);
     }
     return s;
 }
@@ -639,8 +665,9 @@ static int add_recording(emg_dataset *d, const emg_dataset_source *src, const em
     size_t n_ev = 0, before = d->rows;
     rate_channels chans = {0};
     row_batch batch = {0};
-    row_context ctx = {src, subject, channel_list(&rec->header), 0, 0};
-    rc = ctx.channel_list ? read_events(d, events, src->events, &ev, &n_ev, err)
+    row_context ctx = {src, subject, channel_list(&rec->header, 0), channel_list(&rec->header, 1),
+                       0, 0};
+    rc = ctx.channel_list && ctx.unit_list ? read_events(d, events, src->events, &ev, &n_ev, err)
                           : emg_error_set(err, EMG_ERR_NOMEM, "out of memory");
     if (rc == EMG_OK)
         rc = to_dataset_rate(d, src, rec, &chans, err);
@@ -660,6 +687,7 @@ static int add_recording(emg_dataset *d, const emg_dataset_source *src, const em
     free(batch.rows);
     free(ev);
     free(ctx.channel_list);
+    free(ctx.unit_list);
     return rc < 0 ? rc : (int)(d->rows - before);
 }
 

@@ -263,6 +263,8 @@ static size_t collect_pairings(dataset_job *j, int argc, char **argv, pairing **
     if (!p)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++) {
+        if (!strcmp(paths[i], "-"))
+            cli_usage_error("a recording must be a file (its checksum is recorded), not '-'");
         p[i].file = xstrdup(paths[i]);
         p[i].events = events_beside(paths[i], j->suffix);
         p[i].subject = xstrdup("");

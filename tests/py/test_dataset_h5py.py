@@ -122,6 +122,23 @@ with h5py.File(data) as f:
         for _, c in classes.iterrows():
             check(c["n_" + split] == got.get(c["label"], 0), "class count %s %s" % (c["label"], split))
 
+# Events mode: one row per event, with the event's evidence under the same names.
+ev = os.path.join(TMP, "events.h5")
+run("emg-dataset", "-q", "-o", ev, "--cut", "events", "--skip", "rest", "--features", "rms",
+    *recordings)
+with h5py.File(ev) as f:
+    rows = table(f["rows"])
+    truth = pd.concat([pd.read_csv(s + ".events.tsv", sep="\t", na_values="n/a").assign(file=r)
+                       for s, r in zip(scenes, recordings)])
+    truth = truth[truth.label != "rest"].reset_index(drop=True)
+    check(len(rows) == len(truth), "events: %d rows for %d events" % (len(rows), len(truth)))
+    check(np.allclose(rows.onset, truth.onset) and np.allclose(rows.duration, truth.duration),
+          "events: onsets and durations")
+    for col in ("rate_hz", "interval_cv", "burst_ms"):
+        check(np.allclose(rows[col], truth[col], rtol=1e-5, equal_nan=True), "events: evidence %s" % col)
+    check(rows.confidence.isna().all(), "events: truth tables have no confidence")
+    check((rows.units.str.split(",").str[0] == "mV").all(), "events: units column")
+
 # Rebuild: the same content.
 again = os.path.join(TMP, "again.h5")
 run("emg-dataset", "-q", "-o", again, "--features", "rms,mdf", *recordings)
