@@ -66,7 +66,7 @@ def content(path):
 scenes = []
 for seed in range(1, 6):
     stem = os.path.join(TMP, "scene%d" % seed)
-    run("emg-synth", "-q", "--seed", str(seed), "--duration", "12", "--rate", "1000", "--to", "tsv",
+    run("emg-synth", "-q", "--seed", str(seed), "--duration", "8", "--rate", "1000", "--to", "tsv",
         "-o", stem + ".tsv")
     scenes.append(stem)
 recordings = [s + ".tsv" for s in scenes]
