@@ -8,7 +8,7 @@
   endpoints differ by Monte Carlo error only, tolerance 0.03);
 - coverage by simulation: recordings with a random number of true events,
   each found with a recording-specific probability (Beta, mean 0.7) and
-  some false alarms; over 150 simulated studies of 25 recordings, the 95%
+  some false alarms; over 100 simulated studies of 25 recordings, the 95%
   interval of the pooled recall covers the true 0.7 in 0.90-0.99 of them
   (the percentile bootstrap is known to run slightly narrow at this size);
 - calibration bins count predictions and correct ones as Python does, with
@@ -74,7 +74,7 @@ def score(pairs, *extra):
 
 
 # A pool of i.i.d. recordings; studies draw from it.
-pool = [write_recording(k, rng.beta(7, 3)) for k in range(600)]
+pool = [write_recording(k, rng.beta(7, 3)) for k in range(400)]
 
 # 1. Agreement with the per-recording rows and a NumPy bootstrap.
 study = pool[:40]
@@ -117,10 +117,10 @@ check(cal.n_correct.sum() == rows[(rows["file"] == "all") & (rows["class"] == "m
 
 # 3. Coverage of the pooled-recall interval (true recall 0.7: mean of Beta(7, 3)).
 covered = 0
-studies = 150
+studies = 100
 for s in range(studies):
     pick = rng.choice(len(pool), size=25, replace=False)
-    _, bc, _ = score([pool[i] for i in pick], "--bootstrap", "300", "--seed", str(s + 1))
+    _, bc, _ = score([pool[i] for i in pick], "--bootstrap", "200", "--seed", str(s + 1))
     row = bc[bc["class"] == "cramp"].iloc[0]
     covered += row.recall_low <= 0.7 <= row.recall_high
 coverage = covered / studies
