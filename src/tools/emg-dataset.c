@@ -12,7 +12,6 @@
  * are fixed windows or one per event; samples, labels, features, metadata,
  * splits grouped by subject, class counts and provenance go to one HDF5 file
  * (docs/dataset-layout.md; library: include/emgkit/dataset.h). */
-#include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,25 +197,6 @@ static char *events_beside(const char *input, const char *suffix)
     return p;
 }
 
-/* A sheet's path, relative to the sheet's directory unless absolute. */
-static char *sheet_path(const char *sheet, const char *cell)
-{
-    if (cell[0] == '/')
-        return xstrdup(cell);
-    char *copy = xstrdup(sheet);
-    const char *dir = dirname(copy);
-    size_t n = strlen(dir) + strlen(cell) + 2;
-    char *p = malloc(n);
-    if (!p)
-        cli_die(CLI_EXIT_INTERNAL, "out of memory");
-    if (!strcmp(dir, "."))
-        snprintf(p, n, "%s", cell);
-    else
-        snprintf(p, n, "%s/%s", dir, cell);
-    free(copy);
-    return p;
-}
-
 static size_t read_sheet(const char *sheet, pairing **out)
 {
     emg_table t;
@@ -233,8 +213,8 @@ static size_t read_sheet(const char *sheet, pairing **out)
     if (!p)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     for (size_t r = 0; r < t.n_rows; r++) {
-        p[r].file = sheet_path(sheet, emg_table_cell(&t, r, c_file));
-        p[r].events = sheet_path(sheet, emg_table_cell(&t, r, c_ev));
+        p[r].file = cli_sheet_path(sheet, emg_table_cell(&t, r, c_file));
+        p[r].events = cli_sheet_path(sheet, emg_table_cell(&t, r, c_ev));
         p[r].subject = xstrdup(c_sub >= 0 ? emg_table_cell(&t, r, c_sub) : "");
         p[r].session = xstrdup(c_ses >= 0 ? emg_table_cell(&t, r, c_ses) : "");
         if (!strcmp(p[r].subject, "n/a"))

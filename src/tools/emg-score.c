@@ -20,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libgen.h>
-
 #include "cli.h"
 #include "emgkit/score.h"
 
@@ -340,21 +338,6 @@ static void parse_bins(score_run *run, const char *arg)
         cli_usage_error("--calibration-bins: no edges");
 }
 
-/* A sheet path, relative to the sheet's directory unless absolute; kept until exit. */
-static const char *sheet_relative(const char *sheet, const char *cell)
-{
-    char *copy = strdup(sheet);
-    size_t n = strlen(sheet) + strlen(cell) + 2;
-    char *p = malloc(n);
-    if (!copy || !p)
-        cli_die(CLI_EXIT_INTERNAL, "out of memory");
-    const char *dir = dirname(copy);
-    snprintf(p, n, "%s%s%s", cell[0] == '/' || !strcmp(dir, ".") ? "" : dir,
-             cell[0] == '/' || !strcmp(dir, ".") ? "" : "/", cell);
-    free(copy);
-    return p;
-}
-
 static void read_pairs(score_run *run, const char *sheet)
 {
     emg_table t;
@@ -368,8 +351,8 @@ static void read_pairs(score_run *run, const char *sheet)
     for (size_t r = 0; r < t.n_rows; r++) {
         if (run->n_truth == MAX_PAIRS || run->n_pred == MAX_PAIRS)
             cli_usage_error("at most %d --truth/--pred pairs", MAX_PAIRS);
-        run->truth[run->n_truth++] = sheet_relative(sheet, emg_table_cell(&t, r, c_truth));
-        run->pred[run->n_pred++] = sheet_relative(sheet, emg_table_cell(&t, r, c_pred));
+        run->truth[run->n_truth++] = cli_sheet_path(sheet, emg_table_cell(&t, r, c_truth));
+        run->pred[run->n_pred++] = cli_sheet_path(sheet, emg_table_cell(&t, r, c_pred));
         cli_register_input(run->truth[run->n_truth - 1]);
         cli_register_input(run->pred[run->n_pred - 1]);
     }
