@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "emgkit/error.h"
+#include "emgkit/export.h"
 #include "emgkit/features.h"
 #include "emgkit/recording.h"
 #include "emgkit/table.h"
@@ -30,9 +31,9 @@ typedef enum emg_dataset_cut {
     EMG_DATASET_EVENTS       /* one row per event */
 } emg_dataset_cut;
 
-/* Split names, in the order of emg_dataset_options.split. */
+/* Splits, in this order in emg_dataset_options.split and
+ * emg_dataset_summary.split_rows: train, validation, test. */
 #define EMG_DATASET_SPLITS 3
-extern const char *const emg_dataset_split_names[EMG_DATASET_SPLITS];
 
 typedef struct emg_dataset_options {
     emg_dataset_cut cut;
@@ -65,17 +66,18 @@ typedef struct emg_dataset emg_dataset;
  * emg_dataset_close), or, with append, a copy of the existing one that gets
  * the new rows.  On append the stored parameters must equal opts->parameters
  * (EMG_ERR_ARG otherwise). */
-int emg_dataset_open(emg_dataset **out, const char *path, int append,
-                     const emg_dataset_options *opts, emg_error *err);
+EMGKIT_API int emg_dataset_open(emg_dataset **out, const char *path, int append,
+                                const emg_dataset_options *opts, emg_error *err);
 /* Channels per row (after open; 0 until the first recording of a new dataset
  * when max_channels was 0). */
-size_t emg_dataset_channels(const emg_dataset *d);
+EMGKIT_API size_t emg_dataset_channels(const emg_dataset *d);
 /* Add one recording (samples in physical units) and its events.  Returns the
  * rows added (>= 0), or a negative status naming src->file or src->events.
  * A recording whose checksum is already in the dataset adds nothing and
  * returns 0 with *duplicate set. */
-int emg_dataset_add(emg_dataset *d, const emg_dataset_source *src, const emg_recording *rec,
-                    const emg_table *events, int *duplicate, emg_error *err);
+EMGKIT_API int emg_dataset_add(emg_dataset *d, const emg_dataset_source *src,
+                               const emg_recording *rec, const emg_table *events,
+                               int *duplicate, emg_error *err);
 /* What a dataset holds, as emg_dataset_close leaves it. */
 typedef struct emg_dataset_summary {
     size_t rows, subjects, classes;
@@ -84,9 +86,9 @@ typedef struct emg_dataset_summary {
 
 /* Assign splits, write the class, subject and provenance tables, commit;
  * fills *summary (may be NULL).  Frees d in every case. */
-int emg_dataset_close(emg_dataset *d, emg_dataset_summary *summary, emg_error *err);
+EMGKIT_API int emg_dataset_close(emg_dataset *d, emg_dataset_summary *summary, emg_error *err);
 /* Drop everything written (the original file of an append is untouched). */
-void emg_dataset_abort(emg_dataset *d);
+EMGKIT_API void emg_dataset_abort(emg_dataset *d);
 
 #ifdef __cplusplus
 }

@@ -14,10 +14,10 @@
 
 #include "emgkit/emgkit.h"
 #include "emgkit/io.h"
-#include "emgkit/resample.h"
+#include "resample_internal.h"
 #include "dataset_internal.h"
 #include "io_hdf5_internal.h"
-#include "sha256.h"
+#include "sha256_internal.h"
 
 /* Rows cut, featured and written at a time (bounds memory on long recordings). */
 enum { ROWS_PER_PASS = 256 };
@@ -60,7 +60,7 @@ static char *dup_or_empty(const char *s)
 
 static int fail_h5(emg_dataset *d, emg_error *err, const char *what)
 {
-    return emg_h5_fail(err, EMG_ERR_OUTPUT, d->final, what);
+    return emgi_h5_fail(err, EMG_ERR_OUTPUT, d->final, what);
 }
 
 static int label_code(emg_dataset *d, const char *label, emg_error *err)
@@ -152,28 +152,28 @@ static int copy_file(const char *from, const char *to, emg_error *err)
 static int load_existing(emg_dataset *d, emg_error *err)
 {
     char stored[8192] = "", layout[64] = "";
-    if (emg_h5_attr_string(d->file, "layout", layout, sizeof layout) < 0 ||
-        strcmp(layout, "emgkit-dataset") || emg_h5_attr_string(d->file, "parameters", stored,
+    if (emgi_h5_attr_string(d->file, "layout", layout, sizeof layout) < 0 ||
+        strcmp(layout, "emgkit-dataset") || emgi_h5_attr_string(d->file, "parameters", stored,
                                                                   sizeof stored) < 0)
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: not an emgkit dataset", d->final);
     if (strcmp(stored, d->parameters))
         return emg_error_set(err, EMG_ERR_ARG,
                              "%s: built with other options (%s); an append must repeat them",
                              d->final, stored);
-    d->channels = (size_t)emg_h5_attr_double(d->file, "channels", 0);
-    d->length = (size_t)emg_h5_attr_double(d->file, "length", 0);
-    d->rate = emg_h5_attr_double(d->file, "rate", 0);
-    d->build = (int)emg_h5_attr_double(d->file, "builds", 0);
+    d->channels = (size_t)emgi_h5_attr_double(d->file, "channels", 0);
+    d->length = (size_t)emgi_h5_attr_double(d->file, "length", 0);
+    d->rate = emgi_h5_attr_double(d->file, "rate", 0);
+    d->build = (int)emgi_h5_attr_double(d->file, "builds", 0);
     char **labels = NULL, **row_subjects = NULL, **subjects = NULL, **splits = NULL, **sums = NULL;
     size_t n_labels = 0, n_rows = 0, n_subj = 0, n_splits = 0, n_codes = 0, n_sums = 0;
     double *codes = NULL;
     int rc = EMG_OK;
-    if (emg_h5_dataset_strings(d->file, "classes/label", &labels, &n_labels) < 0 ||
-        emg_h5_dataset_strings(d->file, "rows/subject", &row_subjects, &n_rows) < 0 ||
-        emg_h5_dataset_strings(d->file, "subjects/subject", &subjects, &n_subj) < 0 ||
-        emg_h5_dataset_strings(d->file, "subjects/split", &splits, &n_splits) < 0 ||
-        emg_h5_dataset_strings(d->file, "provenance/inputs/sha256", &sums, &n_sums) < 0 ||
-        emg_h5_dataset_doubles(d->file, "labels", &codes, &n_codes) < 0 || n_codes != n_rows ||
+    if (emgi_h5_dataset_strings(d->file, "classes/label", &labels, &n_labels) < 0 ||
+        emgi_h5_dataset_strings(d->file, "rows/subject", &row_subjects, &n_rows) < 0 ||
+        emgi_h5_dataset_strings(d->file, "subjects/subject", &subjects, &n_subj) < 0 ||
+        emgi_h5_dataset_strings(d->file, "subjects/split", &splits, &n_splits) < 0 ||
+        emgi_h5_dataset_strings(d->file, "provenance/inputs/sha256", &sums, &n_sums) < 0 ||
+        emgi_h5_dataset_doubles(d->file, "labels", &codes, &n_codes) < 0 || n_codes != n_rows ||
         n_subj != n_splits || !d->channels || !d->length || !(d->rate > 0))
         rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: dataset tables missing or inconsistent",
                            d->final);
@@ -183,7 +183,7 @@ static int load_existing(emg_dataset *d, emg_error *err)
         int s = subject_index(d, subjects[i], err);
         rc = s < 0 ? s : EMG_OK;
         for (int k = 0; rc == EMG_OK && k < EMG_DATASET_SPLITS; k++)
-            if (!strcmp(splits[i], emg_dataset_split_names[k]))
+            if (!strcmp(splits[i], emgi_dataset_split_names[k]))
                 d->subjects[s].split = k;
     }
     for (size_t r = 0; rc == EMG_OK && r < n_rows; r++) {
@@ -200,12 +200,12 @@ static int load_existing(emg_dataset *d, emg_error *err)
     if (rc == EMG_OK && n_sums && !(d->sums = malloc(n_sums * sizeof *d->sums)))
         rc = emg_error_set(err, EMG_ERR_NOMEM, "out of memory");
     for (size_t i = 0; rc == EMG_OK && i < n_sums; i++)
-        emg_strlcpy(d->sums[d->n_sums++], sums[i], 65);
-    emg_h5_free_strings(labels, n_labels);
-    emg_h5_free_strings(row_subjects, n_rows);
-    emg_h5_free_strings(subjects, n_subj);
-    emg_h5_free_strings(splits, n_splits);
-    emg_h5_free_strings(sums, n_sums);
+        emgi_strlcpy(d->sums[d->n_sums++], sums[i], 65);
+    emgi_h5_free_strings(labels, n_labels);
+    emgi_h5_free_strings(row_subjects, n_rows);
+    emgi_h5_free_strings(subjects, n_subj);
+    emgi_h5_free_strings(splits, n_splits);
+    emgi_h5_free_strings(sums, n_sums);
     free(codes);
     return rc;
 }
@@ -229,7 +229,7 @@ static int copy_options(emg_dataset *d, const emg_dataset_options *o, emg_error 
 
 static int open_dataset(emg_dataset *d, const char *path, int append, emg_error *err)
 {
-    emg_strlcpy(d->final, path, sizeof d->final);
+    emgi_strlcpy(d->final, path, sizeof d->final);
     int rc = emg_temp_path(d->tmp, sizeof d->tmp, path, err);
     if (rc < 0)
         return rc;
@@ -238,7 +238,7 @@ static int open_dataset(emg_dataset *d, const char *path, int append, emg_error 
             return rc;
         d->file = H5Fopen(d->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
         if (d->file < 0)
-            return emg_h5_fail(err, EMG_ERR_FORMAT, path, "cannot open the dataset");
+            return emgi_h5_fail(err, EMG_ERR_FORMAT, path, "cannot open the dataset");
         return load_existing(d, err);
     }
     d->file = ds_file_create(d->tmp);
@@ -379,15 +379,15 @@ static int to_dataset_rate(emg_dataset *d, const emg_dataset_source *src, const 
         }
         size_t n = (size_t)h->channels[c].n_samples;
         long up = 1, down = 1;
-        if (d->o.rate > 0 && emg_resample_ratio(fs, d->o.rate, &up, &down, err) < 0) {
+        if (d->o.rate > 0 && emgi_resample_ratio(fs, d->o.rate, &up, &down, err) < 0) {
             char why[EMG_ERROR_MESSAGE_MAX];
-            emg_strlcpy(why, err->message, sizeof why);
+            emgi_strlcpy(why, err->message, sizeof why);
             return emg_error_set(err, err->status, "%s: %.400s", src->file, why);
         }
-        out->n[c] = emg_resample_length(n, up, down);
+        out->n[c] = emgi_resample_length(n, up, down);
         if (!(out->data[c] = malloc((out->n[c] + 1) * sizeof(double))))
             return emg_error_set(err, EMG_ERR_NOMEM, "out of memory");
-        int rc = emg_resample_poly(rec->data[c], n, up, down, out->data[c], err);
+        int rc = emgi_resample_poly(rec->data[c], n, up, down, out->data[c], err);
         if (rc < 0)
             return rc;
         if (out->n[c] > out->longest)
@@ -589,7 +589,7 @@ static char *channel_list(const emg_header *h, int units)
 static void file_stem(const char *path, char *out, size_t n)
 {
     const char *base = strrchr(path, '/');
-    emg_strlcpy(out, base ? base + 1 : path, n);
+    emgi_strlcpy(out, base ? base + 1 : path, n);
     char *dot = strchr(out, '.');
     if (dot && dot != out)
         *dot = '\0';
@@ -619,7 +619,7 @@ static int record_input(emg_dataset *d, const emg_dataset_source *src, const cha
     if (!s)
         return emg_error_set(err, EMG_ERR_NOMEM, "out of memory");
     d->sums = s;
-    emg_strlcpy(d->sums[d->n_sums++], sum, 65);
+    emgi_strlcpy(d->sums[d->n_sums++], sum, 65);
     return EMG_OK;
 }
 
@@ -649,9 +649,9 @@ static int add_recording(emg_dataset *d, const emg_dataset_source *src, const em
                          const emg_table *events, int *duplicate, emg_error *err)
 {
     char sum[65], events_sum[65], stem[256];
-    int rc = emg_sha256_file(src->file, sum, err);
+    int rc = emgi_sha256_file(src->file, sum, err);
     if (rc == EMG_OK)
-        rc = emg_sha256_file(src->events, events_sum, err);
+        rc = emgi_sha256_file(src->events, events_sum, err);
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < d->n_sums; i++)
@@ -710,7 +710,7 @@ static int write_split_column(emg_dataset *d)
     hid_t g = ds_group(d->file, "rows");
     int ok = names && g >= 0;
     for (size_t r = 0; ok && r < n; r++)
-        names[r] = emg_dataset_split_names[d->subjects[d->new_row_subject[r]].split];
+        names[r] = emgi_dataset_split_names[d->subjects[d->new_row_subject[r]].split];
     ok = ok && ds_column_append(g, "split", DS_STR, names, n) == 0;
     if (g >= 0)
         H5Gclose(g);
@@ -739,7 +739,7 @@ static int write_classes(emg_dataset *d)
          ds_column_replace(g, "n_rows", DS_I32, total, V) == 0;
     for (int k = 0; ok && k < EMG_DATASET_SPLITS; k++) {
         char name[32];
-        snprintf(name, sizeof name, "n_%s", emg_dataset_split_names[k]);
+        snprintf(name, sizeof name, "n_%s", emgi_dataset_split_names[k]);
         ok = ds_column_replace(g, name, DS_I32, per[k], V) == 0;
     }
     if (g >= 0)
@@ -757,7 +757,7 @@ static int write_subjects(emg_dataset *d)
     int32_t *rows = malloc((n + 1) * sizeof *rows);
     int ok = names && splits && rows;
     for (size_t s = 0; ok && s < n; s++)
-        names[s] = d->subjects[s].name, splits[s] = emg_dataset_split_names[d->subjects[s].split],
+        names[s] = d->subjects[s].name, splits[s] = emgi_dataset_split_names[d->subjects[s].split],
         rows[s] = (int32_t)d->subjects[s].rows;
     hid_t g = ok ? ds_group(d->file, "subjects") : -1;
     ok = g >= 0 && ds_column_replace(g, "subject", DS_STR, names, n) == 0 &&
@@ -806,7 +806,7 @@ static int finish(emg_dataset *d, emg_error *err)
     if (write_split_column(d) < 0 || write_classes(d) < 0 || write_subjects(d) < 0 ||
         write_provenance(d) < 0)
         return fail_h5(d, err, "cannot write the dataset tables");
-    int rc = emg_h5_complete(d->file, d->final, err);
+    int rc = emgi_h5_complete(d->file, d->final, err);
     if (rc < 0)
         return rc;
     if (H5Fclose(d->file) < 0) {
@@ -847,7 +847,7 @@ void emg_dataset_abort(emg_dataset *d)
         return;
     if (d->file >= 0) {
         h5_quiet q = h5_quiet_begin();
-        emg_h5_abandon(d->file);
+        emgi_h5_abandon(d->file);
         H5Fclose(d->file);
         h5_quiet_end(q);
     }

@@ -5,6 +5,9 @@
 #include <hdf5.h>
 #include "emgkit/dataset.h"
 
+/* "train", "validation", "test": the order of emg_dataset_options.split. */
+extern const char *const emgi_dataset_split_names[EMG_DATASET_SPLITS];
+
 /* ---- HDF5 tables (dataset_h5.c) ------------------------------------------
  * A table is a group with one extendible 1-D dataset per column and a
  * "columns" attribute giving their order (the layout of emg-features' HDF5
@@ -32,7 +35,7 @@ int ds_labels_append(hid_t file, const int32_t *codes, size_t rows);
 /* ---- splits (dataset_split.c) ------------------------------------------ */
 typedef struct ds_subject {
     char *name;
-    int split;            /* index into emg_dataset_split_names, -1 until assigned */
+    int split;            /* index into emgi_dataset_split_names, -1 until assigned */
     size_t rows;
     size_t *class_rows;   /* rows per class code */
 } ds_subject;

@@ -7,7 +7,7 @@
 
 #include "emgkit/synth.h"
 
-const char *const emg_dataset_split_names[EMG_DATASET_SPLITS] = {"train", "validation", "test"};
+const char *const emgi_dataset_split_names[EMG_DATASET_SPLITS] = {"train", "validation", "test"};
 
 typedef struct order_key {
     size_t subject;

@@ -107,7 +107,7 @@ const char *emg_detect_method_name(emg_detect_method m)
 
 int emg_detect_method_from_name(const char *name, emg_detect_method *out, emg_error *err)
 {
-    int k = emg_name_index(method_names, sizeof method_names / sizeof *method_names, name);
+    int k = emgi_name_index(method_names, sizeof method_names / sizeof *method_names, name);
     if (k >= 0) {
         *out = (emg_detect_method)k;
         return 0;
@@ -274,7 +274,7 @@ static int rest_stats(emg_rest_level *out, const double *env, size_t n, size_t w
     if (count == 0)
         return emg_error_set(err, EMG_ERR_ARG, "no samples to estimate the rest level from");
     size_t stride = count / 20000 + 1, m = 0;
-    double *thin = emg_xcalloc(count / stride + n_use + 1, sizeof *thin, err);
+    double *thin = emgi_xcalloc(count / stride + n_use + 1, sizeof *thin, err);
     if (!thin)
         return EMG_ERR_NOMEM;
     for (size_t k = 0; k < n_use; k++) {
@@ -283,10 +283,10 @@ static int rest_stats(emg_rest_level *out, const double *env, size_t n, size_t w
             if (isfinite(env[i]))
                 thin[m++] = env[i];
     }
-    double med = emg_median_inplace(thin, m);
+    double med = emgi_median_inplace(thin, m);
     for (size_t i = 0; i < m; i++)
         thin[i] = fabs(thin[i] - med);
-    double mad = emg_median_inplace(thin, m);
+    double mad = emgi_median_inplace(thin, m);
     free(thin);
     out->mean = sum / (double)count;
     out->sd = sqrt(fmax(0.0, sum2 / (double)count - out->mean * out->mean));
@@ -328,7 +328,7 @@ int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double f
     size_t nw = n / win;
     if (nw == 0)
         nw = 1;
-    ranked_window *w = emg_xcalloc(nw, sizeof *w, err);
+    ranked_window *w = emgi_xcalloc(nw, sizeof *w, err);
     if (!w)
         return EMG_ERR_NOMEM;
     size_t ranked = 0;
@@ -375,9 +375,9 @@ int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, d
     if (n < 6 * hop) /* a short recording: at least five windows to choose from */
         hop = n / 6 > 0 ? n / 6 : 1;
     size_t nb = (n + hop - 1) / hop;
-    double *bsum = emg_xcalloc(nb, sizeof *bsum, err);
-    ranked_window *w = emg_xcalloc(nb, sizeof *w, err);
-    unsigned char *use = emg_xcalloc(nb, 1, err);
+    double *bsum = emgi_xcalloc(nb, sizeof *bsum, err);
+    ranked_window *w = emgi_xcalloc(nb, sizeof *w, err);
+    unsigned char *use = emgi_xcalloc(nb, 1, err);
     int rc = EMG_ERR_NOMEM;
     if (!bsum || !w || !use)
         goto done;
@@ -474,7 +474,7 @@ int emg_segments_above(size_t **seg, size_t *n_seg, const double *sig, size_t n,
         }
         if (m == cap) {
             size_t ncap = cap ? 2 * cap : 64;
-            size_t *g = emg_xrealloc(s, 2 * ncap, sizeof *s, err);
+            size_t *g = emgi_xrealloc(s, 2 * ncap, sizeof *s, err);
             if (!g) {
                 free(s);
                 return EMG_ERR_NOMEM;
@@ -541,7 +541,7 @@ static void count_phases_turns(const double *y, size_t a, size_t b, double noise
 static int add_event(emg_detect_result *r, size_t *cap, const double *y, size_t a, size_t b,
                      double fs, double noise, emg_error *err)
 {
-    if (emg_grow((void **)&r->events, cap, r->n_events + 1, sizeof *r->events, err) < 0)
+    if (emgi_grow((void **)&r->events, cap, r->n_events + 1, sizeof *r->events, err) < 0)
         return EMG_ERR_NOMEM;
     emg_active_event *e = &r->events[r->n_events++];
     double peak = 0, area = 0, ss = 0;
@@ -612,7 +612,7 @@ static int bonato_mask(unsigned char *mask, const double *y, size_t n, double v0
     double pfa = o->bonato_pfa > 0 && o->bonato_pfa < 1 ? o->bonato_pfa : 0.001;
     double zeta = bonato_zeta((int)m, (int)r0, pfa);
     size_t np = n / 2;
-    unsigned char *ex = emg_xcalloc(np + 1, 1, err);
+    unsigned char *ex = emgi_xcalloc(np + 1, 1, err);
     if (!ex)
         return EMG_ERR_NOMEM;
     for (size_t k = 0; k < np; k++)
@@ -671,7 +671,7 @@ static int aglr_mask(unsigned char *mask, const double *y, size_t n, double fs, 
     if (L < 4)
         L = 4;
     double h = o->aglr_h > 0 ? o->aglr_h : 20.0;
-    double *cum = emg_xcalloc(n + 1, sizeof *cum, err);
+    double *cum = emgi_xcalloc(n + 1, sizeof *cum, err);
     if (!cum)
         return EMG_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) /* a gap adds nothing (and no NaN to every later sum) */
@@ -746,7 +746,7 @@ static int decision_signal(double *dec, const double *y, size_t n, double fs,
         if (rc < 0 || o->method == EMG_DETECT_LIDIERTH)
             return rc;
         /* 25 ms moving mean (Hodges & Bui's "window" W). */
-        double *tmp = emg_xcalloc(n, sizeof *tmp, err);
+        double *tmp = emgi_xcalloc(n, sizeof *tmp, err);
         if (!tmp)
             return EMG_ERR_NOMEM;
         rc = centred_envelope(tmp, dec, n, fs, EMG_ENVELOPE_ARV, o->hodges_window, err);
@@ -900,7 +900,7 @@ static int push_piece(piece_list *p, size_t start, size_t end, emg_error *err)
 {
     if (p->n + 1 >= p->cap) {
         size_t ncap = 2 * p->cap + 2;
-        size_t *g = emg_xrealloc(p->v, 2 * ncap + 2, sizeof *g, err);
+        size_t *g = emgi_xrealloc(p->v, 2 * ncap + 2, sizeof *g, err);
         if (!g)
             return EMG_ERR_NOMEM;
         p->v = g;
@@ -924,7 +924,7 @@ static int split_weak_stretches(size_t **seg, size_t *ns, const double *env, dou
                                 double ratio, size_t min_len, emg_error *err)
 {
     size_t *s = *seg;
-    piece_list pieces = {emg_xcalloc(2 * *ns + 2, sizeof *pieces.v, err), 0, *ns};
+    piece_list pieces = {emgi_xcalloc(2 * *ns + 2, sizeof *pieces.v, err), 0, *ns};
     if (!pieces.v)
         return EMG_ERR_NOMEM;
     for (size_t j = 0; j < *ns; j++) {
@@ -1122,9 +1122,9 @@ int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
     if (n < 4 || out->gaps.count == n)
         return 0;
     int rc = EMG_ERR_NOMEM;
-    double *y = emg_xcalloc(n, sizeof *y, err);
-    double *dec = emg_xcalloc(n, sizeof *dec, err);
-    unsigned char *mask = emg_xcalloc(n, 1, err);
+    double *y = emgi_xcalloc(n, sizeof *y, err);
+    double *dec = emgi_xcalloc(n, sizeof *dec, err);
+    unsigned char *mask = emgi_xcalloc(n, 1, err);
     if (!y || !dec || !mask)
         goto done;
     if ((rc = emg_detect_bandpass(y, x, n, fs, o.band_low, o.band_high, err)) < 0)

@@ -1,11 +1,11 @@
-/* resample.c: rational polyphase resampling (include/emgkit/resample.h).
+/* resample.c: rational polyphase resampling (resample_internal.h).
  *
  * Filter and alignment as scipy.signal.resample_poly (SciPy 1.x, window
  * ('kaiser', 5.0)): h = firwin(2 L + 1, 1 / max(up, down)) * up with
  * L = 10 max(up, down), and output m = sum_k x[k] h[m down + L - k up], the
  * filter centred on the output instant; only the taps that meet an input
  * sample are visited (one polyphase branch per output). */
-#include "emgkit/resample.h"
+#include "resample_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -34,7 +34,7 @@ static int whole_hz(double fs, long *out)
     return 1;
 }
 
-int emg_resample_ratio(double fs_in, double fs_out, long *up, long *down, emg_error *err)
+int emgi_resample_ratio(double fs_in, double fs_out, long *up, long *down, emg_error *err)
 {
     long a, b;
     if (!whole_hz(fs_in, &a) || !whole_hz(fs_out, &b))
@@ -51,7 +51,7 @@ int emg_resample_ratio(double fs_in, double fs_out, long *up, long *down, emg_er
     return EMG_OK;
 }
 
-size_t emg_resample_length(size_t n, long up, long down)
+size_t emgi_resample_length(size_t n, long up, long down)
 {
     unsigned long long total = (unsigned long long)n * (unsigned long long)up;
     return (size_t)(total / (unsigned long long)down + (total % (unsigned long long)down != 0));
@@ -91,9 +91,9 @@ static double *lowpass_taps(size_t taps, double cutoff, double gain)
     return h;
 }
 
-int emg_resample_poly(const double *x, size_t n, long up, long down, double *y, emg_error *err)
+int emgi_resample_poly(const double *x, size_t n, long up, long down, double *y, emg_error *err)
 {
-    size_t n_out = emg_resample_length(n, up, down);
+    size_t n_out = emgi_resample_length(n, up, down);
     if (up == down) {
         for (size_t i = 0; i < n; i++)
             y[i] = x[i];

@@ -28,7 +28,7 @@ static int union_labels(char (**out)[EMG_LABEL_MAX], size_t *n_out, const emg_sc
     size_t total = 0, k = 0;
     for (size_t i = 0; i < n; i++)
         total += r[i].n_classes;
-    char (*lab)[EMG_LABEL_MAX] = emg_xcalloc(total + 1, sizeof *lab, err);
+    char (*lab)[EMG_LABEL_MAX] = emgi_xcalloc(total + 1, sizeof *lab, err);
     if (!lab)
         return EMG_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)
@@ -37,7 +37,7 @@ static int union_labels(char (**out)[EMG_LABEL_MAX], size_t *n_out, const emg_sc
             while (m < k && strcmp(lab[m], r[i].classes[c].label))
                 m++;
             if (m == k)
-                emg_strlcpy(lab[k++], r[i].classes[c].label, EMG_LABEL_MAX);
+                emgi_strlcpy(lab[k++], r[i].classes[c].label, EMG_LABEL_MAX);
         }
     qsort(lab, k, sizeof *lab, cmp_label);
     *out = lab;
@@ -125,7 +125,7 @@ static void values_of(const class_counts *sum, size_t n_classes, double *p, doub
 static class_counts *per_recording_counts(const emg_score_result *r, size_t n,
                                           char (*labels)[EMG_LABEL_MAX], size_t k, emg_error *err)
 {
-    class_counts *per = emg_xcalloc(n * k + 1, sizeof *per, err);
+    class_counts *per = emgi_xcalloc(n * k + 1, sizeof *per, err);
     for (size_t i = 0; per && i < n; i++)
         for (size_t c = 0; c < r[i].n_classes; c++) {
             const emg_class_score *s = &r[i].classes[c];
@@ -143,7 +143,7 @@ static void fill_rows(emg_pooled_class *rows, char (*labels)[EMG_LABEL_MAX], siz
     values_of(sum, k, p, r, f);
     for (size_t c = 0; c <= k; c++) {
         emg_pooled_class *row = &rows[c];
-        emg_strlcpy(row->label, c < k ? labels[c] : "macro", EMG_LABEL_MAX);
+        emgi_strlcpy(row->label, c < k ? labels[c] : "macro", EMG_LABEL_MAX);
         for (size_t i = 0; i < n; i++) {
             int seen = 0;
             for (size_t q = (c < k ? c : 0); q < (c < k ? c + 1 : k) && !seen; q++)
@@ -162,12 +162,12 @@ static int bootstrap(emg_pooled_class *rows, size_t k, const class_counts *per, 
                      const emg_bootstrap_options *o, emg_error *err)
 {
     size_t B = o->replicates, width = k + 1;
-    double *p = emg_xcalloc(B * width + 1, sizeof *p, err);
-    double *r = emg_xcalloc(B * width + 1, sizeof *r, err);
-    double *f = emg_xcalloc(B * width + 1, sizeof *f, err);
-    double *column = emg_xcalloc(B + 1, sizeof *column, err);
-    size_t *pick = emg_xcalloc(n + 1, sizeof *pick, err);
-    class_counts *sum = emg_xcalloc(k + 1, sizeof *sum, err);
+    double *p = emgi_xcalloc(B * width + 1, sizeof *p, err);
+    double *r = emgi_xcalloc(B * width + 1, sizeof *r, err);
+    double *f = emgi_xcalloc(B * width + 1, sizeof *f, err);
+    double *column = emgi_xcalloc(B + 1, sizeof *column, err);
+    size_t *pick = emgi_xcalloc(n + 1, sizeof *pick, err);
+    class_counts *sum = emgi_xcalloc(k + 1, sizeof *sum, err);
     int rc = p && r && f && column && pick && sum ? EMG_OK : EMG_ERR_NOMEM;
     emg_rng rng;
     emg_rng_seed(&rng, o->seed, 0);
@@ -210,9 +210,9 @@ int emg_score_pool(emg_pooled_class **out, size_t *n_out, const emg_score_result
     if (rc < 0)
         return rc;
     class_counts *per = per_recording_counts(results, n, labels, k, err);
-    class_counts *sum = emg_xcalloc(k + 1, sizeof *sum, err);
-    size_t *all = emg_xcalloc(n, sizeof *all, err);
-    emg_pooled_class *rows = emg_xcalloc(k + 1, sizeof *rows, err);
+    class_counts *sum = emgi_xcalloc(k + 1, sizeof *sum, err);
+    size_t *all = emgi_xcalloc(n, sizeof *all, err);
+    emg_pooled_class *rows = emgi_xcalloc(k + 1, sizeof *rows, err);
     rc = per && sum && all && rows ? EMG_OK : EMG_ERR_NOMEM;
     if (rc == EMG_OK) {
         for (size_t i = 0; i < n; i++)
@@ -253,8 +253,8 @@ int emg_score_calibration(emg_calibration_bin **out, const double *confidence,
     for (size_t k = 0; k < n_edges; k++)
         if (!(edges[k] > (k ? edges[k - 1] : 0.0)))
             return emg_error_set(err, EMG_ERR_ARG, "calibration bins: edges must increase from 0");
-    emg_calibration_bin *bins = emg_xcalloc(n_edges + 1, sizeof *bins, err);
-    double *sum = emg_xcalloc(n_edges + 1, sizeof *sum, err);
+    emg_calibration_bin *bins = emgi_xcalloc(n_edges + 1, sizeof *bins, err);
+    double *sum = emgi_xcalloc(n_edges + 1, sizeof *sum, err);
     if (!bins || !sum) {
         free(bins), free(sum);
         return EMG_ERR_NOMEM;

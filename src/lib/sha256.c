@@ -1,5 +1,5 @@
 /* sha256.c: SHA-256 (FIPS 180-4) of a file, streamed in 16 KiB reads. */
-#include "sha256.h"
+#include "sha256_internal.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -75,7 +75,7 @@ static void finish(sha256 *s, char hex[65])
         snprintf(hex + 8 * i, 9, "%08x", s->h[i]);
 }
 
-int emg_sha256_file(const char *path, char hex[65], emg_error *err)
+int emgi_sha256_file(const char *path, char hex[65], emg_error *err)
 {
     sha256 s = {{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c,
                  0x1f83d9ab, 0x5be0cd19}, 0, {0}, 0};

@@ -1,4 +1,4 @@
-/* emgkit/resample.h: rational polyphase resampling of one channel.
+/* resample_internal.h: rational polyphase resampling of one channel.
  *
  * The method of scipy.signal.resample_poly with its default window: the
  * signal is upsampled by `up` (zeros inserted), low-pass filtered by a
@@ -8,8 +8,8 @@
  * the last count as zeros.  Output sample m is at time m / (fs * up / down),
  * aligned with the input (no delay).  The same numbers as SciPy to rounding
  * (tests/py/test_dataset_h5py.py checks them). */
-#ifndef EMGKIT_RESAMPLE_H
-#define EMGKIT_RESAMPLE_H
+#ifndef EMGKIT_RESAMPLE_INTERNAL_H
+#define EMGKIT_RESAMPLE_INTERNAL_H
 
 #include <stddef.h>
 #include "emgkit/error.h"
@@ -24,13 +24,13 @@ extern "C" {
 /* up/down in lowest terms for fs_in -> fs_out.  Both rates must be whole
  * numbers of Hz (within 1e-9 relative) and the reduced factors at most
  * EMG_RESAMPLE_MAX_FACTOR; otherwise EMG_ERR_UNSUPPORTED. */
-int emg_resample_ratio(double fs_in, double fs_out, long *up, long *down, emg_error *err);
+int emgi_resample_ratio(double fs_in, double fs_out, long *up, long *down, emg_error *err);
 
 /* Output length for n input samples: ceil(n * up / down). */
-size_t emg_resample_length(size_t n, long up, long down);
+size_t emgi_resample_length(size_t n, long up, long down);
 
-/* Resample x[0..n) into y[0..emg_resample_length(n, up, down)). */
-int emg_resample_poly(const double *x, size_t n, long up, long down, double *y, emg_error *err);
+/* Resample x[0..n) into y[0..emgi_resample_length(n, up, down)). */
+int emgi_resample_poly(const double *x, size_t n, long up, long down, double *y, emg_error *err);
 
 #ifdef __cplusplus
 }
