@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -293,15 +294,31 @@ static int skipped(const char *skip, const char *label)
     return 0;
 }
 
+/* A recording's context marker ("context rest", "context=sleep"; what
+ * emg-synth annotates and a BIDS export keeps as an event): it says in which
+ * context the events happened, it is no event to learn. */
+static int context_marker(const char *label)
+{
+    if (strncasecmp(label, "context", 7) || !strchr(" =:", label[7]) || !label[7])
+        return 0;
+    const char *word = label + 8;
+    while (*word == ' ' || *word == '=' || *word == ':')
+        word++;
+    emg_context c;
+    return emg_context_from_name(word, &c, NULL) == 0;
+}
+
 static int read_events(const emg_dataset *d, const emg_table *t, const char *path,
                        source_event **out, size_t *n, emg_error *err)
 {
     int c_on = emg_table_column(t, "onset"), c_dur = emg_table_column(t, "duration");
     int c_lab = emg_table_column(t, "label");
+    if (c_lab < 0)
+        c_lab = emg_table_column(t, "trial_type"); /* a BIDS _events.tsv */
     *out = NULL, *n = 0;
     if (c_on < 0 || c_dur < 0 || c_lab < 0)
-        return emg_error_set(err, EMG_ERR_FORMAT, "%s: needs onset, duration and label columns",
-                             path);
+        return emg_error_set(err, EMG_ERR_FORMAT,
+                             "%s: needs onset, duration and label (or trial_type) columns", path);
     source_event *ev = malloc((t->n_rows ? t->n_rows : 1) * sizeof *ev);
     if (!ev)
         return emg_error_set(err, EMG_ERR_NOMEM, "out of memory");
@@ -310,7 +327,7 @@ static int read_events(const emg_dataset *d, const emg_table *t, const char *pat
         c_evidence[k] = emg_table_column(t, EVIDENCE_COLUMNS[k]);
     for (size_t r = 0; r < t->n_rows; r++) {
         const char *label = emg_table_cell(t, r, c_lab);
-        if (skipped(d->skip, label))
+        if (skipped(d->skip, label) || context_marker(label))
             continue;
         int rc = emg_table_event_span(t, r, c_on, c_dur, path, &ev[*n].onset, &ev[*n].duration, err);
         if (rc < 0) {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "emgkit/bids.h"
 #include "emgkit/dataset.h"
 
 enum { OPT_APPEND = CLI_OPT_TOOL_BASE, OPT_CUT, OPT_RATE, OPT_SPLIT, OPT_SEED, OPT_SUFFIX,
@@ -34,7 +35,9 @@ static void usage(FILE *out)
             "  --append               add the inputs to the existing DATA.h5 (its rows and\n"
             "                         subject splits stay; give the options it was built with)\n"
             "  --events-suffix SUFFIX each INPUT's event table is INPUT with its extension\n"
-            "                         replaced by SUFFIX (default .events.tsv)\n"
+            "                         replaced by SUFFIX (default .events.tsv); a BIDS\n"
+            "                         recording's is its _events.tsv (an INPUT may be a BIDS\n"
+            "                         dataset root; subjects and sessions from the names)\n"
             "  --sheet FILE           sample sheet TSV: columns file, events, and optionally\n"
             "                         subject, session (paths relative to the sheet)\n"
             "  --cut MODE             windows: fixed windows of -w every -s seconds, labelled by\n"
@@ -197,6 +200,24 @@ static char *events_beside(const char *input, const char *suffix)
     return p;
 }
 
+/* A BIDS recording (sub-..._emg.edf|bdf, alone or from a dataset root) pairs
+ * with its _events.tsv and is its subject's and session's; any other with the
+ * table named by the suffix, its subject being its name. */
+static void pair_with_events(pairing *p, const char *input, const char *suffix)
+{
+    emg_bids_entities e;
+    char stem[4096];
+    if (emg_bids_parse_data_path(input, &e, stem, sizeof stem - sizeof "_events.tsv")) {
+        p->events = xstrdup(strcat(stem, "_events.tsv"));
+        p->subject = xstrdup(e.subject);
+        p->session = xstrdup(e.session);
+        return;
+    }
+    p->events = events_beside(input, suffix);
+    p->subject = xstrdup("");
+    p->session = xstrdup("");
+}
+
 static size_t read_sheet(const char *sheet, pairing **out)
 {
     emg_table t;
@@ -246,9 +267,7 @@ static size_t collect_pairings(dataset_job *j, int argc, char **argv, pairing **
         if (!strcmp(paths[i], "-"))
             cli_usage_error("a recording must be a file (its checksum is recorded), not '-'");
         p[i].file = xstrdup(paths[i]);
-        p[i].events = events_beside(paths[i], j->suffix);
-        p[i].subject = xstrdup("");
-        p[i].session = xstrdup("");
+        pair_with_events(&p[i], paths[i], j->suffix);
         cli_register_input(p[i].events);
     }
     *out = p;

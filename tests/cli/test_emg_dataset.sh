@@ -32,6 +32,24 @@ grep -q "2 subjects" "$TMP/err" && pass || fail "sheet subjects: $(cat "$TMP/err
 "$BIN/emg-label" -q -o "$TMP/sc1.labels.tsv" "$TMP/sc1.edf" || fail "label"
 expect_exit 0 "label output" -- "$BIN/emg-dataset" -q -o "$TMP/l.h5" --events-suffix .labels.tsv "$TMP/sc1.edf"
 
+# A BIDS dataset as the input: each recording with its _events.tsv (trial_type the label,
+# context markers left out), subject and session from the names; the rows the sources give.
+printf 'file\tsubject\tsession\ttask\tevents\n%s\tA\tn/a\tspasm\t%s\n%s\tB\tnight\tspasm\t%s\n' \
+  "$TMP/sc1.edf" "$TMP/sc1.events.tsv" "$TMP/sc2.edf" "$TMP/sc2.events.tsv" > "$TMP/bids.tsv"
+"$BIN/emg-convert" -q --to bids --sample-sheet "$TMP/bids.tsv" -o "$TMP/study" || fail "BIDS export"
+expect_exit 0 "BIDS root" -- "$BIN/emg-dataset" -o "$TMP/bids.h5" --cut events "$TMP/study"
+grep -q "2 subjects" "$TMP/err" && pass || fail "BIDS summary: $(cat "$TMP/err")"
+expect_exit 0 "BIDS sources" -- "$BIN/emg-dataset" -q -o "$TMP/direct.h5" --cut events \
+  "$TMP/sc1.edf" "$TMP/sc2.edf"
+h5values() { h5dump -d "$2" "$1" | sed -n '/DATA {/,/}/p' | sed 's/^ *([0-9,]*)://'; }
+for d in /labels /classes/label /rows/onset /rows/burst_ms; do
+  [ "$(h5values "$TMP/bids.h5" $d)" = "$(h5values "$TMP/direct.h5" $d)" ] && pass ||
+    fail "BIDS input: $d differs from the sources'"
+done
+h5values "$TMP/bids.h5" /rows/subject | grep -q '"A"' && h5values "$TMP/bids.h5" /rows/subject |
+  grep -q '"B"' && h5values "$TMP/bids.h5" /rows/session | grep -q '"night"' && pass ||
+  fail "BIDS subjects and sessions: $(h5values "$TMP/bids.h5" /rows/subject | head -3)"
+
 # Resampling to a common rate.
 expect_exit 0 "resample" -- "$BIN/emg-dataset" -q -o "$TMP/r.h5" --rate 500 "$TMP/sc1.edf"
 h5dump -A "$TMP/r.h5" | grep -A5 'ATTRIBUTE "length"' | grep -q "(0): 500" && pass || fail "length at 500 Hz"
