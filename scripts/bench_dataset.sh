@@ -71,14 +71,14 @@ timed() { # timed LABEL COMMAND...: wall seconds and peak MB on one line
 }
 opts=(--rate 1000 --max-channels 32)
 rm -f "$dir"/data*.h5
-timed "build (sims + real)" "$bin/emg-dataset" -q "${opts[@]}" -o "$dir/data.h5" --sheet "$all_sheet"
+timed "build (sims + real)" "$bin/emg-dataset" -q "${opts[@]}" -o "$dir/data.h5" --sample-sheet "$all_sheet"
 timed "append UCI (--resample)" "$bin/emg-dataset" -q "${opts[@]}" --resample --append \
-  -o "$dir/data.h5" --sheet "$uci_sheet"
-timed "rebuild" "$bin/emg-dataset" -q "${opts[@]}" -o "$dir/data2.h5" --sheet "$all_sheet"
-"$bin/emg-dataset" -q "${opts[@]}" --resample --append -o "$dir/data2.h5" --sheet "$uci_sheet"
+  -o "$dir/data.h5" --sample-sheet "$uci_sheet"
+timed "rebuild" "$bin/emg-dataset" -q "${opts[@]}" -o "$dir/data2.h5" --sample-sheet "$all_sheet"
+"$bin/emg-dataset" -q "${opts[@]}" --resample --append -o "$dir/data2.h5" --sample-sheet "$uci_sheet"
 cmp -s "$dir/data.h5" "$dir/data2.h5" && echo "rebuild: byte-identical" || echo "rebuild: DIFFERS"
-timed "build sims only" "$bin/emg-dataset" -q "${opts[@]}" -o "$dir/data3.h5" --sheet "$sim_sheet"
-timed "append real" "$bin/emg-dataset" -q "${opts[@]}" --append -o "$dir/data3.h5" --sheet "$real_sheet"
+timed "build sims only" "$bin/emg-dataset" -q "${opts[@]}" -o "$dir/data3.h5" --sample-sheet "$sim_sheet"
+timed "append real" "$bin/emg-dataset" -q "${opts[@]}" --append -o "$dir/data3.h5" --sample-sheet "$real_sheet"
 echo "file size: $(du -h "$dir/data.h5" | cut -f1)"
 
 /usr/bin/python3 - "$dir/data.h5" "$dir/data3.h5" <<'PY'

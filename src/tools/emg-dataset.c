@@ -3,7 +3,7 @@
  *
  *   emg-dataset -o DATA.h5 [--append] [--cut windows|events] [-w S] [-s S]
  *               [--rate HZ] [--split A,B,C] [--seed N] [--features LIST]
- *               [--events-suffix SUFFIX | --sheet SHEET.tsv] INPUT...
+ *               [--events-suffix SUFFIX | --sample-sheet SHEET.tsv] INPUT...
  *
  * Each recording is paired with an event table: by default the recording's
  * name with its extension replaced by --events-suffix (".events.tsv", what
@@ -27,7 +27,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: %s -o DATA.h5 [options] INPUT...\n"
-            "       %s -o DATA.h5 [options] --sheet SHEET.tsv\n"
+            "       %s -o DATA.h5 [options] --sample-sheet SHEET.tsv\n"
             "Build a labelled HDF5 dataset for learning from recordings and their event tables:\n"
             "samples (N x channels x length float32), labels, features, per-row metadata,\n"
             "train/validation/test splits grouped by subject, class counts and provenance\n"
@@ -38,7 +38,7 @@ static void usage(FILE *out)
             "                         replaced by SUFFIX (default .events.tsv); a BIDS\n"
             "                         recording's is its _events.tsv (an INPUT may be a BIDS\n"
             "                         dataset root; subjects and sessions from the names)\n"
-            "  --sheet FILE           sample sheet TSV: columns file, events, and optionally\n"
+            "  --sample-sheet FILE    one recording a row: columns file, events, and optionally\n"
             "                         subject, session (paths relative to the sheet)\n"
             "  --cut MODE             windows: fixed windows of -w every -s seconds, labelled by\n"
             "                         the event covering at least half; events: one row per\n"
@@ -106,7 +106,7 @@ static void parse_options(dataset_job *j, int argc, char **argv)
         {"split", required_argument, NULL, OPT_SPLIT},
         {"seed", required_argument, NULL, OPT_SEED},
         {"events-suffix", required_argument, NULL, OPT_SUFFIX},
-        {"sheet", required_argument, NULL, OPT_SHEET},
+        {"sample-sheet", required_argument, NULL, OPT_SHEET},
         {"background", required_argument, NULL, OPT_BACKGROUND},
         {"skip", required_argument, NULL, OPT_SKIP},
         {"max-channels", required_argument, NULL, OPT_MAX_CHANNELS},
@@ -234,6 +234,9 @@ static size_t read_sheet(const char *sheet, pairing **out)
     if (!p)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     for (size_t r = 0; r < t.n_rows; r++) {
+        if (!emg_table_cell(&t, r, c_file)[0] || !emg_table_cell(&t, r, c_ev)[0])
+            cli_die(CLI_EXIT_FORMAT, "%s: %s:%zu: no file or no events", cli_prog(), sheet,
+                    emg_table_line(&t, r));
         p[r].file = cli_sheet_path(sheet, emg_table_cell(&t, r, c_file));
         p[r].events = cli_sheet_path(sheet, emg_table_cell(&t, r, c_ev));
         p[r].subject = xstrdup(c_sub >= 0 ? emg_table_cell(&t, r, c_sub) : "");
@@ -255,7 +258,8 @@ static size_t collect_pairings(dataset_job *j, int argc, char **argv, pairing **
 {
     if (j->sheet) {
         if (optind < argc || cli_inputs_list())
-            cli_usage_error("give the recordings either in --sheet or as arguments, not both");
+            cli_usage_error("give the recordings either as arguments or in --sample-sheet, "
+                            "not both");
         return read_sheet(j->sheet, out);
     }
     const char *const *paths;

@@ -25,7 +25,7 @@ grep -q "built with other options" "$TMP/err" && pass || fail "option mismatch m
 # A sample sheet: subjects from the sheet (two recordings of one subject).
 printf 'file\tevents\tsubject\tsession\nsc1.edf\tsc1.events.tsv\tS01\t1\nsc2.edf\tsc2.events.tsv\tS01\t2\nsc3.edf\tsc3.events.tsv\tS02\t1\n' \
   > "$TMP/sheet.tsv"
-expect_exit 0 "sheet" -- "$BIN/emg-dataset" -o "$TMP/s.h5" --sheet "$TMP/sheet.tsv" --cut events --skip rest
+expect_exit 0 "sheet" -- "$BIN/emg-dataset" -o "$TMP/s.h5" --sample-sheet "$TMP/sheet.tsv" --cut events --skip rest
 grep -q "2 subjects" "$TMP/err" && pass || fail "sheet subjects: $(cat "$TMP/err")"
 
 # emg-label output as the event table (--events-suffix).
