@@ -139,6 +139,47 @@ with h5py.File(ev) as f:
     check(rows.confidence.isna().all(), "events: truth tables have no confidence")
     check((rows.units.str.split(",").str[0] == "mV").all(), "events: units column")
 
+# The labeller's output as the event tables: every row carries the confidence and evidence
+# of the event that gave its label (one vocabulary: docs/event-tables.md).
+EVIDENCE = ["confidence", "rate_hz", "interval_cv", "burst_ms"]
+to_label, labelled = [], []
+for seed in (11, 12, 13):
+    stem = os.path.join(TMP, "long%d" % seed)
+    run("emg-synth", "-q", "--seed", str(seed), "--duration", "40", "-o", stem + ".h5")
+    run("emg-label", "-q", "-o", stem + ".labels.tsv", stem + ".h5")
+    to_label.append(stem + ".h5")
+    lab = pd.read_csv(stem + ".labels.tsv", sep="\t", na_values="n/a", keep_default_na=False)
+    labelled.append(lab.astype({c: float for c in EVIDENCE}))
+for cut in ("events", "windows"):
+    out = os.path.join(TMP, "labelled-%s.h5" % cut)
+    run("emg-dataset", "-q", "-o", out, "--cut", cut, "--events-suffix", ".labels.tsv",
+        "--features", "rms", *to_label)
+    with h5py.File(out) as f:
+        rows = table(f["rows"])
+    if cut == "events":
+        ev = pd.concat(labelled, ignore_index=True)
+        check(len(rows) == len(ev) > 0, "labelled events: %d rows for %d events" % (len(rows), len(ev)))
+        for col in EVIDENCE:
+            check(np.allclose(rows[col], ev[col], rtol=1e-6, equal_nan=True),
+                  "labelled events: %s as in emg-label's table" % col)
+        continue
+    found, wrong = 0, 0
+    for rec, lab in zip(to_label, labelled):
+        mine = rows[(rows.file == rec) & (rows.label != "rest")]
+        for _, r in mine.iterrows():
+            t0, t1 = r.onset, r.onset + r.duration
+            cover = np.minimum(lab.onset + lab.duration, t1) - np.maximum(lab.onset, t0)
+            cand = lab[(lab.label == r.label) & (cover >= 0.5 * (t1 - t0) - 1e-9)]
+            ok = any(all(np.isclose(r[c], e[c], rtol=1e-6) or (np.isnan(r[c]) and np.isnan(e[c]))
+                         for c in EVIDENCE) for _, e in cand.iterrows())
+            found, wrong = found + 1, wrong + (not ok)
+    check(found > 0 and wrong == 0,
+          "labelled windows: %d of %d rows carry the evidence of an event covering half" % (found - wrong, found))
+    check(rows[rows.label == "rest"][EVIDENCE].isna().all().all(),
+          "labelled windows: background rows have no evidence")
+    print("labeller's tables: %d events, %d labelled windows carry their evidence"
+          % (sum(len(x) for x in labelled), found - wrong))
+
 # Rebuild: the same content.
 again = os.path.join(TMP, "again.h5")
 run("emg-dataset", "-q", "-o", again, "--features", "rms,mdf", *recordings)
