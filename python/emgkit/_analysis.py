@@ -501,7 +501,7 @@ def detect(source, fs=None, method="threshold", burst=False, channels=None, **op
 # ---- labelling ----------------------------------------------------------
 
 _LABEL_COLUMNS = ["onset", "duration", "channel", "label", "confidence", "n_bursts",
-                  "burst_duration", "burst_rate", "interval_cv", "cocon", "partner", "lag", "mdf",
+                  "burst_ms", "rate_hz", "interval_cv", "cocon", "partner", "lag", "mdf",
                   "amp_over_rest", "rise_time", "phases", "spikes", "context", "rule", "note",
                   "explain"]
 
@@ -575,6 +575,8 @@ def _label_run(rec, o):
             row = [text(v) if isinstance(v, bytes) else v for v in row]
             row[2] = names[e.channel]
             row[4] = round(e.confidence * 100) / 100
+            row[6] = 1e3 * e.burst_duration  # ms, as emg-label and the truth tables
+            row[7] = e.burst_rate            # Hz
             row[10] = names[e.partner] if e.partner >= 0 else "n/a"
             row[19] = text(e.note) or "n/a"
             row[20] = text(e.explain) if e.explain else ""

@@ -245,6 +245,11 @@ void cli_window_help(FILE *out, const char *default_features);
  * over it.  Usage error when there is none.  Returns the count; *paths stays
  * valid until exit. */
 size_t cli_collect_inputs(int argc, char **argv, int first, const char *const **paths);
+/* A path named in a cell of a sheet (emg-dataset --sheet, emg-score --pairs):
+ * relative to the sheet's directory unless absolute, so that a sheet moves
+ * with its files (unlike --inputs lists, whose paths are as find printed
+ * them).  malloc'd; exits when out of memory. */
+char *cli_sheet_path(const char *sheet, const char *cell);
 /* Register a file the tool reads (a table given by an option), so that no
  * output is written over it. */
 void cli_register_input(const char *path);

@@ -10,6 +10,7 @@
  * repeated for many files is printed once with a count. */
 #define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,4 +447,20 @@ int cli_run_table_jobs(const char *const *paths, size_t n, cli_table_job job, vo
     else
         cli_abandon_outputs(); /* no input gave a table: leave no file */
     return worst;
+}
+
+char *cli_sheet_path(const char *sheet, const char *cell)
+{
+    char *copy = strdup(sheet);
+    size_t n = strlen(sheet) + strlen(cell) + 2;
+    char *p = malloc(n);
+    if (!copy || !p)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    const char *dir = dirname(copy);
+    if (cell[0] == '/' || !strcmp(dir, "."))
+        snprintf(p, n, "%s", cell);
+    else
+        snprintf(p, n, "%s/%s", dir, cell);
+    free(copy);
+    return p;
 }
