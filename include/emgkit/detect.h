@@ -144,6 +144,7 @@ typedef struct emg_detect_result {
     double threshold;      /* on the decision signal (NaN for BONATO/AGLR) */
     double noise_rms;      /* RMS of the band-passed signal over the rest windows */
     emg_gap_count gaps;    /* non-finite samples of x (gaps: no event spans one) */
+    size_t n_blocks;       /* emg_detect_stream: blocks the segments were found in */
     size_t forced_cuts;    /* emg_detect_stream: blocks that had to end inside activity */
 } emg_detect_result;
 
@@ -170,10 +171,10 @@ int emg_detect_streams(const emg_detect_options *o);
  * rest statistics, then the segments), filtering continuously across
  * blocks: memory holds about memory_budget bytes of band-passed signal and
  * envelope (at least 20 s of them), not the channel.  A block ends at the
- * start of a stretch of envelope below the offset threshold long enough
- * that nothing after it depends on anything before it, so the segments are
- * those of the whole channel; only where activity lasts longer than a
- * block without such a stretch is it cut (counted in out->forced_cuts).
+ * start of a stretch without segments long enough that nothing after it
+ * depends on anything before it, so the segments are those of the whole
+ * channel; only where activity lasts longer than a block without such a
+ * stretch is it cut (counted in out->forced_cuts).
  * The band-pass is the streaming zero-phase filter: the values equal the
  * whole-channel filter's within about 1e-12 of the signal's scale. */
 int emg_detect_stream(emg_detect_result *out, emg_sample_read_fn read, void *ctx, size_t n,

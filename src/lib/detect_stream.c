@@ -11,10 +11,11 @@
  *   3. the segments, block by block.  THRESHOLD's rules look back at most
  *      the merge gap plus the onset refinement's walk (0.5 s) and half an
  *      envelope window, and forward only inside a segment, so a block can
- *      end wherever the envelope then stays at or below the offset
- *      threshold for longer than that: nothing after depends on anything
- *      before, and the segments are those of the whole channel.  The part
- *      after the cut is carried over to the next block.
+ *      end wherever no hysteresis segment (a run above the offset
+ *      threshold that reaches the onset threshold) follows for longer than
+ *      that: nothing after depends on anything before, and the segments
+ *      are those of the whole channel.  The part after the cut is carried
+ *      over to the next block.
  * Every rule and level is detect.c's own (detect_internal.h). */
 #include <math.h>
 #include <stdlib.h>
@@ -25,8 +26,13 @@
 
 enum { CHUNK = 16384 }; /* samples read and filtered at a time */
 
-/* Shortest block of pass 3, s: a contraction shorter than this is never cut. */
+/* Blocks of pass 3: at least 20 s; a block without a cut grows (doubling)
+ * up to the budget or to 4 Mi samples (64 MiB of signal and envelope),
+ * whichever is more, so that a long contraction (a cramp, a tonic spasm of
+ * minutes) is kept whole under a small budget; only activity longer than
+ * that is cut at the block's end. */
 #define MIN_BLOCK_SECONDS 20.0
+#define GROW_LIMIT_SAMPLES ((size_t)1 << 22)
 
 /* ---- the band-passed signal and its centred envelope, in order ------------- */
 
@@ -336,19 +342,38 @@ done:
 typedef struct seg_block {
     double *y, *env;
     size_t cap, n;   /* samples held */
+    size_t max_cap;  /* the block grows up to this while it holds no cut */
     size_t base;     /* channel sample of y[0] */
     size_t ev_cap;
 } seg_block;
 
-/* The last cut in b: the start of `quiet` samples at or below the offset
- * threshold (gaps included), after the first sample; 0 if none. */
-static size_t find_cut(const seg_block *b, double off, size_t quiet)
+/* The last cut in b: the start of `quiet` samples outside every segment
+ * (at or below the offset threshold, gaps included, or in a run above it
+ * that never reaches the onset threshold, which hysteresis drops), after
+ * the first sample; 0 if none.  A run still open at the block's end counts
+ * as a segment. */
+static size_t find_cut(const seg_block *b, double on, double off, size_t quiet)
 {
-    size_t run = 0;
+    size_t run = 0; /* free samples from i on */
     for (size_t i = b->n; i-- > 1;) {
-        run = b->env[i] > off ? 0 : run + 1;
-        if (run >= quiet)
-            return i;
+        if (!(b->env[i] > off)) {
+            if (++run >= quiet)
+                return i;
+            continue;
+        }
+        size_t j = i; /* the run above `off` is [j, i] */
+        int reaches = b->env[i] > on;
+        while (j > 0 && b->env[j - 1] > off)
+            reaches |= b->env[--j] > on;
+        if (reaches || i == b->n - 1) {
+            run = 0;
+        } else {
+            size_t len = i - j + 1;
+            if (run + len >= quiet && i + 1 + run - quiet >= (j > 1 ? j : 1))
+                return i + 1 + run - quiet;
+            run += len;
+        }
+        i = j;
     }
     return 0;
 }
@@ -358,6 +383,7 @@ static int detect_block(emg_detect_result *out, seg_block *b, size_t cut, double
                         const detect_levels *lv, const emg_detect_options *o, emg_error *err)
 {
     size_t *seg = NULL, ns = 0;
+    out->n_blocks++;
     int rc = detect_threshold_segments(&seg, &ns, b->y, b->env, cut, fs, lv, o, err);
     if (rc == 0)
         rc = detect_add_events(out, &b->ev_cap, b->y, seg, ns, b->base, fs, o, err);
@@ -367,6 +393,21 @@ static int detect_block(emg_detect_result *out, seg_block *b, size_t cut, double
     b->n -= cut;
     b->base += cut;
     return rc;
+}
+
+static int grow_block(seg_block *b, emg_error *err)
+{
+    size_t cap = 2 * b->cap < b->max_cap ? 2 * b->cap : b->max_cap;
+    double *y = emg_xrealloc(b->y, cap, sizeof *y, err);
+    if (!y)
+        return EMG_ERR_NOMEM;
+    b->y = y;
+    double *env = emg_xrealloc(b->env, cap, sizeof *env, err);
+    if (!env)
+        return EMG_ERR_NOMEM;
+    b->env = env;
+    b->cap = cap;
+    return 0;
 }
 
 static int stream_segments(emg_detect_result *out, emg_sample_read_fn read, void *ctx,
@@ -382,8 +423,15 @@ static int stream_segments(emg_detect_result *out, emg_sample_read_fn read, void
         cap = 4 * quiet;
     if (cap > n)
         cap = n;
+    size_t max_cap = budget / (2 * sizeof(double));
+    if (max_cap < GROW_LIMIT_SAMPLES)
+        max_cap = GROW_LIMIT_SAMPLES;
+    if (max_cap > n)
+        max_cap = n;
+    if (max_cap < cap)
+        max_cap = cap;
     seg_block b = {emg_xcalloc(cap, sizeof(double), err), emg_xcalloc(cap, sizeof(double), err),
-                   cap, 0, 0, 0};
+                   cap, 0, max_cap, 0, 0};
     band_stream s;
     int rc = b.y && b.env ? band_open(&s, read, ctx, n, fs, o, NULL, err) : EMG_ERR_NOMEM;
     const double *y, *env;
@@ -401,8 +449,12 @@ static int stream_segments(emg_detect_result *out, emg_sample_read_fn read, void
             k += take;
             if (b.n < b.cap || (k == count && first + count == n))
                 continue; /* room left, or the end: the last block below */
-            size_t cut = find_cut(&b, lv->off, quiet);
-            if (cut == 0) { /* activity fills the block: cut it at its end */
+            size_t cut = find_cut(&b, lv->on, lv->off, quiet);
+            if (cut == 0 && b.cap < b.max_cap) {
+                rc = grow_block(&b, err);
+                continue;
+            }
+            if (cut == 0) { /* activity fills the largest block: cut it at its end */
                 cut = b.n;
                 out->forced_cuts++;
             }

@@ -163,10 +163,10 @@ static void detect(void *ctx, const char *path, FILE *f)
         if (cli_verbose())
             fprintf(stderr,
                     "%s: %s: channel %s: %s: rest %.3f-%.3f s, level %.4g (SD %.4g, spread "
-                    "%.2f) %s, threshold %.4g, noise RMS %.4g, %zu events\n",
+                    "%.2f) %s, threshold %.4g, noise RMS %.4g, %zu events, %zu blocks\n",
                     cli_prog(), path, ch->name, emg_detect_method_name(o->method), r.rest.from,
                     r.rest.to, r.rest.mean, r.rest.sd, r.rest.spread, ch->unit, r.threshold,
-                    r.noise_rms, r.n_events);
+                    r.noise_rms, r.n_events, r.n_blocks ? r.n_blocks : 1);
         if (r.rest.unsure)
             cli_warn(path, "channel %s: no quiet stretch found for the rest level (the quietest "
                            "windows disagree); give the rest interval with --rest FROM:TO",
