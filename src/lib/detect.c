@@ -1113,7 +1113,8 @@ void detect_threshold_levels(detect_levels *lv, emg_detect_result *out,
     double spread = rest->spread > 1 ? rest->spread : 1.0;
     double off = fmax(rest->mean + k_off * rest->sd,
                       pow(spread, RULES.off_spread_power) * rest->mean);
-    out->threshold = fmax(rest->mean + k * rest->sd, pow(spread, RULES.on_spread_power) * rest->mean);
+    out->threshold = fmax(rest->mean + k * rest->sd,
+                          pow(spread, RULES.on_spread_power) * rest->mean);
     lv->on = out->threshold;
     lv->off = fmin(off, out->threshold);
     lv->band = rest->mean + k_off * rest->sd;
