@@ -20,11 +20,14 @@ while [ $# -gt 0 ]; do
 done
 
 # Build tools and libraries, plus the independent readers the tests compare against
-# (MNE for EDF+, h5py for HDF5, SciPy for spectra), GNU time for the benchmarks' peak
-# memory, column for the demo's tables and h5dump for looking inside HDF5 files.
+# (MNE for EDF+, h5py for HDF5, SciPy for spectra), pandas and pytest for the Python
+# package and its tests, GNU time for the benchmarks' peak
+# memory, column for the demo's tables and h5dump for looking inside HDF5 files;
+# Snakemake and a Slurm node (slurm-wlm, munge) for the workflow and its tests.
 packages=(build-essential cmake pkg-config libfftw3-dev libsndfile1-dev libhdf5-dev
           libcmocka-dev libedf-dev libbiosig-dev hdf5-tools python3 python3-numpy
-          python3-scipy python3-h5py python3-mne time bsdextrautils)
+          python3-scipy python3-h5py python3-mne python3-pandas python3-pytest time bsdextrautils
+          snakemake slurm-wlm munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -30,6 +30,8 @@
 #ifndef EMGKIT_DETECT_H
 #define EMGKIT_DETECT_H
 
+#include "emgkit/export.h"
+
 #include <math.h>
 #include <stddef.h>
 #include "emgkit/error.h"
@@ -49,8 +51,8 @@ typedef enum emg_detect_method {
     EMG_DETECT_TRANSIENT
 } emg_detect_method;
 
-const char *emg_detect_method_name(emg_detect_method m);
-int emg_detect_method_from_name(const char *name, emg_detect_method *out, emg_error *err);
+EMGKIT_API const char *emg_detect_method_name(emg_detect_method m);
+EMGKIT_API int emg_detect_method_from_name(const char *name, emg_detect_method *out, emg_error *err);
 
 typedef struct emg_detect_options {
     emg_detect_method method;
@@ -89,11 +91,13 @@ typedef struct emg_detect_options {
 #define EMG_DETECT_OPTIONS_INIT                                                            \
     {EMG_DETECT_THRESHOLD, 20.0, 450.0, 0.05, NAN, 1.0, 0.0, -1.0, 1.0, 0.2, 0.1, 0.2, 1, \
      5, 1, 0.001, 50.0, 0.025, 0.025, 0.010, 0.025, 20.0, 0.030}
+/* The same defaults for bindings that cannot use the macro (src/lib/options_init.c). */
+EMGKIT_API void emg_detect_options_init(emg_detect_options *o);
 
 /* Switch the options to burst mode: 3 ms envelope, 3 ms minimum duration,
  * 10 ms merge gap, no edge refinement, for events from a few ms to a few
  * hundred ms (fasciculations, myoclonic jerks, clonic beats one by one). */
-void emg_detect_options_burst(emg_detect_options *o);
+EMGKIT_API void emg_detect_options_burst(emg_detect_options *o);
 
 /* Rest level of a non-negative envelope env[0..n) at fs Hz. */
 typedef struct emg_rest_level {
@@ -111,8 +115,8 @@ typedef struct emg_rest_level {
 /* From [from, to) seconds when to > from, else from the quietest `fraction`
  * of `window`-second windows (ranked by mean envelope).  (The labeller's
  * estimate; the detector uses emg_rest_estimate_lowest.) */
-int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double fs, double window,
-                      double fraction, double from, double to, emg_error *err);
+EMGKIT_API int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double fs, double window,
+                                 double fraction, double from, double to, emg_error *err);
 
 /* From [from, to) seconds when to > from, else from the lowest consistent
  * cluster of `window`-second windows (half-overlapping, ranked by mean
@@ -122,9 +126,9 @@ int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double f
  * small part of the recording (0.6 s of rest in 45 s of contraction).  When
  * no three quiet windows agree, out->unsure is set and the quietest
  * `fraction` of windows is used. */
-int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, double fs,
-                             double window, double fraction, double from, double to,
-                             emg_error *err);
+EMGKIT_API int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, double fs,
+                                        double window, double fraction, double from, double to,
+                                        emg_error *err);
 
 /* One active segment. */
 typedef struct emg_active_event {
@@ -148,14 +152,14 @@ typedef struct emg_detect_result {
     size_t forced_cuts;    /* emg_detect_stream: blocks that had to end inside activity */
 } emg_detect_result;
 
-void emg_detect_result_init(emg_detect_result *r);
-void emg_detect_result_free(emg_detect_result *r);
+EMGKIT_API void emg_detect_result_init(emg_detect_result *r);
+EMGKIT_API void emg_detect_result_free(emg_detect_result *r);
 
 /* Detect activity in x[0..n) sampled at fs.  x is left unchanged.
  * Non-finite samples are gaps (emgkit/gaps.h): counted in out->gaps, left
  * out of the rest level, and no event starts, ends or is merged across one. */
-int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
-                   const emg_detect_options *opts, emg_error *err);
+EMGKIT_API int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
+                              const emg_detect_options *opts, emg_error *err);
 
 /* A channel read piece by piece: samples [first, first + count) into dst;
  * 0 or a negative status. */
@@ -164,7 +168,7 @@ typedef int (*emg_sample_read_fn)(void *ctx, size_t first, size_t count, double 
 
 /* 1 when emg_detect_stream can run the method of o (THRESHOLD, burst mode
  * included); the other methods need the whole channel (emg_detect_run). */
-int emg_detect_streams(const emg_detect_options *o);
+EMGKIT_API int emg_detect_streams(const emg_detect_options *o);
 
 /* emg_detect_run on a channel of n samples at fs that is read block by
  * block with read(ctx, ...), in three passes (the rest level's windows, the
@@ -177,9 +181,9 @@ int emg_detect_streams(const emg_detect_options *o);
  * stretch is it cut (counted in out->forced_cuts).
  * The band-pass is the streaming zero-phase filter: the values equal the
  * whole-channel filter's within about 1e-12 of the signal's scale. */
-int emg_detect_stream(emg_detect_result *out, emg_sample_read_fn read, void *ctx, size_t n,
-                      double fs, const emg_detect_options *opts, size_t memory_budget,
-                      emg_error *err);
+EMGKIT_API int emg_detect_stream(emg_detect_result *out, emg_sample_read_fn read, void *ctx,
+                                 size_t n, double fs, const emg_detect_options *opts,
+                                 size_t memory_budget, emg_error *err);
 
 /* ---- building blocks shared with the labeller ---------------------------- */
 
@@ -187,19 +191,19 @@ int emg_detect_stream(emg_detect_result *out, emg_sample_read_fn read, void *ctx
  * merge_len merged, unless a non-finite sample (a gap in the recording)
  * lies between them.  Writes [start, end) pairs into *seg (malloc'd, 2 per
  * segment); returns the count in *n_seg. */
-int emg_segments_above(size_t **seg, size_t *n_seg, const double *sig, size_t n, double thr,
-                       size_t min_len, size_t merge_len, emg_error *err);
+EMGKIT_API int emg_segments_above(size_t **seg, size_t *n_seg, const double *sig, size_t n, double thr,
+                                  size_t min_len, size_t merge_len, emg_error *err);
 
 /* Zero-phase band-pass of x into y (may alias) with the filter module; the
  * upper edge is clipped to 0.45 fs; band_low <= 0 copies. */
-int emg_detect_bandpass(double *y, const double *x, size_t n, double fs, double band_low,
-                        double band_high, emg_error *err);
+EMGKIT_API int emg_detect_bandpass(double *y, const double *x, size_t n, double fs, double band_low,
+                                   double band_high, emg_error *err);
 
 /* Centred RMS envelope of x over `window` seconds (the filter module's
  * trailing RMS shifted back by half its window, so edges are not delayed).
  * env and x must not alias. */
-int emg_centred_rms(double *env, const double *x, size_t n, double fs, double window,
-                    emg_error *err);
+EMGKIT_API int emg_centred_rms(double *env, const double *x, size_t n, double fs, double window,
+                               emg_error *err);
 
 #ifdef __cplusplus
 }

@@ -2,11 +2,12 @@
 #ifndef EMGKIT_EMGKIT_H
 #define EMGKIT_EMGKIT_H
 
-#define EMGKIT_VERSION "0.1.0"
+#include "emgkit/version.h"
 
 #include "emgkit/error.h"
 #include "emgkit/recording.h"
 #include "emgkit/io.h"
+#include "emgkit/bids.h"
 #include "emgkit/table.h"
 #include "emgkit/filter.h"
 #include "emgkit/spectrum.h"

@@ -8,6 +8,8 @@
 #ifndef EMGKIT_ERROR_H
 #define EMGKIT_ERROR_H
 
+#include "emgkit/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -30,14 +32,14 @@ typedef struct emg_error {
 } emg_error;
 
 /* Record a failure in err (may be NULL) and return status.  printf-style. */
-int emg_error_set(emg_error *err, emg_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+EMGKIT_API int emg_error_set(emg_error *err, emg_status status, const char *fmt, ...)
+               __attribute__((format(printf, 3, 4)));
 
 /* Clear err to EMG_OK with an empty message. */
-void emg_error_clear(emg_error *err);
+EMGKIT_API void emg_error_clear(emg_error *err);
 
 /* A short English name for a status ("corrupt or inconsistent input", ...). */
-const char *emg_status_name(emg_status status);
+EMGKIT_API const char *emg_status_name(emg_status status);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,8 @@
 #ifndef EMGKIT_FATIGUE_H
 #define EMGKIT_FATIGUE_H
 
+#include "emgkit/export.h"
+
 #include <stddef.h>
 #include "emgkit/error.h"
 #include "emgkit/recording.h"
@@ -29,15 +31,15 @@ extern "C" {
 /* ---- distributions ------------------------------------------------------ */
 
 /* Regularized incomplete beta I_x(a, b), a, b > 0, 0 <= x <= 1. */
-double emg_betai(double a, double b, double x);
+EMGKIT_API double emg_betai(double a, double b, double x);
 /* Student t with df degrees of freedom: P(T <= t). */
-double emg_student_t_cdf(double t, double df);
+EMGKIT_API double emg_student_t_cdf(double t, double df);
 /* Two-sided p-value P(|T| >= |t|). */
-double emg_student_t_p2(double t, double df);
+EMGKIT_API double emg_student_t_p2(double t, double df);
 /* Quantile: the t with P(T <= t) = p, 0 < p < 1. */
-double emg_student_t_quantile(double p, double df);
+EMGKIT_API double emg_student_t_quantile(double p, double df);
 /* Standard normal quantile (Acklam's rational approximation refined by one Halley step). */
-double emg_normal_quantile(double p);
+EMGKIT_API double emg_normal_quantile(double p);
 
 /* ---- trends ------------------------------------------------------------- */
 
@@ -47,8 +49,8 @@ typedef enum emg_regression {
     EMG_REGRESSION_HUBER
 } emg_regression;
 
-int emg_regression_from_name(const char *name, emg_regression *out, emg_error *err);
-const char *emg_regression_name(emg_regression r);
+EMGKIT_API int emg_regression_from_name(const char *name, emg_regression *out, emg_error *err);
+EMGKIT_API const char *emg_regression_name(emg_regression r);
 
 /* How the slope's interval and p-value account for dependence between points. */
 typedef enum emg_inference {
@@ -62,8 +64,8 @@ typedef enum emg_inference {
     EMG_INFERENCE_IID
 } emg_inference;
 
-int emg_inference_from_name(const char *name, emg_inference *out, emg_error *err);
-const char *emg_inference_name(emg_inference i);
+EMGKIT_API int emg_inference_from_name(const char *name, emg_inference *out, emg_error *err);
+EMGKIT_API const char *emg_inference_name(emg_inference i);
 
 typedef struct emg_trend {
     size_t n;            /* points used */
@@ -97,9 +99,9 @@ typedef struct emg_trend {
  * in (0,1) (0.95 usual); fraction in (0, 0.5] for the first/last comparison
  * (0.1 usual).  Needs n >= 3 (EMG_ERR_ARG otherwise; the trend is filled with
  * NaN and n). */
-int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
-                  emg_regression method, emg_inference inference, double confidence,
-                  double fraction, emg_error *err);
+EMGKIT_API int emg_trend_fit(emg_trend *out, const double *t, const double *y, size_t n,
+                             emg_regression method, emg_inference inference, double confidence,
+                             double fraction, emg_error *err);
 
 /* ---- exponential decay to a plateau (fatigue_exponential.c) ------------- */
 
@@ -107,7 +109,7 @@ typedef enum emg_trend_model {
     EMG_MODEL_LINEAR = 0,   /* the straight line of emg_trend_fit only */
     EMG_MODEL_EXPONENTIAL   /* also y = a + b exp(-(t - t0) / tau) and a curvature test */
 } emg_trend_model;
-int emg_trend_model_from_name(const char *name, emg_trend_model *out, emg_error *err);
+EMGKIT_API int emg_trend_model_from_name(const char *name, emg_trend_model *out, emg_error *err);
 
 typedef struct emg_exp_fit {
     size_t n;            /* points used */
@@ -130,8 +132,8 @@ typedef struct emg_exp_fit {
  * statistics are NaN when its best rate is at the end of the search (tau
  * beyond 100 spans: straight; below 1% of the span: a step); the curvature
  * test is always given.  Intervals as emg_trend_fit's (inference). */
-int emg_exp_fit_run(emg_exp_fit *out, const double *t, const double *y, size_t n,
-                    emg_inference inference, double confidence, emg_error *err);
+EMGKIT_API int emg_exp_fit_run(emg_exp_fit *out, const double *t, const double *y, size_t n,
+                               emg_inference inference, double confidence, emg_error *err);
 
 /* ---- cohorts: random-effects pooling (fatigue_cohort.c) ------------------ */
 
@@ -148,11 +150,11 @@ typedef struct emg_random_effects {
 
 /* Pool k slopes y with standard errors se (> 0) by DerSimonian & Laird's
  * random-effects model; k >= 2. */
-int emg_random_effects_dl(emg_random_effects *out, const double *y, const double *se, size_t k,
-                          double confidence, emg_error *err);
+EMGKIT_API int emg_random_effects_dl(emg_random_effects *out, const double *y, const double *se, size_t k,
+                                     double confidence, emg_error *err);
 /* The contrast b - a of two independently pooled groups (conditions). */
-void emg_random_effects_contrast(emg_random_effects *out, const emg_random_effects *a,
-                                 const emg_random_effects *b, double confidence);
+EMGKIT_API void emg_random_effects_contrast(emg_random_effects *out, const emg_random_effects *a,
+                                            const emg_random_effects *b, double confidence);
 
 /* ---- is there anything to fit? (fatigue_activity.c) --------------------- */
 
@@ -174,10 +176,10 @@ typedef enum emg_trend_status {
                                     recording, no --noise-rms): activity not verified */
 } emg_trend_status;
 
-emg_trend_status emg_trend_status_of(const emg_window_census *c);
+EMGKIT_API emg_trend_status emg_trend_status_of(const emg_window_census *c);
 /* Whether a span with this status gets a trend (OK, NO_REST_REFERENCE). */
-int emg_trend_status_fits(emg_trend_status s);
-const char *emg_trend_status_name(emg_trend_status s);
+EMGKIT_API int emg_trend_status_fits(emg_trend_status s);
+EMGKIT_API const char *emg_trend_status_name(emg_trend_status s);
 
 /* ---- JASA --------------------------------------------------------------- */
 
@@ -191,8 +193,8 @@ typedef enum emg_jasa {
 
 /* Quadrant from the signs of the RMS and MDF slopes.  When
  * require_significance is set, a slope whose CI contains 0 gives UNDETERMINED. */
-emg_jasa emg_jasa_classify(const emg_trend *rms, const emg_trend *mdf, int require_significance);
-const char *emg_jasa_name(emg_jasa q);
+EMGKIT_API emg_jasa emg_jasa_classify(const emg_trend *rms, const emg_trend *mdf, int require_significance);
+EMGKIT_API const char *emg_jasa_name(emg_jasa q);
 
 /* ---- contractions ------------------------------------------------------- */
 
@@ -206,9 +208,9 @@ typedef struct emg_segment {
  * at times t[i] (window onsets, step apart), merged across gaps shorter than
  * max_gap_s, kept when at least min_duration_s long.  window_s is the window
  * length (a run ends window_s after its last onset).  *segs malloc'd. */
-int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const double *t,
-                                  const int *active, size_t n, double window_s,
-                                  double max_gap_s, double min_duration_s, emg_error *err);
+EMGKIT_API int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const double *t,
+                                             const int *active, size_t n, double window_s,
+                                             double max_gap_s, double min_duration_s, emg_error *err);
 
 /* Read segments from an event TSV (columns onset and duration, BIDS style;
  * an optional channel column restricts a row to one channel, "n/a" = all),
@@ -216,8 +218,8 @@ int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const doub
  * tools write it) gives only the rows of recording (the same path, or the
  * same file under another name); recording NULL, or a table without a file
  * column, gives every row. */
-int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
-                      const char *recording, emg_error *err);
+EMGKIT_API int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
+                                 const char *recording, emg_error *err);
 
 #ifdef __cplusplus
 }

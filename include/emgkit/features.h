@@ -13,6 +13,8 @@
 #ifndef EMGKIT_FEATURES_H
 #define EMGKIT_FEATURES_H
 
+#include "emgkit/export.h"
+
 #include <stddef.h>
 #include "emgkit/error.h"
 #include "emgkit/gaps.h"
@@ -28,18 +30,18 @@ extern "C" {
 
 /* Features are identified by an index into a fixed catalogue.  Names are
  * lower case ("rms", "mdf", "fi_nsm5", "ar1", "bp_20_50"...). */
-size_t emg_feature_count(void);
-const char *emg_feature_name(size_t id);
-const char *emg_feature_description(size_t id);
+EMGKIT_API size_t emg_feature_count(void);
+EMGKIT_API const char *emg_feature_name(size_t id);
+EMGKIT_API const char *emg_feature_description(size_t id);
 /* 1 when the feature needs the window's power spectrum. */
-int emg_feature_is_spectral(size_t id);
+EMGKIT_API int emg_feature_is_spectral(size_t id);
 /* Index of a feature by name (case-insensitive), or -1. */
-int emg_feature_find(const char *name);
+EMGKIT_API int emg_feature_find(const char *name);
 
 /* Parse a comma-separated list of feature names, or the groups "all",
  * "time", "freq", "default" (rms mav wl zc ssc wamp mnf mdf snr_db ... ),
  * "fatigue" (rms mnf mdf fi_nsm5 snr_db).  *ids is malloc'd; caller frees. */
-int emg_feature_list_parse(const char *spec, size_t **ids, size_t *n, emg_error *err);
+EMGKIT_API int emg_feature_list_parse(const char *spec, size_t **ids, size_t *n, emg_error *err);
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -61,6 +63,7 @@ typedef struct emg_feature_options {
     double flat_rms;        /* window "flat" when RMS <= this (0: exactly constant) */
 } emg_feature_options;
 #define EMG_FEATURE_OPTIONS_INIT {0.0, 0.0, 0.0, 20.0, 450.0, 0.0, 6.0, 10.0, 0.0, 0.0, 0.001, 0.0}
+EMGKIT_API void emg_feature_options_init(emg_feature_options *o); /* the same, as a function */
 
 /* Window quality flags (bit set). */
 enum {
@@ -74,7 +77,7 @@ enum {
 #define EMG_WINDOW_UNUSABLE (EMG_WINDOW_REST | EMG_WINDOW_CLIPPED | EMG_WINDOW_FLAT | \
                              EMG_WINDOW_LOW_SNR | EMG_WINDOW_GAP)
 /* "rest,clipped" style text for flags; "ok" when none.  buf >= 40 bytes. */
-const char *emg_window_flags_text(unsigned flags, char *buf, size_t n);
+EMGKIT_API const char *emg_window_flags_text(unsigned flags, char *buf, size_t n);
 
 /* ---- spectral statistics (usable on any one-sided PSD) ------------------ */
 
@@ -95,10 +98,10 @@ typedef struct emg_spectral_stats {
  * The DC bin is excluded from M_-1.  Bins are weighted whole (bin k covers
  * [k df - df/2, k df + df/2]); the median splits the cumulative in-band power
  * in two halves, interpolated linearly within the bin where it crosses. */
-void emg_spectral_stats_compute(emg_spectral_stats *out, const double *psd, size_t bins,
-                                double df, double f_low, double f_high);
+EMGKIT_API void emg_spectral_stats_compute(emg_spectral_stats *out, const double *psd, size_t bins,
+                                           double df, double f_low, double f_high);
 /* Power in [f_low, f_high) Hz (sum P df). */
-double emg_band_power(const double *psd, size_t bins, double df, double f_low, double f_high);
+EMGKIT_API double emg_band_power(const double *psd, size_t bins, double df, double f_low, double f_high);
 
 /* ---- per-window extractor ----------------------------------------------- */
 
@@ -117,38 +120,39 @@ typedef struct emg_spectrum_options {
     size_t overlap;       /* Welch overlap in samples ((size_t)-1: segment/2) */
 } emg_spectrum_options;
 #define EMG_SPECTRUM_OPTIONS_INIT {EMG_SPECTRUM_WELCH, EMG_TAPER_HANN, 0.5, 0, (size_t)-1}
+EMGKIT_API void emg_spectrum_options_init(emg_spectrum_options *o); /* the same, as a function */
 
 /* An extractor for windows of `window` samples at fs Hz computing features
  * ids[0..n_ids).  Owns its FFTW plans and buffers: use one per thread. */
-int emg_feature_extractor_create(emg_feature_extractor **out, double fs, size_t window,
-                                 const size_t *ids, size_t n_ids,
-                                 const emg_feature_options *opts,
-                                 const emg_spectrum_options *spec, emg_error *err);
-void emg_feature_extractor_destroy(emg_feature_extractor *fx);
+EMGKIT_API int emg_feature_extractor_create(emg_feature_extractor **out, double fs, size_t window,
+                                            const size_t *ids, size_t n_ids,
+                                            const emg_feature_options *opts,
+                                            const emg_spectrum_options *spec, emg_error *err);
+EMGKIT_API void emg_feature_extractor_destroy(emg_feature_extractor *fx);
 
 /* Compute the features of x[0..window) into values[0..n_ids) and the window's
  * flags.  start is the window's absolute first sample (it lets the Welch
  * segment cache reuse segments shared with earlier windows; pass -1 to
  * disable reuse).  Features that cannot be computed are NaN. */
-int emg_feature_extractor_run(emg_feature_extractor *fx, const double *x, long long start,
-                              double *values, unsigned *flags, emg_error *err);
+EMGKIT_API int emg_feature_extractor_run(emg_feature_extractor *fx, const double *x, long long start,
+                                         double *values, unsigned *flags, emg_error *err);
 /* Tell the extractor that windows advance by `step` samples, so that Welch
  * segments shared by overlapping windows are transformed once (see
  * emg_welch_cache); run() must then get the absolute start of each window. */
-int emg_feature_extractor_set_step(emg_feature_extractor *fx, size_t step, emg_error *err);
+EMGKIT_API int emg_feature_extractor_set_step(emg_feature_extractor *fx, size_t step, emg_error *err);
 /* Mean square of the last window (for noise-floor estimation). */
-double emg_feature_extractor_last_power(const emg_feature_extractor *fx);
+EMGKIT_API double emg_feature_extractor_last_power(const emg_feature_extractor *fx);
 /* The PSD of the last window (borrowed) and its bin count and spacing. */
-const double *emg_feature_extractor_last_psd(const emg_feature_extractor *fx, size_t *bins,
-                                             double *df);
+EMGKIT_API const double *emg_feature_extractor_last_psd(const emg_feature_extractor *fx, size_t *bins,
+                                                        double *df);
 
 /* Individual time-domain features on x[0..n) (for callers outside the extractor). */
-double emg_feat_rms(const double *x, size_t n);
-double emg_feat_mav(const double *x, size_t n);
-double emg_feat_wl(const double *x, size_t n);
-double emg_feat_zc(const double *x, size_t n, double threshold);
-double emg_feat_ssc(const double *x, size_t n, double threshold);
-double emg_feat_wamp(const double *x, size_t n, double threshold);
+EMGKIT_API double emg_feat_rms(const double *x, size_t n);
+EMGKIT_API double emg_feat_mav(const double *x, size_t n);
+EMGKIT_API double emg_feat_wl(const double *x, size_t n);
+EMGKIT_API double emg_feat_zc(const double *x, size_t n, double threshold);
+EMGKIT_API double emg_feat_ssc(const double *x, size_t n, double threshold);
+EMGKIT_API double emg_feat_wamp(const double *x, size_t n, double threshold);
 
 /* ---- streaming window engine -------------------------------------------- */
 
@@ -190,7 +194,8 @@ typedef struct emg_filter_stage_options {
     int causal;
 } emg_filter_stage_options;
 #define EMG_FILTER_STAGE_OPTIONS_INIT {0.0, 0.0, 50.0, 0, 0}
-void emg_channel_stage_filter(emg_channel_stage *stage, const emg_filter_stage_options *opts);
+EMGKIT_API void emg_filter_stage_options_init(emg_filter_stage_options *o); /* as a function */
+EMGKIT_API void emg_channel_stage_filter(emg_channel_stage *stage, const emg_filter_stage_options *opts);
 
 typedef struct emg_window_options {
     double window_s;       /* window length in seconds (default 1) */
@@ -202,6 +207,7 @@ typedef struct emg_window_options {
     int estimate_noise;
 } emg_window_options;
 #define EMG_WINDOW_OPTIONS_INIT {1.0, 0.5, 1, 1}
+EMGKIT_API void emg_window_options_init(emg_window_options *o); /* the same, as a function */
 
 /* One computed window: index k starts at k*step_s seconds. */
 typedef struct emg_window_result {
@@ -222,35 +228,35 @@ typedef struct emg_window_engine emg_window_engine;
 
 /* hdr: the recording's header (channels, rates); stage may be NULL.  Fails
  * (EMG_ERR_ARG) only when no channel at all can be analysed. */
-int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
-                             const size_t *ids, size_t n_ids, const emg_feature_options *fopts,
-                             const emg_spectrum_options *sopts, const emg_window_options *wopts,
-                             const emg_channel_stage *stage, emg_window_emit emit, void *ctx,
-                             emg_error *err);
+EMGKIT_API int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
+                                        const size_t *ids, size_t n_ids, const emg_feature_options *fopts,
+                                        const emg_spectrum_options *sopts, const emg_window_options *wopts,
+                                        const emg_channel_stage *stage, emg_window_emit emit, void *ctx,
+                                        emg_error *err);
 /* Feed one block (all channels, as returned by emg_reader_read). */
-int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error *err);
+EMGKIT_API int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error *err);
 /* End of input: flush stages, emit the remaining windows.  When the noise
  * floor is estimated, rows are held (in a temporary file, not memory) until
  * here so that snr_db and flags can use the whole recording's floor. */
-int emg_window_engine_finish(emg_window_engine *e, emg_error *err);
+EMGKIT_API int emg_window_engine_finish(emg_window_engine *e, emg_error *err);
 /* Channels that cannot be analysed with these options (fewer than 8 samples
  * per window, or an empty frequency band at their rate) are left out: no
  * rows.  Returns why, or NULL for a channel that is analysed. */
-const char *emg_window_engine_skipped(const emg_window_engine *e, size_t channel);
+EMGKIT_API const char *emg_window_engine_skipped(const emg_window_engine *e, size_t channel);
 /* Give one channel's noise RMS (> 0) instead of estimating it from this
  * input (e.g. the floor of the whole recording when only a range of it is
  * analysed); call before the first push.  Only with the estimate on
  * (emg_window_options.estimate_noise, no emg_feature_options.noise_rms). */
-void emg_window_engine_set_noise_rms(emg_window_engine *e, size_t channel, double noise_rms);
+EMGKIT_API void emg_window_engine_set_noise_rms(emg_window_engine *e, size_t channel, double noise_rms);
 /* Estimated (or given) noise RMS of a channel after finish; NaN if unknown. */
-double emg_window_engine_noise_rms(const emg_window_engine *e, size_t channel);
+EMGKIT_API double emg_window_engine_noise_rms(const emg_window_engine *e, size_t channel);
 /* Non-finite samples (gaps) seen so far in a channel's input: how many and
  * where the first was (emgkit/gaps.h); a tool warns with emg_gap_warning(). */
-emg_gap_count emg_window_engine_gaps(const emg_window_engine *e, size_t channel);
-void emg_window_engine_destroy(emg_window_engine *e);
+EMGKIT_API emg_gap_count emg_window_engine_gaps(const emg_window_engine *e, size_t channel);
+EMGKIT_API void emg_window_engine_destroy(emg_window_engine *e);
 
 /* Convenience: run the engine over a whole reader. */
-int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err);
+EMGKIT_API int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err);
 
 /* ---- HDF5 feature tables ------------------------------------------------ */
 
@@ -259,14 +265,14 @@ int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err);
  * and attributes "columns" and (with a flags column) "flag_bits".  Written
  * under a temporary name and renamed by emg_table_h5_close() (abort removes it). */
 typedef struct emg_table_h5 emg_table_h5;
-int emg_table_h5_open(emg_table_h5 **out, const char *path, const char *group,
-                      size_t n_columns, const char *const *columns,
-                      const char *const *channel_names, size_t n_channels, emg_error *err);
+EMGKIT_API int emg_table_h5_open(emg_table_h5 **out, const char *path, const char *group,
+                                 size_t n_columns, const char *const *columns,
+                                 const char *const *channel_names, size_t n_channels, emg_error *err);
 /* One row of n_columns values (channel as its 0-based index, flags as bits). */
-int emg_table_h5_append(emg_table_h5 *t, const double *row, emg_error *err);
+EMGKIT_API int emg_table_h5_append(emg_table_h5 *t, const double *row, emg_error *err);
 /* Write what is buffered, close and move into place.  Frees t. */
-int emg_table_h5_close(emg_table_h5 *t, emg_error *err);
-void emg_table_h5_abort(emg_table_h5 *t);
+EMGKIT_API int emg_table_h5_close(emg_table_h5 *t, emg_error *err);
+EMGKIT_API void emg_table_h5_abort(emg_table_h5 *t);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,8 @@
 #ifndef EMGKIT_IO_H
 #define EMGKIT_IO_H
 
+#include "emgkit/export.h"
+
 #include <stdio.h>
 #include "emgkit/recording.h"
 
@@ -32,20 +34,21 @@ typedef enum emg_format {
     EMG_FORMAT_W64,
     EMG_FORMAT_RF64,
     EMG_FORMAT_SNDFILE, /* any other container libsndfile reads (read side only) */
-    EMG_FORMAT_HDF5,   /* emgkit layout (docs/hdf5-layout.md), PLUX OpenSignals, NWB */
+    EMG_FORMAT_HDF5,   /* emgkit layout (docs/hdf5-layout.md); reads PLUX OpenSignals, NWB too */
     EMG_FORMAT_CSV,    /* delimited text with a header row */
     EMG_FORMAT_TSV,
     EMG_FORMAT_TEXT,   /* other text: OpenSignals "#" header, whitespace columns (read side) */
-    EMG_FORMAT_BIOSIG  /* anything libbiosig reads: GDF, BrainVision, ... (read side) */
+    EMG_FORMAT_BIOSIG, /* anything libbiosig reads: GDF, BrainVision, ... (read side) */
+    EMG_FORMAT_NWB     /* Neurodata Without Borders 2.x (docs/formats/nwb.md); read as HDF5 */
 } emg_format;
 
 /* "pipe", "wfdb", "edf", ... */
-const char *emg_format_name(emg_format f);
+EMGKIT_API const char *emg_format_name(emg_format f);
 /* Parse a format name or file extension ("edf", "flac", "hea", "h5", "csv", "pipe"...). */
-int emg_format_from_name(const char *name, emg_format *out);
+EMGKIT_API int emg_format_from_name(const char *name, emg_format *out);
 /* Output format implied by a path's extension; "-" gives EMG_FORMAT_PIPE.
  * Returns EMG_ERR_ARG when the extension names no writable format. */
-int emg_format_from_path(const char *path, emg_format *out, emg_error *err);
+EMGKIT_API int emg_format_from_path(const char *path, emg_format *out, emg_error *err);
 
 typedef struct emg_read_options {
     emg_format format;  /* EMG_FORMAT_AUTO: detect from content */
@@ -62,24 +65,25 @@ typedef struct emg_read_options {
     int allow_outside_paths;
 } emg_read_options;
 #define EMG_READ_OPTIONS_INIT {EMG_FORMAT_AUTO, 0.0, 0.0, NULL, 0, 0, 0}
+EMGKIT_API void emg_read_options_init(emg_read_options *o); /* the same, as a function */
 
 typedef struct emg_reader emg_reader;
 
-int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *opts,
-                    emg_error *err);
+EMGKIT_API int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *opts,
+                               emg_error *err);
 /* The header as known after open (n_samples may be -1 for streams). Borrowed. */
-const emg_header *emg_reader_header(const emg_reader *r);
+EMGKIT_API const emg_header *emg_reader_header(const emg_reader *r);
 /* Format that was detected. */
-emg_format emg_reader_format(const emg_reader *r);
+EMGKIT_API emg_format emg_reader_format(const emg_reader *r);
 /* Keep only these channels (0-based, in this order).  Call before the first read. */
-int emg_reader_select(emg_reader *r, const int *indices, size_t n, emg_error *err);
+EMGKIT_API int emg_reader_select(emg_reader *r, const int *indices, size_t n, emg_error *err);
 /* Keep only samples with time t in [from, to) seconds; to < 0 means to the end.
  * Call before the first read.  Annotations are shifted by -from. */
-int emg_reader_set_range(emg_reader *r, double from, double to, emg_error *err);
+EMGKIT_API int emg_reader_set_range(emg_reader *r, double from, double to, emg_error *err);
 /* Read the next block.  Returns 1 with *block set (borrowed, valid until the
  * next call), 0 at the end, or a negative status. */
-int emg_reader_read(emg_reader *r, const emg_block **block, emg_error *err);
-void emg_reader_close(emg_reader *r);
+EMGKIT_API int emg_reader_read(emg_reader *r, const emg_block **block, emg_error *err);
+EMGKIT_API void emg_reader_close(emg_reader *r);
 
 typedef enum emg_sample_format {
     EMG_SAMPLE_DEFAULT = 0, /* the format's natural choice (float for WAV, PCM24 for FLAC) */
@@ -102,21 +106,22 @@ typedef struct emg_write_options {
      * not told. */
     void (*note)(void *note_ctx, const char *text);
     void *note_ctx;
+    const char *session; /* session label (NWB /general/session_id); NULL: none */
 } emg_write_options;
-#define EMG_WRITE_OPTIONS_INIT {EMG_SAMPLE_DEFAULT, 0.0, 0, 0, NULL, NULL}
+#define EMG_WRITE_OPTIONS_INIT {EMG_SAMPLE_DEFAULT, 0.0, 0, 0, NULL, NULL, NULL}
 
 typedef struct emg_writer emg_writer;
 
 /* Open a writer for path in format (EMG_FORMAT_AUTO: from the extension).
  * hdr gives channels and metadata; n_samples may be -1 (unknown until close). */
-int emg_writer_open(emg_writer **out, const char *path, emg_format format,
-                    const emg_header *hdr, const emg_write_options *opts, emg_error *err);
+EMGKIT_API int emg_writer_open(emg_writer **out, const char *path, emg_format format,
+                               const emg_header *hdr, const emg_write_options *opts, emg_error *err);
 /* Append one block (channel counts in the same proportion as the rates). */
-int emg_writer_write(emg_writer *w, const emg_block *block, emg_error *err);
+EMGKIT_API int emg_writer_write(emg_writer *w, const emg_block *block, emg_error *err);
 /* Finish the file and move it into place.  Frees w whatever the result. */
-int emg_writer_close(emg_writer *w, emg_error *err);
+EMGKIT_API int emg_writer_close(emg_writer *w, emg_error *err);
 /* Drop the output: remove temporary files.  Frees w. */
-void emg_writer_abort(emg_writer *w);
+EMGKIT_API void emg_writer_abort(emg_writer *w);
 
 /* Temporary files.  The library records every temporary file it creates until
  * it is renamed into place or removed, so that an interrupted program can
@@ -127,20 +132,20 @@ void emg_writer_abort(emg_writer *w);
  * beside the target when final_path is a symbolic link), for an output written
  * first and moved into place when complete; recorded until emg_temp_commit()
  * or emg_temp_discard().  Errors name final_path. */
-int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err);
+EMGKIT_API int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err);
 /* Move the finished temporary file tmp onto final_path (onto its target when
  * final_path is a symbolic link, which stays), giving it the permissions of the
  * file it replaces (and the owner and group, as root).  On failure tmp is
  * removed and the message names final_path. */
-int emg_temp_commit(const char *tmp, const char *final_path, emg_error *err);
+EMGKIT_API int emg_temp_commit(const char *tmp, const char *final_path, emg_error *err);
 /* Remove a temporary file and forget it ("-" and NULL are ignored). */
-void emg_temp_discard(const char *tmp);
+EMGKIT_API void emg_temp_discard(const char *tmp);
 /* Remove every temporary file not yet committed or discarded.
  * Async-signal-safe: meant for signal handlers and exit paths. */
-void emg_temp_remove_all(void);
+EMGKIT_API void emg_temp_remove_all(void);
 /* Forget every recorded temporary file without removing it: a process forked
  * from the one writing them (they are its parent's to finish or remove). */
-void emg_temp_forget_all(void);
+EMGKIT_API void emg_temp_forget_all(void);
 
 /* The files that make up the recording at path, so that a batch tool can tell
  * which inputs belong together and that an output would overwrite none of them.
@@ -151,24 +156,24 @@ void emg_temp_forget_all(void);
  * format: path itself ("-" too).  format EMG_FORMAT_AUTO detects it as
  * emg_reader_open() would.  On success *files holds *n malloc'd paths; free
  * them with emg_files_free(). */
-int emg_input_files(const char *path, emg_format format, char ***files, size_t *n,
-                    emg_error *err);
+EMGKIT_API int emg_input_files(const char *path, emg_format format, char ***files, size_t *n,
+                               emg_error *err);
 /* The files a writer creates for path: WFDB RECORD.hea and the RECORD.dat it
  * names; every other format path itself.  format EMG_FORMAT_AUTO: from the
  * extension, as emg_writer_open(); a path the writer would refuse gives its error. */
-int emg_output_files(const char *path, emg_format format, char ***files, size_t *n,
-                     emg_error *err);
+EMGKIT_API int emg_output_files(const char *path, emg_format format, char ***files, size_t *n,
+                                emg_error *err);
 /* Free the list of emg_input_files() / emg_output_files(); NULL is fine. */
-void emg_files_free(char **files, size_t n);
+EMGKIT_API void emg_files_free(char **files, size_t n);
 
 /* Whole-recording helpers built on the streaming calls above.
  * emg_reader_read_all() reads what is left of an open reader into rec
  * (selection and range applied; block annotations join the header's). */
-int emg_reader_read_all(emg_reader *r, emg_recording *rec, emg_error *err);
-int emg_recording_load(emg_recording *rec, const char *path, const emg_read_options *opts,
-                       emg_error *err);
-int emg_recording_save(const emg_recording *rec, const char *path, emg_format format,
-                       const emg_write_options *opts, emg_error *err);
+EMGKIT_API int emg_reader_read_all(emg_reader *r, emg_recording *rec, emg_error *err);
+EMGKIT_API int emg_recording_load(emg_recording *rec, const char *path, const emg_read_options *opts,
+                                  emg_error *err);
+EMGKIT_API int emg_recording_save(const emg_recording *rec, const char *path, emg_format format,
+                                  const emg_write_options *opts, emg_error *err);
 
 /* A recording held channel by channel, for work that needs whole channels
  * one at a time.  Channels stay in memory while their samples fit
@@ -178,21 +183,21 @@ int emg_recording_save(const emg_recording *rec, const char *path, emg_format fo
  * every check a reader makes; the header then holds the delivered lengths and
  * the block annotations, as emg_reader_read_all() gives them. */
 typedef struct emg_channel_store emg_channel_store;
-int emg_channel_store_open(emg_channel_store **out, emg_reader *r, size_t memory_budget,
-                           emg_error *err);
-const emg_header *emg_channel_store_header(const emg_channel_store *s);
+EMGKIT_API int emg_channel_store_open(emg_channel_store **out, emg_reader *r, size_t memory_budget,
+                                      emg_error *err);
+EMGKIT_API const emg_header *emg_channel_store_header(const emg_channel_store *s);
 /* All samples of channel without a copy (held in memory, or the spool mapped),
  * valid until the next call or close; NULL if the channel is empty or cannot
  * be mapped (emg_channel_store_read still works). */
-const double *emg_channel_store_data(emg_channel_store *s, size_t channel);
+EMGKIT_API const double *emg_channel_store_data(emg_channel_store *s, size_t channel);
 /* Samples [first, first + count) of channel (0-based) into dst. */
-int emg_channel_store_read(const emg_channel_store *s, size_t channel, int64_t first,
-                           size_t count, double *dst, emg_error *err);
+EMGKIT_API int emg_channel_store_read(const emg_channel_store *s, size_t channel, int64_t first,
+                                      size_t count, double *dst, emg_error *err);
 /* Write the stored samples with header h (the store's channels, other
  * metadata or annotations) as emg_recording_save() does. */
-int emg_channel_store_save(const emg_channel_store *s, const emg_header *h, const char *path,
-                           emg_format format, const emg_write_options *opts, emg_error *err);
-void emg_channel_store_close(emg_channel_store *s);
+EMGKIT_API int emg_channel_store_save(const emg_channel_store *s, const emg_header *h, const char *path,
+                                      emg_format format, const emg_write_options *opts, emg_error *err);
+EMGKIT_API void emg_channel_store_close(emg_channel_store *s);
 
 #ifdef __cplusplus
 }

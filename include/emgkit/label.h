@@ -24,6 +24,8 @@
 #ifndef EMGKIT_LABEL_H
 #define EMGKIT_LABEL_H
 
+#include "emgkit/export.h"
+
 #include <stddef.h>
 #include "emgkit/error.h"
 #include "emgkit/gaps.h"
@@ -46,9 +48,9 @@ typedef enum emg_context {
     EMG_CONTEXT_INJURY
 } emg_context;
 
-const char *emg_context_name(emg_context c);
+EMGKIT_API const char *emg_context_name(emg_context c);
 /* "rest", "sleep", ... ; EMG_ERR_ARG for anything else. */
-int emg_context_from_name(const char *name, emg_context *out, emg_error *err);
+EMGKIT_API int emg_context_from_name(const char *name, emg_context *out, emg_error *err);
 
 #define EMG_LABEL_MAX_PAIRS 32
 #define EMG_LABEL_MAX_FORCE 8
@@ -76,7 +78,7 @@ typedef struct emg_label_options {
     int explain;            /* 1: fill emg_label_event.explain */
 } emg_label_options;
 
-void emg_label_options_init(emg_label_options *o);
+EMGKIT_API void emg_label_options_init(emg_label_options *o);
 
 /* One entry of emgkit/label_params.def, for tools and documents that list
  * the thresholds (emg-label's options and --help, the man page, the table of
@@ -100,7 +102,7 @@ enum {
 };
 
 /* The EMG_LABEL_N_PARAMS entries, in the order of the table; *n set if n. */
-const emg_label_param *emg_label_params(size_t *n);
+EMGKIT_API const emg_label_param *emg_label_params(size_t *n);
 
 /* Inputs whose absence left events unclassified (bit set). */
 enum {
@@ -110,7 +112,7 @@ enum {
     EMG_LABEL_MISSING_MOVEMENT = 8u   /* ataxic needs the movement context */
 };
 /* One sentence naming the input that would decide, for one missing bit. */
-const char *emg_label_missing_text(unsigned bit);
+EMGKIT_API const char *emg_label_missing_text(unsigned bit);
 
 typedef struct emg_label_event {
     double onset, duration;  /* s */
@@ -153,13 +155,13 @@ typedef struct emg_label_result {
                                  event spans one); owned */
 } emg_label_result;
 
-void emg_label_result_init(emg_label_result *r);
-void emg_label_result_free(emg_label_result *r);
+EMGKIT_API void emg_label_result_init(emg_label_result *r);
+EMGKIT_API void emg_label_result_free(emg_label_result *r);
 
 /* Label the EMG channels of rec (force channels are used as force, not
  * labelled).  Channels may have different rates. */
-int emg_label_recording(emg_label_result *out, const emg_recording *rec,
-                        const emg_label_options *opts, emg_error *err);
+EMGKIT_API int emg_label_recording(emg_label_result *out, const emg_recording *rec,
+                                   const emg_label_options *opts, emg_error *err);
 
 /* The same for a recording whose channels come one at a time (e.g. from an
  * emg_channel_store), so that only one channel is in memory: fetch sets
@@ -169,13 +171,13 @@ int emg_label_recording(emg_label_result *out, const emg_recording *rec,
  * channel. */
 typedef int (*emg_label_fetch)(void *source, size_t channel, const double **data,
                                emg_error *err);
-int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fetch fetch,
-                       void *source, const emg_label_options *opts, emg_error *err);
+EMGKIT_API int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fetch fetch,
+                                  void *source, const emg_label_options *opts, emg_error *err);
 
 /* Context from annotations: the first annotation whose text is a context
  * name or "context=NAME" / "context: NAME"; else "context=NAME" in the
  * recording description.  EMG_CONTEXT_NONE if none. */
-emg_context emg_context_from_annotations(const emg_header *h);
+EMGKIT_API emg_context emg_context_from_annotations(const emg_header *h);
 
 #ifdef __cplusplus
 }

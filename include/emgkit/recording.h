@@ -15,6 +15,8 @@
 #ifndef EMGKIT_RECORDING_H
 #define EMGKIT_RECORDING_H
 
+#include "emgkit/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include "emgkit/error.h"
@@ -36,7 +38,7 @@ extern "C" {
 #define EMG_FS_MIN 1e-4
 #define EMG_FS_MAX 1e7
 /* True when fs lies in [EMG_FS_MIN, EMG_FS_MAX] (false for NaN). */
-int emg_fs_in_range(double fs);
+EMGKIT_API int emg_fs_in_range(double fs);
 
 typedef struct emg_channel {
     char name[EMG_NAME_MAX];       /* label, e.g. "EMG biceps"; unique within a recording */
@@ -79,38 +81,42 @@ typedef struct emg_header {
     char **notes;
 } emg_header;
 
-void emg_header_init(emg_header *h);
-void emg_header_free(emg_header *h);
+EMGKIT_API void emg_header_init(emg_header *h);
+EMGKIT_API void emg_header_free(emg_header *h);
 /* Deep copy of src into *dst (dst is initialised first). */
-int emg_header_copy(emg_header *dst, const emg_header *src, emg_error *err);
+EMGKIT_API int emg_header_copy(emg_header *dst, const emg_header *src, emg_error *err);
 /* Append a channel (copied); returns its index or a negative status. */
-int emg_header_add_channel(emg_header *h, const emg_channel *ch, emg_error *err);
-int emg_header_add_annotation(emg_header *h, double onset, double duration, int channel,
-                              const char *text, emg_error *err);
-int emg_header_add_provenance(emg_header *h, const char *command, emg_error *err);
-int emg_header_add_note(emg_header *h, emg_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+EMGKIT_API int emg_header_add_channel(emg_header *h, const emg_channel *ch, emg_error *err);
+EMGKIT_API int emg_header_add_annotation(emg_header *h, double onset, double duration, int channel,
+                                         const char *text, emg_error *err);
+EMGKIT_API int emg_header_add_provenance(emg_header *h, const char *command, emg_error *err);
+EMGKIT_API int emg_header_add_note(emg_header *h, emg_error *err, const char *fmt, ...)
+               __attribute__((format(printf, 3, 4)));
 /* Default channel: name "", unit "", fs 0, n_samples -1, gain 0. */
-void emg_channel_init(emg_channel *ch);
+EMGKIT_API void emg_channel_init(emg_channel *ch);
 /* Duration of the recording in seconds (longest channel), or -1 if unknown. */
-double emg_header_duration(const emg_header *h);
+EMGKIT_API double emg_header_duration(const emg_header *h);
 /* True when all channels share one sampling rate. */
-int emg_header_single_rate(const emg_header *h);
+EMGKIT_API int emg_header_single_rate(const emg_header *h);
 /* Quantisation step of a channel in physical units (1/gain), 0 for float data. */
-double emg_channel_resolution(const emg_channel *ch);
+EMGKIT_API double emg_channel_resolution(const emg_channel *ch);
 
 /* Channel selection in the syntax every tool's -c/--channels takes:
  * a comma-separated list of 1-based indices, ranges "2-5", or names; names
  * match exactly first, then case-insensitively.  Writes 0-based indices into
  * *indices (malloc'd, caller frees) in the order given. */
-int emg_header_select(const emg_header *h, const char *spec, int **indices, size_t *n,
-                      emg_error *err);
+EMGKIT_API int emg_header_select(const emg_header *h, const char *spec, int **indices, size_t *n,
+                                 emg_error *err);
 /* Find a channel by 1-based index or by name; returns 0-based index or -1. */
-int emg_header_find_channel(const emg_header *h, const char *name_or_index);
+EMGKIT_API int emg_header_find_channel(const emg_header *h, const char *name_or_index);
 /* A phrase such as "an EEG channel" when the channel's name or transducer
  * names another modality (EEG, EOG, ECG, respiration, temperature, oximetry,
- * events) and not EMG; NULL otherwise. */
-const char *emg_channel_other_modality(const emg_channel *ch);
+ * events, triggers, clocks) and not EMG; NULL otherwise.  A type from a BIDS
+ * channels.tsv (transducer "TYPE channel (BIDS)...") decides over the name. */
+EMGKIT_API const char *emg_channel_other_modality(const emg_channel *ch);
+/* True for a unit an EMG channel is recorded in: V, mV, uV (or \u00b5V), nV,
+ * or "" (unknown).  Tools analyse only such channels unless told otherwise. */
+EMGKIT_API int emg_unit_is_voltage(const char *unit);
 
 /* A block of samples: data[i][0..count[i]) for each channel i, in physical
  * units, plus annotations that arrived with it.  Readers own the blocks they
@@ -124,16 +130,16 @@ typedef struct emg_block {
     emg_annotation *annotations;
 } emg_block;
 
-void emg_block_init(emg_block *b);
+EMGKIT_API void emg_block_init(emg_block *b);
 /* Make room for n_channels channels with at least capacity samples each. */
-int emg_block_reserve(emg_block *b, size_t n_channels, size_t capacity, emg_error *err);
+EMGKIT_API int emg_block_reserve(emg_block *b, size_t n_channels, size_t capacity, emg_error *err);
 /* Make room for capacity samples in one channel. */
-int emg_block_reserve_channel(emg_block *b, size_t channel, size_t capacity, emg_error *err);
+EMGKIT_API int emg_block_reserve_channel(emg_block *b, size_t channel, size_t capacity, emg_error *err);
 /* Set all counts to 0 and drop annotations (keeps buffers). */
-void emg_block_clear(emg_block *b);
-int emg_block_add_annotation(emg_block *b, double onset, double duration, int channel,
-                             const char *text, emg_error *err);
-void emg_block_free(emg_block *b);
+EMGKIT_API void emg_block_clear(emg_block *b);
+EMGKIT_API int emg_block_add_annotation(emg_block *b, double onset, double duration, int channel,
+                                        const char *text, emg_error *err);
+EMGKIT_API void emg_block_free(emg_block *b);
 
 /* A whole recording in memory, for tools that need random access. */
 typedef struct emg_recording {
@@ -141,14 +147,14 @@ typedef struct emg_recording {
     double **data; /* data[i] holds header.channels[i].n_samples values */
 } emg_recording;
 
-void emg_recording_init(emg_recording *rec);
-void emg_recording_free(emg_recording *rec);
+EMGKIT_API void emg_recording_init(emg_recording *rec);
+EMGKIT_API void emg_recording_free(emg_recording *rec);
 
 /* Start-time helpers.  Parse "YYYY-MM-DDThh:mm:ss[.f]" into fields; 0 or EMG_ERR_ARG. */
-int emg_time_parse(const char *iso, int *year, int *month, int *day, int *hour, int *minute,
-                   double *second);
-void emg_time_format(char out[40], int year, int month, int day, int hour, int minute,
-                     double second);
+EMGKIT_API int emg_time_parse(const char *iso, int *year, int *month, int *day, int *hour, int *minute,
+                              double *second);
+EMGKIT_API void emg_time_format(char out[40], int year, int month, int day, int hour, int minute,
+                                double second);
 
 #ifdef __cplusplus
 }

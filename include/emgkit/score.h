@@ -18,6 +18,8 @@
 #ifndef EMGKIT_SCORE_H
 #define EMGKIT_SCORE_H
 
+#include "emgkit/export.h"
+
 #include <stddef.h>
 #include "emgkit/error.h"
 #include "emgkit/table.h"
@@ -74,32 +76,32 @@ typedef struct emg_score_result {
     size_t *confusion;
 } emg_score_result;
 
-void emg_score_result_init(emg_score_result *r);
-void emg_score_result_free(emg_score_result *r);
+EMGKIT_API void emg_score_result_init(emg_score_result *r);
+EMGKIT_API void emg_score_result_free(emg_score_result *r);
 
 /* Temporal intersection-over-union of [a0, a0+da) and [b0, b0+db); for two
  * instants (da = db = 0) at the same time 1, else 0 when they do not overlap. */
-double emg_interval_iou(double a0, double da, double b0, double db);
+EMGKIT_API double emg_interval_iou(double a0, double da, double b0, double db);
 
 /* Score pred against truth.  Fills *out (initialise it first).  An empty
  * truth (n_truth 0) is EMG_ERR_FORMAT: there is nothing to score against. */
-int emg_score_events(emg_score_result *out, const emg_scored_event *truth, size_t n_truth,
-                     const emg_scored_event *pred, size_t n_pred,
-                     const emg_score_options *opts, emg_error *err);
+EMGKIT_API int emg_score_events(emg_score_result *out, const emg_scored_event *truth, size_t n_truth,
+                                const emg_scored_event *pred, size_t n_pred,
+                                const emg_score_options *opts, emg_error *err);
 
 /* Read an event table (columns onset, duration, label; channel optional) into
  * a malloc'd array.  path names the file in messages.  Rows whose label is in
  * skip_labels (comma list, may be NULL) are dropped.  A row whose onset is not
  * finite or whose duration is negative, infinite or not a number (other than
  * "n/a", an instant) is EMG_ERR_FORMAT naming the file and line. */
-int emg_scored_events_from_table(emg_scored_event **out, size_t *n, const emg_table *t,
-                                 const char *path, const char *skip_labels, emg_error *err);
+EMGKIT_API int emg_scored_events_from_table(emg_scored_event **out, size_t *n, const emg_table *t,
+                                            const char *path, const char *skip_labels, emg_error *err);
 
 /* The one-line summary of a result ("3 truth, 2 predicted, 2 matched; macro-F1
  * 0.667 over 2 classes; median onset error 12.0 ms, offset error 8.5 ms"),
  * with "n/a" for what is undefined (no matched event), never "nan".  Returns
  * what snprintf returns. */
-int emg_score_summary(char *buf, size_t size, const emg_score_result *r);
+EMGKIT_API int emg_score_summary(char *buf, size_t size, const emg_score_result *r);
 
 #ifdef __cplusplus
 }

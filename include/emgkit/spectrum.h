@@ -15,6 +15,8 @@
 #ifndef EMGKIT_SPECTRUM_H
 #define EMGKIT_SPECTRUM_H
 
+#include "emgkit/export.h"
+
 #include <stddef.h>
 #include "emgkit/error.h"
 
@@ -32,32 +34,32 @@ typedef enum emg_taper {
 
 /* Parse "hann", "hamming", "blackman", "rectangular" (or "boxcar"), "tukey"
  * or "tukey:ALPHA".  *alpha receives the Tukey fraction (0.5 when not given). */
-int emg_taper_from_name(const char *name, emg_taper *taper, double *alpha, emg_error *err);
-const char *emg_taper_name(emg_taper taper);
+EMGKIT_API int emg_taper_from_name(const char *name, emg_taper *taper, double *alpha, emg_error *err);
+EMGKIT_API const char *emg_taper_name(emg_taper taper);
 /* Fill w[0..n) with the periodic window (scipy.signal.get_window(name, n, fftbins=True)). */
-int emg_taper_fill(double *w, size_t n, emg_taper taper, double alpha, emg_error *err);
+EMGKIT_API int emg_taper_fill(double *w, size_t n, emg_taper taper, double alpha, emg_error *err);
 
 /* Load / save FFTW wisdom (optional; plans are made with FFTW_MEASURE either way). */
-int emg_fftw_wisdom_load(const char *path, emg_error *err);
-int emg_fftw_wisdom_save(const char *path, emg_error *err);
+EMGKIT_API int emg_fftw_wisdom_load(const char *path, emg_error *err);
+EMGKIT_API int emg_fftw_wisdom_save(const char *path, emg_error *err);
 
 typedef struct emg_psd_plan emg_psd_plan;
 
 /* A plan for n-point segments (n >= 2) tapered by taper, at sampling rate fs (Hz > 0). */
-int emg_psd_plan_create(emg_psd_plan **out, size_t n, emg_taper taper, double alpha, double fs,
-                        emg_error *err);
-void emg_psd_plan_destroy(emg_psd_plan *p);
-size_t emg_psd_plan_length(const emg_psd_plan *p);
+EMGKIT_API int emg_psd_plan_create(emg_psd_plan **out, size_t n, emg_taper taper, double alpha, double fs,
+                                   emg_error *err);
+EMGKIT_API void emg_psd_plan_destroy(emg_psd_plan *p);
+EMGKIT_API size_t emg_psd_plan_length(const emg_psd_plan *p);
 /* Number of one-sided frequency bins, n/2 + 1. */
-size_t emg_psd_plan_bins(const emg_psd_plan *p);
+EMGKIT_API size_t emg_psd_plan_bins(const emg_psd_plan *p);
 /* Bin spacing fs/n in Hz; bin k is at k * df. */
-double emg_psd_plan_df(const emg_psd_plan *p);
+EMGKIT_API double emg_psd_plan_df(const emg_psd_plan *p);
 
 /* One-sided density periodogram of x[0..n) (n = plan length), constant
  * detrend, into psd[0..bins).  Thread-safe across different plans.  A
  * segment holding a non-finite sample (a gap, emgkit/gaps.h) gives NaN
  * everywhere: callers averaging segments skip it (emg_has_gap). */
-void emg_psd_segment(emg_psd_plan *p, const double *x, double *psd);
+EMGKIT_API void emg_psd_segment(emg_psd_plan *p, const double *x, double *psd);
 
 /* Welch PSD of x[0..len) with the plan's segment length and hop = n - overlap
  * (0 <= overlap < n): psd[0..bins) = mean of the segment periodograms, as
@@ -68,8 +70,8 @@ void emg_psd_segment(emg_psd_plan *p, const double *x, double *psd);
  * Segments touching a gap (a non-finite sample) are left out of the mean;
  * *n_segments (may be NULL) gets the number averaged, and with none the PSD
  * is NaN. */
-int emg_welch(emg_psd_plan *p, const double *x, size_t len, size_t overlap, double *psd,
-              size_t *n_segments, emg_error *err);
+EMGKIT_API int emg_welch(emg_psd_plan *p, const double *x, size_t len, size_t overlap, double *psd,
+                         size_t *n_segments, emg_error *err);
 
 /* Short-time Fourier transform power (scipy.signal.spectrogram with
  * mode='psd', scaling='density', detrend='constant'): frames start at
@@ -77,8 +79,8 @@ int emg_welch(emg_psd_plan *p, const double *x, size_t len, size_t overlap, doub
  * each frame; psd is borrowed for the call.  Returns the number of frames
  * or a negative status (the callback's negative return stops and is passed on). */
 typedef int (*emg_stft_emit)(void *ctx, size_t frame, double centre_s, const double *psd);
-long emg_stft(emg_psd_plan *p, const double *x, size_t len, size_t hop, emg_stft_emit emit,
-              void *ctx, emg_error *err);
+EMGKIT_API long emg_stft(emg_psd_plan *p, const double *x, size_t len, size_t hop, emg_stft_emit emit,
+                         void *ctx, emg_error *err);
 
 /* Welch over consecutive windows that share segments.  Windows start at
  * multiples of `step` samples and span `window` samples; their Welch
@@ -87,16 +89,16 @@ long emg_stft(emg_psd_plan *p, const double *x, size_t len, size_t hop, emg_stft
  * periodogram in a ring and transforms it only once.  Otherwise it simply
  * computes each window's segments (results are identical either way). */
 typedef struct emg_welch_cache emg_welch_cache;
-int emg_welch_cache_create(emg_welch_cache **out, emg_psd_plan *plan, size_t window,
-                           size_t overlap, size_t step, emg_error *err);
-void emg_welch_cache_destroy(emg_welch_cache *c);
+EMGKIT_API int emg_welch_cache_create(emg_welch_cache **out, emg_psd_plan *plan, size_t window,
+                                      size_t overlap, size_t step, emg_error *err);
+EMGKIT_API void emg_welch_cache_destroy(emg_welch_cache *c);
 /* PSD of the window that starts at absolute sample `start` (a multiple of
  * step; windows must be requested in increasing order) whose samples are
  * x[0..window).  Same result as emg_welch(plan, x, window, overlap, psd). */
-int emg_welch_cache_window(emg_welch_cache *c, long long start, const double *x, double *psd,
-                           emg_error *err);
+EMGKIT_API int emg_welch_cache_window(emg_welch_cache *c, long long start, const double *x, double *psd,
+                                      emg_error *err);
 /* Segments transformed so far and segments served from the ring (statistics). */
-void emg_welch_cache_stats(const emg_welch_cache *c, size_t *computed, size_t *reused);
+EMGKIT_API void emg_welch_cache_stats(const emg_welch_cache *c, size_t *computed, size_t *reused);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,8 @@
 #ifndef EMGKIT_SYNTH_H
 #define EMGKIT_SYNTH_H
 
+#include "emgkit/export.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include "emgkit/recording.h"
@@ -36,14 +38,14 @@ typedef struct emg_rng {
 } emg_rng;
 
 /* Seed a generator; different streams of one seed are independent sequences. */
-void emg_rng_seed(emg_rng *r, uint64_t seed, uint64_t stream);
-uint64_t emg_rng_next(emg_rng *r);
+EMGKIT_API void emg_rng_seed(emg_rng *r, uint64_t seed, uint64_t stream);
+EMGKIT_API uint64_t emg_rng_next(emg_rng *r);
 /* Uniform in [0, 1). */
-double emg_rng_uniform(emg_rng *r);
+EMGKIT_API double emg_rng_uniform(emg_rng *r);
 /* Uniform in [lo, hi). */
-double emg_rng_range(emg_rng *r, double lo, double hi);
+EMGKIT_API double emg_rng_range(emg_rng *r, double lo, double hi);
 /* Standard normal (Marsaglia polar method). */
-double emg_rng_normal(emg_rng *r);
+EMGKIT_API double emg_rng_normal(emg_rng *r);
 
 /* ---- Motor-unit pool (Fuglevand, Winter & Patla 1993). */
 typedef enum emg_electrode {
@@ -88,36 +90,36 @@ typedef struct emg_pool {
 /* Build a pool; unit distances and shapes are drawn from rng.  Amplitudes are
  * calibrated so that the pool's RMS at maximal excitation is rms_max_mv for a
  * surface electrode; a needle's amplitudes follow distance (5 mV for the largest unit at 0.05 mm). */
-int emg_pool_init(emg_pool *p, const emg_pool_params *params, double rms_max_mv, emg_rng *rng,
-                  emg_error *err);
-void emg_pool_free(emg_pool *p);
+EMGKIT_API int emg_pool_init(emg_pool *p, const emg_pool_params *params, double rms_max_mv, emg_rng *rng,
+                             emg_error *err);
+EMGKIT_API void emg_pool_free(emg_pool *p);
 /* Firing rate (pps) of unit i at excitation e (fraction of maximal, 0-1); 0 below threshold. */
-double emg_pool_rate(const emg_pool *p, int i, double e);
+EMGKIT_API double emg_pool_rate(const emg_pool *p, int i, double e);
 /* RMS (mV) of the pool's summed potentials at excitation e, from the rates and
  * the potentials' energies (independent trains: power = sum rate x energy). */
-double emg_pool_rms(const emg_pool *p, double e, double fs);
+EMGKIT_API double emg_pool_rms(const emg_pool *p, double e, double fs);
 
 /* Samples of unit i's potential at sampling rate fs and conduction velocity cv
  * (m/s): writes up to cap samples into out (starting at the spike time) and
  * returns the number needed; call with cap 0 to ask for the length. */
-size_t emg_muap_sample(const emg_pool *p, int i, double cv, double fs, double *out, size_t cap);
+EMGKIT_API size_t emg_muap_sample(const emg_pool *p, int i, double cv, double fs, double *out, size_t cap);
 /* Duration (s) of a potential: span where |v| >= 5% of its peak. */
-double emg_muap_duration(const double *v, size_t n, double fs);
+EMGKIT_API double emg_muap_duration(const double *v, size_t n, double fs);
 
 /* ---- Scenarios (docs/formats/scenario.md). */
 typedef struct emg_scenario emg_scenario;
 
 /* Parse scenario text; name is used in messages ("FILE:LINE: problem"). */
-int emg_scenario_parse(emg_scenario **out, const char *text, const char *name, emg_error *err);
+EMGKIT_API int emg_scenario_parse(emg_scenario **out, const char *text, const char *name, emg_error *err);
 /* A built-in scenario by name, or else a scenario file. */
-int emg_scenario_load(emg_scenario **out, const char *name_or_path, emg_error *err);
-void emg_scenario_free(emg_scenario *sc);
-const char *emg_scenario_name(const emg_scenario *sc);
+EMGKIT_API int emg_scenario_load(emg_scenario **out, const char *name_or_path, emg_error *err);
+EMGKIT_API void emg_scenario_free(emg_scenario *sc);
+EMGKIT_API const char *emg_scenario_name(const emg_scenario *sc);
 
-size_t emg_scenario_builtin_count(void);
-const char *emg_scenario_builtin_name(size_t i);
-const char *emg_scenario_builtin_description(size_t i);
-const char *emg_scenario_builtin_text(size_t i);
+EMGKIT_API size_t emg_scenario_builtin_count(void);
+EMGKIT_API const char *emg_scenario_builtin_name(size_t i);
+EMGKIT_API const char *emg_scenario_builtin_description(size_t i);
+EMGKIT_API const char *emg_scenario_builtin_text(size_t i);
 
 /* ---- A compiled scene: streams the recording block by block. */
 typedef struct emg_synth_options {
@@ -131,17 +133,18 @@ typedef struct emg_synth_options {
                              so the samples depend on it (keep the default) */
 } emg_synth_options;
 #define EMG_SYNTH_OPTIONS_INIT {1, 0.0, 0.0, 0, -1, __builtin_nan(""), 0.0}
+EMGKIT_API void emg_synth_options_init(emg_synth_options *o); /* the same, as a function */
 
 typedef struct emg_synth emg_synth;
 
-int emg_synth_open(emg_synth **out, const emg_scenario *sc, const emg_synth_options *opts,
-                   emg_error *err);
+EMGKIT_API int emg_synth_open(emg_synth **out, const emg_scenario *sc, const emg_synth_options *opts,
+                              emg_error *err);
 /* Header with channels, the events as annotations and a provenance line
  * naming the scenario and the seed.  Borrowed. */
-const emg_header *emg_synth_header(const emg_synth *s);
+EMGKIT_API const emg_header *emg_synth_header(const emg_synth *s);
 /* Next block: 1 with *block set (borrowed until the next call), 0 at the end. */
-int emg_synth_read(emg_synth *s, const emg_block **block, emg_error *err);
-void emg_synth_close(emg_synth *s);
+EMGKIT_API int emg_synth_read(emg_synth *s, const emg_block **block, emg_error *err);
+EMGKIT_API void emg_synth_close(emg_synth *s);
 
 /* Ground-truth event kinds. */
 typedef enum emg_event_kind {
@@ -171,19 +174,19 @@ typedef struct emg_synth_event {
 
 /* Events known so far: all after the last block has been read (rates and
  * interval CVs of discharges are measured while the samples are made). */
-size_t emg_synth_event_count(const emg_synth *s);
-const emg_synth_event *emg_synth_event_at(const emg_synth *s, size_t i);
+EMGKIT_API size_t emg_synth_event_count(const emg_synth *s);
+EMGKIT_API const emg_synth_event *emg_synth_event_at(const emg_synth *s, size_t i);
 /* Write the event table (TSV, BIDS columns first). */
-int emg_synth_write_events(const emg_synth *s, FILE *f, emg_error *err);
+EMGKIT_API int emg_synth_write_events(const emg_synth *s, FILE *f, emg_error *err);
 
 /* Write every burst, potential, multiplet and artefact behind the events (TSV:
  * onset duration channel label event unit spikes interval_ms intensity), one
  * row per channel; event is the 0-based row of the event table.  For
  * fasciculations and tetany this lists each potential or multiplet. */
-int emg_synth_write_bursts(const emg_synth *s, FILE *f, emg_error *err);
+EMGKIT_API int emg_synth_write_bursts(const emg_synth *s, FILE *f, emg_error *err);
 
 /* Label vocabulary used in the event table. */
-const char *const *emg_synth_labels(size_t *n);
+EMGKIT_API const char *const *emg_synth_labels(size_t *n);
 
 #ifdef __cplusplus
 }

@@ -69,7 +69,7 @@ static int spill(emg_channel_store *s, emg_error *err)
     for (size_t i = 0; i < s->n; i++) {
         store_channel *c = &s->ch[i];
         char path[4096];
-        if ((c->fd = emg_temp_file(path, sizeof path, "emgkit-channel", err)) < 0) {
+        if ((c->fd = emgi_temp_file(path, sizeof path, "emgkit-channel", err)) < 0) {
             char message[EMG_ERROR_MESSAGE_MAX];
             snprintf(message, sizeof message, "%s: %.400s", s->input, err ? err->message : "");
             return emg_error_set(err, EMG_ERR_OUTPUT, "%s", message);
@@ -81,7 +81,7 @@ static int spill(emg_channel_store *s, emg_error *err)
         c->cap = 0;
         if (rc < 0)
             return rc;
-        if (!(c->mem = emg_xcalloc(STORE_BUFFER, sizeof *c->mem, err)))
+        if (!(c->mem = emgi_xcalloc(STORE_BUFFER, sizeof *c->mem, err)))
             return EMG_ERR_NOMEM;
     }
     s->in_files = 1;
@@ -96,13 +96,13 @@ static int append_in_memory(emg_channel_store *s, size_t i, const double *x, siz
     store_channel *c = &s->ch[i];
     size_t have = (size_t)s->header.channels[i].n_samples, need = have + count;
     if (need > c->cap) {
-        size_t grow = c->cap ? 2 * c->cap : emg_first_capacity(c->declared, need);
+        size_t grow = c->cap ? 2 * c->cap : emgi_first_capacity(c->declared, need);
         while (grow < need)
             grow *= 2;
         size_t more = (grow - c->cap) * sizeof *c->mem;
         if (s->held + more > s->budget)
             return 1;
-        double *g = emg_xrealloc(c->mem, grow, sizeof *g, err);
+        double *g = emgi_xrealloc(c->mem, grow, sizeof *g, err);
         if (!g)
             return EMG_ERR_NOMEM;
         s->held += more;
@@ -174,16 +174,16 @@ int emg_channel_store_open(emg_channel_store **out, emg_reader *r, size_t memory
                            emg_error *err)
 {
     *out = NULL;
-    emg_channel_store *s = emg_xcalloc(1, sizeof *s, err);
+    emg_channel_store *s = emgi_xcalloc(1, sizeof *s, err);
     if (!s)
         return EMG_ERR_NOMEM;
     emg_header_init(&s->header);
     s->budget = memory_budget;
-    int rc = (s->input = emg_xstrdup(emg_reader_path(r), err)) ? EMG_OK : EMG_ERR_NOMEM;
+    int rc = (s->input = emgi_xstrdup(emgi_reader_path(r), err)) ? EMG_OK : EMG_ERR_NOMEM;
     if (rc >= 0)
         rc = emg_header_copy(&s->header, emg_reader_header(r), err);
     s->n = s->header.n_channels;
-    if (rc >= 0 && !(s->ch = emg_xcalloc(s->n + 1, sizeof *s->ch, err)))
+    if (rc >= 0 && !(s->ch = emgi_xcalloc(s->n + 1, sizeof *s->ch, err)))
         rc = EMG_ERR_NOMEM;
     for (size_t i = 0; rc >= 0 && i < s->n; i++) {
         s->ch[i].fd = -1;
@@ -275,7 +275,7 @@ static int store_samples(void *ctx, size_t channel, int64_t first, size_t count,
 {
     save_ctx *c = ctx;
     if (count > c->cap[channel]) {
-        double *g = emg_xrealloc(c->buf[channel], count, sizeof *g, err);
+        double *g = emgi_xrealloc(c->buf[channel], count, sizeof *g, err);
         if (!g)
             return EMG_ERR_NOMEM;
         c->buf[channel] = g;
@@ -291,9 +291,9 @@ int emg_channel_store_save(const emg_channel_store *s, const emg_header *h, cons
     if (h->n_channels != s->n)
         return emg_error_set(err, EMG_ERR_ARG, "channel store: header has %zu channels, "
                              "store %zu", h->n_channels, s->n);
-    save_ctx c = {s, emg_xcalloc(s->n + 1, sizeof *c.buf, err),
-                  emg_xcalloc(s->n + 1, sizeof *c.cap, err)};
-    int rc = c.buf && c.cap ? emg_save_by_seconds(path, format, h, opts, store_samples, &c, err)
+    save_ctx c = {s, emgi_xcalloc(s->n + 1, sizeof *c.buf, err),
+                  emgi_xcalloc(s->n + 1, sizeof *c.cap, err)};
+    int rc = c.buf && c.cap ? emgi_save_by_seconds(path, format, h, opts, store_samples, &c, err)
                             : EMG_ERR_NOMEM;
     for (size_t i = 0; c.buf && i < s->n; i++)
         free(c.buf[i]);

@@ -108,7 +108,7 @@ const char *emg_detect_method_name(emg_detect_method m)
 
 int emg_detect_method_from_name(const char *name, emg_detect_method *out, emg_error *err)
 {
-    int k = emg_name_index(method_names, sizeof method_names / sizeof *method_names, name);
+    int k = emgi_name_index(method_names, sizeof method_names / sizeof *method_names, name);
     if (k >= 0) {
         *out = (emg_detect_method)k;
         return 0;
@@ -278,7 +278,7 @@ int detect_rest_accum_init(detect_rest_accum *a, size_t count, size_t n_ranges, 
     memset(a, 0, sizeof *a);
     a->first = (size_t)-1;
     a->stride = count / 20000 + 1;
-    a->thin = emg_xcalloc(count / a->stride + n_ranges + 1, sizeof *a->thin, err);
+    a->thin = emgi_xcalloc(count / a->stride + n_ranges + 1, sizeof *a->thin, err);
     return a->thin ? 0 : EMG_ERR_NOMEM;
 }
 
@@ -315,10 +315,10 @@ int detect_rest_accum_finish(emg_rest_level *out, detect_rest_accum *a, emg_erro
         a->thin = NULL;
         return emg_error_set(err, EMG_ERR_ARG, "no samples to estimate the rest level from");
     }
-    double med = emg_median_inplace(a->thin, a->m);
+    double med = emgi_median_inplace(a->thin, a->m);
     for (size_t i = 0; i < a->m; i++)
         a->thin[i] = fabs(a->thin[i] - med);
-    double mad = emg_median_inplace(a->thin, a->m);
+    double mad = emgi_median_inplace(a->thin, a->m);
     free(a->thin);
     a->thin = NULL;
     out->mean = a->sum / (double)a->count;
@@ -387,7 +387,7 @@ int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double f
     size_t nw = n / win;
     if (nw == 0)
         nw = 1;
-    ranked_window *w = emg_xcalloc(nw, sizeof *w, err);
+    ranked_window *w = emgi_xcalloc(nw, sizeof *w, err);
     if (!w)
         return EMG_ERR_NOMEM;
     size_t ranked = 0;
@@ -437,8 +437,8 @@ int detect_rest_lowest_blocks(size_t *blocks, size_t *n_blocks, emg_rest_level *
                               const double *bsum, size_t nb, size_t hop, size_t n,
                               double fraction, emg_error *err)
 {
-    ranked_window *w = emg_xcalloc(nb, sizeof *w, err);
-    unsigned char *use = emg_xcalloc(nb, 1, err);
+    ranked_window *w = emgi_xcalloc(nb, sizeof *w, err);
+    unsigned char *use = emgi_xcalloc(nb, 1, err);
     int rc = EMG_ERR_NOMEM;
     if (!w || !use)
         goto done;
@@ -511,9 +511,9 @@ int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, d
      * 1.5 windows still holds two whole windows whatever its alignment. */
     size_t hop = detect_rest_hop(n, fs, window);
     size_t nb = (n + hop - 1) / hop, nu = 0;
-    double *bsum = emg_xcalloc(nb, sizeof *bsum, err);
-    size_t *blocks = emg_xcalloc(nb, sizeof *blocks, err);
-    ranked_window *w = emg_xcalloc(nb, sizeof *w, err);
+    double *bsum = emgi_xcalloc(nb, sizeof *bsum, err);
+    size_t *blocks = emgi_xcalloc(nb, sizeof *blocks, err);
+    ranked_window *w = emgi_xcalloc(nb, sizeof *w, err);
     int rc = EMG_ERR_NOMEM;
     if (!bsum || !blocks || !w)
         goto done;
@@ -564,7 +564,7 @@ int emg_segments_above(size_t **seg, size_t *n_seg, const double *sig, size_t n,
         }
         if (m == cap) {
             size_t ncap = cap ? 2 * cap : 64;
-            size_t *g = emg_xrealloc(s, 2 * ncap, sizeof *s, err);
+            size_t *g = emgi_xrealloc(s, 2 * ncap, sizeof *s, err);
             if (!g) {
                 free(s);
                 return EMG_ERR_NOMEM;
@@ -631,7 +631,7 @@ static void count_phases_turns(const double *y, size_t a, size_t b, double noise
 static int add_event(emg_detect_result *r, size_t *cap, const double *y, size_t a, size_t b,
                      size_t base, double fs, double noise, emg_error *err)
 {
-    if (emg_grow((void **)&r->events, cap, r->n_events + 1, sizeof *r->events, err) < 0)
+    if (emgi_grow((void **)&r->events, cap, r->n_events + 1, sizeof *r->events, err) < 0)
         return EMG_ERR_NOMEM;
     emg_active_event *e = &r->events[r->n_events++];
     double peak = 0, area = 0, ss = 0;
@@ -702,7 +702,7 @@ static int bonato_mask(unsigned char *mask, const double *y, size_t n, double v0
     double pfa = o->bonato_pfa > 0 && o->bonato_pfa < 1 ? o->bonato_pfa : 0.001;
     double zeta = bonato_zeta((int)m, (int)r0, pfa);
     size_t np = n / 2;
-    unsigned char *ex = emg_xcalloc(np + 1, 1, err);
+    unsigned char *ex = emgi_xcalloc(np + 1, 1, err);
     if (!ex)
         return EMG_ERR_NOMEM;
     for (size_t k = 0; k < np; k++)
@@ -761,7 +761,7 @@ static int aglr_mask(unsigned char *mask, const double *y, size_t n, double fs, 
     if (L < 4)
         L = 4;
     double h = o->aglr_h > 0 ? o->aglr_h : 20.0;
-    double *cum = emg_xcalloc(n + 1, sizeof *cum, err);
+    double *cum = emgi_xcalloc(n + 1, sizeof *cum, err);
     if (!cum)
         return EMG_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) /* a gap adds nothing (and no NaN to every later sum) */
@@ -836,7 +836,7 @@ static int decision_signal(double *dec, const double *y, size_t n, double fs,
         if (rc < 0 || o->method == EMG_DETECT_LIDIERTH)
             return rc;
         /* 25 ms moving mean (Hodges & Bui's "window" W). */
-        double *tmp = emg_xcalloc(n, sizeof *tmp, err);
+        double *tmp = emgi_xcalloc(n, sizeof *tmp, err);
         if (!tmp)
             return EMG_ERR_NOMEM;
         rc = centred_envelope(tmp, dec, n, fs, EMG_ENVELOPE_ARV, o->hodges_window, err);
@@ -990,7 +990,7 @@ static int push_piece(piece_list *p, size_t start, size_t end, emg_error *err)
 {
     if (p->n + 1 >= p->cap) {
         size_t ncap = 2 * p->cap + 2;
-        size_t *g = emg_xrealloc(p->v, 2 * ncap + 2, sizeof *g, err);
+        size_t *g = emgi_xrealloc(p->v, 2 * ncap + 2, sizeof *g, err);
         if (!g)
             return EMG_ERR_NOMEM;
         p->v = g;
@@ -1014,7 +1014,7 @@ static int split_weak_stretches(size_t **seg, size_t *ns, const double *env, dou
                                 double ratio, size_t min_len, emg_error *err)
 {
     size_t *s = *seg;
-    piece_list pieces = {emg_xcalloc(2 * *ns + 2, sizeof *pieces.v, err), 0, *ns};
+    piece_list pieces = {emgi_xcalloc(2 * *ns + 2, sizeof *pieces.v, err), 0, *ns};
     if (!pieces.v)
         return EMG_ERR_NOMEM;
     for (size_t j = 0; j < *ns; j++) {
@@ -1286,9 +1286,9 @@ int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
     if (n < 4 || out->gaps.count == n)
         return 0;
     int rc = EMG_ERR_NOMEM;
-    double *y = emg_xcalloc(n, sizeof *y, err);
-    double *dec = emg_xcalloc(n, sizeof *dec, err);
-    unsigned char *mask = emg_xcalloc(n, 1, err);
+    double *y = emgi_xcalloc(n, sizeof *y, err);
+    double *dec = emgi_xcalloc(n, sizeof *dec, err);
+    unsigned char *mask = emgi_xcalloc(n, 1, err);
     if (!y || !dec || !mask)
         goto done;
     if ((rc = emg_detect_bandpass(y, x, n, fs, o.band_low, o.band_high, err)) < 0)

@@ -94,10 +94,10 @@ static int band_open(band_stream *s, emg_sample_read_fn read, void *ctx, size_t 
     if (rc < 0)
         return rc;
     s->wait_cap = s->half + CHUNK;
-    s->x = emg_xcalloc(CHUNK, sizeof *s->x, err);
-    s->t = emg_xcalloc(CHUNK, sizeof *s->t, err);
-    s->ywait = emg_xcalloc(s->wait_cap, sizeof *s->ywait, err);
-    s->eout = emg_xcalloc(s->wait_cap, sizeof *s->eout, err);
+    s->x = emgi_xcalloc(CHUNK, sizeof *s->x, err);
+    s->t = emgi_xcalloc(CHUNK, sizeof *s->t, err);
+    s->ywait = emgi_xcalloc(s->wait_cap, sizeof *s->ywait, err);
+    s->eout = emgi_xcalloc(s->wait_cap, sizeof *s->eout, err);
     return s->x && s->t && s->ywait && s->eout ? 0 : EMG_ERR_NOMEM;
 }
 
@@ -234,9 +234,9 @@ static int plan_open(rest_plan *p, size_t n, double fs, const emg_detect_options
     }
     p->hop = detect_rest_hop(n, fs, detect_rest_window());
     p->nb = (n + p->hop - 1) / p->hop;
-    p->bsum = emg_xcalloc(p->nb, sizeof *p->bsum, err);
-    p->blocks = emg_xcalloc(p->nb, sizeof *p->blocks, err);
-    p->finite = emg_xcalloc(p->nb, sizeof *p->finite, err);
+    p->bsum = emgi_xcalloc(p->nb, sizeof *p->bsum, err);
+    p->blocks = emgi_xcalloc(p->nb, sizeof *p->blocks, err);
+    p->finite = emgi_xcalloc(p->nb, sizeof *p->finite, err);
     return p->bsum && p->blocks && p->finite ? 0 : EMG_ERR_NOMEM;
 }
 
@@ -398,11 +398,11 @@ static int detect_block(emg_detect_result *out, seg_block *b, size_t cut, double
 static int grow_block(seg_block *b, emg_error *err)
 {
     size_t cap = 2 * b->cap < b->max_cap ? 2 * b->cap : b->max_cap;
-    double *y = emg_xrealloc(b->y, cap, sizeof *y, err);
+    double *y = emgi_xrealloc(b->y, cap, sizeof *y, err);
     if (!y)
         return EMG_ERR_NOMEM;
     b->y = y;
-    double *env = emg_xrealloc(b->env, cap, sizeof *env, err);
+    double *env = emgi_xrealloc(b->env, cap, sizeof *env, err);
     if (!env)
         return EMG_ERR_NOMEM;
     b->env = env;
@@ -430,7 +430,7 @@ static int stream_segments(emg_detect_result *out, emg_sample_read_fn read, void
         max_cap = n;
     if (max_cap < cap)
         max_cap = cap;
-    seg_block b = {emg_xcalloc(cap, sizeof(double), err), emg_xcalloc(cap, sizeof(double), err),
+    seg_block b = {emgi_xcalloc(cap, sizeof(double), err), emgi_xcalloc(cap, sizeof(double), err),
                    cap, 0, max_cap, 0, 0};
     band_stream s;
     int rc = b.y && b.env ? band_open(&s, read, ctx, n, fs, o, NULL, err) : EMG_ERR_NOMEM;

@@ -163,12 +163,12 @@ double emg_normal_quantile(double p)
 
 int emg_regression_from_name(const char *name, emg_regression *out, emg_error *err)
 {
-    if (emg_str_ieq(name, "ols"))
+    if (emgi_str_ieq(name, "ols"))
         *out = EMG_REGRESSION_OLS;
-    else if (emg_str_ieq(name, "theil-sen") || emg_str_ieq(name, "theilsen") ||
-             emg_str_ieq(name, "sen"))
+    else if (emgi_str_ieq(name, "theil-sen") || emgi_str_ieq(name, "theilsen") ||
+             emgi_str_ieq(name, "sen"))
         *out = EMG_REGRESSION_THEIL_SEN;
-    else if (emg_str_ieq(name, "huber"))
+    else if (emgi_str_ieq(name, "huber"))
         *out = EMG_REGRESSION_HUBER;
     else
         return emg_error_set(err, EMG_ERR_ARG, "unknown regression '%s' (ols, theil-sen, huber)", name);
@@ -313,8 +313,8 @@ static int fit_theil_sen(emg_trend *o, const double *t, const double *y, size_t 
             S += (dy > 0) - (dy < 0);
         }
     /* The line first: the dependence comes from its residuals. */
-    qsort(s, npairs, sizeof *s, emg_double_cmp); /* the interval takes ranks */
-    double slope = emg_median_inplace(s, npairs);
+    qsort(s, npairs, sizeof *s, emgi_double_cmp); /* the interval takes ranks */
+    double slope = emgi_median_inplace(s, npairs);
     double *r = malloc(n * sizeof *r);
     if (!r) {
         free(s);
@@ -322,7 +322,7 @@ static int fit_theil_sen(emg_trend *o, const double *t, const double *y, size_t 
     }
     for (size_t i = 0; i < n; i++)
         r[i] = y[i] - slope * t[i];
-    o->intercept = emg_median_inplace(r, n);
+    o->intercept = emgi_median_inplace(r, n);
     free(r);
     o->slope = slope;
     o->slope_se = NAN;
@@ -367,7 +367,7 @@ static int fit_huber(emg_trend *o, const double *t, const double *y, size_t n,
         for (size_t i = 0; i < n; i++)
             r[i] = fabs(y[i] - (a + b * t[i]));
         memcpy(w, r, n * sizeof *w);
-        scale = emg_median_inplace(w, n) / 0.6744897501960817;
+        scale = emgi_median_inplace(w, n) / 0.6744897501960817;
         if (!(scale > 0))
             break;
         for (size_t i = 0; i < n; i++)
@@ -580,7 +580,7 @@ int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const doub
             break;
         }
         if (end - start >= min_duration_s) {
-            if (emg_grow((void **)segs, &cap, *n_segs + 1, sizeof **segs, err) < 0) {
+            if (emgi_grow((void **)segs, &cap, *n_segs + 1, sizeof **segs, err) < 0) {
                 free(*segs);
                 *segs = NULL;
                 *n_segs = 0;
@@ -621,7 +621,7 @@ int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
         emg_table_free(&t);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: needs 'onset' and 'duration' columns", path);
     }
-    emg_segment *s = emg_xcalloc(t.n_rows ? t.n_rows : 1, sizeof *s, err);
+    emg_segment *s = emgi_xcalloc(t.n_rows ? t.n_rows : 1, sizeof *s, err);
     if (!s) {
         emg_table_free(&t);
         return EMG_ERR_NOMEM;
@@ -641,10 +641,10 @@ int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
         }
         const char *ch = c_ch >= 0 ? emg_table_cell(&t, r, c_ch) : NULL;
         if (ch && strcmp(ch, "n/a") != 0)
-            emg_strlcpy(s[n].channel, ch, sizeof s[n].channel);
+            emgi_strlcpy(s[n].channel, ch, sizeof s[n].channel);
         n++;
     }
-    qsort(s, n, sizeof *s, emg_double_cmp); /* onset is the first member */
+    qsort(s, n, sizeof *s, emgi_double_cmp); /* onset is the first member */
     *segs = s;
     *n_segs = n;
     emg_table_free(&t);

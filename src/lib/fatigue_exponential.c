@@ -165,7 +165,7 @@ static int curvature_test(emg_exp_fit *o, const double *t, const double *s, cons
             r[i] = y[i] - (c[0] + c[1] * x[3 * i + 1] + c[2] * x[3 * i + 2]);
             sse += r[i] * r[i];
         }
-        double f, tq, df, ne, ac1;
+        double f = NAN, tq = NAN, df = NAN, ne, ac1; /* NaN if the inference fails */
         rc = three_param_inference(t, r, n, inf, conf, &f, &tq, &df, &ne, &ac1, err);
         double se = sqrt(sse / ((double)n - 3) * v[8]) * f;
         o->curvature = 3600 * c[2];
@@ -212,7 +212,7 @@ static int fit_curve(emg_exp_fit *o, const double *t, const double *s, const dou
     }
     int rc = 0;
     if (normal_inverse(x, n, v)) {
-        double f, tq, df, s2 = sse / ((double)n - 3);
+        double f = NAN, tq = NAN, df = NAN, s2 = sse / ((double)n - 3);
         rc = three_param_inference(t, r, n, inf, conf, &f, &tq, &df, &o->n_eff, &o->residual_ac1,
                                    err);
         o->plateau = a, o->amplitude = b, o->rate = k, o->tau = 1 / k;
@@ -276,9 +276,9 @@ int emg_exp_fit_run(emg_exp_fit *out, const double *t, const double *y, size_t n
 
 int emg_trend_model_from_name(const char *name, emg_trend_model *out, emg_error *err)
 {
-    if (emg_str_ieq(name, "linear"))
+    if (emgi_str_ieq(name, "linear"))
         *out = EMG_MODEL_LINEAR;
-    else if (emg_str_ieq(name, "exponential"))
+    else if (emgi_str_ieq(name, "exponential"))
         *out = EMG_MODEL_EXPONENTIAL;
     else
         return emg_error_set(err, EMG_ERR_ARG, "unknown model '%s' (linear, exponential)", name);

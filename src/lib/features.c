@@ -125,7 +125,7 @@ int emg_feature_is_spectral(size_t id) { return id < F_COUNT && catalogue[id].ki
 int emg_feature_find(const char *name)
 {
     for (size_t i = 0; i < F_COUNT; i++)
-        if (emg_str_ieq(name, catalogue[i].name))
+        if (emgi_str_ieq(name, catalogue[i].name))
             return (int)i;
     /* libemg / common aliases */
     static const struct { const char *alias; int id; } aliases[] = {
@@ -135,7 +135,7 @@ int emg_feature_find(const char *name)
         {"m0", F_TD_M0}, {"m2", F_TD_M2}, {"m4", F_TD_M4}, {"tm", F_TM3}, {"sm", F_SM2},
         {"snr", F_SNR_DB}, {"entropy", F_SPEC_ENTROPY}};
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
-        if (emg_str_ieq(name, aliases[i].alias))
+        if (emgi_str_ieq(name, aliases[i].alias))
             return aliases[i].id;
     return -1;
 }
@@ -151,7 +151,7 @@ static int add_id(size_t **ids, size_t *n, size_t *cap, size_t id, emg_error *er
     for (size_t i = 0; i < *n; i++)
         if ((*ids)[i] == id)
             return 0; /* each feature once */
-    if (emg_grow((void **)ids, cap, *n + 1, sizeof **ids, err) < 0)
+    if (emgi_grow((void **)ids, cap, *n + 1, sizeof **ids, err) < 0)
         return EMG_ERR_NOMEM;
     (*ids)[(*n)++] = id;
     return 0;
@@ -162,20 +162,20 @@ int emg_feature_list_parse(const char *spec, size_t **ids, size_t *n, emg_error 
     *ids = NULL;
     *n = 0;
     size_t cap = 0;
-    char *copy = emg_xstrdup(spec ? spec : "default", err);
+    char *copy = emgi_xstrdup(spec ? spec : "default", err);
     if (!copy)
         return EMG_ERR_NOMEM;
     int rc = 0;
     char *save = NULL;
     for (char *tok = strtok_r(copy, ", ", &save); tok && rc == 0; tok = strtok_r(NULL, ", ", &save)) {
-        if (emg_str_ieq(tok, "all") || emg_str_ieq(tok, "time") || emg_str_ieq(tok, "freq")) {
-            int want = emg_str_ieq(tok, "all") ? -1 : emg_str_ieq(tok, "time") ? TIME : FREQ;
+        if (emgi_str_ieq(tok, "all") || emgi_str_ieq(tok, "time") || emgi_str_ieq(tok, "freq")) {
+            int want = emgi_str_ieq(tok, "all") ? -1 : emgi_str_ieq(tok, "time") ? TIME : FREQ;
             for (size_t i = 0; i < F_COUNT && rc == 0; i++)
                 if (want < 0 || (int)catalogue[i].kind == want)
                     rc = add_id(ids, n, &cap, i, err);
-        } else if (emg_str_ieq(tok, "default") || emg_str_ieq(tok, "fatigue")) {
-            const int *g = emg_str_ieq(tok, "default") ? group_default : group_fatigue;
-            size_t gn = emg_str_ieq(tok, "default") ? sizeof group_default / sizeof(int)
+        } else if (emgi_str_ieq(tok, "default") || emgi_str_ieq(tok, "fatigue")) {
+            const int *g = emgi_str_ieq(tok, "default") ? group_default : group_fatigue;
+            size_t gn = emgi_str_ieq(tok, "default") ? sizeof group_default / sizeof(int)
                                                     : sizeof group_fatigue / sizeof(int);
             for (size_t i = 0; i < gn && rc == 0; i++)
                 rc = add_id(ids, n, &cap, (size_t)g[i], err);
@@ -468,7 +468,7 @@ int emg_feature_extractor_create(emg_feature_extractor **out, double fs, size_t 
     if (window < 8)
         return emg_error_set(err, EMG_ERR_ARG, "window of %zu samples is too short (at least 8)",
                              window);
-    emg_feature_extractor *fx = emg_xcalloc(1, sizeof *fx, err);
+    emg_feature_extractor *fx = emgi_xcalloc(1, sizeof *fx, err);
     if (!fx)
         return EMG_ERR_NOMEM;
     emg_feature_options dopts = EMG_FEATURE_OPTIONS_INIT;
@@ -769,7 +769,7 @@ int emg_feature_extractor_run(emg_feature_extractor *fx, const double *x, long l
     if (need[F_LS]) {
         /* Second L-moment: l2 = 2 b1 - b0, b1 = mean over sorted x of (i/(n-1)) x_(i). */
         memcpy(fx->scratch, x, n * sizeof *x);
-        qsort(fx->scratch, n, sizeof *fx->scratch, emg_double_cmp);
+        qsort(fx->scratch, n, sizeof *fx->scratch, emgi_double_cmp);
         double b1 = 0;
         for (size_t i = 0; i < n; i++)
             b1 += (double)i / (dn - 1) * fx->scratch[i];

@@ -96,7 +96,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
     size_t nc = *cap ? *cap : 64;
     while (nc < need)
         nc *= 2;
-    void *q = emg_xrealloc(*p, nc, size, err);
+    void *q = emgi_xrealloc(*p, nc, size, err);
     if (!q)
         return EMG_ERR_NOMEM;
     *p = q;
@@ -109,7 +109,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
 static int open_park(emg_window_engine *e, emg_error *err)
 {
     char path[4200];
-    int fd = emg_temp_file(path, sizeof path, "emgkit-windows", err);
+    int fd = emgi_temp_file(path, sizeof path, "emgkit-windows", err);
     if (fd < 0)
         return fd;
     e->park = fdopen(fd, "w+b");
@@ -138,7 +138,7 @@ int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
     *out = NULL;
     emg_window_options dw = EMG_WINDOW_OPTIONS_INIT;
     emg_feature_options df = EMG_FEATURE_OPTIONS_INIT;
-    emg_window_engine *e = emg_xcalloc(1, sizeof *e, err);
+    emg_window_engine *e = emgi_xcalloc(1, sizeof *e, err);
     if (!e)
         return EMG_ERR_NOMEM;
     e->wopts = wopts ? *wopts : dw;
@@ -166,8 +166,8 @@ int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
         e->wopts.threads = 1;
     e->estimate = e->wopts.estimate_noise && !(e->fopts.noise_rms > 0);
     e->n_channels = hdr->n_channels;
-    e->ch = emg_xcalloc(hdr->n_channels ? hdr->n_channels : 1, sizeof *e->ch, err);
-    e->scratch = emg_xcalloc(e->stride, sizeof(double), err);
+    e->ch = emgi_xcalloc(hdr->n_channels ? hdr->n_channels : 1, sizeof *e->ch, err);
+    e->scratch = emgi_xcalloc(e->stride, sizeof(double), err);
     if (!e->ch || !e->scratch) {
         rc = EMG_ERR_NOMEM;
         goto fail;
@@ -656,7 +656,7 @@ static double estimate_noise_rms(channel_state *cs)
             cs->powers[n++] = cs->powers[i];
     if (n < 10)
         return NAN;
-    qsort(cs->powers, n, sizeof *cs->powers, emg_double_cmp);
+    qsort(cs->powers, n, sizeof *cs->powers, emgi_double_cmp);
     double p05 = cs->powers[(size_t)floor(0.05 * (double)(n - 1))];
     double p95 = cs->powers[(size_t)floor(0.95 * (double)(n - 1))];
     if (!(p95 > 10 * p05))
@@ -739,7 +739,7 @@ int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err)
 {
     const emg_block *blk;
     int rc;
-    e->input = emg_reader_path(r);
+    e->input = emgi_reader_path(r);
     while ((rc = emg_reader_read(r, &blk, err)) > 0) {
         rc = emg_window_engine_push(e, blk, err);
         if (rc < 0)
@@ -816,7 +816,7 @@ static int design_cascade(emg_sos *sos, const emg_filter_stage_options *o, doubl
 static void *chain_stage_create(void *ctx, size_t channel, double fs, emg_error *err)
 {
     const emg_filter_stage_options *o = ctx;
-    chain_stage *s = emg_xcalloc(1, sizeof *s, err);
+    chain_stage *s = emgi_xcalloc(1, sizeof *s, err);
     if (!s)
         return NULL;
     emg_phase phase = o->causal ? EMG_PHASE_CAUSAL : EMG_PHASE_ZERO;

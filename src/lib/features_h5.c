@@ -34,7 +34,7 @@ struct emg_table_h5 {
 
 static int h5_fail(emg_error *err, const char *path, const char *what)
 {
-    return emg_h5_fail(err, EMG_ERR_OUTPUT, path, what);
+    return emgi_h5_fail(err, EMG_ERR_OUTPUT, path, what);
 }
 
 static int open_table(emg_table_h5 **out, const char *path, const char *group,
@@ -42,21 +42,21 @@ static int open_table(emg_table_h5 **out, const char *path, const char *group,
                       const char *const *channel_names, size_t n_channels, emg_error *err)
 {
     *out = NULL;
-    emg_table_h5 *t = emg_xcalloc(1, sizeof *t, err);
+    emg_table_h5 *t = emgi_xcalloc(1, sizeof *t, err);
     if (!t)
         return EMG_ERR_NOMEM;
     t->file = t->group = -1;
     t->n_columns = n_columns;
-    t->dset = emg_xcalloc(n_columns, sizeof *t->dset, err);
-    t->is_int = emg_xcalloc(n_columns, sizeof *t->is_int, err);
-    t->rows = emg_xcalloc((size_t)CHUNK_ROWS * n_columns, sizeof *t->rows, err);
+    t->dset = emgi_xcalloc(n_columns, sizeof *t->dset, err);
+    t->is_int = emgi_xcalloc(n_columns, sizeof *t->is_int, err);
+    t->rows = emgi_xcalloc((size_t)CHUNK_ROWS * n_columns, sizeof *t->rows, err);
     if (!t->dset || !t->is_int || !t->rows) {
         emg_table_h5_abort(t);
         return EMG_ERR_NOMEM;
     }
     for (size_t c = 0; c < n_columns; c++)
         t->dset[c] = -1;
-    emg_strlcpy(t->final, path, sizeof t->final);
+    emgi_strlcpy(t->final, path, sizeof t->final);
     int rc = emg_temp_path(t->tmp, sizeof t->tmp, path, err);
     if (rc < 0) {
         emg_table_h5_abort(t);
@@ -74,7 +74,7 @@ static int open_table(emg_table_h5 **out, const char *path, const char *group,
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 1, &chunk);
     H5Pset_deflate(dcpl, 4);
-    hid_t dapl = emg_h5_uncached_chunks();
+    hid_t dapl = emgi_h5_uncached_chunks();
     for (size_t c = 0; c < n_columns && t->group >= 0; c++) {
         t->is_int[c] = !strcmp(columns[c], "channel") || !strcmp(columns[c], "flags");
         t->dset[c] = H5Dcreate2(t->group, columns[c], t->is_int[c] ? H5T_STD_I32LE : H5T_IEEE_F64LE,
@@ -198,14 +198,14 @@ int emg_table_h5_append(emg_table_h5 *t, const double *row, emg_error *err)
 static void close_objects(emg_table_h5 *t)
 {
     for (size_t c = 0; t->dset && c < t->n_columns; c++)
-        emg_h5_close_id(&t->dset[c], H5Dclose);
-    emg_h5_close_id(&t->group, H5Gclose);
+        emgi_h5_close_id(&t->dset[c], H5Dclose);
+    emgi_h5_close_id(&t->group, H5Gclose);
 }
 
 static void close_handles(emg_table_h5 *t)
 {
     close_objects(t);
-    emg_h5_close_id(&t->file, H5Fclose);
+    emgi_h5_close_id(&t->file, H5Fclose);
 }
 
 static void table_free(emg_table_h5 *t)
@@ -217,19 +217,19 @@ static void table_free(emg_table_h5 *t)
 }
 
 /* Everything reaches the disk before anything is closed: a full disk shows up
- * while the file can still be dropped cleanly (emg_h5_abandon). */
+ * while the file can still be dropped cleanly (emgi_h5_abandon). */
 static int close_table(emg_table_h5 *t, emg_error *err)
 {
     int rc = flush_rows(t, err);
     if (rc == 0)
-        rc = emg_h5_complete(t->file, t->final, err);
+        rc = emgi_h5_complete(t->file, t->final, err);
     if (rc < 0)
-        emg_h5_abandon(t->file);
+        emgi_h5_abandon(t->file);
     close_objects(t);
     if (rc == 0)
-        rc = emg_h5_complete(t->file, t->final, err); /* what closing the objects wrote */
+        rc = emgi_h5_complete(t->file, t->final, err); /* what closing the objects wrote */
     if (rc < 0)
-        emg_h5_abandon(t->file);
+        emgi_h5_abandon(t->file);
     if (t->file >= 0 && H5Fclose(t->file) < 0 && rc == 0)
         rc = h5_fail(err, t->final, "cannot complete the HDF5 file");
     t->file = -1;
@@ -254,7 +254,7 @@ void emg_table_h5_abort(emg_table_h5 *t)
     if (!t)
         return;
     h5_quiet q = h5_quiet_begin();
-    emg_h5_abandon(t->file);
+    emgi_h5_abandon(t->file);
     close_handles(t);
     h5_quiet_end(q);
     emg_temp_discard(t->tmp);

@@ -19,12 +19,13 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "emgkit/bids.h"
 #include "emgkit/gaps.h"
 #include "io_internal.h"
 
 /* Pipe streams read from stdin without spooling (pipe.c). */
-int emg_pipe_open_stdin(void **state, const unsigned char *prefix, size_t prefix_len,
-                        emg_header *hdr, emg_error *err);
+int emgi_pipe_open_stdin(void **state, const unsigned char *prefix, size_t prefix_len,
+                         emg_header *hdr, emg_error *err);
 
 static const struct format_name {
     emg_format format;
@@ -37,7 +38,7 @@ static const struct format_name {
     {EMG_FORMAT_AIFF, "aiff"}, {EMG_FORMAT_AIFF, "aif"},
     {EMG_FORMAT_CAF, "caf"},   {EMG_FORMAT_W64, "w64"},   {EMG_FORMAT_RF64, "rf64"},
     {EMG_FORMAT_SNDFILE, "sndfile"},
-    {EMG_FORMAT_HDF5, "hdf5"}, {EMG_FORMAT_HDF5, "h5"}, {EMG_FORMAT_HDF5, "nwb"},
+    {EMG_FORMAT_HDF5, "hdf5"}, {EMG_FORMAT_HDF5, "h5"}, {EMG_FORMAT_NWB, "nwb"},
     {EMG_FORMAT_CSV, "csv"},   {EMG_FORMAT_TSV, "tsv"},   {EMG_FORMAT_TEXT, "text"},
     {EMG_FORMAT_TEXT, "txt"},  {EMG_FORMAT_BIOSIG, "biosig"},
 };
@@ -53,7 +54,7 @@ const char *emg_format_name(emg_format f)
 int emg_format_from_name(const char *name, emg_format *out)
 {
     for (size_t i = 0; i < sizeof format_names / sizeof *format_names; i++)
-        if (emg_str_ieq(format_names[i].name, name)) {
+        if (emgi_str_ieq(format_names[i].name, name)) {
             *out = format_names[i].format;
             return EMG_OK;
         }
@@ -63,13 +64,14 @@ int emg_format_from_name(const char *name, emg_format *out)
 static const emg_format_writer *writer_for(emg_format f)
 {
     switch (f) {
-    case EMG_FORMAT_PIPE: return &emg_pipe_writer;
-    case EMG_FORMAT_WFDB: return &emg_wfdb_writer;
-    case EMG_FORMAT_EDF: case EMG_FORMAT_BDF: return &emg_edf_writer;
+    case EMG_FORMAT_PIPE: return &emgi_pipe_writer;
+    case EMG_FORMAT_WFDB: return &emgi_wfdb_writer;
+    case EMG_FORMAT_EDF: case EMG_FORMAT_BDF: return &emgi_edf_writer;
     case EMG_FORMAT_WAV: case EMG_FORMAT_FLAC: case EMG_FORMAT_AIFF: case EMG_FORMAT_CAF:
-    case EMG_FORMAT_W64: case EMG_FORMAT_RF64: return &emg_sndfile_writer;
-    case EMG_FORMAT_HDF5: return &emg_hdf5_writer;
-    case EMG_FORMAT_CSV: case EMG_FORMAT_TSV: return &emg_text_writer;
+    case EMG_FORMAT_W64: case EMG_FORMAT_RF64: return &emgi_sndfile_writer;
+    case EMG_FORMAT_HDF5: return &emgi_hdf5_writer;
+    case EMG_FORMAT_NWB: return &emgi_nwb_writer;
+    case EMG_FORMAT_CSV: case EMG_FORMAT_TSV: return &emgi_text_writer;
     default: return NULL;
     }
 }
@@ -80,7 +82,7 @@ int emg_format_from_path(const char *path, emg_format *out, emg_error *err)
         *out = EMG_FORMAT_PIPE;
         return EMG_OK;
     }
-    const char *ext = emg_path_extension(path);
+    const char *ext = emgi_path_extension(path);
     emg_format f;
     if (emg_format_from_name(ext, &f) < 0 || !writer_for(f == EMG_FORMAT_TEXT ? EMG_FORMAT_TSV : f))
         return emg_error_set(err, EMG_ERR_ARG,
@@ -93,21 +95,21 @@ int emg_format_from_path(const char *path, emg_format *out, emg_error *err)
 /* ---------------------------------------------------------------- readers */
 
 static const emg_format_reader *const all_readers[] = {
-    &emg_pipe_reader, &emg_wfdb_reader, &emg_edf_reader, &emg_hdf5_reader,
-    &emg_sndfile_reader, &emg_biosig_reader, &emg_text_reader,
+    &emgi_pipe_reader, &emgi_wfdb_reader, &emgi_edf_reader, &emgi_hdf5_reader,
+    &emgi_sndfile_reader, &emgi_biosig_reader, &emgi_text_reader,
 };
 
 static const emg_format_reader *reader_for(emg_format f)
 {
     switch (f) {
-    case EMG_FORMAT_PIPE: return &emg_pipe_reader;
-    case EMG_FORMAT_WFDB: return &emg_wfdb_reader;
-    case EMG_FORMAT_EDF: case EMG_FORMAT_BDF: return &emg_edf_reader;
-    case EMG_FORMAT_HDF5: return &emg_hdf5_reader;
-    case EMG_FORMAT_CSV: case EMG_FORMAT_TSV: case EMG_FORMAT_TEXT: return &emg_text_reader;
-    case EMG_FORMAT_BIOSIG: return &emg_biosig_reader;
+    case EMG_FORMAT_PIPE: return &emgi_pipe_reader;
+    case EMG_FORMAT_WFDB: return &emgi_wfdb_reader;
+    case EMG_FORMAT_EDF: case EMG_FORMAT_BDF: return &emgi_edf_reader;
+    case EMG_FORMAT_HDF5: case EMG_FORMAT_NWB: return &emgi_hdf5_reader;
+    case EMG_FORMAT_CSV: case EMG_FORMAT_TSV: case EMG_FORMAT_TEXT: return &emgi_text_reader;
+    case EMG_FORMAT_BIOSIG: return &emgi_biosig_reader;
     case EMG_FORMAT_AUTO: return NULL;
-    default: return &emg_sndfile_reader;
+    default: return &emgi_sndfile_reader;
     }
 }
 
@@ -131,7 +133,7 @@ struct emg_reader {
 
 const emg_header *emg_reader_header(const emg_reader *r) { return &r->header; }
 emg_format emg_reader_format(const emg_reader *r) { return r->format; }
-const char *emg_reader_path(const emg_reader *r) { return r->path; }
+const char *emgi_reader_path(const emg_reader *r) { return r->path; }
 
 static int read_head(const char *path, unsigned char *head, size_t cap, size_t *len,
                      emg_error *err)
@@ -184,7 +186,7 @@ static int read_head_or_record(const char *path, unsigned char *head, size_t cap
     return EMG_OK;
 }
 
-const emg_format_reader *emg_path_reader(const char *path, emg_format format)
+const emg_format_reader *emgi_path_reader(const char *path, emg_format format)
 {
     if (format != EMG_FORMAT_AUTO)
         return reader_for(format);
@@ -209,9 +211,12 @@ static void prefix_error(emg_error *err, const char *prefix)
 {
     if (!err)
         return;
+    /* The cause keeps up to 400 bytes; a prefix (a path) longer than the rest is cut. */
     char message[EMG_ERROR_MESSAGE_MAX];
-    snprintf(message, sizeof message, "%s: %.400s", prefix, err->message);
-    emg_strlcpy(err->message, message, sizeof err->message);
+    size_t cause = strnlen(err->message, 400);
+    int room = (int)(sizeof message - 3 - cause);
+    snprintf(message, sizeof message, "%.*s: %.400s", room, prefix, err->message);
+    emgi_strlcpy(err->message, message, sizeof err->message);
 }
 
 /* Copy a stream (after the bytes already read into head) into a temporary
@@ -220,14 +225,14 @@ static int spool_stream(emg_reader *r, FILE *in, const char *name, const unsigne
                         size_t len, emg_error *err)
 {
     char path[4096];
-    int fd = emg_temp_file(path, sizeof path, "emgkit-stdin", err);
+    int fd = emgi_temp_file(path, sizeof path, "emgkit-stdin", err);
     if (fd < 0) {
         char what[4200];
         snprintf(what, sizeof what, "%s: cannot copy the input", name);
         prefix_error(err, what);
         return fd;
     }
-    r->spool_path = emg_xstrdup(path, err);
+    r->spool_path = emgi_xstrdup(path, err);
     FILE *out = fdopen(fd, "wb");
     if (!r->spool_path || !out) {
         if (out)
@@ -290,11 +295,11 @@ static int choose_module(emg_reader *r, const char *path, const emg_read_options
         len = fread(head, 1, sizeof head, stdin);
         if (ferror(stdin))
             return emg_error_set(err, EMG_ERR_IO, "-: read error on standard input");
-        if (emg_pipe_reader.probe(head, len, "-") == 100 &&
+        if (emgi_pipe_reader.probe(head, len, "-") == 100 &&
             (opts->format == EMG_FORMAT_AUTO || opts->format == EMG_FORMAT_PIPE)) {
-            r->ops = &emg_pipe_reader;
+            r->ops = &emgi_pipe_reader;
             r->format = EMG_FORMAT_PIPE;
-            int rc = emg_pipe_open_stdin(&r->state, head, len, &r->source, err);
+            int rc = emgi_pipe_open_stdin(&r->state, head, len, &r->source, err);
             return rc < 0 ? rc : 1;
         }
         int rc = spool_stream(r, stdin, "-", head, len, err);
@@ -326,8 +331,8 @@ static void name_input(char *message, size_t size, const char *spool_path, const
     if (strncmp(message, spool_path, len) != 0)
         return;
     char text[EMG_ERROR_MESSAGE_MAX + 1100];
-    snprintf(text, sizeof text, "%s%s", path, message + len);
-    emg_strlcpy(message, text, size);
+    snprintf(text, sizeof text, "%.1000s%s", path, message + len);
+    emgi_strlcpy(message, text, size);
 }
 
 /* The same for a heap string (a note), which may need to grow. */
@@ -335,7 +340,7 @@ static int name_input_heap(char **message, const char *spool_path, const char *p
                            emg_error *err)
 {
     size_t size = strlen(*message) + strlen(path) + 1;
-    char *grown = emg_xrealloc(*message, size, 1, err);
+    char *grown = emgi_xrealloc(*message, size, 1, err);
     if (!grown)
         return EMG_ERR_NOMEM;
     *message = grown;
@@ -466,8 +471,8 @@ static int reset_view(emg_reader *r, size_t n_view, emg_error *err)
     emg_block *v = &r->view;
     free(v->count);
     free(v->data);
-    v->count = emg_xcalloc(n_view, sizeof *v->count, err);
-    v->data = emg_xcalloc(n_view, sizeof *v->data, err);
+    v->count = emgi_xcalloc(n_view, sizeof *v->count, err);
+    v->data = emgi_xcalloc(n_view, sizeof *v->data, err);
     v->n_channels = n_view;
     return (v->count && v->data) ? EMG_OK : EMG_ERR_NOMEM;
 }
@@ -479,15 +484,24 @@ int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *
     if (!opts)
         opts = &defaults;
     *out = NULL;
-    emg_reader *r = emg_xcalloc(1, sizeof *r, err);
+    emg_reader *r = emgi_xcalloc(1, sizeof *r, err);
     if (!r)
         return EMG_ERR_NOMEM;
-    emg_strlcpy(r->path, path, sizeof r->path);
     emg_header_init(&r->source);
     emg_header_init(&r->header);
     r->to = -1;
+    int rc = EMG_OK;
+    char recording[4096];
+    if (strcmp(path, "-") && emg_bids_is_dataset(path)) {
+        if ((rc = emgi_bids_single_recording(path, recording, sizeof recording, err)) < 0) {
+            emg_reader_close(r);
+            return rc;
+        }
+        path = recording;
+    }
+    emgi_strlcpy(r->path, path, sizeof r->path);
     const char *open_path;
-    int rc = choose_module(r, path, opts, &open_path, err);
+    rc = choose_module(r, path, opts, &open_path, err);
     if (rc == EMG_OK) {
         r->format = opts->format;
         rc = r->ops->open(&r->state, open_path, opts, &r->source, &r->format, err);
@@ -499,8 +513,12 @@ int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *
     }
     for (size_t i = 0; rc >= 0 && r->spool_path && i < r->source.n_notes; i++)
         rc = name_input_heap(&r->source.notes[i], open_path, path, err);
+    /* A BIDS data file: channel types, units and events from its sidecars. */
+    if (rc >= 0 && !r->spool_path &&
+        (r->format == EMG_FORMAT_EDF || r->format == EMG_FORMAT_BDF))
+        rc = emgi_bids_apply_sidecars(path, &r->source, err);
     if (rc >= 0)
-        rc = emg_header_make_utf8(&r->source, err);
+        rc = emgi_header_make_utf8(&r->source, err);
     /* The module holds the copy open: its name can go now, so that nothing is
      * left behind however the program ends. */
     if (r->spool_path)
@@ -509,9 +527,9 @@ int emg_reader_open(emg_reader **out, const char *path, const emg_read_options *
         rc = validate_header(path, &r->source, err);
     size_t n = r->source.n_channels;
     if (rc >= 0) {
-        r->position = emg_xcalloc(n, sizeof *r->position, err);
-        r->first = emg_xcalloc(n, sizeof *r->first, err);
-        r->last = emg_xcalloc(n, sizeof *r->last, err);
+        r->position = emgi_xcalloc(n, sizeof *r->position, err);
+        r->first = emgi_xcalloc(n, sizeof *r->first, err);
+        r->last = emgi_xcalloc(n, sizeof *r->last, err);
         rc = (r->position && r->first && r->last) ? EMG_OK : EMG_ERR_NOMEM;
     }
     if (rc >= 0) {
@@ -537,7 +555,7 @@ int emg_reader_select(emg_reader *r, const int *indices, size_t n, emg_error *er
     for (size_t j = 0; j < n; j++)
         if (indices[j] < 0 || (size_t)indices[j] >= r->source.n_channels)
             return emg_error_set(err, EMG_ERR_ARG, "%s: no channel %d", r->path, indices[j] + 1);
-    int *copy = emg_xcalloc(n, sizeof *copy, err);
+    int *copy = emgi_xcalloc(n, sizeof *copy, err);
     if (!copy)
         return EMG_ERR_NOMEM;
     memcpy(copy, indices, n * sizeof *copy);
@@ -586,7 +604,7 @@ static int view_annotations(emg_reader *r, emg_error *err)
             continue;
         double onset = a->onset, duration = a->duration;
         clip_to_range(r, &onset, &duration);
-        char *text = emg_utf8_dup(a->text, err); /* the model's text is UTF-8 */
+        char *text = emgi_utf8_dup(a->text, err); /* the model's text is UTF-8 */
         if (!text)
             return EMG_ERR_NOMEM;
         rc = emg_block_add_annotation(v, onset, duration, channel, text, err);
@@ -718,7 +736,8 @@ struct emg_writer {
 static int format_holds_gaps(emg_format f, const emg_write_options *o)
 {
     switch (f) {
-    case EMG_FORMAT_PIPE: case EMG_FORMAT_HDF5: case EMG_FORMAT_CSV: case EMG_FORMAT_TSV:
+    case EMG_FORMAT_PIPE: case EMG_FORMAT_HDF5: case EMG_FORMAT_NWB: case EMG_FORMAT_CSV:
+    case EMG_FORMAT_TSV:
         return 1;
     case EMG_FORMAT_WAV: case EMG_FORMAT_AIFF: case EMG_FORMAT_CAF: case EMG_FORMAT_W64:
     case EMG_FORMAT_RF64:
@@ -741,15 +760,15 @@ static int refuse_gaps(const emg_writer *w, const emg_block *block, emg_error *e
     return EMG_OK;
 }
 
-int emg_writer_add_file(emg_writer *w, const char *tmp_path, const char *final_path,
-                        emg_error *err)
+int emgi_writer_add_file(emg_writer *w, const char *tmp_path, const char *final_path,
+                         emg_error *err)
 {
-    int rc = emg_grow_one((void **)&w->files, w->n_files, sizeof *w->files, err);
+    int rc = emgi_grow_one((void **)&w->files, w->n_files, sizeof *w->files, err);
     if (rc < 0)
         return rc;
     output_file *f = &w->files[w->n_files];
-    f->tmp = emg_xstrdup(tmp_path, err);
-    f->final = emg_xstrdup(final_path, err);
+    f->tmp = emgi_xstrdup(tmp_path, err);
+    f->final = emgi_xstrdup(final_path, err);
     if (!f->tmp || !f->final) {
         free(f->tmp);
         free(f->final);
@@ -780,7 +799,7 @@ static void free_writer(emg_writer *w)
 /* Temporary file for output to stdout from a format that needs to seek. */
 static int stdout_spool_path(char *out, size_t n, emg_error *err)
 {
-    int fd = emg_temp_file(out, n, "emgkit-out", err);
+    int fd = emgi_temp_file(out, n, "emgkit-out", err);
     if (fd < 0) {
         prefix_error(err, "-: cannot write standard output");
         return fd;
@@ -817,7 +836,7 @@ int emg_writer_open(emg_writer **out, const char *path, emg_format format,
                              emg_format_name(format));
     if (hdr->n_channels == 0)
         return emg_error_set(err, EMG_ERR_ARG, "%s: no channels to write", path);
-    emg_writer *w = emg_xcalloc(1, sizeof *w, err);
+    emg_writer *w = emgi_xcalloc(1, sizeof *w, err);
     if (!w)
         return EMG_ERR_NOMEM;
     w->to_stdout = !strcmp(path, "-");
@@ -830,7 +849,7 @@ int emg_writer_open(emg_writer **out, const char *path, emg_format format,
         rc = stdout_spool_path(tmp, sizeof tmp, err);
     else
         rc = emg_temp_path(tmp, sizeof tmp, path, err);
-    if (rc >= 0 && (rc = emg_writer_add_file(w, tmp, path, err)) < 0)
+    if (rc >= 0 && (rc = emgi_writer_add_file(w, tmp, path, err)) < 0)
         emg_temp_discard(tmp);
     if (rc >= 0) {
         w->ops = ops;
@@ -919,10 +938,10 @@ static int append_samples(emg_recording *rec, size_t *capacity, const emg_block 
         size_t need = (size_t)filled[i] + b->count[i];
         if (need > capacity[i]) {
             size_t grow = capacity[i] ? capacity[i] * 2
-                                      : emg_first_capacity(rec->header.channels[i].n_samples, need);
+                                      : emgi_first_capacity(rec->header.channels[i].n_samples, need);
             while (grow < need)
                 grow *= 2;
-            double *d = emg_xrealloc(rec->data[i], grow, sizeof *d, err);
+            double *d = emgi_xrealloc(rec->data[i], grow, sizeof *d, err);
             if (!d)
                 return EMG_ERR_NOMEM;
             rec->data[i] = d;
@@ -949,9 +968,9 @@ int emg_reader_read_all(emg_reader *r, emg_recording *rec, emg_error *err)
     size_t *capacity = NULL;
     int64_t *filled = NULL;
     if (rc >= 0) {
-        rec->data = emg_xcalloc(n, sizeof *rec->data, err);
-        capacity = emg_xcalloc(n, sizeof *capacity, err);
-        filled = emg_xcalloc(n, sizeof *filled, err);
+        rec->data = emgi_xcalloc(n, sizeof *rec->data, err);
+        capacity = emgi_xcalloc(n, sizeof *capacity, err);
+        filled = emgi_xcalloc(n, sizeof *filled, err);
         rc = (rec->data && capacity && filled) ? EMG_OK : EMG_ERR_NOMEM;
     }
     const emg_block *b;
@@ -981,9 +1000,9 @@ int emg_recording_load(emg_recording *rec, const char *path, const emg_read_opti
     return rc;
 }
 
-int emg_save_by_seconds(const char *path, emg_format format, const emg_header *h,
-                        const emg_write_options *opts, emg_sample_source source, void *ctx,
-                        emg_error *err)
+int emgi_save_by_seconds(const char *path, emg_format format, const emg_header *h,
+                         const emg_write_options *opts, emg_sample_source source, void *ctx,
+                         emg_error *err)
 {
     emg_writer *w;
     int rc = emg_writer_open(&w, path, format, h, opts, err);
@@ -992,8 +1011,8 @@ int emg_save_by_seconds(const char *path, emg_format format, const emg_header *h
     emg_block view;
     emg_block_init(&view);
     view.n_channels = h->n_channels;
-    view.count = emg_xcalloc(h->n_channels, sizeof *view.count, err);
-    view.data = emg_xcalloc(h->n_channels, sizeof *view.data, err);
+    view.count = emgi_xcalloc(h->n_channels, sizeof *view.count, err);
+    view.data = emgi_xcalloc(h->n_channels, sizeof *view.data, err);
     rc = (view.count && view.data) ? EMG_OK : EMG_ERR_NOMEM;
     /* One-second blocks: channel i gets floor((k+1) fs_i) - floor(k fs_i) samples. */
     double duration = emg_header_duration(h);
@@ -1032,6 +1051,6 @@ static int recording_samples(void *ctx, size_t channel, int64_t first, size_t co
 int emg_recording_save(const emg_recording *rec, const char *path, emg_format format,
                        const emg_write_options *opts, emg_error *err)
 {
-    return emg_save_by_seconds(path, format, &rec->header, opts, recording_samples, (void *)rec,
-                               err);
+    return emgi_save_by_seconds(path, format, &rec->header, opts, recording_samples, (void *)rec,
+                                err);
 }

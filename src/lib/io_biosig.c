@@ -49,9 +49,9 @@ static int biosig_probe(const unsigned char *head, size_t len, const char *path)
         return 10;
     static const char *const ext[] = {"gdf", "vhdr", "bkr", "cnt", "acq", "scp", "mfer",
                                       "fef", "ebs", "cfs", "smr", "abf", "e"};
-    const char *e = emg_path_extension(path);
+    const char *e = emgi_path_extension(path);
     for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
-        if (emg_str_ieq(e, ext[i]))
+        if (emgi_str_ieq(e, ext[i]))
             return 10;
     return 0;
 }
@@ -101,9 +101,9 @@ typedef struct vhdr_facts {
 static int vhdr_line(vhdr_facts *v, const char *line, const char *section)
 {
     if (!strncmp(line, "DataFile=", 9))
-        emg_strlcpy(v->data_file, line + 9, sizeof v->data_file);
+        emgi_strlcpy(v->data_file, line + 9, sizeof v->data_file);
     else if (!strncmp(line, "MarkerFile=", 11))
-        emg_strlcpy(v->marker_file, line + 11, sizeof v->marker_file);
+        emgi_strlcpy(v->marker_file, line + 11, sizeof v->marker_file);
     else if (!strncmp(line, "NumberOfChannels=", 17))
         v->channels = strtol(line + 17, NULL, 10);
     else if (!strncmp(line, "SamplingInterval=", 17)) {
@@ -191,10 +191,10 @@ static const char *check_markers(const char *path)
 static int check_brainvision_file(const char *path, const char *name, const char *kind,
                                   int allow_outside, char *resolved, size_t n, emg_error *err)
 {
-    if (!allow_outside && !emg_path_stays_inside(name))
+    if (!allow_outside && !emgi_path_stays_inside(name))
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: BrainVision %s file '%s' lies outside "
                              "the recording's folder (refused)", path, kind, name);
-    emg_sibling_path(path, name, resolved, n);
+    emgi_sibling_path(path, name, resolved, n);
     struct stat st;
     if (stat(resolved, &st) == 0 && !S_ISREG(st.st_mode))
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: BrainVision %s file %s is not a regular "
@@ -223,7 +223,7 @@ static int check_brainvision(const char *path, int allow_outside, emg_error *err
                        strstr(text, "Version 1.0") != NULL;
             first = 0;
         } else if (text[0] == '[') {
-            emg_strlcpy(section, text, sizeof section);
+            emgi_strlcpy(section, text, sizeof section);
             v.sections |= !strcmp(section, "[Common Infos]")    ? 1
                           : !strcmp(section, "[Binary Infos]")  ? 2
                           : !strcmp(section, "[Channel Infos]") ? 4
@@ -381,7 +381,7 @@ static int is_brainvision(const char *path)
         fclose(f);
     }
     return strstr(head, "Vision Data Exchange Header") != NULL ||
-           emg_str_ieq(emg_path_extension(path), "vhdr");
+           emgi_str_ieq(emgi_path_extension(path), "vhdr");
 }
 
 static int add_channel(biosig_reader *r, emg_header *hdr, CHANNEL_TYPE *c, double fs,
@@ -390,7 +390,7 @@ static int add_channel(biosig_reader *r, emg_header *hdr, CHANNEL_TYPE *c, doubl
     emg_channel ch;
     emg_channel_init(&ch);
     const char *label = biosig_channel_get_label(c);
-    emg_strlcpy(ch.name, label ? label : "", sizeof ch.name);
+    emgi_strlcpy(ch.name, label ? label : "", sizeof ch.name);
     for (size_t len = strlen(ch.name); len && ch.name[len - 1] == ' '; len--)
         ch.name[len - 1] = '\0';
     int taken = 0;
@@ -400,7 +400,7 @@ static int add_channel(biosig_reader *r, emg_header *hdr, CHANNEL_TYPE *c, doubl
         snprintf(ch.name + strlen(ch.name), sizeof ch.name - strlen(ch.name), "%sch%zu",
                  ch.name[0] ? "-" : "", hdr->n_channels + 1);
     const char *unit = biosig_channel_get_physdim(c);
-    emg_strlcpy(ch.unit, unit ? unit : "", sizeof ch.unit);
+    emgi_strlcpy(ch.unit, unit ? unit : "", sizeof ch.unit);
     ch.fs = fs;
     ch.n_samples = (int64_t)(r->n_records * r->spr);
     /* physical = digital * Cal + Off */
@@ -478,10 +478,10 @@ static int biosig_open(void **state, const char *path, const emg_read_options *o
                        emg_header *hdr, emg_format *detected, emg_error *err)
 {
     *state = NULL;
-    biosig_reader *r = emg_xcalloc(1, sizeof *r, err);
+    biosig_reader *r = emgi_xcalloc(1, sizeof *r, err);
     if (!r)
         return EMG_ERR_NOMEM;
-    emg_strlcpy(r->path, path, sizeof r->path);
+    emgi_strlcpy(r->path, path, sizeof r->path);
     FILE *magic = fopen(path, "rb");
     char head[3] = "";
     if (magic) {
@@ -623,6 +623,6 @@ static void biosig_close(void *state) { (void)state; }
 
 #endif
 
-const emg_format_reader emg_biosig_reader = {
+const emg_format_reader emgi_biosig_reader = {
     "biosig", biosig_probe, biosig_open, biosig_read, biosig_close,
 };

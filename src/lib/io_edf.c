@@ -133,9 +133,9 @@ static int read_raw_header(raw_header *h, FILE *f, const char *path, emg_error *
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: signal count field is not a number", path);
     h->n_signals = (int)v;
     size_t ns = (size_t)h->n_signals;
-    char *sig = h->sig = emg_xcalloc(ns, 256, err);
-    h->samples_per_record = emg_xcalloc(ns, sizeof(int), err);
-    h->is_annotation = emg_xcalloc(ns, sizeof(int), err);
+    char *sig = h->sig = emgi_xcalloc(ns, 256, err);
+    h->samples_per_record = emgi_xcalloc(ns, sizeof(int), err);
+    h->is_annotation = emgi_xcalloc(ns, sizeof(int), err);
     if (!sig || !h->samples_per_record || !h->is_annotation)
         return EMG_ERR_NOMEM;
     int rc = EMG_OK;
@@ -408,14 +408,14 @@ static void plus_subject(char *out, size_t n, const char *patient, int plus)
     int used = 0;
     if (plus && sscanf(patient, "%80s %80s %80s %80s %n", code, sex, birth, name, &used) == 4 &&
         !strcmp(code, "X") && !strcmp(sex, "X") && !strcmp(birth, "X") && !strcmp(name, "X")) {
-        emg_strlcpy(out, patient + used, n);
+        emgi_strlcpy(out, patient + used, n);
         return;
     }
     if (plus && !strcmp(patient, "X X X X")) {
         out[0] = '\0';
         return;
     }
-    emg_strlcpy(out, patient, n);
+    emgi_strlcpy(out, patient, n);
 }
 
 static void plus_recording(char *out, size_t n, const char *recording, int plus)
@@ -427,7 +427,7 @@ static void plus_recording(char *out, size_t n, const char *recording, int plus)
                    : 0;
     if (got == 5 && !strcmp(start, "Startdate") && !strcmp(admin, "X") && !strcmp(tech, "X") &&
         !strcmp(equip, "X")) {
-        emg_strlcpy(out, recording + used, n);
+        emgi_strlcpy(out, recording + used, n);
         return;
     }
     if (plus && got == 5 && used == 0 && !strcmp(admin, "X") && !strcmp(tech, "X") &&
@@ -435,7 +435,7 @@ static void plus_recording(char *out, size_t n, const char *recording, int plus)
         out[0] = '\0';
         return;
     }
-    emg_strlcpy(out, recording, n);
+    emgi_strlcpy(out, recording, n);
 }
 
 static void start_time(emg_header *hdr, const struct edf_hdr_struct *e)
@@ -465,7 +465,7 @@ static int unique_name(emg_header *hdr, char *name, size_t n, size_t index, emg_
     char base[EMG_NAME_MAX];
     if (!*name)
         snprintf(name, n, "ch%zu", index + 1);
-    emg_strlcpy(base, name, sizeof base);
+    emgi_strlcpy(base, name, sizeof base);
     for (int k = 2; name_taken(hdr, name); k++)
         snprintf(name, n, "%.*s-%d", (int)(n - 12), base, k);
     if (strcmp(base, name))
@@ -480,12 +480,12 @@ static int add_channels(edf_reader *r, emg_header *hdr, const struct edf_hdr_str
     double record_s = (double)e->datarecord_duration / EDFLIB_TIME_DIMENSION;
     size_t n = (size_t)e->edfsignals;
     r->n_channels = n;
-    r->byte_offset = emg_xcalloc(n, sizeof *r->byte_offset, err);
-    r->samples_per_record = emg_xcalloc(n, sizeof *r->samples_per_record, err);
-    r->bitvalue = emg_xcalloc(n, sizeof *r->bitvalue, err);
-    r->offset = emg_xcalloc(n, sizeof *r->offset, err);
-    r->keep = emg_xcalloc(n, sizeof *r->keep, err);
-    r->delivered = emg_xcalloc(n, sizeof *r->delivered, err);
+    r->byte_offset = emgi_xcalloc(n, sizeof *r->byte_offset, err);
+    r->samples_per_record = emgi_xcalloc(n, sizeof *r->samples_per_record, err);
+    r->bitvalue = emgi_xcalloc(n, sizeof *r->bitvalue, err);
+    r->offset = emgi_xcalloc(n, sizeof *r->offset, err);
+    r->keep = emgi_xcalloc(n, sizeof *r->keep, err);
+    r->delivered = emgi_xcalloc(n, sizeof *r->delivered, err);
     if (!r->byte_offset || !r->samples_per_record || !r->bitvalue || !r->offset || !r->keep ||
         !r->delivered)
         return EMG_ERR_NOMEM;
@@ -514,15 +514,15 @@ static int add_channels(edf_reader *r, emg_header *hdr, const struct edf_hdr_str
         field(transducer, signal_field_at(raw->sig, ns, 1, (size_t)s), 80);
         field(unit, signal_field_at(raw->sig, ns, 2, (size_t)s), 8);
         field(prefilter, signal_field_at(raw->sig, ns, 7, (size_t)s), 80);
-        emg_utf8_from_bytes(ch.name, sizeof ch.name, label, strlen(label));
-        emg_utf8_from_bytes(ch.unit, sizeof ch.unit, unit, strlen(unit));
+        emgi_utf8_from_bytes(ch.name, sizeof ch.name, label, strlen(label));
+        emgi_utf8_from_bytes(ch.unit, sizeof ch.unit, unit, strlen(unit));
         char both[200]; /* cut to the model's field below, as before */
         if (prefilter[0])
             snprintf(both, sizeof both, "%s%s[prefilter: %s]", transducer,
                      transducer[0] ? " " : "", prefilter);
         else
-            emg_strlcpy(both, transducer, sizeof both);
-        emg_strlcpy(ch.transducer, both, sizeof ch.transducer);
+            emgi_strlcpy(both, transducer, sizeof both);
+        emgi_strlcpy(ch.transducer, both, sizeof ch.transducer);
         ch.fs = p->smp_in_datarecord / record_s;
         ch.n_samples = p->smp_in_file;
         ch.gain = 1.0 / r->bitvalue[channel];
@@ -659,7 +659,7 @@ static int ascii_copy(const char *path, long long ns, char *tmp, size_t n)
 {
     if (ns < 1 || ns > EDFLIB_MAXSIGNALS)
         return 0;
-    int fd = emg_temp_file(tmp, n, "emgkit-edf", NULL);
+    int fd = emgi_temp_file(tmp, n, "emgkit-edf", NULL);
     if (fd < 0)
         return 0;
     FILE *in = fopen(path, "rb"), *out = fdopen(fd, "w+b");
@@ -715,14 +715,14 @@ static int edf_reader_open(void **state, const char *path, const emg_read_option
                            emg_header *hdr, emg_format *detected, emg_error *err)
 {
     *state = NULL;
-    edf_reader *r = emg_xcalloc(1, sizeof *r, err);
-    struct edf_hdr_struct *e = emg_xcalloc(1, sizeof *e, err);
+    edf_reader *r = emgi_xcalloc(1, sizeof *r, err);
+    struct edf_hdr_struct *e = emgi_xcalloc(1, sizeof *e, err);
     if (!r || !e) {
         free(r);
         free(e);
         return EMG_ERR_NOMEM;
     }
-    emg_strlcpy(r->path, path, sizeof r->path);
+    emgi_strlcpy(r->path, path, sizeof r->path);
     errno = 0;
     char copy[4096];
     int rc = open_with_edflib(path, e, copy, sizeof copy, err);
@@ -743,7 +743,7 @@ static int edf_reader_open(void **state, const char *path, const emg_read_option
     if (rc >= 0) {
         double record_s = (double)e->datarecord_duration / EDFLIB_TIME_DIMENSION;
         r->records_per_block = choose_records_per_block(r, record_s, opts);
-        r->buffer = emg_xcalloc(r->records_per_block, r->record_bytes, err);
+        r->buffer = emgi_xcalloc(r->records_per_block, r->record_bytes, err);
         if (!r->buffer)
             rc = EMG_ERR_NOMEM;
     }
@@ -816,7 +816,7 @@ static int edf_reader_read(void *state, emg_block *blk, emg_error *err)
     return 1;
 }
 
-const emg_format_reader emg_edf_reader = {
+const emg_format_reader emgi_edf_reader = {
     "edf", edf_probe, edf_reader_open, edf_reader_read, edf_reader_close,
 };
 
@@ -1046,7 +1046,7 @@ static int set_signal(edf_writer *w, size_t i)
     char label[EDF_LABEL_LEN + 1], unit[EDF_UNIT_LEN + 1], text[EMG_TEXT_MAX], prefilter[81];
     edf_label(w, i, label);
     if (strcmp(label, ch->name))
-        emg_write_note(&w->opts, "channel '%s' is labelled '%s' (EDF+ labels are 16 ASCII "
+        emgi_write_note(&w->opts, "channel '%s' is labelled '%s' (EDF+ labels are 16 ASCII "
                        "characters)", ch->name, label);
     ascii(unit, sizeof unit, ch->unit);
     ascii(text, sizeof text, ch->transducer);
@@ -1223,7 +1223,7 @@ static int feed(edf_writer *w, const emg_block *blk, emg_error *err)
         size_t need = w->n_pending[i] + blk->count[i];
         if (need > w->cap_pending[i]) {
             size_t cap = need * 2;
-            double *p = emg_xrealloc(w->pending[i], cap, sizeof *p, err);
+            double *p = emgi_xrealloc(w->pending[i], cap, sizeof *p, err);
             if (!p)
                 return EMG_ERR_NOMEM;
             w->pending[i] = p;
@@ -1251,7 +1251,7 @@ static int edf_writer_write(void *state, const emg_block *blk, emg_error *err)
     if (blk->n_channels != w->n)
         return emg_error_set(err, EMG_ERR_ARG, "%s: block has %zu channels, header %zu",
                              w->name, blk->n_channels, w->n);
-    return w->spooling ? emg_spool_write(&w->spool, blk, err) : feed(w, blk, err);
+    return w->spooling ? emgi_spool_write(&w->spool, blk, err) : feed(w, blk, err);
 }
 
 static void edf_writer_destroy(void *state)
@@ -1262,7 +1262,7 @@ static void edf_writer_destroy(void *state)
     if (w->handle >= 0)
         edfclose_file(w->handle);
     if (w->spooling)
-        emg_spool_close(&w->spool);
+        emgi_spool_close(&w->spool);
     for (size_t i = 0; w->pending && i < w->n; i++)
         free(w->pending[i]);
     free(w->pending);
@@ -1285,18 +1285,18 @@ static void edf_writer_destroy(void *state)
 static int allocate(edf_writer *w, emg_error *err)
 {
     size_t n = w->n;
-    w->spr = emg_xcalloc(n, sizeof *w->spr, err);
-    w->dmin = emg_xcalloc(n, sizeof *w->dmin, err);
-    w->dmax = emg_xcalloc(n, sizeof *w->dmax, err);
-    w->pmin = emg_xcalloc(n, sizeof *w->pmin, err);
-    w->pmax = emg_xcalloc(n, sizeof *w->pmax, err);
-    w->pmin_text = emg_xcalloc(n, sizeof *w->pmin_text, err);
-    w->pmax_text = emg_xcalloc(n, sizeof *w->pmax_text, err);
-    w->pending = emg_xcalloc(n, sizeof *w->pending, err);
-    w->n_pending = emg_xcalloc(n, sizeof *w->n_pending, err);
-    w->cap_pending = emg_xcalloc(n, sizeof *w->cap_pending, err);
-    w->last = emg_xcalloc(n, sizeof *w->last, err);
-    w->received = emg_xcalloc(n, sizeof *w->received, err);
+    w->spr = emgi_xcalloc(n, sizeof *w->spr, err);
+    w->dmin = emgi_xcalloc(n, sizeof *w->dmin, err);
+    w->dmax = emgi_xcalloc(n, sizeof *w->dmax, err);
+    w->pmin = emgi_xcalloc(n, sizeof *w->pmin, err);
+    w->pmax = emgi_xcalloc(n, sizeof *w->pmax, err);
+    w->pmin_text = emgi_xcalloc(n, sizeof *w->pmin_text, err);
+    w->pmax_text = emgi_xcalloc(n, sizeof *w->pmax_text, err);
+    w->pending = emgi_xcalloc(n, sizeof *w->pending, err);
+    w->n_pending = emgi_xcalloc(n, sizeof *w->n_pending, err);
+    w->cap_pending = emgi_xcalloc(n, sizeof *w->cap_pending, err);
+    w->last = emgi_xcalloc(n, sizeof *w->last, err);
+    w->received = emgi_xcalloc(n, sizeof *w->received, err);
     return (w->spr && w->dmin && w->dmax && w->pmin && w->pmax && w->pmin_text &&
             w->pmax_text && w->pending && w->n_pending && w->cap_pending && w->last &&
             w->received)
@@ -1314,7 +1314,7 @@ static int edf_writer_open(void **state, struct emg_writer *ew, const char *tmp_
     if (hdr->n_channels > EDFLIB_MAXSIGNALS - 64)
         return emg_error_set(err, EMG_ERR_UNSUPPORTED, "%s: %zu channels; EDF takes at most %d",
                              final_path, hdr->n_channels, EDFLIB_MAXSIGNALS - 64);
-    edf_writer *w = emg_xcalloc(1, sizeof *w, err);
+    edf_writer *w = emgi_xcalloc(1, sizeof *w, err);
     if (!w)
         return EMG_ERR_NOMEM;
     w->handle = -1;
@@ -1323,8 +1323,8 @@ static int edf_writer_open(void **state, struct emg_writer *ew, const char *tmp_
         w->opts = *opts;
     w->bdf = format == EMG_FORMAT_BDF;
     w->n = hdr->n_channels;
-    emg_strlcpy(w->path, tmp_path, sizeof w->path);
-    emg_strlcpy(w->name, final_path, sizeof w->name);
+    emgi_strlcpy(w->path, tmp_path, sizeof w->path);
+    emgi_strlcpy(w->name, final_path, sizeof w->name);
     int rc = emg_header_copy(&w->hdr, hdr, err);
     if (rc >= 0)
         rc = allocate(w, err);
@@ -1333,12 +1333,12 @@ static int edf_writer_open(void **state, struct emg_writer *ew, const char *tmp_
     size_t total = 0;
     for (size_t i = 0; rc >= 0 && i < w->n; i++)
         total += (size_t)w->spr[i];
-    if (rc >= 0 && !(w->record = emg_xcalloc(total, sizeof *w->record, err)))
+    if (rc >= 0 && !(w->record = emgi_xcalloc(total, sizeof *w->record, err)))
         rc = EMG_ERR_NOMEM;
     /* Spool first: the header needs each channel's range (from the data, or
      * the calibration if the data stay inside it) and the annotation count. */
     if (rc >= 0) {
-        rc = emg_spool_open(&w->spool, tmp_path, final_path, w->n, err);
+        rc = emgi_spool_open(&w->spool, tmp_path, final_path, w->n, err);
         w->spooling = rc >= 0;
     }
     if (rc < 0) {
@@ -1363,7 +1363,7 @@ static int flush_partial(edf_writer *w, emg_error *err)
         double t = w->received[i] / w->hdr.channels[i].fs;
         end = t > end ? t : end;
         if (w->cap_pending[i] < (size_t)w->spr[i]) {
-            double *p = emg_xrealloc(w->pending[i], (size_t)w->spr[i], sizeof *p, err);
+            double *p = emgi_xrealloc(w->pending[i], (size_t)w->spr[i], sizeof *p, err);
             if (!p)
                 return EMG_ERR_NOMEM;
             w->pending[i] = p;
@@ -1459,10 +1459,10 @@ static int edf_writer_finish(void *state, emg_error *err)
         long long records = expected_records(w);
         rc = start_edflib(w, records, w->hdr.n_annotations + w->spool.n_annotations + 1, err);
         if (rc >= 0)
-            rc = emg_spool_rewind(&w->spool, err);
+            rc = emgi_spool_rewind(&w->spool, err);
         emg_block blk;
         emg_block_init(&blk);
-        while (rc >= 0 && (rc = emg_spool_read(&w->spool, &blk, err)) > 0)
+        while (rc >= 0 && (rc = emgi_spool_read(&w->spool, &blk, err)) > 0)
             rc = feed(w, &blk, err);
         emg_block_free(&blk);
     }
@@ -1489,12 +1489,12 @@ static int edf_writer_finish(void *state, emg_error *err)
     if (rc >= 0)
         rc = patch_end_onset(w, err);
     if (rc >= 0 && w->cut_annotations > 0)
-        emg_write_note(&w->opts, "%zu annotation text%s cut to %d bytes (EDFlib's limit)",
-                       w->cut_annotations, w->cut_annotations == 1 ? "" : "s",
-                       EDF_WRITE_ANNOTATION_LEN);
+        emgi_write_note(&w->opts, "%zu annotation text%s cut to %d bytes (EDFlib's limit)",
+                        w->cut_annotations, w->cut_annotations == 1 ? "" : "s",
+                        EDF_WRITE_ANNOTATION_LEN);
     return rc;
 }
 
-const emg_format_writer emg_edf_writer = {
+const emg_format_writer emgi_edf_writer = {
     "edf", 0, edf_writer_open, edf_writer_write, edf_writer_finish, edf_writer_destroy,
 };

@@ -2,18 +2,20 @@
  * creates: the lists batch tools need to process a WFDB record (a header and
  * its signal files) once, and never to write over an input. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "io_internal.h"
 
-int emg_file_list_add(emg_file_list *list, const char *path, emg_error *err)
+int emgi_file_list_add(emg_file_list *list, const char *path, emg_error *err)
 {
     for (size_t i = 0; i < list->n; i++)
         if (!strcmp(list->files[i], path))
             return EMG_OK;
-    int rc = emg_grow((void **)&list->files, &list->cap, list->n + 1, sizeof *list->files, err);
+    int rc = emgi_grow((void **)&list->files, &list->cap, list->n + 1, sizeof *list->files, err);
     if (rc < 0)
         return rc;
-    if (!(list->files[list->n] = emg_xstrdup(path, err)))
+    if (!(list->files[list->n] = emgi_xstrdup(path, err)))
         return EMG_ERR_NOMEM;
     list->n++;
     return EMG_OK;
@@ -45,10 +47,18 @@ int emg_input_files(const char *path, emg_format format, char ***files, size_t *
     *n = 0;
     emg_file_list list = {NULL, 0, 0};
     int rc;
-    if (strcmp(path, "-") && emg_path_reader(path, format) == &emg_wfdb_reader)
-        rc = emg_wfdb_input_files(path, &list, err);
+    if (strcmp(path, "-") && emgi_path_reader(path, format) == &emgi_wfdb_reader)
+        rc = emgi_wfdb_input_files(path, &list, err);
     else
-        rc = emg_file_list_add(&list, path, err);
+        rc = emgi_file_list_add(&list, path, err);
+    /* A BIDS data file is read with its sidecars: no output may replace them. */
+    char stem[4096], sidecar[4200];
+    static const char *const sidecars[] = {"_channels.tsv", "_events.tsv"};
+    for (size_t i = 0; rc >= 0 && i < 2 && emgi_bids_sidecar_stem(path, stem, sizeof stem); i++) {
+        snprintf(sidecar, sizeof sidecar, "%s%s", stem, sidecars[i]);
+        if (access(sidecar, F_OK) == 0)
+            rc = emgi_file_list_add(&list, sidecar, err);
+    }
     return give_list(&list, rc, files, n);
 }
 
@@ -62,16 +72,16 @@ int emg_output_files(const char *path, emg_format format, char ***files, size_t 
         return rc;
     emg_file_list list = {NULL, 0, 0};
     if (format == EMG_FORMAT_WFDB) {
-        if (!strcmp(path, "-") || strcmp(emg_path_extension(path), "hea"))
+        if (!strcmp(path, "-") || strcmp(emgi_path_extension(path), "hea"))
             return emg_error_set(err, EMG_ERR_ARG, "%s: WFDB output must be named RECORD.hea",
                                  path);
         char dat[4200];
-        emg_wfdb_data_path(path, dat, sizeof dat);
-        rc = emg_file_list_add(&list, path, err);
+        emgi_wfdb_data_path(path, dat, sizeof dat);
+        rc = emgi_file_list_add(&list, path, err);
         if (rc >= 0)
-            rc = emg_file_list_add(&list, dat, err);
+            rc = emgi_file_list_add(&list, dat, err);
     } else {
-        rc = emg_file_list_add(&list, path, err);
+        rc = emgi_file_list_add(&list, path, err);
     }
     return give_list(&list, rc, files, n);
 }

@@ -97,7 +97,7 @@ static int scratch_descriptor(void)
     return open("/dev/null", O_RDWR | O_CLOEXEC);
 }
 
-void emg_h5_abandon(hid_t file)
+void emgi_h5_abandon(hid_t file)
 {
     int fd = file >= 0 ? file_descriptor(file) : -1;
     if (fd < 0)
@@ -109,7 +109,7 @@ void emg_h5_abandon(hid_t file)
     }
 }
 
-hid_t emg_h5_uncached_chunks(void)
+hid_t emgi_h5_uncached_chunks(void)
 {
     hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
     if (dapl >= 0)
@@ -117,10 +117,10 @@ hid_t emg_h5_uncached_chunks(void)
     return dapl;
 }
 
-int emg_h5_complete(hid_t file, const char *path, emg_error *err)
+int emgi_h5_complete(hid_t file, const char *path, emg_error *err)
 {
     /* Everything a flush writes lies below the end of allocated space (chunks
-     * are written, and allocated, by H5Dwrite: emg_h5_uncached_chunks).
+     * are written, and allocated, by H5Dwrite: emgi_h5_uncached_chunks).
      * Reserving the disk blocks up to there first turns a full disk into an
      * error here, before HDF5 has flushed anything: a failed flush leaves
      * HDF5 1.10's metadata cache unable to flush again, so the file could
@@ -135,13 +135,13 @@ int emg_h5_complete(hid_t file, const char *path, emg_error *err)
                                  path, strerror(rc));
     }
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
-        return emg_h5_fail(err, EMG_ERR_OUTPUT, path, "cannot complete the HDF5 file");
+        return emgi_h5_fail(err, EMG_ERR_OUTPUT, path, "cannot complete the HDF5 file");
     return EMG_OK;
 }
 
 /* File access: lock the file where the filesystem can, and go on without a lock
  * where it cannot (NFS and read-only mounts fail HDF5's default "unable to lock file"). */
-static hid_t file_access(void)
+hid_t emgi_h5_file_access(void)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
 #if H5_VERSION_GE(1, 10, 7)
@@ -151,7 +151,7 @@ static hid_t file_access(void)
     return fapl;
 }
 
-void emg_h5_close_id(hid_t *id, herr_t (*closer)(hid_t))
+void emgi_h5_close_id(hid_t *id, herr_t (*closer)(hid_t))
 {
     if (*id >= 0)
         closer(*id);
@@ -160,10 +160,10 @@ void emg_h5_close_id(hid_t *id, herr_t (*closer)(hid_t))
 
 /* Close after a failed call without losing its error stack (every HDF5 API
  * call, a close included, clears the stack on entry). */
-static void close_keeping_errors(hid_t *id, herr_t (*closer)(hid_t), int failed)
+void emgi_h5_close_keeping_errors(hid_t *id, herr_t (*closer)(hid_t), int failed)
 {
     hid_t stack = failed ? H5Eget_current_stack() : H5I_INVALID_HID;
-    emg_h5_close_id(id, closer);
+    emgi_h5_close_id(id, closer);
     if (stack >= 0)
         H5Eset_current_stack(stack);
 }
@@ -171,7 +171,7 @@ static void close_keeping_errors(hid_t *id, herr_t (*closer)(hid_t), int failed)
 static herr_t innermost_error(unsigned n, const H5E_error2_t *e, void *data)
 {
     if (n == 0 && e->desc)
-        emg_strlcpy(data, e->desc, 400);
+        emgi_strlcpy(data, e->desc, 400);
     return 0;
 }
 
@@ -185,7 +185,7 @@ static void one_line_detail(char *detail, size_t size)
     const char *colon = strchr(detail, ':');
     if (system && colon && colon < system) {
         char message[160];
-        emg_strlcpy(message, system + strlen("error message = '"), sizeof message);
+        emgi_strlcpy(message, system + strlen("error message = '"), sizeof message);
         char *quote = strchr(message, '\'');
         if (quote)
             *quote = '\0';
@@ -197,7 +197,7 @@ static void one_line_detail(char *detail, size_t size)
 }
 
 /* Fail with the innermost HDF5 message, e.g. "truncated file: eof = ...". */
-int emg_h5_fail(emg_error *err, emg_status status, const char *path, const char *what)
+int emgi_h5_fail(emg_error *err, emg_status status, const char *path, const char *what)
 {
     char detail[400] = "";
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, detail);
@@ -219,7 +219,7 @@ static herr_t obj_read(hid_t id, int is_attr, hid_t mem_type, void *buf)
                    : H5Dread(id, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
 }
 
-void emg_h5_free_strings(char **s, size_t n)
+void emgi_h5_free_strings(char **s, size_t n)
 {
     for (size_t i = 0; s && i < n; i++)
         free(s[i]);
@@ -278,11 +278,11 @@ done:
         *out = list;
         *n = (size_t)npts;
     } else {
-        emg_h5_free_strings(list, npts > 0 ? (size_t)npts : 0);
+        emgi_h5_free_strings(list, npts > 0 ? (size_t)npts : 0);
     }
-    emg_h5_close_id(&mtype, H5Tclose);
-    emg_h5_close_id(&ftype, H5Tclose);
-    emg_h5_close_id(&space, H5Sclose);
+    emgi_h5_close_id(&mtype, H5Tclose);
+    emgi_h5_close_id(&ftype, H5Tclose);
+    emgi_h5_close_id(&space, H5Sclose);
     return rc;
 }
 
@@ -305,8 +305,8 @@ static int obj_doubles(hid_t id, int is_attr, double **out, size_t *n)
             free(v);
         }
     }
-    emg_h5_close_id(&ftype, H5Tclose);
-    emg_h5_close_id(&space, H5Sclose);
+    emgi_h5_close_id(&ftype, H5Tclose);
+    emgi_h5_close_id(&space, H5Sclose);
     return rc;
 }
 
@@ -318,24 +318,24 @@ static int attr_strings(hid_t obj, const char *name, char ***out, size_t *n)
         return -1;
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     int rc = a < 0 ? -1 : obj_strings(a, 1, out, n);
-    emg_h5_close_id(&a, H5Aclose);
+    emgi_h5_close_id(&a, H5Aclose);
     return rc;
 }
 
 /* The first string of an attribute into out; -1 (out unchanged) when missing. */
-int emg_h5_attr_string(hid_t obj, const char *name, char *out, size_t size)
+int emgi_h5_attr_string(hid_t obj, const char *name, char *out, size_t size)
 {
     char **list;
     size_t n;
     if (attr_strings(obj, name, &list, &n) < 0)
         return -1;
     if (n > 0)
-        emg_strlcpy(out, list[0], size);
-    emg_h5_free_strings(list, n);
+        emgi_strlcpy(out, list[0], size);
+    emgi_h5_free_strings(list, n);
     return n > 0 ? 0 : -1;
 }
 
-int emg_h5_attr_doubles(hid_t obj, const char *name, double **out, size_t *n)
+int emgi_h5_attr_doubles(hid_t obj, const char *name, double **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -343,16 +343,16 @@ int emg_h5_attr_doubles(hid_t obj, const char *name, double **out, size_t *n)
         return -1;
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     int rc = a < 0 ? -1 : obj_doubles(a, 1, out, n);
-    emg_h5_close_id(&a, H5Aclose);
+    emgi_h5_close_id(&a, H5Aclose);
     return rc;
 }
 
 /* The first value of a numeric attribute, or fallback when missing. */
-double emg_h5_attr_double(hid_t obj, const char *name, double fallback)
+double emgi_h5_attr_double(hid_t obj, const char *name, double fallback)
 {
     double *v;
     size_t n;
-    if (emg_h5_attr_doubles(obj, name, &v, &n) < 0)
+    if (emgi_h5_attr_doubles(obj, name, &v, &n) < 0)
         return fallback;
     double value = n > 0 ? v[0] : fallback;
     free(v);
@@ -361,39 +361,39 @@ double emg_h5_attr_double(hid_t obj, const char *name, double fallback)
 
 /* A number from a file as int32: damaged files may hold NaN or huge values,
  * whose conversion would be undefined. */
-int32_t emg_h5_to_int32(double v)
+int32_t emgi_h5_to_int32(double v)
 {
     if (!(v == v))
         return 0;
     return v <= INT32_MIN ? INT32_MIN : v >= INT32_MAX ? INT32_MAX : (int32_t)v;
 }
 
-int emg_h5_link_exists(hid_t loc, const char *path)
+int emgi_h5_link_exists(hid_t loc, const char *path)
 {
     return H5Lexists(loc, path, H5P_DEFAULT) > 0;
 }
 
-int emg_h5_dataset_strings(hid_t loc, const char *path, char ***out, size_t *n)
+int emgi_h5_dataset_strings(hid_t loc, const char *path, char ***out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (!emg_h5_link_exists(loc, path))
+    if (!emgi_h5_link_exists(loc, path))
         return -1;
     hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
     int rc = d < 0 ? -1 : obj_strings(d, 0, out, n);
-    emg_h5_close_id(&d, H5Dclose);
+    emgi_h5_close_id(&d, H5Dclose);
     return rc;
 }
 
-int emg_h5_dataset_doubles(hid_t loc, const char *path, double **out, size_t *n)
+int emgi_h5_dataset_doubles(hid_t loc, const char *path, double **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (!emg_h5_link_exists(loc, path))
+    if (!emgi_h5_link_exists(loc, path))
         return -1;
     hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
     int rc = d < 0 ? -1 : obj_doubles(d, 0, out, n);
-    emg_h5_close_id(&d, H5Dclose);
+    emgi_h5_close_id(&d, H5Dclose);
     return rc;
 }
 
@@ -406,7 +406,7 @@ static herr_t collect_group(hid_t loc, const char *name, const H5L_info_t *info,
     /* H5Oopen + H5Iget_type rather than H5Oget_info, whose signature changed in 1.12. */
     hid_t obj = H5Oopen(loc, name, H5P_DEFAULT);
     int is_group = obj >= 0 && H5Iget_type(obj) == H5I_GROUP;
-    emg_h5_close_id(&obj, H5Oclose);
+    emgi_h5_close_id(&obj, H5Oclose);
     if (!is_group)
         return 0;
     if (list->n == list->cap) {
@@ -423,13 +423,30 @@ static herr_t collect_group(hid_t loc, const char *name, const H5L_info_t *info,
     return 0;
 }
 
-int emg_h5_list_groups(hid_t group, name_list *list)
+int emgi_h5_list_groups(hid_t group, name_list *list)
+{
+    return emgi_h5_list_groups_by(group, H5_INDEX_NAME, list);
+}
+
+int emgi_h5_list_groups_in_order(hid_t group, name_list *list)
+{
+    hid_t gcpl = H5Gget_create_plist(group);
+    unsigned flags = 0;
+    if (gcpl >= 0)
+        H5Pget_link_creation_order(gcpl, &flags);
+    emgi_h5_close_id(&gcpl, H5Pclose);
+    return emgi_h5_list_groups_by(group, (flags & H5P_CRT_ORDER_INDEXED) ? H5_INDEX_CRT_ORDER
+                                                                         : H5_INDEX_NAME,
+                                 list);
+}
+
+int emgi_h5_list_groups_by(hid_t group, H5_index_t index, name_list *list)
 {
     memset(list, 0, sizeof *list);
     hsize_t idx = 0;
-    if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_group, list) >= 0)
+    if (H5Literate(group, index, H5_ITER_INC, &idx, collect_group, list) >= 0)
         return 0;
-    emg_h5_free_strings(list->names, list->n);
+    emgi_h5_free_strings(list->names, list->n);
     memset(list, 0, sizeof *list);
     return -1;
 }
@@ -454,13 +471,13 @@ static void reader_free(h5_reader *r)
     if (!r)
         return;
     for (size_t i = 0; i < r->n_series; i++) {
-        emg_h5_close_id(&r->series[i].dset, H5Dclose);
+        emgi_h5_close_id(&r->series[i].dset, H5Dclose);
         free(r->series[i].scale);
         free(r->series[i].offset);
     }
     free(r->series);
     free(r->scratch);
-    emg_h5_close_id(&r->file, H5Fclose);
+    emgi_h5_close_id(&r->file, H5Fclose);
     free(r->path);
     free(r);
 }
@@ -468,12 +485,12 @@ static void reader_free(h5_reader *r)
 /* A damaged size field can claim 10^18 samples, which HDF5 would serve as fill
  * values for ages.  Deflate packs at most about 1000:1, so a dataset larger than
  * 2000 times the file is not real. */
-int emg_h5_plausible_length(hid_t file, hid_t dset, hsize_t rows, hsize_t cols)
+int emgi_h5_plausible_length(hid_t file, hid_t dset, hsize_t rows, hsize_t cols)
 {
     hsize_t file_size = 0;
     hid_t type = H5Dget_type(dset);
     size_t item = type >= 0 ? H5Tget_size(type) : 1;
-    emg_h5_close_id(&type, H5Tclose);
+    emgi_h5_close_id(&type, H5Tclose);
     if (H5Fget_filesize(file, &file_size) < 0)
         return 1;
     return (double)rows * (double)cols * (double)item <= 2000.0 * (double)file_size + 1e6;
@@ -490,25 +507,25 @@ static const char *dataset_elsewhere(hid_t file, hid_t dset)
         why = "keeps its samples in external files";
     else if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_VIRTUAL)
         why = "is a virtual dataset mapping other files";
-    emg_h5_close_id(&dcpl, H5Pclose);
+    emgi_h5_close_id(&dcpl, H5Pclose);
     hid_t own = why ? H5I_INVALID_HID : H5Iget_file_id(dset);
     char a[4096], b[4096];
     if (own >= 0 && H5Fget_name(own, a, sizeof a) > 0 && H5Fget_name(file, b, sizeof b) > 0 &&
         strcmp(a, b))
         why = "lies in another file (an external link)";
-    emg_h5_close_id(&own, H5Fclose);
+    emgi_h5_close_id(&own, H5Fclose);
     return why;
 }
 
 /* Take ownership of dset as a new series; its channels are added by the caller. */
-int emg_h5_add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_series **out)
+int emgi_h5_add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_series **out)
 {
     hid_t space = H5Dget_space(dset);
     hsize_t dims[2] = {0, 1};
     int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
     if (rank == 1 || rank == 2)
         H5Sget_simple_extent_dims(space, dims, NULL);
-    emg_h5_close_id(&space, H5Sclose);
+    emgi_h5_close_id(&space, H5Sclose);
     if ((rank != 1 && rank != 2) || dims[1] > HDF5_MAX_COLUMNS) {
         H5Dclose(dset);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: sample dataset of rank %d with %llu columns",
@@ -525,13 +542,13 @@ int emg_h5_add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_se
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: implausible sampling rate %g Hz", r->path,
                              fs);
     }
-    if (!emg_h5_plausible_length(r->file, dset, dims[0], rank == 2 ? dims[1] : 1)) {
+    if (!emgi_h5_plausible_length(r->file, dset, dims[0], rank == 2 ? dims[1] : 1)) {
         H5Dclose(dset);
         return emg_error_set(err, EMG_ERR_FORMAT,
                              "%s: a dataset claims %llu samples, more than the file can hold",
                              r->path, (unsigned long long)dims[0]);
     }
-    if (emg_grow_one((void **)&r->series, r->n_series, sizeof *r->series, err) < 0) {
+    if (emgi_grow_one((void **)&r->series, r->n_series, sizeof *r->series, err) < 0) {
         H5Dclose(dset);
         return EMG_ERR_NOMEM;
     }
@@ -543,8 +560,8 @@ int emg_h5_add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_se
     s->n_cols = rank == 2 ? dims[1] : 1;
     s->fs = fs;
     s->first_channel = r->n_channels;
-    s->scale = emg_xcalloc(s->n_cols + 1, sizeof *s->scale, err);
-    s->offset = emg_xcalloc(s->n_cols + 1, sizeof *s->offset, err);
+    s->scale = emgi_xcalloc(s->n_cols + 1, sizeof *s->scale, err);
+    s->offset = emgi_xcalloc(s->n_cols + 1, sizeof *s->offset, err);
     if (!s->scale || !s->offset)
         return EMG_ERR_NOMEM;
     for (hsize_t c = 0; c < s->n_cols; c++)
@@ -554,7 +571,7 @@ int emg_h5_add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_se
 }
 
 /* Rows [row, row + n) of all columns as doubles (HDF5 converts the stored type). */
-int emg_h5_read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out)
+int emgi_h5_read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out)
 {
     hid_t fspace = H5Dget_space(s->dset);
     hsize_t start[2] = {row, 0}, count[2] = {n, s->n_cols}, total = n * s->n_cols;
@@ -563,16 +580,16 @@ int emg_h5_read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out)
     if (fspace >= 0 && mspace >= 0 &&
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0)
         st = H5Dread(s->dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, out);
-    close_keeping_errors(&fspace, H5Sclose, st < 0);
-    close_keeping_errors(&mspace, H5Sclose, st < 0);
+    emgi_h5_close_keeping_errors(&fspace, H5Sclose, st < 0);
+    emgi_h5_close_keeping_errors(&mspace, H5Sclose, st < 0);
     return st < 0 ? -1 : 0;
 }
 
-int emg_h5_ensure_scratch(h5_reader *r, size_t n, emg_error *err)
+int emgi_h5_ensure_scratch(h5_reader *r, size_t n, emg_error *err)
 {
     if (n <= r->scratch_cap)
         return EMG_OK;
-    double *grown = emg_xrealloc(r->scratch, n, sizeof *grown, err);
+    double *grown = emgi_xrealloc(r->scratch, n, sizeof *grown, err);
     if (!grown)
         return EMG_ERR_NOMEM;
     r->scratch = grown;
@@ -599,7 +616,7 @@ static int read_failure(h5_reader *r, const h5_series *s, hsize_t row, emg_error
     char what[300];
     snprintf(what, sizeof what, "%s: samples from %llu on unreadable, file corrupt or truncated",
              dataset, (unsigned long long)row);
-    return emg_h5_fail(err, EMG_ERR_FORMAT, r->path, what);
+    return emgi_h5_fail(err, EMG_ERR_FORMAT, r->path, what);
 }
 
 static int read_block(void *state, emg_block *blk, emg_error *err)
@@ -638,9 +655,9 @@ static int read_block(void *state, emg_block *blk, emg_error *err)
             blk->count[s->first_channel + c] = (size_t)n;
         if (n == 0 || s->n_cols == 0)
             continue;
-        if ((rc = emg_h5_ensure_scratch(r, (size_t)(n * s->n_cols), err)) < 0)
+        if ((rc = emgi_h5_ensure_scratch(r, (size_t)(n * s->n_cols), err)) < 0)
             return rc;
-        if (emg_h5_read_rows(s, a, n, r->scratch) < 0)
+        if (emgi_h5_read_rows(s, a, n, r->scratch) < 0)
             return read_failure(r, s, a, err);
         for (hsize_t c = 0; c < s->n_cols; c++) {
             double *dst = blk->data[s->first_channel + c];
@@ -655,12 +672,12 @@ static int read_block(void *state, emg_block *blk, emg_error *err)
 
 
 /* Digital range of an integer HDF5 type, for channels that hold ADC counts. */
-void emg_h5_integer_range(hid_t dset, int32_t *lo, int32_t *hi)
+void emgi_h5_integer_range(hid_t dset, int32_t *lo, int32_t *hi)
 {
     hid_t t = H5Dget_type(dset);
     size_t bits = t >= 0 ? 8 * H5Tget_size(t) : 16;
     int is_signed = t >= 0 && H5Tget_sign(t) == H5T_SGN_2;
-    emg_h5_close_id(&t, H5Tclose);
+    emgi_h5_close_id(&t, H5Tclose);
     if (bits > 32)
         bits = 32;
     if (is_signed) {
@@ -672,19 +689,19 @@ void emg_h5_integer_range(hid_t dset, int32_t *lo, int32_t *hi)
     }
 }
 
-int emg_h5_dataset_is_integer(hid_t dset)
+int emgi_h5_dataset_is_integer(hid_t dset)
 {
     hid_t t = H5Dget_type(dset);
     int yes = t >= 0 && H5Tget_class(t) == H5T_INTEGER;
-    emg_h5_close_id(&t, H5Tclose);
+    emgi_h5_close_id(&t, H5Tclose);
     return yes;
 }
 
-int emg_h5_dataset_is_numeric(hid_t dset)
+int emgi_h5_dataset_is_numeric(hid_t dset)
 {
     hid_t t = H5Dget_type(dset);
     H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
-    emg_h5_close_id(&t, H5Tclose);
+    emgi_h5_close_id(&t, H5Tclose);
     return c == H5T_INTEGER || c == H5T_FLOAT;
 }
 
@@ -713,12 +730,12 @@ static int read_annotation_table(h5_reader *r, hid_t table, emg_header *hdr, emg
     char **text = NULL;
     size_t n_on = 0, n_du = 0, n_ch = 0, n_tx = 0;
     int rc = EMG_OK;
-    if (emg_h5_dataset_doubles(table, "onset", &onset, &n_on) < 0 ||
-        emg_h5_dataset_doubles(table, "duration", &duration, &n_du) < 0 ||
-        emg_h5_dataset_doubles(table, "channel", &channel, &n_ch) < 0 ||
-        emg_h5_dataset_strings(table, "text", &text, &n_tx) < 0 || n_du != n_on || n_ch != n_on ||
+    if (emgi_h5_dataset_doubles(table, "onset", &onset, &n_on) < 0 ||
+        emgi_h5_dataset_doubles(table, "duration", &duration, &n_du) < 0 ||
+        emgi_h5_dataset_doubles(table, "channel", &channel, &n_ch) < 0 ||
+        emgi_h5_dataset_strings(table, "text", &text, &n_tx) < 0 || n_du != n_on || n_ch != n_on ||
         n_tx != n_on)
-        rc = emg_h5_fail(err, EMG_ERR_FORMAT, r->path,
+        rc = emgi_h5_fail(err, EMG_ERR_FORMAT, r->path,
                      "/recording/annotations: onset, duration, channel and text columns "
                      "missing or of different lengths");
     for (size_t i = 0; rc >= 0 && i < n_on; i++) {
@@ -728,7 +745,7 @@ static int read_annotation_table(h5_reader *r, hid_t table, emg_header *hdr, emg
     free(onset);
     free(duration);
     free(channel);
-    emg_h5_free_strings(text, n_tx);
+    emgi_h5_free_strings(text, n_tx);
     return rc;
 }
 
@@ -739,31 +756,31 @@ static int read_channel(h5_reader *r, hid_t channels, size_t index, emg_header *
     snprintf(name, sizeof name, "%zu", index);
     hid_t dset = H5Dopen2(channels, name, H5P_DEFAULT);
     if (dset < 0)
-        return emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open a channel dataset");
+        return emgi_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open a channel dataset");
     emg_channel ch;
     emg_channel_init(&ch);
     snprintf(ch.name, sizeof ch.name, "%zu", index + 1);
-    emg_h5_attr_string(dset, "name", ch.name, sizeof ch.name);
-    emg_h5_attr_string(dset, "unit", ch.unit, sizeof ch.unit);
-    emg_h5_attr_string(dset, "transducer", ch.transducer, sizeof ch.transducer);
-    ch.fs = emg_h5_attr_double(dset, "fs", 0);
-    ch.gain = emg_h5_attr_double(dset, "gain", 0);
-    ch.baseline = emg_h5_attr_double(dset, "baseline", 0);
-    ch.digital_min = emg_h5_to_int32(emg_h5_attr_double(dset, "digital_min", 0));
-    ch.digital_max = emg_h5_to_int32(emg_h5_attr_double(dset, "digital_max", 0));
+    emgi_h5_attr_string(dset, "name", ch.name, sizeof ch.name);
+    emgi_h5_attr_string(dset, "unit", ch.unit, sizeof ch.unit);
+    emgi_h5_attr_string(dset, "transducer", ch.transducer, sizeof ch.transducer);
+    ch.fs = emgi_h5_attr_double(dset, "fs", 0);
+    ch.gain = emgi_h5_attr_double(dset, "gain", 0);
+    ch.baseline = emgi_h5_attr_double(dset, "baseline", 0);
+    ch.digital_min = emgi_h5_to_int32(emgi_h5_attr_double(dset, "digital_min", 0));
+    ch.digital_max = emgi_h5_to_int32(emgi_h5_attr_double(dset, "digital_max", 0));
     if (!(ch.fs > 0) || !isfinite(ch.fs)) {
         H5Dclose(dset);
         return emg_error_set(err, EMG_ERR_FORMAT,
                              "%s: /recording/channels/%s: missing or invalid fs attribute",
                              r->path, name);
     }
-    if (!emg_h5_dataset_is_numeric(dset)) {
+    if (!emgi_h5_dataset_is_numeric(dset)) {
         H5Dclose(dset);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: /recording/channels/%s: not numeric",
                              r->path, name);
     }
     h5_series *s = NULL;
-    int rc = emg_h5_add_series(r, dset, ch.fs, err, &s);
+    int rc = emgi_h5_add_series(r, dset, ch.fs, err, &s);
     if (rc < 0)
         return rc;
     if (s->n_cols != 1 || s->rank != 1)
@@ -777,46 +794,46 @@ static int read_channel(h5_reader *r, hid_t channels, size_t index, emg_header *
 
 static int open_emgkit(h5_reader *r, emg_header *hdr, emg_error *err)
 {
-    int version = emg_h5_to_int32(emg_h5_attr_double(r->file, "version", 0));
+    int version = emgi_h5_to_int32(emgi_h5_attr_double(r->file, "version", 0));
     if (version != EMGKIT_HDF5_VERSION)
         return emg_error_set(err, EMG_ERR_UNSUPPORTED,
                              "%s: emgkit HDF5 layout version %d (this emgkit reads version %d)",
                              r->path, version, EMGKIT_HDF5_VERSION);
     hid_t rec = H5Gopen2(r->file, "/recording", H5P_DEFAULT);
     if (rec < 0)
-        return emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "no /recording group");
-    emg_h5_attr_string(rec, "start_time", hdr->start_time, sizeof hdr->start_time);
-    emg_h5_attr_string(rec, "subject", hdr->subject, sizeof hdr->subject);
-    emg_h5_attr_string(rec, "description", hdr->recording, sizeof hdr->recording);
+        return emgi_h5_fail(err, EMG_ERR_FORMAT, r->path, "no /recording group");
+    emgi_h5_attr_string(rec, "start_time", hdr->start_time, sizeof hdr->start_time);
+    emgi_h5_attr_string(rec, "subject", hdr->subject, sizeof hdr->subject);
+    emgi_h5_attr_string(rec, "description", hdr->recording, sizeof hdr->recording);
     char **prov;
     size_t n_prov;
     int rc = EMG_OK;
     if (attr_strings(rec, "provenance", &prov, &n_prov) == 0) {
         for (size_t i = 0; rc >= 0 && i < n_prov; i++)
             rc = emg_header_add_provenance(hdr, prov[i], err);
-        emg_h5_free_strings(prov, n_prov);
+        emgi_h5_free_strings(prov, n_prov);
     }
     hid_t channels = rc >= 0 ? H5Gopen2(rec, "channels", H5P_DEFAULT) : H5I_INVALID_HID;
     if (rc >= 0 && channels < 0)
-        rc = emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "no /recording/channels group");
+        rc = emgi_h5_fail(err, EMG_ERR_FORMAT, r->path, "no /recording/channels group");
     for (size_t i = 0; rc >= 0; i++) {
         char name[32];
         snprintf(name, sizeof name, "%zu", i);
-        if (!emg_h5_link_exists(channels, name))
+        if (!emgi_h5_link_exists(channels, name))
             break;
         rc = read_channel(r, channels, i, hdr, err);
     }
     if (rc >= 0 && r->n_channels == 0)
         rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: /recording/channels holds no channel",
                            r->path);
-    if (rc >= 0 && emg_h5_link_exists(rec, "annotations")) {
+    if (rc >= 0 && emgi_h5_link_exists(rec, "annotations")) {
         hid_t table = H5Gopen2(rec, "annotations", H5P_DEFAULT);
-        rc = table < 0 ? emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open annotations")
+        rc = table < 0 ? emgi_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open annotations")
                        : read_annotation_table(r, table, hdr, err);
-        emg_h5_close_id(&table, H5Gclose);
+        emgi_h5_close_id(&table, H5Gclose);
     }
-    emg_h5_close_id(&channels, H5Gclose);
-    emg_h5_close_id(&rec, H5Gclose);
+    emgi_h5_close_id(&channels, H5Gclose);
+    emgi_h5_close_id(&rec, H5Gclose);
     return rc;
 }
 
@@ -825,41 +842,41 @@ static int open_emgkit(h5_reader *r, emg_header *hdr, emg_error *err)
 static int detect_and_read(h5_reader *r, emg_header *hdr, emg_error *err)
 {
     char format[40] = "";
-    emg_h5_attr_string(r->file, "emgkit_format", format, sizeof format);
+    emgi_h5_attr_string(r->file, "emgkit_format", format, sizeof format);
     if (!strcmp(format, EMGKIT_HDF5_FORMAT))
         return open_emgkit(r, hdr, err);
-    if (emg_h5_is_nwb(r->file))
-        return emg_h5_open_nwb(r, hdr, err);
+    if (emgi_h5_is_nwb(r->file))
+        return emgi_h5_open_nwb(r, hdr, err);
     name_list groups;
-    if (emg_h5_list_groups(r->file, &groups) < 0)
-        return emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot list the root group");
+    if (emgi_h5_list_groups(r->file, &groups) < 0)
+        return emgi_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot list the root group");
     int plux = 0;
     for (size_t i = 0; i < groups.n && !plux; i++)
-        plux = emg_h5_is_plux_device(r->file, groups.names[i]);
-    int rc = plux ? emg_h5_open_plux(r, &groups, hdr, err)
+        plux = emgi_h5_is_plux_device(r->file, groups.names[i]);
+    int rc = plux ? emgi_h5_open_plux(r, &groups, hdr, err)
                   : emg_error_set(err, EMG_ERR_UNSUPPORTED,
                                   "%s: HDF5 file holds no emgkit, OpenSignals or NWB recording",
                                   r->path);
-    emg_h5_free_strings(groups.names, groups.n);
+    emgi_h5_free_strings(groups.names, groups.n);
     return rc;
 }
 
 static int open_reader(void **state, const char *path, const emg_read_options *opts,
                        emg_header *hdr, emg_format *detected, emg_error *err)
 {
-    h5_reader *r = emg_xcalloc(1, sizeof *r, err);
+    h5_reader *r = emgi_xcalloc(1, sizeof *r, err);
     if (!r)
         return EMG_ERR_NOMEM;
     r->file = H5I_INVALID_HID;
     r->allow_outside_paths = opts && opts->allow_outside_paths;
-    if (!(r->path = emg_xstrdup(path, err))) {
+    if (!(r->path = emgi_xstrdup(path, err))) {
         reader_free(r);
         return EMG_ERR_NOMEM;
     }
-    hid_t fapl = file_access();
+    hid_t fapl = emgi_h5_file_access();
     r->file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
-    close_keeping_errors(&fapl, H5Pclose, r->file < 0);
-    int rc = r->file < 0 ? emg_h5_fail(err, EMG_ERR_FORMAT, path, "corrupt or truncated HDF5 file")
+    emgi_h5_close_keeping_errors(&fapl, H5Pclose, r->file < 0);
+    int rc = r->file < 0 ? emgi_h5_fail(err, EMG_ERR_FORMAT, path, "corrupt or truncated HDF5 file")
                          : detect_and_read(r, hdr, err);
     if (rc < 0) {
         reader_free(r);
@@ -902,7 +919,7 @@ static int hdf5_open(void **state, const char *path, const emg_read_options *opt
     /* libhdf5 itself can crash or loop on a damaged file's metadata: try the
      * open in a copy of the process first (isolate.c). */
     open_args args = {path, opts};
-    int rc = emg_try_isolated(trial_open, &args, HDF5_OPEN_SECONDS, path, "HDF5 file", err);
+    int rc = emgi_try_isolated(trial_open, &args, HDF5_OPEN_SECONDS, path, "HDF5 file", err);
     if (rc >= 0)
         rc = open_reader(state, path, opts, hdr, detected, err);
     h5_quiet_end(q);
@@ -924,7 +941,7 @@ static void hdf5_close(void *state)
     h5_quiet_end(q);
 }
 
-const emg_format_reader emg_hdf5_reader = {"hdf5", hdf5_probe, hdf5_open, hdf5_read, hdf5_close};
+const emg_format_reader emgi_hdf5_reader = {"hdf5", hdf5_probe, hdf5_open, hdf5_read, hdf5_close};
 
 /* ------------------------------------------------------------------ writer */
 
@@ -947,11 +964,11 @@ static int write_attr(hid_t obj, const char *name, hid_t file_type, hid_t mem_ty
 {
     hid_t a = H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
     herr_t st = a < 0 ? -1 : H5Awrite(a, mem_type, value);
-    emg_h5_close_id(&a, H5Aclose);
+    emgi_h5_close_id(&a, H5Aclose);
     return st < 0 ? -1 : 0;
 }
 
-static hid_t utf8_string_type(void)
+hid_t emgi_h5_utf8_string_type(void)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, H5T_VARIABLE);
@@ -960,37 +977,37 @@ static hid_t utf8_string_type(void)
 }
 
 /* Variable-length UTF-8 strings: what h5py reads back as str. */
-static int write_attr_strings(hid_t obj, const char *name, const char *const *values, size_t n,
+int emgi_h5_write_attr_strings(hid_t obj, const char *name, const char *const *values, size_t n,
                               int scalar)
 {
-    hid_t t = utf8_string_type();
+    hid_t t = emgi_h5_utf8_string_type();
     hsize_t dims = n;
     hid_t space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, NULL);
     static const char *const empty = "";
     int rc = write_attr(obj, name, t, t, space, n ? (const void *)values : (const void *)&empty);
-    emg_h5_close_id(&space, H5Sclose);
-    emg_h5_close_id(&t, H5Tclose);
+    emgi_h5_close_id(&space, H5Sclose);
+    emgi_h5_close_id(&t, H5Tclose);
     return rc;
 }
 
-static int write_attr_string(hid_t obj, const char *name, const char *value)
+int emgi_h5_write_attr_string(hid_t obj, const char *name, const char *value)
 {
-    return write_attr_strings(obj, name, &value, 1, 1);
+    return emgi_h5_write_attr_strings(obj, name, &value, 1, 1);
 }
 
-static int write_attr_double(hid_t obj, const char *name, double value)
+int emgi_h5_write_attr_double(hid_t obj, const char *name, double value)
 {
     hid_t space = H5Screate(H5S_SCALAR);
     int rc = write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, &value);
-    emg_h5_close_id(&space, H5Sclose);
+    emgi_h5_close_id(&space, H5Sclose);
     return rc;
 }
 
-static int write_attr_int(hid_t obj, const char *name, int value)
+int emgi_h5_write_attr_int(hid_t obj, const char *name, int value)
 {
     hid_t space = H5Screate(H5S_SCALAR);
     int rc = write_attr(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT, space, &value);
-    emg_h5_close_id(&space, H5Sclose);
+    emgi_h5_close_id(&space, H5Sclose);
     return rc;
 }
 
@@ -998,10 +1015,10 @@ static void writer_free(h5_writer *w)
 {
     if (!w)
         return;
-    emg_h5_abandon(w->file); /* still open: the output is being dropped */
+    emgi_h5_abandon(w->file); /* still open: the output is being dropped */
     for (size_t i = 0; i < w->n_channels; i++) {
         if (w->dset)
-            emg_h5_close_id(&w->dset[i], H5Dclose);
+            emgi_h5_close_id(&w->dset[i], H5Dclose);
         if (w->pending)
             free(w->pending[i]);
     }
@@ -1013,21 +1030,21 @@ static void writer_free(h5_writer *w)
     for (size_t i = 0; i < w->n_annotations; i++)
         free(w->annotations[i].text);
     free(w->annotations);
-    emg_h5_close_id(&w->channels, H5Gclose);
-    emg_h5_close_id(&w->recording, H5Gclose);
-    emg_h5_close_id(&w->file, H5Fclose);
+    emgi_h5_close_id(&w->channels, H5Gclose);
+    emgi_h5_close_id(&w->recording, H5Gclose);
+    emgi_h5_close_id(&w->file, H5Fclose);
     free(w->path);
     free(w);
 }
 
 static int keep_annotation(h5_writer *w, const emg_annotation *a, emg_error *err)
 {
-    if (emg_grow((void **)&w->annotations, &w->cap_annotations, w->n_annotations + 1,
-                 sizeof *w->annotations, err) < 0)
+    if (emgi_grow((void **)&w->annotations, &w->cap_annotations, w->n_annotations + 1,
+                  sizeof *w->annotations, err) < 0)
         return EMG_ERR_NOMEM;
     emg_annotation *dst = &w->annotations[w->n_annotations];
     *dst = *a;
-    if (!(dst->text = emg_xstrdup(a->text ? a->text : "", err)))
+    if (!(dst->text = emgi_xstrdup(a->text ? a->text : "", err)))
         return EMG_ERR_NOMEM;
     w->n_annotations++;
     return EMG_OK;
@@ -1036,7 +1053,7 @@ static int keep_annotation(h5_writer *w, const emg_annotation *a, emg_error *err
 /* One extendible, chunked dataset per channel: shuffle + deflate when available. */
 /* Creation properties without object timestamps: the same recording then gives
  * a byte-identical file (emg-synth promises this for a fixed seed). */
-static hid_t untimed_plist(hid_t plist_class)
+hid_t emgi_h5_untimed_plist(hid_t plist_class)
 {
     hid_t p = H5Pcreate(plist_class);
     if (p >= 0)
@@ -1044,11 +1061,11 @@ static hid_t untimed_plist(hid_t plist_class)
     return p;
 }
 
-static hid_t create_group(hid_t parent, const char *name)
+hid_t emgi_h5_create_group(hid_t parent, const char *name)
 {
-    hid_t gcpl = untimed_plist(H5P_GROUP_CREATE);
+    hid_t gcpl = emgi_h5_untimed_plist(H5P_GROUP_CREATE);
     hid_t g = H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
-    emg_h5_close_id(&gcpl, H5Pclose);
+    emgi_h5_close_id(&gcpl, H5Pclose);
     return g;
 }
 
@@ -1061,26 +1078,26 @@ static hid_t create_channel(h5_writer *w, size_t i, const emg_channel *ch)
     w->chunk[i] = want < 256 ? 256 : want > 16384 ? 16384 : (hsize_t)want;
     hsize_t dims = 0, maxdims = H5S_UNLIMITED;
     hid_t space = H5Screate_simple(1, &dims, &maxdims);
-    hid_t dcpl = untimed_plist(H5P_DATASET_CREATE);
+    hid_t dcpl = emgi_h5_untimed_plist(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 1, &w->chunk[i]);
     if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
         H5Pset_shuffle(dcpl);
         H5Pset_deflate(dcpl, HDF5_DEFLATE_LEVEL);
     }
-    hid_t dapl = emg_h5_uncached_chunks();
+    hid_t dapl = emgi_h5_uncached_chunks();
     hid_t d = H5Dcreate2(w->channels, name, w->file_type, space, H5P_DEFAULT, dcpl, dapl);
-    emg_h5_close_id(&dapl, H5Pclose);
-    emg_h5_close_id(&dcpl, H5Pclose);
-    emg_h5_close_id(&space, H5Sclose);
+    emgi_h5_close_id(&dapl, H5Pclose);
+    emgi_h5_close_id(&dcpl, H5Pclose);
+    emgi_h5_close_id(&space, H5Sclose);
     if (d < 0)
         return d;
-    int bad = write_attr_string(d, "name", ch->name) || write_attr_double(d, "fs", ch->fs) ||
-              write_attr_string(d, "unit", ch->unit) ||
-              write_attr_string(d, "transducer", ch->transducer) ||
-              write_attr_double(d, "gain", ch->gain) ||
-              write_attr_double(d, "baseline", ch->baseline) ||
-              write_attr_int(d, "digital_min", ch->digital_min) ||
-              write_attr_int(d, "digital_max", ch->digital_max);
+    int bad = emgi_h5_write_attr_string(d, "name", ch->name) || emgi_h5_write_attr_double(d, "fs", ch->fs) ||
+              emgi_h5_write_attr_string(d, "unit", ch->unit) ||
+              emgi_h5_write_attr_string(d, "transducer", ch->transducer) ||
+              emgi_h5_write_attr_double(d, "gain", ch->gain) ||
+              emgi_h5_write_attr_double(d, "baseline", ch->baseline) ||
+              emgi_h5_write_attr_int(d, "digital_min", ch->digital_min) ||
+              emgi_h5_write_attr_int(d, "digital_max", ch->digital_max);
     if (bad) {
         H5Dclose(d);
         return H5I_INVALID_HID;
@@ -1090,15 +1107,15 @@ static hid_t create_channel(h5_writer *w, size_t i, const emg_channel *ch)
 
 static int write_recording_attrs(h5_writer *w, const emg_header *hdr)
 {
-    return write_attr_string(w->file, "emgkit_format", EMGKIT_HDF5_FORMAT) ||
-           write_attr_int(w->file, "version", EMGKIT_HDF5_VERSION) ||
-           write_attr_string(w->file, "created_by", "emgkit " EMGKIT_VERSION) ||
-           write_attr_string(w->recording, "start_time", hdr->start_time) ||
-           write_attr_string(w->recording, "subject", hdr->subject) ||
-           write_attr_string(w->recording, "description", hdr->recording) ||
-           write_attr_strings(w->recording, "provenance", (const char *const *)hdr->provenance,
+    return emgi_h5_write_attr_string(w->file, "emgkit_format", EMGKIT_HDF5_FORMAT) ||
+           emgi_h5_write_attr_int(w->file, "version", EMGKIT_HDF5_VERSION) ||
+           emgi_h5_write_attr_string(w->file, "created_by", "emgkit " EMGKIT_VERSION) ||
+           emgi_h5_write_attr_string(w->recording, "start_time", hdr->start_time) ||
+           emgi_h5_write_attr_string(w->recording, "subject", hdr->subject) ||
+           emgi_h5_write_attr_string(w->recording, "description", hdr->recording) ||
+           emgi_h5_write_attr_strings(w->recording, "provenance", (const char *const *)hdr->provenance,
                               hdr->n_provenance, 0) ||
-           write_attr_strings(w->recording, "notes", (const char *const *)hdr->notes,
+           emgi_h5_write_attr_strings(w->recording, "notes", (const char *const *)hdr->notes,
                               hdr->n_notes, 0);
 }
 
@@ -1113,23 +1130,23 @@ static int open_writer(void **state, const char *tmp_path, const char *final_pat
     if (hdr->n_channels == 0)
         return emg_error_set(err, EMG_ERR_ARG, "%s: no channels to write", final_path);
     /* A .nwb name would promise NWB, which this writer does not produce. */
-    if (emg_str_ieq(emg_path_extension(final_path), "nwb"))
+    if (emgi_str_ieq(emgi_path_extension(final_path), "nwb"))
         return emg_error_set(err, EMG_ERR_ARG,
-                             "%s: emgkit reads NWB but writes only its own HDF5 layout; "
-                             "name the output .h5",
+                             "%s: a .nwb name promises NWB, not the emgkit HDF5 layout; "
+                             "name the output .h5, or write NWB (--to nwb)",
                              final_path);
-    h5_writer *w = emg_xcalloc(1, sizeof *w, err);
+    h5_writer *w = emgi_xcalloc(1, sizeof *w, err);
     if (!w)
         return EMG_ERR_NOMEM;
     w->file = w->recording = w->channels = H5I_INVALID_HID;
     w->file_type = sf == EMG_SAMPLE_FLOAT32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
     size_t n = hdr->n_channels;
-    w->path = emg_xstrdup(final_path, err);
-    w->dset = emg_xcalloc(n, sizeof *w->dset, err);
-    w->written = emg_xcalloc(n, sizeof *w->written, err);
-    w->chunk = emg_xcalloc(n, sizeof *w->chunk, err);
-    w->pending = emg_xcalloc(n, sizeof *w->pending, err);
-    w->n_pending = emg_xcalloc(n, sizeof *w->n_pending, err);
+    w->path = emgi_xstrdup(final_path, err);
+    w->dset = emgi_xcalloc(n, sizeof *w->dset, err);
+    w->written = emgi_xcalloc(n, sizeof *w->written, err);
+    w->chunk = emgi_xcalloc(n, sizeof *w->chunk, err);
+    w->pending = emgi_xcalloc(n, sizeof *w->pending, err);
+    w->n_pending = emgi_xcalloc(n, sizeof *w->n_pending, err);
     if (!w->path || !w->dset || !w->written || !w->chunk || !w->pending || !w->n_pending) {
         writer_free(w);
         return EMG_ERR_NOMEM;
@@ -1138,19 +1155,19 @@ static int open_writer(void **state, const char *tmp_path, const char *final_pat
     for (size_t i = 0; i < n; i++)
         w->dset[i] = H5I_INVALID_HID;
     int rc = EMG_OK;
-    hid_t fapl = file_access();
+    hid_t fapl = emgi_h5_file_access();
     w->file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl >= 0 ? fapl : H5P_DEFAULT);
-    close_keeping_errors(&fapl, H5Pclose, w->file < 0);
+    emgi_h5_close_keeping_errors(&fapl, H5Pclose, w->file < 0);
     if (w->file >= 0)
-        w->recording = create_group(w->file, "recording");
+        w->recording = emgi_h5_create_group(w->file, "recording");
     if (w->recording >= 0)
-        w->channels = create_group(w->recording, "channels");
+        w->channels = emgi_h5_create_group(w->recording, "channels");
     if (w->channels < 0 || write_recording_attrs(w, hdr))
-        rc = emg_h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create the HDF5 file");
+        rc = emgi_h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create the HDF5 file");
     for (size_t i = 0; rc >= 0 && i < n; i++) {
         if ((w->dset[i] = create_channel(w, i, &hdr->channels[i])) < 0)
-            rc = emg_h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create a channel dataset");
-        else if (!(w->pending[i] = emg_xcalloc(w->chunk[i], sizeof(double), err)))
+            rc = emgi_h5_fail(err, EMG_ERR_OUTPUT, final_path, "cannot create a channel dataset");
+        else if (!(w->pending[i] = emgi_xcalloc(w->chunk[i], sizeof(double), err)))
             rc = EMG_ERR_NOMEM;
     }
     for (size_t i = 0; rc >= 0 && i < hdr->n_annotations; i++)
@@ -1178,10 +1195,10 @@ static int flush_channel(h5_writer *w, size_t i, emg_error *err)
              ? H5Dwrite(w->dset[i], H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT,
                         w->pending[i])
              : -1;
-    close_keeping_errors(&fspace, H5Sclose, st < 0);
-    close_keeping_errors(&mspace, H5Sclose, st < 0);
+    emgi_h5_close_keeping_errors(&fspace, H5Sclose, st < 0);
+    emgi_h5_close_keeping_errors(&mspace, H5Sclose, st < 0);
     if (st < 0)
-        return emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write samples");
+        return emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write samples");
     w->written[i] = total;
     w->n_pending[i] = 0;
     return EMG_OK;
@@ -1246,16 +1263,16 @@ static void sort_annotations(h5_writer *w)
     w->n_annotations = kept;
 }
 
-static int write_column(hid_t table, const char *name, hid_t file_type, hid_t mem_type,
+int emgi_h5_write_column(hid_t table, const char *name, hid_t file_type, hid_t mem_type,
                         hsize_t n, const void *values)
 {
     hid_t space = H5Screate_simple(1, &n, NULL);
-    hid_t dcpl = untimed_plist(H5P_DATASET_CREATE);
+    hid_t dcpl = emgi_h5_untimed_plist(H5P_DATASET_CREATE);
     hid_t d = H5Dcreate2(table, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    emg_h5_close_id(&dcpl, H5Pclose);
+    emgi_h5_close_id(&dcpl, H5Pclose);
     herr_t st = d < 0 ? -1 : n == 0 ? 0 : H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
-    emg_h5_close_id(&d, H5Dclose);
-    emg_h5_close_id(&space, H5Sclose);
+    emgi_h5_close_id(&d, H5Dclose);
+    emgi_h5_close_id(&space, H5Sclose);
     return st < 0 ? -1 : 0;
 }
 
@@ -1264,10 +1281,10 @@ static int write_annotations(h5_writer *w, emg_error *err)
 {
     sort_annotations(w);
     size_t n = w->n_annotations;
-    double *onset = emg_xcalloc(n + 1, sizeof *onset, err);
-    double *duration = emg_xcalloc(n + 1, sizeof *duration, err);
-    int *channel = emg_xcalloc(n + 1, sizeof *channel, err);
-    const char **text = emg_xcalloc(n + 1, sizeof *text, err);
+    double *onset = emgi_xcalloc(n + 1, sizeof *onset, err);
+    double *duration = emgi_xcalloc(n + 1, sizeof *duration, err);
+    int *channel = emgi_xcalloc(n + 1, sizeof *channel, err);
+    const char **text = emgi_xcalloc(n + 1, sizeof *text, err);
     int rc = onset && duration && channel && text ? EMG_OK : EMG_ERR_NOMEM;
     for (size_t i = 0; rc >= 0 && i < n; i++) {
         onset[i] = w->annotations[i].onset;
@@ -1275,18 +1292,18 @@ static int write_annotations(h5_writer *w, emg_error *err)
         channel[i] = w->annotations[i].channel;
         text[i] = w->annotations[i].text;
     }
-    hid_t table = rc >= 0 ? create_group(w->recording, "annotations") : H5I_INVALID_HID;
-    hid_t str = utf8_string_type();
+    hid_t table = rc >= 0 ? emgi_h5_create_group(w->recording, "annotations") : H5I_INVALID_HID;
+    hid_t str = emgi_h5_utf8_string_type();
     static const char *const columns[] = {"onset", "duration", "channel", "text"};
     if (rc >= 0 &&
-        (table < 0 || write_attr_strings(table, "columns", columns, 4, 0) ||
-         write_column(table, "onset", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, onset) ||
-         write_column(table, "duration", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, duration) ||
-         write_column(table, "channel", H5T_STD_I32LE, H5T_NATIVE_INT, n, channel) ||
-         write_column(table, "text", str, str, n, text)))
-        rc = emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write annotations");
-    emg_h5_close_id(&str, H5Tclose);
-    emg_h5_close_id(&table, H5Gclose);
+        (table < 0 || emgi_h5_write_attr_strings(table, "columns", columns, 4, 0) ||
+         emgi_h5_write_column(table, "onset", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, onset) ||
+         emgi_h5_write_column(table, "duration", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, duration) ||
+         emgi_h5_write_column(table, "channel", H5T_STD_I32LE, H5T_NATIVE_INT, n, channel) ||
+         emgi_h5_write_column(table, "text", str, str, n, text)))
+        rc = emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write annotations");
+    emgi_h5_close_id(&str, H5Tclose);
+    emgi_h5_close_id(&table, H5Gclose);
     free(onset);
     free(duration);
     free(channel);
@@ -1305,17 +1322,17 @@ static int finish_file(void *state, emg_error *err)
     /* Everything reaches the disk before anything is closed: a full disk shows
      * up here, while the file can still be dropped cleanly (writer_free). */
     if (rc >= 0)
-        rc = emg_h5_complete(w->file, w->path, err);
+        rc = emgi_h5_complete(w->file, w->path, err);
     if (rc < 0)
-        emg_h5_abandon(w->file);
+        emgi_h5_abandon(w->file);
     for (size_t i = 0; i < w->n_channels; i++)
-        emg_h5_close_id(&w->dset[i], H5Dclose);
-    emg_h5_close_id(&w->channels, H5Gclose);
-    emg_h5_close_id(&w->recording, H5Gclose);
+        emgi_h5_close_id(&w->dset[i], H5Dclose);
+    emgi_h5_close_id(&w->channels, H5Gclose);
+    emgi_h5_close_id(&w->recording, H5Gclose);
     if (rc >= 0)
-        rc = emg_h5_complete(w->file, w->path, err); /* what closing the objects wrote */
+        rc = emgi_h5_complete(w->file, w->path, err); /* what closing the objects wrote */
     if (rc >= 0 && H5Fclose(w->file) < 0)
-        rc = emg_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot complete the HDF5 file");
+        rc = emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot complete the HDF5 file");
     if (rc >= 0)
         w->file = H5I_INVALID_HID;
     return rc;
@@ -1354,5 +1371,5 @@ static void hdf5_destroy(void *state)
     h5_quiet_end(q);
 }
 
-const emg_format_writer emg_hdf5_writer = {"hdf5", 0, hdf5_writer_open, hdf5_write, hdf5_finish,
+const emg_format_writer emgi_hdf5_writer = {"hdf5", 0, hdf5_writer_open, hdf5_write, hdf5_finish,
                                            hdf5_destroy};

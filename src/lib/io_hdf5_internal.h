@@ -1,7 +1,7 @@
 /* io_hdf5_internal.h: what the HDF5 layouts share (io_hdf5.c reads the emgkit
  * layout and writes it, io_hdf5_plux.c reads PLUX OpenSignals files,
  * io_hdf5_nwb.c reads NWB).  A layout reader adds sample datasets as series
- * with emg_h5_add_series() and their channels to the header; io_hdf5.c then
+ * with emgi_h5_add_series() and their channels to the header; io_hdf5.c then
  * streams blocks from all series alike. */
 #ifndef EMGKIT_IO_HDF5_INTERNAL_H
 #define EMGKIT_IO_HDF5_INTERNAL_H
@@ -41,14 +41,14 @@ typedef struct h5_reader {
 
 /* Take ownership of dset (closed on failure) as a new series at rate fs; its
  * scale is 1 and offset 0 per column until the caller sets them. */
-int emg_h5_add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_series **out);
+int emgi_h5_add_series(h5_reader *r, hid_t dset, double fs, emg_error *err, h5_series **out);
 /* Rows [row, row + n) of all columns of a series as doubles; -1 on failure
- * (HDF5's error stack kept for emg_h5_fail). */
-int emg_h5_read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out);
+ * (HDF5's error stack kept for emgi_h5_fail). */
+int emgi_h5_read_rows(const h5_series *s, hsize_t row, hsize_t n, double *out);
 /* Grow r->scratch to n doubles. */
-int emg_h5_ensure_scratch(h5_reader *r, size_t n, emg_error *err);
+int emgi_h5_ensure_scratch(h5_reader *r, size_t n, emg_error *err);
 /* False when a dataset claims more samples than the file can hold (damaged size). */
-int emg_h5_plausible_length(hid_t file, hid_t dset, hsize_t rows, hsize_t cols);
+int emgi_h5_plausible_length(hid_t file, hid_t dset, hsize_t rows, hsize_t cols);
 
 /* The library never prints, but HDF5 dumps its error stack on stderr unless
  * told not to.  Every entry point that calls HDF5 brackets its work with these,
@@ -65,38 +65,38 @@ void h5_quiet_end(h5_quiet q);
  * point its descriptor at /dev/null, so that closing writes nothing.  HDF5
  * cannot close a file whose last writes fail (a full disk): the file stays
  * half-closed, and HDF5's clean-up at exit then crashes on it. */
-void emg_h5_abandon(hid_t file);
+void emgi_h5_abandon(hid_t file);
 /* Dataset access for an output's chunked datasets: no chunk cache, so that
  * each chunk is allocated and written by H5Dwrite (whose failure HDF5 survives),
  * never by a flush. */
-hid_t emg_h5_uncached_chunks(void);
+hid_t emgi_h5_uncached_chunks(void);
 /* Before closing a finished output: reserve its disk space, then flush it, so
  * that a full disk fails here, cleanly, and the close has nothing left that
  * could fail.  A failure names path (EMG_ERR_OUTPUT); the caller then drops
- * the file (emg_h5_abandon). */
-int emg_h5_complete(hid_t file, const char *path, emg_error *err);
+ * the file (emgi_h5_abandon). */
+int emgi_h5_complete(hid_t file, const char *path, emg_error *err);
 
 /* Fail with status and the innermost HDF5 message, in one line:
  * "PATH: WHAT (HDF5: ...)". */
-int emg_h5_fail(emg_error *err, emg_status status, const char *path, const char *what);
-void emg_h5_close_id(hid_t *id, herr_t (*closer)(hid_t));
+int emgi_h5_fail(emg_error *err, emg_status status, const char *path, const char *what);
+void emgi_h5_close_id(hid_t *id, herr_t (*closer)(hid_t));
 
 /* Attributes: the first string or number, whole numeric arrays.  Strings may be
  * fixed or variable length; numbers any integer or float type.  -1 when missing. */
-int emg_h5_attr_string(hid_t obj, const char *name, char *out, size_t size);
-int emg_h5_attr_doubles(hid_t obj, const char *name, double **out, size_t *n);
-double emg_h5_attr_double(hid_t obj, const char *name, double fallback);
+int emgi_h5_attr_string(hid_t obj, const char *name, char *out, size_t size);
+int emgi_h5_attr_doubles(hid_t obj, const char *name, double **out, size_t *n);
+double emgi_h5_attr_double(hid_t obj, const char *name, double fallback);
 /* Small datasets read whole (labels, columns); malloc'd results. */
-int emg_h5_dataset_strings(hid_t loc, const char *path, char ***out, size_t *n);
-int emg_h5_dataset_doubles(hid_t loc, const char *path, double **out, size_t *n);
-void emg_h5_free_strings(char **s, size_t n);
-int emg_h5_link_exists(hid_t loc, const char *path);
-int emg_h5_dataset_is_integer(hid_t dset);
-int emg_h5_dataset_is_numeric(hid_t dset);
+int emgi_h5_dataset_strings(hid_t loc, const char *path, char ***out, size_t *n);
+int emgi_h5_dataset_doubles(hid_t loc, const char *path, double **out, size_t *n);
+void emgi_h5_free_strings(char **s, size_t n);
+int emgi_h5_link_exists(hid_t loc, const char *path);
+int emgi_h5_dataset_is_integer(hid_t dset);
+int emgi_h5_dataset_is_numeric(hid_t dset);
 /* Digital range of a dataset's integer type, clipped to int32. */
-void emg_h5_integer_range(hid_t dset, int32_t *lo, int32_t *hi);
+void emgi_h5_integer_range(hid_t dset, int32_t *lo, int32_t *hi);
 /* A number read from a file as int32 (0 for NaN, clamped otherwise). */
-int32_t emg_h5_to_int32(double v);
+int32_t emgi_h5_to_int32(double v);
 
 /* Names of the direct members of a group that are groups (H5Literate order: by name). */
 typedef struct name_list {
@@ -104,12 +104,40 @@ typedef struct name_list {
     size_t n, cap;
 } name_list;
 /* The member groups of a group, in name order; -1 on failure (list empty). */
-int emg_h5_list_groups(hid_t group, name_list *list);
+int emgi_h5_list_groups(hid_t group, name_list *list);
+/* The same in creation order when the group indexes it (emgkit's NWB
+ * /acquisition: the channels' order), else in name order. */
+int emgi_h5_list_groups_in_order(hid_t group, name_list *list);
+int emgi_h5_list_groups_by(hid_t group, H5_index_t index, name_list *list);
+
+/* Writing (io_hdf5.c; shared by the emgkit layout and the NWB writer). */
+/* File access properties: locking where the filesystem can, none where it cannot. */
+hid_t emgi_h5_file_access(void);
+/* Close after a failed call without losing its error stack. */
+void emgi_h5_close_keeping_errors(hid_t *id, herr_t (*closer)(hid_t), int failed);
+/* Variable-length UTF-8 string type (h5py reads it as str); close with H5Tclose. */
+hid_t emgi_h5_utf8_string_type(void);
+/* Creation properties without object timestamps, so that the same content
+ * gives a byte-identical file. */
+hid_t emgi_h5_untimed_plist(hid_t plist_class);
+hid_t emgi_h5_create_group(hid_t parent, const char *name);
+/* Attributes: 0, or -1 with HDF5's error stack kept.  strings: a 1-D array
+ * of n, or a scalar when scalar is set. */
+int emgi_h5_write_attr_strings(hid_t obj, const char *name, const char *const *values, size_t n,
+                              int scalar);
+int emgi_h5_write_attr_string(hid_t obj, const char *name, const char *value);
+int emgi_h5_write_attr_double(hid_t obj, const char *name, double value);
+int emgi_h5_write_attr_int(hid_t obj, const char *name, int value);
+/* A 1-D dataset of n values written whole. */
+int emgi_h5_write_column(hid_t table, const char *name, hid_t file_type, hid_t mem_type,
+                        hsize_t n, const void *values);
 
 /* The layouts besides emgkit's own. */
-int emg_h5_is_plux_device(hid_t file, const char *name);
-int emg_h5_open_plux(h5_reader *r, const name_list *groups, emg_header *hdr, emg_error *err);
-int emg_h5_is_nwb(hid_t file);
-int emg_h5_open_nwb(h5_reader *r, emg_header *hdr, emg_error *err);
+int emgi_h5_is_plux_device(hid_t file, const char *name);
+int emgi_h5_open_plux(h5_reader *r, const name_list *groups, emg_header *hdr, emg_error *err);
+int emgi_h5_is_nwb(hid_t file);
+/* The TimeIntervals table the NWB writer puts annotations in (/intervals/...). */
+#define NWB_ANNOTATION_TABLE "annotations"
+int emgi_h5_open_nwb(h5_reader *r, emg_header *hdr, emg_error *err);
 
 #endif

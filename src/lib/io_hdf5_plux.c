@@ -47,8 +47,8 @@ static void plux_start_time(hid_t dev, char out[40])
     char date[40] = "", clock[40] = "";
     int y, mo, d, h = 0, mi = 0;
     double s = 0;
-    emg_h5_attr_string(dev, "date", date, sizeof date);
-    emg_h5_attr_string(dev, "time", clock, sizeof clock);
+    emgi_h5_attr_string(dev, "date", date, sizeof date);
+    emgi_h5_attr_string(dev, "time", clock, sizeof clock);
     if (sscanf(date, "%d-%d-%d", &y, &mo, &d) != 3)
         return;
     if (sscanf(clock, "%d:%d:%lf", &h, &mi, &s) != 3)
@@ -63,11 +63,11 @@ static int plux_count_clipped(h5_reader *r, const h5_series *s, double top, int6
     *clipped = 0;
     for (hsize_t row = 0; row < s->n_rows; row += HDF5_SCAN_ROWS) {
         hsize_t n = s->n_rows - row < HDF5_SCAN_ROWS ? s->n_rows - row : HDF5_SCAN_ROWS;
-        int rc = emg_h5_ensure_scratch(r, (size_t)(n * s->n_cols), err);
+        int rc = emgi_h5_ensure_scratch(r, (size_t)(n * s->n_cols), err);
         if (rc < 0)
             return rc;
-        if (emg_h5_read_rows(s, row, n, r->scratch) < 0)
-            return emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot read OpenSignals samples");
+        if (emgi_h5_read_rows(s, row, n, r->scratch) < 0)
+            return emgi_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot read OpenSignals samples");
         for (hsize_t j = 0; j < n * s->n_cols; j++)
             *clipped += r->scratch[j] <= 0 || r->scratch[j] >= top;
     }
@@ -80,7 +80,7 @@ static int plux_count_clipped(h5_reader *r, const h5_series *s, double top, int6
 static int plux_check_nseq(h5_reader *r, hid_t dev, const char *mac, double fs, emg_header *hdr,
                            emg_error *err)
 {
-    if (!emg_h5_link_exists(dev, "raw/nSeq"))
+    if (!emgi_h5_link_exists(dev, "raw/nSeq"))
         return EMG_OK;
     h5_series tmp = {0};
     tmp.dset = H5Dopen2(dev, "raw/nSeq", H5P_DEFAULT);
@@ -89,27 +89,27 @@ static int plux_check_nseq(h5_reader *r, hid_t dev, const char *mac, double fs, 
     int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
     if (rank == 1 || rank == 2)
         H5Sget_simple_extent_dims(space, dims, NULL);
-    emg_h5_close_id(&space, H5Sclose);
+    emgi_h5_close_id(&space, H5Sclose);
     tmp.n_rows = dims[0];
     tmp.n_cols = rank == 2 ? dims[1] : 1;
     int rc = EMG_OK;
     if (tmp.dset < 0 || (rank != 1 && rank != 2) || tmp.n_cols > HDF5_MAX_COLUMNS ||
-        !emg_h5_plausible_length(r->file, tmp.dset, tmp.n_rows, tmp.n_cols)) {
-        emg_h5_close_id(&tmp.dset, H5Dclose);
-        return emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "unreadable raw/nSeq dataset");
+        !emgi_h5_plausible_length(r->file, tmp.dset, tmp.n_rows, tmp.n_cols)) {
+        emgi_h5_close_id(&tmp.dset, H5Dclose);
+        return emgi_h5_fail(err, EMG_ERR_FORMAT, r->path, "unreadable raw/nSeq dataset");
     }
     int64_t gaps = 0, missing = 0, first_gap = -1, stuck_at = -1;
     double prev = -1;
     for (hsize_t row = 0; rc >= 0 && row < tmp.n_rows && stuck_at < 0; row += HDF5_SCAN_ROWS) {
         hsize_t n = tmp.n_rows - row < HDF5_SCAN_ROWS ? tmp.n_rows - row : HDF5_SCAN_ROWS;
-        if ((rc = emg_h5_ensure_scratch(r, (size_t)(n * tmp.n_cols), err)) < 0)
+        if ((rc = emgi_h5_ensure_scratch(r, (size_t)(n * tmp.n_cols), err)) < 0)
             break;
-        if (emg_h5_read_rows(&tmp, row, n, r->scratch) < 0) {
-            rc = emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot read raw/nSeq");
+        if (emgi_h5_read_rows(&tmp, row, n, r->scratch) < 0) {
+            rc = emgi_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot read raw/nSeq");
             break;
         }
         for (hsize_t j = 0; j < n; j++) {
-            double seq = emg_h5_to_int32(r->scratch[j * tmp.n_cols]);
+            double seq = emgi_h5_to_int32(r->scratch[j * tmp.n_cols]);
             if (prev >= 0) {
                 long step = (((long)seq - (long)prev) % 65536 + 65536) % 65536;
                 if (step == 0 && seq == 65535) {
@@ -126,7 +126,7 @@ static int plux_check_nseq(h5_reader *r, hid_t dev, const char *mac, double fs, 
             prev = seq;
         }
     }
-    emg_h5_close_id(&tmp.dset, H5Dclose);
+    emgi_h5_close_id(&tmp.dset, H5Dclose);
     if (rc >= 0 && gaps > 0)
         rc = emg_header_add_note(hdr, err,
                                  "%s: device %s: nSeq shows %lld gap(s), %lld sample(s) dropped "
@@ -148,25 +148,25 @@ static int plux_channel(h5_reader *r, hid_t dev, const char *mac, int number, in
 {
     char path[64];
     snprintf(path, sizeof path, "raw/channel_%d", number);
-    hid_t dset = emg_h5_link_exists(dev, path) ? H5Dopen2(dev, path, H5P_DEFAULT) : H5I_INVALID_HID;
+    hid_t dset = emgi_h5_link_exists(dev, path) ? H5Dopen2(dev, path, H5P_DEFAULT) : H5I_INVALID_HID;
     if (dset < 0)
-        return emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "OpenSignals device lists a channel "
+        return emgi_h5_fail(err, EMG_ERR_FORMAT, r->path, "OpenSignals device lists a channel "
                                                      "without a raw/channel_N dataset");
     emg_channel ch;
     emg_channel_init(&ch);
     char label[EMG_NAME_MAX] = "", sensor[32] = "";
     snprintf(label, sizeof label, "channel_%d", number);
-    emg_h5_attr_string(dset, "label", label, sizeof label);
-    emg_h5_attr_string(dset, "sensor", sensor, sizeof sensor);
+    emgi_h5_attr_string(dset, "label", label, sizeof label);
+    emgi_h5_attr_string(dset, "sensor", sensor, sizeof sensor);
     if (prefix)
         snprintf(ch.name, sizeof ch.name, "%.17s %.40s", mac, label);
     else
-        emg_strlcpy(ch.name, label, sizeof ch.name);
+        emgi_strlcpy(ch.name, label, sizeof ch.name);
     snprintf(ch.transducer, sizeof ch.transducer, "PLUX %s sensor, %s %s",
              sensor[0] ? sensor : "unknown", device, mac);
     ch.fs = fs;
     h5_series *s = NULL;
-    int rc = emg_h5_add_series(r, dset, fs, err, &s);
+    int rc = emgi_h5_add_series(r, dset, fs, err, &s);
     if (rc < 0)
         return rc;
     if (s->n_cols != 1)
@@ -179,7 +179,7 @@ static int plux_channel(h5_reader *r, hid_t dev, const char *mac, int number, in
     plux_transfer t;
     if (plux_transfer_for(sensor, device, &t)) {
         /* physical = (ADC - 2^(n-1)) * VCC * 1000 / (G * 2^n) mV */
-        emg_strlcpy(ch.unit, "mV", sizeof ch.unit);
+        emgi_strlcpy(ch.unit, "mV", sizeof ch.unit);
         ch.gain = t.gain * levels / (t.vcc * 1000.0);
         ch.baseline = levels / 2;
     } else {
@@ -211,15 +211,15 @@ static int plux_device(h5_reader *r, const char *mac, int several, emg_header *h
 {
     hid_t dev = H5Gopen2(r->file, mac, H5P_DEFAULT);
     if (dev < 0)
-        return emg_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open an OpenSignals device group");
-    double fs = emg_h5_attr_double(dev, "sampling rate", 0);
+        return emgi_h5_fail(err, EMG_ERR_FORMAT, r->path, "cannot open an OpenSignals device group");
+    double fs = emgi_h5_attr_double(dev, "sampling rate", 0);
     char device[40] = "";
-    emg_h5_attr_string(dev, "device", device, sizeof device);
+    emgi_h5_attr_string(dev, "device", device, sizeof device);
     double *numbers = NULL, *bits = NULL;
     size_t n_numbers = 0, n_bits = 0;
     int rc = EMG_OK;
-    if (!(fs > 0) || emg_h5_attr_doubles(dev, "channels", &numbers, &n_numbers) < 0 ||
-        emg_h5_attr_doubles(dev, "resolution", &bits, &n_bits) < 0 || n_bits == 0)
+    if (!(fs > 0) || emgi_h5_attr_doubles(dev, "channels", &numbers, &n_numbers) < 0 ||
+        emgi_h5_attr_doubles(dev, "resolution", &bits, &n_bits) < 0 || n_bits == 0)
         rc = emg_error_set(err, EMG_ERR_FORMAT,
                            "%s: OpenSignals device %s lacks sampling rate, channels or "
                            "resolution attributes",
@@ -229,15 +229,15 @@ static int plux_device(h5_reader *r, const char *mac, int several, emg_header *h
     if (rc >= 0 && !hdr->recording[0])
         snprintf(hdr->recording, sizeof hdr->recording, "OpenSignals %s %s", device, mac);
     for (size_t i = 0; rc >= 0 && i < n_numbers; i++) {
-        int b = emg_h5_to_int32(bits[i < n_bits ? i : n_bits - 1]);
+        int b = emgi_h5_to_int32(bits[i < n_bits ? i : n_bits - 1]);
         if (b < 1 || b > 24) {
             rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: OpenSignals resolution of %d bits",
                                r->path, b);
             break;
         }
-        rc = plux_channel(r, dev, mac, emg_h5_to_int32(numbers[i]), b, fs, device, several, hdr, err);
+        rc = plux_channel(r, dev, mac, emgi_h5_to_int32(numbers[i]), b, fs, device, several, hdr, err);
     }
-    double expected = emg_h5_attr_double(dev, "nsamples", -1);
+    double expected = emgi_h5_attr_double(dev, "nsamples", -1);
     if (rc >= 0 && expected >= 0 && r->n_series > 0 &&
         (double)r->series[r->n_series - 1].n_rows != expected)
         rc = emg_header_add_note(hdr, err,
@@ -248,26 +248,26 @@ static int plux_device(h5_reader *r, const char *mac, int several, emg_header *h
         rc = plux_check_nseq(r, dev, mac, fs, hdr, err);
     free(numbers);
     free(bits);
-    emg_h5_close_id(&dev, H5Gclose);
+    emgi_h5_close_id(&dev, H5Gclose);
     return rc;
 }
 
-int emg_h5_is_plux_device(hid_t file, const char *name)
+int emgi_h5_is_plux_device(hid_t file, const char *name)
 {
     hid_t g = H5Gopen2(file, name, H5P_DEFAULT);
-    int yes = g >= 0 && H5Aexists(g, "sampling rate") > 0 && emg_h5_link_exists(g, "raw");
-    emg_h5_close_id(&g, H5Gclose);
+    int yes = g >= 0 && H5Aexists(g, "sampling rate") > 0 && emgi_h5_link_exists(g, "raw");
+    emgi_h5_close_id(&g, H5Gclose);
     return yes;
 }
 
-int emg_h5_open_plux(h5_reader *r, const name_list *groups, emg_header *hdr, emg_error *err)
+int emgi_h5_open_plux(h5_reader *r, const name_list *groups, emg_header *hdr, emg_error *err)
 {
     size_t n_devices = 0;
     for (size_t i = 0; i < groups->n; i++)
-        n_devices += emg_h5_is_plux_device(r->file, groups->names[i]);
+        n_devices += emgi_h5_is_plux_device(r->file, groups->names[i]);
     int rc = EMG_OK;
     for (size_t i = 0; rc >= 0 && i < groups->n; i++)
-        if (emg_h5_is_plux_device(r->file, groups->names[i]))
+        if (emgi_h5_is_plux_device(r->file, groups->names[i]))
             rc = plux_device(r, groups->names[i], n_devices > 1, hdr, err);
     if (rc >= 0 && r->n_channels == 0)
         rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: OpenSignals file without channels", r->path);

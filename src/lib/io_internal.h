@@ -31,7 +31,7 @@ typedef struct emg_format_writer {
     /* Create the output at tmp_path (the core renames it to final_path on success;
      * tmp_path is "-" when the output is stdout and streams_to_stdout is set).
      * Writers that create extra files (WFDB .dat) derive them from final_path and
-     * register them with emg_writer_add_file() so they are committed together. */
+     * register them with emgi_writer_add_file() so they are committed together. */
     int (*open)(void **state, struct emg_writer *w, const char *tmp_path, const char *final_path,
                 emg_format format, const emg_header *hdr, const emg_write_options *opts,
                 emg_error *err);
@@ -43,21 +43,21 @@ typedef struct emg_format_writer {
 } emg_format_writer;
 
 /* The path a reader was opened with ("-" for standard input), for messages. */
-const char *emg_reader_path(const struct emg_reader *r);
+const char *emgi_reader_path(const struct emg_reader *r);
 
 /* Register an additional temporary file that becomes final_path on commit. */
-int emg_writer_add_file(struct emg_writer *w, const char *tmp_path, const char *final_path,
-                        emg_error *err);
+int emgi_writer_add_file(struct emg_writer *w, const char *tmp_path, const char *final_path,
+                         emg_error *err);
 
 /* Format modules (one .c file each). */
-extern const emg_format_reader emg_pipe_reader, emg_wfdb_reader, emg_edf_reader,
-    emg_sndfile_reader, emg_hdf5_reader, emg_text_reader, emg_biosig_reader;
-extern const emg_format_writer emg_pipe_writer, emg_wfdb_writer, emg_edf_writer,
-    emg_sndfile_writer, emg_hdf5_writer, emg_text_writer;
+extern const emg_format_reader emgi_pipe_reader, emgi_wfdb_reader, emgi_edf_reader,
+    emgi_sndfile_reader, emgi_hdf5_reader, emgi_text_reader, emgi_biosig_reader;
+extern const emg_format_writer emgi_pipe_writer, emgi_wfdb_writer, emgi_edf_writer,
+    emgi_sndfile_writer, emgi_hdf5_writer, emgi_nwb_writer, emgi_text_writer;
 
 /* The module emg_reader_open() would choose for path (a file, not "-"), or
  * NULL when none would (io.c). */
-const emg_format_reader *emg_path_reader(const char *path, emg_format format);
+const emg_format_reader *emgi_path_reader(const char *path, emg_format format);
 
 /* A list of file names without repeats (emg_input_files, emg_output_files). */
 typedef struct emg_file_list {
@@ -65,22 +65,33 @@ typedef struct emg_file_list {
     size_t n, cap;
 } emg_file_list;
 /* Append a copy of path unless the list holds it already. */
-int emg_file_list_add(emg_file_list *list, const char *path, emg_error *err);
+int emgi_file_list_add(emg_file_list *list, const char *path, emg_error *err);
 
 /* WFDB (io_wfdb.c): the header of the record at path (RECORD.hea, RECORD, or
  * RECORD.dat) and then each signal file it names; and the signal file the
  * writer creates beside hea_path (RECORD.hea -> RECORD.dat). */
-int emg_wfdb_input_files(const char *path, emg_file_list *files, emg_error *err);
-void emg_wfdb_data_path(const char *hea_path, char *out, size_t n);
+int emgi_wfdb_input_files(const char *path, emg_file_list *files, emg_error *err);
+void emgi_wfdb_data_path(const char *hea_path, char *out, size_t n);
+
+/* BIDS (bids_names.c, bids_read.c).  The sidecar stem of a BIDS data file
+ * (".../sub-01_task-x" for ".../sub-01_task-x_emg.edf"): 1, or 0 when path
+ * is not named as one. */
+int emgi_bids_sidecar_stem(const char *data_path, char *stem, size_t n);
+/* Channel types, units and events from the sidecars beside a BIDS data file
+ * (nothing when path is not one, or has none). */
+int emgi_bids_apply_sidecars(const char *data_path, emg_header *h, emg_error *err);
+/* The data file of a dataset that holds exactly one recording; EMG_ERR_ARG
+ * for several. */
+int emgi_bids_single_recording(const char *root, char *out, size_t n, emg_error *err);
 
 /* Write a recording whose samples come from source, one second of every
  * channel at a time (emg_recording_save, emg_channel_store_save).  source sets
  * *data to samples [first, first + count) of channel, valid until its next call. */
 typedef int (*emg_sample_source)(void *ctx, size_t channel, int64_t first, size_t count,
                                  double **data, emg_error *err);
-int emg_save_by_seconds(const char *path, emg_format format, const emg_header *h,
-                        const emg_write_options *opts, emg_sample_source source, void *ctx,
-                        emg_error *err);
+int emgi_save_by_seconds(const char *path, emg_format format, const emg_header *h,
+                         const emg_write_options *opts, emg_sample_source source, void *ctx,
+                         emg_error *err);
 
 /* Hot element-wise loops are compiled twice, for baseline x86-64 and for
  * AVX2, the clone chosen at load time (GCC on x86-64; elsewhere one build). */
@@ -92,7 +103,7 @@ int emg_save_by_seconds(const char *path, emg_format format, const emg_header *h
 
 /* Tell the caller of a writer what the format could not hold (opts->note;
  * opts may be NULL). */
-void emg_write_note(const emg_write_options *opts, const char *fmt, ...)
+void emgi_write_note(const emg_write_options *opts, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Run step(ctx) first in a forked copy of the process (isolate.c), for steps
@@ -100,20 +111,20 @@ void emg_write_note(const emg_write_options *opts, const char *fmt, ...)
  * EMG_ERR_FORMAT ("PATH: corrupt WHAT: ...") when the copy died of a signal or
  * did not finish within seconds; otherwise EMG_OK, and the caller runs the
  * step for real (also when fork is not possible). */
-int emg_try_isolated(int (*step)(void *ctx), void *ctx, double seconds, const char *path,
-                     const char *what, emg_error *err);
+int emgi_try_isolated(int (*step)(void *ctx), void *ctx, double seconds, const char *path,
+                      const char *what, emg_error *err);
 
 /* Small shared helpers (util.c). */
 /* Index of name in names[0..n) ignoring case, or -1. */
-int emg_name_index(const char *const *names, size_t n, const char *name);
+int emgi_name_index(const char *const *names, size_t n, const char *name);
 /* Room for need elements of size bytes in *p (capacity *cap, doubled as
  * needed, from 64): 0, or EMG_ERR_NOMEM with *p and *cap unchanged. */
-int emg_grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err);
+int emgi_grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err);
 /* Room for element n of an array that only this function ever grows (from
  * empty, one element at a time): its capacity then follows from n, as
- * emg_grow's doubling from 64 leaves it, so the array needs no capacity
+ * emgi_grow's doubling from 64 leaves it, so the array needs no capacity
  * field.  0, or EMG_ERR_NOMEM with *p unchanged. */
-int emg_grow_one(void **p, size_t n, size_t size, emg_error *err);
+int emgi_grow_one(void **p, size_t n, size_t size, emg_error *err);
 /* A set of strings (copied), for unique channel names in linear time (name_set.c).
  * Each name keeps the next suffix to try for its repeats ("EMG#2", "EMG#3"),
  * so that 100,000 channels of one name do not try every suffix again. */
@@ -125,58 +136,58 @@ typedef struct emg_name_set {
     emg_name_slot *slots;
     size_t cap, n;
 } emg_name_set;
-void emg_name_set_init(emg_name_set *set);
-int emg_name_set_contains(emg_name_set *set, const char *name);
+void emgi_name_set_init(emg_name_set *set);
+int emgi_name_set_contains(emg_name_set *set, const char *name);
 /* The next suffix to try for repeats of name (2 when added), or NULL when name
  * is not in the set; valid until the next add. */
-int *emg_name_set_suffix(emg_name_set *set, const char *name);
-int emg_name_set_add(emg_name_set *set, const char *name, emg_error *err);
-void emg_name_set_free(emg_name_set *set);
+int *emgi_name_set_suffix(emg_name_set *set, const char *name);
+int emgi_name_set_add(emg_name_set *set, const char *name, emg_error *err);
+void emgi_name_set_free(emg_name_set *set);
 /* First capacity, in samples, for a channel whose header declares `declared`
  * samples (<= 0: unknown) when need have arrived: the declared length (one
  * allocation, no copies) up to 2^24 samples, since a stream's header can
  * declare anything (1e12 samples would fail as "out of memory" before the
  * reader could say the stream is short); 65536 when unknown. */
-size_t emg_first_capacity(int64_t declared, size_t need);
+size_t emgi_first_capacity(int64_t declared, size_t need);
 /* Text as valid UTF-8 (utf8.c): valid sequences of in[0..len) are kept, every
  * other byte is taken as Latin-1 and re-encoded; the result is cut at a whole
  * character to fit n bytes.  Returns how many bytes were re-encoded. */
-size_t emg_utf8_from_bytes(char *out, size_t n, const char *in, size_t len);
+size_t emgi_utf8_from_bytes(char *out, size_t n, const char *in, size_t len);
 /* The same in place, for a string in a buffer of size bytes. */
-size_t emg_utf8_fix(char *text, size_t size);
+size_t emgi_utf8_fix(char *text, size_t size);
 /* A malloc'd copy of text as valid UTF-8. */
-char *emg_utf8_dup(const char *text, emg_error *err);
+char *emgi_utf8_dup(const char *text, emg_error *err);
 /* Every text of h (names, units, transducers, subject, recording,
  * annotations, provenance, notes) as valid UTF-8: what emg_reader_open()
  * does to every reader's header. */
-int emg_header_make_utf8(emg_header *h, emg_error *err);
+int emgi_header_make_utf8(emg_header *h, emg_error *err);
 /* qsort comparison of doubles, ascending. */
-int emg_double_cmp(const void *a, const void *b);
+int emgi_double_cmp(const void *a, const void *b);
 /* Median of v[0..n) (NaN if n is 0) in linear time; reorders v. */
-double emg_median_inplace(double *v, size_t n);
-void *emg_xcalloc(size_t n, size_t size, emg_error *err);
-void *emg_xrealloc(void *p, size_t n, size_t size, emg_error *err);
-char *emg_xstrdup(const char *s, emg_error *err);
+double emgi_median_inplace(double *v, size_t n);
+void *emgi_xcalloc(size_t n, size_t size, emg_error *err);
+void *emgi_xrealloc(void *p, size_t n, size_t size, emg_error *err);
+char *emgi_xstrdup(const char *s, emg_error *err);
 /* Copy at most n-1 bytes and terminate. */
-void emg_strlcpy(char *dst, const char *src, size_t n);
+void emgi_strlcpy(char *dst, const char *src, size_t n);
 /* Last path component. */
-const char *emg_basename(const char *path);
-int emg_str_ieq(const char *a, const char *b);
+const char *emgi_basename(const char *path);
+int emgi_str_ieq(const char *a, const char *b);
 /* Create and open a temporary file $TMPDIR/STEM-XXXXXX (else /tmp); its name
  * in path, recorded like emg_temp_path()'s until emg_temp_discard().  The
  * descriptor, or EMG_ERR_OUTPUT (the message names the directory). */
-int emg_temp_file(char *path, size_t n, const char *stem, emg_error *err);
+int emgi_temp_file(char *path, size_t n, const char *stem, emg_error *err);
 /* Open path for reading into *out only if it is a regular file: a FIFO,
  * device or directory named inside a recording would block or make no sense.
  * 0, EMG_ERR_IO (cannot open) or EMG_ERR_FORMAT (not a regular file); what
  * says where the name came from ("signal file of X.hea") in the message. */
-int emg_open_regular(FILE **out, const char *path, const char *what, emg_error *err);
+int emgi_open_regular(FILE **out, const char *path, const char *what, emg_error *err);
 /* True when a file name that a header gives stays inside the header's folder:
  * relative, without a ".." component. */
-int emg_path_stays_inside(const char *name);
+int emgi_path_stays_inside(const char *name);
 /* Where a file name that header gives lies: relative to the header's folder. */
-void emg_sibling_path(const char *header, const char *name, char *out, size_t n);
+void emgi_sibling_path(const char *header, const char *name, char *out, size_t n);
 /* Lower-case extension of path without the dot, "" when none. */
-const char *emg_path_extension(const char *path);
+const char *emgi_path_extension(const char *path);
 
 #endif

@@ -120,7 +120,7 @@ static int list_item(const char *list, size_t k, char *out, size_t n)
     char item[1024];
     snprintf(item, sizeof item, "%.*s", (int)len, start);
     unescape(item);
-    emg_strlcpy(out, item, n);
+    emgi_strlcpy(out, item, n);
     return 0;
 }
 
@@ -209,7 +209,7 @@ static void parse_info(riff_info *info, const unsigned char *p, size_t len)
             break;
         const unsigned char *body = p + at + 8;
         if (!memcmp(p + at, "cnam", 4))
-            emg_utf8_from_bytes(info->names, sizeof info->names, (const char *)body, size);
+            emgi_utf8_from_bytes(info->names, sizeof info->names, (const char *)body, size);
         at += 8 + size + (size & 1);
     }
 }
@@ -396,9 +396,9 @@ static int sf_probe(const unsigned char *head, size_t len, const char *path)
                                             "w64", "rf64", "ogg", "oga", "opus", "au", "snd",
                                             "voc", "paf", "svx", "nist", "sph", "sd2", "ircam",
                                             "sf", "htk", "sds", "avr", "xi", "mpc", "wve", "mp3"};
-    const char *ext = emg_path_extension(path);
+    const char *ext = emgi_path_extension(path);
     for (size_t i = 0; i < sizeof audio_ext / sizeof *audio_ext; i++)
-        if (emg_str_ieq(ext, audio_ext[i]))
+        if (emgi_str_ieq(ext, audio_ext[i]))
             return 5; /* let libsndfile (or the RIFF check) say what is wrong */
     return 0;
 }
@@ -475,7 +475,7 @@ static int fill_channels(sf_reader *r, emg_header *hdr, const emg_read_options *
     double fs = r->info.samplerate;
     if (m->fs && atof(m->fs) > 0 && fabs(atof(m->fs) - fs) < 1)
         fs = atof(m->fs); /* exact rate of a fractional-rate recording */
-    r->scale = emg_xcalloc((size_t)r->info.channels, sizeof *r->scale, err);
+    r->scale = emgi_xcalloc((size_t)r->info.channels, sizeof *r->scale, err);
     if (!r->scale)
         return EMG_ERR_NOMEM;
     int scaled = opts->full_scale > 0 || m->full_scale;
@@ -492,7 +492,7 @@ static int fill_channels(sf_reader *r, emg_header *hdr, const emg_read_options *
         else if (list_item(m->full_scale, (size_t)i, text, sizeof text) == 0 && atof(text) != 0)
             full_scale = atof(text);
         if (opts->unit)
-            emg_strlcpy(ch.unit, opts->unit, sizeof ch.unit);
+            emgi_strlcpy(ch.unit, opts->unit, sizeof ch.unit);
         else
             list_item(m->unit, (size_t)i, ch.unit, sizeof ch.unit);
         ch.fs = fs;
@@ -525,16 +525,16 @@ static int fill_header(sf_reader *r, emg_header *hdr, const emg_read_options *op
     int rc = fill_channels(r, hdr, opts, &m, riff, err);
     if (rc >= 0 && m.start) {
         char start[40];
-        emg_strlcpy(start, m.start, sizeof start);
+        emgi_strlcpy(start, m.start, sizeof start);
         unescape(start);
-        emg_strlcpy(hdr->start_time, start, sizeof hdr->start_time);
+        emgi_strlcpy(hdr->start_time, start, sizeof hdr->start_time);
     }
     if (m.subject) {
-        emg_strlcpy(hdr->subject, m.subject, sizeof hdr->subject);
+        emgi_strlcpy(hdr->subject, m.subject, sizeof hdr->subject);
         unescape(hdr->subject);
     }
     if (m.recording) {
-        emg_strlcpy(hdr->recording, m.recording, sizeof hdr->recording);
+        emgi_strlcpy(hdr->recording, m.recording, sizeof hdr->recording);
         unescape(hdr->recording);
     }
     if (rc >= 0)
@@ -555,18 +555,18 @@ static int sf_reader_open(void **state, const char *path, const emg_read_options
         return emg_error_set(err, EMG_ERR_IO, "%s: %s", path, strerror(errno));
     size_t got = fread(head, 1, sizeof head, f);
     fclose(f);
-    const char *ext = emg_path_extension(path);
+    const char *ext = emgi_path_extension(path);
     int rc = EMG_OK;
     if ((got == 12 && (!memcmp(head, "RIFF", 4) || !memcmp(head, "RIFX", 4) ||
                        !memcmp(head, "RF64", 4))) ||
-        (!audio_magic(head, got) && (emg_str_ieq(ext, "wav") || emg_str_ieq(ext, "wave"))))
+        (!audio_magic(head, got) && (emgi_str_ieq(ext, "wav") || emgi_str_ieq(ext, "wave"))))
         rc = inspect_riff(&riff, path, err);
     if (rc < 0)
         return rc;
-    sf_reader *r = emg_xcalloc(1, sizeof *r, err);
+    sf_reader *r = emgi_xcalloc(1, sizeof *r, err);
     if (!r)
         return EMG_ERR_NOMEM;
-    emg_strlcpy(r->path, path, sizeof r->path);
+    emgi_strlcpy(r->path, path, sizeof r->path);
     r->sf = sf_open(path, SFM_READ, &r->info);
     if (!r->sf) {
         rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: libsndfile: %s", path, sf_strerror(NULL));
@@ -583,7 +583,7 @@ static int sf_reader_open(void **state, const char *path, const emg_read_options
         double seconds = opts->block_seconds_hint_ms ? opts->block_seconds_hint_ms / 1000.0 : 0.5;
         double frames = seconds * r->info.samplerate;
         r->block_frames = frames < 1024 ? 1024 : frames > 65536 ? 65536 : (size_t)frames;
-        r->frames = emg_xcalloc(r->block_frames * (size_t)r->info.channels, sizeof(double), err);
+        r->frames = emgi_xcalloc(r->block_frames * (size_t)r->info.channels, sizeof(double), err);
         if (!r->frames)
             rc = EMG_ERR_NOMEM;
     }
@@ -626,7 +626,7 @@ static int sf_reader_read(void *state, emg_block *blk, emg_error *err)
     return 1;
 }
 
-const emg_format_reader emg_sndfile_reader = {
+const emg_format_reader emgi_sndfile_reader = {
     "sndfile", sf_probe, sf_reader_open, sf_reader_read, sf_reader_close,
 };
 
@@ -713,9 +713,9 @@ static void append_list(char *buf, size_t cap, size_t *len, const sf_writer *w, 
         if (what == 0)
             snprintf(one, sizeof one, "%.17g", w->full_scale[i]);
         else
-            emg_strlcpy(one, what == 1 ? ch->unit : ch->name, sizeof one);
+            emgi_strlcpy(one, what == 1 ? ch->unit : ch->name, sizeof one);
         if (i < 64)
-            emg_strlcpy(items[i], one, sizeof items[i]);
+            emgi_strlcpy(items[i], one, sizeof items[i]);
         if (i > 0 && strcmp(one, items[0]))
             same = 0;
     }
@@ -727,7 +727,7 @@ static void append_list(char *buf, size_t cap, size_t *len, const sf_writer *w, 
         if (what == 0)
             snprintf(one, sizeof one, "%.17g", w->full_scale[i]);
         else
-            emg_strlcpy(one, what == 1 ? ch->unit : ch->name, sizeof one);
+            emgi_strlcpy(one, what == 1 ? ch->unit : ch->name, sizeof one);
         append_escaped(buf, cap, len, one);
     }
 }
@@ -750,7 +750,7 @@ static int write_comment(sf_writer *w, emg_error *err)
     if (!limit)
         return EMG_OK;
     size_t cap = limit + 4096, len = 0;
-    char *buf = emg_xcalloc(cap, 1, err);
+    char *buf = emgi_xcalloc(cap, 1, err);
     if (!buf)
         return EMG_ERR_NOMEM;
     char num[64];
@@ -843,7 +843,7 @@ static void sf_writer_destroy(void *state)
     if (w->sf)
         sf_close(w->sf);
     if (w->spooling)
-        emg_spool_close(&w->spool);
+        emgi_spool_close(&w->spool);
     for (size_t k = 0; k < w->n_late; k++)
         free(w->late[k].text);
     free(w->late);
@@ -880,13 +880,13 @@ static int sf_writer_open(void **state, struct emg_writer *ew, const char *tmp_p
     int rc = check_rates(hdr, final_path, err);
     if (rc < 0)
         return rc;
-    sf_writer *w = emg_xcalloc(1, sizeof *w, err);
+    sf_writer *w = emgi_xcalloc(1, sizeof *w, err);
     if (!w)
         return EMG_ERR_NOMEM;
     w->format = format;
     w->n = hdr->n_channels;
-    emg_strlcpy(w->path, tmp_path, sizeof w->path);
-    emg_strlcpy(w->name, final_path, sizeof w->name);
+    emgi_strlcpy(w->path, tmp_path, sizeof w->path);
+    emgi_strlcpy(w->name, final_path, sizeof w->name);
     w->info.samplerate = (int)lround(hdr->channels[0].fs);
     w->info.channels = (int)w->n;
     w->info.format = sf_major(format) | sf_sub(format, opts->sample_format, &w->bits);
@@ -905,8 +905,8 @@ static int sf_writer_open(void **state, struct emg_writer *ew, const char *tmp_p
                              "scale, or write WAV/RF64", final_path);
     }
     rc = emg_header_copy(&w->hdr, hdr, err);
-    w->full_scale = emg_xcalloc(w->n, sizeof *w->full_scale, err);
-    w->scale_known = emg_xcalloc(w->n, sizeof *w->scale_known, err);
+    w->full_scale = emgi_xcalloc(w->n, sizeof *w->full_scale, err);
+    w->scale_known = emgi_xcalloc(w->n, sizeof *w->scale_known, err);
     if (rc >= 0 && (!w->full_scale || !w->scale_known))
         rc = EMG_ERR_NOMEM;
     int all_known = 1, length_known = 1;
@@ -919,7 +919,7 @@ static int sf_writer_open(void **state, struct emg_writer *ew, const char *tmp_p
      * arrive for a container that takes its comment only before the audio. */
     w->spooling = !all_known || (!comment_after_data(format) && !length_known);
     if (rc >= 0 && w->spooling)
-        rc = emg_spool_open(&w->spool, tmp_path, final_path, w->n, err);
+        rc = emgi_spool_open(&w->spool, tmp_path, final_path, w->n, err);
     else if (rc >= 0)
         rc = start_sndfile(w, err);
     if (rc < 0) {
@@ -942,9 +942,9 @@ static int keep_late_annotations(sf_writer *w, const emg_block *blk, emg_error *
                              emg_format_name(w->format));
     for (size_t k = 0; k < blk->n_annotations; k++) {
         const emg_annotation *a = &blk->annotations[k];
-        if (emg_grow_one((void **)&w->late, w->n_late, sizeof *w->late, err) < 0)
+        if (emgi_grow_one((void **)&w->late, w->n_late, sizeof *w->late, err) < 0)
             return EMG_ERR_NOMEM;
-        char *text = emg_xstrdup(a->text, err);
+        char *text = emgi_xstrdup(a->text, err);
         if (!text)
             return EMG_ERR_NOMEM;
         w->late[w->n_late++] = (emg_annotation){a->onset, a->duration, a->channel, text};
@@ -965,9 +965,9 @@ static int write_frames(sf_writer *w, const emg_block *blk, emg_error *err)
         w->frames_d = NULL;
         w->frames_i = NULL;
         if (w->bits)
-            w->frames_i = emg_xcalloc(frames * w->n, sizeof *w->frames_i, err);
+            w->frames_i = emgi_xcalloc(frames * w->n, sizeof *w->frames_i, err);
         else
-            w->frames_d = emg_xcalloc(frames * w->n, sizeof *w->frames_d, err);
+            w->frames_d = emgi_xcalloc(frames * w->n, sizeof *w->frames_d, err);
         if (!w->frames_i && !w->frames_d)
             return EMG_ERR_NOMEM;
         w->cap_frames = frames;
@@ -1005,7 +1005,7 @@ static int sf_writer_write(void *state, const emg_block *blk, emg_error *err)
         return emg_error_set(err, EMG_ERR_ARG, "%s: block has %zu channels, header %zu", w->name,
                              blk->n_channels, w->n);
     if (w->spooling)
-        return emg_spool_write(&w->spool, blk, err);
+        return emgi_spool_write(&w->spool, blk, err);
     int rc = keep_late_annotations(w, blk, err);
     return rc < 0 ? rc : write_frames(w, blk, err);
 }
@@ -1035,15 +1035,15 @@ static int sf_writer_finish(void *state, emg_error *err)
         /* Spooled annotations are known before the audio: collect them
          * first so containers that want the comment first get them all. */
         if (w->spool.n_annotations) {
-            rc = emg_spool_rewind(&w->spool, err);
-            while (rc >= 0 && (rc = emg_spool_read(&w->spool, &blk, err)) > 0)
+            rc = emgi_spool_rewind(&w->spool, err);
+            while (rc >= 0 && (rc = emgi_spool_read(&w->spool, &blk, err)) > 0)
                 rc = keep_late_annotations(w, &blk, err);
         }
         if (rc >= 0)
             rc = start_sndfile(w, err);
         if (rc >= 0)
-            rc = emg_spool_rewind(&w->spool, err);
-        while (rc >= 0 && (rc = emg_spool_read(&w->spool, &blk, err)) > 0)
+            rc = emgi_spool_rewind(&w->spool, err);
+        while (rc >= 0 && (rc = emgi_spool_read(&w->spool, &blk, err)) > 0)
             if (blk.count[0])
                 rc = write_frames(w, &blk, err);
         emg_block_free(&blk);
@@ -1060,6 +1060,6 @@ static int sf_writer_finish(void *state, emg_error *err)
     return rc;
 }
 
-const emg_format_writer emg_sndfile_writer = {
+const emg_format_writer emgi_sndfile_writer = {
     "sndfile", 0, sf_writer_open, sf_writer_write, sf_writer_finish, sf_writer_destroy,
 };

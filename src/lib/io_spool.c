@@ -13,11 +13,11 @@
 #include "io_internal.h"
 #include "io_spool.h"
 
-int emg_spool_open(emg_spool *s, const char *near_path, const char *user_path,
-                   size_t n_channels, emg_error *err)
+int emgi_spool_open(emg_spool *s, const char *near_path, const char *user_path,
+                    size_t n_channels, emg_error *err)
 {
     memset(s, 0, sizeof *s);
-    emg_strlcpy(s->user_path, user_path, sizeof s->user_path);
+    emgi_strlcpy(s->user_path, user_path, sizeof s->user_path);
     char path[4400];
     int rc = emg_temp_path(path, sizeof path, near_path, err);
     if (rc < 0)
@@ -29,11 +29,11 @@ int emg_spool_open(emg_spool *s, const char *near_path, const char *user_path,
         return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot create a temporary file: %s",
                              user_path, strerror(saved));
     s->n_channels = n_channels;
-    s->min = emg_xcalloc(n_channels, sizeof *s->min, err);
-    s->max = emg_xcalloc(n_channels, sizeof *s->max, err);
-    s->n_samples = emg_xcalloc(n_channels, sizeof *s->n_samples, err);
+    s->min = emgi_xcalloc(n_channels, sizeof *s->min, err);
+    s->max = emgi_xcalloc(n_channels, sizeof *s->max, err);
+    s->n_samples = emgi_xcalloc(n_channels, sizeof *s->n_samples, err);
     if (!s->min || !s->max || !s->n_samples) {
-        emg_spool_close(s);
+        emgi_spool_close(s);
         return EMG_ERR_NOMEM;
     }
     for (size_t i = 0; i < n_channels; i++) {
@@ -59,7 +59,7 @@ static int get(emg_spool *s, void *p, size_t size, size_t n, emg_error *err)
     return EMG_OK;
 }
 
-int emg_spool_write(emg_spool *s, const emg_block *blk, emg_error *err)
+int emgi_spool_write(emg_spool *s, const emg_block *blk, emg_error *err)
 {
     int rc = EMG_OK;
     for (size_t i = 0; rc >= 0 && i < s->n_channels; i++) {
@@ -102,7 +102,7 @@ int emg_spool_write(emg_spool *s, const emg_block *blk, emg_error *err)
     return rc;
 }
 
-int emg_spool_rewind(emg_spool *s, emg_error *err)
+int emgi_spool_rewind(emg_spool *s, emg_error *err)
 {
     if (fflush(s->file) != 0 || fseek(s->file, 0, SEEK_SET) != 0)
         return emg_error_set(err, EMG_ERR_OUTPUT, "%s: cannot write its temporary copy: %s",
@@ -122,7 +122,7 @@ static int read_annotation(emg_spool *s, emg_block *blk, emg_error *err)
         rc = get(s, &len, sizeof len, 1, err);
     if (rc < 0)
         return rc;
-    char *text = emg_xcalloc(len + 1, 1, err);
+    char *text = emgi_xcalloc(len + 1, 1, err);
     if (!text)
         return EMG_ERR_NOMEM;
     rc = get(s, text, 1, len, err);
@@ -132,7 +132,7 @@ static int read_annotation(emg_spool *s, emg_block *blk, emg_error *err)
     return rc;
 }
 
-int emg_spool_read(emg_spool *s, emg_block *blk, emg_error *err)
+int emgi_spool_read(emg_spool *s, emg_block *blk, emg_error *err)
 {
     uint64_t count;
     emg_block_clear(blk);
@@ -159,7 +159,7 @@ int emg_spool_read(emg_spool *s, emg_block *blk, emg_error *err)
     return rc < 0 ? rc : 1;
 }
 
-void emg_spool_close(emg_spool *s)
+void emgi_spool_close(emg_spool *s)
 {
     if (s->file)
         fclose(s->file);

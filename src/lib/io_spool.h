@@ -26,14 +26,14 @@ typedef struct emg_spool {
 
 /* Create the spool beside near_path (a temporary output path); messages name
  * user_path (the output the user asked for). */
-int emg_spool_open(emg_spool *s, const char *near_path, const char *user_path,
-                   size_t n_channels, emg_error *err);
+int emgi_spool_open(emg_spool *s, const char *near_path, const char *user_path,
+                    size_t n_channels, emg_error *err);
 /* Append one block. */
-int emg_spool_write(emg_spool *s, const emg_block *blk, emg_error *err);
+int emgi_spool_write(emg_spool *s, const emg_block *blk, emg_error *err);
 /* Rewind for replay. */
-int emg_spool_rewind(emg_spool *s, emg_error *err);
+int emgi_spool_rewind(emg_spool *s, emg_error *err);
 /* Read the next block into blk (1), 0 at the end, < 0 on error. */
-int emg_spool_read(emg_spool *s, emg_block *blk, emg_error *err);
-void emg_spool_close(emg_spool *s);
+int emgi_spool_read(emg_spool *s, emg_block *blk, emg_error *err);
+void emgi_spool_close(emg_spool *s);
 
 #endif

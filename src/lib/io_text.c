@@ -228,7 +228,7 @@ static int parse_number(const char *s, char delim, double *out)
         return -1;
     if (parse_decimal_fast(s, out))
         return 0;
-    if (emg_str_ieq(s, "nan") || emg_str_ieq(s, "n/a") || emg_str_ieq(s, "na")) {
+    if (emgi_str_ieq(s, "nan") || emgi_str_ieq(s, "n/a") || emgi_str_ieq(s, "na")) {
         *out = NAN;
         return 0;
     }
@@ -314,10 +314,10 @@ static int is_unit(const char *u)
 static void split_name_unit(const char *raw, char *name, size_t nn, char *unit, size_t nu)
 {
     char field[4 * EMG_NAME_MAX]; /* Latin-1 "(\xb5V)" is recognised as "(µV)" */
-    emg_utf8_from_bytes(field, sizeof field, raw, strlen(raw));
+    emgi_utf8_from_bytes(field, sizeof field, raw, strlen(raw));
     size_t len = strlen(field);
     unit[0] = '\0';
-    emg_strlcpy(name, field, nn);
+    emgi_strlcpy(name, field, nn);
     if (len < 3)
         return;
     char close = field[len - 1], open = close == ')' ? '(' : close == ']' ? '[' : 0;
@@ -335,7 +335,7 @@ static void split_name_unit(const char *raw, char *name, size_t nn, char *unit, 
     char *ut = trim(u);
     if (!is_unit(ut))
         return;
-    emg_strlcpy(unit, ut, nu);
+    emgi_strlcpy(unit, ut, nu);
     if (!strcmp(unit, "\xc2\xb5V"))
         strcpy(unit, "uV");
     size_t keep = (size_t)(o - field);
@@ -378,14 +378,14 @@ static int is_label_column(const char *name)
     static const char *const names[] = {"class", "label", "labels", "gesture", "marker", "markers",
                                         "event", "events", "annotation", "annotations",
                                         "condition", "stimulus", "restimulus", "trial_type"};
-    return emg_name_index(names, sizeof names / sizeof *names, name) >= 0;
+    return emgi_name_index(names, sizeof names / sizeof *names, name) >= 0;
 }
 
 static int is_counter_column(const char *name)
 {
     static const char *const names[] = {"nseq", "sample", "samples", "index", "idx", "n",
                                         "frame", "sample_index", "sample number", "seq"};
-    return emg_name_index(names, sizeof names / sizeof *names, name) >= 0;
+    return emgi_name_index(names, sizeof names / sizeof *names, name) >= 0;
 }
 
 /* ------------------------------------------------------------ OpenSignals header */
@@ -529,12 +529,12 @@ static void opensignals_simple(const char *line, opensignals_info *os)
         }
     } else if (!strncmp(key, "Labels", 6)) {
         char buf[1024];
-        emg_strlcpy(buf, value, sizeof buf);
+        emgi_strlcpy(buf, value, sizeof buf);
         os->n_labels = 0;
         char *save = NULL;
         for (char *t = strtok_r(buf, ",\t ", &save); t && os->n_labels < 64;
              t = strtok_r(NULL, ",\t ", &save))
-            emg_strlcpy(os->labels[os->n_labels++], t, EMG_NAME_MAX);
+            emgi_strlcpy(os->labels[os->n_labels++], t, EMG_NAME_MAX);
     }
 }
 
@@ -571,7 +571,7 @@ static int text_probe(const unsigned char *head, size_t len, const char *path)
 {
     if (!head || !is_text(head, len))
         return 0;
-    const char *ext = path ? emg_path_extension(path) : "";
+    const char *ext = path ? emgi_path_extension(path) : "";
     const char *s = (const char *)head;
     if (len > 15 && (!strncmp(s, "# OpenSignals", 13) || !strncmp(s, "# Simple Text Format", 20)))
         return 90;
@@ -666,7 +666,7 @@ static int read_preamble(text_reader *r, opensignals_info *os, emg_error *err)
 static int setup_columns(text_reader *r, const opensignals_info *os, int *has_header,
                          emg_error *err)
 {
-    char *copy = emg_xstrdup(r->line, err);
+    char *copy = emgi_xstrdup(r->line, err);
     if (!copy)
         return EMG_ERR_NOMEM;
     /* OpenSignals rows are blank-separated (often with a trailing tab). */
@@ -676,10 +676,10 @@ static int setup_columns(text_reader *r, const opensignals_info *os, int *has_he
     if (n > 1 && ends_with_delimiter(r->line, r->delim))
         n--;
     r->n_columns = n;
-    r->cols = emg_xcalloc(n, sizeof *r->cols, err);
-    r->split = emg_xcalloc(n + 1, sizeof *r->split, err);
-    r->fields = emg_xcalloc(n, sizeof *r->fields, err);
-    r->prev = emg_xcalloc(n, sizeof *r->prev, err);
+    r->cols = emgi_xcalloc(n, sizeof *r->cols, err);
+    r->split = emgi_xcalloc(n + 1, sizeof *r->split, err);
+    r->fields = emgi_xcalloc(n, sizeof *r->fields, err);
+    r->prev = emgi_xcalloc(n, sizeof *r->prev, err);
     if (!r->cols || !r->split || !r->fields || !r->prev) {
         free(copy);
         return EMG_ERR_NOMEM;
@@ -696,9 +696,9 @@ static int setup_columns(text_reader *r, const opensignals_info *os, int *has_he
         if (*has_header) {
             split_name_unit(r->split[i], c->name, sizeof c->name, c->unit, sizeof c->unit);
         } else if (os->n_columns == n) {
-            emg_strlcpy(c->name, os->columns[i], sizeof c->name);
+            emgi_strlcpy(c->name, os->columns[i], sizeof c->name);
         } else if (os->n_labels == n) {
-            emg_strlcpy(c->name, os->labels[i], sizeof c->name);
+            emgi_strlcpy(c->name, os->labels[i], sizeof c->name);
         } else {
             snprintf(c->name, sizeof c->name, "ch%zu", i + 1);
         }
@@ -762,7 +762,7 @@ static int add_label_run(scan_result *s, int64_t row, double t, const char *text
     }
     if (s->n_runs == s->cap_runs) {
         size_t cap = s->cap_runs ? s->cap_runs * 2 : 16;
-        label_run *grown = emg_xrealloc(s->runs, cap, sizeof *grown, err);
+        label_run *grown = emgi_xrealloc(s->runs, cap, sizeof *grown, err);
         if (!grown)
             return EMG_ERR_NOMEM;
         s->runs = grown;
@@ -771,7 +771,7 @@ static int add_label_run(scan_result *s, int64_t row, double t, const char *text
     label_run *run = &s->runs[s->n_runs++];
     run->row = row;
     run->t = t;
-    emg_strlcpy(run->text, text, sizeof run->text);
+    emgi_strlcpy(run->text, text, sizeof run->text);
     return EMG_OK;
 }
 
@@ -808,7 +808,7 @@ static int scan_rows(text_reader *r, int first_is_data, scan_result *s, emg_erro
     int rc = 1;
     double t_prev = 0;
     int have_row = 0;
-    double *last = emg_xcalloc(r->n_columns, sizeof *last, err);
+    double *last = emgi_xcalloc(r->n_columns, sizeof *last, err);
     if (!last)
         return EMG_ERR_NOMEM;
     /* Columns whose first value is not a number hold text: not signals. */
@@ -831,7 +831,7 @@ static int scan_rows(text_reader *r, int first_is_data, scan_result *s, emg_erro
         }
         if (!checked_first) {
             checked_first = 1;
-            char *copy = emg_xstrdup(r->line, err);
+            char *copy = emgi_xstrdup(r->line, err);
             if (!copy) {
                 rc = EMG_ERR_NOMEM;
                 break;
@@ -993,8 +993,8 @@ static int add_channels(text_reader *r, const emg_read_options *opts, const open
             continue;
         emg_channel ch;
         emg_channel_init(&ch);
-        emg_strlcpy(ch.name, c->name, sizeof ch.name);
-        emg_strlcpy(ch.unit, c->unit, sizeof ch.unit);
+        emgi_strlcpy(ch.name, c->name, sizeof ch.name);
+        emgi_strlcpy(ch.unit, c->unit, sizeof ch.unit);
         ch.fs = r->fs;
         ch.n_samples = r->n_out;
         if (os->present) {
@@ -1015,7 +1015,7 @@ static int add_channels(text_reader *r, const emg_read_options *opts, const open
                 ch.digital_min = 0;
                 ch.digital_max = (int32_t)(levels - 1);
                 if (plux_transfer(sensor, os->device, &vcc, &g)) {
-                    emg_strlcpy(ch.unit, "mV", sizeof ch.unit);
+                    emgi_strlcpy(ch.unit, "mV", sizeof ch.unit);
                     ch.gain = g * levels / (vcc * 1000.0);
                     ch.baseline = levels / 2;
                     c->counts = 1; /* converted as the rows are read (second pass) */
@@ -1034,7 +1034,7 @@ static int add_channels(text_reader *r, const emg_read_options *opts, const open
             label_index++;
         }
         if (opts && opts->unit)
-            emg_strlcpy(ch.unit, opts->unit, sizeof ch.unit);
+            emgi_strlcpy(ch.unit, opts->unit, sizeof ch.unit);
         int idx = emg_header_add_channel(hdr, &ch, err);
         if (idx < 0)
             return idx;
@@ -1114,11 +1114,11 @@ static size_t text_block_len(const text_reader *r, double seconds)
 static int text_open(void **state, const char *path, const emg_read_options *opts,
                      emg_header *hdr, emg_format *detected, emg_error *err)
 {
-    text_reader *r = emg_xcalloc(1, sizeof *r, err);
+    text_reader *r = emgi_xcalloc(1, sizeof *r, err);
     if (!r)
         return EMG_ERR_NOMEM;
-    emg_strlcpy(r->path, path, sizeof r->path);
-    opensignals_info *os = emg_xcalloc(1, sizeof *os, err);
+    emgi_strlcpy(r->path, path, sizeof r->path);
+    opensignals_info *os = emgi_xcalloc(1, sizeof *os, err);
     scan_result scan;
     memset(&scan, 0, sizeof scan);
     int rc = os ? EMG_OK : EMG_ERR_NOMEM, has_header = 0;
@@ -1132,7 +1132,7 @@ static int text_open(void **state, const char *path, const emg_read_options *opt
     if (rc >= 0)
         rc = setup_columns(r, os, &has_header, err);
     if (rc >= 0) {
-        scan.non_numeric = emg_xcalloc(r->n_columns, sizeof *scan.non_numeric, err);
+        scan.non_numeric = emgi_xcalloc(r->n_columns, sizeof *scan.non_numeric, err);
         if (!scan.non_numeric)
             rc = EMG_ERR_NOMEM;
     }
@@ -1160,7 +1160,7 @@ static int text_open(void **state, const char *path, const emg_read_options *opt
     if (rc >= 0)
         rc = report_columns(r, &scan, hdr, err);
     if (rc >= 0 && os->start_time[0])
-        emg_strlcpy(hdr->start_time, os->start_time, sizeof hdr->start_time);
+        emgi_strlcpy(hdr->start_time, os->start_time, sizeof hdr->start_time);
     if (rc >= 0 && os->n_devices > 1)
         rc = emg_header_add_note(hdr, err, "%s: %d OpenSignals devices in the header: columns "
                                  "named after the first", path, os->n_devices);
@@ -1279,7 +1279,7 @@ static int text_read(void *state, emg_block *blk, emg_error *err)
 
 static void text_close(void *state) { reader_free(state); }
 
-const emg_format_reader emg_text_reader = {"text", text_probe, text_open, text_read, text_close};
+const emg_format_reader emgi_text_reader = {"text", text_probe, text_open, text_read, text_close};
 
 /* ------------------------------------------------------------ writer */
 
@@ -1320,11 +1320,11 @@ static int text_writer_open(void **state, struct emg_writer *w, const char *tmp_
                              "sampling rate (%g Hz and %g Hz here): select channels of one rate "
                              "with -c", final_path, hdr->channels[0].fs,
                              hdr->channels[hdr->n_channels - 1].fs);
-    text_writer *s = emg_xcalloc(1, sizeof *s, err);
+    text_writer *s = emgi_xcalloc(1, sizeof *s, err);
     if (!s)
         return EMG_ERR_NOMEM;
     *state = s;
-    emg_strlcpy(s->path, final_path, sizeof s->path);
+    emgi_strlcpy(s->path, final_path, sizeof s->path);
     s->delim = format == EMG_FORMAT_CSV ? ',' : '\t';
     s->precision = opts && opts->precision > 0 ? opts->precision : 0; /* 0: round trip */
     s->n = hdr->n_channels;
@@ -1419,5 +1419,5 @@ static void text_destroy(void *state)
     free(s);
 }
 
-const emg_format_writer emg_text_writer = {"text", 1, text_writer_open, text_write, text_finish,
+const emg_format_writer emgi_text_writer = {"text", 1, text_writer_open, text_write, text_finish,
                                            text_destroy};

@@ -181,13 +181,13 @@ static int encode_unit(int format, const int32_t *s, int n, unsigned char *b)
  * unit, what this writer puts for an empty unit) reads back as "". */
 static void canonical_unit(char *unit)
 {
-    if (emg_str_ieq(unit, "NU")) {
+    if (emgi_str_ieq(unit, "NU")) {
         unit[0] = '\0';
         return;
     }
     static const char *const known[] = {"V", "mV", "uV", "nV", "A", "mA", "uA", "Hz"};
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-        if (emg_str_ieq(unit, known[i])) {
+        if (emgi_str_ieq(unit, known[i])) {
             strcpy(unit, known[i]);
             return;
         }
@@ -351,7 +351,7 @@ static int parse_gain_spec(const char *spec, wfdb_signal *s)
         end++;
     }
     if (*end == '/') {
-        emg_strlcpy(s->unit, end + 1, sizeof s->unit);
+        emgi_strlcpy(s->unit, end + 1, sizeof s->unit);
         end += strlen(end);
     }
     return *end ? -1 : 0;
@@ -368,7 +368,7 @@ static int parse_signal_line(const char *hea, int lineno, char *line, wfdb_signa
                              emg_error *err)
 {
     char copy[WFDB_LINE_MAX];
-    emg_strlcpy(copy, line, sizeof copy);
+    emgi_strlcpy(copy, line, sizeof copy);
     char *tok[9];
     const char *rest[9];
     size_t n = tokenize(line, tok, 8, copy, rest);
@@ -377,7 +377,7 @@ static int parse_signal_line(const char *hea, int lineno, char *line, wfdb_signa
     if (n < 2)
         return emg_error_set(err, EMG_ERR_FORMAT,
                              "%s:%d: signal line needs a file name and a format", hea, lineno);
-    if (!(s->file = emg_xstrdup(tok[0], err)))
+    if (!(s->file = emgi_xstrdup(tok[0], err)))
         return EMG_ERR_NOMEM;
     if (parse_format_spec(tok[1], s) < 0)
         return emg_error_set(err, EMG_ERR_FORMAT, "%s:%d: bad format '%s'", hea, lineno, tok[1]);
@@ -412,7 +412,7 @@ static int parse_signal_line(const char *hea, int lineno, char *line, wfdb_signa
         const char *d = rest[7] + strlen(tok[7]);
         while (*d && isspace((unsigned char)*d))
             d++;
-        emg_strlcpy(s->description, d, sizeof s->description);
+        emgi_strlcpy(s->description, d, sizeof s->description);
     }
     if (!s->adcres)
         s->adcres = default_adcres(s->format);
@@ -511,11 +511,11 @@ static int take_comment(const char *line, emg_header *hdr, emg_error *err)
     if (!*line)
         return EMG_OK;
     if (!strncmp(line, "subject: ", 9)) {
-        emg_strlcpy(hdr->subject, line + 9, sizeof hdr->subject);
+        emgi_strlcpy(hdr->subject, line + 9, sizeof hdr->subject);
         return EMG_OK;
     }
     if (!strncmp(line, "recording: ", 11)) {
-        emg_strlcpy(hdr->recording, line + 11, sizeof hdr->recording);
+        emgi_strlcpy(hdr->recording, line + 11, sizeof hdr->recording);
         return EMG_OK;
     }
     if (!strncmp(line, "provenance: ", 12))
@@ -527,7 +527,7 @@ static int take_comment(const char *line, emg_header *hdr, emg_error *err)
             return emg_header_add_annotation(hdr, onset, duration, channel, line + 12 + used, err);
     }
     if ((strstr(line, "<age>") || strstr(line, "<sex>")) && !hdr->subject[0]) {
-        emg_strlcpy(hdr->subject, line, sizeof hdr->subject);
+        emgi_strlcpy(hdr->subject, line, sizeof hdr->subject);
         return EMG_OK;
     }
     size_t len = strlen(hdr->recording);
@@ -558,7 +558,7 @@ static int header_names_signal_file(const char *hea, const char *path);
 static int header_path(const char *path, char *out, size_t n)
 {
     if (ends_with(path, ".hea")) {
-        emg_strlcpy(out, path, n);
+        emgi_strlcpy(out, path, n);
         return 1;
     }
     snprintf(out, n, "%s.hea", path);
@@ -569,7 +569,7 @@ static int header_path(const char *path, char *out, size_t n)
         if (file_exists(out) && header_names_signal_file(out, path))
             return 1;
     }
-    emg_strlcpy(out, path, n);
+    emgi_strlcpy(out, path, n);
     return 0;
 }
 
@@ -667,7 +667,7 @@ static int read_header_file(wfdb_reader *r, emg_header *hdr, emg_error *err)
 {
     const char *hea = r->hea_path;
     FILE *f;
-    int rc = emg_open_regular(&f, hea, "WFDB header", err);
+    int rc = emgi_open_regular(&f, hea, "WFDB header", err);
     if (rc < 0)
         return rc;
     char *line = NULL;
@@ -690,7 +690,7 @@ static int read_header_file(wfdb_reader *r, emg_header *hdr, emg_error *err)
             rc = parse_record_line(hea, lineno, line, r, hdr, err);
             if (rc >= 0) {
                 record_seen = 1;
-                r->sig = emg_xcalloc(r->n_signals, sizeof *r->sig, err);
+                r->sig = emgi_xcalloc(r->n_signals, sizeof *r->sig, err);
                 if (!r->sig)
                     rc = EMG_ERR_NOMEM;
             }
@@ -722,10 +722,10 @@ static int read_header_file(wfdb_reader *r, emg_header *hdr, emg_error *err)
 /* Parse the header at hea into a fresh reader: signals described, no file opened. */
 static int parse_header_only(const char *hea, wfdb_reader **out, emg_error *err)
 {
-    wfdb_reader *r = emg_xcalloc(1, sizeof *r, err);
+    wfdb_reader *r = emgi_xcalloc(1, sizeof *r, err);
     if (!r)
         return EMG_ERR_NOMEM;
-    emg_strlcpy(r->hea_path, hea, sizeof r->hea_path);
+    emgi_strlcpy(r->hea_path, hea, sizeof r->hea_path);
     emg_header scratch;
     emg_header_init(&scratch);
     int rc = read_header_file(r, &scratch, err);
@@ -754,14 +754,14 @@ static int header_names_signal_file(const char *hea, const char *path)
     int found = 0;
     for (size_t i = 0; i < r->n_signals && !found; i++) {
         char signal_path[WFDB_PATH_MAX];
-        emg_sibling_path(hea, r->sig[i].file, signal_path, sizeof signal_path);
+        emgi_sibling_path(hea, r->sig[i].file, signal_path, sizeof signal_path);
         found = same_file(signal_path, path);
     }
     reader_free(r);
     return found;
 }
 
-int emg_wfdb_input_files(const char *path, emg_file_list *files, emg_error *err)
+int emgi_wfdb_input_files(const char *path, emg_file_list *files, emg_error *err)
 {
     char hea[WFDB_PATH_MAX];
     header_path(path, hea, sizeof hea);
@@ -769,19 +769,19 @@ int emg_wfdb_input_files(const char *path, emg_file_list *files, emg_error *err)
     int rc = parse_header_only(hea, &r, err);
     if (rc < 0)
         return rc;
-    rc = emg_file_list_add(files, hea, err);
+    rc = emgi_file_list_add(files, hea, err);
     for (size_t i = 0; i < r->n_signals && rc >= 0; i++) {
         if (!strcmp(r->sig[i].file, "-"))
             continue;
         char signal_path[WFDB_PATH_MAX];
-        emg_sibling_path(hea, r->sig[i].file, signal_path, sizeof signal_path);
-        rc = emg_file_list_add(files, signal_path, err);
+        emgi_sibling_path(hea, r->sig[i].file, signal_path, sizeof signal_path);
+        rc = emgi_file_list_add(files, signal_path, err);
     }
     reader_free(r);
     return rc;
 }
 
-void emg_wfdb_data_path(const char *hea_path, char *out, size_t n)
+void emgi_wfdb_data_path(const char *hea_path, char *out, size_t n)
 {
     size_t len = strlen(hea_path);
     if (ends_with(hea_path, ".hea"))
@@ -795,18 +795,18 @@ static int start_group(wfdb_reader *r, size_t i, const emg_read_options *opts,
 {
     const char *hea = r->hea_path;
     const wfdb_signal *s = &r->sig[i];
-    if (emg_name_set_contains(files, s->file))
+    if (emgi_name_set_contains(files, s->file))
         return emg_error_set(err, EMG_ERR_UNSUPPORTED, "%s: signals of %s are not "
                              "consecutive", hea, s->file);
     if (!strcmp(s->file, "-"))
         return emg_error_set(err, EMG_ERR_UNSUPPORTED, "%s: signal file '-' (standard "
                              "input) is not supported", hea);
-    if (!(opts && opts->allow_outside_paths) && !emg_path_stays_inside(s->file))
+    if (!(opts && opts->allow_outside_paths) && !emgi_path_stays_inside(s->file))
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: signal file '%s' lies outside the "
                              "record's folder (refused)", hea, s->file);
-    int rc = emg_name_set_add(files, s->file, err);
+    int rc = emgi_name_set_add(files, s->file, err);
     if (rc >= 0)
-        rc = emg_grow((void **)&r->groups, cap, r->n_groups + 1, sizeof *r->groups, err);
+        rc = emgi_grow((void **)&r->groups, cap, r->n_groups + 1, sizeof *r->groups, err);
     if (rc < 0)
         return rc;
     wfdb_group *g = &r->groups[r->n_groups++];
@@ -815,7 +815,7 @@ static int start_group(wfdb_reader *r, size_t i, const emg_read_options *opts,
     g->n = 1;
     g->format = s->format;
     g->spf_total = (size_t)s->spf;
-    emg_sibling_path(hea, s->file, g->path, sizeof g->path);
+    emgi_sibling_path(hea, s->file, g->path, sizeof g->path);
     return EMG_OK;
 }
 
@@ -823,7 +823,7 @@ static int start_group(wfdb_reader *r, size_t i, const emg_read_options *opts,
 static int group_signals(wfdb_reader *r, const emg_read_options *opts, emg_error *err)
 {
     emg_name_set files;
-    emg_name_set_init(&files);
+    emgi_name_set_init(&files);
     size_t cap = 0;
     int rc = EMG_OK;
     for (size_t i = 0; i < r->n_signals && rc >= 0; i++) {
@@ -839,7 +839,7 @@ static int group_signals(wfdb_reader *r, const emg_read_options *opts, emg_error
             g->spf_total += (size_t)s->spf;
         }
     }
-    emg_name_set_free(&files);
+    emgi_name_set_free(&files);
     return rc;
 }
 
@@ -857,7 +857,7 @@ static int open_groups(wfdb_reader *r, const emg_read_options *opts, emg_header 
         long offset = r->sig[g->first].offset;
         char what[WFDB_PATH_MAX + 20];
         snprintf(what, sizeof what, "signal file of %s", hea);
-        int rc = emg_open_regular(&g->f, g->path, what, err);
+        int rc = emgi_open_regular(&g->f, g->path, what, err);
         if (rc < 0)
             return rc;
         struct stat st;
@@ -890,21 +890,21 @@ static int fill_channel(wfdb_reader *r, size_t i, emg_name_set *names, emg_heade
     emg_channel ch;
     emg_channel_init(&ch);
     if (s->description[0])
-        emg_strlcpy(ch.name, s->description, sizeof ch.name);
+        emgi_strlcpy(ch.name, s->description, sizeof ch.name);
     else
         snprintf(ch.name, sizeof ch.name, "sig%zu", i + 1);
-    int *suffix = emg_name_set_suffix(names, ch.name);
+    int *suffix = emgi_name_set_suffix(names, ch.name);
     if (suffix) {
         int k = *suffix;
         do
             snprintf(ch.name, sizeof ch.name, "%.50s#%d", s->description, k++);
-        while (emg_name_set_contains(names, ch.name));
+        while (emgi_name_set_contains(names, ch.name));
         *suffix = k;
     }
-    int rc = emg_name_set_add(names, ch.name, err);
+    int rc = emgi_name_set_add(names, ch.name, err);
     if (rc < 0)
         return rc;
-    emg_strlcpy(ch.unit, s->unit, sizeof ch.unit);
+    emgi_strlcpy(ch.unit, s->unit, sizeof ch.unit);
     ch.fs = r->frame_fs * s->spf;
     ch.n_samples = r->n_frames * s->spf;
     if (!s->gain_given || s->gain == 0) {
@@ -930,18 +930,18 @@ static int fill_channel(wfdb_reader *r, size_t i, emg_name_set *names, emg_heade
 static int fill_channels(wfdb_reader *r, emg_header *hdr, emg_error *err)
 {
     emg_name_set names;
-    emg_name_set_init(&names);
+    emgi_name_set_init(&names);
     int rc = EMG_OK;
     for (size_t i = 0; i < r->n_signals && rc >= 0; i++)
         rc = fill_channel(r, i, &names, hdr, err);
-    emg_name_set_free(&names);
+    emgi_name_set_free(&names);
     return rc;
 }
 
 static int wfdb_open(void **state, const char *path, const emg_read_options *opts,
                      emg_header *hdr, emg_format *detected, emg_error *err)
 {
-    wfdb_reader *r = emg_xcalloc(1, sizeof *r, err);
+    wfdb_reader *r = emgi_xcalloc(1, sizeof *r, err);
     if (!r)
         return EMG_ERR_NOMEM;
     header_path(path, r->hea_path, sizeof r->hea_path); /* else path itself is the header */
@@ -951,8 +951,8 @@ static int wfdb_open(void **state, const char *path, const emg_read_options *opt
     if (rc >= 0)
         rc = fill_channels(r, hdr, err);
     if (rc >= 0) {
-        r->sum = emg_xcalloc(r->n_signals, sizeof *r->sum, err);
-        r->prev = emg_xcalloc(r->n_signals, sizeof *r->prev, err);
+        r->sum = emgi_xcalloc(r->n_signals, sizeof *r->sum, err);
+        r->prev = emgi_xcalloc(r->n_signals, sizeof *r->prev, err);
         if (!r->sum || !r->prev)
             rc = EMG_ERR_NOMEM;
     }
@@ -969,12 +969,12 @@ static int wfdb_open(void **state, const char *path, const emg_read_options *opt
         r->block_frames = (size_t)(frames < 1 ? 1 : frames > cap ? (cap < 1 ? 1 : cap) : frames);
         for (size_t k = 0; k < r->n_groups && rc >= 0; k++) {
             wfdb_group *g = &r->groups[k];
-            g->raw = emg_xcalloc(r->block_frames * g->spf_total, sizeof *g->raw, err);
+            g->raw = emgi_xcalloc(r->block_frames * g->spf_total, sizeof *g->raw, err);
             int per_unit, unit_bytes;
             format_unit(g->format, &per_unit, &unit_bytes);
             g->bytes_cap = (size_t)bytes_for_samples(g->format,
                                                      (int64_t)(r->block_frames * g->spf_total)) + 8;
-            g->bytes = emg_xcalloc(g->bytes_cap, 1, err);
+            g->bytes = emgi_xcalloc(g->bytes_cap, 1, err);
             if (!g->raw || !g->bytes)
                 rc = EMG_ERR_NOMEM;
         }
@@ -1093,7 +1093,7 @@ static int wfdb_read(void *state, emg_block *blk, emg_error *err)
 
 static void wfdb_close(void *state) { reader_free(state); }
 
-const emg_format_reader emg_wfdb_reader = {"wfdb", wfdb_probe, wfdb_open, wfdb_read, wfdb_close};
+const emg_format_reader emgi_wfdb_reader = {"wfdb", wfdb_probe, wfdb_open, wfdb_read, wfdb_close};
 
 /* ------------------------------------------------------------ writer */
 
@@ -1210,7 +1210,7 @@ static int writer_emit_frames(wfdb_writer *s, int final, emg_error *err)
         return EMG_OK;
     size_t len = n * s->spf_total;
     if (len > s->frame_cap) {
-        double *grown = emg_xrealloc(s->frame_buf, len, sizeof *grown, err);
+        double *grown = emgi_xrealloc(s->frame_buf, len, sizeof *grown, err);
         if (!grown)
             return EMG_ERR_NOMEM;
         s->frame_buf = grown;
@@ -1270,7 +1270,7 @@ static int wfdb_write(void *state, const emg_block *blk, emg_error *err)
     for (size_t i = 0; i < s->nsig; i++) {
         size_t need = s->n_pending[i] + blk->count[i];
         if (need > s->cap_pending[i]) {
-            double *grown = emg_xrealloc(s->pending[i], need, sizeof *grown, err);
+            double *grown = emgi_xrealloc(s->pending[i], need, sizeof *grown, err);
             if (!grown)
                 return EMG_ERR_NOMEM;
             s->pending[i] = grown;
@@ -1317,7 +1317,7 @@ static int writer_drain_spool(wfdb_writer *s, emg_error *err)
     size_t chunk = s->frame_cap ? s->frame_cap : s->spf_total;
     if (chunk < s->spf_total) chunk = s->spf_total;
     if (chunk > s->frame_cap) {
-        double *grown = emg_xrealloc(s->frame_buf, chunk, sizeof *grown, err);
+        double *grown = emgi_xrealloc(s->frame_buf, chunk, sizeof *grown, err);
         if (!grown)
             return EMG_ERR_NOMEM;
         s->frame_buf = grown;
@@ -1356,7 +1356,7 @@ static void format_number(char *out, size_t n, double v)
 /* A header token cannot hold spaces. */
 static void header_token(char *dst, size_t n, const char *src, const char *fallback)
 {
-    emg_strlcpy(dst, src && *src ? src : fallback, n);
+    emgi_strlcpy(dst, src && *src ? src : fallback, n);
     for (char *p = dst; *p; p++)
         if (isspace((unsigned char)*p) || *p == '(' || *p == ')')
             *p = '_';
@@ -1534,7 +1534,7 @@ static int wfdb_writer_open(void **state, struct emg_writer *w, const char *tmp_
     if (!format_bits(fmt))
         return emg_error_set(err, EMG_ERR_ARG, "%s: WFDB format %d is not supported (16, 212, "
                              "80, 24, 32, 8, 61, 160, 310, 311)", final_path, fmt);
-    const char *base = emg_basename(final_path);
+    const char *base = emgi_basename(final_path);
     size_t rec_len = strlen(base) - 4;
     if (rec_len == 0 || rec_len >= 1000)
         return emg_error_set(err, EMG_ERR_ARG, "%s: bad WFDB record name", final_path);
@@ -1542,7 +1542,7 @@ static int wfdb_writer_open(void **state, struct emg_writer *w, const char *tmp_
         if (isspace((unsigned char)base[k]) || base[k] == '/')
             return emg_error_set(err, EMG_ERR_ARG, "%s: a WFDB record name cannot contain "
                                  "spaces", final_path);
-    wfdb_writer *s = emg_xcalloc(1, sizeof *s, err);
+    wfdb_writer *s = emgi_xcalloc(1, sizeof *s, err);
     if (!s)
         return EMG_ERR_NOMEM;
     emg_header_init(&s->hdr);
@@ -1555,21 +1555,21 @@ static int wfdb_writer_open(void **state, struct emg_writer *w, const char *tmp_
     snprintf(s->record, sizeof s->record, "%.*s", (int)rec_len, base);
     snprintf(s->dat_name, sizeof s->dat_name, "%s.dat", s->record);
     size_t n = s->nsig;
-    s->spf = emg_xcalloc(n, sizeof *s->spf, err);
-    s->calibrated = emg_xcalloc(n, sizeof *s->calibrated, err);
-    s->gain = emg_xcalloc(n, sizeof *s->gain, err);
-    s->baseline = emg_xcalloc(n, sizeof *s->baseline, err);
-    s->pmin = emg_xcalloc(n, sizeof *s->pmin, err);
-    s->pmax = emg_xcalloc(n, sizeof *s->pmax, err);
-    s->pending = emg_xcalloc(n, sizeof *s->pending, err);
-    s->n_pending = emg_xcalloc(n, sizeof *s->n_pending, err);
-    s->cap_pending = emg_xcalloc(n, sizeof *s->cap_pending, err);
-    s->sum = emg_xcalloc(n, sizeof *s->sum, err);
-    s->initval = emg_xcalloc(n, sizeof *s->initval, err);
-    s->prev = emg_xcalloc(n, sizeof *s->prev, err);
-    s->init_set = emg_xcalloc(n, 1, err);
+    s->spf = emgi_xcalloc(n, sizeof *s->spf, err);
+    s->calibrated = emgi_xcalloc(n, sizeof *s->calibrated, err);
+    s->gain = emgi_xcalloc(n, sizeof *s->gain, err);
+    s->baseline = emgi_xcalloc(n, sizeof *s->baseline, err);
+    s->pmin = emgi_xcalloc(n, sizeof *s->pmin, err);
+    s->pmax = emgi_xcalloc(n, sizeof *s->pmax, err);
+    s->pending = emgi_xcalloc(n, sizeof *s->pending, err);
+    s->n_pending = emgi_xcalloc(n, sizeof *s->n_pending, err);
+    s->cap_pending = emgi_xcalloc(n, sizeof *s->cap_pending, err);
+    s->sum = emgi_xcalloc(n, sizeof *s->sum, err);
+    s->initval = emgi_xcalloc(n, sizeof *s->initval, err);
+    s->prev = emgi_xcalloc(n, sizeof *s->prev, err);
+    s->init_set = emgi_xcalloc(n, 1, err);
     s->out_cap = 65536;
-    s->out = emg_xcalloc(s->out_cap, 1, err);
+    s->out = emgi_xcalloc(s->out_cap, 1, err);
     if (!s->spf || !s->calibrated || !s->gain || !s->baseline || !s->pmin || !s->pmax ||
         !s->pending || !s->n_pending || !s->cap_pending || !s->sum || !s->initval || !s->prev ||
         !s->init_set || !s->out)
@@ -1580,7 +1580,7 @@ static int wfdb_writer_open(void **state, struct emg_writer *w, const char *tmp_
                              final_path);
     for (size_t i = 0; i < n; i++)
         s->spf_total += (size_t)s->spf[i];
-    s->slot_signal = emg_xcalloc(s->spf_total, sizeof *s->slot_signal, err);
+    s->slot_signal = emgi_xcalloc(s->spf_total, sizeof *s->slot_signal, err);
     if (!s->slot_signal)
         return EMG_ERR_NOMEM;
     for (size_t i = 0, k = 0; i < n; i++)
@@ -1620,20 +1620,20 @@ static int wfdb_writer_open(void **state, struct emg_writer *w, const char *tmp_
     if (!s->hea)
         return emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", final_path, strerror(errno));
     char dat_final[WFDB_PATH_MAX];
-    emg_wfdb_data_path(final_path, dat_final, sizeof dat_final);
-    emg_strlcpy(s->hea_path, final_path, sizeof s->hea_path);
-    emg_strlcpy(s->dat_path, dat_final, sizeof s->dat_path);
+    emgi_wfdb_data_path(final_path, dat_final, sizeof dat_final);
+    emgi_strlcpy(s->hea_path, final_path, sizeof s->hea_path);
+    emgi_strlcpy(s->dat_path, dat_final, sizeof s->dat_path);
     if ((rc = emg_temp_path(s->dat_tmp, sizeof s->dat_tmp, dat_final, err)) < 0)
         return rc;
     s->dat = fopen(s->dat_tmp, "wb");
     if (!s->dat)
         rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", dat_final, strerror(errno));
     else
-        rc = emg_writer_add_file(w, s->dat_tmp, dat_final, err);
+        rc = emgi_writer_add_file(w, s->dat_tmp, dat_final, err);
     if (rc < 0)
         emg_temp_discard(s->dat_tmp); /* not the core's to remove yet */
     return rc;
 }
 
-const emg_format_writer emg_wfdb_writer = {"wfdb", 0, wfdb_writer_open, wfdb_write, wfdb_finish,
+const emg_format_writer emgi_wfdb_writer = {"wfdb", 0, wfdb_writer_open, wfdb_write, wfdb_finish,
                                            wfdb_destroy};

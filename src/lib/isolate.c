@@ -43,8 +43,8 @@ static int wait_at_most(pid_t child, double seconds, int *status)
     }
 }
 
-int emg_try_isolated(int (*step)(void *ctx), void *ctx, double seconds, const char *path,
-                     const char *what, emg_error *err)
+int emgi_try_isolated(int (*step)(void *ctx), void *ctx, double seconds, const char *path,
+                      const char *what, emg_error *err)
 {
     pid_t child = fork();
     if (child < 0)

@@ -397,9 +397,9 @@ int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fet
             if (o.pairs[k][j] < 0 || (size_t)o.pairs[k][j] >= nc)
                 return emg_error_set(err, EMG_ERR_ARG, "pair channel %d does not exist",
                                      o.pairs[k][j] + 1);
-    lab_channel *chs = emg_xcalloc(nc + 1, sizeof *chs, err);
-    int *is_emg = emg_xcalloc(nc + 1, sizeof *is_emg, err);
-    out->gaps = emg_xcalloc(nc + 1, sizeof *out->gaps, err);
+    lab_channel *chs = emgi_xcalloc(nc + 1, sizeof *chs, err);
+    int *is_emg = emgi_xcalloc(nc + 1, sizeof *is_emg, err);
+    out->gaps = emgi_xcalloc(nc + 1, sizeof *out->gaps, err);
     out->n_channels = out->gaps ? nc : 0;
     for (size_t c = 0; out->gaps && c < nc; c++)
         out->gaps[c].first = -1;

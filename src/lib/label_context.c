@@ -22,13 +22,13 @@ const char *emg_context_name(emg_context c)
 int emg_context_from_name(const char *name, emg_context *out, emg_error *err)
 {
     /* (context_names[0], "none", is not a context a user gives) */
-    int k = emg_name_index(context_names + 1, sizeof context_names / sizeof *context_names - 1,
-                           name);
+    int k = emgi_name_index(context_names + 1, sizeof context_names / sizeof *context_names - 1,
+                            name);
     if (k >= 0) {
         *out = (emg_context)(k + 1);
         return 0;
     }
-    if (emg_str_ieq(name, "nocturnal")) {
+    if (emgi_str_ieq(name, "nocturnal")) {
         *out = EMG_CONTEXT_SLEEP;
         return 0;
     }
@@ -92,7 +92,7 @@ int lab_ctx_build(lab_ctx_table *t, const emg_header *h, const emg_label_options
     t->global = global;
     if (o->context != EMG_CONTEXT_NONE || h->n_annotations == 0)
         return 0;
-    t->spans = emg_xcalloc(h->n_annotations, sizeof *t->spans, err);
+    t->spans = emgi_xcalloc(h->n_annotations, sizeof *t->spans, err);
     if (!t->spans)
         return EMG_ERR_NOMEM;
     for (size_t k = 0; k < h->n_annotations; k++) {
@@ -161,7 +161,7 @@ emg_context lab_context_over(const lab_ctx_table *t, int c, double t0, double t1
             cuts[nc++] = end;
     }
     cuts[nc++] = t1;
-    qsort(cuts, nc, sizeof *cuts, emg_double_cmp);
+    qsort(cuts, nc, sizeof *cuts, emgi_double_cmp);
     double share[EMG_CONTEXT_INJURY + 1] = {0};
     for (size_t k = 0; k + 1 < nc; k++) {
         double len = cuts[k + 1] - cuts[k];

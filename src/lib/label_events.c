@@ -13,7 +13,7 @@
 
 lab_event *lab_ev_push(lab_ev_list *l, emg_error *err)
 {
-    if (emg_grow((void **)&l->ev, &l->cap, l->n + 1, sizeof *l->ev, err) < 0)
+    if (emgi_grow((void **)&l->ev, &l->cap, l->n + 1, sizeof *l->ev, err) < 0)
         return NULL;
     lab_event *w = &l->ev[l->n++];
     memset(w, 0, sizeof *w);
@@ -32,7 +32,7 @@ void lab_event_label(lab_event *e, lab_label label)
 
 int lab_ev_release(lab_ev_list *l, emg_label_event **events, size_t *n, emg_error *err)
 {
-    *events = emg_xcalloc(l->n + 1, sizeof **events, err);
+    *events = emgi_xcalloc(l->n + 1, sizeof **events, err);
     if (!*events)
         return EMG_ERR_NOMEM;
     for (size_t k = 0; k < l->n; k++)
@@ -93,8 +93,8 @@ static int same_run_kind(const lab_event *a, const lab_event *b)
  * for event i (lists sorted by channel, then onset). */
 static int run_gaps(double *gap, const lab_ev_list *l, const emg_label_options *o, emg_error *err)
 {
-    double *iv = emg_xcalloc(l->n + 1, sizeof *iv, err);
-    unsigned char *done = emg_xcalloc(l->n + 1, 1, err);
+    double *iv = emgi_xcalloc(l->n + 1, sizeof *iv, err);
+    unsigned char *done = emgi_xcalloc(l->n + 1, 1, err);
     int rc = EMG_ERR_NOMEM;
     if (!iv || !done)
         goto out;
@@ -112,7 +112,7 @@ static int run_gaps(double *gap, const lab_ev_list *l, const emg_label_options *
         }
         double limit = o->group_gap;
         if (m > 0) {
-            double median = emg_median_inplace(iv, m);
+            double median = emgi_median_inplace(iv, m);
             double medians = o->run_gap_medians * (e->label == LAB_FASCICULATION ? 2 : 1);
             limit = fmin(o->group_gap, fmax(o->run_gap_min, medians * median));
         }
@@ -200,7 +200,7 @@ int lab_group_events(lab_ev_list *l, const lab_channel *chs, const emg_label_opt
                      emg_error *err)
 {
     size_t k = 0;
-    double *typical = emg_xcalloc(l->n + 1, sizeof *typical, err);
+    double *typical = emgi_xcalloc(l->n + 1, sizeof *typical, err);
     if (!typical || run_gaps(typical, l, o, err) < 0) {
         free(typical);
         return EMG_ERR_NOMEM;

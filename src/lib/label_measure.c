@@ -47,7 +47,7 @@ static int find_gaps(lab_channel *ch, const double *y, size_t n, emg_error *err)
     size_t cap = 0;
     for (size_t i = emg_finite_run(y, n); i < n; i += emg_finite_run(y + i, n - i)) {
         size_t len = emg_gap_run(y + i, n - i);
-        if (emg_grow((void **)&ch->gaps, &cap, 2 * ch->n_gaps + 2, sizeof *ch->gaps, err) < 0)
+        if (emgi_grow((void **)&ch->gaps, &cap, 2 * ch->n_gaps + 2, sizeof *ch->gaps, err) < 0)
             return EMG_ERR_NOMEM;
         ch->gaps[2 * ch->n_gaps] = i;
         ch->gaps[2 * ch->n_gaps + 1] = i + len;
@@ -169,7 +169,7 @@ static int find_bursts(lab_channel *ch, const double *y, const double *fine, dou
                                 merge, err);
     if (rc < 0)
         return rc;
-    ch->bursts = emg_xcalloc(ns + 1, sizeof *ch->bursts, err);
+    ch->bursts = emgi_xcalloc(ns + 1, sizeof *ch->bursts, err);
     if (!ch->bursts) {
         free(seg);
         return EMG_ERR_NOMEM;
@@ -210,18 +210,18 @@ static int window_rest(double *median, double *rsd, const double *prefix, size_t
     *median = *rsd = NAN;
     if (nw < 2)
         return 0;
-    double *r = emg_xcalloc(nw, sizeof *r, err);
+    double *r = emgi_xcalloc(nw, sizeof *r, err);
     if (!r)
         return EMG_ERR_NOMEM;
     for (size_t k = 0; k < nw; k++)
         r[k] = sqrt((prefix[(k + 1) * w] - prefix[k * w]) / (double)w);
-    qsort(r, nw, sizeof *r, emg_double_cmp);
+    qsort(r, nw, sizeof *r, emgi_double_cmp);
     size_t q = (size_t)ceil(o->rest_fraction * (double)nw);
     q = q < 2 ? 2 : q > nw ? nw : q;
-    *median = emg_median_inplace(r, q);
+    *median = emgi_median_inplace(r, q);
     for (size_t k = 0; k < q; k++)
         r[k] = fabs(r[k] - *median);
-    *rsd = 1.4826 * emg_median_inplace(r, q);
+    *rsd = 1.4826 * emgi_median_inplace(r, q);
     free(r);
     return 0;
 }
@@ -265,7 +265,7 @@ static int build_episodes(lab_channel *ch, const double *coarse, const double *p
                                 (size_t)lround(o->min_active * fs), 0, err);
     if (rc < 0)
         return rc;
-    span *sp = emg_xcalloc(ns + ch->n_bursts + 1, sizeof *sp, err);
+    span *sp = emgi_xcalloc(ns + ch->n_bursts + 1, sizeof *sp, err);
     if (!sp) {
         free(seg);
         return EMG_ERR_NOMEM;
@@ -301,7 +301,7 @@ static int build_episodes(lab_channel *ch, const double *coarse, const double *p
         }
         sp[ne++] = sp[k];
     }
-    ch->episodes = emg_xcalloc(ne + 1, sizeof *ch->episodes, err);
+    ch->episodes = emgi_xcalloc(ne + 1, sizeof *ch->episodes, err);
     if (!ch->episodes) {
         free(sp);
         return EMG_ERR_NOMEM;
@@ -458,13 +458,13 @@ static void levels_of(lab_episode *e, const lab_channel *ch, double *scratch)
     }
     e->duty = (double)active / (double)(b - a);
     e->amp_over_rest = peak / ch->rest_coarse;
-    e->level_over_rest = emg_median_inplace(scratch, b - a) / ch->rest_coarse;
+    e->level_over_rest = emgi_median_inplace(scratch, b - a) / ch->rest_coarse;
     /* Rise: 10 % to 90 % of the plateau (90th percentile of the first 10 s). */
     double dfs = ch->fs / (double)ch->step;
     size_t c = b - a > (size_t)(10 * dfs) ? a + (size_t)(10 * dfs) : b;
     for (size_t i = a; i < c; i++)
         scratch[i - a] = ch->coarse[i];
-    qsort(scratch, c - a, sizeof *scratch, emg_double_cmp);
+    qsort(scratch, c - a, sizeof *scratch, emgi_double_cmp);
     double plateau = scratch[(size_t)(0.9 * (double)(c - a - 1))];
     double base = ch->rest_coarse, lo = base + 0.1 * (plateau - base),
            hi = base + 0.9 * (plateau - base);
@@ -608,12 +608,12 @@ static void bursts_of(lab_episode *e, const lab_channel *ch, double fs,
     }
     e->n_major = m;
     e->major_single_fraction = m ? (double)major_singles / (double)m : NAN;
-    e->burst_duration = emg_median_inplace(scratch, m);
+    e->burst_duration = emgi_median_inplace(scratch, m);
     if (ni >= 1) {
         double mean = sum / (double)ni;
         if (ni >= 2)
             e->interval_cv = sqrt(fmax(0, sum2 / (double)ni - mean * mean)) / mean;
-        e->median_interval = emg_median_inplace(iv, ni);
+        e->median_interval = emgi_median_inplace(iv, ni);
         e->interval_rate = 1.0 / e->median_interval;
     }
 }
@@ -670,7 +670,7 @@ int lab_measure_part(lab_episode *part, const lab_channel *ch, const lab_episode
     size_t need = (b - a) / ch->step + 2;
     if (need < 2 * part->n_bursts + 2)
         need = 2 * part->n_bursts + 2;
-    double *scratch = emg_xcalloc(need, sizeof *scratch, err);
+    double *scratch = emgi_xcalloc(need, sizeof *scratch, err);
     if (!scratch)
         return EMG_ERR_NOMEM;
     rhythm_of(part, ch, o, scratch);
@@ -734,7 +734,7 @@ static double mdf_of(const lab_episode *e, const double *y, double fs, double ma
         return NAN;
     size_t bins = emg_psd_plan_bins(p);
     double df = emg_psd_plan_df(p);
-    double *psd = emg_xrealloc(pc->psd, 8192 > bins ? 8192 : bins, sizeof *psd, err);
+    double *psd = emgi_xrealloc(pc->psd, 8192 > bins ? 8192 : bins, sizeof *psd, err);
     if (!psd)
         return NAN;
     pc->psd = psd;
@@ -798,7 +798,7 @@ EMG_VECTOR_CLONES static void centred_rms_prefix(double *env, const double *pref
 static int decimate(float **out, const double *env, size_t n, size_t step, size_t nd,
                     emg_error *err)
 {
-    float *d = emg_xcalloc(nd + 1, sizeof *d, err);
+    float *d = emgi_xcalloc(nd + 1, sizeof *d, err);
     if (!d)
         return EMG_ERR_NOMEM;
     for (size_t k = 0; k < nd; k++) {
@@ -834,7 +834,7 @@ int lab_measure_channel(lab_channel *ch, lab_work *w, const double *x, size_t n,
     /* Work buffers are kept across channels (w): fresh pages for every
      * channel of an hour-long recording cost more than the arithmetic. */
     if (w->cap < n + 1) {
-        double *g = emg_xrealloc(w->buf, 4 * (n + 1), sizeof *g, err);
+        double *g = emgi_xrealloc(w->buf, 4 * (n + 1), sizeof *g, err);
         if (!g)
             return EMG_ERR_NOMEM;
         w->buf = g;
@@ -881,7 +881,7 @@ int lab_measure_channel(lab_channel *ch, lab_work *w, const double *x, size_t n,
         size_t w = (size_t)lround(o->medium_window * fs), h;
         w = w < 1 ? 1 : w;
         h = (w - 1) / 2;
-        ch->medium = emg_xcalloc(ch->nd + 1, sizeof *ch->medium, err);
+        ch->medium = emgi_xcalloc(ch->nd + 1, sizeof *ch->medium, err);
         rc = EMG_ERR_NOMEM;
         if (!ch->medium)
             goto done;
@@ -930,7 +930,7 @@ int lab_force_segments(size_t **seg, size_t *n_seg, const double *x, size_t n, d
     *n_seg = 0;
     if (n < 16)
         return 0;
-    double *d = emg_xcalloc(n, sizeof *d, err), *s = emg_xcalloc(n, sizeof *s, err);
+    double *d = emgi_xcalloc(n, sizeof *d, err), *s = emgi_xcalloc(n, sizeof *s, err);
     int rc = EMG_ERR_NOMEM;
     if (!d || !s)
         goto done;

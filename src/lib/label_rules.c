@@ -726,7 +726,7 @@ int lab_ischemic_events(lab_ev_list *l, const emg_header *h, const double *force
                      "  rule 1 ischemic: match (force %s active %.1f-%.1f s while the EMG is "
                      "active %.0f%% of the time < %.0f%%)\n",
                      fc->name, t0, t1, 100 * worst, 100 * o->partner_quiet);
-            e->explain = emg_xstrdup(buf, NULL);
+            e->explain = emgi_xstrdup(buf, NULL);
         }
     }
     (void)missing;

@@ -59,5 +59,5 @@ void lab_indent(lab_text *b, const char *text, const char *prefix)
 }
 void lab_set_str(char *dst, size_t n, const char *src)
 {
-    emg_strlcpy(dst, src ? src : "", n);
+    emgi_strlcpy(dst, src ? src : "", n);
 }

@@ -15,17 +15,17 @@ static uint64_t name_hash(const char *s)
     return h;
 }
 
-void emg_name_set_init(emg_name_set *set)
+void emgi_name_set_init(emg_name_set *set)
 {
     memset(set, 0, sizeof *set);
 }
 
-void emg_name_set_free(emg_name_set *set)
+void emgi_name_set_free(emg_name_set *set)
 {
     for (size_t i = 0; i < set->cap; i++)
         free(set->slots[i].name);
     free(set->slots);
-    emg_name_set_init(set);
+    emgi_name_set_init(set);
 }
 
 /* Slot of name, or of the empty slot where it would go (cap is a power of two). */
@@ -37,12 +37,12 @@ static size_t find_slot(const emg_name_slot *slots, size_t cap, const char *name
     return i;
 }
 
-int emg_name_set_contains(emg_name_set *set, const char *name)
+int emgi_name_set_contains(emg_name_set *set, const char *name)
 {
-    return emg_name_set_suffix(set, name) != NULL;
+    return emgi_name_set_suffix(set, name) != NULL;
 }
 
-int *emg_name_set_suffix(emg_name_set *set, const char *name)
+int *emgi_name_set_suffix(emg_name_set *set, const char *name)
 {
     if (!set->cap)
         return NULL;
@@ -54,7 +54,7 @@ int *emg_name_set_suffix(emg_name_set *set, const char *name)
 static int rehash(emg_name_set *set, emg_error *err)
 {
     size_t cap = set->cap ? set->cap * 2 : 64;
-    emg_name_slot *slots = emg_xcalloc(cap, sizeof *slots, err);
+    emg_name_slot *slots = emgi_xcalloc(cap, sizeof *slots, err);
     if (!slots)
         return EMG_ERR_NOMEM;
     for (size_t i = 0; i < set->cap; i++)
@@ -66,7 +66,7 @@ static int rehash(emg_name_set *set, emg_error *err)
     return EMG_OK;
 }
 
-int emg_name_set_add(emg_name_set *set, const char *name, emg_error *err)
+int emgi_name_set_add(emg_name_set *set, const char *name, emg_error *err)
 {
     if (2 * (set->n + 1) > set->cap) {
         int rc = rehash(set, err);
@@ -76,7 +76,7 @@ int emg_name_set_add(emg_name_set *set, const char *name, emg_error *err)
     emg_name_slot *slot = &set->slots[find_slot(set->slots, set->cap, name)];
     if (slot->name)
         return EMG_OK;
-    if (!(slot->name = emg_xstrdup(name, err)))
+    if (!(slot->name = emgi_xstrdup(name, err)))
         return EMG_ERR_NOMEM;
     slot->next_suffix = 2;
     set->n++;

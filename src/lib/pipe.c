@@ -145,7 +145,7 @@ static int write_doubles(pipe_writer *pw, const double *x, size_t n, emg_error *
         return fwrite(x, sizeof *x, n, pw->f) == n;
     size_t bytes = n * sizeof *x;
     if (bytes > pw->scratch_size) {
-        unsigned char *s = emg_xrealloc(pw->scratch, bytes, 1, err);
+        unsigned char *s = emgi_xrealloc(pw->scratch, bytes, 1, err);
         if (!s)
             return 0;
         pw->scratch = s;
@@ -190,13 +190,13 @@ static int pipe_writer_open(void **state, struct emg_writer *w, const char *tmp_
                             const char *final_path, emg_format format, const emg_header *hdr,
                             const emg_write_options *opts, emg_error *err)
 {
-    pipe_writer *pw = emg_xcalloc(1, sizeof *pw, err);
+    pipe_writer *pw = emgi_xcalloc(1, sizeof *pw, err);
     if (!pw)
         return EMG_ERR_NOMEM;
     *state = pw;
-    emg_strlcpy(pw->path, final_path, sizeof pw->path);
+    emgi_strlcpy(pw->path, final_path, sizeof pw->path);
     pw->n_channels = hdr->n_channels;
-    if (!(pw->totals = emg_xcalloc(hdr->n_channels, sizeof *pw->totals, err)))
+    if (!(pw->totals = emgi_xcalloc(hdr->n_channels, sizeof *pw->totals, err)))
         return EMG_ERR_NOMEM;
     if (!strcmp(tmp_path, "-")) {
         pw->f = stdout;
@@ -276,7 +276,7 @@ static void pipe_writer_destroy(void *state)
     free(pw);
 }
 
-const emg_format_writer emg_pipe_writer = {
+const emg_format_writer emgi_pipe_writer = {
     "pipe", 1, pipe_writer_open, pipe_writer_write, pipe_writer_finish, pipe_writer_destroy,
 };
 
@@ -382,15 +382,15 @@ static int parse_channel_line(pipe_reader *pr, char **f, size_t n, emg_header *h
             return emg_error_set(err, EMG_ERR_FORMAT, "%s: bad number '%s' in pipe channel line",
                                  pr->path, f[3 + k]);
     }
-    emg_strlcpy(ch.name, f[1], sizeof ch.name);
-    emg_strlcpy(ch.unit, f[2], sizeof ch.unit);
+    emgi_strlcpy(ch.name, f[1], sizeof ch.name);
+    emgi_strlcpy(ch.unit, f[2], sizeof ch.unit);
     ch.fs = v[0];
     ch.n_samples = (int64_t)v[1];
     ch.gain = v[2];
     ch.baseline = v[3];
     ch.digital_min = (int32_t)v[4];
     ch.digital_max = (int32_t)v[5];
-    emg_strlcpy(ch.transducer, f[9], sizeof ch.transducer);
+    emgi_strlcpy(ch.transducer, f[9], sizeof ch.transducer);
     int rc = emg_header_add_channel(h, &ch, err);
     return rc < 0 ? rc : EMG_OK;
 }
@@ -411,11 +411,11 @@ static int parse_header_line(pipe_reader *pr, char *line, emg_header *h, emg_err
     if (n == 2 && !strcmp(f[0], "provenance"))
         return emg_header_add_provenance(h, f[1], err);
     if (n == 2 && !strcmp(f[0], "start_time"))
-        emg_strlcpy(h->start_time, f[1], sizeof h->start_time);
+        emgi_strlcpy(h->start_time, f[1], sizeof h->start_time);
     else if (n == 2 && !strcmp(f[0], "subject"))
-        emg_strlcpy(h->subject, f[1], sizeof h->subject);
+        emgi_strlcpy(h->subject, f[1], sizeof h->subject);
     else if (n == 2 && !strcmp(f[0], "recording"))
-        emg_strlcpy(h->recording, f[1], sizeof h->recording);
+        emgi_strlcpy(h->recording, f[1], sizeof h->recording);
     /* Unknown keys are skipped: later versions may add lines (docs/pipe-format.md). */
     return EMG_OK;
 }
@@ -426,7 +426,7 @@ static int pipe_read_header(pipe_reader *pr, emg_header *h, emg_error *err)
     if (pipe_read_bytes(pr, magic, PIPE_MAGIC_LEN) != PIPE_MAGIC_LEN ||
         memcmp(magic, PIPE_MAGIC, PIPE_MAGIC_LEN))
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: not an emgkit pipe stream", pr->path);
-    char *line = emg_xcalloc(PIPE_LINE_MAX, 1, err);
+    char *line = emgi_xcalloc(PIPE_LINE_MAX, 1, err);
     if (!line)
         return EMG_ERR_NOMEM;
     int rc;
@@ -437,9 +437,9 @@ static int pipe_read_header(pipe_reader *pr, emg_header *h, emg_error *err)
     if (rc < 0)
         return rc;
     pr->n_channels = h->n_channels;
-    pr->totals = emg_xcalloc(h->n_channels + 1, sizeof *pr->totals, err);
-    pr->fs = emg_xcalloc(h->n_channels + 1, sizeof *pr->fs, err);
-    pr->done = emg_xcalloc(h->n_channels + 1, sizeof *pr->done, err);
+    pr->totals = emgi_xcalloc(h->n_channels + 1, sizeof *pr->totals, err);
+    pr->fs = emgi_xcalloc(h->n_channels + 1, sizeof *pr->fs, err);
+    pr->done = emgi_xcalloc(h->n_channels + 1, sizeof *pr->done, err);
     if (!pr->totals || !pr->fs || !pr->done)
         return EMG_ERR_NOMEM;
     for (size_t i = 0; i < h->n_channels; i++)
@@ -454,10 +454,10 @@ static int pipe_probe(const unsigned char *head, size_t len, const char *path)
 
 static int pipe_reader_create(pipe_reader **out, const char *path, emg_error *err)
 {
-    pipe_reader *pr = emg_xcalloc(1, sizeof *pr, err);
+    pipe_reader *pr = emgi_xcalloc(1, sizeof *pr, err);
     if (!pr)
         return EMG_ERR_NOMEM;
-    emg_strlcpy(pr->path, path, sizeof pr->path);
+    emgi_strlcpy(pr->path, path, sizeof pr->path);
     *out = pr;
     return EMG_OK;
 }
@@ -487,15 +487,15 @@ static int pipe_reader_open(void **state, const char *path, const emg_read_optio
     return EMG_OK;
 }
 
-int emg_pipe_open_stdin(void **state, const unsigned char *prefix, size_t prefix_len,
-                        emg_header *hdr, emg_error *err)
+int emgi_pipe_open_stdin(void **state, const unsigned char *prefix, size_t prefix_len,
+                         emg_header *hdr, emg_error *err)
 {
     pipe_reader *pr;
     int rc = pipe_reader_create(&pr, "-", err);
     if (rc < 0)
         return rc;
     pr->f = stdin;
-    pr->prefix_copy = emg_xcalloc(prefix_len, 1, err);
+    pr->prefix_copy = emgi_xcalloc(prefix_len, 1, err);
     if (!pr->prefix_copy) {
         pipe_reader_close(pr);
         return EMG_ERR_NOMEM;
@@ -522,7 +522,7 @@ static int read_chunk_payload(pipe_reader *pr, uint32_t len, emg_error *err)
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: pipe chunk of %u bytes is too large",
                              pr->path, len);
     if (len > pr->chunk_size) {
-        unsigned char *c = emg_xrealloc(pr->chunk, len, 1, err);
+        unsigned char *c = emgi_xrealloc(pr->chunk, len, 1, err);
         if (!c)
             return EMG_ERR_NOMEM;
         pr->chunk = c;
@@ -600,7 +600,7 @@ static int decode_annotation(pipe_reader *pr, uint32_t len, emg_block *b, emg_er
     memcpy(&channel, pr->chunk + 16, 4);
     to_little_endian(od, 8, 2);
     to_little_endian(&channel, 4, 1);
-    char *text = emg_xcalloc(len - 20 + 1, 1, err);
+    char *text = emgi_xcalloc(len - 20 + 1, 1, err);
     if (!text)
         return EMG_ERR_NOMEM;
     memcpy(text, pr->chunk + 20, len - 20);
@@ -688,6 +688,6 @@ static void pipe_reader_close(void *state)
     free(pr);
 }
 
-const emg_format_reader emg_pipe_reader = {
+const emg_format_reader emgi_pipe_reader = {
     "pipe", pipe_probe, pipe_reader_open, pipe_reader_read, pipe_reader_close,
 };

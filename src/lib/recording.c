@@ -1,7 +1,7 @@
 /* recording.c: the recording model: headers, channel selection, sample blocks.
  *
  * The header's and blocks' arrays (channels, annotations, provenance, notes)
- * grow only through the append functions here, by emg_grow_one(): doubling,
+ * grow only through the append functions here, by emgi_grow_one(): doubling,
  * so that building a header of 100,000 channels is linear, without a capacity
  * field in the public structs.  Code that shrinks a count in place (a
  * filter) keeps that rule; code that replaces an array must free it and start
@@ -53,7 +53,7 @@ void emg_header_free(emg_header *h)
 
 int emg_header_add_channel(emg_header *h, const emg_channel *ch, emg_error *err)
 {
-    int rc = emg_grow_one((void **)&h->channels, h->n_channels, sizeof *h->channels, err);
+    int rc = emgi_grow_one((void **)&h->channels, h->n_channels, sizeof *h->channels, err);
     if (rc < 0)
         return rc;
     h->channels[h->n_channels] = *ch;
@@ -63,10 +63,10 @@ int emg_header_add_channel(emg_header *h, const emg_channel *ch, emg_error *err)
 static int append_annotation(emg_annotation **list, size_t *n, double onset, double duration,
                              int channel, const char *text, emg_error *err)
 {
-    int rc = emg_grow_one((void **)list, *n, sizeof **list, err);
+    int rc = emgi_grow_one((void **)list, *n, sizeof **list, err);
     if (rc < 0)
         return rc;
-    char *copy = emg_xstrdup(text, err);
+    char *copy = emgi_xstrdup(text, err);
     if (!copy)
         return EMG_ERR_NOMEM;
     (*list)[*n] = (emg_annotation){onset, duration, channel, copy};
@@ -83,10 +83,10 @@ int emg_header_add_annotation(emg_header *h, double onset, double duration, int 
 
 static int append_string(char ***list, size_t *n, const char *s, emg_error *err)
 {
-    int rc = emg_grow_one((void **)list, *n, sizeof **list, err);
+    int rc = emgi_grow_one((void **)list, *n, sizeof **list, err);
     if (rc < 0)
         return rc;
-    if (!((*list)[*n] = emg_xstrdup(s, err)))
+    if (!((*list)[*n] = emgi_xstrdup(s, err)))
         return EMG_ERR_NOMEM;
     (*n)++;
     return EMG_OK;
@@ -173,7 +173,7 @@ int emg_header_find_channel(const emg_header *h, const char *key)
         if (!strcmp(h->channels[i].name, key))
             return (int)i;
     for (size_t i = 0; i < h->n_channels; i++)
-        if (emg_str_ieq(h->channels[i].name, key))
+        if (emgi_str_ieq(h->channels[i].name, key))
             return (int)i;
     return -1;
 }
@@ -193,7 +193,7 @@ static int parse_index_range(const char *item, long *first, long *last)
 
 static int push_index(int **indices, size_t *n, int index, emg_error *err)
 {
-    int rc = emg_grow_one((void **)indices, *n, sizeof **indices, err);
+    int rc = emgi_grow_one((void **)indices, *n, sizeof **indices, err);
     if (rc < 0)
         return rc;
     (*indices)[(*n)++] = index;
@@ -205,7 +205,7 @@ int emg_header_select(const emg_header *h, const char *spec, int **indices, size
 {
     *indices = NULL;
     *n = 0;
-    char *copy = emg_xstrdup(spec, err);
+    char *copy = emgi_xstrdup(spec, err);
     if (!copy)
         return EMG_ERR_NOMEM;
     int rc = EMG_OK;
@@ -252,15 +252,15 @@ int emg_block_reserve(emg_block *b, size_t n_channels, size_t capacity, emg_erro
         size_t old = b->n_channels;
         for (size_t i = n_channels; i < old; i++)
             free(b->data[i]);
-        size_t *count = emg_xrealloc(b->count, n_channels, sizeof *count, err);
+        size_t *count = emgi_xrealloc(b->count, n_channels, sizeof *count, err);
         if (!count)
             return EMG_ERR_NOMEM;
         b->count = count;
-        size_t *cap = emg_xrealloc(b->capacity, n_channels, sizeof *cap, err);
+        size_t *cap = emgi_xrealloc(b->capacity, n_channels, sizeof *cap, err);
         if (!cap)
             return EMG_ERR_NOMEM;
         b->capacity = cap;
-        double **data = emg_xrealloc(b->data, n_channels, sizeof *data, err);
+        double **data = emgi_xrealloc(b->data, n_channels, sizeof *data, err);
         if (!data)
             return EMG_ERR_NOMEM;
         b->data = data;
@@ -283,7 +283,7 @@ int emg_block_reserve_channel(emg_block *b, size_t channel, size_t capacity, emg
 {
     if (capacity <= b->capacity[channel])
         return EMG_OK;
-    double *grown = emg_xrealloc(b->data[channel], capacity, sizeof *grown, err);
+    double *grown = emgi_xrealloc(b->data[channel], capacity, sizeof *grown, err);
     if (!grown)
         return EMG_ERR_NOMEM;
     b->data[channel] = grown;
@@ -373,12 +373,25 @@ void emg_time_format(char out[40], int year, int month, int day, int hour, int m
     else
         snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, hour,
                  minute, whole);
-    emg_strlcpy(out, text, 40);
+    emgi_strlcpy(out, text, 40);
 }
+
+int emg_unit_is_voltage(const char *unit)
+{
+    static const char *const volts[] = {"", "V", "mV", "uV", "\xc2\xb5V", "nV"};
+    for (size_t i = 0; i < sizeof volts / sizeof *volts; i++)
+        if (!strcmp(unit, volts[i]))
+            return 1;
+    return 0;
+}
+
+/* What bids_read.c writes into the transducer of a channel whose BIDS type is not EMG. */
+#define BIDS_TYPE_MARK " channel (BIDS)"
 
 /* EEG, EOG, ECG, respiration, temperature, oximetry and event channels come
  * with EMG in polysomnography and lab files: a word of the name or
  * transducer says so (a name that says EMG is EMG). */
+
 const char *emg_channel_other_modality(const emg_channel *ch)
 {
     static const char *const words[][2] = {
@@ -388,8 +401,24 @@ const char *emg_channel_other_modality(const emg_channel *ch)
         {"temp", "a temperature channel"},   {"temperature", "a temperature channel"},
         {"spo2", "an oximetry channel"},     {"sao2", "an oximetry channel"},
         {"pleth", "an oximetry channel"},    {"event", "an event channel"},
-        {"hypnogram", "a hypnogram"}};
+        {"hypnogram", "a hypnogram"},
+        /* BIDS channel types (channels.tsv; bids_read.c puts them in the transducer) */
+        {"heog", "an EOG channel"},          {"veog", "an EOG channel"},
+        {"trig", "a trigger channel"},       {"misc", "a miscellaneous channel"},
+        {"sysclock", "a clock channel"},     {"latency", "a clock channel"}};
     char text[EMG_NAME_MAX + EMG_TEXT_MAX + 2];
+    /* A type given by a BIDS channels.tsv ("ECG channel (BIDS): ...", bids_read.c)
+     * decides, whatever the name says. */
+    if (strstr(ch->transducer, BIDS_TYPE_MARK)) {
+        snprintf(text, sizeof text, "%s", ch->transducer);
+        *strchr(text, ' ') = '\0';
+        for (char *p = text; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        for (size_t k = 0; k < sizeof words / sizeof *words; k++)
+            if (!strcmp(text, words[k][0]))
+                return words[k][1];
+        return "a channel of another type (BIDS channels.tsv)";
+    }
     snprintf(text, sizeof text, "%s %s", ch->name, ch->transducer);
     for (char *p = text; *p; p++)
         *p = (char)tolower((unsigned char)*p);

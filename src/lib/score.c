@@ -104,7 +104,7 @@ static int match_events(long *match_truth, long *match_pred, const emg_scored_ev
                 continue;
             if (!same_channel(&truth[i], &pred[j], o) || !pair_qualifies(&truth[i], &pred[j], o, &iou))
                 continue;
-            if (emg_grow((void **)&c, &cap, n + 1, sizeof *c, err) < 0) {
+            if (emgi_grow((void **)&c, &cap, n + 1, sizeof *c, err) < 0) {
                 free(c);
                 return EMG_ERR_NOMEM;
             }
@@ -137,7 +137,7 @@ static int collect_labels(emg_score_result *r, const emg_scored_event *truth, si
                           const emg_scored_event *pred, size_t np, emg_error *err)
 {
     size_t n = 0;
-    char (*lab)[EMG_LABEL_MAX] = emg_xcalloc(nt + np + 1, sizeof *lab, err);
+    char (*lab)[EMG_LABEL_MAX] = emgi_xcalloc(nt + np + 1, sizeof *lab, err);
     if (!lab)
         return EMG_ERR_NOMEM;
     for (size_t k = 0; k < nt + np; k++) {
@@ -146,10 +146,10 @@ static int collect_labels(emg_score_result *r, const emg_scored_event *truth, si
         while (m < n && strcmp(lab[m], s) != 0)
             m++;
         if (m == n)
-            emg_strlcpy(lab[n++], s, EMG_LABEL_MAX);
+            emgi_strlcpy(lab[n++], s, EMG_LABEL_MAX);
     }
     qsort(lab, n, sizeof *lab, label_cmp);
-    emg_strlcpy(lab[n], "none", EMG_LABEL_MAX);
+    emgi_strlcpy(lab[n], "none", EMG_LABEL_MAX);
     r->labels = lab;
     r->n_labels = n + 1;
     return 0;
@@ -218,8 +218,8 @@ static int fill_class(emg_class_score *cs, const emg_scored_event *truth, size_t
     cs->onset_error_mean = m ? sum_on / (double)m : NAN;
     cs->offset_error_mean = m ? sum_off / (double)m : NAN;
     cs->onset_bias = m ? bias / (double)m : NAN;
-    cs->onset_error_median = emg_median_inplace(scratch_on, m);
-    cs->offset_error_median = emg_median_inplace(scratch_off, m);
+    cs->onset_error_median = emgi_median_inplace(scratch_on, m);
+    cs->offset_error_median = emgi_median_inplace(scratch_off, m);
     cs->sample_precision = cs->sample_recall = cs->sample_f1 = NAN;
     return 0;
 }
@@ -262,7 +262,7 @@ static int sample_scores(emg_score_result *r, const emg_scored_event *truth, siz
                              "(at most %d): use a larger step",
                              t1 - t0, steps, dt, SCORE_MAX_GRID_STEPS);
     size_t n = (size_t)steps;
-    unsigned char *grid = emg_xcalloc(n, 1, err);
+    unsigned char *grid = emgi_xcalloc(n, 1, err);
     if (!grid)
         return EMG_ERR_NOMEM;
     for (size_t c = 0; c < r->n_classes; c++) {
@@ -317,19 +317,19 @@ int emg_score_events(emg_score_result *out, const emg_scored_event *truth, size_
         return emg_error_set(err, EMG_ERR_FORMAT, "no ground-truth events to score against "
                                                   "(the truth table is empty or every row was skipped)");
     int rc = EMG_ERR_NOMEM;
-    long *mt = emg_xcalloc(nt + 1, sizeof *mt, err);
-    long *mp = emg_xcalloc(np + 1, sizeof *mp, err);
-    double *s_on = emg_xcalloc(nt + 1, sizeof *s_on, err);
-    double *s_off = emg_xcalloc(nt + 1, sizeof *s_off, err);
-    double *all_on = emg_xcalloc(nt + 1, sizeof *all_on, err);
-    double *all_off = emg_xcalloc(nt + 1, sizeof *all_off, err);
+    long *mt = emgi_xcalloc(nt + 1, sizeof *mt, err);
+    long *mp = emgi_xcalloc(np + 1, sizeof *mp, err);
+    double *s_on = emgi_xcalloc(nt + 1, sizeof *s_on, err);
+    double *s_off = emgi_xcalloc(nt + 1, sizeof *s_off, err);
+    double *all_on = emgi_xcalloc(nt + 1, sizeof *all_on, err);
+    double *all_off = emgi_xcalloc(nt + 1, sizeof *all_off, err);
     if (!mt || !mp || !s_on || !s_off || !all_on || !all_off)
         goto done;
     if ((rc = collect_labels(out, truth, nt, pred, np, err)) < 0)
         goto done;
     out->n_classes = out->n_labels - 1;
-    out->classes = emg_xcalloc(out->n_classes + 1, sizeof *out->classes, err);
-    out->confusion = emg_xcalloc(out->n_labels * out->n_labels, sizeof *out->confusion, err);
+    out->classes = emgi_xcalloc(out->n_classes + 1, sizeof *out->classes, err);
+    out->confusion = emgi_xcalloc(out->n_labels * out->n_labels, sizeof *out->confusion, err);
     rc = EMG_ERR_NOMEM;
     if (!out->classes || !out->confusion)
         goto done;
@@ -347,13 +347,13 @@ int emg_score_events(emg_score_result *out, const emg_scored_event *truth, size_
         m++;
     }
     out->n_matched = m;
-    out->onset_error_median = emg_median_inplace(all_on, m);
-    out->offset_error_median = emg_median_inplace(all_off, m);
+    out->onset_error_median = emgi_median_inplace(all_on, m);
+    out->offset_error_median = emgi_median_inplace(all_off, m);
     double sum_f1 = 0, sum_p = 0, sum_r = 0;
     size_t n_f1 = 0, n_p = 0, n_r = 0;
     for (size_t c = 0; c < out->n_classes; c++) {
         emg_class_score *cs = &out->classes[c];
-        emg_strlcpy(cs->label, out->labels[c], EMG_LABEL_MAX);
+        emgi_strlcpy(cs->label, out->labels[c], EMG_LABEL_MAX);
         fill_class(cs, truth, nt, pred, np, mt, s_on, s_off);
         if (!isnan(cs->f1))
             sum_f1 += cs->f1, n_f1++;
@@ -418,7 +418,7 @@ int emg_scored_events_from_table(emg_scored_event **out, size_t *n, const emg_ta
     if (c_on < 0 || c_dur < 0 || c_lab < 0)
         return emg_error_set(err, EMG_ERR_FORMAT,
                              "%s: event table needs columns onset, duration and label", path);
-    emg_scored_event *ev = emg_xcalloc(t->n_rows + 1, sizeof *ev, err);
+    emg_scored_event *ev = emgi_xcalloc(t->n_rows + 1, sizeof *ev, err);
     if (!ev)
         return EMG_ERR_NOMEM;
     size_t k = 0;
@@ -434,10 +434,10 @@ int emg_scored_events_from_table(emg_scored_event **out, size_t *n, const emg_ta
         }
         ev[k].onset = on;
         ev[k].duration = dur;
-        emg_strlcpy(ev[k].label, lab, EMG_LABEL_MAX);
+        emgi_strlcpy(ev[k].label, lab, EMG_LABEL_MAX);
         const char *ch = c_ch >= 0 ? emg_table_cell(t, r, c_ch) : NULL;
         if (ch && strcmp(ch, "n/a") != 0)
-            emg_strlcpy(ev[k].channel, ch, sizeof ev[k].channel);
+            emgi_strlcpy(ev[k].channel, ch, sizeof ev[k].channel);
         k++;
     }
     *out = ev;

@@ -48,7 +48,7 @@ int emg_taper_from_name(const char *name, emg_taper *taper, double *alpha, emg_e
     memcpy(base, name, len);
     base[len] = '\0';
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (!emg_str_ieq(base, names[i].name))
+        if (!emgi_str_ieq(base, names[i].name))
             continue;
         *taper = names[i].taper;
         if (colon) {
@@ -156,7 +156,7 @@ int emg_psd_plan_create(emg_psd_plan **out, size_t n, emg_taper taper, double al
         return emg_error_set(err, EMG_ERR_ARG, "segment length %zu out of range [2, 2^26]", n);
     if (!(fs > 0) || !isfinite(fs))
         return emg_error_set(err, EMG_ERR_ARG, "sampling rate must be positive");
-    emg_psd_plan *p = emg_xcalloc(1, sizeof *p, err);
+    emg_psd_plan *p = emgi_xcalloc(1, sizeof *p, err);
     if (!p)
         return EMG_ERR_NOMEM;
     p->n = n;
@@ -357,7 +357,7 @@ int emg_welch_cache_create(emg_welch_cache **out, emg_psd_plan *plan, size_t win
         return emg_error_set(err, EMG_ERR_ARG,
                              "Welch: window %zu, segment %zu, overlap %zu, step %zu inconsistent",
                              window, plan->n, overlap, step);
-    emg_welch_cache *c = emg_xcalloc(1, sizeof *c, err);
+    emg_welch_cache *c = emgi_xcalloc(1, sizeof *c, err);
     if (!c)
         return EMG_ERR_NOMEM;
     c->plan = plan;

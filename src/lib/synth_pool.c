@@ -156,7 +156,7 @@ int emg_pool_init(emg_pool *p, const emg_pool_params *params, double rms_max_mv,
     p->params = *params;
     const emg_pool_params *q = &p->params;
     int n = q->n_units;
-    p->units = emg_xcalloc((size_t)n, sizeof *p->units, err);
+    p->units = emgi_xcalloc((size_t)n, sizeof *p->units, err);
     if (!p->units)
         return EMG_ERR_NOMEM;
     const electrode_preset *e = preset_of(q->electrode);

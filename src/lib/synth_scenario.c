@@ -74,12 +74,12 @@ static int type_from_word(const char *w, synth_type *out)
         {"contraction", SYNTH_VOLUNTARY}, {"tetany", SYNTH_TETANIC},
         {"myoclonus", SYNTH_MYOCLONIC}};
     for (int t = 0; t < SYNTH_N_TYPES; t++)
-        if (emg_str_ieq(w, TYPE_NAMES[t])) {
+        if (emgi_str_ieq(w, TYPE_NAMES[t])) {
             *out = (synth_type)t;
             return 1;
         }
     for (size_t i = 0; i < sizeof ALIASES / sizeof *ALIASES; i++)
-        if (emg_str_ieq(w, ALIASES[i].alias)) {
+        if (emgi_str_ieq(w, ALIASES[i].alias)) {
             *out = ALIASES[i].type;
             return 1;
         }
@@ -161,9 +161,9 @@ static int parse_channel(parser *ps, char **tok, int ntok)
     synth_channel_decl *c = &sc->channels[sc->n_channels];
     int role = -1;
     for (int r = 0; r < N_ROLES; r++)
-        if (emg_str_ieq(tok[1], ROLE_NAMES[r]))
+        if (emgi_str_ieq(tok[1], ROLE_NAMES[r]))
             role = r;
-    if (emg_str_ieq(tok[1], "accel") || emg_str_ieq(tok[1], "acc"))
+    if (emgi_str_ieq(tok[1], "accel") || emgi_str_ieq(tok[1], "acc"))
         role = ROLE_ACCEL;
     if (role < 0)
         return fail(ps, "unknown channel role '%s' (agonist antagonist neighbour force accelerometer)",
@@ -174,7 +174,7 @@ static int parse_channel(parser *ps, char **tok, int ntok)
     for (size_t i = 0; i < sc->n_channels; i++)
         if (!strcmp(sc->channels[i].name, tok[2]))
             return fail(ps, "channel name '%s' is used twice", tok[2]);
-    emg_strlcpy(c->name, tok[2], sizeof c->name);
+    emgi_strlcpy(c->name, tok[2], sizeof c->name);
     c->electrode = -1;
     if (ntok == 4) {
         if (!strcmp(tok[3], "surface"))
@@ -195,11 +195,11 @@ static int parse_header_line(parser *ps, char **tok, int ntok, const char *rest_
     if (!strcmp(k, "name")) {
         if (ntok != 2)
             return fail(ps, "%s", "'name' takes one word");
-        emg_strlcpy(sc->name, tok[1], sizeof sc->name);
+        emgi_strlcpy(sc->name, tok[1], sizeof sc->name);
         return 0;
     }
     if (!strcmp(k, "description")) {
-        emg_strlcpy(sc->description, rest_of_line, sizeof sc->description);
+        emgi_strlcpy(sc->description, rest_of_line, sizeof sc->description);
         return 0;
     }
     if (!strcmp(k, "channel"))
@@ -208,7 +208,7 @@ static int parse_header_line(parser *ps, char **tok, int ntok, const char *rest_
         if (ntok != 2 || !synth_context_valid(tok[1]))
             return fail(ps, "%s", "'context' takes one of rest sleep exercise movement cns-lesion "
                                   "ischemia hyperventilation injury");
-        emg_strlcpy(sc->context, tok[1], sizeof sc->context);
+        emgi_strlcpy(sc->context, tok[1], sizeof sc->context);
         return 0;
     }
     if (!strcmp(k, "electrode")) {
@@ -248,8 +248,8 @@ static int parse_header_line(parser *ps, char **tok, int ntok, const char *rest_
 static synth_line *new_line(parser *ps)
 {
     emg_scenario *sc = ps->sc;
-    if (emg_grow((void **)&sc->lines, &ps->cap_lines, sc->n_lines + 1, sizeof *sc->lines,
-                 ps->err) < 0)
+    if (emgi_grow((void **)&sc->lines, &ps->cap_lines, sc->n_lines + 1, sizeof *sc->lines,
+                  ps->err) < 0)
         return NULL;
     synth_line *l = &sc->lines[sc->n_lines++];
     memset(l, 0, sizeof *l);
@@ -276,8 +276,8 @@ static int parse_event_line(parser *ps, synth_type type, char **tok, int ntok)
         if (l->n_params >= SYNTH_MAX_PARAMS)
             return fail(ps, "%s", "too many parameters");
         synth_param *p = &l->params[l->n_params++];
-        emg_strlcpy(p->key, tok[i], sizeof p->key);
-        emg_strlcpy(p->text, eq + 1, sizeof p->text);
+        emgi_strlcpy(p->key, tok[i], sizeof p->key);
+        emgi_strlcpy(p->text, eq + 1, sizeof p->text);
         p->numeric = parse_value(eq + 1, &p->value);
         if (!strcmp(p->key, "context") && !synth_context_valid(p->text))
             return fail(ps, "unknown context '%s'", p->text);
@@ -294,7 +294,7 @@ static int parse_line(parser *ps, char *text)
     if (hash)
         *hash = '\0';
     char copy[1024];
-    emg_strlcpy(copy, text, sizeof copy);
+    emgi_strlcpy(copy, text, sizeof copy);
     char *tok[64];
     int ntok = 0;
     for (char *s = strtok(text, " \t\r\n"); s && ntok < 64; s = strtok(NULL, " \t\r\n"))
@@ -339,18 +339,18 @@ static int parse_line(parser *ps, char *text)
 int emg_scenario_parse(emg_scenario **out, const char *text, const char *name, emg_error *err)
 {
     *out = NULL;
-    emg_scenario *sc = emg_xcalloc(1, sizeof *sc, err);
+    emg_scenario *sc = emgi_xcalloc(1, sizeof *sc, err);
     if (!sc)
         return EMG_ERR_NOMEM;
-    emg_strlcpy(sc->name, name, sizeof sc->name);
-    emg_strlcpy(sc->source, name, sizeof sc->source);
+    emgi_strlcpy(sc->name, name, sizeof sc->name);
+    emgi_strlcpy(sc->source, name, sizeof sc->source);
     sc->fs = 2000.0;
     sc->electrode = EMG_ELECTRODE_SURFACE;
     sc->mains_hz = 50.0;
     sc->mains_mv = 0.01;
     sc->snr_db = 30.0;
     sc->wander_mv = 0.02;
-    emg_strlcpy(sc->context, "rest", sizeof sc->context);
+    emgi_strlcpy(sc->context, "rest", sizeof sc->context);
     parser ps = {sc, name, 0, 0, 0, err};
     const char *p = text;
     int rc = 0;
@@ -528,8 +528,8 @@ int emg_scenario_load(emg_scenario **out, const char *name_or_path, emg_error *e
         if (!strcmp(name_or_path, BUILTINS[i].name)) {
             int rc = emg_scenario_parse(out, BUILTINS[i].text, BUILTINS[i].name, err);
             if (rc == 0)
-                emg_strlcpy((*out)->description, BUILTINS[i].description,
-                            sizeof (*out)->description);
+                emgi_strlcpy((*out)->description, BUILTINS[i].description,
+                             sizeof (*out)->description);
             return rc;
         }
     char *text = NULL;
@@ -546,11 +546,11 @@ int emg_scenario_load(emg_scenario **out, const char *name_or_path, emg_error *e
     if (rc == 0 && !strcmp((*out)->name, name_or_path)) {
         /* Name a file scenario after its base name without extension. */
         char base[64];
-        emg_strlcpy(base, emg_basename(name_or_path), sizeof base);
+        emgi_strlcpy(base, emgi_basename(name_or_path), sizeof base);
         char *dot = strrchr(base, '.');
         if (dot && dot != base)
             *dot = '\0';
-        emg_strlcpy((*out)->name, base, sizeof (*out)->name);
+        emgi_strlcpy((*out)->name, base, sizeof (*out)->name);
     }
     return rc;
 }

@@ -52,7 +52,7 @@ static void range_of(const synth_line *l, const char *key, double *lo, double *h
 static int add_seg(emg_synth *s, int c, const rate_seg *seg)
 {
     channel *ch = &s->ch[c];
-    if (emg_grow((void **)&ch->segs, &ch->cap_segs, ch->n_segs + 1, sizeof *seg, s->err) < 0) {
+    if (emgi_grow((void **)&ch->segs, &ch->cap_segs, ch->n_segs + 1, sizeof *seg, s->err) < 0) {
         s->out_of_memory = 1;
         return EMG_ERR_NOMEM;
     }
@@ -64,7 +64,7 @@ static int add_burst(emg_synth *s, int c, burst b, int event)
 {
     b.event = event;
     channel *ch = &s->ch[c];
-    if (emg_grow((void **)&ch->bursts, &ch->cap_bursts, ch->n_bursts + 1, sizeof b, s->err) < 0) {
+    if (emgi_grow((void **)&ch->bursts, &ch->cap_bursts, ch->n_bursts + 1, sizeof b, s->err) < 0) {
         s->out_of_memory = 1;
         return EMG_ERR_NOMEM;
     }
@@ -120,9 +120,9 @@ static void seg_wax(emg_synth *s, rate_seg *g, double depth)
 static int new_event(emg_synth *s, const char *label, emg_event_kind kind, double onset,
                      double duration, int channel, const char *context)
 {
-    if (emg_grow((void **)&s->ev, &s->cap_ev, s->n_ev + 1, sizeof *s->ev, s->err) < 0)
+    if (emgi_grow((void **)&s->ev, &s->cap_ev, s->n_ev + 1, sizeof *s->ev, s->err) < 0)
         return EMG_ERR_NOMEM;
-    event_stats *st = emg_xrealloc(s->st, s->cap_ev, sizeof *st, s->err);
+    event_stats *st = emgi_xrealloc(s->st, s->cap_ev, sizeof *st, s->err);
     if (!st)
         return EMG_ERR_NOMEM;
     s->st = st;
@@ -132,15 +132,15 @@ static int new_event(emg_synth *s, const char *label, emg_event_kind kind, doubl
     e->onset = onset;
     e->duration = duration;
     e->channel = channel;
-    emg_strlcpy(e->label, label, sizeof e->label);
+    emgi_strlcpy(e->label, label, sizeof e->label);
     e->kind = kind;
-    emg_strlcpy(e->context, context, sizeof e->context);
+    emgi_strlcpy(e->context, context, sizeof e->context);
     e->level = e->rate_hz = e->rate_min_hz = e->rate_max_hz = e->cv = NAN;
     e->burst_ms = e->burst_min_ms = e->burst_max_ms = e->amplitude_mv = NAN;
     e->conduction_mps = e->cv_decline = NAN;
     e->count = -1;
     if (channel >= 0) {
-        emg_strlcpy(e->channels, s->hdr.channels[channel].name, sizeof e->channels);
+        emgi_strlcpy(e->channels, s->hdr.channels[channel].name, sizeof e->channels);
         if (s->ch[channel].is_emg)
             e->conduction_mps = s->ch[channel].cv0;
     }
@@ -458,7 +458,7 @@ static int build_ischemic(emg_synth *s, const ctx *x)
         return ev;
     event_add_channel(s, ev, s->force_ch);
     channel *fc = &s->ch[s->force_ch];
-    if (emg_grow((void **)&fc->fsegs, &fc->cap_fsegs, fc->n_fsegs + 1, sizeof *fc->fsegs, s->err) < 0)
+    if (emgi_grow((void **)&fc->fsegs, &fc->cap_fsegs, fc->n_fsegs + 1, sizeof *fc->fsegs, s->err) < 0)
         return EMG_ERR_NOMEM;
     fc->fsegs[fc->n_fsegs++] = (force_seg){x->t, x->t + x->dur, ramp, force};
     s->ev[ev].level = force;
@@ -563,7 +563,7 @@ static int build_tremor(emg_synth *s, const ctx *x)
         const char *kind = e->rate_hz > 12.5 ? "orthostatic" : "physiological";
         char detail[2 * sizeof e->detail];
         snprintf(detail, sizeof detail, "%s%s%s", kind, e->detail[0] ? " " : "", e->detail);
-        emg_strlcpy(e->detail, detail, sizeof e->detail);
+        emgi_strlcpy(e->detail, detail, sizeof e->detail);
     }
     return rc;
 }
@@ -941,26 +941,26 @@ static int setup_channel_header(emg_synth *s, const char *name, synth_role role,
 {
     emg_channel c;
     emg_channel_init(&c);
-    emg_strlcpy(c.name, name, sizeof c.name);
+    emgi_strlcpy(c.name, name, sizeof c.name);
     c.fs = s->fs;
     c.n_samples = -1;
     double lo, hi;
     if (emg) {
         double range = el == EMG_ELECTRODE_NEEDLE ? 20.0 : 5.0;
-        emg_strlcpy(c.unit, "mV", sizeof c.unit);
+        emgi_strlcpy(c.unit, "mV", sizeof c.unit);
         snprintf(c.transducer, sizeof c.transducer, "simulated %s EMG (%s)",
                  el == EMG_ELECTRODE_NEEDLE ? "concentric needle" : "bipolar surface 10 mm",
                  synth_role_name(role));
         lo = -range;
         hi = range;
     } else if (role == ROLE_FORCE) {
-        emg_strlcpy(c.unit, "%MVC", sizeof c.unit);
-        emg_strlcpy(c.transducer, "simulated force transducer", sizeof c.transducer);
+        emgi_strlcpy(c.unit, "%MVC", sizeof c.unit);
+        emgi_strlcpy(c.transducer, "simulated force transducer", sizeof c.transducer);
         lo = -20.0;
         hi = 180.0;
     } else {
-        emg_strlcpy(c.unit, "g", sizeof c.unit);
-        emg_strlcpy(c.transducer, "simulated accelerometer", sizeof c.transducer);
+        emgi_strlcpy(c.unit, "g", sizeof c.unit);
+        emgi_strlcpy(c.transducer, "simulated accelerometer", sizeof c.transducer);
         lo = -8.0;
         hi = 8.0;
     }
@@ -1085,7 +1085,7 @@ static int setup_channels(emg_synth *s, const emg_synth_options *o)
             ch->role = sc->channels[c].role;
             ch->electrode = sc->channels[c].electrode >= 0
                                 ? (emg_electrode)sc->channels[c].electrode : sc->electrode;
-            emg_strlcpy(name, sc->channels[c].name, sizeof name);
+            emgi_strlcpy(name, sc->channels[c].name, sizeof name);
         } else {
             ch->role = c == 0 ? ROLE_AGONIST : ROLE_NEIGHBOUR;
             ch->electrode = sc->electrode;
@@ -1123,8 +1123,8 @@ static int finish_header(emg_synth *s, const emg_synth_options *o)
     double total_s = s->total / s->fs;
     for (size_t c = 0; c < h->n_channels; c++)
         h->channels[c].n_samples = s->total;
-    emg_strlcpy(h->start_time, "2000-01-01T00:00:00", sizeof h->start_time);
-    emg_strlcpy(h->subject, "simulated", sizeof h->subject);
+    emgi_strlcpy(h->start_time, "2000-01-01T00:00:00", sizeof h->start_time);
+    emgi_strlcpy(h->subject, "simulated", sizeof h->subject);
     snprintf(h->recording, sizeof h->recording, "emg-synth scenario %s seed %llu",
              s->sc->name, (unsigned long long)o->seed);
     char line[256];
@@ -1177,7 +1177,7 @@ int emg_synth_open(emg_synth **out, const emg_scenario *sc, const emg_synth_opti
     emg_synth_options o = EMG_SYNTH_OPTIONS_INIT;
     if (opts)
         o = *opts;
-    emg_synth *s = emg_xcalloc(1, sizeof *s, err);
+    emg_synth *s = emgi_xcalloc(1, sizeof *s, err);
     if (!s)
         return EMG_ERR_NOMEM;
     emg_header_init(&s->hdr);
@@ -1346,7 +1346,7 @@ int emg_synth_write_bursts(const emg_synth *s, FILE *f, emg_error *err)
     size_t n = 0;
     for (size_t c = 0; c < s->n_ch; c++)
         n += s->ch[c].n_bursts;
-    burst_ref *refs = emg_xcalloc(n, sizeof *refs, err);
+    burst_ref *refs = emgi_xcalloc(n, sizeof *refs, err);
     if (!refs)
         return EMG_ERR_NOMEM;
     n = 0;

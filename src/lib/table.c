@@ -80,7 +80,7 @@ static int split_line(char *line, char delim, char ***fields, size_t *n, emg_err
     size_t count = 1;
     for (char *p = line; *p; p++)
         count += *p == delim;
-    char **out = emg_xcalloc(count, sizeof *out, err);
+    char **out = emgi_xcalloc(count, sizeof *out, err);
     if (!out)
         return EMG_ERR_NOMEM;
     char *p = line;
@@ -88,7 +88,7 @@ static int split_line(char *line, char delim, char ***fields, size_t *n, emg_err
         char *end = strchr(p, delim);
         if (end)
             *end = '\0';
-        if (!(out[i] = emg_xstrdup(p, err))) {
+        if (!(out[i] = emgi_xstrdup(p, err))) {
             for (size_t k = 0; k < i; k++)
                 free(out[k]);
             free(out);
@@ -112,11 +112,11 @@ static int append_row(emg_table *t, char **fields, size_t line_no, size_t *cap, 
 {
     if (t->n_rows == *cap) {
         size_t grow = *cap ? *cap * 2 : 64;
-        char **cells = emg_xrealloc(t->cells, grow * t->n_columns, sizeof *cells, err);
+        char **cells = emgi_xrealloc(t->cells, grow * t->n_columns, sizeof *cells, err);
         if (!cells)
             return EMG_ERR_NOMEM;
         t->cells = cells;
-        size_t *lines = emg_xrealloc(t->row_lines, grow, sizeof *lines, err);
+        size_t *lines = emgi_xrealloc(t->row_lines, grow, sizeof *lines, err);
         if (!lines)
             return EMG_ERR_NOMEM;
         t->row_lines = lines;
@@ -138,7 +138,7 @@ static long read_line(FILE *f, char **line, size_t *cap, emg_error *err)
     if (c == EOF)
         return -1;
     for (; c != EOF && c != '\n' && c != '\r'; c = getc(f)) {
-        if (emg_grow((void **)line, cap, len + 2, 1, err) < 0)
+        if (emgi_grow((void **)line, cap, len + 2, 1, err) < 0)
             return EMG_ERR_NOMEM;
         (*line)[len++] = (char)c;
     }
@@ -147,7 +147,7 @@ static long read_line(FILE *f, char **line, size_t *cap, emg_error *err)
         if (next != '\n' && next != EOF)
             ungetc(next, f);
     }
-    if (emg_grow((void **)line, cap, len + 1, 1, err) < 0)
+    if (emgi_grow((void **)line, cap, len + 1, 1, err) < 0)
         return EMG_ERR_NOMEM;
     (*line)[len] = '\0';
     return (long)len;

@@ -91,12 +91,12 @@ static int output_target(const char *path, char *out, size_t n)
 {
     struct stat st;
     if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) {
-        emg_strlcpy(out, path, n);
+        emgi_strlcpy(out, path, n);
         return strlen(path) < n ? 0 : -1;
     }
     char resolved[PATH_MAX];
     if (realpath(path, resolved)) {
-        emg_strlcpy(out, resolved, n);
+        emgi_strlcpy(out, resolved, n);
         return strlen(resolved) < n ? 0 : -1;
     }
     /* A dangling link: its text, relative to the link's directory. */
@@ -105,7 +105,7 @@ static int output_target(const char *path, char *out, size_t n)
     if (len < 0)
         return -1;
     link[len] = '\0';
-    int dir_len = link[0] == '/' ? 0 : (int)(emg_basename(path) - path);
+    int dir_len = link[0] == '/' ? 0 : (int)(emgi_basename(path) - path);
     int written = snprintf(out, n, "%.*s%s", dir_len, path, link);
     return written >= 0 && (size_t)written < n ? 0 : -1;
 }
@@ -116,7 +116,7 @@ int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err)
     char target[TEMP_PATH_MAX];
     if (output_target(final_path, target, sizeof target) < 0)
         return emg_error_set(err, EMG_ERR_OUTPUT, "%s: path too long", final_path);
-    const char *base = emg_basename(target);
+    const char *base = emgi_basename(target);
     int dir_len = (int)(base - target);
     int len = snprintf(out, n, "%.*s.%s.tmp-%ld-%u", dir_len, target, base, (long)getpid(),
                        atomic_fetch_add(&counter, 1));
@@ -125,7 +125,7 @@ int emg_temp_path(char *out, size_t n, const char *final_path, emg_error *err)
     return temp_register(out, final_path, err);
 }
 
-int emg_temp_file(char *path, size_t n, const char *stem, emg_error *err)
+int emgi_temp_file(char *path, size_t n, const char *stem, emg_error *err)
 {
     const char *dir = getenv("TMPDIR");
     dir = dir && *dir ? dir : "/tmp";

@@ -30,7 +30,7 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
     return len;
 }
 
-size_t emg_utf8_from_bytes(char *out, size_t n, const char *in, size_t len)
+size_t emgi_utf8_from_bytes(char *out, size_t n, const char *in, size_t len)
 {
     const unsigned char *s = (const unsigned char *)in;
     size_t k = 0, changed = 0;
@@ -52,14 +52,14 @@ size_t emg_utf8_from_bytes(char *out, size_t n, const char *in, size_t len)
     return changed;
 }
 
-size_t emg_utf8_fix(char *text, size_t size)
+size_t emgi_utf8_fix(char *text, size_t size)
 {
     char copy[1024];
     size_t len = strlen(text);
     if (len >= sizeof copy)
         len = sizeof copy - 1;
     memcpy(copy, text, len);
-    return emg_utf8_from_bytes(text, size, copy, len);
+    return emgi_utf8_from_bytes(text, size, copy, len);
 }
 
 static int utf8_valid(const char *text)
@@ -78,18 +78,18 @@ static int fix_heap(char **text, emg_error *err)
     if (!*text || utf8_valid(*text))
         return EMG_OK;
     size_t len = strlen(*text);
-    char *fixed = emg_xcalloc(2 * len + 1, 1, err);
+    char *fixed = emgi_xcalloc(2 * len + 1, 1, err);
     if (!fixed)
         return EMG_ERR_NOMEM;
-    emg_utf8_from_bytes(fixed, 2 * len + 1, *text, len);
+    emgi_utf8_from_bytes(fixed, 2 * len + 1, *text, len);
     free(*text);
     *text = fixed;
     return EMG_OK;
 }
 
-char *emg_utf8_dup(const char *text, emg_error *err)
+char *emgi_utf8_dup(const char *text, emg_error *err)
 {
-    char *copy = emg_xstrdup(text, err);
+    char *copy = emgi_xstrdup(text, err);
     if (copy && fix_heap(&copy, err) < 0) {
         free(copy);
         return NULL;
@@ -97,17 +97,17 @@ char *emg_utf8_dup(const char *text, emg_error *err)
     return copy;
 }
 
-int emg_header_make_utf8(emg_header *h, emg_error *err)
+int emgi_header_make_utf8(emg_header *h, emg_error *err)
 {
     for (size_t i = 0; i < h->n_channels; i++) {
         emg_channel *c = &h->channels[i];
-        emg_utf8_fix(c->name, sizeof c->name);
-        emg_utf8_fix(c->unit, sizeof c->unit);
-        emg_utf8_fix(c->transducer, sizeof c->transducer);
+        emgi_utf8_fix(c->name, sizeof c->name);
+        emgi_utf8_fix(c->unit, sizeof c->unit);
+        emgi_utf8_fix(c->transducer, sizeof c->transducer);
     }
-    emg_utf8_fix(h->start_time, sizeof h->start_time);
-    emg_utf8_fix(h->subject, sizeof h->subject);
-    emg_utf8_fix(h->recording, sizeof h->recording);
+    emgi_utf8_fix(h->start_time, sizeof h->start_time);
+    emgi_utf8_fix(h->subject, sizeof h->subject);
+    emgi_utf8_fix(h->recording, sizeof h->recording);
     int rc = EMG_OK;
     for (size_t i = 0; i < h->n_annotations && rc >= 0; i++)
         rc = fix_heap(&h->annotations[i].text, err);

@@ -33,7 +33,7 @@ static void advise_huge(void *p, size_t bytes)
 #endif
 }
 
-void *emg_xcalloc(size_t n, size_t size, emg_error *err)
+void *emgi_xcalloc(size_t n, size_t size, emg_error *err)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p)
@@ -41,7 +41,7 @@ void *emg_xcalloc(size_t n, size_t size, emg_error *err)
     return p;
 }
 
-void *emg_xrealloc(void *p, size_t n, size_t size, emg_error *err)
+void *emgi_xrealloc(void *p, size_t n, size_t size, emg_error *err)
 {
     if (size && n > SIZE_MAX / size) {
         emg_error_set(err, EMG_ERR_NOMEM, "allocation too large (%zu x %zu bytes)", n, size);
@@ -56,22 +56,22 @@ void *emg_xrealloc(void *p, size_t n, size_t size, emg_error *err)
     return q;
 }
 
-int emg_name_index(const char *const *names, size_t n, const char *name)
+int emgi_name_index(const char *const *names, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
-        if (emg_str_ieq(name, names[i]))
+        if (emgi_str_ieq(name, names[i]))
             return (int)i;
     return -1;
 }
 
-int emg_grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
+int emgi_grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
 {
     if (need <= *cap)
         return 0;
     size_t n = *cap ? 2 * *cap : 64;
     while (n < need)
         n *= 2;
-    void *q = emg_xrealloc(*p, n, size, err);
+    void *q = emgi_xrealloc(*p, n, size, err);
     if (!q)
         return EMG_ERR_NOMEM;
     *p = q;
@@ -79,7 +79,7 @@ int emg_grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
     return 0;
 }
 
-int emg_grow_one(void **p, size_t n, size_t size, emg_error *err)
+int emgi_grow_one(void **p, size_t n, size_t size, emg_error *err)
 {
     size_t cap = 0;
     if (n) {
@@ -87,10 +87,10 @@ int emg_grow_one(void **p, size_t n, size_t size, emg_error *err)
         while (cap < n)
             cap *= 2;
     }
-    return emg_grow(p, &cap, n + 1, size, err);
+    return emgi_grow(p, &cap, n + 1, size, err);
 }
 
-size_t emg_first_capacity(int64_t declared, size_t need)
+size_t emgi_first_capacity(int64_t declared, size_t need)
 {
     const size_t trusted = (size_t)1 << 24;
     size_t cap = 65536;
@@ -99,7 +99,7 @@ size_t emg_first_capacity(int64_t declared, size_t need)
     return cap > need ? cap : need;
 }
 
-int emg_double_cmp(const void *a, const void *b)
+int emgi_double_cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -139,7 +139,7 @@ static void select_kth(double *v, size_t n, size_t k)
     }
 }
 
-double emg_median_inplace(double *v, size_t n)
+double emgi_median_inplace(double *v, size_t n)
 {
     if (n == 0)
         return NAN;
@@ -153,7 +153,7 @@ double emg_median_inplace(double *v, size_t n)
     return 0.5 * (below + v[k]);
 }
 
-void emg_write_note(const emg_write_options *opts, const char *fmt, ...)
+void emgi_write_note(const emg_write_options *opts, const char *fmt, ...)
 {
     if (!opts || !opts->note)
         return;
@@ -165,7 +165,7 @@ void emg_write_note(const emg_write_options *opts, const char *fmt, ...)
     opts->note(opts->note_ctx, text);
 }
 
-char *emg_xstrdup(const char *s, emg_error *err)
+char *emgi_xstrdup(const char *s, emg_error *err)
 {
     char *d = strdup(s ? s : "");
     if (!d)
@@ -173,7 +173,7 @@ char *emg_xstrdup(const char *s, emg_error *err)
     return d;
 }
 
-void emg_strlcpy(char *dst, const char *src, size_t n)
+void emgi_strlcpy(char *dst, const char *src, size_t n)
 {
     if (!n)
         return;
@@ -183,13 +183,13 @@ void emg_strlcpy(char *dst, const char *src, size_t n)
     dst[len] = '\0';
 }
 
-const char *emg_basename(const char *path)
+const char *emgi_basename(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
 }
 
-int emg_str_ieq(const char *a, const char *b)
+int emgi_str_ieq(const char *a, const char *b)
 {
     for (; *a && *b; a++, b++)
         if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
@@ -197,9 +197,9 @@ int emg_str_ieq(const char *a, const char *b)
     return *a == *b;
 }
 
-const char *emg_path_extension(const char *path)
+const char *emgi_path_extension(const char *path)
 {
-    const char *base = emg_basename(path);
+    const char *base = emgi_basename(path);
     const char *dot = strrchr(base, '.');
     return (dot && dot != base) ? dot + 1 : "";
 }
@@ -217,7 +217,7 @@ static const char *file_kind(mode_t mode)
     return "not a regular file";
 }
 
-int emg_open_regular(FILE **out, const char *path, const char *what, emg_error *err)
+int emgi_open_regular(FILE **out, const char *path, const char *what, emg_error *err)
 {
     /* O_NONBLOCK: opening a FIFO without a writer would wait forever; fstat on
      * the open descriptor then judges the file that was opened (no race). */
@@ -240,7 +240,7 @@ int emg_open_regular(FILE **out, const char *path, const char *what, emg_error *
     return EMG_OK;
 }
 
-int emg_path_stays_inside(const char *name)
+int emgi_path_stays_inside(const char *name)
 {
     if (name[0] == '/')
         return 0;
@@ -254,12 +254,12 @@ int emg_path_stays_inside(const char *name)
     return 1;
 }
 
-void emg_sibling_path(const char *header, const char *name, char *out, size_t n)
+void emgi_sibling_path(const char *header, const char *name, char *out, size_t n)
 {
     if (name[0] == '/') {
-        emg_strlcpy(out, name, n);
+        emgi_strlcpy(out, name, n);
         return;
     }
-    const char *base = emg_basename(header);
+    const char *base = emgi_basename(header);
     snprintf(out, n, "%.*s%s", (int)(base - header), header, name);
 }

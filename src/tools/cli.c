@@ -566,15 +566,6 @@ int cli_try_open_input(emg_reader **out, const char *path, const cli_input *in, 
     return EMG_OK;
 }
 
-static int is_voltage_unit(const char *unit)
-{
-    static const char *const volts[] = {"", "V", "mV", "uV", "\xc2\xb5V", "nV"};
-    for (size_t i = 0; i < sizeof volts / sizeof *volts; i++)
-        if (!strcmp(unit, volts[i]))
-            return 1;
-    return 0;
-}
-
 void cli_keep_emg_channels(emg_reader *r, const char *path, const cli_input *in)
 {
     const emg_header *h = emg_reader_header(r);
@@ -587,7 +578,7 @@ void cli_keep_emg_channels(emg_reader *r, const char *path, const cli_input *in)
     for (size_t i = 0; i < h->n_channels; i++) {
         const emg_channel *ch = &h->channels[i];
         const char *other = emg_channel_other_modality(ch);
-        if (is_voltage_unit(ch->unit) && !other)
+        if (emg_unit_is_voltage(ch->unit) && !other)
             keep[n++] = (int)i;
         else if (other)
             cli_warn(path, "channel '%s' is %s, not EMG: skipped (name it with -c to include "

@@ -130,9 +130,30 @@ static int recording_id(const char *path, file_id *id)
     return rc;
 }
 
-/* Take path as an input; 0 when it names a recording taken already. */
+static int add_input(const char *path);
+
+/* A BIDS dataset root stands for its recordings, in path order. */
+static void add_dataset(const char *root)
+{
+    char **paths;
+    size_t n;
+    emg_error err;
+    if (emg_bids_recordings(root, &paths, &n, &err) < 0)
+        cli_fail(&err);
+    for (size_t i = 0; i < n; i++)
+        if (add_input(paths[i]))
+            paths[i] = NULL; /* kept until exit, like argv */
+    emg_files_free(paths, n);
+}
+
+/* Take path as an input; 0 when it names a recording taken already (or a
+ * dataset, whose recordings are taken instead). */
 static int add_input(const char *path)
 {
+    if (strcmp(path, "-") && emg_bids_is_dataset(path)) {
+        add_dataset(path);
+        return 0;
+    }
     file_id id = {0, 0};
     int known = strcmp(path, "-") != 0 && recording_id(path, &id) == 0;
     for (size_t i = 0; i < inputs.n; i++) {

@@ -104,12 +104,12 @@ static void test_probe(void **state)
     (void)state;
     unsigned char head[2048] = {0};
     static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-    assert_int_equal(emg_hdf5_reader.probe(head, sizeof head, "x.h5"), 0);
+    assert_int_equal(emgi_hdf5_reader.probe(head, sizeof head, "x.h5"), 0);
     memcpy(head + 512, sig, 8); /* after a 512-byte user block */
-    assert_int_equal(emg_hdf5_reader.probe(head, sizeof head, "x"), 100);
+    assert_int_equal(emgi_hdf5_reader.probe(head, sizeof head, "x"), 100);
     memcpy(head, sig, 8);
-    assert_int_equal(emg_hdf5_reader.probe(head, 8, "x"), 100);
-    assert_int_equal(emg_hdf5_reader.probe(head, 7, "x"), 0);
+    assert_int_equal(emgi_hdf5_reader.probe(head, 8, "x"), 100);
+    assert_int_equal(emgi_hdf5_reader.probe(head, 7, "x"), 0);
 }
 
 /* emg_fatigue.h5: bioplux, 12-bit, 1000 Hz, 126900 samples (126.9 s). */

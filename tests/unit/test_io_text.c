@@ -420,14 +420,14 @@ static void test_probe(void **state)
 {
     (void)state;
     unsigned char csv[] = "time,a\n0,1\n";
-    assert_true(emg_text_reader.probe(csv, sizeof csv - 1, "x.csv") >= 50);
+    assert_true(emgi_text_reader.probe(csv, sizeof csv - 1, "x.csv") >= 50);
     unsigned char nums[] = "1 2 3\n4 5 6\n";
-    assert_true(emg_text_reader.probe(nums, sizeof nums - 1, "x.dat") > 0);
+    assert_true(emgi_text_reader.probe(nums, sizeof nums - 1, "x.dat") > 0);
     unsigned char binary[] = {0x52, 0x49, 0x46, 0x46, 0x00, 0x01, 0x02};
-    assert_int_equal(emg_text_reader.probe(binary, sizeof binary, "x.csv"), 0);
+    assert_int_equal(emgi_text_reader.probe(binary, sizeof binary, "x.csv"), 0);
     unsigned char hea[] = "emg_healthy 1 4000 50860\n"
                           "emg_healthy.dat 16 10000/mV 16 0 -333 -29438 0 EMG\n";
-    assert_int_equal(emg_text_reader.probe(hea, sizeof hea - 1, "x"), 0);
+    assert_int_equal(emgi_text_reader.probe(hea, sizeof hea - 1, "x"), 0);
 }
 
 /* 100,000 columns: linear, and blocks no larger than the file (a second of

@@ -172,13 +172,13 @@ static void test_probe(void **state)
     (void)state;
     unsigned char head[] = "rec 2 500 1000\nrec.dat 212 200 12 0 0 0 0 a\n"
                            "rec.dat 212 200 12 0 0 0 0 b\n";
-    assert_true(emg_wfdb_reader.probe(head, sizeof head - 1, "x") >= 50);
+    assert_true(emgi_wfdb_reader.probe(head, sizeof head - 1, "x") >= 50);
     unsigned char csv[] = "time,ch1\n0,1\n";
-    assert_int_equal(emg_wfdb_reader.probe(csv, sizeof csv - 1, "x.csv"), 0);
+    assert_int_equal(emgi_wfdb_reader.probe(csv, sizeof csv - 1, "x.csv"), 0);
     unsigned char numbers[] = "1 2 3\n4 5 6\n";
-    assert_int_equal(emg_wfdb_reader.probe(numbers, sizeof numbers - 1, "x.txt"), 0);
-    assert_true(emg_wfdb_reader.probe(NULL, 0, EMGDB "emg_healthy.dat") >= 90);
-    assert_true(emg_wfdb_reader.probe(NULL, 0, EMGDB "emg_healthy") >= 90);
+    assert_int_equal(emgi_wfdb_reader.probe(numbers, sizeof numbers - 1, "x.txt"), 0);
+    assert_true(emgi_wfdb_reader.probe(NULL, 0, EMGDB "emg_healthy.dat") >= 90);
+    assert_true(emgi_wfdb_reader.probe(NULL, 0, EMGDB "emg_healthy") >= 90);
     /* Opening the .dat finds its header. */
     emg_error err;
     emg_recording rec;

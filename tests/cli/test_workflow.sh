@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The Snakemake workflow (scripts/workflow/) over datasets/ run locally: every recording
+# of the sample sheet in every aggregate table under its own name, the numbers the tools
+# give on their own, nothing left half-written, a re-run that does nothing, and a bad
+# recording that stops the aggregates with its own error line; a folder and a BIDS
+# dataset as inputs.
+source "$(dirname "$0")/lib.sh"
+SRC=${EMGKIT_SRC:?}
+SNAKEFILE=$SRC/scripts/workflow/Snakefile
+if ! command -v snakemake >/dev/null; then echo "snakemake is not installed"; exit 77; fi
+
+workflow() {  # workflow DIR ARGS...: run the workflow with its working directory DIR
+  local dir=$1
+  shift
+  snakemake -s "$SNAKEFILE" --directory "$dir" --cores 2 --quiet all \
+    --config "bin=$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
+}
+
+# 1. The sample sheet of datasets/, end to end.
+sheet=$DATA/samples.tsv
+if workflow "$TMP/wf" "inputs=$sheet" out=results; then pass; else
+  fail "workflow on datasets/samples.tsv failed: $(tail -c 600 "$TMP/err")"
+fi
+out=$TMP/wf/results
+recordings=$(tail -n +2 "$sheet" | cut -f1 | sort)
+for table in features fatigue detect labels; do
+  if [ -s "$out/all/$table.tsv" ]; then pass; else fail "no aggregate table $table.tsv"; fi
+  named=$(tail -n +2 "$out/all/$table.tsv" | cut -f1 | sort -u)
+  # Every recording has feature and fatigue rows, named as the sheet names it; detection
+  # and label tables have rows only for recordings with activity.
+  if [ "$table" = detect ] || [ "$table" = labels ]; then
+    extra=$(comm -13 <(echo "$recordings") <(echo "$named"))
+    [ -z "$extra" ] && [ -n "$named" ] && pass || fail "$table.tsv names files not in the sheet: $extra"
+  elif [ "$named" = "$recordings" ]; then pass; else
+    fail "$table.tsv rows name $(echo "$named" | wc -l) files, the sheet $(echo "$recordings" | wc -l)"
+  fi
+done
+
+# The numbers are the tools' own: the 9 contractions of emg_bursts.h5, the falling median
+# frequency of emg_fatigue.h5 (slope and the whole CI below zero).
+bursts=$(awk -F'\t' '$1 == "plux_opensignals/emg_bursts.h5"' "$out/all/detect.tsv" | wc -l)
+[ "$bursts" -eq 9 ] && pass || fail "emg_bursts.h5: $bursts segments in detect.tsv, expected 9"
+awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  $1 == "plux_opensignals/emg_fatigue.h5" && $c["feature"] == "mdf" { n++; if ($c["ci_high"] < 0) ok++ }
+  END { exit !(n >= 1 && ok == n) }' "$out/all/fatigue.tsv" && pass ||
+  fail "emg_fatigue.h5: MDF trend's CI not below zero in fatigue.tsv"
+
+# Nothing half-written, and a second run has nothing to do.
+leftover=$(find "$out" -name '*.tmp' -o -name '.emg*' | head -3)
+[ -z "$leftover" ] && pass || fail "temporary files left: $leftover"
+snakemake -s "$SNAKEFILE" --directory "$TMP/wf" --cores 2 -n all --config "bin=$BIN" \
+  "inputs=$sheet" out=results >"$TMP/out" 2>&1
+grep -q "Nothing to be done" "$TMP/out" && pass || fail "a re-run would redo work: $(tail -5 "$TMP/out")"
+
+# 2. A folder: every recording with a known extension below it is found.
+mkdir -p "$TMP/folder/a" "$TMP/folder/b"
+cp "$DATA/plux_opensignals/emg_bursts.h5" "$TMP/folder/a/"
+cp "$DATA/physionet_emgdb/emg_healthy."{hea,dat} "$TMP/folder/b/"
+echo "not a recording" >"$TMP/folder/notes.txt"
+if workflow "$TMP/wf-folder" "inputs=$TMP/folder" out=results; then pass; else
+  fail "workflow on a folder failed: $(tail -c 600 "$TMP/err")"
+fi
+found=$(tail -n +2 "$TMP/wf-folder/results/all/features.tsv" | cut -f1 | sort -u | tr '\n' ' ')
+[ "$found" = "a/emg_bursts.h5 b/emg_healthy.hea " ] && pass || fail "folder mode found: $found"
+
+# 3. A BIDS dataset (made by emg-convert --to bids): every _emg file is a recording.
+"$BIN/emg-convert" -q --to bids --task rest --subject 01 "$DATA/physionet_emgdb/emg_healthy.hea" \
+  -o "$TMP/bids" && "$BIN/emg-convert" -q --to bids --task bursts --subject 02 \
+  "$DATA/plux_opensignals/emg_bursts.h5" -o "$TMP/bids" || fail "emg-convert --to bids"
+if workflow "$TMP/wf-bids" "inputs=$TMP/bids" out=results; then pass; else
+  fail "workflow on a BIDS dataset failed: $(tail -c 600 "$TMP/err")"
+fi
+found=$(tail -n +2 "$TMP/wf-bids/results/all/features.tsv" | cut -f1 | sort -u | tr '\n' ' ')
+[ "$found" = "sub-01/emg/sub-01_task-rest_emg.bdf sub-02/emg/sub-02_task-bursts_emg.bdf " ] && pass ||
+  fail "BIDS mode found: $found"
+
+# 4. A broken recording in the sheet: its convert step fails with the tools' one error
+# line in its log, and no aggregate table is written.
+printf 'file\tsubject\n%s\ts1\n%s\ts2\n' "$DATA/plux_opensignals/emg_bursts.h5" \
+  "$DATA/malformed/S3_EMG.wav" >"$TMP/bad.tsv"
+if workflow "$TMP/wf-bad" "inputs=$TMP/bad.tsv" out=results; then
+  fail "a truncated recording did not fail the workflow"
+else pass; fi
+log=$(find "$TMP/wf-bad/results/logs" -name convert.log -path '*S3_EMG*')
+[ -n "$log" ] && grep -q "S3_EMG.wav" "$log" && [ "$(wc -l <"$log")" -eq 1 ] && pass ||
+  fail "the bad recording's convert log should be its one error line: $(cat "$log" 2>/dev/null)"
+[ ! -e "$TMP/wf-bad/results/all/detect.tsv" ] && pass || fail "an aggregate was written despite a failed recording"
+finish

@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""test_nwb_export.py: emg-convert --to nwb read back by h5py against the NWB 2.x schema
+rules (nwb-schema core: NWBFile, TimeSeries, TimeIntervals, Subject; hdmf-common:
+VectorData, ElementIdentifiers), and by emgkit (docs/formats/nwb.md).
+
+pynwb is not packaged in Debian (bookworm: no python3-pynwb), so the rules of the
+schema that a file must meet are written out here:
+- root: attributes nwb_version (2.x), neurodata_type NWBFile, namespace core; datasets
+  identifier, session_description, session_start_time and timestamps_reference_time
+  (ISO 8601), file_create_date (1-D array of ISO 8601); groups general, acquisition,
+  analysis, processing, stimulus/presentation, stimulus/templates;
+- every group under /acquisition a TimeSeries (neurodata_type, namespace, description,
+  comments) with data (unit, conversion, resolution attributes) and a scalar
+  starting_time with rate and unit "seconds";
+- /intervals/annotations a TimeIntervals table: colnames naming its columns, id an
+  ElementIdentifiers, each column a VectorData with a description, all the same length,
+  stop_time >= start_time;
+- /general/subject a Subject with subject_id; /general/session_id.
+Then: the samples are the source's exactly (float64); emgkit reads the file back with the
+same channels, units, rates, samples and annotations; two runs with the same
+SOURCE_DATE_EPOCH give byte-identical files; `--to nwb x.h5` writes NWB (not emgkit's
+layout); `--to hdf5 x.nwb` is refused.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+try:
+    import h5py
+except ImportError as e:  # scripts/setup.sh installs python3-h5py
+    print("skip: " + str(e))
+    sys.exit(77)
+
+BIN = os.environ.get("EMGKIT_BIN", "")
+TMP = os.environ.get("EMGKIT_TEST_TMP", "/tmp/emgkit-test_nwb_export")
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?$")
+
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def tool(*args, env=None):
+    return subprocess.run([os.path.join(BIN, args[0])] + list(args[1:]), capture_output=True,
+                          text=True, env=env)
+
+
+def text(x):
+    x = x[()] if hasattr(x, "shape") else x
+    return x.decode() if isinstance(x, bytes) else str(x)
+
+
+def emgkit_channels(path):
+    with h5py.File(path, "r") as f:
+        g = f["recording/channels"]
+        keys = sorted(g, key=int)
+        chans = [(text(g[k].attrs["name"]), text(g[k].attrs["unit"]),
+                  float(g[k].attrs["fs"]), g[k][:]) for k in keys]
+        a = f["recording/annotations"]
+        ann = sorted(zip(np.round(a["onset"][:], 9), np.round(a["duration"][:], 9),
+                         a["channel"][:], [text(t) for t in a["text"][:]]))
+    return chans, ann
+
+
+shutil.rmtree(TMP, ignore_errors=True)
+os.makedirs(TMP)
+os.chdir(TMP)
+env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+tool("emg-synth", "--seed", "9", "--duration", "15", "-o", "scene.h5")
+r = tool("emg-convert", "--to", "nwb", "--subject", "P07", "--session", "night2",
+         "scene.h5", "-o", "scene.nwb", env=env)
+check(r.returncode == 0, "emg-convert --to nwb exits 0 (%s)" % r.stderr.strip())
+
+with h5py.File("scene.nwb", "r") as f:
+    check(re.fullmatch(r"2\.\d+\.\d+", text(f.attrs.get("nwb_version", ""))) is not None,
+          "nwb_version 2.x (%s)" % text(f.attrs.get("nwb_version", "")))
+    check(text(f.attrs.get("neurodata_type", "")) == "NWBFile"
+          and text(f.attrs.get("namespace", "")) == "core", "root is a core NWBFile")
+    for name in ("identifier", "session_description", "session_start_time",
+                 "timestamps_reference_time"):
+        check(name in f and f[name].shape == (), "/%s a scalar dataset" % name)
+    for name in ("session_start_time", "timestamps_reference_time"):
+        check(ISO.match(text(f[name])) is not None, "/%s ISO 8601: %s" % (name, text(f[name])))
+    dates = [text(d) for d in f["file_create_date"][:]]
+    check(f["file_create_date"].ndim == 1 and all(ISO.match(d) for d in dates),
+          "/file_create_date 1-D ISO 8601 %s" % dates)
+    check(dates == ["2023-11-14T22:13:20+00:00"], "file_create_date from SOURCE_DATE_EPOCH")
+    for name in ("general", "acquisition", "analysis", "processing", "stimulus/presentation",
+                 "stimulus/templates"):
+        check(isinstance(f.get(name), h5py.Group), "/%s group" % name)
+    series = list(f["acquisition"])
+    check(len(series) > 0, "/acquisition holds %d series" % len(series))
+    for name in series:
+        g = f["acquisition"][name]
+        ok = (text(g.attrs.get("neurodata_type", "")) == "TimeSeries"
+              and text(g.attrs.get("namespace", "")) == "core"
+              and "description" in g.attrs and "comments" in g.attrs
+              and all(a in g["data"].attrs for a in ("unit", "conversion", "resolution"))
+              and g["starting_time"].shape == ()
+              and text(g["starting_time"].attrs["unit"]) == "seconds"
+              and float(g["starting_time"].attrs["rate"]) > 0)
+        check(ok, "/acquisition/%s: TimeSeries with data, unit, conversion, resolution, "
+                  "starting_time, rate" % name)
+    t = f["intervals/annotations"]
+    cols = [text(c) for c in t.attrs["colnames"]]
+    check(text(t.attrs["neurodata_type"]) == "TimeIntervals" and "description" in t.attrs,
+          "/intervals/annotations a TimeIntervals with a description")
+    check(cols[:2] == ["start_time", "stop_time"] and all(c in t for c in cols),
+          "colnames %s name its columns" % cols)
+    check(text(t["id"].attrs["neurodata_type"]) == "ElementIdentifiers", "id ElementIdentifiers")
+    check(all(text(t[c].attrs["neurodata_type"]) == "VectorData"
+              and text(t[c].attrs["namespace"]) == "hdmf-common" and "description" in t[c].attrs
+              for c in cols), "columns are VectorData with descriptions")
+    check(len({t[c].shape[0] for c in cols + ["id"]}) == 1, "columns of one length")
+    check(bool(np.all(t["stop_time"][:] >= t["start_time"][:])), "stop_time >= start_time")
+    check(text(f["general/subject"].attrs["neurodata_type"]) == "Subject"
+          and text(f["general/subject/subject_id"]) == "P07", "/general/subject Subject P07")
+    check(text(f["general/session_id"]) == "night2", "/general/session_id night2")
+    ids = [text(o.attrs["object_id"]) for o in [f, f["general/subject"], t]]
+    check(len(set(ids)) == 3, "object_id per typed object")
+    source, source_ann = emgkit_channels("scene.h5")
+    same = all(np.array_equal(f["acquisition"][n]["data"][:], x)
+               and text(f["acquisition"][n]["data"].attrs["unit"]) == u
+               and float(f["acquisition"][n]["starting_time"].attrs["rate"]) == fs
+               for n, u, fs, x in source)
+    check(same, "h5py reads the source's samples exactly, with its units and rates")
+
+r = tool("emg-convert", "scene.nwb", "-o", "back.h5")
+check(r.returncode == 0, "emgkit reads the NWB file back")
+back, back_ann = emgkit_channels("back.h5")
+check([c[:3] for c in back] == [c[:3] for c in source]
+      and all(np.array_equal(a[3], b[3]) for a, b in zip(back, source)),
+      "emgkit reads the same channels (order, names, units, rates) and samples")
+check(back_ann == source_ann, "emgkit reads the same %d annotations (onset, duration, "
+      "channel, text)" % len(source_ann))
+
+# The same command again (the provenance holds the command line, output name included).
+first = open("scene.nwb", "rb").read()
+tool("emg-convert", "--to", "nwb", "--subject", "P07", "--session", "night2", "scene.h5",
+     "-o", "scene.nwb", env=env)
+check(first == open("scene.nwb", "rb").read(),
+      "same command, same SOURCE_DATE_EPOCH: byte-identical NWB files")
+
+r = tool("emg-convert", "--to", "nwb", "scene.h5", "y.h5")
+with h5py.File("y.h5", "r") as f:
+    check(r.returncode == 0 and "nwb_version" in f.attrs and "recording" not in f,
+          "--to nwb x.h5 y.h5 writes NWB, not the emgkit layout")
+r = tool("emg-convert", "--to", "hdf5", "scene.h5", "z.nwb")
+check(r.returncode == 1 and not os.path.exists("z.nwb"),
+      "--to hdf5 z.nwb refused (exit %d: %s)" % (r.returncode, r.stderr.strip()))
+
+if failures:
+    print("%d checks failed" % len(failures))
+    sys.exit(1)
+print("all checks passed")
