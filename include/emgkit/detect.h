@@ -148,6 +148,8 @@ typedef struct emg_detect_result {
     double threshold;      /* on the decision signal (NaN for BONATO/AGLR) */
     double noise_rms;      /* RMS of the band-passed signal over the rest windows */
     emg_gap_count gaps;    /* non-finite samples of x (gaps: no event spans one) */
+    size_t n_blocks;       /* emg_detect_stream: blocks the segments were found in */
+    size_t forced_cuts;    /* emg_detect_stream: blocks that had to end inside activity */
 } emg_detect_result;
 
 EMGKIT_API void emg_detect_result_init(emg_detect_result *r);
@@ -158,6 +160,30 @@ EMGKIT_API void emg_detect_result_free(emg_detect_result *r);
  * out of the rest level, and no event starts, ends or is merged across one. */
 EMGKIT_API int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
                               const emg_detect_options *opts, emg_error *err);
+
+/* A channel read piece by piece: samples [first, first + count) into dst;
+ * 0 or a negative status. */
+typedef int (*emg_sample_read_fn)(void *ctx, size_t first, size_t count, double *dst,
+                                  emg_error *err);
+
+/* 1 when emg_detect_stream can run the method of o (THRESHOLD, burst mode
+ * included); the other methods need the whole channel (emg_detect_run). */
+EMGKIT_API int emg_detect_streams(const emg_detect_options *o);
+
+/* emg_detect_run on a channel of n samples at fs that is read block by
+ * block with read(ctx, ...), in three passes (the rest level's windows, the
+ * rest statistics, then the segments), filtering continuously across
+ * blocks: memory holds about memory_budget bytes of band-passed signal and
+ * envelope (at least 20 s of them), not the channel.  A block ends at the
+ * start of a stretch without segments long enough that nothing after it
+ * depends on anything before it, so the segments are those of the whole
+ * channel; only where activity lasts longer than a block without such a
+ * stretch is it cut (counted in out->forced_cuts).
+ * The band-pass is the streaming zero-phase filter: the values equal the
+ * whole-channel filter's within about 1e-12 of the signal's scale. */
+EMGKIT_API int emg_detect_stream(emg_detect_result *out, emg_sample_read_fn read, void *ctx,
+                                 size_t n, double fs, const emg_detect_options *opts,
+                                 size_t memory_budget, emg_error *err);
 
 /* ---- building blocks shared with the labeller ---------------------------- */
 

@@ -165,7 +165,8 @@ class ActiveEvent(Structure):
 
 class DetectResult(Structure):
     _fields_ = [("n_events", c_size_t), ("events", POINTER(ActiveEvent)), ("rest", RestLevel),
-                ("threshold", c_double), ("noise_rms", c_double), ("gaps", GapCount)]
+                ("threshold", c_double), ("noise_rms", c_double), ("gaps", GapCount),
+                ("n_blocks", c_size_t), ("forced_cuts", c_size_t)]
 
 
 class LabelEvent(Structure):

@@ -50,6 +50,7 @@
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
+#include "detect_internal.h"
 #include "io_internal.h"
 
 /* Rule constants of the detector, one table (docs/methods/detection.md,
@@ -153,24 +154,41 @@ static size_t fade_length(double fs, size_t n)
     return fade >= 1 && 4 * fade < (double)n ? (size_t)fade : 0;
 }
 
+int detect_band_design(emg_sos *sos, double fs, double band_low, double band_high,
+                       emg_error *err)
+{
+    double hi = fmin(band_high, 0.45 * fs);
+    int rc;
+    if (band_low <= 0)
+        return 0;
+    if (hi > band_low * 1.5 && band_high > 0)
+        rc = emg_butter_design(sos, EMG_BAND_BANDPASS, 4, band_low, hi, fs, err);
+    else if (band_low < 0.45 * fs)
+        rc = emg_butter_design(sos, EMG_BAND_HIGHPASS, 4, band_low, 0, fs, err);
+    else
+        return 0;
+    return rc < 0 ? rc : 1;
+}
+
+size_t detect_fade_length(double fs, size_t n) { return fade_length(fs, n); }
+
+double detect_fade_gain(size_t i, size_t fade)
+{
+    return 0.5 - 0.5 * cos(M_PI * (double)i / (double)fade);
+}
+
 int emg_detect_bandpass(double *y, const double *x, size_t n, double fs, double band_low,
                         double band_high, emg_error *err)
 {
     if (y != x)
         memcpy(y, x, n * sizeof *y);
-    double hi = fmin(band_high, 0.45 * fs);
-    if (band_low <= 0 || n < 2)
+    if (n < 2)
         return 0;
     emg_sos sos = EMG_SOS_INIT;
-    int rc;
-    if (hi > band_low * 1.5 && band_high > 0)
-        rc = emg_butter_design(&sos, EMG_BAND_BANDPASS, 4, band_low, hi, fs, err);
-    else if (band_low < 0.45 * fs)
-        rc = emg_butter_design(&sos, EMG_BAND_HIGHPASS, 4, band_low, 0, fs, err);
-    else
-        return 0;
-    if (rc == 0)
-        rc = emg_sosfiltfilt(&sos, y, n, EMG_PADLEN_DEFAULT, err);
+    int rc = detect_band_design(&sos, fs, band_low, band_high, err);
+    if (rc <= 0)
+        return rc;
+    rc = emg_sosfiltfilt(&sos, y, n, EMG_PADLEN_DEFAULT, err);
     emg_sos_free(&sos);
     /* The odd extension at the ends turns a noisy first or last sample into
      * a filter transient that looks like a potential: fade the first and
@@ -178,7 +196,7 @@ int emg_detect_bandpass(double *y, const double *x, size_t n, double fs, double 
     size_t fade = fade_length(fs, n);
     if (rc == 0 && fade) {
         for (size_t i = 0; i < fade; i++) {
-            double g = 0.5 - 0.5 * cos(M_PI * (double)i / (double)fade);
+            double g = detect_fade_gain(i, fade);
             y[i] *= g;
             y[n - 1 - i] *= g;
         }
@@ -250,52 +268,93 @@ static int ranked_cmp(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-/* Statistics of env over the sample ranges marked in `use` windows.  The
- * median and MAD use a thinned copy (<= 20000 samples): the envelope is
- * smooth, and sorting millions of samples per channel would dominate the
- * run time. */
+/* Statistics of env over sample ranges, accumulated range by range in the
+ * order given (a caller streaming the envelope gives disjoint ranges in
+ * increasing order and feeds every stretch once).  The median and MAD use a
+ * thinned copy (<= 20000 samples): the envelope is smooth, and sorting
+ * millions of samples per channel would dominate the run time. */
+int detect_rest_accum_init(detect_rest_accum *a, size_t count, size_t n_ranges, emg_error *err)
+{
+    memset(a, 0, sizeof *a);
+    a->first = (size_t)-1;
+    a->stride = count / 20000 + 1;
+    a->thin = emgi_xcalloc(count / a->stride + n_ranges + 1, sizeof *a->thin, err);
+    return a->thin ? 0 : EMG_ERR_NOMEM;
+}
+
+/* The part [lo, hi) of range [ra, rb) held in env (env[i - lo] is sample i). */
+void detect_rest_accum_add(detect_rest_accum *a, const double *env, size_t lo, size_t hi,
+                           size_t ra, size_t rb)
+{
+    size_t from = ra > lo ? ra : lo, to = rb < hi ? rb : hi;
+    if (from == ra)
+        a->first = ra < a->first ? ra : a->first;
+    if (to == rb && rb > a->last)
+        a->last = rb;
+    if (from >= to)
+        return;
+    for (size_t i = from; i < to; i++) {
+        double v = env[i - lo];
+        if (!isfinite(v))
+            continue; /* a gap */
+        a->sum += v;
+        a->sum2 += v * v;
+        a->count++;
+    }
+    /* thinned samples: ra, ra + stride, ... */
+    size_t i = ra + (from - ra + a->stride - 1) / a->stride * a->stride;
+    for (; i < to; i += a->stride)
+        if (isfinite(env[i - lo]))
+            a->thin[a->m++] = env[i - lo];
+}
+
+int detect_rest_accum_finish(emg_rest_level *out, detect_rest_accum *a, emg_error *err)
+{
+    if (a->count == 0) {
+        free(a->thin);
+        a->thin = NULL;
+        return emg_error_set(err, EMG_ERR_ARG, "no samples to estimate the rest level from");
+    }
+    double med = emgi_median_inplace(a->thin, a->m);
+    for (size_t i = 0; i < a->m; i++)
+        a->thin[i] = fabs(a->thin[i] - med);
+    double mad = emgi_median_inplace(a->thin, a->m);
+    free(a->thin);
+    a->thin = NULL;
+    out->mean = a->sum / (double)a->count;
+    out->sd = sqrt(fmax(0.0, a->sum2 / (double)a->count - out->mean * out->mean));
+    out->median = med;
+    out->robust_sd = 1.4826 * mad;
+    out->n_samples = a->count;
+    out->from = (double)a->first;
+    out->to = (double)a->last;
+    return 0;
+}
+
+void detect_rest_accum_free(detect_rest_accum *a)
+{
+    free(a->thin);
+    a->thin = NULL;
+}
+
+/* Statistics of env[0..n) over the windows w[0..n_use) of win samples. */
 static int rest_stats(emg_rest_level *out, const double *env, size_t n, size_t win,
                       const ranked_window *w, size_t n_use, emg_error *err)
 {
-    double sum = 0, sum2 = 0;
-    size_t count = 0, first = (size_t)-1, last = 0;
+    size_t count = 0;
     for (size_t k = 0; k < n_use; k++) {
         size_t a = w[k].index * win, b = a + win < n ? a + win : n;
-        for (size_t i = a; i < b; i++) {
-            if (!isfinite(env[i]))
-                continue; /* a gap */
-            sum += env[i];
-            sum2 += env[i] * env[i];
-            count++;
-        }
-        first = a < first ? a : first;
-        last = b > last ? b : last;
+        for (size_t i = a; i < b; i++)
+            count += isfinite(env[i]) != 0;
     }
-    if (count == 0)
-        return emg_error_set(err, EMG_ERR_ARG, "no samples to estimate the rest level from");
-    size_t stride = count / 20000 + 1, m = 0;
-    double *thin = emgi_xcalloc(count / stride + n_use + 1, sizeof *thin, err);
-    if (!thin)
+    detect_rest_accum acc;
+    if (detect_rest_accum_init(&acc, count, n_use, err) < 0)
         return EMG_ERR_NOMEM;
     for (size_t k = 0; k < n_use; k++) {
         size_t a = w[k].index * win, b = a + win < n ? a + win : n;
-        for (size_t i = a; i < b; i += stride)
-            if (isfinite(env[i]))
-                thin[m++] = env[i];
+        detect_rest_accum_add(&acc, env, 0, n, a, b);
     }
-    double med = emgi_median_inplace(thin, m);
-    for (size_t i = 0; i < m; i++)
-        thin[i] = fabs(thin[i] - med);
-    double mad = emgi_median_inplace(thin, m);
-    free(thin);
-    out->mean = sum / (double)count;
-    out->sd = sqrt(fmax(0.0, sum2 / (double)count - out->mean * out->mean));
-    out->median = med;
-    out->robust_sd = 1.4826 * mad;
-    out->n_samples = count;
-    out->from = (double)first;
-    out->to = (double)last;
-    return 0;
+    return detect_rest_accum_finish(out, &acc, err);
 }
 
 int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double fs, double window,
@@ -360,32 +419,29 @@ int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double f
     return rc;
 }
 
-int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, double fs,
-                             double window, double fraction, double from, double to,
-                             emg_error *err)
+size_t detect_rest_hop(size_t n, double fs, double window)
 {
-    if (to > from || n == 0 || !(fs > 0))
-        return emg_rest_estimate(out, env, n, fs, window, fraction, from, to, err);
-    memset(out, 0, sizeof *out);
-    /* Half-overlapping windows of two hops each, so that a rest stretch of
-     * 1.5 windows still holds two whole windows whatever its alignment. */
     size_t hop = (size_t)lround(0.5 * window * fs);
     if (hop < 1)
         hop = 1;
     if (n < 6 * hop) /* a short recording: at least five windows to choose from */
         hop = n / 6 > 0 ? n / 6 : 1;
-    size_t nb = (n + hop - 1) / hop;
-    double *bsum = emgi_xcalloc(nb, sizeof *bsum, err);
+    return hop;
+}
+
+/* The rest blocks of emg_rest_estimate_lowest from the sums bsum[0..nb) of
+ * the envelope over hops of `hop` samples (n in all): their indices in
+ * increasing order go to blocks[0..*n_blocks) (nb entries), the spread and
+ * the unsure flag to out. */
+int detect_rest_lowest_blocks(size_t *blocks, size_t *n_blocks, emg_rest_level *out,
+                              const double *bsum, size_t nb, size_t hop, size_t n,
+                              double fraction, emg_error *err)
+{
     ranked_window *w = emgi_xcalloc(nb, sizeof *w, err);
     unsigned char *use = emgi_xcalloc(nb, 1, err);
     int rc = EMG_ERR_NOMEM;
-    if (!bsum || !w || !use)
+    if (!w || !use)
         goto done;
-    for (size_t b = 0; b < nb; b++) {
-        size_t a = b * hop, e = a + hop < n ? a + hop : n;
-        for (size_t i = a; i < e; i++)
-            bsum[b] += env[i]; /* a gap makes the block NaN: left out below */
-    }
     size_t nw = 0, span = nb > 1 ? 2 : 1;
     for (size_t k = 0; k + span <= nb; k++) {
         double s = bsum[k] + (span > 1 ? bsum[k + 1] : 0);
@@ -426,7 +482,7 @@ int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, d
         count = cap < nw - lo ? cap : nw - lo;
     }
     /* sorted: the spread of the rest windows is last / first */
-    double spread = w[first].mean > 0 ? w[first + count - 1].mean / w[first].mean : 1.0;
+    out->spread = w[first].mean > 0 ? w[first + count - 1].mean / w[first].mean : 1.0;
     for (size_t k = first; k < first + count; k++) {
         use[w[k].index] = 1;
         if (span > 1)
@@ -435,17 +491,51 @@ int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, d
     size_t nu = 0;
     for (size_t b = 0; b < nb; b++)
         if (use[b])
-            w[nu++] = (ranked_window){0, b}; /* reuse w as the list of rest blocks */
-    int unsure = out->unsure;
+            blocks[nu++] = b;
+    *n_blocks = nu;
+    rc = 0;
+done:
+    free(w);
+    free(use);
+    return rc;
+}
+
+int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, double fs,
+                             double window, double fraction, double from, double to,
+                             emg_error *err)
+{
+    if (to > from || n == 0 || !(fs > 0))
+        return emg_rest_estimate(out, env, n, fs, window, fraction, from, to, err);
+    memset(out, 0, sizeof *out);
+    /* Half-overlapping windows of two hops each, so that a rest stretch of
+     * 1.5 windows still holds two whole windows whatever its alignment. */
+    size_t hop = detect_rest_hop(n, fs, window);
+    size_t nb = (n + hop - 1) / hop, nu = 0;
+    double *bsum = emgi_xcalloc(nb, sizeof *bsum, err);
+    size_t *blocks = emgi_xcalloc(nb, sizeof *blocks, err);
+    ranked_window *w = emgi_xcalloc(nb, sizeof *w, err);
+    int rc = EMG_ERR_NOMEM;
+    if (!bsum || !blocks || !w)
+        goto done;
+    for (size_t b = 0; b < nb; b++) {
+        size_t a = b * hop, e = a + hop < n ? a + hop : n;
+        for (size_t i = a; i < e; i++)
+            bsum[b] += env[i]; /* a gap makes the block NaN: left out below */
+    }
+    emg_rest_level sel = {0};
+    if ((rc = detect_rest_lowest_blocks(blocks, &nu, &sel, bsum, nb, hop, n, fraction, err)) < 0)
+        goto done;
+    for (size_t k = 0; k < nu; k++)
+        w[k] = (ranked_window){0, blocks[k]};
     rc = rest_stats(out, env, n, hop, w, nu, err);
-    out->unsure = unsure;
-    out->spread = spread;
+    out->unsure = sel.unsure;
+    out->spread = sel.spread;
     out->from /= fs;
     out->to /= fs;
 done:
     free(bsum);
+    free(blocks);
     free(w);
-    free(use);
     return rc;
 }
 
@@ -539,7 +629,7 @@ static void count_phases_turns(const double *y, size_t a, size_t b, double noise
 }
 
 static int add_event(emg_detect_result *r, size_t *cap, const double *y, size_t a, size_t b,
-                     double fs, double noise, emg_error *err)
+                     size_t base, double fs, double noise, emg_error *err)
 {
     if (emgi_grow((void **)&r->events, cap, r->n_events + 1, sizeof *r->events, err) < 0)
         return EMG_ERR_NOMEM;
@@ -551,7 +641,7 @@ static int add_event(emg_detect_result *r, size_t *cap, const double *y, size_t 
         area += v;
         ss += y[i] * y[i];
     }
-    e->onset = (double)a / fs;
+    e->onset = (double)(base + a) / fs;
     e->duration = (double)(b - a) / fs;
     e->peak = peak;
     e->area = area / fs;
@@ -999,6 +1089,99 @@ static void merge_and_filter(size_t *seg, size_t *ns, const double *sig, size_t 
     *ns = k;
 }
 
+/* ---- THRESHOLD: levels and segments, shared by the whole-channel and the
+ * streamed detector (detect_stream.c) ---------------------------------------- */
+
+double detect_rest_window(void) { return RULES.rest_window; }
+
+double detect_envelope_window(const emg_detect_options *o)
+{
+    return o->method == EMG_DETECT_THRESHOLD && o->envelope > 0 ? o->envelope : 0.05;
+}
+
+void detect_threshold_levels(detect_levels *lv, emg_detect_result *out,
+                             const emg_rest_level *rest, double fs, const emg_detect_options *o)
+{
+    /* Noise variance over the rest windows: the mean square envelope. */
+    double v0 = rest->mean * rest->mean + rest->sd * rest->sd;
+    if (!(v0 > 0))
+        v0 = 1e-30;
+    out->noise_rms = sqrt(v0);
+    out->rest = *rest;
+    double k = isnan(o->k) ? default_k(o->method) : o->k;
+    double k_off = isnan(o->k_off) || o->k_off > k ? k : o->k_off;
+    double spread = rest->spread > 1 ? rest->spread : 1.0;
+    double off = fmax(rest->mean + k_off * rest->sd,
+                      pow(spread, RULES.off_spread_power) * rest->mean);
+    out->threshold = fmax(rest->mean + k * rest->sd,
+                          pow(spread, RULES.on_spread_power) * rest->mean);
+    lv->on = out->threshold;
+    lv->off = fmin(off, out->threshold);
+    lv->band = rest->mean + k_off * rest->sd;
+    lv->v0 = v0;
+    lv->envw = detect_envelope_window(o);
+    lv->min_len = (size_t)lround(o->min_duration * fs);
+    lv->merge_len = (size_t)lround(o->merge_gap * fs);
+}
+
+size_t detect_threshold_quiet_run(const detect_levels *lv, double fs)
+{
+    return lv->merge_len + (size_t)lround(RULES.refine_max * fs) +
+           (size_t)lround(0.5 * lv->envw * fs) + 2;
+}
+
+int detect_threshold_segments(size_t **seg, size_t *ns, const double *y, double *dec, size_t n,
+                              double fs, const detect_levels *lv, const emg_detect_options *o,
+                              emg_error *err)
+{
+    int rc;
+    mark_gaps(dec, y, n);
+    if ((rc = hysteresis_segments(seg, ns, dec, n, lv->on, lv->off, err)) < 0)
+        return rc;
+    if (!o->refine) { /* burst mode: brief events, no contraction rules */
+        merge_and_filter(*seg, ns, dec, lv->min_len, lv->merge_len);
+        return 0;
+    }
+    merge_and_filter(*seg, ns, dec, 0, lv->merge_len);
+    if ((rc = split_weak_stretches(seg, ns, dec, lv->on, RULES.weak_ratio,
+                                   lv->merge_len > 1 ? lv->merge_len : 1, err)) < 0)
+        return rc;
+    settle_onsets(*seg, ns, y, dec, fs, lv->on, lv->band, lv->v0, lv->envw);
+    merge_and_filter(*seg, ns, dec, lv->min_len, 0);
+    return 0;
+}
+
+/* One event per segment [seg[2s], seg[2s+1]) of y (whose y[0] is sample
+ * `base` of the channel); TRANSIENT trims and checks each potential. */
+int detect_add_events(emg_detect_result *out, size_t *cap, const double *y, const size_t *seg,
+                      size_t ns, size_t base, double fs, const emg_detect_options *o,
+                      emg_error *err)
+{
+    double tmax = o->transient_max > 0 ? o->transient_max : 0.03;
+    int rc = 0;
+    for (size_t s = 0; s < ns && rc == 0; s++) {
+        size_t a = seg[2 * s], b = seg[2 * s + 1];
+        if (o->method == EMG_DETECT_TRANSIENT) {
+            /* A potential's extent is measured against its own size: where
+             * |y| reaches 10 % of its peak (the band-pass and the envelope
+             * spread a large potential's edges into the noise). */
+            double peak = 0;
+            for (size_t i = a; i < b; i++)
+                peak = fmax(peak, fabs(y[i]));
+            if (peak < RULES.transient_peak * out->noise_rms)
+                continue;
+            while (a < b && fabs(y[a]) < RULES.transient_edge * peak)
+                a++;
+            while (b > a && fabs(y[b - 1]) < RULES.transient_edge * peak)
+                b--;
+            if ((double)(b - a) / fs > tmax || b <= a)
+                continue;
+        }
+        rc = add_event(out, cap, y, a, b, base, fs, out->noise_rms, err);
+    }
+    return rc;
+}
+
 /* The rest level of the decision signal: the lowest consistent cluster of
  * short windows for THRESHOLD; the other methods keep the quietest
  * rest_fraction of rest_window windows (their fixed SD multiples were tuned
@@ -1022,12 +1205,17 @@ static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, 
 {
     int rc;
     /* Rest level and noise RMS from the RMS envelope (50 ms or the chosen one). */
-    double envw = o->method == EMG_DETECT_THRESHOLD && o->envelope > 0 ? o->envelope : 0.05;
+    double envw = detect_envelope_window(o);
     if ((rc = emg_centred_rms(dec, y, n, fs, envw, err)) < 0)
         return rc;
     emg_rest_level rest;
     if ((rc = rest_estimate(&rest, dec, n, fs, o, err)) < 0)
         return rc;
+    if (o->method == EMG_DETECT_THRESHOLD) {
+        detect_levels lv;
+        detect_threshold_levels(&lv, out, &rest, fs, o);
+        return detect_threshold_segments(seg_out, ns_out, y, dec, n, fs, &lv, o, err);
+    }
     int unsure = rest.unsure;
     /* Noise variance over the same windows: the mean square envelope. */
     double v0 = rest.mean * rest.mean + rest.sd * rest.sd;
@@ -1052,11 +1240,9 @@ static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, 
         return emg_segments_above(seg_out, ns_out, dec, n, 0.5, min_len,
                                   merge_len, err);
     }
-    if (o->method != EMG_DETECT_THRESHOLD &&
-        (rc = decision_signal(dec, y, n, fs, o, err)) < 0)
+    if ((rc = decision_signal(dec, y, n, fs, o, err)) < 0)
         return rc;
-    if (o->method != EMG_DETECT_THRESHOLD &&
-        (rc = rest_estimate(&rest, dec, n, fs, o, err)) < 0)
+    if ((rc = rest_estimate(&rest, dec, n, fs, o, err)) < 0)
         return rc;
     out->rest = rest;
     out->rest.unsure |= unsure;
@@ -1084,29 +1270,7 @@ static int run_method(emg_detect_result *out, size_t **seg_out, size_t *ns_out, 
                                   merge_len, err);
     }
     mark_gaps(dec, y, n);
-    if (o->method != EMG_DETECT_THRESHOLD)
-        return emg_segments_above(seg_out, ns_out, dec, n, out->threshold,
-                                  min_len, merge_len, err);
-    double k_off = isnan(o->k_off) || o->k_off > k ? k : o->k_off;
-    double spread = rest.spread > 1 ? rest.spread : 1.0;
-    double off = fmax(rest.mean + k_off * rest.sd, pow(spread, RULES.off_spread_power) * rest.mean);
-    out->threshold = fmax(out->threshold, pow(spread, RULES.on_spread_power) * rest.mean);
-    off = fmin(off, out->threshold);
-    if ((rc = hysteresis_segments(seg_out, ns_out, dec, n, out->threshold, off, err)) < 0)
-        return rc;
-    if (!o->refine) { /* burst mode: brief events, no contraction rules */
-        merge_and_filter(*seg_out, ns_out, dec, min_len, merge_len);
-        return 0;
-    }
-    merge_and_filter(*seg_out, ns_out, dec, 0, merge_len);
-    if ((rc = split_weak_stretches(seg_out, ns_out, dec, out->threshold,
-                                   RULES.weak_ratio,
-                                   merge_len > 1 ? merge_len : 1, err)) < 0)
-        return rc;
-    settle_onsets(*seg_out, ns_out, y, dec, fs, out->threshold, rest.mean + k_off * rest.sd, v0,
-                  envw);
-    merge_and_filter(*seg_out, ns_out, dec, min_len, 0);
-    return 0;
+    return emg_segments_above(seg_out, ns_out, dec, n, out->threshold, min_len, merge_len, err);
 }
 
 int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
@@ -1132,27 +1296,7 @@ int emg_detect_run(emg_detect_result *out, const double *x, size_t n, double fs,
     size_t *seg = NULL, ns = 0, cap = 0;
     if ((rc = run_method(out, &seg, &ns, y, dec, mask, n, fs, &o, err)) < 0)
         goto done;
-    double tmax = o.transient_max > 0 ? o.transient_max : 0.03;
-    for (size_t s = 0; s < ns && rc == 0; s++) {
-        size_t a = seg[2 * s], b = seg[2 * s + 1];
-        if (o.method == EMG_DETECT_TRANSIENT) {
-            /* A potential's extent is measured against its own size: where
-             * |y| reaches 10 % of its peak (the band-pass and the envelope
-             * spread a large potential's edges into the noise). */
-            double peak = 0;
-            for (size_t i = a; i < b; i++)
-                peak = fmax(peak, fabs(y[i]));
-            if (peak < RULES.transient_peak * out->noise_rms)
-                continue;
-            while (a < b && fabs(y[a]) < RULES.transient_edge * peak)
-                a++;
-            while (b > a && fabs(y[b - 1]) < RULES.transient_edge * peak)
-                b--;
-            if ((double)(b - a) / fs > tmax || b <= a)
-                continue;
-        }
-        rc = add_event(out, &cap, y, a, b, fs, out->noise_rms, err);
-    }
+    rc = detect_add_events(out, &cap, y, seg, ns, 0, fs, &o, err);
     free(seg);
 done:
     free(y);

@@ -2,7 +2,7 @@
  *
  *   emg-detect [--method threshold|bonato|tkeo|hodges|lidierth|aglr|transient]
  *              [--rest FROM:TO] [--min-duration S] [--merge-gap S] [--burst]
- *              [-o OUT] INPUT...
+ *              [--memory MIB] [-o OUT] INPUT...
  *
  * Writes one row per active segment: file onset duration channel label peak
  * area rms (label "active", or "transient" for --method transient, with the
@@ -18,7 +18,12 @@
 enum { OPT_METHOD = CLI_OPT_TOOL_BASE, OPT_REST, OPT_MIN_DUR, OPT_MERGE, OPT_BURST, OPT_K,
        OPT_ENVELOPE, OPT_FILTER_BAND, OPT_NO_FILTER, OPT_BONATO_M, OPT_BONATO_R0, OPT_BONATO_PFA,
        OPT_LID_T1, OPT_LID_T2, OPT_AGLR_L, OPT_AGLR_H, OPT_REST_FRACTION, OPT_TRANSIENT_MAX,
-       OPT_VERBOSE, OPT_K_OFF };
+       OPT_VERBOSE, OPT_K_OFF, OPT_MEMORY };
+
+/* Memory for samples (--memory, MiB), as emg-label's: half holds the
+ * recording before it spills to temporary files, half the blocks of the
+ * streamed detection. */
+#define DEFAULT_MEMORY_MIB 256
 
 static void usage(FILE *out)
 {
@@ -58,6 +63,10 @@ static void usage(FILE *out)
             "                         ignored dip (0.010)\n"
             "  --aglr-window S, --aglr-h H   AGLR window (0.025) and threshold (20)\n"
             "  --transient-max S      longest transient (0.030)\n"
+            "  --memory MIB           hold up to MIB of samples in memory (256): half the\n"
+            "                         recording, spooled beyond to temporary files ($TMPDIR),\n"
+            "                         half the blocks the threshold method detects in;\n"
+            "                         the other methods hold a whole channel\n"
             "  (-v, --verbose: the rest level and threshold of each channel on stderr)\n\n",
             cli_prog());
     cli_common_help(out, CLI_HELP_OUTPUT | CLI_HELP_BATCH | CLI_HELP_PRECISION);
@@ -87,25 +96,65 @@ static void write_events(FILE *f, const char *path, const emg_channel *ch, const
 typedef struct detect_job {
     cli_input in;
     emg_detect_options o;
+    size_t memory_mib;
 } detect_job;
+
+/* A channel of the store, read piece by piece by emg_detect_stream. */
+typedef struct channel_cursor {
+    emg_channel_store *store;
+    size_t channel;
+} channel_cursor;
+
+static int read_channel(void *ctx, size_t first, size_t count, double *dst, emg_error *err)
+{
+    const channel_cursor *cur = ctx;
+    return emg_channel_store_read(cur->store, cur->channel, (int64_t)first, count, dst, err);
+}
+
+/* One channel: streamed block by block from the store (threshold), else
+ * whole (the other methods). */
+static int detect_channel(emg_detect_result *r, emg_channel_store *store, size_t c,
+                          const emg_channel *ch, const detect_job *j, emg_error *err)
+{
+    size_t n = (size_t)ch->n_samples;
+    size_t budget = (j->memory_mib << 20) / 2;
+    if (emg_detect_streams(&j->o)) {
+        channel_cursor cur = {store, c};
+        return emg_detect_stream(r, read_channel, &cur, n, ch->fs, &j->o, budget, err);
+    }
+    double *x = malloc(n * sizeof *x);
+    if (!x)
+        return emg_error_set(err, EMG_ERR_NOMEM, "out of memory for channel %s", ch->name);
+    int rc = emg_channel_store_read(store, c, 0, n, x, err);
+    if (rc == 0)
+        rc = emg_detect_run(r, x, n, ch->fs, &j->o, err);
+    free(x);
+    return rc;
+}
 
 static void detect(void *ctx, const char *path, FILE *f)
 {
     const detect_job *j = ctx;
     const emg_detect_options *o = &j->o;
-    emg_recording rec;
     emg_error err;
-    cli_load_input(&rec, path, &j->in);
+    /* The recording is held channel by channel (spooled to temporary files
+     * beyond half the memory budget) and each channel read block by block. */
+    emg_channel_store *store;
+    emg_reader *reader = cli_open_input(path, &j->in);
+    if (emg_channel_store_open(&store, reader, (j->memory_mib << 20) / 2, &err) < 0)
+        cli_fail(&err);
+    emg_reader_close(reader);
+    const emg_header *hdr = emg_channel_store_header(store);
     static const char *cols[] = {"file", "onset", "duration", "channel", "label", "peak",
                                  "area", "rms", "phases", "turns"};
     emg_tsv_header(f, 10, cols);
     const char *label = o->method == EMG_DETECT_TRANSIENT ? "transient" : "active";
-    for (size_t c = 0; c < rec.header.n_channels; c++) {
-        const emg_channel *ch = &rec.header.channels[c];
+    for (size_t c = 0; c < hdr->n_channels; c++) {
+        const emg_channel *ch = &hdr->channels[c];
         emg_detect_result r;
         if (ch->n_samples <= 0)
             continue;
-        if (emg_detect_run(&r, rec.data[c], (size_t)ch->n_samples, ch->fs, o, &err) < 0) {
+        if (detect_channel(&r, store, c, ch, j, &err) < 0) {
             char msg[EMG_ERROR_MESSAGE_MAX];
             snprintf(msg, sizeof msg, "%s", err.message);
             emg_error_set(&err, err.status, "%s: channel %s: %s", path, ch->name, msg);
@@ -114,19 +163,24 @@ static void detect(void *ctx, const char *path, FILE *f)
         if (cli_verbose())
             fprintf(stderr,
                     "%s: %s: channel %s: %s: rest %.3f-%.3f s, level %.4g (SD %.4g, spread "
-                    "%.2f) %s, threshold %.4g, noise RMS %.4g, %zu events\n",
+                    "%.2f) %s, threshold %.4g, noise RMS %.4g, %zu events, %zu blocks\n",
                     cli_prog(), path, ch->name, emg_detect_method_name(o->method), r.rest.from,
                     r.rest.to, r.rest.mean, r.rest.sd, r.rest.spread, ch->unit, r.threshold,
-                    r.noise_rms, r.n_events);
+                    r.noise_rms, r.n_events, r.n_blocks ? r.n_blocks : 1);
         if (r.rest.unsure)
             cli_warn(path, "channel %s: no quiet stretch found for the rest level (the quietest "
                            "windows disagree); give the rest interval with --rest FROM:TO",
                      ch->name);
+        if (r.forced_cuts)
+            cli_warn(path, "channel %s: activity longer than a block of --memory %zu MiB without "
+                           "a quiet stretch: %zu segment%s cut at block ends (more --memory keeps "
+                           "them whole)", ch->name, j->memory_mib, r.forced_cuts,
+                     r.forced_cuts == 1 ? "" : "s");
         cli_warn_gaps(path, &r.gaps, ch->name, ch->fs);
         write_events(f, path, ch, label, &r);
         emg_detect_result_free(&r);
     }
-    emg_recording_free(&rec);
+    emg_channel_store_close(store);
 }
 
 static void parse_options(detect_job *j, int argc, char **argv)
@@ -156,6 +210,7 @@ static void parse_options(detect_job *j, int argc, char **argv)
         {"aglr-window", required_argument, NULL, OPT_AGLR_L},
         {"aglr-h", required_argument, NULL, OPT_AGLR_H},
         {"transient-max", required_argument, NULL, OPT_TRANSIENT_MAX},
+        {"memory", required_argument, NULL, OPT_MEMORY},
         {NULL, 0, NULL, 0}};
     emg_detect_options *o = &j->o;
     int opt, burst = 0, min_set = 0, merge_set = 0, env_set = 0;
@@ -211,6 +266,9 @@ static void parse_options(detect_job *j, int argc, char **argv)
         case OPT_AGLR_L: o->aglr_window = cli_parse_double("--aglr-window", optarg); break;
         case OPT_AGLR_H: o->aglr_h = cli_parse_double("--aglr-h", optarg); break;
         case OPT_TRANSIENT_MAX: o->transient_max = cli_parse_double("--transient-max", optarg); break;
+        case OPT_MEMORY:
+            j->memory_mib = (size_t)cli_parse_long("--memory", optarg, 0, 1L << 30);
+            break;
         default: cli_usage_error("unknown option");
         }
     }
@@ -230,7 +288,7 @@ static void parse_options(detect_job *j, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    detect_job j = {.o = EMG_DETECT_OPTIONS_INIT};
+    detect_job j = {.o = EMG_DETECT_OPTIONS_INIT, .memory_mib = DEFAULT_MEMORY_MIB};
     cli_init("emg-detect", argc, argv, usage);
     cli_input_init(&j.in);
     parse_options(&j, argc, argv);

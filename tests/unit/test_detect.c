@@ -243,6 +243,91 @@ static void test_bandpass_absurd_rate(void **state)
     }
 }
 
+/* ---- streamed detection (emg_detect_stream) against the whole channel ----- */
+
+static int read_array(void *ctx, size_t first, size_t count, double *dst, emg_error *err)
+{
+    (void)err;
+    memcpy(dst, (const double *)ctx + first, count * sizeof *dst);
+    return 0;
+}
+
+/* 90 s of noise with contractions of 0.3-30 s (one longer than the 20 s
+ * smallest block), brief blips, a ramp, and a gap. */
+static double *make_night(size_t *n)
+{
+    static const double on[] = {2.0, 5.0, 9.0, 9.9, 14.0, 50.0, 51.2, 70.0, 85.0};
+    static const double off[] = {2.3, 7.0, 9.6, 12.0, 44.0, 50.05, 53.0, 72.0, 89.99};
+    static const double sd[] = {0.2, 0.1, 0.3, 0.05, 0.15, 0.4, 0.08, 0.2, 0.1};
+    *n = (size_t)(90 * FS);
+    double *x = malloc(*n * sizeof *x);
+    rng_state = 1234567ULL;
+    for (size_t i = 0; i < *n; i++) {
+        double t = (double)i / FS, s = 0.01;
+        for (size_t k = 0; k < sizeof on / sizeof *on; k++)
+            if (t >= on[k] && t < off[k])
+                s = sd[k] * (k == 7 ? (t - on[k]) / 2.0 + 0.05 : 1.0);
+        x[i] = s * gauss();
+    }
+    x[(size_t)(60.5 * FS)] = NAN; /* a gap */
+    return x;
+}
+
+static void compare_stream(const emg_detect_options *o, size_t budget, size_t min_blocks)
+{
+    size_t n;
+    double *x = make_night(&n);
+    emg_detect_result whole, streamed;
+    emg_error err;
+    assert_int_equal(emg_detect_run(&whole, x, n, FS, o, &err), 0);
+    assert_int_equal(emg_detect_stream(&streamed, read_array, x, n, FS, o, budget, &err), 0);
+    print_message("stream: %zu events whole, %zu streamed in %zu blocks\n", whole.n_events,
+                  streamed.n_events, streamed.n_blocks);
+    assert_true(streamed.n_blocks >= min_blocks);
+    assert_int_equal(streamed.forced_cuts, 0);
+    assert_true(whole.n_events > 3);
+    assert_int_equal(streamed.n_events, whole.n_events);
+    for (size_t k = 0; k < whole.n_events; k++) {
+        const emg_active_event *a = &whole.events[k], *b = &streamed.events[k];
+        /* edges are sample indices: equal; measures within the streaming
+         * band-pass's 1e-12 of the signal's scale */
+        assert_true(a->onset == b->onset && a->duration == b->duration);
+        assert_true(fabs(a->peak - b->peak) <= 1e-9 * a->peak);
+        assert_true(fabs(a->area - b->area) <= 1e-9 * a->area);
+        assert_true(fabs(a->rms - b->rms) <= 1e-9 * a->rms);
+        assert_int_equal(a->phases, b->phases);
+        assert_int_equal(a->turns, b->turns);
+    }
+    assert_true(fabs(whole.rest.mean - streamed.rest.mean) <= 1e-9 * whole.rest.mean);
+    assert_true(fabs(whole.threshold - streamed.threshold) <= 1e-9 * whole.threshold);
+    assert_true(whole.rest.from == streamed.rest.from && whole.rest.to == streamed.rest.to);
+    assert_int_equal(whole.gaps.count, streamed.gaps.count);
+    emg_detect_result_free(&whole);
+    emg_detect_result_free(&streamed);
+    free(x);
+}
+
+static void test_stream_equals_whole(void **state)
+{
+    (void)state;
+    emg_detect_options o = EMG_DETECT_OPTIONS_INIT;
+    compare_stream(&o, 0, 3);         /* 20 s blocks (grown for the 30 s contraction) */
+    compare_stream(&o, 1u << 30, 1);  /* one block */
+    emg_detect_options_burst(&o);
+    compare_stream(&o, 0, 3);
+    emg_detect_options r = EMG_DETECT_OPTIONS_INIT;
+    r.rest_from = 45.0;
+    r.rest_to = 49.0;
+    compare_stream(&r, 0, 3);
+    emg_detect_options t = EMG_DETECT_OPTIONS_INIT;
+    t.method = EMG_DETECT_TKEO;
+    emg_detect_result res;
+    emg_error err;
+    double x[8] = {0};
+    assert_int_equal(emg_detect_streams(&t), 0);
+    assert_int_equal(emg_detect_stream(&res, read_array, x, 8, FS, &t, 0, &err), EMG_ERR_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,7 +335,7 @@ int main(void)
         cmocka_unit_test(test_tkeo),      cmocka_unit_test(test_hodges),
         cmocka_unit_test(test_lidierth),  cmocka_unit_test(test_aglr),
         cmocka_unit_test(test_rest_quiet_windows), cmocka_unit_test(test_rest_lowest_cluster),
-        cmocka_unit_test(test_segments),
+        cmocka_unit_test(test_segments), cmocka_unit_test(test_stream_equals_whole),
         cmocka_unit_test(test_transient), cmocka_unit_test(test_names),
         cmocka_unit_test(test_bandpass_absurd_rate), cmocka_unit_test(test_gap_inside_burst),
     };

@@ -1,0 +1,74 @@
+/* detect_internal.h: the pieces of the detector (detect.c) that the streamed
+ * detector (detect_stream.c) shares, so that both compute the same thing
+ * the same way: the band-pass design and its end fades, the rest level of
+ * the THRESHOLD method from block sums of the envelope and statistics over
+ * sample ranges, the THRESHOLD levels and segment rules, and the events. */
+#ifndef EMGKIT_DETECT_INTERNAL_H
+#define EMGKIT_DETECT_INTERNAL_H
+
+#include "emgkit/detect.h"
+#include "emgkit/filter.h"
+
+/* The band-pass of emg_detect_bandpass: 1 with *sos designed, 0 when the
+ * signal is left as it is (no band), < 0 on error. */
+int detect_band_design(emg_sos *sos, double fs, double band_low, double band_high,
+                       emg_error *err);
+/* Samples faded in and out at each end of a channel of n samples (0: none),
+ * and the raised-cosine gain of the i-th sample from an end. */
+size_t detect_fade_length(double fs, size_t n);
+double detect_fade_gain(size_t i, size_t fade);
+
+/* Rest statistics accumulated over sample ranges of an envelope (the mean,
+ * SD, count and the thinned samples of the median and MAD). */
+typedef struct detect_rest_accum {
+    double sum, sum2;
+    size_t count, first, last;
+    size_t stride, m;
+    double *thin;
+} detect_rest_accum;
+/* count: finite samples the ranges hold in all; n_ranges: how many ranges. */
+int detect_rest_accum_init(detect_rest_accum *a, size_t count, size_t n_ranges, emg_error *err);
+/* The part of range [ra, rb) inside [lo, hi), env[0] being sample lo. */
+void detect_rest_accum_add(detect_rest_accum *a, const double *env, size_t lo, size_t hi,
+                           size_t ra, size_t rb);
+/* mean, sd, median, robust_sd, n_samples; from and to in samples.  Frees. */
+int detect_rest_accum_finish(emg_rest_level *out, detect_rest_accum *a, emg_error *err);
+void detect_rest_accum_free(detect_rest_accum *a);
+
+/* Hop of the half-overlapping rest windows of emg_rest_estimate_lowest. */
+size_t detect_rest_hop(size_t n, double fs, double window);
+/* The rest blocks (indices of hops, increasing) chosen from the hop sums. */
+int detect_rest_lowest_blocks(size_t *blocks, size_t *n_blocks, emg_rest_level *out,
+                              const double *bsum, size_t nb, size_t hop, size_t n,
+                              double fraction, emg_error *err);
+/* s, window of the rest level's (and THRESHOLD's) RMS envelope. */
+double detect_envelope_window(const emg_detect_options *o);
+/* s, window of THRESHOLD's rest windows. */
+double detect_rest_window(void);
+
+/* THRESHOLD's levels from the rest level (out's rest, noise_rms and
+ * threshold are set). */
+typedef struct detect_levels {
+    double on, off;  /* onset and offset thresholds on the envelope */
+    double band;     /* top of the rest band (rest mean + k_off SD) */
+    double v0;       /* rest variance */
+    double envw;     /* s, envelope window */
+    size_t min_len, merge_len; /* samples */
+} detect_levels;
+void detect_threshold_levels(detect_levels *lv, emg_detect_result *out,
+                             const emg_rest_level *rest, double fs,
+                             const emg_detect_options *o);
+/* Samples of envelope at or below the offset threshold after which nothing
+ * that comes later depends on anything before: longer than the merge gap
+ * plus the onset refinement's walk back and its half window. */
+size_t detect_threshold_quiet_run(const detect_levels *lv, double fs);
+/* THRESHOLD's segments of y[0..n) with envelope dec (gaps marked in it). */
+int detect_threshold_segments(size_t **seg, size_t *ns, const double *y, double *dec, size_t n,
+                              double fs, const detect_levels *lv, const emg_detect_options *o,
+                              emg_error *err);
+/* Events of the segments of y, y[0] being sample `base` of the channel. */
+int detect_add_events(emg_detect_result *out, size_t *cap, const double *y, const size_t *seg,
+                      size_t ns, size_t base, double fs, const emg_detect_options *o,
+                      emg_error *err);
+
+#endif
