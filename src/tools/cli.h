@@ -266,6 +266,11 @@ typedef void (*cli_table_job)(void *ctx, const char *path, FILE *out);
  * the header written once; a failed input leaves its error line and no rows.
  * Returns 0, or the highest exit code of the inputs that failed. */
 int cli_run_table_jobs(const char *const *paths, size_t n, cli_table_job job, void *ctx);
+/* The same over several inputs into out (any stream), each input in a child
+ * process; *any_table says whether one gave rows.  For a tool whose rows are
+ * not its output (emg-report's batch page is made from them). */
+int cli_run_child_jobs(const char *const *paths, size_t n, cli_table_job job, void *ctx,
+                       FILE *out, int *any_table);
 
 /* Refuse to write binary data to a terminal (exit 1) when path is "-". */
 void cli_refuse_binary_tty(const char *path);

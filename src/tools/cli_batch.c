@@ -396,8 +396,8 @@ static int finish_child(child *c, FILE *out, char **first_header)
     return code;
 }
 
-static int run_children(const char *const *paths, size_t n, cli_table_job job, void *ctx,
-                        FILE *out, int *any_table)
+int cli_run_child_jobs(const char *const *paths, size_t n, cli_table_job job, void *ctx,
+                       FILE *out, int *any_table)
 {
     size_t slots = (size_t)cli_jobs();
     child *running = calloc(slots, sizeof *running);
@@ -434,7 +434,7 @@ int cli_run_table_jobs(const char *const *paths, size_t n, cli_table_job job, vo
         return CLI_EXIT_OK;
     }
     int any_table;
-    int worst = run_children(paths, n, job, ctx, out, &any_table);
+    int worst = cli_run_child_jobs(paths, n, job, ctx, out, &any_table);
     if (any_table)
         cli_close_text_output(out);
     else
