@@ -11,7 +11,7 @@
  *   plot_forest.c, plot_counts.c  cohorts: from tables, or from memory
  *                   (emg-report's batch page) through the same drawing
  *
- * Only emg-plot includes this; the library never draws. */
+ * Only emg-plot and emg-report include this; the library never draws. */
 #ifndef EMGKIT_PLOT_H
 #define EMGKIT_PLOT_H
 
