@@ -29,8 +29,8 @@ done
 # Chromium (docs/plotting.md).
 packages=(build-essential cmake pkg-config libfftw3-dev libsndfile1-dev libhdf5-dev
           libcmocka-dev libedf-dev libbiosig-dev hdf5-tools python3 python3-numpy
-          python3-scipy python3-h5py python3-mne python3-pandas python3-pytest time bsdextrautils
-          snakemake slurm-wlm munge
+          python3-scipy python3-h5py python3-mne python3-statsmodels python3-pandas python3-pytest
+          time bsdextrautils snakemake slurm-wlm munge
           libplplot-dev plplot-driver-cairo fonts-dejavu-core python3-pil chromium)
 missing=()
 for p in "${packages[@]}"; do

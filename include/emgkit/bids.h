@@ -43,6 +43,14 @@ EMGKIT_API void emg_bids_label_from(const char *text, char *out, size_t n);
 EMGKIT_API int emg_bids_data_path(char *out, size_t n, const char *root, const emg_bids_entities *e,
                        emg_format data_format, emg_error *err);
 
+/* A data file's name read back: 1 when data_path is ..._emg.edf or
+ * ..._emg.bdf with a valid sub-<label> first (else 0), filling *e (when not
+ * NULL; entities absent from the name are "") and stem[0..n) (when not NULL)
+ * with the path without "_emg.EXT", to which the sidecars' suffixes
+ * ("_events.tsv", "_channels.tsv") are appended. */
+EMGKIT_API int emg_bids_parse_data_path(const char *data_path, emg_bids_entities *e, char *stem,
+                                        size_t n);
+
 typedef struct emg_bids_export_options {
     emg_format data_format;   /* EMG_FORMAT_EDF or EMG_FORMAT_BDF (BIDS recommends BDF+) */
     double power_line_hz;     /* PowerLineFrequency; 0 = unknown ("n/a") */

@@ -17,6 +17,7 @@
 #include "emgkit/detect.h"
 #include "emgkit/label.h"
 #include "emgkit/score.h"
+#include "emgkit/dataset.h"
 #include "emgkit/gaps.h"
 
 #endif

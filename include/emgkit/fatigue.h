@@ -21,6 +21,7 @@
 #include "emgkit/export.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include "emgkit/error.h"
 #include "emgkit/recording.h"
 
@@ -152,7 +153,7 @@ typedef struct emg_random_effects {
     size_t k;          /* recordings (or subjects) pooled */
     double estimate;   /* pooled slope mu */
     double se;         /* its standard error */
-    double ci_low, ci_high; /* normal interval at the requested confidence */
+    double ci_low, ci_high; /* interval at the requested confidence (DL: normal; HKSJ: t) */
     double p_value;    /* two-sided test of mu = 0 */
     double tau2;       /* between-subject variance (DerSimonian-Laird) */
     double q;          /* Cochran's Q */
@@ -163,9 +164,35 @@ typedef struct emg_random_effects {
  * random-effects model; k >= 2. */
 EMGKIT_API int emg_random_effects_dl(emg_random_effects *out, const double *y, const double *se, size_t k,
                                      double confidence, emg_error *err);
+/* How the interval of the pooled effect across subjects is found. */
+typedef enum emg_pooling {
+    EMG_POOLING_HKSJ = 0, /* default: Hartung-Knapp-Sidik-Jonkman, t with k - 1 df */
+    EMG_POOLING_DL        /* DerSimonian-Laird's normal interval */
+} emg_pooling;
+/* "hksj" or "dl"; otherwise EMG_ERR_ARG. */
+EMGKIT_API int emg_pooling_from_name(const char *name, emg_pooling *out, emg_error *err);
 /* The contrast b - a of two independently pooled groups (conditions). */
 EMGKIT_API void emg_random_effects_contrast(emg_random_effects *out, const emg_random_effects *a,
                                             const emg_random_effects *b, double confidence);
+
+/* ---- group table: subjects, conditions, contrasts (fatigue_group_table.c) ---- */
+
+/* The group table (docs/methods/fatigue.md, "Cohorts"): from a trend table as
+ * emg-fatigue writes it (with a `window` column: fatigue before events, the
+ * window kind is the condition), and an optional cohort table (columns
+ * `subject` or `participant_id`, optional `file` and `condition`; without a
+ * file column a recording is matched by its BIDS `sub-LABEL_` name), write
+ * per (channel, feature) the units, subjects with several units, pooled
+ * conditions and contrasts (across subjects by method; a subject's units by
+ * DL).  Recordings missing from the cohort are named in *missing (malloc'd,
+ * one per line; NULL when none).  Slopes per minute. */
+struct emg_table;
+/* Whether a cohort table has the columns emg_group_table_write needs (EMG_ERR_FORMAT). */
+EMGKIT_API int emg_group_cohort_check(const struct emg_table *cohort, const char *name, emg_error *err);
+EMGKIT_API int emg_group_table_write(FILE *out, const struct emg_table *trends,
+                                     const char *trends_name, const struct emg_table *cohort,
+                                     const char *cohort_name, emg_pooling method,
+                                     double confidence, char **missing, emg_error *err);
 
 /* ---- is there anything to fit? (fatigue_activity.c) --------------------- */
 
@@ -231,6 +258,28 @@ EMGKIT_API int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs,
  * column, gives every row. */
 EMGKIT_API int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
                                  const char *recording, emg_error *err);
+
+/* Events from an event table, as emg_segments_read but a duration may be 0
+ * or n/a (an instant), and labels (comma-separated, NULL: every row) keeps
+ * only the rows whose `label` is one of them. */
+EMGKIT_API int emg_events_read(emg_segment **events, size_t *n_events, const char *path,
+                               const char *recording, const char *labels, emg_error *err);
+
+/* ---- fatigue before events (fatigue_events.c) ---------------------------- */
+
+typedef struct emg_event_window {
+    double onset, duration; /* seconds */
+    size_t event;           /* 1-based index of the event it leads to; 0: a control window */
+} emg_event_window;
+
+/* The lead window [o - lead, o) before each event (onset o) that lies in
+ * [start, end) and holds no part of another event, and control windows of
+ * the same length that keep guard seconds away from every event's lead
+ * window and span (events sorted by onset; *n_dropped: events whose lead
+ * window was not kept).  Windows in time order; *windows malloc'd. */
+EMGKIT_API int emg_event_windows(emg_event_window **windows, size_t *n_windows, size_t *n_dropped,
+                                 const emg_segment *events, size_t n_events, double start,
+                                 double end, double lead, double guard, emg_error *err);
 
 #ifdef __cplusplus
 }

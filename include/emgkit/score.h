@@ -21,6 +21,7 @@
 #include "emgkit/export.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include "emgkit/error.h"
 #include "emgkit/table.h"
 
@@ -36,6 +37,7 @@ typedef struct emg_scored_event {
     double duration;             /* seconds, >= 0 */
     char channel[64];            /* "" when the table has no channel column */
     char label[EMG_LABEL_MAX];
+    double confidence;           /* the table's confidence column, NaN without one */
 } emg_scored_event;
 
 typedef struct emg_score_options {
@@ -74,6 +76,8 @@ typedef struct emg_score_result {
     size_t n_labels;
     char (*labels)[EMG_LABEL_MAX];
     size_t *confusion;
+    /* Per prediction (n_pred): 1 when the label-aware matching matched it (a true positive). */
+    unsigned char *pred_matched;
 } emg_score_result;
 
 EMGKIT_API void emg_score_result_init(emg_score_result *r);
@@ -102,6 +106,54 @@ EMGKIT_API int emg_scored_events_from_table(emg_scored_event **out, size_t *n, c
  * with "n/a" for what is undefined (no matched event), never "nan".  Returns
  * what snprintf returns. */
 EMGKIT_API int emg_score_summary(char *buf, size_t size, const emg_score_result *r);
+
+/* ---- many recordings (score_pool.c) -------------------------------------
+ * Scores pooled over recordings: per class, the counts of every recording
+ * summed (events match only within their recording), with percentile
+ * bootstrap confidence intervals that resample recordings, not events, so
+ * that they allow for events of one recording being alike (Efron & Tibshirani
+ * 1993, ch. 13; the cluster bootstrap, Field & Welsh 2007). */
+
+typedef struct emg_pooled_class {
+    char label[EMG_LABEL_MAX];    /* "macro" for the mean over classes */
+    size_t n_recordings;          /* recordings with the class in truth or prediction */
+    size_t n_truth, n_pred, tp, fp, fn;
+    double precision, recall, f1; /* of the summed counts; NaN when undefined */
+    double precision_ci[2], recall_ci[2], f1_ci[2]; /* NaN when no replicate defines them */
+} emg_pooled_class;
+
+typedef struct emg_bootstrap_options {
+    size_t replicates;  /* default 2000 */
+    uint64_t seed;      /* default 1 */
+    double level;       /* two-sided coverage, default 0.95 */
+} emg_bootstrap_options;
+#define EMG_BOOTSTRAP_OPTIONS_INIT {2000, 1, 0.95}
+
+/* Pool the results of n recordings (each from emg_score_events) into one row
+ * per class (sorted by label) and a final "macro" row (unweighted means over
+ * the classes with a defined value, as emg_score_result's macro scores);
+ * *out is malloc'd with *n_out rows (classes + 1). */
+EMGKIT_API int emg_score_pool(emg_pooled_class **out, size_t *n_out,
+                              const emg_score_result *results, size_t n,
+                              const emg_bootstrap_options *opts, emg_error *err);
+
+/* One bin of a calibration table: predictions with confidence in [low, high)
+ * (the last bin includes high). */
+typedef struct emg_calibration_bin {
+    double low, high;
+    size_t n, correct;
+    double mean_confidence;      /* NaN for an empty bin */
+    double fraction_correct;     /* NaN for an empty bin */
+    double fraction_ci[2];       /* Wilson score interval at the level asked */
+} emg_calibration_bin;
+
+/* Bins edges[0..n_edges) (increasing; bin k is [edges[k-1], edges[k]), the
+ * first from 0) over predictions with a finite confidence: how many there
+ * are and how many the label-aware matching found right.  *out has n_edges bins. */
+EMGKIT_API int emg_score_calibration(emg_calibration_bin **out, const double *confidence,
+                                     const unsigned char *correct, size_t n,
+                                     const double *edges, size_t n_edges, double level,
+                                     emg_error *err);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,8 @@ EMGKIT_API void emg_table_init(emg_table *t);
 /* Read a TSV (or CSV when the header has commas and no tabs) from path ("-" = stdin).
  * Lines may end in LF, CRLF or CR alone; a UTF-8 byte order mark is skipped. */
 EMGKIT_API int emg_table_read(emg_table *t, const char *path, emg_error *err);
+/* The same from an open stream, read to its end; name is used in messages. */
+EMGKIT_API int emg_table_read_stream(emg_table *t, FILE *f, const char *name, emg_error *err);
 EMGKIT_API void emg_table_free(emg_table *t);
 /* Column index by name, or -1. */
 EMGKIT_API int emg_table_column(const emg_table *t, const char *name);

@@ -3,6 +3,7 @@ over libemgkit, each with the defaults of the tool that does the same
 (emg-filter, emg-features, emg-fatigue, emg-detect, emg-label)."""
 import ctypes
 import math
+import os
 from ctypes import POINTER, byref, c_char, c_double, c_int, c_size_t, c_void_p
 
 import numpy as np
@@ -312,33 +313,52 @@ def _emg_indices(h):
 
 def fatigue(source, features="rms,mdf,mnf,fi_nsm5", regression="ols", inference="n_eff",
             confidence=0.95, first_last=0.1, jasa=False, all_windows=False, channels=None,
+            segments=None, per_contraction=False, max_gap=1.0, min_contraction=3.0,
             **analysis):
     """Fatigue trends as emg-fatigue gives them: per channel and feature, the
     regression on time (window centre, s) over the active windows, with the
     interval and p-value for autocorrelated windows (n_eff).  Returns a
-    DataFrame channel onset duration feature method intercept slope ci_low
-    ci_high r2 p_value n_windows change_pct_per_min initial first_mean
-    last_mean first_last_change_pct inference n_eff residual_ac1
-    slope_per_min change_pct status [jasa].  **analysis: the options of
-    features() (window, step, mains, filter, ...)."""
+    DataFrame channel contraction onset duration feature method intercept
+    slope ci_low ci_high r2 p_value n_windows change_pct_per_min initial
+    first_mean last_mean first_last_change_pct inference n_eff residual_ac1
+    slope_per_min change_pct status [jasa].
+
+    segments         an event table (path; onset, duration, optional file and
+                     channel columns) of contractions: one row set per
+                     contraction over the windows inside it (--segments)
+    per_contraction  contractions found from the windows' flags, bridging gaps
+                     up to max_gap s, at least min_contraction s long
+                     (--per-contraction)
+    **analysis: the options of features() (window, step, mains, filter, ...)."""
+    if segments is not None and per_contraction:
+        raise ValueError("segments and per_contraction exclude each other")
     if channels is None:
         channels = emg_channels(source)
         if not channels:
             raise ValueError("%s: no EMG channel (unit V, mV, uV or none); choose channels "
                              "with channels=" % getattr(source, "format", source))
+    segs = _segments_read(segments, source if isinstance(source, (str, os.PathLike)) else None)
     df = _features_of(source, features=features, channels=channels, **analysis)
     method = _by_name(lib.emg_regression_from_name, regression, "regression")
     infer = _by_name(lib.emg_inference_from_name, inference, "inference")
     names = [c for c in df.columns if c not in ("onset", "duration", "channel", "flags",
                                                 "flag_bits")]
+    fit = (method, infer, confidence, first_last, jasa, all_windows)
     out = []
-    for ch in df["channel"].cat.categories:
+    for index, ch in enumerate(df["channel"].cat.categories, 1):
         if ch in df.attrs["skipped"]:
             continue
         w = df[df["channel"] == ch]
         floor_known = math.isfinite(df.attrs["noise_rms"].get(ch, math.nan))
-        out += _fit_channel(ch, w, names, method, infer, confidence, first_last, jasa,
-                            all_windows, floor_known)
+        if segs is not None:
+            spans = [(str(k), on, on + dur) for k, (on, dur, c) in enumerate(segs, 1)
+                     if c in ("", ch, str(index))]
+        elif per_contraction:
+            spans = _contractions(w, max_gap, min_contraction)
+        else:
+            spans = [("all", -math.inf, math.inf)]
+        for label, start, end in spans:
+            out += _fit_span(ch, label, start, end, w, names, fit, floor_known)
     cols = (["channel", "contraction", "onset", "duration", "feature", "method"] +
             _TREND_COLUMNS[:6] + ["n_windows"] + _TREND_COLUMNS[7:] +
             ["inference", "n_eff", "residual_ac1", "slope_per_min", "change_pct", "status"] +
@@ -346,40 +366,82 @@ def fatigue(source, features="rms,mdf,mnf,fi_nsm5", regression="ols", inference=
     return pd.DataFrame(out, columns=cols)
 
 
-def _fit_channel(ch, w, names, method, infer, confidence, first_last, jasa, all_windows,
-                 floor_known):
+def _segments_read(path, recording):
+    """(onset, duration, channel) of the rows of an event table about
+    recording (None: every row), as emg-fatigue --segments reads them."""
+    if path is None:
+        return None
+    segs, n, err = POINTER(_capi.Segment)(), c_size_t(), _capi.Error()
+    check(lib.emg_segments_read(byref(segs), byref(n), os.fsencode(path),
+                                None if recording is None else os.fsencode(recording),
+                                byref(err)), err)
+    try:
+        return [(segs[i].onset, segs[i].duration, text(segs[i].channel)) for i in range(n.value)]
+    finally:
+        _capi.libc.free(ctypes.cast(segs, c_void_p))
+
+
+def _contractions(w, max_gap, min_contraction):
+    """A channel's contractions from its windows' flags (runs of windows not
+    at rest, flat, clipped or in a gap), as emg-fatigue --per-contraction."""
+    inactive = EMG_WINDOW_REST | EMG_WINDOW_FLAT | EMG_WINDOW_CLIPPED | EMG_WINDOW_GAP
+    onset = as_samples(w["onset"].to_numpy())
+    active = np.ascontiguousarray((w["flag_bits"].to_numpy() & inactive) == 0, dtype=np.intc)
+    window = w["duration"].iloc[0] if len(w) else 0.0
+    segs, n, err = POINTER(_capi.Segment)(), c_size_t(), _capi.Error()
+    check(lib.emg_contractions_from_windows(byref(segs), byref(n), pointer(onset),
+                                            active.ctypes.data_as(POINTER(c_int)), len(w),
+                                            window, max_gap, min_contraction, byref(err)), err)
+    try:
+        return [(str(k + 1), segs[k].onset, segs[k].onset + segs[k].duration)
+                for k in range(n.value)]
+    finally:
+        _capi.libc.free(ctypes.cast(segs, c_void_p))
+
+
+def _fit_span(ch, label, start, end, w, names, fit, floor_known):
+    """One row per feature: the trend over the windows of w that lie inside
+    [start, end] (the whole channel: -inf, inf), as emg-fatigue fits a span."""
+    method, infer, confidence, first_last, jasa, all_windows = fit
+    if len(w) and math.isfinite(start):
+        inside = ((w["onset"] >= start - 1e-9) &
+                  (w["onset"] + w["duration"] <= end + 1e-9)).to_numpy()
+        w = w[inside]
     bits = w["flag_bits"].to_numpy()
     census = _capi.WindowCensus(len(w), int(np.sum((bits & EMG_WINDOW_UNUSABLE) == 0)),
                                 int(np.sum((bits & (EMG_WINDOW_REST | EMG_WINDOW_LOW_SNR)) != 0)),
                                 int(floor_known))
     status = lib.emg_trend_status_of(byref(census))
-    fit = lib.emg_trend_status_fits(status) or all_windows
+    fitted = lib.emg_trend_status_fits(status) or all_windows
     use = np.ones(len(w), bool) if all_windows else (bits & EMG_WINDOW_UNUSABLE) == 0
-    t = as_samples((w["onset"] + w["duration"] / 2).to_numpy()[use] if fit else [])
+    t = as_samples((w["onset"] + w["duration"] / 2).to_numpy()[use] if fitted else [])
     trends = {}
     for name in names:
-        y = as_samples(w[name].to_numpy()[use] if fit else [])
+        y = as_samples(w[name].to_numpy()[use] if fitted else [])
         tr, err = _capi.Trend(), _capi.Error()
         rc = lib.emg_trend_fit(byref(tr), pointer(t), pointer(y), len(t), method, infer,
                                confidence, first_last, byref(err))
         if rc < 0 and err.status != -1:  # fewer than 3 points: every statistic n/a
             check(rc, err)
         trends[name] = tr
-    label = None
+    label_jasa = None
     if jasa:
-        label = (text(lib.emg_jasa_name(lib.emg_jasa_classify(byref(trends["rms"]),
-                                                              byref(trends["mdf"]), 1)))
-                 if "rms" in trends and "mdf" in trends else "n/a")
-    onset = w["onset"].iloc[0] if len(w) else math.nan
-    end = (w["onset"].iloc[-1] + w["duration"].iloc[-1]) if len(w) else math.nan
+        label_jasa = (text(lib.emg_jasa_name(lib.emg_jasa_classify(byref(trends["rms"]),
+                                                                   byref(trends["mdf"]), 1)))
+                      if "rms" in trends and "mdf" in trends else "n/a")
+    if math.isfinite(start):
+        onset, stop = start, end
+    else:
+        onset = w["onset"].iloc[0] if len(w) else math.nan
+        stop = (w["onset"].iloc[-1] + w["duration"].iloc[-1]) if len(w) else math.nan
     rows = []
     for name, tr in trends.items():
-        rows.append([ch, "all", onset, end - onset, name,
+        rows.append([ch, label, onset, stop - onset, name,
                      text(lib.emg_regression_name(method))] +
                     [getattr(tr, c) for c in _TREND_COLUMNS] +
                     [text(lib.emg_inference_name(tr.inference)), tr.n_eff, tr.residual_ac1,
                      tr.slope_per_min, tr.change_pct, text(lib.emg_trend_status_name(status))] +
-                    ([label] if jasa else []))
+                    ([label_jasa] if jasa else []))
     return rows
 
 
@@ -439,7 +501,7 @@ def detect(source, fs=None, method="threshold", burst=False, channels=None, **op
 # ---- labelling ----------------------------------------------------------
 
 _LABEL_COLUMNS = ["onset", "duration", "channel", "label", "confidence", "n_bursts",
-                  "burst_duration", "burst_rate", "interval_cv", "cocon", "partner", "lag", "mdf",
+                  "burst_ms", "rate_hz", "interval_cv", "cocon", "partner", "lag", "mdf",
                   "amp_over_rest", "rise_time", "phases", "spikes", "context", "rule", "note",
                   "explain"]
 
@@ -513,6 +575,8 @@ def _label_run(rec, o):
             row = [text(v) if isinstance(v, bytes) else v for v in row]
             row[2] = names[e.channel]
             row[4] = round(e.confidence * 100) / 100
+            row[6] = 1e3 * e.burst_duration  # ms, as emg-label and the truth tables
+            row[7] = e.burst_rate            # Hz
             row[10] = names[e.partner] if e.partner >= 0 else "n/a"
             row[19] = text(e.note) or "n/a"
             row[20] = text(e.explain) if e.explain else ""

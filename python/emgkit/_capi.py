@@ -132,6 +132,10 @@ class Trend(Structure):
                     "t_first", "t_last")])
 
 
+class Segment(Structure):
+    _fields_ = [("onset", c_double), ("duration", c_double), ("channel", c_char * EMG_NAME_MAX)]
+
+
 class WindowCensus(Structure):
     _fields_ = [("total", c_size_t), ("active", c_size_t), ("quiet", c_size_t),
                 ("floor_known", c_int)]
@@ -243,7 +247,7 @@ STRUCTS = {
     "emg_feature_options": FeatureOptions, "emg_spectrum_options": SpectrumOptions,
     "emg_filter_stage_options": FilterStageOptions, "emg_window_options": WindowOptions,
     "emg_window_result": WindowResult, "emg_channel_stage": ChannelStage, "emg_trend": Trend,
-    "emg_window_census": WindowCensus, "emg_detect_options": DetectOptions,
+    "emg_window_census": WindowCensus, "emg_segment": Segment, "emg_detect_options": DetectOptions,
     "emg_rest_level": RestLevel, "emg_active_event": ActiveEvent,
     "emg_detect_result": DetectResult, "emg_label_event": LabelEvent,
     "emg_label_result": LabelResult, "emg_label_param": LabelParam,
@@ -319,6 +323,9 @@ _PROTOTYPES = {
     "emg_inference_name": (c_char_p, [c_int]),
     "emg_trend_fit": (c_int, [P(Trend), _D, _D, c_size_t, c_int, c_int, c_double, c_double, _E]),
     "emg_trend_status_of": (c_int, [P(WindowCensus)]),
+    "emg_segments_read": (c_int, [P(P(Segment)), P(c_size_t), c_char_p, c_char_p, _E]),
+    "emg_contractions_from_windows": (c_int, [P(P(Segment)), P(c_size_t), _D, P(c_int),
+                                              c_size_t, c_double, c_double, c_double, _E]),
     "emg_trend_status_fits": (c_int, [c_int]),
     "emg_trend_status_name": (c_char_p, [c_int]),
     "emg_jasa_classify": (c_int, [P(Trend), P(Trend), c_int]),

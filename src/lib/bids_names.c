@@ -96,3 +96,42 @@ int emgi_bids_sidecar_stem(const char *data_path, char *stem, size_t n)
     }
     return 0;
 }
+
+/* The value of entity key ("sub", "ses", "task", "run") in the file name
+ * base, up to its '_'; "" when absent or too long for n. */
+static void entity_value(const char *base, const char *key, char *out, size_t n)
+{
+    size_t klen = strlen(key);
+    out[0] = '\0';
+    for (const char *p = base; p; p = strchr(p, '_'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, key, klen) || p[klen] != '-')
+            continue;
+        const char *v = p + klen + 1;
+        size_t len = strcspn(v, "_");
+        if (len < n) {
+            memcpy(out, v, len);
+            out[len] = '\0';
+        }
+        return;
+    }
+}
+
+int emg_bids_parse_data_path(const char *data_path, emg_bids_entities *e, char *stem, size_t n)
+{
+    char own[4096];
+    if (!stem)
+        stem = own, n = sizeof own;
+    if (!emgi_bids_sidecar_stem(data_path, stem, n))
+        return 0;
+    const char *base = emgi_basename(stem);
+    emg_bids_entities found;
+    entity_value(base, "sub", found.subject, sizeof found.subject);
+    entity_value(base, "ses", found.session, sizeof found.session);
+    entity_value(base, "task", found.task, sizeof found.task);
+    entity_value(base, "run", found.run, sizeof found.run);
+    if (!emg_bids_label_valid(found.subject))
+        return 0;
+    if (e)
+        *e = found;
+    return 1;
+}

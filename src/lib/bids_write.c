@@ -270,32 +270,47 @@ static void free_event(bids_export *x, bids_event *ev)
     free(ev->extra);
 }
 
+/* The coarsest time step of the annotations emgkit writes (EDFlib's EDF+
+ * onsets and durations: 100 us): an annotation that close to a table row in
+ * onset and duration, with the same text and channel, repeats it. */
+#define ANNOTATION_TIME_STEP 1e-4
+
+/* True when annotation a (no table cells) says what event e says. */
+static int repeats(const bids_event *a, const bids_event *e)
+{
+    /* Times in the table have microseconds; annotations read from EDF+/BDF+
+     * have EDFlib's 100-us steps (io_edf.c), other formats full precision. */
+    return !a->extra && e->type && fabs(a->onset - e->onset) < ANNOTATION_TIME_STEP &&
+           fabs(a->duration - e->duration) < ANNOTATION_TIME_STEP && !strcmp(a->type, e->type) &&
+           !strcmp(a->channel, e->channel);
+}
+
 /* Sort by onset; an annotation that repeats an event-table row (the
- * simulator writes its ground truth both ways) is dropped, the row kept. */
+ * simulator writes its ground truth both ways) or an earlier annotation is
+ * dropped, the row kept.  Every event within the time step is compared, not
+ * only the next: another event (a context annotation) may sort between. */
 static void sort_events(bids_export *x)
 {
     if (x->n_events == 0)
         return;
     qsort(x->events, x->n_events, sizeof *x->events, compare_events);
-    size_t kept = 0;
+    bids_event *ev = x->events;
     for (size_t i = 0; i < x->n_events; i++) {
-        bids_event *ev = &x->events[i];
-        bids_event *prev = kept ? &x->events[kept - 1] : NULL;
-        /* Times in the table have microseconds; the annotations full precision. */
-        if (prev && fabs(prev->onset - ev->onset) < 1e-6 &&
-            fabs(prev->duration - ev->duration) < 1e-6 && !strcmp(prev->type, ev->type) &&
-            !strcmp(prev->channel, ev->channel) && (!prev->extra || !ev->extra)) {
-            if (!prev->extra) {
-                bids_event keep = *ev;
-                free_event(x, prev);
-                *prev = keep;
-            } else {
-                free_event(x, ev);
-            }
-            continue;
+        int dup = 0;
+        for (size_t j = i; !dup && j-- > 0 && ev[i].onset - ev[j].onset < ANNOTATION_TIME_STEP;)
+            dup = repeats(&ev[i], &ev[j]);
+        for (size_t j = i + 1; !dup && j < x->n_events &&
+                               ev[j].onset - ev[i].onset < ANNOTATION_TIME_STEP; j++)
+            dup = ev[j].extra && repeats(&ev[i], &ev[j]);
+        if (dup) {
+            free_event(x, &ev[i]);
+            ev[i].type = NULL; /* dropped */
         }
-        x->events[kept++] = *ev;
     }
+    size_t kept = 0;
+    for (size_t i = 0; i < x->n_events; i++)
+        if (ev[i].type)
+            ev[kept++] = ev[i];
     x->n_events = kept;
 }
 

@@ -596,7 +596,7 @@ int emg_contractions_from_windows(emg_segment **segs, size_t *n_segs, const doub
 }
 
 /* Whether a table's file cell names recording: the same text, or the same file. */
-static int same_recording(const char *cell, const char *recording)
+int fatigue_same_recording(const char *cell, const char *recording)
 {
     struct stat a, b;
     if (!strcmp(cell, recording))
@@ -605,8 +605,40 @@ static int same_recording(const char *cell, const char *recording)
            a.st_ino == b.st_ino;
 }
 
+/* Whether a row's label is one of labels (comma-separated; NULL: every row). */
+static int label_wanted(const emg_table *t, size_t r, int c_label, const char *labels)
+{
+    if (!labels)
+        return 1;
+    const char *label = c_label >= 0 ? emg_table_cell(t, r, c_label) : "";
+    size_t len = strlen(label);
+    for (const char *p = labels;; ) {
+        size_t k = strcspn(p, ",");
+        if (k == len && !strncmp(p, label, len))
+            return 1;
+        if (!p[k])
+            return 0;
+        p += k + 1;
+    }
+}
+
+static int read_spans(emg_segment **segs, size_t *n_segs, const char *path, const char *recording,
+                      const char *labels, int instants, emg_error *err);
+
 int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
                       const char *recording, emg_error *err)
+{
+    return read_spans(segs, n_segs, path, recording, NULL, 0, err);
+}
+
+int emg_events_read(emg_segment **events, size_t *n_events, const char *path,
+                    const char *recording, const char *labels, emg_error *err)
+{
+    return read_spans(events, n_events, path, recording, labels, 1, err);
+}
+
+static int read_spans(emg_segment **segs, size_t *n_segs, const char *path, const char *recording,
+                      const char *labels, int instants, emg_error *err)
 {
     *segs = NULL;
     *n_segs = 0;
@@ -617,6 +649,7 @@ int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
         return rc;
     int c_on = emg_table_column(&t, "onset"), c_du = emg_table_column(&t, "duration");
     int c_ch = emg_table_column(&t, "channel"), c_file = emg_table_column(&t, "file");
+    int c_label = emg_table_column(&t, "label");
     if (c_on < 0 || c_du < 0) {
         emg_table_free(&t);
         return emg_error_set(err, EMG_ERR_FORMAT, "%s: needs 'onset' and 'duration' columns", path);
@@ -628,10 +661,12 @@ int emg_segments_read(emg_segment **segs, size_t *n_segs, const char *path,
     }
     size_t n = 0;
     for (size_t r = 0; r < t.n_rows; r++) {
-        if (recording && c_file >= 0 && !same_recording(emg_table_cell(&t, r, c_file), recording))
+        if (recording && c_file >= 0 && !fatigue_same_recording(emg_table_cell(&t, r, c_file), recording))
+            continue;
+        if (!label_wanted(&t, r, c_label, labels))
             continue;
         rc = emg_table_event_span(&t, r, c_on, c_du, path, &s[n].onset, &s[n].duration, err);
-        if (rc >= 0 && !(s[n].duration > 0))
+        if (rc >= 0 && !instants && !(s[n].duration > 0))
             rc = emg_error_set(err, EMG_ERR_FORMAT, "%s:%zu: a segment needs a duration > 0",
                                path, emg_table_line(&t, r));
         if (rc < 0) {

@@ -11,10 +11,14 @@
  * then mu = sum w*_i y_i / sum w*_i with w*_i = 1/(s_i^2 + tau^2), se(mu) =
  * 1/sqrt(sum w*), normal interval and two-sided p-value (as
  * statsmodels.stats.meta_analysis.combine_effects, method_re="dl"); I^2 =
- * max(0, (Q - (k-1)) / Q) (Higgins & Thompson 2002, Stat Med 21:1539). */
+ * max(0, (Q - (k-1)) / Q) (Higgins & Thompson 2002, Stat Med 21:1539).
+ * emgi_random_effects_hksj keeps mu and tau^2 and gives the Hartung-Knapp-
+ * Sidik-Jonkman interval (emg-fatigue's default for pooling subjects). */
 #include "emgkit/fatigue.h"
+#include "fatigue_internal.h"
 
 #include <math.h>
+#include <string.h>
 
 int emg_random_effects_dl(emg_random_effects *o, const double *y, const double *se, size_t k,
                           double confidence, emg_error *err)
@@ -50,6 +54,51 @@ int emg_random_effects_dl(emg_random_effects *o, const double *y, const double *
     o->ci_low = o->estimate - z * o->se;
     o->ci_high = o->estimate + z * o->se;
     o->p_value = erfc(fabs(o->estimate / o->se) / M_SQRT2);
+    return 0;
+}
+
+/* Hartung & Knapp (2001) and Sidik & Jonkman (2002): the same mu and tau^2,
+ * the variance of mu from the weighted residuals,
+ *     var = sum w*_i (y_i - mu)^2 / ((k - 1) sum w*),
+ * and Student t with k - 1 degrees of freedom (statsmodels' var_hksj_re with
+ * conf_int(use_t=True)).  DL's normal interval treats tau^2 as known and
+ * excludes a zero effect too often with few subjects (IntHout, Ioannidis &
+ * Borm 2014, BMC Med Res Methodol 14:25); this one holds its level. */
+int emgi_random_effects_hksj(emg_random_effects *o, const double *y, const double *se, size_t k,
+                            double confidence, emg_error *err)
+{
+    int rc = emg_random_effects_dl(o, y, se, k, confidence, err);
+    if (rc < 0)
+        return rc;
+    double sw = 0, swr = 0;
+    for (size_t i = 0; i < k; i++) {
+        double w = 1 / (se[i] * se[i] + o->tau2), r = y[i] - o->estimate;
+        sw += w, swr += w * r * r;
+    }
+    double df = (double)k - 1;
+    o->se = sqrt(swr / (df * sw));
+    double t = emg_student_t_quantile(0.5 + confidence / 2, df);
+    o->ci_low = o->estimate - t * o->se;
+    o->ci_high = o->estimate + t * o->se;
+    o->p_value = o->se > 0 ? emg_student_t_p2(o->estimate / o->se, df) : NAN;
+    return 0;
+}
+
+int emgi_random_effects_pool(emg_random_effects *o, const double *y, const double *se,
+                            size_t k, emg_pooling method, double confidence, emg_error *err)
+{
+    return method == EMG_POOLING_HKSJ ? emgi_random_effects_hksj(o, y, se, k, confidence, err)
+                                      : emg_random_effects_dl(o, y, se, k, confidence, err);
+}
+
+int emg_pooling_from_name(const char *name, emg_pooling *out, emg_error *err)
+{
+    if (!strcmp(name, "hksj"))
+        *out = EMG_POOLING_HKSJ;
+    else if (!strcmp(name, "dl"))
+        *out = EMG_POOLING_DL;
+    else
+        return emg_error_set(err, EMG_ERR_ARG, "unknown pooling '%s' (hksj, dl)", name);
     return 0;
 }
 

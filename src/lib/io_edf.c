@@ -26,7 +26,10 @@
  *     what this writer uses for an unknown start) reads as "unknown".
  *   - The prefilter field is kept in the transducer text as
  *     "TRANSDUCER [prefilter: PREFILTER]", and split again when written.
- *   - An annotation "text@@LABEL" (MNE's convention) belongs to channel LABEL.
+ *   - An annotation of one channel is written "text (LABEL)", underscores of
+ *     the label shown as spaces ("cramp (EMG agonist)": readable in any EDF
+ *     viewer); read back, "text (NAME)" and MNE's "text@@NAME" belong to the
+ *     channel named NAME (underscores and spaces alike).
  *   - "Recording ends" inside the last data record marks where the samples end
  *     (the writer pads the last record); the reader trims to it.
  *
@@ -542,15 +545,35 @@ static int add_channels(edf_reader *r, emg_header *hdr, const struct edf_hdr_str
     return EMG_OK;
 }
 
-/* "text@@LABEL" is an annotation of channel LABEL (MNE writes this). */
+/* Channel names compared with underscores and spaces alike ("EMG_agonist"
+ * is written "EMG agonist" in an annotation); name is len bytes. */
+static int same_channel_name(const char *channel, const char *name, size_t len)
+{
+    size_t i = 0;
+    for (; i < len && channel[i]; i++) {
+        char a = channel[i] == '_' ? ' ' : channel[i], b = name[i] == '_' ? ' ' : name[i];
+        if (a != b)
+            return 0;
+    }
+    return i == len && channel[i] == '\0';
+}
+
+/* "text (NAME)" (this writer) or "text@@NAME" (MNE-Python) is an annotation of
+ * the channel named NAME: returns its index and cuts the text before the
+ * suffix, or -1 when the text names no channel. */
 static int channel_of(const emg_header *hdr, char *text)
 {
-    char *at = strstr(text, "@@");
-    if (!at)
+    char *at = strstr(text, "@@"), *open = strrchr(text, '(');
+    size_t len = strlen(text);
+    char *name = at ? at + 2 : NULL, *cut = at;
+    size_t name_len = at ? strlen(at + 2) : 0;
+    if (!at && open && open > text + 1 && open[-1] == ' ' && len > 0 && text[len - 1] == ')')
+        name = open + 1, name_len = (size_t)(text + len - 1 - name), cut = open - 1;
+    if (!name)
         return -1;
     for (size_t i = 0; i < hdr->n_channels; i++)
-        if (!strcmp(hdr->channels[i].name, at + 2)) {
-            *at = '\0';
+        if (same_channel_name(hdr->channels[i].name, name, name_len)) {
+            *cut = '\0';
             return (int)i;
         }
     return -1;
@@ -1125,11 +1148,13 @@ static int write_annotation(edf_writer *w, const emg_annotation *a, emg_error *e
         duration = duration + onset > 0 ? duration + onset : 0;
         onset = 0;
     }
-    char suffix[EDF_LABEL_LEN + 3] = "";
+    char suffix[EDF_LABEL_LEN + 4] = "";
     if (a->channel >= 0 && (size_t)a->channel < w->n) {
         char label[EDF_LABEL_LEN + 1];
         edf_label(w, (size_t)a->channel, label);
-        snprintf(suffix, sizeof suffix, "@@%s", label);
+        for (char *c = label; *c; c++)
+            *c = *c == '_' ? ' ' : *c;
+        snprintf(suffix, sizeof suffix, " (%s)", label);
     }
     /* EDFlib keeps 40 bytes: cut the text at a UTF-8 boundary to leave the suffix. */
     char text[EDF_WRITE_ANNOTATION_LEN + 1];

@@ -35,6 +35,7 @@ void emg_score_result_free(emg_score_result *r)
     free(r->classes);
     free(r->labels);
     free(r->confusion);
+    free(r->pred_matched);
     emg_score_result_init(r);
 }
 
@@ -335,6 +336,11 @@ int emg_score_events(emg_score_result *out, const emg_scored_event *truth, size_
         goto done;
     if ((rc = match_events(mt, mp, truth, nt, pred, np, &o, 1, err)) < 0)
         goto done;
+    rc = EMG_ERR_NOMEM;
+    if (!(out->pred_matched = emgi_xcalloc(np + 1, 1, err)))
+        goto done;
+    for (size_t j = 0; j < np; j++)
+        out->pred_matched[j] = mp[j] >= 0;
     out->n_truth = nt;
     out->n_pred = np;
     size_t m = 0;
@@ -413,6 +419,7 @@ int emg_scored_events_from_table(emg_scored_event **out, size_t *n, const emg_ta
 {
     int c_on = emg_table_column(t, "onset"), c_dur = emg_table_column(t, "duration");
     int c_lab = emg_table_column(t, "label"), c_ch = emg_table_column(t, "channel");
+    int c_conf = emg_table_column(t, "confidence");
     *out = NULL;
     *n = 0;
     if (c_on < 0 || c_dur < 0 || c_lab < 0)
@@ -434,6 +441,7 @@ int emg_scored_events_from_table(emg_scored_event **out, size_t *n, const emg_ta
         }
         ev[k].onset = on;
         ev[k].duration = dur;
+        ev[k].confidence = c_conf >= 0 ? emg_table_num(t, r, c_conf) : NAN;
         emgi_strlcpy(ev[k].label, lab, EMG_LABEL_MAX);
         const char *ch = c_ch >= 0 ? emg_table_cell(t, r, c_ch) : NULL;
         if (ch && strcmp(ch, "n/a") != 0)

@@ -21,6 +21,12 @@
 
 /* The FFTW planner (and wisdom) is not thread-safe; execution is. */
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
+static int reproducible_plans; /* emg_fftw_reproducible() */
+
+void emg_fftw_reproducible(int on)
+{
+    reproducible_plans = on;
+}
 
 struct emg_psd_plan {
     size_t n, bins;
@@ -181,7 +187,7 @@ int emg_psd_plan_create(emg_psd_plan **out, size_t n, emg_taper taper, double al
     p->scale = 1.0 / (fs * sum_w2);
     /* MEASURE finds fast plans for the sizes used over and over; very long
      * transforms (whole-recording periodograms) are planned cheaply instead. */
-    unsigned flags = n <= 65536 ? FFTW_MEASURE : FFTW_ESTIMATE;
+    unsigned flags = n <= 65536 && !reproducible_plans ? FFTW_MEASURE : FFTW_ESTIMATE;
     pthread_mutex_lock(&planner_lock);
     p->plan = fftw_plan_dft_r2c_1d((int)n, p->in, p->out, flags);
     pthread_mutex_unlock(&planner_lock);

@@ -422,6 +422,23 @@ static const builtin BUILTINS[] = {
     {"nocturnal-cramp", "nocturnal leg cramp in sleep, preceded by a ~40 s rise of the envelope",
      "context sleep\nchannel agonist EMG_gastroc\nchannel antagonist EMG_tibialis\n"
      "rest 20-40\ncramp 60-180 level=0.5-0.9 prodrome=30-50\nrest 20-40\n"},
+    /* Cramps after local fatigue (Schwellnus 2009, Br J Sports Med 43:401): low tonic
+     * activity through the night, and before each cramp 2 min of it whose conduction
+     * velocity falls by 10-20% (MDF with it, Lindstrom & Magnusson 1977); the
+     * -steady night is the same without the fall (issue 11: fatigue before events). */
+    {"nocturnal-cramp-fatigue",
+     "night of low tonic activity; each cramp follows 2 min whose conduction velocity (MDF) "
+     "falls 10-20%",
+     "context sleep\nchannel agonist EMG_gastroc\nchannel antagonist EMG_tibialis\n"
+     "rest 60\nrepeat 2\n voluntary 240-300 level=0.15-0.25 ramp=2\n"
+     " voluntary 120 level=0.15-0.25 fatigue=0.1-0.2 ramp=2\n cramp 30-60 level=0.5-0.9\n"
+     " rest 60\nend\n"},
+    {"nocturnal-cramp-steady",
+     "nocturnal-cramp-fatigue without the fall: the 2 min before each cramp keep their "
+     "conduction velocity",
+     "context sleep\nchannel agonist EMG_gastroc\nchannel antagonist EMG_tibialis\n"
+     "rest 60\nrepeat 2\n voluntary 240-300 level=0.15-0.25 ramp=2\n"
+     " voluntary 120 level=0.15-0.25 ramp=2\n cramp 30-60 level=0.5-0.9\n rest 60\nend\n"},
     {"fasciculation", "fasciculation potentials at random times at rest, needle electrode",
      "context rest\nelectrode needle\nfs 10000\nchannel agonist EMG_needle_bic\n"
      "rest 5\nfasciculation 60-120 rate=10-40 units=1-4\nrest 5\n"},

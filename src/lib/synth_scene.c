@@ -1295,7 +1295,7 @@ int emg_synth_write_events(const emg_synth *s, FILE *f, emg_error *err)
 {
     static const char *const COLS[] = {
         "onset", "duration", "channel", "label", "kind", "context", "channels", "rate_hz",
-        "rate_min_hz", "rate_max_hz", "cv", "burst_ms", "burst_min_ms", "burst_max_ms", "count",
+        "rate_min_hz", "rate_max_hz", "interval_cv", "burst_ms", "burst_min_ms", "burst_max_ms", "count",
         "level", "amplitude_mv", "conduction_mps", "cv_decline", "detail"};
     emg_tsv_header(f, sizeof COLS / sizeof *COLS, COLS);
     for (size_t i = 0; i < s->n_ev; i++) {

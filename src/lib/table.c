@@ -207,6 +207,18 @@ static int read_header(emg_table *t, FILE *f, const char *path, char *delim, emg
     return rc;
 }
 
+int emg_table_read_stream(emg_table *t, FILE *f, const char *name, emg_error *err)
+{
+    emg_table_init(t);
+    char delim = '\t';
+    int rc = read_header(t, f, name, &delim, err);
+    if (rc >= 0)
+        rc = read_rows(t, f, name, delim, err);
+    if (rc < 0)
+        emg_table_free(t);
+    return rc < 0 ? rc : EMG_OK;
+}
+
 int emg_table_read(emg_table *t, const char *path, emg_error *err)
 {
     emg_table_init(t);
@@ -214,15 +226,10 @@ int emg_table_read(emg_table *t, const char *path, emg_error *err)
     FILE *f = is_stdin ? stdin : fopen(path, "r");
     if (!f)
         return emg_error_set(err, EMG_ERR_IO, "%s: %s", path, strerror(errno));
-    char delim = '\t';
-    int rc = read_header(t, f, path, &delim, err);
-    if (rc >= 0)
-        rc = read_rows(t, f, path, delim, err);
+    int rc = emg_table_read_stream(t, f, path, err);
     if (!is_stdin)
         fclose(f);
-    if (rc < 0)
-        emg_table_free(t);
-    return rc < 0 ? rc : EMG_OK;
+    return rc;
 }
 
 int emg_table_column(const emg_table *t, const char *name)

@@ -245,6 +245,11 @@ void cli_window_help(FILE *out, const char *default_features);
  * over it.  Usage error when there is none.  Returns the count; *paths stays
  * valid until exit. */
 size_t cli_collect_inputs(int argc, char **argv, int first, const char *const **paths);
+/* A path named in a cell of a sheet (emg-dataset --sheet, emg-score --pairs):
+ * relative to the sheet's directory unless absolute, so that a sheet moves
+ * with its files (unlike --inputs lists, whose paths are as find printed
+ * them).  malloc'd; exits when out of memory. */
+char *cli_sheet_path(const char *sheet, const char *cell);
 /* Register a file the tool reads (a table given by an option), so that no
  * output is written over it. */
 void cli_register_input(const char *path);
@@ -266,11 +271,10 @@ typedef void (*cli_table_job)(void *ctx, const char *path, FILE *out);
  * the header written once; a failed input leaves its error line and no rows.
  * Returns 0, or the highest exit code of the inputs that failed. */
 int cli_run_table_jobs(const char *const *paths, size_t n, cli_table_job job, void *ctx);
-/* The same over several inputs into out (any stream), each input in a child
- * process; *any_table says whether one gave rows.  For a tool whose rows are
- * not its output (emg-report's batch page is made from them). */
-int cli_run_child_jobs(const char *const *paths, size_t n, cli_table_job job, void *ctx,
-                       FILE *out, int *any_table);
+/* The same into out (a temporary file the caller reads back); *any_table:
+ * whether an input gave a table. */
+int cli_run_table_jobs_into(const char *const *paths, size_t n, cli_table_job job, void *ctx,
+                            FILE *out, int *any_table);
 
 /* Refuse to write binary data to a terminal (exit 1) when path is "-". */
 void cli_refuse_binary_tty(const char *path);

@@ -10,6 +10,7 @@
  * repeated for many files is printed once with a count. */
 #define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,8 +397,8 @@ static int finish_child(child *c, FILE *out, char **first_header)
     return code;
 }
 
-int cli_run_child_jobs(const char *const *paths, size_t n, cli_table_job job, void *ctx,
-                       FILE *out, int *any_table)
+static int run_children(const char *const *paths, size_t n, cli_table_job job, void *ctx,
+                        FILE *out, int *any_table)
 {
     size_t slots = (size_t)cli_jobs();
     child *running = calloc(slots, sizeof *running);
@@ -424,20 +425,42 @@ int cli_run_child_jobs(const char *const *paths, size_t n, cli_table_job job, vo
     return worst;
 }
 
+int cli_run_table_jobs_into(const char *const *paths, size_t n, cli_table_job job, void *ctx,
+                            FILE *out, int *any_table)
+{
+    if (n == 1) {
+        job(ctx, paths[0], out);
+        *any_table = 1;
+        return CLI_EXIT_OK;
+    }
+    return run_children(paths, n, job, ctx, out, any_table);
+}
+
 int cli_run_table_jobs(const char *const *paths, size_t n, cli_table_job job, void *ctx)
 {
     const char *out_path = cli_output_path() ? cli_output_path() : "-";
     FILE *out = cli_open_text_output(out_path);
-    if (n == 1) {
-        job(ctx, paths[0], out);
-        cli_close_text_output(out);
-        return CLI_EXIT_OK;
-    }
     int any_table;
-    int worst = cli_run_child_jobs(paths, n, job, ctx, out, &any_table);
+    int worst = cli_run_table_jobs_into(paths, n, job, ctx, out, &any_table);
     if (any_table)
         cli_close_text_output(out);
     else
         cli_abandon_outputs(); /* no input gave a table: leave no file */
     return worst;
+}
+
+char *cli_sheet_path(const char *sheet, const char *cell)
+{
+    char *copy = strdup(sheet);
+    size_t n = strlen(sheet) + strlen(cell) + 2;
+    char *p = malloc(n);
+    if (!copy || !p)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    const char *dir = dirname(copy);
+    if (cell[0] == '/' || !strcmp(dir, "."))
+        snprintf(p, n, "%s", cell);
+    else
+        snprintf(p, n, "%s/%s", dir, cell);
+    free(copy);
+    return p;
 }

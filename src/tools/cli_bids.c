@@ -54,14 +54,6 @@ static const char *cell(const emg_table *t, size_t row, const char *column)
     return strcmp(v, "n/a") ? v : "";
 }
 
-static char *copy_text(const char *s)
-{
-    char *copy = strdup(s);
-    if (!copy)
-        cli_die(CLI_EXIT_INTERNAL, "out of memory");
-    return copy;
-}
-
 static bids_job *jobs_from_sheet(const cli_bids_settings *s, size_t *n)
 {
     emg_table t;
@@ -80,9 +72,10 @@ static bids_job *jobs_from_sheet(const cli_bids_settings *s, size_t *n)
         bids_job *j = &jobs[row];
         char where[4200];
         snprintf(where, sizeof where, "%s:%zu: ", s->sample_sheet, emg_table_line(&t, row));
-        j->path = j->owned[0] = copy_text(cell(&t, row, "file"));
-        if (!j->path[0])
+        const char *file = cell(&t, row, "file");
+        if (!file[0])
             cli_die(CLI_EXIT_FORMAT, "%sno file", where);
+        j->path = j->owned[0] = cli_sheet_path(s->sample_sheet, file);
         cli_register_input(j->path);
         copy_label(j->e.subject, sizeof j->e.subject, cell(&t, row, "subject"), "subject", where);
         if (!j->e.subject[0])
@@ -95,7 +88,7 @@ static bids_job *jobs_from_sheet(const cli_bids_settings *s, size_t *n)
         snprintf(j->e.run, sizeof j->e.run, "%s", cell(&t, row, "run"));
         const char *events = cell(&t, row, "events");
         if (events[0]) {
-            j->events = j->owned[1] = copy_text(events);
+            j->events = j->owned[1] = cli_sheet_path(s->sample_sheet, events);
             cli_register_input(j->events);
         }
     }

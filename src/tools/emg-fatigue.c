@@ -1,7 +1,8 @@
 /* emg-fatigue: trends of MDF, MNF, FInsm5 and RMS over time, per channel.
  *
  *   emg-fatigue [-w S] [-s S] [--welch SEG:OVERLAP | --periodogram] [--robust]
- *               [--segments FILE | --per-contraction] [--jasa] [-o OUT.tsv] INPUT...
+ *               [--segments FILE | --per-contraction | --events FILE --lead S]
+ *               [--cohort FILE] [--group FILE] [--jasa] [-o OUT.tsv] INPUT...
  *
  * The recording is filtered and windowed as by emg-features; windows flagged
  * rest, clipped, flat or low_snr are left out; over the remaining (active)
@@ -15,7 +16,11 @@
  * overlapping windows are not independent), the slope per minute and the
  * fitted change over the analysed span in %.  --jasa adds the joint analysis of
  * spectrum and amplitude (Luttmann et al. 1996) from the RMS and MDF slopes.
+ * --events fits the lead window before each event and control windows
+ * instead (fatigue before events); --group pools the table's slopes over the
+ * subjects of --cohort into a second table (random effects, contrasts).
  * Methods: docs/methods/fatigue.md; library: include/emgkit/fatigue.h. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +28,12 @@
 #include "cli.h"
 #include "emgkit/fatigue.h"
 #include "emgkit/features.h"
+#include "emgkit/table.h"
 
 enum { OPT_ROBUST = CLI_OPT_TOOL_BASE, OPT_REGRESSION, OPT_SEGMENTS, OPT_PER_CONTRACTION,
        OPT_JASA, OPT_CONFIDENCE, OPT_FIRST_LAST, OPT_ALL_WINDOWS, OPT_MAX_GAP,
-       OPT_MIN_CONTRACTION, OPT_INFERENCE, OPT_MODEL };
+       OPT_MIN_CONTRACTION, OPT_INFERENCE, OPT_MODEL, OPT_COHORT, OPT_GROUP, OPT_EVENTS,
+       OPT_EVENT_LABEL, OPT_LEAD, OPT_GUARD, OPT_POOLING };
 
 static void usage(FILE *out)
 {
@@ -37,7 +44,7 @@ static void usage(FILE *out)
             "Output: TSV  file channel contraction onset duration feature method intercept slope\n"
             "        ci_low ci_high r2 p_value n_windows change_pct_per_min initial first_mean\n"
             "        last_mean first_last_change_pct inference n_eff residual_ac1 slope_per_min\n"
-            "        change_pct status [jasa]   (slope per second)\n"
+            "        change_pct status [window event] [jasa]   (slope per second)\n"
             "status: ok; no_activity (every window at the noise floor: no trend);\n"
             "too_few_windows (fewer than 3 active windows: no trend); no_rest_reference\n"
             "(fitted, but no rest in the recording to measure the floor on: give\n"
@@ -62,7 +69,24 @@ static void usage(FILE *out)
             "  --min-contraction S    shortest contraction kept (3)\n"
             "  --jasa                 add the JASA quadrant (fatigue, force_increase,\n"
             "                         force_decrease, recovery, undetermined)\n"
-            "  --all-windows          keep flagged windows (rest, clipped, flat, low_snr)\n\n",
+            "  --all-windows          keep flagged windows (rest, clipped, flat, low_snr)\n"
+            "  --group FILE           also write the group table to FILE: every slope of\n"
+            "                         the trend table (Hz/min) pooled over subjects by a\n"
+            "                         random-effects model, per channel and feature, with\n"
+            "                         tau2, I^2, CI, p and the contrasts between conditions\n"
+            "  --pooling NAME         interval of the pooled effects: hksj (default;\n"
+            "                         Hartung-Knapp-Sidik-Jonkman, t with k-1 df) or dl\n"
+            "                         (DerSimonian-Laird, normal)\n"
+            "  --cohort FILE          subject (or participant_id) and condition of each\n"
+            "                         recording (file column; without one, BIDS sub-LABEL_\n"
+            "                         names); needs --group\n"
+            "  --events FILE          events (onset, duration, optional file, channel and\n"
+            "                         label columns): one row per lead window before an\n"
+            "                         event and per control window; adds window event\n"
+            "  --event-label LIST     only the events with these labels (e.g. cramp)\n"
+            "  --lead S               length of the lead and control windows (120)\n"
+            "  --guard S              control windows keep S from every event and lead\n"
+            "                         window (default: the lead)\n\n",
             cli_prog());
     cli_common_help(out, CLI_HELP_OUTPUT | CLI_HELP_BATCH | CLI_HELP_PRECISION);
     fputs("(With one input, -j N gives its channels N threads.)\n\n", out);
@@ -125,6 +149,7 @@ typedef struct fit_options {
     double confidence, fraction;
     int all_windows, jasa;
     emg_trend_model model; /* --model: exponential adds the curve's columns */
+    int events;            /* --events: rows are lead and control windows */
 } fit_options;
 
 /* Everything one input's analysis needs, from the command line. */
@@ -136,6 +161,11 @@ typedef struct fatigue_job {
     const char *segments_path; /* --segments */
     int per_contraction;
     double max_gap, min_contraction;
+    const char *cohort_path, *group_path; /* --cohort, --group */
+    emg_pooling pooling;                   /* --pooling */
+    int pooling_given;
+    const char *event_path, *event_labels; /* --events, --event-label */
+    double lead, guard;                    /* --lead (NAN: 120 s), --guard (NAN: the lead) */
 } fatigue_job;
 
 /* One span to fit: a channel's whole recording or one contraction. */
@@ -144,10 +174,12 @@ typedef struct span {
     double from, to;  /* seconds; -inf / +inf for the whole recording */
     double win_dur;   /* window length, s */
     int floor_known;  /* the channel's noise floor is known */
+    const char *window, *event; /* --events: pre_event or control, the event's number */
 } span;
 
 /* What the spans of one channel came to, for its warnings. */
 typedef struct status_tally {
+    const char *noun; /* what a span is: "contractions", or "windows" (--events) */
     size_t spans, count[EMG_TREND_NO_REST_REFERENCE + 1];
     emg_window_census last; /* the census of the last span */
 } status_tally;
@@ -185,7 +217,11 @@ static void write_trend(FILE *out, const span *sp, double onset, double duration
     const double dependence[] = {tr->n_eff, tr->residual_ac1, tr->slope_per_min, tr->change_pct};
     for (size_t i = 0; i < sizeof dependence / sizeof dependence[0]; i++)
         emg_tsv_num(out, dependence[i], 0);
-    emg_tsv_str(out, emg_trend_status_name(status), !jasa && !ex);
+    emg_tsv_str(out, emg_trend_status_name(status), !jasa && !ex && !fo->events);
+    if (fo->events) {
+        emg_tsv_str(out, sp->window, 0);
+        emg_tsv_str(out, sp->event, !jasa && !ex);
+    }
     if (ex)
         write_exponential(out, ex, !jasa);
     if (jasa)
@@ -279,14 +315,15 @@ static void warn_status(const char *path, const char *name, const status_tally *
         cli_warn(path, "channel '%s': no activity: %zu of %zu windows at the noise floor (rest or "
                  "low SNR), %zu active; no trend", name, c->quiet, c->total, c->active);
     else if (t->count[EMG_TREND_NO_ACTIVITY])
-        cli_warn(path, "channel '%s': %zu of %zu contractions show no activity (windows at the "
-                 "noise floor); no trend for them", name, t->count[EMG_TREND_NO_ACTIVITY], t->spans);
+        cli_warn(path, "channel '%s': %zu of %zu %s show no activity (windows at the "
+                 "noise floor); no trend for them", name, t->count[EMG_TREND_NO_ACTIVITY], t->spans,
+                 t->noun);
     if (t->count[EMG_TREND_TOO_FEW_WINDOWS] && whole)
         cli_warn(path, "channel '%s': %zu active windows of %zu, a trend needs 3; no trend", name,
                  c->active, c->total);
     else if (t->count[EMG_TREND_TOO_FEW_WINDOWS])
-        cli_warn(path, "channel '%s': %zu of %zu contractions have fewer than 3 active windows; "
-                 "no trend for them", name, t->count[EMG_TREND_TOO_FEW_WINDOWS], t->spans);
+        cli_warn(path, "channel '%s': %zu of %zu %s have fewer than 3 active windows; "
+                 "no trend for them", name, t->count[EMG_TREND_TOO_FEW_WINDOWS], t->spans, t->noun);
     if (t->count[EMG_TREND_NO_REST_REFERENCE])
         cli_warn(path, "channel '%s': no rest in the recording to measure the noise floor on, so "
                  "the trend's activity is not verified (steady noise looks the same); give "
@@ -310,6 +347,10 @@ static void write_header(FILE *out, const fit_options *fo)
     size_t n = 0;
     for (size_t i = 0; i < sizeof cols / sizeof *cols; i++)
         all[n++] = cols[i];
+    if (fo->events) {
+        all[n++] = "window";
+        all[n++] = "event";
+    }
     for (size_t i = 0; fo->model == EMG_MODEL_EXPONENTIAL && i < sizeof exp_cols / sizeof *exp_cols; i++)
         all[n++] = exp_cols[i];
     if (fo->jasa)
@@ -368,6 +409,49 @@ static void fit_contractions(FILE *out, const series *s, span *sp, const fatigue
     free(active);
 }
 
+/* --events: the lead window before each of the channel's events and the
+ * control windows (fatigue_events.c), one row set each. */
+static void fit_event_windows(FILE *out, const series *s, span *sp, size_t c,
+                              const emg_segment *events, size_t n_events, const fatigue_job *j,
+                              status_tally *tally)
+{
+    char index[32], label[32], event[32];
+    snprintf(index, sizeof index, "%zu", c + 1);
+    emg_segment *mine = malloc((n_events ? n_events : 1) * sizeof *mine);
+    if (!mine)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    size_t n = 0;
+    for (size_t k = 0; k < n_events; k++)
+        if (!events[k].channel[0] || !strcmp(events[k].channel, sp->channel) ||
+            !strcmp(events[k].channel, index))
+            mine[n++] = events[k];
+    double start = s->n ? s->onset[0] : 0, end = s->n ? s->onset[s->n - 1] + sp->win_dur : 0;
+    emg_event_window *w;
+    size_t n_w, dropped;
+    emg_error err;
+    if (emg_event_windows(&w, &n_w, &dropped, mine, n, start, end, j->lead,
+                          isnan(j->guard) ? j->lead : j->guard, &err) < 0)
+        cli_fail(&err);
+    if (dropped)
+        cli_warn(sp->file, "channel '%s': %zu of %zu events have no %g s lead window (too close "
+                 "to the start, or another event inside it)", sp->channel, dropped, n, j->lead);
+    if (n_w == 0)
+        cli_warn(sp->file, "channel '%s': no lead or control window of %g s fits", sp->channel,
+                 j->lead);
+    for (size_t k = 0; k < n_w; k++) {
+        snprintf(label, sizeof label, "%zu", k + 1);
+        snprintf(event, sizeof event, "%zu", w[k].event);
+        sp->contraction = label;
+        sp->window = w[k].event ? "pre_event" : "control";
+        sp->event = w[k].event ? event : "n/a";
+        sp->from = w[k].onset;
+        sp->to = w[k].onset + w[k].duration;
+        fit_range(out, s, sp, j, tally);
+    }
+    free(w);
+    free(mine);
+}
+
 static int ignore_window(void *ctx, const emg_window_result *w)
 {
     (void)ctx;
@@ -422,6 +506,12 @@ static void analyse(void *ctx, const char *path, FILE *out)
         if (n_segs == 0)
             cli_warn(path, "no contraction of %s is about this recording", j->segments_path);
     }
+    if (j->event_path) {
+        if (emg_events_read(&segs, &n_segs, j->event_path, path, j->event_labels, &err) < 0)
+            cli_fail(&err);
+        if (n_segs == 0)
+            cli_warn(path, "no event of %s is about this recording", j->event_path);
+    }
     emg_reader *r = cli_open_input(path, &j->in);
     cli_keep_emg_channels(r, path, &j->in);
     const emg_header *hdr = emg_reader_header(r);
@@ -438,16 +528,19 @@ static void analyse(void *ctx, const char *path, FILE *out)
     for (size_t c = 0; c < hdr->n_channels; c++) {
         const series *s = &cc.ch[c];
         span sp = {path, hdr->channels[c].name, "all", -INFINITY, INFINITY, cc.duration,
-                   isfinite(emg_window_engine_noise_rms(eng, c))};
-        status_tally tally = {0};
-        if (j->segments_path)
+                   isfinite(emg_window_engine_noise_rms(eng, c)), "all", "n/a"};
+        status_tally tally = {.noun = j->event_path ? "windows" : "contractions"};
+        if (j->event_path)
+            fit_event_windows(out, s, &sp, c, segs, n_segs, j, &tally);
+        else if (j->segments_path)
             fit_segments(out, s, &sp, c, segs, n_segs, j, &tally);
         else if (j->per_contraction)
             fit_contractions(out, s, &sp, j, &tally);
         else
             fit_range(out, s, &sp, j, &tally);
         if (!emg_window_engine_skipped(eng, c)) /* that one was warned about already */
-            warn_status(path, sp.channel, &tally, !j->segments_path && !j->per_contraction);
+            warn_status(path, sp.channel, &tally,
+                        !j->segments_path && !j->per_contraction && !j->event_path);
     }
     for (size_t c = 0; c < hdr->n_channels; c++) {
         free(cc.ch[c].t);
@@ -459,6 +552,80 @@ static void analyse(void *ctx, const char *path, FILE *out)
     free(segs);
     emg_window_engine_destroy(eng);
     emg_reader_close(r);
+}
+
+static void check_options(fatigue_job *j)
+{
+    if (j->segments_path && j->per_contraction)
+        cli_usage_error("--segments and --per-contraction exclude each other");
+    if (j->event_path && (j->segments_path || j->per_contraction))
+        cli_usage_error("--events excludes --segments and --per-contraction");
+    if (!j->event_path && (j->event_labels || !isnan(j->guard) || !isnan(j->lead)))
+        cli_usage_error("--event-label, --lead and --guard need --events");
+    if (isnan(j->lead))
+        j->lead = 120.0; /* two minutes before a cramp (the prodrome of nocturnal cramps) */
+    if (j->pooling_given && !j->group_path)
+        cli_usage_error("--pooling needs --group");
+    if (j->cohort_path && !j->group_path)
+        cli_usage_error("--cohort needs --group FILE (where the group table goes)");
+    const char *out = cli_output_path() ? cli_output_path() : "-";
+    if (j->group_path && !strcmp(j->group_path, out))
+        cli_usage_error("--group and the trend table (-o, default standard output) name the "
+                        "same file");
+    j->fo.events = j->event_path != NULL;
+}
+
+static void copy_stream(FILE *from, FILE *to)
+{
+    char buf[1 << 14];
+    size_t got;
+    rewind(from);
+    while ((got = fread(buf, 1, sizeof buf, from)) > 0)
+        fwrite(buf, 1, got, to);
+}
+
+/* --group: the trend table is written to an anonymous temporary file, copied
+ * to the output, and read back for the group table (fatigue_group_table.c),
+ * so that the group table is computed from the numbers the user gets. */
+static int run_with_group(const char *const *paths, size_t n, const fatigue_job *j)
+{
+    emg_error err;
+    emg_table cohort, trends;
+    emg_table_init(&cohort);
+    if (j->cohort_path && (emg_table_read(&cohort, j->cohort_path, &err) < 0 ||
+                           emg_group_cohort_check(&cohort, j->cohort_path, &err) < 0))
+        cli_fail(&err);
+    FILE *out = cli_open_text_output(cli_output_path() ? cli_output_path() : "-");
+    FILE *group = cli_open_text_output(j->group_path);
+    FILE *tmp = tmpfile();
+    if (!tmp)
+        cli_die(CLI_EXIT_OUTPUT, "cannot create a temporary file: %s", strerror(errno));
+    int any_table;
+    int code = cli_run_table_jobs_into(paths, n, analyse, (void *)j, tmp, &any_table);
+    if (!any_table) {
+        fclose(tmp);
+        emg_table_free(&cohort);
+        cli_abandon_outputs(); /* no input gave a table: leave no file */
+        return code;
+    }
+    copy_stream(tmp, out);
+    rewind(tmp);
+    if (emg_table_read_stream(&trends, tmp, "trend table", &err) < 0)
+        cli_fail(&err);
+    fclose(tmp);
+    char *missing = NULL;
+    if (emg_group_table_write(group, &trends, "trend table", j->cohort_path ? &cohort : NULL,
+                              j->cohort_path, j->pooling, j->fo.confidence, &missing, &err) < 0)
+        cli_fail(&err);
+    for (char *p = missing; p && *p; p += strcspn(p, "\n") + 1)
+        cli_warn(j->cohort_path, "no subject for %.*s: left out of the group table",
+                 (int)strcspn(p, "\n"), p);
+    free(missing);
+    cli_close_text_output(out);
+    cli_close_text_output(group);
+    emg_table_free(&trends);
+    emg_table_free(&cohort);
+    return code;
 }
 
 static void parse_options(fatigue_job *j, int argc, char **argv)
@@ -479,6 +646,13 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
         {"min-contraction", required_argument, NULL, OPT_MIN_CONTRACTION},
         {"jasa", no_argument, NULL, OPT_JASA},
         {"all-windows", no_argument, NULL, OPT_ALL_WINDOWS},
+        {"cohort", required_argument, NULL, OPT_COHORT},
+        {"group", required_argument, NULL, OPT_GROUP},
+        {"events", required_argument, NULL, OPT_EVENTS},
+        {"event-label", required_argument, NULL, OPT_EVENT_LABEL},
+        {"lead", required_argument, NULL, OPT_LEAD},
+        {"guard", required_argument, NULL, OPT_GUARD},
+        {"pooling", required_argument, NULL, OPT_POOLING},
         {NULL, 0, NULL, 0}};
     emg_error err;
     int opt;
@@ -518,17 +692,35 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
             break;
         case OPT_JASA: j->fo.jasa = 1; break;
         case OPT_ALL_WINDOWS: j->fo.all_windows = 1; break;
+        case OPT_COHORT: j->cohort_path = optarg; break;
+        case OPT_POOLING:
+            if (emg_pooling_from_name(optarg, &j->pooling, &err) < 0)
+                cli_usage_error("--pooling: %s", err.message);
+            j->pooling_given = 1;
+            break;
+        case OPT_GROUP: j->group_path = optarg; break;
+        case OPT_EVENTS: j->event_path = optarg; break;
+        case OPT_EVENT_LABEL: j->event_labels = optarg; break;
+        case OPT_LEAD:
+            j->lead = cli_parse_double("--lead", optarg);
+            if (!(j->lead > 0))
+                cli_usage_error("--lead: must be > 0");
+            break;
+        case OPT_GUARD:
+            j->guard = cli_parse_double("--guard", optarg);
+            if (!(j->guard >= 0))
+                cli_usage_error("--guard: must be >= 0");
+            break;
         default: cli_usage_error("unknown option");
         }
     }
-    if (j->segments_path && j->per_contraction)
-        cli_usage_error("--segments and --per-contraction exclude each other");
+    check_options(j);
 }
 
 int main(int argc, char **argv)
 {
-    fatigue_job j = {.fo = {EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, 0.95, 0.1, 0, 0, EMG_MODEL_LINEAR},
-                     .max_gap = 1.0, .min_contraction = 3.0};
+    fatigue_job j = {.fo = {EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, 0.95, 0.1, 0, 0, EMG_MODEL_LINEAR, 0},
+                     .max_gap = 1.0, .min_contraction = 3.0, .lead = NAN, .guard = NAN};
     emg_error err;
 
     cli_init("emg-fatigue", argc, argv, usage);
@@ -539,6 +731,10 @@ int main(int argc, char **argv)
     size_t n = cli_collect_inputs(argc, argv, optind, &paths);
     if (j.segments_path)
         cli_register_input(j.segments_path);
+    if (j.event_path)
+        cli_register_input(j.event_path);
+    if (j.cohort_path)
+        cli_register_input(j.cohort_path);
     if (n == 1)
         j.a.window.threads = cli_jobs(); /* one input: the jobs share its channels */
 
@@ -547,7 +743,7 @@ int main(int argc, char **argv)
     if (j.a.wisdom && emg_fftw_wisdom_load(j.a.wisdom, &err) < 0)
         cli_warn(NULL, "%s (continuing without it)", err.message);
 
-    int code = cli_run_table_jobs(paths, n, analyse, &j);
+    int code = j.group_path ? run_with_group(paths, n, &j) : cli_run_table_jobs(paths, n, analyse, &j);
     if (j.a.wisdom && emg_fftw_wisdom_save(j.a.wisdom, &err) < 0)
         cli_warn(NULL, "%s", err.message);
     free(j.ids);

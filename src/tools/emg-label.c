@@ -96,7 +96,7 @@ static void write_table(FILE *f, const char *path, const emg_label_result *r,
                         const emg_header *h)
 {
     static const char *cols[] = {"file", "onset", "duration", "channel", "label", "confidence",
-                                 "n_bursts", "burst_duration", "burst_rate", "interval_cv",
+                                 "n_bursts", "burst_ms", "rate_hz", "interval_cv",
                                  "cocon", "partner", "lag", "mdf", "amp_over_rest",
                                  "rise_time", "phases", "spikes", "context", "rule", "note"};
     emg_tsv_header(f, sizeof cols / sizeof *cols, cols);
@@ -109,8 +109,8 @@ static void write_table(FILE *f, const char *path, const emg_label_result *r,
         emg_tsv_str(f, e->label, 0);
         emg_tsv_num(f, round(e->confidence * 100) / 100, 0);
         emg_tsv_num(f, e->n_bursts, 0);
-        emg_tsv_time(f, e->burst_duration, 0);
-        emg_tsv_num(f, e->burst_rate, 0);
+        emg_tsv_num(f, 1e3 * e->burst_duration, 0); /* ms, as the truth tables' burst_ms */
+        emg_tsv_num(f, e->burst_rate, 0);            /* Hz: rate_hz */
         emg_tsv_num(f, e->interval_cv, 0);
         emg_tsv_num(f, e->cocon, 0);
         emg_tsv_str(f, e->partner >= 0 ? h->channels[e->partner].name : "n/a", 0);

@@ -14,13 +14,12 @@
  * events, the reader's notes).  Nothing is fetched when it is viewed.
  * With several inputs, -o names the batch page (report_batch.c) and each
  * recording's page is written beside it, named after the recording. */
-#define _GNU_SOURCE /* memfd_create */
+#define _GNU_SOURCE /* vasprintf, asprintf */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "emgkit/fatigue.h"
 #include "emgkit/features.h"
@@ -493,21 +492,17 @@ static int report_batch(report_job *j, const char *index)
     j->index = base_name(index);
     j->pages = page_names(index, j->paths, j->n);
     FILE *f = cli_open_text_output(index); /* refused or unwritable: before any work */
-    int fd = memfd_create("emgkit-report-summary", MFD_CLOEXEC);
-    FILE *summary = fd < 0 ? NULL : fdopen(fd, "w+");
+    FILE *summary = tmpfile();
     if (!summary)
-        cli_die(CLI_EXIT_INTERNAL, "cannot create a memory file for the batch summary");
+        cli_die(CLI_EXIT_OUTPUT, "cannot create a temporary file: %s", strerror(errno));
     int any_page;
-    int worst = cli_run_child_jobs(j->paths, j->n, batch_job, j, summary, &any_page);
-    if (fflush(summary) != 0)
-        cli_die(CLI_EXIT_INTERNAL, "the batch summary: write error");
+    int worst = cli_run_table_jobs_into(j->paths, j->n, batch_job, j, summary, &any_page);
     if (any_page) {
-        char summary_path[64];
-        snprintf(summary_path, sizeof summary_path, "/proc/self/fd/%d", fd);
+        rewind(summary);
         const char *inputs[] = {index};
         plot_request figure = {.inputs = inputs, .n_inputs = 1, .output = index,
                                .size = FIGURE_SIZE, .confidence = CONFIDENCE};
-        report_batch_page(f, j->title, summary_path, j->paths, j->n, &figure);
+        report_batch_page(f, j->title, summary, j->paths, j->n, &figure);
         cli_close_text_output(f);
     } else {
         cli_abandon_outputs(); /* no recording gave a page: no batch page */

@@ -10,8 +10,11 @@
  * and a final "macro" row, after the truth table's name in the file column;
  * with several pairs, each pair's rows and then the pooled rows (file "all":
  * every pair's events, matched only within their pair).  The confusion
- * matrix (label-blind matching, pooled) goes to --confusion.  A one-line
- * summary (pooled) goes to stderr.  See
+ * matrix (label-blind matching, pooled) goes to --confusion.  Over many
+ * recordings (pairs, or --pairs SHEET): --by-class writes the pooled per-class
+ * scores with bootstrap confidence intervals over recordings, and
+ * --calibration the predictions' confidence against the fraction right.  A
+ * one-line summary (pooled) goes to stderr.  See
  * docs/methods/labelling.md and include/emgkit/score.h. */
 #include <math.h>
 #include <stdlib.h>
@@ -21,7 +24,13 @@
 #include "emgkit/score.h"
 
 enum { OPT_TRUTH = CLI_OPT_TOOL_BASE, OPT_PRED, OPT_IOU, OPT_TOL, OPT_IGNORE_CH, OPT_SAMPLES,
-       OPT_CONFUSION, OPT_SKIP };
+       OPT_CONFUSION, OPT_SKIP, OPT_PAIRS, OPT_BY_CLASS, OPT_CALIBRATION, OPT_CAL_BINS,
+       OPT_BOOTSTRAP, OPT_SEED, OPT_CONFIDENCE };
+
+/* Default calibration bins: confidence edges (the first bin starts at 0). */
+static const char DEFAULT_CALIBRATION_BINS[] = "0.5,0.6,0.7,0.8,0.9,1";
+/* At most this many calibration bins. */
+#define MAX_CALIBRATION_BINS 100
 
 /* At most this many --truth/--pred pairs in one run. */
 #define MAX_PAIRS 4096
@@ -44,8 +53,21 @@ static void usage(FILE *out)
             "  --ignore-channel       match events across channels\n"
             "  --samples DT           add sample-based precision/recall/F1 on a DT-second grid\n"
             "  --skip LABELS          drop events with these labels (comma list) from both tables\n"
-            "  (-q, --quiet: no summary line on stderr)\n\n",
-            cli_prog());
+            "  (-q, --quiet: no summary line on stderr)\n\n"
+            "Many recordings (docs/methods/labelling.md, dataset scoring):\n"
+            "  --pairs FILE           also score the pairs of FILE, a TSV with columns truth and\n"
+            "                         pred (paths relative to FILE)\n"
+            "  --by-class FILE        pooled per-class scores with bootstrap confidence intervals\n"
+            "                         over recordings: class n_recordings n_truth n_pred tp fp fn\n"
+            "                         precision precision_low precision_high recall ... f1 ...\n"
+            "  --calibration FILE     the predictions' confidence in bins against the fraction\n"
+            "                         matched right: bin_low bin_high n_pred n_correct\n"
+            "                         mean_confidence fraction_correct fraction_low fraction_high\n"
+            "  --calibration-bins LIST  increasing bin edges from 0 (default %s)\n"
+            "  --bootstrap N          bootstrap replicates (default 2000)\n"
+            "  --seed N               seed of the bootstrap (default 1)\n"
+            "  --confidence P         level of the intervals (default 0.95)\n\n",
+            cli_prog(), DEFAULT_CALIBRATION_BINS);
     cli_common_help(out, CLI_HELP_OUTPUT | CLI_HELP_PRECISION);
     cli_help_footer(out);
 }
@@ -186,7 +208,156 @@ typedef struct score_run {
     size_t n_truth, n_pred;
     const char *conf_path, *skip;
     emg_score_options so;
+    const char *by_class_path, *calibration_path;
+    double bins[MAX_CALIBRATION_BINS];
+    size_t n_bins;
+    emg_bootstrap_options boot;
 } score_run;
+
+/* What the pooled tables need from every scored pair. */
+typedef struct pool_state {
+    emg_score_result *results;
+    size_t n;
+    double *confidence;
+    unsigned char *correct;
+    size_t n_pred, cap_pred;
+} pool_state;
+
+static void *grow_or_die(void *p, size_t n, size_t size)
+{
+    void *q = realloc(p, (n ? n : 1) * size);
+    if (!q)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    return q;
+}
+
+/* Keep pair k's result (moved) and its predictions' confidence and correctness. */
+static void pool_keep(pool_state *ps, emg_score_result *r, const emg_scored_event *pred, size_t np)
+{
+    ps->results = grow_or_die(ps->results, ps->n + 1, sizeof *ps->results);
+    ps->results[ps->n++] = *r;
+    emg_score_result_init(r);
+    if (ps->n_pred + np > ps->cap_pred) {
+        ps->cap_pred = 2 * (ps->n_pred + np);
+        ps->confidence = grow_or_die(ps->confidence, ps->cap_pred, sizeof *ps->confidence);
+        ps->correct = grow_or_die(ps->correct, ps->cap_pred, sizeof *ps->correct);
+    }
+    const emg_score_result *kept = &ps->results[ps->n - 1];
+    for (size_t j = 0; j < np; j++) {
+        ps->confidence[ps->n_pred] = pred[j].confidence;
+        ps->correct[ps->n_pred++] = kept->pred_matched[j];
+    }
+}
+
+static void pool_free(pool_state *ps)
+{
+    for (size_t i = 0; i < ps->n; i++)
+        emg_score_result_free(&ps->results[i]);
+    free(ps->results);
+    free(ps->confidence);
+    free(ps->correct);
+}
+
+static void write_by_class(const char *path, const pool_state *ps, const emg_bootstrap_options *bo)
+{
+    emg_pooled_class *rows;
+    size_t n;
+    emg_error err;
+    if (emg_score_pool(&rows, &n, ps->results, ps->n, bo, &err) < 0)
+        cli_fail(&err);
+    static const char *cols[] = {"class", "n_recordings", "n_truth", "n_pred", "tp", "fp", "fn",
+                                 "precision", "precision_low", "precision_high", "recall",
+                                 "recall_low", "recall_high", "f1", "f1_low", "f1_high"};
+    FILE *f = cli_open_text_output(path);
+    emg_tsv_header(f, sizeof cols / sizeof *cols, cols);
+    for (size_t i = 0; i < n; i++) {
+        const emg_pooled_class *r = &rows[i];
+        emg_tsv_str(f, r->label, 0);
+        emg_tsv_num(f, (double)r->n_recordings, 0);
+        emg_tsv_num(f, (double)r->n_truth, 0);
+        emg_tsv_num(f, (double)r->n_pred, 0);
+        emg_tsv_num(f, (double)r->tp, 0);
+        emg_tsv_num(f, (double)r->fp, 0);
+        emg_tsv_num(f, (double)r->fn, 0);
+        const double *v[3][2] = {{&r->precision, r->precision_ci}, {&r->recall, r->recall_ci},
+                                 {&r->f1, r->f1_ci}};
+        for (int k = 0; k < 3; k++) {
+            emg_tsv_num(f, *v[k][0], 0);
+            emg_tsv_num(f, v[k][1][0], 0);
+            emg_tsv_num(f, v[k][1][1], k == 2);
+        }
+    }
+    cli_close_text_output(f);
+    free(rows);
+}
+
+static void write_calibration(const char *path, const pool_state *ps, const score_run *run)
+{
+    emg_calibration_bin *bins;
+    emg_error err;
+    size_t with_confidence = 0;
+    for (size_t i = 0; i < ps->n_pred; i++)
+        with_confidence += isfinite(ps->confidence[i]);
+    if (ps->n_pred > 0 && with_confidence == 0)
+        cli_warn(NULL, "--calibration: no predicted table has a confidence column");
+    if (emg_score_calibration(&bins, ps->confidence, ps->correct, ps->n_pred, run->bins, run->n_bins,
+                              run->boot.level, &err) < 0)
+        cli_fail(&err);
+    static const char *cols[] = {"bin_low", "bin_high", "n_pred", "n_correct", "mean_confidence",
+                                 "fraction_correct", "fraction_low", "fraction_high"};
+    FILE *f = cli_open_text_output(path);
+    emg_tsv_header(f, sizeof cols / sizeof *cols, cols);
+    for (size_t k = 0; k < run->n_bins; k++) {
+        emg_tsv_num(f, bins[k].low, 0);
+        emg_tsv_num(f, bins[k].high, 0);
+        emg_tsv_num(f, (double)bins[k].n, 0);
+        emg_tsv_num(f, (double)bins[k].correct, 0);
+        emg_tsv_num(f, bins[k].mean_confidence, 0);
+        emg_tsv_num(f, bins[k].fraction_correct, 0);
+        emg_tsv_num(f, bins[k].fraction_ci[0], 0);
+        emg_tsv_num(f, bins[k].fraction_ci[1], 1);
+    }
+    cli_close_text_output(f);
+    free(bins);
+}
+
+static void parse_bins(score_run *run, const char *arg)
+{
+    run->n_bins = 0;
+    for (const char *p = arg; *p;) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || (*end && *end != ',') || run->n_bins == MAX_CALIBRATION_BINS ||
+            !(v > (run->n_bins ? run->bins[run->n_bins - 1] : 0.0)))
+            cli_usage_error("--calibration-bins: '%s' is not increasing edges > 0 (at most %d)",
+                            arg, MAX_CALIBRATION_BINS);
+        run->bins[run->n_bins++] = v;
+        p = *end ? end + 1 : end;
+    }
+    if (run->n_bins == 0)
+        cli_usage_error("--calibration-bins: no edges");
+}
+
+static void read_pairs(score_run *run, const char *sheet)
+{
+    emg_table t;
+    emg_error err;
+    emg_table_init(&t);
+    if (emg_table_read(&t, sheet, &err) < 0)
+        cli_fail(&err);
+    int c_truth = emg_table_column(&t, "truth"), c_pred = emg_table_column(&t, "pred");
+    if (c_truth < 0 || c_pred < 0)
+        cli_die(CLI_EXIT_FORMAT, "%s: %s: needs columns truth and pred", cli_prog(), sheet);
+    for (size_t r = 0; r < t.n_rows; r++) {
+        if (run->n_truth == MAX_PAIRS || run->n_pred == MAX_PAIRS)
+            cli_usage_error("at most %d --truth/--pred pairs", MAX_PAIRS);
+        run->truth[run->n_truth++] = cli_sheet_path(sheet, emg_table_cell(&t, r, c_truth));
+        run->pred[run->n_pred++] = cli_sheet_path(sheet, emg_table_cell(&t, r, c_pred));
+        cli_register_input(run->truth[run->n_truth - 1]);
+        cli_register_input(run->pred[run->n_pred - 1]);
+    }
+    emg_table_free(&t);
+}
 
 static void score(emg_score_result *r, const emg_scored_event *truth, size_t nt,
                   const emg_scored_event *pred, size_t np, const emg_score_options *so)
@@ -211,7 +382,15 @@ static void parse_options(score_run *run, int argc, char **argv)
         {"ignore-channel", no_argument, NULL, OPT_IGNORE_CH},
         {"samples", required_argument, NULL, OPT_SAMPLES},
         {"skip", required_argument, NULL, OPT_SKIP},
+        {"pairs", required_argument, NULL, OPT_PAIRS},
+        {"by-class", required_argument, NULL, OPT_BY_CLASS},
+        {"calibration", required_argument, NULL, OPT_CALIBRATION},
+        {"calibration-bins", required_argument, NULL, OPT_CAL_BINS},
+        {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"confidence", required_argument, NULL, OPT_CONFIDENCE},
         {NULL, 0, NULL, 0}};
+    const char *pairs = NULL;
     emg_score_options *so = &run->so;
     int opt;
     while ((opt = cli_getopt(argc, argv, CLI_BASE_SHORT_OPTIONS CLI_OUTPUT_SHORT_OPTIONS,
@@ -244,9 +423,26 @@ static void parse_options(score_run *run, int argc, char **argv)
                 cli_usage_error("--samples: step must be > 0 seconds");
             break;
         case OPT_SKIP: run->skip = optarg; break;
+        case OPT_PAIRS: pairs = optarg; cli_register_input(optarg); break;
+        case OPT_BY_CLASS: run->by_class_path = optarg; break;
+        case OPT_CALIBRATION: run->calibration_path = optarg; break;
+        case OPT_CAL_BINS: parse_bins(run, optarg); break;
+        case OPT_BOOTSTRAP:
+            run->boot.replicates = (size_t)cli_parse_long("--bootstrap", optarg, 1, 1000000);
+            break;
+        case OPT_SEED: run->boot.seed = (uint64_t)cli_parse_long("--seed", optarg, 0, 2147483647L); break;
+        case OPT_CONFIDENCE:
+            run->boot.level = cli_parse_double("--confidence", optarg);
+            if (!(run->boot.level > 0 && run->boot.level < 1))
+                cli_usage_error("--confidence: %s is outside (0, 1)", optarg);
+            break;
         default: cli_usage_error("unknown option");
         }
     }
+    if (pairs)
+        read_pairs(run, pairs);
+    if (!run->n_bins)
+        parse_bins(run, DEFAULT_CALIBRATION_BINS);
     if (!run->n_truth || run->n_truth != run->n_pred)
         cli_usage_error("give --truth and --pred in pairs (%zu --truth, %zu --pred)",
                         run->n_truth, run->n_pred);
@@ -256,7 +452,8 @@ static void parse_options(score_run *run, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    static score_run run = {.so = EMG_SCORE_OPTIONS_INIT};
+    static score_run run = {.so = EMG_SCORE_OPTIONS_INIT, .boot = EMG_BOOTSTRAP_OPTIONS_INIT};
+    pool_state pool = {0};
     cli_init("emg-score", argc, argv, usage);
     parse_options(&run, argc, argv);
 
@@ -286,7 +483,7 @@ int main(int argc, char **argv)
         if (scored++ == 0)
             write_header(f, samples); /* only once a pair gives rows */
         write_scores(f, run.truth[k], &r, samples);
-        emg_score_result_free(&r);
+        pool_keep(&pool, &r, pred, np);
         double shift = (all_truth.end > all_pred.end ? all_truth.end : all_pred.end) +
                        10 + run.so.onset_tolerance;
         int first = all_truth.n + all_pred.n == 0;
@@ -309,6 +506,11 @@ int main(int argc, char **argv)
         write_confusion(c, &pooled);
         cli_close_text_output(c);
     }
+    if (run.by_class_path)
+        write_by_class(run.by_class_path, &pool, &run.boot);
+    if (run.calibration_path)
+        write_calibration(run.calibration_path, &pool, &run);
+    pool_free(&pool);
     if (!cli_quiet()) {
         char summary[512];
         emg_score_summary(summary, sizeof summary, &pooled);

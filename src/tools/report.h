@@ -43,7 +43,7 @@ void report_plot(FILE *f, const char *id, const char *caption, void (*draw)(void
 
 /* ---- the batch page (report_batch.c) ---------------------------------- */
 /* With several inputs each recording's page is made in a child process
- * (cli_run_child_jobs), which also writes summary rows of what the batch page
+ * (cli_run_table_jobs_into), which also writes summary rows of what the batch page
  * shows: one table of columns file, page, item, name, feature, count, value,
  * ci_low, ci_high, se, text, whose item is
  *   recording  name: format, count: channels, value: duration (s)
@@ -66,13 +66,14 @@ void report_summary_trend(const report_summary *s, const char *channel, const ch
 void report_summary_label(const report_summary *s, const char *label, size_t events);
 void report_summary_flag(const report_summary *s, const char *text);
 
-/* The batch page from the summary table at summary_path: a table of the
+/* The batch page from the summary table in summary (read from where it
+ * stands): a table of the
  * recordings (linked to their pages; inputs without a page named as
  * failed) with their quality flags, the forest of their MDF slopes with
  * the pooled estimate, and their events per label.  figure: the size and
  * confidence of the figures (a struct plot_request). */
 struct plot_request;
-void report_batch_page(FILE *f, const char *title, const char *summary_path,
+void report_batch_page(FILE *f, const char *title, FILE *summary,
                        const char *const *paths, size_t n, const struct plot_request *figure);
 
 #endif

@@ -72,11 +72,11 @@ typedef struct summary {
     int file, page, item, name, feature, count, value, lo, hi, se, text;
 } summary;
 
-static void summary_read(summary *s, const char *path)
+static void summary_read(summary *s, FILE *f)
 {
     emg_error err;
     emg_table_init(&s->t);
-    if (emg_table_read(&s->t, path, &err) < 0)
+    if (emg_table_read_stream(&s->t, f, "the batch summary", &err) < 0)
         cli_fail(&err);
     int *cols[] = {&s->file, &s->page, &s->item, &s->name, &s->feature, &s->count,
                    &s->value, &s->lo, &s->hi, &s->se, &s->text};
@@ -329,11 +329,11 @@ static void write_events(FILE *f, const summary *s, const char *const *paths, si
     free(made);
 }
 
-void report_batch_page(FILE *f, const char *title, const char *summary_path,
+void report_batch_page(FILE *f, const char *title, FILE *summary_rows,
                        const char *const *paths, size_t n, const plot_request *figure)
 {
     summary s;
-    summary_read(&s, summary_path);
+    summary_read(&s, summary_rows);
     char default_title[64];
     snprintf(default_title, sizeof default_title, "emgkit report of %zu recordings", n);
     report_begin(f, title ? title : default_title);

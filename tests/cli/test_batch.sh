@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 TOOLS="emg-info emg-convert emg-filter emg-spectrum emg-features emg-fatigue emg-detect
-       emg-label emg-score emg-synth"
+       emg-label emg-score emg-synth emg-dataset"
 ANALYSIS="emg-spectrum emg-features emg-fatigue emg-detect emg-label"
 
 # A folder of recordings, as a user has it.

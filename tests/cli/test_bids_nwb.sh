@@ -83,4 +83,14 @@ expect_exit 0 "NWB read back" -- "$BIN/emg-info" gap.nwb
 expect_exit 0 "NWB dumped" -- "$C" gap.nwb --to tsv -
 grep -qi "nan" out && pass || fail "the gap reads back as NaN: $(cat out)"
 
+# --- an EDF+ source whose annotations repeat its event table (emg-synth writes both; EDF+
+# keeps 100-us times): each event once in events.tsv, beside the context markers
+"$BIN/emg-synth" -q --seed 2 --duration 12 --rate 1000 -o synth.edf || fail "synth"
+expect_exit 0 "EDF+ source with its events" -- "$C" --to bids --task spasm --subject s \
+  --events synth.events.tsv synth.edf -o edfds
+events=edfds/sub-s/emg/sub-s_task-spasm_events.tsv
+got=$(awk -F'\t' 'NR>1 && $3 !~ /^context /' "$events" | wc -l)
+want=$(($(wc -l < synth.events.tsv) - 1))
+[ "$got" = "$want" ] && pass || fail "events.tsv has $got events for the table's $want: $(cut -f1-4 "$events")"
+
 finish

@@ -145,6 +145,9 @@ if [ -s "$TMP/clonic.h5" ]; then
   n_lab=$(col "$TMP/l.tsv" label | grep -cx "clonic")
   [ "$n_ann" -ge "$n_lab" ] && [ "$n_lab" -ge 1 ] && pass \
     || fail "--annotate: $n_ann clonic annotations for $n_lab labels"
+  # In the EDF itself a channel's annotation reads "clonic (EMG agonist)", never "clonic@@...".
+  grep -aq "clonic (EMG " "$TMP/clonic-labelled.edf" && ! grep -aq "@@" "$TMP/clonic-labelled.edf" \
+    && pass || fail "--annotate: channel annotations are not written 'TEXT (CHANNEL)'"
   # The annotated recording holds the same samples as the input.
   dump "$TMP/clonic.h5" >"$TMP/in.tsv" 2>/dev/null
   "$LAB" --annotate "$TMP/clonic-labelled.h5" -o /dev/null "$TMP/clonic.h5" 2>/dev/null

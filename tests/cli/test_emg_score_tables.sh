@@ -40,4 +40,26 @@ expect_one_error_line "nodur.tsv"
 : >"$TMP/empty.tsv"
 expect_exit 3 "empty file" -- "$SCORE" --truth "$TMP/truth.tsv" --pred "$TMP/empty.tsv"
 expect_one_error_line "empty.tsv"
+# Dataset scoring: a --pairs sheet gives the rows of the same pairs named on the
+# command line, the main table is the same with or without the pooled tables, and
+# the pooled counts and calibration follow from the pairs.
+printf 'onset\tduration\tlabel\tconfidence\n1.2\t2\tcramp\t0.95\n30\t1\ttonic\t0.55\n' >"$TMP/p1.tsv"
+printf 'truth\tpred\ntruth.tsv\tp1.tsv\ncrlf.tsv\ttruth.tsv\n' >"$TMP/pairs.tsv"
+expect_exit 0 "pairs named" -- "$SCORE" -q --truth "$TMP/truth.tsv" --pred "$TMP/p1.tsv" \
+  --truth "$TMP/crlf.tsv" --pred "$TMP/truth.tsv"
+cut -f2- "$TMP/out" >"$TMP/named.tsv"
+expect_exit 0 "pairs sheet" -- "$SCORE" -q --pairs "$TMP/pairs.tsv" --by-class "$TMP/bc.tsv" \
+  --calibration "$TMP/cal.tsv"
+cut -f2- "$TMP/out" | cmp -s - "$TMP/named.tsv" && pass || fail "--pairs rows differ from named pairs"
+awk -F'\t' '$1 == "cramp" && $3 == 2 && $5 == 2 && $2 == 2 {ok=1} END {exit !ok}' "$TMP/bc.tsv" \
+  && pass || fail "by-class cramp counts: $(cat "$TMP/bc.tsv")"
+awk -F'\t' '$1 == "tonic" && $5 == 1 && $6 == 1 {ok=1} END {exit !ok}' "$TMP/bc.tsv" \
+  && pass || fail "by-class tonic counts: $(cat "$TMP/bc.tsv")"
+awk -F'\t' '$1 == 0.5 && $3 == 1 && $4 == 0 {a=1} $1 == 0.9 && $3 == 1 && $4 == 1 {b=1} END {exit !(a && b)}' \
+  "$TMP/cal.tsv" && pass || fail "calibration bins: $(cat "$TMP/cal.tsv")"
+expect_exit 1 "bad calibration bins" -- "$SCORE" --pairs "$TMP/pairs.tsv" --calibration-bins 0.5,0.4
+printf 'truth\tprediction\ntruth.tsv\tp1.tsv\n' >"$TMP/badpairs.tsv"
+expect_exit 3 "pairs sheet without pred" -- "$SCORE" --pairs "$TMP/badpairs.tsv"
+expect_one_error_line "badpairs.tsv"
+
 finish

@@ -2,8 +2,8 @@
 # The Snakemake workflow (scripts/workflow/) over datasets/ run locally: every recording
 # of the sample sheet in every aggregate table under its own name, the numbers the tools
 # give on their own, nothing left half-written, a re-run that does nothing, and a bad
-# recording that stops the aggregates with its own error line; a folder and a BIDS
-# dataset as inputs.
+# recording that stops the aggregates with its own error line; a folder, a BIDS
+# dataset and a cohort (the group table) as inputs.
 source "$(dirname "$0")/lib.sh"
 SRC=${EMGKIT_SRC:?}
 SNAKEFILE=$SRC/scripts/workflow/Snakefile
@@ -35,6 +35,9 @@ for table in features fatigue detect labels; do
     fail "$table.tsv rows name $(echo "$named" | wc -l) files, the sheet $(echo "$recordings" | wc -l)"
   fi
 done
+
+[ -s "$out/all/group.tsv" ] && grep -qP "^backyardbrains_wav/S8_EMG_bicep_sustained.wav\tbyb08\tsustained\t" \
+  "$out/all/group.tsv" && pass || fail "group.tsv: no unit rows named and grouped as the sheet says"
 
 # The numbers are the tools' own: the 9 contractions of emg_bursts.h5, the falling median
 # frequency of emg_fatigue.h5 (slope and the whole CI below zero).
@@ -74,7 +77,26 @@ found=$(tail -n +2 "$TMP/wf-bids/results/all/features.tsv" | cut -f1 | sort -u |
 [ "$found" = "sub-01/emg/sub-01_task-rest_emg.bdf sub-02/emg/sub-02_task-bursts_emg.bdf " ] && pass ||
   fail "BIDS mode found: $found"
 
-# 4. A broken recording in the sheet: its convert step fails with the tools' one error
+# 4. A cohort (sample sheet with subject and condition): the group table pools the
+# recordings' slopes over subjects; three simulated fatiguing contractions give a
+# pooled fall of the median frequency whose interval lies below zero.
+printf 'file\tsubject\tcondition\n' >"$TMP/cohort.tsv"
+for i in 1 2 3; do
+  "$BIN/emg-synth" -q --scenario fatigue --seed "$i" --duration 60 -o "$TMP/f$i.h5" || fail "emg-synth"
+  printf 'f%s.h5\ts%s\tsustained\n' "$i" "$i" >>"$TMP/cohort.tsv"
+done
+if workflow "$TMP/wf-cohort" "inputs=$TMP/cohort.tsv" out=results; then pass; else
+  fail "workflow on a cohort failed: $(tail -c 600 "$TMP/err")"
+fi
+awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  $c["feature"] == "mdf" && $c["level"] == "unit" { units[$c["file"] " " $c["subject"]]++ }
+  $c["feature"] == "mdf" && $c["level"] == "pooled" && $c["condition"] == "sustained" &&
+    $c["n_subjects"] == 3 && $c["ci_high_per_min"] < 0 { pooled++ }
+  END { exit !(pooled == 1 && units["f1.h5 s1"] && units["f2.h5 s2"] && units["f3.h5 s3"]) }' \
+  "$TMP/wf-cohort/results/all/group.tsv" && pass ||
+  fail "group.tsv: no pooled MDF fall over 3 subjects, or units not named as the sheet: $(head -3 "$TMP/wf-cohort/results/all/group.tsv")"
+
+# 5. A broken recording in the sheet: its convert step fails with the tools' one error
 # line in its log, and no aggregate table is written.
 printf 'file\tsubject\n%s\ts1\n%s\ts2\n' "$DATA/plux_opensignals/emg_bursts.h5" \
   "$DATA/malformed/S3_EMG.wav" >"$TMP/bad.tsv"

@@ -44,6 +44,8 @@ except ImportError as e:  # scripts/setup.sh installs python3-h5py and python3-m
 BIN = os.environ.get("EMGKIT_BIN", "")
 DATA = os.environ.get("EMGKIT_DATASETS", "")
 TMP = os.environ.get("EMGKIT_TEST_TMP", "/tmp/emgkit-test_bids_export")
+SRC = os.environ.get("EMGKIT_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                "..", ".."))
 
 failures = []
 
@@ -107,6 +109,23 @@ run("emg-convert", "--to", "bids", "--subject", "filt01", "--task", "spasm", "--
     "edf", "filtered.h5", "-o", "ds")
 
 # --------------------------------------------------------- 1. the spec's rules
+
+def evidence_units():
+    """Column -> BIDS Units (None: a ratio, count or fraction) from the units table of
+    docs/event-tables.md, the one vocabulary of every event table."""
+    units = {}
+    for line in open(os.path.join(SRC, "docs", "event-tables.md")):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not cells[0].startswith("`"):
+            continue
+        unit = cells[1] if cells[1] in ("s", "ms", "Hz", "mV", "m/s", "%") else None
+        for column in re.findall(r"`([a-z_]+)`", cells[0]):
+            units[column] = unit
+    return units
+
+
+EVIDENCE_UNITS = evidence_units()
+evidence_seen = set()
 
 ENTITY = r"sub-(?P<sub>[A-Za-z0-9]+)(?:_ses-(?P<ses>[A-Za-z0-9]+))?_task-[A-Za-z0-9]+" \
          r"(?:_acq-[A-Za-z0-9]+)?(?:_run-[0-9]+)?(?:_recording-[A-Za-z0-9]+)?"
@@ -207,6 +226,16 @@ for path in data_files:
           "%s: every trial_type value is a described Level" % name)
     check(all(ej[c].get("Units") == "Hz" for c in ecols if c.endswith("_hz")),
           "%s: *_hz columns in Hz" % name)
+    evidence = [c for c in ecols if c in EVIDENCE_UNITS]
+    wrong = [(c, ej[c].get("Units"), EVIDENCE_UNITS[c]) for c in evidence
+             if ej[c].get("Units") != EVIDENCE_UNITS[c]]
+    evidence_seen.update(evidence)
+    check(not wrong, "%s: the evidence columns (%s) in the units of docs/event-tables.md %s"
+          % (name, " ".join(evidence) or "none", wrong or ""))
+
+check({"rate_hz", "burst_ms", "interval_cv"} <= evidence_seen,
+      "rate_hz, burst_ms and interval_cv among the exported evidence columns (%s)"
+      % " ".join(sorted(evidence_seen)))
 
 # ------------------------------------------------------------------ 2. MNE
 

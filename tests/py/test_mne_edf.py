@@ -102,7 +102,7 @@ def test_wav_to_edf():
            zip(raw.annotations.onset, raw.annotations.duration, raw.annotations.description)]
     print("MNE annotations:", got)
     expected = [(0.5, 1.25, "contraction 1"), (2.0, 0.0, "peak"),
-                (3.2, 0.4, "triceps burst@@EMG triceps"), (4.5, 0.0, "Recording ends")]
+                (3.2, 0.4, "triceps burst (EMG triceps)"), (4.5, 0.0, "Recording ends")]
     for e in expected:
         check(e in got, f"annotation {e}")
     check(len(got) == len(expected), f"{len(expected)} annotations, no others")

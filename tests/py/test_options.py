@@ -17,7 +17,7 @@ BIN = os.environ["EMGKIT_BIN"]
 SRC = os.environ["EMGKIT_SRC"]
 TOOLS = ["emg-info", "emg-convert", "emg-filter", "emg-spectrum", "emg-features",
          "emg-fatigue", "emg-detect", "emg-label", "emg-score", "emg-synth", "emg-plot",
-         "emg-report"]
+         "emg-report", "emg-dataset"]
 
 # An option line of --help: "  -x, --long ARG  text", "      --long ARG", "  --a X, --b Y",
 # or "  (-v, --verbose: what it does here)".

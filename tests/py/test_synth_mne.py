@@ -55,11 +55,13 @@ edf = os.path.join(TMP, "session.edf")
 synth("--scenario", "session", "--seed", "21", "-o", edf)
 rows = events(os.path.join(TMP, "session.events.tsv"))
 raw = mne.io.read_raw_edf(edf, preload=True, verbose="error")
-ann = [(a["onset"], a["duration"], a["description"].split("@@")[0]) for a in raw.annotations
+# A channel's annotation reads "cramp (EMG agonist)" (docs/event-tables.md, Annotations).
+ann = [(a["onset"], a["duration"], a["description"]) for a in raw.annotations
        if not a["description"].startswith("context") and a["description"] != "Recording ends"]
 check(len(ann) == len(rows), "%d annotations for %d events" % (len(ann), len(rows)))
 for r, (onset, dur, label) in zip(rows, ann):
-    check(label == r["label"], "annotation %s for event %s" % (label, r["label"]))
+    want = r["label"] + ("" if r["channel"] == "n/a" else " (%s)" % r["channel"].replace("_", " "))
+    check(label == want, "annotation %s for event %s" % (label, want))
     check(abs(onset - float(r["onset"])) < 1e-4 and abs(dur - float(r["duration"])) < 1e-4,
           "%s at %s+%s vs %s+%s" % (label, onset, dur, r["onset"], r["duration"]))
 tsv = os.path.join(TMP, "session.tsv")

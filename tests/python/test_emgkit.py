@@ -24,6 +24,7 @@ os.makedirs(TMP, exist_ok=True)
 FATIGUE_H5 = os.path.join(DATA, "plux_opensignals", "emg_fatigue.h5")
 BURSTS_H5 = os.path.join(DATA, "plux_opensignals", "emg_bursts.h5")
 HEALTHY = os.path.join(DATA, "physionet_emgdb", "emg_healthy.hea")
+INTERMITTENT = os.path.join(DATA, "backyardbrains_wav", "S10_EMG_bicep_intermittent.wav")
 RTOL = 1e-9
 
 
@@ -129,6 +130,27 @@ def test_fatigue_mdf_trend_matches_emg_fatigue():
     assert_columns_equal(ours, theirs, columns)
     mdf = ours[ours.feature == "mdf"].iloc[0]
     assert mdf.slope < 0 and mdf.ci_high < 0  # the median frequency falls
+
+
+def test_fatigue_per_contraction_matches_emg_fatigue():
+    ours = emgkit.fatigue(INTERMITTENT, features="rms,mdf", per_contraction=True)
+    theirs = table("emg-fatigue", "-q", "--features", "rms,mdf", "--per-contraction",
+                   INTERMITTENT)
+    columns = [c for c in theirs.columns if c != "file"]
+    assert list(ours.columns) == columns
+    assert ours.contraction.nunique() == 2  # the two holds of the biceps, one row set each
+    assert_columns_equal(ours, theirs, columns)
+
+
+def test_fatigue_segments_match_emg_fatigue():
+    segments = os.path.join(TMP, "bursts_segments.tsv")
+    tool("emg-detect", BURSTS_H5, "-o", segments)
+    ours = emgkit.fatigue(BURSTS_H5, features="mdf", segments=segments)
+    theirs = table("emg-fatigue", "--features", "mdf", "--segments", segments, BURSTS_H5)
+    assert len(ours) == 9  # one row per contraction emg-detect found
+    assert_columns_equal(ours, theirs, [c for c in theirs.columns if c != "file"])
+    with pytest.raises(ValueError):
+        emgkit.fatigue(BURSTS_H5, segments=segments, per_contraction=True)
 
 
 def test_detect_matches_emg_detect():

@@ -52,6 +52,30 @@ static void test_paths(void **state)
                      EMG_ERR_ARG);
 }
 
+/* Data file names read back into their entities and the sidecars' stem. */
+static void test_parse_paths(void **state)
+{
+    (void)state;
+    emg_bids_entities e;
+    char stem[256];
+    const char *p = "/d/sub-p7/ses-night1/emg/sub-p7_ses-night1_task-sleep_run-2_emg.bdf";
+    assert_int_equal(emg_bids_parse_data_path(p, &e, stem, sizeof stem), 1);
+    assert_string_equal(e.subject, "p7");
+    assert_string_equal(e.session, "night1");
+    assert_string_equal(e.task, "sleep");
+    assert_string_equal(e.run, "2");
+    assert_string_equal(stem, "/d/sub-p7/ses-night1/emg/sub-p7_ses-night1_task-sleep_run-2");
+    assert_int_equal(emg_bids_parse_data_path("ds/sub-01/emg/sub-01_task-rest_emg.edf", &e,
+                                              NULL, 0), 1);
+    assert_string_equal(e.subject, "01");
+    assert_string_equal(e.session, "");
+    assert_string_equal(e.run, "");
+    assert_int_equal(emg_bids_parse_data_path("scene1.edf", &e, stem, sizeof stem), 0);
+    assert_int_equal(emg_bids_parse_data_path("sub-01_task-rest_events.tsv", NULL, NULL, 0), 0);
+    assert_int_equal(emg_bids_parse_data_path("sub-_task-rest_emg.edf", NULL, NULL, 0), 0);
+    assert_int_equal(emg_bids_parse_data_path(p, &e, stem, 8), 0); /* stem does not fit */
+}
+
 /* Two channels (EMG in mV, force in N) of 2 s at 500 Hz, one annotation on
  * the EMG channel, exported as EDF and read back. */
 static void test_round_trip(void **state)
@@ -122,6 +146,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_parse_paths),
         cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

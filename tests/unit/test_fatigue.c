@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "emgkit/fatigue.h"
+#include "fatigue_internal.h"
 #include "test_helpers.h"
 
 
@@ -394,6 +395,13 @@ static void random_effects(void **state)
     assert_true(fabs(r.ci_low - -0.17060647731652048) < 1e-9 && fabs(r.ci_high - -0.08133967959538177) < 1e-9);
     assert_true(fabs(r.i2 - 0.59882163109078757) < 1e-12);
     assert_true(fabs(r.p_value - 3.1697491696174464e-08) / 3.1697491696174464e-08 < 1e-6);
+    /* Hartung-Knapp-Sidik-Jonkman: statsmodels' sd_eff_w_re_hksj and
+     * conf_int(use_t=True)[3] (t with k - 1 df), p from scipy.stats.t.sf */
+    assert_int_equal(emgi_random_effects_hksj(&r, y, se, 8, 0.95, &err), 0);
+    assert_true(fabs(r.estimate - -0.12597307845595113) < 1e-12);
+    assert_true(fabs(r.se - 0.02645700331129368) < 1e-12);
+    assert_true(fabs(r.ci_low - -0.18853395) < 1e-8 && fabs(r.ci_high - -0.06341221) < 1e-8);
+    assert_true(fabs(r.p_value - 0.002056057076816361) / 0.002056057076816361 < 1e-6);
     unsigned long long x = 99;
     for (int effect = 0; effect <= 1; effect++) {
         double ys[2][20], ss[20];
@@ -416,6 +424,72 @@ static void random_effects(void **state)
     assert_int_equal(emg_random_effects_dl(&r, y, se, 1, 0.95, &err), EMG_ERR_ARG);
 }
 
+/* Two-stage pooling: a subject's units first, then subjects; the paired
+ * contrast pools each subject's difference (values checked by hand: with
+ * tau^2 = 0 the pooled estimate is the inverse-variance mean). */
+static void group_pooling(void **state)
+{
+    (void)state;
+    const emg_group_unit u[] = {
+        {"A", "rested", -1.0, 0.5}, {"A", "rested", -1.0, 0.5}, {"A", "fatigued", -3.0, 0.5},
+        {"B", "rested", -2.0, 0.5}, {"B", "fatigued", -4.0, 0.5},
+        {"C", "rested", -1.5, 0.5}, {"C", "fatigued", -3.5, 0.5}};
+    size_t n = sizeof u / sizeof u[0], m;
+    emg_random_effects s;
+    emg_group_estimate g;
+    emg_error err;
+    assert_int_equal(emgi_group_subject(&s, &m, u, n, "A", "rested", 0.95, &err), 0);
+    assert_int_equal(m, 2);
+    assert_true(fabs(s.estimate + 1.0) < 1e-12 && fabs(s.se - 0.5 / sqrt(2)) < 1e-12);
+    assert_int_equal(emgi_group_pool(&g, u, n, "fatigued", EMG_POOLING_DL, 0.95, &err), 0);
+    assert_int_equal(g.re.k, 3);
+    assert_int_equal(g.n_units, 3);
+    assert_true(fabs(g.re.estimate + 3.5) < 1e-12);
+    /* every subject falls by exactly 2: paired contrast -2 with no heterogeneity */
+    assert_int_equal(emgi_group_contrast(&g, u, n, "rested", "fatigued", EMG_POOLING_DL, 0.95, &err), 0);
+    assert_true(g.paired);
+    assert_int_equal(g.re.k, 3);
+    assert_true(fabs(g.re.estimate + 2.0) < 1e-12 && g.re.tau2 == 0);
+    /* no subject in both: independent groups */
+    const emg_group_unit v[] = {{"A", "x", 1, 0.1}, {"B", "x", 1.2, 0.1}, {"C", "y", 2, 0.1},
+                                {"D", "y", 2.2, 0.1}};
+    assert_int_equal(emgi_group_contrast(&g, v, 4, "x", "y", EMG_POOLING_HKSJ, 0.95, &err), 0);
+    assert_false(g.paired);
+    assert_true(fabs(g.re.estimate - 1.0) < 1e-12);
+    assert_int_equal(emgi_group_pool(&g, v, 1, "x", EMG_POOLING_HKSJ, 0.95, &err), EMG_ERR_ARG);
+}
+
+/* Lead windows end at their event; control windows keep the guard from every
+ * event's lead window and span; an event too close to the start has none. */
+static void event_windows(void **state)
+{
+    (void)state;
+    emg_segment ev[3] = {{10, 5, ""}, {200, 10, ""}, {400, 0, ""}};
+    emg_event_window *w;
+    size_t n, dropped;
+    emg_error err;
+    assert_int_equal(emg_event_windows(&w, &n, &dropped, ev, 3, 0, 600, 60, 30, &err), 0);
+    assert_int_equal(dropped, 1); /* the event at 10 s has no 60 s before it */
+    size_t pre = 0, ctl = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(w[i].duration == 60);
+        if (w[i].event) {
+            pre++;
+            assert_true(fabs(w[i].onset + 60 - ev[w[i].event - 1].onset) < 1e-12);
+            continue;
+        }
+        ctl++;
+        for (size_t k = 0; k < 3; k++)
+            assert_true(w[i].onset + 60 + 30 <= ev[k].onset - 60 + 1e-9 ||
+                        w[i].onset >= ev[k].onset + ev[k].duration + 30 - 1e-9);
+        assert_true(i == 0 || w[i].onset >= w[i - 1].onset);
+    }
+    assert_int_equal(pre, 2);
+    assert_int_equal(ctl, 4); /* 45, 240, 430 and 490 s: after each exclusion zone */
+    free(w);
+    assert_int_equal(emg_event_windows(&w, &n, &dropped, ev, 3, 0, 600, 0, 30, &err), EMG_ERR_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,7 +499,7 @@ int main(void)
         cmocka_unit_test(too_few_points),  cmocka_unit_test(jasa_quadrants),
         cmocka_unit_test(contractions),    cmocka_unit_test(segments_from_tsv),
         cmocka_unit_test(undefined_slope_all_nan), cmocka_unit_test(segments_of_one_recording),
-        cmocka_unit_test(effective_sample_size), cmocka_unit_test(change_over_span), cmocka_unit_test(exponential_decay), cmocka_unit_test(random_effects),
+        cmocka_unit_test(effective_sample_size), cmocka_unit_test(change_over_span), cmocka_unit_test(exponential_decay), cmocka_unit_test(random_effects), cmocka_unit_test(group_pooling), cmocka_unit_test(event_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
