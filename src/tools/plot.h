@@ -7,9 +7,11 @@
  *   plot_palette.c  the one palette of the spasm vocabulary
  *   plot_events.c   events from a table or the recording's annotations
  *   plot_signal.c   stacked channels, min/max decimated, events shaded
- *   plot_spectrogram.c, plot_trend.c, plot_gallery.c, plot_cohort.c
+ *   plot_spectrogram.c, plot_trend.c, plot_gallery.c
+ *   plot_forest.c, plot_counts.c  cohorts: from tables, or from memory
+ *                   (emg-report's batch page) through the same drawing
  *
- * Only emg-plot includes this; the library never draws. */
+ * Only emg-plot and emg-report include this; the library never draws. */
 #ifndef EMGKIT_PLOT_H
 #define EMGKIT_PLOT_H
 
@@ -189,5 +191,36 @@ void plot_gallery(const plot_request *r);
 void plot_forest(const plot_request *r);
 void plot_counts(const plot_request *r);
 void plot_confusion(const plot_request *r);
+
+/* ---- cohorts from memory (emg-report's batch page) -------------------- */
+/* One slope of a forest plot: a recording's (channel's, contraction's)
+ * slope per minute, its interval at r->confidence and standard error. */
+typedef struct plot_study {
+    char name[128];
+    double slope, lo, hi, se;
+} plot_study;
+/* The forest of n >= 1 slopes of feature, and for n >= 2 their
+ * DerSimonian-Laird pooled estimate, also set in *pooled (when not NULL;
+ * returns 1 when there is one); names are shortened to fit. */
+struct emg_random_effects;
+int plot_forest_draw(const plot_request *r, plot_study *s, size_t n, const char *feature,
+                     struct emg_random_effects *pooled);
+
+enum { PLOT_MAX_SERIES = 6 };
+/* Events of one label in up to PLOT_MAX_SERIES series (tables, recordings). */
+typedef struct plot_label_count {
+    char label[32];
+    size_t n[PLOT_MAX_SERIES];
+    size_t total;
+} plot_label_count;
+/* Count `events` more events of label in series k (a new label appended). */
+void plot_label_count_add(plot_label_count **c, size_t *n, size_t *cap, const char *label,
+                          size_t series, size_t events);
+/* The bars of n >= 1 labels (c sorted here, most frequent first) in
+ * n_series series named by series[] (file names: their directory is
+ * dropped; a legend when more than one), and "events (N in M <what>s)"
+ * under the axis, M = sources (the tables or recordings counted). */
+void plot_counts_draw(const plot_request *r, const char *const *series, size_t n_series,
+                      size_t sources, const char *what, plot_label_count *c, size_t n);
 
 #endif

@@ -2,33 +2,28 @@
  * (emg-label, emg-detect, emg-synth ground truth): one group of horizontal
  * bars per label in the palette's colour, most frequent first, one bar per
  * table (the first solid, the others lighter, named in a legend; e.g. the
- * truth beside the labeller's), each with its count at the end. */
+ * truth beside the labeller's), each with its count at the end.  The counts
+ * come from event tables (plot_counts) or from memory (plot_counts_draw:
+ * the batch page of emg-report, one bar per recording). */
 #include <plplot/plplot.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plot.h"
 
-enum { MAX_TABLES = 6 };
-
-typedef struct label_count {
-    char label[32];
-    size_t n[MAX_TABLES];
-    size_t total;
-} label_count;
-
 static int by_count(const void *a, const void *b)
 {
-    const label_count *x = a, *y = b;
+    const plot_label_count *x = a, *y = b;
     if (x->total != y->total)
         return x->total < y->total ? 1 : -1;
     return strcmp(x->label, y->label);
 }
 
-static void count(label_count **c, size_t *n, size_t *cap, const char *label, size_t table)
+void plot_label_count_add(plot_label_count **c, size_t *n, size_t *cap, const char *label,
+                          size_t series, size_t events)
 {
-    size_t i = 0;
-    while (i < *n && strcmp((*c)[i].label, label))
+    size_t i = 0; /* labels are kept to their first 31 bytes */
+    while (i < *n && strncmp((*c)[i].label, label, sizeof (*c)[i].label - 1))
         i++;
     if (i == *n) {
         if (*n == *cap) {
@@ -41,8 +36,8 @@ static void count(label_count **c, size_t *n, size_t *cap, const char *label, si
         snprintf((*c)[i].label, sizeof (*c)[i].label, "%s", label);
         (*n)++;
     }
-    (*c)[i].n[table]++;
-    (*c)[i].total++;
+    (*c)[i].n[series] += events;
+    (*c)[i].total += events;
 }
 
 /* Opacity of table k's bars: the first solid, the last at 0.35. */
@@ -53,11 +48,11 @@ static double table_alpha(size_t k, size_t tables)
 
 static void table_legend(const char *const *inputs, size_t tables, double text_scale)
 {
-    PLINT opt[MAX_TABLES], tcol[MAX_TABLES], bcol[MAX_TABLES], bsty[MAX_TABLES];
-    PLINT lcol[MAX_TABLES], lsty[MAX_TABLES], scol[MAX_TABLES], snum[MAX_TABLES];
-    PLFLT bscale[MAX_TABLES], lwid[MAX_TABLES], bwid[MAX_TABLES], sscale[MAX_TABLES];
-    const char *sym[MAX_TABLES], *names[MAX_TABLES];
-    char fitted[MAX_TABLES][48];
+    PLINT opt[PLOT_MAX_SERIES], tcol[PLOT_MAX_SERIES], bcol[PLOT_MAX_SERIES], bsty[PLOT_MAX_SERIES];
+    PLINT lcol[PLOT_MAX_SERIES], lsty[PLOT_MAX_SERIES], scol[PLOT_MAX_SERIES], snum[PLOT_MAX_SERIES];
+    PLFLT bscale[PLOT_MAX_SERIES], lwid[PLOT_MAX_SERIES], bwid[PLOT_MAX_SERIES], sscale[PLOT_MAX_SERIES];
+    const char *sym[PLOT_MAX_SERIES], *names[PLOT_MAX_SERIES];
+    char fitted[PLOT_MAX_SERIES][48];
     for (size_t k = 0; k < tables; k++) {
         const char *slash = strrchr(inputs[k], '/');
         snprintf(fitted[k], sizeof fitted[k], "%s", slash ? slash + 1 : inputs[k]);
@@ -80,23 +75,19 @@ static void table_legend(const char *const *inputs, size_t tables, double text_s
              0, tcol, names, bcol, bsty, bscale, bwid, lcol, lsty, lwid, scol, sscale, snum, sym);
 }
 
-void plot_counts(const plot_request *r)
+void plot_counts_draw(const plot_request *r, const char *const *series, size_t tables,
+                      size_t sources, const char *what, plot_label_count *counts, size_t n)
 {
-    if (r->n_inputs > MAX_TABLES)
-        cli_usage_error("counts compares at most %d tables (%zu given)", MAX_TABLES, r->n_inputs);
-    label_count *c = NULL;
-    size_t n = 0, cap = 0, events = 0, tables = r->n_inputs;
-    for (size_t i = 0; i < tables; i++) {
-        plot_events ev;
-        plot_events_load(&ev, r->inputs[i], NULL, NULL);
-        for (size_t k = 0; k < ev.n; k++)
-            count(&c, &n, &cap, ev.ev[k].label[0] ? ev.ev[k].label : "n/a", i);
-        events += ev.n;
-        plot_events_free(&ev);
-    }
-    if (n == 0)
-        cli_die(CLI_EXIT_FORMAT, "%s: no events", r->inputs[0]);
-    qsort(c, n, sizeof *c, by_count);
+    size_t events = 0;
+    for (size_t i = 0; i < n; i++)
+        events += counts[i].total;
+    qsort(counts, n, sizeof *counts, by_count);
+    /* The labels are shortened to fit their margin in a copy: the caller's
+     * stay whole. */
+    plot_label_count *c = malloc(n * sizeof *c);
+    if (!c)
+        cli_die(CLI_EXIT_INTERNAL, "out of memory");
+    memcpy(c, counts, n * sizeof *c);
     size_t most = 1;
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < tables; k++)
@@ -139,14 +130,34 @@ void plot_counts(const plot_request *r)
         plot_side_text("l", 0.6, centre, c[i].label);
     }
     if (tables > 1)
-        table_legend(r->inputs, tables, 0.85 * scale);
+        table_legend(series, tables, 0.85 * scale);
     plschr(0, 1.0);
     plcol0(PLOT_FG);
     plbox("bnst", plot_x_tick(1), 0, "b", 0, 0);
     char label[64];
-    snprintf(label, sizeof label, "events (%zu in %zu table%s)", events, tables,
-             tables > 1 ? "s" : "");
+    snprintf(label, sizeof label, "events (%zu in %zu %s%s)", events, sources, what,
+             sources > 1 ? "s" : "");
     plmtex("b", 2.8, 0.5, 0.5, label);
     plot_close();
+    free(c);
+}
+
+void plot_counts(const plot_request *r)
+{
+    if (r->n_inputs > PLOT_MAX_SERIES)
+        cli_usage_error("counts compares at most %d tables (%zu given)", PLOT_MAX_SERIES,
+                        r->n_inputs);
+    plot_label_count *c = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < r->n_inputs; i++) {
+        plot_events ev;
+        plot_events_load(&ev, r->inputs[i], NULL, NULL);
+        for (size_t k = 0; k < ev.n; k++)
+            plot_label_count_add(&c, &n, &cap, ev.ev[k].label[0] ? ev.ev[k].label : "n/a", i, 1);
+        plot_events_free(&ev);
+    }
+    if (n == 0)
+        cli_die(CLI_EXIT_FORMAT, "%s: no events", r->inputs[0]);
+    plot_counts_draw(r, r->inputs, r->n_inputs, r->n_inputs, "table", c, n);
     free(c);
 }

@@ -1,8 +1,10 @@
-/* plot_forest.c: a forest plot of emg-fatigue tables: each recording's
+/* plot_forest.c: a forest plot of fatigue slopes: each recording's
  * (channel's, contraction's) slope per minute of one feature (--features,
  * mdf by default) with its confidence interval, and the pooled estimate of
  * DerSimonian & Laird's random-effects model (emg_random_effects_dl, as
- * docs/methods/fatigue.md pools a cohort) as a diamond.  Each slope's
+ * docs/methods/fatigue.md pools a cohort) as a diamond.  The slopes come from
+ * emg-fatigue tables (plot_forest) or from memory (plot_forest_draw: the
+ * batch page of emg-report).  From a table, each slope's
  * standard error is recovered from its interval: half its width over the
  * Student-t quantile at the table's n_eff - 2 degrees of freedom (n_windows - 2
  * for iid inference) at --confidence, which must be the level the tables
@@ -14,11 +16,6 @@
 
 #include "emgkit/fatigue.h"
 #include "plot.h"
-
-typedef struct study {
-    char name[128];
-    double slope, lo, hi, se; /* per minute */
-} study;
 
 static const char *base_name(const char *path)
 {
@@ -39,7 +36,7 @@ static const char *cell_str(const emg_table *t, size_t row, const char *column)
 }
 
 /* The rows of one table for the feature with a fitted slope. */
-static void read_studies(const char *path, const char *feature, double confidence, study **s,
+static void read_studies(const char *path, const char *feature, double confidence, plot_study **s,
                          size_t *n, size_t *cap)
 {
     emg_table t;
@@ -65,7 +62,7 @@ static void read_studies(const char *path, const char *feature, double confidenc
             if (!*s)
                 cli_die(CLI_EXIT_INTERNAL, "out of memory");
         }
-        study *x = &(*s)[(*n)++];
+        plot_study *x = &(*s)[(*n)++];
         const char *contraction = cell_str(&t, r, "contraction");
         snprintf(x->name, sizeof x->name, "%s %s%s%s", base_name(cell_str(&t, r, "file")),
                  cell_str(&t, r, "channel"), strcmp(contraction, "all") && *contraction ? " #" : "",
@@ -97,20 +94,11 @@ static void draw_row(double y, double est, double lo, double hi, const char *nam
     plot_side_text("r", 0.8, y, text);
 }
 
-void plot_forest(const plot_request *r)
+int plot_forest_draw(const plot_request *r, plot_study *s, size_t n, const char *feature,
+                     emg_random_effects *pooled_out)
 {
-    study *s = NULL;
-    size_t n = 0, cap = 0;
-    const char *feature = r->a.feature_list;
-    if (strchr(feature, ','))
-        cli_usage_error("--features: forest pools one feature ('%s' names several)", feature);
-    for (size_t i = 0; i < r->n_inputs; i++)
-        read_studies(r->inputs[i], feature, r->confidence, &s, &n, &cap);
-    if (n == 0)
-        cli_die(CLI_EXIT_FORMAT, "%s: no fitted %s slope in the table%s", r->inputs[0], feature,
-                r->n_inputs > 1 ? "s" : "");
     emg_random_effects re = {0};
-    double *y = malloc(n * sizeof *y), *se = malloc(n * sizeof *se);
+    double *y = malloc((n ? n : 1) * sizeof *y), *se = malloc((n ? n : 1) * sizeof *se);
     if (!y || !se)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++) {
@@ -182,5 +170,23 @@ void plot_forest(const plot_request *r)
     plot_close();
     free(y);
     free(se);
+    if (pooled_out)
+        *pooled_out = re;
+    return pooled;
+}
+
+void plot_forest(const plot_request *r)
+{
+    plot_study *s = NULL;
+    size_t n = 0, cap = 0;
+    const char *feature = r->a.feature_list;
+    if (strchr(feature, ','))
+        cli_usage_error("--features: forest pools one feature ('%s' names several)", feature);
+    for (size_t i = 0; i < r->n_inputs; i++)
+        read_studies(r->inputs[i], feature, r->confidence, &s, &n, &cap);
+    if (n == 0)
+        cli_die(CLI_EXIT_FORMAT, "%s: no fitted %s slope in the table%s", r->inputs[0], feature,
+                r->n_inputs > 1 ? "s" : "");
+    plot_forest_draw(r, s, n, feature, NULL);
     free(s);
 }

@@ -1,6 +1,8 @@
-/* report.h: the HTML of emg-report's page (report_html.c): one
- * self-contained file, styles and a layout self-check inline, figures as
- * inline SVG, nothing fetched from a network. */
+/* report.h: emg-report's pages: the HTML building blocks (report_html.c):
+ * one self-contained file, styles and a layout self-check inline, figures as
+ * inline SVG, nothing fetched from a network; figures drawn into the page
+ * (report_plot.c); the batch page and the summary rows it is made from
+ * (report_batch.c). */
 #ifndef EMGKIT_REPORT_H
 #define EMGKIT_REPORT_H
 
@@ -29,5 +31,49 @@ void report_table_end(FILE *f);
 void report_flags_begin(FILE *f);
 void report_flag(FILE *f, const char *severity, const char *text);
 void report_flags_end(FILE *f);
+/* <a href> to a page beside this one (its name percent-encoded), text escaped. */
+void report_link(FILE *f, const char *page, const char *text);
+
+/* ---- figures (report_plot.c) ------------------------------------------- */
+/* A <figure> whose SVG draw(ctx) draws (one emg-plot figure: plot_open ...
+ * plot_close), captured in memory; warnings are silenced while it draws
+ * (the reader gave them once already). */
+void report_plot(FILE *f, const char *id, const char *caption, void (*draw)(void *ctx),
+                 void *ctx);
+
+/* ---- the batch page (report_batch.c) ---------------------------------- */
+/* With several inputs each recording's page is made in a child process
+ * (cli_run_table_jobs_into), which also writes summary rows of what the batch page
+ * shows: one table of columns file, page, item, name, feature, count, value,
+ * ci_low, ci_high, se, text, whose item is
+ *   recording  name: format, count: channels, value: duration (s)
+ *   trend      name: channel, feature, count: active windows, value: slope
+ *              per minute, ci_low, ci_high, se: per minute (n/a when not
+ *              fitted), text: the trend's status
+ *   label      name: label, count: events
+ *   flag       text: a quality flag of the page. */
+typedef struct report_summary {
+    FILE *out;
+    const char *file, *page;
+} report_summary;
+struct emg_trend;
+void report_summary_header(FILE *out);
+void report_summary_recording(const report_summary *s, const char *format, size_t channels,
+                              double duration_s);
+/* tr NULL: not fitted (the status says why). */
+void report_summary_trend(const report_summary *s, const char *channel, const char *feature,
+                          const struct emg_trend *tr, size_t windows, const char *status);
+void report_summary_label(const report_summary *s, const char *label, size_t events);
+void report_summary_flag(const report_summary *s, const char *text);
+
+/* The batch page from the summary table in summary (read from where it
+ * stands): a table of the
+ * recordings (linked to their pages; inputs without a page named as
+ * failed) with their quality flags, the forest of their MDF slopes with
+ * the pooled estimate, and their events per label.  figure: the size and
+ * confidence of the figures (a struct plot_request). */
+struct plot_request;
+void report_batch_page(FILE *f, const char *title, FILE *summary,
+                       const char *const *paths, size_t n, const struct plot_request *figure);
 
 #endif

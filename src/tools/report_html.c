@@ -1,8 +1,8 @@
-/* report_html.c: the HTML building blocks of emg-report's page.  The page
+/* report_html.c: the HTML building blocks of emg-report's pages.  A page
  * holds everything it shows (style sheet, SVG figures, a small script that
  * checks the layout once loaded and logs a console error when a figure or a
- * table is not visible: tests/cli/test_emg_report.sh opens it in headless
- * Chromium and reads that result); it loads nothing. */
+ * table is not visible or an id is used twice: tests/cli/test_emg_report.sh
+ * opens it in headless Chromium and reads that result); it loads nothing. */
 #include <math.h>
 #include <string.h>
 
@@ -21,7 +21,8 @@ static const char *STYLE =
     "details{font-size:.85em}pre{white-space:pre-wrap;margin:.3em 0}\n"
     "#selfcheck{font-size:.8em;color:#666}\n";
 
-/* After loading: every figure and table must have a size on the page. */
+/* After loading: every figure and table must have a size on the page, and
+ * every id be one element's (a clip path named twice clips the wrong text). */
 static const char *SELF_CHECK =
     "<script>\n"
     "window.addEventListener('load', function () {\n"
@@ -31,6 +32,11 @@ static const char *SELF_CHECK =
     "    var r = s.getBoundingClientRect();\n"
     "    if (r.width < 200 || r.height < 100) bad.push('figure ' + (i + 1) + ' is ' +\n"
     "      Math.round(r.width) + 'x' + Math.round(r.height));\n"
+    "  });\n"
+    "  var ids = {};\n"
+    "  document.querySelectorAll('[id]').forEach(function (e) {\n"
+    "    if (ids[e.id]) bad.push('id ' + e.id + ' used twice');\n"
+    "    ids[e.id] = 1;\n"
     "  });\n"
     "  tables.forEach(function (t) {\n"
     "    var r = t.getBoundingClientRect();\n"
@@ -79,10 +85,29 @@ void report_section(FILE *f, const char *id, const char *heading)
     fputs("</h2>\n", f);
 }
 
+/* PLplot names the clip paths of every SVG text-clipping0, 1, ...: in one
+ * page they would clash (a text clipped by another figure's path), so each
+ * figure's get its id in front. */
+static void write_svg(FILE *f, const char *svg, const char *id)
+{
+    static const char CLIP[] = "text-clipping";
+    const char *p = svg, *hit;
+    while ((hit = strstr(p, CLIP)) != NULL) {
+        fwrite(p, 1, (size_t)(hit - p), f);
+        if (hit > svg && (hit[-1] == '"' || hit[-1] == '#'))
+            fprintf(f, "%s-", id);
+        fputs(CLIP, f);
+        p = hit + sizeof CLIP - 1;
+    }
+    fputs(p, f);
+}
+
 void report_figure(FILE *f, const char *id, const char *svg, const char *caption)
 {
     const char *start = strstr(svg, "<svg");
-    fprintf(f, "<figure id=\"%s\">\n%s\n<figcaption>", id, start ? start : svg);
+    fprintf(f, "<figure id=\"%s\">\n", id);
+    write_svg(f, start ? start : svg, id);
+    fputs("\n<figcaption>", f);
     report_text(f, caption);
     fputs("</figcaption>\n</figure>\n", f);
 }
@@ -130,3 +155,19 @@ void report_flag(FILE *f, const char *severity, const char *text)
 }
 
 void report_flags_end(FILE *f) { fputs("</ul>\n", f); }
+
+void report_link(FILE *f, const char *page, const char *text)
+{
+    static const char *unreserved = "-._~";
+    fputs("<a href=\"", f);
+    for (const unsigned char *p = (const unsigned char *)page; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr(unreserved, *p))
+            fputc(*p, f);
+        else
+            fprintf(f, "%%%02X", *p);
+    }
+    fputs("\">", f);
+    report_text(f, text);
+    fputs("</a>", f);
+}

@@ -83,11 +83,12 @@ else
   fail "workflow through Slurm failed: $(tail -c 800 "$TMP/err")"
 fi
 
-# Every step ran as a Slurm job (2 recordings x 6 steps), and the tables are complete.
+# Every step ran as a Slurm job (2 recordings x 6 steps, and the group table), and the
+# tables are complete.
 jobs=$(grep -c "sched: Allocate JobId" "$cluster/log/slurmctld.log")
-[ "$jobs" -eq 12 ] && pass || fail "slurmctld allocated $jobs jobs, expected 12"
+[ "$jobs" -eq 13 ] && pass || fail "slurmctld allocated $jobs jobs, expected 13"
 logs=$(find "$TMP/wf/.snakemake/log" -name 'slurm-*.out' | wc -l)
-[ "$logs" -eq 12 ] && pass || fail "$logs Slurm job logs, expected 12"
+[ "$logs" -eq 13 ] && pass || fail "$logs Slurm job logs, expected 13"
 bursts=$(awk -F'\t' -v f="$DATA/plux_opensignals/emg_bursts.h5" '$1 == f' "$TMP/wf/results/all/detect.tsv" | wc -l)
 [ "$bursts" -eq 9 ] && pass || fail "emg_bursts.h5: $bursts segments through Slurm, expected 9"
 features=$(tail -n +2 "$TMP/wf/results/all/features.tsv" | cut -f1 | sort -u | wc -l)
