@@ -1,6 +1,7 @@
 /* cli.c: what every emgkit tool shares (see cli.h): messages in the form
  * "prog: FILE: problem", one exit-code scheme, the common input options,
  * atomic text outputs, and the command line recorded as provenance. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -239,7 +240,8 @@ double cli_parse_double(const char *option, const char *value)
     char *end;
     errno = 0;
     double v = strtod(value, &end);
-    if (!*value || *end || errno || !isfinite(v))
+    /* strtod skips leading blanks; an option value with them is a typo, not a number. */
+    if (!*value || isspace((unsigned char)*value) || *end || errno || !isfinite(v))
         cli_usage_error("option %s: '%s' is not a number", option, value);
     return v;
 }
@@ -249,7 +251,7 @@ long cli_parse_long(const char *option, const char *value, long min, long max)
     char *end;
     errno = 0;
     long v = strtol(value, &end, 10);
-    if (!*value || *end || errno)
+    if (!*value || isspace((unsigned char)*value) || *end || errno)
         cli_usage_error("option %s: '%s' is not a whole number", option, value);
     if (v < min || v > max)
         cli_usage_error("option %s: %ld is outside %ld to %ld", option, v, min, max);

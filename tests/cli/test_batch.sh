@@ -131,6 +131,8 @@ done
 expect_exit 1 "emg-features --to 5 is not --to-time" -- "$BIN/emg-features" --to 5 "$DIR/a.h5"
 expect_one_error_line "--to"
 expect_exit 1 "emg-detect --meth is not --method" -- "$BIN/emg-detect" --meth bonato "$DIR/a.h5"
+expect_exit 1 "-j ' 2' (leading blank) is not a number" -- "$BIN/emg-features" -j ' 2' "$DIR/a.h5"
+expect_exit 1 "--step ' 1' (leading blank) is not a number" -- "$BIN/emg-features" -s ' 1' "$DIR/a.h5"
 "$BIN/emg-features" --fs 2000 "$DIR/a.h5" >/dev/null 2>"$TMP/err"
 grep -q 'a.h5: --fs ignored' "$TMP/err" && pass || fail "--fs on a file with its own rate is not reported"
 expect_exit 0 "-q silences warnings" -- "$BIN/emg-features" -q --fs 2000 "$DIR/a.h5"
