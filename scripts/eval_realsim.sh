@@ -20,7 +20,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${EMGKIT_BIN:-$here/build/bin}
 frozen=$here/scripts/realsim.frozen
-seeds=$(awk '$1=="blind"{$1=""; print}' "$frozen")
+seeds=$(awk '$1=="blind"{$1=""; s=$0} END{print s}' "$frozen")   # the last blind line: the current blind set
 types=""
 out=${TMPDIR:-/tmp}/emgkit-eval-realsim
 py=/usr/bin/python3

@@ -66,6 +66,18 @@ static int is_rest_like(emg_context c)
     return c == EMG_CONTEXT_REST || c == EMG_CONTEXT_SLEEP || c == EMG_CONTEXT_EXERCISE;
 }
 
+/* Physiological (8-12 Hz) tremor is a postural and action tremor: it appears
+ * while a posture is held or a movement made and is absent from a relaxed
+ * muscle (Elble & Deuschl 2011; McAuley & Marsden 2000); orthostatic tremor
+ * (13-18 Hz) appears on standing (criteria page, line 31).  At rest or
+ * asleep neither is the explanation of activity, so rule 3d is not applied
+ * there (the realsim rest scenes: noise bursts at 8-18 Hz were called
+ * tremor, and a cramp's envelope rhythm made a cramp tremor). */
+static int tremor_possible(emg_context c)
+{
+    return c != EMG_CONTEXT_REST && c != EMG_CONTEXT_SLEEP;
+}
+
 /* What the rules look at, computed once per episode. */
 typedef struct facts {
     const lab_episode *e;
@@ -407,9 +419,17 @@ static int rule_brief(lab_decision *d, const facts *f, const emg_label_options *
         return 1;
     }
     lab_printf(x, "  rule 3c dystonic: no (together %d, duty %.2f)\n", f->together, e->duty);
-    if (f->regular && grouped(e, o) &&
-        (in_range(f->rate, o->tremor_low, o->tremor_high) ||
-         in_range(f->rate, o->orthostatic_low, o->orthostatic_high))) {
+    int tremor_band = in_range(f->rate, o->tremor_low, o->tremor_high) ||
+                      in_range(f->rate, o->orthostatic_low, o->orthostatic_high);
+    if (f->regular && grouped(e, o) && tremor_band && !tremor_possible(f->ctx)) {
+        /* A regular 8-18 Hz rhythm in a relaxed muscle is no tremor and no
+         * spasm of the criteria page: no label, or noise when small. */
+        lab_printf(x, "  rule 3d tremor: no (%.2f Hz regular, but context %s: tremor needs a "
+                     "posture or movement): no label\n", f->rate, emg_context_name(f->ctx));
+        decided(d, LAB_NONE, "3d-not-at-rest", 0.5);
+        return 1;
+    }
+    if (f->regular && grouped(e, o) && tremor_band) {
         lab_printf(x, "  rule 3d tremor: match (%.2f Hz regular): not a spasm\n", f->rate);
         /* The margin of the regularity test that passed: burst intervals or
          * the envelope autocorrelation. */
@@ -454,6 +474,16 @@ static int rule_brief(lab_decision *d, const facts *f, const emg_label_options *
     return 1;
 }
 
+/* One compound burst of 10 ms (the shortest cortical jerk) up to twice a
+ * brief burst: a jerk (brainstem myoclonus lasts over 100 ms, with no upper
+ * bound on the criteria page). */
+static int is_single_jerk(const lab_episode *e, const emg_label_options *o)
+{
+    return e->n_major >= 1 && e->major_single_fraction < o->compound_single_max &&
+           e->burst_duration >= o->jerk_min && e->longest_burst <= 2 * o->brief_max &&
+           e->amp_over_rest >= o->myoclonic_amp;
+}
+
 /* Sustained activity is both raised and lasting: real rest noise is
  * non-stationary (1/f drift, mains residue, ECG spikes in trunk muscles) and
  * crosses the rest threshold in brief spikes (duty ~0.01-0.36 on the real
@@ -477,7 +507,12 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
 {
     const lab_episode *e = f->e;
     emg_context ctx = f->ctx;
-    if (f->together && e->rhythm_4_7 >= o->modulation) {
+    /* Co-contraction is sustained activity of both muscles: an episode
+     * whose own activity is not sustained (one jerk and its quiet tail: the
+     * median level at rest) is not co-contraction, whatever the shapes of
+     * the two envelopes (%COCON normalises each to its own peak). */
+    int active = is_active(e, o);
+    if (f->together && e->rhythm_4_7 >= o->modulation && active) {
         lab_printf(x, "  rule 4a dystonic: match (%%COCON %.0f > %.0f, lag %.0f ms, 4-7 Hz "
                      "modulation %.2f%s)\n", f->pi->cocon, o->cocon, 1e3 * f->pi->lag,
                   e->rhythm_4_7, e->mdf < o->mdf_low ? ", low MDF" : "");
@@ -492,7 +527,8 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
      * rate in the envelope, which is not yet a tremor.  Tested before the
      * activity test: grouped, deeply modulated bursts are not noise even on
      * a low background. */
-    if (e->rhythm >= o->rhythm_r && e->duration >= o->tremor_min && grouped(e, o) &&
+    if (tremor_possible(ctx) && e->rhythm >= o->rhythm_r && e->duration >= o->tremor_min &&
+        grouped(e, o) &&
         deep(e, o) && e->duty >= o->tremor_duty &&
         (in_range(e->burst_rate, o->tremor_low, o->tremor_high) ||
          in_range(e->burst_rate, o->orthostatic_low, o->orthostatic_high))) {
@@ -504,7 +540,17 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
     /* In the injury context the finding sought is exactly raised resting
      * activity barely above rest (strain: no validated signature, criteria
      * page), so the activity test does not apply there. */
-    if (ctx != EMG_CONTEXT_INJURY && !is_active(e, o)) {
+    if (ctx != EMG_CONTEXT_INJURY && !active && ctx != EMG_CONTEXT_MOVEMENT &&
+        is_single_jerk(e, o)) {
+        /* Over a second long but not sustained: one compound jerk and the
+         * quiet (or noise) around it. */
+        lab_printf(x, "  rule 4: not sustained (level %.1f x rest, active %.2f); rule 3e "
+                     "myoclonic: match (one compound burst of %.0f ms)\n", e->level_over_rest,
+                  e->duty, 1e3 * e->longest_burst);
+        myoclonic(d, e, "3e-single-jerk", 0.5, o);
+        return;
+    }
+    if (ctx != EMG_CONTEXT_INJURY && !active) {
         lab_printf(x, "  rule 4: no (level %.1f x rest < %.1f and active %.2f < %.2f of the "
                      "time: noise, not sustained activity): no label\n", e->level_over_rest,
                   o->activity_level, e->duty, o->activity_duty);
@@ -553,7 +599,11 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
         lab_printf(x, "  rule 4c cramp: no (level %.1f x rest, needs %.1f; active %.2f, needs "
                      "%.2f): not strong and sustained enough for a cramp\n",
                   e->level_over_rest, o->cramp_level, e->duty, o->cramp_duty);
-        d->rule = "4c-too-weak";
+        /* Not a spasm of the criteria page, and at rest not told from a
+         * noise level that steps with electrode contact or posture (the
+         * realsim rest joins real rest noise of levels 1-5x apart): no
+         * label, the reason in the note of --explain. */
+        decided(d, LAB_NONE, "4c-too-weak", 0.5);
         snprintf(d->note, sizeof d->note, "weak for a cramp: %.1fx %.2f",
                  fmin(e->level_over_rest, 999.0), fmin(e->duty, 1.0));
         return;
@@ -612,12 +662,7 @@ static void rule_between(lab_decision *d, const facts *f, const emg_label_option
         decided(d, LAB_VOLUNTARY, "4e-movement-short", 0.5);
         return;
     }
-    /* One compound burst of 10 ms (the shortest cortical jerk) up to twice
-     * a brief burst: a jerk (brainstem myoclonus lasts over 100 ms, with no
-     * upper bound on the criteria page). */
-    if (e->n_major >= 1 && e->major_single_fraction < o->compound_single_max &&
-        e->burst_duration >= o->jerk_min &&
-        e->longest_burst <= 2 * o->brief_max && e->amp_over_rest >= o->myoclonic_amp) {
+    if (is_single_jerk(e, o)) {
         lab_printf(x, "  rule 3e myoclonic: match (one compound burst of %.0f ms)\n",
                   1e3 * e->burst_duration);
         myoclonic(d, e, "3e-single-jerk", 0.5, o);
