@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
-# The Snakemake workflow at scale: N one-minute simulated recordings (default 1000,
-# at 2 kHz, emg-synth's built-in scenarios in turn, 1-5 channels each) through the whole chain on this machine's
-# cores, beside the same chain run by `xargs -P` (the README's shell form), in one run.
-# Reports wall time, CPU use per core (user+sys / wall / cores: 1.0 = every core busy
-# all the time) and the peak memory of the largest single process of each run.
+# The Snakemake workflow at scale: N one-minute simulated recordings (default 1000, at
+# 2 kHz, emg-synth's built-in scenarios in turn, 1-5 channels each) through the whole
+# workflow on this machine's cores, beside the same work done by `xargs -P` and by GNU
+# `parallel` (the README's shell forms; parallel only if installed), in one run.
+#
+# Every run does the same work: the per-recording chain (convert, filter, features,
+# fatigue, detect, label), then the joined tables, the group table and the labelled
+# dataset. Each tool runs under /usr/bin/time, so the report gives per run:
+#   wall_s       wall time of the whole run, and its ratio to the xargs run;
+#   cpu_use      user+sys of all tool processes / (wall x cores): 1.00 = every core
+#                busy all the time (the driver's own CPU is in cpu_driver_s);
+#   job_rss_MiB  peak RSS of the largest single tool process (which tool);
+#   driver_MiB   peak RSS of the driver itself (Snakemake's Python process; xargs and
+#                parallel are negligible and not measured);
+#   load         mean 1-minute load average while the run ran (the machine may be shared).
+# and whether every table and the dataset's arrays are identical to Snakemake's.
 #   scripts/bench_workflow.sh [-b BIN] [-n N] [-o DIR]
+# Run it niced on a shared machine: nice -n 10 scripts/bench_workflow.sh -n 1000
 set -euo pipefail
 cd "$(dirname "$0")/.."
+src=$(pwd)
 bin=build/bin
 n=1000
 dir=/tmp/emgkit-bench-workflow
@@ -20,7 +33,10 @@ while getopts "b:n:o:" opt; do
 done
 bin=$(cd "$bin" && pwd)
 cores=$(nproc)
-rm -rf "$dir" && mkdir -p "$dir/recordings"
+rm -rf "$dir" && mkdir -p "$dir/recordings" "$dir/timed"
+dir=$(cd "$dir" && pwd)
+# The workflow's own defaults, so every run does what the Snakefile does.
+dataset_args=$(awk -F'"' '/^dataset_args:/ { print $2 }' scripts/workflow/config.yaml)
 
 echo "simulating $n one-minute recordings..." >&2
 simulate() {  # simulate I SCENARIO: one minute of the scenario, seed I
@@ -31,38 +47,136 @@ export -f simulate && export bin dir
 mapfile -t scenarios < <("$bin/emg-synth" --list | cut -d' ' -f1)
 for i in $(seq "$n"); do echo "$i ${scenarios[i % ${#scenarios[@]}]}"; done |
   xargs -P "$cores" -L 1 bash -c 'simulate "$@"' _
+# Without their truth tables the dataset is labelled by emg-label (dataset_events=auto),
+# so the dataset waits on every recording's whole chain.
 rm -f "$dir"/recordings/*.events.tsv
 
-# measure NAME COMMAND...: wall s, CPU per core, peak RSS of the largest process (MiB).
-measure() {
-  local name=$1
-  shift
-  /usr/bin/time -f "%e %U %S %M" -o "$dir/$name.time" "$@" >"$dir/$name.log" 2>&1
-  read -r wall user sys rss <"$dir/$name.time"
-  awk -v n="$name" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v c="$cores" -v k="$n" \
-    'BEGIN { printf "%-10s %8.1f %10.2f %12.3f %14.1f\n", n, w, (u + s) / w / c, w / k, r / 1024 }'
-}
+# Every tool through /usr/bin/time: one line per process in $BENCH_JOBS.
+for tool in "$bin"/emg-*; do
+  name=$(basename "$tool")
+  printf '#!/bin/sh\nexec /usr/bin/time -a -o "$BENCH_JOBS" -f "%s %%e %%U %%S %%M" %q "$@"\n' \
+    "$name" "$tool" >"$dir/timed/$name"
+  chmod +x "$dir/timed/$name"
+done
+T=$dir/timed
 
-# The chain of one recording, as a shell user writes it for xargs -P.
+# The shell form, as a user writes it (README, docs/workflow.md): a chain per recording
+# run by xargs -P or parallel, then the joins over all recordings.
 cat >"$dir/chain.sh" <<CHAIN
 #!/usr/bin/env bash
 set -euo pipefail
-rec=\$1 out=$dir/xargs/\$(basename "\$1" .h5)
+rec=\$1 out=\$2/recordings/\$(basename "\$1" .h5)
 mkdir -p "\$out"
-"$bin/emg-convert" -q "\$rec" -o "\$out/recording.h5"
-"$bin/emg-filter" -q --default-chain "\$out/recording.h5" -o "\$out/filtered.h5"
-"$bin/emg-features" -q --no-filter "\$out/filtered.h5" -o "\$out/features.tsv"
-"$bin/emg-fatigue" -q --no-filter "\$out/filtered.h5" -o "\$out/fatigue.tsv"
-"$bin/emg-detect" -q --no-filter "\$out/filtered.h5" -o "\$out/detect.tsv"
-"$bin/emg-label" -q "\$out/recording.h5" -o "\$out/labels.tsv"
+$T/emg-convert -q "\$rec" -o "\$out/recording.h5"
+$T/emg-filter -q --default-chain "\$out/recording.h5" -o "\$out/filtered.h5"
+$T/emg-features -q --no-filter "\$out/filtered.h5" -o "\$out/features.tsv"
+$T/emg-fatigue -q --no-filter "\$out/filtered.h5" -o "\$out/fatigue.tsv"
+$T/emg-detect -q --no-filter "\$out/filtered.h5" -o "\$out/detect.tsv"
+$T/emg-label -q "\$out/recording.h5" -o "\$out/labels.tsv"
 CHAIN
-chmod +x "$dir/chain.sh"
+cat >"$dir/join.sh" <<JOIN
+#!/usr/bin/env bash
+# join.sh OUT: the tables of all recordings under one header, the group table, the dataset
+set -euo pipefail
+out=\$1 && mkdir -p "\$out/all"
+recs=\$(cd "$dir/recordings" && ls | sort | sed 's/\.h5\$//')
+for t in features fatigue detect labels; do
+  for r in \$recs; do cat "\$out/recordings/\$r/\$t.tsv"; done | awk 'NR == 1 || !/^file\t/' >"\$out/all/\$t.tsv"
+done
+{ printf 'file\tsubject\tcondition\n'; for r in \$recs; do printf '%s\t%s\tall\n' "\$out/recordings/\$r/filtered.h5" "\$r"; done; } >"\$out/all/cohort.tsv"
+files=(); for r in \$recs; do files+=("\$out/recordings/\$r/filtered.h5"); done
+$T/emg-fatigue -q -j $cores --no-filter --cohort "\$out/all/cohort.tsv" --group "\$out/all/group.tsv" "\${files[@]}" >/dev/null
+{ printf 'file\tevents\tsubject\tsession\n'; for r in \$recs; do printf '%s\t%s\t%s\tn/a\n' "$dir/recordings/\$r.h5" "\$out/recordings/\$r/labels.tsv" "\$r"; done; } >"\$out/all/dataset-sheet.tsv"
+$T/emg-dataset -q $dataset_args --sample-sheet "\$out/all/dataset-sheet.tsv" -o "\$out/all/dataset.h5"
+JOIN
+chmod +x "$dir/chain.sh" "$dir/join.sh"
 
-printf '%-10s %8s %10s %12s %14s\n' run wall_s cpu_per_core s_per_rec peak_rss_MiB
-measure snakemake snakemake -s scripts/workflow/Snakefile --directory "$dir/wf" \
-  --cores "$cores" --quiet all --config "bin=$bin" "inputs=$dir/recordings" out=results
-find "$dir/recordings" -name '*.h5' | sort | measure xargs xargs -P "$cores" -n 1 "$dir/chain.sh"
-rows=$(($(wc -l <"$dir/wf/results/all/features.tsv") - 1))
-echo "snakemake: $rows feature rows from $(ls "$dir/wf/results/recordings" | wc -l) recordings" >&2
-xargs_rows=$(cat "$dir"/xargs/*/features.tsv | grep -vc '^file')
-echo "xargs: $xargs_rows feature rows from $(ls "$dir/xargs" | wc -l) recordings" >&2
+# measure NAME COMMAND...: run it; its wall time, the jobs' CPU and RSS, the driver's
+# peak RSS (VmHWM of the process the command execs into) and the load while it ran.
+measure() {
+  local name=$1
+  shift
+  export BENCH_JOBS=$dir/$name.jobs
+  : >"$BENCH_JOBS"
+  /usr/bin/time -f "%e %U %S" -o "$dir/$name.time" \
+    bash -c 'echo $$ >"$0"; exec "$@"' "$dir/$name.pid" "$@" >"$dir/$name.log" 2>&1 &
+  local timer=$! hwm=0 loads=()
+  while kill -0 "$timer" 2>/dev/null; do
+    local pid
+    pid=$(cat "$dir/$name.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
+      local now
+      now=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+      [ -n "$now" ] && [ "$now" -gt "$hwm" ] && hwm=$now
+    fi
+    loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+    sleep 2
+  done
+  wait "$timer" || { echo "$name failed: $(tail -5 "$dir/$name.log")" >&2; exit 1; }
+  read -r wall user sys <"$dir/$name.time"
+  printf '%s\n' "${loads[@]}" >"$dir/$name.load"
+  awk -v name="$name" -v wall="$wall" -v user="$user" -v sys="$sys" -v cores="$cores" \
+    -v hwm="$hwm" -v load="$(awk '{ s += $1 } END { printf "%.1f", s / NR }' "$dir/$name.load")" '
+    { cpu += $3 + $4; if ($5 > rss) { rss = $5; big = $1 } }
+    END { driver_cpu = user + sys - cpu; if (driver_cpu < 0) driver_cpu = 0
+          printf "%-10s %8.1f %8.2f %10.1f %9.2f %8.1f %-13s %10s %6s\n", name, wall, cpu / wall / cores,
+            driver_cpu, wall / '"$n"', rss / 1024, big,
+            (hwm > 0 && name == "snakemake") ? sprintf("%.1f", hwm / 1024) : "-", load }' \
+    "$BENCH_JOBS" >>"$dir/report"
+}
+
+runs=(snakemake xargs)
+command -v parallel >/dev/null && runs+=(parallel)
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+measure snakemake snakemake -s "$src/scripts/workflow/Snakefile" --directory "$dir/snakemake" \
+  --cores "$cores" --quiet all --config "bin=$T" "inputs=$dir/recordings" out=results
+find "$dir/recordings" -name '*.h5' | sort >"$dir/list"
+measure xargs bash -c "xargs -a $dir/list -P $cores -I{} $dir/chain.sh {} $dir/xargs/results &&
+  $dir/join.sh $dir/xargs/results"
+if command -v parallel >/dev/null; then
+  measure parallel bash -c "parallel --will-cite -j $cores $dir/chain.sh {} $dir/parallel/results \
+    :::: $dir/list && $dir/join.sh $dir/parallel/results"
+fi
+
+# Identical results: every per-recording and joined table (the `file` column names the
+# converted copy or the recording, so it is left out), and the dataset's arrays and
+# tables (its `events` column names each run's own label tables).
+same() {  # same RUN: 0 if RUN's results equal Snakemake's
+  local a=$dir/snakemake/results b=$dir/$1/results t r
+  for r in $(ls "$a/recordings"); do
+    for t in features fatigue detect labels; do
+      cmp -s <(cut -f2- "$a/recordings/$r/$t.tsv") <(cut -f2- "$b/recordings/$r/$t.tsv") || return 1
+    done
+  done
+  for t in features fatigue detect labels; do
+    cmp -s <(cut -f2- "$a/all/$t.tsv") <(cut -f2- "$b/all/$t.tsv") || return 1
+  done
+  cmp -s <(cut -f2- "$a/all/group.tsv") <(cut -f2- "$b/all/group.tsv") || return 1
+  /usr/bin/python3 - "$a/all/dataset.h5" "$b/all/dataset.h5" <<'PY' || return 1
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:])
+def objects(f):
+    found = []
+    f.visititems(lambda name, o: found.append(name) if isinstance(o, h5py.Dataset) else None)
+    return sorted(n for n in found if not n.startswith("provenance") and n != "rows/events")
+assert objects(a) == objects(b), "different objects"
+for name in objects(a):
+    x, y = a[name][()], b[name][()]
+    assert x.shape == y.shape and np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), name
+print(f"dataset: {a['samples'].shape[0]} rows, identical", file=sys.stderr)
+PY
+}
+
+{
+  echo "$n one-minute recordings, $cores cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  printf '%-10s %8s %8s %10s %9s %8s %-13s %10s %6s\n' run wall_s cpu_use cpu_driver_s s_per_rec \
+    job_rss_MiB largest_job driver_MiB load
+  cat "$dir/report"
+  xwall=$(awk '$1 == "xargs" { print $2 }' "$dir/report")
+  awk -v x="$xwall" '{ printf "%s / xargs wall time: %.2f\n", $1, $2 / x }' "$dir/report"
+  echo "feature rows: $(($(wc -l <"$dir/snakemake/results/all/features.tsv") - 1)) from $(ls "$dir/snakemake/results/recordings" | wc -l) recordings"
+  for run in "${runs[@]:1}"; do
+    if same "$run"; then echo "$run: tables and dataset identical to snakemake's"
+    else echo "$run: results DIFFER from snakemake's"; fi
+  done
+}

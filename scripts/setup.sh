@@ -23,14 +23,15 @@ done
 # (MNE for EDF+, h5py for HDF5, SciPy for spectra), pandas and pytest for the Python
 # package and its tests, GNU time for the benchmarks' peak
 # memory, column for the demo's tables and h5dump for looking inside HDF5 files;
-# Snakemake and a Slurm node (slurm-wlm, munge) for the workflow and its tests.
+# Snakemake and a Slurm node (slurm-wlm, munge) for the workflow and its tests, GNU
+# parallel for the README's shell example and the workflow benchmark.
 # emg-plot draws with PLplot (its cairo driver for PNG and PDF, DejaVu for text);
 # its tests read the images with PIL, and open emg-report's page in headless
 # Chromium (docs/plotting.md).
 packages=(build-essential cmake pkg-config libfftw3-dev libsndfile1-dev libhdf5-dev
           libcmocka-dev libedf-dev libbiosig-dev hdf5-tools python3 python3-numpy
           python3-scipy python3-h5py python3-mne python3-statsmodels python3-pandas python3-pytest
-          time bsdextrautils snakemake slurm-wlm munge
+          time bsdextrautils snakemake slurm-wlm munge parallel
           libplplot-dev plplot-driver-cairo fonts-dejavu-core python3-pil chromium)
 missing=()
 for p in "${packages[@]}"; do

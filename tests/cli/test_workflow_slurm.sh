@@ -83,14 +83,17 @@ else
   fail "workflow through Slurm failed: $(tail -c 800 "$TMP/err")"
 fi
 
-# Every step ran as a Slurm job (2 recordings x 6 steps, and the group table), and the
-# tables are complete.
+# Every step ran as a Slurm job (2 recordings x 6 steps, the group table and the
+# dataset), and the tables and the dataset are complete.
 jobs=$(grep -c "sched: Allocate JobId" "$cluster/log/slurmctld.log")
-[ "$jobs" -eq 13 ] && pass || fail "slurmctld allocated $jobs jobs, expected 13"
+[ "$jobs" -eq 14 ] && pass || fail "slurmctld allocated $jobs jobs, expected 14"
 logs=$(find "$TMP/wf/.snakemake/log" -name 'slurm-*.out' | wc -l)
-[ "$logs" -eq 13 ] && pass || fail "$logs Slurm job logs, expected 13"
+[ "$logs" -eq 14 ] && pass || fail "$logs Slurm job logs, expected 14"
 bursts=$(awk -F'\t' -v f="$DATA/plux_opensignals/emg_bursts.h5" '$1 == f' "$TMP/wf/results/all/detect.tsv" | wc -l)
 [ "$bursts" -eq 9 ] && pass || fail "emg_bursts.h5: $bursts segments through Slurm, expected 9"
 features=$(tail -n +2 "$TMP/wf/results/all/features.tsv" | cut -f1 | sort -u | wc -l)
 [ "$features" -eq 2 ] && pass || fail "features.tsv names $features recordings, expected 2"
+/usr/bin/python3 -c 'import sys, h5py; f = h5py.File(sys.argv[1], "r")
+assert len(set(f["rows/file"].asstr()[()])) == 2' "$TMP/wf/results/all/dataset.h5" && pass ||
+  fail "the dataset through Slurm has not rows of both recordings"
 finish
