@@ -1,11 +1,13 @@
 #!/bin/bash
-# Benchmark of the filter | features pipeline against the single tool and NumPy/SciPy
-# (issue 13 item 2: pipelines at single-tool speed).
+# Benchmark of the filter | features pipeline against the single tool, NumPy/SciPy and
+# the FFTW floor, with -j1 against -j2 (issue 13 items 2-4).
 #
 #   scripts/bench_pipeline.sh [BUILD_DIR]     (default build-bench, configured Release)
 #
 # On the 10-minute, 16-channel, 2 kHz float WAV of scripts/bench_features.sh (made
-# by it when missing), times side by side in one run, best of BENCH_REPEAT (3):
+# by it when missing), times side by side in one run, the commands interleaved
+# (round k runs every command once, in the same order) and repeated BENCH_REPEAT (5)
+# times, reporting medians:
 #   single tool: emg-features --filter-band 20:450 --mains 50 --notch-harmonics 1
 #     -w 1 -s 0.5 --taper hann --welch 256:128 --features rms,mav,wl,zc,mdf,mnf
 #   pipeline:    emg-filter --bandpass 20:450 --mains 50 --notch-harmonics 1 IN - |
@@ -14,16 +16,20 @@
 #     that stream from a file (the two halves of the pipeline)
 #   NumPy/SciPy: scripts/bench_features_numpy.py (the same chain, vectorised)
 #   the floor: emg-features --floor (reading the file + the same FFTW transforms)
-# all -j1, with wall and CPU (user + system, all processes) seconds and peak RSS
-# (GNU time; for the pipeline, its larger process).  Then the pipe format's own
-# speed: scripts/bench/pipe_throughput.c decodes and encodes the stream in memory
-# against memcpy of the same bytes, and `cat` of the stream into a pipe.
+# each of the emgkit commands with -j1 and with -j2; wall and CPU (user + system, all
+# processes) seconds and peak RSS (GNU time; for the pipeline, its larger process).
+# The load average is printed before and after: on a shared machine wall times swing
+# with it, and -j2 can only beat -j1 in wall time when a second core is free, so the
+# table also gives CPU / wall (how many cores a command kept busy) and the -j2 / -j1
+# ratios of both.  Then the pipe format's own speed: scripts/bench/pipe_throughput.c
+# decodes and encodes the stream in memory against memcpy of the same bytes, and
+# `cat` of the stream into a pipe.
 # Environment: BENCH_DIR (scratch, default /tmp/emgkit-bench), BENCH_REPEAT.
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$SRC/build-bench}
 BENCH_DIR=${BENCH_DIR:-/tmp/emgkit-bench}
-REPEAT=${BENCH_REPEAT:-3}
+REPEAT=${BENCH_REPEAT:-5}
 PY=/usr/bin/python3
 mkdir -p "$BENCH_DIR"
 if [ ! -x "$BUILD/bin/emg-filter" ]; then
@@ -39,31 +45,44 @@ if [ ! -s "$WAV" ]; then
     BENCH_SKIP_HOUR=1 BENCH_DIR=$BENCH_DIR "$SRC/scripts/bench_features.sh" "$BUILD" >/dev/null
 fi
 BAND=(--bandpass 20:450 --mains 50 --notch-harmonics 1)
-WIN=(-j1 -w 1 -s 0.5 --taper hann --welch 256:128 --features rms,mav,wl,zc,mdf,mnf)
+WIN=(-w 1 -s 0.5 --taper hann --welch 256:128 --features rms,mav,wl,zc,mdf,mnf)
 STREAM=$BENCH_DIR/bench_pipeline_filtered.emg
-"$FILTER" "${BAND[@]}" "$WAV" - 2>/dev/null >"$STREAM"
+"$FILTER" -q "${BAND[@]}" "$WAV" - >"$STREAM"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# once NAME CMD...: wall, CPU and peak RSS into $NAME.<k>
+# once NAME K CMD...: wall, CPU and peak RSS into $NAME.<k>
 once() {
     local name=$1 k=$2; shift 2
     /usr/bin/time -f "%e %U %S %M" -o "$BENCH_DIR/$name.$k" "$@" >/dev/null 2>"$BENCH_DIR/$name.err" || {
         cat "$BENCH_DIR/$name.err" >&2; exit 1; }
 }
-PIPE_CMD="'$FILTER' ${BAND[*]} '$WAV' - 2>/dev/null | '$FEAT' ${WIN[*]} --no-filter -o /dev/null - 2>/dev/null"
+# into_pipe NAME K CMD...: the same for a command writing a pipe stream, into a pipe
+# (/dev/null may be a regular file in containers, which costs differently)
+into_pipe() {
+    local name=$1 k=$2; shift 2
+    /usr/bin/time -f "%e %U %S %M" -o "$BENCH_DIR/$name.$k" "$@" 2>"$BENCH_DIR/$name.err" | wc -c >/dev/null
+}
+pipe_cmd() {  # pipe_cmd J: the pipeline with -jJ on both sides
+    echo "set -o pipefail; '$FILTER' -q -j$1 ${BAND[*]} '$WAV' - | '$FEAT' -q -j$1 ${WIN[*]} --no-filter -o /dev/null -"
+}
+rm -f "$BENCH_DIR"/{single,pipeline,filter,nofilter,floor,numpy}_j*.[0-9]* "$BENCH_DIR"/numpy.[0-9]*
 for k in $(seq "$REPEAT"); do
     cat "$WAV" "$STREAM" >/dev/null  # same page-cache state for everyone
-    once single "$k" "$FEAT" "${WIN[@]}" --filter-band 20:450 --mains 50 --notch-harmonics 1 -o /dev/null "$WAV"
-    once pipeline "$k" bash -c "set -o pipefail; $PIPE_CMD"
-    # its own time, writing into a pipe (/dev/null may be a regular file in containers)
-    /usr/bin/time -f "%e %U %S %M" -o "$BENCH_DIR/filter.$k" "$FILTER" "${BAND[@]}" "$WAV" - 2>/dev/null | wc -c >/dev/null
-    once nofilter "$k" "$FEAT" "${WIN[@]}" --no-filter -o /dev/null "$STREAM"
-    once floor "$k" "$FEAT" --floor -w 1 -s 0.5 --welch 256:128 "$WAV"
+    for j in 1 2; do
+        once single_j$j "$k" "$FEAT" -q -j$j "${WIN[@]}" --filter-band 20:450 --mains 50 --notch-harmonics 1 -o /dev/null "$WAV"
+        once pipeline_j$j "$k" bash -c "$(pipe_cmd $j)"
+        into_pipe filter_j$j "$k" "$FILTER" -q -j$j "${BAND[@]}" "$WAV" -
+        once nofilter_j$j "$k" "$FEAT" -q -j$j "${WIN[@]}" --no-filter -o /dev/null "$STREAM"
+        once floor_j$j "$k" "$FEAT" -q -j$j --floor -w 1 -s 0.5 --welch 256:128 "$WAV"
+    done
     once numpy "$k" env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "$PY" \
         "$SRC/scripts/bench_features_numpy.py" "$WAV"
 done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# best NAME FIELD: smallest wall (1), CPU (2 = user + system) or RSS in MB (3) over the repeats
-best() {
+# median NAME FIELD: median over the repeats of wall (1), CPU (2 = user + system) or
+# peak RSS in MB (3)
+median() {
     for f in "$BENCH_DIR/$1".[0-9]*; do
         read -r wall user sys rss <"$f"
         case $2 in
@@ -71,24 +90,43 @@ best() {
             2) echo "$user + $sys" | bc ;;
             3) echo "$rss / 1024" | bc ;;
         esac
-    done | sort -g | head -1
+    done | sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f\n", m }'
 }
-ratio() { echo "scale=2; $1 / $2" | bc; }
-NPw=$(best numpy 1); NPc=$(best numpy 2); Sw=$(best single 1); Sc=$(best single 2)
+ratio() { echo "scale=2; $1 / $2" | bc | sed 's/^\./0./'; }
+NPw=$(median numpy 1); NPc=$(median numpy 2)
 echo
 echo "10 min x 16 ch x 2 kHz float WAV: band-pass 20-450 (4th, zero-phase) + 50 Hz notch"
-echo "+ 1 s windows / 0.5 s step + Welch 256 Hann 50% + rms mav wl zc mdf mnf, -j1, best of $REPEAT"
-echo "(load average: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores)"
-printf '%-40s %8s %8s %8s %10s %10s %10s\n' "" "wall s" "CPU s" "RSS MB" "NumPy/this" "NumPy/this" "this/single"
-printf '%-40s %8s %8s %8s %10s %10s %10s\n' "" "" "" "" "(wall)" "(CPU)" "(wall)"
-for row in "numpy:NumPy/SciPy chain (vectorised)" "single:emg-features (one tool)" \
-           "pipeline:emg-filter | emg-features" "filter:emg-filter alone (into a pipe)" \
-           "nofilter:emg-features --no-filter (file)" "floor:floor: read + FFTW transforms"; do
-    name=${row%%:*}; w=$(best "$name" 1); c=$(best "$name" 2)
-    printf '%-40s %8s %8s %8s %9sx %9sx %9sx\n' "${row#*:}" "$w" "$c" "$(best "$name" 3)" \
-        "$(ratio "$NPw" "$w")" "$(ratio "$NPc" "$c")" "$(ratio "$w" "$Sw")"
+echo "+ 1 s windows / 0.5 s step + Welch 256 Hann 50% + rms mav wl zc mdf mnf;"
+echo "medians of $REPEAT interleaved rounds; load average (1, 5, 15 min) $LOAD_BEFORE before,"
+echo "$LOAD_AFTER after, on $(nproc) cores"
+printf '%-42s %7s %7s %7s %8s %9s %9s %9s\n' "" "wall s" "CPU s" "RSS MB" "CPU/wall" "NumPy/this" "NumPy/this" "this/single"
+printf '%-42s %7s %7s %7s %8s %9s %9s %9s\n' "" "" "" "" "(cores)" "(wall)" "(CPU)" "(wall, same -j)"
+row() {  # row NAME LABEL SINGLE
+    local w c
+    w=$(median "$1" 1); c=$(median "$1" 2)
+    printf '%-42s %7s %7s %7s %8s %9sx %9sx %9s\n' "$2" "$w" "$c" "$(median "$1" 3)" \
+        "$(ratio "$c" "$w")" "$(ratio "$NPw" "$w")" "$(ratio "$NPc" "$c")" "${3:+$(ratio "$w" "$(median "$3" 1)")x}"
+}
+row numpy "NumPy/SciPy chain (vectorised, 1 thread)"
+for j in 1 2; do
+    row single_j$j "emg-features (one tool) -j$j" single_j$j
+    row pipeline_j$j "emg-filter | emg-features -j$j" single_j$j
+    row filter_j$j "emg-filter alone (into a pipe) -j$j" single_j$j
+    row nofilter_j$j "emg-features --no-filter (file) -j$j" single_j$j
+    row floor_j$j "floor: read + FFTW transforms -j$j" single_j$j
 done
-echo "pipeline / single tool: wall $(ratio "$(best pipeline 1)" "$Sw")x, CPU $(ratio "$(best pipeline 2)" "$Sc")x"
+for j in 1 2; do
+    echo "-j$j pipeline / single tool: wall $(ratio "$(median pipeline_j$j 1)" "$(median single_j$j 1)")x," \
+         "CPU $(ratio "$(median pipeline_j$j 2)" "$(median single_j$j 2)")x;" \
+         "single tool / floor: wall $(ratio "$(median single_j$j 1)" "$(median floor_j$j 1)")x"
+done
+for name in single pipeline filter nofilter; do
+    echo "$name: -j1 wall / -j2 wall $(ratio "$(median ${name}_j1 1)" "$(median ${name}_j2 1)")x," \
+         "CPU/wall -j1 $(ratio "$(median ${name}_j1 2)" "$(median ${name}_j1 1)")," \
+         "-j2 $(ratio "$(median ${name}_j2 2)" "$(median ${name}_j2 1)")"
+done
+echo "(-j2 can reach 2x -j1 in wall time only with a second core free: compare CPU/wall, and"
+echo " rerun at a quiet moment, load average under 1, for the wall ratio)"
 
 # The pipe format itself: encode / decode in memory against memcpy, and cat.
 LIBS=$(sed -e 's/^.* -o bin\/emg-info //' "$BUILD/CMakeFiles/emg-info.dir/link.txt")

@@ -83,6 +83,13 @@ EMGKIT_API int emg_reader_set_range(emg_reader *r, double from, double to, emg_e
 /* Read the next block.  Returns 1 with *block set (borrowed, valid until the
  * next call), 0 at the end, or a negative status. */
 EMGKIT_API int emg_reader_read(emg_reader *r, const emg_block **block, emg_error *err);
+/* From now on (before the first emg_reader_read), read each next block on a
+ * thread of the reader's own while the caller works on the current one: the
+ * same blocks, in the same order, with decoding overlapped with the caller's
+ * work (the tools do this with -j 2 or more).  Costs a copy of each block and
+ * a thread; emg_reader_close waits for a read under way.  0, or EMG_ERR_ARG
+ * after the first read, EMG_ERR_NOMEM when no thread can start. */
+EMGKIT_API int emg_reader_read_ahead(emg_reader *r, emg_error *err);
 EMGKIT_API void emg_reader_close(emg_reader *r);
 
 typedef enum emg_sample_format {

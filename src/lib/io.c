@@ -128,6 +128,7 @@ struct emg_reader {
     int started;
     emg_block raw;         /* filled by the module */
     emg_block view;        /* handed out: pointers into raw */
+    emgi_read_ahead *ahead; /* emg_reader_read_ahead: blocks read on a thread */
     char path[4096];
 };
 
@@ -650,7 +651,25 @@ static int check_complete(const emg_reader *r, emg_error *err)
     return EMG_OK;
 }
 
+int emg_reader_read_ahead(emg_reader *r, emg_error *err)
+{
+    if (r->ahead)
+        return 0;
+    if (r->started)
+        return emg_error_set(err, EMG_ERR_ARG, "%s: read-ahead must start before the first read",
+                             r->path);
+    r->started = 1;
+    return emgi_read_ahead_start(&r->ahead, r, err);
+}
+
 int emg_reader_read(emg_reader *r, const emg_block **block, emg_error *err)
+{
+    if (r->ahead)
+        return emgi_read_ahead_next(r->ahead, block, err);
+    return emgi_reader_read_now(r, block, err);
+}
+
+int emgi_reader_read_now(emg_reader *r, const emg_block **block, emg_error *err)
 {
     r->started = 1;
     for (;;) {
@@ -692,6 +711,7 @@ void emg_reader_close(emg_reader *r)
 {
     if (!r)
         return;
+    emgi_read_ahead_stop(r->ahead); /* before the state it reads goes */
     if (r->ops && r->state)
         r->ops->close(r->state);
     if (r->spool_path) {

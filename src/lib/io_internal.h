@@ -45,6 +45,14 @@ typedef struct emg_format_writer {
 /* The path a reader was opened with ("-" for standard input), for messages. */
 const char *emgi_reader_path(const struct emg_reader *r);
 
+/* emg_reader_read without read-ahead (io.c), and the read-ahead thread that
+ * calls it (io_read_ahead.c; see emg_reader_read_ahead). */
+int emgi_reader_read_now(struct emg_reader *r, const emg_block **block, emg_error *err);
+typedef struct emgi_read_ahead emgi_read_ahead;
+int emgi_read_ahead_start(emgi_read_ahead **out, struct emg_reader *r, emg_error *err);
+int emgi_read_ahead_next(emgi_read_ahead *a, const emg_block **block, emg_error *err);
+void emgi_read_ahead_stop(emgi_read_ahead *a);
+
 /* Register an additional temporary file that becomes final_path on commit. */
 int emgi_writer_add_file(struct emg_writer *w, const char *tmp_path, const char *final_path,
                          emg_error *err);

@@ -199,6 +199,10 @@ static void analyse(void *ctx, const char *path, FILE *out)
     emg_error err;
     emg_reader *r = cli_open_input(path, &j->in);
     const emg_header *hdr = emg_reader_header(r);
+    /* With threads for the channels, decoding the next block overlaps with
+     * the current block's filters and transforms. */
+    if (j->a.window.threads > 1 && emg_reader_read_ahead(r, &err) < 0)
+        cli_fail(&err);
     if (j->floor_only) {
         run_floor(r, &j->a.spectrum, &j->a.window);
         emg_reader_close(r);

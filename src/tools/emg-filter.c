@@ -60,8 +60,10 @@ static void usage(FILE *out)
           "      --notch-q Q           quality factor of each notch, 1-1000 (default 30)\n"
           "      --envelope-window S   rms/arv window in seconds (default 0.1)\n"
           "      --envelope-cutoff HZ  linear envelope low-pass cut-off (default 6)\n"
-          "  -j, --jobs N              threads over channels (default 1); the result does\n"
-          "                            not depend on it\n\n"
+          "  -j, --jobs N              threads over channels (default 1); with 2 or more,\n"
+          "                            reading and writing overlap the filtering on\n"
+          "                            threads of their own; the result does not depend\n"
+          "                            on it\n\n"
           "Output:\n"
           "      --to FORMAT           output format instead of the output's extension:\n"
           "                            pipe wfdb edf bdf wav flac aiff caf w64 rf64 hdf5\n"
@@ -272,10 +274,138 @@ typedef struct output {
     int64_t *emitted;    /* samples written per channel */
     unsigned char *copied; /* per channel: emit_piece copied instead of lending */
     emg_chain **chains;
+    struct async_writer *async; /* with -j 2 or more: blocks written on their own thread */
 } output;
+
+/* ---- Writing on its own thread ---------------------------------------------
+ *
+ * Encoding the output and passing it to the kernel (a pipe's copy) costs about
+ * as much CPU as a third of the filtering.  With -j 2 or more it runs on its
+ * own thread, overlapped with reading and filtering the next block: the main
+ * thread copies each piece of output into one of two slots and goes on; the
+ * writer thread writes the slots in the order they were filled, so the output
+ * is the same bytes as with -j 1. */
+typedef struct async_writer {
+    emg_writer *w;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    emg_block slot[2];
+    int full[2];          /* slot i holds a piece not yet written */
+    size_t next_fill, next_write;
+    int closing;          /* no more pieces will come */
+    int rc;               /* first write failure */
+    emg_error err;
+} async_writer;
+
+static void *async_writer_main(void *arg)
+{
+    async_writer *a = arg;
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        size_t i = a->next_write % 2;
+        while (!a->full[i] && !a->closing)
+            pthread_cond_wait(&a->cv, &a->mu);
+        if (!a->full[i])
+            break; /* closing and nothing left */
+        int skip = a->rc < 0; /* a failure: what is left is not written */
+        pthread_mutex_unlock(&a->mu);
+        emg_error err;
+        int rc = skip ? 0 : emg_writer_write(a->w, &a->slot[i], &err);
+        pthread_mutex_lock(&a->mu);
+        if (rc < 0 && a->rc == 0)
+            a->rc = rc, a->err = err;
+        a->full[i] = 0;
+        a->next_write++;
+        pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+/* NULL (write on the caller's thread) when no thread can be started. */
+static async_writer *async_writer_start(emg_writer *w, size_t n_channels)
+{
+    async_writer *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->w = w;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->cv, NULL);
+    emg_error err;
+    for (int i = 0; i < 2; i++) {
+        emg_block_init(&a->slot[i]);
+        if (n_channels && emg_block_reserve(&a->slot[i], n_channels, 0, &err) < 0)
+            cli_fail(&err);
+    }
+    if (pthread_create(&a->thread, NULL, async_writer_main, a) != 0) {
+        for (int i = 0; i < 2; i++)
+            emg_block_free(&a->slot[i]);
+        pthread_mutex_destroy(&a->mu);
+        pthread_cond_destroy(&a->cv);
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* The next free slot (waiting for the writer if both are full), or NULL after
+ * a write failed (*err says why). */
+static emg_block *async_writer_slot(async_writer *a, emg_error *err)
+{
+    size_t i = a->next_fill % 2;
+    pthread_mutex_lock(&a->mu);
+    while (a->full[i] && a->rc == 0)
+        pthread_cond_wait(&a->cv, &a->mu);
+    int rc = a->rc;
+    if (rc < 0)
+        *err = a->err;
+    pthread_mutex_unlock(&a->mu);
+    if (rc < 0)
+        return NULL;
+    emg_block_clear(&a->slot[i]);
+    return &a->slot[i];
+}
+
+/* The slot from async_writer_slot is filled: hand it to the writer. */
+static void async_writer_submit(async_writer *a)
+{
+    pthread_mutex_lock(&a->mu);
+    a->full[a->next_fill % 2] = 1;
+    a->next_fill++;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Write what is queued (nothing more when discard), end the thread and free
+ * it; returns the first write failure (then *err). */
+static int async_writer_stop(async_writer *a, int discard, emg_error *err)
+{
+    pthread_mutex_lock(&a->mu);
+    a->closing = 1;
+    if (discard && a->rc == 0)
+        a->rc = EMG_ERR_IO; /* the writer skips what is left */
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->thread, NULL);
+    int rc = a->rc;
+    if (rc < 0)
+        *err = a->err;
+    for (int i = 0; i < 2; i++)
+        emg_block_free(&a->slot[i]);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->cv);
+    free(a);
+    return rc;
+}
 
 static void fail_output(output *o, const emg_error *err)
 {
+    if (o->async) {
+        emg_error ignored;
+        async_writer_stop(o->async, 1, &ignored); /* the writer must not be in use */
+        o->async = NULL;
+    }
     emg_writer_abort(o->w);
     cli_fail(err);
 }
@@ -323,11 +453,37 @@ static size_t ready_counts(const output *o, int at_end, size_t *want)
     return most;
 }
 
+/* Write take[i] samples of every channel as one block, on the writer thread:
+ * copied into its next free slot. */
+static void emit_piece_async(output *o, const size_t *take, int with_annotations)
+{
+    emg_error err;
+    emg_block *b = async_writer_slot(o->async, &err);
+    if (!b)
+        fail_output(o, &err);
+    for (size_t i = 0; i < o->h->n_channels; i++) {
+        if (emg_block_reserve_channel(b, i, take[i], &err) < 0)
+            fail_output(o, &err);
+        b->count[i] = emg_chain_pull(o->chains[i], b->data[i], take[i]);
+        o->emitted[i] += (int64_t)take[i];
+    }
+    for (size_t i = 0; with_annotations && i < o->pending.n_annotations; i++) {
+        const emg_annotation *a = &o->pending.annotations[i];
+        if (emg_block_add_annotation(b, a->onset, a->duration, a->channel, a->text, &err) < 0)
+            fail_output(o, &err);
+    }
+    async_writer_submit(o->async);
+}
+
 /* Write take[i] samples of every channel as one block.  Each channel's
  * samples are lent by its chain where they lie; only where the chain holds
  * them in two places are they copied (into o->block). */
 static void emit_piece(output *o, const size_t *take, int with_annotations)
 {
+    if (o->async) {
+        emit_piece_async(o, take, with_annotations);
+        return;
+    }
     size_t nc = o->h->n_channels;
     emg_error err;
     for (size_t i = 0; i < nc; i++) {
@@ -497,6 +653,8 @@ static void filter(emg_reader *r, const char *in_path, const char *out_path, emg
     cli_report_write_notes(&wopts, out_path);
     if (emg_writer_open(&o.w, out_path, format, &header, &wopts, &err) < 0)
         cli_fail(&err);
+    if (s->jobs > 1)
+        o.async = async_writer_start(o.w, header.n_channels);
 
     const emg_block *b;
     int rc;
@@ -514,6 +672,12 @@ static void filter(emg_reader *r, const char *in_path, const char *out_path, emg
     if (process_channels(&o, NULL, s->jobs, &err) < 0)
         fail_output(&o, &err);
     emit_ready(&o, 1);
+    if (o.async) {
+        async_writer *a = o.async;
+        o.async = NULL;
+        if (async_writer_stop(a, 0, &err) < 0)
+            fail_output(&o, &err);
+    }
     if (emg_writer_close(o.w, &err) < 0)
         cli_fail(&err);
     cli_gaps_report(&gaps, in_path, &header);
@@ -615,6 +779,11 @@ int main(int argc, char **argv)
     const char *in_path = cli_converter_args(argc, argv, optind, &out_path, &explicit_output);
     format = cli_signal_output(out_path, format, explicit_output);
     emg_reader *r = cli_open_input(in_path, &in);
+    emg_error err;
+    /* With -j 2 or more, decoding the next block overlaps with filtering
+     * this one, and writing (emit_piece_async) with both. */
+    if (s.jobs > 1 && emg_reader_read_ahead(r, &err) < 0)
+        cli_fail(&err);
     filter(r, in_path, out_path, format, &s);
     emg_reader_close(r);
     cli_finish_stdout();

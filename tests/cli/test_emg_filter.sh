@@ -117,6 +117,19 @@ expect_exit 0 "default chain, multi-rate" -- "$F" --default-chain "$psg" "$TMP/p
 "$F" -j 1 --default-chain --mains 60 -c 1-6 "$grab" --to tsv - >"$TMP/j1.tsv" 2>/dev/null
 "$F" -j 3 --default-chain --mains 60 -c 1-6 "$grab" --to tsv - >"$TMP/j3.tsv" 2>/dev/null
 expect_close "$TMP/j1.tsv" "$TMP/j3.tsv" 0 "-j 3 vs -j 1"
+# -j 2 reads ahead and writes on a thread: the same pipe stream (but for the
+# provenance line), from a pipe stream too, and a truncated input still fails
+# with one error line and no output
+"$F" -j 1 --default-chain --mains 60 -c 1-6 "$grab" - 2>/dev/null | grep -av '^provenance' >"$TMP/j1.emg"
+"$F" -j 2 --default-chain --mains 60 -c 1-6 "$grab" - 2>/dev/null | grep -av '^provenance' >"$TMP/j2.emg"
+cmp -s "$TMP/j1.emg" "$TMP/j2.emg" && pass || fail "-j 2 pipe stream differs from -j 1"
+"$BIN/emg-convert" -c 1-6 "$grab" - 2>/dev/null | "$F" -j 2 --highpass 20 - --to tsv - >"$TMP/j2-piped.tsv" 2>/dev/null
+"$F" -j 1 --highpass 20 -c 1-6 "$grab" --to tsv - >"$TMP/j1-direct.tsv" 2>/dev/null
+expect_close "$TMP/j1-direct.tsv" "$TMP/j2-piped.tsv" 0 "-j 2 from a pipe vs -j 1"
+"$BIN/emg-convert" -c 1-6 "$grab" - 2>/dev/null | head -c 200000 >"$TMP/cut.emg"
+expect_exit 3 "-j 2, truncated input" -- "$F" -j 2 --highpass 20 "$TMP/cut.emg" "$TMP/cut-out.h5"
+expect_one_error_line "cut.emg"
+[ ! -e "$TMP/cut-out.h5" ] && pass || fail "-j 2, truncated input: output left behind"
 
 # --- mains: GRABMyo was notched at 60 Hz by its amplifier, so auto finds no
 # mains there; with 50 Hz hum added (emg-filter itself cannot add it, so

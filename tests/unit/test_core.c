@@ -198,6 +198,70 @@ static void test_channel_store(void **state)
     emg_reader_close(r);
 }
 
+/* Reading ahead gives the same blocks (samples and annotations) in the same
+ * order; it must start before the first read; the end and an error are
+ * reported as without it, and again on later reads. */
+static void test_read_ahead(void **state)
+{
+    (void)state;
+    char path[1100], cut[1100];
+    path_in_tmp(path, sizeof path, "ahead.emg");
+    write_test_stream(path);
+    emg_reader *plain, *ahead;
+    emg_error err;
+    const emg_block *a, *b;
+    assert_int_equal(emg_reader_open(&plain, path, NULL, &err), 0);
+    assert_int_equal(emg_reader_open(&ahead, path, NULL, &err), 0);
+    assert_int_equal(emg_reader_read_ahead(ahead, &err), 0);
+    int ra, rb;
+    size_t blocks = 0;
+    while ((ra = emg_reader_read(plain, &a, &err)) > 0) {
+        assert_int_equal(rb = emg_reader_read(ahead, &b, &err), 1);
+        assert_int_equal(a->n_channels, b->n_channels);
+        for (size_t c = 0; c < a->n_channels; c++) {
+            assert_int_equal(a->count[c], b->count[c]);
+            assert_memory_equal(a->data[c], b->data[c], a->count[c] * sizeof(double));
+        }
+        assert_int_equal(a->n_annotations, b->n_annotations);
+        for (size_t i = 0; i < a->n_annotations; i++)
+            assert_string_equal(a->annotations[i].text, b->annotations[i].text);
+        blocks++;
+    }
+    assert_int_equal(ra, 0);
+    assert_true(blocks > 0);
+    assert_int_equal(emg_reader_read(ahead, &b, &err), 0);
+    assert_int_equal(emg_reader_read(ahead, &b, &err), 0);
+    assert_int_equal(emg_reader_read_ahead(plain, &err), EMG_ERR_ARG);
+    emg_reader_close(plain);
+    emg_reader_close(ahead);
+
+    /* Truncated: the error comes in turn, names the file, and stays. */
+    path_in_tmp(cut, sizeof cut, "ahead-cut.emg");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    FILE *in = fopen(path, "rb"), *out = fopen(cut, "wb");
+    char *buf = malloc((size_t)st.st_size);
+    assert_int_equal(fread(buf, 1, (size_t)st.st_size, in), (size_t)st.st_size);
+    fwrite(buf, 1, (size_t)st.st_size - 30, out);
+    fclose(in);
+    fclose(out);
+    free(buf);
+    assert_int_equal(emg_reader_open(&ahead, cut, NULL, &err), 0);
+    assert_int_equal(emg_reader_read_ahead(ahead, &err), 0);
+    while ((rb = emg_reader_read(ahead, &b, &err)) > 0)
+        ;
+    assert_int_equal(rb, EMG_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "truncated"));
+    assert_int_equal(emg_reader_read(ahead, &b, &err), EMG_ERR_FORMAT);
+    emg_reader_close(ahead);
+
+    /* Closed before the end: the thread stops. */
+    assert_int_equal(emg_reader_open(&ahead, path, NULL, &err), 0);
+    assert_int_equal(emg_reader_read_ahead(ahead, &err), 0);
+    assert_int_equal(emg_reader_read(ahead, &b, &err), 1);
+    emg_reader_close(ahead);
+}
+
 /* Channels of other modalities are told by a word of the name or transducer. */
 static void test_other_modality(void **state)
 {
@@ -460,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_tsv_num_non_finite),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_channel_store),
+        cmocka_unit_test(test_read_ahead),
         cmocka_unit_test(test_other_modality),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
