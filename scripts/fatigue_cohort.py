@@ -98,7 +98,9 @@ def num(x):
 
 def sm_combine(y, se, pooling="dl"):
     """statsmodels' DerSimonian-Laird random effects: estimate, se, ci, p, tau2, i2, q;
-    pooling "hksj": the Hartung-Knapp-Sidik-Jonkman se and t interval (k - 1 df)."""
+    pooling "hksj": the Hartung-Knapp-Sidik-Jonkman se and t interval (k - 1 df);
+    "mkh": the larger of statsmodels' HKSJ and DL standard errors, t interval (k - 1 df)
+    (the modified Knapp-Hartung interval, which statsmodels does not offer itself)."""
     from statsmodels.stats.meta_analysis import combine_effects
     y, se = np.asarray(y, float), np.asarray(se, float)
     if len(y) == 1:
@@ -106,7 +108,7 @@ def sm_combine(y, se, pooling="dl"):
         return dict(estimate=y[0], se=se[0], ci_low=y[0] - z * se[0], ci_high=y[0] + z * se[0],
                     p=2 * stats.norm.sf(abs(y[0] / se[0])))
     r = combine_effects(y, se ** 2, method_re="dl", alpha=1 - CONFIDENCE)
-    hksj = pooling == "hksj"
+    hksj = pooling in ("hksj", "mkh")
     ci_fe, ci_re, ci_fe_hk, ci_re_hk = r.conf_int(alpha=1 - CONFIDENCE, use_t=hksj)
     # statsmodels 0.13.5 leaves DL's tau^2 negative when Q < k - 1; DerSimonian & Laird
     # (1986) truncate it at 0, where the random-effects result is the fixed-effect one.
@@ -116,6 +118,11 @@ def sm_combine(y, se, pooling="dl"):
     else:
         m, tau2 = r.mean_effect_re, r.tau2
         sd, (lo, hi) = (r.sd_eff_w_re_hksj, ci_re_hk) if hksj else (r.sd_eff_w_re, ci_re)
+    if pooling == "mkh":
+        sd_dl = r.sd_eff_w_fe if r.tau2 < 0 else r.sd_eff_w_re
+        if sd_dl > sd:
+            half = stats.t.isf((1 - CONFIDENCE) / 2, len(y) - 1) * sd_dl
+            sd, lo, hi = sd_dl, m - half, m + half
     p = 2 * (stats.t.sf(abs(m / sd), len(y) - 1) if hksj else stats.norm.sf(abs(m / sd)))
     return dict(estimate=m, se=sd, ci_low=lo, ci_high=hi, p=p, tau2=tau2, i2=max(0.0, r.i2),
                 q=r.q)
@@ -131,7 +138,7 @@ def sm_group(units, condition=None):
     return est
 
 
-def sm_expected(group_rows, pooling="hksj"):
+def sm_expected(group_rows, pooling="mkh"):
     """For every pooled and contrast row of the group table, statsmodels' numbers from
     the table's own unit rows: [(row, expected dict)].  A subject's units are combined
     by DL, the subjects by `pooling` (emg-fatigue --pooling)."""
@@ -156,7 +163,7 @@ def sm_expected(group_rows, pooling="hksj"):
     return out
 
 
-def sm_disagreement(group_rows, pooling="hksj"):
+def sm_disagreement(group_rows, pooling="mkh"):
     """Largest relative difference between the tool's pooled numbers and statsmodels'
     (relative to max(|value|, 1e-3 of the row's se) so that values near 0 compare
     absolutely), and the count of rows compared."""
@@ -232,9 +239,9 @@ def measure_truth(bin_dir, seed, directory, effect, count=400):
             os.remove(p)
     b, t, d = np.array(b_all), np.array(t_all), np.array(d_all)
     x = np.column_stack([b, b ** 2, b ** 3, b * (t - mid_t)])
-    coef, *_ = np.linalg.lstsq(x, d, rcond=None)
+    coef = np.linalg.pinv(x) @ d  # minimum norm: a constant duration leaves the T term 0
     resid = d - x @ coef
-    cov = np.linalg.inv(x.T @ x) * (resid @ resid) / (len(d) - x.shape[1])
+    cov = np.linalg.pinv(x.T @ x) * (resid @ resid) / (len(d) - x.shape[1])
     sd2 = COHORT["subject_sd_hz_s"] ** 2 + COHORT["session_sd_hz_s"] ** 2
     moments = {"rested": np.array([0.0, sd2, 0.0, 0.0]),  # E[b], E[b^2], E[b^3], E[b (T - mid)]
                "fatigued": np.array([effect, effect ** 2 + sd2, effect ** 3 + 3 * effect * sd2,
@@ -258,7 +265,7 @@ def add_cohorts(results, rows, truth):
 
 
 def simulate_cohorts(bin_dir, n_cohorts, seed, effect, truth, channels=None, log=None,
-                     poolings=("hksj",)):
+                     poolings=("mkh",)):
     """{pooling: per cohort the group rows (rested, fatigued, contrast) and the truth
     (Hz/min)}, the same recordings analysed with each --pooling; the largest
     disagreement with statsmodels and the rows compared."""
@@ -283,32 +290,46 @@ def simulate_cohorts(bin_dir, n_cohorts, seed, effect, truth, channels=None, log
     return results, worst, compared
 
 
-def summarize(results, what):
-    """Coverage of the truth with its Monte Carlo standard error, share of intervals
-    excluding 0, mean estimate, mean tau2."""
-    cover = excl = 0
-    est, tau2 = [], []
+def cluster_se(hits, cluster):
+    """Monte Carlo standard error of a share over cohorts that come in calls of
+    `cluster` (the cohorts of one call share their recordings' durations, so they are
+    not independent): the cluster-robust (between-call) standard error."""
+    hits = np.asarray(hits, float)
+    groups = [hits[i:i + cluster] for i in range(0, len(hits), cluster)]
+    if len(groups) < 2:
+        return float("nan")
+    p = hits.mean()
+    dev = np.array([g.sum() - p * len(g) for g in groups])
+    return float(np.sqrt((dev ** 2).sum() * len(groups) / (len(groups) - 1)) / len(hits))
+
+
+def summarize(results, what, cluster=None):
+    """Coverage of the truth and share of intervals excluding 0, each with its Monte
+    Carlo standard error; mean estimate, mean tau2."""
+    cover, excl, est, tau2 = [], [], [], []
     for r in results:
         row, truth = r[what]
         lo, hi = num(row["ci_low_per_min"]), num(row["ci_high_per_min"])
-        cover += lo <= truth <= hi
-        excl += lo > 0 or hi < 0
+        cover.append(lo <= truth <= hi)
+        excl.append(lo > 0 or hi < 0)
         est.append(num(row["slope_per_min"]))
         tau2.append(num(row["tau2"]))
-    n = len(results)
-    return dict(n=n, coverage=cover / n, coverage_se=np.sqrt(cover / n * (1 - cover / n) / n),
-                excludes_zero=excl / n, mean=float(np.mean(est)), truth=results[0][what][1],
-                tau2=float(np.nanmean(tau2)))
+    cluster = cluster or COHORT["channels"]
+    return dict(n=len(results), coverage=float(np.mean(cover)),
+                coverage_se=cluster_se(cover, cluster), excludes_zero=float(np.mean(excl)),
+                excludes_zero_se=cluster_se(excl, cluster), mean=float(np.mean(est)),
+                truth=results[0][what][1], tau2=float(np.nanmean(tau2)))
 
 
 def markdown(summaries):
     lines = ["| cohorts | quantity | truth (Hz/min) | mean estimate | mean tau² | pooling | "
-             "coverage of the truth (± MC se) | CI excludes 0 |",
+             "coverage of the truth (± MC se) | CI excludes 0 (± MC se) |",
              "|---|---|---|---|---|---|---|---|"]
     for label, what, pooling, s in summaries:
         lines.append(f"| {label} (N={s['n']}) | {what} | {s['truth']:+.2f} | {s['mean']:+.2f} | "
                      f"{s['tau2']:.1f} | {pooling} | {100 * s['coverage']:.1f}% ± "
-                     f"{100 * s['coverage_se']:.1f} | {100 * s['excludes_zero']:.1f}% |")
+                     f"{100 * s['coverage_se']:.1f} | {100 * s['excludes_zero']:.1f}% ± "
+                     f"{100 * s['excludes_zero_se']:.1f} |")
     return "\n".join(lines)
 
 
@@ -324,7 +345,7 @@ def save_units(path, runs):
                     f.write(f"{label}\t{c}\t{s}\t{cond}\t{y!r}\t{se!r}\t{t[0]!r}\t{t[1]!r}\t{t[2]!r}\n")
 
 
-POOLINGS = ("hksj", "dl")
+POOLINGS = ("mkh",)  # hksj, dl and others: scripts/fatigue_cohort_diagnose.py --units
 
 
 def main():

@@ -13,8 +13,17 @@ group table recovers it) on both tell
   - whether se depends on b (a trend that widens its own interval gives the steeper
     recordings less weight in the pooling).
 
+With --units FILE (the unit rows of simulated cohorts, scripts/fatigue_cohort.py
+--save), the second stage instead: every cohort's pooled and contrast intervals
+recomputed by several methods from the same unit rows -- DerSimonian-Laird normal
+(dl), Hartung-Knapp-Sidik-Jonkman (hksj), HKSJ with the Knapp-Hartung floor (mkh),
+HKSJ on REML's tau^2 (Viechtbauer 2005), and the unweighted mean with a Student t
+interval on k - 1 df (the summary-statistics approach, Holmes & Friston 1998) -- and
+their coverage of the measured truth, with the share of cohorts whose Q < k - 1.
+
 Usage: scripts/fatigue_cohort_diagnose.py [--recordings 400] [--bin build/bin] [--seed 5]
            [--out library.tsv]
+       scripts/fatigue_cohort_diagnose.py --units units.tsv
 Needs NumPy and SciPy (Debian packages).
 """
 import argparse
@@ -92,13 +101,100 @@ def report(res, durations):
               f"SD(z about gain*b) {np.std((yb - g.mean() * b) / sb, ddof=1):.3f}")
 
 
+def tau2_dl(y, v):
+    w = 1 / v
+    fe = (w * y).sum() / w.sum()
+    q = (w * (y - fe) ** 2).sum()
+    return max(0.0, (q - (len(y) - 1)) / (w.sum() - (w ** 2).sum() / w.sum())), q
+
+
+def tau2_reml(y, v):
+    """REML by Viechtbauer's (2005, J Educ Behav Stat 30:261, eq. 12) fixed point."""
+    t2 = tau2_dl(y, v)[0]
+    for _ in range(200):
+        w = 1 / (v + t2)
+        mu = (w * y).sum() / w.sum()
+        new = max(0.0, (w ** 2 * ((y - mu) ** 2 - v)).sum() / (w ** 2).sum() + 1 / w.sum())
+        if abs(new - t2) < 1e-12 * max(1.0, t2):
+            return new
+        t2 = new
+    return t2
+
+
+def interval(y, se, method, confidence=0.95):
+    """(lo, hi) of the pooled mean of y by method."""
+    k, v = len(y), se ** 2
+    tq = stats.t.ppf(0.5 + confidence / 2, k - 1)
+    if method == "t":
+        half = tq * y.std(ddof=1) / np.sqrt(k)
+        return y.mean() - half, y.mean() + half
+    t2 = tau2_reml(y, v) if method == "reml-hksj" else tau2_dl(y, v)[0]
+    w = 1 / (v + t2)
+    mu = (w * y).sum() / w.sum()
+    if method == "dl":
+        half = stats.norm.ppf(0.5 + confidence / 2) / np.sqrt(w.sum())
+        return mu - half, mu + half
+    q_star = (w * (y - mu) ** 2).sum() / (k - 1)
+    if method == "mkh":
+        q_star = max(q_star, 1.0)
+    half = tq * np.sqrt(q_star / w.sum())
+    return mu - half, mu + half
+
+
+METHODS = ("dl", "hksj", "mkh", "reml-hksj", "t")
+
+
+def reanalyse(path):
+    import csv
+    cohorts = {}
+    with open(path) as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            c = cohorts.setdefault((r["effect"], r["cohort"]), {"units": {}, "truth": r})
+            c["units"][(r["subject"], r["condition"])] = (float(r["slope_per_min"]),
+                                                          float(r["se_per_min"]))
+    print("| cohorts | quantity | method | coverage (± MC se) | CI excludes 0 | Q < k-1 |")
+    print("|---|---|---|---|---|---|")
+    for effect in ("without", "with"):
+        mine = [c for (e, _), c in cohorts.items() if e == effect]
+        for what in ("rested", "fatigued", "contrast"):
+            cover = {m: 0 for m in METHODS}
+            excl = {m: 0 for m in METHODS}
+            low_q = 0
+            for c in mine:
+                u = c["units"]
+                subjects = sorted({s for s, _ in u})
+                if what == "contrast":
+                    y = np.array([u[(s, "fatigued")][0] - u[(s, "rested")][0] for s in subjects])
+                    se = np.array([np.hypot(u[(s, "fatigued")][1], u[(s, "rested")][1])
+                                   for s in subjects])
+                else:
+                    y = np.array([u[(s, what)][0] for s in subjects])
+                    se = np.array([u[(s, what)][1] for s in subjects])
+                truth = float(c["truth"][f"truth_{what}"])
+                low_q += tau2_dl(y, se ** 2)[1] < len(y) - 1
+                for m in METHODS:
+                    lo, hi = interval(y, se, m)
+                    cover[m] += lo <= truth <= hi
+                    excl[m] += lo > 0 or hi < 0
+            n = len(mine)
+            for m in METHODS:
+                p = cover[m] / n
+                print(f"| {effect} ({n}) | {what} | {m} | {100 * p:.1f}% ± "
+                      f"{100 * np.sqrt(p * (1 - p) / n):.1f} | {100 * excl[m] / n:.1f}% | "
+                      f"{100 * low_q / n:.0f}% |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--recordings", type=int, default=400)
     ap.add_argument("--bin", default=os.environ.get("EMGKIT_BIN", "build/bin"))
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--out", help="write the per-recording library (TSV)")
+    ap.add_argument("--units", help="re-analyse the unit rows of simulated cohorts instead")
     args = ap.parse_args()
+    if args.units:
+        reanalyse(args.units)
+        return
     with tempfile.TemporaryDirectory(prefix="fatigue_diag_") as tmp:
         files, durations = make_pairs(tmp, args.seed, args.recordings)
         res = measure(args.bin, files)
