@@ -16,13 +16,19 @@ rate; the fatigued one (with) and the contrast fatigued - rested measure coverag
 and power.
 
 The generator's MDF follows the nominal slope with a gain below 1 (filter, Welch
-estimate; ~0.78, docs/methods/fatigue.md, "Calibration"), so the truth in the tool's
-units is gain * delta, the gain measured on separate recordings (60 s, -0.5 Hz/s).
+estimate) that depends on the slope and the duration (~0.85 at -0.1 Hz/s, ~0.79 at
+-0.4 Hz/s; scripts/fatigue_cohort_diagnose.py), so the truth in the tool's units is
+measured, not converted: the design's mean of the slope emg-fatigue finds without the
+wandering, from paired recordings (measure_truth).  Coverage and false-positive rates
+carry Monte Carlo standard errors between calls (the cohorts of one call share their
+recordings' durations).  --save writes every cohort's unit rows, which
+scripts/fatigue_cohort_diagnose.py --units re-pools by other methods (hksj, dl, REML,
+an unweighted t).
 
 Several cohorts run in one call: every file holds C channels, channel c of all files
 being cohort c (the group table pools per channel and feature).
 
-Usage: scripts/fatigue_cohort.py [--cohorts 100] [--bin build/bin] [--seed 1]
+Usage: scripts/fatigue_cohort.py [--cohorts 100] [--bin build/bin] [--seed 1] [--save FILE]
 Needs Python 3 with NumPy, SciPy and statsmodels (Debian packages).
 """
 import argparse
@@ -356,10 +362,14 @@ def main():
     ap.add_argument("--truth-draws", type=int, default=400,
                     help="paired recordings measuring each truth (400)")
     ap.add_argument("--save", help="write every cohort's unit rows here (TSV)")
+    ap.add_argument("--arms", default="without,with",
+                    help="cohorts without and/or with the effect (without,with)")
     args = ap.parse_args()
     summaries, worst, compared, runs = [], 0.0, 0, []
     for label, effect, seed in (("without", 0.0, args.seed + 1),
                                 ("with", COHORT["effect_hz_s"], args.seed + 2)):
+        if label not in args.arms.split(","):
+            continue
         with tempfile.TemporaryDirectory(prefix="fatigue_truth_") as tmp:
             truth = measure_truth(args.bin, seed, tmp, effect, args.truth_draws)
         print(f"effect {effect:+.2f} Hz/s: truth " + ", ".join(

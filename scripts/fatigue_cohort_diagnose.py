@@ -37,6 +37,7 @@ from scipy.io import wavfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fatigue_calibration as cal  # noqa: E402
+import fatigue_cohort as fc  # noqa: E402
 
 SLOPES_HZ_S = (-0.1, -0.2, -0.4)  # nominal slopes of the paired recordings
 DURATIONS_S = (30.0, 60.0)
@@ -149,18 +150,21 @@ def reanalyse(path):
     cohorts = {}
     with open(path) as f:
         for r in csv.DictReader(f, delimiter="\t"):
-            c = cohorts.setdefault((r["effect"], r["cohort"]), {"units": {}, "truth": r})
+            c = cohorts.setdefault((r["effect"], int(r["cohort"])), {"units": {}, "truth": r})
             c["units"][(r["subject"], r["condition"])] = (float(r["slope_per_min"]),
                                                           float(r["se_per_min"]))
-    print("| cohorts | quantity | method | coverage (± MC se) | CI excludes 0 | Q < k-1 |")
+    print("| cohorts | quantity | method | coverage (± MC se) | CI excludes 0 (± MC se) | "
+          "Q < k-1 |")
     print("|---|---|---|---|---|---|")
     for effect in ("without", "with"):
-        mine = [c for (e, _), c in cohorts.items() if e == effect]
+        mine = [c for (e, _), c in sorted(cohorts.items()) if e == effect]
+        if not mine:
+            continue
         for what in ("rested", "fatigued", "contrast"):
-            cover = {m: 0 for m in METHODS}
-            excl = {m: 0 for m in METHODS}
+            cover = {m: [] for m in METHODS}
+            excl = {m: [] for m in METHODS}
             low_q = 0
-            for c in mine:
+            for c in mine:  # in cohort order: calls of fc.COHORT["channels"] cohorts
                 u = c["units"]
                 subjects = sorted({s for s, _ in u})
                 if what == "contrast":
@@ -174,13 +178,13 @@ def reanalyse(path):
                 low_q += tau2_dl(y, se ** 2)[1] < len(y) - 1
                 for m in METHODS:
                     lo, hi = interval(y, se, m)
-                    cover[m] += lo <= truth <= hi
-                    excl[m] += lo > 0 or hi < 0
-            n = len(mine)
+                    cover[m].append(lo <= truth <= hi)
+                    excl[m].append(lo > 0 or hi < 0)
+            n, call = len(mine), fc.COHORT["channels"]
             for m in METHODS:
-                p = cover[m] / n
-                print(f"| {effect} ({n}) | {what} | {m} | {100 * p:.1f}% ± "
-                      f"{100 * np.sqrt(p * (1 - p) / n):.1f} | {100 * excl[m] / n:.1f}% | "
+                print(f"| {effect} ({n}) | {what} | {m} | {100 * np.mean(cover[m]):.1f}% ± "
+                      f"{100 * fc.cluster_se(cover[m], call):.1f} | "
+                      f"{100 * np.mean(excl[m]):.1f}% ± {100 * fc.cluster_se(excl[m], call):.1f} | "
                       f"{100 * low_q / n:.0f}% |")
 
 
