@@ -166,10 +166,12 @@ EMGKIT_API int emg_random_effects_dl(emg_random_effects *out, const double *y, c
                                      double confidence, emg_error *err);
 /* How the interval of the pooled effect across subjects is found. */
 typedef enum emg_pooling {
-    EMG_POOLING_HKSJ = 0, /* default: Hartung-Knapp-Sidik-Jonkman, t with k - 1 df */
-    EMG_POOLING_DL        /* DerSimonian-Laird's normal interval */
+    EMG_POOLING_HKSJ = 0, /* Hartung-Knapp-Sidik-Jonkman, t with k - 1 df */
+    EMG_POOLING_DL,       /* DerSimonian-Laird's normal interval */
+    EMG_POOLING_MKH       /* emg-fatigue's default: HKSJ, its variance at least DL's
+                             (modified Knapp-Hartung), t with k - 1 df */
 } emg_pooling;
-/* "hksj" or "dl"; otherwise EMG_ERR_ARG. */
+/* "mkh", "hksj" or "dl"; otherwise EMG_ERR_ARG. */
 EMGKIT_API int emg_pooling_from_name(const char *name, emg_pooling *out, emg_error *err);
 /* The contrast b - a of two independently pooled groups (conditions). */
 EMGKIT_API void emg_random_effects_contrast(emg_random_effects *out, const emg_random_effects *a,

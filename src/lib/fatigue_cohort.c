@@ -13,7 +13,8 @@
  * statsmodels.stats.meta_analysis.combine_effects, method_re="dl"); I^2 =
  * max(0, (Q - (k-1)) / Q) (Higgins & Thompson 2002, Stat Med 21:1539).
  * emgi_random_effects_hksj keeps mu and tau^2 and gives the Hartung-Knapp-
- * Sidik-Jonkman interval (emg-fatigue's default for pooling subjects). */
+ * Sidik-Jonkman interval; with the floor of Knapp & Hartung (2003) it is
+ * emg-fatigue's default for pooling subjects (EMG_POOLING_MKH). */
 #include "emgkit/fatigue.h"
 #include "fatigue_internal.h"
 
@@ -63,9 +64,20 @@ int emg_random_effects_dl(emg_random_effects *o, const double *y, const double *
  * and Student t with k - 1 degrees of freedom (statsmodels' var_hksj_re with
  * conf_int(use_t=True)).  DL's normal interval treats tau^2 as known and
  * excludes a zero effect too often with few subjects (IntHout, Ioannidis &
- * Borm 2014, BMC Med Res Methodol 14:25); this one holds its level. */
+ * Borm 2014, BMC Med Res Methodol 14:25).
+ *
+ * floor_at_dl: the modified Knapp-Hartung interval (Knapp & Hartung 2003,
+ * Stat Med 22:2693; Roever, Knapp & Friede 2015, BMC Med Res Methodol 15:99;
+ * Jackson, Law, Ruecker & Schwarzer 2017, Stat Med 36:3923): the variance is
+ * max(HKSJ's, DL's 1 / sum w*), i.e. the weighted residual variance factor
+ * q* = sum w*_i (y_i - mu)^2 / (k - 1) is taken as at least 1.  When the
+ * units agree better than their standard errors say (q* < 1, typical of a
+ * paired contrast, where the subjects' own rates of fatigue cancel and tau^2
+ * is near 0), plain HKSJ is narrower than even the fixed-effect interval and
+ * too liberal (Wiksten, Ruecker & Schwarzer 2016, Stat Med 35:2503);
+ * emg-fatigue's simulated cohorts show it (docs/methods/fatigue.md, "Cohorts"). */
 int emgi_random_effects_hksj(emg_random_effects *o, const double *y, const double *se, size_t k,
-                            double confidence, emg_error *err)
+                            int floor_at_dl, double confidence, emg_error *err)
 {
     int rc = emg_random_effects_dl(o, y, se, k, confidence, err);
     if (rc < 0)
@@ -75,8 +87,10 @@ int emgi_random_effects_hksj(emg_random_effects *o, const double *y, const doubl
         double w = 1 / (se[i] * se[i] + o->tau2), r = y[i] - o->estimate;
         sw += w, swr += w * r * r;
     }
-    double df = (double)k - 1;
-    o->se = sqrt(swr / (df * sw));
+    double df = (double)k - 1, q_star = swr / df;
+    if (floor_at_dl)
+        q_star = fmax(q_star, 1);
+    o->se = sqrt(q_star / sw);
     double t = emg_student_t_quantile(0.5 + confidence / 2, df);
     o->ci_low = o->estimate - t * o->se;
     o->ci_high = o->estimate + t * o->se;
@@ -87,18 +101,21 @@ int emgi_random_effects_hksj(emg_random_effects *o, const double *y, const doubl
 int emgi_random_effects_pool(emg_random_effects *o, const double *y, const double *se,
                             size_t k, emg_pooling method, double confidence, emg_error *err)
 {
-    return method == EMG_POOLING_HKSJ ? emgi_random_effects_hksj(o, y, se, k, confidence, err)
-                                      : emg_random_effects_dl(o, y, se, k, confidence, err);
+    if (method == EMG_POOLING_DL)
+        return emg_random_effects_dl(o, y, se, k, confidence, err);
+    return emgi_random_effects_hksj(o, y, se, k, method == EMG_POOLING_MKH, confidence, err);
 }
 
 int emg_pooling_from_name(const char *name, emg_pooling *out, emg_error *err)
 {
-    if (!strcmp(name, "hksj"))
+    if (!strcmp(name, "mkh"))
+        *out = EMG_POOLING_MKH;
+    else if (!strcmp(name, "hksj"))
         *out = EMG_POOLING_HKSJ;
     else if (!strcmp(name, "dl"))
         *out = EMG_POOLING_DL;
     else
-        return emg_error_set(err, EMG_ERR_ARG, "unknown pooling '%s' (hksj, dl)", name);
+        return emg_error_set(err, EMG_ERR_ARG, "unknown pooling '%s' (mkh, hksj, dl)", name);
     return 0;
 }
 

@@ -12,7 +12,8 @@
  *      unit stands for itself;
  *   2. the subjects' estimates are pooled by the same model across subjects:
  *      tau^2 is then the between-subject variance; the interval of the pooled
- *      effect by Hartung-Knapp-Sidik-Jonkman (default) or DL's normal one.
+ *      effect by Hartung-Knapp-Sidik-Jonkman with the Knapp-Hartung floor
+ *      (default), without it, or DL's normal one (fatigue_cohort.c).
  * A contrast (condition minus reference) is paired when at least two
  * subjects have both conditions: each such subject's difference, with the
  * standard errors added in quadrature, is pooled across subjects (the

@@ -33,9 +33,10 @@ int fatigue_same_recording(const char *cell, const char *recording);
 /* ---- cohorts: random-effects pooling (fatigue_cohort.c) ------------------ */
 
 /* The same tau^2 and mu as emg_random_effects_dl with Hartung-Knapp-Sidik-
- * Jonkman's variance of mu and Student t with k - 1 df; k >= 2. */
+ * Jonkman's variance of mu (floor_at_dl: at least DL's, the modified
+ * Knapp-Hartung interval) and Student t with k - 1 df; k >= 2. */
 int emgi_random_effects_hksj(emg_random_effects *out, const double *y, const double *se, size_t k,
-                             double confidence, emg_error *err);
+                             int floor_at_dl, double confidence, emg_error *err);
 /* Pool by method (emgi_random_effects_hksj or emg_random_effects_dl). */
 int emgi_random_effects_pool(emg_random_effects *out, const double *y, const double *se,
                              size_t k, emg_pooling method, double confidence, emg_error *err);

@@ -74,9 +74,10 @@ static void usage(FILE *out)
             "                         the trend table (Hz/min) pooled over subjects by a\n"
             "                         random-effects model, per channel and feature, with\n"
             "                         tau2, I^2, CI, p and the contrasts between conditions\n"
-            "  --pooling NAME         interval of the pooled effects: hksj (default;\n"
-            "                         Hartung-Knapp-Sidik-Jonkman, t with k-1 df) or dl\n"
-            "                         (DerSimonian-Laird, normal)\n"
+            "  --pooling NAME         interval of the pooled effects: mkh (default;\n"
+            "                         Hartung-Knapp-Sidik-Jonkman with its variance at\n"
+            "                         least DerSimonian-Laird's, t with k-1 df), hksj (no\n"
+            "                         floor) or dl (DerSimonian-Laird, normal)\n"
             "  --cohort FILE          subject (or participant_id) and condition of each\n"
             "                         recording (file column; without one, BIDS sub-LABEL_\n"
             "                         names); needs --group\n"
@@ -720,7 +721,8 @@ static void parse_options(fatigue_job *j, int argc, char **argv)
 int main(int argc, char **argv)
 {
     fatigue_job j = {.fo = {EMG_REGRESSION_OLS, EMG_INFERENCE_NEFF, 0.95, 0.1, 0, 0, EMG_MODEL_LINEAR, 0},
-                     .max_gap = 1.0, .min_contraction = 3.0, .lead = NAN, .guard = NAN};
+                     .max_gap = 1.0, .min_contraction = 3.0, .lead = NAN, .guard = NAN,
+                     .pooling = EMG_POOLING_MKH};
     emg_error err;
 
     cli_init("emg-fatigue", argc, argv, usage);

@@ -397,11 +397,25 @@ static void random_effects(void **state)
     assert_true(fabs(r.p_value - 3.1697491696174464e-08) / 3.1697491696174464e-08 < 1e-6);
     /* Hartung-Knapp-Sidik-Jonkman: statsmodels' sd_eff_w_re_hksj and
      * conf_int(use_t=True)[3] (t with k - 1 df), p from scipy.stats.t.sf */
-    assert_int_equal(emgi_random_effects_hksj(&r, y, se, 8, 0.95, &err), 0);
-    assert_true(fabs(r.estimate - -0.12597307845595113) < 1e-12);
-    assert_true(fabs(r.se - 0.02645700331129368) < 1e-12);
-    assert_true(fabs(r.ci_low - -0.18853395) < 1e-8 && fabs(r.ci_high - -0.06341221) < 1e-8);
-    assert_true(fabs(r.p_value - 0.002056057076816361) / 0.002056057076816361 < 1e-6);
+    for (int floor_at_dl = 0; floor_at_dl <= 1; floor_at_dl++) { /* HKSJ wider than DL here */
+        assert_int_equal(emgi_random_effects_hksj(&r, y, se, 8, floor_at_dl, 0.95, &err), 0);
+        assert_true(fabs(r.estimate - -0.12597307845595113) < 1e-12);
+        assert_true(fabs(r.se - 0.02645700331129368) < 1e-12);
+        assert_true(fabs(r.ci_low - -0.18853395) < 1e-8 && fabs(r.ci_high - -0.06341221) < 1e-8);
+        assert_true(fabs(r.p_value - 0.002056057076816361) / 0.002056057076816361 < 1e-6);
+    }
+    /* Units that agree better than their errors (Q = 0.64 < k - 1; tau^2 = 0,
+     * statsmodels' fixed-effect numbers): HKSJ's se is sd_eff_w_fe_hksj, a third
+     * of DL's; the modified Knapp-Hartung one is DL's, sd_eff_w_fe, with t(7). */
+    const double y_flat[] = {-0.12, -0.10, -0.13, -0.11, -0.12, -0.14, -0.09, -0.115};
+    assert_int_equal(emgi_random_effects_hksj(&r, y_flat, se, 8, 0, 0.95, &err), 0);
+    assert_true(fabs(r.se - 0.00388384873954346) < 1e-12 && r.tau2 == 0);
+    assert_int_equal(emgi_random_effects_hksj(&r, y_flat, se, 8, 1, 0.95, &err), 0);
+    assert_true(fabs(r.estimate - -0.11728836732368692) < 1e-12);
+    assert_true(fabs(r.se - 0.012808792696095458) < 1e-12);
+    assert_true(fabs(r.ci_low - -0.14757634915903783) < 1e-9 &&
+                fabs(r.ci_high - -0.087000385488336) < 1e-9);
+    assert_true(fabs(r.p_value - 3.811733838558536e-05) / 3.811733838558536e-05 < 1e-6);
     unsigned long long x = 99;
     for (int effect = 0; effect <= 1; effect++) {
         double ys[2][20], ss[20];
