@@ -164,15 +164,34 @@ EMGKIT_API int emg_label_recording(emg_label_result *out, const emg_recording *r
                                    const emg_label_options *opts, emg_error *err);
 
 /* The same for a recording whose channels come one at a time (e.g. from an
- * emg_channel_store), so that only one channel is in memory: fetch sets
- * *data to the header's n_samples samples of channel (0-based); the samples
- * may live in the source's buffer and need to stay valid only until the next
- * fetch.  Each channel is fetched at most once, in order, then the force
- * channel. */
+ * emg_channel_store): fetch sets *data to the header's n_samples samples of
+ * channel (0-based); the samples may live in the source's buffer and need
+ * to stay valid only until the next fetch.  A channel may be fetched
+ * several times (emg_label_stream reads it in three passes). */
 typedef int (*emg_label_fetch)(void *source, size_t channel, const double **data,
                                emg_error *err);
 EMGKIT_API int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fetch fetch,
                                   void *source, const emg_label_options *opts, emg_error *err);
+
+/* Samples [first, first + count) of channel (0-based) into dst; 0 or a
+ * negative status. */
+typedef int (*emg_label_read)(void *source, size_t channel, size_t first, size_t count,
+                              double *dst, emg_error *err);
+/* The memory budget of emg_label_recording and emg_label_channels. */
+#define EMG_LABEL_MEMORY_DEFAULT ((size_t)128 << 20)
+/* emg_label_channels on a recording read piece by piece, within about
+ * memory_budget bytes (at least 20 s of every channel of a pair): each EMG
+ * channel is read three times through the streaming band-pass (its rest
+ * levels, then its rest statistics, then bursts and episodes block by block,
+ * the channels of a pair together).  A block ends in a stretch where the
+ * block's channels are quiet for longer than three episode gaps, so the
+ * labels are those of the whole recording; where activity goes on without
+ * such a stretch the block grows beyond the budget (32 bytes per sample and
+ * channel of the pair).  The force channel (rule 1) is read whole (24 bytes
+ * per sample). */
+EMGKIT_API int emg_label_stream(emg_label_result *out, const emg_header *h, emg_label_read read,
+                                void *source, const emg_label_options *opts, size_t memory_budget,
+                                emg_error *err);
 
 /* Context from annotations: the first annotation whose text is a context
  * name or "context=NAME" / "context: NAME"; else "context=NAME" in the

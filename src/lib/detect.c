@@ -204,6 +204,77 @@ int emg_detect_bandpass(double *y, const double *x, size_t n, double fs, double 
     return rc;
 }
 
+int detect_band_reader_open(detect_band_reader *r, emg_sample_read_fn read, void *ctx, size_t n,
+                            double fs, double band_low, double band_high, emg_gap_count *gaps,
+                            emg_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->read = read;
+    r->ctx = ctx;
+    r->n = n;
+    r->gaps = gaps;
+    r->fade = fade_length(fs, n);
+    emg_sos sos = EMG_SOS_INIT;
+    int rc = n >= 2 ? detect_band_design(&sos, fs, band_low, band_high, err) : 0;
+    if (rc > 0)
+        rc = emg_filtfilt_create(&r->ff, &sos, EMG_PADLEN_DEFAULT, err);
+    emg_sos_free(&sos);
+    if (!r->ff) /* no band-pass: no fades either, as emg_detect_bandpass */
+        r->fade = 0;
+    if (rc < 0)
+        return rc;
+    r->y = emgi_xcalloc(DETECT_BAND_CHUNK, sizeof *r->y, err);
+    return r->y ? 0 : EMG_ERR_NOMEM;
+}
+
+void detect_band_reader_close(detect_band_reader *r)
+{
+    emg_filtfilt_destroy(r->ff);
+    free(r->y);
+    memset(r, 0, sizeof *r);
+}
+
+int detect_band_reader_next(detect_band_reader *r, size_t *got, emg_error *err)
+{
+    *got = 0;
+    for (;;) {
+        if (r->ff && (*got = emg_filtfilt_pull(r->ff, r->y, DETECT_BAND_CHUNK)) > 0)
+            break;
+        if (r->n_read == r->n) {
+            if (!r->ff || r->finished)
+                return 0;
+            int rc = emg_filtfilt_finish(r->ff, err);
+            if (rc < 0)
+                return rc;
+            r->finished = 1;
+            continue;
+        }
+        size_t c = r->n - r->n_read < DETECT_BAND_CHUNK ? r->n - r->n_read : DETECT_BAND_CHUNK;
+        int rc = r->read(r->ctx, r->n_read, c, r->y, err);
+        if (rc < 0)
+            return rc;
+        if (r->gaps)
+            emg_gap_count_add(r->gaps, r->y, c, (long long)r->n_read);
+        r->n_read += c;
+        if (!r->ff) {
+            *got = c;
+            break;
+        }
+        if ((rc = emg_filtfilt_push(r->ff, r->y, c, err)) < 0)
+            return rc;
+    }
+    /* the fades of emg_detect_bandpass */
+    for (size_t k = 0; k < *got && r->fade; k++) {
+        size_t i = r->n_y + k;
+        if (i < r->fade)
+            r->y[k] *= detect_fade_gain(i, r->fade);
+        else if (i >= r->n - r->fade)
+            r->y[k] *= detect_fade_gain(r->n - 1 - i, r->fade);
+    }
+    r->n_y += *got;
+    return 1;
+}
+
 /* Zero-phase 2nd-order Butterworth low-pass in place (Hodges & Bui, Solnik). */
 static int lowpass_in_place(double *y, size_t n, double fc, double fs, emg_error *err)
 {
@@ -337,13 +408,13 @@ void detect_rest_accum_free(detect_rest_accum *a)
     a->thin = NULL;
 }
 
-/* Statistics of env[0..n) over the windows w[0..n_use) of win samples. */
+/* Statistics of env[0..n) over the windows chosen[0..n_use) of win samples. */
 static int rest_stats(emg_rest_level *out, const double *env, size_t n, size_t win,
-                      const ranked_window *w, size_t n_use, emg_error *err)
+                      const size_t *chosen, size_t n_use, emg_error *err)
 {
     size_t count = 0;
     for (size_t k = 0; k < n_use; k++) {
-        size_t a = w[k].index * win, b = a + win < n ? a + win : n;
+        size_t a = chosen[k] * win, b = a + win < n ? a + win : n;
         for (size_t i = a; i < b; i++)
             count += isfinite(env[i]) != 0;
     }
@@ -351,10 +422,53 @@ static int rest_stats(emg_rest_level *out, const double *env, size_t n, size_t w
     if (detect_rest_accum_init(&acc, count, n_use, err) < 0)
         return EMG_ERR_NOMEM;
     for (size_t k = 0; k < n_use; k++) {
-        size_t a = w[k].index * win, b = a + win < n ? a + win : n;
+        size_t a = chosen[k] * win, b = a + win < n ? a + win : n;
         detect_rest_accum_add(&acc, env, 0, n, a, b);
     }
     return detect_rest_accum_finish(out, &acc, err);
+}
+
+size_t detect_rest_window_length(size_t n, double fs, double window)
+{
+    size_t win = (size_t)lround(window * fs);
+    if (win < 1)
+        win = 1;
+    /* A recording shorter than five windows: shrink the windows so that
+     * there are at least five to choose from. */
+    if (n < 5 * win)
+        win = n / 5 > 0 ? n / 5 : n;
+    return win;
+}
+
+int detect_rest_choose(size_t *chosen, size_t *n_use, const double *wsum, size_t nw, size_t win,
+                       size_t n, double fraction, emg_error *err)
+{
+    ranked_window *w = emgi_xcalloc(nw, sizeof *w, err);
+    if (!w)
+        return EMG_ERR_NOMEM;
+    size_t ranked = 0;
+    for (size_t k = 0; k < nw; k++) {
+        size_t a = k * win, b = a + win < n ? a + win : n;
+        if (!isfinite(wsum[k]))
+            continue; /* a window touching a gap says nothing about rest */
+        w[ranked].mean = wsum[k] / (double)(b - a);
+        w[ranked++].index = k;
+    }
+    if (ranked == 0) {
+        free(w);
+        return emg_error_set(err, EMG_ERR_ARG, "rest level: every window has a gap");
+    }
+    qsort(w, ranked, sizeof *w, ranked_cmp);
+    size_t use = (size_t)ceil(fraction * (double)ranked);
+    if (use < 1)
+        use = 1;
+    if (use > ranked)
+        use = ranked;
+    for (size_t k = 0; k < use; k++)
+        chosen[k] = w[k].index;
+    *n_use = use;
+    free(w);
+    return 0;
 }
 
 int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double fs, double window,
@@ -371,51 +485,33 @@ int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double f
             return emg_error_set(err, EMG_ERR_ARG,
                                  "rest interval %g-%g s lies outside the recording (%.3f s)",
                                  from, to, (double)n / fs);
-        ranked_window one = {0, 0};
+        size_t one = 0;
         int rc = rest_stats(out, env + a, b - a, b - a, &one, 1, err);
         out->from = (double)a / fs;
         out->to = (double)b / fs;
         return rc;
     }
-    size_t win = (size_t)lround(window * fs);
-    if (win < 1)
-        win = 1;
-    /* A recording shorter than five windows: shrink the windows so that
-     * there are at least five to choose from. */
-    if (n < 5 * win)
-        win = n / 5 > 0 ? n / 5 : n;
+    size_t win = detect_rest_window_length(n, fs, window);
     size_t nw = n / win;
     if (nw == 0)
         nw = 1;
-    ranked_window *w = emgi_xcalloc(nw, sizeof *w, err);
-    if (!w)
-        return EMG_ERR_NOMEM;
-    size_t ranked = 0;
-    for (size_t k = 0; k < nw; k++) {
-        double s = 0;
-        size_t a = k * win, b = a + win < n ? a + win : n;
-        for (size_t i = a; i < b; i++)
-            s += env[i];
-        if (!isfinite(s))
-            continue; /* a window touching a gap says nothing about rest */
-        w[ranked].mean = s / (double)(b - a);
-        w[ranked++].index = k;
+    double *wsum = emgi_xcalloc(nw, sizeof *wsum, err);
+    size_t *chosen = emgi_xcalloc(nw, sizeof *chosen, err), n_use = 0;
+    int rc = EMG_ERR_NOMEM;
+    if (wsum && chosen) {
+        for (size_t k = 0; k < nw; k++) {
+            size_t a = k * win, b = a + win < n ? a + win : n;
+            for (size_t i = a; i < b; i++)
+                wsum[k] += env[i];
+        }
+        rc = detect_rest_choose(chosen, &n_use, wsum, nw, win, n, fraction, err);
     }
-    if (ranked == 0) {
-        free(w);
-        return emg_error_set(err, EMG_ERR_ARG, "rest level: every window has a gap");
-    }
-    nw = ranked;
-    qsort(w, nw, sizeof *w, ranked_cmp);
-    size_t n_use = (size_t)ceil(fraction * (double)nw);
-    if (n_use < 1)
-        n_use = 1;
-    if (n_use > nw)
-        n_use = nw;
-    int rc = rest_stats(out, env, n, win, w, n_use, err);
+    if (rc == 0)
+        rc = rest_stats(out, env, n, win, chosen, n_use, err);
     out->from /= fs;
     out->to /= fs;
-    free(w);
+    free(wsum);
+    free(chosen);
     return rc;
 }
 
@@ -513,9 +609,8 @@ int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, d
     size_t nb = (n + hop - 1) / hop, nu = 0;
     double *bsum = emgi_xcalloc(nb, sizeof *bsum, err);
     size_t *blocks = emgi_xcalloc(nb, sizeof *blocks, err);
-    ranked_window *w = emgi_xcalloc(nb, sizeof *w, err);
     int rc = EMG_ERR_NOMEM;
-    if (!bsum || !blocks || !w)
+    if (!bsum || !blocks)
         goto done;
     for (size_t b = 0; b < nb; b++) {
         size_t a = b * hop, e = a + hop < n ? a + hop : n;
@@ -525,9 +620,7 @@ int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, d
     emg_rest_level sel = {0};
     if ((rc = detect_rest_lowest_blocks(blocks, &nu, &sel, bsum, nb, hop, n, fraction, err)) < 0)
         goto done;
-    for (size_t k = 0; k < nu; k++)
-        w[k] = (ranked_window){0, blocks[k]};
-    rc = rest_stats(out, env, n, hop, w, nu, err);
+    rc = rest_stats(out, env, n, hop, blocks, nu, err);
     out->unsure = sel.unsure;
     out->spread = sel.spread;
     out->from /= fs;
@@ -535,7 +628,6 @@ int emg_rest_estimate_lowest(emg_rest_level *out, const double *env, size_t n, d
 done:
     free(bsum);
     free(blocks);
-    free(w);
     return rc;
 }
 

@@ -13,6 +13,29 @@
  * signal is left as it is (no band), < 0 on error. */
 int detect_band_design(emg_sos *sos, double fs, double band_low, double band_high,
                        emg_error *err);
+/* emg_detect_bandpass on a channel of n samples read in order, block by
+ * block (the streaming zero-phase filter: within about 1e-12 of the
+ * whole-channel filter), DETECT_BAND_CHUNK samples at a time. */
+#define DETECT_BAND_CHUNK 16384
+typedef struct detect_band_reader {
+    emg_sample_read_fn read;
+    void *ctx;
+    size_t n;
+    emg_filtfilt *ff;       /* NULL: no band-pass */
+    size_t fade;
+    size_t n_read, n_y;     /* samples read, band-passed samples returned */
+    int finished;
+    emg_gap_count *gaps;    /* when set, the gaps of the samples read are counted */
+    double *y;              /* DETECT_BAND_CHUNK: the samples returned */
+} detect_band_reader;
+int detect_band_reader_open(detect_band_reader *r, emg_sample_read_fn read, void *ctx, size_t n,
+                            double fs, double band_low, double band_high, emg_gap_count *gaps,
+                            emg_error *err);
+/* The next *got band-passed samples (samples r->n_y - *got .. of the
+ * channel) in r->y: 1, or 0 at the end of the channel, < 0 on error. */
+int detect_band_reader_next(detect_band_reader *r, size_t *got, emg_error *err);
+void detect_band_reader_close(detect_band_reader *r);
+
 /* Samples faded in and out at each end of a channel of n samples (0: none),
  * and the raised-cosine gain of the i-th sample from an end. */
 size_t detect_fade_length(double fs, size_t n);
@@ -34,6 +57,14 @@ void detect_rest_accum_add(detect_rest_accum *a, const double *env, size_t lo, s
 /* mean, sd, median, robust_sd, n_samples; from and to in samples.  Frees. */
 int detect_rest_accum_finish(emg_rest_level *out, detect_rest_accum *a, emg_error *err);
 void detect_rest_accum_free(detect_rest_accum *a);
+
+/* The rest windows of emg_rest_estimate: their length in samples for a
+ * signal of n samples, and the quietest `fraction` of them (at least one)
+ * from their sums wsum[0..nw) (a non-finite sum: a window with a gap, left
+ * out), into chosen[0..*n_use) (nw entries), quietest first. */
+size_t detect_rest_window_length(size_t n, double fs, double window);
+int detect_rest_choose(size_t *chosen, size_t *n_use, const double *wsum, size_t nw, size_t win,
+                       size_t n, double fraction, emg_error *err);
 
 /* Hop of the half-overlapping rest windows of emg_rest_estimate_lowest. */
 size_t detect_rest_hop(size_t n, double fs, double window);

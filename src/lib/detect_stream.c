@@ -24,7 +24,7 @@
 #include "detect_internal.h"
 #include "io_internal.h"
 
-enum { CHUNK = 16384 }; /* samples read and filtered at a time */
+enum { CHUNK = DETECT_BAND_CHUNK }; /* samples read and filtered at a time */
 
 /* Blocks of pass 3: at least 20 s; a block without a cut grows (doubling)
  * up to the budget or to 4 Mi samples (64 MiB of signal and envelope),
@@ -37,20 +37,15 @@ enum { CHUNK = 16384 }; /* samples read and filtered at a time */
 /* ---- the band-passed signal and its centred envelope, in order ------------- */
 
 typedef struct band_stream {
-    emg_sample_read_fn read;
-    void *ctx;
+    detect_band_reader r;   /* the band-passed signal, CHUNK samples at a time */
     size_t n;
-    double fs;
-    emg_filtfilt *ff;       /* NULL: no band-pass */
     emg_envelope *env;
     size_t half;            /* the envelope's centring shift */
-    size_t fade;
     int feed_y;             /* 0 when n <= half: the whole-channel envelope is then 0 */
-    size_t n_read, n_y, n_env;
-    int finished, flushed;
+    size_t n_y, n_env;
+    int flushed;
     size_t returned;        /* samples band_next returned last time */
-    emg_gap_count *gaps;    /* pass 1: counts the gaps of x; else NULL */
-    double *x, *t;          /* CHUNK each: input, trailing envelope */
+    double *t;              /* CHUNK: trailing envelope */
     double *ywait;          /* y samples n_env.. waiting for their envelope */
     size_t wait_n, wait_cap;
     double *eout;           /* the envelope returned by band_next */
@@ -58,9 +53,8 @@ typedef struct band_stream {
 
 static void band_close(band_stream *s)
 {
-    emg_filtfilt_destroy(s->ff);
+    detect_band_reader_close(&s->r);
     emg_envelope_destroy(s->env);
-    free(s->x);
     free(s->t);
     free(s->ywait);
     free(s->eout);
@@ -71,12 +65,7 @@ static int band_open(band_stream *s, emg_sample_read_fn read, void *ctx, size_t 
                      const emg_detect_options *o, emg_gap_count *gaps, emg_error *err)
 {
     memset(s, 0, sizeof *s);
-    s->read = read;
-    s->ctx = ctx;
     s->n = n;
-    s->fs = fs;
-    s->gaps = gaps;
-    s->fade = detect_fade_length(fs, n);
     size_t win = (size_t)lround(detect_envelope_window(o) * fs);
     s->half = ((win < 1 ? 1 : win) - 1) / 2;
     s->feed_y = n > s->half;
@@ -84,62 +73,14 @@ static int band_open(band_stream *s, emg_sample_read_fn read, void *ctx, size_t 
                                  err);
     if (rc < 0)
         return rc;
-    emg_sos sos = EMG_SOS_INIT;
-    rc = n >= 2 ? detect_band_design(&sos, fs, o->band_low, o->band_high, err) : 0;
-    if (rc > 0)
-        rc = emg_filtfilt_create(&s->ff, &sos, EMG_PADLEN_DEFAULT, err);
-    emg_sos_free(&sos);
-    if (!s->ff) /* no band-pass: no fades either, as emg_detect_bandpass */
-        s->fade = 0;
-    if (rc < 0)
+    if ((rc = detect_band_reader_open(&s->r, read, ctx, n, fs, o->band_low, o->band_high, gaps,
+                                      err)) < 0)
         return rc;
     s->wait_cap = s->half + CHUNK;
-    s->x = emgi_xcalloc(CHUNK, sizeof *s->x, err);
     s->t = emgi_xcalloc(CHUNK, sizeof *s->t, err);
     s->ywait = emgi_xcalloc(s->wait_cap, sizeof *s->ywait, err);
     s->eout = emgi_xcalloc(s->wait_cap, sizeof *s->eout, err);
-    return s->x && s->t && s->ywait && s->eout ? 0 : EMG_ERR_NOMEM;
-}
-
-/* Up to CHUNK new band-passed samples into s->x (faded as emg_detect_bandpass
- * fades); 0 at the end of the signal. */
-static int next_y(band_stream *s, size_t *got, emg_error *err)
-{
-    *got = 0;
-    for (;;) {
-        if (s->ff && (*got = emg_filtfilt_pull(s->ff, s->x, CHUNK)) > 0)
-            break;
-        if (s->n_read == s->n) {
-            if (!s->ff || s->finished)
-                return 0;
-            int rc = emg_filtfilt_finish(s->ff, err);
-            if (rc < 0)
-                return rc;
-            s->finished = 1;
-            continue;
-        }
-        size_t c = s->n - s->n_read < CHUNK ? s->n - s->n_read : CHUNK;
-        int rc = s->read(s->ctx, s->n_read, c, s->x, err);
-        if (rc < 0)
-            return rc;
-        if (s->gaps)
-            emg_gap_count_add(s->gaps, s->x, c, (long long)s->n_read);
-        s->n_read += c;
-        if (!s->ff) {
-            *got = c;
-            break;
-        }
-        if ((rc = emg_filtfilt_push(s->ff, s->x, c, err)) < 0)
-            return rc;
-    }
-    for (size_t k = 0; k < *got && s->fade; k++) {
-        size_t i = s->n_y + k;
-        if (i < s->fade)
-            s->x[k] *= detect_fade_gain(i, s->fade);
-        else if (i >= s->n - s->fade)
-            s->x[k] *= detect_fade_gain(s->n - 1 - i, s->fade);
-    }
-    return 1;
+    return s->t && s->ywait && s->eout ? 0 : EMG_ERR_NOMEM;
 }
 
 /* The next stretch of the band-passed signal y and its centred RMS envelope
@@ -155,14 +96,15 @@ static int band_next(band_stream *s, const double **y, const double **env, size_
     *count = 0;
     while (*count == 0) {
         size_t got = 0, produced = 0;
-        int rc = next_y(s, &got, err);
+        int rc = detect_band_reader_next(&s->r, &got, err);
         if (rc < 0)
             return rc;
         if (rc > 0) {
-            memcpy(s->ywait + s->wait_n, s->x, got * sizeof *s->x);
+            const double *x = s->r.y;
+            memcpy(s->ywait + s->wait_n, x, got * sizeof *x);
             s->wait_n += got;
             if (s->feed_y) {
-                emg_envelope_execute(s->env, s->x, s->t, got);
+                emg_envelope_execute(s->env, x, s->t, got);
                 /* the trailing window ending at j + half is centred on j */
                 size_t skip = s->n_y < s->half ? s->half - s->n_y : 0;
                 if (skip < got) {
@@ -176,8 +118,8 @@ static int band_next(band_stream *s, const double **y, const double **env, size_
             size_t left = s->n - s->n_env;
             if (left > CHUNK)
                 left = CHUNK;
-            memset(s->x, 0, left * sizeof *s->x);
-            emg_envelope_execute(s->env, s->x, s->eout, left);
+            static const double zeros[CHUNK];
+            emg_envelope_execute(s->env, zeros, s->eout, left);
             produced = left;
             s->flushed = s->n_env + left == s->n;
         } else {

@@ -264,17 +264,44 @@ static void auto_pairs(emg_label_options *o, const emg_header *h, const int *is_
     }
 }
 
-static int recording_fetch(void *source, size_t channel, const double **data, emg_error *err)
+/* emg_label_read over a recording in memory. */
+static int recording_read(void *source, size_t channel, size_t first, size_t count, double *dst,
+                          emg_error *err)
 {
     (void)err;
-    *data = ((const emg_recording *)source)->data[channel];
+    memcpy(dst, ((const emg_recording *)source)->data[channel] + first, count * sizeof *dst);
     return EMG_OK;
 }
 
 int emg_label_recording(emg_label_result *out, const emg_recording *rec,
                         const emg_label_options *opts, emg_error *err)
 {
-    return emg_label_channels(out, &rec->header, recording_fetch, (void *)rec, opts, err);
+    return emg_label_stream(out, &rec->header, recording_read, (void *)rec, opts,
+                            EMG_LABEL_MEMORY_DEFAULT, err);
+}
+
+/* emg_label_read over emg_label_fetch. */
+typedef struct fetch_source {
+    emg_label_fetch fetch;
+    void *source;
+} fetch_source;
+
+static int fetch_read(void *source, size_t channel, size_t first, size_t count, double *dst,
+                      emg_error *err)
+{
+    const fetch_source *f = source;
+    const double *data;
+    int rc = f->fetch(f->source, channel, &data, err);
+    if (rc == 0)
+        memcpy(dst, data + first, count * sizeof *dst);
+    return rc;
+}
+
+int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fetch fetch,
+                       void *source, const emg_label_options *opts, emg_error *err)
+{
+    fetch_source f = {fetch, source};
+    return emg_label_stream(out, h, fetch_read, &f, opts, EMG_LABEL_MEMORY_DEFAULT, err);
 }
 
 /* "channel NAME: message" for an error rc while measuring a channel. */
@@ -308,25 +335,76 @@ static int assign_roles(int *is_emg, char **not_labelled, const emg_header *h,
     return force_c;
 }
 
-/* Fetch and measure every EMG channel, one at a time, counting its gaps. */
-static int measure_channels(lab_channel *chs, lab_work *work, const int *is_emg,
-                            emg_gap_count *gaps, const emg_header *h, emg_label_fetch fetch,
-                            void *source, const emg_label_options *o, emg_error *err)
+/* The whole force channel force_c into *force (n samples, gaps counted
+ * when gaps is set). */
+static int read_force(double **force, size_t *n, const emg_header *h, int force_c,
+                      const lab_source *src, emg_gap_count *gaps, emg_error *err)
+{
+    *n = (size_t)h->channels[force_c].n_samples;
+    *force = emgi_xcalloc(*n + 1, sizeof **force, err);
+    if (!*force)
+        return EMG_ERR_NOMEM;
+    int rc = src->read(src->source, (size_t)force_c, 0, *n, *force, err);
+    if (rc == 0 && gaps)
+        emg_gap_count_add(gaps, *force, *n, 0);
+    return rc;
+}
+
+/* The force segments of rule 1 in seconds ([t0, t1) pairs), over which the
+ * EMG channels' coarse envelopes are kept for lab_ischemic_events. */
+static int force_spans(double **spans, size_t *n_spans, const emg_header *h, int force_c,
+                       const lab_source *src, const emg_label_options *o, emg_error *err)
+{
+    *spans = NULL;
+    *n_spans = 0;
+    if (force_c < 0 || h->channels[force_c].n_samples <= 0)
+        return 0;
+    double *force;
+    size_t n, *seg = NULL, ns = 0;
+    double fs = h->channels[force_c].fs;
+    int rc = read_force(&force, &n, h, force_c, src, NULL, err);
+    if (rc == 0)
+        rc = lab_force_segments(&seg, &ns, force, n, fs, o, err);
+    free(force);
+    if (rc == 0 && !(*spans = emgi_xcalloc(2 * ns + 1, sizeof **spans, err)))
+        rc = EMG_ERR_NOMEM;
+    for (size_t k = 0; rc == 0 && k < 2 * ns; k++)
+        (*spans)[k] = (double)seg[k] / fs;
+    if (rc == 0)
+        *n_spans = ns;
+    free(seg);
+    return rc;
+}
+
+/* Passes 1 and 2 over every EMG channel, one at a time: gaps, levels. */
+static int measure_levels(lab_channel *chs, const int *is_emg, emg_gap_count *gaps,
+                          const emg_header *h, const lab_source *src, const double *force,
+                          size_t n_force, const emg_label_options *o, emg_error *err)
 {
     for (size_t c = 0; c < h->n_channels; c++) {
         if (!is_emg[c])
             continue;
-        const emg_channel *ch = &h->channels[c];
-        int needle = name_has(ch, "needle") || name_has(ch, "concentric");
-        const double *x;
-        int rc = fetch(source, c, &x, err);
+        const emg_channel *hc = &h->channels[c];
+        lab_channel *ch = &chs[c];
+        ch->index = (int)c;
+        ch->fs = hc->fs;
+        ch->n = (size_t)hc->n_samples;
+        ch->step = (size_t)lround(hc->fs / LAB_ENV_RATE);
+        ch->step = ch->step < 1 ? 1 : ch->step;
+        ch->nd = (ch->n + ch->step - 1) / ch->step;
+        /* Needle EMG keeps its high frequencies (criteria page: up to 5-10 kHz). */
+        int needle = name_has(hc, "needle") || name_has(hc, "concentric");
+        ch->band_high = needle && o->band_high == 450.0 ? 5000.0 : o->band_high;
+        int rc;
+        if (ch->n < 16) { /* too short to measure: its gaps are still counted */
+            double x[16];
+            if ((rc = src->read(src->source, c, 0, ch->n, x, err)) == 0)
+                emg_gap_count_add(&gaps[c], x, ch->n, 0);
+        } else {
+            rc = lab_stream_levels(ch, src, force, n_force, o, &gaps[c], err);
+        }
         if (rc < 0)
-            return channel_error(rc, err, ch);
-        emg_gap_count_add(&gaps[c], x, (size_t)ch->n_samples, 0);
-        rc = lab_measure_channel(&chs[c], work, x, (size_t)ch->n_samples, ch->fs, (int)c,
-                                 needle, o, err);
-        if (rc < 0)
-            return channel_error(rc, err, ch);
+            return channel_error(rc, err, hc);
     }
     return 0;
 }
@@ -334,7 +412,7 @@ static int measure_channels(lab_channel *chs, lab_work *work, const int *is_emg,
 /* Rule 1 from the force channel force_c (or the missing-force flag). */
 static int force_events(lab_ev_list *isch, emg_label_result *out, const lab_channel *chs,
                         const int *is_emg, int force_c, const emg_header *h,
-                        emg_label_fetch fetch, void *source, const emg_label_options *o,
+                        const lab_source *src, const emg_label_options *o,
                         const lab_ctx_table *ctxt, emg_error *err)
 {
     if (force_c < 0) {
@@ -342,27 +420,102 @@ static int force_events(lab_ev_list *isch, emg_label_result *out, const lab_chan
             out->missing |= EMG_LABEL_MISSING_FORCE;
         return 0;
     }
-    const double *force;
-    int rc = fetch(source, (size_t)force_c, &force, err);
-    if (rc < 0)
-        return rc;
-    emg_gap_count_add(&out->gaps[force_c], force, (size_t)h->channels[force_c].n_samples, 0);
-    return lab_ischemic_events(isch, h, force, chs, is_emg, force_c, o, ctxt, &out->missing,
-                               err);
+    double *force;
+    size_t n;
+    int rc = read_force(&force, &n, h, force_c, src, &out->gaps[force_c], err);
+    if (rc == 0)
+        rc = lab_ischemic_events(isch, h, force, chs, is_emg, force_c, o, ctxt, &out->missing,
+                                 err);
+    free(force);
+    return rc;
 }
 
-/* The events of every channel (rules 2-5), then the ischemic ones (rule 1),
- * grouped into runs and checked across channels. */
-static int collect_events(lab_ev_list *list, lab_ev_list *isch, emg_label_result *out,
-                          const lab_channel *chs, const int *is_emg, const emg_header *h,
-                          const emg_label_options *o, const lab_ctx_table *ctxt,
-                          lab_text *unlabelled, emg_error *err)
+/* What deciding a block's episodes needs (decide_block). */
+typedef struct decide_ctx {
+    lab_ev_list *list;
+    const lab_ev_list *isch;
+    const emg_header *h;
+    const int *is_emg;
+    const emg_label_options *o;
+    const lab_ctx_table *ctxt;
+    unsigned *missing;
+    lab_text *unlabelled;   /* per channel, joined in channel order at the end */
+} decide_ctx;
+
+/* Rules 2-5 for the episodes of a block of a group's channels. */
+static int decide_block(void *ctx, lab_channel *chs, const int *group, size_t n_group,
+                        emg_error *err)
+{
+    const decide_ctx *d = ctx;
+    for (size_t k = 0; k < n_group; k++) {
+        int rc = label_channel_events(d->list, d->h, chs, d->is_emg, group[k], d->o, d->ctxt,
+                                      d->missing, d->isch, &d->unlabelled[group[k]], err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* The channels measured together: the EMG channels of a pair (the pairs'
+ * graph's components), else one by one; group_of[c] numbers them. */
+static size_t channel_groups(int *group_of, const int *is_emg, const lab_channel *chs,
+                             size_t nc, const emg_label_options *o)
+{
+    for (size_t c = 0; c < nc; c++)
+        group_of[c] = is_emg[c] && chs[c].n >= 16 ? (int)c : -1;
+    /* join the pairs' channels under the smallest index, until nothing changes */
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t k = 0; k < o->n_pairs; k++) {
+            int a = o->pairs[k][0], b = o->pairs[k][1];
+            if (group_of[a] < 0 || group_of[b] < 0 || group_of[a] == group_of[b])
+                continue;
+            int g = group_of[a] < group_of[b] ? group_of[a] : group_of[b];
+            group_of[a] = group_of[b] = g;
+            changed = 1;
+        }
+    }
+    size_t n = 0;
+    for (size_t c = 0; c < nc; c++)
+        n += group_of[c] == (int)c;
+    return n;
+}
+
+/* Pass 3 for every group of channels: their episodes decided into list. */
+static int decide_groups(lab_channel *chs, const int *is_emg, const emg_header *h,
+                         const lab_source *src, const decide_ctx *d, size_t budget,
+                         emg_error *err)
+{
+    size_t nc = h->n_channels;
+    int *group_of = emgi_xcalloc(nc + 1, sizeof *group_of, err);
+    int *members = emgi_xcalloc(nc + 1, sizeof *members, err);
+    int rc = EMG_ERR_NOMEM;
+    if (!group_of || !members)
+        goto done;
+    channel_groups(group_of, is_emg, chs, nc, d->o);
+    rc = 0;
+    for (size_t g = 0; rc == 0 && g < nc; g++) {
+        if (group_of[g] != (int)g)
+            continue;
+        size_t m = 0;
+        for (size_t c = g; c < nc; c++)
+            if (group_of[c] == (int)g)
+                members[m++] = (int)c;
+        rc = lab_stream_group(chs, members, m, src, d->o, budget, decide_block, (void *)d, err);
+    }
+done:
+    free(group_of);
+    free(members);
+    return rc;
+}
+
+/* The events of every channel (rules 2-5, decided block by block), then
+ * the ischemic ones (rule 1), grouped into runs and checked across channels. */
+static int collect_events(lab_ev_list *list, lab_ev_list *isch, const lab_channel *chs,
+                          const emg_header *h, const emg_label_options *o,
+                          const lab_ctx_table *ctxt, lab_text *unlabelled, emg_error *err)
 {
     int rc;
-    for (size_t c = 0; c < h->n_channels; c++)
-        if (is_emg[c] && (rc = label_channel_events(list, h, chs, is_emg, (int)c, o, ctxt,
-                                                    &out->missing, isch, unlabelled, err)) < 0)
-            return rc;
     for (size_t k = 0; k < isch->n; k++) {
         lab_event *e = lab_ev_push(list, err);
         if (!e)
@@ -382,8 +535,17 @@ static int collect_events(lab_ev_list *list, lab_ev_list *isch, emg_label_result
     return 0;
 }
 
-int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fetch fetch,
-                       void *source, const emg_label_options *opts, emg_error *err)
+/* The channels' explanations of episodes given no event, in channel order. */
+static void join_unlabelled(lab_text *all, lab_text *per_channel, size_t nc)
+{
+    for (size_t c = 0; c < nc; c++)
+        if (per_channel[c].s)
+            lab_indent(all, per_channel[c].s, "");
+}
+
+int emg_label_stream(emg_label_result *out, const emg_header *h, emg_label_read read,
+                     void *source, const emg_label_options *opts, size_t memory_budget,
+                     emg_error *err)
 {
     emg_label_options o;
     if (opts)
@@ -399,31 +561,37 @@ int emg_label_channels(emg_label_result *out, const emg_header *h, emg_label_fet
                                      o.pairs[k][j] + 1);
     lab_channel *chs = emgi_xcalloc(nc + 1, sizeof *chs, err);
     int *is_emg = emgi_xcalloc(nc + 1, sizeof *is_emg, err);
+    lab_text *per_channel = emgi_xcalloc(nc + 1, sizeof *per_channel, err);
     out->gaps = emgi_xcalloc(nc + 1, sizeof *out->gaps, err);
     out->n_channels = out->gaps ? nc : 0;
     for (size_t c = 0; out->gaps && c < nc; c++)
         out->gaps[c].first = -1;
     lab_ev_list list = {NULL, 0, 0}, isch = {NULL, 0, 0};
-    lab_work work = {NULL, 0};
     lab_text unlabelled = {NULL, 0, 0, o.explain};
+    lab_source src = {read, source};
+    double *force = NULL;
+    size_t n_force = 0;
     lab_ctx_table ctxt;
     memset(&ctxt, 0, sizeof ctxt);
     int rc = EMG_ERR_NOMEM;
-    if (!chs || !is_emg || !out->gaps)
+    if (!chs || !is_emg || !per_channel || !out->gaps)
         goto done;
+    for (size_t c = 0; c < nc; c++)
+        per_channel[c].on = o.explain;
     out->context_used = o.context != EMG_CONTEXT_NONE ? o.context
                                                       : emg_context_from_annotations(h);
     if ((rc = lab_ctx_build(&ctxt, h, &o, out->context_used, err)) < 0)
         goto done;
     int force_c = assign_roles(is_emg, &out->not_labelled, h, &o);
     auto_pairs(&o, h, is_emg);
-    if ((rc = measure_channels(chs, &work, is_emg, out->gaps, h, fetch, source, &o, err)) < 0)
+    decide_ctx d = {&list, &isch, h, is_emg, &o, &ctxt, &out->missing, per_channel};
+    if ((rc = force_spans(&force, &n_force, h, force_c, &src, &o, err)) < 0 ||
+        (rc = measure_levels(chs, is_emg, out->gaps, h, &src, force, n_force, &o, err)) < 0 ||
+        (rc = force_events(&isch, out, chs, is_emg, force_c, h, &src, &o, &ctxt, err)) < 0 ||
+        (rc = decide_groups(chs, is_emg, h, &src, &d, memory_budget, err)) < 0)
         goto done;
-    lab_mark_synchronous(chs, &o);
-    if ((rc = force_events(&isch, out, chs, is_emg, force_c, h, fetch, source, &o, &ctxt,
-                           err)) < 0 ||
-        (rc = collect_events(&list, &isch, out, chs, is_emg, h, &o, &ctxt, &unlabelled,
-                             err)) < 0 ||
+    join_unlabelled(&unlabelled, per_channel, nc);
+    if ((rc = collect_events(&list, &isch, chs, h, &o, &ctxt, &unlabelled, err)) < 0 ||
         (rc = lab_ev_release(&list, &out->events, &out->n_events, err)) < 0)
         goto done;
     out->unlabelled = unlabelled.s;
@@ -433,12 +601,14 @@ done:
         emg_label_result_free(out);
     lab_ev_free(&list);
     lab_ev_free(&isch);
-    if (chs)
-        for (size_t c = 0; c < nc; c++)
-            lab_channel_free(&chs[c]);
+    for (size_t c = 0; chs && c < nc; c++)
+        lab_stream_free(&chs[c]);
+    for (size_t c = 0; per_channel && c < nc; c++)
+        free(per_channel[c].s);
     free(chs);
     free(is_emg);
-    lab_work_free(&work);
+    free(per_channel);
+    free(force);
     lab_ctx_free(&ctxt);
     free(unlabelled.s);
     return rc;

@@ -7,6 +7,7 @@
 #ifndef EMGKIT_LABEL_INTERNAL_H
 #define EMGKIT_LABEL_INTERNAL_H
 
+#include "emgkit/detect.h"
 #include "emgkit/label.h"
 
 /* Envelopes kept for cross-channel work are decimated to about this rate. */
@@ -57,32 +58,47 @@ typedef struct lab_channel {
     size_t n;
     size_t step;              /* decimation factor of the kept envelopes */
     size_t nd;                /* decimated length */
-    float *coarse, *medium;   /* decimated envelopes */
+    float *coarse, *medium;   /* decimated envelopes, nd each (label_stream.c keeps only
+                                 the current block's part resident) */
     double rest_coarse, rsd_coarse, thr_coarse;
     double rest_medium, rsd_medium, thr_medium;
     double rest_fine, rsd_fine, thr_fine;
+    double win_rest, win_rsd; /* RMS of rest_window windows at rest (lab_window_rest) */
     double noise_rms;
     double rest_from, rest_to;
     double mains;
+    double band_high;         /* Hz, of the band-pass (needle EMG keeps more) */
     size_t *gaps;             /* [start, end) samples of each run of non-finite samples */
     size_t n_gaps;
-    lab_burst *bursts;
+    lab_burst *bursts;        /* those of the current block (label_stream.c) */
     size_t n_bursts;
-    lab_episode *episodes;
+    lab_episode *episodes;    /* those of the current block */
     size_t n_episodes;
 } lab_channel;
 
-/* Work buffers reused from channel to channel. */
-typedef struct lab_work {
-    double *buf;
-    size_t cap; /* samples per buffer (4 buffers) */
-} lab_work;
-void lab_work_free(lab_work *w);
+/* A stretch [base, base + len) of a channel's full-rate signals, i for
+ * channel sample base + i: the band-passed signal y, its fine and coarse
+ * centred RMS envelopes (NaN in gaps) and the running sum of y^2 (prefix[i]:
+ * over channel samples [0, base + i), len + 1 values). */
+typedef struct lab_block {
+    size_t base, len;
+    const double *y, *fine, *coarse, *prefix;
+} lab_block;
 
-/* Measure one EMG channel: envelopes, rest, bursts, episodes and their
- * own-channel measures.  x is not modified. */
-int lab_measure_channel(lab_channel *ch, lab_work *w, const double *x, size_t n, double fs,
-                        int index, int needle, const emg_label_options *o, emg_error *err);
+/* Measure one EMG channel's block (label_stream.c cuts the recording where
+ * nothing before depends on anything after): bursts, episodes and their
+ * own-channel measures, into ch->bursts and ch->episodes, from the block's
+ * signals, the channel's levels and its decimated envelopes. */
+int lab_measure_block(lab_channel *ch, const lab_block *blk, const emg_label_options *o,
+                      emg_error *err);
+/* Median and robust SD of the RMS of the quietest rest_window windows of w
+ * samples (rest_fraction of them); edges[k] is the running sum of y^2 at the
+ * start of window k (nw + 1 values). */
+int lab_window_rest(double *median, double *rsd, const double *edges, size_t nw, size_t w,
+                    const emg_label_options *o, emg_error *err);
+/* A rest level's median and robust SD, floored so that a digitally silent
+ * channel still gives a usable threshold. */
+void lab_rest_floor(double *median, double *rsd, const emg_rest_level *r);
 void lab_channel_free(lab_channel *ch);
 /* Whether a gap of the channel's recording (emgkit/gaps.h) lies within
  * [t0, t1) seconds: no episode or event is joined across one. */
@@ -264,6 +280,32 @@ void lab_myoclonic_origin(char *note, size_t n, double burst_duration,
 int lab_mixed_patterns(emg_label_event *mix, const lab_episode *e, const lab_channel *chs,
                        int c, int p, const lab_ctx_table *ctxt, const emg_label_options *o,
                        lab_text *x, emg_error *err);
+
+/* ---- the recording read block by block (label_stream.c) -------------------- */
+
+typedef struct lab_source {
+    emg_label_read read;
+    void *source;
+} lab_source;
+
+/* Passes 1 and 2 over EMG channel ch (index, fs, n, step, nd and band_high
+ * set; at least 16 samples): its gaps (also counted in gaps), mains, rest
+ * levels and thresholds.  force[0..2 n_force): [t0, t1) s of the force
+ * segments, over which ch->coarse is kept for rule 1 (lab_ischemic_events). */
+int lab_stream_levels(lab_channel *ch, const lab_source *src, const double *force,
+                      size_t n_force, const emg_label_options *o, emg_gap_count *gaps,
+                      emg_error *err);
+/* Called when a block of a group's channels is measured (their bursts and
+ * episodes in chs[group[k]], synchronous bursts marked): decide them. */
+typedef int (*lab_block_fn)(void *ctx, lab_channel *chs, const int *group, size_t n_group,
+                            emg_error *err);
+/* Pass 3 over the channels chs[group[0..n_group)] together (a pair), block by
+ * block within about budget bytes; done after each block. */
+int lab_stream_group(lab_channel *chs, const int *group, size_t n_group, const lab_source *src,
+                     const emg_label_options *o, size_t budget, lab_block_fn done, void *ctx,
+                     emg_error *err);
+/* lab_channel_free for a channel whose envelopes label_stream.c allocated. */
+void lab_stream_free(lab_channel *ch);
 
 /* ---- grouping and cross-channel checks (label_events.c) --------------------- */
 

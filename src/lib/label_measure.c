@@ -41,22 +41,6 @@ void lab_channel_free(lab_channel *ch)
     memset(ch, 0, sizeof *ch);
 }
 
-/* The gaps of y as [start, end) sample pairs (emgkit/gaps.h). */
-static int find_gaps(lab_channel *ch, const double *y, size_t n, emg_error *err)
-{
-    size_t cap = 0;
-    for (size_t i = emg_finite_run(y, n); i < n; i += emg_finite_run(y + i, n - i)) {
-        size_t len = emg_gap_run(y + i, n - i);
-        if (emgi_grow((void **)&ch->gaps, &cap, 2 * ch->n_gaps + 2, sizeof *ch->gaps, err) < 0)
-            return EMG_ERR_NOMEM;
-        ch->gaps[2 * ch->n_gaps] = i;
-        ch->gaps[2 * ch->n_gaps + 1] = i + len;
-        ch->n_gaps++;
-        i += len;
-    }
-    return 0;
-}
-
 int lab_gap_between(const lab_channel *ch, double t0, double t1)
 {
     for (size_t k = 0; k < ch->n_gaps; k++) {
@@ -68,22 +52,23 @@ int lab_gap_between(const lab_channel *ch, double t0, double t1)
 }
 
 
+void lab_rest_floor(double *median, double *rsd, const emg_rest_level *r)
+{
+    *median = r->median > 0 ? r->median : 1e-12;
+    *rsd = fmax(r->robust_sd, 0.02 * *median);
+}
+
 /* Rest median and robust SD of env, floored so that a digitally silent
- * channel still gives a usable threshold. */
-static int rest_of(double *median, double *rsd, double *from, double *to, const double *env,
-                   size_t n, double fs, const emg_label_options *o, emg_error *err)
+ * channel still gives a usable threshold (lab_rest_floor). */
+static int rest_of(double *median, double *rsd, const double *env, size_t n, double fs,
+                   const emg_label_options *o, emg_error *err)
 {
     emg_rest_level r;
     int rc = emg_rest_estimate(&r, env, n, fs, o->rest_window, o->rest_fraction, o->rest_from,
                                o->rest_to, err);
     if (rc < 0)
         return rc;
-    *median = r.median > 0 ? r.median : 1e-12;
-    *rsd = fmax(r.robust_sd, 0.02 * *median);
-    if (from)
-        *from = r.from;
-    if (to)
-        *to = r.to;
+    lab_rest_floor(median, rsd, &r);
     return 0;
 }
 
@@ -159,14 +144,16 @@ static void measure_burst(lab_burst *b, const double *y, double fs, double noise
                 b->spikes <= 2;
 }
 
-static int find_bursts(lab_channel *ch, const double *y, const double *fine, double fs,
-                       const emg_label_options *o, emg_error *err)
+/* The bursts of the block (channel samples). */
+static int find_bursts(lab_channel *ch, const lab_block *blk, const emg_label_options *o,
+                       emg_error *err)
 {
+    double fs = ch->fs;
     size_t *seg = NULL, ns = 0;
     size_t min_len = (size_t)lround(0.001 * fs);
     size_t merge = (size_t)lround(o->burst_merge * fs);
-    int rc = emg_segments_above(&seg, &ns, fine, ch->n, ch->thr_fine, min_len ? min_len : 1,
-                                merge, err);
+    int rc = emg_segments_above(&seg, &ns, blk->fine, blk->len, ch->thr_fine,
+                                min_len ? min_len : 1, merge, err);
     if (rc < 0)
         return rc;
     ch->bursts = emgi_xcalloc(ns + 1, sizeof *ch->bursts, err);
@@ -177,9 +164,11 @@ static int find_bursts(lab_channel *ch, const double *y, const double *fine, dou
     size_t k = 0;
     for (size_t s = 0; s < ns; s++) {
         lab_burst *b = &ch->bursts[k];
-        b->a = seg[2 * s];
+        b->a = seg[2 * s]; /* measured in block samples, kept in channel samples */
         b->b = seg[2 * s + 1];
-        measure_burst(b, y, fs, ch->noise_rms, o);
+        measure_burst(b, blk->y, fs, ch->noise_rms, o);
+        b->a += blk->base;
+        b->b += blk->base;
         if (b->peak >= o->burst_snr * ch->noise_rms)
             k++;
     }
@@ -200,13 +189,9 @@ static int span_cmp(const void *p, const void *q)
     return (x->a > y->a) - (x->a < y->a);
 }
 
-/* Rest RMS over rest_window windows from the running sum of squares: the
- * median of the quietest windows' RMS and the robust SD of one window's RMS. */
-static int window_rest(double *median, double *rsd, const double *prefix, size_t n, double fs,
-                       const emg_label_options *o, emg_error *err)
+int lab_window_rest(double *median, double *rsd, const double *edges, size_t nw, size_t w,
+                    const emg_label_options *o, emg_error *err)
 {
-    size_t w = (size_t)lround(o->rest_window * fs);
-    size_t nw = w > 0 ? n / w : 0;
     *median = *rsd = NAN;
     if (nw < 2)
         return 0;
@@ -214,7 +199,7 @@ static int window_rest(double *median, double *rsd, const double *prefix, size_t
     if (!r)
         return EMG_ERR_NOMEM;
     for (size_t k = 0; k < nw; k++)
-        r[k] = sqrt((prefix[(k + 1) * w] - prefix[k * w]) / (double)w);
+        r[k] = sqrt((edges[k + 1] - edges[k]) / (double)w);
     qsort(r, nw, sizeof *r, emgi_double_cmp);
     size_t q = (size_t)ceil(o->rest_fraction * (double)nw);
     q = q < 2 ? 2 : q > nw ? nw : q;
@@ -252,16 +237,16 @@ static int gap_active(const double *prefix, size_t a, size_t b, double fs, doubl
 }
 
 /* Union of bursts and coarse activity, merged across gaps < episode_gap
- * and across longer gaps that hold low-level activity. */
-static int build_episodes(lab_channel *ch, const double *coarse, const double *prefix,
-                          double fs, const emg_label_options *o, emg_error *err)
+ * and across longer gaps that hold low-level activity: the episodes of the
+ * block, in channel samples. */
+static int build_episodes(lab_channel *ch, const lab_block *blk, const emg_label_options *o,
+                          emg_error *err)
 {
-    double rest, rsd;
-    int rc0 = window_rest(&rest, &rsd, prefix, ch->n, fs, o, err);
-    if (rc0 < 0)
-        return rc0;
+    double fs = ch->fs, rest = ch->win_rest, rsd = ch->win_rsd;
+    const double *prefix = blk->prefix; /* sample base + i is prefix[i] */
+    size_t base = blk->base;
     size_t *seg = NULL, ns = 0;
-    int rc = emg_segments_above(&seg, &ns, coarse, ch->n, ch->thr_coarse,
+    int rc = emg_segments_above(&seg, &ns, blk->coarse, blk->len, ch->thr_coarse,
                                 (size_t)lround(o->min_active * fs), 0, err);
     if (rc < 0)
         return rc;
@@ -272,7 +257,7 @@ static int build_episodes(lab_channel *ch, const double *coarse, const double *p
     }
     size_t m = 0, half = (size_t)lround(0.5 * o->coarse_window * fs);
     for (size_t s = 0; s < ns; s++) {
-        size_t a = seg[2 * s], b = seg[2 * s + 1];
+        size_t a = base + seg[2 * s], b = base + seg[2 * s + 1];
         /* The 50 ms window spreads activity by half a window each side. */
         if (b - a > 2 * half + 1) {
             a += half;
@@ -294,7 +279,7 @@ static int build_episodes(lab_channel *ch, const double *coarse, const double *p
         /* Never across a gap in the recording (docs/recording-model.md). */
         if (ne > 0 && !lab_gap_between(ch, (double)sp[ne - 1].b / fs, (double)sp[k].a / fs) &&
             (sp[k].a <= sp[ne - 1].b + gap ||
-             gap_active(prefix, sp[ne - 1].b, sp[k].a, fs, rest, rsd, o))) {
+             gap_active(prefix, sp[ne - 1].b - base, sp[k].a - base, fs, rest, rsd, o))) {
             if (sp[k].b > sp[ne - 1].b)
                 sp[ne - 1].b = sp[k].b;
             continue;
@@ -317,7 +302,7 @@ static int build_episodes(lab_channel *ch, const double *coarse, const double *p
         while (bi < ch->n_bursts && ch->bursts[bi].a < e->b)
             bi++;
         e->n_bursts = bi - e->first_burst;
-        e->elevated = span_elevated(prefix, e->a, e->b, fs, rest, rsd, o);
+        e->elevated = span_elevated(prefix, e->a - base, e->b - base, fs, rest, rsd, o);
     }
     ch->n_episodes = ne;
     free(sp);
@@ -754,172 +739,43 @@ static double mdf_of(const lab_episode *e, const double *y, double fs, double ma
     return st.mdf;
 }
 
-/* ---- the channel ----------------------------------------------------------- */
+/* ---- the block -------------------------------------------------------------- */
 
-/* An envelope is NaN where the band-passed signal has a gap, so that no
- * burst or activity segment is kept or bridged across it (emg_segments_above)
- * and the rest level leaves it out (emg_rest_estimate). */
-static void mark_gaps(double *env, const double *y, size_t n)
+int lab_measure_block(lab_channel *ch, const lab_block *blk, const emg_label_options *o,
+                      emg_error *err)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(y[i]))
-            env[i] = NAN;
-}
-
-/* Centred RMS envelopes from one running sum of y^2 (prefix sums): the same
- * values as the filter module's RMS envelope shifted back by half a window
- * (emg_centred_rms), computed for all three windows from one pass, which
- * keeps an hour of 16 channels within the time budget.  Windows shrink at
- * the ends of the signal. */
-EMG_VECTOR_CLONES static void centred_rms_prefix(double *env, const double *prefix, size_t n, double fs, double window)
-{
-    size_t w = (size_t)lround(window * fs);
-    if (w < 1)
-        w = 1;
-    size_t h = (w - 1) / 2;
-    /* Full windows in the interior (a loop the compiler vectorises), shrunk
-     * ones at the ends. */
-    size_t first = h < n ? h : n, last = n >= w - h ? n - (w - h) + 1 : 0;
-    if (last < first)
-        last = first;
-    for (size_t i = first; i < last; i++)
-        env[i] = sqrt(fmax((prefix[i + w - h] - prefix[i - h]) / (double)w, 0.0));
-    for (size_t i = 0; i < n; i++) {
-        if (i == first)
-            i = last;
-        if (i >= n)
-            break;
-        size_t a = i > h ? i - h : 0, b = i + (w - h) < n ? i + (w - h) : n;
-        double ms = (prefix[b] - prefix[a]) / (double)(b - a);
-        env[i] = ms > 0 ? sqrt(ms) : 0;
-    }
-}
-
-static int decimate(float **out, const double *env, size_t n, size_t step, size_t nd,
-                    emg_error *err)
-{
-    float *d = emgi_xcalloc(nd + 1, sizeof *d, err);
-    if (!d)
-        return EMG_ERR_NOMEM;
-    for (size_t k = 0; k < nd; k++) {
-        double v = env[k * step < n ? k * step : n - 1];
-        d[k] = (float)(isfinite(v) ? v : 0.0); /* a gap: no activity for the cross-channel measures */
-    }
-    *out = d;
-    return 0;
-}
-
-void lab_work_free(lab_work *w)
-{
-    if (w)
-        free(w->buf);
-    if (w)
-        memset(w, 0, sizeof *w);
-}
-
-int lab_measure_channel(lab_channel *ch, lab_work *w, const double *x, size_t n, double fs,
-                        int index, int needle, const emg_label_options *o, emg_error *err)
-{
-    memset(ch, 0, sizeof *ch);
-    ch->index = index;
-    ch->fs = fs;
-    ch->n = n;
-    ch->step = (size_t)lround(fs / LAB_ENV_RATE);
-    if (ch->step < 1)
-        ch->step = 1;
-    ch->nd = (n + ch->step - 1) / ch->step;
-    if (n < 16)
+    int rc;
+    if (ch->n < 16)
         return 0;
-    int rc = EMG_ERR_NOMEM;
-    /* Work buffers are kept across channels (w): fresh pages for every
-     * channel of an hour-long recording cost more than the arithmetic. */
-    if (w->cap < n + 1) {
-        double *g = emgi_xrealloc(w->buf, 4 * (n + 1), sizeof *g, err);
-        if (!g)
-            return EMG_ERR_NOMEM;
-        w->buf = g;
-        w->cap = n + 1;
-    }
-    double *y = w->buf, *fine = w->buf + (n + 1), *env = w->buf + 2 * (n + 1),
-           *prefix = w->buf + 3 * (n + 1);
+    if ((rc = find_bursts(ch, blk, o, err)) < 0 || (rc = build_episodes(ch, blk, o, err)) < 0)
+        return rc;
     psd_cache pc;
     memset(&pc, 0, sizeof pc);
-    /* Needle EMG keeps its high frequencies (criteria page: up to 5-10 kHz). */
-    double band_high = needle && o->band_high == 450.0 ? 5000.0 : o->band_high;
-    if ((rc = emg_detect_bandpass(y, x, n, fs, o->band_low, band_high, err)) < 0)
-        goto done;
-    /* Running sum of squares: in double, an hour's sum keeps the difference
-     * over a 3 ms window to about 1e-8 of the rest power. */
-    prefix[0] = 0;
-    for (size_t i = 0; i < n; i++) /* a gap adds nothing (and no NaN to every later sum) */
-        prefix[i + 1] = prefix[i] + (isfinite(y[i]) ? y[i] * y[i] : 0.0);
-    if ((rc = find_gaps(ch, y, n, err)) < 0)
-        goto done;
-    /* Coarse envelope: rest level, then decimated copy. */
-    centred_rms_prefix(env, prefix, n, fs, o->coarse_window);
-    mark_gaps(env, y, n);
-    if ((rc = rest_of(&ch->rest_coarse, &ch->rsd_coarse, &ch->rest_from, &ch->rest_to, env, n,
-                      fs, o, err)) < 0)
-        goto done;
-    ch->thr_coarse = ch->rest_coarse + o->rest_k * ch->rsd_coarse;
-    ch->noise_rms = ch->rest_coarse;
-    if ((rc = decimate(&ch->coarse, env, n, ch->step, ch->nd, err)) < 0)
-        goto done;
-    /* Fine envelope and bursts; then episodes need the coarse one again. */
-    centred_rms_prefix(fine, prefix, n, fs, o->fine_window);
-    mark_gaps(fine, y, n);
-    if ((rc = rest_of(&ch->rest_fine, &ch->rsd_fine, NULL, NULL, fine, n, fs, o, err)) < 0)
-        goto done;
-    ch->thr_fine = ch->rest_fine + o->fine_k * ch->rsd_fine;
-    if ((rc = find_bursts(ch, y, fine, fs, o, err)) < 0)
-        goto done;
-    if ((rc = build_episodes(ch, env, prefix, fs, o, err)) < 0)
-        goto done;
-    /* Medium envelope (reuses the fine buffer). */
-    /* The medium envelope is only needed at the decimated rate. */
-    {
-        size_t w = (size_t)lround(o->medium_window * fs), h;
-        w = w < 1 ? 1 : w;
-        h = (w - 1) / 2;
-        ch->medium = emgi_xcalloc(ch->nd + 1, sizeof *ch->medium, err);
-        rc = EMG_ERR_NOMEM;
-        if (!ch->medium)
-            goto done;
-        for (size_t k = 0; k < ch->nd; k++) {
-            size_t i = k * ch->step < n ? k * ch->step : n - 1;
-            size_t a = i > h ? i - h : 0, b = i + (w - h) < n ? i + (w - h) : n;
-            double ms = (prefix[b] - prefix[a]) / (double)(b - a);
-            ch->medium[k] = (float)(ms > 0 ? sqrt(ms) : 0);
-            fine[k] = ch->medium[k];
-        }
-        double dfs = fs / (double)ch->step;
-        if ((rc = rest_of(&ch->rest_medium, &ch->rsd_medium, NULL, NULL, fine, ch->nd, dfs, o,
-                          err)) < 0)
-            goto done;
-    }
-    ch->thr_medium = ch->rest_medium + o->rest_k * ch->rsd_medium;
-    /* Mains for the spectral measures. */
-    ch->mains = o->mains;
-    if (o->mains == 0 && (double)n >= fs && fs > 120) {
-        double f = 0;
-        size_t m = n < (size_t)(10 * fs) ? n : (size_t)(10 * fs);
-        if (emg_mains_detect(x, m, fs, &f, NULL, NULL) == 0)
-            ch->mains = f;
-    }
-    /* Per-episode measures; scratch reuses env (no longer needed). */
-    for (size_t k = 0; k < ch->n_episodes; k++) {
-        lab_episode *e = &ch->episodes[k];
-        e->duration = (double)(e->b - e->a) / fs;
-        rhythm_of(e, ch, o, env);
-        bursts_of(e, ch, fs, o, env);
-        levels_of(e, ch, env);
-        e->mdf = mdf_of(e, y, fs, ch->mains, o->band_low, fmin(band_high, 0.5 * fs), &pc, err);
-    }
+    double *scratch = NULL;
+    size_t cap = 0;
     rc = 0;
-done:
+    for (size_t k = 0; rc == 0 && k < ch->n_episodes; k++) {
+        lab_episode *e = &ch->episodes[k];
+        /* Scratch: the decimated span (levels, rhythm) or two values per burst. */
+        size_t need = (e->b - e->a) / ch->step + 2;
+        if (need < 2 * e->n_bursts + 2)
+            need = 2 * e->n_bursts + 2;
+        if (emgi_grow((void **)&scratch, &cap, need, sizeof *scratch, err) < 0) {
+            rc = EMG_ERR_NOMEM;
+            break;
+        }
+        e->duration = (double)(e->b - e->a) / ch->fs;
+        rhythm_of(e, ch, o, scratch);
+        bursts_of(e, ch, ch->fs, o, scratch);
+        levels_of(e, ch, scratch);
+        lab_episode in_block = *e; /* the band-passed signal is the block's */
+        in_block.a -= blk->base;
+        in_block.b -= blk->base;
+        e->mdf = mdf_of(&in_block, blk->y, ch->fs, ch->mains, o->band_low,
+                        fmin(ch->band_high, 0.5 * ch->fs), &pc, err);
+    }
+    free(scratch);
     psd_cache_free(&pc);
-    if (rc < 0)
-        lab_channel_free(ch);
     return rc;
 }
 
@@ -951,7 +807,7 @@ int lab_force_segments(size_t **seg, size_t *n_seg, const double *x, size_t n, d
     emg_envelope_execute(e, d, s, n);
     emg_envelope_destroy(e);
     double rest, rsd;
-    if ((rc = rest_of(&rest, &rsd, NULL, NULL, s, n, fs, o, err)) < 0)
+    if ((rc = rest_of(&rest, &rsd, s, n, fs, o, err)) < 0)
         goto done;
     for (size_t i = 0; i < n; i++)
         s[i] = fabs(s[i] - rest);

@@ -22,8 +22,9 @@ enum { OPT_CONTEXT = CLI_OPT_TOOL_BASE, OPT_PAIR, OPT_FORCE, OPT_EXPLAIN, OPT_AN
        OPT_REST, OPT_NO_AUTO, OPT_FILTER_BAND, OPT_MAINS, OPT_MEMORY,
        OPT_NUMERIC_BASE = CLI_OPT_TOOL_BASE + 50 };
 
-/* Samples held in memory before the recording is spooled to temporary
- * files channel by channel (--memory, MiB). */
+/* Memory for samples (--memory, MiB), as emg-detect's: half holds the
+ * recording (spooled beyond to temporary files), half the blocks of the
+ * streamed labelling. */
 #define DEFAULT_MEMORY_MIB 256
 
 /* The thresholds: one long option each, from emgkit/label_params.def. */
@@ -56,8 +57,9 @@ static void usage(FILE *out)
             "                         input)\n"
             "  --explain[=FILE]       rules tested per event and why (default stderr; FILE:\n"
             "                         one input)\n"
-            "  --memory MIB           hold up to MIB of samples in memory, spool the rest\n"
-            "                         to temporary files ($TMPDIR) channel by channel (256)\n"
+            "  --memory MIB           hold up to MIB of samples in memory (256): half the\n"
+            "                         recording, spooled beyond to temporary files ($TMPDIR),\n"
+            "                         half the blocks it is labelled in\n"
             "Measurement:\n"
             "  --rest FROM:TO         rest interval in seconds (default: quietest windows)\n"
             "  --filter-band LO:HI    band-pass in Hz (20:450)\n"
@@ -152,28 +154,11 @@ static void write_annotated(const char *path, const emg_channel_store *store,
         cli_fail(&err);
 }
 
-/* emg_label_fetch over the channel store: the samples in memory, or one
- * channel buffer, reused, for a spooled store. */
-typedef struct store_source {
-    emg_channel_store *store;
-    double *buf;
-    size_t cap;
-} store_source;
-
-static int fetch_channel(void *source, size_t channel, const double **data, emg_error *err)
+/* emg_label_read over the channel store. */
+static int read_store(void *source, size_t channel, size_t first, size_t count, double *dst,
+                      emg_error *err)
 {
-    store_source *s = source;
-    if ((*data = emg_channel_store_data(s->store, channel)))
-        return EMG_OK;
-    size_t n = (size_t)emg_channel_store_header(s->store)->channels[channel].n_samples;
-    if (n + 1 > s->cap) {
-        free(s->buf);
-        s->cap = n + 1;
-        if (!(s->buf = malloc(s->cap * sizeof *s->buf)))
-            return emg_error_set(err, EMG_ERR_NOMEM, "out of memory for channel %zu", channel + 1);
-    }
-    *data = s->buf;
-    return emg_channel_store_read(s->store, channel, 0, n, s->buf, err);
+    return emg_channel_store_read(source, channel, (int64_t)first, count, dst, err);
 }
 
 /* Everything one input's labelling needs, from the command line. */
@@ -244,21 +229,21 @@ static void label(void *ctx, const char *path, FILE *out)
     const label_job *j = ctx;
     emg_label_options o = j->o;
     emg_error err;
-    /* Channels are labelled one at a time; a recording larger than the
-     * memory budget is spooled to temporary files, so that memory then holds
-     * one channel, whatever the number and length of the channels. */
+    /* The recording is held channel by channel (spooled to temporary files
+     * beyond half the memory budget) and labelled block by block within the
+     * other half (emg_label_stream), whatever the number and length of the
+     * channels. */
     emg_channel_store *store;
     emg_reader *reader = cli_open_input(path, &j->in);
-    if (emg_channel_store_open(&store, reader, j->memory_mib << 20, &err) < 0)
+    size_t budget = (j->memory_mib << 20) / 2;
+    if (emg_channel_store_open(&store, reader, budget, &err) < 0)
         cli_fail(&err);
     emg_reader_close(reader);
     const emg_header *hdr = emg_channel_store_header(store);
     resolve_roles(&o, j, hdr);
 
     emg_label_result r;
-    store_source source = {store, NULL, 0};
-    int labelled = emg_label_channels(&r, hdr, fetch_channel, &source, &o, &err);
-    free(source.buf);
+    int labelled = emg_label_stream(&r, hdr, read_store, store, &o, budget, &err);
     if (labelled < 0) {
         char msg[EMG_ERROR_MESSAGE_MAX];
         snprintf(msg, sizeof msg, "%s", err.message);
