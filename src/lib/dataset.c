@@ -836,6 +836,26 @@ static int finish(emg_dataset *d, emg_error *err)
     return rc;
 }
 
+/* The classes some split (with a fraction > 0) has no row of. */
+static void list_uncovered(const emg_dataset *d, char *out, size_t size)
+{
+    size_t len = 0;
+    for (size_t c = 0; c < d->n_vocab; c++) {
+        int everywhere = 1;
+        for (int k = 0; k < EMG_DATASET_SPLITS; k++)
+            if (d->o.split[k] > 0 && !ds_split_has_class(d->subjects, d->n_subjects, k, c))
+                everywhere = 0;
+        if (everywhere)
+            continue;
+        size_t need = strlen(d->vocab[c]) + (len ? 1 : 0);
+        if (len + need + 4 >= size) {
+            snprintf(out + len, size - len, "%s...", len ? "," : "");
+            return;
+        }
+        len += (size_t)snprintf(out + len, size - len, "%s%s", len ? "," : "", d->vocab[c]);
+    }
+}
+
 static void summarise(const emg_dataset *d, emg_dataset_summary *s)
 {
     memset(s, 0, sizeof *s);
@@ -845,6 +865,7 @@ static void summarise(const emg_dataset *d, emg_dataset_summary *s)
     for (size_t i = 0; i < d->n_subjects; i++)
         if (d->subjects[i].split >= 0)
             s->split_rows[d->subjects[i].split] += d->subjects[i].rows;
+    list_uncovered(d, s->classes_not_in_every_split, sizeof s->classes_not_in_every_split);
 }
 
 int emg_dataset_close(emg_dataset *d, emg_dataset_summary *summary, emg_error *err)

@@ -40,12 +40,18 @@ typedef struct ds_subject {
     size_t *class_rows;   /* rows per class code */
 } ds_subject;
 
-/* Assign every subject with split -1 to a split: subjects in a seeded random
- * order (emg_rng), larger first, each to the split whose class counts fall furthest
- * below their target fractions (StratifiedGroupKFold's greedy rule, Pedregosa
- * et al. 2011, adapted to fractions), an empty split first while there are no
- * more subjects left than empty splits. */
+/* Assign every subject with split -1 to a split.  First coverage: classes
+ * rarest first (fewest subjects holding them), each split with a fraction > 0
+ * that has no row of the class gets an unassigned subject holding it (the one
+ * that costs least by the rule below), while such subjects are left.  Then the
+ * rest in a seeded random order (emg_rng), larger first, each to the split
+ * whose class counts fall furthest below their target fractions
+ * (StratifiedGroupKFold's greedy rule, Pedregosa et al. 2011, adapted to
+ * fractions), an empty split first while there are no more subjects left than
+ * empty splits. */
 void ds_assign_splits(ds_subject *subjects, size_t n, size_t n_classes,
                       const double fraction[EMG_DATASET_SPLITS], uint64_t seed);
+/* Whether some subject in split holds rows of class code. */
+int ds_split_has_class(const ds_subject *subjects, size_t n, int split, size_t code);
 
 #endif

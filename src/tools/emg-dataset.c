@@ -359,6 +359,10 @@ int main(int argc, char **argv)
                         "test %zu rows\n",
                 cli_prog(), out, s.rows, s.subjects, s.classes, s.split_rows[0], s.split_rows[1],
                 s.split_rows[2]);
+    if (s.classes_not_in_every_split[0])
+        cli_warn(out, "too few subjects hold %s to put %s in every split (the class table "
+                      "shows where they are)", s.classes_not_in_every_split,
+                 strchr(s.classes_not_in_every_split, ',') ? "these classes" : "it");
     for (size_t i = 0; i < n; i++)
         free(p[i].file), free(p[i].events), free(p[i].subject), free(p[i].session);
     free(p);
