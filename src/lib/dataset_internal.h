@@ -16,6 +16,15 @@ extern const char *const emgi_dataset_split_names[EMG_DATASET_SPLITS];
 typedef enum ds_kind { DS_F64, DS_I32, DS_STR } ds_kind;
 
 hid_t ds_file_create(const char *path);
+/* Open an existing dataset for an append in place: the metadata cache never
+ * evicts, so no metadata reaches the file before the append's own flush. */
+hid_t ds_file_open_append(const char *path);
+/* The committed row counts (attributes rows_committed, feature_rows_committed,
+ * inputs_committed of "/"): set them to the tables' lengths, the last write of
+ * a build or append.  ds_trim_to_committed shrinks every table to them (rows an
+ * interrupted append left past them); a file without them is all committed. */
+int ds_commit_counts(hid_t file);
+int ds_trim_to_committed(hid_t file);
 hid_t ds_group(hid_t loc, const char *name); /* open, or create when missing */
 /* Append n values (double*, int32_t*, or const char** for DS_STR) to a column,
  * creating it (and listing it in "columns") when missing. */
