@@ -37,6 +37,7 @@ struct emg_dataset {
     size_t *feature_ids;
     char final[4096], tmp[4096];
     hid_t file;
+    int in_place; /* an append: d->file is the dataset itself */
     size_t channels, length;
     double rate;
     size_t rows_before, rows;
@@ -139,8 +140,16 @@ static int load_existing(emg_dataset *d, emg_error *err)
     d->length = (size_t)emgi_h5_attr_double(d->file, "length", 0);
     d->rate = emgi_h5_attr_double(d->file, "rate", 0);
     d->build = (int)emgi_h5_attr_double(d->file, "builds", 0);
+    if (emgi_h5_attr_double(d->file, DS_APPEND_MARK, 0) != 0)
+        return emg_error_set(err, EMG_ERR_FORMAT,
+                             "%s: an earlier append was interrupted: the rows it committed read "
+                             "back intact, but HDF5 may have written part of its index; rebuild "
+                             "the dataset from its inputs (/provenance/inputs)", d->final);
     if (ds_trim_to_committed(d->file) < 0)
         return fail_h5(d, err, "cannot drop the rows of an interrupted append");
+    if (ds_attr_double(d->file, DS_APPEND_MARK, 1) < 0 || H5Fflush(d->file, H5F_SCOPE_GLOBAL) < 0)
+        return fail_h5(d, err, "cannot mark the append");
+    d->in_place = 1; /* from here a failure rolls back (emg_dataset_abort) */
     char **labels = NULL, **row_subjects = NULL, **subjects = NULL, **splits = NULL, **sums = NULL;
     size_t n_labels = 0, n_rows = 0, n_subj = 0, n_splits = 0, n_codes = 0, n_sums = 0;
     double *codes = NULL;
@@ -803,7 +812,8 @@ static int finish(emg_dataset *d, emg_error *err)
     int rc = emgi_h5_complete(d->file, d->final, err);
     if (rc < 0)
         return rc;
-    if (ds_commit_counts(d->file) < 0)
+    if (ds_commit_counts(d->file) < 0 || (H5Aexists(d->file, DS_APPEND_MARK) > 0 &&
+                                          H5Adelete(d->file, DS_APPEND_MARK) < 0))
         return fail_h5(d, err, "cannot commit the rows");
     if ((rc = emgi_h5_complete(d->file, d->final, err)) < 0)
         return rc;
@@ -862,13 +872,24 @@ int emg_dataset_close(emg_dataset *d, emg_dataset_summary *summary, emg_error *e
     return rc;
 }
 
+/* A failed append in place: back to the committed rows (the class, subject
+ * and build tables are only written by a successful close), unmarked, flushed.
+ * 1 when done, so the file can be closed normally. */
+static int roll_back(hid_t file)
+{
+    return ds_trim_to_committed(file) == 0 &&
+           (H5Aexists(file, DS_APPEND_MARK) <= 0 || H5Adelete(file, DS_APPEND_MARK) >= 0) &&
+           H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0;
+}
+
 void emg_dataset_abort(emg_dataset *d)
 {
     if (!d)
         return;
     if (d->file >= 0) {
         h5_quiet q = h5_quiet_begin();
-        emgi_h5_abandon(d->file);
+        if (!(d->in_place && roll_back(d->file)))
+            emgi_h5_abandon(d->file);
         H5Fclose(d->file);
         h5_quiet_end(q);
     }

@@ -24,6 +24,10 @@ hid_t ds_file_open_append(const char *path);
  * a build or append.  ds_trim_to_committed shrinks every table to them (rows an
  * interrupted append left past them); a file without them is all committed. */
 int ds_commit_counts(hid_t file);
+/* Attribute of "/" set (and flushed) when an append starts, deleted with the
+ * commit: found set, an append was interrupted. */
+#define DS_APPEND_MARK "append_in_progress"
+
 int ds_trim_to_committed(hid_t file);
 hid_t ds_group(hid_t loc, const char *name); /* open, or create when missing */
 /* Append n values (double*, int32_t*, or const char** for DS_STR) to a column,
