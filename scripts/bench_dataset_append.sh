@@ -3,7 +3,7 @@
 # of the existing dataset, the file's inode before and after, and the old rows'
 # bytes (h5py, rows [0, N)) before and after.  Then interruption: an append killed
 # (SIGKILL) at a random moment leaves a file that opens with its committed rows
-# unchanged, and the next append goes on from them.
+# unchanged, and the next append refuses it (exit 3: rebuild) rather than build on it.
 #   scripts/bench_dataset_append.sh [BUILD_DIR] [SIZES]   (SIZES: recordings of 600 s)
 set -euo pipefail
 BIN=${1:-build}/bin
