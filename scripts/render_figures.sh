@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Render the README's figures from the recordings in datasets/ into docs/images/:
-# every kind of emg-plot figure.  Same inputs, same images.
+# every kind of emg-plot figure, and the figures of the tutorials in docs/tutorials/.
+# Same inputs, same images.
 #   scripts/render_figures.sh [BUILD_DIR]      (default build; built if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,4 +43,7 @@ fatigue=datasets/plux_opensignals/emg_fatigue.h5
   --title "Events per label: simulation's truth and emg-label, pooled" -o "$out/counts.png"
 "$bin/emg-plot" confusion -q "$tmp/confusion.tsv" --size $size \
   --title "emg-label against the simulation's truth" -o "$out/confusion.png"
-ls -l "$out"
+# The tutorials' figures (docs/images/TUTORIAL/): drawn by the tutorials' own commands,
+# as their test runs them (tests/cli/test_tutorials.sh).
+EMGKIT_TUTORIAL_IMAGES=$PWD/$out ctest --test-dir "$build" -R cli/test_tutorials --output-on-failure
+ls -lR "$out"

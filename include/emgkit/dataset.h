@@ -8,7 +8,8 @@
  * background label) or one per event (from its onset, -w seconds).  Rows are
  * appended recording by recording; at the end the subjects are assigned to
  * train/validation/test (grouped: a subject's rows are all in one split;
- * stratified by class, greedily; seeded) and the class, subject and
+ * stratified by class: every class in every split where enough subjects hold
+ * it, then greedily; seeded) and the class, subject and
  * provenance tables are written.  Appending to an existing dataset keeps its
  * rows and the split of its subjects. */
 #ifndef EMGKIT_DATASET_H
@@ -82,6 +83,10 @@ EMGKIT_API int emg_dataset_add(emg_dataset *d, const emg_dataset_source *src,
 typedef struct emg_dataset_summary {
     size_t rows, subjects, classes;
     size_t split_rows[EMG_DATASET_SPLITS];
+    /* Classes missing from some split with a fraction > 0 (too few subjects
+     * hold them), comma-separated, truncated with "..."; "" when every class
+     * is in every split. */
+    char classes_not_in_every_split[512];
 } emg_dataset_summary;
 
 /* Assign splits, write the class, subject and provenance tables, commit;

@@ -37,6 +37,7 @@ struct emg_dataset {
     size_t *feature_ids;
     char final[4096], tmp[4096];
     hid_t file;
+    int in_place; /* an append: d->file is the dataset itself */
     size_t channels, length;
     double rate;
     size_t rows_before, rows;
@@ -122,32 +123,6 @@ static int count_row(emg_dataset *d, int subject, int code, emg_error *err)
 
 /* ---- opening ------------------------------------------------------------ */
 
-static int copy_file(const char *from, const char *to, emg_error *err)
-{
-    int in = open(from, O_RDONLY), out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || out < 0) {
-        int e = errno;
-        if (in >= 0)
-            close(in);
-        return emg_error_set(err, in < 0 ? EMG_ERR_IO : EMG_ERR_OUTPUT, "%s: %s",
-                             in < 0 ? from : to, strerror(e));
-    }
-    char buf[65536];
-    ssize_t n;
-    int rc = EMG_OK;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        if (write(out, buf, (size_t)n) != n) {
-            rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", to, strerror(errno));
-            break;
-        }
-    if (n < 0 && rc == EMG_OK)
-        rc = emg_error_set(err, EMG_ERR_IO, "%s: %s", from, strerror(errno));
-    close(in);
-    if (close(out) < 0 && rc == EMG_OK)
-        rc = emg_error_set(err, EMG_ERR_OUTPUT, "%s: %s", to, strerror(errno));
-    return rc;
-}
-
 /* The state an append continues from: parameters, shape, vocabulary,
  * subjects with their splits and class counts, input checksums. */
 static int load_existing(emg_dataset *d, emg_error *err)
@@ -165,6 +140,16 @@ static int load_existing(emg_dataset *d, emg_error *err)
     d->length = (size_t)emgi_h5_attr_double(d->file, "length", 0);
     d->rate = emgi_h5_attr_double(d->file, "rate", 0);
     d->build = (int)emgi_h5_attr_double(d->file, "builds", 0);
+    if (emgi_h5_attr_double(d->file, DS_APPEND_MARK, 0) != 0)
+        return emg_error_set(err, EMG_ERR_FORMAT,
+                             "%s: an earlier append was interrupted: the rows it committed read "
+                             "back intact, but HDF5 may have written part of its index; rebuild "
+                             "the dataset from its inputs (/provenance/inputs)", d->final);
+    if (ds_trim_to_committed(d->file) < 0)
+        return fail_h5(d, err, "cannot drop the rows of an interrupted append");
+    if (ds_attr_double(d->file, DS_APPEND_MARK, 1) < 0 || H5Fflush(d->file, H5F_SCOPE_GLOBAL) < 0)
+        return fail_h5(d, err, "cannot mark the append");
+    d->in_place = 1; /* from here a failure rolls back (emg_dataset_abort) */
     char **labels = NULL, **row_subjects = NULL, **subjects = NULL, **splits = NULL, **sums = NULL;
     size_t n_labels = 0, n_rows = 0, n_subj = 0, n_splits = 0, n_codes = 0, n_sums = 0;
     double *codes = NULL;
@@ -234,10 +219,9 @@ static int open_dataset(emg_dataset *d, const char *path, int append, emg_error 
     int rc = emg_temp_path(d->tmp, sizeof d->tmp, path, err);
     if (rc < 0)
         return rc;
-    if (append) {
-        if ((rc = copy_file(path, d->tmp, err)) < 0)
-            return rc;
-        d->file = H5Fopen(d->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (append) { /* in place: docs/dataset-layout.md, "Appending" */
+        d->tmp[0] = '\0';
+        d->file = ds_file_open_append(path);
         if (d->file < 0)
             return emgi_h5_fail(err, EMG_ERR_FORMAT, path, "cannot open the dataset");
         return load_existing(d, err);
@@ -823,17 +807,46 @@ static int finish(emg_dataset *d, emg_error *err)
     if (write_split_column(d) < 0 || write_classes(d) < 0 || write_subjects(d) < 0 ||
         write_provenance(d) < 0)
         return fail_h5(d, err, "cannot write the dataset tables");
+    /* Rows first, then the counts that commit them: a crash between the two
+     * flushes leaves rows past the committed counts, which the next append drops. */
     int rc = emgi_h5_complete(d->file, d->final, err);
     if (rc < 0)
+        return rc;
+    if (ds_commit_counts(d->file) < 0 || (H5Aexists(d->file, DS_APPEND_MARK) > 0 &&
+                                          H5Adelete(d->file, DS_APPEND_MARK) < 0))
+        return fail_h5(d, err, "cannot commit the rows");
+    if ((rc = emgi_h5_complete(d->file, d->final, err)) < 0)
         return rc;
     if (H5Fclose(d->file) < 0) {
         d->file = -1;
         return fail_h5(d, err, "cannot complete the HDF5 file");
     }
     d->file = -1;
+    if (!d->tmp[0]) /* appended in place */
+        return EMG_OK;
     rc = emg_temp_commit(d->tmp, d->final, err);
     d->tmp[0] = '\0';
     return rc;
+}
+
+/* The classes some split (with a fraction > 0) has no row of. */
+static void list_uncovered(const emg_dataset *d, char *out, size_t size)
+{
+    size_t len = 0;
+    for (size_t c = 0; c < d->n_vocab; c++) {
+        int everywhere = 1;
+        for (int k = 0; k < EMG_DATASET_SPLITS; k++)
+            if (d->o.split[k] > 0 && !ds_split_has_class(d->subjects, d->n_subjects, k, c))
+                everywhere = 0;
+        if (everywhere)
+            continue;
+        size_t need = strlen(d->vocab[c]) + (len ? 1 : 0);
+        if (len + need + 4 >= size) {
+            snprintf(out + len, size - len, "%s...", len ? "," : "");
+            return;
+        }
+        len += (size_t)snprintf(out + len, size - len, "%s%s", len ? "," : "", d->vocab[c]);
+    }
 }
 
 static void summarise(const emg_dataset *d, emg_dataset_summary *s)
@@ -845,6 +858,7 @@ static void summarise(const emg_dataset *d, emg_dataset_summary *s)
     for (size_t i = 0; i < d->n_subjects; i++)
         if (d->subjects[i].split >= 0)
             s->split_rows[d->subjects[i].split] += d->subjects[i].rows;
+    list_uncovered(d, s->classes_not_in_every_split, sizeof s->classes_not_in_every_split);
 }
 
 int emg_dataset_close(emg_dataset *d, emg_dataset_summary *summary, emg_error *err)
@@ -858,13 +872,24 @@ int emg_dataset_close(emg_dataset *d, emg_dataset_summary *summary, emg_error *e
     return rc;
 }
 
+/* A failed append in place: back to the committed rows (the class, subject
+ * and build tables are only written by a successful close), unmarked, flushed.
+ * 1 when done, so the file can be closed normally. */
+static int roll_back(hid_t file)
+{
+    return ds_trim_to_committed(file) == 0 &&
+           (H5Aexists(file, DS_APPEND_MARK) <= 0 || H5Adelete(file, DS_APPEND_MARK) >= 0) &&
+           H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0;
+}
+
 void emg_dataset_abort(emg_dataset *d)
 {
     if (!d)
         return;
     if (d->file >= 0) {
         h5_quiet q = h5_quiet_begin();
-        emgi_h5_abandon(d->file);
+        if (!(d->in_place && roll_back(d->file)))
+            emgi_h5_abandon(d->file);
         H5Fclose(d->file);
         h5_quiet_end(q);
     }

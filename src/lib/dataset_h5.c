@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io_hdf5_internal.h"
+
 enum { TABLE_CHUNK = 4096, DEFLATE_LEVEL = 4 };
 /* Samples: noisy float32 compresses little at any level (about 15%); level 1
  * costs a fraction of level 4's time for nearly the same size. */
@@ -24,6 +26,12 @@ static hid_t untimed(hid_t class_id)
 hid_t ds_file_create(const char *path)
 {
     hid_t fcpl = untimed(H5P_FILE_CREATE);
+    /* No free-space manager: space an append frees (a partly filled chunk
+     * rewritten elsewhere) is never handed out again in that session, so the
+     * committed content the file's old metadata points to is not overwritten
+     * before the append's flush (docs/dataset-layout.md, "Appending"). */
+    if (fcpl >= 0)
+        H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_AGGR, 0, 1);
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
     H5Pclose(fcpl);
     return f;
@@ -255,4 +263,132 @@ int ds_labels_append(hid_t file, const int32_t *codes, size_t rows)
     int rc = H5Dset_extent(d, &size) < 0 ? -1 : write_range(d, DS_I32, codes, start, rows);
     H5Dclose(d);
     return rc;
+}
+
+hid_t ds_file_open_append(const char *path)
+{
+    hid_t fapl = emgi_h5_file_access();
+    H5AC_cache_config_t mdc = {.version = H5AC__CURR_CACHE_CONFIG_VERSION};
+    if (fapl >= 0 && H5Pget_mdc_config(fapl, &mdc) >= 0) {
+        /* Evictions off (which requires fixed size): dirty metadata stays in
+         * memory until H5Fflush, so an interrupted append leaves the file's
+         * metadata, and so its committed content, as it was. */
+        mdc.evictions_enabled = 0;
+        mdc.incr_mode = H5C_incr__off;
+        mdc.flash_incr_mode = H5C_flash_incr__off;
+        mdc.decr_mode = H5C_decr__off;
+        H5Pset_mdc_config(fapl, &mdc);
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, fapl >= 0 ? fapl : H5P_DEFAULT);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    return f;
+}
+
+/* The tables whose rows an append adds, and the arrays that follow /rows. */
+static const char *const APPENDED_TABLES[] = {"rows", "features", "provenance/inputs",
+                                              "provenance/builds"};
+static const char *const ROW_ARRAYS[] = {"samples", "labels"};
+#define COMMITTED_ATTR "committed_rows"
+
+static hsize_t first_dim(hid_t loc, const char *path)
+{
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    if (d < 0)
+        return 0;
+    hid_t s = H5Dget_space(d);
+    hsize_t dims[3] = {0, 0, 0};
+    if (s >= 0) {
+        H5Sget_simple_extent_dims(s, dims, NULL);
+        H5Sclose(s);
+    }
+    H5Dclose(d);
+    return dims[0];
+}
+
+/* The first column of a table (its "columns" attribute), or "" when empty. */
+static void first_column(hid_t group, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (emgi_h5_attr_string(group, "columns", out, size) < 0)
+        out[0] = '\0';
+    char *comma = strchr(out, ',');
+    if (comma)
+        *comma = '\0';
+}
+
+int ds_commit_counts(hid_t file)
+{
+    for (size_t t = 0; t < sizeof APPENDED_TABLES / sizeof *APPENDED_TABLES; t++) {
+        if (H5Lexists(file, "provenance", H5P_DEFAULT) <= 0 && t >= 2)
+            break;
+        if (H5Lexists(file, APPENDED_TABLES[t], H5P_DEFAULT) <= 0)
+            continue;
+        hid_t g = H5Gopen2(file, APPENDED_TABLES[t], H5P_DEFAULT);
+        char column[256];
+        first_column(g, column, sizeof column);
+        int rc = g < 0 ? -1 : ds_attr_double(g, COMMITTED_ATTR, (double)first_dim(g, column));
+        if (g >= 0)
+            H5Gclose(g);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int shrink(hid_t loc, const char *path, hsize_t rows)
+{
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    hid_t s = H5Dget_space(d);
+    hsize_t dims[3] = {0, 0, 0};
+    int rank = s >= 0 ? H5Sget_simple_extent_dims(s, dims, NULL) : -1;
+    if (s >= 0)
+        H5Sclose(s);
+    int rc = rank < 1 ? -1 : 0;
+    if (rc == 0 && dims[0] > rows) {
+        dims[0] = rows;
+        rc = H5Dset_extent(d, dims) < 0 ? -1 : 0;
+    }
+    H5Dclose(d);
+    return rc;
+}
+
+/* Shrink every column of a table to its committed count; that count (-1: none). */
+static double trim_table(hid_t file, const char *path)
+{
+    if (H5Lexists(file, "provenance", H5P_DEFAULT) <= 0 && strchr(path, '/'))
+        return -1;
+    if (H5Lexists(file, path, H5P_DEFAULT) <= 0)
+        return -1;
+    hid_t g = H5Gopen2(file, path, H5P_DEFAULT);
+    double committed = g < 0 ? -1 : emgi_h5_attr_double(g, COMMITTED_ATTR, -1);
+    char columns[4096];
+    if (g < 0 || committed < 0 || emgi_h5_attr_string(g, "columns", columns, sizeof columns) < 0) {
+        if (g >= 0)
+            H5Gclose(g);
+        return -1;
+    }
+    int rc = 0;
+    for (char *name = strtok(columns, ","); rc == 0 && name; name = strtok(NULL, ","))
+        rc = shrink(g, name, (hsize_t)committed);
+    H5Gclose(g);
+    return rc < 0 ? -2 : committed;
+}
+
+int ds_trim_to_committed(hid_t file)
+{
+    double rows = -1;
+    for (size_t t = 0; t < sizeof APPENDED_TABLES / sizeof *APPENDED_TABLES; t++) {
+        double committed = trim_table(file, APPENDED_TABLES[t]);
+        if (committed == -2)
+            return -1;
+        if (t == 0)
+            rows = committed;
+    }
+    for (size_t a = 0; rows >= 0 && a < sizeof ROW_ARRAYS / sizeof *ROW_ARRAYS; a++)
+        if (shrink(file, ROW_ARRAYS[a], (hsize_t)rows) < 0)
+            return -1;
+    return 0;
 }

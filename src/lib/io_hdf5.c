@@ -117,6 +117,23 @@ hid_t emgi_h5_uncached_chunks(void)
     return dapl;
 }
 
+int emgi_h5_finish_output(hid_t *file, const char *path, int rc, void (*close_objects)(void *),
+                          void *state, emg_error *err)
+{
+    if (rc >= 0)
+        rc = emgi_h5_complete(*file, path, err);
+    if (rc < 0)
+        emgi_h5_abandon(*file);
+    close_objects(state);
+    if (rc >= 0)
+        rc = emgi_h5_complete(*file, path, err); /* what closing the objects wrote */
+    if (rc >= 0 && H5Fclose(*file) < 0)
+        rc = emgi_h5_fail(err, EMG_ERR_OUTPUT, path, "cannot complete the HDF5 file");
+    if (rc >= 0)
+        *file = H5I_INVALID_HID;
+    return rc;
+}
+
 int emgi_h5_complete(hid_t file, const char *path, emg_error *err)
 {
     /* Everything a flush writes lies below the end of allocated space (chunks
@@ -1311,6 +1328,15 @@ static int write_annotations(h5_writer *w, emg_error *err)
     return rc;
 }
 
+static void close_objects(void *state)
+{
+    h5_writer *w = state;
+    for (size_t i = 0; i < w->n_channels; i++)
+        emgi_h5_close_id(&w->dset[i], H5Dclose);
+    emgi_h5_close_id(&w->channels, H5Gclose);
+    emgi_h5_close_id(&w->recording, H5Gclose);
+}
+
 static int finish_file(void *state, emg_error *err)
 {
     h5_writer *w = state;
@@ -1319,57 +1345,8 @@ static int finish_file(void *state, emg_error *err)
         rc = flush_channel(w, i, err);
     if (rc >= 0)
         rc = write_annotations(w, err);
-    /* Everything reaches the disk before anything is closed: a full disk shows
-     * up here, while the file can still be dropped cleanly (writer_free). */
-    if (rc >= 0)
-        rc = emgi_h5_complete(w->file, w->path, err);
-    if (rc < 0)
-        emgi_h5_abandon(w->file);
-    for (size_t i = 0; i < w->n_channels; i++)
-        emgi_h5_close_id(&w->dset[i], H5Dclose);
-    emgi_h5_close_id(&w->channels, H5Gclose);
-    emgi_h5_close_id(&w->recording, H5Gclose);
-    if (rc >= 0)
-        rc = emgi_h5_complete(w->file, w->path, err); /* what closing the objects wrote */
-    if (rc >= 0 && H5Fclose(w->file) < 0)
-        rc = emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot complete the HDF5 file");
-    if (rc >= 0)
-        w->file = H5I_INVALID_HID;
-    return rc;
+    return emgi_h5_finish_output(&w->file, w->path, rc, close_objects, w, err);
 }
 
-static int hdf5_writer_open(void **state, struct emg_writer *ew, const char *tmp_path,
-                            const char *final_path, emg_format format, const emg_header *hdr,
-                            const emg_write_options *opts, emg_error *err)
-{
-    h5_quiet q = h5_quiet_begin();
-    int rc = open_writer(state, tmp_path, final_path, hdr, opts, err);
-    h5_quiet_end(q);
-    return rc;
-}
-
-static int hdf5_write(void *state, const emg_block *blk, emg_error *err)
-{
-    h5_quiet q = h5_quiet_begin();
-    int rc = write_block(state, blk, err);
-    h5_quiet_end(q);
-    return rc;
-}
-
-static int hdf5_finish(void *state, emg_error *err)
-{
-    h5_quiet q = h5_quiet_begin();
-    int rc = finish_file(state, err);
-    h5_quiet_end(q);
-    return rc;
-}
-
-static void hdf5_destroy(void *state)
-{
-    h5_quiet q = h5_quiet_begin();
-    writer_free(state);
-    h5_quiet_end(q);
-}
-
-const emg_format_writer emgi_hdf5_writer = {"hdf5", 0, hdf5_writer_open, hdf5_write, hdf5_finish,
-                                           hdf5_destroy};
+EMGI_H5_WRITER_MODULE(emgi_hdf5_writer, "hdf5", open_writer, write_block, finish_file,
+                      writer_free);

@@ -132,6 +132,53 @@ int emgi_h5_write_attr_int(hid_t obj, const char *name, int value);
 int emgi_h5_write_column(hid_t table, const char *name, hid_t file_type, hid_t mem_type,
                         hsize_t n, const void *values);
 
+/* The end of an HDF5 output (the emgkit layout, NWB), after the caller's last
+ * writes gave status rc: everything reaches the disk before anything is closed
+ * (a full disk shows up here, while the file can still be dropped cleanly:
+ * emgi_h5_abandon); then close_objects(state) closes the caller's datasets and
+ * groups, what that wrote is flushed, and the file is closed (*file becomes
+ * H5I_INVALID_HID on success).  Returns rc or the first failure. */
+int emgi_h5_finish_output(hid_t *file, const char *path, int rc, void (*close_objects)(void *),
+                          void *state, emg_error *err);
+
+/* An HDF5 writer module (emg_format_writer, io_internal.h) from its four
+ * functions, each run with HDF5's error printing silenced (h5_quiet):
+ * open_fn(state, tmp_path, final_path, hdr, opts, err), write_fn(state, blk,
+ * err), finish_fn(state, err), free_fn(state). */
+#define EMGI_H5_WRITER_MODULE(var, name, open_fn, write_fn, finish_fn, free_fn)                  \
+    static int var##_open(void **state, struct emg_writer *ew, const char *tmp_path,              \
+                          const char *final_path, emg_format format, const emg_header *hdr,      \
+                          const emg_write_options *opts, emg_error *err)                         \
+    {                                                                                             \
+        (void)ew;                                                                                 \
+        (void)format;                                                                             \
+        h5_quiet q = h5_quiet_begin();                                                            \
+        int rc = open_fn(state, tmp_path, final_path, hdr, opts, err);                            \
+        h5_quiet_end(q);                                                                          \
+        return rc;                                                                                \
+    }                                                                                             \
+    static int var##_write(void *state, const emg_block *blk, emg_error *err)                     \
+    {                                                                                             \
+        h5_quiet q = h5_quiet_begin();                                                            \
+        int rc = write_fn(state, blk, err);                                                       \
+        h5_quiet_end(q);                                                                          \
+        return rc;                                                                                \
+    }                                                                                             \
+    static int var##_finish(void *state, emg_error *err)                                          \
+    {                                                                                             \
+        h5_quiet q = h5_quiet_begin();                                                            \
+        int rc = finish_fn(state, err);                                                           \
+        h5_quiet_end(q);                                                                          \
+        return rc;                                                                                \
+    }                                                                                             \
+    static void var##_destroy(void *state)                                                        \
+    {                                                                                             \
+        h5_quiet q = h5_quiet_begin();                                                            \
+        free_fn(state);                                                                           \
+        h5_quiet_end(q);                                                                          \
+    }                                                                                             \
+    const emg_format_writer var = {name, 0, var##_open, var##_write, var##_finish, var##_destroy}
+
 /* The layouts besides emgkit's own. */
 int emgi_h5_is_plux_device(hid_t file, const char *name);
 int emgi_h5_open_plux(h5_reader *r, const name_list *groups, emg_header *hdr, emg_error *err);

@@ -539,6 +539,14 @@ static int write_root(nwb_writer *w, emg_error *err)
     return bad ? emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write the NWB root") : EMG_OK;
 }
 
+static void close_objects(void *state)
+{
+    nwb_writer *w = state;
+    for (size_t i = 0; i < w->hdr.n_channels; i++)
+        emgi_h5_close_id(&w->series[i].dset, H5Dclose);
+    emgi_h5_close_id(&w->acquisition, H5Gclose);
+}
+
 static int finish_file(void *state, emg_error *err)
 {
     nwb_writer *w = state;
@@ -551,58 +559,10 @@ static int finish_file(void *state, emg_error *err)
         rc = write_general(w, err);
     if (rc >= 0)
         rc = write_root(w, err);
-    if (rc >= 0)
-        rc = emgi_h5_complete(w->file, w->path, err);
-    if (rc < 0)
-        emgi_h5_abandon(w->file);
-    for (size_t i = 0; i < w->hdr.n_channels; i++)
-        emgi_h5_close_id(&w->series[i].dset, H5Dclose);
-    emgi_h5_close_id(&w->acquisition, H5Gclose);
-    if (rc >= 0)
-        rc = emgi_h5_complete(w->file, w->path, err);
-    if (rc >= 0 && H5Fclose(w->file) < 0)
-        rc = emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot complete the NWB file");
-    if (rc >= 0)
-        w->file = H5I_INVALID_HID;
-    return rc;
+    return emgi_h5_finish_output(&w->file, w->path, rc, close_objects, w, err);
 }
 
 /* ------------------------------------------------------------ module */
 
-static int nwb_writer_open(void **state, struct emg_writer *ew, const char *tmp_path,
-                           const char *final_path, emg_format format, const emg_header *hdr,
-                           const emg_write_options *opts, emg_error *err)
-{
-    (void)ew;
-    (void)format;
-    h5_quiet q = h5_quiet_begin();
-    int rc = open_writer(state, tmp_path, final_path, hdr, opts, err);
-    h5_quiet_end(q);
-    return rc;
-}
-
-static int nwb_write(void *state, const emg_block *blk, emg_error *err)
-{
-    h5_quiet q = h5_quiet_begin();
-    int rc = write_block(state, blk, err);
-    h5_quiet_end(q);
-    return rc;
-}
-
-static int nwb_finish(void *state, emg_error *err)
-{
-    h5_quiet q = h5_quiet_begin();
-    int rc = finish_file(state, err);
-    h5_quiet_end(q);
-    return rc;
-}
-
-static void nwb_destroy(void *state)
-{
-    h5_quiet q = h5_quiet_begin();
-    writer_free(state);
-    h5_quiet_end(q);
-}
-
-const emg_format_writer emgi_nwb_writer = {"nwb", 0, nwb_writer_open, nwb_write, nwb_finish,
-                                          nwb_destroy};
+EMGI_H5_WRITER_MODULE(emgi_nwb_writer, "nwb", open_writer, write_block, finish_file,
+                      writer_free);

@@ -291,6 +291,18 @@ static size_t most_channels(const dataset_job *j, const pairing *p, size_t n)
     return most;
 }
 
+/* The dataset being built or appended to: a failure anywhere (cli_fail exits)
+ * drops it, which for an append in place rolls the file back to its committed
+ * rows.  Registered with atexit after HDF5 started, so it runs before HDF5's
+ * own clean-up. */
+static emg_dataset *open_dataset;
+
+static void drop_open_dataset(void)
+{
+    emg_dataset_abort(open_dataset);
+    open_dataset = NULL;
+}
+
 static void add_one(emg_dataset *d, const dataset_job *j, const pairing *p)
 {
     emg_recording rec;
@@ -349,9 +361,12 @@ int main(int argc, char **argv)
             cli_usage_error("%s", err.message);
         cli_fail(&err);
     }
+    open_dataset = d;
+    atexit(drop_open_dataset);
     for (size_t i = 0; i < n; i++)
         add_one(d, &j, &p[i]);
     emg_dataset_summary s;
+    open_dataset = NULL; /* closed, or dropped, by emg_dataset_close */
     if (emg_dataset_close(d, &s, &err) < 0)
         cli_fail(&err);
     if (!cli_quiet())
@@ -359,6 +374,10 @@ int main(int argc, char **argv)
                         "test %zu rows\n",
                 cli_prog(), out, s.rows, s.subjects, s.classes, s.split_rows[0], s.split_rows[1],
                 s.split_rows[2]);
+    if (s.classes_not_in_every_split[0])
+        cli_warn(out, "too few subjects hold %s to put %s in every split (the class table "
+                      "shows where they are)", s.classes_not_in_every_split,
+                 strchr(s.classes_not_in_every_split, ',') ? "these classes" : "it");
     for (size_t i = 0; i < n; i++)
         free(p[i].file), free(p[i].events), free(p[i].subject), free(p[i].session);
     free(p);

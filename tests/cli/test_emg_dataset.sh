@@ -16,9 +16,44 @@ cmp -s "$TMP/a.h5" "$TMP/b.h5" && pass || fail "rebuild from the same inputs is 
 
 # Append: the old rows stay, the new recording is added, a repeated one is not.
 cp "$TMP/a.h5" "$TMP/c.h5"
+inode=$(stat -c %i "$TMP/c.h5")
 expect_exit 0 "append" -- "$BIN/emg-dataset" --append -o "$TMP/c.h5" "$TMP/sc4.edf" "$TMP/sc1.edf"
 grep -q "sc1.edf: already in the dataset" "$TMP/err" && pass || fail "duplicate not reported: $(cat "$TMP/err")"
 grep -q "4 subjects" "$TMP/err" && pass || fail "append summary: $(cat "$TMP/err")"
+# In place (the same file), old rows unchanged, and the rows one build of all four gives.
+[ "$(stat -c %i "$TMP/c.h5")" = "$inode" ] && pass || fail "append rewrote the file (new inode)"
+"$BIN/emg-dataset" -q -o "$TMP/all.h5" "$TMP"/sc1.edf "$TMP"/sc2.edf "$TMP"/sc3.edf "$TMP"/sc4.edf ||
+  fail "build of all four"
+/usr/bin/python3 - "$TMP/a.h5" "$TMP/c.h5" "$TMP/all.h5" <<'PY' && pass || fail "append content"
+import h5py, numpy as np, sys
+old, app, one = (h5py.File(p, "r") for p in sys.argv[1:])
+n = len(old["labels"])
+same = lambda a, b: np.array_equal(a, b, equal_nan=True) if a.dtype.kind == "f" else list(a) == list(b)
+assert app.attrs["builds"] == 2
+assert np.array_equal(app["samples"][:n], old["samples"][:], equal_nan=True), "old samples changed"
+for c in old["rows"].attrs["columns"].split(","):
+    assert same(app["rows"][c][:n], old["rows"][c][:]), "old rows/" + c
+assert app["rows"].attrs["committed_rows"] == len(app["labels"]) == len(one["labels"])
+assert np.array_equal(app["samples"][:], one["samples"][:], equal_nan=True), "samples differ from one build"
+vocab = lambda f: f["classes/label"].asstr()[:]
+assert [vocab(app)[k] for k in app["labels"][:]] == [vocab(one)[k] for k in one["labels"][:]]
+for c in ("file", "onset", "label", "rms"):
+    g = "features" if c == "rms" else "rows"
+    if c in one[g]:
+        assert same(app[g][c][:], one[g][c][:]), c
+PY
+# A failed append (a bad event table after a good recording) rolls back to the committed rows.
+# (emg-synth writes late.events.tsv: replaced after)
+"$BIN/emg-synth" -q --seed 9 --duration 6 --rate 1000 -o "$TMP/late.edf" || fail "synth late"
+printf 'onset\tduration\tlabel\nx\t1\tcramp\n' > "$TMP/late.events.tsv"
+cp "$TMP/c.h5" "$TMP/c0.h5"
+"$BIN/emg-synth" -q --seed 8 --duration 6 --rate 1000 -o "$TMP/good.edf" || fail "synth good"
+expect_exit 3 "failed append" -- "$BIN/emg-dataset" --append -o "$TMP/c.h5" "$TMP/good.edf" "$TMP/late.edf"
+/usr/bin/python3 -c 'import h5py, sys; a, b = (h5py.File(p, "r") for p in sys.argv[1:])
+assert all(len(a[d]) == len(b[d]) for d in ("samples", "labels", "rows/file", "features/row",
+           "provenance/inputs/file")) and "append_in_progress" not in a.attrs' "$TMP/c.h5" "$TMP/c0.h5" &&
+  pass || fail "failed append left rows"
+expect_exit 0 "append after a failed one" -- "$BIN/emg-dataset" -q --append -o "$TMP/c.h5" "$TMP/good.edf"
 expect_exit 1 "append with other options" -- "$BIN/emg-dataset" --append -w 2 -o "$TMP/c.h5" "$TMP/sc4.edf"
 grep -q "built with other options" "$TMP/err" && pass || fail "option mismatch message: $(cat "$TMP/err")"
 
