@@ -471,6 +471,20 @@ int detect_rest_choose(size_t *chosen, size_t *n_use, const double *wsum, size_t
     return 0;
 }
 
+int detect_rest_interval_samples(size_t *a, size_t *b, double from, double to, size_t n,
+                                 double fs, emg_error *err)
+{
+    *a = from > 0 ? (size_t)(from * fs) : 0;
+    *b = (size_t)ceil(to * fs);
+    if (*b > n)
+        *b = n;
+    if (*a >= *b)
+        return emg_error_set(err, EMG_ERR_ARG,
+                             "rest interval %g-%g s lies outside the recording (%.3f s)", from,
+                             to, (double)n / fs);
+    return 0;
+}
+
 int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double fs, double window,
                       double fraction, double from, double to, emg_error *err)
 {
@@ -478,15 +492,12 @@ int emg_rest_estimate(emg_rest_level *out, const double *env, size_t n, double f
     if (n == 0 || !(fs > 0))
         return emg_error_set(err, EMG_ERR_ARG, "rest level: empty signal");
     if (to > from) {
-        size_t a = from > 0 ? (size_t)(from * fs) : 0, b = (size_t)ceil(to * fs);
-        if (b > n)
-            b = n;
-        if (a >= b)
-            return emg_error_set(err, EMG_ERR_ARG,
-                                 "rest interval %g-%g s lies outside the recording (%.3f s)",
-                                 from, to, (double)n / fs);
+        size_t a, b;
+        int rc = detect_rest_interval_samples(&a, &b, from, to, n, fs, err);
+        if (rc < 0)
+            return rc;
         size_t one = 0;
-        int rc = rest_stats(out, env + a, b - a, b - a, &one, 1, err);
+        rc = rest_stats(out, env + a, b - a, b - a, &one, 1, err);
         out->from = (double)a / fs;
         out->to = (double)b / fs;
         return rc;

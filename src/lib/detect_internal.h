@@ -58,6 +58,11 @@ void detect_rest_accum_add(detect_rest_accum *a, const double *env, size_t lo, s
 int detect_rest_accum_finish(emg_rest_level *out, detect_rest_accum *a, emg_error *err);
 void detect_rest_accum_free(detect_rest_accum *a);
 
+/* A given rest interval from..to s of a signal of n samples at fs as the
+ * samples [*a, *b), clipped to the signal; an interval outside it is EMG_ERR_ARG. */
+int detect_rest_interval_samples(size_t *a, size_t *b, double from, double to, size_t n,
+                                 double fs, emg_error *err);
+
 /* The rest windows of emg_rest_estimate: their length in samples for a
  * signal of n samples, and the quietest `fraction` of them (at least one)
  * from their sums wsum[0..nw) (a non-finite sum: a window with a gap, left

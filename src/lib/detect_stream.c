@@ -162,17 +162,8 @@ static int plan_open(rest_plan *p, size_t n, double fs, const emg_detect_options
 {
     memset(p, 0, sizeof *p);
     if (interval_given(o)) {
-        size_t a = o->rest_from > 0 ? (size_t)(o->rest_from * fs) : 0;
-        size_t b = (size_t)ceil(o->rest_to * fs);
-        if (b > n)
-            b = n;
-        if (a >= b)
-            return emg_error_set(err, EMG_ERR_ARG,
-                                 "rest interval %g-%g s lies outside the recording (%.3f s)",
-                                 o->rest_from, o->rest_to, (double)n / fs);
-        p->from = a;
-        p->to = b;
-        return 0;
+        return detect_rest_interval_samples(&p->from, &p->to, o->rest_from, o->rest_to, n, fs,
+                                            err);
     }
     p->hop = detect_rest_hop(n, fs, detect_rest_window());
     p->nb = (n + p->hop - 1) / p->hop;

@@ -269,17 +269,10 @@ static int rest_windows_open(rest_windows *r, size_t n, double fs, const emg_lab
     memset(r, 0, sizeof *r);
     r->n = n;
     if (o->rest_to > o->rest_from) {
-        size_t a = o->rest_from > 0 ? (size_t)(o->rest_from * fs) : 0;
-        size_t b = (size_t)ceil(o->rest_to * fs);
-        if (b > n)
-            b = n;
-        if (a >= b)
-            return emg_error_set(err, EMG_ERR_ARG,
-                                 "rest interval %g-%g s lies outside the recording (%.3f s)",
-                                 o->rest_from, o->rest_to, (double)n / fs);
-        r->a = a;
-        r->b = b;
-        r->win = b - a;
+        int rc = detect_rest_interval_samples(&r->a, &r->b, o->rest_from, o->rest_to, n, fs, err);
+        if (rc < 0)
+            return rc;
+        r->win = r->b - r->a;
         r->nw = 1;
         r->finite = emgi_xcalloc(1, sizeof *r->finite, err);
         r->chosen = emgi_xcalloc(1, sizeof *r->chosen, err);
