@@ -21,64 +21,10 @@ pool_add() {
   printf '%s\t%s\n' "$truth" "$pred" >> "$pool_dir/pairs.tsv"
 }
 
-# A scene whose truth holds no event to find (a rest scene: every row skipped)
-# cannot be scored on its own (emg-score: "no ground-truth events"), yet every
-# event predicted there is a false one.  Its predictions are appended, shifted
-# 10 s past the end, to the predictions of the scene before it (the one after
-# it for a first scene), so that they count in the pooled tables.
-pool_merge_empty() {
-  local skip=$1
-  /usr/bin/python3 - "$pool_dir" "$skip" <<'PY'
-import csv, os, sys
-d, skip = sys.argv[1], set(sys.argv[2].split(","))
-rows = list(csv.reader(open(os.path.join(d, "pairs.tsv")), delimiter="\t"))[1:]
-def table(path):
-    with open(path, newline="") as f:
-        r = list(csv.reader(f, delimiter="\t"))
-    return r[0], r[1:]
-def has_events(path):
-    head, body = table(path)
-    lab = head.index("label")
-    return any(r[lab] not in skip for r in body)
-def end(path):
-    head, body = table(path)
-    on, du = head.index("onset"), head.index("duration")
-    return max([float(r[on]) + float(r[du]) for r in body] or [0.0])
-keep = [i for i, (t, p) in enumerate(rows) if has_events(t)]
-extra = {i: [] for i in keep}
-for i, (t, p) in enumerate(rows):
-    if i not in extra and keep:
-        host = max([k for k in keep if k < i] or [min(keep)])
-        extra[host].append(p)
-out = [("truth", "pred")]
-for i in keep:
-    t, p = rows[i]
-    if extra[i]:
-        head, body = table(p)
-        on = head.index("onset")
-        shift = max(end(t), end(p)) + 10
-        for q in extra[i]:
-            qh, qb = table(q)
-            for r in qb:
-                r = dict(zip(qh, r))
-                r["onset"] = "%.6f" % (float(r["onset"]) + shift)
-                body.append([r.get(c, "n/a") for c in head])
-            shift = max([float(b[on]) + float(b[head.index("duration")]) for b in body] + [shift]) + 10
-        p = os.path.join(d, "merged-%d.pred.tsv" % i)
-        with open(p, "w", newline="") as f:
-            w = csv.writer(f, delimiter="\t", lineterminator="\n")
-            w.writerow(head)
-            w.writerows(body)
-    out.append((t, p))
-with open(os.path.join(d, "pairs.scored.tsv"), "w") as f:
-    f.writelines("%s\t%s\n" % r for r in out)
-PY
-}
-
 pool_report() {
   local bin=$1 skip=$2
-  pool_merge_empty "$skip"
-  "$bin/emg-score" -q --skip "$skip" --pairs "$pool_dir/pairs.scored.tsv" -o "$pool_dir/scores.tsv" \
+  # A rest scene (no truth event) is scored too: its predictions are false events.
+  "$bin/emg-score" -q --skip "$skip" --pairs "$pool_dir/pairs.tsv" -o "$pool_dir/scores.tsv" \
     --by-class "$pool_dir/pooled.score.tsv" --confusion "$pool_dir/pooled.confusion.tsv" \
     --calibration "$pool_dir/calibration.tsv"
   echo

@@ -46,8 +46,10 @@ typedef struct emg_score_options {
                                 at most this much (brief events); 0 = off */
     int ignore_channel;      /* 1: match across channels */
     double sample_step;      /* seconds; > 0 adds sample-based scores per class; 0 = off */
+    int empty_truth_ok;      /* 1: a truth with no event is scored (every prediction a false
+                                one), as a rest recording of a dataset; 0: EMG_ERR_FORMAT */
 } emg_score_options;
-#define EMG_SCORE_OPTIONS_INIT {0.3, 0.0, 0, 0.0}
+#define EMG_SCORE_OPTIONS_INIT {0.3, 0.0, 0, 0.0, 0}
 
 /* Scores of one class (label). */
 typedef struct emg_class_score {
@@ -88,7 +90,8 @@ EMGKIT_API void emg_score_result_free(emg_score_result *r);
 EMGKIT_API double emg_interval_iou(double a0, double da, double b0, double db);
 
 /* Score pred against truth.  Fills *out (initialise it first).  An empty
- * truth (n_truth 0) is EMG_ERR_FORMAT: there is nothing to score against. */
+ * truth (n_truth 0) is EMG_ERR_FORMAT, there being nothing to score against,
+ * unless opts->empty_truth_ok. */
 EMGKIT_API int emg_score_events(emg_score_result *out, const emg_scored_event *truth, size_t n_truth,
                                 const emg_scored_event *pred, size_t n_pred,
                                 const emg_score_options *opts, emg_error *err);

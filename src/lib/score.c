@@ -313,8 +313,9 @@ int emg_score_events(emg_score_result *out, const emg_scored_event *truth, size_
     if (!(o.iou_min > 0 && o.iou_min <= 1))
         return emg_error_set(err, EMG_ERR_ARG, "IoU threshold %g outside (0, 1]", o.iou_min);
     /* With no truth every score is 0 or undefined: a wrong or emptied file
-     * must not pass for a detector that found nothing. */
-    if (nt == 0)
+     * must not pass for a detector that found nothing, unless the caller scores
+     * a dataset, where a rest recording's predictions are all false events. */
+    if (nt == 0 && !o.empty_truth_ok)
         return emg_error_set(err, EMG_ERR_FORMAT, "no ground-truth events to score against "
                                                   "(the truth table is empty or every row was skipped)");
     int rc = EMG_ERR_NOMEM;

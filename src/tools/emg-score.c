@@ -476,6 +476,7 @@ int main(int argc, char **argv)
             continue;
         }
         emg_score_options so = run.so;
+        so.empty_truth_ok = run.n_truth > 1; /* a dataset's rest recording */
         if (!t_ch || !p_ch)
             so.ignore_channel = pooled_so.ignore_channel = 1; /* no channels to compare */
         emg_score_result r;

@@ -2,7 +2,8 @@
 # emg-score on damaged and foreign event tables: impossible rows are an error
 # naming the file and line (exit 3), old-Mac CR and Windows CRLF line endings
 # and a UTF-8 byte order mark read like plain LF, and an empty truth is an
-# error rather than a macro-F1 of 0 (docs/fault-handling.md, "Values").
+# error rather than a macro-F1 of 0 (docs/fault-handling.md, "Values"), except
+# for a rest recording among a dataset's pairs.
 . "$(dirname "$0")/lib.sh"
 SCORE="$BIN/emg-score"
 
@@ -57,6 +58,16 @@ awk -F'\t' '$1 == "tonic" && $5 == 1 && $6 == 1 {ok=1} END {exit !ok}' "$TMP/bc.
   && pass || fail "by-class tonic counts: $(cat "$TMP/bc.tsv")"
 awk -F'\t' '$1 == 0.5 && $3 == 1 && $4 == 0 {a=1} $1 == 0.9 && $3 == 1 && $4 == 1 {b=1} END {exit !(a && b)}' \
   "$TMP/cal.tsv" && pass || fail "calibration bins: $(cat "$TMP/cal.tsv")"
+# A dataset's rest recording (no truth event) is scored: its predictions are
+# false events in the pooled counts; a dataset of rest recordings only is an error.
+printf 'truth\tpred\ntruth.tsv\ttruth.tsv\nheader_only.tsv\tp1.tsv\n' >"$TMP/restpairs.tsv"
+expect_exit 0 "pairs with a rest recording" -- "$SCORE" -q --pairs "$TMP/restpairs.tsv" \
+  --by-class "$TMP/bc.tsv"
+awk -F'\t' '$1 == "cramp" && $3 == 1 && $4 == 2 && $6 == 1 {ok=1} END {exit !ok}' "$TMP/bc.tsv" \
+  && pass || fail "rest recording's predictions are not false events: $(cat "$TMP/bc.tsv")"
+printf 'truth\tpred\nheader_only.tsv\tp1.tsv\nheader_only.tsv\ttruth.tsv\n' >"$TMP/allrest.tsv"
+expect_exit 3 "pairs of rest recordings only" -- "$SCORE" -q --pairs "$TMP/allrest.tsv"
+expect_one_error_line "no ground-truth events"
 expect_exit 1 "bad calibration bins" -- "$SCORE" --pairs "$TMP/pairs.tsv" --calibration-bins 0.5,0.4
 printf 'truth\tprediction\ntruth.tsv\tp1.tsv\n' >"$TMP/badpairs.tsv"
 expect_exit 3 "pairs sheet without pred" -- "$SCORE" --pairs "$TMP/badpairs.tsv"

@@ -158,7 +158,7 @@ static void test_one_to_one(void **state)
     emg_score_result_free(&r);
 }
 
-/* Nothing to score against is an error, not a macro-F1 of 0. */
+/* Nothing to score against is an error, not a macro-F1 of 0 (outside a dataset). */
 static void test_empty_truth(void **state)
 {
     (void)state;
@@ -167,6 +167,17 @@ static void test_empty_truth(void **state)
     emg_error err;
     emg_score_result_init(&r);
     assert_int_equal(emg_score_events(&r, NULL, 0, pred, 1, NULL, &err), EMG_ERR_FORMAT);
+    emg_score_result_free(&r);
+    /* In a dataset, a rest recording's predictions are all false events. */
+    emg_score_options o = EMG_SCORE_OPTIONS_INIT;
+    o.empty_truth_ok = 1;
+    emg_score_result_init(&r);
+    assert_int_equal(emg_score_events(&r, NULL, 0, pred, 1, &o, &err), 0);
+    assert_int_equal(r.n_classes, 1);
+    assert_string_equal(r.classes[0].label, "cramp");
+    assert_int_equal(r.classes[0].fp, 1);
+    assert_int_equal(r.classes[0].tp + r.classes[0].fn + r.classes[0].n_truth, 0);
+    assert_float_equal(r.classes[0].precision, 0.0, 0);
     emg_score_result_free(&r);
 }
 
