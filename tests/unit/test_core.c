@@ -106,6 +106,20 @@ static void test_pipe_round_trip(void **state)
     emg_recording_free(&rec);
 }
 
+/* cut: a copy of the pipe stream at path without its last 30 bytes (END! chunk). */
+static void copy_without_end(const char *cut, const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    FILE *in = fopen(path, "rb"), *out = fopen(cut, "wb");
+    char *buf = malloc((size_t)st.st_size);
+    assert_int_equal(fread(buf, 1, (size_t)st.st_size, in), (size_t)st.st_size);
+    fwrite(buf, 1, (size_t)st.st_size - 30, out);
+    fclose(in);
+    fclose(out);
+    free(buf);
+}
+
 static void test_pipe_truncated_is_an_error(void **state)
 {
     (void)state;
@@ -113,15 +127,7 @@ static void test_pipe_truncated_is_an_error(void **state)
     path_in_tmp(path, sizeof path, "whole.emg");
     path_in_tmp(cut, sizeof cut, "cut.emg");
     write_test_stream(path);
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    FILE *in = fopen(path, "rb"), *out = fopen(cut, "wb");
-    char *buf = malloc((size_t)st.st_size);
-    assert_int_equal(fread(buf, 1, (size_t)st.st_size, in), (size_t)st.st_size);
-    fwrite(buf, 1, (size_t)st.st_size - 30, out); /* loses the END! chunk */
-    fclose(in);
-    fclose(out);
-    free(buf);
+    copy_without_end(cut, path);
     emg_recording rec;
     emg_error err;
     assert_int_equal(emg_recording_load(&rec, cut, NULL, &err), EMG_ERR_FORMAT);
@@ -182,15 +188,7 @@ static void test_channel_store(void **state)
 
     /* The pipe stream without its END! chunk. */
     path_in_tmp(cut, sizeof cut, "store-cut.emg");
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    FILE *in = fopen(path, "rb"), *out = fopen(cut, "wb");
-    char *buf = malloc((size_t)st.st_size);
-    assert_int_equal(fread(buf, 1, (size_t)st.st_size, in), (size_t)st.st_size);
-    fwrite(buf, 1, (size_t)st.st_size - 30, out);
-    fclose(in);
-    fclose(out);
-    free(buf);
+    copy_without_end(cut, path);
     assert_int_equal(emg_reader_open(&r, cut, NULL, &err), 0);
     assert_int_equal(emg_channel_store_open(&s, r, 0, &err), EMG_ERR_FORMAT);
     assert_null(s);
@@ -237,15 +235,7 @@ static void test_read_ahead(void **state)
 
     /* Truncated: the error comes in turn, names the file, and stays. */
     path_in_tmp(cut, sizeof cut, "ahead-cut.emg");
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    FILE *in = fopen(path, "rb"), *out = fopen(cut, "wb");
-    char *buf = malloc((size_t)st.st_size);
-    assert_int_equal(fread(buf, 1, (size_t)st.st_size, in), (size_t)st.st_size);
-    fwrite(buf, 1, (size_t)st.st_size - 30, out);
-    fclose(in);
-    fclose(out);
-    free(buf);
+    copy_without_end(cut, path);
     assert_int_equal(emg_reader_open(&ahead, cut, NULL, &err), 0);
     assert_int_equal(emg_reader_read_ahead(ahead, &err), 0);
     while ((rb = emg_reader_read(ahead, &b, &err)) > 0)
