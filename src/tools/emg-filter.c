@@ -323,6 +323,15 @@ static void *async_writer_main(void *arg)
     return NULL;
 }
 
+static void async_writer_free(async_writer *a)
+{
+    for (int i = 0; i < 2; i++)
+        emg_block_free(&a->slot[i]);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->cv);
+    free(a);
+}
+
 /* NULL (write on the caller's thread) when no thread can be started. */
 static async_writer *async_writer_start(emg_writer *w, size_t n_channels)
 {
@@ -339,11 +348,7 @@ static async_writer *async_writer_start(emg_writer *w, size_t n_channels)
             cli_fail(&err);
     }
     if (pthread_create(&a->thread, NULL, async_writer_main, a) != 0) {
-        for (int i = 0; i < 2; i++)
-            emg_block_free(&a->slot[i]);
-        pthread_mutex_destroy(&a->mu);
-        pthread_cond_destroy(&a->cv);
-        free(a);
+        async_writer_free(a);
         return NULL;
     }
     return a;
@@ -391,11 +396,7 @@ static int async_writer_stop(async_writer *a, int discard, emg_error *err)
     int rc = a->rc;
     if (rc < 0)
         *err = a->err;
-    for (int i = 0; i < 2; i++)
-        emg_block_free(&a->slot[i]);
-    pthread_mutex_destroy(&a->mu);
-    pthread_cond_destroy(&a->cv);
-    free(a);
+    async_writer_free(a);
     return rc;
 }
 
