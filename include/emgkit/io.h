@@ -114,8 +114,14 @@ typedef struct emg_write_options {
     void (*note)(void *note_ctx, const char *text);
     void *note_ctx;
     const char *session; /* session label (NWB /general/session_id); NULL: none */
+    /* An event table of the recording (docs/event-tables.md: ground truth or
+     * emg-label output), written as the TimeIntervals table /intervals/NAME
+     * (NAME: the table's file name without extension; docs/formats/nwb.md).
+     * NWB only; NULL: none.  Columns that are neither known nor carry a unit
+     * suffix, and events outside the recording, are EMG_ERR_FORMAT. */
+    const char *events_table;
 } emg_write_options;
-#define EMG_WRITE_OPTIONS_INIT {EMG_SAMPLE_DEFAULT, 0.0, 0, 0, NULL, NULL, NULL}
+#define EMG_WRITE_OPTIONS_INIT {EMG_SAMPLE_DEFAULT, 0.0, 0, 0, NULL, NULL, NULL, NULL}
 
 typedef struct emg_writer emg_writer;
 

@@ -113,6 +113,12 @@ static const emgi_bids_column known_columns[] = {
     {"level", "Excitation as a fraction of maximal (0-1)", NULL},
     {"cv_decline", "Fractional decline of muscle-fibre conduction velocity over the event",
      NULL},
+    /* emg-detect's evidence, in the channel's own unit (its channels.tsv units). */
+    {"peak", "Peak absolute amplitude of the event, in the channel's unit", NULL},
+    {"rms", "RMS amplitude of the event, in the channel's unit", NULL},
+    {"area", "Integral of the rectified signal over the event, in the channel's unit x s",
+     NULL},
+    {"turns", "Turns of the signal in the event", NULL},
 };
 
 /* Units by the suffix emgkit's tables put on a column name. */

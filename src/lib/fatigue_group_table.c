@@ -31,6 +31,7 @@ typedef struct trend_columns {
 
 typedef struct cohort_columns {
     int file, subject, condition;
+    int participant_id; /* the subject column is BIDS participants.tsv's participant_id */
 } cohort_columns;
 
 /* A trend row as a unit of the group analysis. */
@@ -74,6 +75,7 @@ static int cohort_columns_find(cohort_columns *c, const emg_table *t, const char
 {
     c->file = emg_table_column(t, "file");
     c->subject = emg_table_column(t, "subject");
+    c->participant_id = c->subject < 0;
     if (c->subject < 0)
         c->subject = emg_table_column(t, "participant_id"); /* BIDS participants.tsv */
     c->condition = emg_table_column(t, "condition");
@@ -177,6 +179,10 @@ static int assign_units(row_unit *u, const emg_table *t, const trend_columns *c,
                 continue;
             }
             x->subject = emg_table_cell(cohort, (size_t)cr, cc->subject);
+            /* A participant_id "sub-01" is the subject "01": the BIDS label, as
+             * emg-dataset and the workflow name a subject (docs/formats/bids.md). */
+            if (cc->participant_id && !strncmp(x->subject, "sub-", 4))
+                x->subject += 4;
             if (cc->condition >= 0)
                 x->condition = emg_table_cell(cohort, (size_t)cr, cc->condition);
         }
@@ -338,7 +344,7 @@ int emg_group_table_write(FILE *out, const emg_table *trends, const char *trends
 {
     *missing = NULL;
     trend_columns c;
-    cohort_columns cc = {-1, -1, -1};
+    cohort_columns cc = {-1, -1, -1, 0};
     if (trend_columns_find(&c, trends, trends_name, err) < 0 ||
         (cohort && cohort_columns_find(&cc, cohort, cohort_name, err) < 0))
         return err->status;

@@ -856,6 +856,9 @@ int emg_writer_open(emg_writer **out, const char *path, emg_format format,
                              emg_format_name(format));
     if (hdr->n_channels == 0)
         return emg_error_set(err, EMG_ERR_ARG, "%s: no channels to write", path);
+    if (opts->events_table && format != EMG_FORMAT_NWB) /* not dropped silently */
+        return emg_error_set(err, EMG_ERR_ARG, "%s: an event table is written with NWB output "
+                             "only, not %s", path, emg_format_name(format));
     emg_writer *w = emgi_xcalloc(1, sizeof *w, err);
     if (!w)
         return EMG_ERR_NOMEM;

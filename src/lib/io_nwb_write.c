@@ -24,6 +24,7 @@
 
 #include "emgkit/emgkit.h"
 #include "io_hdf5_internal.h"
+#include "nwb_internal.h"
 
 #define NWB_VERSION "2.7.0"
 #define NWB_DEFLATE_LEVEL 1
@@ -44,6 +45,7 @@ typedef struct nwb_writer {
     emg_header hdr;  /* channels, subject, start, provenance; annotations gathered */
     char session[EMG_TEXT_MAX];
     nwb_series *series;
+    emgi_nwb_events events; /* the event table (emg_write_options.events_table), or none */
     uint64_t hash[2]; /* FNV-1a of the content, two seeds: identifiers */
 } nwb_writer;
 
@@ -275,6 +277,7 @@ static void writer_free(nwb_writer *w)
         free(w->series[i].pending);
     }
     free(w->series);
+    emgi_nwb_events_free(&w->events);
     emg_header_free(&w->hdr);
     emgi_h5_close_id(&w->acquisition, H5Gclose);
     emgi_h5_close_id(&w->file, H5Fclose);
@@ -328,6 +331,12 @@ static int open_writer(void **state, const char *tmp_path, const char *final_pat
     }
     for (size_t i = 0; i < hdr->n_channels; i++)
         w->series[i].dset = H5I_INVALID_HID;
+    /* The event table is read first: a bad one fails before any sample is written. */
+    if (opts && opts->events_table && (rc = emgi_nwb_events_read(&w->events, opts->events_table,
+                                                                 err)) < 0) {
+        writer_free(w);
+        return rc;
+    }
     hid_t fapl = emgi_h5_file_access();
     w->file = H5Fcreate(tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl >= 0 ? fapl : H5P_DEFAULT);
     emgi_h5_close_keeping_errors(&fapl, H5Pclose, w->file < 0);
@@ -389,27 +398,156 @@ static int compare_annotations(const void *pa, const void *pb)
     return strcmp(a->text, b->text);
 }
 
-/* A VectorData column of a DynamicTable. */
-static int table_column(const nwb_writer *w, hid_t table, const char *table_path,
-                        const char *name, const char *description)
+/* neurodata_type (and description) of a DynamicTable's dataset at table_path/name. */
+static int type_table_dataset(const nwb_writer *w, hid_t table, const char *table_path,
+                              const char *name, const char *type, const char *description)
 {
-    char path[256];
+    char path[512];
     snprintf(path, sizeof path, "%s/%s", table_path, name);
     hid_t d = H5Dopen2(table, name, H5P_DEFAULT);
-    int bad = d < 0 || type_attrs(w, d, path, strcmp(name, "id") ? "VectorData"
-                                                                 : "ElementIdentifiers",
-                                  "hdmf-common") ||
-              (strcmp(name, "id") && emgi_h5_write_attr_string(d, "description", description));
+    int bad = d < 0 || type_attrs(w, d, path, type, "hdmf-common") ||
+              (description && emgi_h5_write_attr_string(d, "description", description));
     emgi_h5_close_id(&d, H5Dclose);
     return bad ? -1 : 0;
 }
 
-/* /intervals/annotations: one row per annotation (sorted, exact repeats dropped). */
-static int write_intervals(nwb_writer *w, emg_error *err)
+/* A ragged column's items (each cell split at commas; n/a: none) and the
+ * index of each row's end, as hdmf-common's VectorData + VectorIndex. */
+static int split_lists(char *const *cells, size_t n, char ***items, size_t *n_items,
+                       uint64_t *ends, emg_error *err)
 {
-    emg_header *h = &w->hdr;
-    if (h->n_annotations == 0)
-        return EMG_OK;
+    size_t cap = 1;
+    for (size_t r = 0; r < n; r++)
+        cap += strlen(cells[r]) / 2 + 1;
+    *n_items = 0;
+    if (!(*items = emgi_xcalloc(cap, sizeof **items, err)))
+        return EMG_ERR_NOMEM;
+    for (size_t r = 0; r < n; r++) {
+        char *copy = strcmp(cells[r], "n/a") ? emgi_xstrdup(cells[r], err) : NULL, *save = NULL;
+        for (char *item = copy ? strtok_r(copy, ",", &save) : NULL; item;
+             item = strtok_r(NULL, ",", &save))
+            if (!((*items)[(*n_items)++] = emgi_xstrdup(item, err)))
+                break;
+        free(copy);
+        ends[r] = *n_items;
+    }
+    for (size_t i = 0; i < *n_items; i++)
+        if (!(*items)[i])
+            return EMG_ERR_NOMEM;
+    return EMG_OK;
+}
+
+/* NAME_index: the VectorIndex of the ragged column NAME, its `target` an
+ * object reference to NAME. */
+static int write_index(const nwb_writer *w, hid_t table, const char *table_path,
+                       const emgi_nwb_column *col, const uint64_t *ends, size_t n)
+{
+    char name[300], description[340];
+    snprintf(name, sizeof name, "%s_index", col->name);
+    snprintf(description, sizeof description, "Index for VectorData '%s'", col->name);
+    hobj_ref_t target;
+    if (emgi_h5_write_column(table, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, n, ends) ||
+        type_table_dataset(w, table, table_path, name, "VectorIndex", description) ||
+        H5Rcreate(&target, table, col->name, H5R_OBJECT, -1) < 0)
+        return -1;
+    hid_t d = H5Dopen2(table, name, H5P_DEFAULT);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = d >= 0 ? H5Acreate2(d, "target", H5T_STD_REF_OBJ, space, H5P_DEFAULT, H5P_DEFAULT)
+                     : H5I_INVALID_HID;
+    int bad = a < 0 || H5Awrite(a, H5T_STD_REF_OBJ, &target) < 0;
+    emgi_h5_close_id(&a, H5Aclose);
+    emgi_h5_close_id(&space, H5Sclose);
+    emgi_h5_close_id(&d, H5Dclose);
+    return bad ? -1 : 0;
+}
+
+static void hash_column(nwb_writer *w, const emgi_nwb_column *col, size_t n)
+{
+    hash_text(w->hash, col->name);
+    for (size_t r = 0; r < n; r++) {
+        if (col->num)
+            hash_bytes(w->hash, &col->num[r], sizeof col->num[r]);
+        else
+            hash_text(w->hash, col->text[r]);
+    }
+}
+
+/* One column of a DynamicTable: numbers as float64, texts as UTF-8 strings,
+ * a ragged column as its items and NAME_index. */
+static int write_table_column(nwb_writer *w, hid_t table, const char *table_path,
+                              const emgi_nwb_column *col, size_t n, emg_error *err)
+{
+    hash_column(w, col, n);
+    if (col->num)
+        return emgi_h5_write_column(table, col->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n,
+                                    col->num) ||
+                       type_table_dataset(w, table, table_path, col->name, "VectorData",
+                                          col->description)
+                   ? -1
+                   : 0;
+    if (!col->ragged)
+        return write_string_column(table, col->name, (const char *const *)col->text, n) ||
+                       type_table_dataset(w, table, table_path, col->name, "VectorData",
+                                          col->description)
+                   ? -1
+                   : 0;
+    char **items = NULL;
+    size_t n_items = 0;
+    uint64_t *ends = emgi_xcalloc(n + 1, sizeof *ends, err);
+    int rc = ends ? split_lists(col->text, n, &items, &n_items, ends, err) : EMG_ERR_NOMEM;
+    if (rc >= 0 &&
+        (write_string_column(table, col->name, (const char *const *)items, n_items) ||
+         type_table_dataset(w, table, table_path, col->name, "VectorData", col->description) ||
+         write_index(w, table, table_path, col, ends, n)))
+        rc = -1;
+    for (size_t i = 0; items && i < n_items; i++)
+        free(items[i]);
+    free(items);
+    free(ends);
+    return rc;
+}
+
+/* /intervals/NAME: a TimeIntervals table (nwb-schema core; hdmf-common
+ * DynamicTable) of n rows, its columns in order (start_time and stop_time
+ * first), `colnames` naming them and `id` 0..n-1. */
+static int write_time_intervals(nwb_writer *w, hid_t intervals, const char *name,
+                                const char *description, size_t n, const emgi_nwb_column *cols,
+                                size_t n_cols, emg_error *err)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/intervals/%s", name);
+    const char **colnames = emgi_xcalloc(n_cols + 1, sizeof *colnames, err);
+    int *id = emgi_xcalloc(n + 1, sizeof *id, err);
+    if (!colnames || !id) {
+        free(colnames);
+        free(id);
+        return EMG_ERR_NOMEM;
+    }
+    for (size_t c = 0; c < n_cols; c++)
+        colnames[c] = cols[c].name;
+    for (size_t i = 0; i < n; i++)
+        id[i] = (int)i;
+    hid_t table = emgi_h5_create_group(intervals, name);
+    int rc = table < 0 || type_attrs(w, table, path, "TimeIntervals", "core") ||
+                     emgi_h5_write_attr_string(table, "description", description) ||
+                     emgi_h5_write_attr_strings(table, "colnames", colnames, n_cols, 0) ||
+                     emgi_h5_write_column(table, "id", H5T_STD_I32LE, H5T_NATIVE_INT, n, id) ||
+                     type_table_dataset(w, table, path, "id", "ElementIdentifiers", NULL)
+                 ? -1
+                 : EMG_OK;
+    for (size_t c = 0; rc >= 0 && c < n_cols; c++)
+        rc = write_table_column(w, table, path, &cols[c], n, err);
+    emgi_h5_close_id(&table, H5Gclose);
+    free(colnames);
+    free(id);
+    if (rc == -1)
+        return emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write an NWB TimeIntervals table");
+    return rc;
+}
+
+/* The annotations, sorted, exact repeats dropped. */
+static void unique_annotations(emg_header *h)
+{
     qsort(h->annotations, h->n_annotations, sizeof *h->annotations, compare_annotations);
     size_t n = 0;
     for (size_t i = 0; i < h->n_annotations; i++) {
@@ -420,50 +558,81 @@ static int write_intervals(nwb_writer *w, emg_error *err)
         h->annotations[n++] = h->annotations[i];
     }
     h->n_annotations = n;
-    double *start = emgi_xcalloc(n, sizeof *start, err), *stop = emgi_xcalloc(n, sizeof *stop, err);
-    int *id = emgi_xcalloc(n, sizeof *id, err);
-    const char **label = emgi_xcalloc(n, sizeof *label, err);
-    const char **channel = emgi_xcalloc(n, sizeof *channel, err);
-    int rc = start && stop && id && label && channel ? EMG_OK : EMG_ERR_NOMEM;
+}
+
+/* /intervals/annotations: one row per annotation. */
+static int write_annotations(nwb_writer *w, hid_t intervals, emg_error *err)
+{
+    emg_header *h = &w->hdr;
+    unique_annotations(h);
+    size_t n = h->n_annotations;
+    double *start = emgi_xcalloc(n + 1, sizeof *start, err);
+    double *stop = emgi_xcalloc(n + 1, sizeof *stop, err);
+    char **label = emgi_xcalloc(n + 1, sizeof *label, err);
+    char **channel = emgi_xcalloc(n + 1, sizeof *channel, err);
+    int rc = start && stop && label && channel ? EMG_OK : EMG_ERR_NOMEM;
     for (size_t i = 0; rc >= 0 && i < n; i++) {
         const emg_annotation *a = &h->annotations[i];
         start[i] = a->onset;
         stop[i] = a->onset + a->duration;
-        id[i] = (int)i;
         label[i] = a->text;
-        channel[i] = a->channel >= 0 ? h->channels[a->channel].name : "n/a";
-        hash_text(w->hash, a->text);
-        hash_bytes(w->hash, &start[i], sizeof start[i]);
-        hash_bytes(w->hash, &stop[i], sizeof stop[i]);
+        channel[i] = a->channel >= 0 ? h->channels[a->channel].name : (char *)"n/a";
     }
-    hid_t intervals = rc >= 0 ? emgi_h5_create_group(w->file, "intervals") : H5I_INVALID_HID;
-    hid_t table = intervals >= 0 ? emgi_h5_create_group(intervals, NWB_ANNOTATION_TABLE) : H5I_INVALID_HID;
-    static const char *const colnames[] = {"start_time", "stop_time", "label", "channel"};
-    static const char *const path = "/intervals/" NWB_ANNOTATION_TABLE;
-    if (rc >= 0 &&
-        (table < 0 || type_attrs(w, table, path, "TimeIntervals", "core") ||
-         emgi_h5_write_attr_string(table, "description",
-                                  "annotations and event labels of the recording (emgkit)") ||
-         emgi_h5_write_attr_strings(table, "colnames", colnames, 4, 0) ||
-         emgi_h5_write_column(table, "id", H5T_STD_I32LE, H5T_NATIVE_INT, n, id) ||
-         emgi_h5_write_column(table, "start_time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, start) ||
-         emgi_h5_write_column(table, "stop_time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, stop) ||
-         write_string_column(table, "label", label, n) ||
-         write_string_column(table, "channel", channel, n) ||
-         table_column(w, table, path, "id", "") ||
-         table_column(w, table, path, "start_time", "start of the event, in seconds") ||
-         table_column(w, table, path, "stop_time", "end of the event, in seconds") ||
-         table_column(w, table, path, "label", "annotation text or event label") ||
-         table_column(w, table, path, "channel",
-                      "name of the channel (TimeSeries) the event belongs to, n/a for all")))
-        rc = emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot write /intervals/annotations");
-    emgi_h5_close_id(&table, H5Gclose);
-    emgi_h5_close_id(&intervals, H5Gclose);
+    emgi_nwb_column cols[] = {
+        {"start_time", "start of the event, in seconds", start, NULL, 0},
+        {"stop_time", "end of the event, in seconds", stop, NULL, 0},
+        {"label", "annotation text or event label", NULL, label, 0},
+        {"channel", "name of the channel (TimeSeries) the event belongs to, n/a for all", NULL,
+         channel, 0},
+    };
+    if (rc >= 0)
+        rc = write_time_intervals(w, intervals, NWB_ANNOTATION_TABLE,
+                                  "annotations and event labels of the recording (emgkit)", n,
+                                  cols, sizeof cols / sizeof *cols, err);
     free(start);
     free(stop);
-    free(id);
     free(label);
     free(channel);
+    return rc;
+}
+
+/* The recording's length: its longest channel, in seconds. */
+static double recording_length(const nwb_writer *w, double *shortest_step)
+{
+    double length = 0;
+    *shortest_step = 0;
+    for (size_t i = 0; i < w->hdr.n_channels; i++) {
+        double fs = w->hdr.channels[i].fs, t = (double)w->series[i].written / fs;
+        length = t > length ? t : length;
+        *shortest_step = 1 / fs > *shortest_step ? 1 / fs : *shortest_step;
+    }
+    return length;
+}
+
+/* /intervals: the annotations' table, and the event table's when given. */
+static int write_intervals(nwb_writer *w, emg_error *err)
+{
+    int rc = EMG_OK;
+    if (w->events.path) {
+        double step, length = recording_length(w, &step);
+        rc = emgi_nwb_events_check_span(&w->events, length, step, err);
+    }
+    if (rc < 0 || (w->hdr.n_annotations == 0 && !w->events.path))
+        return rc;
+    hid_t intervals = emgi_h5_create_group(w->file, "intervals");
+    if (intervals < 0)
+        return emgi_h5_fail(err, EMG_ERR_OUTPUT, w->path, "cannot create /intervals");
+    if (w->hdr.n_annotations)
+        rc = write_annotations(w, intervals, err);
+    if (rc >= 0 && w->events.path) {
+        char description[600];
+        snprintf(description, sizeof description,
+                 "events of the event table %s (docs/event-tables.md): each column's "
+                 "description gives its meaning and unit", emgi_basename(w->events.path));
+        rc = write_time_intervals(w, intervals, w->events.name, description, w->events.n_rows,
+                                  w->events.columns, w->events.n_columns, err);
+    }
+    emgi_h5_close_id(&intervals, H5Gclose);
     return rc;
 }
 

@@ -34,7 +34,8 @@ static void usage(FILE *out)
           "      --run N               BIDS run index (default: 1, 2, ... for recordings\n"
           "                            that share subject, session and task)\n"
           "      --events FILE         event table of the one input (onset duration channel\n"
-          "                            label ...): its rows go into _events.tsv\n"
+          "                            label ...): its rows go into BIDS _events.tsv, or\n"
+          "                            the NWB TimeIntervals table /intervals/NAME\n"
           "      --sample-sheet FILE   BIDS: one recording a row, columns file and any of\n"
           "                            subject session task run events (paths relative\n"
           "                            to the sheet)\n"
@@ -75,13 +76,15 @@ static const char *subject;
 /* Options that name BIDS entities or files mean nothing for other outputs. */
 static void refuse_bids_only_options(const cli_bids_settings *b, emg_format format)
 {
-    const char *name = b->task ? "--task" : b->run ? "--run" : b->events ? "--events"
+    const char *name = b->task ? "--task" : b->run ? "--run"
                      : b->sample_sheet ? "--sample-sheet" : b->power_line_hz > 0 ? "--mains"
                      : NULL;
     if (name)
         cli_usage_error("%s applies to --to bids only", name);
     if (b->session && format != EMG_FORMAT_NWB)
         cli_usage_error("--session applies to --to bids and --to nwb only");
+    if (b->events && format != EMG_FORMAT_NWB)
+        cli_usage_error("--events applies to --to bids and --to nwb only");
 }
 
 static void convert(emg_reader *r, const char *in_path, const char *out_path,
@@ -193,11 +196,14 @@ int main(int argc, char **argv)
         return cli_convert_to_bids(argc, argv, optind, &bids, &in, &wopts);
     wopts.session = bids.session;
     subject = bids.subject;
+    if (bids.events)
+        cli_register_input(bids.events); /* never written over */
     const char *out_path;
     int explicit_output;
     const char *in_path = cli_converter_args(argc, argv, optind, &out_path, &explicit_output);
     format = cli_signal_output(out_path, format, explicit_output);
     refuse_bids_only_options(&bids, format);
+    wopts.events_table = bids.events; /* NWB: /intervals/NAME */
     emg_reader *r = cli_open_input(in_path, &in);
     cli_report_write_notes(&wopts, out_path);
     convert(r, in_path, out_path, format, &wopts);

@@ -21,7 +21,7 @@ expect_exit 0 "BIDS cohort" -- "$BIN/emg-fatigue" --features mdf -c 1 --cohort "
   --group "$TMP/group.tsv" "$TMP"/bids/sub-0[123]_task-hold_emg.wav
 head -1 "$TMP/group.tsv" | grep -q '^file	subject	condition	reference	channel	feature	contraction	level	design	n_units	n_subjects	slope_per_min	se_per_min	ci_low_per_min	ci_high_per_min	p_value	tau2	i2	q$' \
   && pass || fail "group header: $(head -1 "$TMP/group.tsv")"
-awk -F'\t' "$COLS"' $c["level"] == "unit" { u++; if ($c["subject"] !~ /^sub-0[123]$/ || $c["condition"] != "rested") bad = 1 }
+awk -F'\t' "$COLS"' $c["level"] == "unit" { u++; if ($c["subject"] !~ /^0[123]$/ || $c["condition"] != "rested") bad = 1 }
   $c["level"] == "pooled" { p++; if ($c["n_subjects"] != 3 || $c["slope_per_min"] == "n/a" || $c["tau2"] == "n/a") bad = 1 }
   $c["level"] == "contrast" { bad = 1 } END { exit bad || u != 3 || p != 1 }' "$TMP/group.tsv" \
   && pass || fail "BIDS group rows: $(cat "$TMP/group.tsv")"

@@ -104,12 +104,20 @@ found=$(tail -n +2 "$TMP/wf-folder/results/all/features.tsv" | cut -f1 | sort -u
 "$BIN/emg-convert" -q --to bids --task rest --subject 01 "$DATA/physionet_emgdb/emg_healthy.hea" \
   -o "$TMP/bids" && "$BIN/emg-convert" -q --to bids --task bursts --subject 02 \
   "$DATA/plux_opensignals/emg_bursts.h5" -o "$TMP/bids" || fail "emg-convert --to bids"
+targets=(results/all/features.tsv results/all/cohort.tsv results/all/dataset-sheet.tsv)
 if workflow "$TMP/wf-bids" "inputs=$TMP/bids" out=results; then pass; else
   fail "workflow on a BIDS dataset failed: $(tail -c 600 "$TMP/err")"
 fi
 found=$(tail -n +2 "$TMP/wf-bids/results/all/features.tsv" | cut -f1 | sort -u | tr '\n' ' ')
 [ "$found" = "sub-01/emg/sub-01_task-rest_emg.bdf sub-02/emg/sub-02_task-bursts_emg.bdf " ] && pass ||
   fail "BIDS mode found: $found"
+# the subject is the BIDS label (01, as emg-dataset and emg-fatigue --cohort write it),
+# not the entity sub-01, in the cohort table and the dataset's sample sheet
+for t in cohort dataset-sheet; do
+  subjects=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "subject") c = i; next }
+    { printf "%s ", $c }' "$TMP/wf-bids/results/all/$t.tsv")
+  [ "$subjects" = "01 02 " ] && pass || fail "BIDS subjects in $t.tsv: $subjects"
+done
 
 # 4. A cohort (sample sheet with subject and condition): the group table pools the
 # recordings' slopes over subjects; three simulated fatiguing contractions give a

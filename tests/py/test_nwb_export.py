@@ -20,6 +20,12 @@ Then: the samples are the source's exactly (float64); emgkit reads the file back
 same channels, units, rates, samples and annotations; two runs with the same
 SOURCE_DATE_EPOCH give byte-identical files; `--to nwb x.h5` writes NWB (not emgkit's
 layout); `--to hdf5 x.nwb` is refused.
+`--events TABLE` (ground truth and emg-label output): /intervals/NAME a TimeIntervals table
+with the table's rows and columns, each column's unit (docs/event-tables.md's units table)
+in its description, the label vocabulary in the label column's, `channels` ragged
+(VectorData + VectorIndex whose target references it); bad tables (unknown column, events
+outside the recording, bad onset, rows of two recordings) exit 3 with one line naming the
+table and no output.
 """
 import os
 import re
@@ -36,6 +42,7 @@ except ImportError as e:  # scripts/setup.sh installs python3-h5py
     sys.exit(77)
 
 BIN = os.environ.get("EMGKIT_BIN", "")
+SRC = os.environ.get("EMGKIT_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
 TMP = os.environ.get("EMGKIT_TEST_TMP", "/tmp/emgkit-test_nwb_export")
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?$")
 
@@ -156,6 +163,126 @@ with h5py.File("y.h5", "r") as f:
 r = tool("emg-convert", "--to", "hdf5", "scene.h5", "z.nwb")
 check(r.returncode == 1 and not os.path.exists("z.nwb"),
       "--to hdf5 z.nwb refused (exit %d: %s)" % (r.returncode, r.stderr.strip()))
+
+
+# --events TABLE: the event table as the TimeIntervals table /intervals/NAME (truth and
+# emg-label output), every column a VectorData whose description gives its unit (the
+# units table of docs/event-tables.md), `channels` ragged (VectorData + VectorIndex).
+def units_table():
+    """{column: unit} of the evidence table in docs/event-tables.md."""
+    units = {}
+    doc = open(os.path.join(SRC, "docs", "event-tables.md")).read()
+    for line in doc.split("## Evidence columns")[1].split("\n## ")[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`"):
+            for name in re.findall(r"`([a-z_]+)`", cells[0]):
+                units[name] = cells[1]
+    return units
+
+
+def read_tsv(path):
+    lines = open(path).read().splitlines()
+    head = lines[0].split("\t")
+    return head, [dict(zip(head, line.split("\t"))) for line in lines[1:]]
+
+
+def number(cell):
+    return float("nan") if cell == "n/a" else float(cell)
+
+
+UNIT_WORDS = {"Hz": "unit: Hz", "ms": "unit: ms", "s": "unit: s", "mV": "unit: mV",
+              "m/s": "unit: m/s", "%": "unit: %"}
+TEXT_COLUMNS = {"kind", "context", "channels", "partner", "detail", "rule", "note"}
+units = units_table()
+check(units.get("burst_ms") == "ms" and units.get("rate_hz") == "Hz",
+      "docs/event-tables.md units table read (%d columns)" % len(units))
+
+tool("emg-label", "-q", "scene.h5", "-o", "scene.labels.tsv")
+for table, name in (("scene.events.tsv", "scene_events"), ("scene.labels.tsv", "scene_labels")):
+    out = name + ".nwb"
+    r = tool("emg-convert", "--to", "nwb", "--events", table, "scene.h5", "-o", out, env=env)
+    check(r.returncode == 0, "--to nwb --events %s exits 0 (%s)" % (table, r.stderr.strip()))
+    head, rows = read_tsv(table)
+    with h5py.File(out, "r") as f:
+        check("intervals/" + name in f, "/intervals/%s written (%s)" % (name, list(f["intervals"])))
+        t = f["intervals/" + name]
+        cols = [text(c) for c in t.attrs["colnames"]]
+        further = [c for c in head if c not in ("file", "onset", "duration", "label", "channel")]
+        check(cols == ["start_time", "stop_time", "label", "channel"] + further,
+              "%s: colnames start_time stop_time label channel + the table's further "
+              "columns in order" % name)
+        check(text(t.attrs["neurodata_type"]) == "TimeIntervals"
+              and text(t.attrs["namespace"]) == "core" and "description" in t.attrs
+              and "object_id" in t.attrs, "%s: a core TimeIntervals with a description" % name)
+        check(text(t["id"].attrs["neurodata_type"]) == "ElementIdentifiers"
+              and list(t["id"][:]) == list(range(len(rows))), "%s: id 0..%d" % (name, len(rows) - 1))
+        check(all(text(t[c].attrs["neurodata_type"]) == "VectorData"
+                  and text(t[c].attrs["namespace"]) == "hdmf-common"
+                  and text(t[c].attrs["description"]) for c in cols),
+              "%s: every column a VectorData with a description" % name)
+        ragged = [c for c in cols if c + "_index" in t]
+        check(all(t[c].shape[0] == len(rows) for c in cols if c not in ragged),
+              "%s: %d rows in every column" % (name, len(rows)))
+        start, stop = t["start_time"][:], t["stop_time"][:]
+        check(np.allclose(start, [float(r["onset"]) for r in rows], atol=0, rtol=0)
+              and np.allclose(stop, [float(r["onset"]) + number(r["duration"]) for r in rows]),
+              "%s: start_time = onset, stop_time = onset + duration" % name)
+        check([text(x) for x in t["label"][:]] == [r["label"] for r in rows]
+              and [text(x) for x in t["channel"][:]] == [r["channel"] for r in rows],
+              "%s: label and channel as in the table" % name)
+        vocabulary = text(t["label"].attrs["description"])
+        check(all(("%s = " % r["label"]) in vocabulary for r in rows),
+              "%s: label description lists the vocabulary: %s" % (name, vocabulary[:120]))
+        wrong = []
+        for c in further:
+            d = t[c]
+            desc = text(d.attrs["description"])
+            unit = units.get(c)
+            if unit in UNIT_WORDS and UNIT_WORDS[unit] not in desc:
+                wrong.append("%s unit %s not in %r" % (c, unit, desc))
+            if c in ragged:
+                index = t[c + "_index"]
+                ok = (text(index.attrs["neurodata_type"]) == "VectorIndex"
+                      and f[index.attrs["target"]].name == d.name)
+                ends = [0] + list(index[:])
+                lists = [[text(x) for x in d[ends[i]:ends[i + 1]]] for i in range(len(rows))]
+                want = [[] if r[c] == "n/a" else r[c].split(",") for r in rows]
+                if not ok or lists != want:
+                    wrong.append("%s ragged %s != %s" % (c, lists, want))
+            elif c in TEXT_COLUMNS:
+                if [text(x) for x in d[:]] != [r[c] for r in rows]:
+                    wrong.append(c + " texts")
+            elif d.dtype.kind != "f" or not np.array_equal(
+                    d[:], [number(r[c]) for r in rows], equal_nan=True):
+                wrong.append("%s values %s" % (c, d[:]))
+        check(not wrong, "%s: %d further columns: values as in the table, units in the "
+              "descriptions, lists ragged %s" % (name, len(further), "; ".join(wrong)))
+        if name == "scene_events":
+            check(ragged == ["channels"], "truth: channels is ragged (VectorIndex channels_index)")
+
+# Bad event tables: one line naming the file, a documented exit code, no output, no
+# temporary file left.
+bad_tables = {
+    "unknown.tsv": ("onset\tduration\tlabel\tstrangeness\n1\t2\tcramp\t3\n", 3, "strangeness"),
+    "late.tsv": ("onset\tduration\tlabel\n14.5\t2\tcramp\n", 3, "outside the recording"),
+    "early.tsv": ("onset\tduration\tlabel\n-1\t2\tcramp\n", 3, "outside the recording"),
+    "onset.tsv": ("onset\tduration\tlabel\nsoon\t2\tcramp\n", 3, "onset"),
+    "batch.tsv": ("file\tonset\tduration\tlabel\na.h5\t1\t1\tcramp\nb.h5\t1\t1\tcramp\n", 3,
+                  "several recordings"),
+}
+for table, (content, code, words) in bad_tables.items():
+    open(table, "w").write(content)
+    r = tool("emg-convert", "--to", "nwb", "--events", table, "scene.h5", "-o", "bad.nwb")
+    lines = r.stderr.strip().splitlines()
+    check(r.returncode == code and len(lines) == 1 and lines[0].startswith("emg-convert: " + table)
+          and words in lines[0] and not os.path.exists("bad.nwb"),
+          "bad event table %s: exit %d, one line naming it (%s), no output"
+          % (table, r.returncode, r.stderr.strip()))
+r = tool("emg-convert", "--to", "nwb", "--events", "absent.tsv", "scene.h5", "-o", "bad.nwb")
+check(r.returncode == 2 and not os.path.exists("bad.nwb"), "missing event table: exit 2")
+r = tool("emg-convert", "--to", "edf", "--events", "scene.labels.tsv", "scene.h5", "-o", "bad.edf")
+check(r.returncode == 1 and not os.path.exists("bad.edf"), "--events with --to edf: usage error")
+check(not [n for n in os.listdir(".") if ".tmp-" in n], "no temporary file left")
 
 if failures:
     print("%d checks failed" % len(failures))
