@@ -7,8 +7,9 @@
  * samples in `data` (float64, or float32 when asked; conversion 1, the
  * channel's unit) and `starting_time` with the rate; the annotations as the
  * TimeIntervals table /intervals/annotations (start_time, stop_time, label,
- * channel); the subject in /general/subject and the session label in
- * /general/session_id.
+ * channel), and an event table (emg_write_options.events_table; columns from
+ * nwb_events.c) as /intervals/NAME; the subject in /general/subject and the
+ * session label in /general/session_id.
  *
  * Deterministic output: no HDF5 object timestamps; the identifier and every
  * object_id are derived from a hash of the content (header and samples), so
@@ -473,7 +474,8 @@ static void hash_column(nwb_writer *w, const emgi_nwb_column *col, size_t n)
 }
 
 /* One column of a DynamicTable: numbers as float64, texts as UTF-8 strings,
- * a ragged column as its items and NAME_index. */
+ * a ragged column as its items and NAME_index.  -1 when HDF5 failed (the
+ * caller names the file), EMG_ERR_NOMEM. */
 static int write_table_column(nwb_writer *w, hid_t table, const char *table_path,
                               const emgi_nwb_column *col, size_t n, emg_error *err)
 {
