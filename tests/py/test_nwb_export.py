@@ -259,6 +259,9 @@ for table, name in (("scene.events.tsv", "scene_events"), ("scene.labels.tsv", "
               "descriptions, lists ragged %s" % (name, len(further), "; ".join(wrong)))
         if name == "scene_events":
             check(ragged == ["channels"], "truth: channels is ragged (VectorIndex channels_index)")
+    first = open(out, "rb").read()
+    tool("emg-convert", "--to", "nwb", "--events", table, "scene.h5", "-o", out, env=env)
+    check(first == open(out, "rb").read(), "%s: the same command gives a byte-identical file" % name)
 
 # Bad event tables: one line naming the file, a documented exit code, no output, no
 # temporary file left.
