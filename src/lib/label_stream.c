@@ -17,8 +17,9 @@
  *      or below their thresholds) for longer than three episode gaps: no
  *      episode is merged across such a stretch (label_measure.c merges across
  *      at most three), so the episodes are those of the whole recording.
- *      Without such a stretch the block grows (memory then exceeds the
- *      budget: the bound is documented in docs/man/emg-label.md).
+ *      Without such a stretch the block grows up to the larger of the
+ *      budget and GROW_LIMIT_BYTES, then ends where it is (a forced cut: the
+ *      episode across it becomes two, nothing is carried over).
  * The decimated envelopes the rules read (ch->coarse, ch->medium) span the
  * whole channel's address range but only the current block's part (and a
  * margin covering every read of the rules around an episode) is resident:
@@ -44,6 +45,12 @@
 #define BLOCK_BYTES_PER_SAMPLE (4 * sizeof(double))
 /* Blocks of at least this long (s), whatever the budget. */
 #define MIN_BLOCK_SECONDS 20.0
+/* A block without a quiet stretch grows up to the budget or to this many
+ * bytes, whichever is more (as emg-detect's blocks: detect_stream.c), so
+ * that a long contraction is kept whole under a small budget (64 MiB: about
+ * 9 min of a 2 kHz pair); only activity longer than that is cut at the
+ * block's end (counted in emg_label_result.forced_cuts). */
+#define GROW_LIMIT_BYTES ((double)(1 << 26))
 
 /* ---- decimated envelopes: the channel's length, resident in part ------------ */
 
@@ -569,6 +576,7 @@ typedef struct group_stream {
     double quiet;           /* s each side of a cut with every channel quiet */
     double margin;          /* s of decimated envelope the rules read around an episode */
     double block;           /* s of a block within the budget */
+    double max_block;       /* s a block without a quiet stretch grows to */
     double end;             /* s, the longest channel */
 } group_stream;
 
@@ -746,16 +754,17 @@ static int fill_group(group_stream *g, double t, emg_error *err)
     return 0;
 }
 
-/* Room for a block of g->block s in every channel's window and envelopes
- * at once (growing them step by step copied each block's samples over and
- * over): the window holds the block, the margins the rules read behind it
- * and the quiet stretch and margin read ahead of it, plus a filter chunk. */
+/* Room for the largest block (g->max_block s) in every channel's window
+ * and envelopes at once (growing them step by step copied each block's
+ * samples over and over; pages never written take no memory): the window
+ * holds the block, the margins the rules read behind it and the quiet
+ * stretch and margin read ahead of it, plus a filter chunk. */
 static int group_reserve(group_stream *g, emg_error *err)
 {
     for (size_t k = 0; k < g->n; k++) {
         block_chan *bc = &g->c[k];
         double fs = bc->ch->fs;
-        size_t block = (size_t)ceil(g->block * fs), quiet = (size_t)ceil(g->quiet * fs);
+        size_t block = (size_t)ceil(g->max_block * fs), quiet = (size_t)ceil(g->quiet * fs);
         size_t margin = (size_t)ceil(g->margin * fs);
         size_t window = block + quiet + 3 * margin + bc->env.ahead + bc->env.behind +
                         DETECT_BAND_CHUNK + 4;
@@ -804,6 +813,7 @@ static int group_open(group_stream *g, lab_channel *chs, const int *group, size_
         bc->env_from = (size_t)-1;
     }
     g->block = fmax(MIN_BLOCK_SECONDS, (double)budget / (BLOCK_BYTES_PER_SAMPLE * rate));
+    g->max_block = fmax(g->block, GROW_LIMIT_BYTES / (BLOCK_BYTES_PER_SAMPLE * rate));
     return group_reserve(g, err);
 }
 
@@ -823,7 +833,7 @@ static void group_close(group_stream *g)
 
 int lab_stream_group(lab_channel *chs, const int *group, size_t n_group, const lab_source *src,
                      const emg_label_options *o, size_t budget, lab_block_fn done, void *ctx,
-                     emg_error *err)
+                     size_t *forced_cuts, emg_error *err)
 {
     group_stream g;
     int rc = group_open(&g, chs, group, n_group, src, o, budget, err);
@@ -841,6 +851,11 @@ int lab_stream_group(lab_channel *chs, const int *group, size_t n_group, const l
             }
             if ((rc = find_cut(&cut, &g, t0, t1, err)) < 0 || cut > t0)
                 break;
+            if (t1 + g.block - t0 > g.max_block) { /* activity fills the largest block */
+                cut = t1;
+                (*forced_cuts)++;
+                break;
+            }
             t1 += g.block; /* no quiet stretch: the block grows */
         }
         if (rc < 0 || (rc = measure_group_block(&g, t0, cut, last, o, err)) < 0)
