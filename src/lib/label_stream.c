@@ -754,9 +754,9 @@ static int fill_group(group_stream *g, double t, emg_error *err)
     return 0;
 }
 
-/* Room for the largest block (g->max_block s) in every channel's window
- * and envelopes at once (growing them step by step copied each block's
- * samples over and over; pages never written take no memory): the window
+/* Room for a block of g->block s in every channel's window and envelopes
+ * at once (growing them step by step copied each block's samples over and
+ * over; a block without a quiet stretch grows by half at a time): the window
  * holds the block, the margins the rules read behind it and the quiet
  * stretch and margin read ahead of it, plus a filter chunk. */
 static int group_reserve(group_stream *g, emg_error *err)
@@ -764,7 +764,7 @@ static int group_reserve(group_stream *g, emg_error *err)
     for (size_t k = 0; k < g->n; k++) {
         block_chan *bc = &g->c[k];
         double fs = bc->ch->fs;
-        size_t block = (size_t)ceil(g->max_block * fs), quiet = (size_t)ceil(g->quiet * fs);
+        size_t block = (size_t)ceil(g->block * fs), quiet = (size_t)ceil(g->quiet * fs);
         size_t margin = (size_t)ceil(g->margin * fs);
         size_t window = block + quiet + 3 * margin + bc->env.ahead + bc->env.behind +
                         DETECT_BAND_CHUNK + 4;
