@@ -153,6 +153,7 @@ typedef struct emg_label_result {
     size_t n_channels;        /* of the header; gaps[c] for each */
     emg_gap_count *gaps;      /* non-finite samples of each labelled channel (gaps: no
                                  event spans one); owned */
+    size_t forced_cuts;       /* emg_label_stream: blocks that had to end inside activity */
 } emg_label_result;
 
 EMGKIT_API void emg_label_result_init(emg_label_result *r);
@@ -186,9 +187,10 @@ typedef int (*emg_label_read)(void *source, size_t channel, size_t first, size_t
  * the channels of a pair together).  A block ends in a stretch where the
  * block's channels are quiet for longer than three episode gaps, so the
  * labels are those of the whole recording; where activity goes on without
- * such a stretch the block grows beyond the budget (32 bytes per sample and
- * channel of the pair).  The force channel (rule 1) is read whole (24 bytes
- * per sample). */
+ * such a stretch the block grows up to the budget or 64 MiB, whichever is
+ * more (32 bytes per sample and channel of the pair), then ends inside the
+ * activity (counted in out->forced_cuts; an episode across it becomes two).
+ * The force channel (rule 1) is read whole (24 bytes per sample). */
 EMGKIT_API int emg_label_stream(emg_label_result *out, const emg_header *h, emg_label_read read,
                                 void *source, const emg_label_options *opts, size_t memory_budget,
                                 emg_error *err);

@@ -183,7 +183,8 @@ class LabelEvent(Structure):
 class LabelResult(Structure):
     _fields_ = [("n_events", c_size_t), ("events", POINTER(LabelEvent)), ("missing", c_uint),
                 ("context_used", c_int), ("unlabelled", c_char_p), ("not_labelled", c_char_p),
-                ("n_channels", c_size_t), ("gaps", POINTER(GapCount))]
+                ("n_channels", c_size_t), ("gaps", POINTER(GapCount)),
+                ("forced_cuts", c_size_t)]
 
 
 class LabelParam(Structure):

@@ -484,7 +484,7 @@ static size_t channel_groups(int *group_of, const int *is_emg, const lab_channel
 /* Pass 3 for every group of channels: their episodes decided into list. */
 static int decide_groups(lab_channel *chs, const int *is_emg, const emg_header *h,
                          const lab_source *src, const decide_ctx *d, size_t budget,
-                         emg_error *err)
+                         size_t *forced_cuts, emg_error *err)
 {
     size_t nc = h->n_channels;
     int *group_of = emgi_xcalloc(nc + 1, sizeof *group_of, err);
@@ -501,7 +501,8 @@ static int decide_groups(lab_channel *chs, const int *is_emg, const emg_header *
         for (size_t c = g; c < nc; c++)
             if (group_of[c] == (int)g)
                 members[m++] = (int)c;
-        rc = lab_stream_group(chs, members, m, src, d->o, budget, decide_block, (void *)d, err);
+        rc = lab_stream_group(chs, members, m, src, d->o, budget, decide_block, (void *)d,
+                              forced_cuts, err);
     }
 done:
     free(group_of);
@@ -588,7 +589,7 @@ int emg_label_stream(emg_label_result *out, const emg_header *h, emg_label_read 
     if ((rc = force_spans(&force, &n_force, h, force_c, &src, &o, err)) < 0 ||
         (rc = measure_levels(chs, is_emg, out->gaps, h, &src, force, n_force, &o, err)) < 0 ||
         (rc = force_events(&isch, out, chs, is_emg, force_c, h, &src, &o, &ctxt, err)) < 0 ||
-        (rc = decide_groups(chs, is_emg, h, &src, &d, memory_budget, err)) < 0)
+        (rc = decide_groups(chs, is_emg, h, &src, &d, memory_budget, &out->forced_cuts, err)) < 0)
         goto done;
     join_unlabelled(&unlabelled, per_channel, nc);
     if ((rc = collect_events(&list, &isch, chs, h, &o, &ctxt, &unlabelled, err)) < 0 ||

@@ -300,10 +300,11 @@ int lab_stream_levels(lab_channel *ch, const lab_source *src, const double *forc
 typedef int (*lab_block_fn)(void *ctx, lab_channel *chs, const int *group, size_t n_group,
                             emg_error *err);
 /* Pass 3 over the channels chs[group[0..n_group)] together (a pair), block by
- * block within about budget bytes; done after each block. */
+ * block within about budget bytes; done after each block; blocks that had to
+ * end inside activity are added to *forced_cuts. */
 int lab_stream_group(lab_channel *chs, const int *group, size_t n_group, const lab_source *src,
                      const emg_label_options *o, size_t budget, lab_block_fn done, void *ctx,
-                     emg_error *err);
+                     size_t *forced_cuts, emg_error *err);
 /* lab_channel_free for a channel whose envelopes label_stream.c allocated. */
 void lab_stream_free(lab_channel *ch);
 

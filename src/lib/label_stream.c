@@ -17,8 +17,9 @@
  *      or below their thresholds) for longer than three episode gaps: no
  *      episode is merged across such a stretch (label_measure.c merges across
  *      at most three), so the episodes are those of the whole recording.
- *      Without such a stretch the block grows (memory then exceeds the
- *      budget: the bound is documented in docs/man/emg-label.md).
+ *      Without such a stretch the block grows up to the larger of the
+ *      budget and GROW_LIMIT_BYTES, then ends where it is (a forced cut: the
+ *      episode across it becomes two, nothing is carried over).
  * The decimated envelopes the rules read (ch->coarse, ch->medium) span the
  * whole channel's address range but only the current block's part (and a
  * margin covering every read of the rules around an episode) is resident:
@@ -44,6 +45,12 @@
 #define BLOCK_BYTES_PER_SAMPLE (4 * sizeof(double))
 /* Blocks of at least this long (s), whatever the budget. */
 #define MIN_BLOCK_SECONDS 20.0
+/* A block without a quiet stretch grows up to the budget or to this many
+ * bytes, whichever is more (as emg-detect's blocks: detect_stream.c), so
+ * that a long contraction is kept whole under a small budget (64 MiB: about
+ * 9 min of a 2 kHz pair); only activity longer than that is cut at the
+ * block's end (counted in emg_label_result.forced_cuts). */
+#define GROW_LIMIT_BYTES ((double)(1 << 26))
 
 /* ---- decimated envelopes: the channel's length, resident in part ------------ */
 
@@ -153,6 +160,23 @@ static void sig_close(sig_window *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Room for cap samples in the window (held ones kept). */
+static int sig_reserve(sig_window *s, size_t cap, emg_error *err)
+{
+    if (cap <= s->cap)
+        return 0;
+    double *y = emgi_xrealloc(s->y, cap, sizeof *y, err);
+    if (!y)
+        return EMG_ERR_NOMEM;
+    s->y = y;
+    double *p = emgi_xrealloc(s->prefix, cap + 1, sizeof *p, err);
+    if (!p)
+        return EMG_ERR_NOMEM;
+    s->prefix = p;
+    s->cap = cap;
+    return 0;
+}
+
 /* Read on until the window reaches sample `upto` (or the channel's end). */
 static int sig_fill(sig_window *s, size_t upto, emg_error *err)
 {
@@ -162,18 +186,9 @@ static int sig_fill(sig_window *s, size_t upto, emg_error *err)
         if (rc <= 0)
             return rc < 0 ? rc : emg_error_set(err, EMG_ERR_IO, "channel ended early");
         size_t held = s->end - s->base;
-        if (held + got > s->cap) {
-            size_t cap = 2 * (held + got);
-            double *y = emgi_xrealloc(s->y, cap, sizeof *y, err);
-            if (!y)
-                return EMG_ERR_NOMEM;
-            s->y = y;
-            double *p = emgi_xrealloc(s->prefix, cap + 1, sizeof *p, err);
-            if (!p)
-                return EMG_ERR_NOMEM;
-            s->prefix = p;
-            s->cap = cap;
-        }
+        /* a block that outgrows its reserve (no quiet stretch) grows by half */
+        if (held + got > s->cap && sig_reserve(s, held + got + (held + got) / 2, err) < 0)
+            return EMG_ERR_NOMEM;
         for (size_t k = 0; k < got; k++) {
             double v = s->r.y[k];
             size_t j = held + k;
@@ -409,15 +424,28 @@ static int pass1_sample(lab_channel *ch, level_pass *p, const sig_window *s, siz
     return 0;
 }
 
+/* The envelope over the samples of [first, first + count) that lie in a
+ * chosen window of r (the only ones rest_windows_feed reads). */
+static void chosen_envelope(double *dst, const rest_windows *r, const sig_window *s,
+                            size_t first, size_t count, rms_window win)
+{
+    for (size_t k = r->next; k < r->n_chosen; k++) {
+        size_t a = r->sum ? r->chosen[k] * r->win : r->a;
+        size_t b = r->sum ? (a + r->win < r->n ? a + r->win : r->n) : r->b;
+        if (a >= first + count)
+            break;
+        for (size_t i = a > first ? a : first; i < b && i < first + count; i++)
+            dst[i - first] = env_at(s, i, win);
+    }
+}
+
 /* Pass 2 on samples [first, first + count): the chosen windows' values. */
 static void pass2_stretch(lab_channel *ch, level_pass *p, const sig_window *s, size_t first,
                           size_t count)
 {
     double *fine = p->buf, *coarse = p->buf + count, *medium = p->buf + 2 * count;
-    for (size_t k = 0; k < count; k++) {
-        fine[k] = env_at(s, first + k, p->env.fine);
-        coarse[k] = env_at(s, first + k, p->env.coarse);
-    }
+    chosen_envelope(fine, &p->fine, s, first, count, p->env.fine);
+    chosen_envelope(coarse, &p->coarse, s, first, count, p->env.coarse);
     rest_windows_feed(&p->fine, fine, first, count);
     rest_windows_feed(&p->coarse, coarse, first, count);
     size_t k0 = (first + ch->step - 1) / ch->step, m = 0;
@@ -536,8 +564,8 @@ typedef struct block_chan {
     lab_channel *ch;
     sig_window s;
     envelopes env;
-    double *fine, *coarse;  /* the block's envelopes */
-    size_t env_cap;
+    double *fine, *coarse;  /* the block's envelopes over [env_from, env_to) */
+    size_t env_from, env_to, env_cap;
     size_t released;        /* decimated samples before this are given back */
 } block_chan;
 
@@ -548,6 +576,7 @@ typedef struct group_stream {
     double quiet;           /* s each side of a cut with every channel quiet */
     double margin;          /* s of decimated envelope the rules read around an episode */
     double block;           /* s of a block within the budget */
+    double max_block;       /* s a block without a quiet stretch grows to */
     double end;             /* s, the longest channel */
 } group_stream;
 
@@ -557,17 +586,55 @@ static size_t sample_at(double t, double fs, size_t n)
     return s <= 0 ? 0 : s >= (double)n ? n : (size_t)s;
 }
 
+/* Room for cap samples of the block's envelopes (those held kept). */
+static int env_reserve(block_chan *bc, size_t cap, emg_error *err)
+{
+    if (cap <= bc->env_cap)
+        return 0;
+    double *fine = emgi_xrealloc(bc->fine, cap, sizeof *fine, err);
+    if (!fine)
+        return EMG_ERR_NOMEM;
+    bc->fine = fine;
+    double *coarse = emgi_xrealloc(bc->coarse, cap, sizeof *coarse, err);
+    if (!coarse)
+        return EMG_ERR_NOMEM;
+    bc->coarse = coarse;
+    bc->env_cap = cap;
+    return 0;
+}
+
+/* The block's envelopes of channel bc from its first sample a up to b:
+ * each sample computed once, however often the block is searched for a
+ * cut and grown. */
+static int block_envelopes(block_chan *bc, size_t a, size_t b, emg_error *err)
+{
+    if (bc->env_from != a)
+        bc->env_from = bc->env_to = a;
+    if (b <= bc->env_to)
+        return 0;
+    /* a block that outgrows its reserve (no quiet stretch) grows by half */
+    if (b - a > bc->env_cap && env_reserve(bc, (b - a) + (b - a) / 2, err) < 0)
+        return EMG_ERR_NOMEM;
+    for (size_t i = bc->env_to; i < b; i++) {
+        bc->fine[i - a] = env_at(&bc->s, i, bc->env.fine);
+        bc->coarse[i - a] = env_at(&bc->s, i, bc->env.coarse);
+    }
+    bc->env_to = b;
+    return 0;
+}
+
 /* Busy time of channel c in [t0, t1): runs of samples where an envelope
  * stands above its threshold, appended to *runs (seconds, pairs). */
-static int busy_runs(double **runs, size_t *n_runs, size_t *cap, const block_chan *bc, double t0,
+static int busy_runs(double **runs, size_t *n_runs, size_t *cap, block_chan *bc, double t0,
                      double t1, emg_error *err)
 {
     const lab_channel *ch = bc->ch;
     size_t a = sample_at(t0, ch->fs, ch->n), b = sample_at(t1, ch->fs, ch->n);
+    if (block_envelopes(bc, a, b, err) < 0)
+        return EMG_ERR_NOMEM;
     size_t run = (size_t)-1;
     for (size_t i = a; i <= b; i++) {
-        int busy = i < b && (env_at(&bc->s, i, bc->env.coarse) > ch->thr_coarse ||
-                             env_at(&bc->s, i, bc->env.fine) > ch->thr_fine);
+        int busy = i < b && (bc->coarse[i - a] > ch->thr_coarse || bc->fine[i - a] > ch->thr_fine);
         if (busy && run == (size_t)-1)
             run = i;
         if (!busy && run != (size_t)-1) {
@@ -591,7 +658,7 @@ static int run_cmp(const void *p, const void *q)
 /* The latest cut in (t0, t1]: the middle of the latest stretch where every
  * channel is quiet for `quiet` s each side, moved as late as t1 allows;
  * 0 when there is none.  The signals reach t1 + quiet. */
-static int find_cut(double *cut, const group_stream *g, double t0, double t1, emg_error *err)
+static int find_cut(double *cut, group_stream *g, double t0, double t1, emg_error *err)
 {
     double *runs = NULL;
     size_t n = 0, cap = 0;
@@ -619,25 +686,6 @@ static int find_cut(double *cut, const group_stream *g, double t0, double t1, em
     }
     free(runs);
     *cut = best;
-    return 0;
-}
-
-/* The block's envelopes of channel bc over [a, b). */
-static int block_envelopes(block_chan *bc, size_t a, size_t b, emg_error *err)
-{
-    if (b - a + 1 > bc->env_cap) {
-        free(bc->fine);
-        free(bc->coarse);
-        bc->env_cap = b - a + 1;
-        bc->fine = emgi_xcalloc(bc->env_cap, sizeof *bc->fine, err);
-        bc->coarse = emgi_xcalloc(bc->env_cap, sizeof *bc->coarse, err);
-        if (!bc->fine || !bc->coarse)
-            return EMG_ERR_NOMEM;
-    }
-    for (size_t i = a; i < b; i++) {
-        bc->fine[i - a] = env_at(&bc->s, i, bc->env.fine);
-        bc->coarse[i - a] = env_at(&bc->s, i, bc->env.coarse);
-    }
     return 0;
 }
 
@@ -689,6 +737,7 @@ static void forget_before(group_stream *g, double t)
         env_release(ch->medium, bc->released, a / ch->step);
         bc->released = env_release(ch->coarse, bc->released, a / ch->step);
         sig_drop(&bc->s, a > bc->env.behind ? a - bc->env.behind : 0);
+        bc->env_from = (size_t)-1; /* the next block computes its own */
     }
 }
 
@@ -700,6 +749,32 @@ static int fill_group(group_stream *g, double t, emg_error *err)
         size_t upto = sample_at(t, bc->ch->fs, bc->ch->n) + bc->env.ahead + 1;
         int rc = sig_fill(&bc->s, upto, err);
         if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Room for a block of g->block s in every channel's window and envelopes
+ * at once (growing them step by step copied each block's samples over and
+ * over; a block without a quiet stretch grows by half at a time): the window
+ * holds the block, the margins the rules read behind it and the quiet
+ * stretch and margin read ahead of it, plus a filter chunk. */
+static int group_reserve(group_stream *g, emg_error *err)
+{
+    for (size_t k = 0; k < g->n; k++) {
+        block_chan *bc = &g->c[k];
+        double fs = bc->ch->fs;
+        size_t block = (size_t)ceil(g->block * fs), quiet = (size_t)ceil(g->quiet * fs);
+        size_t margin = (size_t)ceil(g->margin * fs);
+        size_t window = block + quiet + 3 * margin + bc->env.ahead + bc->env.behind +
+                        DETECT_BAND_CHUNK + 4;
+        if (window > bc->ch->n + DETECT_BAND_CHUNK)
+            window = bc->ch->n + DETECT_BAND_CHUNK;
+        int rc = sig_reserve(&bc->s, window, err);
+        if (rc < 0)
+            return rc;
+        size_t env = block + quiet + 2 < bc->ch->n + 1 ? block + quiet + 2 : bc->ch->n + 1;
+        if ((rc = env_reserve(bc, env, err)) < 0)
             return rc;
     }
     return 0;
@@ -735,9 +810,11 @@ static int group_open(group_stream *g, lab_channel *chs, const int *group, size_
         int rc = sig_open(&bc->s, src, bc->ch, o, NULL, err);
         if (rc < 0)
             return rc;
+        bc->env_from = (size_t)-1;
     }
     g->block = fmax(MIN_BLOCK_SECONDS, (double)budget / (BLOCK_BYTES_PER_SAMPLE * rate));
-    return 0;
+    g->max_block = fmax(g->block, GROW_LIMIT_BYTES / (BLOCK_BYTES_PER_SAMPLE * rate));
+    return group_reserve(g, err);
 }
 
 static void group_close(group_stream *g)
@@ -756,7 +833,7 @@ static void group_close(group_stream *g)
 
 int lab_stream_group(lab_channel *chs, const int *group, size_t n_group, const lab_source *src,
                      const emg_label_options *o, size_t budget, lab_block_fn done, void *ctx,
-                     emg_error *err)
+                     size_t *forced_cuts, emg_error *err)
 {
     group_stream g;
     int rc = group_open(&g, chs, group, n_group, src, o, budget, err);
@@ -774,6 +851,11 @@ int lab_stream_group(lab_channel *chs, const int *group, size_t n_group, const l
             }
             if ((rc = find_cut(&cut, &g, t0, t1, err)) < 0 || cut > t0)
                 break;
+            if (t1 + g.block - t0 > g.max_block) { /* activity fills the largest block */
+                cut = t1;
+                (*forced_cuts)++;
+                break;
+            }
             t1 += g.block; /* no quiet stretch: the block grows */
         }
         if (rc < 0 || (rc = measure_group_block(&g, t0, cut, last, o, err)) < 0)
