@@ -13,11 +13,10 @@
  * results are parked in an unlinked temporary file and emitted at the end with
  * their snr_db and rest / low_snr flags. */
 #include "emgkit/features.h"
+#include "emgkit/pool.h"
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +86,7 @@ struct emg_window_engine {
     size_t parked;
     const char *input;  /* the reader's path, for messages (emg_window_engine_run) */
     double *scratch;          /* one record */
+    emg_pool *pool;           /* wopts.threads threads over the channel groups */
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
@@ -120,6 +120,8 @@ static int open_park(emg_window_engine *e, emg_error *err)
     }
     return EMG_OK;
 }
+
+static int make_pool(emg_window_engine *e, emg_error *err);
 
 static int park_failure(const emg_window_engine *e, emg_error *err)
 {
@@ -233,6 +235,8 @@ int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
     }
     if (e->estimate && (rc = open_park(e, err)) < 0)
         goto fail;
+    if ((rc = make_pool(e, err)) < 0)
+        goto fail;
     *out = e;
     return 0;
 fail:
@@ -259,6 +263,7 @@ void emg_window_engine_destroy(emg_window_engine *e)
     free(e->scratch);
     if (e->park)
         fclose(e->park);
+    emg_pool_destroy(e->pool);
     free(e);
 }
 
@@ -512,47 +517,38 @@ static void process_group(emg_window_engine *e, channel_state *cs, size_t k)
     }
 }
 
-/* The groups of one round, handed out one at a time: a worker takes the next
- * untaken group until none is left.  On a loaded machine a started thread may
- * wait a while for a core; the caller's thread meanwhile takes the groups it
- * would have had, so a round never waits on a thread that has not run. */
-typedef struct round_work {
-    emg_window_engine *e;
-    size_t group, n_groups;
-    atomic_size_t next;
-} round_work;
-
-static void *worker(void *arg)
+/* The groups of one round are the tasks of the engine's thread pool
+ * (emg_pool_run): persistent threads take the next untaken group until none
+ * is left, the caller's thread among them. */
+static size_t round_groups(const emg_window_engine *e)
 {
-    round_work *w = arg;
-    size_t nch = w->e->n_channels;
-    for (size_t k; (k = atomic_fetch_add(&w->next, 1)) < w->n_groups;) {
-        size_t c = k * w->group;
-        process_group(w->e, &w->e->ch[c], nch - c < w->group ? nch - c : w->group);
-    }
-    return NULL;
+    size_t g = group_size(e);
+    return (e->n_channels + g - 1) / g;
 }
 
-/* Run one round over all channels, on the worker threads (the caller's
- * thread is one of them and does all the work if no thread starts). */
-static int run_round(emg_window_engine *e, emg_error *err)
+static void run_group_task(void *ctx, size_t k)
 {
-    enum { MAX_THREADS = 64 };
-    size_t nt = (size_t)e->wopts.threads, g = group_size(e);
-    size_t groups = (e->n_channels + g - 1) / g;
+    emg_window_engine *e = ctx;
+    size_t g = group_size(e), c = k * g;
+    process_group(e, &e->ch[c], e->n_channels - c < g ? e->n_channels - c : g);
+}
+
+/* No more threads than groups: a thread without a group would only spin. */
+static int make_pool(emg_window_engine *e, emg_error *err)
+{
+    enum { MAX_THREADS = 64 }; /* -j goes to 256 (shared option); more is no faster */
+    size_t nt = (size_t)e->wopts.threads, groups = round_groups(e);
     if (nt > groups)
         nt = groups ? groups : 1;
     if (nt > MAX_THREADS)
         nt = MAX_THREADS;
-    round_work work = {e, g, groups, 0};
-    pthread_t tid[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    for (size_t t = 1; t < nt; t++)
-        started[t] = pthread_create(&tid[t], NULL, worker, &work) == 0;
-    worker(&work);
-    for (size_t t = 1; t < nt; t++)
-        if (started[t])
-            pthread_join(tid[t], NULL);
+    return nt > 1 ? emg_pool_create(&e->pool, (int)nt, err) : 0;
+}
+
+/* Run one round over all channels. */
+static int run_round(emg_window_engine *e, emg_error *err)
+{
+    emg_pool_run(e->pool, round_groups(e), run_group_task, e);
     for (size_t c = 0; c < e->n_channels; c++) {
         if (e->ch[c].rc < 0) {
             if (err)

@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io_internal.h"
+
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
@@ -521,6 +523,7 @@ static double *fifo_reserve(fifo *q, size_t extra)
         double *v = realloc(q->v, cap * sizeof(double));
         if (!v)
             return NULL;
+        emgi_prefault(v + q->cap, (cap - q->cap) * sizeof(double));
         q->v = v;
         q->cap = cap;
     }
