@@ -35,6 +35,14 @@ EMGKIT_API int emg_pool_threads(const emg_pool *p);
  * the calling thread, and return when all have returned.  A NULL pool runs
  * them in order on the caller.  Not to be called from a task. */
 EMGKIT_API void emg_pool_run(emg_pool *p, size_t n_tasks, emg_pool_task task, void *ctx);
+/* emg_pool_run in two halves, so that the caller can do something else while
+ * the workers start on the tasks: emg_pool_start hands them out (with a NULL
+ * pool it runs them all at once), emg_pool_wait takes part in what is left
+ * and returns when every task has returned.  The caller must wait before it
+ * starts another round or touches what the tasks use; with no workers (one
+ * thread) all tasks run in emg_pool_wait. */
+EMGKIT_API void emg_pool_start(emg_pool *p, size_t n_tasks, emg_pool_task task, void *ctx);
+EMGKIT_API void emg_pool_wait(emg_pool *p);
 /* Stop the workers and free the pool; NULL is ignored. */
 EMGKIT_API void emg_pool_destroy(emg_pool *p);
 

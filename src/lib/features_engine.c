@@ -87,6 +87,8 @@ struct emg_window_engine {
     const char *input;  /* the reader's path, for messages (emg_window_engine_run) */
     double *scratch;          /* one record */
     emg_pool *pool;           /* wopts.threads threads over the channel groups */
+    double *outbox;           /* collected records waiting for delivery: channel, record */
+    size_t n_outbox, cap_outbox;
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
@@ -264,6 +266,7 @@ void emg_window_engine_destroy(emg_window_engine *e)
     if (e->park)
         fclose(e->park);
     emg_pool_destroy(e->pool);
+    free(e->outbox);
     free(e);
 }
 
@@ -545,10 +548,16 @@ static int make_pool(emg_window_engine *e, emg_error *err)
     return nt > 1 ? emg_pool_create(&e->pool, (int)nt, err) : 0;
 }
 
-/* Run one round over all channels. */
-static int run_round(emg_window_engine *e, emg_error *err)
+/* Start one round over all channels: the groups go to the pool's workers;
+ * finish_round takes part in what is left and waits for the rest. */
+static void start_round(emg_window_engine *e)
 {
-    emg_pool_run(e->pool, round_groups(e), run_group_task, e);
+    emg_pool_start(e->pool, round_groups(e), run_group_task, e);
+}
+
+static int finish_round(emg_window_engine *e, emg_error *err)
+{
+    emg_pool_wait(e->pool);
     for (size_t c = 0; c < e->n_channels; c++) {
         if (e->ch[c].rc < 0) {
             if (err)
@@ -573,9 +582,12 @@ static int deliver(emg_window_engine *e, size_t c, const double *rec)
     return e->emit(e->ctx, &w);
 }
 
-/* Emit (or park) every window index all channels have produced or never will. */
-static int emit_ready(emg_window_engine *e, emg_error *err)
+/* Move every window index all channels have produced or never will into the
+ * outbox, in window then channel order: the channels' queues belong to the
+ * workers again once the next round starts, the outbox to the caller. */
+static int collect_ready(emg_window_engine *e, emg_error *err)
 {
+    size_t entry = 1 + e->stride; /* channel, record */
     for (;;) {
         size_t k = e->next_emit;
         int any = 0;
@@ -592,25 +604,17 @@ static int emit_ready(emg_window_engine *e, emg_error *err)
             channel_state *cs = &e->ch[c];
             if (!(cs->head < cs->n_res && (size_t)cs->res[cs->head] == k))
                 continue;
-            const double *rec = cs->res + cs->head;
-            if (e->estimate) {
-                double chan = (double)c;
-                if (grow((void **)&cs->powers, &cs->cap_powers, cs->n_powers + 1, sizeof(double), err) < 0)
-                    return EMG_ERR_NOMEM;
-                cs->powers[cs->n_powers++] = rec[2];
-                if (fwrite(&chan, sizeof chan, 1, e->park) != 1 ||
-                    fwrite(rec, sizeof *rec, e->stride, e->park) != e->stride)
-                    return park_failure(e, err);
-                e->parked++;
-            } else {
-                int rc = deliver(e, c, rec);
-                if (rc < 0)
-                    return rc;
-            }
+            if (grow((void **)&e->outbox, &e->cap_outbox, (e->n_outbox + 1) * entry,
+                     sizeof(double), err) < 0)
+                return EMG_ERR_NOMEM;
+            double *slot = e->outbox + e->n_outbox * entry;
+            slot[0] = (double)c;
+            memcpy(slot + 1, cs->res + cs->head, e->stride * sizeof(double));
+            e->n_outbox++;
             cs->head += e->stride;
         }
         e->next_emit++;
-        /* Drop delivered records from the queues now and then. */
+        /* Drop collected records from the queues now and then. */
         for (size_t c = 0; c < e->n_channels; c++) {
             channel_state *cs = &e->ch[c];
             if (cs->head > 0 && cs->head == cs->n_res) {
@@ -624,6 +628,50 @@ static int emit_ready(emg_window_engine *e, emg_error *err)
     }
 }
 
+/* Emit (or park) the outbox's records; runs while the workers start on the
+ * next round, so the caller's formatting overlaps their work. */
+static int deliver_outbox(emg_window_engine *e, emg_error *err)
+{
+    size_t entry = 1 + e->stride;
+    int rc = 0;
+    for (size_t i = 0; i < e->n_outbox && rc == 0; i++) {
+        const double *slot = e->outbox + i * entry;
+        size_t c = (size_t)slot[0];
+        const double *rec = slot + 1;
+        if (e->estimate) {
+            channel_state *cs = &e->ch[c];
+            if (grow((void **)&cs->powers, &cs->cap_powers, cs->n_powers + 1, sizeof(double),
+                     err) < 0)
+                return EMG_ERR_NOMEM;
+            cs->powers[cs->n_powers++] = rec[2];
+            if (fwrite(&slot[0], sizeof *slot, 1, e->park) != 1 ||
+                fwrite(rec, sizeof *rec, e->stride, e->park) != e->stride)
+                return park_failure(e, err);
+            e->parked++;
+        } else {
+            rc = deliver(e, c, rec);
+        }
+    }
+    e->n_outbox = 0;
+    return rc;
+}
+
+/* One round over a block (or the end of input, when the channels' flush is
+ * set): the previous round's windows are delivered while this one runs. */
+static int run_round(emg_window_engine *e, emg_error *err)
+{
+    start_round(e);
+    emg_error deliver_err = {EMG_OK, ""};
+    int delivered = deliver_outbox(e, &deliver_err);
+    int rc = finish_round(e, err);
+    if (delivered < 0) {
+        if (err)
+            *err = deliver_err;
+        return delivered;
+    }
+    return rc < 0 ? rc : collect_ready(e, err);
+}
+
 int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error *err)
 {
     for (size_t c = 0; c < e->n_channels; c++) {
@@ -634,10 +682,7 @@ int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error
         emg_gap_count_add(&cs->gaps, cs->in, cs->n_in, cs->n_seen);
         cs->n_seen += (long long)cs->n_in;
     }
-    int rc = run_round(e, err);
-    if (rc < 0)
-        return rc;
-    return emit_ready(e, err);
+    return run_round(e, err);
 }
 
 /* Noise floor of one channel: the quietest windows (5th percentile of window
@@ -701,7 +746,7 @@ int emg_window_engine_finish(emg_window_engine *e, emg_error *err)
     }
     int rc = run_round(e, err);
     if (rc == 0)
-        rc = emit_ready(e, err);
+        rc = deliver_outbox(e, err);
     if (rc == 0 && e->estimate)
         rc = replay_parked(e, err);
     return rc;

@@ -47,6 +47,13 @@ struct emg_pool {
     _Atomic(void *) ctx;
     atomic_size_t finished;     /* tasks of this round that returned */
     atomic_int stop;
+    /* A round started with emg_pool_start and not yet waited for; deferred:
+     * its tasks all run on the caller in emg_pool_wait (no workers, or a
+     * single task). */
+    int started, deferred;
+    size_t deferred_tasks;
+    emg_pool_task deferred_task;
+    void *deferred_ctx;
 };
 
 static void cpu_relax(void)
@@ -158,29 +165,56 @@ int emg_pool_create(emg_pool **out, int threads, emg_error *err)
 
 int emg_pool_threads(const emg_pool *p) { return p ? p->n_workers + 1 : 1; }
 
-void emg_pool_run(emg_pool *p, size_t n_tasks, emg_pool_task task, void *ctx)
+void emg_pool_start(emg_pool *p, size_t n_tasks, emg_pool_task task, void *ctx)
 {
-    if (!p || p->n_workers == 0 || n_tasks <= 1) {
+    if (!p) {
         for (size_t i = 0; i < n_tasks; i++)
             task(ctx, i);
         return;
     }
-    uint64_t round = round_of(atomic_load(&p->claim)) + 1;
+    p->started = 1;
+    p->deferred = p->n_workers == 0 || n_tasks <= 1;
+    if (p->deferred) {
+        p->deferred_tasks = n_tasks;
+        p->deferred_task = task;
+        p->deferred_ctx = ctx;
+        return;
+    }
+    uint64_t round = (round_of(atomic_load(&p->claim)) + 1) & 0xffffffffu;
     atomic_store(&p->n_tasks, n_tasks);
     atomic_store(&p->task, task);
     atomic_store(&p->ctx, ctx);
     atomic_store(&p->finished, 0);
     pthread_mutex_lock(&p->mu);
-    atomic_store(&p->claim, (round & 0xffffffffu) << 32);
+    atomic_store(&p->claim, round << 32);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    take_tasks(p, round & 0xffffffffu);
+}
+
+void emg_pool_wait(emg_pool *p)
+{
+    if (!p || !p->started)
+        return;
+    p->started = 0;
+    if (p->deferred) {
+        for (size_t i = 0; i < p->deferred_tasks; i++)
+            p->deferred_task(p->deferred_ctx, i);
+        return;
+    }
+    size_t n_tasks = atomic_load(&p->n_tasks);
+    take_tasks(p, round_of(atomic_load(&p->claim)));
     if (!spin_until(p, round_done, n_tasks)) {
         pthread_mutex_lock(&p->mu);
         while (!round_done(p, n_tasks))
             pthread_cond_wait(&p->done, &p->mu);
         pthread_mutex_unlock(&p->mu);
     }
+}
+
+void emg_pool_run(emg_pool *p, size_t n_tasks, emg_pool_task task, void *ctx)
+{
+    emg_pool_start(p, n_tasks, task, ctx);
+    emg_pool_wait(p);
 }
 
 void emg_pool_destroy(emg_pool *p)

@@ -786,6 +786,11 @@ int main(int argc, char **argv)
     int explicit_output;
     const char *in_path = cli_converter_args(argc, argv, optind, &out_path, &explicit_output);
     format = cli_signal_output(out_path, format, explicit_output);
+    /* Blocks of a few seconds (readers choose about 0.5 s by default): each
+     * block is one round of the thread pool and of the reader's and writer's
+     * threads, so fewer meetings; memory stays a few MB. */
+    if (!in.read.block_seconds_hint_ms)
+        in.read.block_seconds_hint_ms = 4000;
     emg_reader *r = cli_open_input(in_path, &in);
     emg_error err;
     /* With -j 2 or more, decoding the next block overlaps with filtering
