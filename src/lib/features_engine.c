@@ -532,8 +532,13 @@ static size_t round_groups(const emg_window_engine *e)
 static void run_group_task(void *ctx, size_t k)
 {
     emg_window_engine *e = ctx;
-    size_t g = group_size(e), c = k * g;
-    process_group(e, &e->ch[c], e->n_channels - c < g ? e->n_channels - c : g);
+    size_t g = group_size(e), c = k * g, n = e->n_channels - c < g ? e->n_channels - c : g;
+    for (size_t i = c; i < c + n; i++) { /* the gap count is per channel work too */
+        channel_state *cs = &e->ch[i];
+        emg_gap_count_add(&cs->gaps, cs->in, cs->n_in, cs->n_seen);
+        cs->n_seen += (long long)cs->n_in;
+    }
+    process_group(e, &e->ch[c], n);
 }
 
 /* No more threads than groups: a thread without a group would only spin. */
@@ -679,8 +684,6 @@ int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error
         cs->in = c < blk->n_channels ? blk->data[c] : NULL;
         cs->n_in = c < blk->n_channels ? blk->count[c] : 0;
         cs->flush = 0;
-        emg_gap_count_add(&cs->gaps, cs->in, cs->n_in, cs->n_seen);
-        cs->n_seen += (long long)cs->n_in;
     }
     return run_round(e, err);
 }

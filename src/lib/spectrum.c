@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "io_internal.h"
+#include "spectrum_internal.h"
 
 /* The FFTW planner (and wisdom) is not thread-safe; execution is. */
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -269,22 +270,35 @@ static void add_to(double *restrict acc, const double *restrict v, size_t n)
 }
 
 /* Periodogram of one segment into psd (overwrites). */
-void emg_psd_segment(emg_psd_plan *p, const double *x, double *psd)
+static void psd_segment_finite(emg_psd_plan *p, const double *x, double *psd)
 {
-    if (emg_has_gap(x, p->n)) { /* missing data: no spectrum (docs/recording-model.md) */
-        for (size_t k = 0; k < p->bins; k++)
-            psd[k] = NAN;
-        return;
-    }
     detrend_taper(x, p->window, p->in, p->n);
     fftw_execute(p->plan);
     one_sided_power(p->out, p->n, p->bins, p->scale, psd);
 }
 
-/* Add one segment's periodogram to acc. */
-static void add_segment(emg_psd_plan *p, const double *x, double *acc, double *tmp)
+/* A segment's periodogram; known_finite: the caller has checked x for gaps. */
+static void psd_segment(emg_psd_plan *p, const double *x, double *psd, int known_finite)
 {
-    emg_psd_segment(p, x, tmp);
+    if (!known_finite && emg_has_gap(x, p->n)) {
+        /* missing data: no spectrum (docs/recording-model.md) */
+        for (size_t k = 0; k < p->bins; k++)
+            psd[k] = NAN;
+        return;
+    }
+    psd_segment_finite(p, x, psd);
+}
+
+void emg_psd_segment(emg_psd_plan *p, const double *x, double *psd)
+{
+    psd_segment(p, x, psd, 0);
+}
+
+/* Add one segment's periodogram to acc. */
+static void add_segment(emg_psd_plan *p, const double *x, double *acc, double *tmp,
+                        int known_finite)
+{
+    psd_segment(p, x, tmp, known_finite);
     add_to(acc, tmp, p->bins);
 }
 
@@ -307,7 +321,7 @@ int emg_welch(emg_psd_plan *p, const double *x, size_t len, size_t overlap, doub
     for (size_t s = 0; s < nseg; s++) {
         if (emg_has_gap(x + s * hop, p->n))
             continue; /* a segment touching a gap is left out of the average */
-        add_segment(p, x + s * hop, psd, tmp);
+        add_segment(p, x + s * hop, psd, tmp, 1);
         used++;
     }
     for (size_t k = 0; k < p->bins; k++)
@@ -399,11 +413,17 @@ void emg_welch_cache_destroy(emg_welch_cache *c)
 int emg_welch_cache_window(emg_welch_cache *c, long long start, const double *x, double *psd,
                            emg_error *err)
 {
+    return emgi_welch_cache_window(c, start, x, psd, 0, err);
+}
+
+int emgi_welch_cache_window(emg_welch_cache *c, long long start, const double *x, double *psd,
+                            int known_finite, emg_error *err)
+{
     size_t bins = c->plan->bins;
     memset(psd, 0, bins * sizeof *psd);
     if (!c->shared || start < 0 || start % (long long)c->hop != 0) {
         for (size_t s = 0; s < c->nseg; s++)
-            add_segment(c->plan, x + s * c->hop, psd, c->tmp);
+            add_segment(c->plan, x + s * c->hop, psd, c->tmp, known_finite);
         c->computed += c->nseg;
     } else {
         long long first = start / (long long)c->hop;
@@ -412,7 +432,7 @@ int emg_welch_cache_window(emg_welch_cache *c, long long start, const double *x,
             size_t slot = (size_t)(key % (long long)c->capacity);
             double *spec = c->spectra + slot * bins;
             if (c->key[slot] != key) {
-                emg_psd_segment(c->plan, x + s * c->hop, spec);
+                psd_segment(c->plan, x + s * c->hop, spec, known_finite);
                 c->key[slot] = key;
                 c->computed++;
             } else {
