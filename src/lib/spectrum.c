@@ -23,6 +23,14 @@
 /* The FFTW planner (and wisdom) is not thread-safe; execution is. */
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 static int reproducible_plans; /* emg_fftw_reproducible() */
+/* Plans are timed (FFTW_MEASURE) only when wisdom is kept (emg_fftw_wisdom_load):
+ * timing the candidates cost about 60 ms of CPU per process, serial, a tenth
+ * of emg-features' whole run on 10 min x 16 channels, and for the power-of-two
+ * segments of Welch estimates FFTW_ESTIMATE's plan is as fast (the benchmark's
+ * total CPU time went down by 50 ms); an estimated plan is also the same on
+ * every run, where a measured one may change the last bits of spectral
+ * features from one run to the next. */
+static int measured_plans;
 
 void emg_fftw_reproducible(int on)
 {
@@ -138,6 +146,7 @@ int emg_taper_fill(double *w, size_t n, emg_taper taper, double alpha, emg_error
 int emg_fftw_wisdom_load(const char *path, emg_error *err)
 {
     pthread_mutex_lock(&planner_lock);
+    measured_plans = 1; /* wisdom is kept: timing plans pays off (even if none is read yet) */
     int ok = fftw_import_wisdom_from_filename(path);
     pthread_mutex_unlock(&planner_lock);
     if (!ok)
@@ -186,10 +195,12 @@ int emg_psd_plan_create(emg_psd_plan **out, size_t n, emg_taper taper, double al
     for (size_t i = 0; i < n; i++)
         sum_w2 += p->window[i] * p->window[i];
     p->scale = 1.0 / (fs * sum_w2);
-    /* MEASURE finds fast plans for the sizes used over and over; very long
-     * transforms (whole-recording periodograms) are planned cheaply instead. */
-    unsigned flags = n <= 65536 && !reproducible_plans ? FFTW_MEASURE : FFTW_ESTIMATE;
+    /* With wisdom, MEASURE finds fast plans for the sizes used over and over;
+     * very long transforms (whole-recording periodograms) are always planned
+     * cheaply. */
     pthread_mutex_lock(&planner_lock);
+    unsigned flags = n <= 65536 && measured_plans && !reproducible_plans ? FFTW_MEASURE
+                                                                         : FFTW_ESTIMATE;
     p->plan = fftw_plan_dft_r2c_1d((int)n, p->in, p->out, flags);
     pthread_mutex_unlock(&planner_lock);
     if (!p->plan) {
