@@ -120,13 +120,47 @@ for j in 1 2; do
          "CPU $(ratio "$(median pipeline_j$j 2)" "$(median single_j$j 2)")x;" \
          "single tool / floor: wall $(ratio "$(median single_j$j 1)" "$(median floor_j$j 1)")x"
 done
-for name in single pipeline filter nofilter; do
-    echo "$name: -j1 wall / -j2 wall $(ratio "$(median ${name}_j1 1)" "$(median ${name}_j2 1)")x," \
-         "CPU/wall -j1 $(ratio "$(median ${name}_j1 2)" "$(median ${name}_j1 1)")," \
+echo
+echo "Ratios (medians of wall times; CPU = user + system of all threads):"
+echo "  NumPy/SciPy / emg-features -j1: wall $(ratio "$NPw" "$(median single_j1 1)")x," \
+     "CPU $(ratio "$NPc" "$(median single_j1 2)")x  (issue 13 target: 20x)"
+echo "  NumPy/SciPy / emg-features -j2: wall $(ratio "$NPw" "$(median single_j2 1)")x"
+echo "  NumPy/SciPy / emg-filter | emg-features -j1: wall $(ratio "$NPw" "$(median pipeline_j1 1)")x," \
+     "CPU $(ratio "$NPc" "$(median pipeline_j1 2)")x  (target: 10x)"
+label() {
+    case $1 in
+        single) echo "emg-features (one tool, 16 ch)" ;;
+        pipeline) echo "emg-filter | emg-features" ;;
+        filter) echo "emg-filter (16 ch, into a pipe)" ;;
+        nofilter) echo "emg-features --no-filter" ;;
+    esac
+}
+for name in single filter pipeline nofilter; do
+    echo "  $(label $name): -j2 speed-up (-j1 wall / -j2 wall)" \
+         "$(ratio "$(median ${name}_j1 1)" "$(median ${name}_j2 1)")x (target 1.7x);" \
+         "CPU -j2 / -j1 $(ratio "$(median ${name}_j2 2)" "$(median ${name}_j1 2)")x;" \
+         "cores kept busy -j1 $(ratio "$(median ${name}_j1 2)" "$(median ${name}_j1 1)")," \
          "-j2 $(ratio "$(median ${name}_j2 2)" "$(median ${name}_j2 1)")"
 done
 echo "(-j2 can reach 2x -j1 in wall time only with a second core free: compare CPU/wall, and"
 echo " rerun at a quiet moment, load average under 1, for the wall ratio)"
+
+# The main thread's share of the CPU with -j2 (perf samples whose thread is the
+# process's first): whatever the load, -j2 can be at most 1 / share faster
+# than -j1, since the main thread's work does not spread.
+if command -v perf >/dev/null 2>&1; then
+    main_share() {  # main_share CMD...: percent of perf samples on the main thread
+        perf record -q -F 1999 -o "$BENCH_DIR/perf.data" -- "$@" >/dev/null 2>&1 || return 1
+        perf script -i "$BENCH_DIR/perf.data" -F comm,pid,tid 2>/dev/null | awk '
+            $1 ~ /^emg-/ { split($2, id, "/"); n++; if (id[1] == id[2]) m++ }
+            END { if (m) printf "%.0f%% (bound %.2fx)", 100 * m / n, n / m; else exit 1 }'
+    }
+    echo "Main thread's share of the CPU with -j2:" \
+         "emg-features $(main_share "$FEAT" -q -j2 "${WIN[@]}" --filter-band 20:450 --mains 50 \
+             --notch-harmonics 1 -o /dev/null "$WAV" || echo "n/a")," \
+         "emg-filter $(main_share bash -c "'$FILTER' -q -j2 ${BAND[*]} '$WAV' - | wc -c" || echo "n/a")"
+    rm -f "$BENCH_DIR/perf.data"
+fi
 
 # The pipe format itself: encode / decode in memory against memcpy, and cat.
 LIBS=$(sed -e 's/^.* -o bin\/emg-info //' "$BUILD/CMakeFiles/emg-info.dir/link.txt")

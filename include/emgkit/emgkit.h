@@ -19,5 +19,6 @@
 #include "emgkit/score.h"
 #include "emgkit/dataset.h"
 #include "emgkit/gaps.h"
+#include "emgkit/pool.h"
 
 #endif

@@ -220,8 +220,10 @@ typedef struct emg_window_result {
     double power;      /* mean square of the window (unit^2) */
 } emg_window_result;
 
-/* Called in window order (then channel order), from the caller's thread.
- * A negative return stops the engine and is passed on. */
+/* Called in window order (then channel order), from the caller's thread:
+ * a block's windows during the next emg_window_engine_push (while the worker
+ * threads run that block) or in emg_window_engine_finish.  A negative return
+ * stops the engine and is passed on. */
 typedef int (*emg_window_emit)(void *ctx, const emg_window_result *w);
 
 typedef struct emg_window_engine emg_window_engine;

@@ -39,13 +39,15 @@ EMGKIT_API const char *emg_taper_name(emg_taper taper);
 /* Fill w[0..n) with the periodic window (scipy.signal.get_window(name, n, fftbins=True)). */
 EMGKIT_API int emg_taper_fill(double *w, size_t n, emg_taper taper, double alpha, emg_error *err);
 
-/* Load / save FFTW wisdom (optional; plans are made with FFTW_MEASURE either way). */
+/* Load / save FFTW wisdom (optional).  Plans are made with FFTW_ESTIMATE
+ * unless wisdom was loaded (or a load was tried): then with FFTW_MEASURE,
+ * whose timings the wisdom keeps for the next run. */
 EMGKIT_API int emg_fftw_wisdom_load(const char *path, emg_error *err);
 EMGKIT_API int emg_fftw_wisdom_save(const char *path, emg_error *err);
-/* Plan every later transform with FFTW_ESTIMATE instead of FFTW_MEASURE: the
- * plan, hence every rounding, is then the same on each run on one machine
- * (MEASURE times candidates and may pick another), as a dataset that must be
- * rebuilt identically needs.  Process-wide; set before planning. */
+/* Plan every later transform with FFTW_ESTIMATE, even with wisdom: the plan,
+ * hence every rounding, is then the same on each run on one machine (MEASURE
+ * times candidates and may pick another), as a dataset that must be rebuilt
+ * identically needs.  Process-wide; set before planning. */
 EMGKIT_API void emg_fftw_reproducible(int on);
 
 typedef struct emg_psd_plan emg_psd_plan;

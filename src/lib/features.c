@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "io_internal.h"
+#include "spectrum_internal.h"
 
 enum feature_kind { TIME = 0, FREQ = 1 };
 
@@ -685,8 +686,8 @@ static int compute_spectrum(emg_feature_extractor *fx, const double *x, long lon
         emg_psd_segment(fx->plan, x, fx->psd);
         return 0;
     }
-    if (fx->cache)
-        return emg_welch_cache_window(fx->cache, start, x, fx->psd, err);
+    if (fx->cache) /* emg_feature_extractor_run has checked the window for gaps */
+        return emgi_welch_cache_window(fx->cache, start, x, fx->psd, 1, err);
     return emg_welch(fx->plan, x, fx->window, fx->overlap, fx->psd, NULL, err);
 }
 

@@ -13,11 +13,10 @@
  * results are parked in an unlinked temporary file and emitted at the end with
  * their snr_db and rest / low_snr flags. */
 #include "emgkit/features.h"
+#include "emgkit/pool.h"
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +86,9 @@ struct emg_window_engine {
     size_t parked;
     const char *input;  /* the reader's path, for messages (emg_window_engine_run) */
     double *scratch;          /* one record */
+    emg_pool *pool;           /* wopts.threads threads over the channel groups */
+    double *outbox;           /* collected records waiting for delivery: channel, record */
+    size_t n_outbox, cap_outbox;
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
@@ -120,6 +122,8 @@ static int open_park(emg_window_engine *e, emg_error *err)
     }
     return EMG_OK;
 }
+
+static int make_pool(emg_window_engine *e, emg_error *err);
 
 static int park_failure(const emg_window_engine *e, emg_error *err)
 {
@@ -233,6 +237,8 @@ int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
     }
     if (e->estimate && (rc = open_park(e, err)) < 0)
         goto fail;
+    if ((rc = make_pool(e, err)) < 0)
+        goto fail;
     *out = e;
     return 0;
 fail:
@@ -259,6 +265,8 @@ void emg_window_engine_destroy(emg_window_engine *e)
     free(e->scratch);
     if (e->park)
         fclose(e->park);
+    emg_pool_destroy(e->pool);
+    free(e->outbox);
     free(e);
 }
 
@@ -512,47 +520,49 @@ static void process_group(emg_window_engine *e, channel_state *cs, size_t k)
     }
 }
 
-/* The groups of one round, handed out one at a time: a worker takes the next
- * untaken group until none is left.  On a loaded machine a started thread may
- * wait a while for a core; the caller's thread meanwhile takes the groups it
- * would have had, so a round never waits on a thread that has not run. */
-typedef struct round_work {
-    emg_window_engine *e;
-    size_t group, n_groups;
-    atomic_size_t next;
-} round_work;
-
-static void *worker(void *arg)
+/* The groups of one round are the tasks of the engine's thread pool
+ * (emg_pool_run): persistent threads take the next untaken group until none
+ * is left, the caller's thread among them. */
+static size_t round_groups(const emg_window_engine *e)
 {
-    round_work *w = arg;
-    size_t nch = w->e->n_channels;
-    for (size_t k; (k = atomic_fetch_add(&w->next, 1)) < w->n_groups;) {
-        size_t c = k * w->group;
-        process_group(w->e, &w->e->ch[c], nch - c < w->group ? nch - c : w->group);
-    }
-    return NULL;
+    size_t g = group_size(e);
+    return (e->n_channels + g - 1) / g;
 }
 
-/* Run one round over all channels, on the worker threads (the caller's
- * thread is one of them and does all the work if no thread starts). */
-static int run_round(emg_window_engine *e, emg_error *err)
+static void run_group_task(void *ctx, size_t k)
 {
-    enum { MAX_THREADS = 64 };
-    size_t nt = (size_t)e->wopts.threads, g = group_size(e);
-    size_t groups = (e->n_channels + g - 1) / g;
+    emg_window_engine *e = ctx;
+    size_t g = group_size(e), c = k * g, n = e->n_channels - c < g ? e->n_channels - c : g;
+    for (size_t i = c; i < c + n; i++) { /* the gap count is per channel work too */
+        channel_state *cs = &e->ch[i];
+        emg_gap_count_add(&cs->gaps, cs->in, cs->n_in, cs->n_seen);
+        cs->n_seen += (long long)cs->n_in;
+    }
+    process_group(e, &e->ch[c], n);
+}
+
+/* No more threads than groups: a thread without a group would only spin. */
+static int make_pool(emg_window_engine *e, emg_error *err)
+{
+    enum { MAX_THREADS = 64 }; /* -j goes to 256 (shared option); more is no faster */
+    size_t nt = (size_t)e->wopts.threads, groups = round_groups(e);
     if (nt > groups)
         nt = groups ? groups : 1;
     if (nt > MAX_THREADS)
         nt = MAX_THREADS;
-    round_work work = {e, g, groups, 0};
-    pthread_t tid[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    for (size_t t = 1; t < nt; t++)
-        started[t] = pthread_create(&tid[t], NULL, worker, &work) == 0;
-    worker(&work);
-    for (size_t t = 1; t < nt; t++)
-        if (started[t])
-            pthread_join(tid[t], NULL);
+    return nt > 1 ? emg_pool_create(&e->pool, (int)nt, err) : 0;
+}
+
+/* Start one round over all channels: the groups go to the pool's workers;
+ * finish_round takes part in what is left and waits for the rest. */
+static void start_round(emg_window_engine *e)
+{
+    emg_pool_start(e->pool, round_groups(e), run_group_task, e);
+}
+
+static int finish_round(emg_window_engine *e, emg_error *err)
+{
+    emg_pool_wait(e->pool);
     for (size_t c = 0; c < e->n_channels; c++) {
         if (e->ch[c].rc < 0) {
             if (err)
@@ -577,9 +587,12 @@ static int deliver(emg_window_engine *e, size_t c, const double *rec)
     return e->emit(e->ctx, &w);
 }
 
-/* Emit (or park) every window index all channels have produced or never will. */
-static int emit_ready(emg_window_engine *e, emg_error *err)
+/* Move every window index all channels have produced or never will into the
+ * outbox, in window then channel order: the channels' queues belong to the
+ * workers again once the next round starts, the outbox to the caller. */
+static int collect_ready(emg_window_engine *e, emg_error *err)
 {
+    size_t entry = 1 + e->stride; /* channel, record */
     for (;;) {
         size_t k = e->next_emit;
         int any = 0;
@@ -596,25 +609,17 @@ static int emit_ready(emg_window_engine *e, emg_error *err)
             channel_state *cs = &e->ch[c];
             if (!(cs->head < cs->n_res && (size_t)cs->res[cs->head] == k))
                 continue;
-            const double *rec = cs->res + cs->head;
-            if (e->estimate) {
-                double chan = (double)c;
-                if (grow((void **)&cs->powers, &cs->cap_powers, cs->n_powers + 1, sizeof(double), err) < 0)
-                    return EMG_ERR_NOMEM;
-                cs->powers[cs->n_powers++] = rec[2];
-                if (fwrite(&chan, sizeof chan, 1, e->park) != 1 ||
-                    fwrite(rec, sizeof *rec, e->stride, e->park) != e->stride)
-                    return park_failure(e, err);
-                e->parked++;
-            } else {
-                int rc = deliver(e, c, rec);
-                if (rc < 0)
-                    return rc;
-            }
+            if (grow((void **)&e->outbox, &e->cap_outbox, (e->n_outbox + 1) * entry,
+                     sizeof(double), err) < 0)
+                return EMG_ERR_NOMEM;
+            double *slot = e->outbox + e->n_outbox * entry;
+            slot[0] = (double)c;
+            memcpy(slot + 1, cs->res + cs->head, e->stride * sizeof(double));
+            e->n_outbox++;
             cs->head += e->stride;
         }
         e->next_emit++;
-        /* Drop delivered records from the queues now and then. */
+        /* Drop collected records from the queues now and then. */
         for (size_t c = 0; c < e->n_channels; c++) {
             channel_state *cs = &e->ch[c];
             if (cs->head > 0 && cs->head == cs->n_res) {
@@ -628,6 +633,50 @@ static int emit_ready(emg_window_engine *e, emg_error *err)
     }
 }
 
+/* Emit (or park) the outbox's records; runs while the workers start on the
+ * next round, so the caller's formatting overlaps their work. */
+static int deliver_outbox(emg_window_engine *e, emg_error *err)
+{
+    size_t entry = 1 + e->stride;
+    int rc = 0;
+    for (size_t i = 0; i < e->n_outbox && rc == 0; i++) {
+        const double *slot = e->outbox + i * entry;
+        size_t c = (size_t)slot[0];
+        const double *rec = slot + 1;
+        if (e->estimate) {
+            channel_state *cs = &e->ch[c];
+            if (grow((void **)&cs->powers, &cs->cap_powers, cs->n_powers + 1, sizeof(double),
+                     err) < 0)
+                return EMG_ERR_NOMEM;
+            cs->powers[cs->n_powers++] = rec[2];
+            if (fwrite(&slot[0], sizeof *slot, 1, e->park) != 1 ||
+                fwrite(rec, sizeof *rec, e->stride, e->park) != e->stride)
+                return park_failure(e, err);
+            e->parked++;
+        } else {
+            rc = deliver(e, c, rec);
+        }
+    }
+    e->n_outbox = 0;
+    return rc;
+}
+
+/* One round over a block (or the end of input, when the channels' flush is
+ * set): the previous round's windows are delivered while this one runs. */
+static int run_round(emg_window_engine *e, emg_error *err)
+{
+    start_round(e);
+    emg_error deliver_err = {EMG_OK, ""};
+    int delivered = deliver_outbox(e, &deliver_err);
+    int rc = finish_round(e, err);
+    if (delivered < 0) {
+        if (err)
+            *err = deliver_err;
+        return delivered;
+    }
+    return rc < 0 ? rc : collect_ready(e, err);
+}
+
 int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error *err)
 {
     for (size_t c = 0; c < e->n_channels; c++) {
@@ -635,13 +684,8 @@ int emg_window_engine_push(emg_window_engine *e, const emg_block *blk, emg_error
         cs->in = c < blk->n_channels ? blk->data[c] : NULL;
         cs->n_in = c < blk->n_channels ? blk->count[c] : 0;
         cs->flush = 0;
-        emg_gap_count_add(&cs->gaps, cs->in, cs->n_in, cs->n_seen);
-        cs->n_seen += (long long)cs->n_in;
     }
-    int rc = run_round(e, err);
-    if (rc < 0)
-        return rc;
-    return emit_ready(e, err);
+    return run_round(e, err);
 }
 
 /* Noise floor of one channel: the quietest windows (5th percentile of window
@@ -705,7 +749,7 @@ int emg_window_engine_finish(emg_window_engine *e, emg_error *err)
     }
     int rc = run_round(e, err);
     if (rc == 0)
-        rc = emit_ready(e, err);
+        rc = deliver_outbox(e, err);
     if (rc == 0 && e->estimate)
         rc = replay_parked(e, err);
     return rc;

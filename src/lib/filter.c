@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io_internal.h"
+
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
@@ -521,6 +523,7 @@ static double *fifo_reserve(fifo *q, size_t extra)
         double *v = realloc(q->v, cap * sizeof(double));
         if (!v)
             return NULL;
+        emgi_prefault(v + q->cap, (cap - q->cap) * sizeof(double));
         q->v = v;
         q->cap = cap;
     }
@@ -635,11 +638,13 @@ void emg_filtfilt_destroy(emg_filtfilt *f)
     free(f);
 }
 
-/* Keep the last p + 1 raw samples, in time order, for the tail extension. */
-static void remember_raw(emg_filtfilt *f, const double *x, size_t n)
+/* Keep the last p + 1 raw samples, in time order, for the tail extension;
+ * known_finite: the caller has just checked x for gaps. */
+static void remember_raw(emg_filtfilt *f, const double *x, size_t n, int known_finite)
 {
     size_t ring = f->padlen + 1;
-    f->saw_gap |= emg_has_gap(x, n);
+    if (!known_finite)
+        f->saw_gap |= emg_has_gap(x, n);
     if (n >= ring) {
         memcpy(f->last, x + n - ring, ring * sizeof(double));
     } else if (n) {
@@ -711,7 +716,7 @@ int emg_filtfilt_push(emg_filtfilt *f, const double *x, size_t n, emg_error *err
         f->ready += n;
         return 0;
     }
-    remember_raw(f, x, n);
+    remember_raw(f, x, n, 0);
     int rc;
     if (f->phase == FF_HEAD) {
         size_t need = f->padlen + 1 - fifo_count(&f->head);
@@ -834,7 +839,7 @@ static int push_lanes(emg_filtfilt *const *f, const double *const *x, size_t n, 
 {
     double *zf[4], *w[4];
     for (int l = 0; l < 4; l++) {
-        remember_raw(f[l], x[l], n);
+        remember_raw(f[l], x[l], n, 1); /* lanes_have_gap checked */
         if (!(w[l] = fifo_reserve(&f[l]->fwd, n)))
             return emg_error_set(err, EMG_ERR_NOMEM, "zero-phase filter: out of memory");
         zf[l] = f[l]->zf;

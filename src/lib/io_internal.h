@@ -175,6 +175,9 @@ int emgi_double_cmp(const void *a, const void *b);
 double emgi_median_inplace(double *v, size_t n);
 void *emgi_xcalloc(size_t n, size_t size, emg_error *err);
 void *emgi_xrealloc(void *p, size_t n, size_t size, emg_error *err);
+/* Map the pages of p[0..bytes) now, in one system call, for a buffer about to
+ * be written from end to end (advice only). */
+void emgi_prefault(void *p, size_t bytes);
 char *emgi_xstrdup(const char *s, emg_error *err);
 /* Copy at most n-1 bytes and terminate. */
 void emgi_strlcpy(char *dst, const char *src, size_t n);

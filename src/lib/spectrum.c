@@ -18,10 +18,19 @@
 #include <string.h>
 
 #include "io_internal.h"
+#include "spectrum_internal.h"
 
 /* The FFTW planner (and wisdom) is not thread-safe; execution is. */
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 static int reproducible_plans; /* emg_fftw_reproducible() */
+/* Plans are timed (FFTW_MEASURE) only when wisdom is kept (emg_fftw_wisdom_load):
+ * timing the candidates cost about 60 ms of CPU per process, serial, a tenth
+ * of emg-features' whole run on 10 min x 16 channels, and for the power-of-two
+ * segments of Welch estimates FFTW_ESTIMATE's plan is as fast (the benchmark's
+ * total CPU time went down by 50 ms); an estimated plan is also the same on
+ * every run, where a measured one may change the last bits of spectral
+ * features from one run to the next. */
+static int measured_plans;
 
 void emg_fftw_reproducible(int on)
 {
@@ -137,6 +146,7 @@ int emg_taper_fill(double *w, size_t n, emg_taper taper, double alpha, emg_error
 int emg_fftw_wisdom_load(const char *path, emg_error *err)
 {
     pthread_mutex_lock(&planner_lock);
+    measured_plans = 1; /* wisdom is kept: timing plans pays off (even if none is read yet) */
     int ok = fftw_import_wisdom_from_filename(path);
     pthread_mutex_unlock(&planner_lock);
     if (!ok)
@@ -185,10 +195,12 @@ int emg_psd_plan_create(emg_psd_plan **out, size_t n, emg_taper taper, double al
     for (size_t i = 0; i < n; i++)
         sum_w2 += p->window[i] * p->window[i];
     p->scale = 1.0 / (fs * sum_w2);
-    /* MEASURE finds fast plans for the sizes used over and over; very long
-     * transforms (whole-recording periodograms) are planned cheaply instead. */
-    unsigned flags = n <= 65536 && !reproducible_plans ? FFTW_MEASURE : FFTW_ESTIMATE;
+    /* With wisdom, MEASURE finds fast plans for the sizes used over and over;
+     * very long transforms (whole-recording periodograms) are always planned
+     * cheaply. */
     pthread_mutex_lock(&planner_lock);
+    unsigned flags = n <= 65536 && measured_plans && !reproducible_plans ? FFTW_MEASURE
+                                                                         : FFTW_ESTIMATE;
     p->plan = fftw_plan_dft_r2c_1d((int)n, p->in, p->out, flags);
     pthread_mutex_unlock(&planner_lock);
     if (!p->plan) {
@@ -269,22 +281,35 @@ static void add_to(double *restrict acc, const double *restrict v, size_t n)
 }
 
 /* Periodogram of one segment into psd (overwrites). */
-void emg_psd_segment(emg_psd_plan *p, const double *x, double *psd)
+static void psd_segment_finite(emg_psd_plan *p, const double *x, double *psd)
 {
-    if (emg_has_gap(x, p->n)) { /* missing data: no spectrum (docs/recording-model.md) */
-        for (size_t k = 0; k < p->bins; k++)
-            psd[k] = NAN;
-        return;
-    }
     detrend_taper(x, p->window, p->in, p->n);
     fftw_execute(p->plan);
     one_sided_power(p->out, p->n, p->bins, p->scale, psd);
 }
 
-/* Add one segment's periodogram to acc. */
-static void add_segment(emg_psd_plan *p, const double *x, double *acc, double *tmp)
+/* A segment's periodogram; known_finite: the caller has checked x for gaps. */
+static void psd_segment(emg_psd_plan *p, const double *x, double *psd, int known_finite)
 {
-    emg_psd_segment(p, x, tmp);
+    if (!known_finite && emg_has_gap(x, p->n)) {
+        /* missing data: no spectrum (docs/recording-model.md) */
+        for (size_t k = 0; k < p->bins; k++)
+            psd[k] = NAN;
+        return;
+    }
+    psd_segment_finite(p, x, psd);
+}
+
+void emg_psd_segment(emg_psd_plan *p, const double *x, double *psd)
+{
+    psd_segment(p, x, psd, 0);
+}
+
+/* Add one segment's periodogram to acc. */
+static void add_segment(emg_psd_plan *p, const double *x, double *acc, double *tmp,
+                        int known_finite)
+{
+    psd_segment(p, x, tmp, known_finite);
     add_to(acc, tmp, p->bins);
 }
 
@@ -307,7 +332,7 @@ int emg_welch(emg_psd_plan *p, const double *x, size_t len, size_t overlap, doub
     for (size_t s = 0; s < nseg; s++) {
         if (emg_has_gap(x + s * hop, p->n))
             continue; /* a segment touching a gap is left out of the average */
-        add_segment(p, x + s * hop, psd, tmp);
+        add_segment(p, x + s * hop, psd, tmp, 1);
         used++;
     }
     for (size_t k = 0; k < p->bins; k++)
@@ -399,11 +424,17 @@ void emg_welch_cache_destroy(emg_welch_cache *c)
 int emg_welch_cache_window(emg_welch_cache *c, long long start, const double *x, double *psd,
                            emg_error *err)
 {
+    return emgi_welch_cache_window(c, start, x, psd, 0, err);
+}
+
+int emgi_welch_cache_window(emg_welch_cache *c, long long start, const double *x, double *psd,
+                            int known_finite, emg_error *err)
+{
     size_t bins = c->plan->bins;
     memset(psd, 0, bins * sizeof *psd);
     if (!c->shared || start < 0 || start % (long long)c->hop != 0) {
         for (size_t s = 0; s < c->nseg; s++)
-            add_segment(c->plan, x + s * c->hop, psd, c->tmp);
+            add_segment(c->plan, x + s * c->hop, psd, c->tmp, known_finite);
         c->computed += c->nseg;
     } else {
         long long first = start / (long long)c->hop;
@@ -412,7 +443,7 @@ int emg_welch_cache_window(emg_welch_cache *c, long long start, const double *x,
             size_t slot = (size_t)(key % (long long)c->capacity);
             double *spec = c->spectra + slot * bins;
             if (c->key[slot] != key) {
-                emg_psd_segment(c->plan, x + s * c->hop, spec);
+                psd_segment(c->plan, x + s * c->hop, spec, known_finite);
                 c->key[slot] = key;
                 c->computed++;
             } else {

@@ -266,7 +266,7 @@ int main(int argc, char **argv)
         cli_warn(NULL, "%s (continuing without it)", err.message);
 
     /* Blocks of a few seconds: each block is one round of the window engine
-     * (its worker threads start and meet once per block), and readers choose
+     * (its thread pool's threads meet once per block), and readers choose
      * about 0.5 s by default; memory stays a few MB. */
     if (!j.in.read.block_seconds_hint_ms)
         j.in.read.block_seconds_hint_ms = 4000;

@@ -275,6 +275,9 @@ typedef struct output {
     unsigned char *copied; /* per channel: emit_piece copied instead of lending */
     emg_chain **chains;
     struct async_writer *async; /* with -j 2 or more: blocks written on their own thread */
+    emg_pool *pool;      /* with -j 2 or more: threads over the channel groups */
+    int *group_rc;       /* per group of channels: its last push's result */
+    emg_error *group_err;
 } output;
 
 /* ---- Writing on its own thread ---------------------------------------------
@@ -532,79 +535,76 @@ static void emit_ready(output *o, int at_end)
     emg_block_clear(&o->pending);
 }
 
-/* Channels are independent: with -j N, thread t runs groups t, t + N, ... of
- * four consecutive channels of each block (or the end of the input, when
- * finishing); a group fed alike runs in vector lanes (emg_chain_push_group). */
+/* Channels are independent: the groups of four consecutive channels of each
+ * block (or of the end of the input, when finishing) are the tasks of a
+ * thread pool with -j threads; a group fed alike runs in vector lanes
+ * (emg_chain_push_group). */
 typedef struct channel_work {
     emg_chain **chains;
     const emg_block *block;   /* NULL: finish */
-    size_t first, stride, n_channels;
-    int rc;
-    emg_error err;
+    size_t n_channels;
+    int *rc;                  /* per group */
+    emg_error *err;           /* per group */
 } channel_work;
 
 enum { GROUP = 4 };
 
-static int run_group(channel_work *w, size_t c, size_t k)
+static int run_group(const channel_work *w, size_t c, size_t k, emg_error *err)
 {
     const emg_block *b = w->block;
     if (!b)
-        return emg_chain_finish_group(w->chains + c, k, &w->err);
+        return emg_chain_finish_group(w->chains + c, k, err);
     int alike = 1;
     for (size_t j = 1; j < k; j++)
         alike &= b->count[c + j] == b->count[c];
     if (alike)
         return emg_chain_push_group(w->chains + c, k, (const double *const *)b->data + c,
-                                    b->count[c], &w->err);
+                                    b->count[c], err);
     int rc = 0;
     for (size_t j = 0; j < k && rc == 0; j++)
-        rc = emg_chain_push(w->chains[c + j], b->data[c + j], b->count[c + j], &w->err);
+        rc = emg_chain_push(w->chains[c + j], b->data[c + j], b->count[c + j], err);
     return rc;
 }
 
-static void *run_channels(void *arg)
+static void run_group_task(void *arg, size_t g)
 {
-    channel_work *w = arg;
-    w->rc = 0;
-    for (size_t g = w->first; g * GROUP < w->n_channels && w->rc == 0; g += w->stride) {
-        size_t c = g * GROUP, k = w->n_channels - c < GROUP ? w->n_channels - c : GROUP;
-        w->rc = run_group(w, c, k);
-    }
-    return NULL;
+    const channel_work *w = arg;
+    size_t c = g * GROUP, k = w->n_channels - c < GROUP ? w->n_channels - c : GROUP;
+    w->rc[g] = run_group(w, c, k, &w->err[g]);
 }
 
-/* Push a block (or finish, block == NULL) through every channel's chain. */
-static int process_channels(output *o, const emg_block *block, int jobs, emg_error *err)
+static size_t channel_groups(size_t n_channels) { return (n_channels + GROUP - 1) / GROUP; }
+
+/* Push a block (or finish, block == NULL) through every channel's chain;
+ * the first failing group's error. */
+static int process_channels(output *o, const emg_block *block, emg_error *err)
 {
-    size_t groups = (o->h->n_channels + GROUP - 1) / GROUP;
-    enum { MAX_THREADS = 64 }; /* -j goes to 256 (shared option); more is no faster */
-    size_t n_threads = (size_t)jobs < groups ? (size_t)jobs : groups;
-    if (n_threads > MAX_THREADS)
-        n_threads = MAX_THREADS;
-    if (n_threads < 1)
-        n_threads = 1;
-    channel_work work[MAX_THREADS];
-    pthread_t threads[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    for (size_t t = 0; t < n_threads; t++) {
-        work[t] = (channel_work){o->chains, block, t, n_threads, o->h->n_channels, 0,
-                                 {EMG_OK, ""}};
-        if (t > 0)
-            started[t] = pthread_create(&threads[t], NULL, run_channels, &work[t]) == 0;
-        if (t > 0 && !started[t])
-            run_channels(&work[t]); /* no thread: do it here */
-    }
-    run_channels(&work[0]);
-    int rc = 0;
-    for (size_t t = 0; t < n_threads; t++) {
-        if (t > 0 && started[t])
-            pthread_join(threads[t], NULL);
-        if (work[t].rc < 0 && rc == 0) {
-            rc = work[t].rc;
-            *err = work[t].err;
+    size_t groups = channel_groups(o->h->n_channels);
+    channel_work w = {o->chains, block, o->h->n_channels, o->group_rc, o->group_err};
+    emg_pool_run(o->pool, groups, run_group_task, &w);
+    for (size_t g = 0; g < groups; g++) {
+        if (o->group_rc[g] < 0) {
+            *err = o->group_err[g];
+            return o->group_rc[g];
         }
     }
-    return rc;
+    return 0;
+}
+
+/* No more threads than groups: a thread without a group would only spin. */
+static emg_pool *make_pool(size_t n_channels, int jobs)
+{
+    enum { MAX_THREADS = 64 }; /* -j goes to 256 (shared option); more is no faster */
+    size_t groups = channel_groups(n_channels), nt = (size_t)jobs;
+    if (nt > groups)
+        nt = groups;
+    if (nt > MAX_THREADS)
+        nt = MAX_THREADS;
+    emg_pool *pool = NULL;
+    emg_error err;
+    if (nt > 1 && emg_pool_create(&pool, (int)nt, &err) < 0)
+        cli_fail(&err);
+    return pool;
 }
 
 static void output_init(output *o, const emg_header *h, emg_chain **chains)
@@ -620,11 +620,14 @@ static void output_init(output *o, const emg_header *h, emg_chain **chains)
     o->chains = chains;
     o->emitted = calloc(nc, sizeof *o->emitted);
     o->copied = calloc(nc, 1);
+    o->group_rc = calloc(channel_groups(nc), sizeof *o->group_rc);
+    o->group_err = calloc(channel_groups(nc), sizeof *o->group_err);
     /* The view's arrays only: its samples belong to the chains. */
     o->view.n_channels = h->n_channels;
     o->view.count = calloc(nc, sizeof *o->view.count);
     o->view.data = calloc(nc, sizeof *o->view.data);
-    if (!o->emitted || !o->copied || !o->view.count || !o->view.data)
+    if (!o->emitted || !o->copied || !o->view.count || !o->view.data || !o->group_rc ||
+        !o->group_err)
         cli_die(CLI_EXIT_INTERNAL, "out of memory");
     if (h->n_channels && emg_block_reserve(&o->block, h->n_channels, 0, &err) < 0)
         cli_fail(&err);
@@ -635,6 +638,9 @@ static void output_free(output *o)
     free(o->chains);
     free(o->emitted);
     free(o->copied);
+    free(o->group_rc);
+    free(o->group_err);
+    emg_pool_destroy(o->pool);
     free(o->view.count);
     free(o->view.data);
     emg_block_free(&o->block);
@@ -656,6 +662,7 @@ static void filter(emg_reader *r, const char *in_path, const char *out_path, emg
         cli_fail(&err);
     if (s->jobs > 1)
         o.async = async_writer_start(o.w, header.n_channels);
+    o.pool = make_pool(header.n_channels, s->jobs);
 
     const emg_block *b;
     int rc;
@@ -663,14 +670,14 @@ static void filter(emg_reader *r, const char *in_path, const char *out_path, emg
     cli_gaps_init(&gaps, header.n_channels);
     while ((rc = emg_reader_read(r, &b, &err)) > 0) {
         cli_gaps_add(&gaps, b);
-        if (process_channels(&o, b, s->jobs, &err) < 0)
+        if (process_channels(&o, b, &err) < 0)
             fail_output(&o, &err);
         keep_annotations(&o, b);
         emit_ready(&o, 0);
     }
     if (rc < 0)
         fail_output(&o, &err);
-    if (process_channels(&o, NULL, s->jobs, &err) < 0)
+    if (process_channels(&o, NULL, &err) < 0)
         fail_output(&o, &err);
     emit_ready(&o, 1);
     if (o.async) {
@@ -779,6 +786,11 @@ int main(int argc, char **argv)
     int explicit_output;
     const char *in_path = cli_converter_args(argc, argv, optind, &out_path, &explicit_output);
     format = cli_signal_output(out_path, format, explicit_output);
+    /* Blocks of a few seconds (readers choose about 0.5 s by default): each
+     * block is one round of the thread pool and of the reader's and writer's
+     * threads, so fewer meetings; memory stays a few MB. */
+    if (!in.read.block_seconds_hint_ms)
+        in.read.block_seconds_hint_ms = 4000;
     emg_reader *r = cli_open_input(in_path, &in);
     emg_error err;
     /* With -j 2 or more, decoding the next block overlaps with filtering

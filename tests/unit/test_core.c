@@ -495,6 +495,52 @@ static void test_time_parse(void **state)
     assert_int_equal(emg_time_parse("30.05.17", &y, &mo, &d, &h, &mi, &s), EMG_ERR_ARG);
 }
 
+/* Every task of every round runs exactly once, whatever the number of
+ * threads and tasks, rounds following each other back to back (a worker
+ * late for one round must not run a task of the next with its function). */
+typedef struct pool_tally {
+    int *runs;     /* per task */
+    int round;
+} pool_tally;
+
+static void count_task(void *ctx, size_t i)
+{
+    pool_tally *t = ctx;
+    t->runs[i] += t->round;
+}
+
+static void test_pool_runs_every_task_once(void **state)
+{
+    (void)state;
+    enum { MAX_TASKS = 37, ROUNDS = 300 };
+    static const int threads[] = {0, 1, 2, 4};
+    static const size_t tasks[] = {0, 1, 2, 5, MAX_TASKS};
+    for (size_t ti = 0; ti < sizeof threads / sizeof *threads; ti++) {
+        emg_pool *pool;
+        emg_error err;
+        assert_int_equal(emg_pool_create(&pool, threads[ti], &err), 0);
+        assert_true(emg_pool_threads(pool) >= 1 && emg_pool_threads(pool) <= 4);
+        for (size_t ni = 0; ni < sizeof tasks / sizeof *tasks; ni++) {
+            int runs[MAX_TASKS] = {0};
+            pool_tally t = {runs, 0};
+            int expected = 0;
+            for (int r = 1; r <= ROUNDS; r++) {
+                t.round = r;
+                expected += r;
+                emg_pool_run(pool, tasks[ni], count_task, &t);
+            }
+            for (size_t i = 0; i < tasks[ni]; i++)
+                assert_int_equal(runs[i], expected);
+        }
+        emg_pool_destroy(pool);
+    }
+    int runs[3] = {0};
+    pool_tally t = {runs, 1};
+    emg_pool_run(NULL, 3, count_task, &t); /* no pool: on the caller */
+    assert_true(runs[0] == 1 && runs[1] == 1 && runs[2] == 1);
+    emg_pool_destroy(NULL);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s/core", EMGKIT_TEST_TMP);
@@ -516,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_channel_store),
         cmocka_unit_test(test_read_ahead),
         cmocka_unit_test(test_other_modality),
+        cmocka_unit_test(test_pool_runs_every_task_once),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
