@@ -32,7 +32,9 @@ typedef struct lab_episode {
     double longest_burst;     /* s */
     double interval_cv, interval_rate; /* from burst onsets */
     double burst_rate, rhythm; /* envelope autocorrelation peak (Hz, height) */
-    double rhythm_4_7;        /* largest autocorrelation at lags of 4-7 Hz */
+    double rhythm_4_7;        /* share of the envelope's 1-20 Hz power at 4-7 Hz */
+    double spectral_rate;     /* Hz, peak of the envelope spectrum at 1-20 Hz */
+    double spectral_share;    /* share of the 1-20 Hz power within +-spectral_halfwidth of it */
     double duty;              /* fraction of the episode with the medium envelope active */
     double amp_over_rest;     /* coarse peak / rest median */
     double level_over_rest;   /* coarse median / rest median */
@@ -206,11 +208,13 @@ typedef struct lab_partner {
     double lag;           /* s, partner relative to this channel (positive: partner later) */
     double r0, rmax;      /* correlation at zero lag and at the peak */
     double level;         /* partner's median coarse envelope over its rest level */
+    double drive_r;       /* in-phase correlation of the two detrended envelopes at 4-7 Hz */
+    double drive;         /* share of their 1-20 Hz modulation common and in phase at 4-7 Hz */
 } lab_partner;
 
-/* The partner p's measures over [t0, t1) s of channel c (lags up to max_lag s). */
+/* The partner p's measures over [t0, t1) s of channel c (lags up to partner_max_lag s). */
 void lab_partner_measures(lab_partner *pi, const lab_channel *c, const lab_channel *p,
-                          double t0, double t1, double max_lag);
+                          double t0, double t1, const emg_label_options *o);
 /* The other channel of c's pair, or -1. */
 int lab_partner_of(const emg_label_options *o, int c);
 /* Bursts seen in both muscles of a pair at once are compound, not single units. */

@@ -309,6 +309,43 @@ static int build_episodes(lab_channel *ch, const lab_block *blk, const emg_label
     return 0;
 }
 
+/* The envelope spectrum's peak: the frequency of the largest power of the
+ * detrended envelope v at 1-20 Hz (0.25 Hz steps) and the share of the
+ * 1-20 Hz power within +-spectral_halfwidth of it.  A clonus drives every
+ * beat at one frequency, so its envelope spectrum has one sharp peak at the
+ * beat rate however the real texture splits the beats into fragments
+ * (which inflates the interval CV) or modulates their size (which can put
+ * the autocorrelation's strongest early peak on a multiple of the period);
+ * a flat spectrum gives the share the width of the window alone (about
+ * 0.07 at the defaults). */
+static void spectral_peak(lab_episode *e, const double *v, size_t len, double dfs,
+                          const emg_label_options *o)
+{
+    enum { N_BINS = 77 }; /* 1-20 Hz at 0.25 Hz */
+    double pw[N_BINS], total = 0;
+    for (size_t k = 0; k < N_BINS; k++) {
+        double f = 1.0 + 0.25 * (double)k, w = 2 * M_PI * f / dfs, c = 2 * cos(w), s1 = 0,
+               s2 = 0;
+        for (size_t i = 0; i < len; i++) {
+            double s0 = v[i] + c * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        pw[k] = s1 * s1 + s2 * s2 - c * s1 * s2;
+        total += pw[k];
+    }
+    size_t best = 0;
+    for (size_t k = 1; k < N_BINS; k++)
+        if (pw[k] > pw[best])
+            best = k;
+    double near = 0, fb = 1.0 + 0.25 * (double)best;
+    for (size_t k = 0; k < N_BINS; k++)
+        if (fabs(1.0 + 0.25 * (double)k - fb) <= o->spectral_halfwidth + 1e-9)
+            near += pw[k];
+    e->spectral_rate = total > 0 ? fb : NAN;
+    e->spectral_share = total > 0 ? near / total : NAN;
+}
+
 /* Autocorrelation of the decimated medium envelope over the episode (at most
  * the first 10 s) after removing its slow course (a 1 s moving mean), so that
  * the smooth rise and fall of a contraction does not pass for a rhythm: the
@@ -324,6 +361,7 @@ static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_opt
     if (b > a + (size_t)(10 * dfs))
         b = a + (size_t)(10 * dfs);
     e->burst_rate = e->rhythm = NAN;
+    e->spectral_rate = e->spectral_share = NAN;
     e->rhythm_4_7 = 0;
     size_t len = b > a ? b - a : 0;
     size_t lag_min = (size_t)floor(dfs / 20.0), lag_max = (size_t)ceil(dfs / 1.0);
@@ -420,6 +458,7 @@ static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_opt
             p47 += pw;
     }
     e->rhythm_4_7 = pall > 0 ? p47 / pall : 0;
+    spectral_peak(e, v, len, dfs, o);
 }
 
 /* Coarse-envelope measures: amplitude and level over rest, rise time, and

@@ -8,13 +8,95 @@
 
 #include "label_internal.h"
 
+/* Decimated sample idx of a channel, scaled by k to the channel's own rate
+ * (the pair's decimated rates may differ), clamped to its envelopes. */
+static size_t pair_index(const lab_channel *ch, size_t idx, double k)
+{
+    size_t j = (size_t)((double)idx * k);
+    return j < ch->nd ? j : ch->nd - 1;
+}
+
+/* The medium envelope of ch over decimated samples [a, a + n) (index
+ * scaled by k to ch's own rate) minus its 1 s moving mean, as the
+ * rhythm measures of label_measure.c detrend it: slow swings of force (a
+ * voluntary ramp) leave, modulation at 1-20 Hz stays. */
+static void detrended(double *v, const lab_channel *ch, size_t a, size_t n, double k, double dfs)
+{
+    size_t half = (size_t)(0.5 * dfs), lo = 0, hi = 0;
+    double run = 0;
+    for (size_t i = 0; i < n; i++)
+        v[i] = ch->medium[pair_index(ch, a + i, k)];
+    for (size_t i = 0; i < n; i++) {
+        size_t want_hi = i + half + 1 < n ? i + half + 1 : n, want_lo = i > half ? i - half : 0;
+        while (hi < want_hi)
+            run += ch->medium[pair_index(ch, a + hi++, k)];
+        while (lo < want_lo)
+            run -= ch->medium[pair_index(ch, a + lo++, k)];
+        v[i] -= run / (double)(hi - lo);
+    }
+}
+
+/* Common 4-7 Hz drive of the pair.  Dystonic co-contraction is both
+ * muscles driven together by a common 4-7 Hz modulation, in phase between
+ * them (Farmer et al. 1998; criteria page).  A normal antagonist
+ * co-activation during a voluntary contraction follows the agonist's slow
+ * force profile, which the 1 s detrending removes, and what remains of
+ * either envelope is broadband (units recruited and firing at 6-30/s);
+ * volume-conducted crosstalk couples the two envelopes too, but at every
+ * frequency alike (a flat coherence, Grosse et al. 2002), not in one band.
+ * So the measure is the share of the two envelopes' modulation (1-20 Hz)
+ * that is common, in phase, at 4-7 Hz: the real part of their cross
+ * spectrum summed over 4-7 Hz over the geometric mean of their powers at
+ * 1-20 Hz (Goertzel-like DFT at 0.5 Hz steps, as the 4-7 Hz share of one
+ * envelope in label_measure.c; Nolte et al. 2004 on the real part of
+ * coherency).  0 for independent or broadband-coupled envelopes, up to
+ * the 4-7 Hz share of the modulation when the drive is common.  Also the
+ * in-phase correlation within 4-7 Hz alone (explain).  Symmetric in the two
+ * muscles. */
+static void common_drive(lab_partner *pi, const lab_channel *c, const lab_channel *p, size_t a,
+                         size_t b, double k, const emg_label_options *o)
+{
+    enum { MAX_N = 4096 };
+    double u[MAX_N], v[MAX_N], dfs = c->fs / (double)c->step;
+    size_t n = b - a < MAX_N ? b - a : MAX_N;
+    pi->drive_r = pi->drive = NAN;
+    if (n < (size_t)dfs) /* under 1 s: no 1-4 Hz resolution, no drive to judge */
+        return;
+    detrended(u, c, a, n, 1.0, dfs);
+    detrended(v, p, a, n, k, dfs);
+    double cross = 0, pu = 0, pv = 0, bu = 0, bv = 0;
+    for (double f = 1.0; f <= 20.0 + 1e-9; f += 0.5) {
+        double w = 2 * M_PI * f / dfs, ur = 0, ui = 0, vr = 0, vi = 0;
+        for (size_t i = 0; i < n; i++) {
+            double cs = cos(w * (double)i), sn = sin(w * (double)i);
+            ur += u[i] * cs;
+            ui -= u[i] * sn;
+            vr += v[i] * cs;
+            vi -= v[i] * sn;
+        }
+        double pwu = ur * ur + ui * ui, pwv = vr * vr + vi * vi;
+        pu += pwu;
+        pv += pwv;
+        if (f >= o->dystonic_low && f <= o->dystonic_high) {
+            cross += ur * vr + ui * vi;
+            bu += pwu;
+            bv += pwv;
+        }
+    }
+    if (pu > 0 && pv > 0)
+        pi->drive = cross / sqrt(pu * pv);
+    if (bu > 0 && bv > 0)
+        pi->drive_r = cross / sqrt(bu * bv);
+}
+
 /* Coarse envelope above rest, normalised by its own largest value in the
  * episode; %COCON = 2 x common area / (area A + area B) x 100 (Falconer &
  * Winter 1985; Unnithan et al. 1996).  A partner that never crosses its
  * activity threshold co-contracts 0 %. */
 void lab_partner_measures(lab_partner *pi, const lab_channel *c, const lab_channel *p,
-                             double t0, double t1, double max_lag)
+                          double t0, double t1, const emg_label_options *o)
 {
+    double max_lag = o->partner_max_lag;
     double dfc = c->fs / (double)c->step, dfp = p->fs / (double)p->step;
     size_t a = (size_t)(t0 * dfc), b = (size_t)ceil(t1 * dfc);
     if (b > c->nd)
@@ -27,6 +109,7 @@ void lab_partner_measures(lab_partner *pi, const lab_channel *c, const lab_chann
     if (b > a + (size_t)(20 * dfc))
         b = a + (size_t)(20 * dfc);
     pi->self_active = NAN;
+    pi->drive_r = pi->drive = NAN;
     pi->active = pi->cocon = pi->lag = pi->r0 = pi->rmax = pi->level = NAN;
     if (b <= a + 1)
         return;
@@ -117,6 +200,18 @@ void lab_partner_measures(lab_partner *pi, const lab_channel *c, const lab_chann
     }
     pi->rmax = best;
     pi->lag = (double)best_l / dfc;
+    /* The drive is judged where both muscles are active (an episode may
+     * carry rest noise before and after the co-contraction). */
+    size_t a2 = b, b2 = a;
+    for (size_t i = a; i < b; i++) {
+        if (c->coarse[i] > c->thr_coarse &&
+            p->coarse[pair_index(p, i, dfp / dfc)] > p->thr_coarse) {
+            a2 = i < a2 ? i : a2;
+            b2 = i + 1;
+        }
+    }
+    if (b2 > a2)
+        common_drive(pi, c, p, a2, b2, dfp / dfc, o);
 }
 int lab_partner_of(const emg_label_options *o, int c)
 {

@@ -85,9 +85,11 @@ typedef struct facts {
     emg_context ctx;
     double rel_level;    /* partner's level over rest relative to this channel's */
     int has_partner, partner_active, together, alternating;
+    int common_drive;    /* the pair's envelopes share an in-phase 4-7 Hz modulation */
     int enough;          /* enough major bursts for a rhythm */
     int iv_regular;      /* burst intervals regular */
     int ac_regular;      /* envelope autocorrelation strong */
+    int sp_regular;      /* envelope spectrum sharply peaked in the clonic band */
     int regular;
     double rate;         /* Hz, burst rate the rhythm rules use */
 } facts;
@@ -115,6 +117,12 @@ static void facts_of(facts *f, const lab_episode *e, const lab_partner *pi, emg_
     int both = f->partner_active && !(pi->self_active < o->partner_quiet);
     f->together = both && pi->cocon > o->cocon && !isnan(pi->lag) &&
                   fabs(pi->lag) <= o->together_lag && pi->r0 > 0;
+    /* Dystonic co-contraction is more than both muscles on at zero lag (a
+     * normal antagonist co-activation is that too, and %COCON normalises
+     * each envelope to its own peak): the two share a 4-7 Hz modulation
+     * as a share of their modulation (crosstalk couples every frequency
+     * alike; label_partner.c). */
+    f->common_drive = f->together && (!(o->drive_share > 0) || pi->drive >= o->drive_share);
     f->alternating = both && !f->together &&
                      (!(pi->r0 > 0) || (!isnan(pi->lag) && fabs(pi->lag) > o->together_lag));
     /* Regular: burst intervals with a small CV, or, when weak beats are
@@ -122,25 +130,34 @@ static void facts_of(facts *f, const lab_episode *e, const lab_partner *pi, emg_
     f->enough = e->n_major >= (size_t)o->rhythm_min_bursts;
     f->iv_regular = f->enough && !isnan(e->interval_cv) && e->interval_cv < o->clonic_cv;
     f->ac_regular = f->enough && !isnan(e->rhythm) && e->rhythm >= o->rhythm_r;
-    f->regular = f->iv_regular || f->ac_regular;
+    /* Or, where real texture splits beats into fragments (interval CV) and
+     * modulates their size (the autocorrelation's early peak falls on a
+     * multiple of the period), one sharp peak of the envelope spectrum in
+     * the clonic band: a clonus keeps its frequency (criteria page). */
+    f->sp_regular = f->enough && o->spectral_share > 0 && e->spectral_share >= o->spectral_share &&
+                    in_range(e->spectral_rate, o->clonic_low, o->clonic_high);
+    f->regular = f->iv_regular || f->ac_regular || f->sp_regular;
     f->rate = f->iv_regular ? e->interval_rate
+              : f->sp_regular ? e->spectral_rate
               : f->ac_regular ? e->burst_rate
               : f->enough && !isnan(e->interval_rate) ? e->interval_rate
                                                       : e->burst_rate;
 }
 
-static void explain_measures(lab_text *x, const facts *f)
+static void explain_measures(lab_text *x, const facts *f, const emg_label_options *o)
 {
     const lab_episode *e = f->e;
     const lab_partner *pi = f->pi;
     lab_printf(x, "  measures: D %.3f s, %zu bursts, %zu major (median %.1f ms, longest %.1f ms, "
                  "%.2f single-unit, %.2f of the time in long bursts), "
                  "interval rate %.2f Hz CV %.2f, autocorr rate %.2f Hz (r %.2f), "
+                 "spectral peak %.2f Hz (share %.2f), "
                  "single-unit fraction %.2f, spikes/burst %.1f, multiplets %d, duty %.2f, "
                  "amp/rest %.1f, peak/noise %.1f, level/rest %.1f, rise %.2f s, waxing %.2f, MDF %.1f Hz, context %s\n",
               e->duration, e->n_bursts, e->n_major, 1e3 * e->burst_duration,
               1e3 * e->longest_burst, e->major_single_fraction, e->sustained_share,
-              e->interval_rate, e->interval_cv, e->burst_rate, e->rhythm, e->single_fraction,
+              e->interval_rate, e->interval_cv, e->burst_rate, e->rhythm, e->spectral_rate,
+              e->spectral_share, e->single_fraction,
               e->spikes, e->multiplets, e->duty, e->amp_over_rest, e->peak_snr, e->level_over_rest,
               e->rise_time, e->waxing, e->mdf, emg_context_name(f->ctx));
     if (f->has_partner)
@@ -148,6 +165,10 @@ static void explain_measures(lab_text *x, const facts *f)
                      "(%.2f of this channel's), %%COCON %.0f, lag %.0f ms, r(0) %.2f -> %s\n",
                   pi->index + 1, pi->active, pi->level, f->rel_level, pi->cocon, 1e3 * pi->lag,
                   pi->r0, f->together ? "together" : f->alternating ? "alternating" : "quiet");
+    if (f->has_partner)
+        lab_printf(x, "  pair 4-7 Hz drive: in-phase r %.2f at 4-7 Hz, common in-phase share "
+                     "%.2f of the modulation (needs %.2f)\n", pi->drive_r, pi->drive,
+                  o->drive_share);
     else
         lab_printf(x, "  no partner channel (--pair)\n");
 }
@@ -392,9 +413,13 @@ static int rule_brief(lab_decision *d, const facts *f, const emg_label_options *
         lab_printf(x, "  rule 3a clonic: match (%zu regular bursts, CV %.2f < %.2f, %.2f Hz "
                      "in %.1f-%.1f, bursts %.0f ms)\n", e->n_bursts, e->interval_cv,
                   o->clonic_cv, f->rate, o->clonic_low, o->clonic_high, 1e3 * e->burst_duration);
-        decided(d, LAB_CLONIC, "3a-regular-bursts",
-                conf_of(0.5 * (o->clonic_cv - e->interval_cv) / o->clonic_cv +
-                        0.25 * (e->n_major >= 6)));
+        /* The burst intervals' margin, or the spectral peak's where it made
+         * the rhythm regular and is the larger. */
+        double margin = 0.5 * (o->clonic_cv - e->interval_cv) / o->clonic_cv;
+        if (f->sp_regular)
+            margin = fmax(margin, 0.5 * (e->spectral_share - o->spectral_share) /
+                                      o->spectral_share);
+        decided(d, LAB_CLONIC, "3a-regular-bursts", conf_of(margin + 0.25 * (e->n_major >= 6)));
         return 1;
     }
     lab_printf(x, "  rule 3a clonic: no (regular %d, rate %.2f Hz, bursts %.0f ms)\n",
@@ -410,15 +435,16 @@ static int rule_brief(lab_decision *d, const facts *f, const emg_label_options *
     }
     if (rule_ataxic(d, f, o, x))
         return 1;
-    if (in_range(e->burst_rate, o->dystonic_low, o->dystonic_high) && f->together &&
+    if (in_range(e->burst_rate, o->dystonic_low, o->dystonic_high) && f->common_drive &&
         e->duty > o->dystonic_duty) {
         lab_printf(x, "  rule 3c dystonic: match (%.2f Hz, together with the antagonist, "
-                     "%%COCON %.0f, background duty %.2f)\n", e->burst_rate, f->pi->cocon,
-                  e->duty);
+                     "%%COCON %.0f, common drive %.2f, background duty %.2f)\n", e->burst_rate,
+                  f->pi->cocon, f->pi->drive, e->duty);
         decided(d, LAB_DYSTONIC, "3c-together-4-7Hz", conf_of((f->pi->cocon - o->cocon) / 100.0 + 0.2));
         return 1;
     }
-    lab_printf(x, "  rule 3c dystonic: no (together %d, duty %.2f)\n", f->together, e->duty);
+    lab_printf(x, "  rule 3c dystonic: no (together %d, common drive %d, duty %.2f)\n",
+              f->together, f->common_drive, e->duty);
     int tremor_band = in_range(f->rate, o->tremor_low, o->tremor_high) ||
                       in_range(f->rate, o->orthostatic_low, o->orthostatic_high);
     if (f->regular && grouped(e, o) && tremor_band && !tremor_possible(f->ctx)) {
@@ -512,10 +538,11 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
      * median level at rest) is not co-contraction, whatever the shapes of
      * the two envelopes (%COCON normalises each to its own peak). */
     int active = is_active(e, o);
-    if (f->together && e->rhythm_4_7 >= o->modulation && active) {
+    if (f->common_drive && e->rhythm_4_7 >= o->modulation && active) {
         lab_printf(x, "  rule 4a dystonic: match (%%COCON %.0f > %.0f, lag %.0f ms, 4-7 Hz "
-                     "modulation %.2f%s)\n", f->pi->cocon, o->cocon, 1e3 * f->pi->lag,
-                  e->rhythm_4_7, e->mdf < o->mdf_low ? ", low MDF" : "");
+                     "modulation %.2f, common drive %.2f%s)\n", f->pi->cocon, o->cocon,
+                  1e3 * f->pi->lag, e->rhythm_4_7, f->pi->drive,
+                  e->mdf < o->mdf_low ? ", low MDF" : "");
         decided(d, LAB_DYSTONIC, "4a-cocontraction",
                 conf_of((f->pi->cocon - o->cocon) / 100.0 + e->rhythm_4_7));
         return;
@@ -567,8 +594,8 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
             movement_unpaired(d, "dystonic", x);
         return;
     }
-    lab_printf(x, "  rule 4a dystonic: no (together %d, 4-7 Hz modulation %.2f)\n", f->together,
-              e->rhythm_4_7);
+    lab_printf(x, "  rule 4a dystonic: no (together %d, common drive %d, 4-7 Hz modulation "
+                 "%.2f)\n", f->together, f->common_drive, e->rhythm_4_7);
     int tonic_len = in_range(e->duration, o->tonic_min, o->tonic_max);
     if (ctx == EMG_CONTEXT_CNS_LESION && tonic_len) {
         lab_printf(x, "  rule 4b tonic: match (plateau %.0f s in %.0f-%.0f s, cns-lesion)\n",
@@ -684,7 +711,7 @@ void lab_decide(lab_decision *d, const lab_episode *e, const lab_partner *pi, em
     facts_of(&f, e, pi, ctx, o);
     memset(d, 0, sizeof *d);
     decided(d, LAB_UNCLASSIFIED, "none", 0.3);
-    explain_measures(x, &f);
+    explain_measures(x, &f, o);
     if (rule_isolated(d, &f, o, x))
         return;
     if (is_phasic(&f, o, x) && rule_brief(d, &f, o, x))
@@ -789,7 +816,7 @@ emg_context lab_decide_span(lab_decision *d, lab_partner *pi, const lab_episode 
     memset(pi, 0, sizeof *pi);
     pi->index = p;
     if (p >= 0)
-        lab_partner_measures(pi, &chs[c], &chs[p], t0, t1, o->partner_max_lag);
+        lab_partner_measures(pi, &chs[c], &chs[p], t0, t1, o);
     emg_context ctx = lab_context_over(ctxt, c, t0, t1);
     lab_decide(d, e, pi, ctx, o, x);
     return ctx;

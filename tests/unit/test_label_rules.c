@@ -317,6 +317,44 @@ static void test_confidence_floor(void **state)
     free(x.s);
 }
 
+/* Opt-in measures (off by default): --drive-share needs a common in-phase
+ * 4-7 Hz modulation of the pair for dystonic co-contraction; --spectral-share
+ * makes a sharp envelope-spectrum peak in the clonic band a regular rhythm. */
+static void test_drive_and_spectral_options(void **state)
+{
+    (void)state;
+    emg_label_options o;
+    emg_label_options_init(&o);
+    lab_episode e;
+    lab_partner p;
+    lab_decision d;
+    lab_text x = {NULL, 0, 0, 0};
+    row co = {"co-contraction", SUSTAINED, TOGETHER, EMG_CONTEXT_REST, .rhythm_4_7 = 0.3};
+    episode_of(&e, &co);
+    partner_of_row(&p, TOGETHER);
+    p.drive = 0.05; /* a normal co-activation: no common 4-7 Hz drive */
+    lab_decide(&d, &e, &p, co.ctx, &o, &x);
+    assert_int_equal(d.label, LAB_DYSTONIC); /* off by default */
+    o.drive_share = 0.18;
+    lab_decide(&d, &e, &p, co.ctx, &o, &x);
+    assert_int_not_equal(d.label, LAB_DYSTONIC);
+    p.drive = 0.3;
+    lab_decide(&d, &e, &p, co.ctx, &o, &x);
+    assert_int_equal(d.label, LAB_DYSTONIC);
+    row cl = {"fragmented clonus", BURSTS, NO_PARTNER, EMG_CONTEXT_REST, .burst_duration = 0.06};
+    episode_of(&e, &cl);
+    partner_of_row(&p, NO_PARTNER);
+    e.spectral_rate = 6.9;
+    e.spectral_share = 0.4;
+    emg_label_options_init(&o);
+    lab_decide(&d, &e, &p, cl.ctx, &o, &x);
+    assert_int_equal(d.label, LAB_MYOCLONIC); /* off by default: arrhythmic */
+    o.spectral_share = 0.25;
+    lab_decide(&d, &e, &p, cl.ctx, &o, &x);
+    assert_int_equal(d.label, LAB_CLONIC);
+    assert_true(d.confidence >= 0.5);
+}
+
 /* Filter transients at the recording's edges are never events (edge-guard). */
 static void test_edge_transient(void **state)
 {
@@ -387,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_every_label_has_a_row),
         cmocka_unit_test(test_confidence_floor),
         cmocka_unit_test(test_edge_transient),
+        cmocka_unit_test(test_drive_and_spectral_options),
         cmocka_unit_test(test_vocabulary),
         cmocka_unit_test(test_params_defaults),
     };
