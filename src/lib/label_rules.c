@@ -143,6 +143,9 @@ static void explain_measures(lab_text *x, const facts *f)
               e->interval_rate, e->interval_cv, e->burst_rate, e->rhythm, e->single_fraction,
               e->spikes, e->multiplets, e->duty, e->amp_over_rest, e->peak_snr, e->level_over_rest,
               e->rise_time, e->waxing, e->mdf, emg_context_name(f->ctx));
+    if (e->local_rest > 1)
+        lab_printf(x, "  rest around the episode (--local-rest): %.2f x the quiet rest; amp, "
+                     "level, duty and peaks above are over it\n", e->local_rest);
     if (f->has_partner)
         lab_printf(x, "  partner channel %d: active %.2f of the time, level %.1f x rest "
                      "(%.2f of this channel's), %%COCON %.0f, lag %.0f ms, r(0) %.2f -> %s\n",
