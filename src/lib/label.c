@@ -146,6 +146,20 @@ static int is_noise(const lab_episode *e, const emg_label_options *o)
            !(e->amp_over_rest >= o->min_amp && e->duration >= o->burstless_min);
 }
 
+/* Rest noise at the level of the rest around it: where that rest is louder
+ * than the quiet rest (lab_local_rest), an episode shorter than
+ * activity_long (noise episodes of real rest last at most ~4 s) whose
+ * coarse peak stays under local_rest_amp times it is a louder piece of rest,
+ * not activity: a level step of noise has no burst standing out of it.
+ * Episodes of potentials (most bursts like one motor unit) are left to
+ * rule 2, which judges their shape and size. */
+static int is_local_rest(const lab_episode *e, const emg_label_options *o)
+{
+    return e->local_rest > 1 && e->duration < o->activity_long &&
+           e->amp_over_rest < o->local_rest_amp &&
+           !(e->n_bursts > 0 && e->single_fraction >= o->compound_single_max);
+}
+
 /* The event of episode e on channel c, decided as d (or as the mixed event
  * mix) in context ctx, with the partner p's measures pi as evidence. */
 static void fill_event(lab_event *w, const lab_episode *e, const lab_channel *ch, int c, int p,
@@ -193,6 +207,12 @@ static int label_channel_events(lab_ev_list *l, const emg_header *h, const lab_c
         if (is_noise(e, o)) {
             lab_printf(unlabelled, "%s %.3f-%.3f s:\n  -> no label (no burst, %.1f x rest: "
                                    "noise)\n", h->channels[c].name, t0, t1, e->amp_over_rest);
+            continue;
+        }
+        if (is_local_rest(e, o)) {
+            lab_printf(unlabelled, "%s %.3f-%.3f s:\n  -> no label (rest: %.1f x the rest "
+                                   "around it, which is %.2f x the quiet rest)\n",
+                       h->channels[c].name, t0, t1, e->amp_over_rest, e->local_rest);
             continue;
         }
         if (lab_is_edge_transient(t0, t1, (double)ch->n / ch->fs, o)) {

@@ -40,6 +40,9 @@ typedef struct lab_episode {
     double level_over_rest;   /* coarse median / rest median */
     double peak_snr;          /* largest burst peak (|y|) / the rest RMS (noise_rms) */
     int elevated;             /* RMS over the episode significantly above the rest RMS */
+    double local_rest;        /* the rest around the episode over the channel's rest (>= 1):
+                                 every "over rest" measure of the episode is over this much
+                                 louder rest (lab_local_rest) */
     double rise_time;         /* s */
     double waxing;            /* CV of 0.5 s means of the coarse envelope (middle 80 %) */
     double mdf;               /* Hz */
@@ -66,6 +69,9 @@ typedef struct lab_channel {
     double rest_medium, rsd_medium, thr_medium;
     double rest_fine, rsd_fine, thr_fine;
     double win_rest, win_rsd; /* RMS of rest_window windows at rest (lab_window_rest) */
+    double *win_edges;        /* running sum of y^2 at the start of each rest_window window
+                                 of the whole channel (n_win + 1 values; pass 1) */
+    size_t n_win, win_len;    /* whole windows, samples per window */
     double noise_rms;
     double rest_from, rest_to;
     double mains;
@@ -98,6 +104,12 @@ int lab_measure_block(lab_channel *ch, const lab_block *blk, const emg_label_opt
  * start of window k (nw + 1 values). */
 int lab_window_rest(double *median, double *rsd, const double *edges, size_t nw, size_t w,
                     const emg_label_options *o, emg_error *err);
+/* The rest around samples [a, b) of the channel over its quiet rest (>= 1):
+ * the local_rest_quantile of the RMS of the rest_window windows within
+ * local_rest s before a and after b (not beyond a gap in the recording),
+ * over win_rest when it stands more than rest_k robust SD above it, else 1
+ * (also when off or without two windows around). */
+double lab_local_rest(const lab_channel *ch, size_t a, size_t b, const emg_label_options *o);
 /* A rest level's median and robust SD, floored so that a digitally silent
  * channel still gives a usable threshold. */
 void lab_rest_floor(double *median, double *rsd, const emg_rest_level *r);

@@ -38,6 +38,7 @@ void lab_channel_free(lab_channel *ch)
     free(ch->bursts);
     free(ch->episodes);
     free(ch->gaps);
+    free(ch->win_edges);
     memset(ch, 0, sizeof *ch);
 }
 
@@ -211,6 +212,73 @@ int lab_window_rest(double *median, double *rsd, const double *edges, size_t nw,
     return 0;
 }
 
+/* ---- the rest around an episode ---------------------------------------------- */
+
+/* Windows looked at on each side of an episode, at most (the nearest). */
+#define LOCAL_REST_MAX_WINDOWS 128
+
+/* The RMS of whole window k of the channel, or NaN when a gap in the
+ * recording lies within [from, to) samples (what lies beyond a gap is not
+ * around the episode). */
+static double window_rms(const lab_channel *ch, size_t k, size_t from, size_t to)
+{
+    if (lab_gap_between(ch, (double)from / ch->fs, (double)to / ch->fs))
+        return NAN;
+    return sqrt(fmax(0, ch->win_edges[k + 1] - ch->win_edges[k]) / (double)ch->win_len);
+}
+
+/* The p-quantile of v[0..m) (sorted here), NaN when m < 2. */
+static double quantile_of(double *v, size_t m, double p)
+{
+    if (m < 2)
+        return NAN;
+    qsort(v, m, sizeof *v, emgi_double_cmp);
+    double q = fmin(fmax(p, 0), 1) * (double)(m - 1);
+    size_t i = (size_t)q;
+    return i + 1 < m ? v[i] + (q - (double)i) * (v[i + 1] - v[i]) : v[m - 1];
+}
+
+/* Rest noise is not one level: its RMS steps with the electrode-skin
+ * contact, skin impedance and cable motion (De Luca et al. 2010; Clancy et
+ * al. 2002), and a recording tiled from several rest stretches steps
+ * between them (realsim: 1-5x the quietest windows in 0.3-3 s pieces).  The
+ * quietest 20 % of the windows give the rest of the quiet stretches only;
+ * an episode is judged against the rest around it: the rest_window windows
+ * within local_rest s before and after it, the episode itself left out (a
+ * cramp that lasts minutes is judged against the rest before and after it)
+ * and never beyond a gap in the recording; their local_rest_quantile (the
+ * median: other activity nearby, jerks of a run or the beats of a clonus
+ * 6-15 s away, fills fewer than half of them).  Where that level stays
+ * within rest_k robust SD of the quiet windows (their own window-to-window
+ * spread: stationary noise) the rest around is the quiet rest and every
+ * measure is as before; above it, the rest around is that much louder. */
+double lab_local_rest(const lab_channel *ch, size_t a, size_t b, const emg_label_options *o)
+{
+    if (!(o->local_rest > 0) || !ch->win_edges || ch->win_len == 0 || !(ch->win_rest > 0))
+        return 1.0;
+    double v[2 * LOCAL_REST_MAX_WINDOWS];
+    size_t m = 0, w = ch->win_len, span = (size_t)(o->local_rest * ch->fs);
+    /* before: whole windows ending at or before a, starting within span of it */
+    for (size_t k = a / w, n = 0; k > 0 && n < LOCAL_REST_MAX_WINDOWS; n++) {
+        k--;
+        double r = window_rms(ch, k, k * w, a);
+        if (k * w + span < a || isnan(r))
+            break;
+        v[m++] = r;
+    }
+    /* after: whole windows starting at or after b, ending within span of it */
+    for (size_t k = (b + w - 1) / w, n = 0; k < ch->n_win && n < LOCAL_REST_MAX_WINDOWS;
+         k++, n++) {
+        double r = window_rms(ch, k, b, (k + 1) * w);
+        if ((k + 1) * w > b + span || isnan(r))
+            break;
+        v[m++] = r;
+    }
+    double level = quantile_of(v, m, o->local_rest_quantile);
+    double rsd = isnan(ch->win_rsd) ? 0 : ch->win_rsd;
+    return level > ch->win_rest + o->rest_k * rsd ? level / ch->win_rest : 1.0;
+}
+
 /* Does [a, b) hold low-level activity?  Its RMS must stand gap_rise above
  * the rest RMS and 4 standard errors above it: a rest window's RMS varies by
  * rsd, a span of g windows by rsd / sqrt(g). */
@@ -234,6 +302,26 @@ static int gap_active(const double *prefix, size_t a, size_t b, double fs, doubl
     size_t margin = (size_t)lround(o->coarse_window * fs);
     return b > a + 2 * margin + 1 && (double)(b - a) <= 3 * o->episode_gap * fs &&
            span_elevated(prefix, a + margin, b - margin, fs, rest, rsd, o);
+}
+
+/* A burst's peak must clear burst_snr times the noise of the rest around
+ * its episode, not only of the quiet rest: the spikes of a louder rest are
+ * no bursts.  Drops the others (ch->bursts compacted, the episodes'
+ * first_burst and n_bursts renumbered). */
+static void keep_bursts_over_local_rest(lab_channel *ch, const emg_label_options *o)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < ch->n_episodes; k++) {
+        lab_episode *e = &ch->episodes[k];
+        double floor = o->burst_snr * ch->noise_rms * e->local_rest;
+        size_t first = kept;
+        for (size_t j = e->first_burst; j < e->first_burst + e->n_bursts; j++)
+            if (e->local_rest <= 1 || ch->bursts[j].peak >= floor)
+                ch->bursts[kept++] = ch->bursts[j];
+        e->first_burst = first;
+        e->n_bursts = kept - first;
+    }
+    ch->n_bursts = kept;
 }
 
 /* Union of bursts and coarse activity, merged across gaps < episode_gap
@@ -302,9 +390,12 @@ static int build_episodes(lab_channel *ch, const lab_block *blk, const emg_label
         while (bi < ch->n_bursts && ch->bursts[bi].a < e->b)
             bi++;
         e->n_bursts = bi - e->first_burst;
-        e->elevated = span_elevated(prefix, e->a - base, e->b - base, fs, rest, rsd, o);
+        e->local_rest = lab_local_rest(ch, e->a, e->b, o);
+        e->elevated = span_elevated(prefix, e->a - base, e->b - base, fs,
+                                    rest * e->local_rest, rsd * e->local_rest, o);
     }
     ch->n_episodes = ne;
+    keep_bursts_over_local_rest(ch, o);
     free(sp);
     return 0;
 }
@@ -473,16 +564,18 @@ static void levels_of(lab_episode *e, const lab_channel *ch, double *scratch)
         e->rise_time = NAN;
         return;
     }
+    /* Over the rest around the episode (lab_local_rest). */
+    double rest = ch->rest_coarse * e->local_rest, thr = ch->thr_medium * e->local_rest;
     double peak = 0;
     size_t active = 0;
     for (size_t i = a; i < b; i++) {
         peak = fmax(peak, ch->coarse[i]);
-        active += ch->medium[i] > ch->thr_medium;
+        active += ch->medium[i] > thr;
         scratch[i - a] = ch->coarse[i];
     }
     e->duty = (double)active / (double)(b - a);
-    e->amp_over_rest = peak / ch->rest_coarse;
-    e->level_over_rest = emgi_median_inplace(scratch, b - a) / ch->rest_coarse;
+    e->amp_over_rest = peak / rest;
+    e->level_over_rest = emgi_median_inplace(scratch, b - a) / rest;
     /* Rise: 10 % to 90 % of the plateau (90th percentile of the first 10 s). */
     double dfs = ch->fs / (double)ch->step;
     size_t c = b - a > (size_t)(10 * dfs) ? a + (size_t)(10 * dfs) : b;
@@ -490,7 +583,7 @@ static void levels_of(lab_episode *e, const lab_channel *ch, double *scratch)
         scratch[i - a] = ch->coarse[i];
     qsort(scratch, c - a, sizeof *scratch, emgi_double_cmp);
     double plateau = scratch[(size_t)(0.9 * (double)(c - a - 1))];
-    double base = ch->rest_coarse, lo = base + 0.1 * (plateau - base),
+    double base = rest, lo = base + 0.1 * (plateau - base),
            hi = base + 0.9 * (plateau - base);
     /* Search from half a second before the episode (the coarse envelope
      * starts rising before the first burst edge). */
@@ -568,7 +661,7 @@ static void bursts_of(lab_episode *e, const lab_channel *ch, double fs,
             e->max_phases = b[k].phases;
     }
     e->longest_burst = longest;
-    e->peak_snr = ch->noise_rms > 0 ? maxpeak / ch->noise_rms : NAN;
+    e->peak_snr = ch->noise_rms > 0 ? maxpeak / (ch->noise_rms * e->local_rest) : NAN;
     e->single_fraction = (double)singles / (double)n;
     e->spikes = (double)spikes / (double)n;
     e->sustained_share = e->duration > 0 ? long_time / e->duration : 0;
@@ -680,6 +773,7 @@ int lab_measure_part(lab_episode *part, const lab_channel *ch, const lab_episode
     memset(part, 0, sizeof *part);
     part->a = a;
     part->b = b;
+    part->local_rest = parent->local_rest;
     size_t k = parent->first_burst, end = parent->first_burst + parent->n_bursts;
     /* The part's bursts are those that start in it: a long burst that began
      * in the segment before belongs to that segment. */

@@ -160,6 +160,9 @@ static void explain_measures(lab_text *x, const facts *f, const emg_label_option
               e->spectral_share, e->single_fraction,
               e->spikes, e->multiplets, e->duty, e->amp_over_rest, e->peak_snr, e->level_over_rest,
               e->rise_time, e->waxing, e->mdf, emg_context_name(f->ctx));
+    if (e->local_rest > 1)
+        lab_printf(x, "  rest around the episode (--local-rest): %.2f x the quiet rest; amp, "
+                     "level, duty and peaks above are over it\n", e->local_rest);
     if (f->has_partner)
         lab_printf(x, "  partner channel %d: active %.2f of the time, level %.1f x rest "
                      "(%.2f of this channel's), %%COCON %.0f, lag %.0f ms, r(0) %.2f -> %s\n",

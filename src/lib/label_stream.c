@@ -486,10 +486,16 @@ static int level_pass_run(lab_channel *ch, level_pass *p, const lab_source *src,
         next = ready;
         sig_drop(&s, next > p->env.behind ? next - p->env.behind : 0);
     }
-    if (rc == 0 && pass == 1 && s.edges)
+    if (rc == 0 && pass == 1 && s.edges) {
         rc = lab_window_rest(&ch->win_rest, &ch->win_rsd, s.edges, ch->n / w, w, o, err);
-    else if (rc == 0 && pass == 1)
+        /* kept for the rest around each episode (lab_local_rest): 8 bytes a window */
+        ch->win_edges = s.edges;
+        ch->n_win = ch->n / w;
+        ch->win_len = w;
+        s.edges = NULL;
+    } else if (rc == 0 && pass == 1) {
         ch->win_rest = ch->win_rsd = NAN;
+    }
     sig_close(&s);
     return rc;
 }
