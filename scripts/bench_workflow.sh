@@ -15,7 +15,9 @@
 #                parallel are negligible and not measured);
 #   load         mean 1-minute load average while the run ran (the machine may be shared).
 # and whether every table and the dataset's arrays are identical to Snakemake's.
-#   scripts/bench_workflow.sh [-b BIN] [-n N] [-o DIR]
+#   scripts/bench_workflow.sh [-b BIN] [-n N] [-o DIR] [-e ENGINES]
+# -e picks the runs, a comma list of snakemake, xargs, parallel (default all three; the
+# ratios need xargs, the identity checks snakemake).
 # Run it niced on a shared machine: nice -n 10 scripts/bench_workflow.sh -n 1000
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,12 +25,14 @@ src=$(pwd)
 bin=build/bin
 n=1000
 dir=/tmp/emgkit-bench-workflow
-while getopts "b:n:o:" opt; do
+engines=snakemake,xargs,parallel
+while getopts "b:n:o:e:" opt; do
   case $opt in
     b) bin=$OPTARG ;;
     n) n=$OPTARG ;;
     o) dir=$OPTARG ;;
-    *) echo "usage: $0 [-b BIN] [-n N] [-o DIR]" >&2; exit 1 ;;
+    e) engines=$OPTARG ;;
+    *) echo "usage: $0 [-b BIN] [-n N] [-o DIR] [-e ENGINES]" >&2; exit 1 ;;
   esac
 done
 bin=$(cd "$bin" && pwd)
@@ -125,18 +129,28 @@ measure() {
     "$BENCH_JOBS" >>"$dir/report"
 }
 
-runs=(snakemake xargs)
-command -v parallel >/dev/null && runs+=(parallel)
+runs=()
+for run in snakemake xargs parallel; do
+  [[ ",$engines," == *",$run,"* ]] || continue
+  if [ "$run" = parallel ] && ! command -v parallel >/dev/null; then
+    echo "parallel is not installed: its run is skipped" >&2
+    continue
+  fi
+  runs+=("$run")
+done
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-measure snakemake snakemake -s "$src/scripts/workflow/Snakefile" --directory "$dir/snakemake" \
-  --cores "$cores" --quiet all --config "bin=$T" "inputs=$dir/recordings" out=results
 find "$dir/recordings" -name '*.h5' | sort >"$dir/list"
-measure xargs bash -c "xargs -a $dir/list -P $cores -I{} $dir/chain.sh {} $dir/xargs/results &&
-  $dir/join.sh $dir/xargs/results"
-if command -v parallel >/dev/null; then
-  measure parallel bash -c "parallel --will-cite -j $cores $dir/chain.sh {} $dir/parallel/results \
-    :::: $dir/list && $dir/join.sh $dir/parallel/results"
-fi
+for run in "${runs[@]}"; do
+  case $run in
+    snakemake) measure snakemake snakemake -s "$src/scripts/workflow/Snakefile" \
+      --directory "$dir/snakemake" --cores "$cores" --quiet all --config "bin=$T" \
+      "inputs=$dir/recordings" out=results ;;
+    xargs) measure xargs bash -c "xargs -a $dir/list -P $cores -I{} $dir/chain.sh {} \
+      $dir/xargs/results && $dir/join.sh $dir/xargs/results" ;;
+    parallel) measure parallel bash -c "parallel --will-cite -j $cores $dir/chain.sh {} \
+      $dir/parallel/results :::: $dir/list && $dir/join.sh $dir/parallel/results" ;;
+  esac
+done
 
 # Identical results: every per-recording and joined table (the `file` column names the
 # converted copy or the recording, so it is left out), and the dataset's arrays and
@@ -173,10 +187,15 @@ PY
     job_rss_MiB largest_job driver_MiB load
   cat "$dir/report"
   xwall=$(awk '$1 == "xargs" { print $2 }' "$dir/report")
-  awk -v x="$xwall" '{ printf "%s / xargs wall time: %.2f\n", $1, $2 / x }' "$dir/report"
-  echo "feature rows: $(($(wc -l <"$dir/snakemake/results/all/features.tsv") - 1)) from $(ls "$dir/snakemake/results/recordings" | wc -l) recordings"
-  for run in "${runs[@]:1}"; do
-    if same "$run"; then echo "$run: tables and dataset identical to snakemake's"
-    else echo "$run: results DIFFER from snakemake's"; fi
-  done
+  if [ -n "$xwall" ]; then
+    awk -v x="$xwall" '{ printf "%s / xargs wall time: %.2f\n", $1, $2 / x }' "$dir/report"
+  fi
+  first=${runs[0]}
+  echo "feature rows: $(($(wc -l <"$dir/$first/results/all/features.tsv") - 1)) from $(ls "$dir/$first/results/recordings" | wc -l) recordings"
+  if [ "$first" = snakemake ]; then
+    for run in "${runs[@]:1}"; do
+      if same "$run"; then echo "$run: tables and dataset identical to snakemake's"
+      else echo "$run: results DIFFER from snakemake's"; fi
+    done
+  fi
 }
