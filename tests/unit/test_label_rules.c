@@ -182,6 +182,9 @@ static const row rows[] = {
      .label = LAB_VOLUNTARY, .rule = "3e-movement-bursts"},
     {"orthostatic tremor 15 Hz", BURSTS, NO_PARTNER, EMG_CONTEXT_MOVEMENT, .rate = 15, .cv = 0.1,
      .rhythm = 0.6, .burst_duration = 0.03, .label = LAB_TREMOR, .rule = "3d-tremor"},
+    {"15 Hz ripple of a 0.6 s blip (tremor-brief-min)", BURSTS, NO_PARTNER, EMG_CONTEXT_MOVEMENT,
+     .rate = 15, .cv = 0.1, .rhythm = 0.6, .burst_duration = 0.03, .duration = 0.6,
+     .label = LAB_NONE, .rule = "3d-too-brief"},
     {"myoclonic arrhythmic compound jerks", BURSTS, NO_PARTNER, EMG_CONTEXT_REST,
      .burst_duration = 0.03, .label = LAB_MYOCLONIC, .rule = "3e-arrhythmic-compound"},
     {"jerks too small", BURSTS, NO_PARTNER, EMG_CONTEXT_REST, .duration = 0.9, .amp = 4, .majors = 3,
@@ -195,6 +198,8 @@ static const row rows[] = {
      .label = LAB_VOLUNTARY, .rule = "4e-movement-short"},
     {"brief small event", SHORT, NO_PARTNER, EMG_CONTEXT_REST, .amp = 3, .label = LAB_NONE,
      .rule = "noise"},
+    {"rest-noise blip during movement (voluntary-amp)", SHORT, NO_PARTNER, EMG_CONTEXT_MOVEMENT,
+     .amp = 3, .label = LAB_NONE, .rule = "noise"},
     /* rule 4: sustained activity */
     {"dystonic co-contraction", SUSTAINED, TOGETHER, EMG_CONTEXT_REST, .rhythm_4_7 = 0.3,
      .label = LAB_DYSTONIC, .rule = "4a-cocontraction"},
