@@ -458,6 +458,14 @@ static int rule_brief(lab_decision *d, const facts *f, const emg_label_options *
         decided(d, LAB_NONE, "3d-not-at-rest", 0.5);
         return 1;
     }
+    if (f->regular && grouped(e, o) && tremor_band && e->duration < o->tremor_brief_min) {
+        /* Tremor is an ongoing oscillation (Elble & Deuschl 2011): a few
+         * regular beats of a brief episode are a noise burst's ripple. */
+        lab_printf(x, "  rule 3d tremor: no (%.2f Hz regular, but %.2f s < %.2f s): noise, no "
+                     "label\n", f->rate, e->duration, o->tremor_brief_min);
+        decided(d, LAB_NONE, "3d-too-brief", 0.5);
+        return 1;
+    }
     if (f->regular && grouped(e, o) && tremor_band) {
         lab_printf(x, "  rule 3d tremor: match (%.2f Hz regular): not a spasm\n", f->rate);
         /* The margin of the regularity test that passed: burst intervals or
@@ -686,8 +694,12 @@ static void rule_between(lab_decision *d, const facts *f, const emg_label_option
     const lab_episode *e = f->e;
     /* A voluntary contraction lasts at least voluntary_min (a ballistic
      * movement's agonist burst lasts about 100 ms); a shorter
-     * blip during movement is a jerk if large, else noise (below). */
-    if (f->ctx == EMG_CONTEXT_MOVEMENT && e->duration >= o->voluntary_min) {
+     * blip during movement is a jerk if large, else noise (below).  Rest
+     * noise crosses the onset threshold in blips too (its level steps with
+     * electrode contact, Clancy et al. 2002): a contraction also stands
+     * voluntary_amp over rest, else it is judged as such a blip. */
+    if (f->ctx == EMG_CONTEXT_MOVEMENT && e->duration >= o->voluntary_min &&
+        e->amp_over_rest >= o->voluntary_amp) {
         lab_printf(x, "  short contraction during movement: voluntary\n");
         decided(d, LAB_VOLUNTARY, "4e-movement-short", 0.5);
         return;

@@ -182,6 +182,9 @@ static const row rows[] = {
      .label = LAB_VOLUNTARY, .rule = "3e-movement-bursts"},
     {"orthostatic tremor 15 Hz", BURSTS, NO_PARTNER, EMG_CONTEXT_MOVEMENT, .rate = 15, .cv = 0.1,
      .rhythm = 0.6, .burst_duration = 0.03, .label = LAB_TREMOR, .rule = "3d-tremor"},
+    {"15 Hz ripple of a 0.6 s blip (tremor-brief-min)", BURSTS, NO_PARTNER, EMG_CONTEXT_MOVEMENT,
+     .rate = 15, .cv = 0.1, .rhythm = 0.6, .burst_duration = 0.03, .duration = 0.6,
+     .label = LAB_NONE, .rule = "3d-too-brief"},
     {"myoclonic arrhythmic compound jerks", BURSTS, NO_PARTNER, EMG_CONTEXT_REST,
      .burst_duration = 0.03, .label = LAB_MYOCLONIC, .rule = "3e-arrhythmic-compound"},
     {"jerks too small", BURSTS, NO_PARTNER, EMG_CONTEXT_REST, .duration = 0.9, .amp = 4, .majors = 3,
@@ -195,6 +198,8 @@ static const row rows[] = {
      .label = LAB_VOLUNTARY, .rule = "4e-movement-short"},
     {"brief small event", SHORT, NO_PARTNER, EMG_CONTEXT_REST, .amp = 3, .label = LAB_NONE,
      .rule = "noise"},
+    {"rest-noise blip during movement (voluntary-amp)", SHORT, NO_PARTNER, EMG_CONTEXT_MOVEMENT,
+     .amp = 3, .label = LAB_NONE, .rule = "noise"},
     /* rule 4: sustained activity */
     {"dystonic co-contraction", SUSTAINED, TOGETHER, EMG_CONTEXT_REST, .rhythm_4_7 = 0.3,
      .label = LAB_DYSTONIC, .rule = "4a-cocontraction"},
@@ -355,6 +360,58 @@ static void test_drive_and_spectral_options(void **state)
     assert_true(d.confidence >= 0.5);
 }
 
+/* Rest-noise blips during movement (voluntary-amp) and brief regular ripples
+ * (tremor-brief-min): each option set explicitly, so that the rows hold
+ * whatever the default. */
+static void test_blip_options(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        row r;
+        double voluntary_amp, tremor_brief_min;
+        lab_label label;
+        const char *rule;
+    } cases[] = {
+        {"blip during movement, option off", {"", SHORT, NO_PARTNER, EMG_CONTEXT_MOVEMENT, .amp = 3},
+         0, 0, LAB_VOLUNTARY, "4e-movement-short"},
+        {"blip during movement under voluntary-amp: noise",
+         {"", SHORT, NO_PARTNER, EMG_CONTEXT_MOVEMENT, .amp = 3}, 6, 0, LAB_NONE, "noise"},
+        {"contraction during movement over voluntary-amp",
+         {"", SHORT, NO_PARTNER, EMG_CONTEXT_MOVEMENT, .amp = 6}, 6, 0, LAB_VOLUNTARY,
+         "4e-movement-short"},
+        {"brief 15 Hz ripple, option off",
+         {"", BURSTS, NO_PARTNER, EMG_CONTEXT_MOVEMENT, .rate = 15, .cv = 0.1, .rhythm = 0.6,
+          .burst_duration = 0.03, .duration = 0.6},
+         0, 0, LAB_TREMOR, "3d-tremor"},
+        {"brief 15 Hz ripple under tremor-brief-min: noise",
+         {"", BURSTS, NO_PARTNER, EMG_CONTEXT_MOVEMENT, .rate = 15, .cv = 0.1, .rhythm = 0.6,
+          .burst_duration = 0.03, .duration = 0.6},
+         0, 1, LAB_NONE, "3d-too-brief"},
+        {"15 Hz tremor of 2 s over tremor-brief-min",
+         {"", BURSTS, NO_PARTNER, EMG_CONTEXT_MOVEMENT, .rate = 15, .cv = 0.1, .rhythm = 0.6,
+          .burst_duration = 0.03, .duration = 2},
+         0, 1, LAB_TREMOR, "3d-tremor"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        emg_label_options o;
+        emg_label_options_init(&o);
+        o.voluntary_amp = cases[k].voluntary_amp;
+        o.tremor_brief_min = cases[k].tremor_brief_min;
+        lab_episode e;
+        lab_partner p;
+        lab_decision d;
+        lab_text x = {NULL, 0, 0, 0};
+        episode_of(&e, &cases[k].r);
+        partner_of_row(&p, cases[k].r.partner);
+        lab_decide(&d, &e, &p, cases[k].r.ctx, &o, &x);
+        if (d.label != cases[k].label || strcmp(d.rule, cases[k].rule))
+            fail_msg("%s: got %s (%s), expected %s (%s)", cases[k].what,
+                     lab_label_name(d.label), d.rule, lab_label_name(cases[k].label),
+                     cases[k].rule);
+    }
+}
+
 /* Filter transients at the recording's edges are never events (edge-guard). */
 static void test_edge_transient(void **state)
 {
@@ -426,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_confidence_floor),
         cmocka_unit_test(test_edge_transient),
         cmocka_unit_test(test_drive_and_spectral_options),
+        cmocka_unit_test(test_blip_options),
         cmocka_unit_test(test_vocabulary),
         cmocka_unit_test(test_params_defaults),
     };
