@@ -189,7 +189,8 @@ typedef int (*emg_label_read)(void *source, size_t channel, size_t first, size_t
  * labels are those of the whole recording; where activity goes on without
  * such a stretch the block grows up to the budget or 64 MiB, whichever is
  * more (32 bytes per sample and channel of the pair), then ends inside the
- * activity (counted in out->forced_cuts; an episode across it becomes two).
+ * activity (counted in out->forced_cuts; an episode across it is measured as two parts,
+ * which grouping joins again when they get the same label).
  * The force channel (rule 1) is read whole (24 bytes per sample). */
 EMGKIT_API int emg_label_stream(emg_label_result *out, const emg_header *h, emg_label_read read,
                                 void *source, const emg_label_options *opts, size_t memory_budget,

@@ -19,7 +19,8 @@
  *      at most three), so the episodes are those of the whole recording.
  *      Without such a stretch the block grows up to the larger of the
  *      budget and GROW_LIMIT_BYTES, then ends where it is (a forced cut: the
- *      episode across it becomes two, nothing is carried over).
+ *      episode across it is measured as two parts, which grouping joins
+ *      again when they get the same label; nothing is carried over).
  * The decimated envelopes the rules read (ch->coarse, ch->medium) span the
  * whole channel's address range but only the current block's part (and a
  * margin covering every read of the rules around an episode) is resident:

@@ -254,8 +254,8 @@ static void label(void *ctx, const char *path, FILE *out)
         cli_warn_gaps(path, &r.gaps[c], hdr->channels[c].name, hdr->channels[c].fs);
     if (r.forced_cuts)
         cli_warn(path, "activity longer than a block of --memory %zu MiB without a quiet "
-                       "stretch: %zu block%s ended inside an episode, which was labelled as two "
-                       "(more --memory keeps them whole)", j->memory_mib, r.forced_cuts,
+                       "stretch: %zu block%s ended inside an episode, whose two "
+                       "parts were measured apart (more --memory keeps them whole)", j->memory_mib, r.forced_cuts,
                  r.forced_cuts == 1 ? "" : "s");
     warn_undecided(path, &r);
     if (o.explain)
