@@ -143,6 +143,7 @@ find "$dir/recordings" -name '*.h5' | sort >"$dir/list"
 for run in "${runs[@]}"; do
   case $run in
     snakemake) measure snakemake snakemake -s "$src/scripts/workflow/Snakefile" \
+      --profile "$src/scripts/workflow/profiles/local" \
       --directory "$dir/snakemake" --cores "$cores" --quiet all --config "bin=$T" \
       "inputs=$dir/recordings" out=results ;;
     xargs) measure xargs bash -c "xargs -a $dir/list -P $cores -I{} $dir/chain.sh {} \

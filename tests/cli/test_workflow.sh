@@ -14,7 +14,8 @@ targets=(all)
 workflow() {  # workflow DIR ARGS...: make ${targets[@]} with its working directory DIR
   local dir=$1
   shift
-  snakemake "${targets[@]}" -s "$SNAKEFILE" --directory "$dir" --cores 2 --quiet all \
+  snakemake "${targets[@]}" -s "$SNAKEFILE" --directory "$dir" \
+    --profile "$SRC/scripts/workflow/profiles/local" --quiet all \
     --config "bin=$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
 }
 
