@@ -10,6 +10,10 @@
 #   wall_s       wall time of the whole run, and its ratio to the xargs run;
 #   cpu_use      user+sys of all tool processes / (wall x cores): 1.00 = every core
 #                busy all the time (the driver's own CPU is in cpu_driver_s);
+#   chain_s      wall time of the per-recording phase (from the start to the last
+#                per-recording output written), and chain_use, that phase's cpu_use: the
+#                engine's own measure, apart from the joins at the end (tail_s = the rest),
+#                which run one or two processes whatever the engine;
 #   job_rss_MiB  peak RSS of the largest single tool process (which tool);
 #   driver_MiB   peak RSS of the driver itself (Snakemake's Python process; xargs and
 #                parallel are negligible and not measured);
@@ -58,7 +62,9 @@ rm -f "$dir"/recordings/*.events.tsv
 # Every tool through /usr/bin/time: one line per process in $BENCH_JOBS.
 for tool in "$bin"/emg-*; do
   name=$(basename "$tool")
-  printf '#!/bin/sh\nexec /usr/bin/time -a -o "$BENCH_JOBS" -f "%s %%e %%U %%S %%M" %q "$@"\n' \
+  # The last field is the number of arguments: the joins' calls (emg-dataset, and
+  # emg-fatigue --group over every recording) are told from the per-recording ones by it.
+  printf '#!/bin/sh\nexec /usr/bin/time -a -o "$BENCH_JOBS" -f "%s %%e %%U %%S %%M $#" %q "$@"\n' \
     "$name" "$tool" >"$dir/timed/$name"
   chmod +x "$dir/timed/$name"
 done
@@ -102,6 +108,8 @@ measure() {
   shift
   export BENCH_JOBS=$dir/$name.jobs
   : >"$BENCH_JOBS"
+  local start
+  start=$(date +%s.%N)
   /usr/bin/time -f "%e %U %S" -o "$dir/$name.time" \
     bash -c 'echo $$ >"$0"; exec "$@"' "$dir/$name.pid" "$@" >"$dir/$name.log" 2>&1 &
   local timer=$! hwm=0 loads=()
@@ -119,11 +127,16 @@ measure() {
   wait "$timer" || { echo "$name failed: $(tail -5 "$dir/$name.log")" >&2; exit 1; }
   read -r wall user sys <"$dir/$name.time"
   printf '%s\n' "${loads[@]}" >"$dir/$name.load"
+  local chain_end
+  chain_end=$(find "$dir/$name/results/recordings" -type f -printf '%T@\n' | sort -n | tail -1)
   awk -v name="$name" -v wall="$wall" -v user="$user" -v sys="$sys" -v cores="$cores" \
+    -v chain_s="$(echo "$chain_end - $start" | bc)" \
     -v hwm="$hwm" -v load="$(awk '{ s += $1 } END { printf "%.1f", s / NR }' "$dir/$name.load")" '
-    { cpu += $3 + $4; if ($5 > rss) { rss = $5; big = $1 } }
+    { cpu += $3 + $4; if ($5 > rss) { rss = $5; big = $1 }
+      if ($1 != "emg-dataset" && $6 < 20) chain_cpu += $3 + $4 }
     END { driver_cpu = user + sys - cpu; if (driver_cpu < 0) driver_cpu = 0
-          printf "%-10s %8.1f %8.2f %10.1f %9.2f %8.1f %-13s %10s %6s\n", name, wall, cpu / wall / cores,
+          printf "%-10s %8.1f %8.2f %8.1f %9.2f %7.1f %10.1f %9.2f %8.1f %-13s %10s %6s\n", name, wall,
+            cpu / wall / cores, chain_s, chain_cpu / chain_s / cores, wall - chain_s,
             driver_cpu, wall / '"$n"', rss / 1024, big,
             (hwm > 0 && name == "snakemake") ? sprintf("%.1f", hwm / 1024) : "-", load }' \
     "$BENCH_JOBS" >>"$dir/report"
@@ -184,7 +197,8 @@ PY
 
 {
   echo "$n one-minute recordings, $cores cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  printf '%-10s %8s %8s %10s %9s %8s %-13s %10s %6s\n' run wall_s cpu_use cpu_driver_s s_per_rec \
+  printf '%-10s %8s %8s %8s %9s %7s %10s %9s %8s %-13s %10s %6s\n' run wall_s cpu_use chain_s \
+    chain_use tail_s cpu_driver_s s_per_rec \
     job_rss_MiB largest_job driver_MiB load
   cat "$dir/report"
   xwall=$(awk '$1 == "xargs" { print $2 }' "$dir/report")
