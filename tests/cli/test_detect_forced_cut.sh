@@ -11,18 +11,7 @@
 # warning); the cramp after it is the same row; no temporary file left behind.
 . "$(dirname "$0")/lib.sh"
 DET="$BIN/emg-detect"
-cat >"$TMP/long.scn" <<'SCN'
-fs 8000
-mains 0
-channel agonist EMG1
-rest 20
-voluntary 560 level=0.2 ramp=1
-rest 30
-cramp 15 level=0.4
-rest 20
-SCN
-"$BIN/emg-synth" --scenario "$TMP/long.scn" --seed 1 --to pipe -o "$TMP/long.pipe" 2>/dev/null &&
-  pass || fail "emg-synth"
+long_contraction 8000 "$TMP/long.pipe" && pass || fail "emg-synth"
 
 # detect MIB: table in $TMP/MIB.tsv, stderr in $TMP/MIB.err.  The rest is
 # given: the contraction fills most of the recording, so the quietest windows
@@ -49,15 +38,8 @@ detect 1024
 # --memory 0 (the cut), one ending where the next starts inside the
 # activity; together they cover it without a gap (0.01 s), from the same
 # onset to the same end under both budgets (0.01 s), at least 95% of it.
-span() {
-  awk -F'\t' 'NR > 1 && $2 < 580 && $2 + $3 > 20 {
-      if (n && $2 > end + 0.01) gap = 1
-      if (n && $2 > 25 && $2 < 575 && ($2 - end) ^ 2 <= 1e-4) meet++
-      if (!n || $2 < on) on = $2; if (!n || $2 + $3 > end) end = $2 + $3; n++ }
-    END { printf "%d %.3f %.3f %d %d\n", n, on, end, gap, meet }' "$1"
-}
-read -r n0 on0 end0 gap0 meet0 <<<"$(span "$TMP/0.tsv")"
-read -r n1 on1 end1 gap1 meet1 <<<"$(span "$TMP/1024.tsv")"
+read -r n0 on0 end0 gap0 meet0 <<<"$(contraction_span "$TMP/0.tsv")"
+read -r n1 on1 end1 gap1 meet1 <<<"$(contraction_span "$TMP/1024.tsv")"
 echo "contraction under --memory 0: $n0 segment(s) $on0-$end0 s, $meet0 meeting at a cut;" \
   "--memory 1024: $n1 $on1-$end1 s"
 [ "$n0" -eq $((n1 + 1)) ] && [ "$meet0" -eq 1 ] && [ "$meet1" -eq 0 ] && pass ||
