@@ -157,6 +157,27 @@ int emgi_bids_describe_column(const char *name, const char *table, emgi_bids_col
     return 0;
 }
 
+int emgi_bids_core_event_column(const char *name)
+{
+    static const char *const core[] = {"onset", "duration", "label", "trial_type", "channel",
+                                       "file"};
+    for (size_t i = 0; i < sizeof core / sizeof *core; i++)
+        if (!strcmp(name, core[i]))
+            return 1;
+    return 0;
+}
+
+int emgi_bids_event_span_columns(const emg_table *t, const char *path, int *c_onset,
+                                 int *c_duration, emg_error *err)
+{
+    *c_onset = emg_table_column(t, "onset");
+    *c_duration = emg_table_column(t, "duration");
+    if (*c_onset < 0 || *c_duration < 0)
+        return emg_error_set(err, EMG_ERR_FORMAT, "%s: an event table needs onset and duration "
+                             "columns (docs/event-tables.md)", path);
+    return EMG_OK;
+}
+
 /* ------------------------------------------------------------- labels */
 
 static const struct {

@@ -194,35 +194,23 @@ static char *bids_channel_list(const bids_export *x, const char *cell, emg_error
     return out;
 }
 
-/* Columns of the event table that are not onset, duration, channel, label, file. */
-static int is_core_column(const char *name)
-{
-    static const char *const core[] = {"onset", "duration", "channel", "label", "file",
-                                       "trial_type"};
-    for (size_t i = 0; i < sizeof core / sizeof *core; i++)
-        if (!strcmp(name, core[i]))
-            return 1;
-    return 0;
-}
-
 static int read_event_table(bids_export *x, const char *path, emg_error *err)
 {
     emg_table t;
     emg_table_init(&t);
     int rc = emg_table_read(&t, path, err);
-    int c_onset = emg_table_column(&t, "onset"), c_duration = emg_table_column(&t, "duration");
+    int c_onset, c_duration;
     int c_label = emg_table_column(&t, "label"), c_channel = emg_table_column(&t, "channel");
     if (c_label < 0)
         c_label = emg_table_column(&t, "trial_type");
-    if (rc >= 0 && (c_onset < 0 || c_duration < 0))
-        rc = emg_error_set(err, EMG_ERR_FORMAT, "%s: an event table needs onset and duration "
-                           "columns (docs/event-tables.md)", path);
+    if (rc >= 0)
+        rc = emgi_bids_event_span_columns(&t, path, &c_onset, &c_duration, err);
     int *extra_cols = rc >= 0 ? emgi_xcalloc(t.n_columns + 1, sizeof *extra_cols, err) : NULL;
     if (rc >= 0 && !extra_cols)
         rc = EMG_ERR_NOMEM;
     x->extra_names = rc >= 0 ? emgi_xcalloc(t.n_columns + 1, sizeof *x->extra_names, err) : NULL;
     for (size_t c = 0; rc >= 0 && x->extra_names && c < t.n_columns; c++)
-        if (!is_core_column(t.columns[c])) {
+        if (!emgi_bids_core_event_column(t.columns[c])) {
             extra_cols[x->n_extra] = (int)c;
             if (!(x->extra_names[x->n_extra++] = emgi_xstrdup(t.columns[c], err)))
                 rc = EMG_ERR_NOMEM;

@@ -1,6 +1,8 @@
 /* dataset_h5.c: the HDF5 side of a dataset (dataset_internal.h): tables as
  * groups of extendible columns, the samples array, attributes; no object
- * modification times, so that the same content gives the same bytes. */
+ * modification times, so that the same content gives the same bytes.  The
+ * property lists, string type, groups and attributes are io_hdf5.c's
+ * (io_hdf5_internal.h), as the emgkit and NWB writers use them. */
 #include "dataset_internal.h"
 
 #include <stdlib.h>
@@ -15,17 +17,9 @@ enum { SAMPLES_DEFLATE_LEVEL = 1 };
 /* Samples: about 1 MiB of float32 per chunk, whole rows. */
 #define SAMPLES_CHUNK_BYTES (1u << 20)
 
-static hid_t untimed(hid_t class_id)
-{
-    hid_t p = H5Pcreate(class_id);
-    if (p >= 0)
-        H5Pset_obj_track_times(p, 0);
-    return p;
-}
-
 hid_t ds_file_create(const char *path)
 {
-    hid_t fcpl = untimed(H5P_FILE_CREATE);
+    hid_t fcpl = emgi_h5_untimed_plist(H5P_FILE_CREATE);
     /* No free-space manager: space an append frees (a partly filled chunk
      * rewritten elsewhere) is never handed out again in that session, so the
      * committed content the file's old metadata points to is not overwritten
@@ -33,7 +27,7 @@ hid_t ds_file_create(const char *path)
     if (fcpl >= 0)
         H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_AGGR, 0, 1);
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
-    H5Pclose(fcpl);
+    emgi_h5_close_id(&fcpl, H5Pclose);
     return f;
 }
 
@@ -41,55 +35,36 @@ hid_t ds_group(hid_t loc, const char *name)
 {
     if (H5Lexists(loc, name, H5P_DEFAULT) > 0)
         return H5Gopen2(loc, name, H5P_DEFAULT);
-    hid_t gcpl = untimed(H5P_GROUP_CREATE);
-    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
-    H5Pclose(gcpl);
-    return g;
-}
-
-static hid_t string_type(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
+    return emgi_h5_create_group(loc, name);
 }
 
 static hid_t file_type(ds_kind kind)
 {
-    return kind == DS_STR ? string_type() : H5Tcopy(kind == DS_I32 ? H5T_STD_I32LE : H5T_IEEE_F64LE);
+    return kind == DS_STR ? emgi_h5_utf8_string_type()
+                          : H5Tcopy(kind == DS_I32 ? H5T_STD_I32LE : H5T_IEEE_F64LE);
 }
 
 static hid_t memory_type(ds_kind kind)
 {
-    return kind == DS_STR ? string_type() : H5Tcopy(kind == DS_I32 ? H5T_NATIVE_INT32 : H5T_NATIVE_DOUBLE);
+    return kind == DS_STR ? emgi_h5_utf8_string_type()
+                          : H5Tcopy(kind == DS_I32 ? H5T_NATIVE_INT32 : H5T_NATIVE_DOUBLE);
+}
+
+/* An attribute is written once per build and again by every append: the old
+ * value goes first (H5Acreate2 refuses an existing name). */
+static int drop_attr(hid_t obj, const char *name)
+{
+    return H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0 ? -1 : 0;
 }
 
 int ds_attr_string(hid_t obj, const char *name, const char *value)
 {
-    if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
-        return -1;
-    hid_t t = string_type(), s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, t, &value) >= 0;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(s);
-    H5Tclose(t);
-    return ok ? 0 : -1;
+    return drop_attr(obj, name) < 0 ? -1 : emgi_h5_write_attr_string(obj, name, value);
 }
 
 int ds_attr_double(hid_t obj, const char *name, double value)
 {
-    if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
-        return -1;
-    hid_t s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, H5T_NATIVE_DOUBLE, &value) >= 0;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(s);
-    return ok ? 0 : -1;
+    return drop_attr(obj, name) < 0 ? -1 : emgi_h5_write_attr_double(obj, name, value);
 }
 
 /* Add name to the group's "columns" attribute (comma-separated order). */
@@ -97,12 +72,11 @@ static int list_column(hid_t group, const char *name)
 {
     char *old = NULL;
     if (H5Aexists(group, "columns") > 0) {
-        hid_t a = H5Aopen(group, "columns", H5P_DEFAULT), t = string_type();
+        hid_t a = H5Aopen(group, "columns", H5P_DEFAULT), t = emgi_h5_utf8_string_type();
         if (a < 0 || H5Aread(a, t, &old) < 0)
             old = NULL;
-        if (a >= 0)
-            H5Aclose(a);
-        H5Tclose(t);
+        emgi_h5_close_id(&a, H5Aclose);
+        emgi_h5_close_id(&t, H5Tclose);
     }
     size_t len = (old ? strlen(old) + 1 : 0) + strlen(name) + 1;
     char *joined = malloc(len);
@@ -117,21 +91,30 @@ static int list_column(hid_t group, const char *name)
     return rc;
 }
 
+/* An empty 1-D dataset that appends extend: chunks of TABLE_CHUNK rows,
+ * deflated unless its values are variable-length strings (they live in the
+ * global heap: nothing to compress). */
+static hid_t create_extendible(hid_t loc, const char *name, ds_kind kind)
+{
+    hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = TABLE_CHUNK;
+    hid_t space = H5Screate_simple(1, &zero, &unlimited);
+    hid_t dcpl = emgi_h5_untimed_plist(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, &chunk);
+    if (kind != DS_STR)
+        H5Pset_deflate(dcpl, DEFLATE_LEVEL);
+    hid_t t = file_type(kind);
+    hid_t d = H5Dcreate2(loc, name, t, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    emgi_h5_close_id(&t, H5Tclose);
+    emgi_h5_close_id(&dcpl, H5Pclose);
+    emgi_h5_close_id(&space, H5Sclose);
+    return d;
+}
+
 static hid_t open_column(hid_t group, const char *name, ds_kind kind)
 {
     if (H5Lexists(group, name, H5P_DEFAULT) > 0)
         return H5Dopen2(group, name, H5P_DEFAULT);
-    hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = TABLE_CHUNK;
-    hid_t space = H5Screate_simple(1, &zero, &unlimited);
-    hid_t dcpl = untimed(H5P_DATASET_CREATE);
-    H5Pset_chunk(dcpl, 1, &chunk);
-    if (kind != DS_STR) /* variable-length strings live in the global heap: nothing to compress */
-        H5Pset_deflate(dcpl, DEFLATE_LEVEL);
-    hid_t t = file_type(kind);
-    hid_t d = H5Dcreate2(group, name, t, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    H5Tclose(t);
-    H5Pclose(dcpl);
-    H5Sclose(space);
+    hid_t d = create_extendible(group, name, kind);
     if (d >= 0 && list_column(group, name) < 0) {
         H5Dclose(d);
         return -1;
@@ -147,22 +130,33 @@ static int write_range(hid_t d, ds_kind kind, const void *data, hsize_t start, h
     int ok = file_space >= 0 &&
              H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, NULL, &n, NULL) >= 0 &&
              H5Dwrite(d, t, mem, file_space, H5P_DEFAULT, data) >= 0;
-    H5Tclose(t);
-    if (file_space >= 0)
-        H5Sclose(file_space);
-    H5Sclose(mem);
+    emgi_h5_close_id(&t, H5Tclose);
+    emgi_h5_close_id(&file_space, H5Sclose);
+    emgi_h5_close_id(&mem, H5Sclose);
     return ok ? 0 : -1;
 }
 
-static hsize_t column_length(hid_t d)
+/* A dataset's extent: its rank (-1 on failure) and dims (H5S_MAX_RANK). */
+static int extent(hid_t d, hsize_t *dims)
 {
     hid_t s = H5Dget_space(d);
-    hsize_t n = 0;
-    if (s >= 0) {
-        H5Sget_simple_extent_dims(s, &n, NULL);
-        H5Sclose(s);
-    }
-    return n;
+    int rank = s >= 0 ? H5Sget_simple_extent_dims(s, dims, NULL) : -1;
+    emgi_h5_close_id(&s, H5Sclose);
+    return rank;
+}
+
+/* Rows of a dataset (its first dimension); 0 when it cannot be read. */
+static hsize_t n_rows(hid_t d)
+{
+    hsize_t dims[H5S_MAX_RANK] = {0};
+    return extent(d, dims) >= 1 ? dims[0] : 0;
+}
+
+/* Append n values to the 1-D dataset d. */
+static int append_range(hid_t d, ds_kind kind, const void *data, size_t n)
+{
+    hsize_t start = n_rows(d), size = start + n;
+    return H5Dset_extent(d, &size) < 0 ? -1 : write_range(d, kind, data, start, n);
 }
 
 int ds_column_append(hid_t group, const char *name, ds_kind kind, const void *data, size_t n)
@@ -170,8 +164,7 @@ int ds_column_append(hid_t group, const char *name, ds_kind kind, const void *da
     hid_t d = open_column(group, name, kind);
     if (d < 0)
         return -1;
-    hsize_t start = column_length(d), size = start + n;
-    int rc = H5Dset_extent(d, &size) < 0 ? -1 : write_range(d, kind, data, start, n);
+    int rc = append_range(d, kind, data, n);
     H5Dclose(d);
     return rc;
 }
@@ -207,13 +200,13 @@ static hid_t open_samples(hid_t file, size_t channels, size_t length)
     hsize_t chunk[3] = {row_bytes >= SAMPLES_CHUNK_BYTES ? 1 : SAMPLES_CHUNK_BYTES / row_bytes,
                         channels, length};
     hid_t space = H5Screate_simple(3, dims, maxdims);
-    hid_t dcpl = untimed(H5P_DATASET_CREATE);
+    hid_t dcpl = emgi_h5_untimed_plist(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 3, chunk);
     H5Pset_shuffle(dcpl);
     H5Pset_deflate(dcpl, SAMPLES_DEFLATE_LEVEL);
     hid_t d = H5Dcreate2(file, "samples", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    H5Pclose(dcpl);
-    H5Sclose(space);
+    emgi_h5_close_id(&dcpl, H5Pclose);
+    emgi_h5_close_id(&space, H5Sclose);
     return d;
 }
 
@@ -222,11 +215,8 @@ int ds_samples_append(hid_t file, size_t channels, size_t length, const float *d
     hid_t d = open_samples(file, channels, length);
     if (d < 0)
         return -1;
-    hid_t s = H5Dget_space(d);
-    hsize_t dims[3] = {0, 0, 0};
-    int ok = s >= 0 && H5Sget_simple_extent_dims(s, dims, NULL) == 3;
-    if (s >= 0)
-        H5Sclose(s);
+    hsize_t dims[H5S_MAX_RANK] = {0};
+    int ok = extent(d, dims) == 3;
     hsize_t start[3] = {dims[0], 0, 0}, count[3] = {rows, channels, length};
     hsize_t size[3] = {dims[0] + rows, channels, length};
     ok = ok && (rows == 0 || H5Dset_extent(d, size) >= 0);
@@ -234,9 +224,8 @@ int ds_samples_append(hid_t file, size_t channels, size_t length, const float *d
         hid_t mem = H5Screate_simple(3, count, NULL), fs = H5Dget_space(d);
         ok = fs >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
              H5Dwrite(d, H5T_NATIVE_FLOAT, mem, fs, H5P_DEFAULT, data) >= 0;
-        if (fs >= 0)
-            H5Sclose(fs);
-        H5Sclose(mem);
+        emgi_h5_close_id(&fs, H5Sclose);
+        emgi_h5_close_id(&mem, H5Sclose);
     }
     H5Dclose(d);
     return ok ? 0 : -1;
@@ -244,23 +233,11 @@ int ds_samples_append(hid_t file, size_t channels, size_t length, const float *d
 
 int ds_labels_append(hid_t file, const int32_t *codes, size_t rows)
 {
-    hid_t d;
-    if (H5Lexists(file, "labels", H5P_DEFAULT) > 0) {
-        d = H5Dopen2(file, "labels", H5P_DEFAULT);
-    } else {
-        hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = TABLE_CHUNK;
-        hid_t space = H5Screate_simple(1, &zero, &unlimited);
-        hid_t dcpl = untimed(H5P_DATASET_CREATE);
-        H5Pset_chunk(dcpl, 1, &chunk);
-        H5Pset_deflate(dcpl, DEFLATE_LEVEL);
-        d = H5Dcreate2(file, "labels", H5T_STD_I32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-        H5Pclose(dcpl);
-        H5Sclose(space);
-    }
+    hid_t d = H5Lexists(file, "labels", H5P_DEFAULT) > 0 ? H5Dopen2(file, "labels", H5P_DEFAULT)
+                                                          : create_extendible(file, "labels", DS_I32);
     if (d < 0)
         return -1;
-    hsize_t start = column_length(d), size = start + rows;
-    int rc = H5Dset_extent(d, &size) < 0 ? -1 : write_range(d, DS_I32, codes, start, rows);
+    int rc = append_range(d, DS_I32, codes, rows);
     H5Dclose(d);
     return rc;
 }
@@ -291,19 +268,13 @@ static const char *const APPENDED_TABLES[] = {"rows", "features", "provenance/in
 static const char *const ROW_ARRAYS[] = {"samples", "labels"};
 #define COMMITTED_ATTR "committed_rows"
 
-static hsize_t first_dim(hid_t loc, const char *path)
+/* Rows of the dataset at path (0 when it cannot be opened: a table without columns). */
+static hsize_t dataset_rows(hid_t loc, const char *path)
 {
     hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
-    if (d < 0)
-        return 0;
-    hid_t s = H5Dget_space(d);
-    hsize_t dims[3] = {0, 0, 0};
-    if (s >= 0) {
-        H5Sget_simple_extent_dims(s, dims, NULL);
-        H5Sclose(s);
-    }
-    H5Dclose(d);
-    return dims[0];
+    hsize_t rows = d >= 0 ? n_rows(d) : 0;
+    emgi_h5_close_id(&d, H5Dclose);
+    return rows;
 }
 
 /* The first column of a table (its "columns" attribute), or "" when empty. */
@@ -327,7 +298,7 @@ int ds_commit_counts(hid_t file)
         hid_t g = H5Gopen2(file, APPENDED_TABLES[t], H5P_DEFAULT);
         char column[256];
         first_column(g, column, sizeof column);
-        int rc = g < 0 ? -1 : ds_attr_double(g, COMMITTED_ATTR, (double)first_dim(g, column));
+        int rc = g < 0 ? -1 : ds_attr_double(g, COMMITTED_ATTR, (double)dataset_rows(g, column));
         if (g >= 0)
             H5Gclose(g);
         if (rc < 0)
@@ -341,12 +312,8 @@ static int shrink(hid_t loc, const char *path, hsize_t rows)
     hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
     if (d < 0)
         return -1;
-    hid_t s = H5Dget_space(d);
-    hsize_t dims[3] = {0, 0, 0};
-    int rank = s >= 0 ? H5Sget_simple_extent_dims(s, dims, NULL) : -1;
-    if (s >= 0)
-        H5Sclose(s);
-    int rc = rank < 1 ? -1 : 0;
+    hsize_t dims[H5S_MAX_RANK] = {0};
+    int rc = extent(d, dims) < 1 ? -1 : 0;
     if (rc == 0 && dims[0] > rows) {
         dims[0] = rows;
         rc = H5Dset_extent(d, dims) < 0 ? -1 : 0;

@@ -473,6 +473,21 @@ static void hash_column(nwb_writer *w, const emgi_nwb_column *col, size_t n)
     }
 }
 
+/* A ragged column's VectorData: its items, and each row's end for NAME_index. */
+static int write_ragged_items(hid_t table, const emgi_nwb_column *col, size_t n, uint64_t *ends,
+                              emg_error *err)
+{
+    char **items = NULL;
+    size_t n_items = 0;
+    int rc = split_lists(col->text, n, &items, &n_items, ends, err);
+    if (rc >= 0 && write_string_column(table, col->name, (const char *const *)items, n_items))
+        rc = -1;
+    for (size_t i = 0; items && i < n_items; i++)
+        free(items[i]);
+    free(items);
+    return rc;
+}
+
 /* One column of a DynamicTable: numbers as float64, texts as UTF-8 strings,
  * a ragged column as its items and NAME_index.  -1 when HDF5 failed (the
  * caller names the file), EMG_ERR_NOMEM. */
@@ -480,31 +495,21 @@ static int write_table_column(nwb_writer *w, hid_t table, const char *table_path
                               const emgi_nwb_column *col, size_t n, emg_error *err)
 {
     hash_column(w, col, n);
+    uint64_t *ends = NULL;
+    int rc = EMG_OK;
     if (col->num)
-        return emgi_h5_write_column(table, col->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n,
-                                    col->num) ||
-                       type_table_dataset(w, table, table_path, col->name, "VectorData",
-                                          col->description)
-                   ? -1
-                   : 0;
-    if (!col->ragged)
-        return write_string_column(table, col->name, (const char *const *)col->text, n) ||
-                       type_table_dataset(w, table, table_path, col->name, "VectorData",
-                                          col->description)
-                   ? -1
-                   : 0;
-    char **items = NULL;
-    size_t n_items = 0;
-    uint64_t *ends = emgi_xcalloc(n + 1, sizeof *ends, err);
-    int rc = ends ? split_lists(col->text, n, &items, &n_items, ends, err) : EMG_ERR_NOMEM;
-    if (rc >= 0 &&
-        (write_string_column(table, col->name, (const char *const *)items, n_items) ||
-         type_table_dataset(w, table, table_path, col->name, "VectorData", col->description) ||
-         write_index(w, table, table_path, col, ends, n)))
+        rc = emgi_h5_write_column(table, col->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n,
+                                  col->num);
+    else if (!col->ragged)
+        rc = write_string_column(table, col->name, (const char *const *)col->text, n);
+    else if (!(ends = emgi_xcalloc(n + 1, sizeof *ends, err)))
+        rc = EMG_ERR_NOMEM;
+    else
+        rc = write_ragged_items(table, col, n, ends, err);
+    if (rc == 0 &&
+        (type_table_dataset(w, table, table_path, col->name, "VectorData", col->description) ||
+         (ends && write_index(w, table, table_path, col, ends, n))))
         rc = -1;
-    for (size_t i = 0; items && i < n_items; i++)
-        free(items[i]);
-    free(items);
     free(ends);
     return rc;
 }
@@ -598,15 +603,17 @@ static int write_annotations(nwb_writer *w, hid_t intervals, emg_error *err)
     return rc;
 }
 
-/* The recording's length: its longest channel, in seconds. */
-static double recording_length(const nwb_writer *w, double *shortest_step)
+/* The recording's length: its longest channel, in seconds; *longest_period:
+ * the sample period of its slowest channel (the tolerance for an event's end,
+ * docs/formats/nwb.md). */
+static double recording_length(const nwb_writer *w, double *longest_period)
 {
     double length = 0;
-    *shortest_step = 0;
+    *longest_period = 0;
     for (size_t i = 0; i < w->hdr.n_channels; i++) {
         double fs = w->hdr.channels[i].fs, t = (double)w->series[i].written / fs;
         length = t > length ? t : length;
-        *shortest_step = 1 / fs > *shortest_step ? 1 / fs : *shortest_step;
+        *longest_period = 1 / fs > *longest_period ? 1 / fs : *longest_period;
     }
     return length;
 }
@@ -616,8 +623,8 @@ static int write_intervals(nwb_writer *w, emg_error *err)
 {
     int rc = EMG_OK;
     if (w->events.path) {
-        double step, length = recording_length(w, &step);
-        rc = emgi_nwb_events_check_span(&w->events, length, step, err);
+        double period, length = recording_length(w, &period);
+        rc = emgi_nwb_events_check_span(&w->events, length, period, err);
     }
     if (rc < 0 || (w->hdr.n_annotations == 0 && !w->events.path))
         return rc;

@@ -20,24 +20,13 @@
 #include "bids_internal.h"
 #include "nwb_internal.h"
 
-/* Columns the table's own columns map onto, or that say which recording. */
-static int is_interval_column(const char *name)
-{
-    static const char *const own[] = {"onset", "duration", "label", "trial_type", "channel",
-                                      "file"};
-    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
-        if (!strcmp(name, own[i]))
-            return 1;
-    return 0;
-}
-
 /* The columns that list channels: one cell, several names. */
 static int is_list_column(const char *name)
 {
     return !strcmp(name, "channels");
 }
 
-/* /intervals/NAME: the file name without its extension (".tsv", ".csv"),
+/* /intervals/NAME: the file name without its extension (".tsv", ".csv", ".txt"),
  * characters other than letters, digits, '_' and '-' made '_' ("rec1.events.tsv"
  * -> "rec1_events"); "annotations" is the recording's own table, so an event
  * table of that name becomes "annotations_events". */
@@ -132,9 +121,13 @@ static int fill_numbers(emgi_nwb_column *col, const emg_table *t, int c, emg_err
 static char *label_description(const emg_table *t, int c, emg_error *err)
 {
     static const char head[] = "Event label (docs/event-tables.md, \"Labels\"). Labels:";
-    size_t cap = sizeof head + 1;
-    for (size_t r = 0; r < t->n_rows; r++)
-        cap += strlen(emg_table_cell(t, r, c)) + 160;
+    static const char other[] = "a label or annotation text of the event table";
+    size_t cap = sizeof head;
+    for (size_t r = 0; r < t->n_rows; r++) {
+        const char *meaning = emgi_bids_label_description(emg_table_cell(t, r, c));
+        cap += strlen(emg_table_cell(t, r, c)) + strlen(meaning ? meaning : other) +
+               sizeof "; " " = " - 1;
+    }
     char *text = emgi_xcalloc(cap, 1, err);
     if (!text)
         return NULL;
@@ -149,17 +142,17 @@ static char *label_description(const emg_table *t, int c, emg_error *err)
         const char *meaning = emgi_bids_label_description(label);
         size_t len = strlen(text);
         snprintf(text + len, cap - len, "%s %s = %s", r ? ";" : "", label,
-                 meaning ? meaning : "a label or annotation text of the event table");
+                 meaning ? meaning : other);
     }
     return text;
 }
 
 static int add_times(emgi_nwb_events *ev, const emg_table *t, const char *path, emg_error *err)
 {
-    int c_onset = emg_table_column(t, "onset"), c_duration = emg_table_column(t, "duration");
-    if (c_onset < 0 || c_duration < 0)
-        return emg_error_set(err, EMG_ERR_FORMAT, "%s: an event table needs onset and duration "
-                             "columns (docs/event-tables.md)", path);
+    int c_onset, c_duration;
+    int rc = emgi_bids_event_span_columns(t, path, &c_onset, &c_duration, err);
+    if (rc < 0)
+        return rc;
     emgi_nwb_column *start = add_column(ev, "start_time", "Start of the event (its onset), in "
                                         "seconds from the first sample (unit: s)", err);
     emgi_nwb_column *stop = start ? add_column(ev, "stop_time", "End of the event (onset + "
@@ -167,14 +160,14 @@ static int add_times(emgi_nwb_events *ev, const emg_table *t, const char *path, 
                                                "(unit: s)", err) : NULL;
     if (!stop)
         return EMG_ERR_NOMEM;
-    start = &ev->columns[0];
+    start = &ev->columns[0]; /* the second add_column may have moved the columns */
     start->num = emgi_xcalloc(t->n_rows + 1, sizeof *start->num, err);
     stop->num = emgi_xcalloc(t->n_rows + 1, sizeof *stop->num, err);
     if (!start->num || !stop->num)
         return EMG_ERR_NOMEM;
     for (size_t r = 0; r < t->n_rows; r++) {
         double onset, duration;
-        int rc = emg_table_event_span(t, r, c_onset, c_duration, path, &onset, &duration, err);
+        rc = emg_table_event_span(t, r, c_onset, c_duration, path, &onset, &duration, err);
         if (rc < 0)
             return rc;
         start->num[r] = onset;
@@ -263,7 +256,7 @@ int emgi_nwb_events_read(emgi_nwb_events *ev, const char *path, emg_error *err)
     if (rc >= 0)
         rc = add_label_and_channel(ev, &t, err);
     for (size_t c = 0; rc >= 0 && c < t.n_columns; c++)
-        if (!is_interval_column(t.columns[c]))
+        if (!emgi_bids_core_event_column(t.columns[c]))
             rc = add_further(ev, &t, (int)c, path, err);
     emg_table_free(&t);
     if (rc < 0)

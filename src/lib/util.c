@@ -13,6 +13,19 @@
 #include <unistd.h>
 #include "io_internal.h"
 
+/* madvise(advice) over the whole units of `unit` bytes (a power of two)
+ * inside p[0..bytes): advice needs aligned ranges, and a unit that is only
+ * partly the buffer's must be left alone. */
+#if defined(MADV_HUGEPAGE) || defined(MADV_POPULATE_WRITE)
+static void advise_inside(void *p, size_t bytes, uintptr_t unit, int advice)
+{
+    uintptr_t a = ((uintptr_t)p + unit - 1) & ~(unit - 1);
+    uintptr_t b = ((uintptr_t)p + bytes) & ~(unit - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, advice);
+}
+#endif
+
 /* Large buffers (an hour of a channel is 58 MB of doubles) are filled once
  * from start to end: transparent huge pages save one page fault per 4 KiB,
  * which in emg-label cost more than its filters.  Advice only; ignored where
@@ -21,12 +34,8 @@
 static void advise_huge(void *p, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE
-    if (bytes < 4 * HUGE_PAGE)
-        return;
-    uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-    uintptr_t b = ((uintptr_t)p + bytes) & ~(uintptr_t)(HUGE_PAGE - 1);
-    if (b > a)
-        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+    if (bytes >= 4 * HUGE_PAGE)
+        advise_inside(p, bytes, HUGE_PAGE, MADV_HUGEPAGE);
 #else
     (void)p;
     (void)bytes;
@@ -42,11 +51,7 @@ static void advise_huge(void *p, size_t bytes)
 void emgi_prefault(void *p, size_t bytes)
 {
 #ifdef MADV_POPULATE_WRITE
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
-    uintptr_t b = ((uintptr_t)p + bytes) & ~(page - 1);
-    if (b > a)
-        (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+    advise_inside(p, bytes, (uintptr_t)sysconf(_SC_PAGESIZE), MADV_POPULATE_WRITE);
 #else
     (void)p;
     (void)bytes;

@@ -81,10 +81,10 @@ static void refuse_bids_only_options(const cli_bids_settings *b, emg_format form
                      : NULL;
     if (name)
         cli_usage_error("%s applies to --to bids only", name);
-    if (b->session && format != EMG_FORMAT_NWB)
-        cli_usage_error("--session applies to --to bids and --to nwb only");
-    if (b->events && format != EMG_FORMAT_NWB)
-        cli_usage_error("--events applies to --to bids and --to nwb only");
+    /* NWB keeps a session label and an event table too. */
+    const char *bids_or_nwb = b->session ? "--session" : b->events ? "--events" : NULL;
+    if (bids_or_nwb && format != EMG_FORMAT_NWB)
+        cli_usage_error("%s applies to --to bids and --to nwb only", bids_or_nwb);
 }
 
 static void convert(emg_reader *r, const char *in_path, const char *out_path,

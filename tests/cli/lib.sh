@@ -59,3 +59,34 @@ finish() {
   echo "$((checks - failures)) passed, $failures failed"
   [ "$failures" -eq 0 ]
 }
+
+# The streaming block caps (test_label_forced_cut.sh, test_detect_forced_cut.sh):
+# long_contraction RATE OUT writes to OUT (a pipe file) one EMG channel at RATE
+# Hz with a 560 s contraction (20-580 s) and no quiet stretch in it, then a
+# 15 s cramp (610-625 s).
+long_contraction() {
+  cat >"$TMP/long.scn" <<SCN
+fs $1
+mains 0
+channel agonist EMG1
+rest 20
+voluntary 560 level=0.2 ramp=1
+rest 30
+cramp 15 level=0.4
+rest 20
+SCN
+  "$BIN/emg-synth" --scenario "$TMP/long.scn" --seed 1 --to pipe -o "$2" 2>/dev/null
+}
+
+# contraction_span TABLE: of the event-table rows (onset in column 2, duration
+# in 3) that overlap the contraction (20-580 s), "N ONSET END GAP MEET": their
+# count, the earliest onset, the latest end, 1 when one starts more than
+# 0.01 s after the ones before it end (a gap), and how many start where the
+# ones before end (within 0.01 s) inside the activity (25-575 s: a cut).
+contraction_span() {
+  awk -F'\t' 'NR > 1 && $2 < 580 && $2 + $3 > 20 {
+      if (n && $2 > end + 0.01) gap = 1
+      if (n && $2 > 25 && $2 < 575 && ($2 - end) ^ 2 <= 1e-4) meet++
+      if (!n || $2 < on) on = $2; if (!n || $2 + $3 > end) end = $2 + $3; n++ }
+    END { printf "%d %.3f %.3f %d %d\n", n, on, end, gap, meet }' "$1"
+}

@@ -10,18 +10,7 @@
 # same; no temporary file left behind.
 . "$(dirname "$0")/lib.sh"
 LAB="$BIN/emg-label"
-cat >"$TMP/long.scn" <<'EOF'
-fs 4000
-mains 0
-channel agonist EMG1
-rest 20
-voluntary 560 level=0.2 ramp=1
-rest 30
-cramp 15 level=0.4
-rest 20
-EOF
-"$BIN/emg-synth" --scenario "$TMP/long.scn" --seed 1 --to pipe -o "$TMP/long.pipe" 2>/dev/null &&
-  pass || fail "emg-synth"
+long_contraction 4000 "$TMP/long.pipe" && pass || fail "emg-synth"
 
 # label MIB: table in $TMP/MIB.tsv, explanation in $TMP/MIB.txt, stderr in $TMP/MIB.err.
 # The rest is given: the contraction fills most of the recording, so the
@@ -58,14 +47,8 @@ cuts=$(grep -c '^EMG1 ' "$TMP/1024.txt")
 # The table: the events overlapping the contraction (20-580 s) cover it without
 # a gap from the same onset to the same end under both budgets (0.01 s), and
 # cover at least 95% of it; the events after it are the same rows.
-span() {
-  awk -F'\t' 'NR > 1 && $2 < 580 && $2 + $3 > 20 {
-      if (n && $2 > end + 0.01) gap = 1
-      if (!n || $2 < on) on = $2; if (!n || $2 + $3 > end) end = $2 + $3; n++ }
-    END { printf "%d %.3f %.3f %d\n", n, on, end, gap }' "$1"
-}
-read -r n0 on0 end0 gap0 <<<"$(span "$TMP/0.tsv")"
-read -r n1 on1 end1 gap1 <<<"$(span "$TMP/1024.tsv")"
+read -r n0 on0 end0 gap0 _ <<<"$(contraction_span "$TMP/0.tsv")"
+read -r n1 on1 end1 gap1 _ <<<"$(contraction_span "$TMP/1024.tsv")"
 echo "contraction under --memory 0: $n0 event(s) $on0-$end0 s; --memory 1024: $n1 $on1-$end1 s"
 [ "$n0" -ge 1 ] && [ "$gap0" -eq 0 ] && [ "$n1" -ge 1 ] && pass ||
   fail "contraction not labelled whole: --memory 0: $n0 events (gap $gap0), 1024: $n1"
