@@ -46,6 +46,7 @@ typedef struct lab_episode {
     double rise_time;         /* s */
     double waxing;            /* CV of 0.5 s means of the coarse envelope (middle 80 %) */
     double mdf;               /* Hz */
+    double rest_mdf;          /* Hz, the channel's rest (lab_channel.rest_mdf) */
     double single_fraction;   /* bursts that look like one motor-unit potential */
     double spikes;            /* mean spikes per burst */
     int max_phases;
@@ -75,6 +76,7 @@ typedef struct lab_channel {
     double noise_rms;
     double rest_from, rest_to;
     double mains;
+    double rest_mdf;          /* Hz, median frequency of the rest windows' Welch PSD */
     double band_high;         /* Hz, of the band-pass (needle EMG keeps more) */
     size_t *gaps;             /* [start, end) samples of each run of non-finite samples */
     size_t n_gaps;
@@ -110,6 +112,22 @@ int lab_window_rest(double *median, double *rsd, const double *edges, size_t nw,
  * over win_rest when it stands more than rest_k robust SD above it, else 1
  * (also when off or without two windows around). */
 double lab_local_rest(const lab_channel *ch, size_t a, size_t b, const emg_label_options *o);
+/* The Welch PSD (segments as the episodes' median frequency: 128 ms Hann,
+ * 50 % overlap) averaged over the rest windows, for the rest's median
+ * frequency (label_stream.c feeds the chosen windows in pass 2). */
+typedef struct lab_rest_spectrum {
+    struct emg_psd_plan *plan;
+    size_t seg, bins, n_segments;
+    double *sum, *psd;
+} lab_rest_spectrum;
+int lab_rest_spectrum_open(lab_rest_spectrum *r, double fs, emg_error *err);
+/* Add the segments of y[0..len) (none when len is under one segment). */
+int lab_rest_spectrum_add(lab_rest_spectrum *r, const double *y, size_t len, emg_error *err);
+/* Median frequency in [f_low, f_high] of the mean PSD, mains harmonics
+ * removed as for the episodes; NaN without a segment. */
+double lab_rest_spectrum_mdf(lab_rest_spectrum *r, double fs, double mains, double f_low,
+                             double f_high);
+void lab_rest_spectrum_close(lab_rest_spectrum *r);
 /* A rest level's median and robust SD, floored so that a digitally silent
  * channel still gives a usable threshold. */
 void lab_rest_floor(double *median, double *rsd, const emg_rest_level *r);

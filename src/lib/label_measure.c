@@ -795,6 +795,7 @@ int lab_measure_part(lab_episode *part, const lab_channel *ch, const lab_episode
     bursts_of(part, ch, ch->fs, o, scratch);
     levels_of(part, ch, scratch);
     part->mdf = parent->mdf;
+    part->rest_mdf = parent->rest_mdf;
     free(scratch);
     return 0;
 }
@@ -830,14 +831,40 @@ static void psd_cache_free(psd_cache *pc)
     free(pc->psd);
 }
 
+/* Welch segment length: the power of two of at least 128 ms. */
+static size_t welch_segment(double fs)
+{
+    size_t seg = 1;
+    while ((double)seg < 0.128 * fs)
+        seg <<= 1;
+    return seg;
+}
+
+/* Median frequency in the band of psd (bins of df Hz), the mains harmonics
+ * (+-2 Hz) replaced by a line between their neighbours (in place). */
+static double mdf_of_psd(double *psd, size_t bins, double df, double fs, double mains,
+                         double f_low, double f_high)
+{
+    if (mains > 0) {
+        for (double h = mains; h < 0.5 * fs; h += mains) {
+            long lo = (long)floor((h - 2.0) / df) - 1, hi = (long)ceil((h + 2.0) / df) + 1;
+            if (lo < 1 || (size_t)hi >= bins)
+                continue;
+            for (long k = lo + 1; k < hi; k++)
+                psd[k] = psd[lo] + (psd[hi] - psd[lo]) * (double)(k - lo) / (double)(hi - lo);
+        }
+    }
+    emg_spectral_stats st;
+    emg_spectral_stats_compute(&st, psd, bins, df, f_low, f_high);
+    return st.mdf;
+}
+
 /* Welch PSD of y over the episode (at most 10 s from its middle), mains
  * harmonics replaced by their neighbours, median frequency in the band. */
 static double mdf_of(const lab_episode *e, const double *y, double fs, double mains,
                      double f_low, double f_high, psd_cache *pc, emg_error *err)
 {
-    size_t seg = 1;
-    while ((double)seg < 0.128 * fs)
-        seg <<= 1;
+    size_t seg = welch_segment(fs);
     size_t len = e->b - e->a, a = e->a;
     while (seg > 64 && seg > len)
         seg >>= 1;
@@ -851,25 +878,60 @@ static double mdf_of(const lab_episode *e, const double *y, double fs, double ma
     if (!p)
         return NAN;
     size_t bins = emg_psd_plan_bins(p);
-    double df = emg_psd_plan_df(p);
     double *psd = emgi_xrealloc(pc->psd, 8192 > bins ? 8192 : bins, sizeof *psd, err);
     if (!psd)
         return NAN;
     pc->psd = psd;
     if (emg_welch(p, y + a, len, seg / 2, psd, NULL, err) < 0)
         return NAN;
-    if (mains > 0) {
-        for (double h = mains; h < 0.5 * fs; h += mains) {
-            long lo = (long)floor((h - 2.0) / df) - 1, hi = (long)ceil((h + 2.0) / df) + 1;
-            if (lo < 1 || (size_t)hi >= bins)
-                continue;
-            for (long k = lo + 1; k < hi; k++)
-                psd[k] = psd[lo] + (psd[hi] - psd[lo]) * (double)(k - lo) / (double)(hi - lo);
-        }
-    }
-    emg_spectral_stats st;
-    emg_spectral_stats_compute(&st, psd, bins, df, f_low, f_high);
-    return st.mdf;
+    return mdf_of_psd(psd, bins, emg_psd_plan_df(p), fs, mains, f_low, f_high);
+}
+
+/* ---- the rest's spectrum ------------------------------------------------------ */
+
+int lab_rest_spectrum_open(lab_rest_spectrum *r, double fs, emg_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->seg = welch_segment(fs);
+    if (r->seg < 32)
+        return 0;
+    if (emg_psd_plan_create(&r->plan, r->seg, EMG_TAPER_HANN, 0.5, fs, err) < 0)
+        return EMG_ERR_NOMEM;
+    r->bins = emg_psd_plan_bins(r->plan);
+    r->sum = emgi_xcalloc(r->bins, sizeof *r->sum, err);
+    r->psd = emgi_xcalloc(r->bins, sizeof *r->psd, err);
+    return r->sum && r->psd ? 0 : EMG_ERR_NOMEM;
+}
+
+int lab_rest_spectrum_add(lab_rest_spectrum *r, const double *y, size_t len, emg_error *err)
+{
+    size_t n = 0;
+    if (!r->plan || len < r->seg)
+        return 0;
+    if (emg_welch(r->plan, y, len, r->seg / 2, r->psd, &n, err) < 0)
+        return EMG_ERR_ARG;
+    for (size_t k = 0; n > 0 && k < r->bins; k++)
+        r->sum[k] += (double)n * r->psd[k];
+    r->n_segments += n;
+    return 0;
+}
+
+double lab_rest_spectrum_mdf(lab_rest_spectrum *r, double fs, double mains, double f_low,
+                             double f_high)
+{
+    if (!r->plan || r->n_segments == 0)
+        return NAN;
+    for (size_t k = 0; k < r->bins; k++)
+        r->psd[k] = r->sum[k] / (double)r->n_segments;
+    return mdf_of_psd(r->psd, r->bins, emg_psd_plan_df(r->plan), fs, mains, f_low, f_high);
+}
+
+void lab_rest_spectrum_close(lab_rest_spectrum *r)
+{
+    emg_psd_plan_destroy(r->plan);
+    free(r->sum);
+    free(r->psd);
+    memset(r, 0, sizeof *r);
 }
 
 /* ---- the block -------------------------------------------------------------- */
@@ -906,6 +968,7 @@ int lab_measure_block(lab_channel *ch, const lab_block *blk, const emg_label_opt
         in_block.b -= blk->base;
         e->mdf = mdf_of(&in_block, blk->y, ch->fs, ch->mains, o->band_low,
                         fmin(ch->band_high, 0.5 * ch->fs), &pc, err);
+        e->rest_mdf = ch->rest_mdf;
     }
     free(scratch);
     psd_cache_free(&pc);

@@ -160,6 +160,7 @@ static void explain_measures(lab_text *x, const facts *f, const emg_label_option
               e->spectral_share, e->single_fraction,
               e->spikes, e->multiplets, e->duty, e->amp_over_rest, e->peak_snr, e->level_over_rest,
               e->rise_time, e->waxing, e->mdf, emg_context_name(f->ctx));
+    lab_printf(x, "  rest median frequency %.1f Hz\n", e->rest_mdf);
     if (e->local_rest > 1)
         lab_printf(x, "  rest around the episode (--local-rest): %.2f x the quiet rest; amp, "
                      "level, duty and peaks above are over it\n", e->local_rest);
@@ -313,9 +314,18 @@ static int rule_ataxic(lab_decision *d, const facts *f, const emg_label_options 
     }
     int ataxic_like = in_range(rate, o->ataxic_low, o->ataxic_high) && f->enough &&
                       (!regular || e->burst_duration > o->clonic_max_burst);
+    /* Activity during movement shorter than sustained_min must stand
+     * voluntary_amp over rest to be told from a rest-noise blip (rule 4e;
+     * Clancy et al. 2002): two or three small bursts of under a second are
+     * not yet an ataxic alternation either. */
+    int blip = e->duration < o->sustained_min && !(e->amp_over_rest >= o->voluntary_amp);
     if (!ataxic_like) {
         lab_printf(x, "  rule 3b ataxic: no (rate %.2f Hz, regular %d, bursts %.0f ms)\n", rate,
                   regular, 1e3 * e->burst_duration);
+    } else if (blip && f->ctx == EMG_CONTEXT_MOVEMENT) {
+        lab_printf(x, "  rule 3b ataxic: no (%.2f s < %.2f s at %.1f x rest < %.1f: a rest-noise "
+                     "blip)\n", e->duration, o->sustained_min, e->amp_over_rest,
+                  o->voluntary_amp);
     } else if (f->ctx != EMG_CONTEXT_NONE && f->ctx != EMG_CONTEXT_MOVEMENT) {
         /* Ataxic alternation happens during movement (Hallett et al. 1975):
          * a known context that is not movement rules it out, pair or not. */
@@ -539,6 +549,31 @@ static int is_active(const lab_episode *e, const emg_label_options *o)
     return e->level_over_rest >= o->activity_level || e->duty >= o->activity_duty || held;
 }
 
+/* Muscle activity shapes the spectrum: surface EMG of a contraction has its
+ * median frequency at 50-120 Hz (MUAP shape and the tissue's low-pass;
+ * criteria page, fatigue section: biceps ~90 Hz, tibialis anterior ~116),
+ * so activity added to the rest noise pulls the episode's median frequency
+ * down toward that band.  Rest noise that is louder for a while (electrode
+ * contact, skin impedance, cable motion: Clancy et al. 2002) keeps the rest's
+ * spectrum or raises it.  An episode whose median frequency lies
+ * rest_mdf_margin or more above the rest windows' and above the band of
+ * surface EMG (muscle_mdf_max: over rest dominated by low-frequency noise a
+ * contraction raises the median frequency, but into that band) holds no
+ * muscle activity the spectrum shows; it is judged so only while its peak
+ * is small enough for rest to make up most of its power (rest_spectrum_amp).
+ * Surface channels only: label_stream.c leaves rest_mdf unknown for needle
+ * EMG, whose spectrum reaches kHz.  Not during movement: the quietest
+ * windows of a task recording may be the task's own low-level activity, not
+ * rest (real voluntary stretches of docs/methods/specificity.md, whose
+ * quietest windows are their contraction's weaker phases, had median
+ * frequencies of 161-177 Hz, 12-27 Hz above those windows'). */
+static int rest_spectrum(const lab_episode *e, const emg_label_options *o)
+{
+    return o->rest_mdf_margin > 0 && !isnan(e->mdf) && e->rest_mdf > 0 &&
+           e->mdf >= e->rest_mdf + o->rest_mdf_margin && e->mdf >= o->muscle_mdf_max &&
+           e->amp_over_rest < o->rest_spectrum_amp;
+}
+
 /* Rule 4: sustained activity (D > sustained_min). */
 static void rule_sustained(lab_decision *d, const facts *f, const emg_label_options *o, lab_text *x)
 {
@@ -548,7 +583,12 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
      * whose own activity is not sustained (one jerk and its quiet tail: the
      * median level at rest) is not co-contraction, whatever the shapes of
      * the two envelopes (%COCON normalises each to its own peak). */
-    int active = is_active(e, o);
+    /* In the injury context raised resting activity barely above rest is
+     * the finding (strain), whatever its spectrum; during movement the
+     * quietest windows are not surely rest (rest_spectrum). */
+    int noise_spectrum = ctx != EMG_CONTEXT_INJURY && ctx != EMG_CONTEXT_MOVEMENT &&
+                         rest_spectrum(e, o);
+    int active = is_active(e, o) && !noise_spectrum;
     if (f->common_drive && e->rhythm_4_7 >= o->modulation && active) {
         lab_printf(x, "  rule 4a dystonic: match (%%COCON %.0f > %.0f, lag %.0f ms, 4-7 Hz "
                      "modulation %.2f, common drive %.2f%s)\n", f->pi->cocon, o->cocon,
@@ -573,6 +613,14 @@ static void rule_sustained(lab_decision *d, const facts *f, const emg_label_opti
         lab_printf(x, "  rule 3d tremor: match (envelope of the sustained activity regular at "
                      "%.2f Hz, r %.2f): not a spasm\n", e->burst_rate, e->rhythm);
         decided(d, LAB_TREMOR, "3d-tremor-on-background", conf_of(e->rhythm - o->rhythm_r));
+        return;
+    }
+    if (noise_spectrum && is_active(e, o)) {
+        lab_printf(x, "  rule 4: no (median frequency %.1f Hz >= the rest's %.1f + %.1f Hz and >= %.0f Hz, "
+                     "peak %.1f x rest < %.1f: louder rest noise, not muscle): no label\n",
+                  e->mdf, e->rest_mdf, o->rest_mdf_margin, o->muscle_mdf_max, e->amp_over_rest,
+                  o->rest_spectrum_amp);
+        decided(d, LAB_NONE, "4-rest-spectrum", 0.5);
         return;
     }
     /* In the injury context the finding sought is exactly raised resting

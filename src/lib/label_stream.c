@@ -385,6 +385,7 @@ typedef struct level_pass {
     const double *force;    /* [t0, t1) s of the force segments (ischemic rule) */
     size_t n_force;
     double *buf;            /* pass 2: fine, coarse and medium values of a stretch */
+    lab_rest_spectrum spectrum; /* pass 2: over the coarse envelope's rest windows */
 } level_pass;
 
 /* Does decimated sample k lie in a force segment (coarse kept for rule 1)? */
@@ -440,11 +441,31 @@ static void chosen_envelope(double *dst, const rest_windows *r, const sig_window
     }
 }
 
+/* The band-passed signal over the samples of [first, first + count) that
+ * lie in a chosen window of r, into the rest spectrum (a window cut by the
+ * stretch's end gives its two parts' whole segments). */
+static void chosen_spectrum(lab_rest_spectrum *spec, const rest_windows *r, const sig_window *s,
+                            size_t first, size_t count)
+{
+    emg_error err;
+    for (size_t k = r->next; k < r->n_chosen; k++) {
+        size_t a = r->sum ? r->chosen[k] * r->win : r->a;
+        size_t b = r->sum ? (a + r->win < r->n ? a + r->win : r->n) : r->b;
+        if (a >= first + count)
+            break;
+        a = a > first ? a : first;
+        b = b < first + count ? b : first + count;
+        if (b > a)
+            (void)lab_rest_spectrum_add(spec, s->y + (a - s->base), b - a, &err);
+    }
+}
+
 /* Pass 2 on samples [first, first + count): the chosen windows' values. */
 static void pass2_stretch(lab_channel *ch, level_pass *p, const sig_window *s, size_t first,
                           size_t count)
 {
     double *fine = p->buf, *coarse = p->buf + count, *medium = p->buf + 2 * count;
+    chosen_spectrum(&p->spectrum, &p->coarse, s, first, count);
     chosen_envelope(fine, &p->fine, s, first, count, p->env.fine);
     chosen_envelope(coarse, &p->coarse, s, first, count, p->env.coarse);
     rest_windows_feed(&p->fine, fine, first, count);
@@ -547,6 +568,8 @@ int lab_stream_levels(lab_channel *ch, const lab_source *src, const double *forc
     rc = EMG_ERR_NOMEM;
     if (!(p.buf = emgi_xcalloc(3 * DETECT_BAND_CHUNK, sizeof *p.buf, err)))
         goto done;
+    if ((rc = lab_rest_spectrum_open(&p.spectrum, ch->fs, err)) < 0)
+        goto done;
     if ((rc = level_pass_run(ch, &p, src, 2, o, NULL, err)) < 0 ||
         (rc = rest_windows_finish(&ch->rest_fine, &ch->rsd_fine, &p.fine, err)) < 0 ||
         (rc = rest_windows_finish(&ch->rest_coarse, &ch->rsd_coarse, &p.coarse, err)) < 0 ||
@@ -556,7 +579,13 @@ int lab_stream_levels(lab_channel *ch, const lab_source *src, const double *forc
     ch->noise_rms = ch->rest_coarse;
     ch->thr_fine = ch->rest_fine + o->fine_k * ch->rsd_fine;
     ch->thr_medium = ch->rest_medium + o->rest_k * ch->rsd_medium;
+    /* Surface channels only (label_rules.c: the surface EMG band). */
+    ch->rest_mdf = ch->band_high > o->band_high
+                       ? NAN
+                       : lab_rest_spectrum_mdf(&p.spectrum, ch->fs, ch->mains, o->band_low,
+                                               fmin(ch->band_high, 0.5 * ch->fs));
 done:
+    lab_rest_spectrum_close(&p.spectrum);
     rest_windows_free(&p.fine);
     rest_windows_free(&p.coarse);
     rest_windows_free(&p.medium);

@@ -30,6 +30,7 @@ typedef struct row {
     /* measures that decide (0: the kind's neutral value) */
     double rate, cv, rhythm, burst_duration, duration, duty, amp, level, rhythm_4_7, rise,
         waxing;
+    double mdf, rest_mdf; /* Hz: the episode's and the rest's median frequency */
     double snr;    /* largest potential over the rest RMS */
     double single; /* share of bursts like one motor unit */
     double spikes; /* spikes per burst */
@@ -51,6 +52,7 @@ static void episode_of(lab_episode *e, const row *r)
     e->rise_time = 0.2;
     e->waxing = 0.2;
     e->mdf = 90;
+    e->rest_mdf = 120;
     e->peak_snr = 30;
     e->spikes = 3;
     switch (r->kind) {
@@ -112,6 +114,10 @@ static void episode_of(lab_episode *e, const row *r)
         e->rise_time = r->rise;
     if (r->waxing)
         e->waxing = r->waxing;
+    if (r->mdf)
+        e->mdf = r->mdf;
+    if (r->rest_mdf)
+        e->rest_mdf = r->rest_mdf;
     if (r->snr)
         e->peak_snr = r->snr;
     if (r->single)
@@ -158,6 +164,9 @@ static const row rows[] = {
     {"ataxic 3 Hz alternating in movement", BURSTS, ALTERNATING, EMG_CONTEXT_MOVEMENT, .rate = 3,
      .cv = 0.3, .burst_duration = 0.1, .duration = 3, .label = LAB_ATAXIC,
      .rule = "3b-alternating"},
+    {"three small alternating bursts under 1 s in movement (voluntary-amp)", BURSTS, ALTERNATING,
+     EMG_CONTEXT_MOVEMENT, .rate = 4.7, .cv = 0.43, .duration = 0.45, .amp = 4.7,
+     .burst_duration = 0.02, .majors = 3, .label = LAB_NONE, .rule = "3e-too-small"},
     {"ataxic pattern without a pair, movement", BURSTS, NO_PARTNER, EMG_CONTEXT_MOVEMENT,
      .rate = 3, .cv = 0.3, .burst_duration = 0.1, .duration = 3, .label = LAB_VOLUNTARY,
      .rule = "4e-movement-unpaired", .missing = EMG_LABEL_MISSING_PAIR},
@@ -256,6 +265,27 @@ static const row rows[] = {
      .label = LAB_VOLUNTARY, .rule = "4e-movement"},
     {"sustained without a context", SUSTAINED, NO_PARTNER, EMG_CONTEXT_NONE,
      .label = LAB_UNCLASSIFIED, .rule = "4-none", .missing = EMG_LABEL_MISSING_CONTEXT},
+    {"louder rest noise at rest: the rest's spectrum (rest-mdf-margin)", SUSTAINED, NO_PARTNER,
+     EMG_CONTEXT_REST, .amp = 7, .level = 3.3, .mdf = 145, .rest_mdf = 115, .label = LAB_NONE,
+     .rule = "4-rest-spectrum"},
+    {"louder rest noise, no context (rest-mdf-margin)", SUSTAINED, QUIET, EMG_CONTEXT_NONE,
+     .amp = 6, .level = 3, .mdf = 130, .rest_mdf = 120, .label = LAB_NONE,
+     .rule = "4-rest-spectrum"},
+    {"weak contraction at rest whose spectrum moved below the rest's", SUSTAINED, NO_PARTNER,
+     EMG_CONTEXT_REST, .amp = 6, .level = 3, .mdf = 125, .rest_mdf = 120, .label = LAB_CRAMP,
+     .rule = "4c-single-muscle"},
+    {"contraction over low-frequency rest noise, in the muscle band (muscle-mdf-max)",
+     SUSTAINED, NO_PARTNER, EMG_CONTEXT_REST, .amp = 8, .level = 4, .mdf = 118, .rest_mdf = 85,
+     .label = LAB_CRAMP, .rule = "4c-single-muscle"},
+    {"movement: the quietest windows may be the task's, spectrum not judged", SUSTAINED,
+     NO_PARTNER, EMG_CONTEXT_MOVEMENT, .amp = 6, .level = 3, .mdf = 150, .rest_mdf = 120,
+     .label = LAB_VOLUNTARY, .rule = "4e-movement"},
+    {"strong contraction above the rest's spectrum (rest-spectrum-amp)", SUSTAINED, NO_PARTNER,
+     EMG_CONTEXT_REST, .amp = 12, .mdf = 145, .rest_mdf = 115, .label = LAB_CRAMP,
+     .rule = "4c-single-muscle"},
+    {"rest-like spectrum with an injury: strain", SUSTAINED, NO_PARTNER, EMG_CONTEXT_INJURY,
+     .amp = 5, .level = 3, .mdf = 145, .rest_mdf = 115, .label = LAB_STRAIN,
+     .rule = "4d-injury-low-level"},
 };
 
 static void test_rules_table(void **state)
