@@ -725,12 +725,25 @@ void emg_reader_close(emg_reader *r)
     free(r->first);
     free(r->last);
     emg_block_free(&r->raw);
-    for (size_t i = 0; i < r->view.n_annotations; i++)
-        free(r->view.annotations[i].text);
-    free(r->view.annotations);
-    free(r->view.count);
-    free(r->view.data);
+    emgi_block_view_free(&r->view);
     free(r);
+}
+
+void emgi_block_view_free(emg_block *view)
+{
+    for (size_t i = 0; i < view->n_annotations; i++)
+        free(view->annotations[i].text);
+    free(view->annotations);
+    free(view->count);
+    free(view->data);
+    emg_block_init(view);
+}
+
+void emgi_reader_trade_raw(emg_reader *r, emg_block *store)
+{
+    emg_block filled = r->raw;
+    r->raw = *store;
+    *store = filled;
 }
 
 /* ---------------------------------------------------------------- writers */
