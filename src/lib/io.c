@@ -651,7 +651,7 @@ static int check_complete(const emg_reader *r, emg_error *err)
     return EMG_OK;
 }
 
-int emg_reader_read_ahead(emg_reader *r, emg_error *err)
+static int start_read_ahead(emg_reader *r, int threaded, emg_error *err)
 {
     if (r->ahead)
         return 0;
@@ -659,7 +659,20 @@ int emg_reader_read_ahead(emg_reader *r, emg_error *err)
         return emg_error_set(err, EMG_ERR_ARG, "%s: read-ahead must start before the first read",
                              r->path);
     r->started = 1;
-    return emgi_read_ahead_start(&r->ahead, r, err);
+    return emgi_read_ahead_start(&r->ahead, r, threaded, err);
+}
+
+int emg_reader_read_ahead(emg_reader *r, emg_error *err) { return start_read_ahead(r, 1, err); }
+
+int emgi_reader_prefetch_start(emg_reader *r, emg_error *err)
+{
+    return start_read_ahead(r, 0, err);
+}
+
+void emgi_reader_prefetch(emg_reader *r)
+{
+    if (r->ahead)
+        emgi_read_ahead_prefetch(r->ahead);
 }
 
 int emg_reader_read(emg_reader *r, const emg_block **block, emg_error *err)

@@ -1,6 +1,10 @@
 /* io_read_ahead.c: a reader that reads its next block on a thread of its own
  * (emg_reader_read_ahead), so that decoding the input overlaps with what the
- * caller does with the current block.
+ * caller does with the current block; or, without a thread, whenever the
+ * caller says (emgi_reader_prefetch): the window engine reads the next block
+ * as one task of its thread pool's round, so that -j 2 runs two threads on
+ * two cores, not three (a third thread preempted one holding a round's task,
+ * and the round waited for it).
  *
  * Two slots take turns: the caller holds the block it was handed (slot i)
  * until its next read, while the thread fills slot i + 1 with the next block
@@ -29,6 +33,8 @@ struct emgi_read_ahead {
     size_t next_fill;    /* slots filled so far */
     size_t next_take;    /* slots handed to the caller so far */
     int holding;         /* the caller holds slot (next_take - 1) % 2 */
+    int ended;           /* the last fill gave the end or an error: read no further */
+    int threaded;        /* a thread fills the slots; else emgi_read_ahead_prefetch */
     int stop;            /* close: read no further */
 };
 
@@ -61,35 +67,53 @@ static int take_block(emgi_read_ahead *a, size_t i, const emg_block *src, emg_er
     return rc;
 }
 
+/* Read the next block into slot next_fill % 2, which the caller has
+ * released; the result waits there for emgi_read_ahead_next. */
+static int fill_one(emgi_read_ahead *a)
+{
+    size_t i = a->next_fill % 2;
+    const emg_block *b;
+    emg_error err = {EMG_OK, ""};
+    int rc = emgi_reader_read_now(a->r, &b, &err);
+    if (rc > 0 && take_block(a, i, b, &err) < 0)
+        rc = err.status;
+    pthread_mutex_lock(&a->mu);
+    a->rc[i] = rc;
+    a->err[i] = err;
+    a->full[i] = 1;
+    a->ended = rc <= 0;
+    a->next_fill++;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    return rc;
+}
+
 static void *read_ahead_main(void *arg)
 {
     emgi_read_ahead *a = arg;
     for (int rc = 1; rc > 0;) {
-        size_t i = a->next_fill % 2;
         pthread_mutex_lock(&a->mu);
-        while (a->full[i] && !a->stop)
+        while (a->full[a->next_fill % 2] && !a->stop)
             pthread_cond_wait(&a->cv, &a->mu);
         int stop = a->stop;
         pthread_mutex_unlock(&a->mu);
         if (stop)
             break;
-        const emg_block *b;
-        emg_error err = {EMG_OK, ""};
-        rc = emgi_reader_read_now(a->r, &b, &err);
-        if (rc > 0 && take_block(a, i, b, &err) < 0)
-            rc = err.status;
-        pthread_mutex_lock(&a->mu);
-        a->rc[i] = rc;
-        a->err[i] = err;
-        a->full[i] = 1;
-        a->next_fill++;
-        pthread_cond_broadcast(&a->cv);
-        pthread_mutex_unlock(&a->mu);
+        rc = fill_one(a);
     }
     return NULL;
 }
 
-int emgi_read_ahead_start(emgi_read_ahead **out, emg_reader *r, emg_error *err)
+/* Without a thread, the slots are filled only between the caller's reads
+ * (the pool's round orders a prefetch task before the caller's next read),
+ * so nothing here runs beside emgi_read_ahead_next. */
+void emgi_read_ahead_prefetch(emgi_read_ahead *a)
+{
+    if (!a->threaded && !a->ended && !a->full[a->next_fill % 2])
+        fill_one(a);
+}
+
+int emgi_read_ahead_start(emgi_read_ahead **out, emg_reader *r, int threaded, emg_error *err)
 {
     *out = NULL;
     emgi_read_ahead *a = emgi_xcalloc(1, sizeof *a, err);
@@ -102,7 +126,8 @@ int emgi_read_ahead_start(emgi_read_ahead **out, emg_reader *r, emg_error *err)
     }
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cv, NULL);
-    if (pthread_create(&a->thread, NULL, read_ahead_main, a) != 0) {
+    a->threaded = threaded;
+    if (threaded && pthread_create(&a->thread, NULL, read_ahead_main, a) != 0) {
         pthread_mutex_destroy(&a->mu);
         pthread_cond_destroy(&a->cv);
         free(a);
@@ -121,6 +146,11 @@ int emgi_read_ahead_next(emgi_read_ahead *a, const emg_block **block, emg_error 
         pthread_cond_broadcast(&a->cv);
     }
     size_t i = a->next_take % 2;
+    if (!a->threaded && !a->full[i]) { /* not prefetched: read it now */
+        pthread_mutex_unlock(&a->mu);
+        fill_one(a);
+        pthread_mutex_lock(&a->mu);
+    }
     while (!a->full[i])
         pthread_cond_wait(&a->cv, &a->mu);
     int rc = a->rc[i];
@@ -144,7 +174,8 @@ void emgi_read_ahead_stop(emgi_read_ahead *a)
     a->stop = 1;
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
-    pthread_join(a->thread, NULL); /* waits for a read under way */
+    if (a->threaded)
+        pthread_join(a->thread, NULL); /* waits for a read under way */
     for (size_t i = 0; i < 2; i++) {
         emgi_block_view_free(&a->slot[i]);
         emg_block_free(&a->store[i]);
