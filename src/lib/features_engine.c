@@ -542,7 +542,7 @@ static void run_group_task(void *ctx, size_t k)
 {
     emg_window_engine *e = ctx;
     if (e->prefetch && k-- == 0) {
-        emgi_reader_prefetch(e->prefetch);
+        emg_reader_prefetch(e->prefetch);
         return;
     }
     size_t g = group_size(e), c = k * g, n = e->n_channels - c < g ? e->n_channels - c : g;
@@ -800,7 +800,7 @@ int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err)
     int rc;
     e->input = emgi_reader_path(r);
     emg_error unused;
-    if (e->pool && emgi_reader_prefetch_start(r, &unused) == 0)
+    if (e->pool && emg_reader_prefetch_start(r, &unused) == 0)
         e->prefetch = r;
     while ((rc = emg_reader_read(r, &blk, err)) > 0) {
         rc = emg_window_engine_push(e, blk, err);

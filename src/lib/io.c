@@ -664,12 +664,12 @@ static int start_read_ahead(emg_reader *r, int threaded, emg_error *err)
 
 int emg_reader_read_ahead(emg_reader *r, emg_error *err) { return start_read_ahead(r, 1, err); }
 
-int emgi_reader_prefetch_start(emg_reader *r, emg_error *err)
+int emg_reader_prefetch_start(emg_reader *r, emg_error *err)
 {
     return start_read_ahead(r, 0, err);
 }
 
-void emgi_reader_prefetch(emg_reader *r)
+void emg_reader_prefetch(emg_reader *r)
 {
     if (r->ahead)
         emgi_read_ahead_prefetch(r->ahead);

@@ -52,12 +52,6 @@ typedef struct emgi_read_ahead emgi_read_ahead;
 int emgi_read_ahead_start(emgi_read_ahead **out, struct emg_reader *r, int threaded,
                           emg_error *err);
 void emgi_read_ahead_prefetch(emgi_read_ahead *a);
-/* Read-ahead without a thread (before the first read): emgi_reader_prefetch
- * reads the next block whenever the caller has a core to spare, and the next
- * emg_reader_read takes it (or reads it then, when it was not prefetched).
- * Not beside a read: the caller orders the two. */
-int emgi_reader_prefetch_start(struct emg_reader *r, emg_error *err);
-void emgi_reader_prefetch(struct emg_reader *r);
 int emgi_read_ahead_next(emgi_read_ahead *a, const emg_block **block, emg_error *err);
 void emgi_read_ahead_stop(emgi_read_ahead *a);
 /* Give the reader the sample buffers of store for its next read and keep the

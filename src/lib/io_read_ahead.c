@@ -1,7 +1,7 @@
 /* io_read_ahead.c: a reader that reads its next block on a thread of its own
  * (emg_reader_read_ahead), so that decoding the input overlaps with what the
  * caller does with the current block; or, without a thread, whenever the
- * caller says (emgi_reader_prefetch): the window engine reads the next block
+ * caller says (emg_reader_prefetch): the window engine reads the next block
  * as one task of its thread pool's round, so that -j 2 runs two threads on
  * two cores, not three (a third thread preempted one holding a round's task,
  * and the round waited for it).
