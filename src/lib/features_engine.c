@@ -793,7 +793,9 @@ emg_gap_count emg_window_engine_gaps(const emg_window_engine *e, size_t channel)
 }
 
 /* With threads, the next block is read in the pool's rounds (round_tasks),
- * unless the caller has started the reader's own read-ahead thread. */
+ * or on the reader's own thread when one channel group leaves no pool; not
+ * when the caller has read already (read-ahead is only faster, so its
+ * refusal is no error). */
 int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err)
 {
     const emg_block *blk;
@@ -802,6 +804,8 @@ int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err)
     emg_error unused;
     if (e->pool && emg_reader_prefetch_start(r, &unused) == 0)
         e->prefetch = r;
+    else if (!e->pool && e->wopts.threads > 1)
+        (void)emg_reader_read_ahead(r, &unused);
     while ((rc = emg_reader_read(r, &blk, err)) > 0) {
         rc = emg_window_engine_push(e, blk, err);
         if (rc < 0)
