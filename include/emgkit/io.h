@@ -86,10 +86,20 @@ EMGKIT_API int emg_reader_read(emg_reader *r, const emg_block **block, emg_error
 /* From now on (before the first emg_reader_read), read each next block on a
  * thread of the reader's own while the caller works on the current one: the
  * same blocks, in the same order, with decoding overlapped with the caller's
- * work (the tools do this with -j 2 or more).  Costs a copy of each block and
- * a thread; emg_reader_close waits for a read under way.  0, or EMG_ERR_ARG
- * after the first read, EMG_ERR_NOMEM when no thread can start. */
+ * work.  Costs a thread and a second block's buffers (no copy);
+ * emg_reader_close waits for a read under way.  0, or EMG_ERR_ARG after the
+ * first read, EMG_ERR_NOMEM when no thread can start. */
 EMGKIT_API int emg_reader_read_ahead(emg_reader *r, emg_error *err);
+/* The same without a thread (before the first read): emg_reader_prefetch
+ * reads the next block where the caller has a core to spare, e.g. as one
+ * task of its thread pool's round beside the work on the current block (the
+ * window engine and emg-filter with -j 2 or more), and the next
+ * emg_reader_read hands it over, or reads it then if it was not prefetched.
+ * The block the caller holds stays valid.  emg_reader_prefetch must not run
+ * beside emg_reader_read on the same reader.  Returns as
+ * emg_reader_read_ahead; a no-op once a read-ahead thread runs. */
+EMGKIT_API int emg_reader_prefetch_start(emg_reader *r, emg_error *err);
+EMGKIT_API void emg_reader_prefetch(emg_reader *r);
 EMGKIT_API void emg_reader_close(emg_reader *r);
 
 typedef enum emg_sample_format {

@@ -87,6 +87,8 @@ struct emg_window_engine {
     const char *input;  /* the reader's path, for messages (emg_window_engine_run) */
     double *scratch;          /* one record */
     emg_pool *pool;           /* wopts.threads threads over the channel groups */
+    emg_reader *prefetch;     /* emg_window_engine_run with a pool: its reader, whose next
+                                 block is read as the round's first task */
     double *outbox;           /* collected records waiting for delivery: channel, record */
     size_t n_outbox, cap_outbox;
 };
@@ -529,9 +531,20 @@ static size_t round_groups(const emg_window_engine *e)
     return (e->n_channels + g - 1) / g;
 }
 
+/* With a reader to prefetch from, task 0 reads the next block (taken first,
+ * it ends before the groups do) and the groups follow. */
+static size_t round_tasks(const emg_window_engine *e)
+{
+    return round_groups(e) + (e->prefetch != NULL);
+}
+
 static void run_group_task(void *ctx, size_t k)
 {
     emg_window_engine *e = ctx;
+    if (e->prefetch && k-- == 0) {
+        emg_reader_prefetch(e->prefetch);
+        return;
+    }
     size_t g = group_size(e), c = k * g, n = e->n_channels - c < g ? e->n_channels - c : g;
     for (size_t i = c; i < c + n; i++) { /* the gap count is per channel work too */
         channel_state *cs = &e->ch[i];
@@ -557,7 +570,7 @@ static int make_pool(emg_window_engine *e, emg_error *err)
  * finish_round takes part in what is left and waits for the rest. */
 static void start_round(emg_window_engine *e)
 {
-    emg_pool_start(e->pool, round_groups(e), run_group_task, e);
+    emg_pool_start(e->pool, round_tasks(e), run_group_task, e);
 }
 
 static int finish_round(emg_window_engine *e, emg_error *err)
@@ -779,16 +792,26 @@ emg_gap_count emg_window_engine_gaps(const emg_window_engine *e, size_t channel)
     return channel < e->n_channels ? e->ch[channel].gaps : none;
 }
 
+/* With threads, the next block is read in the pool's rounds (round_tasks),
+ * or on the reader's own thread when one channel group leaves no pool; not
+ * when the caller has read already (read-ahead is only faster, so its
+ * refusal is no error). */
 int emg_window_engine_run(emg_window_engine *e, emg_reader *r, emg_error *err)
 {
     const emg_block *blk;
     int rc;
     e->input = emgi_reader_path(r);
+    emg_error unused;
+    if (e->pool && emg_reader_prefetch_start(r, &unused) == 0)
+        e->prefetch = r;
+    else if (!e->pool && e->wopts.threads > 1)
+        (void)emg_reader_read_ahead(r, &unused);
     while ((rc = emg_reader_read(r, &blk, err)) > 0) {
         rc = emg_window_engine_push(e, blk, err);
         if (rc < 0)
-            return rc;
+            break;
     }
+    e->prefetch = NULL;
     if (rc < 0)
         return rc;
     return emg_window_engine_finish(e, err);

@@ -651,7 +651,7 @@ static int check_complete(const emg_reader *r, emg_error *err)
     return EMG_OK;
 }
 
-int emg_reader_read_ahead(emg_reader *r, emg_error *err)
+static int start_read_ahead(emg_reader *r, int threaded, emg_error *err)
 {
     if (r->ahead)
         return 0;
@@ -659,7 +659,20 @@ int emg_reader_read_ahead(emg_reader *r, emg_error *err)
         return emg_error_set(err, EMG_ERR_ARG, "%s: read-ahead must start before the first read",
                              r->path);
     r->started = 1;
-    return emgi_read_ahead_start(&r->ahead, r, err);
+    return emgi_read_ahead_start(&r->ahead, r, threaded, err);
+}
+
+int emg_reader_read_ahead(emg_reader *r, emg_error *err) { return start_read_ahead(r, 1, err); }
+
+int emg_reader_prefetch_start(emg_reader *r, emg_error *err)
+{
+    return start_read_ahead(r, 0, err);
+}
+
+void emg_reader_prefetch(emg_reader *r)
+{
+    if (r->ahead)
+        emgi_read_ahead_prefetch(r->ahead);
 }
 
 int emg_reader_read(emg_reader *r, const emg_block **block, emg_error *err)
@@ -725,12 +738,25 @@ void emg_reader_close(emg_reader *r)
     free(r->first);
     free(r->last);
     emg_block_free(&r->raw);
-    for (size_t i = 0; i < r->view.n_annotations; i++)
-        free(r->view.annotations[i].text);
-    free(r->view.annotations);
-    free(r->view.count);
-    free(r->view.data);
+    emgi_block_view_free(&r->view);
     free(r);
+}
+
+void emgi_block_view_free(emg_block *view)
+{
+    for (size_t i = 0; i < view->n_annotations; i++)
+        free(view->annotations[i].text);
+    free(view->annotations);
+    free(view->count);
+    free(view->data);
+    emg_block_init(view);
+}
+
+void emgi_reader_trade_raw(emg_reader *r, emg_block *store)
+{
+    emg_block filled = r->raw;
+    r->raw = *store;
+    *store = filled;
 }
 
 /* ---------------------------------------------------------------- writers */

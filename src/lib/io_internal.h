@@ -49,9 +49,19 @@ const char *emgi_reader_path(const struct emg_reader *r);
  * calls it (io_read_ahead.c; see emg_reader_read_ahead). */
 int emgi_reader_read_now(struct emg_reader *r, const emg_block **block, emg_error *err);
 typedef struct emgi_read_ahead emgi_read_ahead;
-int emgi_read_ahead_start(emgi_read_ahead **out, struct emg_reader *r, emg_error *err);
+int emgi_read_ahead_start(emgi_read_ahead **out, struct emg_reader *r, int threaded,
+                          emg_error *err);
+void emgi_read_ahead_prefetch(emgi_read_ahead *a);
 int emgi_read_ahead_next(emgi_read_ahead *a, const emg_block **block, emg_error *err);
 void emgi_read_ahead_stop(emgi_read_ahead *a);
+/* Give the reader the sample buffers of store for its next read and keep the
+ * ones it has just filled in store: the block emgi_reader_read_now handed out
+ * points into them, so it stays valid, without a copy, while the next block
+ * is read (io_read_ahead.c). */
+void emgi_reader_trade_raw(struct emg_reader *r, emg_block *store);
+/* Free a block that borrows its samples (a reader's view): its count and data
+ * arrays and its annotations, not the samples. */
+void emgi_block_view_free(emg_block *view);
 
 /* Register an additional temporary file that becomes final_path on commit. */
 int emgi_writer_add_file(struct emg_writer *w, const char *tmp_path, const char *final_path,

@@ -369,6 +369,9 @@ typedef struct sf_reader {
     SF_INFO info;
     double *scale;      /* per channel: physical = normalised * scale */
     double *frames;     /* interleaved block */
+    float *frames_f;    /* interleaved block of a float file (read as stored: libsndfile's
+                           float -> double pass over the block is the same conversion as
+                           ours, done once more) */
     size_t block_frames;
     sf_count_t done;
     int ended_early;    /* the last read returned fewer frames than asked */
@@ -439,6 +442,7 @@ static void sf_reader_close(void *state)
         sf_close(r->sf);
     free(r->scale);
     free(r->frames);
+    free(r->frames_f);
     free(r);
 }
 
@@ -583,8 +587,12 @@ static int sf_reader_open(void **state, const char *path, const emg_read_options
         double seconds = opts->block_seconds_hint_ms ? opts->block_seconds_hint_ms / 1000.0 : 0.5;
         double frames = seconds * r->info.samplerate;
         r->block_frames = frames < 1024 ? 1024 : frames > 65536 ? 65536 : (size_t)frames;
-        r->frames = emgi_xcalloc(r->block_frames * (size_t)r->info.channels, sizeof(double), err);
-        if (!r->frames)
+        size_t samples = r->block_frames * (size_t)r->info.channels;
+        if ((r->info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_FLOAT)
+            r->frames_f = emgi_xcalloc(samples, sizeof(float), err);
+        else
+            r->frames = emgi_xcalloc(samples, sizeof(double), err);
+        if (!r->frames && !r->frames_f)
             rc = EMG_ERR_NOMEM;
     }
     if (rc < 0) {
@@ -595,6 +603,23 @@ static int sf_reader_open(void **state, const char *path, const emg_read_options
     return EMG_OK;
 }
 
+/* Frames [0, got) of the interleaved block into the block's channels, in
+ * physical units. */
+static void sf_reader_spread(const sf_reader *r, emg_block *blk, size_t got)
+{
+    size_t n = (size_t)r->info.channels;
+    for (size_t i = 0; i < n; i++) {
+        double *out = blk->data[i], scale = r->scale[i];
+        if (r->frames_f)
+            for (size_t k = 0; k < got; k++)
+                out[k] = (double)r->frames_f[k * n + i] * scale;
+        else
+            for (size_t k = 0; k < got; k++)
+                out[k] = r->frames[k * n + i] * scale;
+        blk->count[i] = got;
+    }
+}
+
 static int sf_reader_read(void *state, emg_block *blk, emg_error *err)
 {
     sf_reader *r = state;
@@ -602,7 +627,9 @@ static int sf_reader_read(void *state, emg_block *blk, emg_error *err)
     if (left <= 0)
         return 0;
     sf_count_t want = left < (sf_count_t)r->block_frames ? left : (sf_count_t)r->block_frames;
-    sf_count_t got = r->ended_early ? 0 : sf_readf_double(r->sf, r->frames, want);
+    sf_count_t got = r->ended_early ? 0
+                     : r->frames_f ? sf_readf_float(r->sf, r->frames_f, want)
+                                   : sf_readf_double(r->sf, r->frames, want);
     if (got < want)
         r->ended_early = 1;
     if (got <= 0) {
@@ -612,16 +639,10 @@ static int sf_reader_read(void *state, emg_block *blk, emg_error *err)
                              r->path, (long long)r->info.frames, (long long)r->done,
                              why ? " (libsndfile: " : "", why ? why : "", why ? ")" : "");
     }
-    size_t n = (size_t)r->info.channels;
-    int rc = emg_block_reserve(blk, n, (size_t)got, err);
+    int rc = emg_block_reserve(blk, (size_t)r->info.channels, (size_t)got, err);
     if (rc < 0)
         return rc;
-    for (size_t i = 0; i < n; i++) {
-        double *out = blk->data[i], scale = r->scale[i];
-        for (sf_count_t k = 0; k < got; k++)
-            out[k] = r->frames[(size_t)k * n + i] * scale;
-        blk->count[i] = (size_t)got;
-    }
+    sf_reader_spread(r, blk, (size_t)got);
     r->done += got;
     return 1;
 }

@@ -49,10 +49,20 @@ void emg_tsv_time(FILE *f, double seconds, int last)
     fputc(last ? '\n' : '\t', f);
 }
 
+/* The text is written in runs between the characters that would break a row
+ * (one fwrite each, not one locked fputc per character: emg-features writes
+ * the input's path on every row). */
 void emg_tsv_str(FILE *f, const char *text, int last)
 {
-    for (const char *p = text; *p; p++)
-        fputc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p, f);
+    for (const char *p = text; *p;) {
+        size_t run = strcspn(p, "\t\n\r");
+        fwrite(p, 1, run, f);
+        p += run;
+        if (*p) {
+            fputc(' ', f);
+            p++;
+        }
+    }
     fputc(last ? '\n' : '\t', f);
 }
 

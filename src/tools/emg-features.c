@@ -199,11 +199,11 @@ static void analyse(void *ctx, const char *path, FILE *out)
     emg_error err;
     emg_reader *r = cli_open_input(path, &j->in);
     const emg_header *hdr = emg_reader_header(r);
-    /* With threads for the channels, decoding the next block overlaps with
-     * the current block's filters and transforms. */
-    if (j->a.window.threads > 1 && emg_reader_read_ahead(r, &err) < 0)
-        cli_fail(&err);
     if (j->floor_only) {
+        /* With threads, decoding the next block overlaps with the transforms
+         * (the window engine does this in its pool's rounds). */
+        if (j->a.window.threads > 1 && emg_reader_read_ahead(r, &err) < 0)
+            cli_fail(&err);
         run_floor(r, &j->a.spectrum, &j->a.window);
         emg_reader_close(r);
         return;

@@ -276,6 +276,8 @@ typedef struct output {
     emg_chain **chains;
     struct async_writer *async; /* with -j 2 or more: blocks written on their own thread */
     emg_pool *pool;      /* with -j 2 or more: threads over the channel groups */
+    emg_reader *prefetch; /* with a pool: the reader, whose next block is read as the
+                             round's first task (read_ahead) */
     int *group_rc;       /* per group of channels: its last push's result */
     emg_error *group_err;
 } output;
@@ -545,6 +547,7 @@ typedef struct channel_work {
     size_t n_channels;
     int *rc;                  /* per group */
     emg_error *err;           /* per group */
+    emg_reader *prefetch;     /* read the next block as task 0, or NULL */
 } channel_work;
 
 enum { GROUP = 4 };
@@ -569,6 +572,10 @@ static int run_group(const channel_work *w, size_t c, size_t k, emg_error *err)
 static void run_group_task(void *arg, size_t g)
 {
     const channel_work *w = arg;
+    if (w->prefetch && g-- == 0) { /* taken first, it ends before the groups do */
+        emg_reader_prefetch(w->prefetch);
+        return;
+    }
     size_t c = g * GROUP, k = w->n_channels - c < GROUP ? w->n_channels - c : GROUP;
     w->rc[g] = run_group(w, c, k, &w->err[g]);
 }
@@ -580,8 +587,9 @@ static size_t channel_groups(size_t n_channels) { return (n_channels + GROUP - 1
 static int process_channels(output *o, const emg_block *block, emg_error *err)
 {
     size_t groups = channel_groups(o->h->n_channels);
-    channel_work w = {o->chains, block, o->h->n_channels, o->group_rc, o->group_err};
-    emg_pool_run(o->pool, groups, run_group_task, &w);
+    channel_work w = {o->chains, block, o->h->n_channels, o->group_rc, o->group_err,
+                      block ? o->prefetch : NULL};
+    emg_pool_run(o->pool, groups + (w.prefetch != NULL), run_group_task, &w);
     for (size_t g = 0; g < groups; g++) {
         if (o->group_rc[g] < 0) {
             *err = o->group_err[g];
@@ -605,6 +613,21 @@ static emg_pool *make_pool(size_t n_channels, int jobs)
     if (nt > 1 && emg_pool_create(&pool, (int)nt, &err) < 0)
         cli_fail(&err);
     return pool;
+}
+
+/* With -j 2 or more, the next block is read while this one is filtered: as
+ * the first task of the pool's rounds when there is a pool (so that two
+ * threads share two cores, not three), else on the reader's own thread. */
+static void read_ahead(output *o, emg_reader *r, int jobs)
+{
+    emg_error err;
+    int rc = 0;
+    if (o->pool && (rc = emg_reader_prefetch_start(r, &err)) == 0)
+        o->prefetch = r;
+    else if (!o->pool && jobs > 1)
+        rc = emg_reader_read_ahead(r, &err);
+    if (rc < 0)
+        cli_fail(&err);
 }
 
 static void output_init(output *o, const emg_header *h, emg_chain **chains)
@@ -663,6 +686,7 @@ static void filter(emg_reader *r, const char *in_path, const char *out_path, emg
     if (s->jobs > 1)
         o.async = async_writer_start(o.w, header.n_channels);
     o.pool = make_pool(header.n_channels, s->jobs);
+    read_ahead(&o, r, s->jobs);
 
     const emg_block *b;
     int rc;
@@ -792,11 +816,8 @@ int main(int argc, char **argv)
     if (!in.read.block_seconds_hint_ms)
         in.read.block_seconds_hint_ms = 4000;
     emg_reader *r = cli_open_input(in_path, &in);
-    emg_error err;
     /* With -j 2 or more, decoding the next block overlaps with filtering
-     * this one, and writing (emit_piece_async) with both. */
-    if (s.jobs > 1 && emg_reader_read_ahead(r, &err) < 0)
-        cli_fail(&err);
+     * this one (read_ahead), and writing (emit_piece_async) with both. */
     filter(r, in_path, out_path, format, &s);
     emg_reader_close(r);
     cli_finish_stdout();

@@ -196,12 +196,31 @@ static void test_channel_store(void **state)
     emg_reader_close(r);
 }
 
-/* Reading ahead gives the same blocks (samples and annotations) in the same
- * order; it must start before the first read; the end and an error are
- * reported as without it, and again on later reads. */
-static void test_read_ahead(void **state)
+static int start_ahead(emg_reader *r, int prefetch, emg_error *err)
 {
-    (void)state;
+    return prefetch ? emg_reader_prefetch_start(r, err) : emg_reader_read_ahead(r, err);
+}
+
+static void assert_same_block(const emg_block *a, const emg_block *b)
+{
+    assert_int_equal(a->n_channels, b->n_channels);
+    for (size_t c = 0; c < a->n_channels; c++) {
+        assert_int_equal(a->count[c], b->count[c]);
+        assert_memory_equal(a->data[c], b->data[c], a->count[c] * sizeof(double));
+    }
+    assert_int_equal(a->n_annotations, b->n_annotations);
+    for (size_t i = 0; i < a->n_annotations; i++)
+        assert_string_equal(a->annotations[i].text, b->annotations[i].text);
+}
+
+/* Reading ahead, on a thread or by emg_reader_prefetch, gives the same blocks
+ * (samples and annotations) in the same order; it must start before the
+ * first read; the end and an error are reported as without it, and again on
+ * later reads.  Prefetched once, twice or not at all, the next read gives
+ * the next block, and the block held meanwhile keeps its samples (the
+ * buffers are traded, not copied). */
+static void check_read_ahead(int prefetch)
+{
     char path[1100], cut[1100];
     path_in_tmp(path, sizeof path, "ahead.emg");
     write_test_stream(path);
@@ -210,26 +229,23 @@ static void test_read_ahead(void **state)
     const emg_block *a, *b;
     assert_int_equal(emg_reader_open(&plain, path, NULL, &err), 0);
     assert_int_equal(emg_reader_open(&ahead, path, NULL, &err), 0);
-    assert_int_equal(emg_reader_read_ahead(ahead, &err), 0);
+    assert_int_equal(start_ahead(ahead, prefetch, &err), 0);
     int ra, rb;
     size_t blocks = 0;
     while ((ra = emg_reader_read(plain, &a, &err)) > 0) {
         assert_int_equal(rb = emg_reader_read(ahead, &b, &err), 1);
-        assert_int_equal(a->n_channels, b->n_channels);
-        for (size_t c = 0; c < a->n_channels; c++) {
-            assert_int_equal(a->count[c], b->count[c]);
-            assert_memory_equal(a->data[c], b->data[c], a->count[c] * sizeof(double));
-        }
-        assert_int_equal(a->n_annotations, b->n_annotations);
-        for (size_t i = 0; i < a->n_annotations; i++)
-            assert_string_equal(a->annotations[i].text, b->annotations[i].text);
+        assert_same_block(a, b);
+        for (size_t k = 0; k < blocks % 3; k++)
+            emg_reader_prefetch(ahead);
+        assert_same_block(a, b);
         blocks++;
     }
     assert_int_equal(ra, 0);
-    assert_true(blocks > 0);
+    assert_true(blocks > 2);
+    emg_reader_prefetch(ahead);
     assert_int_equal(emg_reader_read(ahead, &b, &err), 0);
     assert_int_equal(emg_reader_read(ahead, &b, &err), 0);
-    assert_int_equal(emg_reader_read_ahead(plain, &err), EMG_ERR_ARG);
+    assert_int_equal(start_ahead(plain, prefetch, &err), EMG_ERR_ARG);
     emg_reader_close(plain);
     emg_reader_close(ahead);
 
@@ -237,9 +253,9 @@ static void test_read_ahead(void **state)
     path_in_tmp(cut, sizeof cut, "ahead-cut.emg");
     copy_without_end(cut, path);
     assert_int_equal(emg_reader_open(&ahead, cut, NULL, &err), 0);
-    assert_int_equal(emg_reader_read_ahead(ahead, &err), 0);
+    assert_int_equal(start_ahead(ahead, prefetch, &err), 0);
     while ((rb = emg_reader_read(ahead, &b, &err)) > 0)
-        ;
+        emg_reader_prefetch(ahead);
     assert_int_equal(rb, EMG_ERR_FORMAT);
     assert_non_null(strstr(err.message, "truncated"));
     assert_int_equal(emg_reader_read(ahead, &b, &err), EMG_ERR_FORMAT);
@@ -247,9 +263,22 @@ static void test_read_ahead(void **state)
 
     /* Closed before the end: the thread stops. */
     assert_int_equal(emg_reader_open(&ahead, path, NULL, &err), 0);
-    assert_int_equal(emg_reader_read_ahead(ahead, &err), 0);
+    assert_int_equal(start_ahead(ahead, prefetch, &err), 0);
     assert_int_equal(emg_reader_read(ahead, &b, &err), 1);
+    emg_reader_prefetch(ahead);
     emg_reader_close(ahead);
+}
+
+static void test_read_ahead(void **state)
+{
+    (void)state;
+    check_read_ahead(0);
+}
+
+static void test_prefetch(void **state)
+{
+    (void)state;
+    check_read_ahead(1);
 }
 
 /* Channels of other modalities are told by a word of the name or transducer. */
@@ -561,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_channel_store),
         cmocka_unit_test(test_read_ahead),
+        cmocka_unit_test(test_prefetch),
         cmocka_unit_test(test_other_modality),
         cmocka_unit_test(test_pool_runs_every_task_once),
     };
