@@ -481,7 +481,7 @@ static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_opt
         var += v[i] * v[i];
     if (!(var > 0))
         return;
-    double prev2 = NAN, prev = NAN, trough = 1, best = -1, best_lag = 0, best47 = 0;
+    double prev2 = NAN, prev = NAN, trough = 1, best = -1, best_lag = 0;
     double peak_r[64];
     size_t peak_l[64], n_peaks = 0;
     for (size_t l = 1; l <= lag_max + 1 && l < len; l++) {
@@ -497,9 +497,6 @@ static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_opt
                 peak_l[n_peaks++] = pl;
                 best = fmax(best, prev);
             }
-            double f = dfs / (double)pl;
-            if (prominent && f >= o->dystonic_low && f <= o->dystonic_high && prev > best47)
-                best47 = prev;
         }
         if (!isnan(prev) && prev < trough)
             trough = prev;
@@ -531,7 +528,6 @@ static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_opt
         e->burst_rate = dfs / best_lag;
         e->rhythm = best;
     }
-    (void)best47;
     /* Modulation share: power of the detrended envelope at 4-7 Hz over its
      * power at 1-20 Hz (Goertzel at 0.5 Hz steps), the "common drive" of
      * dystonic co-contraction (criteria page). */

@@ -164,17 +164,16 @@ static void explain_measures(lab_text *x, const facts *f, const emg_label_option
     if (e->local_rest > 1)
         lab_printf(x, "  rest around the episode (--local-rest): %.2f x the quiet rest; amp, "
                      "level, duty and peaks above are over it\n", e->local_rest);
-    if (f->has_partner)
-        lab_printf(x, "  partner channel %d: active %.2f of the time, level %.1f x rest "
-                     "(%.2f of this channel's), %%COCON %.0f, lag %.0f ms, r(0) %.2f -> %s\n",
-                  pi->index + 1, pi->active, pi->level, f->rel_level, pi->cocon, 1e3 * pi->lag,
-                  pi->r0, f->together ? "together" : f->alternating ? "alternating" : "quiet");
-    if (f->has_partner)
-        lab_printf(x, "  pair 4-7 Hz drive: in-phase r %.2f at 4-7 Hz, common in-phase share "
-                     "%.2f of the modulation (needs %.2f)\n", pi->drive_r, pi->drive,
-                  o->drive_share);
-    else
+    if (!f->has_partner) {
         lab_printf(x, "  no partner channel (--pair)\n");
+        return;
+    }
+    lab_printf(x, "  partner channel %d: active %.2f of the time, level %.1f x rest "
+                 "(%.2f of this channel's), %%COCON %.0f, lag %.0f ms, r(0) %.2f -> %s\n",
+              pi->index + 1, pi->active, pi->level, f->rel_level, pi->cocon, 1e3 * pi->lag,
+              pi->r0, f->together ? "together" : f->alternating ? "alternating" : "quiet");
+    lab_printf(x, "  pair 4-7 Hz drive: in-phase r %.2f at 4-7 Hz, common in-phase share "
+                 "%.2f of the modulation (needs %.2f)\n", pi->drive_r, pi->drive, o->drive_share);
 }
 
 static void decided(lab_decision *d, lab_label label, const char *rule, double confidence)
