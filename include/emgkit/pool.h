@@ -29,6 +29,10 @@ typedef void (*emg_pool_task)(void *ctx, size_t task);
  * Workers that cannot be started are left out; EMG_ERR_NOMEM only when the
  * pool itself cannot be allocated. */
 EMGKIT_API int emg_pool_create(emg_pool **out, int threads, emg_error *err);
+/* A pool for rounds of n_tasks tasks: no more threads than tasks (a thread
+ * without a task would only spin) and at most 64 (-j goes to 256; more is no
+ * faster).  *out is NULL, and 0 returned, when that leaves one thread. */
+EMGKIT_API int emg_pool_create_for(emg_pool **out, int threads, size_t n_tasks, emg_error *err);
 /* Threads that take tasks, the caller's included (1 for a NULL pool). */
 EMGKIT_API int emg_pool_threads(const emg_pool *p);
 /* Run task(ctx, i) for every i in [0, n_tasks), on the pool's workers and

@@ -108,6 +108,27 @@ static int grow(void **p, size_t *cap, size_t need, size_t size, emg_error *err)
     return 0;
 }
 
+/* Channels handed to one worker together: as many as the stage runs side by
+ * side (four vector lanes) when there are enough channels for every thread to
+ * get a group, else one. */
+enum { GROUP_MAX = 4 };
+
+static size_t group_size(const emg_window_engine *e)
+{
+    int grouped = e->has_stage && e->stage.process_group && e->stage.flush_group &&
+                  e->n_channels >= GROUP_MAX * (size_t)e->wopts.threads;
+    return grouped ? GROUP_MAX : 1;
+}
+
+/* The groups of one round are the tasks of the engine's thread pool
+ * (emg_pool_run): persistent threads take the next untaken group until none
+ * is left, the caller's thread among them. */
+static size_t round_groups(const emg_window_engine *e)
+{
+    size_t g = group_size(e);
+    return (e->n_channels + g - 1) / g;
+}
+
 /* Window results wait in an unlinked file in $TMPDIR (recorded while it has a
  * name, so that a signal cannot leave it behind). */
 static int open_park(emg_window_engine *e, emg_error *err)
@@ -125,7 +146,6 @@ static int open_park(emg_window_engine *e, emg_error *err)
     return EMG_OK;
 }
 
-static int make_pool(emg_window_engine *e, emg_error *err);
 
 static int park_failure(const emg_window_engine *e, emg_error *err)
 {
@@ -239,7 +259,7 @@ int emg_window_engine_create(emg_window_engine **out, const emg_header *hdr,
     }
     if (e->estimate && (rc = open_park(e, err)) < 0)
         goto fail;
-    if ((rc = make_pool(e, err)) < 0)
+    if ((rc = emg_pool_create_for(&e->pool, e->wopts.threads, round_groups(e), err)) < 0)
         goto fail;
     *out = e;
     return 0;
@@ -464,18 +484,6 @@ static int process_channel(emg_window_engine *e, channel_state *cs)
     return rc;
 }
 
-/* Channels handed to one worker together: as many as the stage runs side by
- * side (four vector lanes) when there are enough channels for every thread to
- * get a group, else one. */
-enum { GROUP_MAX = 4 };
-
-static size_t group_size(const emg_window_engine *e)
-{
-    int grouped = e->has_stage && e->stage.process_group && e->stage.flush_group &&
-                  e->n_channels >= GROUP_MAX * (size_t)e->wopts.threads;
-    return grouped ? GROUP_MAX : 1;
-}
-
 /* process_channel for k channels whose stage can take them together (same
  * input length, none skipped); the others go one by one.  A failure is
  * reported on the group's first channel. */
@@ -522,15 +530,6 @@ static void process_group(emg_window_engine *e, channel_state *cs, size_t k)
     }
 }
 
-/* The groups of one round are the tasks of the engine's thread pool
- * (emg_pool_run): persistent threads take the next untaken group until none
- * is left, the caller's thread among them. */
-static size_t round_groups(const emg_window_engine *e)
-{
-    size_t g = group_size(e);
-    return (e->n_channels + g - 1) / g;
-}
-
 /* With a reader to prefetch from, task 0 reads the next block (taken first,
  * it ends before the groups do) and the groups follow. */
 static size_t round_tasks(const emg_window_engine *e)
@@ -552,18 +551,6 @@ static void run_group_task(void *ctx, size_t k)
         cs->n_seen += (long long)cs->n_in;
     }
     process_group(e, &e->ch[c], n);
-}
-
-/* No more threads than groups: a thread without a group would only spin. */
-static int make_pool(emg_window_engine *e, emg_error *err)
-{
-    enum { MAX_THREADS = 64 }; /* -j goes to 256 (shared option); more is no faster */
-    size_t nt = (size_t)e->wopts.threads, groups = round_groups(e);
-    if (nt > groups)
-        nt = groups ? groups : 1;
-    if (nt > MAX_THREADS)
-        nt = MAX_THREADS;
-    return nt > 1 ? emg_pool_create(&e->pool, (int)nt, err) : 0;
 }
 
 /* Start one round over all channels: the groups go to the pool's workers;

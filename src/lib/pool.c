@@ -88,6 +88,9 @@ static int spin_until(const emg_pool *p, int (*ready)(const emg_pool *, uint64_t
     }
 }
 
+/* The claim word: the round number in its high 32 bits, the next task of the
+ * round in its low 32 (so a round has fewer than 2^32 tasks). */
+#define TASK_MASK 0xffffffffu
 static uint64_t round_of(uint64_t claim) { return claim >> 32; }
 
 static int new_round(const emg_pool *p, uint64_t seen)
@@ -111,11 +114,11 @@ static void take_tasks(emg_pool *p, uint64_t round)
         size_t n = atomic_load_explicit(&p->n_tasks, memory_order_relaxed);
         emg_pool_task task = atomic_load_explicit(&p->task, memory_order_relaxed);
         void *ctx = atomic_load_explicit(&p->ctx, memory_order_relaxed);
-        if (round_of(c) != round || (c & 0xffffffffu) >= n)
+        if (round_of(c) != round || (c & TASK_MASK) >= n)
             return;
         if (!atomic_compare_exchange_weak(&p->claim, &c, c + 1))
             continue;
-        task(ctx, (size_t)(c & 0xffffffffu));
+        task(ctx, (size_t)(c & TASK_MASK));
         if (atomic_fetch_add(&p->finished, 1) + 1 == n) {
             pthread_mutex_lock(&p->mu);
             pthread_cond_broadcast(&p->done);
@@ -140,6 +143,18 @@ static void *worker_main(void *arg)
         seen = round_of(atomic_load(&p->claim));
         take_tasks(p, seen);
     }
+}
+
+int emg_pool_create_for(emg_pool **out, int threads, size_t n_tasks, emg_error *err)
+{
+    enum { MAX_THREADS = 64 };
+    size_t nt = threads > 0 ? (size_t)threads : 1;
+    if (nt > n_tasks)
+        nt = n_tasks;
+    if (nt > MAX_THREADS)
+        nt = MAX_THREADS;
+    *out = NULL;
+    return nt > 1 ? emg_pool_create(out, (int)nt, err) : 0;
 }
 
 int emg_pool_create(emg_pool **out, int threads, emg_error *err)
@@ -180,7 +195,7 @@ void emg_pool_start(emg_pool *p, size_t n_tasks, emg_pool_task task, void *ctx)
         p->deferred_ctx = ctx;
         return;
     }
-    uint64_t round = (round_of(atomic_load(&p->claim)) + 1) & 0xffffffffu;
+    uint64_t round = (round_of(atomic_load(&p->claim)) + 1) & TASK_MASK;
     atomic_store(&p->n_tasks, n_tasks);
     atomic_store(&p->task, task);
     atomic_store(&p->ctx, ctx);

@@ -599,18 +599,12 @@ static int process_channels(output *o, const emg_block *block, emg_error *err)
     return 0;
 }
 
-/* No more threads than groups: a thread without a group would only spin. */
+/* A pool for the channel groups (none with -j 1 or one group). */
 static emg_pool *make_pool(size_t n_channels, int jobs)
 {
-    enum { MAX_THREADS = 64 }; /* -j goes to 256 (shared option); more is no faster */
-    size_t groups = channel_groups(n_channels), nt = (size_t)jobs;
-    if (nt > groups)
-        nt = groups;
-    if (nt > MAX_THREADS)
-        nt = MAX_THREADS;
     emg_pool *pool = NULL;
     emg_error err;
-    if (nt > 1 && emg_pool_create(&pool, (int)nt, &err) < 0)
+    if (emg_pool_create_for(&pool, jobs, channel_groups(n_channels), &err) < 0)
         cli_fail(&err);
     return pool;
 }
