@@ -228,6 +228,30 @@ void lab_ctx_free(lab_ctx_table *t);
 /* Context of an event on channel c over [t0, t1): the precedence above. */
 emg_context lab_context_over(const lab_ctx_table *t, int c, double t0, double t1);
 
+/* ---- envelope modulation (label_measure.c) --------------------------------- */
+
+/* The band of the decimated envelope's modulation that the rhythm measures
+ * read (Hz): below 1 Hz is the slow course of force that the 1 s detrending
+ * removes, above 20 Hz no clonus or tremor beats.  Its power is summed at
+ * fixed steps: 0.5 Hz for the 4-7 Hz shares (rhythm_4_7, the pair's common
+ * drive), 0.25 Hz for the spectral peak (LAB_PEAK_BINS frequencies). */
+#define LAB_MOD_LOW_HZ 1.0
+#define LAB_MOD_HIGH_HZ 20.0
+#define LAB_MOD_STEP_HZ 0.5
+#define LAB_PEAK_STEP_HZ 0.25
+enum { LAB_PEAK_BINS = 77 }; /* (LAB_MOD_HIGH_HZ - LAB_MOD_LOW_HZ) / LAB_PEAK_STEP_HZ + 1 */
+
+/* How many frequencies LAB_MOD_LOW_HZ + k * step, k = 0, 1, ..., reach up to
+ * LAB_MOD_HIGH_HZ (included). */
+size_t lab_mod_bins(double step);
+/* v[i] = x[i] minus the centred 1 s moving mean of x (n samples at dfs Hz;
+ * shorter windows at the edges): the slow course of force leaves, the
+ * 1-20 Hz modulation stays.  v and x must not overlap. */
+void lab_detrend(double *v, const float *x, size_t n, double dfs);
+/* Power of the n samples v at f Hz (sampled at dfs Hz), Goertzel's
+ * recurrence. */
+double lab_goertzel_power(const double *v, size_t n, double f, double dfs);
+
 /* ---- partner muscle (label_partner.c) --------------------------------------- */
 
 typedef struct lab_partner {

@@ -400,6 +400,38 @@ static int build_episodes(lab_channel *ch, const lab_block *blk, const emg_label
     return 0;
 }
 
+size_t lab_mod_bins(double step)
+{
+    return (size_t)((LAB_MOD_HIGH_HZ - LAB_MOD_LOW_HZ) / step + 1e-9) + 1;
+}
+
+void lab_detrend(double *v, const float *x, size_t n, double dfs)
+{
+    size_t half = (size_t)(0.5 * dfs);
+    double run = 0;
+    size_t lo = 0, hi = 0; /* window [lo, hi) */
+    for (size_t i = 0; i < n; i++) {
+        size_t want_hi = i + half + 1 < n ? i + half + 1 : n;
+        size_t want_lo = i > half ? i - half : 0;
+        while (hi < want_hi)
+            run += x[hi++];
+        while (lo < want_lo)
+            run -= x[lo++];
+        v[i] = x[i] - run / (double)(hi - lo);
+    }
+}
+
+double lab_goertzel_power(const double *v, size_t n, double f, double dfs)
+{
+    double w = 2 * M_PI * f / dfs, c = 2 * cos(w), s1 = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double s0 = v[i] + c * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return s1 * s1 + s2 * s2 - c * s1 * s2;
+}
+
 /* The envelope spectrum's peak: the frequency of the largest power of the
  * detrended envelope v at 1-20 Hz (0.25 Hz steps) and the share of the
  * 1-20 Hz power within +-spectral_halfwidth of it.  A clonus drives every
@@ -412,26 +444,19 @@ static int build_episodes(lab_channel *ch, const lab_block *blk, const emg_label
 static void spectral_peak(lab_episode *e, const double *v, size_t len, double dfs,
                           const emg_label_options *o)
 {
-    enum { N_BINS = 77 }; /* 1-20 Hz at 0.25 Hz */
-    double pw[N_BINS], total = 0;
-    for (size_t k = 0; k < N_BINS; k++) {
-        double f = 1.0 + 0.25 * (double)k, w = 2 * M_PI * f / dfs, c = 2 * cos(w), s1 = 0,
-               s2 = 0;
-        for (size_t i = 0; i < len; i++) {
-            double s0 = v[i] + c * s1 - s2;
-            s2 = s1;
-            s1 = s0;
-        }
-        pw[k] = s1 * s1 + s2 * s2 - c * s1 * s2;
+    double pw[LAB_PEAK_BINS], total = 0;
+    for (size_t k = 0; k < LAB_PEAK_BINS; k++) {
+        pw[k] = lab_goertzel_power(v, len, LAB_MOD_LOW_HZ + LAB_PEAK_STEP_HZ * (double)k, dfs);
         total += pw[k];
     }
     size_t best = 0;
-    for (size_t k = 1; k < N_BINS; k++)
+    for (size_t k = 1; k < LAB_PEAK_BINS; k++)
         if (pw[k] > pw[best])
             best = k;
-    double near = 0, fb = 1.0 + 0.25 * (double)best;
-    for (size_t k = 0; k < N_BINS; k++)
-        if (fabs(1.0 + 0.25 * (double)k - fb) <= o->spectral_halfwidth + 1e-9)
+    double near = 0, fb = LAB_MOD_LOW_HZ + LAB_PEAK_STEP_HZ * (double)best;
+    for (size_t k = 0; k < LAB_PEAK_BINS; k++)
+        if (fabs(LAB_MOD_LOW_HZ + LAB_PEAK_STEP_HZ * (double)k - fb) <=
+            o->spectral_halfwidth + 1e-9)
             near += pw[k];
     e->spectral_rate = total > 0 ? fb : NAN;
     e->spectral_share = total > 0 ? near / total : NAN;
@@ -463,19 +488,8 @@ static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_opt
     if (lag_max > len / 2)
         lag_max = len / 2;
     /* Detrend: subtract a centred 1 s moving mean (edges: shorter windows). */
-    size_t half = (size_t)(0.5 * dfs);
     double *v = scratch;
-    double run = 0;
-    size_t lo = 0, hi = 0; /* window [lo, hi) in episode coordinates */
-    for (size_t i = 0; i < len; i++) {
-        size_t want_hi = i + half + 1 < len ? i + half + 1 : len;
-        size_t want_lo = i > half ? i - half : 0;
-        while (hi < want_hi)
-            run += ch->medium[a + hi++];
-        while (lo < want_lo)
-            run -= ch->medium[a + lo++];
-        v[i] = ch->medium[a + i] - run / (double)(hi - lo);
-    }
+    lab_detrend(v, ch->medium + a, len, dfs);
     double var = 0;
     for (size_t i = 0; i < len; i++)
         var += v[i] * v[i];
@@ -532,14 +546,9 @@ static void rhythm_of(lab_episode *e, const lab_channel *ch, const emg_label_opt
      * power at 1-20 Hz (Goertzel at 0.5 Hz steps), the "common drive" of
      * dystonic co-contraction (criteria page). */
     double p47 = 0, pall = 0;
-    for (double f = 1.0; f <= 20.0 + 1e-9; f += 0.5) {
-        double w = 2 * M_PI * f / dfs, c = 2 * cos(w), s1 = 0, s2 = 0;
-        for (size_t i = 0; i < len; i++) {
-            double s0 = v[i] + c * s1 - s2;
-            s2 = s1;
-            s1 = s0;
-        }
-        double pw = s1 * s1 + s2 * s2 - c * s1 * s2;
+    for (size_t k = 0, nf = lab_mod_bins(LAB_MOD_STEP_HZ); k < nf; k++) {
+        double f = LAB_MOD_LOW_HZ + LAB_MOD_STEP_HZ * (double)k;
+        double pw = lab_goertzel_power(v, len, f, dfs);
         pall += pw;
         if (f >= o->dystonic_low && f <= o->dystonic_high)
             p47 += pw;

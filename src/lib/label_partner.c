@@ -17,23 +17,16 @@ static size_t pair_index(const lab_channel *ch, size_t idx, double k)
 }
 
 /* The medium envelope of ch over decimated samples [a, a + n) (index
- * scaled by k to ch's own rate) minus its 1 s moving mean, as the
- * rhythm measures of label_measure.c detrend it: slow swings of force (a
- * voluntary ramp) leave, modulation at 1-20 Hz stays. */
+ * scaled by k to ch's own rate; n at most MAX_DRIVE_N) minus its 1 s moving
+ * mean, as the rhythm measures of label_measure.c detrend it: slow swings of
+ * force (a voluntary ramp) leave, modulation at 1-20 Hz stays. */
+enum { MAX_DRIVE_N = 4096 };
 static void detrended(double *v, const lab_channel *ch, size_t a, size_t n, double k, double dfs)
 {
-    size_t half = (size_t)(0.5 * dfs), lo = 0, hi = 0;
-    double run = 0;
+    float x[MAX_DRIVE_N];
     for (size_t i = 0; i < n; i++)
-        v[i] = ch->medium[pair_index(ch, a + i, k)];
-    for (size_t i = 0; i < n; i++) {
-        size_t want_hi = i + half + 1 < n ? i + half + 1 : n, want_lo = i > half ? i - half : 0;
-        while (hi < want_hi)
-            run += ch->medium[pair_index(ch, a + hi++, k)];
-        while (lo < want_lo)
-            run -= ch->medium[pair_index(ch, a + lo++, k)];
-        v[i] -= run / (double)(hi - lo);
-    }
+        x[i] = ch->medium[pair_index(ch, a + i, k)];
+    lab_detrend(v, x, n, dfs);
 }
 
 /* Common 4-7 Hz drive of the pair.  Dystonic co-contraction is both
@@ -56,16 +49,19 @@ static void detrended(double *v, const lab_channel *ch, size_t a, size_t n, doub
 static void common_drive(lab_partner *pi, const lab_channel *c, const lab_channel *p, size_t a,
                          size_t b, double k, const emg_label_options *o)
 {
-    enum { MAX_N = 4096 };
-    double u[MAX_N], v[MAX_N], dfs = c->fs / (double)c->step;
-    size_t n = b - a < MAX_N ? b - a : MAX_N;
+    double u[MAX_DRIVE_N], v[MAX_DRIVE_N], dfs = c->fs / (double)c->step;
+    size_t n = b - a < MAX_DRIVE_N ? b - a : MAX_DRIVE_N;
     pi->drive_r = pi->drive = NAN;
     if (n < (size_t)dfs) /* under 1 s: no 1-4 Hz resolution, no drive to judge */
         return;
     detrended(u, c, a, n, 1.0, dfs);
     detrended(v, p, a, n, k, dfs);
     double cross = 0, pu = 0, pv = 0, bu = 0, bv = 0;
-    for (double f = 1.0; f <= 20.0 + 1e-9; f += 0.5) {
+    /* A direct DFT: the cross spectrum needs each envelope's complex value,
+     * not only lab_goertzel_power's power (and the recurrence would change
+     * the measure's last bits, and so the evidence the labeller prints). */
+    for (size_t j = 0, nf = lab_mod_bins(LAB_MOD_STEP_HZ); j < nf; j++) {
+        double f = LAB_MOD_LOW_HZ + LAB_MOD_STEP_HZ * (double)j;
         double w = 2 * M_PI * f / dfs, ur = 0, ui = 0, vr = 0, vi = 0;
         for (size_t i = 0; i < n; i++) {
             double cs = cos(w * (double)i), sn = sin(w * (double)i);
