@@ -17,6 +17,16 @@ int detect_band_design(emg_sos *sos, double fs, double band_low, double band_hig
  * block (the streaming zero-phase filter: within about 1e-12 of the
  * whole-channel filter), DETECT_BAND_CHUNK samples at a time. */
 #define DETECT_BAND_CHUNK 16384
+/* A streamed block without a quiet stretch to cut at grows up to the
+ * memory budget or to this many bytes of signal and envelopes, whichever
+ * is more (emg-detect's and emg-label's alike), so that a long contraction
+ * (a cramp, a tonic spasm of minutes) is kept whole under a small budget;
+ * only activity longer than that is cut at the block's end (a forced cut). */
+#define DETECT_GROW_LIMIT_BYTES ((size_t)1 << 26) /* 64 MiB */
+/* Reallocate a block's two arrays together, *a to na and *b to nb doubles,
+ * their contents kept (each pointer updated as soon as it moves); < 0 when
+ * out of memory. */
+int detect_grow_pair(double **a, size_t na, double **b, size_t nb, emg_error *err);
 typedef struct detect_band_reader {
     emg_sample_read_fn read;
     void *ctx;

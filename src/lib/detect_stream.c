@@ -27,12 +27,9 @@
 enum { CHUNK = DETECT_BAND_CHUNK }; /* samples read and filtered at a time */
 
 /* Blocks of pass 3: at least 20 s; a block without a cut grows (doubling)
- * up to the budget or to 4 Mi samples (64 MiB of signal and envelope),
- * whichever is more, so that a long contraction (a cramp, a tonic spasm of
- * minutes) is kept whole under a small budget; only activity longer than
- * that is cut at the block's end. */
+ * up to the budget or to DETECT_GROW_LIMIT_BYTES of signal and envelope
+ * (4 Mi samples), whichever is more. */
 #define MIN_BLOCK_SECONDS 20.0
-#define GROW_LIMIT_SAMPLES ((size_t)1 << 22)
 
 /* ---- the band-passed signal and its centred envelope, in order ------------- */
 
@@ -328,19 +325,25 @@ static int detect_block(emg_detect_result *out, seg_block *b, size_t cut, double
     return rc;
 }
 
+int detect_grow_pair(double **a, size_t na, double **b, size_t nb, emg_error *err)
+{
+    double *p = emgi_xrealloc(*a, na, sizeof *p, err);
+    if (!p)
+        return EMG_ERR_NOMEM;
+    *a = p;
+    if (!(p = emgi_xrealloc(*b, nb, sizeof *p, err)))
+        return EMG_ERR_NOMEM;
+    *b = p;
+    return 0;
+}
+
 static int grow_block(seg_block *b, emg_error *err)
 {
     size_t cap = 2 * b->cap < b->max_cap ? 2 * b->cap : b->max_cap;
-    double *y = emgi_xrealloc(b->y, cap, sizeof *y, err);
-    if (!y)
-        return EMG_ERR_NOMEM;
-    b->y = y;
-    double *env = emgi_xrealloc(b->env, cap, sizeof *env, err);
-    if (!env)
-        return EMG_ERR_NOMEM;
-    b->env = env;
-    b->cap = cap;
-    return 0;
+    int rc = detect_grow_pair(&b->y, cap, &b->env, cap, err);
+    if (rc == 0)
+        b->cap = cap;
+    return rc;
 }
 
 static int stream_segments(emg_detect_result *out, emg_sample_read_fn read, void *ctx,
@@ -357,8 +360,8 @@ static int stream_segments(emg_detect_result *out, emg_sample_read_fn read, void
     if (cap > n)
         cap = n;
     size_t max_cap = budget / (2 * sizeof(double));
-    if (max_cap < GROW_LIMIT_SAMPLES)
-        max_cap = GROW_LIMIT_SAMPLES;
+    if (max_cap < DETECT_GROW_LIMIT_BYTES / (2 * sizeof(double)))
+        max_cap = DETECT_GROW_LIMIT_BYTES / (2 * sizeof(double));
     if (max_cap > n)
         max_cap = n;
     if (max_cap < cap)

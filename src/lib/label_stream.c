@@ -18,8 +18,8 @@
  *      episode is merged across such a stretch (label_measure.c merges across
  *      at most three), so the episodes are those of the whole recording.
  *      Without such a stretch the block grows up to the larger of the
- *      budget and GROW_LIMIT_BYTES, then ends where it is (a forced cut: the
- *      episode across it is measured as two parts, which grouping joins
+ *      budget and DETECT_GROW_LIMIT_BYTES, then ends where it is (a forced
+ *      cut: the episode across it is measured as two parts, which grouping joins
  *      again when they get the same label; nothing is carried over).
  * The decimated envelopes the rules read (ch->coarse, ch->medium) span the
  * whole channel's address range but only the current block's part (and a
@@ -46,12 +46,6 @@
 #define BLOCK_BYTES_PER_SAMPLE (4 * sizeof(double))
 /* Blocks of at least this long (s), whatever the budget. */
 #define MIN_BLOCK_SECONDS 20.0
-/* A block without a quiet stretch grows up to the budget or to this many
- * bytes, whichever is more (as emg-detect's blocks: detect_stream.c), so
- * that a long contraction is kept whole under a small budget (64 MiB: about
- * 9 min of a 2 kHz pair); only activity longer than that is cut at the
- * block's end (counted in emg_label_result.forced_cuts). */
-#define GROW_LIMIT_BYTES ((double)(1 << 26))
 
 /* ---- decimated envelopes: the channel's length, resident in part ------------ */
 
@@ -166,16 +160,10 @@ static int sig_reserve(sig_window *s, size_t cap, emg_error *err)
 {
     if (cap <= s->cap)
         return 0;
-    double *y = emgi_xrealloc(s->y, cap, sizeof *y, err);
-    if (!y)
-        return EMG_ERR_NOMEM;
-    s->y = y;
-    double *p = emgi_xrealloc(s->prefix, cap + 1, sizeof *p, err);
-    if (!p)
-        return EMG_ERR_NOMEM;
-    s->prefix = p;
-    s->cap = cap;
-    return 0;
+    int rc = detect_grow_pair(&s->y, cap, &s->prefix, cap + 1, err);
+    if (rc == 0)
+        s->cap = cap;
+    return rc;
 }
 
 /* Read on until the window reaches sample `upto` (or the channel's end). */
@@ -627,16 +615,10 @@ static int env_reserve(block_chan *bc, size_t cap, emg_error *err)
 {
     if (cap <= bc->env_cap)
         return 0;
-    double *fine = emgi_xrealloc(bc->fine, cap, sizeof *fine, err);
-    if (!fine)
-        return EMG_ERR_NOMEM;
-    bc->fine = fine;
-    double *coarse = emgi_xrealloc(bc->coarse, cap, sizeof *coarse, err);
-    if (!coarse)
-        return EMG_ERR_NOMEM;
-    bc->coarse = coarse;
-    bc->env_cap = cap;
-    return 0;
+    int rc = detect_grow_pair(&bc->fine, cap, &bc->coarse, cap, err);
+    if (rc == 0)
+        bc->env_cap = cap;
+    return rc;
 }
 
 /* The block's envelopes of channel bc from its first sample a up to b:
@@ -794,22 +776,31 @@ static int fill_group(group_stream *g, double t, emg_error *err)
  * at once (growing them step by step copied each block's samples over and
  * over; a block without a quiet stretch grows by half at a time): the window
  * holds the block, the margins the rules read behind it and the quiet
- * stretch and margin read ahead of it, plus a filter chunk. */
+ * stretch and margin read ahead of it, plus a filter chunk.  Behind: 2
+ * margins (forget_before keeps them); ahead: the quiet stretch and 1 margin
+ * (fill_group reads to t1 + quiet + margin): 3 margins in all.  The few
+ * samples more (WINDOW_SLACK, ENV_SLACK) are slack for rounding: sample_at
+ * rounds each end of a span up from times that are sums of doubles, and
+ * fill_group reads one sample past the envelopes' reach.  The reserve only
+ * spares a regrowth (sig_fill and block_envelopes grow past it), so the
+ * slack need not be tight. */
 static int group_reserve(group_stream *g, emg_error *err)
 {
+    enum { WINDOW_SLACK = 4, ENV_SLACK = 2 };
     for (size_t k = 0; k < g->n; k++) {
         block_chan *bc = &g->c[k];
         double fs = bc->ch->fs;
         size_t block = (size_t)ceil(g->block * fs), quiet = (size_t)ceil(g->quiet * fs);
         size_t margin = (size_t)ceil(g->margin * fs);
         size_t window = block + quiet + 3 * margin + bc->env.ahead + bc->env.behind +
-                        DETECT_BAND_CHUNK + 4;
+                        DETECT_BAND_CHUNK + WINDOW_SLACK;
         if (window > bc->ch->n + DETECT_BAND_CHUNK)
             window = bc->ch->n + DETECT_BAND_CHUNK;
         int rc = sig_reserve(&bc->s, window, err);
         if (rc < 0)
             return rc;
-        size_t env = block + quiet + 2 < bc->ch->n + 1 ? block + quiet + 2 : bc->ch->n + 1;
+        size_t env = block + quiet + ENV_SLACK < bc->ch->n + 1 ? block + quiet + ENV_SLACK
+                                                               : bc->ch->n + 1;
         if ((rc = env_reserve(bc, env, err)) < 0)
             return rc;
     }
@@ -849,7 +840,10 @@ static int group_open(group_stream *g, lab_channel *chs, const int *group, size_
         bc->env_from = (size_t)-1;
     }
     g->block = fmax(MIN_BLOCK_SECONDS, (double)budget / (BLOCK_BYTES_PER_SAMPLE * rate));
-    g->max_block = fmax(g->block, GROW_LIMIT_BYTES / (BLOCK_BYTES_PER_SAMPLE * rate));
+    /* as emg-detect's blocks (64 MiB: about 9 min of a 2 kHz pair); a forced
+     * cut is counted in emg_label_result.forced_cuts */
+    double grow_limit = (double)DETECT_GROW_LIMIT_BYTES;
+    g->max_block = fmax(g->block, grow_limit / (BLOCK_BYTES_PER_SAMPLE * rate));
     return group_reserve(g, err);
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # emg-detect --memory: activity without a quiet stretch for longer than the
 # largest block (64 MiB at 16 bytes a sample: 2^22 samples, 524 s of one
-# 8 kHz channel; detect_stream.c, GROW_LIMIT_SAMPLES) is cut where the block
+# 8 kHz channel; detect_internal.h, DETECT_GROW_LIMIT_BYTES) is cut where the block
 # ends (a forced cut), as emg-label's (test_label_forced_cut.sh).  Under
 # --memory 0 a 560 s contraction is cut once: one warning on stderr giving the
 # count (emg_detect_result.forced_cuts), exit 0 (a warning,
