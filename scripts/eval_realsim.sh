@@ -59,7 +59,7 @@ if [ -z "$nocheck" ]; then
              { k=$1" "$2; if (!(k in want)) print k": not frozen"; else if (want[k]!=$3) print k": digest differs" }' \
         "$frozen" "$out/digests.txt")
   if [ -n "$bad" ]; then
-    echo "eval_realsim: the generated scenes are not the frozen set (numpy/scipy differ from" >&2
+    echo "eval_realsim: the generated scenes are not the frozen set (numpy/scipy or the CPU differ from" >&2
     echo "the versions in $frozen, or realsim.py or datasets/ changed):" >&2
     echo "$bad" >&2
     exit 2

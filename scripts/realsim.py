@@ -24,7 +24,23 @@ import os
 import sys
 
 import numpy as np
-import scipy.io.wavfile as wavfile
+
+
+def _pin_simd_dispatch():
+    """Give the same scenes on every x86-64 CPU: numpy >= 1.22 computes float64 exp, log, sin and
+    cos with AVX-512 (SVML) code where the CPU has it, and with libm elsewhere; the two differ in
+    the last bits, and scenes are frozen by digest (realsim.frozen).  Blind sets from 501 on were
+    frozen on a CPU without AVX-512; on one with it, turn numpy's AVX-512 dispatch off and start
+    again (NPY_DISABLE_CPU_FEATURES is read when numpy is imported)."""
+    found = np.core._multiarray_umath.__cpu_features__
+    avx512 = sorted(k for k, on in found.items() if on and k.startswith("AVX512"))
+    if avx512 and "NPY_DISABLE_CPU_FEATURES" not in os.environ:
+        os.environ["NPY_DISABLE_CPU_FEATURES"] = " ".join(avx512)
+        os.execv(sys.executable, [sys.executable] + sys.argv)
+
+
+_pin_simd_dispatch()
+import scipy.io.wavfile as wavfile  # noqa: E402 (after the dispatch is pinned)
 import scipy.signal as sg
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -3,9 +3,11 @@
 
 - Determinism: two runs of the same seed and types give the same content digests and the
   same truth tables.
-- Freeze: the digests of blind seed 101's fasciculation and voluntary scenes equal the ones
-  in scripts/realsim.frozen.  When numpy/scipy are not the versions the set was frozen with
-  (its header), a mismatch is reported and the test skips (77) instead of failing.
+- Freeze: the digests of the current blind set's first seed (fasciculation and voluntary
+  scenes) equal the ones in scripts/realsim.frozen.  When numpy/scipy are not the versions the
+  set was frozen with (its header), or the CPU has AVX-512 (the set was frozen without it and
+  realsim.py pins numpy's dispatch; not yet checked on such a CPU), a mismatch is reported and
+  the test skips (77) instead of failing.
 - The truth tables tile the recording and the HDF5 file has the emgkit layout and a context
   annotation; emg-info reads it when EMGKIT_BIN is set.
 It never runs emg-label (the realsim seeds are a blind test set, docs/methods/realsim.md).
@@ -30,7 +32,10 @@ REALSIM = os.path.join(SRC, "scripts", "realsim.py")
 FROZEN = os.path.join(SRC, "scripts", "realsim.frozen")
 TMP = os.environ.get("EMGKIT_TEST_TMP", "/tmp/emgkit-test-realsim")
 BIN = os.environ.get("EMGKIT_BIN")
-SEED, TYPES = 101, ("fasciculation", "voluntary")
+with open(FROZEN) as f:
+    FROZEN_TEXT = f.read()
+SEED = int([l for l in FROZEN_TEXT.splitlines() if l.startswith("blind ")][-1].split()[1])
+TYPES = ("fasciculation", "voluntary")
 failures = []
 
 
@@ -75,15 +80,16 @@ for t in TYPES:
         check(info.returncode == 0, t + ": emg-info reads it: " + info.stderr.strip())
 
 # --- the frozen digests
-with open(FROZEN) as f:
-    text = f.read()
-frozen = dict((l.split()[1], l.split()[2]) for l in text.splitlines() if l.startswith("%d " % SEED))
-m = re.search(r"numpy (\S+), scipy (\S+),", text)
+frozen = dict((l.split()[1], l.split()[2]) for l in FROZEN_TEXT.splitlines() if l.startswith("%d " % SEED))
+m = re.search(r"numpy (\S+), scipy (\S+),", FROZEN_TEXT)
 same_env = m and (m.group(1), m.group(2)) == (np.__version__, scipy.__version__)
+avx512 = np.core._multiarray_umath.__cpu_features__.get("AVX512F", False)
 differ = [t for t in TYPES if frozen.get(t) != a.get(t)]
-if differ and not same_env and not failures:
-    print("skip: digests of %s differ from scripts/realsim.frozen, frozen with numpy %s scipy %s, "
-          "running numpy %s scipy %s" % (differ, m and m.group(1), m and m.group(2), np.__version__, scipy.__version__))
+if differ and (avx512 or not same_env) and not failures:
+    print("skip: digests of %s differ from scripts/realsim.frozen, frozen with numpy %s scipy %s on a CPU "
+          "without AVX-512, running numpy %s scipy %s%s" % (differ, m and m.group(1), m and m.group(2),
+                                                           np.__version__, scipy.__version__,
+                                                           " on one with it" if avx512 else ""))
     sys.exit(77)
 check(not differ, "digests of seed %d %s match scripts/realsim.frozen" % (SEED, differ))
 
