@@ -233,10 +233,14 @@ static double r_squared(const double *t, const double *y, size_t n, double a, do
     return sst > 0 ? 1 - sse / sst : NAN;
 }
 
-/* The dependence of the residuals of the line a + b t, recorded in o. */
-static int line_dependence(emg_trend *o, trend_dependence *d, const double *t, const double *y,
-                           size_t n, double a, double b, emg_inference inference, emg_error *err)
+/* The line a + b t in o: its coefficients, R^2 and the dependence of its
+ * residuals (n_eff and lag-1 autocorrelation, also returned in d). */
+static int record_line(emg_trend *o, trend_dependence *d, const double *t, const double *y,
+                       size_t n, double a, double b, emg_inference inference, emg_error *err)
 {
+    o->intercept = a;
+    o->slope = b;
+    o->r2 = r_squared(t, y, n, a, b);
     double *r = malloc(n * sizeof *r);
     if (!r)
         return emg_error_set(err, EMG_ERR_NOMEM, "trend: out of memory");
@@ -272,11 +276,8 @@ static int fit_ols(emg_trend *o, const double *t, const double *y, size_t n, emg
         double r = y[i] - (a + b * t[i]);
         sse += r * r;
     }
-    o->intercept = a;
-    o->slope = b;
-    o->r2 = r_squared(t, y, n, a, b);
     trend_dependence d;
-    int rc = line_dependence(o, &d, t, y, n, a, b, inf, err);
+    int rc = record_line(o, &d, t, y, n, a, b, inf, err);
     if (rc < 0)
         return rc;
     t_interval(o, sxx > 0 ? sqrt(sse / ((double)n - 2) / sxx) : NAN, &d, conf);
@@ -322,13 +323,11 @@ static int fit_theil_sen(emg_trend *o, const double *t, const double *y, size_t 
     }
     for (size_t i = 0; i < n; i++)
         r[i] = y[i] - slope * t[i];
-    o->intercept = emgi_median_inplace(r, n);
+    double intercept = emgi_median_inplace(r, n);
     free(r);
-    o->slope = slope;
     o->slope_se = NAN;
-    o->r2 = r_squared(t, y, n, o->intercept, slope);
     trend_dependence d;
-    int rc = line_dependence(o, &d, t, y, n, o->intercept, slope, inf, err);
+    int rc = record_line(o, &d, t, y, n, intercept, slope, inf, err);
     if (rc < 0) {
         free(s);
         return rc;
@@ -399,11 +398,8 @@ static int fit_huber(emg_trend *o, const double *t, const double *y, size_t n,
     double mpsi = n_in / (double)n;
     free(w);
     free(r);
-    o->intercept = a;
-    o->slope = b;
-    o->r2 = r_squared(t, y, n, a, b);
     trend_dependence d;
-    int rc = line_dependence(o, &d, t, y, n, a, b, inf, err);
+    int rc = record_line(o, &d, t, y, n, a, b, inf, err);
     if (rc < 0)
         return rc;
     t_interval(o, scale > 0 && mpsi > 0 && sxx > 0 ? scale * sqrt(sum_psi2 / df) / mpsi / sqrt(sxx) : NAN,

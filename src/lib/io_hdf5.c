@@ -1250,36 +1250,6 @@ static int write_block(void *state, const emg_block *blk, emg_error *err)
     return EMG_OK;
 }
 
-static int compare_annotations(const void *pa, const void *pb)
-{
-    const emg_annotation *a = pa, *b = pb;
-    if (a->onset != b->onset)
-        return a->onset < b->onset ? -1 : 1;
-    if (a->duration != b->duration)
-        return a->duration < b->duration ? -1 : 1;
-    if (a->channel != b->channel)
-        return a->channel < b->channel ? -1 : 1;
-    return strcmp(a->text, b->text);
-}
-
-/* Sort by onset and drop exact repeats (an annotation may come both in the
- * header and in a block, depending on the reader that produced it). */
-static void sort_annotations(h5_writer *w)
-{
-    if (w->n_annotations == 0)
-        return;
-    qsort(w->annotations, w->n_annotations, sizeof *w->annotations, compare_annotations);
-    size_t kept = 0;
-    for (size_t i = 0; i < w->n_annotations; i++) {
-        if (kept > 0 && !compare_annotations(&w->annotations[kept - 1], &w->annotations[i])) {
-            free(w->annotations[i].text);
-            continue;
-        }
-        w->annotations[kept++] = w->annotations[i];
-    }
-    w->n_annotations = kept;
-}
-
 int emgi_h5_write_column(hid_t table, const char *name, hid_t file_type, hid_t mem_type,
                         hsize_t n, const void *values)
 {
@@ -1296,7 +1266,9 @@ int emgi_h5_write_column(hid_t table, const char *name, hid_t file_type, hid_t m
 /* /recording/annotations: a column table (one 1-D dataset per column). */
 static int write_annotations(h5_writer *w, emg_error *err)
 {
-    sort_annotations(w);
+    /* An annotation may come both in the header and in a block, depending on
+     * the reader that produced it. */
+    w->n_annotations = emgi_annotations_sort_unique(w->annotations, w->n_annotations);
     size_t n = w->n_annotations;
     double *onset = emgi_xcalloc(n + 1, sizeof *onset, err);
     double *duration = emgi_xcalloc(n + 1, sizeof *duration, err);

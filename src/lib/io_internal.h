@@ -179,6 +179,9 @@ char *emgi_utf8_dup(const char *text, emg_error *err);
  * annotations, provenance, notes) as valid UTF-8: what emg_reader_open()
  * does to every reader's header. */
 int emgi_header_make_utf8(emg_header *h, emg_error *err);
+/* Sort a[0..n) by onset (then duration, channel, text) and drop exact repeats,
+ * freeing their texts; returns the new count (recording.c). */
+size_t emgi_annotations_sort_unique(emg_annotation *a, size_t n);
 /* qsort comparison of doubles, ascending. */
 int emgi_double_cmp(const void *a, const void *b);
 /* Median of v[0..n) (NaN if n is 0) in linear time; reorders v. */

@@ -387,18 +387,6 @@ static int write_block(void *state, const emg_block *blk, emg_error *err)
 
 /* ------------------------------------------------------------- finish */
 
-static int compare_annotations(const void *pa, const void *pb)
-{
-    const emg_annotation *a = pa, *b = pb;
-    if (a->onset != b->onset)
-        return a->onset < b->onset ? -1 : 1;
-    if (a->duration != b->duration)
-        return a->duration < b->duration ? -1 : 1;
-    if (a->channel != b->channel)
-        return a->channel < b->channel ? -1 : 1;
-    return strcmp(a->text, b->text);
-}
-
 /* neurodata_type (and description) of a DynamicTable's dataset at table_path/name. */
 static int type_table_dataset(const nwb_writer *w, hid_t table, const char *table_path,
                               const char *name, const char *type, const char *description)
@@ -552,26 +540,11 @@ static int write_time_intervals(nwb_writer *w, hid_t intervals, const char *name
     return rc;
 }
 
-/* The annotations, sorted, exact repeats dropped. */
-static void unique_annotations(emg_header *h)
-{
-    qsort(h->annotations, h->n_annotations, sizeof *h->annotations, compare_annotations);
-    size_t n = 0;
-    for (size_t i = 0; i < h->n_annotations; i++) {
-        if (n > 0 && !compare_annotations(&h->annotations[n - 1], &h->annotations[i])) {
-            free(h->annotations[i].text);
-            continue;
-        }
-        h->annotations[n++] = h->annotations[i];
-    }
-    h->n_annotations = n;
-}
-
 /* /intervals/annotations: one row per annotation. */
 static int write_annotations(nwb_writer *w, hid_t intervals, emg_error *err)
 {
     emg_header *h = &w->hdr;
-    unique_annotations(h);
+    h->n_annotations = emgi_annotations_sort_unique(h->annotations, h->n_annotations);
     size_t n = h->n_annotations;
     double *start = emgi_xcalloc(n + 1, sizeof *start, err);
     double *stop = emgi_xcalloc(n + 1, sizeof *stop, err);

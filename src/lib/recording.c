@@ -74,6 +74,34 @@ static int append_annotation(emg_annotation **list, size_t *n, double onset, dou
     return EMG_OK;
 }
 
+static int compare_annotations(const void *pa, const void *pb)
+{
+    const emg_annotation *a = pa, *b = pb;
+    if (a->onset != b->onset)
+        return a->onset < b->onset ? -1 : 1;
+    if (a->duration != b->duration)
+        return a->duration < b->duration ? -1 : 1;
+    if (a->channel != b->channel)
+        return a->channel < b->channel ? -1 : 1;
+    return strcmp(a->text, b->text);
+}
+
+size_t emgi_annotations_sort_unique(emg_annotation *a, size_t n)
+{
+    if (n == 0)
+        return 0;
+    qsort(a, n, sizeof *a, compare_annotations);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kept > 0 && !compare_annotations(&a[kept - 1], &a[i])) {
+            free(a[i].text);
+            continue;
+        }
+        a[kept++] = a[i];
+    }
+    return kept;
+}
+
 int emg_header_add_annotation(emg_header *h, double onset, double duration, int channel,
                               const char *text, emg_error *err)
 {
